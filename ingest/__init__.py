@@ -1,0 +1,1 @@
+"""Ingestion: spec sources, the parser, chunking, and building the index."""

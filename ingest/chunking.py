@@ -1,0 +1,183 @@
+"""Turn a parsed release into retrieval chunks that never cross a section boundary.
+
+* section prose is packed paragraph by paragraph up to the token budget, each chunk prefixed with
+  its heading path so that it stands on its own;
+* each commentary block is chunked the same way, marked as commentary;
+* every example is exactly one chunk: title, conversation and labelled replies, with the longest
+  turns shortened if needed so the whole example fits the model (the full example rides along in
+  the metadata, so nothing is lost for display).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingest.models import Example, ParsedRelease, Section
+
+__all__ = ["CHUNKER_VERSION", "Chunk", "chunk_release"]
+
+CHUNKER_VERSION = 1
+TokenCounter = Callable[[str], int]
+Metadata = dict[str, str | int | float | bool]
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    text: str
+    metadata: Metadata
+
+    @property
+    def content_hash(self) -> str:
+        return str(self.metadata["content_hash"])
+
+
+def chunk_release(parsed: ParsedRelease, count_tokens: TokenCounter, max_tokens: int) -> list[Chunk]:
+    examples = {example.id: example for example in parsed.examples}
+    chunks: list[Chunk] = []
+    for section in parsed.sections:
+        path = " > ".join(parsed.path_titles(section))
+        base = _section_metadata(parsed.release, section, path)
+        packer = _Packer(count_tokens, max_tokens)
+        prose = packer.pack(path, section.body) or [""]
+        for index, passage in enumerate(prose):
+            chunks.append(_chunk(f"{parsed.release}:{section.id}:text:{index}", path, passage, base, "section", index))
+        for block_no, block in enumerate(section.commentary):
+            for index, passage in enumerate(packer.pack(f"{path} (commentary)", block)):
+                chunk_id = f"{parsed.release}:{section.id}:commentary:{block_no}.{index}"
+                chunks.append(_chunk(chunk_id, f"{path} (commentary)", passage, base, "commentary", index))
+        for example_id in section.example_ids:
+            chunks.append(_example_chunk(parsed.release, examples[example_id], path, base, count_tokens, max_tokens))
+    return chunks
+
+
+def _section_metadata(release: str, section: Section, path: str) -> Metadata:
+    return {
+        "release": release,
+        "section_id": section.id,
+        "section_title": section.title,
+        "section_path": path,
+        "parents": ",".join(section.parents),
+        "level": section.level,
+        "authority": section.authority or "",
+        "attributes": json.dumps(section.attributes, sort_keys=True),
+    }
+
+
+def _chunk(chunk_id: str, prefix: str, passage: str, base: Metadata, kind: str, index: int) -> Chunk:
+    text = f"{prefix}\n\n{passage}".strip()
+    metadata: Metadata = {
+        **base,
+        "kind": kind,
+        "chunk_index": index,
+        "passage": passage,
+        "content_hash": _hash(text),
+    }
+    return Chunk(chunk_id, text, metadata)
+
+
+def _example_chunk(
+    release: str, example: Example, path: str, base: Metadata, count_tokens: TokenCounter, max_tokens: int
+) -> Chunk:
+    text = _fit_example(example, path, count_tokens, max_tokens)
+    labels = [response.label for response in example.responses]
+    metadata: Metadata = {
+        **base,
+        "kind": "example",
+        "chunk_index": 0,
+        "passage": "",
+        "example_id": example.id,
+        "example_title": example.title,
+        "labels": ",".join(labels),
+        "has_good": "GOOD" in labels,
+        "has_bad": "BAD" in labels,
+        "has_ok": "OK" in labels,
+        "example_json": example.model_dump_json(),
+        "content_hash": _hash(text),
+    }
+    return Chunk(f"{release}:{example.id}", text, metadata)
+
+
+def _fit_example(example: Example, path: str, count_tokens: TokenCounter, max_tokens: int) -> str:
+    """Render the example; while over budget, shorten the longest turn or reply by words."""
+    header = f"{path} — Example: {example.title}"
+    parts = [[turn.role, turn.content] for turn in example.conversation]
+    parts += [[_reply_tag(r.label, r.rationale), r.text] for r in example.responses]
+
+    def render() -> str:
+        return "\n".join([header, *(f"{tag}: {content}" for tag, content in parts)])
+
+    text = render()
+    for _ in range(50):
+        excess = count_tokens(text) - max_tokens
+        if excess <= 0:
+            break
+        longest = max(parts, key=lambda part: len(part[1]))
+        words = longest[1].split()
+        keep = max(3, len(words) - max(4, int(excess * 0.8)))
+        if keep >= len(words):
+            break
+        longest[1] = " ".join(words[:keep]) + " …"
+        text = render()
+    return text
+
+
+def _reply_tag(label: str, rationale: str) -> str:
+    return f"assistant reply labelled {label}" + (f" ({rationale})" if rationale else "")
+
+
+class _Packer:
+    """Greedy packing of paragraphs (then sentences, then words) under a token budget."""
+
+    def __init__(self, count_tokens: TokenCounter, max_tokens: int) -> None:
+        self.count = count_tokens
+        self.max_tokens = max_tokens
+
+    def pack(self, prefix: str, body: str) -> list[str]:
+        budget = self.max_tokens - self.count(prefix) - 2
+        pieces = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
+        chunks: list[str] = []
+        current: list[str] = []
+        for piece in self._split_oversized(pieces, budget):
+            candidate = "\n\n".join([*current, piece])
+            if current and self.count(candidate) > budget:
+                chunks.append("\n\n".join(current))
+                current = [piece]
+            else:
+                current.append(piece)
+        if current:
+            chunks.append("\n\n".join(current))
+        return chunks
+
+    def _split_oversized(self, pieces: list[str], budget: int) -> list[str]:
+        out: list[str] = []
+        for piece in pieces:
+            if self.count(piece) <= budget:
+                out.append(piece)
+                continue
+            sentences = _SENTENCE_END.split(piece)
+            if len(sentences) == 1:
+                out.extend(self._split_words(piece, budget))
+            else:
+                out.extend(self._split_oversized(sentences, budget))
+        return out
+
+    def _split_words(self, text: str, budget: int) -> list[str]:
+        words, out, current = text.split(), [], []  # type: ignore[var-annotated]
+        for word in words:
+            if current and self.count(" ".join([*current, word])) > budget:
+                out.append(" ".join(current))
+                current = []
+            current.append(word)
+        if current:
+            out.append(" ".join(current))
+        return out
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,213 @@
+"""Build the index: read, parse, chunk, embed (reusing the cache), store aside, then switch.
+
+The previous index stays active until the new collection is complete and its count verified; only
+then is the pointer replaced. A crash at any point before that leaves the old index serving.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ingest.cache import EmbeddingCache
+from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_release
+from ingest.parser import parse_release
+from ingest.sources import ReleaseSource
+from specqa.embedding import Embedder
+from specqa.errors import SpecIndexError
+from specqa.settings import Settings
+from specqa.store import IndexManifest, ReleaseStats, VectorStore
+
+__all__ = ["IngestReport", "ReleaseReport", "run_ingest"]
+
+Progress = Callable[[int, int], None]
+_ADD_BATCH = 256
+
+
+@dataclass
+class ReleaseReport:
+    sections: int
+    examples: int
+    chunks: int
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class IngestReport:
+    releases: dict[str, ReleaseReport] = field(default_factory=dict)
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    truncated: int = 0
+    unchanged: bool = False
+    collection: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "releases": {
+                name: {"sections": r.sections, "examples": r.examples, "chunks": r.chunks,
+                       "embedded": r.embedded, "reused": r.reused, "seconds": round(r.seconds, 3)}
+                for name, r in self.releases.items()
+            },
+            "embedded": self.embedded,
+            "reused": self.reused,
+            "seconds": round(self.seconds, 3),
+            "truncated_chunks": self.truncated,
+            "unchanged": self.unchanged,
+            "collection": self.collection,
+        }
+
+
+def run_ingest(
+    settings: Settings,
+    embedder: Embedder,
+    store: VectorStore,
+    progress: Progress | None = None,
+) -> IngestReport:
+    started = time.perf_counter()
+    source = ReleaseSource(settings)
+    releases = source.select(settings.releases)
+    texts = {r.version: source.read(r.version) for r in releases}  # all verified before any work
+    fingerprint = _fingerprint(settings, embedder, {r.version: r.sha256 for r in releases})
+
+    report = IngestReport()
+    chunks_by_release: dict[str, list[Chunk]] = {}
+    for release in releases:
+        parsed = parse_release(release.version, texts[release.version])
+        chunks = chunk_release(parsed, embedder.count_tokens, settings.chunk_max_tokens)
+        chunks_by_release[release.version] = chunks
+        report.releases[release.version] = ReleaseReport(len(parsed.sections), len(parsed.examples), len(chunks))
+    all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
+    report.truncated = sum(1 for c in all_chunks if embedder.count_tokens(c.text) > embedder.max_seq_length)
+
+    current = store.manifest()
+    if current is not None and current.fingerprint == fingerprint and _intact(store, current):
+        report.unchanged, report.collection = True, current.collection
+        for stats in report.releases.values():
+            stats.reused = stats.chunks
+        report.reused = len(all_chunks)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    vectors = _embed_all(settings, embedder, chunks_by_release, report, progress)
+    manifest = _build_collection(settings, embedder, store, all_chunks, vectors, fingerprint, current, report)
+    store.activate(manifest)
+    store.drop_collections_except({manifest.collection, *( [current.collection] if current else [])})
+    report.collection = manifest.collection
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _fingerprint(settings: Settings, embedder: Embedder, shas: dict[str, str]) -> str:
+    facts = {
+        "model": embedder.name,
+        "dimension": embedder.dimension,
+        "chunk_max_tokens": settings.chunk_max_tokens,
+        "chunker": CHUNKER_VERSION,
+        "releases": shas,
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def _intact(store: VectorStore, manifest: IndexManifest) -> bool:
+    try:
+        return int(store.collection(manifest.collection).count()) == manifest.total_chunks
+    except SpecIndexError:
+        return False
+
+
+def _embed_all(
+    settings: Settings,
+    embedder: Embedder,
+    chunks_by_release: dict[str, list[Chunk]],
+    report: IngestReport,
+    progress: Progress | None,
+) -> dict[str, list[float]]:
+    cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", embedder.name)
+    try:
+        vectors: dict[str, list[float]] = {}
+        total = sum(len(chunks) for chunks in chunks_by_release.values())
+        done = 0
+        for release, chunks in chunks_by_release.items():
+            started = time.perf_counter()
+            stats = report.releases[release]
+            hashes = list({c.content_hash: None for c in chunks})
+            vectors.update(cache.get_many([h for h in hashes if h not in vectors]))
+            missing = [c for c in {c.content_hash: c for c in chunks}.values() if c.content_hash not in vectors]
+            for start in range(0, len(missing), settings.embed_batch_size):
+                batch = missing[start : start + settings.embed_batch_size]
+                fresh = dict(zip([c.content_hash for c in batch], embedder.embed([c.text for c in batch], settings.embed_batch_size), strict=True))
+                cache.put_many(fresh)
+                vectors.update(fresh)
+                if progress:
+                    progress(done + start + len(batch), total)
+            stats.embedded = len(missing)
+            stats.reused = stats.chunks - stats.embedded
+            stats.seconds = time.perf_counter() - started
+            done += len(chunks)
+            if progress:
+                progress(done, total)
+        report.embedded = sum(r.embedded for r in report.releases.values())
+        report.reused = sum(r.reused for r in report.releases.values())
+        return vectors
+    finally:
+        cache.close()
+
+
+def _build_collection(
+    settings: Settings,
+    embedder: Embedder,
+    store: VectorStore,
+    chunks: list[Chunk],
+    vectors: dict[str, list[float]],
+    fingerprint: str,
+    current: IndexManifest | None,
+    report: IngestReport,
+) -> IndexManifest:
+    from llama_index.core.schema import TextNode
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    name = f"specqa_{datetime.now(UTC):%Y%m%d%H%M%S%f}_{fingerprint[:8]}"
+    collection = store.new_collection(name)
+    vector_store = ChromaVectorStore(chroma_collection=collection)
+    nodes = [
+        TextNode(id_=c.id, text=c.text, metadata=dict(c.metadata), embedding=vectors[c.content_hash],
+                 excluded_embed_metadata_keys=list(c.metadata), excluded_llm_metadata_keys=list(c.metadata))
+        for c in chunks
+    ]
+    try:
+        for start in range(0, len(nodes), _ADD_BATCH):
+            vector_store.add(nodes[start : start + _ADD_BATCH])
+        stored = int(collection.count())
+    except Exception as exc:  # noqa: BLE001 - any storage failure must leave the old index active
+        store.drop_collections_except({current.collection} if current else set())
+        raise SpecIndexError(f"ingest failed while writing the index ({exc}); the previous index is unchanged") from exc
+    if stored != len(chunks):
+        raise SpecIndexError(f"index verification failed: stored {stored} of {len(chunks)} chunks")
+    return IndexManifest(
+        collection=name,
+        embed_model=embedder.name,
+        dimension=embedder.dimension,
+        max_seq_length=embedder.max_seq_length,
+        chunk_max_tokens=settings.chunk_max_tokens,
+        chunker_version=CHUNKER_VERSION,
+        releases={
+            version: ReleaseStats(sha256=_sha(settings, version), sections=r.sections, examples=r.examples, chunks=r.chunks)
+            for version, r in report.releases.items()
+        },
+        total_chunks=len(chunks),
+        fingerprint=fingerprint,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        previous=current.collection if current else None,
+    )
+
+
+def _sha(settings: Settings, version: str) -> str:
+    return ReleaseSource(settings).info(version).sha256

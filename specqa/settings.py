@@ -1,0 +1,148 @@
+"""All configuration, in one typed object read from ``SPECQA_*`` and ``OPENAI_*`` variables.
+
+Nothing else in the project reads the environment: build a :class:`Settings` once (the CLI or the
+app factory does) and pass it on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+PROJECT_SPEC_DIR = Path("spec")
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of specqa. Invalid values fail at start-up, not mid-request."""
+
+    model_config = SettingsConfigDict(env_prefix="SPECQA_", extra="ignore", populate_by_name=True)
+
+    # --- spec sources -----------------------------------------------------------------------
+    spec_dir: Path | None = Field(
+        default=None,
+        description="Local folder of model_spec-<release>.md files to read instead of downloading.",
+    )
+    releases_file: Path = Field(
+        default=PROJECT_SPEC_DIR / "releases.json",
+        description="Release manifest: version, upstream URL, commit and sha256 of each release.",
+    )
+    download_dir: Path = Field(
+        default=PROJECT_SPEC_DIR / "releases",
+        description="Where `specqa fetch-spec` stores downloaded releases (git-ignored).",
+    )
+    releases: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Releases to ingest, comma-separated; empty means every release in the manifest.",
+    )
+
+    # --- index ------------------------------------------------------------------------------
+    index_dir: Path = Field(default=Path("index"), description="Folder of the embedded Chroma index.")
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset uses the embedded store.",
+    )
+    embed_model: str = Field(
+        default="",
+        description="Sentence-transformers model name or path; empty uses the bundled all-MiniLM-L6-v2.",
+    )
+    embed_batch_size: int = Field(default=64, ge=1, le=1024, description="Texts per embedding batch.")
+    chunk_max_tokens: int = Field(
+        default=230,
+        ge=32,
+        le=512,
+        description="Largest chunk in model word pieces, prefix included (must fit the model).",
+    )
+    torch_threads: int = Field(
+        default=2, ge=1, le=256, description="torch intra-op threads, set before any torch work."
+    )
+
+    # --- answering --------------------------------------------------------------------------
+    default_release: str | None = Field(
+        default=None, description="Release answered when a request names none; default: newest."
+    )
+    top_sections: int = Field(default=5, ge=1, le=20, description="Sections cited per answer.")
+    top_examples: int = Field(default=3, ge=0, le=20, description="Examples shown per answer.")
+    max_question_chars: int = Field(
+        default=2000, ge=10, le=100_000, description="Longest question accepted."
+    )
+    llm_model: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SPECQA_LLM_MODEL", "OPENAI_MODEL", "llm_model"),
+        description="Chat model for LLM answers; with no model set answers are extractive.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_API_KEY", "SPECQA_OPENAI_API_KEY", "openai_api_key"),
+        description="API key of the OpenAI-compatible endpoint.",
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("OPENAI_BASE_URL", "SPECQA_OPENAI_BASE_URL", "openai_base_url"),
+        description="Base URL of any OpenAI-compatible server (vLLM, Ollama, llama.cpp, ...).",
+    )
+    llm_timeout_s: float = Field(
+        default=20.0, gt=0, le=600, description="Deadline of one LLM call, seconds."
+    )
+    llm_max_retries: int = Field(
+        default=2, ge=0, le=5, description="Retries on 429/5xx/connection errors before falling back."
+    )
+    llm_max_retry_wait_s: float = Field(
+        default=5.0, ge=0, le=60, description="Longest Retry-After honoured before falling back."
+    )
+
+    # --- server -----------------------------------------------------------------------------
+    host: str | None = Field(
+        default=None,
+        description="Bind address; default 0.0.0.0 with API keys set, else 127.0.0.1.",
+    )
+    port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated bearer tokens; set turns on auth for /v1 and /mcp.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=120, ge=0, description="Requests per minute per key (or client IP); 0 disables."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS."
+    )
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body.")
+    log_level: str = Field(default="INFO", description="Logging level.")
+
+    # --- slack ------------------------------------------------------------------------------
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Slack app signing secret; unset disables the Slack routes."
+    )
+    slack_bot_token: SecretStr | None = Field(
+        default=None, description="Slack bot token (xoxb-...) for chat.postMessage."
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/", description="Slack Web API base URL (tests point it home)."
+    )
+
+    @field_validator("releases", "cors_origins", "api_keys", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model and (self.openai_base_url or self.openai_api_key))
+
+    @property
+    def bind_host(self) -> str:
+        if self.host:
+            return self.host
+        return "0.0.0.0" if self.api_keys else "127.0.0.1"

@@ -1,0 +1,176 @@
+"""The vector store: Chroma (embedded or server), the active-index pointer and the index manifest.
+
+Chroma has no collection alias, so every ingest builds a new collection and then moves a pointer.
+Embedded mode keeps the pointer in ``<index_dir>/current.json`` (replaced atomically with
+``os.replace``); server mode keeps it in the metadata of a small ``specqa_pointer`` collection so
+that every server process sharing the Chroma server sees the same index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ValidationError
+
+from specqa.errors import BackendUnavailableError, SpecIndexError
+from specqa.settings import Settings
+
+__all__ = ["IndexManifest", "ReleaseStats", "VectorStore"]
+
+COLLECTION_PREFIX = "specqa_"
+POINTER_COLLECTION = "specqa_pointer"
+
+
+class ReleaseStats(BaseModel):
+    sha256: str
+    sections: int
+    examples: int
+    chunks: int
+
+
+class IndexManifest(BaseModel):
+    """What an index was built from and with; written with the pointer that activates it."""
+
+    collection: str
+    embed_model: str
+    dimension: int
+    max_seq_length: int
+    chunk_max_tokens: int
+    chunker_version: int
+    releases: dict[str, ReleaseStats]
+    total_chunks: int
+    fingerprint: str
+    built_at: str
+    previous: str | None = None
+
+    @property
+    def newest_release(self) -> str:
+        return max(self.releases)
+
+
+class _Pointer(Protocol):
+    def read(self) -> str | None: ...
+    def write(self, payload: str) -> None: ...
+
+
+class _FilePointer:
+    def __init__(self, index_dir: Path) -> None:
+        self.path = index_dir / "current.json"
+
+    def read(self) -> str | None:
+        try:
+            return self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+
+    def write(self, payload: str) -> None:
+        partial = self.path.with_name(f".current.{os.getpid()}.tmp")
+        with partial.open("w", encoding="utf-8") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(partial, self.path)
+
+
+class _ChromaPointer:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+
+    def read(self) -> str | None:
+        metadata = self.client.get_or_create_collection(POINTER_COLLECTION).metadata or {}
+        value = metadata.get("manifest")
+        return str(value) if value else None
+
+    def write(self, payload: str) -> None:
+        self.client.get_or_create_collection(POINTER_COLLECTION).modify(metadata={"manifest": payload})
+
+
+class VectorStore:
+    """Owns the Chroma client. Build once per process (app lifespan or CLI command)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.remote = settings.chroma_url is not None
+        self.client = _connect(settings)
+        self.pointer: _Pointer = (
+            _ChromaPointer(self.client) if self.remote else _FilePointer(settings.index_dir)
+        )
+
+    def manifest(self) -> IndexManifest | None:
+        """The manifest of the active index, or None when nothing was ever ingested."""
+        payload = self._guard(self.pointer.read)
+        if payload is None:
+            return None
+        try:
+            return IndexManifest.model_validate_json(payload)
+        except ValidationError as exc:
+            raise SpecIndexError(f"index pointer is unreadable; re-run `specqa ingest` ({exc.error_count()} errors)") from exc
+
+    def activate(self, manifest: IndexManifest) -> None:
+        self._guard(lambda: self.pointer.write(manifest.model_dump_json(indent=2)))
+
+    def new_collection(self, name: str) -> Any:
+        return self._guard(lambda: self.client.create_collection(name, metadata={"hnsw:space": "cosine"}))
+
+    def collection(self, name: str) -> Any:
+        try:
+            return self._guard(lambda: self.client.get_collection(name))
+        except BackendUnavailableError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - chromadb raises several types for "not found"
+            raise SpecIndexError(f"index collection {name!r} is missing; re-run `specqa ingest`") from exc
+
+    def drop_collections_except(self, keep: set[str]) -> list[str]:
+        """Delete index collections not in ``keep`` (leftovers of interrupted or old builds)."""
+        dropped = []
+        for name in self._guard(lambda: [c.name for c in self.client.list_collections()]):
+            if name.startswith(COLLECTION_PREFIX) and name != POINTER_COLLECTION and name not in keep:
+                self._guard(lambda n=name: self.client.delete_collection(n))
+                dropped.append(name)
+        return dropped
+
+    def heartbeat(self) -> None:
+        self._guard(self.client.heartbeat)
+
+    def _guard(self, call: Any) -> Any:
+        """Run a Chroma call, turning connection failures into BackendUnavailableError."""
+        import httpx
+
+        try:
+            return call()
+        except (httpx.TransportError, ConnectionError) as exc:
+            raise BackendUnavailableError(f"the Chroma server is unreachable: {exc}") from exc
+        except ValueError as exc:
+            if "connect" in str(exc).lower():
+                raise BackendUnavailableError(f"the Chroma server is unreachable: {exc}") from exc
+            raise
+
+
+def _connect(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # noqa: BLE001 - HttpClient probes the server on creation
+            raise BackendUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+    try:
+        settings.index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SpecIndexError(f"cannot create index folder {settings.index_dir}: {exc.strerror}") from exc
+    return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
+
+
+def manifest_summary(manifest: IndexManifest) -> dict[str, Any]:
+    return json.loads(manifest.model_dump_json())
