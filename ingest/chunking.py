@@ -20,7 +20,7 @@ from ingest.models import Example, ParsedRelease, Section
 
 __all__ = ["CHUNKER_VERSION", "Chunk", "chunk_release"]
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2
 TokenCounter = Callable[[str], int]
 Metadata = dict[str, str | int | float | bool]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
@@ -40,13 +40,16 @@ class Chunk:
 def chunk_release(parsed: ParsedRelease, count_tokens: TokenCounter, max_tokens: int) -> list[Chunk]:
     examples = {example.id: example for example in parsed.examples}
     chunks: list[Chunk] = []
-    for section in parsed.sections:
+    for position, section in enumerate(parsed.sections):
         path = " > ".join(parsed.path_titles(section))
-        base = _section_metadata(parsed.release, section, path)
+        base = _section_metadata(parsed.release, section, path) | {"position": position}
         packer = _Packer(count_tokens, max_tokens)
         prose = packer.pack(path, section.body) or [""]
         for index, passage in enumerate(prose):
-            chunks.append(_chunk(f"{parsed.release}:{section.id}:text:{index}", path, passage, base, "section", index))
+            chunk = _chunk(f"{parsed.release}:{section.id}:text:{index}", path, passage, base, "section", index)
+            if index == 0:  # the whole parsed section rides on its first chunk, for display and diffs
+                chunk.metadata["section_json"] = section.model_dump_json()
+            chunks.append(chunk)
         for block_no, block in enumerate(section.commentary):
             for index, passage in enumerate(packer.pack(f"{path} (commentary)", block)):
                 chunk_id = f"{parsed.release}:{section.id}:commentary:{block_no}.{index}"
@@ -76,7 +79,7 @@ def _chunk(chunk_id: str, prefix: str, passage: str, base: Metadata, kind: str, 
         "kind": kind,
         "chunk_index": index,
         "passage": passage,
-        "content_hash": _hash(text),
+        "content_hash": content_hash(text),
     }
     return Chunk(chunk_id, text, metadata)
 
@@ -98,7 +101,7 @@ def _example_chunk(
         "has_bad": "BAD" in labels,
         "has_ok": "OK" in labels,
         "example_json": example.model_dump_json(),
-        "content_hash": _hash(text),
+        "content_hash": content_hash(text),
     }
     return Chunk(f"{release}:{example.id}", text, metadata)
 
@@ -179,5 +182,5 @@ class _Packer:
         return out
 
 
-def _hash(text: str) -> str:
+def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -27,7 +27,11 @@ class Embedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()  # no "Loading weights" bars or length warnings
+        transformers.logging.disable_progress_bar()
 
         torch.set_num_threads(threads)
         self.name = model or "all-MiniLM-L6-v2"

@@ -1,0 +1,43 @@
+"""Build the heavy parts once (embedding model, Chroma client, corpus, LLM client) and wire the
+answering service from them. The CLI and the app lifespan both call :func:`build_components`;
+tests pass their own settings (or parts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.corpus import CorpusHandle
+from server.llm import LLMAnswerer
+from server.retrieval import HybridRetriever
+from server.service import AnsweringService
+from specqa.embedding import Embedder
+from specqa.settings import Settings
+from specqa.store import VectorStore
+
+__all__ = ["Components", "build_components", "load_embedder"]
+
+
+@dataclass
+class Components:
+    settings: Settings
+    embedder: Embedder
+    store: VectorStore
+    corpus: CorpusHandle
+    retriever: HybridRetriever
+    service: AnsweringService
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    return Embedder(settings.embed_model, threads=settings.torch_threads)
+
+
+def build_components(
+    settings: Settings, *, embedder: Embedder | None = None, store: VectorStore | None = None
+) -> Components:
+    embedder = embedder or load_embedder(settings)
+    store = store or VectorStore(settings)
+    corpus = CorpusHandle(store, embedder.name)
+    retriever = HybridRetriever(corpus, embedder, store)
+    llm = LLMAnswerer(settings) if settings.llm_enabled else None
+    service = AnsweringService(settings, corpus, retriever, llm)
+    return Components(settings, embedder, store, corpus, retriever, service)

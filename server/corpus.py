@@ -1,0 +1,200 @@
+"""The active index held in memory: every chunk of every release, the parsed sections and
+examples they carry, and a BM25 index per release.
+
+Loaded from the vector store (embedded or server) so that a server process needs nothing but the
+index; rebuilt when the pointer moves to a new build.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import bm25s
+import Stemmer
+
+from ingest.models import Example, ParsedRelease, Section
+from specqa.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
+from specqa.store import IndexManifest, VectorStore
+
+__all__ = ["ChunkRecord", "Corpus", "ReleaseCorpus", "lexical_tokens"]
+
+_STEMMER = Stemmer.Stemmer("english")
+_GET_PAGE = 500
+
+
+def lexical_tokens(texts: list[str]) -> list[list[str]]:
+    """The one tokenizer for BM25: lowercase, English stopwords out, Snowball stems."""
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    return [list(t) for t in tokens]
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+
+    @property
+    def kind(self) -> str:
+        return str(self.metadata["kind"])
+
+    @property
+    def section_id(self) -> str:
+        return str(self.metadata["section_id"])
+
+    @property
+    def example_id(self) -> str | None:
+        value = self.metadata.get("example_id")
+        return str(value) if value else None
+
+
+@dataclass
+class ReleaseCorpus:
+    release: str
+    parsed: ParsedRelease
+    chunks: list[ChunkRecord]
+    bm25: bm25s.BM25 = field(repr=False)
+    titles_bm25: bm25s.BM25 = field(repr=False)
+    sections_by_id: dict[str, Section] = field(default_factory=dict)
+    examples_by_id: dict[str, Example] = field(default_factory=dict)
+
+    def section(self, section_id: str) -> Section:
+        try:
+            return self.sections_by_id[section_id]
+        except KeyError:
+            raise UnknownSectionError(f"no section {section_id!r} in release {self.release}") from None
+
+    def path(self, section: Section) -> list[str]:
+        return self.parsed.path_titles(section)
+
+
+class Corpus:
+    """Everything retrieval needs except the vectors, keyed by release."""
+
+    def __init__(self, manifest: IndexManifest, releases: dict[str, ReleaseCorpus]) -> None:
+        self.manifest = manifest
+        self.releases = releases
+
+    @classmethod
+    def load(cls, store: VectorStore, expected_model: str | None = None) -> Corpus:
+        manifest = store.manifest()
+        if manifest is None:
+            raise SpecIndexError("no index has been built yet; run `specqa ingest`")
+        if expected_model is not None and manifest.embed_model != expected_model:
+            raise SpecIndexError(
+                f"the index was built with embedding model {manifest.embed_model!r} but "
+                f"{expected_model!r} is configured; re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
+            )
+        records = _fetch_all(store.collection(manifest.collection), manifest.total_chunks)
+        by_release: dict[str, list[ChunkRecord]] = {}
+        for record in records:
+            by_release.setdefault(str(record.metadata["release"]), []).append(record)
+        return cls(manifest, {name: _release_corpus(name, chunks) for name, chunks in sorted(by_release.items())})
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.releases)
+
+    @property
+    def newest(self) -> str:
+        return max(self.releases)
+
+    def get(self, release: str | None) -> ReleaseCorpus:
+        name = release or self.newest
+        try:
+            return self.releases[name]
+        except KeyError:
+            known = ", ".join(self.releases)
+            raise UnknownReleaseError(f"unknown release {name!r} (indexed: {known})") from None
+
+
+def _fetch_all(collection: Any, expected: int) -> list[ChunkRecord]:
+    records: list[ChunkRecord] = []
+    offset = 0
+    while True:
+        page = collection.get(include=["documents", "metadatas"], limit=_GET_PAGE, offset=offset)
+        for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
+            clean = {k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS}
+            records.append(ChunkRecord(chunk_id, text or "", clean))
+        if len(page["ids"]) < _GET_PAGE:
+            break
+        offset += _GET_PAGE
+    if len(records) != expected:
+        raise SpecIndexError(f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`")
+    return sorted(records, key=lambda r: r.id)
+
+
+_LLAMA_KEYS = {"doc_id", "document_id", "ref_doc_id"}
+
+
+def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
+    sections = [Section.model_validate_json(c.metadata["section_json"]) for c in chunks if "section_json" in c.metadata]
+    order = {c.id: i for i, c in enumerate(chunks)}
+    sections.sort(key=lambda s: _document_order(s, chunks, order))
+    examples = [Example.model_validate_json(c.metadata["example_json"]) for c in chunks if c.kind == "example"]
+    parsed = ParsedRelease(release=release, sections=sections, examples=examples)
+    title_texts = [" ".join(parsed.path_titles(s)) + " " + s.id.replace("_", " ") for s in sections]
+    return ReleaseCorpus(
+        release=release,
+        parsed=parsed,
+        chunks=chunks,
+        bm25=_bm25([c.text for c in chunks]),
+        titles_bm25=_bm25(title_texts),
+        sections_by_id={s.id: s for s in sections},
+        examples_by_id={e.id: e for e in examples},
+    )
+
+
+def _document_order(section: Section, chunks: list[ChunkRecord], order: dict[str, int]) -> int:
+    chunk = next(c for c in chunks if c.section_id == section.id and "section_json" in c.metadata)
+    return int(chunk.metadata.get("position", order[chunk.id]))
+
+
+def _bm25(texts: list[str]) -> bm25s.BM25:
+    index = bm25s.BM25()
+    index.index(bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False), show_progress=False)
+    return index
+
+
+def section_ids_in(text: str, known: set[str]) -> list[str]:
+    """Section ids written literally in a question (``avoid_sycophancy``, ``#do_not_lie``)."""
+    return [token for token in re.findall(r"[a-z0-9]+(?:_[a-z0-9]+)+", text.lower()) if token in known]
+
+
+class CorpusHandle:
+    """The current :class:`Corpus`, swapped in when a new ingest moves the index pointer.
+
+    The pointer is re-read at most every ``check_every_s``; the old corpus keeps serving until the
+    new one is fully loaded, so a re-ingest never fails a request.
+    """
+
+    def __init__(self, store: VectorStore, expected_model: str | None, check_every_s: float = 2.0) -> None:
+        import threading
+
+        self._store = store
+        self._model = expected_model
+        self._every = check_every_s
+        self._lock = threading.Lock()
+        self._corpus: Corpus | None = None
+        self._checked = 0.0
+
+    def __call__(self) -> Corpus:
+        import time
+
+        now = time.monotonic()
+        if self._corpus is not None and now - self._checked < self._every:
+            return self._corpus
+        with self._lock:
+            if self._corpus is None or now - self._checked >= self._every:
+                self._refresh()
+                self._checked = now
+        assert self._corpus is not None
+        return self._corpus
+
+    def _refresh(self) -> None:
+        manifest = self._store.manifest()
+        if self._corpus is not None and manifest is not None and manifest.collection == self._corpus.manifest.collection:
+            return
+        self._corpus = Corpus.load(self._store, self._model)

@@ -1,0 +1,86 @@
+"""Extractive answers: the sentences of the governing sections that best answer the question,
+quoted with their section and what its authority level means. No model writes anything here, and
+the answer says so. Deterministic for a given index and question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from server.corpus import lexical_tokens
+from server.retrieval import ExampleHit, SearchResult, SectionHit
+
+__all__ = ["AUTHORITY_MEANING", "authority_meaning", "best_sentences", "compose"]
+
+AUTHORITY_MEANING = {
+    "root": "root: a hard rule from the Model Spec itself; no system, developer or user instruction can override it",
+    "system": "system: set by OpenAI (the spec or a system message); developers and users cannot override it",
+    "platform": "platform (the older name for root/system): developers and users cannot override it",
+    "developer": "developer: a default that developers can override; users can only within what the developer allows",
+    "user": "user: a default that the user or the developer can override explicitly",
+    "guideline": "guideline: a default that developers or users can override, even implicitly through context",
+}
+_NO_AUTHORITY = "no authority level of its own: an explanatory or grouping section"
+_CUES = re.compile(r"\b(should|must|never|always|may|can|cannot|can't|don't|do not|avoid|refuse|allowed?)\b", re.I)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*\[])|\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)")
+
+
+def authority_meaning(authority: str | None) -> str:
+    return AUTHORITY_MEANING.get(authority or "", _NO_AUTHORITY)
+
+
+def best_sentences(text: str, question: str, limit: int = 2, max_chars: int = 420) -> str:
+    """The ``limit`` best sentences of ``text`` for ``question``, in document order."""
+    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) > 20]
+    if not sentences:
+        return text.strip()[:max_chars]
+    wanted = set(lexical_tokens([question])[0])
+    stems = lexical_tokens(sentences)
+    scored = []
+    for index, (sentence, tokens) in enumerate(zip(sentences, stems, strict=True)):
+        overlap = len(wanted.intersection(tokens))
+        cue = 0.3 if _CUES.search(sentence) else 0.0
+        scored.append((overlap / math.sqrt(len(tokens) + 4) + cue, -index, sentence))
+    chosen = sorted(scored, reverse=True)[:limit]
+    ordered = [s for _, _, s in sorted(chosen, key=lambda item: -item[1])]
+    quote = " ".join(ordered)
+    return quote if len(quote) <= max_chars else quote[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+
+
+def compose(question: str, result: SearchResult, quotes: dict[str, str], urls: dict[str, str]) -> str:
+    """Markdown for an extractive answer."""
+    if not result.sections:
+        return (
+            f"No section of the Model Spec (release {result.release}) matched this question. "
+            "Try other words, or name a section."
+        )
+    lines = [
+        f"*Extractive answer: quoted from the Model Spec, release {result.release}. "
+        "No model wrote a verdict; read the quotes and examples below.*",
+        "",
+    ]
+    for hit in result.sections[:3]:
+        lines += _section_lines(hit, quotes[hit.section.id], urls[hit.section.id])
+    if result.examples:
+        lines += ["**Matching examples**", ""]
+        lines += [_example_line(hit) for hit in result.examples]
+    return "\n".join(lines).rstrip()
+
+
+def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
+    section = hit.section
+    return [
+        f"**[{section.title}]({url})** (`{section.id}`)",
+        f"> {quote}",
+        "",
+        f"Authority: {authority_meaning(section.authority)}.",
+        "",
+    ]
+
+
+def _example_line(hit: ExampleHit) -> str:
+    labels = " / ".join(
+        f"{r.label}" + (f": {r.rationale}" if r.rationale else "") for r in hit.example.responses
+    )
+    return f"- *{hit.example.title}* (`{hit.example.id}`): {labels or 'no labelled replies'}"

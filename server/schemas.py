@@ -1,0 +1,84 @@
+"""The typed results every surface returns (REST, chat, MCP, Slack, CLI)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "Answer",
+    "Citation",
+    "ExampleCard",
+    "ExampleResponse",
+    "SearchResponse",
+    "SectionCard",
+    "section_url",
+]
+
+Mode = Literal["extractive", "llm"]
+Verdict = Literal["yes", "no", "depends"]
+
+
+def section_url(release: str, section_id: str) -> str:
+    return f"https://model-spec.openai.com/{release}.html#{section_id}"
+
+
+class Citation(BaseModel):
+    section_id: str
+    title: str
+    authority: str | None = Field(description="As declared in the release; null for container sections")
+    release: str
+    quote: str = Field(description="The sentences of the section that best answer the question")
+    url: str
+
+
+class ExampleResponse(BaseModel):
+    label: str = Field(description="GOOD, BAD or OK, as written in the spec")
+    text: str
+    rationale: str = ""
+
+
+class ExampleCard(BaseModel):
+    id: str
+    title: str
+    section_id: str
+    conversation: list[dict[str, str]] = Field(description="Turns as {role, content}")
+    responses: list[ExampleResponse]
+
+
+class Answer(BaseModel):
+    question: str
+    release: str
+    mode: Mode
+    answer: str = Field(description="Markdown")
+    verdict: Verdict | None = Field(description="Only an LLM writes a verdict; null in extractive mode")
+    citations: list[Citation]
+    examples: list[ExampleCard]
+    timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage")
+    notice: str | None = Field(default=None, description="E.g. why an LLM answer fell back")
+
+
+class SectionCard(BaseModel):
+    id: str
+    title: str
+    level: int
+    release: str
+    authority: str | None
+    authority_meaning: str
+    parents: list[str]
+    path: list[str]
+    attributes: dict[str, str]
+    body: str
+    commentary: list[str]
+    url: str
+    examples: list[ExampleCard] = Field(default_factory=list)
+    score: float | None = None
+
+
+class SearchResponse(BaseModel):
+    query: str
+    release: str
+    sections: list[SectionCard]
+    examples: list[ExampleCard]
+    timings: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,240 @@
+"""The one answering service. REST, chat, MCP, Slack, the web page and the CLI all call this."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ingest.models import Example
+from server.corpus import Corpus
+from server.extractive import authority_meaning, best_sentences, compose
+from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
+from server.retrieval import HybridRetriever, SearchFilters, SearchResult
+from server.schemas import Answer, Citation, ExampleCard, ExampleResponse, SearchResponse, SectionCard, section_url
+from specqa.errors import InputError
+from specqa.settings import Settings
+
+__all__ = ["AnsweringService", "StreamEvent"]
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One server-sent event: ``meta`` (citations, examples), ``delta`` (answer text), ``done``."""
+
+    type: Literal["meta", "delta", "done"]
+    data: dict[str, Any]
+
+
+class AnsweringService:
+    def __init__(
+        self,
+        settings: Settings,
+        corpus: Callable[[], Corpus],
+        retriever: HybridRetriever,
+        llm: LLMAnswerer | None = None,
+    ) -> None:
+        self.settings = settings
+        self.corpus = corpus
+        self.retriever = retriever
+        self.llm = llm
+
+    # --- questions --------------------------------------------------------------------------
+    def answer(
+        self, question: str, release: str | None = None, mode: str | None = None, history: list[str] | None = None
+    ) -> Answer:
+        started = time.perf_counter()
+        question, result = self._retrieve(question, release, history or [])
+        if self._use_llm(mode) and self.llm is not None:
+            try:
+                raw = self.llm.complete(build_messages(question, history or [], result))
+                return self._llm_answer(question, result, raw, started)
+            except LLMUnavailable as exc:
+                return self._extractive(question, result, started, notice=f"{exc}; falling back to an extractive answer.")
+        return self._extractive(question, result, started)
+
+    def stream(
+        self, question: str, release: str | None = None, mode: str | None = None, history: list[str] | None = None
+    ) -> Iterator[StreamEvent]:
+        """Citations first, then the answer text as it is written, then the final typed answer."""
+        started = time.perf_counter()
+        question, result = self._retrieve(question, release, history or [])
+        yield StreamEvent("meta", self._meta(question, result))
+        if not (self._use_llm(mode) and self.llm is not None):
+            answer = self._extractive(question, result, started)
+            yield from _as_deltas(answer.answer)
+            yield StreamEvent("done", answer.model_dump())
+            return
+        written: list[str] = []
+        citation_filter = _CitationFilter(self._allowed(result), self._urls(result))
+        try:
+            for piece in citation_filter.run(
+                self.llm.stream(build_messages(question, history or [], result))
+            ):
+                written.append(piece)
+                yield StreamEvent("delta", {"text": piece})
+            answer = self._llm_answer(question, result, "".join(written), started, checked=True)
+            if citation_filter.removed:
+                removed = ", ".join(dict.fromkeys(citation_filter.removed))
+                answer.notice = f"Removed citations to sections that were not retrieved: {removed}."
+        except LLMUnavailable as exc:
+            answer = self._extractive(question, result, started, notice=f"{exc}; falling back to an extractive answer.")
+            if written:
+                yield StreamEvent("delta", {"text": "\n\n---\n\n"})
+            yield from _as_deltas(answer.answer)
+        yield StreamEvent("done", answer.model_dump())
+
+    # --- lookups ----------------------------------------------------------------------------
+    def search(self, query: str, release: str | None = None, filters: SearchFilters | None = None, k: int = 5) -> SearchResponse:
+        query = self.validate_question(query)
+        result = self.retriever.search(query, release, filters, k_sections=k, k_examples=k)
+        sections = [self._section_card(result.release, hit.section.id, score=round(hit.score, 5)) for hit in result.sections]
+        return SearchResponse(
+            query=query, release=result.release, sections=sections,
+            examples=[example_card(h.example) for h in result.examples], timings=result.timings,
+        )
+
+    def section(self, section_id: str, release: str | None = None) -> SectionCard:
+        rc = self.corpus().get(release)
+        return self._section_card(rc.release, section_id, with_examples=True)
+
+    def releases(self) -> list[str]:
+        return self.corpus().names
+
+    def validate_question(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise InputError("question must be a string")
+        cleaned = "".join(ch for ch in question if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+        if not cleaned:
+            raise InputError("question is empty")
+        if len(cleaned) > self.settings.max_question_chars:
+            raise InputError(f"question is longer than {self.settings.max_question_chars} characters")
+        return cleaned
+
+    # --- internals --------------------------------------------------------------------------
+    def _use_llm(self, mode: str | None) -> bool:
+        if mode not in (None, "extractive", "llm"):
+            raise InputError("mode must be 'extractive' or 'llm'")
+        return mode != "extractive" and self.llm is not None
+
+    def _retrieve(self, question: str, release: str | None, history: list[str]) -> tuple[str, SearchResult]:
+        question = self.validate_question(question)
+        query = question if not history else f"{question}\n{history[-1]}"
+        result = self.retriever.search(query, release, k_sections=self.settings.top_sections, k_examples=self.settings.top_examples)
+        return question, result
+
+    def _extractive(self, question: str, result: SearchResult, started: float, notice: str | None = None) -> Answer:
+        quotes = {hit.section.id: best_sentences(hit.section.body or hit.section.title, question) for hit in result.sections}
+        markdown = compose(question, result, quotes, self._urls(result))
+        if notice:
+            markdown = f"> **Note:** {notice}\n\n{markdown}"
+        return Answer(
+            question=question, release=result.release, mode="extractive", answer=markdown, verdict=None,
+            citations=self._citations(result, quotes), examples=[example_card(h.example) for h in result.examples],
+            timings=_timings(result, started), notice=notice,
+        )
+
+    def _llm_answer(self, question: str, result: SearchResult, raw: str, started: float, checked: bool = False) -> Answer:
+        verdict, body = parse_verdict(raw)
+        check = check_citations(body, self._allowed(result), self._urls(result)) if not checked else None
+        text = check.text if check else body
+        removed = check.removed if check else []
+        notice = f"Removed citations to sections that were not retrieved: {', '.join(removed)}." if removed else None
+        quotes = {hit.section.id: best_sentences(hit.section.body or hit.section.title, question) for hit in result.sections}
+        citations = self._citations(result, quotes)
+        cited = check.cited if check else [c.section_id for c in citations if f"[{c.section_id}](" in text]
+        citations.sort(key=lambda c: cited.index(c.section_id) if c.section_id in cited else len(cited))
+        return Answer(
+            question=question, release=result.release, mode="llm", answer=text.strip(), verdict=verdict,  # type: ignore[arg-type]
+            citations=citations, examples=[example_card(h.example) for h in result.examples],
+            timings=_timings(result, started), notice=notice,
+        )
+
+    def _citations(self, result: SearchResult, quotes: dict[str, str]) -> list[Citation]:
+        return [
+            Citation(section_id=h.section.id, title=h.section.title, authority=h.section.authority,
+                     release=result.release, quote=quotes[h.section.id], url=section_url(result.release, h.section.id))
+            for h in result.sections
+        ]
+
+    def _meta(self, question: str, result: SearchResult) -> dict[str, Any]:
+        quotes = {hit.section.id: best_sentences(hit.section.body or hit.section.title, question) for hit in result.sections}
+        return {
+            "question": question,
+            "release": result.release,
+            "citations": [c.model_dump() for c in self._citations(result, quotes)],
+            "examples": [example_card(h.example).model_dump() for h in result.examples],
+        }
+
+    @staticmethod
+    def _allowed(result: SearchResult) -> set[str]:
+        return {hit.section.id for hit in result.sections} | {hit.example.section_id for hit in result.examples}
+
+    @staticmethod
+    def _urls(result: SearchResult) -> dict[str, str]:
+        ids = {hit.section.id for hit in result.sections} | {hit.example.section_id for hit in result.examples}
+        return {section_id: section_url(result.release, section_id) for section_id in ids}
+
+    def _section_card(self, release: str, section_id: str, *, with_examples: bool = False, score: float | None = None) -> SectionCard:
+        rc = self.corpus().get(release)
+        section = rc.section(section_id)
+        examples = [example_card(rc.examples_by_id[e]) for e in section.example_ids] if with_examples else []
+        return SectionCard(
+            id=section.id, title=section.title, level=section.level, release=release, authority=section.authority,
+            authority_meaning=authority_meaning(section.authority), parents=section.parents, path=rc.path(section),
+            attributes=section.attributes, body=section.body, commentary=section.commentary,
+            url=section_url(release, section.id), examples=examples, score=score,
+        )
+
+
+def example_card(example: Example) -> ExampleCard:
+    return ExampleCard(
+        id=example.id, title=example.title, section_id=example.section_id,
+        conversation=[{"role": t.role, "content": t.content} for t in example.conversation],
+        responses=[ExampleResponse(label=r.label, text=r.text, rationale=r.rationale) for r in example.responses],
+    )
+
+
+def _timings(result: SearchResult, started: float) -> dict[str, float]:
+    return {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+def _as_deltas(markdown: str) -> Iterator[StreamEvent]:
+    paragraphs = markdown.split("\n\n")
+    for index, paragraph in enumerate(paragraphs):
+        yield StreamEvent("delta", {"text": paragraph + ("\n\n" if index < len(paragraphs) - 1 else "")})
+
+
+class _CitationFilter:
+    """Checks ``[id]`` markers in streamed text: holds back an unfinished ``[...`` until it closes."""
+
+    def __init__(self, allowed: set[str], urls: dict[str, str]) -> None:
+        self.allowed = allowed
+        self.urls = urls
+        self.removed: list[str] = []
+
+    def run(self, pieces: Iterator[str]) -> Iterator[str]:
+        pending = ""
+        for piece in pieces:
+            pending += piece
+            cut = _safe_cut(pending)
+            if cut:
+                yield self._check(pending[:cut])
+                pending = pending[cut:]
+        if pending:
+            yield self._check(pending)
+
+    def _check(self, text: str) -> str:
+        check = check_citations(text, self.allowed, self.urls)
+        self.removed += check.removed
+        return check.text
+
+
+def _safe_cut(text: str) -> int:
+    """Index up to which ``text`` has no unfinished ``[marker`` (a marker is at most 80 chars)."""
+    start = text.rfind("[")
+    if start == -1 or "]" in text[start:] or len(text) - start > 80:
+        return len(text)
+    return start

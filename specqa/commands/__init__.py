@@ -1,0 +1,3 @@
+"""Subcommands of ``specqa``; importing this package registers them on :data:`specqa.cli.app`."""
+
+from specqa.commands import corpus, ingest, query  # noqa: F401

@@ -1,0 +1,112 @@
+"""`specqa ask` and `specqa eval`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.markdown import Markdown
+from rich.panel import Panel
+
+from specqa.cli import AsJson, IndexDir, Release, app, console, fail, guarded, print_json, settings_from
+
+if TYPE_CHECKING:
+    from server.components import Components
+    from server.schemas import Answer
+
+_LABEL_STYLE = {"GOOD": "green", "BAD": "red", "OK": "yellow"}
+
+
+def components(index_dir: Path | None) -> Components:
+    from server.components import build_components
+
+    settings = settings_from(index_dir=index_dir)
+    return guarded(lambda: build_components(settings))
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, e.g. 'Should the model reveal its system prompt?'")],
+    release: Release = None,
+    mode: Annotated[str | None, typer.Option(help="extractive or llm; default llm when configured.")] = None,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Answer a question with cited sections and matching labelled examples."""
+    parts = components(index_dir)
+    answer = guarded(lambda: parts.service.answer(question, release, mode))
+    if as_json:
+        print_json(answer.model_dump())
+        return
+    _print_answer(answer)
+
+
+def _print_answer(answer: Answer) -> None:
+    title = f"{answer.mode} answer · release {answer.release}" + (f" · verdict: {answer.verdict}" if answer.verdict else "")
+    console.print(Panel(Markdown(answer.answer), title=title, border_style="cyan"))
+    for number, citation in enumerate(answer.citations, start=1):
+        console.print(
+            f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
+            f"   {citation.url}"
+        )
+    for example in answer.examples:
+        lines = [f"[bold]{turn['role']}[/]: {turn['content'][:300]}" for turn in example.conversation]
+        for response in example.responses:
+            style = _LABEL_STYLE.get(response.label, "white")
+            why = f" [dim]({response.rationale})[/]" if response.rationale else ""
+            lines.append(f"[{style}]{response.label}[/]{why}: {response.text[:300]}")
+        console.print(Panel("\n".join(lines), title=f"example · {example.title}", subtitle=example.id))
+
+
+@app.command("eval")
+def eval_(
+    questions: Annotated[Path, typer.Option("--questions", "-q", help="JSONL of {question, sections}.")],
+    retriever: Annotated[str, typer.Option(help="hybrid (default; also runs the naive baseline) or naive.")] = "hybrid",
+    release: Release = None,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Retrieval quality: recall@1/3/5/10, MRR and latency, beside the naive baseline."""
+    from ingest.cache import EmbeddingCache
+    from server.evaluation import evaluate, load_questions
+    from server.naive import NaiveRetriever
+
+    if retriever not in ("hybrid", "naive"):
+        fail("--retriever must be 'hybrid' or 'naive'")
+    items = guarded(lambda: load_questions(questions))
+    parts = components(index_dir)
+    rc = guarded(lambda: parts.corpus().get(release))
+    cache = EmbeddingCache(parts.settings.index_dir / "embed_cache.sqlite", parts.embedder.name)
+    naive = NaiveRetriever(rc.parsed, parts.embedder, cache)
+
+    def hybrid_rank(text: str) -> list[str]:
+        return [hit.section.id for hit in parts.retriever.search(text, rc.release, k_sections=10, k_examples=0).sections]
+
+    results: dict[Literal["hybrid", "naive"], dict[str, float]] = {"naive": evaluate(items, naive.rank_sections)}
+    if retriever == "hybrid":
+        results["hybrid"] = evaluate(items, hybrid_rank)
+    main = results[retriever]  # type: ignore[index]
+    if as_json:
+        print_json(main)
+        return
+    _print_eval(results, rc.release)
+
+
+def _print_eval(results: dict[Literal["hybrid", "naive"], dict[str, float]], release: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"retrieval eval · release {release} · n={int(next(iter(results.values()))['n'])}")
+    table.add_column("metric")
+    names = list(results)
+    for name in names:
+        table.add_column(name, justify="right")
+    if len(names) == 2:
+        table.add_column("hybrid / naive", justify="right")
+    for metric in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "p50_ms", "p95_ms"):
+        row = [metric, *(f"{results[n][metric]:.3f}" for n in names)]
+        if len(names) == 2:
+            base = results["naive"][metric]
+            row.append(f"{results['hybrid'][metric] / base:.2f}x" if base else "n/a")
+        table.add_row(*row)
+    console.print(table)
