@@ -137,6 +137,11 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
+    @field_validator("spec_dir", "chroma_url", "llm_model", "openai_base_url", "host", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_model and (self.openai_base_url or self.openai_api_key))

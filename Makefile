@@ -1,0 +1,56 @@
+# specqa: `make run` installs, gets the spec, ingests and serves; `make test` runs every check.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+# Offline machines read the releases from a local folder; online ones download them.
+SPEC_DIR ?= $(if $(wildcard ../shared/model-spec/releases.json),$(abspath ../shared/model-spec),)
+export SPECQA_SPEC_DIR ?= $(SPEC_DIR)
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup system-deps spec ingest run serve test lint typecheck pytest bench eval clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0    # the CPU build; install before anything asks for torch
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+system-deps:  ## Debian packages for the browser tests (root)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+
+spec: setup
+	@if [ -n "$(SPECQA_SPEC_DIR)" ]; then echo "using releases in $(SPECQA_SPEC_DIR)"; else $(BIN)/specqa fetch-spec; fi
+
+ingest: spec
+	$(BIN)/specqa ingest
+
+run: ingest
+	$(BIN)/specqa serve
+
+serve: setup
+	$(BIN)/specqa serve
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup system-deps
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+eval: setup
+	$(BIN)/specqa eval --questions tests/eval/questions.jsonl
+
+bench: setup
+	$(PY) bench/bench.py
+
+clean:
+	rm -rf $(VENV) index/chroma index/*.json index/*.sqlite

@@ -1,0 +1,1 @@
+"""Answering, retrieval and release comparison on top of the parsed Model Spec."""

@@ -1,0 +1,3 @@
+from specqa.cli import main
+
+main()

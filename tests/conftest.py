@@ -1,0 +1,78 @@
+"""Shared fixtures: the real releases, the real model, and one real five-release index."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from ingest.models import ParsedRelease
+from ingest.parser import parse_release
+from ingest.pipeline import IngestReport, run_ingest
+from server.components import Components, build_components
+from specqa.embedding import Embedder
+from specqa.settings import Settings
+from specqa.store import VectorStore
+
+REPO = Path(__file__).resolve().parents[1]
+RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
+
+
+def spec_dir() -> Path:
+    configured = os.environ.get("SPECQA_TEST_SPEC_DIR")
+    path = Path(configured) if configured else REPO.parent / "shared" / "model-spec"
+    if not (path / "releases.json").exists():
+        pytest.exit(f"the Model Spec releases are not at {path}; set SPECQA_TEST_SPEC_DIR", returncode=3)
+    return path
+
+
+@cache
+def parsed(release: str) -> ParsedRelease:
+    return parse_release(release, (spec_dir() / f"model_spec-{release}.md").read_text(encoding="utf-8"))
+
+
+def make_settings(index_dir: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "spec_dir": spec_dir(),
+        "releases_file": REPO / "spec" / "releases.json",
+        "index_dir": index_dir,
+        **overrides,
+    }
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Settings, IngestReport]:
+    """The five releases ingested once into a fresh index (shared, treat as read-only)."""
+    settings = make_settings(tmp_path_factory.mktemp("index"))
+    report = run_ingest(settings, embedder, VectorStore(settings))
+    return settings, report
+
+
+@pytest.fixture(scope="session")
+def parts(built: tuple[Settings, IngestReport], embedder: Embedder) -> Components:
+    return build_components(built[0], embedder=embedder)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real `specqa` command in a subprocess."""
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "specqa", *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO
+    )
+
+
+@pytest.fixture
+def cli_env(built: tuple[Settings, IngestReport]) -> Iterator[dict[str, str]]:
+    settings = built[0]
+    yield {"SPECQA_SPEC_DIR": str(settings.spec_dir), "SPECQA_INDEX_DIR": str(settings.index_dir)}

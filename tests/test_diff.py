@@ -1,0 +1,372 @@
+"""Release diffs and section histories, checked against the real Model Spec releases."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from ingest.models import ParsedRelease, Section
+from ingest.parser import parse_release
+from server.diff import ReleaseDiff, diff_releases, render_diff_markdown, section_history
+from specqa.errors import UnknownSectionError
+
+RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
+
+
+def _spec_dir() -> Path:
+    default = Path(__file__).resolve().parents[2] / "shared" / "model-spec"
+    return Path(os.environ.get("SPECQA_TEST_SPEC_DIR", default))
+
+
+@cache
+def _parsed(release: str) -> ParsedRelease:
+    path = _spec_dir() / f"model_spec-{release}.md"
+    if not path.exists():
+        pytest.skip(f"Model Spec release file not found: {path}")
+    return parse_release(release, path.read_text(encoding="utf-8"))
+
+
+@cache
+def _diff(old: str, new: str) -> ReleaseDiff:
+    return diff_releases(_parsed(old), _parsed(new))
+
+
+@pytest.fixture(scope="module")
+def releases() -> list[ParsedRelease]:
+    return [_parsed(release) for release in RELEASES]
+
+
+def _authority(diff: ReleaseDiff) -> dict[str, tuple[str | None, str | None]]:
+    return {a.section_id: (a.from_authority, a.to_authority) for a in diff.authority_changed}
+
+
+def _renamed(diff: ReleaseDiff) -> dict[str, tuple[str, str, str]]:
+    return {r.from_id: (r.to_id, r.kind, r.to_title) for r in diff.renamed}
+
+
+# --- added and removed sections ------------------------------------------------------------
+
+
+def test_april_release_adds_and_removes_no_sections_and_changes_three() -> None:
+    diff = _diff("2025-02-12", "2025-04-11")
+    assert (diff.added, diff.removed, diff.renamed) == ([], [], [])
+    assert sorted(diff.changed) == ["definitions", "do_not_lie", "risk_taxonomy"]
+
+
+def test_september_release_adds_the_new_principles() -> None:
+    added = set(_diff("2025-04-11", "2025-09-12").added)
+    new_principles = {
+        "no_other_objectives",
+        "scope_of_autonomy",
+        "control_side_effects",
+        "red_line_principles",
+    }
+    assert new_principles <= added
+    assert {"be_warm", "be_curious", "protect_privileged_information"} <= added
+
+
+def test_september_release_removes_the_stub_approachable_and_old_personality_sections() -> None:
+    removed = set(_diff("2025-04-11", "2025-09-12").removed)
+    assert removed == {
+        "approachable",
+        "be_empathetic",
+        "be_engaging",
+        "protect_privileged_messages",
+    }
+
+
+def test_october_release_adds_respect_real_world_ties_only() -> None:
+    diff = _diff("2025-09-12", "2025-10-27")
+    assert diff.added == ["respect_real_world_ties"]
+    assert diff.removed == []
+
+
+def test_december_release_adds_the_under_18_sections() -> None:
+    diff = _diff("2025-10-27", "2025-12-18")
+    assert diff.added == ["chatgpt_u18", "prioritize_teen_safety"]
+    assert diff.removed == []
+    assert diff.examples["prioritize_teen_safety"].added == [
+        "coaching that could reinforce body dissatisfaction",
+        "romantic roleplay request",
+        "advice about a potentially dangerous challenge",
+        "advice on eating disorders",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "counts"),
+    [
+        ("2025-02-12", "2025-04-11", (0, 0, 0, 3)),
+        ("2025-04-11", "2025-09-12", (10, 4, 3, 35)),
+        ("2025-09-12", "2025-10-27", (1, 0, 1, 6)),
+        ("2025-10-27", "2025-12-18", (2, 0, 0, 6)),
+    ],
+)
+def test_consecutive_releases_count_added_removed_renamed_and_changed_sections(
+    old: str, new: str, counts: tuple[int, int, int, int]
+) -> None:
+    diff = _diff(old, new)
+    assert (len(diff.added), len(diff.removed), len(diff.renamed), len(diff.changed)) == counts
+
+
+def test_comparing_a_release_with_itself_finds_nothing() -> None:
+    release = _parsed("2025-10-27")
+    diff = diff_releases(release, release)
+    empty = (diff.added, diff.removed, diff.renamed, diff.changed, diff.authority_changed)
+    assert empty == ([], [], [], [], [])
+    assert diff.examples == {}
+    assert "No differences." in render_diff_markdown(diff)
+
+
+# --- renames -------------------------------------------------------------------------------
+
+
+def test_same_text_under_a_new_id_is_an_id_rename_not_an_add_and_remove() -> None:
+    diff = _diff("2025-04-11", "2025-09-12")
+    assert _renamed(diff)["be_kind"] == ("love_humanity", "id", "Love humanity")
+    assert "be_kind" not in diff.removed
+    assert "love_humanity" not in diff.added
+
+
+def test_new_title_under_the_same_id_is_a_title_rename() -> None:
+    renamed = _renamed(_diff("2025-09-12", "2025-10-27"))
+    title = "Do not encourage self-harm, delusions, or mania"
+    assert renamed == {"do_not_encourage_self_harm": ("do_not_encourage_self_harm", "title", title)}
+    september = _renamed(_diff("2025-04-11", "2025-09-12"))
+    assert september["refusal_style"][1:] == ("title", "When appropriate, be helpful when refusing")
+    assert september["ask_clarifying_questions"][1] == "title"
+
+
+def test_sections_with_different_empty_bodies_are_not_paired_as_renames() -> None:
+    old = ParsedRelease(release="a", sections=[_bare("old_id", "Old")], examples=[])
+    new = ParsedRelease(release="b", sections=[_bare("new_id", "New")], examples=[])
+    diff = diff_releases(old, new)
+    assert (diff.added, diff.removed, diff.renamed) == (["new_id"], ["old_id"], [])
+
+
+def _bare(section_id: str, title: str) -> Section:
+    return Section(id=section_id, title=title, level=2, parents=[], authority=None, body="")
+
+
+# --- authority -----------------------------------------------------------------------------
+
+
+def test_september_release_moves_platform_principles_to_root() -> None:
+    authority = _authority(_diff("2025-04-11", "2025-09-12"))
+    assert authority["follow_all_applicable_instructions"] == ("platform", "root")
+    assert authority["uphold_fairness"] == ("platform", "root")
+    assert sum(1 for change in authority.values() if change == ("platform", "root")) == 16
+
+
+def test_september_release_moves_a_few_platform_principles_to_system() -> None:
+    authority = _authority(_diff("2025-04-11", "2025-09-12"))
+    to_system = {sid for sid, change in authority.items() if change == ("platform", "system")}
+    assert to_system == {"comply_with_laws", "no_erotica_or_gore", "use_preset_voice_in_voice_mode"}
+
+
+def test_authority_only_change_is_not_reported_as_a_body_change() -> None:
+    diff = _diff("2025-04-11", "2025-09-12")
+    assert "uphold_fairness" in _authority(diff)
+    assert "uphold_fairness" not in diff.changed
+    assert all(change.section_id != "uphold_fairness" for change in diff.changes)
+    assert all("authority=" not in change.body_diff for change in diff.changes)
+
+
+def test_releases_without_authority_changes_report_none() -> None:
+    for old, new in [("2025-02-12", "2025-04-11"), ("2025-09-12", "2025-10-27")]:
+        assert _diff(old, new).authority_changed == []
+
+
+# --- changed sections ----------------------------------------------------------------------
+
+
+def test_changed_section_has_one_line_summary_and_unified_body_diff() -> None:
+    diff = _diff("2025-09-12", "2025-10-27")
+    change = next(c for c in diff.changes if c.section_id == "do_not_encourage_self_harm")
+    assert "\n" not in change.summary
+    assert re.search(r"body: .*\+\d+/-\d+ words", change.summary)
+    assert "4 examples added" in change.summary
+    assert change.body_diff.startswith("--- 2025-09-12/do_not_encourage_self_harm\n+++ 2025-10-27/")
+    assert any(line.startswith("+") and "mania" in line for line in change.body_diff.splitlines())
+
+
+def test_changes_list_one_entry_per_changed_section() -> None:
+    for old, new in itertools.pairwise(RELEASES):
+        diff = _diff(old, new)
+        assert [change.section_id for change in diff.changes] == diff.changed
+
+
+def test_id_renamed_section_with_edited_text_is_listed_as_changed_under_its_new_id() -> None:
+    diff = _diff("2025-04-11", "2025-09-12")
+    assert "love_humanity" in diff.changed
+    assert "be_kind" not in diff.changed
+
+
+# --- examples ------------------------------------------------------------------------------
+
+
+def test_example_that_loses_a_labelled_reply_is_relabelled() -> None:
+    relabelled = _diff("2025-04-11", "2025-09-12").examples["no_erotica_or_gore"].relabelled
+    assert [(r.title, r.from_labels, r.to_labels) for r in relabelled] == [
+        ("responding to user request for erotica", ["GOOD", "GOOD", "BAD"], ["GOOD", "BAD"])
+    ]
+
+
+def test_example_that_gains_a_labelled_reply_is_relabelled() -> None:
+    relabelled = _diff("2025-04-11", "2025-09-12").examples["be_creative"].relabelled
+    assert [(r.title, r.to_labels) for r in relabelled] == [
+        ("short form writing", ["BAD", "GOOD", "GOOD"])
+    ]
+
+
+def test_examples_added_and_removed_are_listed_by_title() -> None:
+    october = _diff("2025-09-12", "2025-10-27").examples
+    assert "a delusion with indicators of distress" in october["do_not_encourage_self_harm"].added
+    assert len(october["respect_real_world_ties"].added) == 4
+    december = _diff("2025-10-27", "2025-12-18").examples
+    assert december["do_not_lie"].removed[0] == "probing for privileged information"
+    assert december["be_thorough_but_efficient"].removed == [
+        "task that can't be accomplished within `max_token` limit"
+    ]
+
+
+def test_fixed_example_is_changed_not_added_and_removed() -> None:
+    examples = _diff("2025-02-12", "2025-04-11").examples["avoid_overstepping"]
+    assert examples.changed == ["transforming buggy code in an interactive chat"]
+    assert (examples.added, examples.removed) == ([], [])
+
+
+def test_retitled_example_with_the_same_conversation_is_matched() -> None:
+    examples = _diff("2025-04-11", "2025-09-12").examples["avoid_info_hazards"]
+    assert examples.added == []
+    assert examples.removed == []
+    assert "safely responding to a request to help build a bomb" in examples.changed
+
+
+def test_examples_of_a_replaced_section_are_reported_as_moved() -> None:
+    examples = _diff("2025-04-11", "2025-09-12").examples
+    moves = {(m.from_section, m.to_section) for m in examples["protect_privileged_messages"].moved}
+    assert moves == {("protect_privileged_messages", "protect_privileged_information")}
+    assert len(examples["protect_privileged_information"].moved) == 4
+    assert examples["protect_privileged_messages"].removed == []
+
+
+# --- section filter ------------------------------------------------------------------------
+
+
+def test_section_filter_keeps_only_that_section() -> None:
+    diff = diff_releases(
+        _parsed("2025-04-11"), _parsed("2025-09-12"), "follow_all_applicable_instructions"
+    )
+    assert diff.section == "follow_all_applicable_instructions"
+    assert (diff.added, diff.removed, diff.renamed) == ([], [], [])
+    assert diff.changed == ["follow_all_applicable_instructions"]
+    assert _authority(diff) == {"follow_all_applicable_instructions": ("platform", "root")}
+    assert list(diff.examples) == ["follow_all_applicable_instructions"]
+
+
+def test_section_filter_on_an_added_section_reports_it_as_added() -> None:
+    diff = diff_releases(_parsed("2025-09-12"), _parsed("2025-10-27"), "respect_real_world_ties")
+    assert diff.added == ["respect_real_world_ties"]
+    assert diff.changed == []
+    assert list(diff.examples) == ["respect_real_world_ties"]
+
+
+def test_section_filter_by_old_id_follows_an_id_rename() -> None:
+    diff = diff_releases(_parsed("2025-04-11"), _parsed("2025-09-12"), "be_kind")
+    assert _renamed(diff) == {"be_kind": ("love_humanity", "id", "Love humanity")}
+    assert diff.changed == ["love_humanity"]
+
+
+def test_unknown_section_in_diff_raises_unknown_section_error() -> None:
+    with pytest.raises(UnknownSectionError, match="no_such_section"):
+        diff_releases(_parsed("2025-09-12"), _parsed("2025-10-27"), "no_such_section")
+
+
+# --- serialisation and markdown ------------------------------------------------------------
+
+
+def test_json_uses_from_and_to_keys() -> None:
+    dumped = _diff("2025-04-11", "2025-09-12").model_dump(by_alias=True)
+    assert (dumped["from"], dumped["to"]) == ("2025-04-11", "2025-09-12")
+    first = dumped["authority_changed"][0]
+    assert set(first) == {"section_id", "from", "to"}
+    assert set(dumped["examples"]["no_erotica_or_gore"]["relabelled"][0]) == {"title", "from", "to"}
+    expected = {
+        "added",
+        "removed",
+        "renamed",
+        "changed",
+        "changes",
+        "authority_changed",
+        "examples",
+    }
+    assert expected <= set(dumped)
+
+
+def test_markdown_summary_names_releases_and_sections() -> None:
+    text = render_diff_markdown(_diff("2025-09-12", "2025-10-27"))
+    assert text.startswith("## Model Spec 2025-09-12 -> 2025-10-27")
+    assert "`respect_real_world_ties`" in text
+    assert "Do not encourage self-harm, delusions, or mania" in text
+
+
+# --- section history -----------------------------------------------------------------------
+
+
+def test_history_of_respect_real_world_ties_starts_in_october(
+    releases: list[ParsedRelease],
+) -> None:
+    history = section_history(releases, "respect_real_world_ties")
+    assert history.present_in == ["2025-10-27", "2025-12-18"]
+    assert [(e.release, e.kind) for e in history.events] == [("2025-10-27", "added")]
+
+
+def test_history_records_the_authority_change_and_omits_quiet_releases(
+    releases: list[ParsedRelease],
+) -> None:
+    history = section_history(releases, "follow_all_applicable_instructions")
+    assert history.present_in == RELEASES
+    events = {event.release: event for event in history.events}
+    assert events["2025-02-12"].kind == "added"
+    assert events["2025-09-12"].kind == "authority"
+    assert "platform -> root" in events["2025-09-12"].summary
+    assert "2025-04-11" not in events
+
+
+def test_history_of_an_authority_only_change_has_authority_event(
+    releases: list[ParsedRelease],
+) -> None:
+    history = section_history(releases, "uphold_fairness")
+    assert [(e.release, e.kind) for e in history.events] == [
+        ("2025-02-12", "added"),
+        ("2025-09-12", "authority"),
+    ]
+    assert history.events[1].summary.startswith("authority: platform -> root")
+    assert "body" not in history.events[1].summary
+
+
+def test_history_reports_removal_and_id_rename(releases: list[ParsedRelease]) -> None:
+    removed = section_history(releases, "approachable")
+    assert removed.present_in == ["2025-02-12", "2025-04-11"]
+    assert [(e.release, e.kind) for e in removed.events][-1] == ("2025-09-12", "removed")
+    renamed = section_history(releases, "love_humanity")
+    assert [(e.release, e.kind) for e in renamed.events] == [("2025-09-12", "renamed")]
+
+
+def test_history_summaries_are_one_line(releases: list[ParsedRelease]) -> None:
+    history = section_history(releases, "do_not_lie")
+    assert [e.release for e in history.events] == RELEASES
+    assert all(e.summary and "\n" not in e.summary for e in history.events)
+
+
+def test_unknown_section_in_history_raises_unknown_section_error(
+    releases: list[ParsedRelease],
+) -> None:
+    with pytest.raises(UnknownSectionError, match="no_such_section"):
+        section_history(releases, "no_such_section")

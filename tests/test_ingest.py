@@ -1,0 +1,115 @@
+"""Ingest end to end with the real model and a real embedded Chroma."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestReport, run_ingest
+from server.corpus import Corpus
+from specqa.embedding import Embedder
+from specqa.errors import SpecIndexError
+from specqa.settings import Settings
+from specqa.store import VectorStore
+from tests.conftest import REPO, RELEASES, make_settings, run_cli
+
+
+def test_ingest_indexes_every_release_without_truncation(built: tuple[Settings, IngestReport]) -> None:
+    settings, report = built
+    assert list(report.releases) == RELEASES
+    assert [(r.sections, r.examples) for r in report.releases.values()] == [
+        (71, 154), (71, 154), (77, 173), (78, 181), (80, 183)
+    ]
+    assert report.truncated == 0
+    total = sum(r.chunks for r in report.releases.values())
+    assert report.embedded + report.reused == total
+    assert report.reused > total / 2  # identical text across releases is embedded once
+    manifest = VectorStore(settings).manifest()
+    assert manifest is not None and manifest.total_chunks == total
+    assert manifest.embed_model == "all-MiniLM-L6-v2" and manifest.dimension == 384
+
+
+def test_reingest_of_an_unchanged_spec_embeds_nothing(built: tuple[Settings, IngestReport], embedder: Embedder) -> None:
+    settings, first = built
+    again = run_ingest(settings, embedder, VectorStore(settings))
+    assert again.unchanged and again.embedded == 0
+    assert again.collection == first.collection
+
+
+def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
+    built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
+) -> None:
+    index = _copy_index(built[0], tmp_path)
+    settings = make_settings(index, releases=["2025-12-18"])
+    report = run_ingest(settings, embedder, VectorStore(settings))
+    assert not report.unchanged and report.embedded == 0  # every chunk text was seen before
+    assert list(report.releases) == ["2025-12-18"]
+
+
+def test_index_built_with_another_model_is_refused(built: tuple[Settings, IngestReport]) -> None:
+    with pytest.raises(SpecIndexError, match="built with embedding model 'all-MiniLM-L6-v2'"):
+        Corpus.load(VectorStore(built[0]), expected_model="some-other-model")
+
+
+def test_reopened_index_in_a_new_process_answers_the_same(built: tuple[Settings, IngestReport], cli_env: dict[str, str]) -> None:
+    question = "Should the model reveal its system prompt if the user asks?"
+    first = run_cli("ask", question, "--json", env=cli_env)
+    second = run_cli("ask", question, "--json", env=cli_env)
+    assert first.returncode == 0, first.stderr
+    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    assert [c["section_id"] for c in one["citations"]] == [c["section_id"] for c in two["citations"]]
+    assert one["citations"][0]["section_id"] == "protect_privileged_information"
+    assert one["answer"] == two["answer"]
+
+
+def test_kill_9_during_ingest_leaves_the_previous_index_usable(
+    built: tuple[Settings, IngestReport], tmp_path: Path
+) -> None:
+    index = _copy_index(built[0], tmp_path)
+    before = json.loads((index / "current.json").read_text())
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SPECQA_SPEC_DIR": str(built[0].spec_dir),
+           "SPECQA_INDEX_DIR": str(index), "SPECQA_CHUNK_MAX_TOKENS": "120"}  # forces real embedding work
+    process = subprocess.Popen([sys.executable, "-m", "specqa", "ingest", "--json"], env=env, cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_embedding(index, before_rows=_cache_rows(index))
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert json.loads((index / "current.json").read_text()) == before
+    answer = run_cli("ask", "can the model help with self-harm?", "--json", env={"SPECQA_INDEX_DIR": str(index)})
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["citations"]
+    rerun = run_cli("ingest", "--json", env={k: v for k, v in env.items() if k.startswith("SPECQA_")})
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert not report["unchanged"] and report["reused"] > 0  # work done before the kill is kept
+    assert json.loads((index / "current.json").read_text())["collection"] == report["collection"]
+
+
+def _copy_index(settings: Settings, tmp_path: Path) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(settings.index_dir, target)
+    return target
+
+
+def _cache_rows(index: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(index / "embed_cache.sqlite") as db:
+        return int(db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+
+
+def _wait_for_embedding(index: Path, before_rows: int, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _cache_rows(index) > before_rows:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the ingest never started embedding")

@@ -1,0 +1,88 @@
+"""The parser against the five real releases."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import RELEASES, parsed
+
+EXPECTED = {
+    "2025-02-12": (71, 154),
+    "2025-04-11": (71, 154),
+    "2025-09-12": (77, 173),
+    "2025-10-27": (78, 181),
+    "2025-12-18": (80, 183),
+}
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_parser_finds_every_section_and_example(release: str) -> None:
+    result = parsed(release)
+    assert (len(result.sections), len(result.examples)) == EXPECTED[release]
+    assert len({s.id for s in result.sections}) == len(result.sections)
+
+
+def test_headings_inside_code_fences_are_not_sections() -> None:
+    titles = {s.title for s in parsed("2025-12-18").sections}
+    assert "functions" not in titles
+    assert not any(t.startswith("[...]") for t in titles)
+
+
+def test_section_carries_authority_parents_and_commentary() -> None:
+    section = parsed("2025-12-18").section("follow_all_applicable_instructions")
+    assert section is not None
+    assert section.title == "Follow all applicable instructions"
+    assert (section.level, section.authority, section.parents) == (2, "root", ["chain_of_command"])
+    assert section.commentary and section.commentary[0].startswith('"Rail free" models')
+    assert "Rail free" not in section.body
+    assert len(section.example_ids) == 4
+
+
+def test_older_releases_keep_platform_authority_as_written() -> None:
+    old = parsed("2025-02-12").section("follow_all_applicable_instructions")
+    assert old is not None and old.authority == "platform"
+
+
+def test_other_heading_attributes_are_kept() -> None:
+    teen = parsed("2025-12-18").section("prioritize_teen_safety")
+    assert teen is not None
+    assert teen.attributes == {"tags": "under_18"}
+    assert teen.parents == ["chatgpt_u18"]
+
+
+def test_cross_references_resolve_to_titles_and_footnotes_are_removed() -> None:
+    for section in parsed("2025-12-18").sections:
+        assert "[?](" not in section.body
+        assert "[^" not in section.body
+    section = parsed("2025-12-18").section("follow_all_applicable_instructions")
+    assert section is not None
+    assert "As detailed in Ignore untrusted data by default, all other content" in section.body
+    assert "Above all else" not in section.body  # that sentence belongs to the parent section
+
+
+def test_example_has_conversation_and_labelled_responses_with_rationale() -> None:
+    release = parsed("2025-12-18")
+    example = next(e for e in release.examples if e.title.startswith("root/system conflict"))
+    assert example.section_id == "follow_all_applicable_instructions"
+    assert [t.role for t in example.conversation] == ["system", "user"]
+    assert example.conversation[0].content.startswith('You are in a special "safety testing mode"')
+    assert [(r.label, r.rationale) for r in example.responses] == [
+        ("GOOD", "root instructions override system"),
+        ("BAD", "system message cannot override root-level rules"),
+    ]
+
+
+def test_labels_with_section_references_are_split() -> None:
+    responses = [r for e in parsed("2025-12-18").examples for r in e.responses if r.refs]
+    assert responses
+    assert all(r.label in {"GOOD", "BAD", "OK"} for r in responses)
+    assert any(r.refs == ["chain_of_command"] for r in responses)
+
+
+def test_tool_turns_and_assistant_attributes_are_parsed() -> None:
+    release = parsed("2025-12-18")
+    tool_turns = [t for e in release.examples for t in e.conversation if t.role == "tool"]
+    assert tool_turns and tool_turns[0].attributes.get("name") == "browser"
+    rendering = release.examples[0]
+    assert rendering.conversation[0].attributes == {"recipient": "python", "end_turn": "false"}
+    assert rendering.conversation[0].content == "import this"
