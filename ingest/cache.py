@@ -29,7 +29,7 @@ class EmbeddingCache:
             batch = hashes[start : start + 500]
             marks = ",".join("?" * len(batch))
             rows = self._db.execute(
-                f"SELECT hash, vector FROM embeddings WHERE model = ? AND hash IN ({marks})",  # noqa: S608
+                f"SELECT hash, vector FROM embeddings WHERE model = ? AND hash IN ({marks})",
                 [self.model, *batch],
             )
             for content_hash, blob in rows:

@@ -37,7 +37,9 @@ class Chunk:
         return str(self.metadata["content_hash"])
 
 
-def chunk_release(parsed: ParsedRelease, count_tokens: TokenCounter, max_tokens: int) -> list[Chunk]:
+def chunk_release(
+    parsed: ParsedRelease, count_tokens: TokenCounter, max_tokens: int
+) -> list[Chunk]:
     examples = {example.id: example for example in parsed.examples}
     chunks: list[Chunk] = []
     for position, section in enumerate(parsed.sections):
@@ -46,16 +48,26 @@ def chunk_release(parsed: ParsedRelease, count_tokens: TokenCounter, max_tokens:
         packer = _Packer(count_tokens, max_tokens)
         prose = packer.pack(path, section.body) or [""]
         for index, passage in enumerate(prose):
-            chunk = _chunk(f"{parsed.release}:{section.id}:text:{index}", path, passage, base, "section", index)
-            if index == 0:  # the whole parsed section rides on its first chunk, for display and diffs
+            chunk = _chunk(
+                f"{parsed.release}:{section.id}:text:{index}", path, passage, base, "section", index
+            )
+            if (
+                index == 0
+            ):  # the whole parsed section rides on its first chunk, for display and diffs
                 chunk.metadata["section_json"] = section.model_dump_json()
             chunks.append(chunk)
         for block_no, block in enumerate(section.commentary):
             for index, passage in enumerate(packer.pack(f"{path} (commentary)", block)):
                 chunk_id = f"{parsed.release}:{section.id}:commentary:{block_no}.{index}"
-                chunks.append(_chunk(chunk_id, f"{path} (commentary)", passage, base, "commentary", index))
+                chunks.append(
+                    _chunk(chunk_id, f"{path} (commentary)", passage, base, "commentary", index)
+                )
         for example_id in section.example_ids:
-            chunks.append(_example_chunk(parsed.release, examples[example_id], path, base, count_tokens, max_tokens))
+            chunks.append(
+                _example_chunk(
+                    parsed.release, examples[example_id], path, base, count_tokens, max_tokens
+                )
+            )
     return chunks
 
 
@@ -72,7 +84,9 @@ def _section_metadata(release: str, section: Section, path: str) -> Metadata:
     }
 
 
-def _chunk(chunk_id: str, prefix: str, passage: str, base: Metadata, kind: str, index: int) -> Chunk:
+def _chunk(
+    chunk_id: str, prefix: str, passage: str, base: Metadata, kind: str, index: int
+) -> Chunk:
     text = f"{prefix}\n\n{passage}".strip()
     metadata: Metadata = {
         **base,
@@ -85,7 +99,12 @@ def _chunk(chunk_id: str, prefix: str, passage: str, base: Metadata, kind: str, 
 
 
 def _example_chunk(
-    release: str, example: Example, path: str, base: Metadata, count_tokens: TokenCounter, max_tokens: int
+    release: str,
+    example: Example,
+    path: str,
+    base: Metadata,
+    count_tokens: TokenCounter,
+    max_tokens: int,
 ) -> Chunk:
     text = _fit_example(example, path, count_tokens, max_tokens)
     labels = [response.label for response in example.responses]

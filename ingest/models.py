@@ -45,7 +45,9 @@ class Section(BaseModel):
     title: str
     level: int
     parents: list[str] = Field(description="Ancestor section ids, outermost first")
-    authority: str | None = Field(description="As declared: root/system/developer/user/guideline/platform")
+    authority: str | None = Field(
+        description="As declared: root/system/developer/user/guideline/platform"
+    )
     attributes: dict[str, str] = Field(default_factory=dict, description="Other heading attributes")
     body: str = Field(description="Prose under the heading, cross references resolved")
     commentary: list[str] = Field(default_factory=list, description="!!! meta blocks")

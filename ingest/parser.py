@@ -28,9 +28,13 @@ _COMMENTARY = re.compile(r"^!!!\s+meta\b")
 _FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
 _CROSS_REF = re.compile(r"\[\?\]\(#(?P<id>[^)\s]+)\)")
 _LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)")
-_TURN_OPEN = re.compile(r"^<(?P<role>system|developer|user|assistant|tool)(?P<attrs>(?:\s[^>]*)?)>(?P<rest>.*)$")
+_TURN_OPEN = re.compile(
+    r"^<(?P<role>system|developer|user|assistant|tool)(?P<attrs>(?:\s[^>]*)?)>(?P<rest>.*)$"
+)
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
-_LABEL = re.compile(r"^<!--\s*(?P<label>[A-Za-z]+)(?P<refs>(?:\[#[^\]]+\])*)\s*:?\s*(?P<why>.*?)\s*-->\s*$")
+_LABEL = re.compile(
+    r"^<!--\s*(?P<label>[A-Za-z]+)(?P<refs>(?:\[#[^\]]+\])*)\s*:?\s*(?P<why>.*?)\s*-->\s*$"
+)
 ROLES = ("system", "developer", "user", "assistant", "tool")
 
 
@@ -54,7 +58,9 @@ def parse_release(release: str, markdown: str) -> ParsedRelease:
         section.body = _clean("\n".join(block.prose), titles)
         section.commentary = [_clean("\n".join(lines), titles) for lines in block.commentary]
         for number, (title, fence_lines) in enumerate(block.examples, start=1):
-            example = _parse_example(f"{section.id}/ex{number}", _clean(title, titles), section.id, fence_lines)
+            example = _parse_example(
+                f"{section.id}/ex{number}", _clean(title, titles), section.id, fence_lines
+            )
             section.example_ids.append(example.id)
             examples.append(example)
         sections.append(section)
@@ -163,7 +169,9 @@ def _clean(text: str, titles: dict[str, str]) -> str:
     """Footnote markers out, cross references and in-page links rendered as text."""
     text = _FOOTNOTE.sub("", text)
     text = _CROSS_REF.sub(lambda m: titles.get(m.group("id"), m.group("id")), text)
-    text = _LINK.sub(lambda m: m.group("text") if m.group("target").startswith("#") else m.group(0), text)
+    text = _LINK.sub(
+        lambda m: m.group("text") if m.group("target").startswith("#") else m.group(0), text
+    )
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
@@ -183,12 +191,21 @@ def _parse_example(example_id: str, title: str, section_id: str, lines: list[str
         if in_comparison and label:
             refs = re.findall(r"\[#([^\]]+)\]", label.group("refs"))
             responses.append(
-                Response(label=label.group("label"), text=content, rationale=label.group("why"), refs=refs)
+                Response(
+                    label=label.group("label"),
+                    text=content,
+                    rationale=label.group("why"),
+                    refs=refs,
+                )
             )
         else:
             conversation.append(Turn(role=role, content=content, attributes=attrs))
     return Example(
-        id=example_id, title=title, section_id=section_id, conversation=conversation, responses=responses
+        id=example_id,
+        title=title,
+        section_id=section_id,
+        conversation=conversation,
+        responses=responses,
     )
 
 
@@ -208,7 +225,12 @@ def _turns(lines: list[str]) -> Iterator[tuple[str, dict[str, str], str, str]]:
         rest = opening.group("rest")
         closing = f"</{role}>"
         if rest.rstrip().endswith(closing):  # a one-line turn
-            yield role, dict(_ATTR.findall(opening.group("attrs"))), "", rest.rstrip()[: -len(closing)].strip()
+            yield (
+                role,
+                dict(_ATTR.findall(opening.group("attrs"))),
+                "",
+                rest.rstrip()[: -len(closing)].strip(),
+            )
             continue
         content: list[str] = []
         while index < len(lines) and lines[index].strip() != closing:

@@ -52,8 +52,14 @@ class IngestReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "releases": {
-                name: {"sections": r.sections, "examples": r.examples, "chunks": r.chunks,
-                       "embedded": r.embedded, "reused": r.reused, "seconds": round(r.seconds, 3)}
+                name: {
+                    "sections": r.sections,
+                    "examples": r.examples,
+                    "chunks": r.chunks,
+                    "embedded": r.embedded,
+                    "reused": r.reused,
+                    "seconds": round(r.seconds, 3),
+                }
                 for name, r in self.releases.items()
             },
             "embedded": self.embedded,
@@ -83,9 +89,13 @@ def run_ingest(
         parsed = parse_release(release.version, texts[release.version])
         chunks = chunk_release(parsed, embedder.count_tokens, settings.chunk_max_tokens)
         chunks_by_release[release.version] = chunks
-        report.releases[release.version] = ReleaseReport(len(parsed.sections), len(parsed.examples), len(chunks))
+        report.releases[release.version] = ReleaseReport(
+            len(parsed.sections), len(parsed.examples), len(chunks)
+        )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
-    report.truncated = sum(1 for c in all_chunks if embedder.count_tokens(c.text) > embedder.max_seq_length)
+    report.truncated = sum(
+        1 for c in all_chunks if embedder.count_tokens(c.text) > embedder.max_seq_length
+    )
 
     current = store.manifest()
     if current is not None and current.fingerprint == fingerprint and _intact(store, current):
@@ -97,9 +107,11 @@ def run_ingest(
         return report
 
     vectors = _embed_all(settings, embedder, chunks_by_release, report, progress)
-    manifest = _build_collection(settings, embedder, store, all_chunks, vectors, fingerprint, current, report)
+    manifest = _build_collection(
+        settings, embedder, store, all_chunks, vectors, fingerprint, current, report
+    )
     store.activate(manifest)
-    store.drop_collections_except({manifest.collection, *( [current.collection] if current else [])})
+    store.drop_collections_except({manifest.collection, *([current.collection] if current else [])})
     report.collection = manifest.collection
     report.seconds = time.perf_counter() - started
     return report
@@ -140,10 +152,20 @@ def _embed_all(
             stats = report.releases[release]
             hashes = list({c.content_hash: None for c in chunks})
             vectors.update(cache.get_many([h for h in hashes if h not in vectors]))
-            missing = [c for c in {c.content_hash: c for c in chunks}.values() if c.content_hash not in vectors]
+            missing = [
+                c
+                for c in {c.content_hash: c for c in chunks}.values()
+                if c.content_hash not in vectors
+            ]
             for start in range(0, len(missing), settings.embed_batch_size):
                 batch = missing[start : start + settings.embed_batch_size]
-                fresh = dict(zip([c.content_hash for c in batch], embedder.embed([c.text for c in batch], settings.embed_batch_size), strict=True))
+                fresh = dict(
+                    zip(
+                        [c.content_hash for c in batch],
+                        embedder.embed([c.text for c in batch], settings.embed_batch_size),
+                        strict=True,
+                    )
+                )
                 cache.put_many(fresh)
                 vectors.update(fresh)
                 if progress:
@@ -171,24 +193,32 @@ def _build_collection(
     current: IndexManifest | None,
     report: IngestReport,
 ) -> IndexManifest:
-    from llama_index.core.schema import TextNode
+    from llama_index.core.schema import BaseNode, TextNode
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     name = f"specqa_{datetime.now(UTC):%Y%m%d%H%M%S%f}_{fingerprint[:8]}"
     collection = store.new_collection(name)
     vector_store = ChromaVectorStore(chroma_collection=collection)
-    nodes = [
-        TextNode(id_=c.id, text=c.text, metadata=dict(c.metadata), embedding=vectors[c.content_hash],
-                 excluded_embed_metadata_keys=list(c.metadata), excluded_llm_metadata_keys=list(c.metadata))
+    nodes: list[BaseNode] = [
+        TextNode(
+            id_=c.id,
+            text=c.text,
+            metadata=dict(c.metadata),
+            embedding=vectors[c.content_hash],
+            excluded_embed_metadata_keys=list(c.metadata),
+            excluded_llm_metadata_keys=list(c.metadata),
+        )
         for c in chunks
     ]
     try:
         for start in range(0, len(nodes), _ADD_BATCH):
             vector_store.add(nodes[start : start + _ADD_BATCH])
         stored = int(collection.count())
-    except Exception as exc:  # noqa: BLE001 - any storage failure must leave the old index active
+    except Exception as exc:
         store.drop_collections_except({current.collection} if current else set())
-        raise SpecIndexError(f"ingest failed while writing the index ({exc}); the previous index is unchanged") from exc
+        raise SpecIndexError(
+            f"ingest failed while writing the index ({exc}); the previous index is unchanged"
+        ) from exc
     if stored != len(chunks):
         raise SpecIndexError(f"index verification failed: stored {stored} of {len(chunks)} chunks")
     return IndexManifest(
@@ -199,7 +229,12 @@ def _build_collection(
         chunk_max_tokens=settings.chunk_max_tokens,
         chunker_version=CHUNKER_VERSION,
         releases={
-            version: ReleaseStats(sha256=_sha(settings, version), sections=r.sections, examples=r.examples, chunks=r.chunks)
+            version: ReleaseStats(
+                sha256=_sha(settings, version),
+                sections=r.sections,
+                examples=r.examples,
+                chunks=r.chunks,
+            )
             for version, r in report.releases.items()
         },
         total_chunks=len(chunks),

@@ -26,7 +26,9 @@ _GET_PAGE = 500
 
 def lexical_tokens(texts: list[str]) -> list[list[str]]:
     """The one tokenizer for BM25: lowercase, English stopwords out, Snowball stems."""
-    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+    tokens = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
+    )
     return [list(t) for t in tokens]
 
 
@@ -64,7 +66,9 @@ class ReleaseCorpus:
         try:
             return self.sections_by_id[section_id]
         except KeyError:
-            raise UnknownSectionError(f"no section {section_id!r} in release {self.release}") from None
+            raise UnknownSectionError(
+                f"no section {section_id!r} in release {self.release}"
+            ) from None
 
     def path(self, section: Section) -> list[str]:
         return self.parsed.path_titles(section)
@@ -91,7 +95,10 @@ class Corpus:
         by_release: dict[str, list[ChunkRecord]] = {}
         for record in records:
             by_release.setdefault(str(record.metadata["release"]), []).append(record)
-        return cls(manifest, {name: _release_corpus(name, chunks) for name, chunks in sorted(by_release.items())})
+        return cls(
+            manifest,
+            {name: _release_corpus(name, chunks) for name, chunks in sorted(by_release.items())},
+        )
 
     @property
     def names(self) -> list[str]:
@@ -115,14 +122,20 @@ def _fetch_all(collection: Any, expected: int) -> list[ChunkRecord]:
     offset = 0
     while True:
         page = collection.get(include=["documents", "metadatas"], limit=_GET_PAGE, offset=offset)
-        for chunk_id, text, metadata in zip(page["ids"], page["documents"], page["metadatas"], strict=True):
-            clean = {k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS}
+        for chunk_id, text, metadata in zip(
+            page["ids"], page["documents"], page["metadatas"], strict=True
+        ):
+            clean = {
+                k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS
+            }
             records.append(ChunkRecord(chunk_id, text or "", clean))
         if len(page["ids"]) < _GET_PAGE:
             break
         offset += _GET_PAGE
     if len(records) != expected:
-        raise SpecIndexError(f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`")
+        raise SpecIndexError(
+            f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`"
+        )
     return sorted(records, key=lambda r: r.id)
 
 
@@ -130,10 +143,18 @@ _LLAMA_KEYS = {"doc_id", "document_id", "ref_doc_id"}
 
 
 def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
-    sections = [Section.model_validate_json(c.metadata["section_json"]) for c in chunks if "section_json" in c.metadata]
+    sections = [
+        Section.model_validate_json(c.metadata["section_json"])
+        for c in chunks
+        if "section_json" in c.metadata
+    ]
     order = {c.id: i for i, c in enumerate(chunks)}
     sections.sort(key=lambda s: _document_order(s, chunks, order))
-    examples = [Example.model_validate_json(c.metadata["example_json"]) for c in chunks if c.kind == "example"]
+    examples = [
+        Example.model_validate_json(c.metadata["example_json"])
+        for c in chunks
+        if c.kind == "example"
+    ]
     parsed = ParsedRelease(release=release, sections=sections, examples=examples)
     title_texts = [" ".join(parsed.path_titles(s)) + " " + s.id.replace("_", " ") for s in sections]
     return ReleaseCorpus(
@@ -154,13 +175,18 @@ def _document_order(section: Section, chunks: list[ChunkRecord], order: dict[str
 
 def _bm25(texts: list[str]) -> bm25s.BM25:
     index = bm25s.BM25()
-    index.index(bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False), show_progress=False)
+    index.index(
+        bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False),
+        show_progress=False,
+    )
     return index
 
 
 def section_ids_in(text: str, known: set[str]) -> list[str]:
     """Section ids written literally in a question (``avoid_sycophancy``, ``#do_not_lie``)."""
-    return [token for token in re.findall(r"[a-z0-9]+(?:_[a-z0-9]+)+", text.lower()) if token in known]
+    return [
+        token for token in re.findall(r"[a-z0-9]+(?:_[a-z0-9]+)+", text.lower()) if token in known
+    ]
 
 
 class CorpusHandle:
@@ -170,7 +196,9 @@ class CorpusHandle:
     new one is fully loaded, so a re-ingest never fails a request.
     """
 
-    def __init__(self, store: VectorStore, expected_model: str | None, check_every_s: float = 2.0) -> None:
+    def __init__(
+        self, store: VectorStore, expected_model: str | None, check_every_s: float = 2.0
+    ) -> None:
         import threading
 
         self._store = store
@@ -195,6 +223,10 @@ class CorpusHandle:
 
     def _refresh(self) -> None:
         manifest = self._store.manifest()
-        if self._corpus is not None and manifest is not None and manifest.collection == self._corpus.manifest.collection:
+        if (
+            self._corpus is not None
+            and manifest is not None
+            and manifest.collection == self._corpus.manifest.collection
+        ):
             return
         self._corpus = Corpus.load(self._store, self._model)

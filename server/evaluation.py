@@ -35,7 +35,9 @@ def load_questions(path: Path) -> list[EvalQuestion]:
             row = json.loads(line)
             questions.append(EvalQuestion(str(row["question"]), [str(s) for s in row["sections"]]))
         except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f"{path}:{number}: expected {{\"question\": ..., \"sections\": [...]}} ({exc})") from exc
+            raise InputError(
+                f'{path}:{number}: expected {{"question": ..., "sections": [...]}} ({exc})'
+            ) from exc
     if not questions:
         raise InputError(f"{path} holds no questions")
     return questions

@@ -22,7 +22,9 @@ AUTHORITY_MEANING = {
     "guideline": "guideline: a default that developers or users can override, even implicitly through context",
 }
 _NO_AUTHORITY = "no authority level of its own: an explanatory or grouping section"
-_CUES = re.compile(r"\b(should|must|never|always|may|can|cannot|can't|don't|do not|avoid|refuse|allowed?)\b", re.I)
+_CUES = re.compile(
+    r"\b(should|must|never|always|may|can|cannot|can't|don't|do not|avoid|refuse|allowed?)\b", re.I
+)
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*\[])|\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)")
 
 
@@ -48,7 +50,9 @@ def best_sentences(text: str, question: str, limit: int = 2, max_chars: int = 42
     return quote if len(quote) <= max_chars else quote[: max_chars - 1].rsplit(" ", 1)[0] + "…"
 
 
-def compose(question: str, result: SearchResult, quotes: dict[str, str], urls: dict[str, str]) -> str:
+def compose(
+    question: str, result: SearchResult, quotes: dict[str, str], urls: dict[str, str]
+) -> str:
     """Markdown for an extractive answer."""
     if not result.sections:
         return (

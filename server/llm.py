@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from server.retrieval import SearchResult
 from specqa.settings import Settings
@@ -75,17 +76,33 @@ def parse_verdict(text: str) -> tuple[str | None, str]:
     return match.group(1).lower(), text[match.end() :].lstrip()
 
 
-def build_messages(question: str, history: list[str], result: SearchResult) -> list[dict[str, str]]:
+def build_messages(
+    question: str, history: list[str], result: SearchResult
+) -> list[ChatCompletionMessageParam]:
     evidence = {
         "sections": [
-            {"id": hit.section.id, "title": hit.section.title, "authority": hit.section.authority,
-             "path": " > ".join(hit.path), "text": hit.section.body[:2500]}
+            {
+                "id": hit.section.id,
+                "title": hit.section.title,
+                "authority": hit.section.authority,
+                "path": " > ".join(hit.path),
+                "text": hit.section.body[:2500],
+            }
             for hit in result.sections
         ],
         "examples": [
-            {"id": hit.example.id, "section_id": hit.example.section_id, "title": hit.example.title,
-             "conversation": [{"role": t.role, "content": t.content[:600]} for t in hit.example.conversation],
-             "responses": [{"label": r.label, "text": r.text[:600], "rationale": r.rationale} for r in hit.example.responses]}
+            {
+                "id": hit.example.id,
+                "section_id": hit.example.section_id,
+                "title": hit.example.title,
+                "conversation": [
+                    {"role": t.role, "content": t.content[:600]} for t in hit.example.conversation
+                ],
+                "responses": [
+                    {"label": r.label, "text": r.text[:600], "rationale": r.rationale}
+                    for r in hit.example.responses
+                ],
+            }
             for hit in result.examples
         ],
     }
@@ -98,7 +115,12 @@ def build_messages(question: str, history: list[str], result: SearchResult) -> l
     ]
 
 
-_RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
+_RETRYABLE = (
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    openai.RateLimitError,
+    openai.InternalServerError,
+)
 
 
 class LLMAnswerer:
@@ -107,16 +129,25 @@ class LLMAnswerer:
     def __init__(self, settings: Settings) -> None:
         if not settings.llm_model:
             raise ValueError("an LLM model name is required")
-        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+        key = (
+            settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+        )
         self.model = settings.llm_model
         self.max_retries = settings.llm_max_retries
         self.max_wait = settings.llm_max_retry_wait_s
         self.client = openai.OpenAI(
-            api_key=key, base_url=settings.openai_base_url, timeout=settings.llm_timeout_s, max_retries=0
+            api_key=key,
+            base_url=settings.openai_base_url,
+            timeout=settings.llm_timeout_s,
+            max_retries=0,
         )
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
-        response: Any = self._with_retries(lambda: self.client.chat.completions.create(model=self.model, messages=messages, temperature=0))  # type: ignore[arg-type]
+    def complete(self, messages: list[ChatCompletionMessageParam]) -> str:
+        response: Any = self._with_retries(
+            lambda: self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=0
+            )
+        )
         try:
             content = response.choices[0].message.content
         except (AttributeError, IndexError, TypeError) as exc:
@@ -125,9 +156,11 @@ class LLMAnswerer:
             raise LLMUnavailable("the LLM returned an empty reply")
         return content
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream(self, messages: list[ChatCompletionMessageParam]) -> Iterator[str]:
         stream: Any = self._with_retries(
-            lambda: self.client.chat.completions.create(model=self.model, messages=messages, temperature=0, stream=True)  # type: ignore[arg-type]
+            lambda: self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=0, stream=True
+            )
         )
         try:
             for chunk in stream:
@@ -153,10 +186,11 @@ class LLMAnswerer:
 def _retry_after(exc: Exception, attempt: int) -> float:
     response = getattr(exc, "response", None)
     header = response.headers.get("retry-after") if response is not None else None
+    backoff: float = 0.25 * 2**attempt
     try:
-        return max(0.0, float(header)) if header is not None else 0.25 * 2**attempt
+        return max(0.0, float(str(header))) if header is not None else backoff
     except ValueError:
-        return 0.25 * 2**attempt
+        return backoff
 
 
 def _describe(exc: Exception) -> str:

@@ -18,7 +18,9 @@ WINDOW_WORDS = 150
 
 
 class NaiveRetriever:
-    def __init__(self, parsed: ParsedRelease, embedder: Embedder, cache: EmbeddingCache | None = None) -> None:
+    def __init__(
+        self, parsed: ParsedRelease, embedder: Embedder, cache: EmbeddingCache | None = None
+    ) -> None:
         import chromadb
         from chromadb.config import Settings as ChromaSettings
 
@@ -27,15 +29,23 @@ class NaiveRetriever:
         texts = [text for text, _ in self.windows]
         vectors = _embed(texts, embedder, cache)
         client = chromadb.EphemeralClient(settings=ChromaSettings(anonymized_telemetry=False))
-        self.collection: Any = client.create_collection(f"naive_{uuid.uuid4().hex[:8]}", metadata={"hnsw:space": "cosine"})
+        self.collection: Any = client.create_collection(
+            f"naive_{uuid.uuid4().hex[:8]}", metadata={"hnsw:space": "cosine"}
+        )
         self.collection.add(
-            ids=[str(i) for i in range(len(texts))], embeddings=vectors, documents=texts,  # type: ignore[arg-type]
+            ids=[str(i) for i in range(len(texts))],
+            embeddings=vectors,  # type: ignore[arg-type]
+            documents=texts,
             metadatas=[{"section_id": section} for _, section in self.windows],
         )
 
     def rank_sections(self, question: str, k: int = 10) -> list[str]:
         vector = self.embedder.embed_query(question)
-        result = self.collection.query(query_embeddings=[vector], n_results=min(4 * k, len(self.windows)), include=["metadatas"])
+        result = self.collection.query(
+            query_embeddings=[vector],
+            n_results=min(4 * k, len(self.windows)),
+            include=["metadatas"],
+        )
         ranked: list[str] = []
         for metadata in result["metadatas"][0]:
             if metadata["section_id"] not in ranked:
@@ -66,7 +76,9 @@ def _embed(texts: list[str], embedder: Embedder, cache: EmbeddingCache | None) -
     known = cache.get_many(hashes) if cache else {}
     missing = [(h, t) for h, t in zip(hashes, texts, strict=True) if h not in known]
     if missing:
-        fresh = dict(zip([h for h, _ in missing], embedder.embed([t for _, t in missing]), strict=True))
+        fresh = dict(
+            zip([h for h, _ in missing], embedder.embed([t for _, t in missing]), strict=True)
+        )
         if cache:
             cache.put_many(fresh)
         known.update(fresh)

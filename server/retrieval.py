@@ -43,7 +43,9 @@ class SearchFilters:
 
     def __post_init__(self) -> None:
         if self.authority is not None and self.authority not in AUTHORITIES:
-            raise InputError(f"unknown authority {self.authority!r} (one of: {', '.join(AUTHORITIES)})")
+            raise InputError(
+                f"unknown authority {self.authority!r} (one of: {', '.join(AUTHORITIES)})"
+            )
         if self.label is not None and self.label.upper() not in LABELS:
             raise InputError(f"unknown label {self.label!r} (one of: {', '.join(LABELS)})")
 
@@ -74,7 +76,14 @@ class SearchResult:
 class HybridRetriever:
     """The one retrieval module every surface goes through."""
 
-    def __init__(self, corpus: Callable[[], Corpus], embedder: Embedder, store: VectorStore, *, candidates: int = 40) -> None:
+    def __init__(
+        self,
+        corpus: Callable[[], Corpus],
+        embedder: Embedder,
+        store: VectorStore,
+        *,
+        candidates: int = 40,
+    ) -> None:
         self._corpus = corpus
         self._embedder = embedder
         self._store = store
@@ -109,7 +118,9 @@ class HybridRetriever:
         timings["fuse_ms"] = _ms(started)
         return SearchResult(rc.release, sections, examples, timings)
 
-    def _dense(self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], filters: SearchFilters) -> list[str]:
+    def _dense(
+        self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], filters: SearchFilters
+    ) -> list[str]:
         collection = self._store.collection(corpus.manifest.collection)
         narrowed = filters != SearchFilters()
         result: Any = self._store._guard(
@@ -141,7 +152,11 @@ def _title_ranks(rc: ReleaseCorpus, question: str) -> dict[str, int]:
         return {}
     sections = rc.parsed.sections
     docs, scores = rc.titles_bm25.retrieve(tokens, k=min(10, len(sections)), show_progress=False)
-    return {sections[int(d)].id: rank for rank, (d, s) in enumerate(zip(docs[0], scores[0], strict=True)) if s > 0}
+    return {
+        sections[int(d)].id: rank
+        for rank, (d, s) in enumerate(zip(docs[0], scores[0], strict=True))
+        if s > 0
+    }
 
 
 def _fuse(dense: list[str], lexical: list[str]) -> dict[str, float]:
@@ -154,7 +169,11 @@ def _fuse(dense: list[str], lexical: list[str]) -> dict[str, float]:
 
 
 def _rank_sections(
-    rc: ReleaseCorpus, fused: dict[str, float], titles: dict[str, int], question: str, filters: SearchFilters
+    rc: ReleaseCorpus,
+    fused: dict[str, float],
+    titles: dict[str, int],
+    question: str,
+    filters: SearchFilters,
 ) -> list[SectionHit]:
     chunks = {c.id: c for c in rc.chunks}
     prose: dict[str, list[tuple[float, ChunkRecord]]] = defaultdict(list)
@@ -193,7 +212,11 @@ def _titles_in(rc: ReleaseCorpus, question: str) -> set[str]:
 def _section_allowed(rc: ReleaseCorpus, section: Section, filters: SearchFilters) -> bool:
     if filters.authority is not None and section.authority != filters.authority:
         return False
-    return filters.section is None or section.id == filters.section or filters.section in section.parents
+    return (
+        filters.section is None
+        or section.id == filters.section
+        or filters.section in section.parents
+    )
 
 
 def _rank_examples(

@@ -27,7 +27,9 @@ def section_url(release: str, section_id: str) -> str:
 class Citation(BaseModel):
     section_id: str
     title: str
-    authority: str | None = Field(description="As declared in the release; null for container sections")
+    authority: str | None = Field(
+        description="As declared in the release; null for container sections"
+    )
     release: str
     quote: str = Field(description="The sentences of the section that best answer the question")
     url: str
@@ -52,11 +54,16 @@ class Answer(BaseModel):
     release: str
     mode: Mode
     answer: str = Field(description="Markdown")
-    verdict: Verdict | None = Field(description="Only an LLM writes a verdict; null in extractive mode")
+    verdict: Verdict | None = Field(
+        description="Only an LLM writes a verdict; null in extractive mode"
+    )
     citations: list[Citation]
     examples: list[ExampleCard]
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage")
     notice: str | None = Field(default=None, description="E.g. why an LLM answer fell back")
+    fallback: bool = Field(
+        default=False, description="True when an LLM answer was asked for but failed"
+    )
 
 
 class SectionCard(BaseModel):

@@ -8,12 +8,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ingest.models import Example
+from ingest.models import Example, Section
 from server.corpus import Corpus
 from server.extractive import authority_meaning, best_sentences, compose
 from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
-from server.schemas import Answer, Citation, ExampleCard, ExampleResponse, SearchResponse, SectionCard, section_url
+from server.schemas import (
+    Answer,
+    Citation,
+    ExampleCard,
+    ExampleResponse,
+    SearchResponse,
+    SectionCard,
+    section_url,
+)
 from specqa.errors import InputError
 from specqa.settings import Settings
 
@@ -40,10 +48,27 @@ class AnsweringService:
         self.corpus = corpus
         self.retriever = retriever
         self.llm = llm
+        self.observers: list[
+            Callable[[Answer], None]
+        ] = []  # e.g. metrics; called with every answer
 
     # --- questions --------------------------------------------------------------------------
     def answer(
-        self, question: str, release: str | None = None, mode: str | None = None, history: list[str] | None = None
+        self,
+        question: str,
+        release: str | None = None,
+        mode: str | None = None,
+        history: list[str] | None = None,
+    ) -> Answer:
+        return self._observed(self._answer(question, release, mode, history))
+
+    def _observed(self, answer: Answer) -> Answer:
+        for observer in self.observers:
+            observer(answer)
+        return answer
+
+    def _answer(
+        self, question: str, release: str | None, mode: str | None, history: list[str] | None
     ) -> Answer:
         started = time.perf_counter()
         question, result = self._retrieve(question, release, history or [])
@@ -52,11 +77,20 @@ class AnsweringService:
                 raw = self.llm.complete(build_messages(question, history or [], result))
                 return self._llm_answer(question, result, raw, started)
             except LLMUnavailable as exc:
-                return self._extractive(question, result, started, notice=f"{exc}; falling back to an extractive answer.")
+                return self._extractive(
+                    question,
+                    result,
+                    started,
+                    notice=f"{exc}; falling back to an extractive answer.",
+                )
         return self._extractive(question, result, started)
 
     def stream(
-        self, question: str, release: str | None = None, mode: str | None = None, history: list[str] | None = None
+        self,
+        question: str,
+        release: str | None = None,
+        mode: str | None = None,
+        history: list[str] | None = None,
     ) -> Iterator[StreamEvent]:
         """Citations first, then the answer text as it is written, then the final typed answer."""
         started = time.perf_counter()
@@ -65,7 +99,7 @@ class AnsweringService:
         if not (self._use_llm(mode) and self.llm is not None):
             answer = self._extractive(question, result, started)
             yield from _as_deltas(answer.answer)
-            yield StreamEvent("done", answer.model_dump())
+            yield StreamEvent("done", self._observed(answer).model_dump())
             return
         written: list[str] = []
         citation_filter = _CitationFilter(self._allowed(result), self._urls(result))
@@ -80,21 +114,80 @@ class AnsweringService:
                 removed = ", ".join(dict.fromkeys(citation_filter.removed))
                 answer.notice = f"Removed citations to sections that were not retrieved: {removed}."
         except LLMUnavailable as exc:
-            answer = self._extractive(question, result, started, notice=f"{exc}; falling back to an extractive answer.")
+            answer = self._extractive(
+                question, result, started, notice=f"{exc}; falling back to an extractive answer."
+            )
             if written:
                 yield StreamEvent("delta", {"text": "\n\n---\n\n"})
             yield from _as_deltas(answer.answer)
-        yield StreamEvent("done", answer.model_dump())
+        yield StreamEvent("done", self._observed(answer).model_dump())
 
     # --- lookups ----------------------------------------------------------------------------
-    def search(self, query: str, release: str | None = None, filters: SearchFilters | None = None, k: int = 5) -> SearchResponse:
+    def search(
+        self,
+        query: str,
+        release: str | None = None,
+        filters: SearchFilters | None = None,
+        k: int = 5,
+    ) -> SearchResponse:
         query = self.validate_question(query)
         result = self.retriever.search(query, release, filters, k_sections=k, k_examples=k)
-        sections = [self._section_card(result.release, hit.section.id, score=round(hit.score, 5)) for hit in result.sections]
+        sections = [
+            self._section_card(result.release, hit.section.id, score=round(hit.score, 5))
+            for hit in result.sections
+        ]
         return SearchResponse(
-            query=query, release=result.release, sections=sections,
-            examples=[example_card(h.example) for h in result.examples], timings=result.timings,
+            query=query,
+            release=result.release,
+            sections=sections,
+            examples=[example_card(h.example) for h in result.examples],
+            timings=result.timings,
         )
+
+    def find_examples(
+        self,
+        query: str | None,
+        release: str | None = None,
+        filters: SearchFilters | None = None,
+        k: int = 10,
+    ) -> tuple[str, list[ExampleCard]]:
+        """Precedents: ranked by ``query`` when given, else every example that passes the filters."""
+        filters = filters or SearchFilters()
+        if query:
+            result = self.retriever.search(
+                self.validate_question(query), release, filters, k_sections=k, k_examples=k
+            )
+            return result.release, [example_card(h.example) for h in result.examples]
+        rc = self.corpus().get(release)
+        if filters.section is not None:
+            rc.section(filters.section)
+        chosen = [
+            e
+            for e in rc.parsed.examples
+            if e.responses and _example_passes(rc.sections_by_id[e.section_id], e, filters)
+        ]
+        return rc.release, [example_card(e) for e in chosen[:k]]
+
+    def similar_examples(
+        self, user: str, assistant: str = "", release: str | None = None, k: int = 5
+    ) -> tuple[SearchResponse, list[ExampleCard]]:
+        """The labelled examples closest to a pasted exchange, and the sections that govern them."""
+        text = self.validate_question(
+            f"{user}\n{assistant}".strip()[: self.settings.max_question_chars]
+        )
+        result = self.retriever.search(text, release, k_sections=3, k_examples=k)
+        governing = [
+            self._section_card(result.release, h.section.id, score=round(h.score, 5))
+            for h in result.sections
+        ]
+        cards = [example_card(h.example) for h in result.examples]
+        return SearchResponse(
+            query=text,
+            release=result.release,
+            sections=governing,
+            examples=cards,
+            timings=result.timings,
+        ), cards
 
     def section(self, section_id: str, release: str | None = None) -> SectionCard:
         rc = self.corpus().get(release)
@@ -106,11 +199,15 @@ class AnsweringService:
     def validate_question(self, question: str) -> str:
         if not isinstance(question, str):
             raise InputError("question must be a string")
-        cleaned = "".join(ch for ch in question if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+        cleaned = "".join(
+            ch for ch in question if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
+        ).strip()
         if not cleaned:
             raise InputError("question is empty")
         if len(cleaned) > self.settings.max_question_chars:
-            raise InputError(f"question is longer than {self.settings.max_question_chars} characters")
+            raise InputError(
+                f"question is longer than {self.settings.max_question_chars} characters"
+            )
         return cleaned
 
     # --- internals --------------------------------------------------------------------------
@@ -119,48 +216,101 @@ class AnsweringService:
             raise InputError("mode must be 'extractive' or 'llm'")
         return mode != "extractive" and self.llm is not None
 
-    def _retrieve(self, question: str, release: str | None, history: list[str]) -> tuple[str, SearchResult]:
+    def _retrieve(
+        self, question: str, release: str | None, history: list[str]
+    ) -> tuple[str, SearchResult]:
         question = self.validate_question(question)
         query = question if not history else f"{question}\n{history[-1]}"
-        result = self.retriever.search(query, release, k_sections=self.settings.top_sections, k_examples=self.settings.top_examples)
+        result = self.retriever.search(
+            query,
+            release,
+            k_sections=self.settings.top_sections,
+            k_examples=self.settings.top_examples,
+        )
         return question, result
 
-    def _extractive(self, question: str, result: SearchResult, started: float, notice: str | None = None) -> Answer:
-        quotes = {hit.section.id: best_sentences(hit.section.body or hit.section.title, question) for hit in result.sections}
+    def _extractive(
+        self, question: str, result: SearchResult, started: float, notice: str | None = None
+    ) -> Answer:
+        quotes = {
+            hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
+            for hit in result.sections
+        }
         markdown = compose(question, result, quotes, self._urls(result))
         if notice:
             markdown = f"> **Note:** {notice}\n\n{markdown}"
         return Answer(
-            question=question, release=result.release, mode="extractive", answer=markdown, verdict=None,
-            citations=self._citations(result, quotes), examples=[example_card(h.example) for h in result.examples],
-            timings=_timings(result, started), notice=notice,
+            question=question,
+            release=result.release,
+            mode="extractive",
+            answer=markdown,
+            verdict=None,
+            citations=self._citations(result, quotes),
+            examples=[example_card(h.example) for h in result.examples],
+            timings=_timings(result, started),
+            notice=notice,
+            fallback=notice is not None,
         )
 
-    def _llm_answer(self, question: str, result: SearchResult, raw: str, started: float, checked: bool = False) -> Answer:
+    def _llm_answer(
+        self, question: str, result: SearchResult, raw: str, started: float, checked: bool = False
+    ) -> Answer:
         verdict, body = parse_verdict(raw)
-        check = check_citations(body, self._allowed(result), self._urls(result)) if not checked else None
+        check = (
+            check_citations(body, self._allowed(result), self._urls(result))
+            if not checked
+            else None
+        )
         text = check.text if check else body
         removed = check.removed if check else []
-        notice = f"Removed citations to sections that were not retrieved: {', '.join(removed)}." if removed else None
-        quotes = {hit.section.id: best_sentences(hit.section.body or hit.section.title, question) for hit in result.sections}
+        notice = (
+            f"Removed citations to sections that were not retrieved: {', '.join(removed)}."
+            if removed
+            else None
+        )
+        quotes = {
+            hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
+            for hit in result.sections
+        }
         citations = self._citations(result, quotes)
-        cited = check.cited if check else [c.section_id for c in citations if f"[{c.section_id}](" in text]
-        citations.sort(key=lambda c: cited.index(c.section_id) if c.section_id in cited else len(cited))
+        cited = (
+            check.cited
+            if check
+            else [c.section_id for c in citations if f"[{c.section_id}](" in text]
+        )
+        citations.sort(
+            key=lambda c: cited.index(c.section_id) if c.section_id in cited else len(cited)
+        )
         return Answer(
-            question=question, release=result.release, mode="llm", answer=text.strip(), verdict=verdict,  # type: ignore[arg-type]
-            citations=citations, examples=[example_card(h.example) for h in result.examples],
-            timings=_timings(result, started), notice=notice,
+            question=question,
+            release=result.release,
+            mode="llm",
+            answer=text.strip(),
+            verdict=verdict,  # type: ignore[arg-type]
+            citations=citations,
+            examples=[example_card(h.example) for h in result.examples],
+            timings=_timings(result, started),
+            notice=notice,
         )
 
     def _citations(self, result: SearchResult, quotes: dict[str, str]) -> list[Citation]:
         return [
-            Citation(section_id=h.section.id, title=h.section.title, authority=h.section.authority,
-                     release=result.release, quote=quotes[h.section.id], url=section_url(result.release, h.section.id))
+            Citation(
+                section_id=h.section.id,
+                title=h.section.title,
+                authority=h.section.authority,
+                release=result.release,
+                quote=quotes[h.section.id],
+                url=section_url(result.release, h.section.id),
+            )
             for h in result.sections
         ]
 
     def _meta(self, question: str, result: SearchResult) -> dict[str, Any]:
-        quotes = {hit.section.id: best_sentences(hit.section.body or hit.section.title, question) for hit in result.sections}
+        quotes = {
+            hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
+            for hit in result.sections
+        }
         return {
             "question": question,
             "release": result.release,
@@ -170,31 +320,69 @@ class AnsweringService:
 
     @staticmethod
     def _allowed(result: SearchResult) -> set[str]:
-        return {hit.section.id for hit in result.sections} | {hit.example.section_id for hit in result.examples}
+        return {hit.section.id for hit in result.sections} | {
+            hit.example.section_id for hit in result.examples
+        }
 
     @staticmethod
     def _urls(result: SearchResult) -> dict[str, str]:
-        ids = {hit.section.id for hit in result.sections} | {hit.example.section_id for hit in result.examples}
+        ids = {hit.section.id for hit in result.sections} | {
+            hit.example.section_id for hit in result.examples
+        }
         return {section_id: section_url(result.release, section_id) for section_id in ids}
 
-    def _section_card(self, release: str, section_id: str, *, with_examples: bool = False, score: float | None = None) -> SectionCard:
+    def _section_card(
+        self,
+        release: str,
+        section_id: str,
+        *,
+        with_examples: bool = False,
+        score: float | None = None,
+    ) -> SectionCard:
         rc = self.corpus().get(release)
         section = rc.section(section_id)
-        examples = [example_card(rc.examples_by_id[e]) for e in section.example_ids] if with_examples else []
+        examples = (
+            [example_card(rc.examples_by_id[e]) for e in section.example_ids]
+            if with_examples
+            else []
+        )
         return SectionCard(
-            id=section.id, title=section.title, level=section.level, release=release, authority=section.authority,
-            authority_meaning=authority_meaning(section.authority), parents=section.parents, path=rc.path(section),
-            attributes=section.attributes, body=section.body, commentary=section.commentary,
-            url=section_url(release, section.id), examples=examples, score=score,
+            id=section.id,
+            title=section.title,
+            level=section.level,
+            release=release,
+            authority=section.authority,
+            authority_meaning=authority_meaning(section.authority),
+            parents=section.parents,
+            path=rc.path(section),
+            attributes=section.attributes,
+            body=section.body,
+            commentary=section.commentary,
+            url=section_url(release, section.id),
+            examples=examples,
+            score=score,
         )
 
 
 def example_card(example: Example) -> ExampleCard:
     return ExampleCard(
-        id=example.id, title=example.title, section_id=example.section_id,
+        id=example.id,
+        title=example.title,
+        section_id=example.section_id,
         conversation=[{"role": t.role, "content": t.content} for t in example.conversation],
-        responses=[ExampleResponse(label=r.label, text=r.text, rationale=r.rationale) for r in example.responses],
+        responses=[
+            ExampleResponse(label=r.label, text=r.text, rationale=r.rationale)
+            for r in example.responses
+        ],
     )
+
+
+def _example_passes(section: Section, example: Example, filters: SearchFilters) -> bool:
+    if filters.authority is not None and section.authority != filters.authority:
+        return False
+    if filters.section is not None and filters.section not in (section.id, *section.parents):
+        return False
+    return filters.label is None or filters.label.upper() in example.labels
 
 
 def _timings(result: SearchResult, started: float) -> dict[str, float]:
@@ -204,7 +392,9 @@ def _timings(result: SearchResult, started: float) -> dict[str, float]:
 def _as_deltas(markdown: str) -> Iterator[StreamEvent]:
     paragraphs = markdown.split("\n\n")
     for index, paragraph in enumerate(paragraphs):
-        yield StreamEvent("delta", {"text": paragraph + ("\n\n" if index < len(paragraphs) - 1 else "")})
+        yield StreamEvent(
+            "delta", {"text": paragraph + ("\n\n" if index < len(paragraphs) - 1 else "")}
+        )
 
 
 class _CitationFilter:

@@ -18,15 +18,23 @@ from specqa.settings import Settings
 
 __all__ = ["app", "main"]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="Ask questions of OpenAI's Model Spec.")
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="Ask questions of OpenAI's Model Spec."
+)
 examples_app = typer.Typer(help="List or search the labelled examples (precedents).")
 app.add_typer(examples_app, name="examples")
 console = Console()
 T = TypeVar("T")
 
-SpecDir = Annotated[Path | None, typer.Option("--spec-dir", help="Folder of model_spec-<release>.md files.")]
-IndexDir = Annotated[Path | None, typer.Option("--index-dir", help="Index folder (SPECQA_INDEX_DIR).")]
-Release = Annotated[str | None, typer.Option("--release", "-r", help="Release; default: newest indexed.")]
+SpecDir = Annotated[
+    Path | None, typer.Option("--spec-dir", help="Folder of model_spec-<release>.md files.")
+]
+IndexDir = Annotated[
+    Path | None, typer.Option("--index-dir", help="Index folder (SPECQA_INDEX_DIR).")
+]
+Release = Annotated[
+    str | None, typer.Option("--release", "-r", help="Release; default: newest indexed.")
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 

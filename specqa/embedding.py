@@ -30,15 +30,15 @@ class Embedder:
         import transformers
         from sentence_transformers import SentenceTransformer
 
-        transformers.logging.set_verbosity_error()  # no "Loading weights" bars or length warnings
-        transformers.logging.disable_progress_bar()
+        transformers.logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         torch.set_num_threads(threads)
         self.name = model or "all-MiniLM-L6-v2"
         self._model: Any = SentenceTransformer(model or default_model_path(), device="cpu")
         self._lock = threading.Lock()
-        self.dimension: int = int(self._model.get_embedding_dimension())
-        self.max_seq_length: int = int(self._model.max_seq_length)
+        self.dimension: int = int(self._model.get_embedding_dimension() or 0)
+        self.max_seq_length: int = int(self._model.max_seq_length or 512)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
         with self._lock:

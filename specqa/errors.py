@@ -1,20 +1,20 @@
 """The project's own exceptions, translated at the edges (HTTP 4xx/503 JSON, CLI exit 2).
 
-    SpecQAError
-    ├── InputError              bad input from the caller (400/422; CLI exit 2)
-    │   ├── UnknownReleaseError     a release that is not in the manifest or index (404)
-    │   └── UnknownSectionError     a section id that the release does not have (404)
-    ├── SpecSourceError         a release file missing, unreadable or failing its checksum
-    ├── SpecIndexError          no index, an incompatible index, or a failed build
-    └── BackendUnavailableError the vector store or another backend is unreachable (503)
+SpecQAError
+├── InputError              bad input from the caller (400/422; CLI exit 2)
+│   ├── UnknownReleaseError     a release that is not in the manifest or index (404)
+│   └── UnknownSectionError     a section id that the release does not have (404)
+├── SpecSourceError         a release file missing, unreadable or failing its checksum
+├── SpecIndexError          no index, an incompatible index, or a failed build
+└── BackendUnavailableError the vector store or another backend is unreachable (503)
 """
 
 from __future__ import annotations
 
 __all__ = [
     "BackendUnavailableError",
-    "SpecIndexError",
     "InputError",
+    "SpecIndexError",
     "SpecQAError",
     "SpecSourceError",
     "UnknownReleaseError",

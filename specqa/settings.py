@@ -47,7 +47,9 @@ class Settings(BaseSettings):
     )
 
     # --- index ------------------------------------------------------------------------------
-    index_dir: Path = Field(default=Path("index"), description="Folder of the embedded Chroma index.")
+    index_dir: Path = Field(
+        default=Path("index"), description="Folder of the embedded Chroma index."
+    )
     chroma_url: str | None = Field(
         default=None,
         description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset uses the embedded store.",
@@ -56,7 +58,9 @@ class Settings(BaseSettings):
         default="",
         description="Sentence-transformers model name or path; empty uses the bundled all-MiniLM-L6-v2.",
     )
-    embed_batch_size: int = Field(default=64, ge=1, le=1024, description="Texts per embedding batch.")
+    embed_batch_size: int = Field(
+        default=64, ge=1, le=1024, description="Texts per embedding batch."
+    )
     chunk_max_tokens: int = Field(
         default=230,
         ge=32,
@@ -88,14 +92,19 @@ class Settings(BaseSettings):
     )
     openai_base_url: str | None = Field(
         default=None,
-        validation_alias=AliasChoices("OPENAI_BASE_URL", "SPECQA_OPENAI_BASE_URL", "openai_base_url"),
+        validation_alias=AliasChoices(
+            "OPENAI_BASE_URL", "SPECQA_OPENAI_BASE_URL", "openai_base_url"
+        ),
         description="Base URL of any OpenAI-compatible server (vLLM, Ollama, llama.cpp, ...).",
     )
     llm_timeout_s: float = Field(
         default=20.0, gt=0, le=600, description="Deadline of one LLM call, seconds."
     )
     llm_max_retries: int = Field(
-        default=2, ge=0, le=5, description="Retries on 429/5xx/connection errors before falling back."
+        default=2,
+        ge=0,
+        le=5,
+        description="Retries on 429/5xx/connection errors before falling back.",
     )
     llm_max_retry_wait_s: float = Field(
         default=5.0, ge=0, le=60, description="Longest Retry-After honoured before falling back."
@@ -129,7 +138,8 @@ class Settings(BaseSettings):
         default=None, description="Slack bot token (xoxb-...) for chat.postMessage."
     )
     slack_api_url: str = Field(
-        default="https://slack.com/api/", description="Slack Web API base URL (tests point it home)."
+        default="https://slack.com/api/",
+        description="Slack Web API base URL (tests point it home).",
     )
 
     @field_validator("releases", "cors_origins", "api_keys", mode="before")
@@ -137,7 +147,9 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("spec_dir", "chroma_url", "llm_model", "openai_base_url", "host", mode="before")
+    @field_validator(
+        "spec_dir", "chroma_url", "llm_model", "openai_base_url", "host", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

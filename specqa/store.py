@@ -8,7 +8,6 @@ that every server process sharing the Chroma server sees the same index.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any, Protocol
@@ -86,7 +85,9 @@ class _ChromaPointer:
         return str(value) if value else None
 
     def write(self, payload: str) -> None:
-        self.client.get_or_create_collection(POINTER_COLLECTION).modify(metadata={"manifest": payload})
+        self.client.get_or_create_collection(POINTER_COLLECTION).modify(
+            metadata={"manifest": payload}
+        )
 
 
 class VectorStore:
@@ -107,27 +108,37 @@ class VectorStore:
         try:
             return IndexManifest.model_validate_json(payload)
         except ValidationError as exc:
-            raise SpecIndexError(f"index pointer is unreadable; re-run `specqa ingest` ({exc.error_count()} errors)") from exc
+            raise SpecIndexError(
+                f"index pointer is unreadable; re-run `specqa ingest` ({exc.error_count()} errors)"
+            ) from exc
 
     def activate(self, manifest: IndexManifest) -> None:
         self._guard(lambda: self.pointer.write(manifest.model_dump_json(indent=2)))
 
     def new_collection(self, name: str) -> Any:
-        return self._guard(lambda: self.client.create_collection(name, metadata={"hnsw:space": "cosine"}))
+        return self._guard(
+            lambda: self.client.create_collection(name, metadata={"hnsw:space": "cosine"})
+        )
 
     def collection(self, name: str) -> Any:
         try:
             return self._guard(lambda: self.client.get_collection(name))
         except BackendUnavailableError:
             raise
-        except Exception as exc:  # noqa: BLE001 - chromadb raises several types for "not found"
-            raise SpecIndexError(f"index collection {name!r} is missing; re-run `specqa ingest`") from exc
+        except Exception as exc:
+            raise SpecIndexError(
+                f"index collection {name!r} is missing; re-run `specqa ingest`"
+            ) from exc
 
     def drop_collections_except(self, keep: set[str]) -> list[str]:
         """Delete index collections not in ``keep`` (leftovers of interrupted or old builds)."""
         dropped = []
         for name in self._guard(lambda: [c.name for c in self.client.list_collections()]):
-            if name.startswith(COLLECTION_PREFIX) and name != POINTER_COLLECTION and name not in keep:
+            if (
+                name.startswith(COLLECTION_PREFIX)
+                and name != POINTER_COLLECTION
+                and name not in keep
+            ):
                 self._guard(lambda n=name: self.client.delete_collection(n))
                 dropped.append(name)
         return dropped
@@ -163,14 +174,16 @@ def _connect(settings: Settings) -> Any:
                 ssl=url.scheme == "https",
                 settings=chroma_settings,
             )
-        except Exception as exc:  # noqa: BLE001 - HttpClient probes the server on creation
-            raise BackendUnavailableError(f"cannot reach the Chroma server at {settings.chroma_url}: {exc}") from exc
+        except Exception as exc:
+            raise BackendUnavailableError(
+                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
+            ) from exc
     try:
         settings.index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise SpecIndexError(f"cannot create index folder {settings.index_dir}: {exc.strerror}") from exc
-    return chromadb.PersistentClient(path=str(settings.index_dir / "chroma"), settings=chroma_settings)
-
-
-def manifest_summary(manifest: IndexManifest) -> dict[str, Any]:
-    return json.loads(manifest.model_dump_json())
+        raise SpecIndexError(
+            f"cannot create index folder {settings.index_dir}: {exc.strerror}"
+        ) from exc
+    return chromadb.PersistentClient(
+        path=str(settings.index_dir / "chroma"), settings=chroma_settings
+    )

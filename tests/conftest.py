@@ -27,13 +27,17 @@ def spec_dir() -> Path:
     configured = os.environ.get("SPECQA_TEST_SPEC_DIR")
     path = Path(configured) if configured else REPO.parent / "shared" / "model-spec"
     if not (path / "releases.json").exists():
-        pytest.exit(f"the Model Spec releases are not at {path}; set SPECQA_TEST_SPEC_DIR", returncode=3)
+        pytest.exit(
+            f"the Model Spec releases are not at {path}; set SPECQA_TEST_SPEC_DIR", returncode=3
+        )
     return path
 
 
 @cache
 def parsed(release: str) -> ParsedRelease:
-    return parse_release(release, (spec_dir() / f"model_spec-{release}.md").read_text(encoding="utf-8"))
+    return parse_release(
+        release, (spec_dir() / f"model_spec-{release}.md").read_text(encoding="utf-8")
+    )
 
 
 def make_settings(index_dir: Path, **overrides: object) -> Settings:
@@ -52,7 +56,9 @@ def embedder() -> Embedder:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> tuple[Settings, IngestReport]:
+def built(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+) -> tuple[Settings, IngestReport]:
     """The five releases ingested once into a fresh index (shared, treat as read-only)."""
     settings = make_settings(tmp_path_factory.mktemp("index"))
     report = run_ingest(settings, embedder, VectorStore(settings))
@@ -64,15 +70,22 @@ def parts(built: tuple[Settings, IngestReport], embedder: Embedder) -> Component
     return build_components(built[0], embedder=embedder)
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """The real `specqa` command in a subprocess."""
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "specqa", *args], capture_output=True, text=True, env=full_env, timeout=timeout, cwd=REPO
+        [sys.executable, "-m", "specqa", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=REPO,
     )
 
 
 @pytest.fixture
 def cli_env(built: tuple[Settings, IngestReport]) -> Iterator[dict[str, str]]:
     settings = built[0]
-    yield {"SPECQA_SPEC_DIR": str(settings.spec_dir), "SPECQA_INDEX_DIR": str(settings.index_dir)}
+    return {"SPECQA_SPEC_DIR": str(settings.spec_dir), "SPECQA_INDEX_DIR": str(settings.index_dir)}

@@ -13,7 +13,9 @@ def _squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_chunks_stay_inside_sections_fit_the_model_and_examples_are_single_chunks(embedder: Embedder) -> None:
+def test_chunks_stay_inside_sections_fit_the_model_and_examples_are_single_chunks(
+    embedder: Embedder,
+) -> None:
     release = parsed("2025-12-18")
     chunks = chunk_release(release, embedder.count_tokens, 230)
     sections = {s.id: s for s in release.sections}
@@ -23,7 +25,9 @@ def test_chunks_stay_inside_sections_fit_the_model_and_examples_are_single_chunk
         assert chunk.text.startswith(" > ".join(release.path_titles(section)))
         if chunk.metadata["kind"] == "section":
             assert _squash(str(chunk.metadata["passage"])) in _squash(section.body)
-    per_example = Counter(c.metadata.get("example_id") for c in chunks if c.metadata["kind"] == "example")
+    per_example = Counter(
+        c.metadata.get("example_id") for c in chunks if c.metadata["kind"] == "example"
+    )
     assert set(per_example) == {e.id for e in release.examples}
     assert set(per_example.values()) == {1}
 
@@ -32,13 +36,19 @@ def test_every_section_has_a_chunk_with_its_parsed_record(embedder: Embedder) ->
     release = parsed("2025-12-18")
     chunks = chunk_release(release, embedder.count_tokens, 230)
     carriers = [c for c in chunks if "section_json" in c.metadata]
-    assert sorted(str(c.metadata["section_id"]) for c in carriers) == sorted(s.id for s in release.sections)
+    assert sorted(str(c.metadata["section_id"]) for c in carriers) == sorted(
+        s.id for s in release.sections
+    )
 
 
 def test_a_small_budget_splits_long_sections_on_paragraphs(embedder: Embedder) -> None:
     release = parsed("2025-12-18")
     chunks = chunk_release(release, embedder.count_tokens, 96)
-    prose = [c for c in chunks if c.metadata["section_id"] == "letter_and_spirit" and c.metadata["kind"] == "section"]
+    prose = [
+        c
+        for c in chunks
+        if c.metadata["section_id"] == "letter_and_spirit" and c.metadata["kind"] == "section"
+    ]
     assert len(prose) > 3
     assert all(embedder.count_tokens(c.text) <= 96 for c in prose)
 

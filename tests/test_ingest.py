@@ -19,28 +19,39 @@ from specqa.embedding import Embedder
 from specqa.errors import SpecIndexError
 from specqa.settings import Settings
 from specqa.store import VectorStore
-from tests.conftest import REPO, RELEASES, make_settings, run_cli
+from tests.conftest import RELEASES, REPO, make_settings, run_cli
 
 
-def test_ingest_indexes_every_release_without_truncation(built: tuple[Settings, IngestReport]) -> None:
+def test_ingest_indexes_every_release_without_truncation(
+    built: tuple[Settings, IngestReport],
+) -> None:
     settings, report = built
     assert list(report.releases) == RELEASES
     assert [(r.sections, r.examples) for r in report.releases.values()] == [
-        (71, 154), (71, 154), (77, 173), (78, 181), (80, 183)
+        (71, 154),
+        (71, 154),
+        (77, 173),
+        (78, 181),
+        (80, 183),
     ]
     assert report.truncated == 0
     total = sum(r.chunks for r in report.releases.values())
     assert report.embedded + report.reused == total
     assert report.reused > total / 2  # identical text across releases is embedded once
     manifest = VectorStore(settings).manifest()
-    assert manifest is not None and manifest.total_chunks == total
-    assert manifest.embed_model == "all-MiniLM-L6-v2" and manifest.dimension == 384
+    assert manifest is not None
+    assert manifest.total_chunks == total
+    assert manifest.embed_model == "all-MiniLM-L6-v2"
+    assert manifest.dimension == 384
 
 
-def test_reingest_of_an_unchanged_spec_embeds_nothing(built: tuple[Settings, IngestReport], embedder: Embedder) -> None:
+def test_reingest_of_an_unchanged_spec_embeds_nothing(
+    built: tuple[Settings, IngestReport], embedder: Embedder
+) -> None:
     settings, first = built
     again = run_ingest(settings, embedder, VectorStore(settings))
-    assert again.unchanged and again.embedded == 0
+    assert again.unchanged
+    assert again.embedded == 0
     assert again.collection == first.collection
 
 
@@ -50,7 +61,8 @@ def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
     index = _copy_index(built[0], tmp_path)
     settings = make_settings(index, releases=["2025-12-18"])
     report = run_ingest(settings, embedder, VectorStore(settings))
-    assert not report.unchanged and report.embedded == 0  # every chunk text was seen before
+    assert not report.unchanged
+    assert report.embedded == 0
     assert list(report.releases) == ["2025-12-18"]
 
 
@@ -59,13 +71,17 @@ def test_index_built_with_another_model_is_refused(built: tuple[Settings, Ingest
         Corpus.load(VectorStore(built[0]), expected_model="some-other-model")
 
 
-def test_reopened_index_in_a_new_process_answers_the_same(built: tuple[Settings, IngestReport], cli_env: dict[str, str]) -> None:
+def test_reopened_index_in_a_new_process_answers_the_same(
+    built: tuple[Settings, IngestReport], cli_env: dict[str, str]
+) -> None:
     question = "Should the model reveal its system prompt if the user asks?"
     first = run_cli("ask", question, "--json", env=cli_env)
     second = run_cli("ask", question, "--json", env=cli_env)
     assert first.returncode == 0, first.stderr
     one, two = json.loads(first.stdout), json.loads(second.stdout)
-    assert [c["section_id"] for c in one["citations"]] == [c["section_id"] for c in two["citations"]]
+    assert [c["section_id"] for c in one["citations"]] == [
+        c["section_id"] for c in two["citations"]
+    ]
     assert one["citations"][0]["section_id"] == "protect_privileged_information"
     assert one["answer"] == two["answer"]
 
@@ -75,21 +91,36 @@ def test_kill_9_during_ingest_leaves_the_previous_index_usable(
 ) -> None:
     index = _copy_index(built[0], tmp_path)
     before = json.loads((index / "current.json").read_text())
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "SPECQA_SPEC_DIR": str(built[0].spec_dir),
-           "SPECQA_INDEX_DIR": str(index), "SPECQA_CHUNK_MAX_TOKENS": "120"}  # forces real embedding work
-    process = subprocess.Popen([sys.executable, "-m", "specqa", "ingest", "--json"], env=env, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "SPECQA_SPEC_DIR": str(built[0].spec_dir),
+        "SPECQA_INDEX_DIR": str(index),
+        "SPECQA_CHUNK_MAX_TOKENS": "120",
+    }  # forces real embedding work
+    process = subprocess.Popen(
+        [sys.executable, "-m", "specqa", "ingest", "--json"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_for_embedding(index, before_rows=_cache_rows(index))
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert json.loads((index / "current.json").read_text()) == before
-    answer = run_cli("ask", "can the model help with self-harm?", "--json", env={"SPECQA_INDEX_DIR": str(index)})
+    answer = run_cli(
+        "ask", "can the model help with self-harm?", "--json", env={"SPECQA_INDEX_DIR": str(index)}
+    )
     assert answer.returncode == 0, answer.stderr
     assert json.loads(answer.stdout)["citations"]
-    rerun = run_cli("ingest", "--json", env={k: v for k, v in env.items() if k.startswith("SPECQA_")})
+    rerun = run_cli(
+        "ingest", "--json", env={k: v for k, v in env.items() if k.startswith("SPECQA_")}
+    )
     assert rerun.returncode == 0, rerun.stderr
     report = json.loads(rerun.stdout)
-    assert not report["unchanged"] and report["reused"] > 0  # work done before the kill is kept
+    assert not report["unchanged"]
+    assert report["reused"] > 0
     assert json.loads((index / "current.json").read_text())["collection"] == report["collection"]
 
 

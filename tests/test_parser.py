@@ -33,14 +33,16 @@ def test_section_carries_authority_parents_and_commentary() -> None:
     assert section is not None
     assert section.title == "Follow all applicable instructions"
     assert (section.level, section.authority, section.parents) == (2, "root", ["chain_of_command"])
-    assert section.commentary and section.commentary[0].startswith('"Rail free" models')
+    assert section.commentary
+    assert section.commentary[0].startswith('"Rail free" models')
     assert "Rail free" not in section.body
     assert len(section.example_ids) == 4
 
 
 def test_older_releases_keep_platform_authority_as_written() -> None:
     old = parsed("2025-02-12").section("follow_all_applicable_instructions")
-    assert old is not None and old.authority == "platform"
+    assert old is not None
+    assert old.authority == "platform"
 
 
 def test_other_heading_attributes_are_kept() -> None:
@@ -82,7 +84,8 @@ def test_labels_with_section_references_are_split() -> None:
 def test_tool_turns_and_assistant_attributes_are_parsed() -> None:
     release = parsed("2025-12-18")
     tool_turns = [t for e in release.examples for t in e.conversation if t.role == "tool"]
-    assert tool_turns and tool_turns[0].attributes.get("name") == "browser"
+    assert tool_turns
+    assert tool_turns[0].attributes.get("name") == "browser"
     rendering = release.examples[0]
     assert rendering.conversation[0].attributes == {"recipient": "python", "end_turn": "false"}
     assert rendering.conversation[0].content == "import this"

@@ -63,17 +63,25 @@ def test_ingest_with_bad_sources_exits_2_with_one_line_and_builds_nothing(
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0]
+    assert len(lines) == 1
+    assert message in lines[0]
     assert not (index / "current.json").exists()
 
 
 def test_fetch_spec_reports_an_unreachable_upstream_as_a_clear_error(tmp_path: Path) -> None:
     manifest = tmp_path / "releases.json"
     text = (REPO / "spec" / "releases.json").read_text(encoding="utf-8")
-    manifest.write_text(text.replace("https://raw.githubusercontent.com", "http://127.0.0.1:9"), encoding="utf-8")
+    manifest.write_text(
+        text.replace("https://raw.githubusercontent.com", "http://127.0.0.1:9"), encoding="utf-8"
+    )
     result = run_cli(
-        "fetch-spec", "2025-12-18",
-        env={"SPECQA_RELEASES_FILE": str(manifest), "SPECQA_DOWNLOAD_DIR": str(tmp_path / "dl"), "SPECQA_SPEC_DIR": ""},
+        "fetch-spec",
+        "2025-12-18",
+        env={
+            "SPECQA_RELEASES_FILE": str(manifest),
+            "SPECQA_DOWNLOAD_DIR": str(tmp_path / "dl"),
+            "SPECQA_SPEC_DIR": "",
+        },
     )
     assert result.returncode == 2
     assert "cannot download http://127.0.0.1:9/" in result.stderr

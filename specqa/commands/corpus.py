@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import typer
 
-from specqa.cli import AsJson, Release, SpecDir, app, console, examples_app, guarded, print_json, settings_from
+from specqa.cli import (
+    AsJson,
+    Release,
+    SpecDir,
+    app,
+    console,
+    examples_app,
+    guarded,
+    print_json,
+    settings_from,
+)
 
 
 def _parsed(spec_dir: SpecDir, release: str | None):  # type: ignore[no-untyped-def]
@@ -21,27 +31,41 @@ def sections(release: Release = None, spec_dir: SpecDir = None, as_json: AsJson 
     """List the parsed sections of a release (id, title, level, authority, parent)."""
     parsed = _parsed(spec_dir, release)
     rows = [
-        {"id": s.id, "title": s.title, "level": s.level, "authority": s.authority, "parent": s.parent,
-         "attributes": s.attributes, "examples": len(s.example_ids)}
+        {
+            "id": s.id,
+            "title": s.title,
+            "level": s.level,
+            "authority": s.authority,
+            "parent": s.parent,
+            "attributes": s.attributes,
+            "examples": len(s.example_ids),
+        }
         for s in parsed.sections
     ]
     if as_json:
         print_json(rows)
         return
     for row in rows:
-        indent = "  " * (int(row["level"]) - 1)  # type: ignore[call-overload]
-        console.print(f"{indent}[bold]{row['id']}[/] {row['title']} [dim]{row['authority'] or ''}[/]")
+        indent = "  " * (int(str(row["level"])) - 1)
+        console.print(
+            f"{indent}[bold]{row['id']}[/] {row['title']} [dim]{row['authority'] or ''}[/]"
+        )
 
 
 @examples_app.callback(invoke_without_command=True)
-def examples(ctx: typer.Context, release: Release = None, spec_dir: SpecDir = None, as_json: AsJson = False) -> None:
+def examples(
+    ctx: typer.Context, release: Release = None, spec_dir: SpecDir = None, as_json: AsJson = False
+) -> None:
     """List the parsed examples of a release (id, title, section, labels)."""
     if ctx.invoked_subcommand is not None:
         return
     parsed = _parsed(spec_dir, release)
-    rows = [{"id": e.id, "title": e.title, "section": e.section_id, "labels": e.labels} for e in parsed.examples]
+    rows = [
+        {"id": e.id, "title": e.title, "section": e.section_id, "labels": e.labels}
+        for e in parsed.examples
+    ]
     if as_json:
         print_json(rows)
         return
     for row in rows:
-        console.print(f"[bold]{row['id']}[/] {row['title']} [dim]{', '.join(row['labels'])}[/]")  # type: ignore[arg-type]
+        console.print(f"[bold]{row['id']}[/] {row['title']} [dim]{row['labels']}[/]")

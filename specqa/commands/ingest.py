@@ -13,7 +13,9 @@ from specqa.cli import AsJson, IndexDir, SpecDir, app, console, guarded, print_j
 
 @app.command("fetch-spec")
 def fetch_spec(
-    releases: Annotated[list[str] | None, typer.Argument(help="Releases to fetch; default all.")] = None,
+    releases: Annotated[
+        list[str] | None, typer.Argument(help="Releases to fetch; default all.")
+    ] = None,
 ) -> None:
     """Download missing releases into spec/releases/, verifying each sha256."""
     from ingest.sources import ReleaseSource
@@ -21,14 +23,18 @@ def fetch_spec(
     settings = settings_from()
     source = guarded(lambda: ReleaseSource(settings))
     fetched = guarded(lambda: source.fetch(releases))
-    console.print(f"fetched {len(fetched)} release(s): {', '.join(fetched) or 'all present and verified'}")
+    console.print(
+        f"fetched {len(fetched)} release(s): {', '.join(fetched) or 'all present and verified'}"
+    )
 
 
 @app.command()
 def ingest(
     spec_dir: SpecDir = None,
     index_dir: IndexDir = None,
-    release: Annotated[list[str] | None, typer.Option("--release", "-r", help="Only these releases.")] = None,
+    release: Annotated[
+        list[str] | None, typer.Option("--release", "-r", help="Only these releases.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Parse, chunk and embed the spec releases into the index (cheap when nothing changed)."""
@@ -44,16 +50,37 @@ def ingest(
         print_json(report.as_json())
         return
     with Progress(
-        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+        TextColumn("embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task("embed", total=None)
-        report = guarded(lambda: run_ingest(settings, embedder, store, lambda done, total: progress.update(task, completed=done, total=total)))
-    table = Table(title="specqa ingest" + (" (unchanged: nothing to do)" if report.unchanged else ""))
+        report = guarded(
+            lambda: run_ingest(
+                settings,
+                embedder,
+                store,
+                lambda done, total: progress.update(task, completed=done, total=total),
+            )
+        )
+    table = Table(
+        title="specqa ingest" + (" (unchanged: nothing to do)" if report.unchanged else "")
+    )
     for column in ("release", "sections", "examples", "chunks", "embedded", "reused", "seconds"):
         table.add_column(column, justify="left" if column == "release" else "right")
     for name, r in report.releases.items():
-        table.add_row(name, str(r.sections), str(r.examples), str(r.chunks), str(r.embedded), str(r.reused), f"{r.seconds:.2f}")
+        table.add_row(
+            name,
+            str(r.sections),
+            str(r.examples),
+            str(r.chunks),
+            str(r.embedded),
+            str(r.reused),
+            f"{r.seconds:.2f}",
+        )
     console.print(table)
     console.print(
         f"embedded {report.embedded}, reused {report.reused}, truncated chunks {report.truncated}, "

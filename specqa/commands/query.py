@@ -9,7 +9,17 @@ import typer
 from rich.markdown import Markdown
 from rich.panel import Panel
 
-from specqa.cli import AsJson, IndexDir, Release, app, console, fail, guarded, print_json, settings_from
+from specqa.cli import (
+    AsJson,
+    IndexDir,
+    Release,
+    app,
+    console,
+    fail,
+    guarded,
+    print_json,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from server.components import Components
@@ -27,9 +37,13 @@ def components(index_dir: Path | None) -> Components:
 
 @app.command()
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, e.g. 'Should the model reveal its system prompt?'")],
+    question: Annotated[
+        str, typer.Argument(help="The question, e.g. 'Should the model reveal its system prompt?'")
+    ],
     release: Release = None,
-    mode: Annotated[str | None, typer.Option(help="extractive or llm; default llm when configured.")] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="extractive or llm; default llm when configured.")
+    ] = None,
     index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
@@ -43,7 +57,9 @@ def ask(
 
 
 def _print_answer(answer: Answer) -> None:
-    title = f"{answer.mode} answer · release {answer.release}" + (f" · verdict: {answer.verdict}" if answer.verdict else "")
+    title = f"{answer.mode} answer · release {answer.release}" + (
+        f" · verdict: {answer.verdict}" if answer.verdict else ""
+    )
     console.print(Panel(Markdown(answer.answer), title=title, border_style="cyan"))
     for number, citation in enumerate(answer.citations, start=1):
         console.print(
@@ -51,18 +67,26 @@ def _print_answer(answer: Answer) -> None:
             f"   {citation.url}"
         )
     for example in answer.examples:
-        lines = [f"[bold]{turn['role']}[/]: {turn['content'][:300]}" for turn in example.conversation]
+        lines = [
+            f"[bold]{turn['role']}[/]: {turn['content'][:300]}" for turn in example.conversation
+        ]
         for response in example.responses:
             style = _LABEL_STYLE.get(response.label, "white")
             why = f" [dim]({response.rationale})[/]" if response.rationale else ""
             lines.append(f"[{style}]{response.label}[/]{why}: {response.text[:300]}")
-        console.print(Panel("\n".join(lines), title=f"example · {example.title}", subtitle=example.id))
+        console.print(
+            Panel("\n".join(lines), title=f"example · {example.title}", subtitle=example.id)
+        )
 
 
 @app.command("eval")
 def eval_(
-    questions: Annotated[Path, typer.Option("--questions", "-q", help="JSONL of {question, sections}.")],
-    retriever: Annotated[str, typer.Option(help="hybrid (default; also runs the naive baseline) or naive.")] = "hybrid",
+    questions: Annotated[
+        Path, typer.Option("--questions", "-q", help="JSONL of {question, sections}.")
+    ],
+    retriever: Annotated[
+        str, typer.Option(help="hybrid (default; also runs the naive baseline) or naive.")
+    ] = "hybrid",
     release: Release = None,
     index_dir: IndexDir = None,
     as_json: AsJson = False,
@@ -81,9 +105,16 @@ def eval_(
     naive = NaiveRetriever(rc.parsed, parts.embedder, cache)
 
     def hybrid_rank(text: str) -> list[str]:
-        return [hit.section.id for hit in parts.retriever.search(text, rc.release, k_sections=10, k_examples=0).sections]
+        return [
+            hit.section.id
+            for hit in parts.retriever.search(
+                text, rc.release, k_sections=10, k_examples=0
+            ).sections
+        ]
 
-    results: dict[Literal["hybrid", "naive"], dict[str, float]] = {"naive": evaluate(items, naive.rank_sections)}
+    results: dict[Literal["hybrid", "naive"], dict[str, float]] = {
+        "naive": evaluate(items, naive.rank_sections)
+    }
     if retriever == "hybrid":
         results["hybrid"] = evaluate(items, hybrid_rank)
     main = results[retriever]  # type: ignore[index]
@@ -96,7 +127,9 @@ def eval_(
 def _print_eval(results: dict[Literal["hybrid", "naive"], dict[str, float]], release: str) -> None:
     from rich.table import Table
 
-    table = Table(title=f"retrieval eval · release {release} · n={int(next(iter(results.values()))['n'])}")
+    table = Table(
+        title=f"retrieval eval · release {release} · n={int(next(iter(results.values()))['n'])}"
+    )
     table.add_column("metric")
     names = list(results)
     for name in names:

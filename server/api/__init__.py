@@ -1,0 +1,1 @@
+"""HTTP surfaces: thin routers over the answering service."""

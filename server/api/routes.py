@@ -1,0 +1,249 @@
+"""REST API under /v1: answers, search, sections, precedents, releases, diffs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from server.api.deps import ComponentsDep, ServiceDep
+from server.api.security import RequireKey
+from server.diff import ReleaseDiff, SectionHistory, diff_releases, section_history
+from server.retrieval import SearchFilters
+from server.schemas import Answer, ExampleCard, SearchResponse, SectionCard
+from server.service import StreamEvent
+
+__all__ = ["router", "sse"]
+
+router = APIRouter(prefix="/v1", tags=["spec"])
+
+ReleaseQ = Annotated[
+    str | None, Query(description="Release, e.g. 2025-12-18; default: newest.", max_length=40)
+]
+AuthorityQ = Annotated[
+    Literal["root", "system", "developer", "user", "guideline", "platform"] | None,
+    Query(description="Only sections declared at this authority level."),
+]
+LabelQ = Annotated[
+    Literal["GOOD", "BAD", "OK"] | None,
+    Query(description="Only examples with a reply so labelled."),
+]
+
+
+class AnswerRequest(BaseModel):
+    question: str = Field(
+        description="The question, e.g. 'Should the model reveal its system prompt?'",
+        max_length=100_000,
+    )
+    release: str | None = Field(
+        default=None, description="Release to answer from; default: newest.", max_length=40
+    )
+    mode: Literal["extractive", "llm"] | None = Field(
+        default=None, description="Default: llm when configured."
+    )
+
+
+class SimilarRequest(BaseModel):
+    user: str = Field(
+        description="The user turn of the conversation to compare.", max_length=100_000
+    )
+    assistant: str = Field(
+        default="", description="The candidate assistant reply.", max_length=100_000
+    )
+    release: str | None = Field(default=None, max_length=40)
+    k: int = Field(default=5, ge=1, le=20)
+
+
+class SimilarResponse(BaseModel):
+    release: str
+    examples: list[ExampleCard]
+    governing_sections: list[SectionCard]
+
+
+class ExamplesResponse(BaseModel):
+    release: str
+    examples: list[ExampleCard]
+
+
+def sse(events: Iterator[StreamEvent]) -> Iterator[str]:
+    for event in events:
+        yield f"event: {event.type}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+
+
+@router.post(
+    "/answer",
+    operation_id="answerQuestion",
+    summary="Answer a question about the Model Spec",
+    description=(
+        "Answers 'should the model do X?' questions with cited sections (id, title, authority, release, "
+        "quote, url) and matching labelled GOOD/BAD examples. With ?stream=true or "
+        "Accept: text/event-stream the answer streams as server-sent events: meta, delta..., done."
+    ),
+    response_model=Answer,
+)
+def answer(
+    body: AnswerRequest, request: Request, service: ServiceDep, _: RequireKey, stream: bool = False
+) -> Answer | StreamingResponse:
+    wants_stream = stream or "text/event-stream" in request.headers.get("accept", "")
+    if wants_stream:
+        question = service.validate_question(body.question)  # fail before the 200 starts
+        events = service.stream(question, body.release, body.mode)
+        first = next(events)  # retrieval errors surface here, as 4xx, not mid-stream
+        return StreamingResponse(
+            sse(_prepend(first, events)),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    return service.answer(body.question, body.release, body.mode)
+
+
+def _prepend(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
+    yield first
+    yield from rest
+
+
+@router.get(
+    "/search",
+    operation_id="searchSpec",
+    summary="Search sections and examples",
+    response_model=SearchResponse,
+)
+def search(
+    service: ServiceDep,
+    _: RequireKey,
+    q: Annotated[str, Query(description="Search text.", max_length=100_000)],
+    release: ReleaseQ = None,
+    authority: AuthorityQ = None,
+    k: Annotated[int, Query(ge=1, le=20, description="How many sections and examples.")] = 5,
+) -> SearchResponse:
+    return service.search(q, release, SearchFilters(authority=authority), k)
+
+
+@router.get(
+    "/sections/{section_id}",
+    operation_id="getSection",
+    summary="One section with its examples",
+    response_model=SectionCard,
+)
+def get_section(
+    section_id: str, service: ServiceDep, _: RequireKey, release: ReleaseQ = None
+) -> SectionCard:
+    return service.section(section_id, release)
+
+
+@router.get(
+    "/sections/{section_id}/history",
+    operation_id="getSectionHistory",
+    summary="In which releases a section exists and what changed",
+    response_model=SectionHistory,
+)
+def get_history(section_id: str, components: ComponentsDep, _: RequireKey) -> SectionHistory:
+    corpus = components.corpus()
+    return section_history([corpus.get(name).parsed for name in corpus.names], section_id)
+
+
+@router.get(
+    "/examples",
+    operation_id="findExamples",
+    summary="Search labelled examples (precedents)",
+    description="Filters combine; q ranks by relevance. format=csv or json downloads the result set.",
+    response_model=ExamplesResponse,
+)
+def examples(
+    service: ServiceDep,
+    _: RequireKey,
+    q: Annotated[str | None, Query(description="Text to rank by.", max_length=100_000)] = None,
+    label: LabelQ = None,
+    authority: AuthorityQ = None,
+    section: Annotated[
+        str | None, Query(description="Section id (children included).", max_length=200)
+    ] = None,
+    release: ReleaseQ = None,
+    k: Annotated[int, Query(ge=1, le=200)] = 20,
+    format: Annotated[
+        Literal["json", "csv"] | None, Query(description="Download as a file.")
+    ] = None,
+) -> ExamplesResponse | Response:
+    name, cards = service.find_examples(
+        q, release, SearchFilters(authority=authority, section=section, label=label), k
+    )
+    result = ExamplesResponse(release=name, examples=cards)
+    if format == "csv":
+        return Response(
+            examples_csv(cards, name),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="precedents-{name}.csv"'},
+        )
+    if format == "json":
+        return Response(
+            result.model_dump_json(indent=2),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="precedents-{name}.json"'},
+        )
+    return result
+
+
+@router.post(
+    "/examples/similar",
+    operation_id="findSimilarExamples",
+    response_model=SimilarResponse,
+    summary="Closest labelled examples to a pasted exchange, with the sections that govern them",
+)
+def similar(body: SimilarRequest, service: ServiceDep, _: RequireKey) -> SimilarResponse:
+    search_result, cards = service.similar_examples(body.user, body.assistant, body.release, body.k)
+    return SimilarResponse(
+        release=search_result.release, examples=cards, governing_sections=search_result.sections
+    )
+
+
+@router.get("/releases", operation_id="listReleases", summary="Indexed releases, oldest first")
+def releases(components: ComponentsDep, _: RequireKey) -> dict[str, object]:
+    corpus = components.corpus()
+    return {"releases": corpus.names, "newest": corpus.newest}
+
+
+@router.get(
+    "/diff",
+    operation_id="diffReleases",
+    summary="What changed between two releases",
+    response_model=ReleaseDiff,
+)
+def diff(
+    components: ComponentsDep,
+    _: RequireKey,
+    from_: Annotated[str, Query(alias="from", max_length=40)],
+    to: Annotated[str, Query(max_length=40)],
+    section: Annotated[str | None, Query(max_length=200)] = None,
+) -> ReleaseDiff:
+    corpus = components.corpus()
+    return diff_releases(corpus.get(from_).parsed, corpus.get(to).parsed, section)
+
+
+def examples_csv(cards: list[ExampleCard], release: str) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(
+        ["release", "example_id", "section_id", "title", "user", "label", "rationale", "response"]
+    )
+    for card in cards:
+        user = next((t["content"] for t in card.conversation if t["role"] == "user"), "")
+        for response in card.responses:
+            writer.writerow(
+                [
+                    release,
+                    card.id,
+                    card.section_id,
+                    card.title,
+                    user,
+                    response.label,
+                    response.rationale,
+                    response.text,
+                ]
+            )
+    return buffer.getvalue()

@@ -1,0 +1,122 @@
+"""The app factory. ``create_app(settings)`` builds everything in the lifespan; tests may pass
+ready-made ``components`` (their own model, store or LLM endpoint)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from server.api import chat, health, routes
+from server.api.observability import BodyTooLarge, JsonFormatter, Metrics, RequestMiddleware
+from server.api.security import RateLimiter
+from server.components import Components, build_components
+from server.schemas import Answer
+from specqa.errors import SpecQAError
+from specqa.settings import Settings
+
+__all__ = ["create_app", "create_app_from_env"]
+
+log = logging.getLogger("specqa")
+
+
+def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        parts = components or build_components(settings)
+        parts.service.observers.append(lambda answer: _count(metrics, answer))
+        try:
+            parts.corpus()  # open the index now, not on the first request
+        except SpecQAError as exc:
+            log.error("index not ready: %s", exc.message)
+        app.state.components = parts
+        if not settings.api_keys:
+            log.warning(
+                "no SPECQA_API_KEYS set: the API is open to anyone who can reach %s",
+                settings.bind_host,
+            )
+        yield
+
+    app = FastAPI(
+        title="specqa",
+        version="0.1.0",
+        description="Ask questions of OpenAI's Model Spec: cited sections, labelled examples, release diffs.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    _install_error_handlers(app)
+    for router in (health.router, routes.router, chat.router):
+        app.include_router(router)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (each worker builds its own parts)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+def configure_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger("specqa")
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    root.propagate = False
+
+
+def _count(metrics: Metrics, answer: Answer) -> None:
+    metrics.answers.labels(answer.mode).inc()
+    if answer.fallback:
+        metrics.llm_fallbacks.inc()
+
+
+def _error(
+    status: int, kind: str, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"type": kind, "message": message}}, status_code=status, headers=headers
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SpecQAError)
+    async def project_error(request: Request, exc: SpecQAError) -> JSONResponse:
+        return _error(exc.status_code, type(exc).__name__, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return _error(
+            422,
+            "invalid_request",
+            f"{where}: {first.get('msg')}" if where else str(first.get("msg")),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error(exc.status_code, "http_error", str(exc.detail), dict(exc.headers or {}))
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
+        return _error(413, "request_too_large", str(exc))

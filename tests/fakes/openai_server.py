@@ -1,0 +1,392 @@
+"""A real, local HTTP server that speaks the OpenAI chat-completions protocol, for tests.
+
+Standard library only, so it stays independent of the application under test. Each request to
+``POST /v1/chat/completions`` pops the next :class:`ScriptedReply` (or uses ``default`` when the
+script is empty) and answers the way the OpenAI API does: a ``chat.completion`` JSON object, a
+``text/event-stream`` of ``chat.completion.chunk`` events ending in ``data: [DONE]`` when the
+request asked for ``"stream": true``, an OpenAI-style error body, a non-JSON body, or nothing at
+all (the connection is dropped).
+
+    with FakeOpenAIServer() as fake:
+        fake.script(ScriptedReply("ok", content="hello"), ScriptedReply("status", status=503))
+        client = openai.OpenAI(base_url=fake.base_url, api_key="test", max_retries=0)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal, cast
+
+__all__ = ["FakeOpenAIServer", "ScriptedReply"]
+
+ReplyKind = Literal["ok", "slow", "status", "garbage", "close"]
+
+CHUNK_CHARS = 8
+GARBAGE_BODY = b"<html>not json</html>"
+
+# (type, code) pairs as the OpenAI API uses them for common statuses.
+_ERROR_KINDS: dict[int, tuple[str, str | None]] = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country_region_territory"),
+    404: ("invalid_request_error", "model_not_found"),
+    409: ("invalid_request_error", None),
+    422: ("invalid_request_error", None),
+    429: ("requests", "rate_limit_exceeded"),
+    500: ("server_error", None),
+    502: ("server_error", None),
+    503: ("server_error", "overloaded"),
+}
+
+
+@dataclass
+class ScriptedReply:
+    """One scripted answer to one chat-completions request."""
+
+    kind: ReplyKind  # "close" drops the connection without a reply
+    content: str = ""  # the assistant message text for "ok"/"slow"
+    delay_s: float = 0.0  # for "slow": sleep before replying
+    status: int = 200  # for "status": e.g. 500, 429, 503
+    retry_after: str | None = None  # Retry-After header value for "status" replies
+
+
+def _error_body(status: int, message: str | None = None) -> dict[str, Any]:
+    error_type, code = _ERROR_KINDS.get(
+        status, ("server_error" if status >= 500 else "invalid_request_error", None)
+    )
+    return {
+        "error": {
+            "message": message or f"Fake OpenAI server scripted error (HTTP {status}).",
+            "type": error_type,
+            "param": None,
+            "code": code,
+        }
+    }
+
+
+def _rough_tokens(text: str) -> int:
+    return len(text.split())
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    total = 0
+    messages = body.get("messages")
+    if isinstance(messages, list):
+        for message in messages:
+            if isinstance(message, dict) and isinstance(message.get("content"), str):
+                total += _rough_tokens(message["content"])
+    return total
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # server_close() must not wait for sleeping handlers
+
+    def __init__(self, fake: FakeOpenAIServer) -> None:
+        self.fake = fake
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (timeout, dropped connection) is expected in these tests.
+        import sys
+
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as the openai client (httpx) expects
+    server_version = "FakeOpenAI/1.0"
+    sys_version = ""
+    timeout = 60  # idle keep-alive connections end eventually
+
+    @property
+    def fake(self) -> FakeOpenAIServer:
+        return cast(_HTTPServer, self.server).fake
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    # --- routing -------------------------------------------------------------------------------
+
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0].rstrip("/")
+
+    def do_GET(self) -> None:
+        self._drain_body()
+        if self._path() == "/v1/models":
+            created = int(time.time())
+            self._send_json(
+                200,
+                {
+                    "object": "list",
+                    "data": [
+                        {
+                            "id": "fake-model",
+                            "object": "model",
+                            "created": created,
+                            "owned_by": "fake",
+                        }
+                    ],
+                },
+            )
+        else:
+            self._not_found()
+
+    def do_POST(self) -> None:
+        raw = self._read_body()
+        if self._path() != "/v1/chat/completions":
+            self._not_found()
+            return
+        try:
+            body = json.loads(raw or b"null")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            self._send_json(
+                400,
+                _error_body(400, "We could not parse the JSON body of your request."),
+            )
+            return
+        self.fake._record(body)
+        self._reply(body, self.fake._next_reply())
+
+    def do_PUT(self) -> None:
+        self._drain_body()
+        self._not_found()
+
+    def do_PATCH(self) -> None:
+        self._drain_body()
+        self._not_found()
+
+    def do_DELETE(self) -> None:
+        self._drain_body()
+        self._not_found()
+
+    # --- replies -------------------------------------------------------------------------------
+
+    def _reply(self, body: dict[str, Any], reply: ScriptedReply) -> None:
+        streaming = body.get("stream") is True
+        if reply.kind == "close":
+            self.close_connection = True
+            return
+        if reply.kind == "status":
+            headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else {}
+            self._send_json(reply.status, _error_body(reply.status), headers)
+            return
+        if reply.kind == "garbage":
+            # The same non-JSON, non-SSE body whether or not the request asked to stream.
+            self._send_bytes(200, GARBAGE_BODY, "application/json")
+            return
+        if reply.kind == "slow" and reply.delay_s > 0 and self.fake._stopping.wait(reply.delay_s):
+            self.close_connection = True  # the server is shutting down: drop the request
+            return
+        if streaming:
+            self._send_stream(body, reply.content)
+        else:
+            self._send_json(200, self._completion(body, reply.content))
+
+    def _completion(self, body: dict[str, Any], content: str) -> dict[str, Any]:
+        prompt_tokens = _prompt_tokens(body)
+        completion_tokens = _rough_tokens(content)
+        return {
+            "id": f"chatcmpl-{uuid.uuid4().hex}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": str(body.get("model", "fake-model")),
+            "system_fingerprint": "fp_fake",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+
+    def _send_stream(self, body: dict[str, Any], content: str) -> None:
+        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
+        created = int(time.time())
+        model = str(body.get("model", "fake-model"))
+        options = body.get("stream_options")
+        include_usage = isinstance(options, dict) and options.get("include_usage") is True
+
+        def chunk(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
+            event: dict[str, Any] = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "system_fingerprint": "fp_fake",
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+                ],
+            }
+            if include_usage:
+                event["usage"] = None
+            return event
+
+        events: list[dict[str, Any]] = [
+            chunk({"role": "assistant", "content": "", "refusal": None}, None)
+        ]
+        for start in range(0, len(content), CHUNK_CHARS):
+            events.append(chunk({"content": content[start : start + CHUNK_CHARS]}, None))
+        events.append(chunk({}, "stop"))
+        if include_usage:
+            prompt_tokens = _prompt_tokens(body)
+            completion_tokens = _rough_tokens(content)
+            final = chunk({}, None)
+            final["choices"] = []
+            final["usage"] = {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            }
+            events.append(final)
+
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for event in events:
+            self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
+        self._write_chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _not_found(self) -> None:
+        self._send_json(
+            404,
+            {
+                "error": {
+                    "message": f"Invalid URL ({self.command} {self.path})",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+        )
+
+    def _send_json(
+        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> None:
+        self._send_bytes(status, json.dumps(payload).encode(), "application/json", headers)
+
+    def _send_bytes(
+        self,
+        status: int,
+        data: bytes,
+        content_type: str,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    # --- request bodies ------------------------------------------------------------------------
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _drain_body(self) -> None:
+        self._read_body()
+
+
+class FakeOpenAIServer:
+    """A scripted OpenAI chat-completions server on 127.0.0.1, on a free port."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.default = ScriptedReply("ok", content="[default reply]")
+        self._queue: deque[ScriptedReply] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL of the running server, e.g. ``http://127.0.0.1:PORT/v1``."""
+        if self._httpd is None:
+            raise RuntimeError("FakeOpenAIServer is not running; call start() first")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def script(self, *replies: ScriptedReply) -> None:
+        """Queue replies; each chat-completions request pops one, then ``default`` is used."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    def start(self) -> FakeOpenAIServer:
+        if self._httpd is not None:
+            raise RuntimeError("FakeOpenAIServer is already running")
+        self._stopping.clear()
+        self._httpd = _HTTPServer(self)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-openai-server",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving; returns promptly even while slow handlers are sleeping."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        self._stopping.set()  # wakes "slow" handlers, which then drop their connection
+        httpd.shutdown()
+        httpd.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- used by the request handler -----------------------------------------------------------
+
+    def _record(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.requests.append(body)
+
+    def _next_reply(self) -> ScriptedReply:
+        with self._lock:
+            return self._queue.popleft() if self._queue else self.default
