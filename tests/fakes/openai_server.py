@@ -15,6 +15,7 @@ all (the connection is dropped).
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 import uuid
@@ -95,8 +96,6 @@ class _HTTPServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (timeout, dropped connection) is expected in these tests.
-        import sys
-
         exc = sys.exc_info()[1]
         if isinstance(exc, ConnectionError | TimeoutError):
             return
