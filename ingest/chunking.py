@@ -5,7 +5,9 @@
 * each commentary block is chunked the same way, marked as commentary;
 * every example is exactly one chunk: title, conversation and labelled replies, with the longest
   turns shortened if needed so the whole example fits the model (the full example rides along in
-  the metadata, so nothing is lost for display).
+  the metadata, so nothing is lost for display);
+* a labelled example also gets a small ``example_prompt`` key holding only its user turns, which
+  points back to the example (see :func:`_prompt_chunk`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ingest.models import Example, ParsedRelease, Section
 
 __all__ = ["CHUNKER_VERSION", "Chunk", "chunk_release"]
 
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 TokenCounter = Callable[[str], int]
 Metadata = dict[str, str | int | float | bool]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
@@ -123,6 +125,32 @@ def _example_chunk(
         "content_hash": content_hash(text),
     }
     return Chunk(f"{release}:{example.id}", text, metadata)
+
+
+def _prompt_chunk(
+    release: str, example: Example, base: Metadata, count_tokens: TokenCounter, max_tokens: int
+) -> Chunk | None:
+    """A second retrieval key for a labelled example: its user turns alone.
+
+    A raw user prompt sent to the product resembles an example's user turn far more than the whole
+    rendered example, so this key is what finds the governing section for such prompts.
+    """
+    user_text = "\n".join(t.content for t in example.conversation if t.role == "user").strip()
+    if not user_text or not example.responses:
+        return None
+    words = user_text.split()
+    while count_tokens(" ".join(words)) > max_tokens and len(words) > 8:
+        words = words[: int(len(words) * 0.85)]
+    text = " ".join(words)
+    metadata: Metadata = {
+        **base,
+        "kind": "example_prompt",
+        "chunk_index": 0,
+        "passage": "",
+        "example_id": example.id,
+        "content_hash": content_hash(text),
+    }
+    return Chunk(f"{release}:{example.id}:prompt", text, metadata)
 
 
 def _fit_example(example: Example, path: str, count_tokens: TokenCounter, max_tokens: int) -> str:

@@ -37,6 +37,7 @@ class ChunkRecord:
     id: str
     text: str
     metadata: dict[str, Any]
+    embedding: tuple[float, ...] = field(default=(), repr=False)
 
     @property
     def kind(self) -> str:
@@ -58,9 +59,9 @@ class ReleaseCorpus:
     parsed: ParsedRelease
     chunks: list[ChunkRecord]
     bm25: bm25s.BM25 = field(repr=False)
-    titles_bm25: bm25s.BM25 = field(repr=False)
     sections_by_id: dict[str, Section] = field(default_factory=dict)
     examples_by_id: dict[str, Example] = field(default_factory=dict)
+    centroids: Any = field(default=None, repr=False)  # (sections x dim) unit vectors, section order
 
     def section(self, section_id: str) -> Section:
         try:
@@ -121,14 +122,18 @@ def _fetch_all(collection: Any, expected: int) -> list[ChunkRecord]:
     records: list[ChunkRecord] = []
     offset = 0
     while True:
-        page = collection.get(include=["documents", "metadatas"], limit=_GET_PAGE, offset=offset)
-        for chunk_id, text, metadata in zip(
-            page["ids"], page["documents"], page["metadatas"], strict=True
+        page = collection.get(
+            include=["documents", "metadatas", "embeddings"], limit=_GET_PAGE, offset=offset
+        )
+        for chunk_id, text, metadata, vector in zip(
+            page["ids"], page["documents"], page["metadatas"], page["embeddings"], strict=True
         ):
             clean = {
                 k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS
             }
-            records.append(ChunkRecord(chunk_id, text or "", clean))
+            records.append(
+                ChunkRecord(chunk_id, text or "", clean, tuple(float(x) for x in vector))
+            )
         if len(page["ids"]) < _GET_PAGE:
             break
         offset += _GET_PAGE
@@ -156,16 +161,29 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
         if c.kind == "example"
     ]
     parsed = ParsedRelease(release=release, sections=sections, examples=examples)
-    title_texts = [" ".join(parsed.path_titles(s)) + " " + s.id.replace("_", " ") for s in sections]
     return ReleaseCorpus(
         release=release,
         parsed=parsed,
         chunks=chunks,
         bm25=_bm25([c.text for c in chunks]),
-        titles_bm25=_bm25(title_texts),
         sections_by_id={s.id: s for s in sections},
         examples_by_id={e.id: e for e in examples},
+        centroids=_centroids(sections, chunks),
     )
+
+
+def _centroids(sections: list[Section], chunks: list[ChunkRecord]) -> Any:
+    """The normalised mean of each section's chunk vectors: the section's topic as a whole."""
+    import numpy as np
+
+    dimension = len(chunks[0].embedding)
+    rows = []
+    for section in sections:
+        vectors = [c.embedding for c in chunks if c.section_id == section.id and c.embedding]
+        mean = np.mean(np.array(vectors), axis=0) if vectors else np.zeros(dimension)
+        norm = float(np.linalg.norm(mean))
+        rows.append(mean / norm if norm else mean)
+    return np.array(rows, dtype=np.float32)
 
 
 def _document_order(section: Section, chunks: list[ChunkRecord], order: dict[str, int]) -> int:

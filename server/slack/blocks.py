@@ -1,0 +1,204 @@
+"""Answers as Slack Block Kit messages.
+
+Every piece of spec or user text is escaped for mrkdwn (``&``, ``<``, ``>``) before our own
+markup is added, so ``<!channel>``, ``<@U…>`` and ``<url|text>`` in a question or in the spec
+arrive as plain text: they neither ping nor link. The only links are the ones built here, to
+sections of the spec. Sections hold at most 3000 characters and a message at most 50 blocks;
+longer answers are split.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypedDict
+
+from server.schemas import Answer, Citation, ExampleCard, section_url
+
+__all__ = [
+    "MAX_BLOCKS",
+    "SECTION_LIMIT",
+    "SlackMessage",
+    "answer_messages",
+    "escape",
+    "markdown_to_mrkdwn",
+    "notice_messages",
+    "split_text",
+]
+
+SECTION_LIMIT = 3000
+MAX_BLOCKS = 50
+MAX_EXAMPLES = 3
+FALLBACK_CHARS = 300
+EXAMPLE_LINE_CHARS = 150
+QUESTION_CHARS = 500
+
+_SPEC_LINK = re.compile(r"\[([^\]\n]+)\]\((https://model-spec\.openai\.com/[^)\s]+)\)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
+
+Block = dict[str, Any]
+
+
+class SlackMessage(TypedDict):
+    text: str  # the fallback shown in notifications and by clients without blocks
+    blocks: list[Block]
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_to_mrkdwn(markdown: str) -> str:
+    """Escape everything, then turn links to spec sections and bold into Slack syntax."""
+    text = escape(markdown)
+    text = _SPEC_LINK.sub(lambda m: f"<{m[2]}|{_label(m[1])}>", text)
+    text = _HEADING.sub(r"*\1*", text)
+    return _BOLD.sub(r"*\1*", text)
+
+
+def answer_messages(answer: Answer) -> list[SlackMessage]:
+    blocks = [
+        *_question_blocks(answer.question),
+        *_summary_blocks(answer),
+        *_citation_blocks(answer.citations),
+        *_example_blocks(answer.examples, answer.release),
+        _context(f"Model Spec release *{escape(answer.release)}* · mode: {answer.mode}"),
+    ]
+    return _as_messages(blocks, _fallback(answer))
+
+
+def notice_messages(text: str) -> list[SlackMessage]:
+    """A short message of our own (usage, an error): ``text`` is escaped too."""
+    return _as_messages([_section(escape(text))], escape(text)[:FALLBACK_CHARS])
+
+
+def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut at a line or word boundary and
+    never inside a ``<url|label>`` link or an ``&amp;`` entity."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = _cut_point(text, limit)
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    return [*pieces, text] if text else pieces
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+
+def _section(mrkdwn: str) -> Block:
+    # verbatim: Slack does not auto-link URLs, channel names or mentions in the text
+    return {"type": "section", "text": {"type": "mrkdwn", "text": mrkdwn, "verbatim": True}}
+
+
+def _sections(mrkdwn: str) -> list[Block]:
+    return [_section(piece) for piece in split_text(mrkdwn)]
+
+
+def _context(mrkdwn: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": mrkdwn[:SECTION_LIMIT], "verbatim": True}],
+    }
+
+
+def _question_blocks(question: str) -> list[Block]:
+    return [_context(f"*Q:* {escape(_shorten(question, QUESTION_CHARS))}")]
+
+
+def _summary_blocks(answer: Answer) -> list[Block]:
+    blocks: list[Block] = []
+    if answer.verdict:
+        blocks.append(_section(f"*Verdict: {answer.verdict.capitalize()}*"))
+    if answer.mode == "llm" or not answer.citations:
+        blocks += _sections(markdown_to_mrkdwn(answer.answer))
+    else:
+        blocks.append(
+            _section(
+                f"_Quoted from the Model Spec (release {escape(answer.release)}); no model wrote "
+                "a verdict. The most relevant section comes first._"
+            )
+        )
+    if answer.notice:
+        blocks.append(_context(f":warning: {escape(answer.notice)}"))
+    return blocks
+
+
+def _citation_blocks(citations: list[Citation]) -> list[Block]:
+    if not citations:
+        return []
+    return [_section("*Cited sections*"), *(_section(_citation(c)) for c in citations)]
+
+
+def _citation(citation: Citation) -> str:
+    head = (
+        f"*<{citation.url}|{_label(escape(citation.title))}>* `{escape(citation.section_id)}` · "
+        f"authority: *{escape(citation.authority or 'none')}*"
+    )
+    quote = " ".join(citation.quote.split())
+    room = SECTION_LIMIT - len(head) - 3
+    return f"{head}\n>{_shorten_escaped(quote, room)}" if quote else head
+
+
+def _example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:
+    lines = [_example_line(e, release) for e in examples[:MAX_EXAMPLES]]
+    return [_section("*Matching examples*\n" + "\n".join(lines))] if lines else []
+
+
+def _example_line(example: ExampleCard, release: str) -> str:
+    labels = "/".join(dict.fromkeys(r.label for r in example.responses)) or "unlabelled"
+    user = next((t.get("content", "") for t in example.conversation if t.get("role") == "user"), "")
+    line = _shorten(" ".join(user.split()), EXAMPLE_LINE_CHARS)
+    url = section_url(release, example.section_id)
+    title = _label(escape(example.title))
+    return f"• *{escape(labels)}* <{url}|{title}>" + (f" — {escape(line)}" if line else "")
+
+
+def _fallback(answer: Answer) -> str:
+    head = f"Verdict: {answer.verdict}. " if answer.verdict else ""
+    cited = ", ".join(c.title for c in answer.citations[:3])
+    summary = f"{head}Model Spec {answer.release}: " + (cited or "no matching section")
+    return escape(_shorten(summary, FALLBACK_CHARS))
+
+
+def _as_messages(blocks: list[Block], fallback: str) -> list[SlackMessage]:
+    groups = [blocks[i : i + MAX_BLOCKS] for i in range(0, len(blocks), MAX_BLOCKS)]
+    return [
+        SlackMessage(text=fallback if n == 0 else f"{fallback} (continued)", blocks=group)
+        for n, group in enumerate(groups)
+    ]
+
+
+# --- text helpers -------------------------------------------------------------------------------
+
+
+def _label(escaped: str) -> str:
+    """A link label: ``|`` would end it early."""
+    return escaped.replace("|", "¦")
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _shorten_escaped(text: str, room: int) -> str:
+    """Escape ``text`` and shorten it to ``room`` characters without cutting an entity."""
+    escaped = escape(text)
+    if len(escaped) <= room:
+        return escaped
+    return escaped[: _cut_point(escaped, room - 1)].rstrip() + "…"
+
+
+def _cut_point(text: str, limit: int) -> int:
+    cut = text.rfind("\n", 0, limit + 1)
+    if cut < limit // 2:
+        cut = text.rfind(" ", 0, limit + 1)
+    if cut < limit // 2:
+        cut = limit
+    opened = text.rfind("<", 0, cut)
+    if opened > text.rfind(">", 0, cut) and opened > 0:  # inside a link we built
+        cut = opened
+    amp = text.rfind("&", max(0, cut - 5), cut)
+    if amp != -1 and ";" not in text[amp:cut]:  # inside &amp; &lt; &gt;
+        cut = amp
+    return max(cut, 1)
