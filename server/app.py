@@ -17,7 +17,9 @@ from server.api import chat, health, routes
 from server.api.observability import BodyTooLarge, JsonFormatter, Metrics, RequestMiddleware
 from server.api.security import RateLimiter
 from server.components import Components, build_components
+from server.mcp_server import mount_mcp
 from server.schemas import Answer
+from server.slack import build_router as slack_router
 from specqa.errors import SpecQAError
 from specqa.settings import Settings
 
@@ -43,7 +45,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
                 "no SPECQA_API_KEYS set: the API is open to anyone who can reach %s",
                 settings.bind_host,
             )
-        yield
+        async with mcp_endpoint.running():  # the MCP transport's sessions live with the app
+            yield
 
     app = FastAPI(
         title="specqa",
@@ -63,8 +66,9 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
             allow_headers=["Authorization", "Content-Type"],
         )
     _install_error_handlers(app)
-    for router in (health.router, routes.router, chat.router):
+    for router in (health.router, routes.router, chat.router, slack_router(settings)):
         app.include_router(router)
+    mcp_endpoint = mount_mcp(app, settings)
     return app
 
 

@@ -162,12 +162,16 @@ class LLMAnswerer:
                 model=self.model, messages=messages, temperature=0, stream=True
             )
         )
+        wrote = False
         try:
             for chunk in stream:
                 if chunk.choices and chunk.choices[0].delta.content:
+                    wrote = True
                     yield chunk.choices[0].delta.content
         except (openai.APIError, ValueError, AttributeError) as exc:
             raise LLMUnavailable(f"the LLM stream broke off: {exc}") from exc
+        if not wrote:  # the client silently skips a body that is not an event stream
+            raise LLMUnavailable("the LLM stream carried no answer")
 
     def _with_retries(self, call: Any) -> Any:
         for attempt in range(self.max_retries + 1):

@@ -1,0 +1,277 @@
+"""Slack routes: ``POST /slack/commands`` (the ``/spec`` slash command) and ``POST /slack/events``
+(``app_mention`` in channels, ``message.im`` in DMs, the ``url_verification`` challenge).
+
+Each request is verified over its raw body (v0 HMAC-SHA256 of ``v0:{timestamp}:{body}``, at most
+five minutes old) before anything is parsed; a failure is a 401 and nothing else happens. Slack
+wants a 200 within three seconds, so the routes only check and ack; the answer is computed by the
+one :class:`~server.service.AnsweringService` in a background task and posted to the command's
+``response_url`` or with ``chat.postMessage`` in the mention's thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, status
+from fastapi.responses import JSONResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
+from starlette.datastructures import Headers
+
+from server.api.deps import get_components
+from server.service import AnsweringService
+from server.slack.blocks import SlackMessage, answer_messages, notice_messages
+from specqa.errors import SpecQAError
+from specqa.settings import Settings
+
+__all__ = ["SeenEvents", "SlackBot", "build_router"]
+
+log = logging.getLogger("specqa.slack")
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only; Slack sends Unix seconds
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
+USAGE = "Ask me about OpenAI's Model Spec, e.g. `/spec should the model reveal its system prompt?`"
+WORKING = "Looking that up in the Model Spec…"
+MAX_RESPONSE_URL_POSTS = 5  # Slack accepts five messages per response_url
+
+
+@dataclass(frozen=True)
+class ThreadJob:
+    channel: str
+    thread_ts: str
+    question: str
+
+
+class SeenEvents:
+    """A bounded LRU of keys already taken (event ids, channel:ts), shared by all requests."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first_time(self, *keys: str) -> bool:
+        """Record ``keys``; False when any of them was seen before."""
+        with self._lock:
+            if any(key in self._keys for key in keys):
+                for key in keys:
+                    if key in self._keys:
+                        self._keys.move_to_end(key)
+                return False
+            for key in keys:
+                self._keys[key] = None
+            while len(self._keys) > self.size:
+                self._keys.popitem(last=False)
+            return True
+
+
+class SlackBot:
+    def __init__(self, settings: Settings) -> None:
+        secret = settings.slack_signing_secret
+        token = settings.slack_bot_token
+        self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+        self.web = (
+            WebClient(token=token.get_secret_value(), base_url=settings.slack_api_url)
+            if token
+            else None
+        )
+        self.seen = SeenEvents()
+
+    # --- verification -----------------------------------------------------------------------
+    async def verified_body(self, request: Request) -> str:
+        """The raw body as text when Slack signed it; otherwise 404 (Slack off) or 401."""
+        if self.verifier is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Slack is not configured")
+        body = await request.body()
+        text = _signed_text(self.verifier, body, request.headers)
+        if text is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid Slack signature")
+        return text
+
+    # --- events -----------------------------------------------------------------------------
+    def take_event(self, payload: dict[str, Any], retry: str | None) -> ThreadJob | None:
+        """The question to answer, or None: not for us, from a bot, or already taken."""
+        event = payload.get("event")
+        if not isinstance(event, dict) or not _addressed_to_us(event, _bot_users(payload)):
+            return None
+        channel, ts = event.get("channel"), event.get("ts")
+        if not isinstance(channel, str) or not isinstance(ts, str):
+            return None
+        keys = [f"msg:{channel}:{ts}"]
+        if isinstance(payload.get("event_id"), str):
+            keys.append(f"event:{payload['event_id']}")
+        if not self.seen.first_time(*keys):
+            log.info("slack event already taken", extra={"fields": {"retry": retry}})
+            return None
+        thread_ts = event.get("thread_ts")
+        return ThreadJob(
+            channel=channel,
+            thread_ts=thread_ts if isinstance(thread_ts, str) else ts,
+            question=_strip_mentions(str(event.get("text") or ""), _bot_users(payload)),
+        )
+
+    # --- delivery (background) --------------------------------------------------------------
+    def answer_command(self, service: AnsweringService, question: str, response_url: str) -> None:
+        messages = _compose(service, question)[:MAX_RESPONSE_URL_POSTS]
+        webhook = WebhookClient(response_url, timeout=10)
+        for message in messages:
+            try:
+                webhook.send(
+                    response_type="in_channel",
+                    text=message["text"],
+                    blocks=message["blocks"],
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except (OSError, SlackClientError) as exc:
+                log.error("could not post to response_url: %s", exc)
+                return
+
+    def answer_in_thread(self, service: AnsweringService, job: ThreadJob) -> None:
+        if self.web is None:
+            log.warning("no SPECQA_SLACK_BOT_TOKEN set: cannot answer a Slack mention")
+            return
+        messages = _compose(service, job.question) if job.question else notice_messages(USAGE)
+        for message in messages:
+            try:
+                self.web.chat_postMessage(
+                    channel=job.channel,
+                    thread_ts=job.thread_ts,
+                    text=message["text"],
+                    blocks=message["blocks"],
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+            except (OSError, SlackApiError, SlackClientError) as exc:
+                log.error("chat.postMessage failed: %s", exc)
+                return
+
+
+def build_router(settings: Settings) -> APIRouter:
+    """The Slack routes. They are signed by Slack, so they sit outside the bearer auth."""
+    bot = SlackBot(settings)
+    router = APIRouter(prefix="/slack", tags=["slack"], include_in_schema=False)
+
+    @router.post("/commands")
+    async def commands(request: Request, background: BackgroundTasks) -> JSONResponse:
+        form = _form(await bot.verified_body(request))
+        question, response_url = form.get("text", "").strip(), form.get("response_url", "")
+        if urlsplit(response_url).scheme not in ("http", "https"):
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="missing response_url")
+        if not question:
+            return _ephemeral(USAGE)
+        service = get_components(request).service
+        try:
+            question = service.validate_question(question)
+        except SpecQAError as exc:
+            return _ephemeral(exc.message)
+        background.add_task(bot.answer_command, service, question, response_url)
+        return _ephemeral(WORKING)
+
+    @router.post("/events")
+    async def events(request: Request, background: BackgroundTasks) -> JSONResponse:
+        payload = _json_object(await bot.verified_body(request))
+        if payload.get("type") == "url_verification":
+            return JSONResponse({"challenge": str(payload.get("challenge", ""))})
+        if payload.get("type") != "event_callback":
+            return JSONResponse({})
+        service = get_components(request).service  # before taking the event: 503 lets Slack retry
+        job = bot.take_event(payload, request.headers.get("x-slack-retry-num"))
+        if job is not None:
+            background.add_task(bot.answer_in_thread, service, job)
+        return JSONResponse({})
+
+    return router
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _signed_text(verifier: SignatureVerifier, body: bytes, headers: Headers) -> str | None:
+    """The body decoded when the headers carry a valid, fresh signature of it; else None.
+
+    The checks before the HMAC keep odd input (non-numeric or huge timestamps, non-ASCII
+    signatures, non-UTF-8 bodies) from raising inside the SDK.
+    """
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return text if verifier.is_valid(body=text, timestamp=timestamp, signature=signature) else None
+
+
+def _form(text: str) -> dict[str, str]:
+    try:
+        fields = parse_qs(text, keep_blank_values=True, max_num_fields=50)
+    except ValueError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="malformed form body") from None
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="expected a JSON object")
+    return payload
+
+
+def _ephemeral(text: str) -> JSONResponse:
+    return JSONResponse({"response_type": "ephemeral", "text": text})
+
+
+def _bot_users(payload: dict[str, Any]) -> set[str]:
+    """The app's own bot user ids, as Slack lists them in the event's ``authorizations``."""
+    authorizations = payload.get("authorizations")
+    if not isinstance(authorizations, list):
+        return set()
+    return {
+        str(a["user_id"])
+        for a in authorizations
+        if isinstance(a, dict) and a.get("is_bot") and a.get("user_id")
+    }
+
+
+def _addressed_to_us(event: dict[str, Any], bot_users: set[str]) -> bool:
+    """A mention in a channel or a direct message, written by a person (not a bot, not an edit)."""
+    kind = event.get("type")
+    if kind != "app_mention" and not (kind == "message" and event.get("channel_type") == "im"):
+        return False
+    if event.get("subtype") or event.get("bot_id") or event.get("bot_profile"):
+        return False
+    return isinstance(event.get("user"), str) and event["user"] not in bot_users
+
+
+def _strip_mentions(text: str, bot_users: set[str]) -> str:
+    """The question without the mention that addressed it (the first one, when we do not know
+    our own user id)."""
+    text = text.strip()
+    if bot_users:
+        return _MENTION.sub(lambda m: "" if m[1] in bot_users else m[0], text).strip()
+    return _MENTION.sub("", text, count=1).strip() if text.startswith("<@") else text
+
+
+def _compose(service: AnsweringService, question: str) -> list[SlackMessage]:
+    try:
+        return answer_messages(service.answer(question))
+    except SpecQAError as exc:
+        return notice_messages(f"Sorry, I could not answer that: {exc.message}")
+    except Exception:
+        log.exception("answering a Slack question failed")
+        return notice_messages("Sorry, something went wrong while answering; please try again.")
