@@ -46,10 +46,15 @@ def service(llm_parts: Components, fake: FakeOpenAIServer) -> AnsweringService:
 def test_llm_answer_leads_with_verdict_and_links_retrieved_citations(
     service: AnsweringService, fake: FakeOpenAIServer
 ) -> None:
-    fake.script(ScriptedReply("ok", "Verdict: no\n\nKeep it private [protect_privileged_information]."))
+    fake.script(
+        ScriptedReply("ok", "Verdict: no\n\nKeep it private [protect_privileged_information].")
+    )
     answer = service.answer(QUESTION)
     assert (answer.mode, answer.verdict, answer.fallback) == ("llm", "no", False)
-    assert "[protect_privileged_information](https://model-spec.openai.com/2025-12-18.html#protect_privileged_information)" in answer.answer
+    assert (
+        "[protect_privileged_information](https://model-spec.openai.com/2025-12-18.html#protect_privileged_information)"
+        in answer.answer
+    )
     assert answer.citations[0].section_id == "protect_privileged_information"
     assert answer.notice is None
 
@@ -71,8 +76,14 @@ def test_prompt_carries_retrieved_ids_and_keeps_the_question_in_an_untrusted_blo
     assert fake.requests[-1]["model"] == "fake-model"
 
 
-def test_invented_citations_are_removed_and_reported(service: AnsweringService, fake: FakeOpenAIServer) -> None:
-    fake.script(ScriptedReply("ok", "Verdict: yes\n\nSure [made_up_rule] and [protect_privileged_information]."))
+def test_invented_citations_are_removed_and_reported(
+    service: AnsweringService, fake: FakeOpenAIServer
+) -> None:
+    fake.script(
+        ScriptedReply(
+            "ok", "Verdict: yes\n\nSure [made_up_rule] and [protect_privileged_information]."
+        )
+    )
     answer = service.answer(QUESTION)
     assert "made_up_rule" not in answer.answer
     assert answer.notice is not None and "made_up_rule" in answer.notice
@@ -102,8 +113,13 @@ def test_llm_failures_fall_back_to_an_extractive_answer_that_says_so(
     assert answer.citations[0].section_id == "protect_privileged_information"
 
 
-def test_429_with_short_retry_after_is_retried_then_answers(service: AnsweringService, fake: FakeOpenAIServer) -> None:
-    fake.script(ScriptedReply("status", status=429, retry_after="0"), ScriptedReply("ok", "Verdict: depends\n\nIt depends [protect_privileged_information]."))
+def test_429_with_short_retry_after_is_retried_then_answers(
+    service: AnsweringService, fake: FakeOpenAIServer
+) -> None:
+    fake.script(
+        ScriptedReply("status", status=429, retry_after="0"),
+        ScriptedReply("ok", "Verdict: depends\n\nIt depends [protect_privileged_information]."),
+    )
     answer = service.answer(QUESTION)
     assert (answer.mode, answer.verdict) == ("llm", "depends")
     assert len(fake.requests) == 2
@@ -112,7 +128,12 @@ def test_429_with_short_retry_after_is_retried_then_answers(service: AnsweringSe
 def test_streamed_llm_answer_arrives_in_pieces_with_checked_citations(
     service: AnsweringService, fake: FakeOpenAIServer
 ) -> None:
-    fake.script(ScriptedReply("ok", "Verdict: no\n\nPrivate by default [protect_privileged_information], never [fake_id]."))
+    fake.script(
+        ScriptedReply(
+            "ok",
+            "Verdict: no\n\nPrivate by default [protect_privileged_information], never [fake_id].",
+        )
+    )
     events = list(service.stream(QUESTION))
     assert events[0].type == "meta"
     deltas = [e.data["text"] for e in events if e.type == "delta"]
@@ -127,15 +148,22 @@ def test_streamed_llm_answer_arrives_in_pieces_with_checked_citations(
     assert fake.requests[-1]["stream"] is True
 
 
-def test_streamed_garbage_falls_back_to_extractive(service: AnsweringService, fake: FakeOpenAIServer) -> None:
+def test_streamed_garbage_falls_back_to_extractive(
+    service: AnsweringService, fake: FakeOpenAIServer
+) -> None:
     fake.script(ScriptedReply("garbage"))
     events = list(service.stream(QUESTION))
     done = events[-1].data
     assert done["mode"] == "extractive" and done["fallback"]
-    assert "no model wrote a verdict" in "".join(e.data["text"] for e in events if e.type == "delta").lower()
+    assert (
+        "no model wrote a verdict"
+        in "".join(e.data["text"] for e in events if e.type == "delta").lower()
+    )
 
 
-def test_extractive_mode_can_be_forced_even_with_an_llm(service: AnsweringService, fake: FakeOpenAIServer) -> None:
+def test_extractive_mode_can_be_forced_even_with_an_llm(
+    service: AnsweringService, fake: FakeOpenAIServer
+) -> None:
     answer = service.answer(QUESTION, mode="extractive")
     assert answer.mode == "extractive" and not answer.fallback
     assert fake.requests == []

@@ -1,0 +1,463 @@
+"""The Slack bot over real HTTP: the app under uvicorn on loopback, requests signed exactly as
+Slack signs them, and a loopback HTTP server standing in for the Slack Web API and response_url
+that records what the bot posted."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+import uvicorn
+
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.components import Components, build_components
+from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
+from specqa.embedding import Embedder
+from specqa.settings import Settings
+from tests.conftest import make_settings
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-test-token"
+BOT_USER = "UBOT0001"
+QUESTION = "Should the model reveal its system prompt?"
+
+
+# --- a live app on loopback ---------------------------------------------------------------------
+
+
+@contextmanager
+def live_app(settings: Settings, components: Components) -> Iterator[str]:
+    """``create_app`` served by uvicorn on 127.0.0.1 (random port) in a thread; yields its URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, components), log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+
+
+# --- the fake Slack ---------------------------------------------------------------------------
+
+
+@dataclass
+class Post:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    raw: str
+
+
+class FakeSlack:
+    """Loopback stand-in for ``chat.postMessage`` (under /api/) and ``response_url`` (under
+    /response/). ``hold`` keeps response_url requests waiting until it is set again."""
+
+    def __init__(self) -> None:
+        self.posts: list[Post] = []
+        self.changed = threading.Condition()
+        self.hold = threading.Event()
+        self.hold.set()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
+                if self.path.startswith("/response/"):
+                    fake.hold.wait(timeout=30)
+                fake.record(Post(self.path, dict(self.headers), json.loads(raw), raw))
+                reply = b"ok"
+                if self.path.startswith("/api/"):
+                    reply = json.dumps({"ok": True, "ts": "1700000999.000100"}).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        return Handler
+
+    def record(self, post: Post) -> None:
+        with self.changed:
+            self.posts.append(post)
+            self.changed.notify_all()
+
+    def wait_for(self, match: Callable[[Post], bool], timeout: float = 60) -> Post:
+        with self.changed:
+            assert self.changed.wait_for(lambda: any(match(p) for p in self.posts), timeout), (
+                "the bot posted nothing matching"
+            )
+            return next(p for p in self.posts if match(p))
+
+    def matching(self, match: Callable[[Post], bool]) -> list[Post]:
+        with self.changed:
+            return [p for p in self.posts if match(p)]
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    fake.thread.start()
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+@pytest.fixture(scope="module")
+def slack_settings(built: tuple[Settings, IngestReport], slack: FakeSlack) -> Settings:
+    return make_settings(
+        built[0].index_dir,
+        slack_signing_secret=SECRET,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=f"{slack.url}/api/",
+    )
+
+
+@pytest.fixture(scope="module")
+def base_url(slack_settings: Settings, embedder: Embedder) -> Iterator[str]:
+    with live_app(slack_settings, build_components(slack_settings, embedder=embedder)) as url:
+        yield url
+
+
+@pytest.fixture
+def http(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=30, trust_env=False) as client:
+        yield client
+
+
+# --- signing as Slack does --------------------------------------------------------------------
+
+
+def signed(body: bytes, timestamp: str | None = None, secret: str = SECRET) -> dict[str, str]:
+    timestamp = timestamp or str(int(time.time()))
+    base = b"v0:" + timestamp.encode() + b":" + body
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+
+
+def command_body(text: str, response_path: str, base: str) -> bytes:
+    fields = {
+        "token": "legacy-token",
+        "team_id": "T0001",
+        "channel_id": "C0001",
+        "user_id": "U0001",
+        "command": "/spec",
+        "text": text,
+        "response_url": f"{base}/response/{response_path}",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "api_app_id": "A0001",
+    }
+    return urlencode(fields).encode()
+
+
+def post_command(http: httpx.Client, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return http.post(
+        "/slack/commands",
+        content=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+    )
+
+
+def event_body(event: dict[str, Any], event_id: str) -> bytes:
+    payload = {
+        "token": "legacy-token",
+        "team_id": "T0001",
+        "api_app_id": "A0001",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": "T0001", "user_id": BOT_USER, "is_bot": True}],
+        "event": event,
+    }
+    return json.dumps(payload).encode()
+
+
+def post_event(http: httpx.Client, body: bytes, **extra: str) -> httpx.Response:
+    headers = {"Content-Type": "application/json", **signed(body), **extra}
+    return http.post("/slack/events", content=body, headers=headers)
+
+
+def mention(ts: str, text: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "type": "app_mention",
+        "user": "U0001",
+        "text": text,
+        "ts": ts,
+        "channel": "C0001",
+        "event_ts": ts,
+        **fields,
+    }
+
+
+def to_thread(ts: str) -> Callable[[Post], bool]:
+    return lambda p: p.path == "/api/chat.postMessage" and p.body.get("thread_ts") == ts
+
+
+def all_text(post: Post) -> str:
+    return "\n".join(
+        [post.body.get("text", "")]
+        + [json.dumps(block, ensure_ascii=False) for block in post.body.get("blocks", [])]
+    )
+
+
+def assert_answer_blocks(body: dict[str, Any]) -> None:
+    blocks = body["blocks"]
+    assert body["text"], "a fallback text"
+    assert 0 < len(blocks) <= 50
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert all(len(text) <= SECTION_LIMIT for text in sections)
+    assert any("<https://model-spec.openai.com/" in t and "authority:" in t for t in sections)
+    context = json.dumps([b for b in blocks if b["type"] == "context"])
+    assert "release" in context
+    assert "mode" in context
+    assert body["unfurl_links"] is False
+    assert body["unfurl_media"] is False
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+
+def test_url_verification_challenge(http: httpx.Client) -> None:
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    body = json.dumps({"token": "x", "challenge": challenge, "type": "url_verification"})
+    response = post_event(http, body.encode())
+    assert response.status_code == 200
+    assert response.json() == {"challenge": challenge}
+
+
+def test_slash_command_acks_at_once_then_answers_to_response_url(
+    http: httpx.Client, slack: FakeSlack
+) -> None:
+    body = command_body(QUESTION, "cmd-1", slack.url)
+    slack.hold.clear()  # response_url stalls: the ack must not wait for the delivery
+    try:
+        started = time.monotonic()
+        ack = post_command(http, body, signed(body))
+        assert time.monotonic() - started < 3
+        assert ack.status_code == 200
+        assert ack.json()["response_type"] == "ephemeral"
+        assert not slack.matching(lambda p: p.path == "/response/cmd-1")
+    finally:
+        slack.hold.set()
+    post = slack.wait_for(lambda p: p.path == "/response/cmd-1")
+    assert post.body["response_type"] == "in_channel"
+    assert_answer_blocks(post.body)
+    assert "protect_privileged_information" in all_text(post)
+
+
+def test_app_mention_is_answered_in_its_thread(http: httpx.Client, slack: FakeSlack) -> None:
+    ts = "1700000001.000100"
+    body = event_body(mention(ts, f"<@{BOT_USER}> is it ok to be sycophantic?"), "Ev0001")
+    assert post_event(http, body).status_code == 200
+    post = slack.wait_for(to_thread(ts))
+    assert post.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
+    assert post.body["channel"] == "C0001"
+    assert_answer_blocks(post.body)
+    assert "avoid_sycophancy" in all_text(post)
+    assert BOT_USER not in all_text(post), "the bot's own mention is not part of the question"
+
+    reply_ts, parent = "1700000002.000200", "1700000001.000100"
+    body = event_body(mention(reply_ts, f"<@{BOT_USER}> and flattery?", thread_ts=parent), "Ev2")
+    assert post_event(http, body).status_code == 200
+    slack.wait_for(lambda p: to_thread(parent)(p) and "flattery" in all_text(p))
+
+
+def test_duplicates_and_retries_are_answered_once(http: httpx.Client, slack: FakeSlack) -> None:
+    ts = "1700000010.000100"
+    body = event_body(mention(ts, f"<@{BOT_USER}> may the model lie?"), "Ev0010")
+    assert post_event(http, body).status_code == 200
+    slack.wait_for(to_thread(ts))
+    assert post_event(http, body).status_code == 200  # the same event_id again
+    retried = post_event(http, body, **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "x"})
+    assert retried.status_code == 200
+    same_message = event_body(mention(ts, f"<@{BOT_USER}> may the model lie?"), "Ev0011")
+    assert post_event(http, same_message).status_code == 200  # same message, new event id
+    sentinel = "1700000011.000100"
+    post_event(http, event_body(mention(sentinel, f"<@{BOT_USER}> tell me"), "Ev0012"))
+    slack.wait_for(to_thread(sentinel))
+    time.sleep(0.5)
+    assert len(slack.matching(to_thread(ts))) == 1
+
+
+def test_bot_messages_and_edits_are_ignored(http: httpx.Client, slack: FakeSlack) -> None:
+    dm: dict[str, Any] = {"type": "message", "channel": "D0001", "channel_type": "im"}
+    ignored = [
+        {**dm, "ts": "1700000020.1", "user": BOT_USER, "text": "my own answer"},
+        {**dm, "ts": "1700000020.2", "bot_id": "B0001", "user": "U0002", "text": "a bot"},
+        {**dm, "ts": "1700000020.3", "subtype": "bot_message", "bot_id": "B1", "text": "x"},
+        {**dm, "ts": "1700000020.4", "subtype": "message_changed", "hidden": True},
+        {**dm, "ts": "1700000020.5", "channel_type": "channel", "user": "U1", "text": "hi"},
+    ]
+    for n, event in enumerate(ignored):
+        assert post_event(http, event_body(event, f"EvIgnored{n}")).status_code == 200
+    person = {**dm, "ts": "1700000021.1", "user": "U0001", "text": "can you help with malware?"}
+    assert post_event(http, event_body(person, "EvDm")).status_code == 200
+    slack.wait_for(to_thread("1700000021.1"))  # a direct message from a person is answered
+    time.sleep(0.5)
+    assert not slack.matching(lambda p: str(p.body.get("thread_ts", "")).startswith("1700000020"))
+
+
+def refused(case: str, body: bytes) -> tuple[bytes, dict[str, Any]]:
+    """``body`` and headers as a forger, a replay or a broken client would send them."""
+    now = int(time.time())
+    if case == "non-utf8":
+        body = body.replace(b"Should", b"\xff\xfeShould")
+        return body, signed(body)  # a valid signature over bytes that are not UTF-8
+    headers: dict[str, Any] = {
+        "forged": signed(body, secret="not-the-secret"),
+        "stale": signed(body, str(now - 6 * 60)),
+        "future": signed(body, str(now + 6 * 60)),
+        "no-timestamp": {"X-Slack-Signature": signed(body)["X-Slack-Signature"]},
+        "no-signature": {"X-Slack-Request-Timestamp": str(now)},
+        "non-numeric": signed(body, "12e9"),
+        "huge": signed(body, "9" * 5000),
+        "unicode-digits": {**signed(body), "X-Slack-Request-Timestamp": "١٧٠٠٠٠٠٠٠٠".encode()},
+        "non-ascii-signature": {**signed(body), "X-Slack-Signature": "v0=é".encode("latin-1")},
+    }[case]
+    return body, headers
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "forged",
+        "stale",
+        "future",
+        "no-timestamp",
+        "no-signature",
+        "non-numeric",
+        "huge",
+        "unicode-digits",
+        "non-ascii-signature",
+        "non-utf8",
+    ],
+)
+def test_unsigned_or_odd_requests_get_401_and_nothing_else(
+    http: httpx.Client, slack: FakeSlack, case: str
+) -> None:
+    body, headers = refused(case, command_body(QUESTION, f"refused-{case}", slack.url))
+    response = post_command(http, body, headers)
+    assert response.status_code == 401
+    assert response.json()["error"]["message"] == "invalid Slack signature"
+    ts = f"1700000040.{len(case)}"
+    event = mention(ts, f"<@{BOT_USER}> Should I answer {case}?")
+    body, headers = refused(case, event_body(event, f"EvRefused-{case}"))
+    response = http.post("/slack/events", content=body, headers=headers)
+    assert response.status_code == 401
+    time.sleep(0.2)
+    assert not slack.matching(lambda p: "refused" in p.path or "Should I answer" in p.raw)
+
+
+def test_signed_but_malformed_bodies_are_4xx(http: httpx.Client) -> None:
+    for body in (b"not json", b"[1, 2]", b'"text"'):
+        assert post_event(http, body).status_code == 400
+    assert post_event(http, b'{"type": "app_rate_limited"}').status_code == 200
+    body = urlencode({"text": "hello"}).encode()  # no response_url
+    assert post_command(http, body, signed(body)).status_code == 400
+
+
+def test_mentions_and_links_in_a_question_are_escaped(http: httpx.Client, slack: FakeSlack) -> None:
+    question = f"<!channel> <@U0999> <https://evil.example|click> & {QUESTION}"
+    body = command_body(question, "escaped", slack.url)
+    assert post_command(http, body, signed(body)).status_code == 200
+    post = slack.wait_for(lambda p: p.path == "/response/escaped")
+    text = all_text(post)
+    for raw in ("<!channel>", "<@U0999>", "<https://evil.example"):
+        assert raw not in text and raw not in post.raw
+    assert "&lt;!channel&gt;" in text
+    assert "&lt;@U0999&gt;" in text
+    assert "&amp;" in text
+    assert post.body["unfurl_links"] is False
+
+    ts = "1700000030.000100"
+    event = mention(ts, f"<@{BOT_USER}> <!here> is <!channel> allowed?")
+    post_event(http, event_body(event, "EvEscaped"))
+    threaded = all_text(slack.wait_for(to_thread(ts)))
+    assert "<!here>" not in threaded and "&lt;!here&gt;" in threaded
+
+
+def test_empty_command_gets_usage_without_answering(http: httpx.Client, slack: FakeSlack) -> None:
+    body = command_body("   ", "empty", slack.url)
+    response = post_command(http, body, signed(body))
+    assert response.status_code == 200
+    assert "/spec" in response.json()["text"]
+
+
+def test_slack_routes_are_off_without_a_signing_secret(
+    built: tuple[Settings, IngestReport], parts: Components
+) -> None:
+    settings = make_settings(built[0].index_dir)
+    with live_app(settings, parts) as url, httpx.Client(base_url=url, trust_env=False) as client:
+        body = b'{"type": "url_verification", "challenge": "c"}'
+        response = client.post("/slack/events", content=body, headers=signed(body))
+        assert response.status_code == 404
+        assert response.json()["error"]["message"] == "Slack is not configured"
+
+
+# --- formatting (pure) --------------------------------------------------------------------------
+
+
+def test_long_answers_are_split_within_slack_limits(parts: Components) -> None:
+    answer = parts.service.answer(QUESTION, mode="extractive")
+    long = answer.model_copy(
+        update={
+            "mode": "llm",
+            "verdict": "no",
+            "answer": ("A sentence with <!channel> & [a link](https://x.example). " * 800),
+            "citations": answer.citations * 20,
+        }
+    )
+    messages = answer_messages(long)
+    assert len(messages) > 1
+    for message in messages:
+        assert len(message["blocks"]) <= 50
+        for block in message["blocks"]:
+            text = block.get("text", {}).get("text", "")
+            assert len(text) <= SECTION_LIMIT
+            assert "<!channel>" not in text
+            assert "<https://x.example" not in text
+    assert messages[0]["blocks"][1]["text"]["text"] == "*Verdict: No*"
+
+
+def test_split_text_never_cuts_a_link_or_an_entity() -> None:
+    link = "<https://model-spec.openai.com/2025-12-18.html#a|a title with spaces>"
+    text = ("word &amp; " * 5 + link + " ") * 200
+    pieces = split_text(text, limit=500)
+    assert all(len(p) <= 500 for p in pieces)
+    for piece in pieces:
+        assert piece.count("<") == piece.count(">")
+        assert not piece.rstrip().endswith(("&", "&am", "&amp"))
+    assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
