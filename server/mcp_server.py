@@ -430,7 +430,11 @@ class MCPHttpEndpoint:
                 self._manager = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        refusal = self._refusal(Request(scope))
+        request = Request(scope)
+        refusal = self._refusal(request)
+        if refusal is None and request.method != "POST":
+            # stateless: no server-to-client stream to GET, no session to DELETE (spec: 405)
+            refusal = _error(405, "method_not_allowed", "use POST", {"Allow": "POST"})
         if refusal is None and self._manager is None:
             refusal = _error(503, "unavailable", "the MCP endpoint is not running yet")
         if refusal is not None:

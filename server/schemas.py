@@ -64,6 +64,10 @@ class Answer(BaseModel):
     fallback: bool = Field(
         default=False, description="True when an LLM answer was asked for but failed"
     )
+    release_note: str | None = Field(
+        default=None,
+        description="Set when the top section changed after this release; links the diff",
+    )
 
 
 class SectionCard(BaseModel):

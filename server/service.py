@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ingest.models import Example, Section
+from server.changes import history_lines, parse_change_question, release_note
 from server.corpus import Corpus
+from server.diff import diff_releases
 from server.extractive import authority_meaning, best_sentences, compose
 from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
@@ -48,9 +50,8 @@ class AnsweringService:
         self.corpus = corpus
         self.retriever = retriever
         self.llm = llm
-        self.observers: list[
-            Callable[[Answer], None]
-        ] = []  # e.g. metrics; called with every answer
+        self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
+        self._notes: dict[tuple[str, str, str], str | None] = {}  # release notes are pure: cached
 
     # --- questions --------------------------------------------------------------------------
     def answer(
@@ -71,6 +72,9 @@ class AnsweringService:
         self, question: str, release: str | None, mode: str | None, history: list[str] | None
     ) -> Answer:
         started = time.perf_counter()
+        change = self._change_question(question, release, mode)
+        if change is not None:
+            return change
         question, result = self._retrieve(question, release, history or [])
         if self._use_llm(mode) and self.llm is not None:
             try:
@@ -94,6 +98,20 @@ class AnsweringService:
     ) -> Iterator[StreamEvent]:
         """Citations first, then the answer text as it is written, then the final typed answer."""
         started = time.perf_counter()
+        change = self._change_question(question, release, mode)
+        if change is not None:
+            yield StreamEvent(
+                "meta",
+                {
+                    "question": change.question,
+                    "release": change.release,
+                    "citations": [c.model_dump() for c in change.citations],
+                    "examples": [],
+                },
+            )
+            yield from _as_deltas(change.answer)
+            yield StreamEvent("done", self._observed(change).model_dump())
+            return
         question, result = self._retrieve(question, release, history or [])
         yield StreamEvent("meta", self._meta(question, result))
         if not (self._use_llm(mode) and self.llm is not None):
@@ -211,6 +229,128 @@ class AnsweringService:
         return cleaned
 
     # --- internals --------------------------------------------------------------------------
+    def _change_question(
+        self, question: str, release: str | None, mode: str | None
+    ) -> Answer | None:
+        """Answer "what changed ..." questions from the release diffs, citing both releases."""
+        question = self.validate_question(question)
+        self._use_llm(mode)  # validates the mode
+        corpus = self.corpus()
+        if release is not None:
+            corpus.get(release)
+        parsed = parse_change_question(question, corpus.names)
+        if parsed is None:
+            return None
+        started = time.perf_counter()
+        named = parsed.releases or ([release] if release else [])
+        target = named[-1] if named else corpus.newest
+        before = (
+            (named[0] if len(named) > 1 else _previous(corpus.names, target)) if named else None
+        )
+        lines = [
+            "*Answered from the release diffs; no model wrote this. "
+            f"Releases indexed: {', '.join(corpus.names)}.*",
+            "",
+        ]
+        citations: list[Citation] = []
+        for section_id, title in self._change_topics(corpus, parsed.topic):
+            facts = (
+                self._diff_lines(corpus, before, target, section_id)
+                if named
+                else history_lines(corpus, section_id)
+            )
+            if not facts:
+                continue
+            lines += [f"**{title}** (`{section_id}`)", *facts, ""]
+            cited = [before, target] if named else [corpus.names[0], corpus.newest]
+            citations += self._release_citations(
+                corpus, section_id, [r for r in cited if r], parsed.topic
+            )
+        if not citations:
+            span = (
+                f"between {before} and {target}" if named and before else "in any indexed release"
+            )
+            lines.append(f"No change to the sections about *{parsed.topic}* {span}.")
+        return Answer(
+            question=question,
+            release=target,
+            mode="extractive",
+            answer="\n".join(lines).strip(),
+            verdict=None,
+            citations=citations,
+            examples=[],
+            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
+        )
+
+    def _change_topics(self, corpus: Corpus, topic: str) -> list[tuple[str, str]]:
+        """The sections a change question is about: the best matches (in any release) and, for a
+        grouping section, its children, since that is where the text lives."""
+        found: dict[str, str] = {}
+        newest = corpus.get(corpus.newest).parsed
+        for hit in self.retriever.search(topic, corpus.newest, k_sections=2, k_examples=0).sections:
+            found.setdefault(hit.section.id, hit.section.title)
+            if hit.section.authority is None:
+                found.update(
+                    {c.id: c.title for c in newest.sections if hit.section.id in c.parents}
+                )
+        oldest = corpus.names[0]
+        for hit in self.retriever.search(topic, oldest, k_sections=2, k_examples=0).sections:
+            if newest.section(hit.section.id) is None:  # removed since: still part of the story
+                found.setdefault(hit.section.id, hit.section.title)
+        return list(found.items())[:8]
+
+    def _diff_lines(
+        self, corpus: Corpus, before: str | None, target: str, section_id: str
+    ) -> list[str]:
+        if before is None:
+            return [f"- {target} is the oldest indexed release: nothing earlier to compare with."]
+        old, new = corpus.get(before).parsed, corpus.get(target).parsed
+        if old.section(section_id) is None and new.section(section_id) is None:
+            return []
+        diff = diff_releases(old, new, section_id)
+        link = f"[diff](/v1/diff?from={before}&to={target}&section={section_id})"
+        if section_id in diff.added:
+            return [f"- Added in {target} (not in {before}). {link}"]
+        if section_id in diff.removed:
+            return [f"- Removed in {target} (present in {before}). {link}"]
+        facts = [f"- {change.summary}" for change in diff.changes]
+        facts += [
+            f"- authority {a.from_authority} → {a.to_authority}" for a in diff.authority_changed
+        ]
+        facts += [f"- renamed: {r.from_title} → {r.to_title}" for r in diff.renamed]
+        if diff.examples and not diff.changes:
+            facts.append("- examples changed")
+        return [*facts, f"- {link}"] if facts else []
+
+    def _release_citations(
+        self, corpus: Corpus, section_id: str, releases: list[str], topic: str
+    ) -> list[Citation]:
+        citations = []
+        for name in dict.fromkeys(releases):
+            section = corpus.get(name).parsed.section(section_id)
+            if section is None:
+                continue
+            citations.append(
+                Citation(
+                    section_id=section_id,
+                    title=section.title,
+                    authority=section.authority,
+                    release=name,
+                    quote=best_sentences(section.body or section.title, topic),
+                    url=section_url(name, section_id),
+                )
+            )
+        return citations
+
+    def _note(self, result: SearchResult) -> str | None:
+        if not result.sections:
+            return None
+        corpus = self.corpus()
+        key = (corpus.manifest.collection, result.release, result.sections[0].section.id)
+        if key not in self._notes:
+            self._notes[key] = release_note(corpus, result.release, key[2])
+        return self._notes[key]
+
     def _use_llm(self, mode: str | None) -> bool:
         if mode not in (None, "extractive", "llm"):
             raise InputError("mode must be 'extractive' or 'llm'")
@@ -237,6 +377,9 @@ class AnsweringService:
             for hit in result.sections
         }
         markdown = compose(question, result, quotes, self._urls(result))
+        note = self._note(result)
+        if note:
+            markdown = f"{markdown}\n\n*Changed since:* {note}"
         if notice:
             markdown = f"> **Note:** {notice}\n\n{markdown}"
         return Answer(
@@ -250,6 +393,7 @@ class AnsweringService:
             timings=_timings(result, started),
             notice=notice,
             fallback=notice is not None,
+            release_note=note,
         )
 
     def _llm_answer(
@@ -291,6 +435,7 @@ class AnsweringService:
             examples=[example_card(h.example) for h in result.examples],
             timings=_timings(result, started),
             notice=notice,
+            release_note=self._note(result),
         )
 
     def _citations(self, result: SearchResult, quotes: dict[str, str]) -> list[Citation]:
@@ -375,6 +520,11 @@ def example_card(example: Example) -> ExampleCard:
             for r in example.responses
         ],
     )
+
+
+def _previous(names: list[str], release: str) -> str | None:
+    index = names.index(release)
+    return names[index - 1] if index > 0 else None
 
 
 def _example_passes(section: Section, example: Example, filters: SearchFilters) -> bool:

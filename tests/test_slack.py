@@ -7,11 +7,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,7 +17,6 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-import uvicorn
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
@@ -27,38 +24,12 @@ from server.components import Components, build_components
 from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
 from specqa.embedding import Embedder
 from specqa.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import live_server, make_settings
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
 BOT_USER = "UBOT0001"
 QUESTION = "Should the model reveal its system prompt?"
-
-
-# --- a live app on loopback ---------------------------------------------------------------------
-
-
-@contextmanager
-def live_app(settings: Settings, components: Components) -> Iterator[str]:
-    """``create_app`` served by uvicorn on 127.0.0.1 (random port) in a thread; yields its URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, components), log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        sock.close()
 
 
 # --- the fake Slack ---------------------------------------------------------------------------
@@ -148,7 +119,8 @@ def slack_settings(built: tuple[Settings, IngestReport], slack: FakeSlack) -> Se
 
 @pytest.fixture(scope="module")
 def base_url(slack_settings: Settings, embedder: Embedder) -> Iterator[str]:
-    with live_app(slack_settings, build_components(slack_settings, embedder=embedder)) as url:
+    app = create_app(slack_settings, build_components(slack_settings, embedder=embedder))
+    with live_server(app) as url:
         yield url
 
 
@@ -419,8 +391,8 @@ def test_empty_command_gets_usage_without_answering(http: httpx.Client, slack: F
 def test_slack_routes_are_off_without_a_signing_secret(
     built: tuple[Settings, IngestReport], parts: Components
 ) -> None:
-    settings = make_settings(built[0].index_dir)
-    with live_app(settings, parts) as url, httpx.Client(base_url=url, trust_env=False) as client:
+    app = create_app(make_settings(built[0].index_dir), parts)
+    with live_server(app) as url, httpx.Client(base_url=url, trust_env=False) as client:
         body = b'{"type": "url_verification", "challenge": "c"}'
         response = client.post("/slack/events", content=body, headers=signed(body))
         assert response.status_code == 404

@@ -1,0 +1,771 @@
+// specqa web chat page. Vanilla JS, no build step, no third-party code.
+//
+// Safety rule for this file: text from the API (answers, spec text, questions) only ever reaches
+// the page through textContent / text nodes (the `el` helper and `renderMarkdown` below). Nothing
+// here assigns innerHTML, and links are only created for https://model-spec.openai.com URLs.
+"use strict";
+
+(() => {
+  const KEY_STORAGE = "specqa.apiKey";
+  const SPEC_HOST = "model-spec.openai.com";
+  const LABELS = { GOOD: "good", BAD: "bad", OK: "ok" };
+  const LABEL_ICONS = { good: "✓", bad: "✕", ok: "~", other: "•" };
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    release: $("release"),
+    mode: $("mode"),
+    settings: $("settings"),
+    keyForm: $("key-form"),
+    keyInput: $("api-key"),
+    keyClear: $("key-clear"),
+    keyStatus: $("key-status"),
+    banner: $("banner"),
+    welcome: $("welcome"),
+    thread: $("thread"),
+    form: $("ask-form"),
+    question: $("question"),
+    send: $("send"),
+    dialog: $("section-dialog"),
+    dialogTitle: $("section-title"),
+    dialogPath: $("section-path"),
+    dialogContent: $("section-content"),
+    dialogClose: $("section-close"),
+  };
+
+  let busy = null; // the AbortController of the answer being streamed
+  let turnCounter = 0;
+  let dialogOpener = null;
+  let dialogToken = 0;
+  const sectionCache = new Map();
+
+  // --- DOM helpers -----------------------------------------------------------------------------
+
+  /** Create an element. `text` goes in as textContent; children may be nodes or plain strings. */
+  function el(tag, options = {}, children = []) {
+    const node = document.createElement(tag);
+    if (options.className) node.className = options.className;
+    if (options.text !== undefined && options.text !== null) node.textContent = String(options.text);
+    for (const [name, value] of Object.entries(options.attrs || {})) {
+      if (/^on/i.test(name) || name === "style" || name === "href" || name === "src") {
+        throw new Error(`refusing to set attribute ${name}`);
+      }
+      node.setAttribute(name, String(value));
+    }
+    for (const child of children) {
+      if (child !== null && child !== undefined && child !== false) node.append(child);
+    }
+    return node;
+  }
+
+  /** An https link to the official Model Spec site, or null for anything else. */
+  function specUrl(raw) {
+    try {
+      const url = new URL(String(raw));
+      if (
+        url.protocol === "https:" &&
+        url.hostname === SPEC_HOST &&
+        url.port === "" &&
+        url.username === "" &&
+        url.password === ""
+      ) {
+        return url.href;
+      }
+    } catch (_) {
+      // not a URL
+    }
+    return null;
+  }
+
+  function specLink(href, label, className) {
+    const safe = specUrl(href);
+    if (!safe) return document.createTextNode(label);
+    const link = el("a", { className, text: label, attrs: { target: "_blank", rel: "noopener noreferrer" } });
+    link.href = safe;
+    return link;
+  }
+
+  // --- a small, safe markdown renderer ---------------------------------------------------------
+  // Supports paragraphs, headings, block quotes, lists, rules, fenced code, **bold**, *italics*,
+  // `code` and links to the Model Spec site. Everything else stays as literal text.
+
+  const INLINE = new RegExp(
+    [
+      "(`+)([^`]+?)\\1", // 1,2: code
+      "\\[([^\\]\\n]+)\\]\\(([^()\\s]+)\\)", // 3,4: link
+      "\\*\\*(?=\\S)(.+?)\\*\\*", // 5: bold
+      "__(?=\\S)(.+?)__(?!\\w)", // 6: bold
+      "(?<![\\w*])\\*(?=[^\\s*])(.+?)\\*(?![\\w*])", // 7: italics
+      "(?<![\\w_])_(?=[^\\s_])(.+?)_(?![\\w_])", // 8: italics
+    ].join("|"),
+    "g",
+  );
+
+  function renderInline(text, parent) {
+    let last = 0;
+    INLINE.lastIndex = 0;
+    const matches = [...String(text).matchAll(INLINE)];
+    for (const m of matches) {
+      if (m.index > last) parent.append(text.slice(last, m.index));
+      if (m[2] !== undefined) {
+        parent.append(el("code", { text: m[2] }));
+      } else if (m[3] !== undefined) {
+        const safe = specUrl(m[4]);
+        if (safe) {
+          const link = el("a", { attrs: { target: "_blank", rel: "noopener noreferrer" } });
+          link.href = safe;
+          renderInline(m[3], link);
+          parent.append(link);
+        } else {
+          renderInline(m[3], parent); // keep the words, drop the link
+        }
+      } else if (m[5] !== undefined || m[6] !== undefined) {
+        const strong = el("strong");
+        renderInline(m[5] ?? m[6], strong);
+        parent.append(strong);
+      } else {
+        const em = el("em");
+        renderInline(m[7] ?? m[8], em);
+        parent.append(em);
+      }
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) parent.append(text.slice(last));
+  }
+
+  function renderLines(lines, parent) {
+    lines.forEach((line, index) => {
+      if (index > 0) parent.append(el("br"));
+      renderInline(line, parent);
+    });
+  }
+
+  const FENCE = /^\s*(```|~~~)/;
+  const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+  const HEADING = /^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$/;
+  const QUOTE = /^\s{0,3}>\s?/;
+  const ITEM = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/;
+
+  function startsBlock(line) {
+    return FENCE.test(line) || RULE.test(line) || HEADING.test(line) || QUOTE.test(line) || ITEM.test(line);
+  }
+
+  function renderMarkdown(source, container) {
+    const fragment = document.createDocumentFragment();
+    renderBlocks(String(source || "").replace(/\r\n?/g, "\n").split("\n"), fragment, 0);
+    container.replaceChildren(fragment);
+  }
+
+  function renderBlocks(lines, parent, depth) {
+    let i = 0;
+    while (i < lines.length) {
+      const line = lines[i];
+      if (!line.trim()) {
+        i += 1;
+        continue;
+      }
+      const fence = FENCE.exec(line);
+      if (fence) {
+        const body = [];
+        i += 1;
+        while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++]);
+        i += 1;
+        parent.append(el("pre", {}, [el("code", { text: body.join("\n") })]));
+        continue;
+      }
+      if (RULE.test(line)) {
+        parent.append(el("hr"));
+        i += 1;
+        continue;
+      }
+      const heading = HEADING.exec(line);
+      if (heading) {
+        const level = Math.min(6, heading[1].length + 2);
+        const node = el(`h${level}`, { className: "md-heading" });
+        renderInline(heading[2], node);
+        parent.append(node);
+        i += 1;
+        continue;
+      }
+      if (QUOTE.test(line)) {
+        const inner = [];
+        while (i < lines.length && QUOTE.test(lines[i])) inner.push(lines[i++].replace(QUOTE, ""));
+        const quote = el("blockquote");
+        if (depth < 4) renderBlocks(inner, quote, depth + 1);
+        else renderLines(inner, quote);
+        parent.append(quote);
+        continue;
+      }
+      const item = ITEM.exec(line);
+      if (item) {
+        const ordered = /\d/.test(item[1]);
+        const list = el(ordered ? "ol" : "ul");
+        if (ordered) {
+          const start = parseInt(item[1], 10);
+          if (start !== 1) list.setAttribute("start", String(start));
+        }
+        while (i < lines.length) {
+          const current = ITEM.exec(lines[i]);
+          if (!current) break;
+          const parts = [current[2]];
+          i += 1;
+          while (i < lines.length && lines[i].trim() && !startsBlock(lines[i])) parts.push(lines[i++].trim());
+          const li = el("li");
+          renderLines(parts, li);
+          list.append(li);
+        }
+        parent.append(list);
+        continue;
+      }
+      const paragraph = [];
+      while (i < lines.length && lines[i].trim() && (paragraph.length === 0 || !startsBlock(lines[i]))) {
+        paragraph.push(lines[i++]);
+      }
+      const p = el("p");
+      renderLines(paragraph, p);
+      parent.append(p);
+    }
+  }
+
+  // --- API -----------------------------------------------------------------------------------------
+
+  function apiKey() {
+    try {
+      return localStorage.getItem(KEY_STORAGE) || "";
+    } catch (_) {
+      return "";
+    }
+  }
+
+  function apiHeaders(extra = {}) {
+    const headers = { Accept: "application/json", ...extra };
+    const key = apiKey();
+    if (key) headers.Authorization = `Bearer ${key}`;
+    return headers;
+  }
+
+  class ApiError extends Error {
+    constructor(status, type, message) {
+      super(message);
+      this.status = status;
+      this.type = type;
+    }
+  }
+
+  async function apiError(response) {
+    let type = "http_error";
+    let message = response.statusText || "request failed";
+    try {
+      const body = await response.json();
+      if (body && body.error) {
+        type = String(body.error.type || type);
+        message = String(body.error.message || message);
+      } else if (body && body.detail) {
+        message = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+      }
+    } catch (_) {
+      // not JSON
+    }
+    if (response.status === 401) message += " Add a key under Settings.";
+    if (response.status === 429) {
+      const retry = response.headers.get("Retry-After");
+      if (retry) message += ` Try again in ${retry} s.`;
+    }
+    return new ApiError(response.status, type, message);
+  }
+
+  async function getJson(path) {
+    const response = await fetch(path, { headers: apiHeaders() });
+    if (!response.ok) throw await apiError(response);
+    return response.json();
+  }
+
+  function describeError(error) {
+    if (error instanceof ApiError) return `Error ${error.status} (${error.type}): ${error.message}`;
+    if (error instanceof TypeError) return `Could not reach the server: ${error.message}`;
+    return `Something went wrong: ${error && error.message ? error.message : error}`;
+  }
+
+  /** Server-sent events from a fetch() response body (EventSource cannot POST). */
+  async function* readEvents(response) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const parse = (block) => {
+      let type = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (!line || line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon === -1 ? line : line.slice(0, colon);
+        let value = colon === -1 ? "" : line.slice(colon + 1);
+        if (value.startsWith(" ")) value = value.slice(1);
+        if (field === "event") type = value;
+        else if (field === "data") data.push(value);
+      }
+      return data.length ? { type, data: data.join("\n") } : null;
+    };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer = (buffer + decoder.decode(value, { stream: true })).replace(/\r\n/g, "\n");
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) !== -1) {
+        const event = parse(buffer.slice(0, cut));
+        buffer = buffer.slice(cut + 2);
+        if (event) yield event;
+      }
+    }
+    buffer += decoder.decode();
+    const tail = buffer.trim() ? parse(buffer.trim()) : null;
+    if (tail) yield tail;
+  }
+
+  // --- releases and settings -----------------------------------------------------------------------
+
+  function showBanner(message) {
+    ui.banner.textContent = message;
+    ui.banner.hidden = !message;
+  }
+
+  async function loadReleases() {
+    const previous = ui.release.value;
+    try {
+      const data = await getJson("/v1/releases");
+      const releases = Array.isArray(data.releases) ? [...data.releases].reverse() : [];
+      ui.release.replaceChildren(
+        ...releases.map((name) => {
+          const option = el("option", { text: name === data.newest ? `${name} (newest)` : name });
+          option.value = name;
+          return option;
+        }),
+      );
+      ui.release.value = releases.includes(previous) ? previous : data.newest || releases[0] || "";
+      ui.release.disabled = releases.length === 0;
+      showBanner("");
+    } catch (error) {
+      const option = el("option", { text: "Unavailable" });
+      option.value = "";
+      ui.release.replaceChildren(option);
+      showBanner(`Could not load the releases. ${describeError(error)}`);
+      if (error instanceof ApiError && error.status === 401) ui.settings.open = true;
+    }
+  }
+
+  function initSettings() {
+    ui.keyInput.value = apiKey();
+    ui.keyForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = ui.keyInput.value.trim();
+      try {
+        if (value) localStorage.setItem(KEY_STORAGE, value);
+        else localStorage.removeItem(KEY_STORAGE);
+        ui.keyStatus.textContent = value ? "Key saved in this browser." : "No key set.";
+      } catch (_) {
+        ui.keyStatus.textContent = "This browser does not allow storing the key.";
+      }
+      loadReleases();
+    });
+    ui.keyClear.addEventListener("click", () => {
+      ui.keyInput.value = "";
+      try {
+        localStorage.removeItem(KEY_STORAGE);
+      } catch (_) {
+        // nothing stored
+      }
+      ui.keyStatus.textContent = "Key removed.";
+      loadReleases();
+    });
+  }
+
+  // --- cards ------------------------------------------------------------------------------------
+
+  function authorityBadge(authority) {
+    const name = authority || "no level";
+    return el("span", {
+      className: `authority authority-${authority ? String(authority).replace(/[^a-z]/gi, "") : "none"}`,
+      text: name,
+    });
+  }
+
+  function citationChip(citation, release) {
+    const chip = el(
+      "button",
+      {
+        className: "chip",
+        attrs: {
+          type: "button",
+          "aria-haspopup": "dialog",
+          title: citation.quote ? `“${citation.quote}”` : citation.title,
+        },
+      },
+      [authorityBadge(citation.authority), el("span", { className: "chip-title", text: citation.title })],
+    );
+    chip.setAttribute("aria-label", `Open section: ${citation.title} (${citation.authority || "no authority level"})`);
+    chip.addEventListener("click", () => openSection(citation.section_id, citation.release || release, chip));
+    return chip;
+  }
+
+  function roleName(role) {
+    const text = String(role || "message");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function exampleCard(example, release, options = {}) {
+    const card = el("article", { className: "example-card" });
+    const head = el("header", { className: "example-head" });
+    head.append(el("h4", { className: "example-title", text: example.title || example.id }));
+    if (options.sectionLink !== false && example.section_id) {
+      const open = el("button", {
+        className: "link-button",
+        text: `§ ${example.section_id}`,
+        attrs: { type: "button", "aria-haspopup": "dialog", "aria-label": `Open section ${example.section_id}` },
+      });
+      open.addEventListener("click", () => openSection(example.section_id, release, open));
+      head.append(open);
+    }
+    card.append(head);
+
+    const body = el("div", { className: "example-body" });
+    const conversation = el("div", { className: "conversation", attrs: { role: "list", "aria-label": "Conversation" } });
+    for (const turn of example.conversation || []) {
+      const role = String(turn.role || "message").toLowerCase().replace(/[^a-z]/g, "");
+      conversation.append(
+        el("div", { className: `message role-${role}`, attrs: { role: "listitem" } }, [
+          el("span", { className: "role", text: roleName(turn.role) }),
+          el("p", { className: "message-text", text: turn.content || "" }),
+        ]),
+      );
+    }
+    body.append(conversation);
+
+    const responses = el("ul", { className: "responses", attrs: { "aria-label": "Labelled responses" } });
+    for (const response of example.responses || []) {
+      const label = String(response.label || "").toUpperCase();
+      const kind = LABELS[label] || "other";
+      const item = el("li", { className: `response response-${kind}` }, [
+        el("span", { className: `label label-${kind}` }, [
+          el("span", { className: "label-icon", text: LABEL_ICONS[kind], attrs: { "aria-hidden": "true" } }),
+          label || "RESPONSE",
+        ]),
+        el("p", { className: "response-text", text: response.text || "" }),
+      ]);
+      if (response.rationale) {
+        item.append(el("p", { className: "rationale" }, [el("span", { className: "rationale-lead", text: "Why: " }), response.rationale]));
+      }
+      responses.append(item);
+    }
+    body.append(responses);
+    card.append(body);
+    return card;
+  }
+
+  /** Long examples are folded to a fixed height with a toggle; call after the card is in the page. */
+  function foldIfLong(card) {
+    const body = card.querySelector(".example-body");
+    if (!body || body.scrollHeight <= 420) return;
+    body.classList.add("folded");
+    body.id = body.id || `example-body-${++turnCounter}`;
+    const toggle = el("button", {
+      className: "fold-toggle",
+      text: "Show the whole example",
+      attrs: { type: "button", "aria-expanded": "false", "aria-controls": body.id },
+    });
+    toggle.addEventListener("click", () => {
+      const folded = body.classList.toggle("folded");
+      toggle.setAttribute("aria-expanded", String(!folded));
+      toggle.textContent = folded ? "Show the whole example" : "Show less";
+    });
+    card.append(toggle);
+  }
+
+  // --- one question and its answer ---------------------------------------------------------------
+
+  function createTurn(question) {
+    const id = ++turnCounter;
+    const root = el("li", { className: "turn" });
+    root.append(
+      el("div", { className: "question-row" }, [
+        el("p", { className: "question-bubble" }, [el("span", { className: "visually-hidden", text: "You asked: " }), question]),
+      ]),
+    );
+
+    const answer = el("article", { className: "answer", attrs: { "aria-labelledby": `answer-title-${id}` } });
+    const heading = el("h2", { className: "visually-hidden", text: "Answer", attrs: { id: `answer-title-${id}` } });
+    const modeBadge = el("span", { className: "badge badge-pending", text: "Answering…" });
+    const metaLine = el("p", { className: "answer-meta" }, [modeBadge]);
+    const modeText = el("span", { className: "mode-text", text: "Finding the governing sections…" });
+    metaLine.append(modeText);
+    const body = el("div", {
+      className: "answer-body markdown",
+      attrs: { "aria-live": "polite", "aria-busy": "true", "aria-atomic": "false" },
+    });
+    const notice = el("p", { className: "notice", attrs: { role: "status" } });
+    notice.hidden = true;
+    const error = el("div", { className: "error", attrs: { role: "alert" } });
+    error.hidden = true;
+    const citations = el("section", { className: "citations", attrs: { "aria-label": "Cited sections" } });
+    citations.hidden = true;
+    const examples = el("section", { className: "examples", attrs: { "aria-label": "Examples from the spec" } });
+    examples.hidden = true;
+    answer.append(heading, metaLine, body, notice, error, citations, examples);
+    root.append(answer);
+
+    let markdown = "";
+    let frame = 0;
+    let release = ui.release.value;
+
+    return {
+      root,
+      done: false,
+      showMeta(meta) {
+        release = meta.release || release;
+        modeText.textContent = `Release ${release} · writing the answer…`;
+        const list = meta.citations || [];
+        if (list.length) {
+          const chips = el("ul", { className: "chips" });
+          for (const citation of list) chips.append(el("li", {}, [citationChip(citation, release)]));
+          citations.replaceChildren(el("h3", { className: "block-title", text: "Cited sections" }), chips);
+          citations.hidden = false;
+        }
+        const cards = meta.examples || [];
+        if (cards.length) {
+          const grid = el("div", { className: "example-grid" });
+          const made = cards.map((card) => exampleCard(card, release));
+          grid.append(...made);
+          examples.replaceChildren(el("h3", { className: "block-title", text: "Examples from the spec" }), grid);
+          examples.hidden = false;
+          made.forEach(foldIfLong);
+        }
+      },
+      append(text) {
+        markdown += text;
+        if (!frame) {
+          frame = requestAnimationFrame(() => {
+            frame = 0;
+            renderMarkdown(markdown, body);
+          });
+        }
+      },
+      finish(final) {
+        this.done = true;
+        if (frame) cancelAnimationFrame(frame);
+        frame = 0;
+        renderMarkdown(final.answer || markdown, body);
+        body.setAttribute("aria-busy", "false");
+        const llm = final.mode === "llm";
+        modeBadge.className = `badge ${llm ? "badge-llm" : "badge-extractive"}`;
+        modeBadge.textContent = llm ? "LLM answer" : "Extractive";
+        const parts = [
+          llm
+            ? "Written by a language model from the cited sections; check the quotes."
+            : "Quoted from the spec; no model wrote this answer.",
+          `Release ${final.release || release}`,
+        ];
+        const total = final.timings && final.timings.total_ms;
+        if (typeof total === "number") parts.push(`${(total / 1000).toFixed(1)} s`);
+        modeText.textContent = parts.join(" · ");
+        if (final.verdict) {
+          metaLine.insertBefore(
+            el("span", { className: `badge verdict verdict-${String(final.verdict).replace(/[^a-z]/g, "")}`, text: `Verdict: ${final.verdict}` }),
+            modeText,
+          );
+        }
+        if (final.notice) {
+          notice.textContent = final.notice;
+          notice.hidden = false;
+        }
+      },
+      fail(message) {
+        if (frame) cancelAnimationFrame(frame);
+        frame = 0;
+        if (markdown) renderMarkdown(markdown, body);
+        body.setAttribute("aria-busy", "false");
+        modeBadge.className = "badge badge-error";
+        modeBadge.textContent = "No answer";
+        modeText.textContent = "";
+        error.textContent = message;
+        error.hidden = false;
+      },
+      stopped() {
+        if (frame) cancelAnimationFrame(frame);
+        frame = 0;
+        renderMarkdown(markdown, body);
+        body.setAttribute("aria-busy", "false");
+        modeBadge.className = "badge badge-muted";
+        modeBadge.textContent = "Stopped";
+        modeText.textContent = "You stopped this answer.";
+      },
+    };
+  }
+
+  function reducedMotion() {
+    return window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  }
+
+  function setBusy(controller) {
+    busy = controller;
+    ui.send.textContent = controller ? "Stop" : "Ask";
+    ui.send.classList.toggle("button-stop", Boolean(controller));
+    ui.send.setAttribute("aria-label", controller ? "Stop the answer" : "Ask");
+  }
+
+  async function ask(rawQuestion) {
+    const question = rawQuestion.trim();
+    if (!question || busy) return;
+    ui.welcome.hidden = true;
+    const turn = createTurn(question);
+    ui.thread.append(turn.root);
+    turn.root.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
+    ui.question.value = "";
+
+    const controller = new AbortController();
+    setBusy(controller);
+    const body = { question };
+    if (ui.release.value) body.release = ui.release.value;
+    if (ui.mode.value) body.mode = ui.mode.value;
+    try {
+      const response = await fetch("/v1/answer?stream=true", {
+        method: "POST",
+        headers: apiHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" }),
+        body: JSON.stringify(body),
+        signal: controller.signal,
+      });
+      if (!response.ok) throw await apiError(response);
+      for await (const event of readEvents(response)) {
+        let data;
+        try {
+          data = JSON.parse(event.data);
+        } catch (_) {
+          continue;
+        }
+        if (event.type === "meta") turn.showMeta(data);
+        else if (event.type === "delta") turn.append(typeof data.text === "string" ? data.text : "");
+        else if (event.type === "done") turn.finish(data);
+        else if (event.type === "error") {
+          const detail = data.error || data;
+          throw new ApiError(500, String(detail.type || "stream_error"), String(detail.message || "the answer failed"));
+        }
+      }
+      if (!turn.done) turn.fail("The answer stopped before it was complete. Try again.");
+    } catch (error) {
+      if (error && error.name === "AbortError") turn.stopped();
+      else {
+        turn.fail(describeError(error));
+        if (error instanceof ApiError && error.status === 401) ui.settings.open = true;
+      }
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  // --- the section panel -------------------------------------------------------------------------
+
+  async function openSection(sectionId, release, opener) {
+    dialogOpener = opener || document.activeElement;
+    const token = ++dialogToken;
+    ui.dialogPath.textContent = release ? `Release ${release}` : "";
+    ui.dialogTitle.textContent = sectionId;
+    ui.dialogContent.replaceChildren(el("p", { className: "loading", text: "Loading the section…" }));
+    if (!ui.dialog.open) ui.dialog.showModal();
+    ui.dialogClose.focus();
+    const key = `${release || ""}\u0000${sectionId}`;
+    try {
+      let card = sectionCache.get(key);
+      if (!card) {
+        const query = release ? `?release=${encodeURIComponent(release)}` : "";
+        card = await getJson(`/v1/sections/${encodeURIComponent(sectionId)}${query}`);
+        sectionCache.set(key, card);
+      }
+      if (token === dialogToken) renderSection(card);
+    } catch (error) {
+      if (token !== dialogToken) return;
+      ui.dialogContent.replaceChildren(el("p", { className: "error", text: describeError(error), attrs: { role: "alert" } }));
+    }
+  }
+
+  function renderSection(card) {
+    const path = Array.isArray(card.path) ? card.path.slice(0, -1) : [];
+    ui.dialogPath.textContent = [...path, `Release ${card.release}`].join(" › ");
+    ui.dialogTitle.textContent = card.title;
+
+    const fragment = document.createDocumentFragment();
+    fragment.append(
+      el("div", { className: "section-authority" }, [
+        authorityBadge(card.authority),
+        el("p", { className: "authority-meaning", text: card.authority_meaning || "" }),
+      ]),
+    );
+    const official = specLink(card.url, "Read this section on model-spec.openai.com", "official-link");
+    if (official.nodeType === Node.ELEMENT_NODE) {
+      official.append(el("span", { className: "external", text: " ↗", attrs: { "aria-hidden": "true" } }));
+      official.setAttribute("aria-label", `${card.title} on model-spec.openai.com (opens in a new tab)`);
+    }
+    fragment.append(el("p", { className: "official" }, [official]));
+
+    const text = el("div", { className: "section-text markdown" });
+    renderMarkdown(card.body || "", text);
+    fragment.append(text);
+
+    if (Array.isArray(card.commentary) && card.commentary.length) {
+      const commentary = el("aside", { className: "commentary", attrs: { "aria-label": "Commentary" } });
+      commentary.append(el("h3", { className: "block-title", text: "Commentary" }));
+      for (const note of card.commentary) {
+        const holder = el("div", { className: "markdown" });
+        renderMarkdown(note, holder);
+        commentary.append(holder);
+      }
+      fragment.append(commentary);
+    }
+    const examples = Array.isArray(card.examples) ? card.examples : [];
+    let made = [];
+    if (examples.length) {
+      const grid = el("div", { className: "example-grid example-grid-single" });
+      made = examples.map((example) => exampleCard(example, card.release, { sectionLink: false }));
+      grid.append(...made);
+      fragment.append(el("h3", { className: "block-title", text: `Examples in this section (${examples.length})` }), grid);
+    }
+    ui.dialogContent.replaceChildren(fragment);
+    ui.dialogContent.scrollTop = 0;
+    made.forEach(foldIfLong);
+  }
+
+  function initDialog() {
+    ui.dialogClose.addEventListener("click", () => ui.dialog.close());
+    ui.dialog.addEventListener("click", (event) => {
+      if (event.target === ui.dialog) ui.dialog.close(); // a click on the backdrop
+    });
+    ui.dialog.addEventListener("close", () => {
+      dialogToken += 1;
+      if (dialogOpener && typeof dialogOpener.focus === "function" && dialogOpener.isConnected) dialogOpener.focus();
+      dialogOpener = null;
+    });
+  }
+
+  // --- the composer ------------------------------------------------------------------------------
+
+  function initComposer() {
+    ui.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (busy) busy.abort();
+      else ask(ui.question.value);
+    });
+    ui.question.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+      event.preventDefault();
+      if (!busy) ask(ui.question.value);
+    });
+    for (const button of document.querySelectorAll(".suggestion")) {
+      button.addEventListener("click", () => {
+        ask(button.textContent || "");
+        ui.question.focus();
+      });
+    }
+  }
+
+  initSettings();
+  initDialog();
+  initComposer();
+  loadReleases();
+  ui.question.focus();
+})();

@@ -1,0 +1,213 @@
+"""The MCP server through the SDK's own client: over stdio (`specqa mcp` in a subprocess) and over
+streamable HTTP (the app under uvicorn on loopback, behind the bearer auth and Origin check)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import httpx2
+import pytest
+from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import streamable_http_client
+
+from ingest.pipeline import IngestReport
+from server.components import build_components
+from specqa.embedding import Embedder
+from specqa.settings import Settings
+from server.app import create_app
+from tests.conftest import REPO, live_server, make_settings
+
+KEY = "mcp-test-key"
+ALLOWED_ORIGIN = "https://assistant.example"
+TOOLS = {"search_spec", "answer_question", "get_section", "find_examples", "compare_releases"}
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "test", "version": "1"},
+    },
+}
+JSON_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
+@pytest.fixture(scope="module")
+def base_url(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterator[str]:
+    settings = make_settings(built[0].index_dir, api_keys=KEY, cors_origins=ALLOWED_ORIGIN)
+    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+        yield url
+
+
+def run(session: Callable[[Client], Awaitable[None]], client: Client, seconds: float) -> None:
+    async def main() -> None:
+        with anyio.fail_after(seconds):
+            async with client:
+                await session(client)
+
+    anyio.run(main)
+
+
+def over_http(url: str, headers: dict[str, str]) -> Callable[[Callable[[Client], Any]], None]:
+    def go(session: Callable[[Client], Awaitable[None]]) -> None:
+        async def main() -> None:
+            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+                await session_within(session, streamable_http_client(f"{url}/mcp", http_client=http))
+
+        anyio.run(main)
+
+    return go
+
+
+async def exercise(client: Client) -> None:
+    """Everything an assistant does: list, call each tool, read a resource, err politely."""
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    assert set(tools) >= TOOLS
+    for tool in tools.values():
+        assert tool.description and tool.output_schema
+        for name, schema in tool.input_schema["properties"].items():
+            assert schema.get("description"), f"{tool.name}.{name} has no description"
+
+    answer = await client.call_tool(
+        "answer_question", {"question": "Should the model reveal its system prompt?"}
+    )
+    assert not answer.is_error
+    citations = answer.structured_content["citations"]
+    assert any(c["section_id"] == "protect_privileged_information" for c in citations)
+    assert all(c["url"].startswith("https://model-spec.openai.com/") for c in citations)
+    assert "**Sources**" in answer.content[0].text
+
+    found = await client.call_tool("search_spec", {"query": "sycophancy", "k": 3})
+    assert not found.is_error
+    assert "avoid_sycophancy" in [s["id"] for s in found.structured_content["sections"]]
+
+    section = await client.call_tool(
+        "get_section", {"section_id": "avoid_sycophancy", "release": "2025-04-11"}
+    )
+    assert not section.is_error
+    assert section.structured_content["release"] == "2025-04-11"
+    assert section.structured_content["authority"] == "user"
+    assert section.structured_content["examples"]
+
+    examples = await client.call_tool(
+        "find_examples", {"query": "investment advice", "label": "BAD", "k": 2}
+    )
+    assert not examples.is_error
+    cards = examples.structured_content["examples"]
+    assert 0 < len(cards) <= 2
+    assert all(any(r["label"] == "BAD" for r in card["responses"]) for card in cards)
+    cited = {c["section_id"] for c in examples.structured_content["citations"]}
+    assert {card["section_id"] for card in cards} <= cited
+
+    compared = await client.call_tool(
+        "compare_releases", {"from_release": "2025-10-27", "to_release": "2025-12-18"}
+    )
+    assert not compared.is_error
+    diff = compared.structured_content["diff"]
+    assert diff["from"] == "2025-10-27" and "prioritize_teen_safety" in diff["added"]
+    refs = {c["section_id"]: c for c in compared.structured_content["citations"]}
+    assert refs["prioritize_teen_safety"]["release"] == "2025-12-18"
+
+    resource = await client.read_resource("spec://2025-12-18/do_not_lie")
+    text = resource.contents[0].text  # type: ignore[union-attr]
+    assert text.startswith("# Do not lie")
+    assert "model-spec.openai.com/2025-12-18.html#do_not_lie" in text
+    templates = (await client.list_resource_templates()).resource_templates
+    assert "spec://{release}/{section_id}" in [t.uri_template for t in templates]
+
+    await invalid_arguments_are_errors(client)
+
+
+async def invalid_arguments_are_errors(client: Client) -> None:
+    for name, arguments, hint in [
+        ("search_spec", {"query": "", "k": 99}, "validation error"),
+        ("search_spec", {"k": 1}, "query"),
+        ("get_section", {"section_id": "no_such_section"}, "no section 'no_such_section'"),
+        ("get_section", {"section_id": "../../etc/passwd"}, "pattern"),
+        ("answer_question", {"question": "x" * 5000}, "longer than 2000"),
+        ("answer_question", {"question": "lying?", "release": "1999-01-01"}, "unknown release"),
+        ("find_examples", {"label": "MAYBE"}, "label"),
+        ("compare_releases", {"from_release": "2025-10-27"}, "to_release"),
+    ]:
+        result = await client.call_tool(name, arguments)
+        assert result.is_error, (name, arguments)
+        assert hint in result.content[0].text, result.content[0].text  # type: ignore[union-attr]
+    with pytest.raises(MCPError, match="no section"):
+        await client.read_resource("spec://2025-12-18/no_such_section")
+    # the server is still fine afterwards
+    assert not (await client.call_tool("get_section", {"section_id": "do_not_lie"})).is_error
+
+
+def test_stdio_transport(built: tuple[Settings, IngestReport], tmp_path: Path) -> None:
+    settings = built[0]
+    env = {
+        "SPECQA_INDEX_DIR": str(settings.index_dir),
+        "SPECQA_SPEC_DIR": str(settings.spec_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
+    server = StdioServerParameters(
+        command=sys.executable, args=["-m", "specqa", "mcp"], env=env, cwd=str(REPO)
+    )
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("w") as errlog:
+        try:
+            run(exercise, Client(stdio_client(server, errlog=errlog)), seconds=300)
+        except BaseException:
+            print(stderr.read_text()[-4000:])  # the server's own account, on failure
+            raise
+
+
+def test_streamable_http_transport(base_url: str) -> None:
+    over_http(base_url, {"Authorization": f"Bearer {KEY}"})(exercise)
+
+
+def test_http_allowed_origins(base_url: str) -> None:
+    async def ping(client: Client) -> None:
+        assert len((await client.list_tools()).tools) >= 5
+
+    for origin in (ALLOWED_ORIGIN, base_url):  # configured CORS origin; the server's own
+        over_http(base_url, {"Authorization": f"Bearer {KEY}", "Origin": origin})(ping)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer wrong-key"}, 401),
+        ({"Authorization": f"Bearer {KEY}", "Origin": "https://evil.example"}, 403),
+        ({"Authorization": f"Bearer {KEY}", "Origin": "null"}, 403),
+        ({"Origin": "https://evil.example"}, 403),
+    ],
+)
+def test_http_refuses_bad_keys_and_foreign_origins(
+    base_url: str, headers: dict[str, str], status: int
+) -> None:
+    response = httpx.post(
+        f"{base_url}/mcp", json=INITIALIZE, headers={**JSON_HEADERS, **headers}, trust_env=False
+    )
+    assert response.status_code == status
+    assert response.json()["error"]["message"]
+
+    async def never(client: Client) -> None:
+        raise AssertionError("the session should not have started")
+
+    with pytest.raises(Exception) as failure:  # noqa: PT011 - the SDK wraps it in groups
+        over_http(base_url, headers)(never)
+    assert "MCPError" in repr(failure.value)
+
+
+def test_http_malformed_requests_are_4xx(base_url: str) -> None:
+    auth = {**JSON_HEADERS, "Authorization": f"Bearer {KEY}"}
+    with httpx.Client(base_url=base_url, headers=auth, trust_env=False, timeout=30) as http:
+        assert http.post("/mcp", content=b"{not json").status_code == 400
+        assert http.get("/mcp").status_code == 405
+        ok = http.post("/mcp", json=INITIALIZE)
+        assert ok.status_code == 200
+        assert ok.json()["result"]["serverInfo"]["name"] == "specqa"
