@@ -46,24 +46,21 @@ def base_url(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterat
         yield url
 
 
-def run(session: Callable[[Client], Awaitable[None]], client: Client, seconds: float) -> None:
+Session = Callable[[Client], Awaitable[None]]
+
+
+async def in_session(session: Session, transport: Any, seconds: float = 300) -> None:
+    with anyio.fail_after(seconds):
+        async with Client(transport) as client:
+            await session(client)
+
+
+def over_http(url: str, headers: dict[str, str], session: Session) -> None:
     async def main() -> None:
-        with anyio.fail_after(seconds):
-            async with client:
-                await session(client)
+        async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+            await in_session(session, streamable_http_client(f"{url}/mcp", http_client=http))
 
     anyio.run(main)
-
-
-def over_http(url: str, headers: dict[str, str]) -> Callable[[Callable[[Client], Any]], None]:
-    def go(session: Callable[[Client], Awaitable[None]]) -> None:
-        async def main() -> None:
-            async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
-                await session_within(session, streamable_http_client(f"{url}/mcp", http_client=http))
-
-        anyio.run(main)
-
-    return go
 
 
 async def exercise(client: Client) -> None:
@@ -158,14 +155,14 @@ def test_stdio_transport(built: tuple[Settings, IngestReport], tmp_path: Path) -
     stderr = tmp_path / "stderr.log"
     with stderr.open("w") as errlog:
         try:
-            run(exercise, Client(stdio_client(server, errlog=errlog)), seconds=300)
+            anyio.run(in_session, exercise, stdio_client(server, errlog=errlog))
         except BaseException:
             print(stderr.read_text()[-4000:])  # the server's own account, on failure
             raise
 
 
 def test_streamable_http_transport(base_url: str) -> None:
-    over_http(base_url, {"Authorization": f"Bearer {KEY}"})(exercise)
+    over_http(base_url, {"Authorization": f"Bearer {KEY}"}, exercise)
 
 
 def test_http_allowed_origins(base_url: str) -> None:
@@ -173,7 +170,7 @@ def test_http_allowed_origins(base_url: str) -> None:
         assert len((await client.list_tools()).tools) >= 5
 
     for origin in (ALLOWED_ORIGIN, base_url):  # configured CORS origin; the server's own
-        over_http(base_url, {"Authorization": f"Bearer {KEY}", "Origin": origin})(ping)
+        over_http(base_url, {"Authorization": f"Bearer {KEY}", "Origin": origin}, ping)
 
 
 @pytest.mark.parametrize(
@@ -199,7 +196,7 @@ def test_http_refuses_bad_keys_and_foreign_origins(
         raise AssertionError("the session should not have started")
 
     with pytest.raises(Exception) as failure:  # noqa: PT011 - the SDK wraps it in groups
-        over_http(base_url, headers)(never)
+        over_http(base_url, headers, never)
     assert "MCPError" in repr(failure.value)
 
 

@@ -1,0 +1,142 @@
+"""`specqa diff`, `specqa history` and `specqa examples search`: the policy analyst's tools."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markdown import Markdown
+from rich.table import Table
+
+from ingest.models import ParsedRelease
+from specqa.cli import (
+    AsJson,
+    IndexDir,
+    Release,
+    SpecDir,
+    app,
+    console,
+    examples_app,
+    fail,
+    guarded,
+    print_json,
+    settings_from,
+)
+from specqa.commands.query import components
+
+
+def _all_parsed(spec_dir: Path | None) -> dict[str, ParsedRelease]:
+    from ingest.parser import parse_release
+    from ingest.sources import ReleaseSource
+
+    source = guarded(lambda: ReleaseSource(settings_from(spec_dir=spec_dir)))
+
+    def parse(version: str) -> ParsedRelease:
+        return parse_release(version, source.read(version))
+
+    return {version: guarded(partial(parse, version)) for version in source.versions}
+
+
+@app.command()
+def diff(
+    from_release: Annotated[
+        str, typer.Argument(metavar="FROM", help="Older release, e.g. 2025-09-12")
+    ],
+    to_release: Annotated[str, typer.Argument(metavar="TO", help="Newer release, e.g. 2025-10-27")],
+    section: Annotated[str | None, typer.Option(help="Only this section id.")] = None,
+    spec_dir: SpecDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """What changed between two releases: sections, authority levels, examples."""
+    from server.diff import diff_releases, render_diff_markdown
+
+    parsed = _all_parsed(spec_dir)
+    for name in (from_release, to_release):
+        if name not in parsed:
+            fail(f"unknown release {name!r} (known: {', '.join(parsed)})")
+    result = guarded(lambda: diff_releases(parsed[from_release], parsed[to_release], section))
+    if as_json:
+        print_json(result.model_dump(by_alias=True))
+        return
+    console.print(Markdown(render_diff_markdown(result)))
+
+
+@app.command()
+def history(
+    section_id: Annotated[str, typer.Argument(help="Section id, e.g. do_not_lie")],
+    spec_dir: SpecDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """In which releases a section exists and what changed in each."""
+    from server.diff import section_history
+
+    parsed = _all_parsed(spec_dir)
+    result = guarded(lambda: section_history(list(parsed.values()), section_id))
+    if as_json:
+        print_json(result.model_dump(by_alias=True))
+        return
+    console.print(f"[bold]{section_id}[/] present in: {', '.join(result.present_in)}")
+    for event in result.events:
+        console.print(f"  {event.release}  [cyan]{event.kind:<9}[/] {event.summary}")
+
+
+@examples_app.command("search")
+def examples_search(
+    text: Annotated[str | None, typer.Argument(help="Text to rank by (optional).")] = None,
+    label: Annotated[str | None, typer.Option(help="GOOD, BAD or OK.")] = None,
+    authority: Annotated[
+        str | None, typer.Option(help="root, system, developer, user, guideline.")
+    ] = None,
+    section: Annotated[str | None, typer.Option(help="Section id (children included).")] = None,
+    similar_user: Annotated[
+        str | None, typer.Option("--user", help="Similar-precedent mode: a user turn.")
+    ] = None,
+    similar_assistant: Annotated[
+        str, typer.Option("--assistant", help="...and a candidate reply.")
+    ] = "",
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=200, help="How many.")] = 10,
+    release: Release = None,
+    index_dir: IndexDir = None,
+    csv_out: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the result set as CSV.")
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json-out", help="Also write it as JSON.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Precedent search: labelled examples by text, label, authority, section and release."""
+    from server.api.routes import ExamplesResponse, examples_csv
+    from server.retrieval import SearchFilters
+
+    parts = components(index_dir)
+    filters = guarded(lambda: SearchFilters(authority=authority, section=section, label=label))
+    governing: list[str] = []
+    if similar_user:
+        found, cards = guarded(
+            lambda: parts.service.similar_examples(similar_user, similar_assistant, release, k)
+        )
+        name, governing = found.release, [s.id for s in found.sections]
+    else:
+        name, cards = guarded(lambda: parts.service.find_examples(text, release, filters, k))
+    result = ExamplesResponse(release=name, examples=cards)
+    if csv_out:
+        csv_out.write_text(examples_csv(cards, name), encoding="utf-8")
+    if json_out:
+        json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+    if as_json:
+        print_json({**result.model_dump(), "governing_sections": governing})
+        return
+    table = Table(
+        title=f"precedents · release {name}"
+        + (f" · governed by {', '.join(governing)}" if governing else "")
+    )
+    for column in ("example", "section", "labels", "title"):
+        table.add_column(column)
+    for card in cards:
+        table.add_row(
+            card.id, card.section_id, " ".join(r.label for r in card.responses), card.title
+        )
+    console.print(table)

@@ -1,0 +1,468 @@
+"""The web chat page in a real headless Chromium (Debian's chromium + chromedriver, via Selenium),
+against the real app under uvicorn on 127.0.0.1: streamed answers, citation chips and the section
+panel, example cards, the release selector, a 360px screen, the API key, and escaping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.ui import WebDriverWait
+
+from server.api.web import CONTENT_SECURITY_POLICY, WEB_DIR
+from server.app import create_app
+from server.components import build_components
+from specqa.embedding import Embedder
+from specqa.settings import Settings
+from tests.conftest import REPO, RELEASES, live_server, make_settings
+from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+
+pytestmark = pytest.mark.timeout(300)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+ARTIFACTS = REPO / "tests" / "artifacts"
+NEWEST = RELEASES[-1]
+QUESTION = "Should the model reveal its system prompt?"
+XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+WAIT_S = 60.0
+API_KEY = "web-test-key"
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+def _serve(settings: Settings, embedder: Embedder) -> Any:
+    return live_server(create_app(settings, build_components(settings, embedder=embedder)))
+
+
+@pytest.fixture(scope="module")
+def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
+    with _serve(make_settings(built[0].index_dir), embedder) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.fail(
+            "the browser tests need Debian's chromium and chromium-driver "
+            "(`make system-deps`, or apt-get install chromium chromium-driver)"
+        )
+    options = Options()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-extensions",
+        "--no-proxy-server",
+        "--window-size=1280,900",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    browser.set_page_load_timeout(30)
+    browser.set_script_timeout(30)
+    try:
+        yield browser
+    finally:
+        browser.quit()
+
+
+@pytest.fixture
+def page(driver: WebDriver, base_url: str) -> WebDriver:
+    """A fresh load of the page, releases loaded, browser log emptied."""
+    open_page(driver, base_url)
+    return driver
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def open_page(driver: WebDriver, url: str, *, wait_releases: bool = True) -> None:
+    driver.get("about:blank")
+    driver.get(f"{url}/")
+    if wait_releases:
+        until(driver, lambda d: len(release_values(d)) == len(RELEASES), "the releases to load")
+    driver.get_log("browser")  # start each test with an empty console
+
+
+def until(driver: WebDriver, check: Callable[[WebDriver], Any], what: str) -> Any:
+    try:
+        return WebDriverWait(driver, WAIT_S, poll_frequency=0.1).until(check)
+    except TimeoutException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / "web-timeout.png"))
+        raise AssertionError(f"timed out waiting for {what}") from None
+
+
+def release_values(driver: WebDriver) -> list[str]:
+    values: list[str] = driver.execute_script(
+        "return [...document.querySelectorAll('#release option')].map(o => o.value).filter(Boolean)"
+    )
+    return values
+
+
+def ask(driver: WebDriver, question: str) -> None:
+    box = driver.find_element(By.ID, "question")
+    box.click()
+    box.send_keys(question)
+    box.send_keys(Keys.ENTER)
+
+
+def wait_for_answer(driver: WebDriver) -> WebElement:
+    """The last answer, once its stream has finished (successfully or with an error)."""
+    until(
+        driver,
+        lambda d: d.execute_script(
+            "const t = [...document.querySelectorAll('#thread .turn')].pop();"
+            "return Boolean(t) && !t.querySelector('.badge-pending');"
+        ),
+        "the answer to finish",
+    )
+    turns = driver.find_elements(By.CSS_SELECTOR, "#thread .turn")
+    return turns[-1]
+
+
+def console_errors(driver: WebDriver) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def screenshot(driver: WebDriver, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    assert driver.save_screenshot(str(path))
+    return path
+
+
+def horizontal_overflow(driver: WebDriver) -> tuple[int, int]:
+    sizes: list[int] = driver.execute_script(
+        "return [document.scrollingElement.scrollWidth, window.innerWidth]"
+    )
+    return sizes[0], sizes[1]
+
+
+# --- the page and its headers ------------------------------------------------------------------
+
+
+def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> None:
+    page_response = httpx.get(f"{base_url}/", timeout=10)
+    assert page_response.status_code == 200
+    assert page_response.headers["content-type"].startswith("text/html")
+    assert page_response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert "default-src 'self'" in CONTENT_SECURITY_POLICY
+    assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
+    assert page_response.headers["x-content-type-options"] == "nosniff"
+    html = page_response.text
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
+    assert not re.search(r"\sstyle\s*=|<style", html), "inline style"
+    assert not re.search(r"\son[a-z]+\s*=", html), "inline event handler"
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "external resource"
+
+    for name, kind in (
+        ("app.js", "javascript"),
+        ("style.css", "text/css"),
+        ("favicon.svg", "image/svg+xml"),
+    ):
+        asset = httpx.get(f"{base_url}/static/{name}", timeout=10)
+        assert asset.status_code == 200, name
+        assert kind in asset.headers["content-type"]
+        assert asset.headers["x-content-type-options"] == "nosniff"
+    for escape in ("/static/../api/web.py", "/static/%2e%2e/api/web.py", "/static/nope.js"):
+        assert httpx.get(f"{base_url}{escape}", timeout=10).status_code == 404
+    assert "/" not in httpx.get(f"{base_url}/openapi.json", timeout=10).json()["paths"]
+
+    script = (WEB_DIR / "app.js").read_text(encoding="utf-8")
+    assert not re.search(
+        r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(", script
+    )
+    assert "EventSource" not in script  # the answer is a POST: fetch + a stream parser
+
+
+# --- asking, streaming, citations, examples --------------------------------------------------
+
+
+def test_question_streams_an_answer_with_working_citations_and_examples(
+    page: WebDriver, base_url: str
+) -> None:
+    driver = page
+    expected = httpx.post(f"{base_url}/v1/answer", json={"question": QUESTION}, timeout=60).json()
+
+    # the release selector lists every indexed release, newest first and selected
+    assert release_values(driver) == list(reversed(RELEASES))
+    assert driver.execute_script("return document.getElementById('release').value") == NEWEST
+
+    # Shift+Enter is a new line, Enter sends
+    box = driver.find_element(By.ID, "question")
+    box.click()
+    box.send_keys("Should the model reveal")
+    ActionChains(driver).key_down(Keys.SHIFT).send_keys(Keys.ENTER).key_up(Keys.SHIFT).perform()
+    box.send_keys("its system prompt?")
+    assert box.get_attribute("value") == "Should the model reveal\nits system prompt?"
+    assert driver.find_elements(By.CSS_SELECTOR, "#thread .turn") == []
+    box.send_keys(Keys.ENTER)
+
+    until(
+        driver,
+        lambda d: d.execute_script(
+            "const b = document.querySelector('#thread .answer-body');"
+            "return b && b.textContent.trim().length > 40 && "
+            "document.querySelectorAll('#thread .chip').length > 0;"
+        ),
+        "streamed text and a citation chip",
+    )
+    turn = wait_for_answer(driver)
+    assert box.get_attribute("value") == ""
+    bubble = turn.find_element(By.CSS_SELECTOR, ".question-bubble").text
+    assert "Should the model reveal" in bubble and "its system prompt?" in bubble
+    body = turn.find_element(By.CSS_SELECTOR, ".answer-body")
+    assert body.get_attribute("aria-live") == "polite"
+    assert body.get_attribute("aria-busy") == "false"
+    assert "Extractive answer" in body.text
+    assert body.find_elements(By.CSS_SELECTOR, "blockquote")  # the quotes, rendered
+    links = [a.get_attribute("href") for a in body.find_elements(By.CSS_SELECTOR, "a")]
+    assert links and all(h.startswith("https://model-spec.openai.com/") for h in links)
+    meta = turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
+    assert "Extractive" in meta and f"Release {NEWEST}" in meta and "no model wrote" in meta
+
+    # one chip per citation, in order
+    chips = turn.find_elements(By.CSS_SELECTOR, ".chip")
+    titles = [c.find_element(By.CSS_SELECTOR, ".chip-title").text for c in chips]
+    assert titles == [c["title"] for c in expected["citations"]]
+    first = expected["citations"][0]
+
+    # example cards with labelled responses: text labels, not colour alone
+    cards = turn.find_elements(By.CSS_SELECTOR, ".example-card")
+    assert len(cards) == len(expected["examples"]) >= 1
+    labels = [e.text.strip() for e in turn.find_elements(By.CSS_SELECTOR, ".example-card .label")]
+    assert any(label.endswith("GOOD") for label in labels)
+    assert any(label.endswith("BAD") for label in labels)
+    assert turn.find_elements(By.CSS_SELECTOR, ".label-good")
+    assert turn.find_elements(By.CSS_SELECTOR, ".label-bad")
+    assert turn.find_elements(By.CSS_SELECTOR, ".example-card .message-text")
+    assert turn.find_elements(By.CSS_SELECTOR, ".example-card .rationale")
+    screenshot(driver, "web.png")
+
+    # a chip opens the section: title, authority and its meaning, body, official link
+    chips[0].click()
+    dialog = driver.find_element(By.ID, "section-dialog")
+    until(
+        driver,
+        lambda d: d.find_element(By.ID, "section-title").text == first["title"],
+        "the section panel",
+    )
+    assert dialog.get_attribute("open") is not None
+    official = dialog.find_element(By.CSS_SELECTOR, "a.official-link")
+    assert official.get_attribute("href") == (
+        f"https://model-spec.openai.com/{NEWEST}.html#{first['section_id']}"
+    )
+    assert official.get_attribute("href") == first["url"]
+    assert official.get_attribute("rel") == "noopener noreferrer"
+    authority = dialog.find_element(By.CSS_SELECTOR, ".section-authority").text
+    assert (first["authority"] or "no level").lower() in authority.lower()
+    assert "override" in authority or "no authority level" in authority
+    assert len(dialog.find_element(By.CSS_SELECTOR, ".section-text").text) > 100
+    screenshot(driver, "web-section.png")
+
+    # Esc closes the panel and gives focus back to the chip
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    until(driver, lambda d: d.find_element(By.ID, "section-dialog").get_attribute("open") is None, "the panel to close")
+    assert driver.switch_to.active_element == chips[0]
+
+    # the chips work from the keyboard too
+    ActionChains(driver).send_keys(Keys.TAB).perform()
+    assert driver.switch_to.active_element == chips[1]
+    ActionChains(driver).send_keys(Keys.ENTER).perform()
+    until(
+        driver,
+        lambda d: d.find_element(By.ID, "section-title").text == expected["citations"][1]["title"],
+        "the second section",
+    )
+    assert driver.switch_to.active_element == driver.find_element(By.ID, "section-close")
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    until(driver, lambda d: d.find_element(By.ID, "section-dialog").get_attribute("open") is None, "the panel to close")
+
+    assert console_errors(driver) == []  # no CSP violations, no script errors
+
+
+def test_an_older_release_can_be_chosen(page: WebDriver) -> None:
+    driver = page
+    driver.execute_script(
+        "const s = document.getElementById('release'); s.value = arguments[0];"
+        "s.dispatchEvent(new Event('change'));",
+        RELEASES[0],
+    )
+    ask(driver, QUESTION)
+    turn = wait_for_answer(driver)
+    assert f"Release {RELEASES[0]}" in turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
+    turn.find_elements(By.CSS_SELECTOR, ".chip")[0].click()
+    until(
+        driver,
+        lambda d: (
+            d.find_element(By.CSS_SELECTOR, "#section-dialog a.official-link")
+            .get_attribute("href")
+            .startswith(f"https://model-spec.openai.com/{RELEASES[0]}.html#")
+        ),
+        "the section of the older release",
+    )
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+
+
+def test_narrow_screen_has_no_horizontal_scroll(driver: WebDriver, base_url: str) -> None:
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 780, "deviceScaleFactor": 2, "mobile": True},
+    )
+    try:
+        open_page(driver, base_url)
+        assert driver.execute_script("return window.innerWidth") == 360
+        scroll_width, inner_width = horizontal_overflow(driver)
+        assert scroll_width <= inner_width
+
+        driver.find_element(By.CSS_SELECTOR, ".suggestion").click()  # a suggested question
+        turn = wait_for_answer(driver)
+        assert turn.find_elements(By.CSS_SELECTOR, ".chip")
+        assert turn.find_elements(By.CSS_SELECTOR, ".example-card")
+        scroll_width, inner_width = horizontal_overflow(driver)
+        assert scroll_width <= inner_width, f"page is {scroll_width}px wide at {inner_width}px"
+        driver.execute_script("window.scrollTo(0, 0)")
+        screenshot(driver, "web-narrow.png")
+
+        turn.find_elements(By.CSS_SELECTOR, ".chip")[0].click()
+        until(
+            driver,
+            lambda d: d.find_elements(By.CSS_SELECTOR, "#section-dialog a.official-link"),
+            "the section panel",
+        )
+        dialog_width = driver.execute_script(
+            "const r = document.getElementById('section-dialog').getBoundingClientRect();"
+            "return r.right;"
+        )
+        assert dialog_width <= 360
+        content = driver.find_element(By.ID, "section-content")
+        assert driver.execute_script(
+            "return arguments[0].scrollWidth <= arguments[0].clientWidth", content
+        )
+        screenshot(driver, "web-narrow-section.png")
+        ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# --- escaping ----------------------------------------------------------------------------------
+
+
+def test_html_in_a_question_is_shown_as_text_and_never_runs(page: WebDriver) -> None:
+    driver = page
+    ask(driver, f"Is this allowed? {XSS}")
+    turn = wait_for_answer(driver)
+    assert XSS in turn.find_element(By.CSS_SELECTOR, ".question-bubble").text
+    assert driver.execute_script("return window.__pwned") is None
+    assert driver.execute_script(
+        "return document.querySelectorAll('#thread img, #thread script').length"
+    ) == 0
+
+
+def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
+    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+) -> None:
+    hostile = (
+        "Verdict: no\n\n"
+        f"Keep it private [protect_privileged_information]. {XSS}\n\n"
+        "**Bold** and *italic* and `<b>code</b>`.\n\n"
+        "- [run me](javascript:window.__pwned=3)\n"
+        "- [elsewhere](https://evil.example/steal)\n"
+        "- [lookalike](https://model-spec.openai.com.evil.example/)\n\n"
+        '> <iframe src="https://evil.example"></iframe>'
+    )
+    with FakeOpenAIServer() as fake:
+        fake.default = ScriptedReply("ok", content=hostile)
+        settings = make_settings(
+            built[0].index_dir,
+            llm_model="fake-model",
+            openai_base_url=fake.base_url,
+            openai_api_key="test-key",
+            llm_timeout_s=5.0,
+            llm_max_retries=0,
+        )
+        with _serve(settings, embedder) as url:
+            open_page(driver, url)
+            ask(driver, QUESTION)
+            turn = wait_for_answer(driver)
+            meta = turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
+            assert "LLM answer" in meta and "Verdict: no" in meta
+            body = turn.find_element(By.CSS_SELECTOR, ".answer-body")
+            text = body.text
+            assert XSS in text and "<b>code</b>" in text and '<iframe src="https://evil.example">' in text
+            assert body.find_element(By.CSS_SELECTOR, "strong").text == "Bold"
+            assert body.find_element(By.CSS_SELECTOR, "em").text == "italic"
+            hrefs = [a.get_attribute("href") for a in body.find_elements(By.CSS_SELECTOR, "a")]
+            assert hrefs == [
+                f"https://model-spec.openai.com/{NEWEST}.html#protect_privileged_information"
+            ]
+            for words in ("run me", "elsewhere", "lookalike"):
+                assert words in text  # the words stay, the links go
+            assert driver.execute_script("return window.__pwned") is None
+            assert driver.execute_script(
+                "return document.querySelectorAll('#thread img, #thread script, #thread iframe').length"
+            ) == 0
+            assert console_errors(driver) == []
+
+
+# --- API key and errors -------------------------------------------------------------------------
+
+
+def test_api_errors_are_shown_and_the_key_is_sent_as_bearer(
+    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+) -> None:
+    settings = make_settings(built[0].index_dir, api_keys=API_KEY)
+    with _serve(settings, embedder) as url:
+        open_page(driver, url, wait_releases=False)
+        driver.execute_script("localStorage.clear()")
+        driver.get(f"{url}/")
+        banner = driver.find_element(By.ID, "banner")
+        until(driver, lambda d: banner.is_displayed() and "401" in banner.text, "the 401 banner")
+        assert "API key" in banner.text
+        assert driver.find_element(By.ID, "settings").get_attribute("open") is not None
+
+        # asking without a key shows the API's error in the answer
+        ask(driver, QUESTION)
+        turn = wait_for_answer(driver)
+        error = turn.find_element(By.CSS_SELECTOR, ".error")
+        assert error.is_displayed() and error.get_attribute("role") == "alert"
+        assert "401" in error.text and "missing or invalid API key" in error.text
+
+        key = driver.find_element(By.ID, "api-key")
+        key.send_keys(API_KEY)
+        key.send_keys(Keys.ENTER)
+        until(driver, lambda d: len(release_values(d)) == len(RELEASES), "releases with the key")
+        assert not banner.is_displayed()
+        assert driver.execute_script("return localStorage.getItem('specqa.apiKey')") == API_KEY
+
+        ask(driver, QUESTION)
+        turn = wait_for_answer(driver)
+        assert turn.find_elements(By.CSS_SELECTOR, ".chip")
+        assert not turn.find_element(By.CSS_SELECTOR, ".error").is_displayed()
+        driver.execute_script("localStorage.clear()")
