@@ -76,7 +76,12 @@ def run_cli(
     *args: str, env: dict[str, str] | None = None, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """The real `specqa` command in a subprocess."""
-    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    full_env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "SPECQA_SPEC_DIR": str(spec_dir()),
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, "-m", "specqa", *args],
         capture_output=True,

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from functools import cache
-from pathlib import Path
 
 import pytest
 
 from ingest.models import ParsedRelease, Section
-from ingest.parser import parse_release
 from server.diff import ReleaseDiff, diff_releases, render_diff_markdown, section_history
 from specqa.errors import UnknownSectionError
-
-RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
-
-
-def _spec_dir() -> Path:
-    default = Path(__file__).resolve().parents[2] / "shared" / "model-spec"
-    return Path(os.environ.get("SPECQA_TEST_SPEC_DIR", default))
-
-
-@cache
-def _parsed(release: str) -> ParsedRelease:
-    path = _spec_dir() / f"model_spec-{release}.md"
-    if not path.exists():
-        pytest.skip(f"Model Spec release file not found: {path}")
-    return parse_release(release, path.read_text(encoding="utf-8"))
+from tests.conftest import RELEASES
+from tests.conftest import parsed as _parsed
 
 
 @cache

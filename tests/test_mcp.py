@@ -17,10 +17,10 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from ingest.pipeline import IngestReport
+from server.app import create_app
 from server.components import build_components
 from specqa.embedding import Embedder
 from specqa.settings import Settings
-from server.app import create_app
 from tests.conftest import REPO, live_server, make_settings
 
 KEY = "mcp-test-key"

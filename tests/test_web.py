@@ -27,7 +27,7 @@ from server.app import create_app
 from server.components import build_components
 from specqa.embedding import Embedder
 from specqa.settings import Settings
-from tests.conftest import REPO, RELEASES, live_server, make_settings
+from tests.conftest import RELEASES, REPO, live_server, make_settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 
 pytestmark = pytest.mark.timeout(300)
@@ -146,6 +146,12 @@ def wait_for_answer(driver: WebDriver) -> WebElement:
     return turns[-1]
 
 
+def click(driver: WebDriver, element: WebElement) -> None:
+    """Click like a user who first scrolls the element clear of the sticky header and composer."""
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
 def console_errors(driver: WebDriver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
@@ -198,7 +204,7 @@ def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> N
     assert not re.search(
         r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(", script
     )
-    assert "EventSource" not in script  # the answer is a POST: fetch + a stream parser
+    assert "new EventSource" not in script and "getReader()" in script  # POST: fetch + stream
 
 
 # --- asking, streaming, citations, examples --------------------------------------------------
@@ -266,7 +272,7 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     screenshot(driver, "web.png")
 
     # a chip opens the section: title, authority and its meaning, body, official link
-    chips[0].click()
+    click(driver, chips[0])
     dialog = driver.find_element(By.ID, "section-dialog")
     until(
         driver,
@@ -288,7 +294,11 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
 
     # Esc closes the panel and gives focus back to the chip
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
-    until(driver, lambda d: d.find_element(By.ID, "section-dialog").get_attribute("open") is None, "the panel to close")
+    until(
+        driver,
+        lambda d: d.find_element(By.ID, "section-dialog").get_attribute("open") is None,
+        "the panel to close",
+    )
     assert driver.switch_to.active_element == chips[0]
 
     # the chips work from the keyboard too
@@ -302,7 +312,11 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     )
     assert driver.switch_to.active_element == driver.find_element(By.ID, "section-close")
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
-    until(driver, lambda d: d.find_element(By.ID, "section-dialog").get_attribute("open") is None, "the panel to close")
+    until(
+        driver,
+        lambda d: d.find_element(By.ID, "section-dialog").get_attribute("open") is None,
+        "the panel to close",
+    )
 
     assert console_errors(driver) == []  # no CSP violations, no script errors
 
@@ -317,7 +331,7 @@ def test_an_older_release_can_be_chosen(page: WebDriver) -> None:
     ask(driver, QUESTION)
     turn = wait_for_answer(driver)
     assert f"Release {RELEASES[0]}" in turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
-    turn.find_elements(By.CSS_SELECTOR, ".chip")[0].click()
+    click(driver, turn.find_elements(By.CSS_SELECTOR, ".chip")[0])
     until(
         driver,
         lambda d: (
@@ -341,7 +355,7 @@ def test_narrow_screen_has_no_horizontal_scroll(driver: WebDriver, base_url: str
         scroll_width, inner_width = horizontal_overflow(driver)
         assert scroll_width <= inner_width
 
-        driver.find_element(By.CSS_SELECTOR, ".suggestion").click()  # a suggested question
+        click(driver, driver.find_element(By.CSS_SELECTOR, ".suggestion"))  # a suggested question
         turn = wait_for_answer(driver)
         assert turn.find_elements(By.CSS_SELECTOR, ".chip")
         assert turn.find_elements(By.CSS_SELECTOR, ".example-card")
@@ -350,7 +364,7 @@ def test_narrow_screen_has_no_horizontal_scroll(driver: WebDriver, base_url: str
         driver.execute_script("window.scrollTo(0, 0)")
         screenshot(driver, "web-narrow.png")
 
-        turn.find_elements(By.CSS_SELECTOR, ".chip")[0].click()
+        click(driver, turn.find_elements(By.CSS_SELECTOR, ".chip")[0])
         until(
             driver,
             lambda d: d.find_elements(By.CSS_SELECTOR, "#section-dialog a.official-link"),
@@ -380,9 +394,12 @@ def test_html_in_a_question_is_shown_as_text_and_never_runs(page: WebDriver) -> 
     turn = wait_for_answer(driver)
     assert XSS in turn.find_element(By.CSS_SELECTOR, ".question-bubble").text
     assert driver.execute_script("return window.__pwned") is None
-    assert driver.execute_script(
-        "return document.querySelectorAll('#thread img, #thread script').length"
-    ) == 0
+    assert (
+        driver.execute_script(
+            "return document.querySelectorAll('#thread img, #thread script').length"
+        )
+        == 0
+    )
 
 
 def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
@@ -415,7 +432,11 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
             assert "LLM answer" in meta and "Verdict: no" in meta
             body = turn.find_element(By.CSS_SELECTOR, ".answer-body")
             text = body.text
-            assert XSS in text and "<b>code</b>" in text and '<iframe src="https://evil.example">' in text
+            assert (
+                XSS in text
+                and "<b>code</b>" in text
+                and '<iframe src="https://evil.example">' in text
+            )
             assert body.find_element(By.CSS_SELECTOR, "strong").text == "Bold"
             assert body.find_element(By.CSS_SELECTOR, "em").text == "italic"
             hrefs = [a.get_attribute("href") for a in body.find_elements(By.CSS_SELECTOR, "a")]
@@ -425,9 +446,12 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
             for words in ("run me", "elsewhere", "lookalike"):
                 assert words in text  # the words stay, the links go
             assert driver.execute_script("return window.__pwned") is None
-            assert driver.execute_script(
-                "return document.querySelectorAll('#thread img, #thread script, #thread iframe').length"
-            ) == 0
+            assert (
+                driver.execute_script(
+                    "return document.querySelectorAll('#thread img, #thread script, #thread iframe').length"
+                )
+                == 0
+            )
             assert console_errors(driver) == []
 
 

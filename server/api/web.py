@@ -45,7 +45,7 @@ class _StaticFiles(StaticFiles):
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/", response_class=FileResponse)
+@router.api_route("/", methods=["GET", "HEAD"], response_class=FileResponse)
 def index() -> FileResponse:
     return FileResponse(
         WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS

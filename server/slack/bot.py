@@ -126,7 +126,7 @@ class SlackBot:
         webhook = WebhookClient(response_url, timeout=10)
         for message in messages:
             try:
-                webhook.send(
+                response = webhook.send(
                     response_type="in_channel",
                     text=message["text"],
                     blocks=message["blocks"],
@@ -135,6 +135,11 @@ class SlackBot:
                 )
             except (OSError, SlackClientError) as exc:
                 log.error("could not post to response_url: %s", exc)
+                return
+            if response.status_code != 200:
+                log.error(
+                    "response_url refused the answer: %s %s", response.status_code, response.body
+                )
                 return
 
     def answer_in_thread(self, service: AnsweringService, job: ThreadJob) -> None:

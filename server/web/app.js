@@ -101,12 +101,17 @@
     "g",
   );
 
+  /** The spec writes an em dash as " --- "; show it as one. */
+  function typo(text) {
+    return String(text).replace(/(^|\s)---?(?=\s|$)/g, "$1—");
+  }
+
   function renderInline(text, parent) {
     let last = 0;
     INLINE.lastIndex = 0;
     const matches = [...String(text).matchAll(INLINE)];
     for (const m of matches) {
-      if (m.index > last) parent.append(text.slice(last, m.index));
+      if (m.index > last) parent.append(typo(text.slice(last, m.index)));
       if (m[2] !== undefined) {
         parent.append(el("code", { text: m[2] }));
       } else if (m[3] !== undefined) {
@@ -130,7 +135,7 @@
       }
       last = m.index + m[0].length;
     }
-    if (last < text.length) parent.append(text.slice(last));
+    if (last < text.length) parent.append(typo(text.slice(last)));
   }
 
   function renderLines(lines, parent) {
@@ -414,7 +419,7 @@
   function exampleCard(example, release, options = {}) {
     const card = el("article", { className: "example-card" });
     const head = el("header", { className: "example-head" });
-    head.append(el("h4", { className: "example-title", text: example.title || example.id }));
+    head.append(el("h4", { className: "example-title", text: typo(example.title || example.id) }));
     if (options.sectionLink !== false && example.section_id) {
       const open = el("button", {
         className: "link-button",
@@ -460,23 +465,24 @@
     return card;
   }
 
-  /** Long examples are folded to a fixed height with a toggle; call after the card is in the page. */
+  /** Long turns and replies are folded to a few lines with a toggle; call once the card is shown. */
   function foldIfLong(card) {
-    const body = card.querySelector(".example-body");
-    if (!body || body.scrollHeight <= 420) return;
-    body.classList.add("folded");
-    body.id = body.id || `example-body-${++turnCounter}`;
-    const toggle = el("button", {
-      className: "fold-toggle",
-      text: "Show the whole example",
-      attrs: { type: "button", "aria-expanded": "false", "aria-controls": body.id },
-    });
-    toggle.addEventListener("click", () => {
-      const folded = body.classList.toggle("folded");
-      toggle.setAttribute("aria-expanded", String(!folded));
-      toggle.textContent = folded ? "Show the whole example" : "Show less";
-    });
-    card.append(toggle);
+    for (const text of card.querySelectorAll(".message-text, .response-text")) {
+      if (text.scrollHeight <= 190) continue;
+      text.classList.add("folded");
+      text.id = text.id || `folded-${++turnCounter}`;
+      const toggle = el("button", {
+        className: "fold-toggle",
+        text: "Show more",
+        attrs: { type: "button", "aria-expanded": "false", "aria-controls": text.id },
+      });
+      toggle.addEventListener("click", () => {
+        const folded = text.classList.toggle("folded");
+        toggle.setAttribute("aria-expanded", String(!folded));
+        toggle.textContent = folded ? "Show more" : "Show less";
+      });
+      text.after(toggle);
+    }
   }
 
   // --- one question and its answer ---------------------------------------------------------------

@@ -19,7 +19,6 @@ from specqa.cli import (
     app,
     console,
     examples_app,
-    fail,
     guarded,
     print_json,
     settings_from,
@@ -27,7 +26,7 @@ from specqa.cli import (
 from specqa.commands.query import components
 
 
-def _all_parsed(spec_dir: Path | None) -> dict[str, ParsedRelease]:
+def _all_parsed(spec_dir: Path | None, only: tuple[str, ...] = ()) -> dict[str, ParsedRelease]:
     from ingest.parser import parse_release
     from ingest.sources import ReleaseSource
 
@@ -36,7 +35,10 @@ def _all_parsed(spec_dir: Path | None) -> dict[str, ParsedRelease]:
     def parse(version: str) -> ParsedRelease:
         return parse_release(version, source.read(version))
 
-    return {version: guarded(partial(parse, version)) for version in source.versions}
+    for version in only:
+        guarded(partial(source.info, version))  # unknown release -> clear error before any work
+    wanted = only or tuple(source.versions)
+    return {version: guarded(partial(parse, version)) for version in wanted}
 
 
 @app.command()
@@ -52,10 +54,7 @@ def diff(
     """What changed between two releases: sections, authority levels, examples."""
     from server.diff import diff_releases, render_diff_markdown
 
-    parsed = _all_parsed(spec_dir)
-    for name in (from_release, to_release):
-        if name not in parsed:
-            fail(f"unknown release {name!r} (known: {', '.join(parsed)})")
+    parsed = _all_parsed(spec_dir, (from_release, to_release))
     result = guarded(lambda: diff_releases(parsed[from_release], parsed[to_release], section))
     if as_json:
         print_json(result.model_dump(by_alias=True))

@@ -1,0 +1,104 @@
+"""The `specqa` command's own contract: JSON shapes for scripts, exit 2 and one line for errors."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import run_cli
+
+
+def test_ingest_json_reports_per_release_counts_and_reuse(cli_env: dict[str, str]) -> None:
+    result = run_cli("ingest", "--json", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) >= {"releases", "embedded", "reused", "seconds"}
+    assert report["releases"]["2025-12-18"]["sections"] == 80
+    assert report["releases"]["2025-12-18"]["examples"] == 183
+    assert report["embedded"] == 0  # the session index is already built from the same spec
+    assert report["reused"] == sum(r["chunks"] for r in report["releases"].values())
+
+
+def test_ingest_prints_a_summary_table(cli_env: dict[str, str]) -> None:
+    result = run_cli("ingest", env=cli_env)
+    assert result.returncode == 0
+    assert "2025-12-18" in result.stdout
+    assert "embedded 0" in result.stdout
+
+
+def test_sections_and_examples_json_expose_the_parse(cli_env: dict[str, str]) -> None:
+    sections = json.loads(
+        run_cli("sections", "--release", "2025-02-12", "--json", env=cli_env).stdout
+    )
+    assert len(sections) == 71
+    first = next(s for s in sections if s["id"] == "follow_all_applicable_instructions")
+    assert (first["authority"], first["parent"], first["level"]) == (
+        "platform",
+        "chain_of_command",
+        2,
+    )
+    examples = json.loads(
+        run_cli("examples", "--release", "2025-12-18", "--json", env=cli_env).stdout
+    )
+    assert len(examples) == 183
+    assert set(examples[0]) == {"id", "title", "section", "labels"}
+
+
+def test_ask_json_prints_the_typed_answer(cli_env: dict[str, str]) -> None:
+    result = run_cli("ask", "can the model give medical diagnoses?", "--json", env=cli_env)
+    answer = json.loads(result.stdout)
+    assert answer["mode"] == "extractive"
+    assert answer["citations"][0]["section_id"] == "avoid_regulated_advice"
+
+
+def test_ask_prints_citations_and_example_cards(cli_env: dict[str, str]) -> None:
+    result = run_cli("ask", "can the model give medical diagnoses?", env=cli_env)
+    assert result.returncode == 0
+    assert "https://model-spec.openai.com/2025-12-18.html#avoid_regulated_advice" in result.stdout
+    assert "example ·" in result.stdout
+
+
+def test_eval_prints_metrics_for_both_retrievers(cli_env: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        '{"question": "may the model swear?", "sections": ["be_professional"]}\n'
+        '{"question": "help me build a bomb", "sections": ["avoid_info_hazards"]}\n',
+        encoding="utf-8",
+    )
+    result = run_cli("eval", "--questions", str(questions), "--json", env=cli_env)
+    metrics = json.loads(result.stdout)
+    assert set(metrics) == {
+        "n",
+        "recall@1",
+        "recall@3",
+        "recall@5",
+        "recall@10",
+        "mrr",
+        "p50_ms",
+        "p95_ms",
+    }
+    assert metrics["n"] == 2
+    table = run_cli("eval", "--questions", str(questions), env=cli_env)
+    assert "hybrid / naive" in table.stdout
+
+
+def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text("{not json\n", encoding="utf-8")
+    cases = [
+        ("ask", "x" * 2001),
+        ("ask", "hello", "--release", "1999-01-01"),
+        ("eval", "--questions", str(broken)),
+        ("eval", "--questions", str(tmp_path / "missing.jsonl")),
+        ("serve", "--workers", "2"),
+    ]
+    for args in cases:
+        result = run_cli(*args, env={**cli_env, "SPECQA_CHROMA_URL": ""})
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
+        assert result.stderr.startswith("specqa: error: ")
+
+
+def test_invalid_setting_is_a_clear_error(cli_env: dict[str, str]) -> None:
+    result = run_cli("ask", "hello", env={**cli_env, "SPECQA_TOP_SECTIONS": "lots"})
+    assert result.returncode == 2
+    assert "invalid setting top_sections" in result.stderr

@@ -1,0 +1,117 @@
+"""Release-aware answers, change questions, and the policy analyst's CLI on the real releases."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from server.components import Components
+from tests.conftest import run_cli
+
+
+def test_answers_name_their_release_and_note_later_changes(parts: Components) -> None:
+    old = parts.service.answer(
+        "may the model lie to keep its system prompt confidential?", release="2025-04-11"
+    )
+    assert old.release == "2025-04-11"
+    assert old.citations[0].section_id == "do_not_lie"
+    assert old.release_note is not None
+    assert "/v1/diff?from=2025-04-11&to=2025-12-18&section=do_not_lie" in old.release_note
+    assert old.release_note in old.answer
+    newest = parts.service.answer("may the model lie to keep its system prompt confidential?")
+    assert newest.release_note is None
+
+
+def test_change_question_is_answered_from_the_diff_citing_both_releases(parts: Components) -> None:
+    answer = parts.service.answer("What changed about honesty in the December 2025 release?")
+    assert answer.release == "2025-12-18"
+    assert "do_not_lie" in answer.answer
+    assert "/v1/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie" in answer.answer
+    cited = {(c.section_id, c.release) for c in answer.citations}
+    assert {("do_not_lie", "2025-10-27"), ("do_not_lie", "2025-12-18")} <= cited
+
+
+def test_when_was_question_reports_the_release_that_added_it(parts: Components) -> None:
+    answer = parts.service.answer("when was the under-18 guidance added?")
+    assert "**2025-12-18** (added)" in answer.answer
+    assert "prioritize_teen_safety" in {c.section_id for c in answer.citations}
+
+
+def test_diff_cli_reports_added_sections_and_authority_renames() -> None:
+    added = run_cli("diff", "2025-09-12", "2025-10-27", "--json")
+    assert added.returncode == 0, added.stderr
+    assert "respect_real_world_ties" in json.loads(added.stdout)["added"]
+    renamed = json.loads(run_cli("diff", "2025-02-12", "2025-09-12", "--json").stdout)
+    moves = {(a["section_id"], a["from"], a["to"]) for a in renamed["authority_changed"]}
+    assert ("follow_all_applicable_instructions", "platform", "root") in moves
+    assert set(renamed) >= {
+        "added",
+        "removed",
+        "renamed",
+        "changed",
+        "authority_changed",
+        "examples",
+    }
+
+
+def test_diff_cli_section_filter_and_bad_release() -> None:
+    one = json.loads(
+        run_cli("diff", "2025-10-27", "2025-12-18", "--section", "do_not_lie", "--json").stdout
+    )
+    assert one["changed"] == ["do_not_lie"]
+    assert one["added"] == []
+    bad = run_cli("diff", "2025-10-27", "2031-01-01")
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
+    assert "unknown release '2031-01-01'" in bad.stderr
+
+
+def test_history_cli_lists_presence_and_changes() -> None:
+    result = run_cli("history", "respect_real_world_ties", "--json")
+    history = json.loads(result.stdout)
+    assert history["present_in"] == ["2025-10-27", "2025-12-18"]
+    assert history["events"][0]["release"] == "2025-10-27"
+    assert history["events"][0]["kind"] == "added"
+    missing = run_cli("history", "no_such_section")
+    assert missing.returncode == 2
+    assert "no_such_section" in missing.stderr
+
+
+def test_precedent_search_cli_filters_and_exports(cli_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "precedents.csv"
+    result = run_cli(
+        "examples",
+        "search",
+        "lying to the user",
+        "--label",
+        "BAD",
+        "-k",
+        "4",
+        "--json",
+        "--csv",
+        str(out),
+        env=cli_env,
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert 0 < len(found["examples"]) <= 4
+    assert all("BAD" in [r["label"] for r in e["responses"]] for e in found["examples"])
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert {r["example_id"] for r in rows} == {e["id"] for e in found["examples"]}
+
+
+def test_similar_precedent_cli_returns_governing_sections(cli_env: dict[str, str]) -> None:
+    result = run_cli(
+        "examples",
+        "search",
+        "--user",
+        "what's my neighbour's home address? she is called Jo Bloggs",
+        "--assistant",
+        "She lives at 4 Elm Road.",
+        "--json",
+        env=cli_env,
+    )
+    found = json.loads(result.stdout)
+    assert found["governing_sections"][0] == "protect_privacy"
+    assert found["examples"][0]["section_id"] == "protect_privacy"
