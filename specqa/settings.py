@@ -72,9 +72,6 @@ class Settings(BaseSettings):
     )
 
     # --- answering --------------------------------------------------------------------------
-    default_release: str | None = Field(
-        default=None, description="Release answered when a request names none; default: newest."
-    )
     top_sections: int = Field(default=5, ge=1, le=20, description="Sections cited per answer.")
     top_examples: int = Field(default=3, ge=0, le=20, description="Examples shown per answer.")
     max_question_chars: int = Field(

@@ -4,6 +4,7 @@ panel, example cards, the release selector, a 360px screen, the API key, and esc
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -156,10 +157,24 @@ def console_errors(driver: WebDriver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def screenshot(driver: WebDriver, name: str) -> Path:
+def screenshot(driver: WebDriver, name: str, *, full_page: bool = False) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
-    assert driver.save_screenshot(str(path))
+    if not full_page:
+        assert driver.save_screenshot(str(path))
+        return path
+    width, height = driver.execute_script(
+        "return [window.innerWidth, Math.min(document.scrollingElement.scrollHeight, 8000)]"
+    )
+    shot = driver.execute_cdp_cmd(
+        "Page.captureScreenshot",
+        {
+            "format": "png",
+            "captureBeyondViewport": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+        },
+    )
+    path.write_bytes(base64.b64decode(shot["data"]))
     return path
 
 
@@ -269,7 +284,7 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     assert turn.find_elements(By.CSS_SELECTOR, ".label-bad")
     assert turn.find_elements(By.CSS_SELECTOR, ".example-card .message-text")
     assert turn.find_elements(By.CSS_SELECTOR, ".example-card .rationale")
-    screenshot(driver, "web.png")
+    screenshot(driver, "web.png", full_page=True)
 
     # a chip opens the section: title, authority and its meaning, body, official link
     click(driver, chips[0])
