@@ -6,8 +6,10 @@ then is the pointer replaced. A crash at any point before that leaves the old in
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -142,6 +144,22 @@ def _embed_all(
     report: IngestReport,
     progress: Progress | None,
 ) -> dict[str, list[float]]:
+    try:
+        return _embed_cached(settings, embedder, chunks_by_release, report, progress)
+    except (OSError, sqlite3.Error) as exc:  # a full disk or a read-only index folder
+        raise SpecIndexError(
+            f"ingest failed while writing the embedding cache in {settings.index_dir} ({exc}); "
+            "the previous index is unchanged"
+        ) from exc
+
+
+def _embed_cached(
+    settings: Settings,
+    embedder: Embedder,
+    chunks_by_release: dict[str, list[Chunk]],
+    report: IngestReport,
+    progress: Progress | None,
+) -> dict[str, list[float]]:
     cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", embedder.name)
     try:
         vectors: dict[str, list[float]] = {}
@@ -197,8 +215,6 @@ def _build_collection(
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     name = f"specqa_{datetime.now(UTC):%Y%m%d%H%M%S%f}_{fingerprint[:8]}"
-    collection = store.new_collection(name)
-    vector_store = ChromaVectorStore(chroma_collection=collection)
     nodes: list[BaseNode] = [
         TextNode(
             id_=c.id,
@@ -211,11 +227,14 @@ def _build_collection(
         for c in chunks
     ]
     try:
+        collection = store.new_collection(name)
+        vector_store = ChromaVectorStore(chroma_collection=collection)
         for start in range(0, len(nodes), _ADD_BATCH):
             vector_store.add(nodes[start : start + _ADD_BATCH])
         stored = int(collection.count())
     except Exception as exc:
-        store.drop_collections_except({current.collection} if current else set())
+        with contextlib.suppress(Exception):  # best effort: the next ingest drops leftovers too
+            store.drop_collections_except({current.collection} if current else set())
         raise SpecIndexError(
             f"ingest failed while writing the index ({exc}); the previous index is unchanged"
         ) from exc

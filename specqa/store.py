@@ -68,11 +68,18 @@ class _FilePointer:
 
     def write(self, payload: str) -> None:
         partial = self.path.with_name(f".current.{os.getpid()}.tmp")
-        with partial.open("w", encoding="utf-8") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, self.path)
+        try:
+            with partial.open("w", encoding="utf-8") as handle:
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(partial, self.path)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise SpecIndexError(
+                f"cannot write the index pointer {self.path}: {exc.strerror or exc}; "
+                "the previous index is unchanged"
+            ) from exc
 
 
 class _ChromaPointer:
@@ -95,6 +102,7 @@ class VectorStore:
 
     def __init__(self, settings: Settings) -> None:
         self.remote = settings.chroma_url is not None
+        self.url = settings.chroma_url
         self.client = _connect(settings)
         self.pointer: _Pointer = (
             _ChromaPointer(self.client) if self.remote else _FilePointer(settings.index_dir)
@@ -147,17 +155,26 @@ class VectorStore:
         self._guard(self.client.heartbeat)
 
     def _guard(self, call: Any) -> Any:
-        """Run a Chroma call, turning connection failures into BackendUnavailableError."""
+        """Run a Chroma call, turning connection failures and server-side failures (a Chroma
+        server that is down, restarting or erroring) into BackendUnavailableError (HTTP 503)."""
         import httpx
+        from chromadb.errors import ChromaError
 
         try:
             return call()
         except (httpx.TransportError, ConnectionError) as exc:
-            raise BackendUnavailableError(f"the Chroma server is unreachable: {exc}") from exc
+            raise BackendUnavailableError(self._unreachable(exc)) from exc
+        except ChromaError as exc:
+            if exc.code() >= 500 or exc.code() == 429:
+                raise BackendUnavailableError(f"the vector store failed: {exc}") from exc
+            raise
         except ValueError as exc:
             if "connect" in str(exc).lower():
-                raise BackendUnavailableError(f"the Chroma server is unreachable: {exc}") from exc
+                raise BackendUnavailableError(self._unreachable(exc)) from exc
             raise
+
+    def _unreachable(self, exc: Exception) -> str:
+        return f"the Chroma server at {self.url} is unreachable ({str(exc) or type(exc).__name__})"
 
 
 def _connect(settings: Settings) -> Any:
@@ -184,6 +201,21 @@ def _connect(settings: Settings) -> Any:
         raise SpecIndexError(
             f"cannot create index folder {settings.index_dir}: {exc.strerror}"
         ) from exc
-    return chromadb.PersistentClient(
-        path=str(settings.index_dir / "chroma"), settings=chroma_settings
-    )
+    _check_writable(settings.index_dir)  # Chroma opens its SQLite file read-write, even to read
+    try:
+        return chromadb.PersistentClient(
+            path=str(settings.index_dir / "chroma"), settings=chroma_settings
+        )
+    except Exception as exc:  # chromadb's InternalError for SQLite failures, OSError, ...
+        raise SpecIndexError(f"cannot open the index in {settings.index_dir}: {exc}") from exc
+
+
+def _check_writable(folder: Path) -> None:
+    probe = folder / f".write-probe.{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise SpecIndexError(
+            f"index folder {folder} is not writable: {exc.strerror or exc}"
+        ) from exc

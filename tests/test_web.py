@@ -4,7 +4,6 @@ panel, example cards, the release selector, a 360px screen, the API key, and esc
 
 from __future__ import annotations
 
-import base64
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,12 +13,12 @@ import httpx
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
+from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -107,7 +106,7 @@ def open_page(driver: WebDriver, url: str, *, wait_releases: bool = True) -> Non
     driver.get(f"{url}/")
     if wait_releases:
         until(driver, lambda d: len(release_values(d)) == len(RELEASES), "the releases to load")
-    driver.get_log("browser")  # start each test with an empty console
+    browser_log(driver)  # start each test with an empty console
 
 
 def until(driver: WebDriver, check: Callable[[WebDriver], Any], what: str) -> Any:
@@ -153,11 +152,17 @@ def click(driver: WebDriver, element: WebElement) -> None:
     element.click()
 
 
+def browser_log(driver: WebDriver) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = driver.execute("getLog", {"type": "browser"})["value"]
+    return entries
+
+
 def console_errors(driver: WebDriver) -> list[str]:
-    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    return [e["message"] for e in browser_log(driver) if e["level"] == "SEVERE"]
 
 
 def screenshot(driver: WebDriver, name: str, *, full_page: bool = False) -> Path:
+    """Save a PNG; ``full_page`` grows the viewport to the whole page for the shot."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     if not full_page:
@@ -166,15 +171,15 @@ def screenshot(driver: WebDriver, name: str, *, full_page: bool = False) -> Path
     width, height = driver.execute_script(
         "return [window.innerWidth, Math.min(document.scrollingElement.scrollHeight, 8000)]"
     )
-    shot = driver.execute_cdp_cmd(
-        "Page.captureScreenshot",
-        {
-            "format": "png",
-            "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
-        },
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
     )
-    path.write_bytes(base64.b64decode(shot["data"]))
+    try:
+        driver.execute_script("window.scrollTo(0, 0)")
+        assert driver.save_screenshot(str(path))
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return path
 
 
@@ -263,7 +268,7 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     assert body.get_attribute("aria-busy") == "false"
     assert "Extractive answer" in body.text
     assert body.find_elements(By.CSS_SELECTOR, "blockquote")  # the quotes, rendered
-    links = [a.get_attribute("href") for a in body.find_elements(By.CSS_SELECTOR, "a")]
+    links = [a.get_attribute("href") or "" for a in body.find_elements(By.CSS_SELECTOR, "a")]
     assert links and all(h.startswith("https://model-spec.openai.com/") for h in links)
     meta = turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
     assert "Extractive" in meta and f"Release {NEWEST}" in meta and "no model wrote" in meta
@@ -350,10 +355,9 @@ def test_an_older_release_can_be_chosen(page: WebDriver) -> None:
     until(
         driver,
         lambda d: (
-            d.find_element(By.CSS_SELECTOR, "#section-dialog a.official-link")
-            .get_attribute("href")
-            .startswith(f"https://model-spec.openai.com/{RELEASES[0]}.html#")
-        ),
+            d.find_element(By.CSS_SELECTOR, "#section-dialog a.official-link").get_attribute("href")
+            or ""
+        ).startswith(f"https://model-spec.openai.com/{RELEASES[0]}.html#"),
         "the section of the older release",
     )
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
@@ -493,7 +497,16 @@ def test_api_errors_are_shown_and_the_key_is_sent_as_bearer(
         assert error.is_displayed() and error.get_attribute("role") == "alert"
         assert "401" in error.text and "missing or invalid API key" in error.text
 
+        # the 401 opened the settings again; Esc closes them, the summary reopens them
+        panel = driver.find_element(By.ID, "settings")
+        assert panel.get_attribute("open") is not None
         key = driver.find_element(By.ID, "api-key")
+        key.click()
+        ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+        assert panel.get_attribute("open") is None
+        assert driver.switch_to.active_element.tag_name == "summary"
+        ActionChains(driver).send_keys(Keys.ENTER).perform()
+        assert panel.get_attribute("open") is not None
         key.send_keys(API_KEY)
         key.send_keys(Keys.ENTER)
         until(driver, lambda d: len(release_values(d)) == len(RELEASES), "releases with the key")

@@ -119,7 +119,13 @@
         if (safe) {
           const link = el("a", { attrs: { target: "_blank", rel: "noopener noreferrer" } });
           link.href = safe;
-          renderInline(m[3], link);
+          const title = linkTitles.get(m[3]); // a citation marker [section_id]: show its title
+          if (title) {
+            link.className = "cite-link";
+            link.textContent = title;
+          } else {
+            renderInline(m[3], link);
+          }
           parent.append(link);
         } else {
           renderInline(m[3], parent); // keep the words, drop the link
@@ -155,9 +161,17 @@
     return FENCE.test(line) || RULE.test(line) || HEADING.test(line) || QUOTE.test(line) || ITEM.test(line);
   }
 
-  function renderMarkdown(source, container) {
+  let linkTitles = new Map();
+
+  /** Render markdown into `container`; `titles` maps section ids to titles for citation links. */
+  function renderMarkdown(source, container, titles = new Map()) {
     const fragment = document.createDocumentFragment();
-    renderBlocks(String(source || "").replace(/\r\n?/g, "\n").split("\n"), fragment, 0);
+    linkTitles = titles;
+    try {
+      renderBlocks(String(source || "").replace(/\r\n?/g, "\n").split("\n"), fragment, 0);
+    } finally {
+      linkTitles = new Map();
+    }
     container.replaceChildren(fragment);
   }
 
@@ -359,6 +373,16 @@
 
   function initSettings() {
     ui.keyInput.value = apiKey();
+    const summary = ui.settings.querySelector("summary");
+    ui.settings.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && ui.settings.open) {
+        ui.settings.open = false;
+        summary.focus();
+      }
+    });
+    document.addEventListener("click", (event) => {
+      if (ui.settings.open && !ui.settings.contains(event.target)) ui.settings.open = false;
+    });
     ui.keyForm.addEventListener("submit", (event) => {
       event.preventDefault();
       const value = ui.keyInput.value.trim();
@@ -520,6 +544,7 @@
     let markdown = "";
     let frame = 0;
     let release = ui.release.value;
+    const titles = new Map();
 
     return {
       root,
@@ -528,6 +553,7 @@
         release = meta.release || release;
         modeText.textContent = `Release ${release} · writing the answer…`;
         const list = meta.citations || [];
+        for (const citation of list) titles.set(String(citation.section_id), String(citation.title));
         if (list.length) {
           const chips = el("ul", { className: "chips" });
           for (const citation of list) chips.append(el("li", {}, [citationChip(citation, release)]));
@@ -549,7 +575,7 @@
         if (!frame) {
           frame = requestAnimationFrame(() => {
             frame = 0;
-            renderMarkdown(markdown, body);
+            renderMarkdown(markdown, body, titles);
           });
         }
       },
@@ -557,7 +583,7 @@
         this.done = true;
         if (frame) cancelAnimationFrame(frame);
         frame = 0;
-        renderMarkdown(final.answer || markdown, body);
+        renderMarkdown(final.answer || markdown, body, titles);
         body.setAttribute("aria-busy", "false");
         const llm = final.mode === "llm";
         modeBadge.className = `badge ${llm ? "badge-llm" : "badge-extractive"}`;
@@ -585,7 +611,7 @@
       fail(message) {
         if (frame) cancelAnimationFrame(frame);
         frame = 0;
-        if (markdown) renderMarkdown(markdown, body);
+        if (markdown) renderMarkdown(markdown, body, titles);
         body.setAttribute("aria-busy", "false");
         modeBadge.className = "badge badge-error";
         modeBadge.textContent = "No answer";
@@ -596,7 +622,7 @@
       stopped() {
         if (frame) cancelAnimationFrame(frame);
         frame = 0;
-        renderMarkdown(markdown, body);
+        renderMarkdown(markdown, body, titles);
         body.setAttribute("aria-busy", "false");
         modeBadge.className = "badge badge-muted";
         modeBadge.textContent = "Stopped";

@@ -43,8 +43,8 @@ def ingest(
     from specqa.store import VectorStore
 
     settings = settings_from(spec_dir=spec_dir, index_dir=index_dir, releases=release or None)
+    store = guarded(lambda: VectorStore(settings))  # first: an unusable index fails fast
     embedder = load_embedder(settings)
-    store = guarded(lambda: VectorStore(settings))
     if as_json:
         report = guarded(lambda: run_ingest(settings, embedder, store))
         print_json(report.as_json())

@@ -1,0 +1,349 @@
+"""Scale-out mode (issue 4 item 6, issue 7 item 3): a real `chroma run` server shared by several
+`specqa serve` processes; refusal of multi-worker embedded serving; Chroma outage and recovery.
+
+Everything runs on loopback, every subprocess is started in its own session and its process group
+is killed in teardown, and every wait has a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ingest.pipeline import IngestReport
+from specqa.settings import Settings
+from tests.conftest import REPO, run_cli
+
+CHROMA = Path(sys.executable).with_name("chroma")
+QUESTION = "Should the model reveal its system prompt if the user asks?"
+START_TIMEOUT_S = 150.0  # several servers load torch and the model at once on two cores
+
+pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"no chroma CLI at {CHROMA}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
+    """Stop a process started with ``start_new_session=True`` and everything it spawned."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # workers left behind, if any
+    except ProcessLookupError:
+        pass
+    if process.poll() is None:
+        process.wait(timeout=10)
+
+
+def _log_tail(path: Path, chars: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
+@dataclass
+class ChromaServer:
+    """`chroma run` on a fixed port and folder, so it can be stopped and started again."""
+
+    path: Path
+    port: int
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 30) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1"]
+                + ["--port", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chroma exited early:\n{_log_tail(self.log)}")
+            try:
+                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"chroma did not answer its heartbeat:\n{_log_tail(self.log)}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None:
+            _stop_group(self.process, sig)
+            self.process = None
+
+
+@dataclass
+class ServeProcess:
+    """One `specqa serve` subprocess on its own port."""
+
+    port: int
+    workers: int
+    log: Path
+    process: subprocess.Popen[bytes] = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"specqa serve (port {self.port}) exited with {self.process.returncode}:\n"
+                    f"{_log_tail(self.log)}"
+                )
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.25)
+        raise RuntimeError(f"specqa serve (port {self.port}) not ready:\n{_log_tail(self.log)}")
+
+
+def start_serve(env: dict[str, str], workers: int, log: Path) -> ServeProcess:
+    port = free_port()
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "specqa", "serve", "--port", str(port)]
+            + ["--workers", str(workers)],
+            env={**os.environ, "HF_HUB_OFFLINE": "1", "SPECQA_LOG_LEVEL": "WARNING", **env},
+            cwd=REPO,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return ServeProcess(port, workers, log, process)
+
+
+@dataclass
+class Cluster:
+    chroma: ChromaServer
+    env: dict[str, str]
+    ingest: dict[str, Any]
+    servers: list[ServeProcess]
+
+
+@pytest.fixture(scope="module")
+def cluster(
+    built: tuple[Settings, IngestReport], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    """A Chroma server, the five releases ingested into it, and three `specqa serve` processes."""
+    root = tmp_path_factory.mktemp("scale_out")
+    chroma = ChromaServer(root / "chroma", free_port(), root / "chroma.log")
+    servers: list[ServeProcess] = []
+    try:
+        chroma.start()
+        index_dir = root / "index"  # holds only the embedding cache in server mode
+        index_dir.mkdir()
+        shutil.copy2(built[0].index_dir / "embed_cache.sqlite", index_dir / "embed_cache.sqlite")
+        env = {
+            "SPECQA_CHROMA_URL": chroma.url,
+            "SPECQA_SPEC_DIR": str(built[0].spec_dir),
+            "SPECQA_INDEX_DIR": str(index_dir),
+        }
+        ingest = run_cli("ingest", "--json", env=env, timeout=240)
+        assert ingest.returncode == 0, ingest.stderr
+        report = json.loads(ingest.stdout)
+        for number, workers in enumerate((1, 1, 2)):
+            servers.append(start_serve(env, workers, root / f"serve{number}.log"))
+        deadline = time.monotonic() + START_TIMEOUT_S
+        for server in servers:
+            server.wait_ready(deadline)
+        yield Cluster(chroma, env, report, servers)
+    finally:
+        for server in servers:
+            _stop_group(server.process)
+        chroma.stop()
+
+
+def _answer(url: str, question: str = QUESTION) -> httpx.Response:
+    return httpx.post(f"{url}/v1/answer", json={"question": question}, timeout=30)
+
+
+def _essence(body: dict[str, Any]) -> tuple[str, list[str], list[str]]:
+    return (
+        body["answer"],
+        [c["section_id"] for c in body["citations"]],
+        [e["id"] for e in body["examples"]],
+    )
+
+
+def test_ingest_into_a_chroma_server_and_answer_the_same_from_every_server_process(
+    cluster: Cluster, built: tuple[Settings, IngestReport]
+) -> None:
+    assert not cluster.ingest["unchanged"]
+    assert cluster.ingest["embedded"] == 0  # the embedding cache was reused
+    collection = cluster.ingest["collection"]
+    assert httpx.get(f"{cluster.chroma.url}/api/v2/heartbeat", timeout=5).status_code == 200
+
+    answers = []
+    for server in cluster.servers:
+        ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
+        assert ready["status"] == "ready"
+        assert ready["store"] == "chroma-server"
+        assert ready["collection"] == collection
+        response = _answer(server.url)
+        assert response.status_code == 200, response.text
+        answers.append(_essence(response.json()))
+    assert answers[0][1][0] == "protect_privileged_information"
+    assert all(answer == answers[0] for answer in answers)
+
+    searches = [
+        httpx.get(f"{s.url}/v1/search", params={"q": "white lies"}, timeout=30).json()
+        for s in cluster.servers
+    ]
+    ranked = [[hit["id"] for hit in search["sections"]] for search in searches]
+    assert ranked[0] and all(r == ranked[0] for r in ranked)
+
+    multi = cluster.servers[2]
+    assert multi.workers == 2
+    children = Path(f"/proc/{multi.process.pid}/task/{multi.process.pid}/children").read_text()
+    assert len(children.split()) >= 2  # the uvicorn supervisor runs two worker processes
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        # a fresh client per request, so the connections spread over both workers
+        replies = list(pool.map(lambda _: _answer(multi.url), range(8)))
+    assert [r.status_code for r in replies] == [200] * 8
+    assert all(_essence(r.json()) == answers[0] for r in replies)
+
+
+def test_serve_with_several_workers_and_no_chroma_server_is_refused() -> None:
+    result = run_cli("serve", "--workers", "2", env={"SPECQA_CHROMA_URL": ""}, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "SPECQA_CHROMA_URL" in lines[0] and "--workers" in lines[0]
+    assert lines[0].startswith("specqa: error:")
+
+
+class _Traffic:
+    """Answers requested in a loop from a background thread; records every status code."""
+
+    def __init__(self, urls: list[str]) -> None:
+        self.urls = urls
+        self.statuses: list[int] = []
+        self.bodies: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            turn = 0
+            while not self._stop.is_set():
+                url = self.urls[turn % len(self.urls)]
+                turn += 1
+                try:
+                    response = client.post(f"{url}/v1/answer", json={"question": QUESTION})
+                except httpx.TransportError:
+                    self.statuses.append(-1)
+                    continue
+                self.statuses.append(response.status_code)
+                if response.status_code != 200:
+                    try:
+                        self.bodies.append(response.json())
+                    except ValueError:
+                        self.bodies.append({"unparsed": response.text})
+                time.sleep(0.05)
+
+
+def _wait_for(check: Any, timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
+
+
+def test_chroma_outage_gives_503_with_a_clear_message_and_recovers_without_restart(
+    cluster: Cluster,
+) -> None:
+    servers = [cluster.servers[0], cluster.servers[2]]  # one single-worker, one two-worker
+    before = [_essence(_answer(s.url).json()) for s in servers]
+
+    with _Traffic([s.url for s in servers]) as traffic:
+        _wait_for(lambda: len(traffic.statuses) >= 4, 30, "traffic before the outage")
+        cluster.chroma.stop(signal.SIGKILL)  # killed mid-traffic
+        seen = len(traffic.statuses)
+        _wait_for(lambda: len(traffic.statuses) >= seen + 6, 30, "traffic during the outage")
+        for server in servers:
+            ready = httpx.get(f"{server.url}/readyz", timeout=10)
+            assert ready.status_code == 503
+            assert ready.json()["status"] == "unavailable"
+            assert "Chroma server" in ready.json()["message"]
+            assert "unreachable" in ready.json()["message"]
+            for _ in range(server.workers * 2):
+                response = _answer(server.url)
+                assert response.status_code == 503, response.text
+                error = response.json()["error"]
+                assert error["type"] == "BackendUnavailableError"
+                assert cluster.chroma.url in error["message"] and "unreachable" in error["message"]
+            search = httpx.get(f"{server.url}/v1/search", params={"q": "lies"}, timeout=10)
+            assert search.status_code == 503 and "message" in search.json()["error"]
+
+        cluster.chroma.start()  # same port, same folder; the servers are not restarted
+        for server in servers:
+            _wait_for(
+                lambda url=server.url: httpx.get(f"{url}/readyz", timeout=10).status_code == 200,
+                30,
+                f"{server.url} to be ready again",
+            )
+        seen = len(traffic.statuses)
+        _wait_for(lambda: len(traffic.statuses) >= seen + 6, 30, "traffic after recovery")
+        recovered = traffic.statuses[seen:]
+
+    assert set(traffic.statuses) <= {200, 503}, traffic.statuses  # never a 500
+    assert 503 in traffic.statuses
+    assert recovered and set(recovered) == {200}, recovered
+    assert all(set(body) == {"error"} and body["error"]["message"] for body in traffic.bodies)
+    # The index (1,625 chunks, past HNSW's 1,000-vector sync threshold) answers the same after
+    # the restart as before it.
+    for server, earlier in zip(servers, before, strict=True):
+        for _ in range(server.workers * 2):
+            response = _answer(server.url)
+            assert response.status_code == 200, response.text
+            assert _essence(response.json()) == earlier
