@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ingest.models import Example, Section
-from server.changes import history_lines, parse_change_question, release_note
+from server.changes import ChangeAnswerer, release_note
 from server.corpus import Corpus
-from server.diff import diff_releases
 from server.extractive import authority_meaning, best_sentences, compose
 from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
@@ -51,6 +50,7 @@ class AnsweringService:
         self.retriever = retriever
         self.llm = llm
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
+        self.changes = ChangeAnswerer(corpus, retriever)
         self._notes: dict[tuple[str, str, str], str | None] = {}  # release notes are pure: cached
 
     # --- questions --------------------------------------------------------------------------
@@ -232,115 +232,9 @@ class AnsweringService:
     def _change_question(
         self, question: str, release: str | None, mode: str | None
     ) -> Answer | None:
-        """Answer "what changed ..." questions from the release diffs, citing both releases."""
         question = self.validate_question(question)
         self._use_llm(mode)  # validates the mode
-        corpus = self.corpus()
-        if release is not None:
-            corpus.get(release)
-        parsed = parse_change_question(question, corpus.names)
-        if parsed is None:
-            return None
-        started = time.perf_counter()
-        named = parsed.releases or ([release] if release else [])
-        target = named[-1] if named else corpus.newest
-        before = (
-            (named[0] if len(named) > 1 else _previous(corpus.names, target)) if named else None
-        )
-        lines = [
-            "*Answered from the release diffs; no model wrote this. "
-            f"Releases indexed: {', '.join(corpus.names)}.*",
-            "",
-        ]
-        citations: list[Citation] = []
-        for section_id, title in self._change_topics(corpus, parsed.topic):
-            facts = (
-                self._diff_lines(corpus, before, target, section_id)
-                if named
-                else history_lines(corpus, section_id)
-            )
-            if not facts:
-                continue
-            lines += [f"**{title}** (`{section_id}`)", *facts, ""]
-            cited = [before, target] if named else [corpus.names[0], corpus.newest]
-            citations += self._release_citations(
-                corpus, section_id, [r for r in cited if r], parsed.topic
-            )
-        if not citations:
-            span = (
-                f"between {before} and {target}" if named and before else "in any indexed release"
-            )
-            lines.append(f"No change to the sections about *{parsed.topic}* {span}.")
-        return Answer(
-            question=question,
-            release=target,
-            mode="extractive",
-            answer="\n".join(lines).strip(),
-            verdict=None,
-            citations=citations,
-            examples=[],
-            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
-        )
-
-    def _change_topics(self, corpus: Corpus, topic: str) -> list[tuple[str, str]]:
-        """The sections a change question is about: the best matches (in any release) and, for a
-        grouping section, its children, since that is where the text lives."""
-        found: dict[str, str] = {}
-        newest = corpus.get(corpus.newest).parsed
-        for hit in self.retriever.search(topic, corpus.newest, k_sections=2, k_examples=0).sections:
-            found.setdefault(hit.section.id, hit.section.title)
-            if hit.section.authority is None:
-                found.update(
-                    {c.id: c.title for c in newest.sections if hit.section.id in c.parents}
-                )
-        oldest = corpus.names[0]
-        for hit in self.retriever.search(topic, oldest, k_sections=2, k_examples=0).sections:
-            if newest.section(hit.section.id) is None:  # removed since: still part of the story
-                found.setdefault(hit.section.id, hit.section.title)
-        return list(found.items())[:8]
-
-    def _diff_lines(
-        self, corpus: Corpus, before: str | None, target: str, section_id: str
-    ) -> list[str]:
-        if before is None:
-            return [f"- {target} is the oldest indexed release: nothing earlier to compare with."]
-        old, new = corpus.get(before).parsed, corpus.get(target).parsed
-        if old.section(section_id) is None and new.section(section_id) is None:
-            return []
-        diff = diff_releases(old, new, section_id)
-        link = f"[diff](/v1/diff?from={before}&to={target}&section={section_id})"
-        if section_id in diff.added:
-            return [f"- Added in {target} (not in {before}). {link}"]
-        if section_id in diff.removed:
-            return [f"- Removed in {target} (present in {before}). {link}"]
-        facts = [f"- {change.summary}" for change in diff.changes]
-        facts += [
-            f"- authority {a.from_authority} → {a.to_authority}" for a in diff.authority_changed
-        ]
-        facts += [f"- renamed: {r.from_title} → {r.to_title}" for r in diff.renamed]
-        if diff.examples and not diff.changes:
-            facts.append("- examples changed")
-        return [*facts, f"- {link}"] if facts else []
-
-    def _release_citations(
-        self, corpus: Corpus, section_id: str, releases: list[str], topic: str
-    ) -> list[Citation]:
-        citations = []
-        for name in dict.fromkeys(releases):
-            section = corpus.get(name).parsed.section(section_id)
-            if section is None:
-                continue
-            citations.append(
-                Citation(
-                    section_id=section_id,
-                    title=section.title,
-                    authority=section.authority,
-                    release=name,
-                    quote=best_sentences(section.body or section.title, topic),
-                    url=section_url(name, section_id),
-                )
-            )
-        return citations
+        return self.changes.answer(question, release)
 
     def _note(self, result: SearchResult) -> str | None:
         if not result.sections:
@@ -520,11 +414,6 @@ def example_card(example: Example) -> ExampleCard:
             for r in example.responses
         ],
     )
-
-
-def _previous(names: list[str], release: str) -> str | None:
-    index = names.index(release)
-    return names[index - 1] if index > 0 else None
 
 
 def _example_passes(section: Section, example: Example, filters: SearchFilters) -> bool:

@@ -201,6 +201,7 @@ def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> N
     assert "default-src 'self'" in CONTENT_SECURITY_POLICY
     assert "frame-ancestors 'none'" in CONTENT_SECURITY_POLICY
     assert page_response.headers["x-content-type-options"] == "nosniff"
+    assert httpx.head(f"{base_url}/", timeout=10).status_code == 200
     html = page_response.text
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline script"
     assert not re.search(r"\sstyle\s*=|<style", html), "inline style"

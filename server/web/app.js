@@ -699,6 +699,7 @@
     ui.dialogPath.textContent = release ? `Release ${release}` : "";
     ui.dialogTitle.textContent = sectionId;
     ui.dialogContent.replaceChildren(el("p", { className: "loading", text: "Loading the section…" }));
+    ui.dialogContent.setAttribute("aria-busy", "true");
     if (!ui.dialog.open) ui.dialog.showModal();
     ui.dialogClose.focus();
     const key = `${release || ""}\u0000${sectionId}`;
@@ -713,6 +714,8 @@
     } catch (error) {
       if (token !== dialogToken) return;
       ui.dialogContent.replaceChildren(el("p", { className: "error", text: describeError(error), attrs: { role: "alert" } }));
+    } finally {
+      if (token === dialogToken) ui.dialogContent.setAttribute("aria-busy", "false");
     }
   }
 
