@@ -167,7 +167,7 @@ def cluster(
     chroma = ChromaServer(root / "chroma", free_port(), root / "chroma.log")
     servers: list[ServeProcess] = []
     try:
-        t0 = time.monotonic(); chroma.start(); print("chroma", time.monotonic() - t0, file=sys.stderr)
+        chroma.start()
         index_dir = root / "index"  # holds only the embedding cache in server mode
         index_dir.mkdir()
         shutil.copy2(built[0].index_dir / "embed_cache.sqlite", index_dir / "embed_cache.sqlite")
@@ -178,12 +178,12 @@ def cluster(
         }
         ingest = run_cli("ingest", "--json", env=env, timeout=240)
         assert ingest.returncode == 0, ingest.stderr
-        report = json.loads(ingest.stdout); print("ingest", time.monotonic() - t0, report["seconds"], file=sys.stderr)
+        report = json.loads(ingest.stdout)
         for number, workers in enumerate((1, 1, 2)):
             servers.append(start_serve(env, workers, root / f"serve{number}.log"))
         deadline = time.monotonic() + START_TIMEOUT_S
         for server in servers:
-            server.wait_ready(deadline); print("ready", time.monotonic() - t0, file=sys.stderr)
+            server.wait_ready(deadline)
         yield Cluster(chroma, env, report, servers)
     finally:
         for server in servers:

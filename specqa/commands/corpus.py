@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 
+from ingest.models import ParsedRelease
 from specqa.cli import (
     AsJson,
     Release,
@@ -16,14 +21,32 @@ from specqa.cli import (
     settings_from,
 )
 
+if TYPE_CHECKING:
+    from ingest.sources import ReleaseSource
 
-def _parsed(spec_dir: SpecDir, release: str | None):  # type: ignore[no-untyped-def]
-    from ingest.parser import parse_release
+
+def parsed_releases(spec_dir: Path | None, only: tuple[str, ...] = ()) -> dict[str, ParsedRelease]:
+    """Parse releases straight from the spec files (no index needed); all of them by default."""
     from ingest.sources import ReleaseSource
 
     source = guarded(lambda: ReleaseSource(settings_from(spec_dir=spec_dir)))
-    version = release or source.versions[-1]
-    return guarded(lambda: parse_release(version, source.read(version)))
+    for version in only:
+        guarded(partial(source.info, version))  # unknown release -> clear error before any work
+    return {v: guarded(partial(_parse, source, v)) for v in only or tuple(source.versions)}
+
+
+def _parse(source: ReleaseSource, version: str) -> ParsedRelease:
+    from ingest.parser import parse_release
+
+    return parse_release(version, source.read(version))
+
+
+def _parsed(spec_dir: Path | None, release: str | None) -> ParsedRelease:
+    from ingest.sources import ReleaseSource
+
+    newest = guarded(lambda: ReleaseSource(settings_from(spec_dir=spec_dir))).versions[-1]
+    version = release or newest
+    return parsed_releases(spec_dir, (version,))[version]
 
 
 @app.command()

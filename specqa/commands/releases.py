@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +9,6 @@ import typer
 from rich.markdown import Markdown
 from rich.table import Table
 
-from ingest.models import ParsedRelease
 from specqa.cli import (
     AsJson,
     IndexDir,
@@ -21,24 +19,9 @@ from specqa.cli import (
     examples_app,
     guarded,
     print_json,
-    settings_from,
 )
+from specqa.commands.corpus import parsed_releases
 from specqa.commands.query import components
-
-
-def _all_parsed(spec_dir: Path | None, only: tuple[str, ...] = ()) -> dict[str, ParsedRelease]:
-    from ingest.parser import parse_release
-    from ingest.sources import ReleaseSource
-
-    source = guarded(lambda: ReleaseSource(settings_from(spec_dir=spec_dir)))
-
-    def parse(version: str) -> ParsedRelease:
-        return parse_release(version, source.read(version))
-
-    for version in only:
-        guarded(partial(source.info, version))  # unknown release -> clear error before any work
-    wanted = only or tuple(source.versions)
-    return {version: guarded(partial(parse, version)) for version in wanted}
 
 
 @app.command()
@@ -54,7 +37,7 @@ def diff(
     """What changed between two releases: sections, authority levels, examples."""
     from server.diff import diff_releases, render_diff_markdown
 
-    parsed = _all_parsed(spec_dir, (from_release, to_release))
+    parsed = parsed_releases(spec_dir, (from_release, to_release))
     result = guarded(lambda: diff_releases(parsed[from_release], parsed[to_release], section))
     if as_json:
         print_json(result.model_dump(by_alias=True))
@@ -71,7 +54,7 @@ def history(
     """In which releases a section exists and what changed in each."""
     from server.diff import section_history
 
-    parsed = _all_parsed(spec_dir)
+    parsed = parsed_releases(spec_dir)
     result = guarded(lambda: section_history(list(parsed.values()), section_id))
     if as_json:
         print_json(result.model_dump(by_alias=True))
