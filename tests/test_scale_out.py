@@ -7,6 +7,7 @@ is killed in teardown, and every wait has a deadline.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -50,10 +51,8 @@ def _stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> 
             process.wait(timeout=20)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # workers left behind, if any
-    except ProcessLookupError:
-        pass
     if process.poll() is None:
         process.wait(timeout=10)
 
@@ -78,11 +77,14 @@ class ChromaServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def _address(self) -> list[str]:
+        return ["--host", "127.0.0.1", "--port", str(self.port)]
+
     def start(self, timeout_s: float = 30) -> None:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1"]
-                + ["--port", str(self.port)],
+                [str(CHROMA), "run", "--path", str(self.path), *self._address],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -139,8 +141,15 @@ def start_serve(env: dict[str, str], workers: int, log: Path) -> ServeProcess:
     port = free_port()
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "specqa", "serve", "--port", str(port)]
-            + ["--workers", str(workers)],
+            [
+                sys.executable,
+                "-m",
+                "specqa",
+                "serve",
+                *("--port", str(port)),
+                "--workers",
+                str(workers),
+            ],
             env={**os.environ, "HF_HUB_OFFLINE": "1", "SPECQA_LOG_LEVEL": "WARNING", **env},
             cwd=REPO,
             stdout=handle,
