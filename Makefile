@@ -11,11 +11,9 @@ export HF_HUB_OFFLINE := 1
 
 setup: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0    # the CPU build; install before anything asks for torch
-	$(PY) -m pip install -q -e '.[dev]'
+# The Dockerfile runs the same script (without --dev --editable), so the two cannot drift.
+$(VENV)/.installed: pyproject.toml scripts/install.sh
+	bash scripts/install.sh --dev --editable $(VENV)
 	touch $@
 
 system-deps:  ## Debian packages for the browser tests (root)

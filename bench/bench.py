@@ -84,6 +84,12 @@ def machine_info() -> dict[str, Any]:
     mem_total = _proc_kb("/proc/meminfo", "MemTotal")
     info: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "specqa_env": {
+            k: v
+            for k, v in os.environ.items()
+            if k.startswith("SPECQA_") and "KEY" not in k and "SECRET" not in k and "TOKEN" not in k
+        },
+        "omp_env": {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "MKL_"))},
         "nproc": len(os.sched_getaffinity(0)),
         "cpu_model": cpu_model or platform.processor(),
         "mem_total_gib": round(mem_total * 1024 / GIB, 1) if mem_total else None,
@@ -97,6 +103,9 @@ def machine_info() -> dict[str, Any]:
         info["chromadb"] = version("chromadb")
     except Exception:  # noqa: BLE001 - informational only
         pass
+    from specqa.settings import Settings
+
+    info["torch_threads"] = Settings().torch_threads  # SPECQA_TORCH_THREADS, server and in-process
     try:
         info["git_commit"] = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -373,18 +382,25 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     )
     ratio = results["ingest"].get("ratio_pipeline")
     add(
-        "ingest all five / newest (pipeline s)",
+        "ingest all five / newest (pipeline s)" + ("" if ratio else ": not measured (--quick)"),
         ratio,
         f"<= {TARGET_INGEST_RATIO}",
         ratio <= TARGET_INGEST_RATIO if ratio else None,
     )
-    embed_p50 = results["in_process"]["embed_query"]["p50"]
-    answer_ratio = _ratio(http["answer"]["1"]["p50_ms"], embed_p50)
+    ip = results["in_process"]
+    answer_ratio = ip["answer_over_embed_p50"]  # both timed interleaved, in the same process
     add(
-        "/v1/answer p50 @c=1 (HTTP) / one query embedding p50",
+        "extractive answer p50 / one query embedding p50 (in-process)",
         answer_ratio,
         f"<= {TARGET_ANSWER_OVER_EMBED:.0f}x",
         answer_ratio <= TARGET_ANSWER_OVER_EMBED if answer_ratio else None,
+    )
+    http_ratio = _ratio(http["answer"]["1"]["p50_ms"], ip["embed_query"]["p50"])
+    add(
+        "(info) /v1/answer p50 @c=1 (HTTP) / in-process embedding p50",
+        http_ratio,
+        f"<= {TARGET_ANSWER_OVER_EMBED:.0f}x",
+        None,
     )
     return rows
 
@@ -393,11 +409,11 @@ def print_tables(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    console = Console(width=max(Console().width, 140))
     m = results["machine"]
     console.print(
         f"[bold]specqa bench[/] · {m['date']} · {m['nproc']} cores · {m['cpu_model']} · "
-        f"{m['mem_total_gib']} GiB · torch {m.get('torch')} · commit {m.get('git_commit')}"
+        f"{m['mem_total_gib']} GiB · torch {m.get('torch')} ({m['torch_threads']} threads) · commit {m.get('git_commit')}"
         + (" · [yellow]--quick[/]" if results["quick"] else "")
     )
 
@@ -486,9 +502,7 @@ def print_tables(results: dict[str, Any]) -> None:
     for column in ("target", "value", "goal", "result"):
         table.add_column(column, justify="left" if column in ("target", "goal") else "right")
     for row in results["targets"]:
-        verdict = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[yellow]n/a[/]"}[
-            row["pass"]
-        ]
+        verdict = {True: "[green]pass[/]", False: "[red]FAIL[/]", None: "[dim]info[/]"}[row["pass"]]
         table.add_row(row["target"], str(row["value"]), row["goal"], verdict)
     console.print(table)
     act = results["activity"]

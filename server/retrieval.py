@@ -155,7 +155,7 @@ class HybridRetriever:
     ) -> dict[str, float]:
         """Chunk id -> cosine similarity for the nearest chunks of the release, from Chroma."""
         collection = self._store.collection(corpus.manifest.collection)
-        result: Any = self._store._guard(
+        result: Any = self._store.call(
             lambda: collection.query(
                 query_embeddings=[vector],
                 n_results=min(len(rc.chunks), self._candidates * (3 if narrowed else 1)),

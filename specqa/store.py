@@ -110,7 +110,7 @@ class VectorStore:
 
     def manifest(self) -> IndexManifest | None:
         """The manifest of the active index, or None when nothing was ever ingested."""
-        payload = self._guard(self.pointer.read)
+        payload = self.call(self.pointer.read)
         if payload is None:
             return None
         try:
@@ -121,16 +121,16 @@ class VectorStore:
             ) from exc
 
     def activate(self, manifest: IndexManifest) -> None:
-        self._guard(lambda: self.pointer.write(manifest.model_dump_json(indent=2)))
+        self.call(lambda: self.pointer.write(manifest.model_dump_json(indent=2)))
 
     def new_collection(self, name: str) -> Any:
-        return self._guard(
+        return self.call(
             lambda: self.client.create_collection(name, metadata={"hnsw:space": "cosine"})
         )
 
     def collection(self, name: str) -> Any:
         try:
-            return self._guard(lambda: self.client.get_collection(name))
+            return self.call(lambda: self.client.get_collection(name))
         except BackendUnavailableError:
             raise
         except Exception as exc:
@@ -141,20 +141,20 @@ class VectorStore:
     def drop_collections_except(self, keep: set[str]) -> list[str]:
         """Delete index collections not in ``keep`` (leftovers of interrupted or old builds)."""
         dropped = []
-        for name in self._guard(lambda: [c.name for c in self.client.list_collections()]):
+        for name in self.call(lambda: [c.name for c in self.client.list_collections()]):
             if (
                 name.startswith(COLLECTION_PREFIX)
                 and name != POINTER_COLLECTION
                 and name not in keep
             ):
-                self._guard(lambda n=name: self.client.delete_collection(n))
+                self.call(lambda n=name: self.client.delete_collection(n))
                 dropped.append(name)
         return dropped
 
     def heartbeat(self) -> None:
-        self._guard(self.client.heartbeat)
+        self.call(self.client.heartbeat)
 
-    def _guard(self, call: Any) -> Any:
+    def call(self, call: Any) -> Any:
         """Run a Chroma call, turning connection failures and server-side failures (a Chroma
         server that is down, restarting or erroring) into BackendUnavailableError (HTTP 503)."""
         import httpx
