@@ -380,13 +380,16 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         "<= 1024 MiB",
         peak <= TARGET_PEAK_RSS_BYTES if peak else None,
     )
-    ratio = results["ingest"].get("ratio_pipeline")
-    add(
-        "ingest all five / newest (pipeline s)" + ("" if ratio else ": not measured (--quick)"),
-        ratio,
-        f"<= {TARGET_INGEST_RATIO}",
-        ratio <= TARGET_INGEST_RATIO if ratio else None,
-    )
+    # pipeline: the report's own seconds (parse, chunk, embed, write), stricter; wall: the whole
+    # `specqa ingest` command as a user times it (interpreter and model load included)
+    for kind in ("pipeline", "wall"):
+        ratio = results["ingest"].get(f"ratio_{kind}")
+        add(
+            f"ingest all five / newest ({kind} s)" + ("" if ratio else ": not measured (--quick)"),
+            ratio,
+            f"<= {TARGET_INGEST_RATIO}",
+            ratio <= TARGET_INGEST_RATIO if ratio else None,
+        )
     ip = results["in_process"]
     answer_ratio = ip["answer_over_embed_p50"]  # both timed interleaved, in the same process
     add(

@@ -43,33 +43,39 @@ def chunk_release(
     parsed: ParsedRelease, count_tokens: TokenCounter, max_tokens: int
 ) -> list[Chunk]:
     examples = {example.id: example for example in parsed.examples}
+    packer = _Packer(count_tokens, max_tokens)
     chunks: list[Chunk] = []
     for position, section in enumerate(parsed.sections):
         path = " > ".join(parsed.path_titles(section))
         base = _section_metadata(parsed.release, section, path) | {"position": position}
-        packer = _Packer(count_tokens, max_tokens)
-        prose = packer.pack(path, section.body) or [""]
-        for index, passage in enumerate(prose):
-            chunk = _chunk(
-                f"{parsed.release}:{section.id}:text:{index}", path, passage, base, "section", index
-            )
-            if (
-                index == 0
-            ):  # the whole parsed section rides on its first chunk, for display and diffs
-                chunk.metadata["section_json"] = section.model_dump_json()
-            chunks.append(chunk)
-        for block_no, block in enumerate(section.commentary):
-            for index, passage in enumerate(packer.pack(f"{path} (commentary)", block)):
-                chunk_id = f"{parsed.release}:{section.id}:commentary:{block_no}.{index}"
-                chunks.append(
-                    _chunk(chunk_id, f"{path} (commentary)", passage, base, "commentary", index)
-                )
+        chunks += _prose_chunks(parsed.release, section, path, base, packer)
         for example_id in section.example_ids:
+            example = examples[example_id]
             chunks.append(
-                _example_chunk(
-                    parsed.release, examples[example_id], path, base, count_tokens, max_tokens
-                )
+                _example_chunk(parsed.release, example, path, base, count_tokens, max_tokens)
             )
+            prompt = _prompt_chunk(parsed.release, example, base, count_tokens, max_tokens)
+            if prompt is not None:
+                chunks.append(prompt)
+    return chunks
+
+
+def _prose_chunks(
+    release: str, section: Section, path: str, base: Metadata, packer: _Packer
+) -> list[Chunk]:
+    chunks = []
+    for index, passage in enumerate(packer.pack(path, section.body) or [""]):
+        chunk = _chunk(
+            f"{release}:{section.id}:text:{index}", path, passage, base, "section", index
+        )
+        if index == 0:  # the whole parsed section rides on its first chunk, for display and diffs
+            chunk.metadata["section_json"] = section.model_dump_json()
+        chunks.append(chunk)
+    prefix = f"{path} (commentary)"
+    for block_no, block in enumerate(section.commentary):
+        for index, passage in enumerate(packer.pack(prefix, block)):
+            chunk_id = f"{release}:{section.id}:commentary:{block_no}.{index}"
+            chunks.append(_chunk(chunk_id, prefix, passage, base, "commentary", index))
     return chunks
 
 

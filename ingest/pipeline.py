@@ -83,7 +83,6 @@ def run_ingest(
     source = ReleaseSource(settings)
     releases = source.select(settings.releases)
     texts = {r.version: source.read(r.version) for r in releases}  # all verified before any work
-    fingerprint = _fingerprint(settings, embedder, {r.version: r.sha256 for r in releases})
 
     report = IngestReport()
     chunks_by_release: dict[str, list[Chunk]] = {}
@@ -95,6 +94,7 @@ def run_ingest(
             len(parsed.sections), len(parsed.examples), len(chunks)
         )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
+    fingerprint = _fingerprint(embedder, all_chunks)
     report.truncated = sum(
         1 for c in all_chunks if embedder.count_tokens(c.text) > embedder.max_seq_length
     )
@@ -119,15 +119,15 @@ def run_ingest(
     return report
 
 
-def _fingerprint(settings: Settings, embedder: Embedder, shas: dict[str, str]) -> str:
-    facts = {
-        "model": embedder.name,
-        "dimension": embedder.dimension,
-        "chunk_max_tokens": settings.chunk_max_tokens,
-        "chunker": CHUNKER_VERSION,
-        "releases": shas,
-    }
-    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+def _fingerprint(embedder: Embedder, chunks: list[Chunk]) -> str:
+    """What the index would hold: the model and every chunk's id, text and metadata. Hashing the
+    chunks themselves (not version numbers) means any change to parsing or chunking rebuilds."""
+    digest = hashlib.sha256(f"{embedder.name}\0{embedder.dimension}".encode())
+    for chunk in chunks:
+        digest.update(chunk.id.encode())
+        digest.update(chunk.content_hash.encode())
+        digest.update(json.dumps(chunk.metadata, sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def _intact(store: VectorStore, manifest: IndexManifest) -> bool:

@@ -144,3 +144,17 @@ def _wait_for_embedding(index: Path, before_rows: int, timeout_s: float = 120) -
             return
         time.sleep(0.1)
     raise AssertionError("the ingest never started embedding")
+
+
+def test_fingerprint_covers_every_chunk_so_a_parser_or_chunker_change_rebuilds(
+    embedder: Embedder,
+) -> None:
+    from ingest.chunking import Chunk
+    from ingest.pipeline import _fingerprint
+
+    chunk = Chunk("r:s:text:0", "text", {"content_hash": "abc", "kind": "section"})
+    same = Chunk("r:s:text:0", "text", {"content_hash": "abc", "kind": "section"})
+    other_metadata = Chunk("r:s:text:0", "text", {"content_hash": "abc", "kind": "commentary"})
+    assert _fingerprint(embedder, [chunk]) == _fingerprint(embedder, [same])
+    assert _fingerprint(embedder, [chunk]) != _fingerprint(embedder, [other_metadata])
+    assert _fingerprint(embedder, [chunk]) != _fingerprint(embedder, [chunk, same])
