@@ -27,8 +27,9 @@ class Components:
     service: AnsweringService
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    return Embedder(settings.embed_model, threads=settings.torch_threads)
+def load_embedder(settings: Settings, *, for_ingest: bool = False) -> Embedder:
+    threads = settings.ingest_torch_threads if for_ingest else settings.torch_threads
+    return Embedder(settings.embed_model, threads=threads)
 
 
 def build_components(

@@ -53,6 +53,36 @@ class ChunkRecord:
         return str(value) if value else None
 
 
+@dataclass(frozen=True)
+class ChunkLayout:
+    """Arrays over a release's chunks, so that ranking is vector arithmetic, not a Python loop."""
+
+    position: dict[str, int]  # chunk id -> index
+    section_order: dict[str, int]  # section id -> index in document order
+    section_of: Any  # int array: index of each chunk's section in document order
+    is_prose: Any  # bool array: section text or commentary
+    is_example: Any  # bool array: a whole example (not its user-turn key)
+    is_prompt: Any  # bool array: an example's user-turn key
+    paths: list[list[str]]  # heading path of each section, document order
+
+    @classmethod
+    def of(cls, sections: list[Section], chunks: list[ChunkRecord]) -> ChunkLayout:
+        import numpy as np
+
+        order = {s.id: i for i, s in enumerate(sections)}
+        titles = {s.id: s.title for s in sections}
+        kinds = [c.kind for c in chunks]
+        return cls(
+            position={c.id: i for i, c in enumerate(chunks)},
+            section_order=order,
+            section_of=np.array([order[c.section_id] for c in chunks], dtype=np.int64),
+            is_prose=np.array([k in ("section", "commentary") for k in kinds]),
+            is_example=np.array([k == "example" for k in kinds]),
+            is_prompt=np.array([k == "example_prompt" for k in kinds]),
+            paths=[[titles[p] for p in s.parents if p in titles] + [s.title] for s in sections],
+        )
+
+
 @dataclass
 class ReleaseCorpus:
     release: str
@@ -62,6 +92,7 @@ class ReleaseCorpus:
     sections_by_id: dict[str, Section] = field(default_factory=dict)
     examples_by_id: dict[str, Example] = field(default_factory=dict)
     centroids: Any = field(default=None, repr=False)  # (sections x dim) unit vectors, section order
+    layout: ChunkLayout | None = field(default=None, repr=False)
 
     def section(self, section_id: str) -> Section:
         try:
@@ -72,6 +103,8 @@ class ReleaseCorpus:
             ) from None
 
     def path(self, section: Section) -> list[str]:
+        if self.layout is not None and section.id in self.layout.section_order:
+            return self.layout.paths[self.layout.section_order[section.id]]
         return self.parsed.path_titles(section)
 
 
@@ -169,6 +202,7 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
         sections_by_id={s.id: s for s in sections},
         examples_by_id={e.id: e for e in examples},
         centroids=_centroids(sections, chunks),
+        layout=ChunkLayout.of(sections, chunks),
     )
 
 

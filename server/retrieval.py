@@ -25,9 +25,16 @@ from typing import Any
 import numpy as np
 
 from ingest.models import Example, Section
-from server.corpus import ChunkRecord, Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
+from server.corpus import (
+    ChunkLayout,
+    ChunkRecord,
+    Corpus,
+    ReleaseCorpus,
+    lexical_tokens,
+    section_ids_in,
+)
 from specqa.embedding import Embedder
-from specqa.errors import InputError
+from specqa.errors import InputError, SpecIndexError
 from specqa.store import VectorStore
 
 __all__ = [
@@ -40,6 +47,7 @@ __all__ = [
 ]
 
 EXAMPLE_DENSE = 0.8
+PROMPT_DENSE = 1.0
 PROSE_LEXICAL = 0.2
 EXAMPLE_LEXICAL = 0.1
 CENTROID = 0.4
@@ -145,7 +153,7 @@ class HybridRetriever:
         timings["dense_ms"] = _ms(started)
         started = time.perf_counter()
         signals = _signals(rc, focused, vector, dense)
-        sections = _rank_sections(rc, signals, question, filters)[:k_sections]
+        sections = _rank_sections(rc, signals, question, filters, k_sections)
         examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
         timings["rank_ms"] = _ms(started)
         return SearchResult(rc.release, sections, examples, timings)
@@ -179,10 +187,18 @@ def _signals(
     tokens = lexical_tokens([query])[0]
     lexical = _normalised(rc.bm25.get_scores(tokens)) if tokens else np.zeros(len(rc.chunks))
     return _Signals(
-        dense=np.array([dense.get(chunk.id, 0.0) for chunk in rc.chunks]),
+        dense=_dense_array(rc, dense),
         lexical=lexical,
         centroid=rc.centroids @ np.asarray(vector, dtype=np.float32),
     )
+
+
+def _dense_array(rc: ReleaseCorpus, dense: dict[str, float]) -> np.ndarray:
+    array = np.zeros(len(rc.chunks))
+    position = _layout(rc).position
+    for chunk_id, similarity in dense.items():
+        array[position[chunk_id]] = similarity
+    return array
 
 
 def _normalised(scores: Any) -> np.ndarray:
@@ -192,45 +208,60 @@ def _normalised(scores: Any) -> np.ndarray:
 
 
 def _rank_sections(
-    rc: ReleaseCorpus, signals: _Signals, question: str, filters: SearchFilters
+    rc: ReleaseCorpus, signals: _Signals, question: str, filters: SearchFilters, limit: int
 ) -> list[SectionHit]:
-    best_dense: dict[str, float] = {}
-    prose_lexical: dict[str, float] = {}
-    example_lexical: dict[str, float] = {}
-    best_chunks: dict[str, list[tuple[float, ChunkRecord]]] = {}
-    for index, chunk in enumerate(rc.chunks):
-        sid = chunk.section_id
-        weight = EXAMPLE_DENSE if chunk.kind == "example" else 1.0
-        best_dense[sid] = max(best_dense.get(sid, 0.0), weight * signals.dense[index])
-        if chunk.kind in ("section", "commentary"):
-            prose_lexical[sid] = max(prose_lexical.get(sid, 0.0), signals.lexical[index])
-            best_chunks.setdefault(sid, []).append(
-                (signals.dense[index] + signals.lexical[index], chunk)
-            )
-        elif chunk.kind == "example":
-            example_lexical[sid] = max(example_lexical.get(sid, 0.0), signals.lexical[index])
-    exact = set(section_ids_in(question, set(rc.sections_by_id))) | _titles_in(rc, question)
-    hits: list[SectionHit] = []
-    for position, section in enumerate(rc.parsed.sections):
-        if not _section_allowed(section, filters):
-            continue
-        sid = section.id
-        score = (
-            best_dense.get(sid, 0.0)
-            + PROSE_LEXICAL * prose_lexical.get(sid, 0.0)
-            + EXAMPLE_LEXICAL * example_lexical.get(sid, 0.0)
-            + CENTROID * float(signals.centroid[position])
-            + (EXACT_BONUS if sid in exact else 0.0)
+    layout = _layout(rc)
+    count = len(rc.parsed.sections)
+    weights = np.where(
+        layout.is_example, EXAMPLE_DENSE, np.where(layout.is_prompt, PROMPT_DENSE, 1.0)
+    )
+    weighted = weights * signals.dense
+    score = _max_by_section(weighted, layout.section_of, count)
+    score += PROSE_LEXICAL * _max_by_section(
+        np.where(layout.is_prose, signals.lexical, 0.0), layout.section_of, count
+    )
+    score += EXAMPLE_LEXICAL * _max_by_section(
+        np.where(layout.is_example, signals.lexical, 0.0), layout.section_of, count
+    )
+    score += CENTROID * signals.centroid
+    exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
+    for section_id in dict.fromkeys(exact):
+        score[layout.section_order[section_id]] += EXACT_BONUS
+    allowed = [i for i, s in enumerate(rc.parsed.sections) if _section_allowed(s, filters)]
+    ranked = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))[:limit]
+    return [
+        SectionHit(
+            rc.parsed.sections[i],
+            round(float(score[i]), 6),
+            layout.paths[i],
+            _best_prose(rc, signals, i),
         )
-        ranked = [chunk for _, chunk in sorted(best_chunks.get(sid, []), key=lambda p: -p[0])]
-        hits.append(SectionHit(section, round(score, 6), rc.path(section), ranked[:3]))
-    hits.sort(key=lambda hit: (-hit.score, hit.section.id))
-    return hits
+        for i in ranked
+    ]
 
 
-def _titles_in(rc: ReleaseCorpus, question: str) -> set[str]:
+def _layout(rc: ReleaseCorpus) -> ChunkLayout:
+    if rc.layout is None:
+        raise SpecIndexError(f"release {rc.release} was loaded without its chunk layout")
+    return rc.layout
+
+
+def _max_by_section(values: np.ndarray, section_of: np.ndarray, count: int) -> np.ndarray:
+    best = np.zeros(count)
+    np.maximum.at(best, section_of, values)
+    return best
+
+
+def _best_prose(rc: ReleaseCorpus, signals: _Signals, section: int) -> list[ChunkRecord]:
+    layout = _layout(rc)
+    indices = np.flatnonzero((layout.section_of == section) & layout.is_prose)
+    order = sorted(indices, key=lambda i: -(signals.dense[i] + signals.lexical[i]))
+    return [rc.chunks[int(i)] for i in order[:3]]
+
+
+def _titles_in(rc: ReleaseCorpus, question: str) -> list[str]:
     lowered = question.lower()
-    return {s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered}
+    return [s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered]
 
 
 def _section_allowed(section: Section, filters: SearchFilters) -> bool:

@@ -68,7 +68,13 @@ class Settings(BaseSettings):
         description="Largest chunk in model word pieces, prefix included (must fit the model).",
     )
     torch_threads: int = Field(
-        default=2, ge=1, le=256, description="torch intra-op threads, set before any torch work."
+        default=1,
+        ge=1,
+        le=256,
+        description="torch threads per embedding call while serving (requests embed in parallel).",
+    )
+    ingest_torch_threads: int = Field(
+        default=2, ge=1, le=256, description="torch threads for the large batches of an ingest."
     )
 
     # --- answering --------------------------------------------------------------------------

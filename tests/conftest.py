@@ -54,7 +54,7 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
-    return Embedder()
+    return Embedder(threads=2)  # the session ingest is a large batch
 
 
 @pytest.fixture(scope="session")

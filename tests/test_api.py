@@ -91,10 +91,10 @@ def test_answer_streams_server_sent_events(open_url: str, how: str) -> None:
 def test_search_section_examples_and_releases(open_url: str) -> None:
     search = httpx.get(
         f"{open_url}/v1/search",
-        params={"q": "will it just tell me what I want to hear and flatter me", "k": 3},
+        params={"q": "what does Don't be sycophantic ask of the model?", "k": 3},
     ).json()
     assert len(search["sections"]) == 3
-    assert "avoid_sycophancy" in [s["id"] for s in search["sections"]]
+    assert search["sections"][0]["id"] == "avoid_sycophancy"
     section = httpx.get(
         f"{open_url}/v1/sections/avoid_sycophancy", params={"release": "2025-09-12"}
     ).json()

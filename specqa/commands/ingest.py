@@ -44,7 +44,7 @@ def ingest(
 
     settings = settings_from(spec_dir=spec_dir, index_dir=index_dir, releases=release or None)
     store = guarded(lambda: VectorStore(settings))  # first: an unusable index fails fast
-    embedder = load_embedder(settings)
+    embedder = load_embedder(settings, for_ingest=True)
     if as_json:
         report = guarded(lambda: run_ingest(settings, embedder, store))
         print_json(report.as_json())

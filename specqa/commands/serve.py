@@ -39,7 +39,7 @@ def serve(
     store = guarded(lambda: VectorStore(settings))
     if guarded(store.manifest) is None:
         log.info("no index yet: ingesting the spec first")
-        embedder = load_embedder(settings)
+        embedder = load_embedder(settings, for_ingest=True)
         report = guarded(
             lambda: run_ingest(
                 settings,
