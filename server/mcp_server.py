@@ -35,7 +35,15 @@ from server.api.security import RateLimiter, check_bearer, client_key
 from server.components import Components, build_components
 from server.diff import ReleaseDiff, diff_releases, render_diff_markdown
 from server.retrieval import SearchFilters
-from server.schemas import Answer, ExampleCard, SearchResponse, SectionCard, section_url
+from server.schemas import (
+    Answer,
+    AuthorityLevel,
+    ExampleCard,
+    ExampleLabel,
+    SearchResponse,
+    SectionCard,
+    section_url,
+)
 from specqa.errors import SpecIndexError, SpecQAError, UnknownReleaseError, UnknownSectionError
 from specqa.settings import Settings
 
@@ -93,11 +101,11 @@ SectionId = Annotated[
     ),
 ]
 Authority = Annotated[
-    Literal["root", "system", "developer", "user", "guideline", "platform"] | None,
+    AuthorityLevel | None,
     Field(description="Only sections declared at this authority level."),
 ]
 Label = Annotated[
-    Literal["GOOD", "BAD", "OK"] | None,
+    ExampleLabel | None,
     Field(description="Only examples with a reply so labelled."),
 ]
 Count = Annotated[int, Field(ge=1, le=20, description="How many results (1-20).")]

@@ -20,7 +20,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
 
@@ -33,6 +33,7 @@ from server.corpus import (
     lexical_tokens,
     section_ids_in,
 )
+from server.schemas import AuthorityLevel, ExampleLabel
 from specqa.embedding import Embedder
 from specqa.errors import InputError, SpecIndexError
 from specqa.store import VectorStore
@@ -52,8 +53,8 @@ PROSE_LEXICAL = 0.2
 EXAMPLE_LEXICAL = 0.1
 CENTROID = 0.4
 EXACT_BONUS = 1.0
-LABELS = ("GOOD", "BAD", "OK")
-AUTHORITIES = ("root", "system", "developer", "user", "guideline", "platform")
+LABELS: tuple[str, ...] = get_args(ExampleLabel)
+AUTHORITIES: tuple[str, ...] = get_args(AuthorityLevel)
 _DOMAIN_WORDS = re.compile(
     r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
     r"(the |an )?ai|gpt-?\d*|llms?|chatbots?)\b",

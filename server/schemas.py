@@ -8,8 +8,10 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "Answer",
+    "AuthorityLevel",
     "Citation",
     "ExampleCard",
+    "ExampleLabel",
     "ExampleResponse",
     "SearchResponse",
     "SectionCard",
@@ -17,6 +19,8 @@ __all__ = [
 ]
 
 Mode = Literal["extractive", "llm"]
+AuthorityLevel = Literal["root", "system", "developer", "user", "guideline", "platform"]
+ExampleLabel = Literal["GOOD", "BAD", "OK"]
 Verdict = Literal["yes", "no", "depends"]
 
 

@@ -16,7 +16,14 @@ from server.api.deps import ComponentsDep, ServiceDep
 from server.api.security import RequireKey
 from server.diff import ReleaseDiff, SectionHistory, diff_releases, section_history
 from server.retrieval import SearchFilters
-from server.schemas import Answer, ExampleCard, SearchResponse, SectionCard
+from server.schemas import (
+    Answer,
+    AuthorityLevel,
+    ExampleCard,
+    ExampleLabel,
+    SearchResponse,
+    SectionCard,
+)
 from server.service import StreamEvent
 
 __all__ = ["router", "sse"]
@@ -27,11 +34,11 @@ ReleaseQ = Annotated[
     str | None, Query(description="Release, e.g. 2025-12-18; default: newest.", max_length=40)
 ]
 AuthorityQ = Annotated[
-    Literal["root", "system", "developer", "user", "guideline", "platform"] | None,
+    AuthorityLevel | None,
     Query(description="Only sections declared at this authority level."),
 ]
 LabelQ = Annotated[
-    Literal["GOOD", "BAD", "OK"] | None,
+    ExampleLabel | None,
     Query(description="Only examples with a reply so labelled."),
 ]
 
