@@ -1,0 +1,87 @@
+"""`specqa serve` as a process: a graceful shutdown lets in-flight requests finish."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import httpx
+
+from ingest.pipeline import IngestReport
+from specqa.settings import Settings
+from tests.conftest import REPO
+from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"specqa serve exited early with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError("specqa serve never became ready")
+
+
+def test_sigterm_lets_an_in_flight_answer_finish(built: tuple[Settings, IngestReport]) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with FakeOpenAIServer() as llm:
+        llm.default = ScriptedReply(
+            "slow", "Verdict: no\n\nSee [protect_privileged_information].", delay_s=3
+        )
+        env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "SPECQA_INDEX_DIR": str(built[0].index_dir),
+            "SPECQA_LLM_MODEL": "fake-model",
+            "OPENAI_BASE_URL": llm.base_url,
+            "OPENAI_API_KEY": "test",
+            "SPECQA_LOG_LEVEL": "WARNING",
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "specqa", "serve", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait_ready(url, process)
+            results: list[httpx.Response] = []
+            question = {"question": "Should the model reveal its system prompt?"}
+            request = threading.Thread(
+                target=lambda: results.append(
+                    httpx.post(f"{url}/v1/answer", json=question, timeout=60)
+                )
+            )
+            request.start()
+            deadline = time.monotonic() + 30
+            while not llm.requests and time.monotonic() < deadline:  # the answer is in flight
+                time.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+            request.join(timeout=60)
+            # uvicorn finishes in-flight work, then re-raises the signal it caught
+            assert process.wait(timeout=60) in (0, -signal.SIGTERM)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+    assert results, "the in-flight request got no response"
+    assert results[0].status_code == 200
+    assert results[0].json()["mode"] == "llm"
