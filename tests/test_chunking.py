@@ -22,12 +22,25 @@ def test_chunks_stay_inside_sections_fit_the_model_and_examples_are_single_chunk
     for chunk in chunks:
         assert embedder.count_tokens(chunk.text) <= embedder.max_seq_length, chunk.id
         section = sections[str(chunk.metadata["section_id"])]
+        if chunk.metadata["kind"] == "example_prompt":  # a bare user turn, pointing at its example
+            assert chunk.metadata["example_id"] in section.example_ids
+            continue
         assert chunk.text.startswith(" > ".join(release.path_titles(section)))
         if chunk.metadata["kind"] == "section":
             assert _squash(str(chunk.metadata["passage"])) in _squash(section.body)
     per_example = Counter(
         c.metadata.get("example_id") for c in chunks if c.metadata["kind"] == "example"
     )
+    prompts = Counter(
+        c.metadata["example_id"] for c in chunks if c.metadata["kind"] == "example_prompt"
+    )
+    assert set(prompts.values()) == {1}
+    with_user_turn = {
+        e.id
+        for e in release.examples
+        if e.responses and any(t.role == "user" for t in e.conversation)
+    }
+    assert set(prompts) == with_user_turn
     assert set(per_example) == {e.id for e in release.examples}
     assert set(per_example.values()) == {1}
 
