@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 from server.corpus import lexical_tokens
 from server.retrieval import ExampleHit, SearchResult, SectionHit
@@ -34,20 +35,30 @@ def authority_meaning(authority: str | None) -> str:
 
 def best_sentences(text: str, question: str, limit: int = 2, max_chars: int = 420) -> str:
     """The ``limit`` best sentences of ``text`` for ``question``, in document order."""
-    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) > 20]
+    sentences = _sentences(text)
     if not sentences:
         return text.strip()[:max_chars]
     wanted = set(lexical_tokens([question])[0])
-    stems = lexical_tokens(sentences)
     scored = []
-    for index, (sentence, tokens) in enumerate(zip(sentences, stems, strict=True)):
+    for index, (sentence, tokens, length, cue) in enumerate(sentences):
         overlap = len(wanted.intersection(tokens))
-        cue = 0.3 if _CUES.search(sentence) else 0.0
-        scored.append((overlap / math.sqrt(len(tokens) + 4) + cue, -index, sentence))
+        scored.append((overlap / math.sqrt(length + 4) + cue, -index, sentence))
     chosen = sorted(scored, reverse=True)[:limit]
     ordered = [s for _, _, s in sorted(chosen, key=lambda item: -item[1])]
     quote = " ".join(ordered)
     return quote if len(quote) <= max_chars else quote[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+
+
+@lru_cache(maxsize=4096)
+def _sentences(text: str) -> tuple[tuple[str, frozenset[str], int, float], ...]:
+    """A section's sentences with their stems, stem count and cue weight (cached: section text
+    does not change while an index is served)."""
+    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) > 20]
+    stems = lexical_tokens(sentences) if sentences else []
+    return tuple(
+        (sentence, frozenset(tokens), len(tokens), 0.3 if _CUES.search(sentence) else 0.0)
+        for sentence, tokens in zip(sentences, stems, strict=True)
+    )
 
 
 def compose(
