@@ -40,6 +40,8 @@ class Embedder:
         self._model: Any = SentenceTransformer(model or default_model_path(), device="cpu")
         self._model.eval()
         self._tokenizer_lock = threading.Lock()
+        # more forward passes at once than cores only thrash the caches
+        self._forward_slots = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
         self.dimension: int = int(self._model.get_embedding_dimension() or 0)
         self.max_seq_length: int = int(self._model.max_seq_length or 512)
 
@@ -64,7 +66,7 @@ class Embedder:
     def _forward(self, texts: list[str]) -> list[list[float]]:
         with self._tokenizer_lock:
             features = self._model.preprocess(texts)
-        with self._torch.inference_mode():
+        with self._forward_slots, self._torch.inference_mode():
             output = self._model.forward(features)["sentence_embedding"]
             output = self._torch.nn.functional.normalize(output, p=2, dim=1)
         return [[float(x) for x in row] for row in output.tolist()]
