@@ -4,13 +4,16 @@ tests pass their own settings (or parts)."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import dataclass
 
 from server.corpus import CorpusHandle
 from server.llm import LLMAnswerer
 from server.retrieval import HybridRetriever
 from server.service import AnsweringService
-from specqa.embedding import Embedder
+from specqa.embedding import DEFAULT_MODEL_NAME, Embedder
+from specqa.errors import SpecQAError
 from specqa.settings import Settings
 from specqa.store import VectorStore
 
@@ -35,10 +38,20 @@ def load_embedder(settings: Settings, *, for_ingest: bool = False) -> Embedder:
 def build_components(
     settings: Settings, *, embedder: Embedder | None = None, store: VectorStore | None = None
 ) -> Components:
-    embedder = embedder or load_embedder(settings)
     store = store or VectorStore(settings)
-    corpus = CorpusHandle(store, embedder.name)
+    corpus = CorpusHandle(store, settings.embed_model or DEFAULT_MODEL_NAME)
+    if embedder is None:
+        # Load the index while the model loads: both are seconds of a cold start.
+        warm = threading.Thread(target=_warm, args=(corpus,), name="corpus-warmup", daemon=True)
+        warm.start()
+        embedder = load_embedder(settings)
+        warm.join()
     retriever = HybridRetriever(corpus, embedder, store)
     llm = LLMAnswerer(settings) if settings.llm_enabled else None
     service = AnsweringService(settings, corpus, retriever, llm)
     return Components(settings, embedder, store, corpus, retriever, service)
+
+
+def _warm(corpus: CorpusHandle) -> None:
+    with contextlib.suppress(SpecQAError):  # /readyz and the first request report it
+        corpus()

@@ -6,7 +6,9 @@ import os
 import threading
 from typing import Any
 
-__all__ = ["Embedder", "default_model_path"]
+__all__ = ["DEFAULT_MODEL_NAME", "Embedder", "default_model_path"]
+
+DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 
 
 def default_model_path() -> str:
@@ -36,7 +38,7 @@ class Embedder:
 
         torch.set_num_threads(threads)
         self._torch = torch
-        self.name = model or "all-MiniLM-L6-v2"
+        self.name = model or DEFAULT_MODEL_NAME
         self._model: Any = SentenceTransformer(model or default_model_path(), device="cpu")
         self._model.eval()
         self._tokenizer_lock = threading.Lock()
