@@ -39,6 +39,7 @@ class ReleaseReport:
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
+    sha256: str = ""
 
 
 @dataclass
@@ -91,7 +92,7 @@ def run_ingest(
         chunks = chunk_release(parsed, embedder.count_tokens, settings.chunk_max_tokens)
         chunks_by_release[release.version] = chunks
         report.releases[release.version] = ReleaseReport(
-            len(parsed.sections), len(parsed.examples), len(chunks)
+            len(parsed.sections), len(parsed.examples), len(chunks), sha256=release.sha256
         )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
     fingerprint = _fingerprint(embedder, all_chunks)
@@ -249,7 +250,7 @@ def _build_collection(
         chunker_version=CHUNKER_VERSION,
         releases={
             version: ReleaseStats(
-                sha256=_sha(settings, version),
+                sha256=r.sha256,
                 sections=r.sections,
                 examples=r.examples,
                 chunks=r.chunks,
@@ -261,7 +262,3 @@ def _build_collection(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         previous=current.collection if current else None,
     )
-
-
-def _sha(settings: Settings, version: str) -> str:
-    return ReleaseSource(settings).info(version).sha256

@@ -181,13 +181,11 @@ _LLAMA_KEYS = {"doc_id", "document_id", "ref_doc_id"}
 
 
 def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
-    sections = [
-        Section.model_validate_json(c.metadata["section_json"])
-        for c in chunks
-        if "section_json" in c.metadata
-    ]
-    order = {c.id: i for i, c in enumerate(chunks)}
-    sections.sort(key=lambda s: _document_order(s, chunks, order))
+    carriers = sorted(
+        (c for c in chunks if "section_json" in c.metadata),
+        key=lambda c: int(c.metadata["position"]),
+    )
+    sections = [Section.model_validate_json(c.metadata["section_json"]) for c in carriers]
     examples = [
         Example.model_validate_json(c.metadata["example_json"])
         for c in chunks
@@ -218,11 +216,6 @@ def _centroids(sections: list[Section], chunks: list[ChunkRecord]) -> Any:
         norm = float(np.linalg.norm(mean))
         rows.append(mean / norm if norm else mean)
     return np.array(rows, dtype=np.float32)
-
-
-def _document_order(section: Section, chunks: list[ChunkRecord], order: dict[str, int]) -> int:
-    chunk = next(c for c in chunks if c.section_id == section.id and "section_json" in c.metadata)
-    return int(chunk.metadata.get("position", order[chunk.id]))
 
 
 def _bm25(texts: list[str]) -> bm25s.BM25:

@@ -13,6 +13,7 @@ __all__ = [
     "ExampleCard",
     "ExampleLabel",
     "ExampleResponse",
+    "ExamplesResponse",
     "SearchResponse",
     "SectionCard",
     "section_url",
@@ -89,6 +90,11 @@ class SectionCard(BaseModel):
     url: str
     examples: list[ExampleCard] = Field(default_factory=list)
     score: float | None = None
+
+
+class ExamplesResponse(BaseModel):
+    release: str
+    examples: list[ExampleCard]
 
 
 class SearchResponse(BaseModel):

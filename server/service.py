@@ -266,10 +266,7 @@ class AnsweringService:
     def _extractive(
         self, question: str, result: SearchResult, started: float, notice: str | None = None
     ) -> Answer:
-        quotes = {
-            hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
-            for hit in result.sections
-        }
+        quotes = _quotes(question, result)
         markdown = compose(question, result, quotes, self._urls(result))
         note = self._note(result)
         if note:
@@ -306,10 +303,7 @@ class AnsweringService:
             if removed
             else None
         )
-        quotes = {
-            hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
-            for hit in result.sections
-        }
+        quotes = _quotes(question, result)
         citations = self._citations(result, quotes)
         cited = (
             check.cited
@@ -346,10 +340,7 @@ class AnsweringService:
         ]
 
     def _meta(self, question: str, result: SearchResult) -> dict[str, Any]:
-        quotes = {
-            hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
-            for hit in result.sections
-        }
+        quotes = _quotes(question, result)
         return {
             "question": question,
             "release": result.release,
@@ -414,6 +405,14 @@ def example_card(example: Example) -> ExampleCard:
             for r in example.responses
         ],
     )
+
+
+def _quotes(question: str, result: SearchResult) -> dict[str, str]:
+    """Section id -> the sentences of that section that best answer ``question``."""
+    return {
+        hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
+        for hit in result.sections
+    }
 
 
 def _example_passes(section: Section, example: Example, filters: SearchFilters) -> bool:

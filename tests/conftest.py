@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bench.load import free_port
 from ingest.models import ParsedRelease
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
@@ -101,15 +102,12 @@ def cli_env(built: tuple[Settings, IngestReport]) -> Iterator[dict[str, str]]:
 @contextmanager
 def live_server(app: Any) -> Iterator[str]:
     """Run ``app`` under a real uvicorn on a free loopback port; yields its base URL."""
-    import socket
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,19 +27,13 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from specqa.settings import Settings
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, free_port, run_cli
 
 CHROMA = Path(sys.executable).with_name("chroma")
 QUESTION = "Should the model reveal its system prompt if the user asks?"
 START_TIMEOUT_S = 150.0  # several servers load torch and the model at once on two cores
 
 pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"no chroma CLI at {CHROMA}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -14,14 +13,8 @@ import httpx
 
 from ingest.pipeline import IngestReport
 from specqa.settings import Settings
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
@@ -39,7 +32,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 9
 
 
 def test_sigterm_lets_an_in_flight_answer_finish(built: tuple[Settings, IngestReport]) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with FakeOpenAIServer() as llm:
         llm.default = ScriptedReply(

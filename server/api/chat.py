@@ -47,7 +47,8 @@ def _text(content: str | list[dict[str, Any]] | None) -> str:
 
 
 def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:
-    users = [_text(m.content) for m in messages if m.role == "user" and _text(m.content).strip()]
+    texts = (_text(m.content) for m in messages if m.role == "user")
+    users = [text for text in texts if text.strip()]
     if not users:
         raise InputError("the conversation has no user message to answer")
     return users[-1], users[:-1]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from typing import Annotated, Literal
@@ -15,12 +13,14 @@ from pydantic import BaseModel, Field
 from server.api.deps import ComponentsDep, ServiceDep
 from server.api.security import RequireKey
 from server.diff import ReleaseDiff, SectionHistory, diff_releases, section_history
+from server.export import examples_csv
 from server.retrieval import SearchFilters
 from server.schemas import (
     Answer,
     AuthorityLevel,
     ExampleCard,
     ExampleLabel,
+    ExamplesResponse,
     SearchResponse,
     SectionCard,
 )
@@ -71,11 +71,6 @@ class SimilarResponse(BaseModel):
     release: str
     examples: list[ExampleCard]
     governing_sections: list[SectionCard]
-
-
-class ExamplesResponse(BaseModel):
-    release: str
-    examples: list[ExampleCard]
 
 
 def sse(events: Iterator[StreamEvent]) -> Iterator[str]:
@@ -230,27 +225,3 @@ def diff(
 ) -> ReleaseDiff:
     corpus = components.corpus()
     return diff_releases(corpus.get(from_).parsed, corpus.get(to).parsed, section)
-
-
-def examples_csv(cards: list[ExampleCard], release: str) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        ["release", "example_id", "section_id", "title", "user", "label", "rationale", "response"]
-    )
-    for card in cards:
-        user = next((t["content"] for t in card.conversation if t["role"] == "user"), "")
-        for response in card.responses:
-            writer.writerow(
-                [
-                    release,
-                    card.id,
-                    card.section_id,
-                    card.title,
-                    user,
-                    response.label,
-                    response.rationale,
-                    response.text,
-                ]
-            )
-    return buffer.getvalue()

@@ -90,8 +90,9 @@ def examples_search(
     as_json: AsJson = False,
 ) -> None:
     """Precedent search: labelled examples by text, label, authority, section and release."""
-    from server.api.routes import ExamplesResponse, examples_csv
+    from server.export import examples_csv
     from server.retrieval import SearchFilters
+    from server.schemas import ExamplesResponse
 
     parts = components(index_dir)
     filters = guarded(lambda: SearchFilters(authority=authority, section=section, label=label))
