@@ -51,4 +51,4 @@ bench: setup
 	$(PY) bench/bench.py
 
 clean:
-	rm -rf $(VENV) index/chroma index/*.json index/*.sqlite
+	rm -rf $(VENV) index/chroma index/models index/*.json index/*.sqlite

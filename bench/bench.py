@@ -101,11 +101,14 @@ def machine_info() -> dict[str, Any]:
 
         info["torch"] = version("torch")
         info["chromadb"] = version("chromadb")
+        info["onnxruntime"] = version("onnxruntime")
     except Exception:  # noqa: BLE001 - informational only
         pass
     from specqa.settings import Settings
 
-    info["torch_threads"] = Settings().torch_threads  # SPECQA_TORCH_THREADS, server and in-process
+    settings = Settings()
+    info["embed_backend"] = settings.embed_backend  # SPECQA_EMBED_BACKEND
+    info["embed_threads"] = settings.embed_threads  # SPECQA_EMBED_THREADS, server and in-process
     try:
         info["git_commit"] = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -416,7 +419,7 @@ def print_tables(results: dict[str, Any]) -> None:
     m = results["machine"]
     console.print(
         f"[bold]specqa bench[/] · {m['date']} · {m['nproc']} cores · {m['cpu_model']} · "
-        f"{m['mem_total_gib']} GiB · torch {m.get('torch')} ({m['torch_threads']} threads) · commit {m.get('git_commit')}"
+        f"{m['mem_total_gib']} GiB · embeddings: {m['embed_backend']}, {m['embed_threads']} thread(s) · torch {m.get('torch')} · onnxruntime {m.get('onnxruntime')} · commit {m.get('git_commit')}"
         + (" · [yellow]--quick[/]" if results["quick"] else "")
     )
 

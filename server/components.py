@@ -12,12 +12,12 @@ from server.corpus import CorpusHandle
 from server.llm import LLMAnswerer
 from server.retrieval import HybridRetriever
 from server.service import AnsweringService
-from specqa.embedding import DEFAULT_MODEL_NAME, Embedder
+from specqa.embedding import DEFAULT_MODEL_NAME, Embedder, open_embedder
 from specqa.errors import SpecQAError
 from specqa.settings import Settings
 from specqa.store import VectorStore
 
-__all__ = ["Components", "build_components", "load_embedder"]
+__all__ = ["Components", "build_components"]
 
 
 @dataclass
@@ -30,11 +30,6 @@ class Components:
     service: AnsweringService
 
 
-def load_embedder(settings: Settings, *, for_ingest: bool = False) -> Embedder:
-    threads = settings.ingest_torch_threads if for_ingest else settings.torch_threads
-    return Embedder(settings.embed_model, threads=threads)
-
-
 def build_components(
     settings: Settings, *, embedder: Embedder | None = None, store: VectorStore | None = None
 ) -> Components:
@@ -44,7 +39,7 @@ def build_components(
         # Load the index while the model loads: both are seconds of a cold start.
         warm = threading.Thread(target=_warm, args=(corpus,), name="corpus-warmup", daemon=True)
         warm.start()
-        embedder = load_embedder(settings)
+        embedder = open_embedder(settings)
         warm.join()
     retriever = HybridRetriever(corpus, embedder, store)
     llm = LLMAnswerer(settings) if settings.llm_enabled else None

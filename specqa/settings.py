@@ -7,7 +7,7 @@ app factory does) and pass it on.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         default="",
         description="Sentence-transformers model name or path; empty uses the bundled all-MiniLM-L6-v2.",
     )
+    embed_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="Embedding runtime: onnx (exported once, no torch at serve time) or torch.",
+    )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where the ONNX export of the model is kept; empty means <index_dir>/models.",
+    )
     embed_batch_size: int = Field(
         default=64, ge=1, le=1024, description="Texts per embedding batch."
     )
@@ -67,14 +75,14 @@ class Settings(BaseSettings):
         le=512,
         description="Largest chunk in model word pieces, prefix included (must fit the model).",
     )
-    torch_threads: int = Field(
+    embed_threads: int = Field(
         default=1,
         ge=1,
         le=256,
-        description="torch threads per embedding call while serving (requests embed in parallel).",
+        description="Threads per embedding call while serving (requests embed in parallel).",
     )
-    ingest_torch_threads: int = Field(
-        default=2, ge=1, le=256, description="torch threads for the large batches of an ingest."
+    ingest_embed_threads: int = Field(
+        default=2, ge=1, le=256, description="Embedding threads for the large batches of an ingest."
     )
 
     # --- answering --------------------------------------------------------------------------
@@ -156,6 +164,10 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def model_cache_path(self) -> Path:
+        return self.model_cache_dir or self.index_dir / "models"
 
     @property
     def llm_enabled(self) -> bool:

@@ -18,7 +18,7 @@ from ingest.models import ParsedRelease
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
 from server.components import Components, build_components
-from specqa.embedding import Embedder
+from specqa.embedding import Embedder, open_embedder
 from specqa.settings import Settings
 from specqa.store import VectorStore
 
@@ -53,9 +53,19 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One ONNX export of the model for the whole session, servers started by tests included."""
+    folder = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SPECQA_MODEL_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
-def embedder() -> Embedder:
-    return Embedder(threads=2)  # the session ingest is a large batch
+def embedder(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    settings = make_settings(tmp_path_factory.mktemp("unused-index"))
+    return open_embedder(settings, for_ingest=True)  # the session ingest is a large batch
 
 
 @pytest.fixture(scope="session")

@@ -39,12 +39,12 @@ def ingest(
 ) -> None:
     """Parse, chunk and embed the spec releases into the index (cheap when nothing changed)."""
     from ingest.pipeline import run_ingest
-    from server.components import load_embedder
+    from specqa.embedding import open_embedder
     from specqa.store import VectorStore
 
     settings = settings_from(spec_dir=spec_dir, index_dir=index_dir, releases=release or None)
     store = guarded(lambda: VectorStore(settings))  # first: an unusable index fails fast
-    embedder = load_embedder(settings, for_ingest=True)
+    embedder = guarded(lambda: open_embedder(settings, for_ingest=True))
     if as_json:
         report = guarded(lambda: run_ingest(settings, embedder, store))
         print_json(report.as_json())

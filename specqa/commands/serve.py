@@ -26,7 +26,7 @@ def serve(
 
     from ingest.pipeline import run_ingest
     from server.app import configure_logging
-    from server.components import load_embedder
+    from specqa.embedding import open_embedder
     from specqa.store import VectorStore
 
     settings = settings_from(host=host, port=port, workers=workers, index_dir=index_dir)
@@ -39,7 +39,7 @@ def serve(
     store = guarded(lambda: VectorStore(settings))
     if guarded(store.manifest) is None:
         log.info("no index yet: ingesting the spec first")
-        embedder = load_embedder(settings, for_ingest=True)
+        embedder = guarded(lambda: open_embedder(settings, for_ingest=True))
         report = guarded(
             lambda: run_ingest(
                 settings,
