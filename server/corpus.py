@@ -93,6 +93,7 @@ class ReleaseCorpus:
     examples_by_id: dict[str, Example] = field(default_factory=dict)
     centroids: Any = field(default=None, repr=False)  # (sections x dim) unit vectors, section order
     layout: ChunkLayout | None = field(default=None, repr=False)
+    hub_prior: Any = field(default=None, repr=False)  # per-section discount, set by retrieval
 
     def section(self, section_id: str) -> Section:
         try:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from server.components import Components
+from server.evaluation import evaluate, load_questions
 from server.retrieval import SearchFilters, focus_query
 from specqa.errors import InputError, UnknownReleaseError, UnknownSectionError
+from tests.conftest import REPO
 
 
 def test_extractive_answer_quotes_the_governing_section_and_says_no_model_wrote_it(
@@ -140,3 +142,29 @@ def test_bad_input_gets_a_clear_error(parts: Components, call, error, message) -
 def test_control_characters_are_stripped_from_questions(parts: Components) -> None:
     answer = parts.service.answer("can\x00 the model\x07 swear?")
     assert answer.question == "can the model swear?"
+
+
+def _recall(parts: Components, name: str) -> dict[str, float]:
+    questions = load_questions(REPO / "tests" / "eval" / name)
+
+    def rank(text: str) -> list[str]:
+        hits = parts.retriever.search(text, k_sections=10, k_examples=0).sections
+        return [hit.section.id for hit in hits]
+
+    return evaluate(questions, rank)
+
+
+def test_retrieval_meets_the_recall_targets_on_every_eval_set(parts: Components) -> None:
+    questions = _recall(parts, "questions.jsonl")
+    assert questions["recall@1"] >= 0.75
+    assert questions["recall@5"] >= 0.95
+    assert _recall(parts, "prompts.jsonl")["recall@5"] >= 0.8
+    assert _recall(parts, "heldout.jsonl")["recall@5"] >= 0.9
+
+
+def test_sections_that_attract_unrelated_text_are_discounted(parts: Components) -> None:
+    rc = parts.corpus().get(None)
+    parts.retriever.search("warm the release up")
+    prior = dict(zip([s.id for s in rc.parsed.sections], rc.hub_prior, strict=True))
+    assert abs(sum(prior.values())) < 1e-6  # centred: the average section is not discounted
+    assert prior["protect_privileged_information"] > 0 > prior["overview"]
