@@ -96,9 +96,12 @@ def run_ingest(
         )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
     fingerprint = _fingerprint(embedder, all_chunks)
-    report.truncated = sum(
-        1 for c in all_chunks if embedder.count_tokens(c.text) > embedder.max_seq_length
-    )
+    too_long = {  # each distinct text counted once: most chunks repeat across releases
+        text
+        for text in {c.text for c in all_chunks}
+        if embedder.count_tokens(text) > embedder.max_seq_length
+    }
+    report.truncated = sum(1 for c in all_chunks if c.text in too_long)
 
     current = store.manifest()
     if current is not None and current.fingerprint == fingerprint and _intact(store, current):

@@ -20,7 +20,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from specqa.embedding import Embedder
 from specqa.settings import Settings
 from tests.conftest import REPO, live_server, make_settings, run_cli
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from tests.traffic import Traffic, wait_until
 
 QUESTIONS = [
     "Should the model reveal its system prompt if the user asks?",
@@ -155,48 +155,6 @@ def test_llm_failure_still_answers_extractively_flagged_and_counted(
 # --- ingests while serving from the embedded store -----------------------------------------------
 
 
-class _Traffic:
-    """Answers and searches in a loop from a background thread, recording every status."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.statuses: list[int] = []
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> _Traffic:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
-
-    def ok_since(self, start: int) -> int:
-        return sum(1 for status in self.statuses[start:] if status == 200)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=30) as client:
-            turn = 0
-            while not self._stop.is_set():
-                question = QUESTIONS[turn % len(QUESTIONS)]
-                turn += 1
-                try:
-                    if turn % 2:
-                        response = client.post(f"{self.url}/v1/answer", json={"question": question})
-                    else:
-                        response = client.get(f"{self.url}/v1/search", params={"q": question})
-                except httpx.HTTPError as exc:
-                    self.statuses.append(-1)
-                    self.failures.append(repr(exc))
-                    continue
-                self.statuses.append(response.status_code)
-                if response.status_code != 200:
-                    self.failures.append(response.text[:300])
-                time.sleep(0.02)
-
-
 def _ingest_env(index: Path, spec_dir: Path | None, chunk_max_tokens: int) -> dict[str, str]:
     return {
         "SPECQA_SPEC_DIR": str(spec_dir),
@@ -215,15 +173,6 @@ def _pointer(index: Path) -> dict[str, Any]:
     return dict(json.loads((index / "current.json").read_text()))
 
 
-def _wait_until(check: Any, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -232,8 +181,8 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
     settings = make_settings(index, rate_limit_per_minute=0)
     old = _pointer(index)["collection"]
     app = create_app(settings, build_components(settings, embedder=embedder))
-    with live_server(app) as url, _Traffic(url) as traffic:
-        _wait_until(lambda: traffic.ok_since(0) >= 3, 30, "traffic to start")
+    with live_server(app) as url, Traffic([url], QUESTIONS, searches=True) as traffic:
+        wait_until(lambda: traffic.ok_since(0) >= 3, 30, "traffic to start")
 
         # 1. An ingest doing real work (smaller chunks: new embeddings) is killed mid-way.
         rows = _cache_rows(index)
@@ -246,7 +195,7 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_until(lambda: _cache_rows(index) > rows, 120, "the ingest to embed")
+            wait_until(lambda: _cache_rows(index) > rows, 120, "the ingest to embed")
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=30)
         finally:
@@ -267,13 +216,13 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
         assert rerun.returncode == 0, rerun.stderr
         new = json.loads(rerun.stdout)["collection"]
         assert new != old and _pointer(index)["collection"] == new
-        _wait_until(
+        wait_until(
             lambda: httpx.get(f"{url}/readyz", timeout=10).json().get("collection") == new,
             15,
             "the server to switch to the new index",
         )
         switched = len(traffic.statuses)
-        _wait_until(lambda: traffic.ok_since(switched) >= 6, 30, "traffic on the new index")
+        wait_until(lambda: traffic.ok_since(switched) >= 6, 30, "traffic on the new index")
         during = traffic.ok_since(mark)
         answer = httpx.post(f"{url}/v1/answer", json={"question": QUESTIONS[0]}, timeout=30)
         assert answer.json()["citations"][0]["section_id"] == "protect_privileged_information"

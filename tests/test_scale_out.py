@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +27,7 @@ import pytest
 from ingest.pipeline import IngestReport
 from specqa.settings import Settings
 from tests.conftest import REPO, free_port, run_cli
+from tests.traffic import Traffic, wait_until
 
 CHROMA = Path(sys.executable).with_name("chroma")
 QUESTION = "Should the model reveal its system prompt if the user asks?"
@@ -252,66 +252,17 @@ def test_serve_with_several_workers_and_no_chroma_server_is_refused() -> None:
     assert lines[0].startswith("specqa: error:")
 
 
-class _Traffic:
-    """Answers requested in a loop from a background thread; records every status code."""
-
-    def __init__(self, urls: list[str]) -> None:
-        self.urls = urls
-        self.statuses: list[int] = []
-        self.bodies: list[dict[str, Any]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> _Traffic:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=30) as client:
-            turn = 0
-            while not self._stop.is_set():
-                url = self.urls[turn % len(self.urls)]
-                turn += 1
-                try:
-                    response = client.post(f"{url}/v1/answer", json={"question": QUESTION})
-                except httpx.TransportError:
-                    self.statuses.append(-1)
-                    continue
-                self.statuses.append(response.status_code)
-                if response.status_code != 200:
-                    try:
-                        self.bodies.append(response.json())
-                    except ValueError:
-                        self.bodies.append({"unparsed": response.text})
-                time.sleep(0.05)
-
-
-def _wait_for(check: Any, timeout_s: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what} (last: {last!r})")
-
-
 def test_chroma_outage_gives_503_with_a_clear_message_and_recovers_without_restart(
     cluster: Cluster,
 ) -> None:
     servers = [cluster.servers[0], cluster.servers[2]]  # one single-worker, one two-worker
     before = [_essence(_answer(s.url).json()) for s in servers]
 
-    with _Traffic([s.url for s in servers]) as traffic:
-        _wait_for(lambda: len(traffic.statuses) >= 4, 30, "traffic before the outage")
+    with Traffic([s.url for s in servers], [QUESTION], pause_s=0.05) as traffic:
+        wait_until(lambda: len(traffic.statuses) >= 4, 30, "traffic before the outage")
         cluster.chroma.stop(signal.SIGKILL)  # killed mid-traffic
         seen = len(traffic.statuses)
-        _wait_for(lambda: len(traffic.statuses) >= seen + 6, 30, "traffic during the outage")
+        wait_until(lambda: len(traffic.statuses) >= seen + 6, 30, "traffic during the outage")
         for server in servers:
             ready = httpx.get(f"{server.url}/readyz", timeout=10)
             assert ready.status_code == 503
@@ -329,13 +280,13 @@ def test_chroma_outage_gives_503_with_a_clear_message_and_recovers_without_resta
 
         cluster.chroma.start()  # same port, same folder; the servers are not restarted
         for server in servers:
-            _wait_for(
+            wait_until(
                 lambda url=server.url: httpx.get(f"{url}/readyz", timeout=10).status_code == 200,
                 30,
                 f"{server.url} to be ready again",
             )
         seen = len(traffic.statuses)
-        _wait_for(lambda: len(traffic.statuses) >= seen + 6, 30, "traffic after recovery")
+        wait_until(lambda: len(traffic.statuses) >= seen + 6, 30, "traffic after recovery")
         recovered = traffic.statuses[seen:]
 
     assert set(traffic.statuses) <= {200, 503}, traffic.statuses  # never a 500
