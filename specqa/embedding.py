@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from specqa.errors import SpecIndexError
 from specqa.settings import Settings
 
 __all__ = [
@@ -152,9 +153,12 @@ class OnnxEmbedder(Embedder):
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(
-            str(artifact / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(artifact / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime's errors (Fail, InvalidProtobuf...) are bare ones
+            raise SpecIndexError(f"cannot load {artifact / 'model.onnx'}: {exc}") from exc
         self._inputs: list[str] = list(meta["inputs"])
         self._lower = bool(meta["do_lower_case"])
         self._tokenizer = Tokenizer.from_file(str(artifact / "tokenizer.json"))
@@ -202,12 +206,20 @@ def onnx_artifact(settings: Settings) -> Path:
 
 def _open_onnx(settings: Settings, threads: int) -> Embedder:
     artifact = onnx_artifact(settings)
-    if not OnnxEmbedder.is_current(artifact):
-        from specqa.onnx_export import export_onnx  # imports torch: only when exporting
-
-        logging.getLogger("specqa").info("exporting the embedding model to %s (once)", artifact)
-        export_onnx(settings.embed_model, artifact)
+    if OnnxEmbedder.is_current(artifact):
+        try:
+            return OnnxEmbedder(artifact, threads=threads)
+        except (SpecIndexError, OSError, ValueError, KeyError) as exc:
+            logging.getLogger("specqa").warning("the ONNX export is damaged (%s): redoing it", exc)
+    _export(settings, artifact)
     return OnnxEmbedder(artifact, threads=threads)
+
+
+def _export(settings: Settings, artifact: Path) -> None:
+    from specqa.onnx_export import export_onnx  # imports torch: only when exporting
+
+    logging.getLogger("specqa").info("exporting the embedding model to %s (once)", artifact)
+    export_onnx(settings.embed_model, artifact)
 
 
 def _open_torch(settings: Settings, threads: int) -> Embedder:

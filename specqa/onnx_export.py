@@ -59,12 +59,27 @@ def export_onnx(model_name: str, target: Path) -> None:
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as scratch:
         staging = Path(scratch) / "artifact"
         staging.mkdir()
-        meta = _write_artifact(source, staging)
+        try:
+            meta = _write_artifact(source, staging)
+        except Exception as exc:  # the exporter raises many kinds; all mean "cannot export"
+            raise SpecIndexError(
+                f"cannot export {source.name} to ONNX ({type(exc).__name__}: {exc}); "
+                "set SPECQA_EMBED_BACKEND=torch"
+            ) from exc
         meta["max_difference"] = _check(source, staging)
         (staging / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        _move_into_place(staging, target)
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Replace ``target`` with ``staging``; a process that got there first with a good export wins."""
+    try:
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
+    except OSError:
+        if not OnnxEmbedder.is_current(target):
+            raise
 
 
 def _write_artifact(source: SentenceTransformerEmbedder, folder: Path) -> dict[str, Any]:

@@ -77,7 +77,7 @@ def test_many_threads_embed_at_once_and_get_what_one_thread_gets(embedder: Embed
     assert counted == [embedder.count_tokens(q) for q in questions]
 
 
-def test_the_export_is_reused_and_redone_when_its_exporter_changes(tmp_path: Path) -> None:
+def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "index", model_cache_dir=None)
     first = open_embedder(settings)
     artifact = onnx_artifact(settings)
@@ -95,6 +95,10 @@ def test_the_export_is_reused_and_redone_when_its_exporter_changes(tmp_path: Pat
     assert model_file.stat().st_mtime_ns != exported_at
     assert np.allclose(again.embed_query("same vector"), first.embed_query("same vector"))
     assert [p.name for p in artifact.parent.iterdir()] == [artifact.name]  # no leftovers
+
+    model_file.write_bytes(model_file.read_bytes()[:1000])  # a damaged file is exported again
+    repaired = open_embedder(settings)
+    assert np.allclose(repaired.embed_query("same vector"), first.embed_query("same vector"))
 
 
 def test_serving_with_onnx_never_imports_torch(embedder: Embedder, model_cache: Path) -> None:
