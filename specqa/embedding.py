@@ -211,15 +211,15 @@ def _open_onnx(settings: Settings, threads: int) -> Embedder:
             return OnnxEmbedder(artifact, threads=threads)
         except (SpecIndexError, OSError, ValueError, KeyError) as exc:
             logging.getLogger("specqa").warning("the ONNX export is damaged (%s): redoing it", exc)
-    _export(settings, artifact)
+    _export(settings, artifact, threads)
     return OnnxEmbedder(artifact, threads=threads)
 
 
-def _export(settings: Settings, artifact: Path) -> None:
+def _export(settings: Settings, artifact: Path, threads: int) -> None:
     from specqa.onnx_export import export_onnx  # imports torch: only when exporting
 
     logging.getLogger("specqa").info("exporting the embedding model to %s (once)", artifact)
-    export_onnx(settings.embed_model, artifact)
+    export_onnx(settings.embed_model, artifact, threads=threads)
 
 
 def _open_torch(settings: Settings, threads: int) -> Embedder:
