@@ -45,7 +45,7 @@ pytest: setup system-deps
 test: lint typecheck pytest
 
 eval: setup
-	$(BIN)/specqa eval --questions tests/eval/questions.jsonl
+	@for set in questions prompts heldout; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl || exit 2; done
 
 bench: setup
 	$(PY) bench/bench.py
