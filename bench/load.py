@@ -50,6 +50,7 @@ __all__ = [
     "run_for",
     "search_call",
     "spawn_server",
+    "wait_until_ok",
 ]
 
 
@@ -260,8 +261,8 @@ def spawn_server(
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            ready_s = _wait_ready(process, url, started, timeout_s, log)
-            yield ServerProcess(process, url, ready_s)
+            wait_until_ok(process, f"{url}/readyz", timeout_s, lambda: _tail(log))
+            yield ServerProcess(process, url, time.perf_counter() - started)
         finally:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -272,25 +273,34 @@ def spawn_server(
                     process.wait()
 
 
-def _wait_ready(
-    process: subprocess.Popen[bytes], url: str, started: float, timeout_s: float, log: IO[bytes]
+def wait_until_ok(
+    process: subprocess.Popen[bytes],
+    url: str,
+    timeout_s: float,
+    exit_detail: Callable[[], str] = lambda: "",
 ) -> float:
+    """Poll ``url`` until it answers 200 and return the seconds waited; a RuntimeError (with
+    ``exit_detail()``, e.g. the process's log) if ``process`` exits first or time runs out."""
+    started = time.perf_counter()
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         while True:
             if process.poll() is not None:
-                log.seek(0)
-                stderr = log.read().decode(errors="replace")
                 raise RuntimeError(
-                    f"specqa serve exited with {process.returncode}: {stderr[-2000:]}"
+                    f"{url}: process exited with {process.returncode}: {exit_detail()}"
                 )
             try:
-                if client.get(f"{url}/readyz").status_code == 200:
+                if client.get(url).status_code == 200:
                     return time.perf_counter() - started
             except httpx.HTTPError:
                 pass
             if time.perf_counter() - started > timeout_s:
-                raise RuntimeError(f"specqa serve not ready after {timeout_s:.0f} s")
+                raise RuntimeError(f"{url}: not ready after {timeout_s:.0f} s: {exit_detail()}")
             time.sleep(0.02)
+
+
+def _tail(log: IO[bytes]) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-2000:]
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -220,10 +220,7 @@ def _rank_sections(
 ) -> list[SectionHit]:
     layout = _layout(rc)
     count = len(rc.parsed.sections)
-    weights = np.where(
-        layout.is_example, EXAMPLE_DENSE, np.where(layout.is_prompt, PROMPT_DENSE, 1.0)
-    )
-    weighted = weights * signals.dense
+    weighted = _key_weights(layout) * signals.dense
     score = _max_by_section(weighted, layout.section_of, count)
     score += PROSE_LEXICAL * _max_by_section(
         np.where(layout.is_prose, signals.lexical, 0.0), layout.section_of, count
@@ -266,16 +263,21 @@ def _compute_hub_prior(rc: ReleaseCorpus) -> np.ndarray:
     similarity = vectors @ vectors.T
     k = min(CANDIDATES, len(vectors))
     kth = -np.partition(-similarity, k - 1, axis=1)[:, k - 1 : k]
-    weights = np.where(
-        layout.is_example, EXAMPLE_DENSE, np.where(layout.is_prompt, PROMPT_DENSE, 1.0)
-    )
-    dense = np.where(similarity >= kth, similarity, 0.0) * weights
+    dense = np.where(similarity >= kth, similarity, 0.0) * _key_weights(layout)
     best = np.stack([dense[:, layout.section_of == s].max(axis=1) for s in range(count)], axis=1)
     score = best + CENTROID * (vectors @ np.asarray(rc.centroids).T)
     foreign = layout.section_of[:, None] != np.arange(count)[None, :]
     prior = (score * foreign).sum(axis=0) / np.maximum(foreign.sum(axis=0), 1)
     centred: np.ndarray = prior - prior.mean()
     return centred
+
+
+def _key_weights(layout: ChunkLayout) -> np.ndarray:
+    """How much each chunk's dense match counts: whole examples x0.8, user turns and prose x1."""
+    weights: np.ndarray = np.where(
+        layout.is_example, EXAMPLE_DENSE, np.where(layout.is_prompt, PROMPT_DENSE, 1.0)
+    )
+    return weights
 
 
 def _layout(rc: ReleaseCorpus) -> ChunkLayout:

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
 from specqa.settings import Settings
 from tests.conftest import REPO, free_port, run_cli
@@ -82,18 +83,13 @@ class ChromaServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma exited early:\n{_log_tail(self.log)}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"chroma did not answer its heartbeat:\n{_log_tail(self.log)}")
+        try:
+            wait_until_ok(
+                self.process, f"{self.url}/api/v2/heartbeat", timeout_s, lambda: _log_tail(self.log)
+            )
+        except RuntimeError:
+            self.stop()
+            raise
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is not None:
@@ -115,19 +111,8 @@ class ServeProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def wait_ready(self, deadline: float) -> None:
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"specqa serve (port {self.port}) exited with {self.process.returncode}:\n"
-                    f"{_log_tail(self.log)}"
-                )
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
-        raise RuntimeError(f"specqa serve (port {self.port}) not ready:\n{_log_tail(self.log)}")
+        remaining = max(0.0, deadline - time.monotonic())
+        wait_until_ok(self.process, f"{self.url}/readyz", remaining, lambda: _log_tail(self.log))
 
 
 def start_serve(env: dict[str, str], workers: int, log: Path) -> ServeProcess:

@@ -11,24 +11,11 @@ import time
 
 import httpx
 
+from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
 from specqa.settings import Settings
 from tests.conftest import REPO, free_port
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
-
-
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"specqa serve exited early with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError("specqa serve never became ready")
 
 
 def test_sigterm_lets_an_in_flight_answer_finish(built: tuple[Settings, IngestReport]) -> None:
@@ -55,7 +42,7 @@ def test_sigterm_lets_an_in_flight_answer_finish(built: tuple[Settings, IngestRe
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait_ready(url, process)
+            wait_until_ok(process, f"{url}/readyz", 90)
             results: list[httpx.Response] = []
             question = {"question": "Should the model reveal its system prompt?"}
             request = threading.Thread(
