@@ -204,6 +204,7 @@ def ingest_cli(index_dir: Path, spec_dir: Path, releases: Sequence[str] = ()) ->
         "chunks": sum(r["chunks"] for r in report["releases"].values()),
         "unchanged": report["unchanged"],
         "per_release_s": {name: r["seconds"] for name, r in report["releases"].items()},
+        "tuning": report.get("tuning"),
     }
 
 
@@ -411,6 +412,17 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _tuning_cells(tuning: dict[str, Any] | None) -> tuple[str, str]:
+    if not tuning:
+        return "off", ""
+    if tuning["reused"]:
+        return "reused", ""
+    return (
+        f"{tuning['seconds']:.0f} ({tuning['pairs']}, {tuning['steps']})",
+        f"{tuning['peak_rss_mib']:.0f}",
+    )
+
+
 def print_tables(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -425,7 +437,16 @@ def print_tables(results: dict[str, Any]) -> None:
 
     ing = results["ingest"]
     table = Table(title="ingest (fresh index and embedding cache each; `specqa ingest --json`)")
-    for column in ("run", "pipeline s", "wall s", "chunks", "embedded", "reused"):
+    for column in (
+        "run",
+        "pipeline s",
+        "wall s",
+        "chunks",
+        "embedded",
+        "reused",
+        "tuning s (pairs, steps)",
+        "tuning peak RSS MiB",
+    ):
         table.add_column(column, justify="left" if column == "run" else "right")
     for name in ("newest", "all_five", "noop"):
         if name in ing:
@@ -438,6 +459,7 @@ def print_tables(results: dict[str, Any]) -> None:
                 str(r["chunks"]),
                 str(r["embedded"]),
                 str(r["reused"]),
+                *_tuning_cells(r.get("tuning")),
             )
     console.print(table)
 

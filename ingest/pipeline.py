@@ -20,6 +20,7 @@ from ingest.cache import EmbeddingCache
 from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_release
 from ingest.parser import parse_release
 from ingest.sources import ReleaseSource
+from ingest.tuning import RECIPE, Recipe, TuningReport, tuned_embedder
 from specqa.embedding import Embedder
 from specqa.errors import SpecIndexError
 from specqa.settings import Settings
@@ -27,7 +28,8 @@ from specqa.store import IndexManifest, ReleaseStats, VectorStore
 
 __all__ = ["IngestReport", "ReleaseReport", "run_ingest"]
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[str, int, int], None]
+"""Called with the stage ("tuning" or "embedding"), the steps done and the steps in all."""
 _ADD_BATCH = 256
 
 
@@ -51,6 +53,7 @@ class IngestReport:
     truncated: int = 0
     unchanged: bool = False
     collection: str = ""
+    tuning: TuningReport | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +74,7 @@ class IngestReport:
             "truncated_chunks": self.truncated,
             "unchanged": self.unchanged,
             "collection": self.collection,
+            "tuning": None if self.tuning is None else vars(self.tuning),
         }
 
 
@@ -79,7 +83,11 @@ def run_ingest(
     embedder: Embedder,
     store: VectorStore,
     progress: Progress | None = None,
+    *,
+    recipe: Recipe = RECIPE,
 ) -> IngestReport:
+    """Index the configured releases with ``embedder`` (the base model), or with that model tuned
+    on those releases when ``settings.tune_embeddings`` is set (trained once, then cached)."""
     started = time.perf_counter()
     source = ReleaseSource(settings)
     releases = source.select(settings.releases)
@@ -87,12 +95,21 @@ def run_ingest(
 
     report = IngestReport()
     chunks_by_release: dict[str, list[Chunk]] = {}
+    parsed_releases = []
     for release in releases:
         parsed = parse_release(release.version, texts[release.version])
+        parsed_releases.append((parsed, release.sha256))
         chunks = chunk_release(parsed, embedder.count_tokens, settings.chunk_max_tokens)
         chunks_by_release[release.version] = chunks
         report.releases[release.version] = ReleaseReport(
             len(parsed.sections), len(parsed.examples), len(chunks), sha256=release.sha256
+        )
+    if settings.tune_embeddings:
+        tuning_progress = (
+            (lambda done, total: progress("tuning", done, total)) if progress else None
+        )
+        embedder, report.tuning = tuned_embedder(
+            settings, embedder, parsed_releases, tuning_progress, recipe
         )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
     fingerprint = _fingerprint(embedder, all_chunks)
@@ -191,13 +208,13 @@ def _embed_cached(
                 cache.put_many(fresh)
                 vectors.update(fresh)
                 if progress:
-                    progress(done + start + len(batch), total)
+                    progress("embedding", done + start + len(batch), total)
             stats.embedded = len(missing)
             stats.reused = stats.chunks - stats.embedded
             stats.seconds = time.perf_counter() - started
             done += len(chunks)
             if progress:
-                progress(done, total)
+                progress("embedding", done, total)
         report.embedded = sum(r.embedded for r in report.releases.values())
         report.reused = sum(r.reused for r in report.releases.values())
         return vectors
@@ -251,6 +268,7 @@ def _build_collection(
         max_seq_length=embedder.max_seq_length,
         chunk_max_tokens=settings.chunk_max_tokens,
         chunker_version=CHUNKER_VERSION,
+        tuning_recipe=report.tuning.recipe if report.tuning else None,
         releases={
             version: ReleaseStats(
                 sha256=r.sha256,

@@ -12,7 +12,7 @@ from server.corpus import CorpusHandle
 from server.llm import LLMAnswerer
 from server.retrieval import HybridRetriever
 from server.service import AnsweringService
-from specqa.embedding import DEFAULT_MODEL_NAME, Embedder, open_embedder
+from specqa.embedding import Embedder, index_model_name, open_model
 from specqa.errors import SpecQAError
 from specqa.settings import Settings
 from specqa.store import VectorStore
@@ -34,12 +34,14 @@ def build_components(
     settings: Settings, *, embedder: Embedder | None = None, store: VectorStore | None = None
 ) -> Components:
     store = store or VectorStore(settings)
-    corpus = CorpusHandle(store, settings.embed_model or DEFAULT_MODEL_NAME)
+    manifest = store.manifest()
+    model = index_model_name(settings, manifest.embed_model if manifest else None)
+    corpus = CorpusHandle(store, model)
     if embedder is None:
         # Load the index while the model loads: both are seconds of a cold start.
         warm = threading.Thread(target=_warm, args=(corpus,), name="corpus-warmup", daemon=True)
         warm.start()
-        embedder = open_embedder(settings)
+        embedder = open_model(settings, model)
         warm.join()
     retriever = HybridRetriever(corpus, embedder, store)
     llm = LLMAnswerer(settings) if settings.llm_enabled else None

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
@@ -46,6 +46,7 @@ from specqa.store import VectorStore
 __all__ = [
     "ExampleHit",
     "HybridRetriever",
+    "RankEvidence",
     "SearchFilters",
     "SearchResult",
     "SectionHit",
@@ -105,12 +106,25 @@ class ExampleHit:
     section: Section
 
 
+@dataclass(frozen=True)
+class RankEvidence:
+    """How clearly the first section won: the raw material of an answer's confidence.
+
+    ``margin`` is its fused score minus the second section's; ``agreement`` counts the single
+    signals (dense over prose, dense over example keys, lexical) whose own best section is it.
+    """
+
+    margin: float = 0.0
+    agreement: int = 0
+
+
 @dataclass
 class SearchResult:
     release: str
     sections: list[SectionHit]
     examples: list[ExampleHit]
     timings: dict[str, float] = field(default_factory=dict)
+    evidence: RankEvidence = field(default_factory=RankEvidence)
 
 
 @dataclass
@@ -161,10 +175,10 @@ class HybridRetriever:
         timings["dense_ms"] = _ms(started)
         started = time.perf_counter()
         signals = _signals(rc, focused, vector, dense)
-        sections = _rank_sections(rc, signals, question, filters, k_sections)
+        sections, evidence = _rank_sections(rc, signals, question, filters, k_sections)
         examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
         timings["rank_ms"] = _ms(started)
-        return SearchResult(rc.release, sections, examples, timings)
+        return SearchResult(rc.release, sections, examples, timings, evidence)
 
     def _dense(
         self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], *, narrowed: bool
@@ -217,17 +231,22 @@ def _normalised(scores: Any) -> np.ndarray:
 
 def _rank_sections(
     rc: ReleaseCorpus, signals: _Signals, question: str, filters: SearchFilters, limit: int
-) -> list[SectionHit]:
+) -> tuple[list[SectionHit], RankEvidence]:
     layout = _layout(rc)
     count = len(rc.parsed.sections)
     weighted = _key_weights(layout) * signals.dense
-    score = _max_by_section(weighted, layout.section_of, count)
-    score += PROSE_LEXICAL * _max_by_section(
-        np.where(layout.is_prose, signals.lexical, 0.0), layout.section_of, count
-    )
-    score += EXAMPLE_LEXICAL * _max_by_section(
-        np.where(layout.is_example, signals.lexical, 0.0), layout.section_of, count
-    )
+    keys = layout.is_example | layout.is_prompt
+    single = {
+        "prose": _max_by_section(np.where(keys, 0.0, weighted), layout.section_of, count),
+        "examples": _max_by_section(np.where(keys, weighted, 0.0), layout.section_of, count),
+        "lexical": PROSE_LEXICAL
+        * _max_by_section(np.where(layout.is_prose, signals.lexical, 0.0), layout.section_of, count)
+        + EXAMPLE_LEXICAL
+        * _max_by_section(
+            np.where(layout.is_example, signals.lexical, 0.0), layout.section_of, count
+        ),
+    }
+    score = np.maximum(single["prose"], single["examples"]) + single["lexical"]
     score += CENTROID * signals.centroid
     score -= HUB_PRIOR * _hub_prior(rc)
     exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
@@ -235,7 +254,7 @@ def _rank_sections(
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if _section_allowed(s, filters)]
     ranked = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))[:limit]
-    return [
+    hits = [
         SectionHit(
             rc.parsed.sections[i],
             round(float(score[i]), 6),
@@ -244,6 +263,18 @@ def _rank_sections(
         )
         for i in ranked
     ]
+    return hits, _evidence(score, single.values(), allowed, ranked)
+
+
+def _evidence(
+    score: np.ndarray, signals: Iterable[np.ndarray], allowed: list[int], ranked: list[int]
+) -> RankEvidence:
+    if not ranked:
+        return RankEvidence()
+    top = ranked[0]
+    margin = float(score[top] - score[ranked[1]]) if len(ranked) > 1 else float(score[top])
+    agreement = sum(1 for signal in signals if allowed[int(np.argmax(signal[allowed]))] == top)
+    return RankEvidence(round(margin, 6), agreement)
 
 
 def _hub_prior(rc: ReleaseCorpus) -> np.ndarray:

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 __all__ = [
     "Answer",
     "AuthorityLevel",
+    "BottomLine",
     "Citation",
+    "Confidence",
     "ExampleCard",
     "ExampleLabel",
     "ExampleResponse",
@@ -23,6 +25,7 @@ Mode = Literal["extractive", "llm"]
 AuthorityLevel = Literal["root", "system", "developer", "user", "guideline", "platform"]
 ExampleLabel = Literal["GOOD", "BAD", "OK"]
 Verdict = Literal["yes", "no", "depends"]
+Confidence = Literal["high", "medium", "low"]
 
 
 def section_url(release: str, section_id: str) -> str:
@@ -54,11 +57,28 @@ class ExampleCard(BaseModel):
     responses: list[ExampleResponse]
 
 
+class BottomLine(BaseModel):
+    """The one sentence of the spec that best answers the question, quoted verbatim."""
+
+    text: str
+    section_id: str
+    authority: str | None
+    meaning: str = Field(description="What the authority level means, in plain words")
+
+
 class Answer(BaseModel):
     question: str
     release: str
     mode: Mode
     answer: str = Field(description="Markdown")
+    bottom_line: BottomLine | None = Field(
+        default=None, description="What the spec says, first; null when nothing matched"
+    )
+    confidence: Confidence | None = Field(
+        default=None,
+        description="How clearly one section governs the question (from retrieval signals, "
+        "calibrated): high, medium or low; null for answers about changes between releases",
+    )
     verdict: Verdict | None = Field(
         description="Only an LLM writes a verdict; null in extractive mode"
     )

@@ -10,8 +10,9 @@ from typing import Any, Literal
 
 from ingest.models import Example, Section
 from server.changes import ChangeAnswerer, release_note
+from server.confidence import confidence_of
 from server.corpus import Corpus
-from server.extractive import authority_meaning, best_sentences, compose
+from server.extractive import authority_meaning, best_sentences, bottom_line, compose
 from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
 from server.schemas import (
@@ -267,7 +268,9 @@ class AnsweringService:
         self, question: str, result: SearchResult, started: float, notice: str | None = None
     ) -> Answer:
         quotes = _quotes(question, result)
-        markdown = compose(question, result, quotes, self._urls(result))
+        bottom = bottom_line(question, result)
+        confidence = confidence_of(result.evidence)
+        markdown = compose(result, quotes, self._urls(result), bottom, confidence)
         note = self._note(result)
         if note:
             markdown = f"{markdown}\n\n*Changed since:* {note}"
@@ -278,6 +281,8 @@ class AnsweringService:
             release=result.release,
             mode="extractive",
             answer=markdown,
+            bottom_line=bottom,
+            confidence=confidence if result.sections else None,
             verdict=None,
             citations=self._citations(result, quotes),
             examples=[example_card(h.example) for h in result.examples],
@@ -318,6 +323,8 @@ class AnsweringService:
             release=result.release,
             mode="llm",
             answer=text.strip(),
+            bottom_line=bottom_line(question, result),
+            confidence=confidence_of(result.evidence) if result.sections else None,
             verdict=verdict,  # type: ignore[arg-type]
             citations=citations,
             examples=[example_card(h.example) for h in result.examples],

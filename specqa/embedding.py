@@ -38,13 +38,19 @@ __all__ = [
     "Embedder",
     "OnnxEmbedder",
     "SentenceTransformerEmbedder",
+    "base_model_name",
     "default_model_path",
+    "index_model_name",
     "onnx_artifact",
     "open_embedder",
+    "open_model",
+    "tuned_model_dir",
+    "tuned_model_name",
 ]
 
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 ONNX_EXPORTER_VERSION = 1  # bump when the export changes, and every artifact is redone
+TUNED_MARK = "+specqa-tuned-"
 
 
 def default_model_path() -> str:
@@ -104,7 +110,7 @@ class Embedder(ABC):
 class SentenceTransformerEmbedder(Embedder):
     """The model run by sentence-transformers on torch."""
 
-    def __init__(self, model: str = "", *, threads: int = 1) -> None:
+    def __init__(self, model: str = "", *, threads: int = 1, name: str = "") -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
@@ -118,7 +124,7 @@ class SentenceTransformerEmbedder(Embedder):
         self.model: Any = SentenceTransformer(model or default_model_path(), device="cpu")
         self.model.eval()
         super().__init__(
-            model or DEFAULT_MODEL_NAME,
+            name or model or DEFAULT_MODEL_NAME,
             int(self.model.get_embedding_dimension() or 0),
             int(self.model.max_seq_length or 512),
         )
@@ -196,43 +202,84 @@ class OnnxEmbedder(Embedder):
         return text.lower() if self._lower else text
 
 
-def onnx_artifact(settings: Settings) -> Path:
-    """Where the configured model's ONNX export lives (a folder named after the model)."""
-    name = settings.embed_model or DEFAULT_MODEL_NAME
+def onnx_artifact(cache_dir: Path, name: str) -> Path:
+    """Where model ``name``'s ONNX export lives (a folder named after the model)."""
     slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-")[-60:]
     digest = hashlib.sha256(name.encode()).hexdigest()[:10]
-    return settings.model_cache_path / f"{slug}-{digest}"
+    return cache_dir / f"{slug}-{digest}"
 
 
-def _open_onnx(settings: Settings, threads: int) -> Embedder:
-    artifact = onnx_artifact(settings)
+def tuned_model_name(base_name: str, fingerprint: str) -> str:
+    """The name an index records for ``base_name`` tuned on the spec (see :mod:`ingest.tuning`)."""
+    return f"{base_name}{TUNED_MARK}{fingerprint[:12]}"
+
+
+def tuned_model_dir(cache_dir: Path, name: str) -> Path:
+    """The sentence-transformers folder of the tuned model ``name``."""
+    return cache_dir / f"tuned-{name.rpartition(TUNED_MARK)[2]}"
+
+
+def base_model_name(settings: Settings) -> str:
+    return settings.embed_model or DEFAULT_MODEL_NAME
+
+
+def index_model_name(settings: Settings, recorded: str | None) -> str:
+    """The model to embed queries with for an index that recorded ``recorded`` (None: no index
+    yet): the configured base model, or that model tuned on the spec. Anything else is refused."""
+    base = base_model_name(settings)
+    if recorded is None or recorded == base or recorded.startswith(base + TUNED_MARK):
+        return recorded or base
+    raise SpecIndexError(
+        f"the index was built with embedding model {recorded!r} but {base!r} is configured; "
+        "re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
+    )
+
+
+def _source(settings: Settings, name: str) -> str:
+    """What sentence-transformers loads for model ``name``: a tuned folder, or the base model."""
+    if TUNED_MARK not in name:
+        return settings.embed_model
+    folder = tuned_model_dir(settings.model_cache_path, name)
+    if not (folder / "config.json").is_file():
+        raise SpecIndexError(
+            f"the index was built with the tuned model {name!r}, which is not in "
+            f"{settings.model_cache_path}; re-run `specqa ingest`"
+        )
+    return str(folder)
+
+
+def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
+    artifact = onnx_artifact(settings.model_cache_path, name)
     if OnnxEmbedder.is_current(artifact):
         try:
             return OnnxEmbedder(artifact, threads=threads)
         except (SpecIndexError, OSError, ValueError, KeyError) as exc:
             logging.getLogger("specqa").warning("the ONNX export is damaged (%s): redoing it", exc)
-    _export(settings, artifact, threads)
-    return OnnxEmbedder(artifact, threads=threads)
-
-
-def _export(settings: Settings, artifact: Path, threads: int) -> None:
+    source = _source(settings, name)
     from specqa.onnx_export import export_onnx  # imports torch: only when exporting
 
     logging.getLogger("specqa").info("exporting the embedding model to %s (once)", artifact)
-    export_onnx(settings.embed_model, artifact, threads=threads)
+    export_onnx(source, artifact, threads=threads, name=name)
+    return OnnxEmbedder(artifact, threads=threads)
 
 
-def _open_torch(settings: Settings, threads: int) -> Embedder:
-    return SentenceTransformerEmbedder(settings.embed_model, threads=threads)
+def _open_torch(settings: Settings, name: str, threads: int) -> Embedder:
+    return SentenceTransformerEmbedder(_source(settings, name), threads=threads, name=name)
 
 
-BACKENDS: dict[str, Callable[[Settings, int], Embedder]] = {
+BACKENDS: dict[str, Callable[[Settings, str, int], Embedder]] = {
     "onnx": _open_onnx,
     "torch": _open_torch,
 }
 
 
-def open_embedder(settings: Settings, *, for_ingest: bool = False) -> Embedder:
-    """The configured backend, with the thread count for serving or for an ingest's batches."""
+def open_model(settings: Settings, name: str, *, for_ingest: bool = False) -> Embedder:
+    """Model ``name`` (the base model or a tuned one) in the configured runtime, with the thread
+    count for serving or for an ingest's batches."""
     threads = settings.ingest_embed_threads if for_ingest else settings.embed_threads
-    return BACKENDS[settings.embed_backend](settings, threads)
+    return BACKENDS[settings.embed_backend](settings, name, threads)
+
+
+def open_embedder(settings: Settings, *, for_ingest: bool = False) -> Embedder:
+    """The configured base model (the one an ingest tunes, or indexes with when not tuning)."""
+    return open_model(settings, base_model_name(settings), for_ingest=for_ingest)

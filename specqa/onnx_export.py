@@ -52,11 +52,11 @@ class _Pipeline(torch.nn.Module):
         return torch.nn.functional.normalize(output["sentence_embedding"], p=2, dim=1)
 
 
-def export_onnx(model_name: str, target: Path, *, threads: int = 1) -> None:
-    """Export ``model_name`` (empty: the bundled model) into the folder ``target``, running torch
-    with ``threads`` threads."""
+def export_onnx(model_name: str, target: Path, *, threads: int = 1, name: str = "") -> None:
+    """Export ``model_name`` (a name or folder; empty: the bundled model) into the folder
+    ``target`` under the name ``name``, running torch with ``threads`` threads."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    source = SentenceTransformerEmbedder(model_name, threads=threads)
+    source = SentenceTransformerEmbedder(model_name, threads=threads, name=name)
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=".export-") as scratch:
         staging = Path(scratch) / "artifact"
         staging.mkdir()

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         default="",
         description="Sentence-transformers model name or path; empty uses the bundled all-MiniLM-L6-v2.",
     )
+    tune_embeddings: bool = Field(
+        default=True,
+        description="Fine-tune the embedding model on the spec at ingest (cached); false indexes "
+        "with the base model. Serving always uses the model its index was built with.",
+    )
     embed_backend: Literal["onnx", "torch"] = Field(
         default="onnx",
         description="Embedding runtime: onnx (exported once, no torch at serve time) or torch.",

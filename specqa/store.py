@@ -40,6 +40,7 @@ class IndexManifest(BaseModel):
     max_seq_length: int
     chunk_max_tokens: int
     chunker_version: int
+    tuning_recipe: int | None = None
     releases: dict[str, ReleaseStats]
     total_chunks: int
     fingerprint: str

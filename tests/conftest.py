@@ -18,7 +18,7 @@ from ingest.models import ParsedRelease
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
 from server.components import Components, build_components
-from specqa.embedding import Embedder, open_embedder
+from specqa.embedding import Embedder, open_embedder, open_model
 from specqa.settings import Settings
 from specqa.store import VectorStore
 
@@ -55,27 +55,40 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One ONNX export of the model for the whole session, servers started by tests included."""
+    """One ONNX export of the model, and one tuning, for the whole session, servers and CLI runs
+    started by tests included. Only the session index tunes (tuning takes minutes): every other
+    ingest indexes with the base model unless its test asks for tuning."""
     folder = tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPECQA_MODEL_CACHE_DIR", str(folder))
+        patch.setenv("SPECQA_TUNE_EMBEDDINGS", "false")
         yield folder
 
 
 @pytest.fixture(scope="session")
-def embedder(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+def base_embedder(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+    """The base model (what an ingest tunes, or indexes with when not tuning)."""
     settings = make_settings(tmp_path_factory.mktemp("unused-index"))
     return open_embedder(settings, for_ingest=True)  # the session ingest is a large batch
 
 
 @pytest.fixture(scope="session")
 def built(
-    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+    tmp_path_factory: pytest.TempPathFactory, base_embedder: Embedder
 ) -> tuple[Settings, IngestReport]:
-    """The five releases ingested once into a fresh index (shared, treat as read-only)."""
-    settings = make_settings(tmp_path_factory.mktemp("index"))
-    report = run_ingest(settings, embedder, VectorStore(settings))
+    """The five releases ingested once, with the tuned model, into a fresh index (shared, treat
+    as read-only)."""
+    settings = make_settings(tmp_path_factory.mktemp("index"), tune_embeddings=True)
+    report = run_ingest(settings, base_embedder, VectorStore(settings))
     return settings, report
+
+
+@pytest.fixture(scope="session")
+def embedder(built: tuple[Settings, IngestReport]) -> Embedder:
+    """The model the session index was built with (the tuned one): what serving embeds with."""
+    settings, report = built
+    assert report.tuning is not None
+    return open_model(settings, report.tuning.model)
 
 
 @pytest.fixture(scope="session")
@@ -106,7 +119,11 @@ def run_cli(
 @pytest.fixture
 def cli_env(built: tuple[Settings, IngestReport]) -> Iterator[dict[str, str]]:
     settings = built[0]
-    return {"SPECQA_SPEC_DIR": str(settings.spec_dir), "SPECQA_INDEX_DIR": str(settings.index_dir)}
+    return {
+        "SPECQA_SPEC_DIR": str(settings.spec_dir),
+        "SPECQA_INDEX_DIR": str(settings.index_dir),
+        "SPECQA_TUNE_EMBEDDINGS": "true",  # as it was built: an ingest there is a no-op
+    }
 
 
 @contextmanager

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from server.components import Components
-from server.evaluation import evaluate, load_questions
+from server.confidence import confidence_of
+from server.evaluation import Ranked, evaluate, load_questions
 from server.retrieval import SearchFilters, focus_query
 from specqa.errors import InputError, UnknownReleaseError, UnknownSectionError
 from tests.conftest import REPO
@@ -147,9 +148,9 @@ def test_control_characters_are_stripped_from_questions(parts: Components) -> No
 def _recall(parts: Components, name: str) -> dict[str, float]:
     questions = load_questions(REPO / "tests" / "eval" / name)
 
-    def rank(text: str) -> list[str]:
-        hits = parts.retriever.search(text, k_sections=10, k_examples=0).sections
-        return [hit.section.id for hit in hits]
+    def rank(text: str) -> Ranked:
+        result = parts.retriever.search(text, k_sections=10, k_examples=0)
+        return [hit.section.id for hit in result.sections], confidence_of(result.evidence)
 
     return evaluate(questions, rank)
 

@@ -19,6 +19,7 @@ from specqa.embedding import (
     Embedder,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
+    base_model_name,
     onnx_artifact,
     open_embedder,
 )
@@ -80,7 +81,7 @@ def test_many_threads_embed_at_once_and_get_what_one_thread_gets(embedder: Embed
 def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "index", model_cache_dir=None)
     first = open_embedder(settings)
-    artifact = onnx_artifact(settings)
+    artifact = onnx_artifact(settings.model_cache_path, base_model_name(settings))
     assert artifact.parent == tmp_path / "index" / "models"  # default: beside the index
     model_file = artifact / "model.onnx"
     exported_at = model_file.stat().st_mtime_ns

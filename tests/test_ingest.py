@@ -41,26 +41,18 @@ def test_ingest_indexes_every_release_without_truncation(
     manifest = VectorStore(settings).manifest()
     assert manifest is not None
     assert manifest.total_chunks == total
-    assert manifest.embed_model == "all-MiniLM-L6-v2"
+    assert manifest.embed_model.startswith("all-MiniLM-L6-v2+specqa-tuned-")
     assert manifest.dimension == 384
 
 
-def test_reingest_of_an_unchanged_spec_embeds_nothing(
-    built: tuple[Settings, IngestReport], embedder: Embedder
-) -> None:
-    settings, first = built
-    again = run_ingest(settings, embedder, VectorStore(settings))
-    assert again.unchanged
-    assert again.embedded == 0
-    assert again.collection == first.collection
-
-
 def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
-    built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
+    base_embedder: Embedder, tmp_path: Path
 ) -> None:
-    index = _copy_index(built[0], tmp_path)
-    settings = make_settings(index, releases=["2025-12-18"])
-    report = run_ingest(settings, embedder, VectorStore(settings))
+    settings = make_settings(tmp_path / "index", releases=["2025-10-27", "2025-12-18"])
+    first = run_ingest(settings, base_embedder, VectorStore(settings))
+    assert first.embedded > 0 and first.tuning is None  # the base model: no tuning asked
+    fewer = make_settings(tmp_path / "index", releases=["2025-12-18"])
+    report = run_ingest(fewer, base_embedder, VectorStore(fewer))
     assert not report.unchanged
     assert report.embedded == 0
     assert list(report.releases) == ["2025-12-18"]

@@ -156,7 +156,7 @@ def test_streamed_garbage_falls_back_to_extractive(
     done = events[-1].data
     assert done["mode"] == "extractive" and done["fallback"]
     assert (
-        "no model wrote a verdict"
+        "no model wrote this answer"
         in "".join(e.data["text"] for e in events if e.type == "delta").lower()
     )
 

@@ -267,12 +267,13 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     body = turn.find_element(By.CSS_SELECTOR, ".answer-body")
     assert body.get_attribute("aria-live") == "polite"
     assert body.get_attribute("aria-busy") == "false"
-    assert "Extractive answer" in body.text
+    assert "Bottom line:" in body.text and "no model wrote this answer" in body.text
     assert body.find_elements(By.CSS_SELECTOR, "blockquote")  # the quotes, rendered
     links = [a.get_attribute("href") or "" for a in body.find_elements(By.CSS_SELECTOR, "a")]
     assert links and all(h.startswith("https://model-spec.openai.com/") for h in links)
     meta = turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
-    assert "Extractive" in meta and f"Release {NEWEST}" in meta and "no model wrote" in meta
+    assert "Extractive" in meta and f"Release {NEWEST}" in meta and "Confidence: " in meta
+    assert "no model wrote" not in meta  # said once, in the answer itself
 
     # one chip per citation, in order
     chips = turn.find_elements(By.CSS_SELECTOR, ".chip")

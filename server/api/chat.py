@@ -55,7 +55,10 @@ def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:
 
 
 def render_chat_markdown(answer: Answer) -> str:
-    """The answer followed by its sources as markdown links (shared with the web page and MCP)."""
+    """The answer followed by its sources as markdown links (shared with the web page and MCP).
+    An extractive answer already links every cited section, so it gets no second list."""
+    if answer.mode == "extractive" or not answer.citations:
+        return answer.answer
     lines = [answer.answer, "", "**Sources**"]
     lines += [
         f"{n}. [{c.title}]({c.url}) · `{c.section_id}` · authority: {c.authority or 'none'} · release {c.release}"

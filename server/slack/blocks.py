@@ -113,15 +113,28 @@ def _summary_blocks(answer: Answer) -> list[Block]:
     if answer.mode == "llm" or not answer.citations:
         blocks += _sections(markdown_to_mrkdwn(answer.answer))
     else:
-        blocks.append(
-            _section(
-                f"_Quoted from the Model Spec (release {escape(answer.release)}); no model wrote "
-                "a verdict. The most relevant section comes first._"
-            )
-        )
+        blocks.append(_section(_bottom_line(answer)))
     if answer.notice:
         blocks.append(_context(f":warning: {escape(answer.notice)}"))
     return blocks
+
+
+def _bottom_line(answer: Answer) -> str:
+    """The bottom line, how sure, and the one statement that no model wrote it."""
+    head = f"*Confidence: {answer.confidence}.*" if answer.confidence else ""
+    if answer.confidence == "low":
+        head += " No section clearly governs this; the closest are below."
+    quote = ""
+    if answer.bottom_line is not None:
+        bottom = answer.bottom_line
+        quote = (
+            f"*Bottom line* (`{escape(bottom.section_id)}`, {escape(bottom.meaning)}):\n"
+            f">{_shorten_escaped(' '.join(bottom.text.split()), SECTION_LIMIT - 400)}\n"
+        )
+    return (
+        f"{quote}{head}\n_Quoted from the Model Spec, release {escape(answer.release)}; "
+        "no model wrote this answer._"
+    )
 
 
 def _citation_blocks(citations: list[Citation]) -> list[Block]:

@@ -588,12 +588,10 @@
         const llm = final.mode === "llm";
         modeBadge.className = `badge ${llm ? "badge-llm" : "badge-extractive"}`;
         modeBadge.textContent = llm ? "LLM answer" : "Extractive";
-        const parts = [
-          llm
-            ? "Written by a language model from the cited sections; check the quotes."
-            : "Quoted from the spec; no model wrote this answer.",
-          `Release ${final.release || release}`,
-        ];
+        // an extractive answer says once, in its own text, that no model wrote it
+        const parts = llm ? ["Written by a language model from the cited sections; check the quotes."] : [];
+        if (final.confidence) parts.push(`Confidence: ${final.confidence}`);
+        parts.push(`Release ${final.release || release}`);
         const total = final.timings && final.timings.total_ms;
         if (typeof total === "number") parts.push(`${(total / 1000).toFixed(1)} s`);
         modeText.textContent = parts.join(" · ");

@@ -50,20 +50,22 @@ def ingest(
         print_json(report.as_json())
         return
     with Progress(
-        TextColumn("embedding"),
+        TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=True,
     ) as progress:
-        task = progress.add_task("embed", total=None)
+        task = progress.add_task("preparing", total=None)
         report = guarded(
             lambda: run_ingest(
                 settings,
                 embedder,
                 store,
-                lambda done, total: progress.update(task, completed=done, total=total),
+                lambda stage, done, total: progress.update(
+                    task, description=stage, completed=done, total=total
+                ),
             )
         )
     table = Table(
@@ -82,6 +84,16 @@ def ingest(
             f"{r.seconds:.2f}",
         )
     console.print(table)
+    if report.tuning is not None:
+        tuning = report.tuning
+        console.print(
+            f"embedding model {tuning.model}: "
+            + (
+                "reused"
+                if tuning.reused
+                else f"tuned on {tuning.pairs} pairs in {tuning.seconds:.0f} s"
+            )
+        )
     console.print(
         f"embedded {report.embedded}, reused {report.reused}, truncated chunks {report.truncated}, "
         f"{report.seconds:.1f} s, collection {report.collection}"

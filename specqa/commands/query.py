@@ -60,8 +60,11 @@ def _print_answer(answer: Answer) -> None:
     title = f"{answer.mode} answer · release {answer.release}" + (
         f" · verdict: {answer.verdict}" if answer.verdict else ""
     )
+    if answer.confidence:
+        title += f" · confidence: {answer.confidence}"
     console.print(Panel(Markdown(answer.answer), title=title, border_style="cyan"))
-    for number, citation in enumerate(answer.citations, start=1):
+    # an extractive answer already quotes and links every cited section
+    for number, citation in enumerate(answer.citations if answer.mode == "llm" else [], start=1):
         console.print(
             f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
             f"   {citation.url}"
@@ -82,38 +85,44 @@ def _print_answer(answer: Answer) -> None:
 @app.command("eval")
 def eval_(
     questions: Annotated[
-        Path, typer.Option("--questions", "-q", help="JSONL of {question, sections}.")
+        Path, typer.Option("--questions", "-q", help="JSONL of {question, sections, split?}.")
     ],
     retriever: Annotated[
         str, typer.Option(help="hybrid (default; also runs the naive baseline) or naive.")
     ] = "hybrid",
+    split: Annotated[
+        str | None, typer.Option(help="Only this split: dev (tuned on) or test (reported).")
+    ] = None,
     release: Release = None,
     index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Retrieval quality: recall@1/3/5/10, MRR and latency, beside the naive baseline."""
+    """Retrieval quality: recall@1/3/5/10, MRR, latency and precision@1 per confidence bucket,
+    beside the naive baseline (dense top-k over word windows with the base model)."""
     from ingest.cache import EmbeddingCache
-    from server.evaluation import evaluate, load_questions
+    from server.confidence import confidence_of
+    from server.evaluation import Ranked, evaluate, load_questions
     from server.naive import NaiveRetriever
+    from specqa.embedding import open_embedder
 
     if retriever not in ("hybrid", "naive"):
         fail("--retriever must be 'hybrid' or 'naive'")
-    items = guarded(lambda: load_questions(questions))
+    items = guarded(lambda: load_questions(questions, split))
     parts = components(index_dir)
     rc = guarded(lambda: parts.corpus().get(release))
-    cache = EmbeddingCache(parts.settings.index_dir / "embed_cache.sqlite", parts.embedder.name)
-    naive = NaiveRetriever(rc.parsed, parts.embedder, cache)
+    base = guarded(lambda: open_embedder(parts.settings))
+    cache = EmbeddingCache(parts.settings.index_dir / "embed_cache.sqlite", base.name)
+    naive = NaiveRetriever(rc.parsed, base, cache)
 
-    def hybrid_rank(text: str) -> list[str]:
-        return [
-            hit.section.id
-            for hit in parts.retriever.search(
-                text, rc.release, k_sections=10, k_examples=0
-            ).sections
-        ]
+    def hybrid_rank(text: str) -> Ranked:
+        result = parts.retriever.search(text, rc.release, k_sections=10, k_examples=0)
+        return [hit.section.id for hit in result.sections], confidence_of(result.evidence)
+
+    def naive_rank(text: str) -> Ranked:
+        return naive.rank_sections(text), None
 
     results: dict[Literal["hybrid", "naive"], dict[str, float]] = {
-        "naive": evaluate(items, naive.rank_sections)
+        "naive": evaluate(items, naive_rank)
     }
     if retriever == "hybrid":
         results["hybrid"] = evaluate(items, hybrid_rank)
@@ -121,25 +130,34 @@ def eval_(
     if as_json:
         print_json(main)
         return
-    _print_eval(results, rc.release)
+    _print_eval(results, rc.release, f"{questions.name}" + (f" · {split}" if split else ""))
 
 
-def _print_eval(results: dict[Literal["hybrid", "naive"], dict[str, float]], release: str) -> None:
+def _print_eval(
+    results: dict[Literal["hybrid", "naive"], dict[str, float]], release: str, name: str
+) -> None:
     from rich.table import Table
 
-    table = Table(
-        title=f"retrieval eval · release {release} · n={int(next(iter(results.values()))['n'])}"
-    )
+    n = int(next(iter(results.values()))["n"])
+    table = Table(title=f"retrieval eval · {name} · release {release} · n={n}")
     table.add_column("metric")
     names = list(results)
-    for name in names:
-        table.add_column(name, justify="right")
+    for column in names:
+        table.add_column(column, justify="right")
     if len(names) == 2:
         table.add_column("hybrid / naive", justify="right")
     for metric in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "p50_ms", "p95_ms"):
-        row = [metric, *(f"{results[n][metric]:.3f}" for n in names)]
+        row = [metric, *(f"{results[column][metric]:.3f}" for column in names)]
         if len(names) == 2:
             base = results["naive"][metric]
             row.append(f"{results['hybrid'][metric] / base:.2f}x" if base else "n/a")
         table.add_row(*row)
+    for confidence in ("high", "medium", "low"):
+        if f"n_{confidence}" in results.get("hybrid", {}):
+            metrics = results["hybrid"]
+            table.add_row(
+                f"p@1 when {confidence}",
+                *("" for column in names if column != "hybrid"),
+                f"{metrics[f'p@1_{confidence}']:.3f} (n={int(metrics[f'n_{confidence}'])})",
+            )
     console.print(table)

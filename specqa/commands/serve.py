@@ -45,7 +45,7 @@ def serve(
                 settings,
                 embedder,
                 store,
-                lambda done, total: log.info("embedded %d/%d chunks", done, total),
+                lambda stage, done, total: log.info("%s: %d/%d", stage, done, total),
             )
         )
         log.info(

@@ -1,0 +1,155 @@
+"""Fine-tuning the embedding model on the spec: the pairs, determinism, caching, the export, and
+which indexes a server accepts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestReport, run_ingest
+from ingest.tuning import RECIPE, TrainingPair, _batches, _fit_and_save, _parents, training_pairs
+from specqa.embedding import (
+    Embedder,
+    index_model_name,
+    onnx_artifact,
+    tuned_model_dir,
+)
+from specqa.errors import SpecIndexError
+from specqa.settings import Settings
+from specqa.store import VectorStore
+from tests.conftest import RELEASES, REPO, make_settings, parsed
+
+NEWEST = RELEASES[-1]
+
+
+def _words(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
+
+
+def test_pairs_come_from_titles_normative_sentences_and_example_user_turns() -> None:
+    release = parsed(NEWEST)
+    pairs = {(p.anchor, p.section_id) for p in training_pairs([release])}
+    example = next(e for e in release.examples if e.responses)
+    assert any(a == example.title and s == example.section_id for a, s in pairs)
+    user_turn = next(t.content for t in example.conversation if t.role == "user")
+    assert any(_words(a) == _words(user_turn) and s == example.section_id for a, s in pairs)
+    section = next(s for s in release.sections if s.id == "do_not_lie")
+    assert ("Do not lie", "do_not_lie") in pairs or (section.title, section.id) in pairs
+    sentences = [a for a, s in pairs if s == "do_not_lie" and len(a.split()) >= 6]
+    assert sentences and all(re.search(r"should|must|never|not|may|avoid", a) for a in sentences)
+
+
+def test_no_eval_question_is_a_training_pair() -> None:
+    anchors = {_words(p.anchor) for p in training_pairs(parsed(r) for r in RELEASES)}
+    for path in sorted((REPO / "tests" / "eval").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            question = _words(json.loads(line)["question"])
+            assert question not in anchors, f"{path.name}: {question!r} is a training pair"
+
+
+def test_a_batch_never_holds_two_pairs_of_one_section_and_siblings_share_batches() -> None:
+    releases = [parsed(NEWEST)]
+    pairs = training_pairs(releases)
+    parents = _parents(releases)
+    batches = _batches(pairs, parents, RECIPE, epoch=0)
+    for batch in batches:
+        sections = [p.section_id for p in batch]
+        assert len(sections) == len(set(sections))
+    first = batches[0] if len(batches[0]) == RECIPE.batch_size else max(batches, key=len)
+    families = [parents[p.section_id] for p in first]
+    assert max(families.count(f) for f in set(families)) > 1  # siblings meet as negatives
+    assert _batches(pairs, parents, RECIPE, epoch=0) == batches  # a fixed order
+
+
+def test_tuning_is_deterministic(tmp_path: Path) -> None:
+    release = parsed(NEWEST)
+    pairs = [p for p in training_pairs([release]) if p.section_id in _FEW][:24]
+    tiny = replace(RECIPE, epochs=1, batch_size=6, max_seq_length=32)
+    settings = make_settings(tmp_path / "index", ingest_embed_threads=1)
+    texts = {s.id: s.title + " " + s.body[:200] for s in release.sections}
+    digests = []
+    for run in ("a", "b"):
+        folder = tmp_path / run
+        _fit_and_save(settings, pairs, texts, _parents([release]), folder, tiny, None)
+        digests.append(_weights_digest(folder))
+    assert digests[0] == digests[1]
+
+
+_FEW = {"do_not_lie", "protect_privacy", "respect_creators", "avoid_sycophancy"}
+
+
+def _weights_digest(folder: Path) -> str:
+    weights = next(folder.glob("*.safetensors"))
+    return hashlib.sha256(weights.read_bytes()).hexdigest()
+
+
+def test_the_session_index_is_built_with_the_tuned_model_and_records_the_recipe(
+    built: tuple[Settings, IngestReport], embedder: Embedder
+) -> None:
+    settings, report = built
+    assert report.tuning is not None and not report.tuning.reused
+    assert report.tuning.pairs > 500 and report.tuning.steps > 0
+    manifest = VectorStore(settings).manifest()
+    assert manifest is not None
+    assert manifest.embed_model == report.tuning.model == embedder.name
+    assert manifest.embed_model.startswith("all-MiniLM-L6-v2+specqa-tuned-")
+    assert manifest.tuning_recipe == RECIPE.version
+    meta = json.loads(
+        (onnx_artifact(settings.model_cache_path, embedder.name) / "meta.json").read_text()
+    )
+    assert meta["name"] == embedder.name and meta["max_difference"] <= 1e-4
+    assert (tuned_model_dir(settings.model_cache_path, embedder.name) / "config.json").is_file()
+
+
+def test_tuned_vectors_differ_from_the_base_model(
+    embedder: Embedder, base_embedder: Embedder
+) -> None:
+    text = "Can my bot pretend to be a human?"
+    tuned, base = embedder.embed_query(text), base_embedder.embed_query(text)
+    assert sum(a * b for a, b in zip(tuned, base, strict=True)) < 0.999
+
+
+def test_a_no_op_reingest_neither_retunes_nor_reembeds(
+    built: tuple[Settings, IngestReport], base_embedder: Embedder
+) -> None:
+    settings, first = built
+    again = run_ingest(settings, base_embedder, VectorStore(settings))
+    assert again.tuning is not None and again.tuning.reused
+    assert again.unchanged and again.embedded == 0
+    assert again.collection == first.collection
+
+
+def test_a_server_follows_the_index_model_and_refuses_another_base_model(
+    built: tuple[Settings, IngestReport],
+) -> None:
+    settings, report = built
+    assert report.tuning is not None
+    tuned = report.tuning.model
+    assert index_model_name(settings, tuned) == tuned
+    assert index_model_name(settings, None) == "all-MiniLM-L6-v2"
+    other = make_settings(settings.index_dir, embed_model="some/other-model")
+    with pytest.raises(SpecIndexError, match="built with embedding model"):
+        index_model_name(other, tuned)
+
+
+def test_a_tuned_index_whose_model_is_missing_says_to_reingest(
+    built: tuple[Settings, IngestReport], tmp_path: Path
+) -> None:
+    from specqa.embedding import open_model
+
+    settings, report = built
+    assert report.tuning is not None
+    empty_cache = make_settings(settings.index_dir, model_cache_dir=tmp_path / "empty")
+    with pytest.raises(SpecIndexError, match="re-run `specqa ingest`"):
+        open_model(empty_cache, report.tuning.model)
+
+
+def test_training_pairs_are_unique() -> None:
+    pairs = training_pairs(parsed(r) for r in RELEASES)
+    assert len(pairs) == len(set(pairs))
+    assert all(isinstance(p, TrainingPair) and p.anchor for p in pairs)
