@@ -19,14 +19,55 @@ def test_extractive_answer_quotes_the_governing_section_and_says_no_model_wrote_
         "Can the assistant write explicit erotica for an adult who asks for it?"
     )
     assert answer.mode == "extractive" and answer.verdict is None
-    assert "No model wrote a verdict" in answer.answer
+    assert answer.answer.lower().count("no model wrote") == 1  # said once, not three times
     top = answer.citations[0]
     assert top.section_id == "no_erotica_or_gore"
     assert (top.release, top.authority) == ("2025-12-18", "system")
     assert top.url == "https://model-spec.openai.com/2025-12-18.html#no_erotica_or_gore"
     assert top.quote and top.quote.split()[0] in parts.service.section("no_erotica_or_gore").body
-    assert "developers and users cannot override it" in answer.answer
+    assert "a system rule: no developer or user can change it" in answer.answer
     assert answer.examples and all(card.responses for card in answer.examples)
+
+
+def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("Will it pretend to be a person if I ask whether it's a bot?")
+    bottom = answer.bottom_line
+    assert bottom is not None and answer.confidence in ("high", "medium", "low")
+    assert bottom.section_id == answer.citations[0].section_id
+    body = parts.service.section(bottom.section_id).body
+    assert " ".join(bottom.text.split()) in " ".join(body.split())  # quoted, not rewritten
+    assert answer.answer.startswith("**Bottom line:**")
+    assert bottom.text in answer.answer.split("\n\n")[0]
+    assert bottom.meaning in answer.answer.splitlines()[0]
+    assert f"**Confidence: {answer.confidence}.**" in answer.answer
+    section_links = [c for c in answer.citations if f"(`{c.section_id}`)" in answer.answer]
+    assert len(section_links) == len({c.section_id for c in section_links})
+
+
+def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("what is the airspeed velocity of an unladen swallow")
+    assert answer.confidence == "low"
+    assert "No section clearly governs this; the closest are" in answer.answer
+    closest = [c.title for c in answer.citations[:3]]
+    assert all(f"[{title}](" in answer.answer for title in closest)
+
+
+def test_confidence_buckets_are_calibrated_on_the_test_splits(parts: Components) -> None:
+    """The thresholds were set on the dev splits; "high" must be right 90% of the time."""
+    buckets: dict[str, list[bool]] = {}
+    for name in ("questions", "prompts", "heldout", "everyday"):
+        for item in load_questions(REPO / "tests" / "eval" / f"{name}.jsonl", "test"):
+            result = parts.retriever.search(item.question, k_sections=1, k_examples=0)
+            right = result.sections[0].section.id in item.sections
+            buckets.setdefault(confidence_of(result.evidence), []).append(right)
+    precision = {name: sum(hits) / len(hits) for name, hits in buckets.items()}
+    assert precision["high"] >= 0.9
+    assert precision["high"] > precision["medium"] > precision["low"]
+    assert len(buckets["high"]) >= 50  # the bucket is not empty of meaning
 
 
 def test_extractive_answers_are_deterministic(parts: Components) -> None:

@@ -144,10 +144,8 @@ def test_openai_client_chats_with_the_server_plain_and_streaming(open_url: str) 
         model="model-spec", messages=[{"role": "user", "content": "May the model lie to users?"}]
     )
     content = reply.choices[0].message.content or ""
-    assert (
-        "**Sources**" in content
-        and "](https://model-spec.openai.com/2025-12-18.html#do_not_lie)" in content
-    )
+    assert content.startswith("**Bottom line:**") and "**Confidence: " in content
+    assert "](https://model-spec.openai.com/2025-12-18.html#do_not_lie)" in content
     stream = client.chat.completions.create(
         model="model-spec",
         stream=True,

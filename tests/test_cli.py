@@ -55,6 +55,7 @@ def test_ask_prints_citations_and_example_cards(cli_env: dict[str, str]) -> None
     assert result.returncode == 0
     assert "https://model-spec.openai.com/2025-12-18.html#avoid_regulated_advice" in result.stdout
     assert "example ·" in result.stdout
+    assert "Bottom line:" in result.stdout and "confidence: " in result.stdout
 
 
 def test_eval_prints_metrics_for_both_retrievers(cli_env: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -79,7 +79,9 @@ async def exercise(client: Client) -> None:
     citations = answer.structured_content["citations"]
     assert any(c["section_id"] == "protect_privileged_information" for c in citations)
     assert all(c["url"].startswith("https://model-spec.openai.com/") for c in citations)
-    assert "**Sources**" in answer.content[0].text
+    text = answer.content[0].text
+    assert text.startswith("**Bottom line:**") and "**Confidence: " in text
+    assert answer.structured_content["confidence"] in ("high", "medium", "low")
 
     found = await client.call_tool("search_spec", {"query": "sycophancy", "k": 3})
     assert not found.is_error

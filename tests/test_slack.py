@@ -211,6 +211,7 @@ def assert_answer_blocks(body: dict[str, Any]) -> None:
     assert 0 < len(blocks) <= 50
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert all(len(text) <= SECTION_LIMIT for text in sections)
+    assert any("*Bottom line*" in t and "*Confidence: " in t for t in sections)
     assert any("<https://model-spec.openai.com/" in t and "authority:" in t for t in sections)
     context = json.dumps([b for b in blocks if b["type"] == "context"])
     assert "release" in context

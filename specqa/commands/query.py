@@ -63,8 +63,7 @@ def _print_answer(answer: Answer) -> None:
     if answer.confidence:
         title += f" · confidence: {answer.confidence}"
     console.print(Panel(Markdown(answer.answer), title=title, border_style="cyan"))
-    # an extractive answer already quotes and links every cited section
-    for number, citation in enumerate(answer.citations if answer.mode == "llm" else [], start=1):
+    for number, citation in enumerate(answer.citations, start=1):  # the links, for terminals
         console.print(
             f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
             f"   {citation.url}"
