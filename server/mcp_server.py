@@ -31,7 +31,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.api.chat import render_chat_markdown
-from server.api.security import RateLimiter, check_bearer, client_key
+from server.api.security import admit
 from server.components import Components, build_components
 from server.diff import ReleaseDiff, diff_releases, render_diff_markdown
 from server.retrieval import SearchFilters
@@ -456,23 +456,13 @@ class MCPHttpEndpoint:
             request.headers.get("origin"), request.headers.get("host"), self.settings
         ):
             return _error(403, "forbidden_origin", "this Origin may not use the MCP endpoint")
-        keys = [k.get_secret_value() for k in self.settings.api_keys]
-        if not check_bearer(request.headers.get("authorization"), keys):
-            return _error(
-                401,
-                "http_error",
-                "missing or invalid API key (send Authorization: Bearer <key>)",
-                {"WWW-Authenticate": 'Bearer realm="specqa"'},
-            )
-        limiter: RateLimiter = request.app.state.rate_limiter
-        wait = limiter.acquire(client_key(request))
-        if wait > 0:
-            return _error(
-                429,
-                "http_error",
-                "rate limit exceeded; retry later",
-                {"Retry-After": str(int(wait) + 1)},
-            )
+        try:
+            refusal = admit(request, self.settings)
+        except SpecQAError as exc:  # the shared state store (Redis) is down
+            return _error(exc.status_code, type(exc).__name__, exc.public_message)
+        if refusal is not None:
+            code, message, headers = refusal
+            return _error(code, "http_error", message, headers)
         return None
 
 
