@@ -58,7 +58,12 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.shared = shared = build_shared_state(settings)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -55,7 +55,7 @@ def _why(result: subprocess.CompletedProcess[str]) -> str:
             name = signal.Signals(-result.returncode).name
         except ValueError:
             name = f"signal {-result.returncode}"
-        return f"opening collection crashed the check process with {name}"
+        return f"opening the collection crashed the check process with {name}"
     lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
     return lines[-1].strip()[:300] if lines else f"the check exited with {result.returncode}"
 

@@ -160,7 +160,7 @@ class Settings(BaseSettings):
         default=16 * 1024,
         ge=1024,
         le=1024 * 1024,
-        description="Largest request line plus headers; larger requests get 400.",
+        description="Largest request line plus headers; larger heads are refused (431, or 400 from the HTTP parser).",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS."

@@ -71,10 +71,13 @@ class RequestMiddleware:
     the request id, like every other reply.
     """
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, max_body_bytes: int, max_header_bytes: int
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
+        self.max_head = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,7 +92,11 @@ class RequestMiddleware:
         started = time.perf_counter()
         exchange = _Exchange(send, request_id, self.max_body)
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+        if _head_size(scope) > self.max_head:
+            await exchange.reply(
+                431, "headers_too_large", f"request headers larger than {self.max_head} bytes"
+            )
+        elif length is not None and (not length.isdigit() or int(length) > self.max_body):
             await exchange.refuse_too_large()
         else:
             try:
@@ -131,6 +138,16 @@ class RequestMiddleware:
                 }
             },
         )
+
+
+def _head_size(scope: Scope) -> int:
+    """The request line and headers as sent, give or take the line ends."""
+    headers = scope.get("headers") or []
+    return (
+        len(scope.get("raw_path") or b"")
+        + len(scope.get("query_string") or b"")
+        + sum(len(name) + len(value) + 4 for name, value in headers)
+    )
 
 
 class _Exchange:
