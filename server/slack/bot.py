@@ -23,6 +23,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from server.api.deps import get_components
@@ -162,12 +163,9 @@ def build_router(settings: Settings, seen: ReplayCache, metrics: Metrics) -> API
         if not question:
             return _ephemeral(USAGE)
         service = get_components(request).service
-        # A replayed command carries the same signature (Slack signs each one with a new
-        # timestamp), and trigger_id is unique per invocation.
-        keys = [f"command:{request.headers.get('x-slack-signature', '')}"]
-        if form.get("trigger_id"):
-            keys.append(f"trigger:{form['trigger_id']}")
-        if not bot.first_time(*keys):
+        # Slack signs each command with its own timestamp: a replay carries the same signature.
+        replay_key = f"command:{request.headers.get('x-slack-signature', '')}"
+        if not await run_in_threadpool(bot.first_time, replay_key):  # Redis is a network call
             log.info("slack command already taken")
             return _ephemeral(WORKING)
         try:
@@ -185,7 +183,9 @@ def build_router(settings: Settings, seen: ReplayCache, metrics: Metrics) -> API
         if payload.get("type") != "event_callback":
             return JSONResponse({})
         service = get_components(request).service  # before taking the event: 503 lets Slack retry
-        job = bot.take_event(payload, request.headers.get("x-slack-retry-num"))
+        job = await run_in_threadpool(
+            bot.take_event, payload, request.headers.get("x-slack-retry-num")
+        )
         if job is not None:
             background.add_task(bot.answer_in_thread, service, job)
         return JSONResponse({})
