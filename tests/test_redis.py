@@ -251,3 +251,15 @@ def test_a_replayed_slash_command_reaching_both_replicas_is_answered_once(
         )
         slack.wait_for(lambda p, n=n: p.path == f"/response/marker-{n}")
     assert len(slack.matching(lambda p: p.path == "/response/replicas-cmd")) == 1
+
+
+def test_compose_shares_one_redis_between_the_replicas() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["redis"]["image"].startswith("redis:")
+    app = services["specqa"]
+    assert app["environment"]["SPECQA_REDIS_URL"] == "redis://redis:6379/0"
+    assert app["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert "per replica" not in (REPO / "compose.yaml").read_text(encoding="utf-8")
