@@ -423,12 +423,15 @@ def test_an_unexpected_error_is_a_logged_counted_500_with_a_request_id(parts: Co
     handler.emit = records.append  # type: ignore[method-assign]
     logger = logging.getLogger("specqa")
     logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
     try:
         with live_server(app) as url:
             response = httpx.get(f"{url}/broken", headers={"X-Request-ID": "req-500"})
             metrics = httpx.get(f"{url}/metrics").text
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     assert response.status_code == 500
     assert response.headers["x-request-id"] == "req-500"
     assert response.json()["error"]["type"] == "internal_error"

@@ -125,7 +125,8 @@ class RequestMiddleware:
         elapsed = time.perf_counter() - started
         self.metrics.requests.labels(path, scope["method"], str(status)).inc()
         self.metrics.latency.labels(path).observe(elapsed)
-        log.info(
+        log.log(
+            logging.WARNING if status >= 500 else logging.INFO,
             "request",
             extra={
                 "fields": {
