@@ -25,6 +25,7 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -439,7 +440,7 @@ class MCPHttpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
-        refusal = self._refusal(request)
+        refusal = await run_in_threadpool(self._refusal, request)  # the rate limit may ask Redis
         if refusal is None and request.method != "POST":
             # stateless: no server-to-client stream to GET, no session to DELETE (spec: 405)
             refusal = _error(405, "method_not_allowed", "use POST", {"Allow": "POST"})
