@@ -16,9 +16,9 @@ $(VENV)/.installed: pyproject.toml scripts/install.sh
 	bash scripts/install.sh --dev --editable $(VENV)
 	touch $@
 
-system-deps:  ## Debian packages for the browser tests (root)
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null)
+system-deps:  ## Debian packages for the browser tests and the shared-state tests (root)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v redis-server >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server >/dev/null)
 
 spec: setup
 	@if [ -n "$(SPECQA_SPEC_DIR)" ]; then echo "using releases in $(SPECQA_SPEC_DIR)"; else $(BIN)/specqa fetch-spec; fi

@@ -122,6 +122,9 @@ def run_ingest(
 
     current = store.manifest()
     if current is not None and current.fingerprint == fingerprint and _intact(store, current):
+        _drop_leftovers(
+            store, {current.collection, *([current.previous] if current.previous else [])}
+        )
         report.unchanged, report.collection = True, current.collection
         for stats in report.releases.values():
             stats.reused = stats.chunks
@@ -134,10 +137,16 @@ def run_ingest(
         settings, embedder, store, all_chunks, vectors, fingerprint, current, report
     )
     store.activate(manifest)
-    store.drop_collections_except({manifest.collection, *([current.collection] if current else [])})
+    _drop_leftovers(store, {manifest.collection, *([current.collection] if current else [])})
     report.collection = manifest.collection
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _drop_leftovers(store: VectorStore, keep: set[str]) -> None:
+    """Drop builds other than ``keep`` (older ones, killed ones) and give their space back."""
+    store.drop_collections_except(keep)
+    store.reclaim_space()
 
 
 def _fingerprint(embedder: Embedder, chunks: list[Chunk]) -> str:

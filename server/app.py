@@ -12,13 +12,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.api import chat, health, routes, web
-from server.api.observability import BodyTooLarge, JsonFormatter, Metrics, RequestMiddleware
-from server.api.security import RateLimiter
+from server.api.observability import JsonFormatter, Metrics, RequestMiddleware
 from server.components import Components, build_components
 from server.mcp_server import mount_mcp
 from server.schemas import Answer
+from server.shared_state import build_shared_state
 from server.slack import build_router as slack_router
 from specqa.errors import SpecQAError
 from specqa.settings import Settings
@@ -56,8 +57,13 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.state.shared = shared = build_shared_state(settings)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        max_header_bytes=settings.max_header_bytes,
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -65,8 +71,11 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    if settings.trusted_proxies:  # outermost: the client address is settled before anything
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     _install_error_handlers(app)
-    for router in (health.router, routes.router, chat.router, slack_router(settings), web.router):
+    slack = slack_router(settings, shared.replays, metrics)
+    for router in (health.router, routes.router, chat.router, slack, web.router):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings)
     return app
@@ -74,8 +83,11 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
 
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker builds its own parts)."""
+    from server.http_server import uvicorn_options
+
     settings = Settings()
     configure_logging(settings.log_level)
+    uvicorn_options(settings)  # this worker's header deadline
     return create_app(settings)
 
 
@@ -105,7 +117,9 @@ def _error(
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SpecQAError)
     async def project_error(request: Request, exc: SpecQAError) -> JSONResponse:
-        return _error(exc.status_code, type(exc).__name__, exc.message)
+        if exc.public_message != exc.message:
+            log.warning("%s: %s", type(exc).__name__, exc.message)
+        return _error(exc.status_code, type(exc).__name__, exc.public_message)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -120,7 +134,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return _error(exc.status_code, "http_error", str(exc.detail), dict(exc.headers or {}))
-
-    @app.exception_handler(BodyTooLarge)
-    async def too_large(request: Request, exc: BodyTooLarge) -> JSONResponse:
-        return _error(413, "request_too_large", str(exc))

@@ -7,6 +7,7 @@ index; rebuilt when the pointer moves to a new build.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from specqa.store import IndexManifest, VectorStore
 
 __all__ = ["ChunkRecord", "Corpus", "ReleaseCorpus", "lexical_tokens"]
 
+log = logging.getLogger("specqa")
 _STEMMER = Stemmer.Stemmer("english")
 _GET_PAGE = 500
 
@@ -253,6 +255,7 @@ class CorpusHandle:
         self._lock = threading.Lock()
         self._corpus: Corpus | None = None
         self._checked = 0.0
+        self._failure: str | None = None  # the pointer problem last logged
 
     def __call__(self) -> Corpus:
         import time
@@ -267,12 +270,34 @@ class CorpusHandle:
         assert self._corpus is not None
         return self._corpus
 
+    @property
+    def failure(self) -> str | None:
+        """Why the pointer's index is not the one serving, when it is not."""
+        return self._failure
+
     def _refresh(self) -> None:
-        manifest = self._store.manifest()
-        if (
-            self._corpus is not None
-            and manifest is not None
-            and manifest.collection == self._corpus.manifest.collection
-        ):
-            return
-        self._corpus = Corpus.load(self._store, self._model)
+        try:
+            manifest = self._store.manifest()
+            if (
+                self._corpus is not None
+                and manifest is not None
+                and manifest.collection == self._corpus.manifest.collection
+            ):
+                self._failure = None
+                return
+            self._corpus = Corpus.load(self._store, self._model)
+            self._failure = None
+        except SpecIndexError as exc:
+            if self._corpus is None:
+                raise
+            self._keep_serving(exc)
+
+    def _keep_serving(self, exc: SpecIndexError) -> None:
+        """A damaged pointer or a broken new build: the last good index goes on serving."""
+        if exc.message != self._failure:
+            log.error(
+                "the index pointer cannot be used (%s); still serving the last good index %s",
+                exc.message,
+                self._corpus.manifest.collection if self._corpus else "",
+            )
+        self._failure = exc.message

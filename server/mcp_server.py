@@ -25,13 +25,14 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.api.chat import render_chat_markdown
-from server.api.security import RateLimiter, check_bearer, client_key
+from server.api.security import admit
 from server.components import Components, build_components
 from server.diff import ReleaseDiff, diff_releases, render_diff_markdown
 from server.retrieval import SearchFilters
@@ -439,7 +440,7 @@ class MCPHttpEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
-        refusal = self._refusal(request)
+        refusal = await run_in_threadpool(self._refusal, request)  # the rate limit may ask Redis
         if refusal is None and request.method != "POST":
             # stateless: no server-to-client stream to GET, no session to DELETE (spec: 405)
             refusal = _error(405, "method_not_allowed", "use POST", {"Allow": "POST"})
@@ -456,23 +457,13 @@ class MCPHttpEndpoint:
             request.headers.get("origin"), request.headers.get("host"), self.settings
         ):
             return _error(403, "forbidden_origin", "this Origin may not use the MCP endpoint")
-        keys = [k.get_secret_value() for k in self.settings.api_keys]
-        if not check_bearer(request.headers.get("authorization"), keys):
-            return _error(
-                401,
-                "http_error",
-                "missing or invalid API key (send Authorization: Bearer <key>)",
-                {"WWW-Authenticate": 'Bearer realm="specqa"'},
-            )
-        limiter: RateLimiter = request.app.state.rate_limiter
-        wait = limiter.acquire(client_key(request))
-        if wait > 0:
-            return _error(
-                429,
-                "http_error",
-                "rate limit exceeded; retry later",
-                {"Retry-After": str(int(wait) + 1)},
-            )
+        try:
+            refusal = admit(request, self.settings)
+        except SpecQAError as exc:  # the shared state store (Redis) is down
+            return _error(exc.status_code, type(exc).__name__, exc.public_message)
+        if refusal is not None:
+            code, message, headers = refusal
+            return _error(code, "http_error", message, headers)
         return None
 
 

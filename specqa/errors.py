@@ -27,9 +27,11 @@ class SpecQAError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, public_message: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        # What an HTTP reply may say: no internal addresses (the full message is logged).
+        self.public_message = public_message or message
 
 
 class InputError(SpecQAError):

@@ -138,7 +138,29 @@ class Settings(BaseSettings):
         description="Comma-separated bearer tokens; set turns on auth for /v1 and /mcp.",
     )
     rate_limit_per_minute: int = Field(
-        default=120, ge=0, description="Requests per minute per key (or client IP); 0 disables."
+        default=120,
+        ge=0,
+        description="Requests per minute (moving window) per API key, or per client address without keys; 0 disables.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL (redis://host:6379/0); set, rate limits and the Slack replay cache are shared by every replica.",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated proxy addresses or networks whose X-Forwarded-For is believed; empty trusts none.",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a client has to send a request's headers before the connection is closed.",
+    )
+    max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Largest request line plus headers; larger heads are refused (431, or 400 from the HTTP parser).",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed by CORS."
@@ -158,13 +180,19 @@ class Settings(BaseSettings):
         description="Slack Web API base URL (tests point it home).",
     )
 
-    @field_validator("releases", "cors_origins", "api_keys", mode="before")
+    @field_validator("releases", "cors_origins", "api_keys", "trusted_proxies", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
     @field_validator(
-        "spec_dir", "chroma_url", "llm_model", "openai_base_url", "host", mode="before"
+        "spec_dir",
+        "chroma_url",
+        "llm_model",
+        "openai_base_url",
+        "host",
+        "redis_url",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

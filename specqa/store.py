@@ -8,7 +8,12 @@ that every server process sharing the Chroma server sees the same index.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
+import re
+import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -22,6 +27,9 @@ __all__ = ["IndexManifest", "ReleaseStats", "VectorStore"]
 
 COLLECTION_PREFIX = "specqa_"
 POINTER_COLLECTION = "specqa_pointer"
+_SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+log = logging.getLogger("specqa")
 
 
 class ReleaseStats(BaseModel):
@@ -105,6 +113,7 @@ class VectorStore:
         self.remote = settings.chroma_url is not None
         self.url = settings.chroma_url
         self.client = _connect(settings)
+        self.chroma_dir = None if self.remote else settings.index_dir / "chroma"
         self.pointer: _Pointer = (
             _ChromaPointer(self.client) if self.remote else _FilePointer(settings.index_dir)
         )
@@ -152,6 +161,33 @@ class VectorStore:
                 dropped.append(name)
         return dropped
 
+    def reclaim_space(self) -> list[str]:
+        """Embedded store: delete the vector segment folders that no collection uses any more
+        (Chroma's ``delete_collection`` leaves them behind) and VACUUM the SQLite file, so that
+        replaced and killed builds give their space back. Best effort: a failure is logged and
+        the next ingest tries again."""
+        if self.chroma_dir is None:
+            return []
+        try:
+            with contextlib.closing(
+                sqlite3.connect(self.chroma_dir / "chroma.sqlite3", timeout=10)
+            ) as db:
+                live = {str(row[0]) for row in db.execute("SELECT id FROM segments")}
+                orphans = [
+                    folder
+                    for folder in self.chroma_dir.iterdir()
+                    if folder.is_dir()
+                    and _SEGMENT_FOLDER.fullmatch(folder.name)
+                    and folder.name not in live
+                ]
+                for folder in orphans:
+                    shutil.rmtree(folder, ignore_errors=True)
+                db.execute("VACUUM")
+        except (sqlite3.Error, OSError) as exc:
+            log.warning("could not reclaim the space of old index builds: %s", exc)
+            return []
+        return [folder.name for folder in orphans]
+
     def heartbeat(self) -> None:
         self.call(self.client.heartbeat)
 
@@ -164,18 +200,23 @@ class VectorStore:
         try:
             return call()
         except (httpx.TransportError, ConnectionError) as exc:
-            raise BackendUnavailableError(self._unreachable(exc)) from exc
+            raise self._unreachable(exc) from exc
         except ChromaError as exc:
             if exc.code() >= 500 or exc.code() == 429:
-                raise BackendUnavailableError(f"the vector store failed: {exc}") from exc
+                raise BackendUnavailableError(
+                    f"the vector store failed: {exc}", "the vector store failed; try again shortly"
+                ) from exc
             raise
         except ValueError as exc:
             if "connect" in str(exc).lower():
-                raise BackendUnavailableError(self._unreachable(exc)) from exc
+                raise self._unreachable(exc) from exc
             raise
 
-    def _unreachable(self, exc: Exception) -> str:
-        return f"the Chroma server at {self.url} is unreachable ({str(exc) or type(exc).__name__})"
+    def _unreachable(self, exc: Exception) -> BackendUnavailableError:
+        return BackendUnavailableError(
+            f"the Chroma server at {self.url} is unreachable ({str(exc) or type(exc).__name__})",
+            "the Chroma server is unreachable; try again shortly",
+        )
 
 
 def _connect(settings: Settings) -> Any:
@@ -194,7 +235,8 @@ def _connect(settings: Settings) -> Any:
             )
         except Exception as exc:
             raise BackendUnavailableError(
-                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}"
+                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}",
+                "the Chroma server is unreachable; try again shortly",
             ) from exc
     try:
         settings.index_dir.mkdir(parents=True, exist_ok=True)

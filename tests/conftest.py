@@ -134,9 +134,14 @@ def live_server(app: Any) -> Iterator[str]:
 
     import uvicorn
 
+    from server.http_server import uvicorn_options
+
     port = free_port()
+    options = uvicorn_options(app.state.settings)  # as `specqa serve` runs it
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -15,6 +17,7 @@ from server.app import create_app
 from server.components import Components, build_components
 from specqa.embedding import Embedder
 from tests.conftest import live_server, make_settings
+from tests.traffic import wait_until
 
 KEY = "test-key-123"
 
@@ -300,3 +303,156 @@ def test_openapi_documents_operations_for_gpt_actions(open_url: str) -> None:
         "diffReleases",
     } <= operations
     assert json.dumps(schema["paths"]["/v1/answer"]["post"]["description"])
+
+
+# --- hardening, round two (issue 13) -----------------------------------------------------------
+
+
+def _client_from(address: str) -> httpx.Client:
+    """A client whose connections come from ``address`` (any 127.x address is loopback)."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=30)
+
+
+@pytest.fixture(scope="module")
+def throttled_open_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+    """No API keys, 3 requests a minute, and one trusted proxy at 127.0.0.2."""
+    settings = make_settings(
+        built[0].index_dir, rate_limit_per_minute=3, trusted_proxies="127.0.0.2"
+    )
+    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+        yield url
+
+
+def test_without_auth_the_limit_is_per_client_address_whatever_bearer_arrives(
+    throttled_open_url: str,
+) -> None:
+    with _client_from("127.0.0.11") as client:
+        statuses = [
+            client.get(
+                f"{throttled_open_url}/v1/releases",
+                headers={"Authorization": f"Bearer {n:04d}" + "x" * 1000},
+            ).status_code
+            for n in range(5)
+        ]
+    assert statuses == [200, 200, 200, 429, 429]
+
+
+def test_in_process_rate_windows_are_bounded_and_expire() -> None:
+    from server.shared_state import BoundedMemoryStorage, Throttle
+
+    storage = BoundedMemoryStorage(max_keys=50)
+    throttle = Throttle(storage, per_minute=2)
+    for n in range(1_000):
+        assert throttle.wait(f"ip:10.0.{n // 250}.{n % 250}") == 0
+    assert len(storage.events) <= 50
+    assert throttle.wait("ip:10.0.3.249") == 0 and throttle.wait("ip:10.0.3.249") > 0
+    short = BoundedMemoryStorage(max_keys=10)
+    for n in range(10):  # windows of one second: at the cap, expired windows are dropped first
+        short.acquire_entry(f"short:{n}", limit=1, expiry=1)
+    newest = max(entry.atime for entries in short.events.values() for entry in entries)
+    wait_until(lambda: time.time() > newest + 1.05, 10, "the one-second windows to pass")
+    short.acquire_entry("short:new", limit=1, expiry=1)
+    assert list(short.events) == ["short:new"]
+
+
+def test_forwarded_for_is_believed_only_from_a_trusted_proxy(throttled_open_url: str) -> None:
+    url = f"{throttled_open_url}/v1/releases"
+    with _client_from("127.0.0.2") as proxy:
+        first = [
+            proxy.get(url, headers={"X-Forwarded-For": "203.0.113.7"}).status_code for _ in range(4)
+        ]
+        other_user = proxy.get(url, headers={"X-Forwarded-For": "203.0.113.8"}).status_code
+    assert first == [200, 200, 200, 429]
+    assert other_user == 200  # the proxy's users each have their own window
+    with _client_from("127.0.0.12") as untrusted:
+        spoofed = [
+            untrusted.get(url, headers={"X-Forwarded-For": f"198.51.100.{n}"}).status_code
+            for n in range(4)
+        ]
+    assert spoofed == [200, 200, 200, 429]  # an untrusted peer's header changes nothing
+
+
+def test_failed_authentication_is_throttled_too(locked_url: str) -> None:
+    with _client_from("127.0.0.13") as client:
+        statuses = [
+            client.get(
+                f"{locked_url}/v1/releases", headers={"Authorization": f"Bearer wrong-{n}"}
+            ).status_code
+            for n in range(8)
+        ]
+    assert statuses[:5] == [401] * 5
+    assert statuses[-1] == 429
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/v1/answer", {"question": "a" * 70_000}),
+        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "a" * 70_000}]}),
+    ],
+)
+def test_a_chunked_body_over_the_limit_gets_413(open_url: str, path: str, payload: dict) -> None:  # type: ignore[type-arg]
+    data = json.dumps(payload).encode()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
+        for start in range(0, len(data), 8192):
+            yield data[start : start + 8192]
+
+    response = httpx.post(
+        f"{open_url}{path}",
+        content=chunks(),
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413, response.text
+    assert response.json()["error"]["message"] == "request body larger than 65536 bytes"
+    assert response.headers["x-request-id"]
+
+
+def test_an_unexpected_error_is_a_logged_counted_500_with_a_request_id(parts: Components) -> None:
+    app = create_app(parts.settings, parts)
+
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/broken", broken)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("specqa")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        with live_server(app) as url:
+            response = httpx.get(f"{url}/broken", headers={"X-Request-ID": "req-500"})
+            metrics = httpx.get(f"{url}/metrics").text
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert response.status_code == 500
+    assert response.headers["x-request-id"] == "req-500"
+    assert response.json()["error"]["type"] == "internal_error"
+    assert "a bug" not in response.text
+    assert 'specqa_requests_total{method="GET",route="/broken",status="500"}' in metrics
+    failures = [r for r in records if r.levelno == logging.ERROR and r.exc_info]
+    assert failures and failures[0].fields["request_id"] == "req-500"  # type: ignore[attr-defined]
+    access = [r for r in records if r.getMessage() == "request"]
+    assert any(r.fields["status"] == 500 for r in access)  # type: ignore[attr-defined]
+
+
+def test_the_page_under_static_has_the_same_protection_as_the_root(open_url: str) -> None:
+    root = httpx.get(f"{open_url}/")
+    static = httpx.get(f"{open_url}/static/index.html")
+    assert static.status_code == 200
+    for header in ("content-security-policy", "x-frame-options", "x-content-type-options"):
+        assert static.headers[header] == root.headers[header]
+
+
+def test_chat_content_of_the_wrong_type_is_a_400(open_url: str) -> None:
+    message = {"role": "user", "content": [{"type": "text", "text": ["not", "a", "string"]}]}
+    response = httpx.post(
+        f"{open_url}/v1/chat/completions", json={"messages": [message]}, timeout=30
+    )
+    assert response.status_code == 400
+    assert "must be a string" in response.json()["error"]["message"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import re
 import shutil
@@ -31,13 +32,14 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
-from ingest.pipeline import IngestReport
+from ingest.pipeline import IngestReport, run_ingest
 from server.app import create_app
 from server.components import Components, build_components
 from server.llm import LLMAnswerer
 from server.service import AnsweringService
 from specqa.embedding import Embedder
 from specqa.settings import Settings
+from specqa.store import VectorStore
 from tests.conftest import REPO, live_server, make_settings, run_cli
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from tests.traffic import Traffic, wait_until
@@ -314,3 +316,72 @@ def test_ingest_onto_a_full_disk_fails_clearly_and_keeps_the_old_index(
         assert not list(index.glob(".current.*"))
         filler.unlink()
         _answers_from(index, embedder, before["collection"])
+
+
+# --- hardening, round two (issue 13) -----------------------------------------------------------
+
+
+def _segment_folders(index: Path) -> set[str]:
+    return {p.name for p in (index / "chroma").iterdir() if p.is_dir()}
+
+
+def _live_segments(index: Path) -> tuple[set[str], int]:
+    """The vector segments Chroma knows, and the SQLite file's free pages."""
+    with sqlite3.connect(index / "chroma" / "chroma.sqlite3") as db:
+        live = {str(r[0]) for r in db.execute("SELECT id FROM segments WHERE scope = 'VECTOR'")}
+        free = int(db.execute("PRAGMA freelist_count").fetchone()[0])
+    return live, free
+
+
+def test_reingests_leave_no_orphan_segment_folders_and_give_space_back(
+    built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(built[0].index_dir, index)
+    first = _pointer(index)["collection"]
+    for releases in ("2025-12-18", "2025-10-27,2025-12-18"):  # cached embeddings: no model work
+        settings = make_settings(index, releases=releases)
+        report = run_ingest(settings, embedder, VectorStore(settings))
+        assert not report.unchanged
+    live, free = _live_segments(index)
+    assert len(live) == 2  # the active build and the one before it
+    assert first not in {
+        c.name for c in VectorStore(make_settings(index)).client.list_collections()
+    }
+    assert _segment_folders(index) <= live  # the dropped build's folder is gone
+    assert free == 0
+
+
+def test_a_junk_pointer_while_serving_keeps_the_last_good_index_and_logs_it(
+    built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
+) -> None:
+    index = tmp_path / "index"
+    shutil.copytree(built[0].index_dir, index)
+    good = _pointer(index)["collection"]
+    settings = make_settings(index)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("specqa")
+    logger.addHandler(handler)
+    try:
+        with live_server(
+            create_app(settings, build_components(settings, embedder=embedder))
+        ) as url:
+            assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
+            (index / "current.json").write_text("{ this is not a manifest", encoding="utf-8")
+            wait_until(
+                lambda: httpx.get(f"{url}/readyz", timeout=10).json().get("warning"),
+                30,
+                "the damaged pointer to be noticed (the pointer is re-read every 2 s)",
+            )
+            answer = httpx.post(f"{url}/v1/answer", json={"question": QUESTIONS[0]}, timeout=30)
+            ready = httpx.get(f"{url}/readyz", timeout=10)
+    finally:
+        logger.removeHandler(handler)
+    assert answer.status_code == 200
+    assert answer.json()["citations"][0]["section_id"] == "protect_privileged_information"
+    assert ready.status_code == 200
+    assert ready.json()["collection"] == good and "unreadable" in ready.json()["warning"]
+    assert len(records) == 1, "logged once per problem, not on every check"
+    assert "last good index" in records[0].getMessage() and good in records[0].getMessage()

@@ -26,8 +26,11 @@ import pytest
 
 from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.components import build_components
+from specqa.embedding import Embedder
 from specqa.settings import Settings
-from tests.conftest import REPO, free_port, run_cli
+from tests.conftest import REPO, free_port, live_server, make_settings, run_cli
 from tests.traffic import Traffic, wait_until
 
 CHROMA = Path(sys.executable).with_name("chroma")
@@ -259,7 +262,8 @@ def test_chroma_outage_gives_503_with_a_clear_message_and_recovers_without_resta
                 assert response.status_code == 503, response.text
                 error = response.json()["error"]
                 assert error["type"] == "BackendUnavailableError"
-                assert cluster.chroma.url in error["message"] and "unreachable" in error["message"]
+                assert "unreachable" in error["message"]
+                assert str(cluster.chroma.port) not in response.text  # no internal address
             search = httpx.get(f"{server.url}/v1/search", params={"q": "lies"}, timeout=10)
             assert search.status_code == 503 and "message" in search.json()["error"]
 
@@ -285,3 +289,23 @@ def test_chroma_outage_gives_503_with_a_clear_message_and_recovers_without_resta
             response = _answer(server.url)
             assert response.status_code == 200, response.text
             assert _essence(response.json()) == earlier
+
+
+def test_readyz_with_chroma_down_names_no_internal_address(
+    embedder: Embedder, tmp_path: Path
+) -> None:
+    chroma = ChromaServer(tmp_path / "chroma", free_port(), tmp_path / "chroma.log")
+    chroma.start()
+    try:
+        settings = make_settings(tmp_path / "index", chroma_url=chroma.url)
+        app = create_app(settings, build_components(settings, embedder=embedder))
+        with live_server(app) as url:
+            chroma.stop(signal.SIGKILL)
+            ready = httpx.get(f"{url}/readyz", timeout=30)
+            search = httpx.get(f"{url}/v1/search", params={"q": "lies"}, timeout=30)
+    finally:
+        chroma.stop()
+    assert ready.status_code == 503 and search.status_code == 503
+    assert "unreachable" in ready.json()["message"]
+    for reply in (ready.text, search.text):
+        assert str(chroma.port) not in reply and "127.0.0.1" not in reply

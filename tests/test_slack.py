@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -434,3 +435,49 @@ def test_split_text_never_cuts_a_link_or_an_entity() -> None:
         assert piece.count("<") == piece.count(">")
         assert not piece.rstrip().endswith(("&", "&am", "&amp"))
     assert "".join(pieces).replace(" ", "") == text.replace(" ", "")
+
+
+# --- hardening, round two (issue 13) -----------------------------------------------------------
+
+
+def replays_counted(http: httpx.Client) -> float:
+    text = http.get("/metrics").text
+    match = re.search(r"^specqa_slack_replays_total ([0-9.e+]+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_a_signed_event_nested_too_deep_is_a_400_json(http: httpx.Client) -> None:
+    body = b'{"type": "event_callback", "event": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    response = post_event(http, body)
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "expected a JSON object"
+
+
+def test_a_replayed_slash_command_is_answered_once(http: httpx.Client, slack: FakeSlack) -> None:
+    body = command_body("may the model lie to protect feelings?", "replayed", slack.url)
+    headers = signed(body)
+    before = replays_counted(http)
+    acks = [post_command(http, body, headers) for _ in range(3)]
+    assert [a.status_code for a in acks] == [200, 200, 200]
+    assert replays_counted(http) == before + 2  # taken once, refused twice, at the ack
+    slack.wait_for(lambda p: p.path == "/response/replayed")
+    sentinel = command_body("and white lies?", "after-replayed", slack.url)
+    post_command(http, sentinel, signed(sentinel))
+    slack.wait_for(lambda p: p.path == "/response/after-replayed")
+    assert len(slack.matching(lambda p: p.path == "/response/replayed")) == 1
+
+
+def test_slack_entities_are_unescaped_before_our_escaping(
+    http: httpx.Client, slack: FakeSlack
+) -> None:
+    body = command_body("is R&amp;D &lt;b&gt;secret&lt;/b&gt; info private?", "entities", slack.url)
+    assert post_command(http, body, signed(body)).status_code == 200
+    text = all_text(slack.wait_for(lambda p: p.path == "/response/entities"))
+    assert "R&amp;D &lt;b&gt;secret&lt;/b&gt;" in text
+    assert "&amp;amp;" not in text and "&amp;lt;" not in text
+
+    ts = "1700000050.000100"
+    event = mention(ts, f"<@{BOT_USER}> R&amp;D &gt; marketing?")
+    post_event(http, event_body(event, "EvEntities"))
+    threaded = all_text(slack.wait_for(to_thread(ts)))
+    assert "R&amp;D &gt; marketing?" in threaded and "&amp;amp;" not in threaded

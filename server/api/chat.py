@@ -40,10 +40,15 @@ class ChatRequest(BaseModel):
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
     if isinstance(content, list):
-        return "\n".join(
-            str(part.get("text", "")) for part in content if part.get("type") == "text"
-        )
+        return "\n".join(_part_text(part) for part in content if part.get("type") == "text")
     return content or ""
+
+
+def _part_text(part: dict[str, Any]) -> str:
+    text = part.get("text", "")
+    if not isinstance(text, str):
+        raise InputError(f"a text part's 'text' must be a string, not {type(text).__name__}")
+    return text
 
 
 def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from specqa.errors import SpecQAError
 
 __all__ = ["router"]
+
+log = logging.getLogger("specqa")
 
 router = APIRouter(tags=["health"])
 
@@ -30,8 +33,11 @@ def readyz(request: Request) -> Any:
     try:
         components.store.heartbeat()
         corpus = components.corpus()
-    except SpecQAError as exc:
-        return JSONResponse({"status": "unavailable", "message": exc.message}, status_code=503)
+    except SpecQAError as exc:  # unauthenticated: the public message names no internal address
+        log.warning("not ready: %s", exc.message)
+        return JSONResponse(
+            {"status": "unavailable", "message": exc.public_message}, status_code=503
+        )
     return {
         "status": "ready",
         "collection": corpus.manifest.collection,
@@ -39,6 +45,7 @@ def readyz(request: Request) -> Any:
         "embed_model": corpus.manifest.embed_model,
         "llm": bool(components.service.llm),
         "store": "chroma-server" if components.store.remote else "embedded",
+        **({"warning": components.corpus.failure} if components.corpus.failure else {}),
     }
 
 

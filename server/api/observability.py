@@ -42,6 +42,11 @@ class Metrics:
             "LLM answers that fell back to extractive",
             registry=self.registry,
         )
+        self.slack_replays = Counter(
+            "specqa_slack_replays_total",
+            "Slack events and commands not answered because they were already taken",
+            registry=self.registry,
+        )
 
 
 class JsonFormatter(logging.Formatter):
@@ -52,16 +57,27 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         payload.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False)
 
 
 class RequestMiddleware:
-    """Pure ASGI (so streaming responses are not buffered): request id, body limit, metrics, log."""
+    """Pure ASGI (so streaming responses are not buffered): request id, body limit, metrics, log.
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    A body over the limit is refused with 413 here, whether or not it announced its length (a
+    chunked body is counted as it arrives; the app then sees a disconnect and its reply is
+    dropped). An exception escaping the app becomes a logged, counted 500 JSON reply that carries
+    the request id, like every other reply.
+    """
+
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, max_body_bytes: int, max_header_bytes: int
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
+        self.max_head = max_header_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,21 +90,34 @@ class RequestMiddleware:
         )
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
-        status = {"code": 500}
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            await send(message)
-
+        exchange = _Exchange(send, request_id, self.max_body)
         length = headers.get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body):
-            await _reject(send_with_id, 413, f"request body larger than {self.max_body} bytes")
+        if _head_size(scope) > self.max_head:
+            await exchange.reply(
+                431, "headers_too_large", f"request headers larger than {self.max_head} bytes"
+            )
+        elif length is not None and (not length.isdigit() or int(length) > self.max_body):
+            await exchange.refuse_too_large()
         else:
-            await self.app(scope, _limited(receive, self.max_body), send_with_id)
-        self._record(scope, status["code"], started, request_id)
+            try:
+                await self.app(scope, exchange.limited(receive), exchange.send)
+            except Exception:  # noqa: BLE001 - the edge: whatever escapes becomes a logged 500
+                await self._fail(scope, exchange, request_id)
+        self._record(scope, exchange.status, started, request_id)
+
+    async def _fail(self, scope: Scope, exchange: _Exchange, request_id: str) -> None:
+        if exchange.too_large:
+            return  # the 413 is out; the app only stumbled over the cut-off body
+        log.exception(
+            "unhandled error",
+            extra={"fields": {"request_id": request_id, "path": scope.get("path", "")}},
+        )
+        if not exchange.started:
+            await exchange.reply(
+                500, "internal_error", f"internal server error (request id {request_id})"
+            )
+        else:
+            exchange.status = 500
 
     def _record(self, scope: Scope, status: int, started: float, request_id: str) -> None:
         route = scope.get("route")
@@ -96,7 +125,8 @@ class RequestMiddleware:
         elapsed = time.perf_counter() - started
         self.metrics.requests.labels(path, scope["method"], str(status)).inc()
         self.metrics.latency.labels(path).observe(elapsed)
-        log.info(
+        log.log(
+            logging.WARNING if status >= 500 else logging.INFO,
             "request",
             extra={
                 "fields": {
@@ -111,35 +141,74 @@ class RequestMiddleware:
         )
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
-def _limited(receive: Receive, limit: int) -> Receive:
-    seen = 0
-
-    async def wrapped() -> Message:
-        nonlocal seen
-        message = await receive()
-        if message["type"] == "http.request":
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise BodyTooLarge(f"request body larger than {limit} bytes")
-        return message
-
-    return wrapped
-
-
-async def _reject(send: Any, status: int, message: str) -> None:
-    body = json.dumps({"error": {"type": "request_too_large", "message": message}}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
+def _head_size(scope: Scope) -> int:
+    """The request line and headers as sent, give or take the line ends."""
+    headers = scope.get("headers") or []
+    return (
+        len(scope.get("raw_path") or b"")
+        + len(scope.get("query_string") or b"")
+        + sum(len(name) + len(value) + 4 for name, value in headers)
     )
-    await send({"type": "http.response.body", "body": body})
+
+
+class _Exchange:
+    """One request's send side: adds the request id, remembers the status, enforces the body
+    limit on the receive side."""
+
+    def __init__(self, send: Send, request_id: str, max_body: int) -> None:
+        self._send = send
+        self.request_id = request_id
+        self.max_body = max_body
+        self.status = 500
+        self.started = False
+        self.too_large = False
+
+    async def send(self, message: Message) -> None:
+        if self.too_large:
+            return  # the 413 went out already
+        if message["type"] == "http.response.start":
+            self.started = True
+            self.status = message["status"]
+            message["headers"] = [
+                *message.get("headers", []),
+                (b"x-request-id", self.request_id.encode()),
+            ]
+        await self._send(message)
+
+    def limited(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            if self.too_large:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    await self.refuse_too_large()
+                    return {"type": "http.disconnect"}
+            return message
+
+        return wrapped
+
+    async def refuse_too_large(self) -> None:
+        if not self.started:
+            await self.reply(
+                413, "request_too_large", f"request body larger than {self.max_body} bytes"
+            )
+        self.too_large = True
+
+    async def reply(self, status: int, kind: str, message: str) -> None:
+        body = json.dumps({"error": {"type": kind, "message": message}}).encode()
+        await self.send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await self.send({"type": "http.response.body", "body": body})

@@ -1,85 +1,76 @@
-"""Bearer-token auth and a per-key rate limit for /v1 and /mcp.
+"""Bearer-token auth and a per-caller rate limit for /v1 and /mcp.
 
-The rate limiter is a small in-process token bucket: the well-kept options (slowapi/limits) add
-a storage layer we do not need for one process, and with several workers each enforces its own
-share, which the README states.
+The caller is its API key when auth is on (only a key that matched: an unauthenticated bearer
+string never names a window) and its client address otherwise. Failed authentication is throttled
+per client address too, so guessing keys runs into 429. The windows live in
+:mod:`server.shared_state` (in process, or in Redis shared by every replica). The client address
+is the connection's peer, or the ``X-Forwarded-For`` client when the peer is a trusted proxy
+(``SPECQA_TRUSTED_PROXIES``, see :func:`server.app.create_app`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import math
-import threading
-import time
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request
 
 from server.api.deps import SettingsDep
+from server.shared_state import Throttle
+from specqa.settings import Settings
 
-__all__ = ["RateLimiter", "RequireKey", "client_key"]
+__all__ = ["RequireKey", "admit", "check_bearer", "client_address"]
 
-
-def client_key(request: Request) -> str:
-    """The caller's identity: its API key when auth is on, else its address."""
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return "key:" + header[7:].strip()
-    return "ip:" + (request.client.host if request.client else "unknown")
+UNAUTHORIZED = "missing or invalid API key (send Authorization: Bearer <key>)"
+THROTTLED = "rate limit exceeded; retry later"
+WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="specqa"'}
 
 
-def check_bearer(header: str | None, keys: list[str]) -> bool:
-    if not keys:
-        return True
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def check_bearer(header: str | None, keys: list[str]) -> str | None:
+    """The configured key the header carries, or None. Every key is compared, in constant time,
+    so timing does not reveal which one matched."""
     if not header or not header.lower().startswith("bearer "):
-        return False
+        return None
     presented = header[7:].strip().encode()
-    matched = False
-    for key in keys:  # compare against every key so timing does not reveal which one matched
-        matched |= hmac.compare_digest(presented, key.encode())
+    matched = None
+    for key in keys:
+        if hmac.compare_digest(presented, key.encode()):
+            matched = key
     return matched
 
 
-def require_key(request: Request, settings: SettingsDep) -> None:
+def admit(request: Request, settings: Settings) -> tuple[int, str, dict[str, str]] | None:
+    """None when the request may go on; else (status, message, headers) of the refusal."""
+    throttle: Throttle = request.app.state.shared.throttle
     keys = [k.get_secret_value() for k in settings.api_keys]
-    if not check_bearer(request.headers.get("authorization"), keys):
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            detail="missing or invalid API key (send Authorization: Bearer <key>)",
-            headers={"WWW-Authenticate": 'Bearer realm="specqa"'},
-        )
-    limiter: RateLimiter = request.app.state.rate_limiter
-    wait = limiter.acquire(client_key(request))
-    if wait > 0:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="rate limit exceeded; retry later",
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
+    address = client_address(request)
+    if keys:
+        key = check_bearer(request.headers.get("authorization"), keys)
+        if key is None:
+            wait = throttle.wait(f"authfail:{address}")
+            return _throttled(wait) if wait else (401, UNAUTHORIZED, WWW_AUTHENTICATE)
+        identity = "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    else:
+        identity = f"ip:{address}"
+    wait = throttle.wait(identity)
+    return _throttled(wait) if wait else None
+
+
+def _throttled(wait: float) -> tuple[int, str, dict[str, str]]:
+    return 429, THROTTLED, {"Retry-After": str(math.ceil(wait))}
+
+
+def require_key(request: Request, settings: SettingsDep) -> None:
+    refusal = admit(request, settings)
+    if refusal is not None:
+        code, message, headers = refusal
+        raise HTTPException(code, detail=message, headers=headers)
 
 
 RequireKey = Annotated[None, Depends(require_key)]
-
-
-class RateLimiter:
-    """Token bucket per key: ``per_minute`` requests a minute, bursts up to the same number."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def acquire(self, key: str) -> float:
-        """0 when allowed, else the seconds until a token is free."""
-        if self.capacity <= 0:
-            return 0.0
-        now = time.monotonic()
-        with self._lock:
-            tokens, stamp = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - stamp) * self.rate)
-            if tokens >= 1:
-                self._buckets[key] = (tokens - 1, now)
-                return 0.0
-            self._buckets[key] = (tokens, now)
-            return (1 - tokens) / self.rate

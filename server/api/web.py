@@ -33,12 +33,13 @@ _PAGE_HEADERS = {
 
 
 class _StaticFiles(StaticFiles):
-    """StaticFiles that marks its responses nosniff and revalidates them (ETag) on every load."""
+    """StaticFiles with the page's headers on every response (``/static/index.html`` is the page
+    too), revalidated (ETag) on every load."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers.setdefault("Cache-Control", "no-cache")
+        for name, value in _PAGE_HEADERS.items():
+            response.headers[name] = value
         return response
 
 

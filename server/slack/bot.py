@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,15 +23,18 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
 from server.api.deps import get_components
+from server.api.observability import Metrics
 from server.service import AnsweringService
+from server.shared_state import ReplayCache
 from server.slack.blocks import SlackMessage, answer_messages, notice_messages
 from specqa.errors import SpecQAError
 from specqa.settings import Settings
 
-__all__ = ["SeenEvents", "SlackBot", "build_router"]
+__all__ = ["SlackBot", "build_router", "slack_text"]
 
 log = logging.getLogger("specqa.slack")
 
@@ -52,31 +53,8 @@ class ThreadJob:
     question: str
 
 
-class SeenEvents:
-    """A bounded LRU of keys already taken (event ids, channel:ts), shared by all requests."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self.size = size
-        self._keys: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def first_time(self, *keys: str) -> bool:
-        """Record ``keys``; False when any of them was seen before."""
-        with self._lock:
-            if any(key in self._keys for key in keys):
-                for key in keys:
-                    if key in self._keys:
-                        self._keys.move_to_end(key)
-                return False
-            for key in keys:
-                self._keys[key] = None
-            while len(self._keys) > self.size:
-                self._keys.popitem(last=False)
-            return True
-
-
 class SlackBot:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, seen: ReplayCache, metrics: Metrics) -> None:
         secret = settings.slack_signing_secret
         token = settings.slack_bot_token
         self.verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
@@ -85,7 +63,8 @@ class SlackBot:
             if token
             else None
         )
-        self.seen = SeenEvents()
+        self.seen = seen  # in process, or in Redis shared by every replica
+        self.metrics = metrics
 
     # --- verification -----------------------------------------------------------------------
     async def verified_body(self, request: Request) -> str:
@@ -110,15 +89,22 @@ class SlackBot:
         keys = [f"msg:{channel}:{ts}"]
         if isinstance(payload.get("event_id"), str):
             keys.append(f"event:{payload['event_id']}")
-        if not self.seen.first_time(*keys):
+        if not self.first_time(*keys):
             log.info("slack event already taken", extra={"fields": {"retry": retry}})
             return None
         thread_ts = event.get("thread_ts")
         return ThreadJob(
             channel=channel,
             thread_ts=thread_ts if isinstance(thread_ts, str) else ts,
-            question=_strip_mentions(str(event.get("text") or ""), _bot_users(payload)),
+            question=slack_text(_strip_mentions(str(event.get("text") or ""), _bot_users(payload))),
         )
+
+    def first_time(self, *keys: str) -> bool:
+        """Take ``keys``; False (and counted) when a replica took any of them before."""
+        if self.seen.first_time(*keys):
+            return True
+        self.metrics.slack_replays.inc()
+        return False
 
     # --- delivery (background) --------------------------------------------------------------
     def answer_command(self, service: AnsweringService, question: str, response_url: str) -> None:
@@ -162,20 +148,26 @@ class SlackBot:
                 return
 
 
-def build_router(settings: Settings) -> APIRouter:
+def build_router(settings: Settings, seen: ReplayCache, metrics: Metrics) -> APIRouter:
     """The Slack routes. They are signed by Slack, so they sit outside the bearer auth."""
-    bot = SlackBot(settings)
+    bot = SlackBot(settings, seen, metrics)
     router = APIRouter(prefix="/slack", tags=["slack"], include_in_schema=False)
 
     @router.post("/commands")
     async def commands(request: Request, background: BackgroundTasks) -> JSONResponse:
         form = _form(await bot.verified_body(request))
-        question, response_url = form.get("text", "").strip(), form.get("response_url", "")
+        question = slack_text(form.get("text", "")).strip()
+        response_url = form.get("response_url", "")
         if urlsplit(response_url).scheme not in ("http", "https"):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="missing response_url")
         if not question:
             return _ephemeral(USAGE)
         service = get_components(request).service
+        # Slack signs each command with its own timestamp: a replay carries the same signature.
+        replay_key = f"command:{request.headers.get('x-slack-signature', '')}"
+        if not await run_in_threadpool(bot.first_time, replay_key):  # Redis is a network call
+            log.info("slack command already taken")
+            return _ephemeral(WORKING)
         try:
             question = service.validate_question(question)
         except SpecQAError as exc:
@@ -191,7 +183,9 @@ def build_router(settings: Settings) -> APIRouter:
         if payload.get("type") != "event_callback":
             return JSONResponse({})
         service = get_components(request).service  # before taking the event: 503 lets Slack retry
-        job = bot.take_event(payload, request.headers.get("x-slack-retry-num"))
+        job = await run_in_threadpool(
+            bot.take_event, payload, request.headers.get("x-slack-retry-num")
+        )
         if job is not None:
             background.add_task(bot.answer_in_thread, service, job)
         return JSONResponse({})
@@ -230,11 +224,17 @@ def _form(text: str) -> dict[str, str]:
 def _json_object(text: str) -> dict[str, Any]:
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
         payload = None
     if not isinstance(payload, dict):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="expected a JSON object")
     return payload
+
+
+def slack_text(text: str) -> str:
+    """Slack's message text with its three entities (``&amp;``, ``&lt;``, ``&gt;``) turned back
+    into characters, so that escaping on the way out does not double them."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _ephemeral(text: str) -> JSONResponse:

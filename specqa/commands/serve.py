@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+import os
+from typing import Annotated, Any
 
 import typer
 
 from specqa.cli import IndexDir, app, fail, guarded, settings_from
+from specqa.settings import Settings
 
 
 @app.command()
@@ -24,10 +26,8 @@ def serve(
     """Serve the API; ingests first when there is no index yet."""
     import uvicorn
 
-    from ingest.pipeline import run_ingest
     from server.app import configure_logging
-    from specqa.embedding import open_embedder
-    from specqa.store import VectorStore
+    from server.http_server import uvicorn_options
 
     settings = settings_from(host=host, port=port, workers=workers, index_dir=index_dir)
     if settings.workers > 1 and not settings.chroma_url:
@@ -35,9 +35,31 @@ def serve(
             "--workers > 1 needs a Chroma server (SPECQA_CHROMA_URL): the embedded store is not process-safe"
         )
     configure_logging(settings.log_level)
+    _ensure_index(settings)
+    uvicorn.run(
+        _app_for(settings),
+        factory=settings.workers > 1,
+        host=settings.bind_host,
+        port=settings.port,
+        workers=settings.workers,
+        timeout_graceful_shutdown=30,
+        log_level=settings.log_level.lower(),
+        env_file=None,
+        **uvicorn_options(settings),
+    )
+
+
+def _ensure_index(settings: Settings) -> None:
+    """Ingest when there is no index; check an embedded index opens before serving it."""
+    from ingest.pipeline import run_ingest
+    from specqa.embedding import open_embedder
+    from specqa.index_check import verify_index
+    from specqa.store import VectorStore
+
     log = logging.getLogger("specqa")
     store = guarded(lambda: VectorStore(settings))
-    if guarded(store.manifest) is None:
+    manifest = guarded(store.manifest)
+    if manifest is None:
         log.info("no index yet: ingesting the spec first")
         embedder = guarded(lambda: open_embedder(settings, for_ingest=True))
         report = guarded(
@@ -54,13 +76,24 @@ def serve(
             report.reused,
             report.seconds,
         )
-    uvicorn.run(
-        "server.app:create_app_from_env",
-        factory=True,
-        host=settings.bind_host,
-        port=settings.port,
-        workers=settings.workers,
-        timeout_graceful_shutdown=30,
-        log_level=settings.log_level.lower(),
-        env_file=None,
+        manifest = guarded(store.manifest)
+    if not store.remote and manifest is not None:
+        guarded(lambda: verify_index(str(settings.index_dir), manifest))
+
+
+def _app_for(settings: Settings) -> Any:
+    """The app, built from these settings; several workers each build their own from the
+    environment, so the command-line options travel there as the variables they stand for."""
+    if settings.workers == 1:
+        from server.app import create_app
+
+        return create_app(settings)
+    os.environ.update(
+        {
+            "SPECQA_HOST": settings.bind_host,
+            "SPECQA_PORT": str(settings.port),
+            "SPECQA_WORKERS": str(settings.workers),
+            "SPECQA_INDEX_DIR": str(settings.index_dir),
+        }
     )
+    return "server.app:create_app_from_env"
