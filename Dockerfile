@@ -1,21 +1,31 @@
 # syntax=docker/dockerfile:1
 # specqa: `docker build -t specqa .` then `docker run -p 8000:8000 specqa`.
 #
-# builder: installs into /opt/venv with scripts/install.sh (the script `make setup` runs, so the
-#          image and the development environment cannot drift), downloads the five releases and
-#          verifies their sha256 (`specqa fetch-spec`), and builds the index (`specqa ingest`);
-# runtime: the venv, the spec and the index on a slim base, as an unprivileged user, answering as
-#          soon as it starts (no download and no ingest at run time: HF_HUB_OFFLINE=1).
+# builder: installs two venvs with scripts/install.sh (the script `make setup` runs, so the image
+#          and the development environment cannot drift): /opt/venv serve-only (no torch, no
+#          sentence-transformers: the runtime's) and /opt/ingest-venv with everything; downloads
+#          the five releases and verifies their sha256 (`specqa fetch-spec`), builds the index
+#          with the embedding model's ONNX export under index/models (`specqa ingest`), and checks
+#          that the serve-only venv answers from it;
+# runtime: the serve-only venv, the spec and the whole index on a slim base, as an unprivileged
+#          user, answering as soon as it starts (no download and no ingest at run time).
 #
-# Every command run here is also run by the tests (tests/test_packaging.py), since no Docker
-# engine is available where this was written.
+# Without Docker Hub or the internet (scripts/image-test.sh builds it so with podman): any Debian
+# bookworm image with python3.11 as PYTHON_IMAGE (scripts/base-image.sh makes one), and folders
+# mounted read-only with --volume: a CA bundle (PIP_CERT), a wheel folder holding the CPU torch
+# (PIP_FIND_LINKS, with TORCH_INDEX_URL empty) and the releases (SPEC_DIR).
+#
+# Every command run here is also run by the tests (tests/test_packaging.py).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS builder
 # The CPU build of torch (no CUDA libraries in the image).
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+ARG PIP_CERT
+ARG PIP_FIND_LINKS
+# A folder of model_spec-<release>.md files inside the build (a --volume): copied, not downloaded.
+ARG SPEC_DIR
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     HF_HUB_OFFLINE=1 \
     TOKENIZERS_PARALLELISM=false
@@ -25,11 +35,16 @@ COPY scripts/install.sh scripts/install.sh
 COPY specqa/ specqa/
 COPY ingest/ ingest/
 COPY server/ server/
-RUN TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/venv
-ENV PATH=/opt/venv/bin:${PATH}
+# the second install takes the first one's downloads from pip's cache, then the cache goes
+RUN bash scripts/install.sh --serve-only /opt/venv \
+ && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv \
+ && rm -rf /root/.cache/pip
+ENV PATH=/opt/ingest-venv/bin:${PATH}
 COPY spec/releases.json spec/releases.json
-RUN specqa fetch-spec
+RUN if [ -n "${SPEC_DIR}" ]; then mkdir -p spec/releases && cp "${SPEC_DIR}"/model_spec-*.md spec/releases/; fi \
+ && specqa fetch-spec
 RUN specqa ingest
+RUN /opt/venv/bin/specqa ask "Should the model reveal its system prompt?" --json > /dev/null
 
 FROM ${PYTHON_IMAGE} AS runtime
 RUN groupadd --system --gid 10001 specqa \

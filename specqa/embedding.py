@@ -17,6 +17,7 @@ thread each, this beats one request on two threads at any load).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ from specqa.settings import Settings
 __all__ = [
     "BACKENDS",
     "DEFAULT_MODEL_NAME",
+    "INGEST_MODULES",
     "Embedder",
     "OnnxEmbedder",
     "SentenceTransformerEmbedder",
@@ -51,6 +53,8 @@ __all__ = [
 DEFAULT_MODEL_NAME = "all-MiniLM-L6-v2"
 ONNX_EXPORTER_VERSION = 1  # bump when the export changes, and every artifact is redone
 TUNED_MARK = "+specqa-tuned-"
+# what the [ingest] extra brings: a serve-only install has none of them
+INGEST_MODULES = ("torch", "sentence_transformers", "onnx", "onnxscript")
 
 
 def default_model_path() -> str:
@@ -255,6 +259,7 @@ def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
             return OnnxEmbedder(artifact, threads=threads)
         except (SpecIndexError, OSError, ValueError, KeyError) as exc:
             logging.getLogger("specqa").warning("the ONNX export is damaged (%s): redoing it", exc)
+    _require_ingest_extra(f"there is no ONNX export of the embedding model in {artifact}")
     source = _source(settings, name)
     from specqa.onnx_export import export_onnx  # imports torch: only when exporting
 
@@ -264,7 +269,18 @@ def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
 
 
 def _open_torch(settings: Settings, name: str, threads: int) -> Embedder:
+    _require_ingest_extra("SPECQA_EMBED_BACKEND=torch embeds with sentence-transformers")
     return SentenceTransformerEmbedder(_source(settings, name), threads=threads, name=name)
+
+
+def _require_ingest_extra(why: str) -> None:
+    """A serve-only install (no torch) says what is missing instead of an ImportError."""
+    missing = [name for name in INGEST_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise SpecIndexError(
+            f"{why}, and this is a serve-only install ({', '.join(missing)} missing): "
+            "install specqa[ingest] (scripts/install.sh without --serve-only) to make it"
+        )
 
 
 BACKENDS: dict[str, Callable[[Settings, str, int], Embedder]] = {

