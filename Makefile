@@ -7,11 +7,12 @@ SPEC_DIR ?= $(if $(wildcard ../shared/model-spec/releases.json),$(abspath ../sha
 export SPECQA_SPEC_DIR ?= $(SPEC_DIR)
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup system-deps spec ingest run serve test lint typecheck pytest bench eval clean
+.PHONY: setup system-deps spec ingest run serve test lint typecheck pytest bench eval image-test clean
 
 setup: $(VENV)/.installed
 
-# The Dockerfile runs the same script (without --dev --editable), so the two cannot drift.
+# Everything, the [ingest] extra (torch) included. The Dockerfile runs the same script (without
+# --dev --editable; --serve-only for the runtime's venv), so the two cannot drift.
 $(VENV)/.installed: pyproject.toml scripts/install.sh
 	bash scripts/install.sh --dev --editable $(VENV)
 	touch $@
@@ -49,6 +50,11 @@ eval: setup
 
 bench: setup
 	$(PY) bench/bench.py
+
+image-test:  ## build the Dockerfile with podman and ask the image a question (root, 10-25 min)
+	@command -v podman >/dev/null && command -v buildah >/dev/null && command -v debootstrap >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap >/dev/null)
+	bash scripts/image-test.sh
 
 clean:
 	rm -rf $(VENV) index/chroma index/models index/*.json index/*.sqlite

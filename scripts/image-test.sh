@@ -5,8 +5,9 @@
 # on the Debian base from scripts/base-image.sh, then, inside the built image as its unprivileged
 # user (buildah run, which shares the host's network), starts `specqa serve` on a free loopback
 # port, waits for /readyz, runs the image's HEALTHCHECK command, checks that torch is absent, asks a
-# question over POST /v1/answer and checks every citation against the section it names. It stops
-# and removes all it started and exits non-zero on any failure. Prints the build time, the image
+# question over POST /v1/answer and checks every citation against the section it names, then runs
+# `specqa ingest` in it (what compose's ingest service does: nothing to embed). It stops and
+# removes all it started and exits non-zero on any failure. Prints the build time, the image
 # size and the time to ready.
 #
 # Offline-friendly: the machine's CA bundle ($PIP_CERT or Debian's), its wheel folder
@@ -122,4 +123,13 @@ for citation in citations:
     assert citation["url"].startswith("https://"), citation["url"]
     print(f"image-test: cited {section_id} ({citation['authority']}, {release})", file=sys.stderr)
 PY
+# what compose's ingest service does with this image: re-ingest, serve-only (no torch), once the
+# server is gone (the embedded store is not process-safe)
+kill "$server_pid" && wait "$server_pid" || true
+server_pid=""
+in_image "$container" -- specqa ingest --json >"$workdir/ingest.json" 2>"$workdir/ingest.log" ||
+  { tail -5 "$workdir/ingest.log" >&2; fail "specqa ingest in the image"; }
+python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["embedded"] == 0, r' \
+  "$workdir/ingest.json" || fail "the re-ingest in the image embedded something"
+say "re-ingest in the image: nothing to embed"
 say "passed: build ${build_s} s, image $((size / 1000000)) MB, ready in ${ready_s} s"
