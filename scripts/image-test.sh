@@ -64,8 +64,9 @@ if [ -f "$spec_dir/releases.json" ]; then
 fi
 say "building $image on $base"
 started=$(date +%s)
-# --layers=false: with vfs every cached layer is a full copy of the file system
-nice -n 10 "${podman[@]}" build --isolation chroot --layers=false "${build_args[@]}" \
+# --layers=false: with vfs every cached layer is a full copy of the file system;
+# --format docker: the OCI format has no HEALTHCHECK
+nice -n 10 "${podman[@]}" build --isolation chroot --layers=false --format docker "${build_args[@]}" \
   -t "$image" . >"$workdir/build.log" 2>&1 || { tail -40 "$workdir/build.log" >&2; fail "build"; }
 build_s=$(($(date +%s) - started))
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
