@@ -23,6 +23,7 @@ trap 'rm -rf "$rootfs"' EXIT
 echo "base-image.sh: debootstrap bookworm into $rootfs" >&2
 nice -n 10 debootstrap --variant=minbase --include=python3.11,python3-venv,ca-certificates \
   bookworm "$rootfs" "$mirror" >&2
+chmod 0755 "$rootfs"  # mktemp made it 0700: the image's unprivileged user could not run anything
 # what python:3.11-slim leaves out too: package lists, downloaded .debs, docs
 rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb \
   "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/locale/*
