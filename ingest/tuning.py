@@ -48,6 +48,7 @@ from specqa.embedding import (
     default_model_path,
     onnx_artifact,
     open_model,
+    require_ingest_extra,
     tuned_model_dir,
     tuned_model_name,
 )
@@ -136,6 +137,9 @@ def tuned_embedder(
     folder = tuned_model_dir(settings.model_cache_path, name)
     report = TuningReport(name, (folder / "config.json").is_file(), recipe.version)
     if not report.reused:
+        require_ingest_extra(
+            f"tuning {base.name} on these releases trains it with torch (SPECQA_TUNE_EMBEDDINGS=false skips it)"
+        )
         started = time.perf_counter()
         parsed = [release for release, _ in releases]
         pairs = training_pairs(parsed)

@@ -46,6 +46,7 @@ __all__ = [
     "onnx_artifact",
     "open_embedder",
     "open_model",
+    "require_ingest_extra",
     "tuned_model_dir",
     "tuned_model_name",
 ]
@@ -259,7 +260,7 @@ def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
             return OnnxEmbedder(artifact, threads=threads)
         except (SpecIndexError, OSError, ValueError, KeyError) as exc:
             logging.getLogger("specqa").warning("the ONNX export is damaged (%s): redoing it", exc)
-    _require_ingest_extra(f"there is no ONNX export of the embedding model in {artifact}")
+    require_ingest_extra(f"there is no ONNX export of the embedding model in {artifact}")
     source = _source(settings, name)
     from specqa.onnx_export import export_onnx  # imports torch: only when exporting
 
@@ -269,11 +270,11 @@ def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
 
 
 def _open_torch(settings: Settings, name: str, threads: int) -> Embedder:
-    _require_ingest_extra("SPECQA_EMBED_BACKEND=torch embeds with sentence-transformers")
+    require_ingest_extra("SPECQA_EMBED_BACKEND=torch embeds with sentence-transformers")
     return SentenceTransformerEmbedder(_source(settings, name), threads=threads, name=name)
 
 
-def _require_ingest_extra(why: str) -> None:
+def require_ingest_extra(why: str) -> None:
     """A serve-only install (no torch) says what is missing instead of an ImportError."""
     missing = [name for name in INGEST_MODULES if importlib.util.find_spec(name) is None]
     if missing:
