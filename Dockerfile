@@ -5,8 +5,8 @@
 #          and the development environment cannot drift): /opt/venv serve-only (no torch, no
 #          sentence-transformers: the runtime's) and /opt/ingest-venv with everything; downloads
 #          the five releases and verifies their sha256 (`specqa fetch-spec`), builds the index
-#          with the embedding model's ONNX export under index/models (`specqa ingest`), and checks
-#          that the serve-only venv answers from it;
+#          with the model tuned on the spec and its ONNX export under index/models (`specqa
+#          ingest`), and checks that the serve-only venv answers from it;
 # runtime: the serve-only venv, the spec and the whole index on a slim base, as an unprivileged
 #          user, answering as soon as it starts (no download and no ingest at run time).
 #
