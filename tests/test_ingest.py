@@ -71,7 +71,7 @@ def test_index_written_in_an_older_format_is_refused_with_a_hint_to_reingest(
     manifest = store.manifest()
     assert manifest is not None
     store.activate(manifest.model_copy(update={"chunker_version": CHUNKER_VERSION - 1}))
-    with pytest.raises(SpecIndexError, match="another version of specqa.*re-run `specqa ingest`"):
+    with pytest.raises(SpecIndexError, match=r"another version of specqa.*re-run `specqa ingest`"):
         Corpus.load(store)
 
 
