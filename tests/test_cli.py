@@ -54,6 +54,10 @@ def test_ask_prints_citations_and_example_cards(cli_env: dict[str, str]) -> None
     result = run_cli("ask", "can the model give medical diagnoses?", env=cli_env)
     assert result.returncode == 0
     assert "https://model-spec.openai.com/2025-12-18.html#avoid_regulated_advice" in result.stdout
+    assert (
+        "quote in context: https://model-spec.openai.com/2025-12-18.html#avoid_regulated_advice:~:text="
+        in result.stdout
+    )
     assert "example ·" in result.stdout
 
 

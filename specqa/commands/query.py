@@ -69,6 +69,12 @@ def _print_answer(answer: Answer) -> None:
         console.print(
             f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
             f"   {citation.url}"
+            + (
+                f"\n   [dim]quote in context:[/] {escape(citation.quote_url)}"
+                if citation.quote_url
+                else ""
+            ),
+            soft_wrap=True,  # long links stay on one line, whole
         )
     for example in answer.examples:
         console.print(
