@@ -470,8 +470,8 @@
 
   /** One step: its turns, then the labelled replies to the last of them, side by side. */
   function exampleStep(step, index, count) {
-    const label = count > 1 ? `Step ${index + 1} of ${count}` : "Conversation";
-    const root = el("div", { className: "example-step", attrs: { role: "group", "aria-label": label } });
+    const attrs = count > 1 ? { role: "group", "aria-label": `Step ${index + 1} of ${count}` } : {};
+    const root = el("div", { className: "example-step", attrs });
     const conversation = el("div", { className: "conversation", attrs: { role: "list", "aria-label": "Conversation" } });
     for (const turn of step.turns || []) {
       const role = String(turn.role || "message").toLowerCase().replace(/[^a-z]/g, "");
