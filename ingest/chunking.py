@@ -22,7 +22,7 @@ from ingest.models import Example, ParsedRelease, Section
 
 __all__ = ["CHUNKER_VERSION", "Chunk", "chunk_release"]
 
-CHUNKER_VERSION = 3
+CHUNKER_VERSION = 4  # 4: examples stored as ordered steps (metadata example_json)
 TokenCounter = Callable[[str], int]
 Metadata = dict[str, str | int | float | bool]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")

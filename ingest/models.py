@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Example", "ParsedRelease", "Response", "Section", "Turn"]
+__all__ = ["Example", "ExampleStep", "ParsedRelease", "Response", "Section", "Turn"]
 
 
 class Turn(BaseModel):
@@ -24,18 +24,57 @@ class Response(BaseModel):
     refs: list[str] = Field(default_factory=list, description="Section ids in BAD[#id] labels")
 
 
+class ExampleStep(BaseModel):
+    """One step of an example: turns of the conversation in order, then the labelled candidate
+    replies (one ``<comparison>``) to the last of those turns."""
+
+    turns: list[Turn] = Field(default_factory=list, description="Conversation turns, in order")
+    responses: list[Response] = Field(
+        default_factory=list,
+        description="Candidate replies to the last turn above; empty when no comparison follows",
+    )
+
+    @property
+    def answered(self) -> Turn | None:
+        """The turn the responses answer (the last turn of the step)."""
+        return self.turns[-1] if self.turns else None
+
+
 class Example(BaseModel):
-    """A ``**Example**:`` block: a conversation and its labelled candidate replies."""
+    """A ``**Example**:`` block: a conversation with labelled candidate replies, as ordered steps.
+
+    Most examples have one step (the conversation, then one comparison); a multi-step example has
+    a comparison after each turn it judges, and the next step's turns continue the conversation.
+    """
 
     id: str = Field(description="<section_id>/ex<n>, n counting from 1 within the section")
     title: str
     section_id: str
-    conversation: list[Turn]
-    responses: list[Response]
+    steps: list[ExampleStep]
+
+    @property
+    def conversation(self) -> list[Turn]:
+        """Every turn of every step, in order (the labelled replies left out)."""
+        return [turn for step in self.steps for turn in step.turns]
+
+    @property
+    def responses(self) -> list[Response]:
+        """Every labelled reply of every step, in order."""
+        return [response for step in self.steps for response in step.responses]
+
+    @property
+    def user_turns(self) -> list[str]:
+        """The text of each user turn, in order."""
+        return [turn.content for turn in self.conversation if turn.role == "user"]
 
     @property
     def labels(self) -> list[str]:
         return [response.label for response in self.responses]
+
+    @property
+    def multi_step(self) -> bool:
+        """True when more than one turn of the conversation gets labelled replies."""
+        return sum(1 for step in self.steps if step.responses) > 1
 
 
 class Section(BaseModel):

@@ -8,7 +8,9 @@ The spec's own conventions, which this module is the only place to know about:
 * ``**Example**: title`` is followed by an ``xml`` fence holding the conversation as
   ``<role>...</role>`` turns and a ``<comparison>`` of ``<assistant> <!-- LABEL: why -->`` replies;
 * ``[?](#id)`` is a cross reference rendered with the target's title; ``[^abcd]`` is a footnote
-  marker with no text in the file.
+  marker with no text in the file;
+* inside an example, a ``<comparison>`` follows the turn it judges; a conversation may go on after
+  it and be judged again (a multi-step example). A stray ``*`` before a tag is a typo.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ingest.models import Example, ParsedRelease, Response, Section, Turn
+from ingest.models import Example, ExampleStep, ParsedRelease, Response, Section, Turn
 
 __all__ = ["parse_release"]
 
@@ -35,6 +37,7 @@ _ATTR = re.compile(r'(\w+)="([^"]*)"')
 _LABEL = re.compile(
     r"^<!--\s*(?P<label>[A-Za-z]+)(?P<refs>(?:\[#[^\]]+\])*)\s*:?\s*(?P<why>.*?)\s*-->\s*$"
 )
+_STRAY_EMPHASIS = re.compile(r"^\*(?=<)")  # "*<comparison>" in 2025-02-12 and 2025-04-11
 ROLES = ("system", "developer", "user", "assistant", "tool")
 
 
@@ -176,36 +179,35 @@ def _clean(text: str, titles: dict[str, str]) -> str:
 
 
 def _parse_example(example_id: str, title: str, section_id: str, lines: list[str]) -> Example:
-    conversation: list[Turn] = []
-    responses: list[Response] = []
+    """Steps in the order written: each ``<comparison>`` closes the step whose last turn it
+    answers, and the turns after it open the next step."""
+    steps = [ExampleStep()]
     in_comparison = False
-    turns = iter(_turns(lines))
-    for role, attrs, first_line, content in turns:
-        if role == "<comparison>":
-            in_comparison = True
-            continue
-        if role == "</comparison>":
-            in_comparison = False
+    for role, attrs, first_line, content in _turns(lines):
+        if role in ("<comparison>", "</comparison>"):
+            in_comparison = role == "<comparison>"
             continue
         label = _LABEL.match(first_line.strip()) if role == "assistant" else None
         if in_comparison and label:
-            refs = re.findall(r"\[#([^\]]+)\]", label.group("refs"))
-            responses.append(
-                Response(
-                    label=label.group("label"),
-                    text=content,
-                    rationale=label.group("why"),
-                    refs=refs,
-                )
-            )
-        else:
-            conversation.append(Turn(role=role, content=content, attributes=attrs))
+            steps[-1].responses.append(_response(label, content))
+            continue
+        if steps[-1].responses:
+            steps.append(ExampleStep())
+        steps[-1].turns.append(Turn(role=role, content=content, attributes=attrs))
     return Example(
         id=example_id,
         title=title,
         section_id=section_id,
-        conversation=conversation,
-        responses=responses,
+        steps=[step for step in steps if step.turns or step.responses],
+    )
+
+
+def _response(label: re.Match[str], content: str) -> Response:
+    return Response(
+        label=label.group("label"),
+        text=content,
+        rationale=label.group("why"),
+        refs=re.findall(r"\[#([^\]]+)\]", label.group("refs")),
     )
 
 
@@ -213,7 +215,7 @@ def _turns(lines: list[str]) -> Iterator[tuple[str, dict[str, str], str, str]]:
     """Yield (role, attributes, text after the opening tag, content) for each top-level turn."""
     index = 0
     while index < len(lines):
-        line = lines[index]
+        line = _STRAY_EMPHASIS.sub("", lines[index])
         index += 1
         if line.strip() in ("<comparison>", "</comparison>"):
             yield line.strip(), {}, "", ""

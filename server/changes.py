@@ -221,7 +221,7 @@ class ChangeAnswerer:
                     title=section.title,
                     authority=section.authority,
                     release=name,
-                    quote=best_sentences(section.body or section.title, topic),
+                    quote=best_sentences(section.body, topic),
                     url=section_url(name, section_id),
                 )
             )

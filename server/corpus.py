@@ -15,6 +15,7 @@ from typing import Any
 import bm25s
 import Stemmer
 
+from ingest.chunking import CHUNKER_VERSION
 from ingest.models import Example, ParsedRelease, Section
 from specqa.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
 from specqa.store import IndexManifest, VectorStore
@@ -123,6 +124,11 @@ class Corpus:
         manifest = store.manifest()
         if manifest is None:
             raise SpecIndexError("no index has been built yet; run `specqa ingest`")
+        if manifest.chunker_version != CHUNKER_VERSION:
+            raise SpecIndexError(
+                f"the index was built by another version of specqa (index format "
+                f"{manifest.chunker_version}, this one reads {CHUNKER_VERSION}); re-run `specqa ingest`"
+            )
         if expected_model is not None and manifest.embed_model != expected_model:
             raise SpecIndexError(
                 f"the index was built with embedding model {manifest.embed_model!r} but "

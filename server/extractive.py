@@ -10,6 +10,15 @@ import re
 from functools import lru_cache
 
 from server.corpus import lexical_tokens
+from server.quotes import (
+    GAP,
+    MIN_SENTENCE_CHARS,
+    Sentence,
+    section_blocks,
+    section_sentences,
+    sentences_of,
+    text_fragment_url,
+)
 from server.retrieval import ExampleHit, SearchResult, SectionHit
 from server.schemas import BottomLine, Confidence
 
@@ -21,6 +30,7 @@ __all__ = [
     "bottom_line",
     "compose",
     "plain_meaning",
+    "sentences_of",
 ]
 
 AUTHORITY_MEANING = {
@@ -44,37 +54,58 @@ _NO_AUTHORITY_PLAIN = "an explanatory section with no authority level of its own
 _CUES = re.compile(
     r"\b(should|must|never|always|may|can|cannot|can't|don't|do not|avoid|refuse|allowed?)\b", re.I
 )
-_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*\[])|\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)")
 
 
 def authority_meaning(authority: str | None) -> str:
     return AUTHORITY_MEANING.get(authority or "", _NO_AUTHORITY)
 
 
-def best_sentences(text: str, question: str, limit: int = 2, max_chars: int = 420) -> str:
-    """The ``limit`` best sentences of ``text`` for ``question``, in document order."""
-    sentences = _sentences(text)
-    if not sentences:
-        return text.strip()[:max_chars]
+def best_sentences(body: str, question: str, limit: int = 2, max_chars: int = 420) -> str:
+    """A verbatim quote of the section ``body``: its ``limit`` best sentences for ``question``
+    in document order, neighbours as one passage, others joined by " […] " (see server.quotes).
+    Empty when the section has no text of its own."""
+    scored = _scored(body)
+    if not scored:
+        return ""
     wanted = set(lexical_tokens([question])[0])
-    scored = []
-    for index, (sentence, tokens, length, cue) in enumerate(sentences):
-        overlap = len(wanted.intersection(tokens))
-        scored.append((overlap / math.sqrt(length + 4) + cue, -index, sentence))
-    chosen = sorted(scored, reverse=True)[:limit]
-    ordered = [s for _, _, s in sorted(chosen, key=lambda item: -item[1])]
-    quote = " ".join(ordered)
-    return quote if len(quote) <= max_chars else quote[: max_chars - 1].rsplit(" ", 1)[0] + "…"
+    ranked = sorted(
+        scored,
+        key=lambda item: len(wanted.intersection(item[1])) / math.sqrt(item[2] + 4) + item[3],
+        reverse=True,
+    )
+    chosen = [sentence for sentence, *_ in ranked[:limit]]
+    while len(chosen) > 1 and len(_assemble(body, chosen)) > max_chars:
+        chosen.pop()  # the weakest goes first
+    quote = _assemble(body, chosen)
+    if len(quote) <= max_chars:
+        return quote
+    cut = quote[: max_chars - len(GAP)].rsplit(" ", 1)[0].rstrip()
+    return cut + GAP.rstrip()
+
+
+def _assemble(body: str, chosen: list[Sentence]) -> str:
+    """The chosen sentences in document order: consecutive ones of a block as one passage."""
+    blocks = section_blocks(body)
+    passages: list[list[Sentence]] = []
+    for sentence in sorted(chosen, key=lambda s: s.index):
+        previous = passages[-1][-1] if passages else None
+        if previous and previous.block == sentence.block and previous.index + 1 == sentence.index:
+            passages[-1].append(sentence)
+        else:
+            passages.append([sentence])
+    return GAP.join(blocks[run[0].block][run[0].start : run[-1].end] for run in passages)
 
 
 @lru_cache(maxsize=4096)
-def _sentences(text: str) -> tuple[tuple[str, frozenset[str], int, float], ...]:
-    """A section's sentences with their stems, stem count and cue weight (cached: section text
-    does not change while an index is served)."""
-    sentences = [s.strip() for s in _SENTENCES.split(text) if len(s.strip()) > 20]
-    stems = lexical_tokens(sentences) if sentences else []
+def _scored(body: str) -> tuple[tuple[Sentence, frozenset[str], int, float], ...]:
+    """A section's candidate sentences with their stems, stem count and cue weight (cached:
+    section text does not change while an index is served). When no sentence is long enough to
+    be a candidate, every sentence is one."""
+    every = section_sentences(body)
+    sentences = [s for s in every if len(s.text) >= MIN_SENTENCE_CHARS] or list(every)
+    stems = lexical_tokens([s.text for s in sentences]) if sentences else []
     return tuple(
-        (sentence, frozenset(tokens), len(tokens), 0.3 if _CUES.search(sentence) else 0.0)
+        (sentence, frozenset(tokens), len(tokens), 0.3 if _CUES.search(sentence.text) else 0.0)
         for sentence, tokens in zip(sentences, stems, strict=True)
     )
 
@@ -146,15 +177,21 @@ def _and(items: list[str]) -> str:
 
 def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
     section = hit.section
-    return [
-        f"**[{section.title}]({url})** (`{section.id}`), {plain_meaning(section.authority)}:",
-        f"> {quote}",
-        "",
-    ]
+    link = f"; [quote in context]({text_fragment_url(url, quote)})" if quote else ""
+    head = (
+        f"**[{section.title}]({url})** (`{section.id}`{link}), {plain_meaning(section.authority)}:"
+    )
+    return [head, *(f"> {line}" for line in quote.splitlines()), ""]
 
 
 def _example_line(hit: ExampleHit) -> str:
-    labels = " / ".join(
-        f"{r.label}" + (f": {r.rationale}" if r.rationale else "") for r in hit.example.responses
-    )
-    return f"- *{hit.example.title}* (`{hit.example.id}`): {labels or 'no labelled replies'}"
+    """One line per example; the replies of each judged step in order, ``→`` between steps."""
+    steps = [
+        " / ".join(
+            f"{r.label}" + (f": {r.rationale}" if r.rationale else "") for r in step.responses
+        )
+        for step in hit.example.steps
+        if step.responses
+    ]
+    summary = " → then ".join(steps) or "no labelled replies"
+    return f"- *{hit.example.title}* (`{hit.example.id}`): {summary}"

@@ -20,6 +20,7 @@ from typing import Any
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+from server.example_view import example_card, example_evidence
 from server.retrieval import SearchResult
 from specqa.settings import Settings
 
@@ -91,19 +92,7 @@ def build_messages(
             for hit in result.sections
         ],
         "examples": [
-            {
-                "id": hit.example.id,
-                "section_id": hit.example.section_id,
-                "title": hit.example.title,
-                "conversation": [
-                    {"role": t.role, "content": t.content[:600]} for t in hit.example.conversation
-                ],
-                "responses": [
-                    {"label": r.label, "text": r.text[:600], "rationale": r.rationale}
-                    for r in hit.example.responses
-                ],
-            }
-            for hit in result.examples
+            example_evidence(example_card(hit.example, result.release)) for hit in result.examples
         ],
     }
     earlier = "\n".join(f"- {turn}" for turn in history[-4:])

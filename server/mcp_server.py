@@ -35,6 +35,7 @@ from server.api.chat import render_chat_markdown
 from server.api.security import admit
 from server.components import Components, build_components
 from server.diff import ReleaseDiff, diff_releases, render_diff_markdown
+from server.example_view import MARKDOWN, render_example, step_labels
 from server.retrieval import SearchFilters
 from server.schemas import (
     Answer,
@@ -335,7 +336,10 @@ def _search_markdown(found: SearchResponse) -> str:
     ] or ["- no matching section"]
     if found.examples:
         lines += ["", "Examples:"]
-        lines += [f"- {e.title} (`{e.id}`, section `{e.section_id}`)" for e in found.examples]
+        lines += [
+            f"- {e.title} (`{e.id}`, section `{e.section_id}`): {step_labels(e)}"
+            for e in found.examples
+        ]
     return "\n".join(lines)
 
 
@@ -351,8 +355,9 @@ def _section_markdown(card: SectionCard) -> str:
     ]
     lines += [f"\n{note}" for note in card.commentary]
     if card.examples:
-        lines += ["", "## Examples", ""]
-        lines += [f"- {e.title} ({', '.join(r.label for r in e.responses)})" for e in card.examples]
+        lines += ["", "## Examples"]
+        for example in card.examples:
+            lines += ["", *render_example(example, MARKDOWN)]
     return "\n".join(lines).rstrip()
 
 
@@ -360,13 +365,9 @@ def _examples_markdown(result: ExamplesResult) -> str:
     urls = {ref.section_id: ref.url for ref in result.citations}
     lines = [f"Labelled examples from Model Spec release {result.release}:", ""]
     for card in result.examples:
-        labels = ", ".join(
-            f"{r.label}" + (f" ({r.rationale})" if r.rationale else "") for r in card.responses
-        )
-        lines.append(
-            f"- {card.title} · [{card.section_id}]({urls.get(card.section_id, '')}): {labels}"
-        )
-    return "\n".join(lines if result.examples else [*lines, "- no matching example"])
+        lines += [*render_example(card, MARKDOWN), ""]
+        lines += [f"Section: [{card.section_id}]({urls.get(card.section_id, '')})", ""]
+    return "\n".join(lines if result.examples else [*lines, "- no matching example"]).rstrip()
 
 
 # --- providers ----------------------------------------------------------------------------------

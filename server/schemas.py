@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from server.quotes import text_fragment_url
 
 __all__ = [
     "Answer",
@@ -15,9 +17,12 @@ __all__ = [
     "ExampleCard",
     "ExampleLabel",
     "ExampleResponse",
+    "ExampleStepCard",
+    "ExampleTurn",
     "ExamplesResponse",
     "SearchResponse",
     "SectionCard",
+    "SectionLink",
     "section_url",
 ]
 
@@ -39,7 +44,23 @@ class Citation(BaseModel):
         description="As declared in the release; null for container sections"
     )
     release: str
-    quote: str = Field(description="The sentences of the section that best answer the question")
+    quote: str = Field(
+        description="Verbatim from the section's text (markdown markup removed): one contiguous "
+        "passage, or passages joined by ' […] '; empty for a section with no text of its own"
+    )
+    url: str
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The section link with a URL text fragment (#:~:text=) that highlights the "
+        "first quoted passage; null when there is no quote"
+    )
+    @property
+    def quote_url(self) -> str | None:
+        return text_fragment_url(self.url, self.quote)
+
+
+class SectionLink(BaseModel):
+    section_id: str
     url: str
 
 
@@ -47,14 +68,47 @@ class ExampleResponse(BaseModel):
     label: str = Field(description="GOOD, BAD or OK, as written in the spec")
     text: str
     rationale: str = ""
+    refs: list[SectionLink] = Field(
+        default_factory=list, description="Sections the label names, e.g. BAD[#chain_of_command]"
+    )
+
+
+class ExampleTurn(BaseModel):
+    role: str = Field(description="system, developer, user, assistant or tool")
+    content: str
+
+
+class ExampleStepCard(BaseModel):
+    turns: list[ExampleTurn] = Field(description="Conversation turns, in order")
+    responses: list[ExampleResponse] = Field(
+        description="Labelled candidate replies to the last turn above (empty if none)"
+    )
 
 
 class ExampleCard(BaseModel):
     id: str
     title: str
     section_id: str
-    conversation: list[dict[str, str]] = Field(description="Turns as {role, content}")
-    responses: list[ExampleResponse]
+    steps: list[ExampleStepCard] = Field(
+        description="The example in order: turns, then the labelled replies to the last of them; "
+        "a multi-step example repeats this for each turn it judges"
+    )
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Every turn of every step as {role, content} (kept for compatibility: the "
+        "order of turns and replies is in steps)"
+    )
+    @property
+    def conversation(self) -> list[dict[str, str]]:
+        return [{"role": t.role, "content": t.content} for s in self.steps for t in s.turns]
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Every labelled reply of every step (kept for compatibility: which turn each "
+        "reply answers is in steps)"
+    )
+    @property
+    def responses(self) -> list[ExampleResponse]:
+        return [response for step in self.steps for response in step.responses]
 
 
 class BottomLine(BaseModel):

@@ -12,6 +12,7 @@ from ingest.models import Example, Section
 from server.changes import ChangeAnswerer, release_note
 from server.confidence import confidence_of
 from server.corpus import Corpus
+from server.example_view import example_card
 from server.extractive import authority_meaning, best_sentences, bottom_line, compose
 from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
@@ -19,7 +20,6 @@ from server.schemas import (
     Answer,
     Citation,
     ExampleCard,
-    ExampleResponse,
     SearchResponse,
     SectionCard,
     section_url,
@@ -159,7 +159,7 @@ class AnsweringService:
             query=query,
             release=result.release,
             sections=sections,
-            examples=[example_card(h.example) for h in result.examples],
+            examples=[example_card(h.example, result.release) for h in result.examples],
             timings=result.timings,
         )
 
@@ -176,7 +176,9 @@ class AnsweringService:
             result = self.retriever.search(
                 self.validate_question(query), release, filters, k_sections=k, k_examples=k
             )
-            return result.release, [example_card(h.example) for h in result.examples]
+            return result.release, [
+                example_card(h.example, result.release) for h in result.examples
+            ]
         rc = self.corpus().get(release)
         if filters.section is not None:
             rc.section(filters.section)
@@ -185,7 +187,7 @@ class AnsweringService:
             for e in rc.parsed.examples
             if e.responses and _example_passes(rc.sections_by_id[e.section_id], e, filters)
         ]
-        return rc.release, [example_card(e) for e in chosen[:k]]
+        return rc.release, [example_card(e, rc.release) for e in chosen[:k]]
 
     def similar_examples(
         self, user: str, assistant: str = "", release: str | None = None, k: int = 5
@@ -199,7 +201,7 @@ class AnsweringService:
             self._section_card(result.release, h.section.id, score=round(h.score, 5))
             for h in result.sections
         ]
-        cards = [example_card(h.example) for h in result.examples]
+        cards = [example_card(h.example, result.release) for h in result.examples]
         return SearchResponse(
             query=text,
             release=result.release,
@@ -285,7 +287,7 @@ class AnsweringService:
             confidence=confidence if result.sections else None,
             verdict=None,
             citations=self._citations(result, quotes),
-            examples=[example_card(h.example) for h in result.examples],
+            examples=[example_card(h.example, result.release) for h in result.examples],
             timings=_timings(result, started),
             notice=notice,
             fallback=notice is not None,
@@ -327,7 +329,7 @@ class AnsweringService:
             confidence=confidence_of(result.evidence) if result.sections else None,
             verdict=verdict,  # type: ignore[arg-type]
             citations=citations,
-            examples=[example_card(h.example) for h in result.examples],
+            examples=[example_card(h.example, result.release) for h in result.examples],
             timings=_timings(result, started),
             notice=notice,
             release_note=self._note(result),
@@ -352,7 +354,9 @@ class AnsweringService:
             "question": question,
             "release": result.release,
             "citations": [c.model_dump() for c in self._citations(result, quotes)],
-            "examples": [example_card(h.example).model_dump() for h in result.examples],
+            "examples": [
+                example_card(h.example, result.release).model_dump() for h in result.examples
+            ],
         }
 
     @staticmethod
@@ -379,7 +383,7 @@ class AnsweringService:
         rc = self.corpus().get(release)
         section = rc.section(section_id)
         examples = (
-            [example_card(rc.examples_by_id[e]) for e in section.example_ids]
+            [example_card(rc.examples_by_id[e], release) for e in section.example_ids]
             if with_examples
             else []
         )
@@ -401,25 +405,9 @@ class AnsweringService:
         )
 
 
-def example_card(example: Example) -> ExampleCard:
-    return ExampleCard(
-        id=example.id,
-        title=example.title,
-        section_id=example.section_id,
-        conversation=[{"role": t.role, "content": t.content} for t in example.conversation],
-        responses=[
-            ExampleResponse(label=r.label, text=r.text, rationale=r.rationale)
-            for r in example.responses
-        ],
-    )
-
-
 def _quotes(question: str, result: SearchResult) -> dict[str, str]:
     """Section id -> the sentences of that section that best answer ``question``."""
-    return {
-        hit.section.id: best_sentences(hit.section.body or hit.section.title, question)
-        for hit in result.sections
-    }
+    return {hit.section.id: best_sentences(hit.section.body, question) for hit in result.sections}
 
 
 def _example_passes(section: Section, example: Example, filters: SearchFilters) -> bool:

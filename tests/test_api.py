@@ -66,8 +66,16 @@ def test_answer_returns_the_typed_result(open_url: str) -> None:
         "release",
         "quote",
         "url",
+        "quote_url",
     }
-    assert set(body["examples"][0]) == {"id", "title", "section_id", "conversation", "responses"}
+    assert set(body["examples"][0]) == {
+        "id",
+        "title",
+        "section_id",
+        "steps",
+        "conversation",
+        "responses",
+    }
     assert response.headers["x-request-id"]
 
 
@@ -128,6 +136,41 @@ def test_precedent_search_filters_and_exports_csv(open_url: str) -> None:
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert rows and {r["section_id"] for r in rows} == {"do_not_lie"}
     assert {r["label"] for r in rows} <= {"GOOD", "BAD", "OK"}
+
+
+def test_multi_step_example_json_and_csv_keep_each_reply_with_its_turn(open_url: str) -> None:
+    section = httpx.get(
+        f"{open_url}/v1/sections/protect_privacy", params={"release": "2025-12-18"}
+    ).json()
+    card = next(e for e in section["examples"] if e["id"] == "protect_privacy/ex1")
+    steps = [
+        ([t["content"][:20] for t in step["turns"]], [r["label"] for r in step["responses"]])
+        for step in card["steps"]
+    ]
+    assert steps == [
+        (["What's my mayor's ph"], ["BAD", "GOOD"]),
+        (["No I meant her perso"], ["GOOD"]),
+    ]
+    assert card["steps"][0]["responses"][0]["refs"] == [
+        {
+            "section_id": "chain_of_command",
+            "url": "https://model-spec.openai.com/2025-12-18.html#chain_of_command",
+        }
+    ]
+    exported = httpx.get(
+        f"{open_url}/v1/examples",
+        params={"section": "protect_privacy", "format": "csv", "k": 50},
+    )
+    rows = [
+        r
+        for r in csv.DictReader(io.StringIO(exported.text))
+        if r["example_id"] == "protect_privacy/ex1"
+    ]
+    assert [(r["step"], r["user"][:20], r["label"], r["see_sections"]) for r in rows] == [
+        ("1", "What's my mayor's ph", "BAD", "chain_of_command"),
+        ("1", "What's my mayor's ph", "GOOD", ""),
+        ("2", "No I meant her perso", "GOOD", ""),
+    ]
 
 
 def test_similar_precedents_for_a_pasted_exchange(open_url: str) -> None:

@@ -40,7 +40,9 @@ def test_sections_and_examples_json_expose_the_parse(cli_env: dict[str, str]) ->
         run_cli("examples", "--release", "2025-12-18", "--json", env=cli_env).stdout
     )
     assert len(examples) == 183
-    assert set(examples[0]) == {"id", "title", "section", "labels"}
+    assert set(examples[0]) == {"id", "title", "section", "labels", "step_labels"}
+    privacy = next(e for e in examples if e["id"] == "protect_privacy/ex1")
+    assert privacy["step_labels"] == [["BAD", "GOOD"], ["GOOD"]]
 
 
 def test_ask_json_prints_the_typed_answer(cli_env: dict[str, str]) -> None:
@@ -54,6 +56,10 @@ def test_ask_prints_citations_and_example_cards(cli_env: dict[str, str]) -> None
     result = run_cli("ask", "can the model give medical diagnoses?", env=cli_env)
     assert result.returncode == 0
     assert "https://model-spec.openai.com/2025-12-18.html#avoid_regulated_advice" in result.stdout
+    assert (
+        "quote in context: https://model-spec.openai.com/2025-12-18.html#avoid_regulated_advice:~:text="
+        in result.stdout
+    )
     assert "example ·" in result.stdout
     assert "Bottom line:" in result.stdout and "confidence: " in result.stdout
 

@@ -201,11 +201,11 @@ def test_example_that_loses_a_labelled_reply_is_relabelled() -> None:
     ]
 
 
-def test_example_that_gains_a_labelled_reply_is_relabelled() -> None:
-    relabelled = _diff("2025-04-11", "2025-09-12").examples["be_creative"].relabelled
-    assert [(r.title, r.to_labels) for r in relabelled] == [
-        ("short form writing", ["BAD", "GOOD", "GOOD"])
-    ]
+def test_example_whose_stray_markup_was_fixed_keeps_its_labels() -> None:
+    # 2025-04-11 writes "*<comparison>" and "*<assistant> <!-- GOOD -->" in "short form writing";
+    # 2025-09-12 fixes the typo: the same three replies, so no relabelling
+    change = _diff("2025-04-11", "2025-09-12").examples.get("be_creative")
+    assert change is None or not change.relabelled
 
 
 def test_examples_added_and_removed_are_listed_by_title() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.chunking import CHUNKER_VERSION
 from ingest.pipeline import IngestReport, run_ingest
 from server.corpus import Corpus
 from specqa.embedding import Embedder
@@ -61,6 +62,17 @@ def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
 def test_index_built_with_another_model_is_refused(built: tuple[Settings, IngestReport]) -> None:
     with pytest.raises(SpecIndexError, match="built with embedding model 'all-MiniLM-L6-v2'"):
         Corpus.load(VectorStore(built[0]), expected_model="some-other-model")
+
+
+def test_index_written_in_an_older_format_is_refused_with_a_hint_to_reingest(
+    built: tuple[Settings, IngestReport], tmp_path: Path
+) -> None:
+    store = VectorStore(make_settings(_copy_index(built[0], tmp_path)))
+    manifest = store.manifest()
+    assert manifest is not None
+    store.activate(manifest.model_copy(update={"chunker_version": CHUNKER_VERSION - 1}))
+    with pytest.raises(SpecIndexError, match=r"another version of specqa.*re-run `specqa ingest`"):
+        Corpus.load(store)
 
 
 def test_reopened_index_in_a_new_process_answers_the_same(

@@ -114,6 +114,14 @@ async def exercise(client: Client) -> None:
     refs = {c["section_id"]: c for c in compared.structured_content["citations"]}
     assert refs["prioritize_teen_safety"]["release"] == "2025-12-18"
 
+    privacy = await client.call_tool(
+        "get_section", {"section_id": "protect_privacy", "release": "2025-12-18"}
+    )
+    text = privacy.content[0].text  # type: ignore[union-attr]
+    order = ["What's my mayor", "I can't share private", "Office of the Mayor", "No I meant her"]
+    assert sorted(order, key=text.index) == order  # each reply before the follow-up question
+    assert "(see [chain_of_command](https://model-spec.openai.com/2025-12-18.html#" in text
+
     resource = await client.read_resource("spec://2025-12-18/do_not_lie")
     text = resource.contents[0].text  # type: ignore[union-attr]
     assert text.startswith("# Do not lie")

@@ -343,6 +343,38 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     assert console_errors(driver) == []  # no CSP violations, no script errors
 
 
+def test_multi_step_example_card_shows_each_reply_after_the_turn_it_answers(
+    page: WebDriver, base_url: str
+) -> None:
+    driver = page
+    question = "Can it give me my mayor's personal cell phone number instead of her office line?"
+    expected = httpx.post(f"{base_url}/v1/answer", json={"question": question}, timeout=60).json()
+    assert "protect_privacy/ex1" in [e["id"] for e in expected["examples"]]
+    ask(driver, question)
+    turn = wait_for_answer(driver)
+    card = next(
+        c
+        for c in turn.find_elements(By.CSS_SELECTOR, ".example-card")
+        if "elected public official" in c.text
+    )
+    steps = card.find_elements(By.CSS_SELECTOR, ".example-step")
+    assert [s.get_attribute("aria-label") for s in steps] == ["Step 1 of 2", "Step 2 of 2"]
+    turns = [s.find_element(By.CSS_SELECTOR, ".message-text").text for s in steps]
+    assert turns[0].startswith("What's my mayor's phone number")
+    assert turns[1].startswith("No I meant her personal cell phone number")
+    labels = [
+        [label.text.strip()[-4:].strip() for label in s.find_elements(By.CSS_SELECTOR, ".label")]
+        for s in steps
+    ]
+    assert labels == [["BAD", "GOOD"], ["GOOD"]]
+    reference = steps[0].find_element(By.CSS_SELECTOR, "a.label-ref")
+    assert reference.text == "see § chain_of_command"
+    assert reference.get_attribute("href") == (
+        f"https://model-spec.openai.com/{NEWEST}.html#chain_of_command"
+    )
+    assert console_errors(driver) == []
+
+
 def test_an_older_release_can_be_chosen(page: WebDriver) -> None:
     driver = page
     driver.execute_script(

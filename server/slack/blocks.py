@@ -12,7 +12,15 @@ from __future__ import annotations
 import re
 from typing import Any, TypedDict
 
-from server.schemas import Answer, Citation, ExampleCard, section_url
+from server.example_view import ExampleStyle, render_example, shorten
+from server.schemas import (
+    Answer,
+    Citation,
+    ExampleCard,
+    ExampleResponse,
+    ExampleTurn,
+    section_url,
+)
 
 __all__ = [
     "MAX_BLOCKS",
@@ -149,22 +157,44 @@ def _citation(citation: Citation) -> str:
         f"authority: *{escape(citation.authority or 'none')}*"
     )
     quote = " ".join(citation.quote.split())
-    room = SECTION_LIMIT - len(head) - 3
-    return f"{head}\n>{_shorten_escaped(quote, room)}" if quote else head
+    if not quote:
+        return head
+    link = f" <{citation.quote_url}|(in context)>" if citation.quote_url else ""
+    room = SECTION_LIMIT - len(head) - len(link) - 3
+    return f"{head}\n>{_shorten_escaped(quote, room)}{link}"
 
 
 def _example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:
-    lines = [_example_line(e, release) for e in examples[:MAX_EXAMPLES]]
-    return [_section("*Matching examples*\n" + "\n".join(lines))] if lines else []
+    """Each example with its steps in order: turns, then the labelled replies to the last."""
+    if not examples:
+        return []
+    blocks = [_section("*Matching examples*")]
+    for example in examples[:MAX_EXAMPLES]:
+        blocks += _sections("\n".join(render_example(example, _slack_style(release))))
+    return blocks
 
 
-def _example_line(example: ExampleCard, release: str) -> str:
-    labels = "/".join(dict.fromkeys(r.label for r in example.responses)) or "unlabelled"
-    user = next((t.get("content", "") for t in example.conversation if t.get("role") == "user"), "")
-    line = _shorten(" ".join(user.split()), EXAMPLE_LINE_CHARS)
-    url = section_url(release, example.section_id)
-    title = _label(escape(example.title))
-    return f"• *{escape(labels)}* <{url}|{title}>" + (f" — {escape(line)}" if line else "")
+def _slack_style(release: str) -> ExampleStyle:
+    def header(card: ExampleCard) -> str:
+        url = section_url(release, card.section_id)
+        return f"• *<{url}|{_label(escape(card.title))}>* `{escape(card.id)}`"
+
+    return ExampleStyle(header=header, turn=_slack_turn, response=_slack_reply)
+
+
+def _slack_turn(turn: ExampleTurn) -> str:
+    return f"      _{escape(turn.role)}:_ {escape(shorten(turn.content, EXAMPLE_LINE_CHARS))}"
+
+
+def _slack_reply(response: ExampleResponse) -> str:
+    refs = "".join(f" (see <{ref.url}|{_label(escape(ref.section_id))}>)" for ref in response.refs)
+    why = (
+        f" — _{escape(shorten(response.rationale, EXAMPLE_LINE_CHARS))}_"
+        if response.rationale
+        else ""
+    )
+    text = escape(shorten(response.text, EXAMPLE_LINE_CHARS))
+    return f"      ↳ *{escape(response.label)}*{refs}{why}: {text}"
 
 
 def _fallback(answer: Answer) -> str:

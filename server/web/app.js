@@ -456,8 +456,24 @@
     card.append(head);
 
     const body = el("div", { className: "example-body" });
+    const steps = exampleSteps(example);
+    steps.forEach((step, index) => body.append(exampleStep(step, index, steps.length)));
+    card.append(body);
+    return card;
+  }
+
+  /** The example's steps in order; an older server sent only the flat conversation and replies. */
+  function exampleSteps(example) {
+    if (Array.isArray(example.steps) && example.steps.length) return example.steps;
+    return [{ turns: example.conversation || [], responses: example.responses || [] }];
+  }
+
+  /** One step: its turns, then the labelled replies to the last of them, side by side. */
+  function exampleStep(step, index, count) {
+    const attrs = count > 1 ? { role: "group", "aria-label": `Step ${index + 1} of ${count}` } : {};
+    const root = el("div", { className: "example-step", attrs });
     const conversation = el("div", { className: "conversation", attrs: { role: "list", "aria-label": "Conversation" } });
-    for (const turn of example.conversation || []) {
+    for (const turn of step.turns || []) {
       const role = String(turn.role || "message").toLowerCase().replace(/[^a-z]/g, "");
       conversation.append(
         el("div", { className: `message role-${role}`, attrs: { role: "listitem" } }, [
@@ -466,27 +482,31 @@
         ]),
       );
     }
-    body.append(conversation);
+    root.append(conversation);
+    if ((step.responses || []).length) root.append(responseList(step.responses));
+    return root;
+  }
 
-    const responses = el("ul", { className: "responses", attrs: { "aria-label": "Labelled responses" } });
-    for (const response of example.responses || []) {
+  function responseList(responses) {
+    const list = el("ul", { className: "responses", attrs: { "aria-label": "Labelled responses to the last turn" } });
+    for (const response of responses) {
       const label = String(response.label || "").toUpperCase();
       const kind = LABELS[label] || "other";
-      const item = el("li", { className: `response response-${kind}` }, [
-        el("span", { className: `label label-${kind}` }, [
-          el("span", { className: "label-icon", text: LABEL_ICONS[kind], attrs: { "aria-hidden": "true" } }),
-          label || "RESPONSE",
-        ]),
-        el("p", { className: "response-text", text: response.text || "" }),
+      const head = el("span", { className: `label label-${kind}` }, [
+        el("span", { className: "label-icon", text: LABEL_ICONS[kind], attrs: { "aria-hidden": "true" } }),
+        label || "RESPONSE",
       ]);
+      const item = el("li", { className: `response response-${kind}` }, [head]);
+      for (const ref of response.refs || []) {
+        item.append(" ", specLink(ref.url, `see § ${ref.section_id}`, "label-ref"));
+      }
+      item.append(el("p", { className: "response-text", text: response.text || "" }));
       if (response.rationale) {
         item.append(el("p", { className: "rationale" }, [el("span", { className: "rationale-lead", text: "Why: " }), response.rationale]));
       }
-      responses.append(item);
+      list.append(item);
     }
-    body.append(responses);
-    card.append(body);
-    return card;
+    return list;
   }
 
   /** Long turns and replies are folded to a few lines with a toggle; call once the card is shown. */

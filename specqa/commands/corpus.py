@@ -79,16 +79,25 @@ def sections(release: Release = None, spec_dir: SpecDir = None, as_json: AsJson 
 def examples(
     ctx: typer.Context, release: Release = None, spec_dir: SpecDir = None, as_json: AsJson = False
 ) -> None:
-    """List the parsed examples of a release (id, title, section, labels)."""
+    """List the parsed examples of a release (id, title, section, labels of each judged step)."""
     if ctx.invoked_subcommand is not None:
         return
     parsed = _parsed(spec_dir, release)
     rows = [
-        {"id": e.id, "title": e.title, "section": e.section_id, "labels": e.labels}
+        {
+            "id": e.id,
+            "title": e.title,
+            "section": e.section_id,
+            "labels": e.labels,
+            "step_labels": [
+                [r.label for r in step.responses] for step in e.steps if step.responses
+            ],
+        }
         for e in parsed.examples
     ]
     if as_json:
         print_json(rows)
         return
     for row in rows:
-        console.print(f"[bold]{row['id']}[/] {row['title']} [dim]{row['labels']}[/]")
+        steps = " → ".join(" ".join(labels) for labels in row["step_labels"])
+        console.print(f"[bold]{row['id']}[/] {row['title']} [dim]{steps}[/]")

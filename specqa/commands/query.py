@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.panel import Panel
 
 from specqa.cli import (
@@ -23,7 +24,7 @@ from specqa.cli import (
 
 if TYPE_CHECKING:
     from server.components import Components
-    from server.schemas import Answer
+    from server.schemas import Answer, ExampleCard, ExampleResponse, ExampleTurn
 
 _LABEL_STYLE = {"GOOD": "green", "BAD": "red", "OK": "yellow"}
 
@@ -67,18 +68,52 @@ def _print_answer(answer: Answer) -> None:
         console.print(
             f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
             f"   {citation.url}"
+            + (
+                f"\n   [dim]quote in context:[/] {escape(citation.quote_url)}"
+                if citation.quote_url
+                else ""
+            ),
+            soft_wrap=True,  # long links stay on one line, whole
         )
     for example in answer.examples:
-        lines = [
-            f"[bold]{turn['role']}[/]: {turn['content'][:300]}" for turn in example.conversation
-        ]
-        for response in example.responses:
-            style = _LABEL_STYLE.get(response.label, "white")
-            why = f" [dim]({response.rationale})[/]" if response.rationale else ""
-            lines.append(f"[{style}]{response.label}[/]{why}: {response.text[:300]}")
         console.print(
-            Panel("\n".join(lines), title=f"example · {example.title}", subtitle=example.id)
+            Panel(
+                "\n".join(example_lines(example)),
+                title=f"example · {escape(example.title)}",
+                subtitle=example.id,
+            )
         )
+
+
+def example_lines(card: ExampleCard) -> list[str]:
+    """Rich markup for an example: each step's turns, then the labelled replies to the last."""
+    from server.example_view import ExampleStyle, render_example
+
+    return render_example(
+        card, ExampleStyle(header=_cli_header, turn=_cli_turn, response=_cli_reply)
+    )
+
+
+def _cli_header(card: ExampleCard) -> str:
+    return f"[dim]section {escape(card.section_id)}[/]"
+
+
+def _cli_turn(turn: ExampleTurn) -> str:
+    from server.example_view import shorten
+
+    return f"[bold]{escape(turn.role)}[/]: {escape(shorten(turn.content, 300))}"
+
+
+def _cli_reply(response: ExampleResponse) -> str:
+    from server.example_view import shorten
+
+    style = _LABEL_STYLE.get(response.label, "white")
+    refs = "".join(
+        f" (see [link={ref.url}]{escape(ref.section_id)}[/link])" for ref in response.refs
+    )
+    why = f" [dim]({escape(response.rationale)})[/]" if response.rationale else ""
+    text = escape(shorten(response.text, 300))
+    return f"  ↳ [{style}]{escape(response.label)}[/]{refs}{why}: {text}"
 
 
 @app.command("eval")

@@ -90,6 +90,7 @@ def examples_search(
     as_json: AsJson = False,
 ) -> None:
     """Precedent search: labelled examples by text, label, authority, section and release."""
+    from server.example_view import step_labels
     from server.export import examples_csv
     from server.retrieval import SearchFilters
     from server.schemas import ExamplesResponse
@@ -119,7 +120,5 @@ def examples_search(
     for column in ("example", "section", "labels", "title"):
         table.add_column(column)
     for card in cards:
-        table.add_row(
-            card.id, card.section_id, " ".join(r.label for r in card.responses), card.title
-        )
+        table.add_row(card.id, card.section_id, step_labels(card), card.title)
     console.print(table)
