@@ -348,17 +348,19 @@ def test_held_replies_wait_until_released(fake: FakeOpenAIServer, client: openai
     assert fake.held == 0
 
 
-def test_stop_ends_held_requests(client: openai.OpenAI) -> None:
+def test_stop_ends_held_requests() -> None:
     server = FakeOpenAIServer().start()
     server.default = ScriptedReply("hold", content="never")
-    with openai.OpenAI(base_url=server.base_url, api_key="t", max_retries=0) as held_client:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            call = pool.submit(held_client.chat.completions.create, model="m", messages=MESSAGES)
-            while server.held < 1:
-                time.sleep(0.02)
-            server.stop()
-            with pytest.raises(openai.APIConnectionError):
-                call.result(timeout=30)
+    with (
+        openai.OpenAI(base_url=server.base_url, api_key="t", max_retries=0) as held_client,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        call = pool.submit(held_client.chat.completions.create, model="m", messages=MESSAGES)
+        while server.held < 1:
+            time.sleep(0.02)
+        server.stop()
+        with pytest.raises(openai.APIConnectionError):
+            call.result(timeout=30)
 
 
 def test_chunk_delay_still_streams_the_whole_content(
@@ -366,5 +368,7 @@ def test_chunk_delay_still_streams_the_whole_content(
 ) -> None:
     fake.script(ScriptedReply("ok", content="spaced out stream content", chunk_delay_s=0.01))
     stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
-    pieces = [c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content]
+    pieces = [
+        c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content
+    ]
     assert len(pieces) > 2 and "".join(pieces) == "spaced out stream content"

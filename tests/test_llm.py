@@ -15,6 +15,7 @@ from server.llm import check_reply
 from server.llm.evidence import whole_sentences
 from server.service import AnsweringService
 from specqa.embedding import Embedder
+from specqa.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 
@@ -366,7 +367,9 @@ def test_streamed_llm_answer_sends_routed_citations_first_then_checked_text(
     service: AnsweringService, fake: FakeOpenAIServer
 ) -> None:
     route(fake, PRIVACY, "made_up_rule")
-    fake.script(ScriptedReply("ok", f"Verdict: no\n\nPrivate by default [{PRIVACY}], never [fake_id]."))
+    fake.script(
+        ScriptedReply("ok", f"Verdict: no\n\nPrivate by default [{PRIVACY}], never [fake_id].")
+    )
     events = list(service.stream(QUESTION))
     assert events[0].type == "meta"
     assert [c["section_id"] for c in events[0].data["citations"]] == [PRIVACY]
@@ -440,7 +443,7 @@ def test_extractive_mode_can_be_forced_even_with_an_llm(
 
 
 def test_a_stall_is_cut_off_by_the_answer_deadline_not_by_every_retry(
-    built: tuple, embedder: Embedder  # type: ignore[type-arg]
+    built: tuple[Settings, Any], embedder: Embedder
 ) -> None:
     with FakeOpenAIServer() as stalled:
         stalled.default = ScriptedReply("hold", "Verdict: yes")  # never released here

@@ -279,9 +279,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         for event in events:
-            if chunk_delay_s and event["choices"] and event["choices"][0]["delta"].get("content"):
-                if self.fake._stopping.wait(chunk_delay_s):
-                    return
+            carries_text = bool(event["choices"] and event["choices"][0]["delta"].get("content"))
+            if chunk_delay_s and carries_text and self.fake._stopping.wait(chunk_delay_s):
+                return
             self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
         self._write_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
