@@ -2,7 +2,7 @@
 chat-completions server scripted like a provider: a fixed time to the first token per call and a
 delay per streamed chunk (the answer is long, the routing reply short).
 
-    SPECQA_INDEX_DIR=index python bench/llm_calls.py [--first-token-s 0.5] [--chunk-s 0.02]
+    SPECQA_INDEX_DIR=index PYTHONPATH=. python bench/llm_calls.py [--first-token-s 0.5] [--chunk-s 0.02]
 
 Prints, for ``llm_route`` off (one call: the hybrid's sections) and on (two calls: route over the
 whole table of contents, then answer), the median of a few runs: the whole answer, and for a
