@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TypeVar
 
-from anyio import CapacityLimiter, to_thread
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Request
 
 __all__ = ["iterate_answer", "run_answer"]
@@ -41,4 +41,5 @@ async def iterate_answer(request: Request, items: Iterator[T]) -> AsyncIterator[
     finally:
         close = getattr(items, "close", None)
         if close is not None:
-            await to_thread.run_sync(close, limiter=limiter)
+            with CancelScope(shield=True):  # also when the client went away
+                await to_thread.run_sync(close, limiter=limiter)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from openai.types.chat import ChatCompletionMessageParam
+
 from server.corpus import ReleaseCorpus
 from server.llm.client import Deadline, LLMClient
 from server.llm.prompt import answer_messages, route_messages
@@ -106,7 +108,9 @@ class LLMAnswerer:
         choice = parse_route(raw, rc.toc.ids, limit)
         return Draft(routed_result(result, rc, choice), notes=choice.notes())
 
-    def _messages(self, question: str, history: list[str], result: SearchResult) -> list:  # type: ignore[type-arg]
+    def _messages(
+        self, question: str, history: list[str], result: SearchResult
+    ) -> list[ChatCompletionMessageParam]:
         return answer_messages(
             question,
             history,
