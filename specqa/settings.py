@@ -146,8 +146,9 @@ class Settings(BaseSettings):
     llm_max_concurrent: int = Field(
         default=8,
         ge=1,
-        le=1024,
-        description="LLM answers in flight at once; past it the extractive answer is returned.",
+        le=32,
+        description="LLM answers in flight at once (at most 32: MCP and Slack answers share a "
+        "40-thread pool); past it the extractive answer is returned.",
     )
     llm_route: bool = Field(
         default=True,

@@ -20,6 +20,7 @@ from server.components import build_components
 from server.schemas import Answer
 from server.slack import answer_messages
 from specqa.embedding import Embedder
+from specqa.settings import Settings
 from tests.conftest import live_server, make_settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from tests.test_llm import HOSTILE, QUESTION, assert_inert
@@ -134,6 +135,37 @@ def test_health_readiness_metrics_search_and_page_answer_while_llm_calls_are_pen
     for answer in refused:
         assert answer["mode"] == "extractive" and answer["fallback"] is True
         assert "SPECQA_LLM_MAX_CONCURRENT" in answer["notice"]
+
+
+def test_answers_wait_on_their_own_threads_not_in_the_shared_pool(
+    built: tuple[Settings, Any], embedder: Embedder
+) -> None:
+    """40 answers against 4 answer threads: 4 reach the LLM, 36 queue for a thread (none in the
+    shared pool, which would let up to 32 reach the LLM), and the cheap routes still answer."""
+    with FakeOpenAIServer() as held:
+        held.default = ScriptedReply("hold", "Verdict: no\n\nHeld, then answered.")
+        settings = make_settings(
+            built[0].index_dir,
+            llm_model="fake-model",
+            openai_base_url=held.base_url,
+            llm_timeout_s=300.0,
+            llm_deadline_s=300.0,
+            llm_max_concurrent=32,
+            answer_threads=4,
+            rate_limit_per_minute=0,
+        )
+        app = create_app(settings, build_components(settings, embedder=embedder))
+        with live_server(app) as base, ThreadPoolExecutor(max_workers=40) as pool:
+            calls = [pool.submit(_ask, base) for _ in range(40)]
+            try:
+                _wait_until(lambda: held.held == 4)
+                for path in ("/healthz", "/readyz", "/metrics", "/v1/search?q=flattery", "/"):
+                    assert httpx.get(f"{base}{path}", timeout=60).status_code == 200, path
+                assert held.held == 4 and _done(calls) == 0
+            finally:
+                held.release()
+            answers = [call.result(timeout=300) for call in calls]
+    assert all(a["mode"] == "llm" for a in answers)
 
 
 def _ask(url: str) -> dict[str, Any]:
