@@ -27,11 +27,12 @@ _GAP_MARK = "\x00"  # where a citation was removed, until the gap around it is c
 _MID_LINE = "\x01"  # put before a piece of a stream that does not start a line
 _CONTROL = re.compile("[\x00\x01]")
 _LINK_TEXT = r"[^\[\]\n]{0,300}"
+_TITLE = r"""(?:"[^"\n]{0,300}"|'[^'\n]{0,300}'|\([^)\n]{0,300}\))"""
 _URL = r"(?:[^()\s]|\([^()\s]{0,200}\)){0,2000}"  # one level of parentheses, as in a URL
 _TOKEN = re.compile(
     r"(?P<escape>\\[\s\S])"
     r"|(?P<code>(?<!`)(?P<ticks>`{1,3})(?!`)[^`\n]{1,500}(?<!`)(?P=ticks)(?!`))"  # inline code
-    rf"|(?P<refdef>^[ ]{{0,3}}\[{_LINK_TEXT}\]:[^\n]*)"
+    rf"|(?P<refdef>^[ ]{{0,3}}\[{_LINK_TEXT}\]:[ \t]*\S+[ \t]*{_TITLE}?[ \t]*$)"
     rf"|(?P<image>!\[(?P<alt>{_LINK_TEXT})\]\((?P<src>{_URL})\))"
     rf"|(?P<link>\[(?P<text>{_LINK_TEXT})\]\((?P<href>{_URL})\))"
     r"|(?P<marker>\[(?P<id>[a-z0-9]+(?:_[a-z0-9]+)*)\])"
