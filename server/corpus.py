@@ -17,6 +17,7 @@ import Stemmer
 
 from ingest.chunking import CHUNKER_VERSION
 from ingest.models import Example, ParsedRelease, Section
+from server.toc import TableOfContents, build_toc
 from specqa.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
 from specqa.store import IndexManifest, VectorStore
 
@@ -97,6 +98,7 @@ class ReleaseCorpus:
     centroids: Any = field(default=None, repr=False)  # (sections x dim) unit vectors, section order
     layout: ChunkLayout | None = field(default=None, repr=False)
     hub_prior: Any = field(default=None, repr=False)  # per-section discount, set by retrieval
+    toc: TableOfContents | None = field(default=None, repr=False)  # for LLM routing
 
     def section(self, section_id: str) -> Section:
         try:
@@ -210,6 +212,7 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
         examples_by_id={e.id: e for e in examples},
         centroids=_centroids(sections, chunks),
         layout=ChunkLayout.of(sections, chunks),
+        toc=build_toc(release, sections),
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from ingest.models import Example, Response
 from server.schemas import (
@@ -29,7 +28,6 @@ __all__ = [
     "ExampleStyle",
     "answered_user_turn",
     "example_card",
-    "example_evidence",
     "render_example",
     "shorten",
     "step_labels",
@@ -98,30 +96,6 @@ def shorten(text: str, limit: int) -> str:
     """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
-
-
-def example_evidence(card: ExampleCard, max_chars: int = 600) -> dict[str, Any]:
-    """The example as LLM evidence (JSON-ready): steps in order, texts cut to ``max_chars``."""
-    return {
-        "id": card.id,
-        "section_id": card.section_id,
-        "title": card.title,
-        "steps": [
-            {
-                "turns": [{"role": t.role, "content": t.content[:max_chars]} for t in step.turns],
-                "labelled_replies_to_the_last_turn": [
-                    {
-                        "label": r.label,
-                        "text": r.text[:max_chars],
-                        "rationale": r.rationale,
-                        "see_sections": [ref.section_id for ref in r.refs],
-                    }
-                    for r in step.responses
-                ],
-            }
-            for step in card.steps
-        ],
-    }
 
 
 # --- markdown (MCP, chat) -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from server.confidence import confidence_of
 from server.corpus import Corpus
 from server.example_view import example_card
 from server.extractive import authority_meaning, best_sentences, bottom_line, compose
-from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
+from server.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
 from server.schemas import (
     Answer,
@@ -79,8 +79,9 @@ class AnsweringService:
         question, result = self._retrieve(question, release, history or [])
         if self._use_llm(mode) and self.llm is not None:
             try:
-                raw = self.llm.complete(build_messages(question, history or [], result))
-                return self._llm_answer(question, result, raw, started)
+                rc = self.corpus().get(result.release)
+                draft = self.llm.answer(question, history or [], result, rc)
+                return self._llm_answer(question, draft, started)
             except LLMUnavailable as exc:
                 return self._extractive(
                     question,
@@ -114,29 +115,38 @@ class AnsweringService:
             yield StreamEvent("done", self._observed(change).model_dump())
             return
         question, result = self._retrieve(question, release, history or [])
-        yield StreamEvent("meta", self._meta(question, result))
         if not (self._use_llm(mode) and self.llm is not None):
+            yield StreamEvent("meta", self._meta(question, result))
             answer = self._extractive(question, result, started)
             yield from _as_deltas(answer.answer)
             yield StreamEvent("done", self._observed(answer).model_dump())
             return
-        written: list[str] = []
-        citation_filter = _CitationFilter(self._allowed(result), self._urls(result))
+        yield from self._llm_stream(question, history or [], result, started)
+
+    def _llm_stream(
+        self, question: str, history: list[str], result: SearchResult, started: float
+    ) -> Iterator[StreamEvent]:
+        """The LLM's checked text as it is written; on failure, the extractive answer after it."""
+        assert self.llm is not None
+        wrote, met = False, False
         try:
-            for piece in citation_filter.run(
-                self.llm.stream(build_messages(question, history or [], result))
-            ):
-                written.append(piece)
-                yield StreamEvent("delta", {"text": piece})
-            answer = self._llm_answer(question, result, "".join(written), started, checked=True)
-            if citation_filter.removed:
-                removed = ", ".join(dict.fromkeys(citation_filter.removed))
-                answer.notice = f"Removed citations to sections that were not retrieved: {removed}."
+            rc = self.corpus().get(result.release)
+            for part in self.llm.stream(question, history, result, rc):
+                if isinstance(part, str):
+                    wrote = True
+                    yield StreamEvent("delta", {"text": part})
+                elif not met:  # the evidence the answer is written from: its citations first
+                    met = True
+                    yield StreamEvent("meta", self._meta(question, part.result))
+                else:
+                    answer = self._llm_answer(question, part, started)
         except LLMUnavailable as exc:
             answer = self._extractive(
                 question, result, started, notice=f"{exc}; falling back to an extractive answer."
             )
-            if written:
+            if not met:
+                yield StreamEvent("meta", self._meta(question, result))
+            if wrote:
                 yield StreamEvent("delta", {"text": "\n\n---\n\n"})
             yield from _as_deltas(answer.answer)
         yield StreamEvent("done", self._observed(answer).model_dump())
@@ -294,29 +304,10 @@ class AnsweringService:
             release_note=note,
         )
 
-    def _llm_answer(
-        self, question: str, result: SearchResult, raw: str, started: float, checked: bool = False
-    ) -> Answer:
-        verdict, body = parse_verdict(raw)
-        check = (
-            check_citations(body, self._allowed(result), self._urls(result))
-            if not checked
-            else None
-        )
-        text = check.text if check else body
-        removed = check.removed if check else []
-        notice = (
-            f"Removed citations to sections that were not retrieved: {', '.join(removed)}."
-            if removed
-            else None
-        )
-        quotes = _quotes(question, result)
-        citations = self._citations(result, quotes)
-        cited = (
-            check.cited
-            if check
-            else [c.section_id for c in citations if f"[{c.section_id}](" in text]
-        )
+    def _llm_answer(self, question: str, draft: Draft, started: float) -> Answer:
+        result = draft.result
+        citations = self._citations(result, _quotes(question, result))
+        cited = list(draft.reply.cited)
         citations.sort(
             key=lambda c: cited.index(c.section_id) if c.section_id in cited else len(cited)
         )
@@ -324,14 +315,14 @@ class AnsweringService:
             question=question,
             release=result.release,
             mode="llm",
-            answer=text.strip(),
+            answer=draft.reply.text.strip(),
             bottom_line=bottom_line(question, result),
             confidence=confidence_of(result.evidence) if result.sections else None,
-            verdict=verdict,  # type: ignore[arg-type]
+            verdict=draft.verdict,  # type: ignore[arg-type]
             citations=citations,
             examples=[example_card(h.example, result.release) for h in result.examples],
             timings=_timings(result, started),
-            notice=notice,
+            notice=draft.notice(),
             release_note=self._note(result),
         )
 
@@ -357,12 +348,6 @@ class AnsweringService:
             "examples": [
                 example_card(h.example, result.release).model_dump() for h in result.examples
             ],
-        }
-
-    @staticmethod
-    def _allowed(result: SearchResult) -> set[str]:
-        return {hit.section.id for hit in result.sections} | {
-            hit.example.section_id for hit in result.examples
         }
 
     @staticmethod
@@ -428,36 +413,3 @@ def _as_deltas(markdown: str) -> Iterator[StreamEvent]:
         yield StreamEvent(
             "delta", {"text": paragraph + ("\n\n" if index < len(paragraphs) - 1 else "")}
         )
-
-
-class _CitationFilter:
-    """Checks ``[id]`` markers in streamed text: holds back an unfinished ``[...`` until it closes."""
-
-    def __init__(self, allowed: set[str], urls: dict[str, str]) -> None:
-        self.allowed = allowed
-        self.urls = urls
-        self.removed: list[str] = []
-
-    def run(self, pieces: Iterator[str]) -> Iterator[str]:
-        pending = ""
-        for piece in pieces:
-            pending += piece
-            cut = _safe_cut(pending)
-            if cut:
-                yield self._check(pending[:cut])
-                pending = pending[cut:]
-        if pending:
-            yield self._check(pending)
-
-    def _check(self, text: str) -> str:
-        check = check_citations(text, self.allowed, self.urls)
-        self.removed += check.removed
-        return check.text
-
-
-def _safe_cut(text: str) -> int:
-    """Index up to which ``text`` has no unfinished ``[marker`` (a marker is at most 80 chars)."""
-    start = text.rfind("[")
-    if start == -1 or "]" in text[start:] or len(text) - start > 80:
-        return len(text)
-    return start

@@ -114,7 +114,7 @@ class Settings(BaseSettings):
         description="Base URL of any OpenAI-compatible server (vLLM, Ollama, llama.cpp, ...).",
     )
     llm_timeout_s: float = Field(
-        default=20.0, gt=0, le=600, description="Deadline of one LLM call, seconds."
+        default=10.0, gt=0, le=600, description="Deadline of one LLM call, seconds."
     )
     llm_max_retries: int = Field(
         default=2,
@@ -124,6 +124,53 @@ class Settings(BaseSettings):
     )
     llm_max_retry_wait_s: float = Field(
         default=5.0, ge=0, le=60, description="Longest Retry-After honoured before falling back."
+    )
+    llm_deadline_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=600,
+        description="Time budget of one answer's LLM work (routing, answer, retries), seconds.",
+    )
+    llm_max_tokens: int = Field(
+        default=900, ge=16, le=32_000, description="max_tokens sent with every answer call."
+    )
+    llm_route_max_tokens: int = Field(
+        default=120, ge=16, le=4000, description="max_tokens sent with every routing call."
+    )
+    llm_max_answer_chars: int = Field(
+        default=8000,
+        ge=200,
+        le=200_000,
+        description="Longest LLM answer kept, characters; the rest is cut off and the answer says so.",
+    )
+    llm_max_concurrent: int = Field(
+        default=8,
+        ge=1,
+        le=32,
+        description="LLM answers in flight at once (at most 32: MCP and Slack answers share a "
+        "40-thread pool); past it the extractive answer is returned.",
+    )
+    llm_route: bool = Field(
+        default=True,
+        description="Let the LLM pick the governing sections from the whole table of contents first.",
+    )
+    llm_section_chars: int = Field(
+        default=3000,
+        ge=200,
+        le=50_000,
+        description="Evidence budget per section, characters (whole sentences only).",
+    )
+    llm_example_chars: int = Field(
+        default=600,
+        ge=100,
+        le=10_000,
+        description="Evidence budget per example turn or reply, characters (whole sentences only).",
+    )
+    answer_threads: int = Field(
+        default=24,
+        ge=1,
+        le=1024,
+        description="Threads that run answers; health, search and the page never wait for them.",
     )
 
     # --- server -----------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from rich.text import Text
 from ingest.models import Example
 from server.example_view import MARKDOWN, example_card, render_example, shorten
 from server.export import examples_csv
-from server.llm import build_messages
+from server.llm.evidence import whole_sentences
+from server.llm.prompt import answer_messages as llm_messages
 from server.retrieval import ExampleHit, SearchResult
 from server.schemas import Answer, ExampleCard
 from server.slack.blocks import answer_messages, escape
@@ -222,7 +223,9 @@ def test_llm_evidence_gives_replies_with_the_turn_they_answer(release: str) -> N
         ExampleHit(e, 1.0, parsed(release).section(e.section_id))  # type: ignore[arg-type]
         for e in items
     ]
-    messages = build_messages("q", [], SearchResult(release, [], hits))
+    messages = llm_messages(
+        "q", [], SearchResult(release, [], hits), section_chars=1000, example_chars=600
+    )
     evidence = json.loads(str(messages[1]["content"]).removeprefix("EVIDENCE\n"))
     for item, given in zip(items, evidence["examples"], strict=True):
         steps = [
@@ -233,7 +236,8 @@ def test_llm_evidence_gives_replies_with_the_turn_they_answer(release: str) -> N
             for s in given["steps"]
         ]
         assert steps == [
-            ([t.content[:600] for t in s.turns], [r.label for r in s.responses]) for s in item.steps
+            ([whole_sentences(t.content, 600) for t in s.turns], [r.label for r in s.responses])
+            for s in item.steps
         ]
 
 

@@ -311,3 +311,64 @@ def test_unknown_paths_answer_404_json(fake: FakeOpenAIServer, client: openai.Op
 def test_base_url_before_start_raises() -> None:
     with pytest.raises(RuntimeError, match="not running"):
         _ = FakeOpenAIServer().base_url
+
+
+def test_replies_scripted_for_a_text_go_to_requests_that_contain_it(
+    fake: FakeOpenAIServer, client: openai.OpenAI
+) -> None:
+    fake.script(ScriptedReply("ok", content="general"))
+    fake.script(ScriptedReply("ok", content="routed"), when="TABLE OF CONTENTS")
+    routing: list[openai.types.chat.ChatCompletionMessageParam] = [
+        {"role": "system", "content": "Pick from this TABLE OF CONTENTS."},
+        {"role": "user", "content": "Which section?"},
+    ]
+    first = client.chat.completions.create(model="m", messages=MESSAGES)
+    second = client.chat.completions.create(model="m", messages=routing)
+    third = client.chat.completions.create(model="m", messages=routing)
+    assert [c.choices[0].message.content for c in (first, second, third)] == [
+        "general",
+        "routed",
+        "[default reply]",
+    ]
+
+
+def test_held_replies_wait_until_released(fake: FakeOpenAIServer, client: openai.OpenAI) -> None:
+    fake.default = ScriptedReply("hold", content="after release")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        calls = [
+            pool.submit(client.chat.completions.create, model="m", messages=MESSAGES)
+            for _ in range(3)
+        ]
+        while fake.held < 3:
+            time.sleep(0.02)
+        assert not any(call.done() for call in calls)
+        fake.release()
+        contents = [call.result(timeout=30).choices[0].message.content for call in calls]
+    assert contents == ["after release"] * 3
+    assert fake.held == 0
+
+
+def test_stop_ends_held_requests() -> None:
+    server = FakeOpenAIServer().start()
+    server.default = ScriptedReply("hold", content="never")
+    with (
+        openai.OpenAI(base_url=server.base_url, api_key="t", max_retries=0) as held_client,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
+        call = pool.submit(held_client.chat.completions.create, model="m", messages=MESSAGES)
+        while server.held < 1:
+            time.sleep(0.02)
+        server.stop()
+        with pytest.raises(openai.APIConnectionError):
+            call.result(timeout=30)
+
+
+def test_chunk_delay_still_streams_the_whole_content(
+    fake: FakeOpenAIServer, client: openai.OpenAI
+) -> None:
+    fake.script(ScriptedReply("ok", content="spaced out stream content", chunk_delay_s=0.01))
+    stream = client.chat.completions.create(model="m", messages=MESSAGES, stream=True)
+    pieces = [
+        c.choices[0].delta.content for c in stream if c.choices and c.choices[0].delta.content
+    ]
+    assert len(pieces) > 2 and "".join(pieces) == "spaced out stream content"

@@ -485,11 +485,9 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
             assert "LLM answer" in meta and "Verdict: no" in meta
             body = turn.find_element(By.CSS_SELECTOR, ".answer-body")
             text = body.text
-            assert (
-                XSS in text
-                and "<b>code</b>" in text
-                and '<iframe src="https://evil.example">' in text
-            )
+            # the server drops the tags (their text stays); code stays code
+            assert "window.__pwned=2" in text and "<b>code</b>" in text
+            assert "<script" not in text and "<iframe" not in text
             assert body.find_element(By.CSS_SELECTOR, "strong").text == "Bold"
             assert body.find_element(By.CSS_SELECTOR, "em").text == "italic"
             hrefs = [a.get_attribute("href") for a in body.find_elements(By.CSS_SELECTOR, "a")]

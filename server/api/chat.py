@@ -7,19 +7,21 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.api.deps import ServiceDep
+from server.api.offload import iterate_answer, run_answer
 from server.api.security import RequireKey
+from server.llm import verdict_line
 from server.schemas import Answer
 from specqa.errors import InputError
 
-__all__ = ["MODEL_ID", "render_chat_markdown", "router"]
+__all__ = ["MODEL_ID", "render_chat_markdown", "router", "sources_markdown"]
 
 MODEL_ID = "model-spec"
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -60,11 +62,17 @@ def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:
 
 
 def render_chat_markdown(answer: Answer) -> str:
-    """The answer followed by its sources as markdown links (shared with the web page and MCP).
-    An extractive answer already links every cited section, so it gets no second list."""
+    """The verdict, the answer and its sources as markdown links (shared with the web page and
+    MCP). An extractive answer already links every cited section, so it gets no second list; a
+    streamed answer carries its verdict line in its text already."""
+    head = f"{verdict_line(answer.verdict)}\n\n" if answer.verdict else ""
+    return head + answer.answer + sources_markdown(answer)
+
+
+def sources_markdown(answer: Answer) -> str:
     if answer.mode == "extractive" or not answer.citations:
-        return answer.answer
-    lines = [answer.answer, "", "**Sources**"]
+        return ""
+    lines = ["", "", "**Sources**"]
     lines += [
         f"{n}. [{c.title}]({c.url}) · `{c.section_id}` · authority: {c.authority or 'none'} · release {c.release}"
         for n, c in enumerate(answer.citations, start=1)
@@ -86,17 +94,20 @@ def models(_: RequireKey) -> dict[str, Any]:
     summary="OpenAI-compatible chat completion",
     description="Answers the last user message from the Model Spec; earlier user turns give context.",
 )
-def chat_completions(body: ChatRequest, service: ServiceDep, _: RequireKey) -> Any:
+async def chat_completions(
+    body: ChatRequest, request: Request, service: ServiceDep, _: RequireKey
+) -> Any:
     question, history = _question_and_history(body.messages)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     if body.stream:
         question = service.validate_question(question)
         events = service.stream(question, history=history)
-        first = next(events)
+        await run_answer(request, lambda: next(events))  # the meta event; errors become 4xx here
         return StreamingResponse(
-            _chunks(completion_id, body.model, first, events), media_type="text/event-stream"
+            _chunks(completion_id, body.model, iterate_answer(request, events)),
+            media_type="text/event-stream",
         )
-    answer = service.answer(question, history=history)
+    answer = await run_answer(request, lambda: service.answer(question, history=history))
     return {
         "id": completion_id,
         "object": "chat.completion",
@@ -113,7 +124,7 @@ def chat_completions(body: ChatRequest, service: ServiceDep, _: RequireKey) -> A
     }
 
 
-def _chunks(completion_id: str, model: str, first: Any, events: Iterator[Any]) -> Iterator[str]:
+async def _chunks(completion_id: str, model: str, events: AsyncIterator[Any]) -> AsyncIterator[str]:
     created = int(time.time())
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
@@ -127,11 +138,10 @@ def _chunks(completion_id: str, model: str, first: Any, events: Iterator[Any]) -
         return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    for event in events:
+    async for event in events:
         if event.type == "delta":
             yield chunk({"content": event.data["text"]})
         elif event.type == "done":
-            answer = Answer.model_validate(event.data)
-            yield chunk({"content": render_chat_markdown(answer)[len(answer.answer) :]})
+            yield chunk({"content": sources_markdown(Answer.model_validate(event.data))})
     yield chunk({}, "stop")
     yield "data: [DONE]\n\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,6 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from server.api.deps import ComponentsDep, ServiceDep
+from server.api.offload import iterate_answer, run_answer
 from server.api.security import RequireKey
 from server.diff import ReleaseDiff, SectionHistory, diff_releases, section_history
 from server.export import examples_csv
@@ -73,9 +74,8 @@ class SimilarResponse(BaseModel):
     governing_sections: list[SectionCard]
 
 
-def sse(events: Iterator[StreamEvent]) -> Iterator[str]:
-    for event in events:
-        yield f"event: {event.type}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+def sse(event: StreamEvent) -> str:
+    return f"event: {event.type}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
 
 
 @router.post(
@@ -89,25 +89,27 @@ def sse(events: Iterator[StreamEvent]) -> Iterator[str]:
     ),
     response_model=Answer,
 )
-def answer(
+async def answer(
     body: AnswerRequest, request: Request, service: ServiceDep, _: RequireKey, stream: bool = False
 ) -> Answer | StreamingResponse:
     wants_stream = stream or "text/event-stream" in request.headers.get("accept", "")
     if wants_stream:
         question = service.validate_question(body.question)  # fail before the 200 starts
         events = service.stream(question, body.release, body.mode)
-        first = next(events)  # retrieval errors surface here, as 4xx, not mid-stream
+        # retrieval errors surface here, as 4xx, not mid-stream
+        first = await run_answer(request, lambda: next(events))
         return StreamingResponse(
-            sse(_prepend(first, events)),
+            _sse(first, iterate_answer(request, events)),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    return service.answer(body.question, body.release, body.mode)
+    return await run_answer(request, lambda: service.answer(body.question, body.release, body.mode))
 
 
-def _prepend(first: StreamEvent, rest: Iterator[StreamEvent]) -> Iterator[StreamEvent]:
-    yield first
-    yield from rest
+async def _sse(first: StreamEvent, rest: AsyncIterator[StreamEvent]) -> AsyncIterator[str]:
+    yield sse(first)
+    async for event in rest:
+        yield sse(event)
 
 
 @router.get(

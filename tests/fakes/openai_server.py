@@ -7,8 +7,15 @@ script is empty) and answers the way the OpenAI API does: a ``chat.completion`` 
 request asked for ``"stream": true``, an OpenAI-style error body, a non-JSON body, or nothing at
 all (the connection is dropped).
 
+Replies can be scripted for requests whose messages contain a given text (``when=``): such a
+request takes from that queue first, so a test can script a routing call and an answer call apart.
+A ``"hold"`` reply waits until :meth:`FakeOpenAIServer.release` (or the server stops), so a test
+can keep calls in flight for as long as it needs without timing anything; ``chunk_delay_s`` spaces
+the events of a stream.
+
     with FakeOpenAIServer() as fake:
         fake.script(ScriptedReply("ok", content="hello"), ScriptedReply("status", status=503))
+        fake.script(ScriptedReply("ok", content='{"sections": []}'), when="TABLE OF CONTENTS")
         client = openai.OpenAI(base_url=fake.base_url, api_key="test", max_retries=0)
 """
 
@@ -27,7 +34,7 @@ from typing import Any, Literal, cast
 
 __all__ = ["FakeOpenAIServer", "ScriptedReply"]
 
-ReplyKind = Literal["ok", "slow", "status", "garbage", "close"]
+ReplyKind = Literal["ok", "slow", "hold", "status", "garbage", "close"]
 
 CHUNK_CHARS = 8
 GARBAGE_BODY = b"<html>not json</html>"
@@ -52,8 +59,9 @@ class ScriptedReply:
     """One scripted answer to one chat-completions request."""
 
     kind: ReplyKind  # "close" drops the connection without a reply
-    content: str = ""  # the assistant message text for "ok"/"slow"
+    content: str = ""  # the assistant message text for "ok"/"slow"/"hold"
     delay_s: float = 0.0  # for "slow": sleep before replying
+    chunk_delay_s: float = 0.0  # for streams: sleep before each content event
     status: int = 200  # for "status": e.g. 500, 429, 503
     retry_after: str | None = None  # Retry-After header value for "status" replies
 
@@ -157,7 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         self.fake._record(body)
-        self._reply(body, self.fake._next_reply())
+        self._reply(body, self.fake._next_reply(body))
 
     def do_PUT(self) -> None:
         self._drain_body()
@@ -189,8 +197,15 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.kind == "slow" and reply.delay_s > 0 and self.fake._stopping.wait(reply.delay_s):
             self.close_connection = True  # the server is shutting down: drop the request
             return
+        if reply.kind == "hold":
+            self.fake._held_waiting(+1)
+            self.fake._released.wait()
+            self.fake._held_waiting(-1)
+            if self.fake._stopping.is_set():
+                self.close_connection = True
+                return
         if streaming:
-            self._send_stream(body, reply.content)
+            self._send_stream(body, reply.content, reply.chunk_delay_s)
         else:
             self._send_json(200, self._completion(body, reply.content))
 
@@ -218,7 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
             },
         }
 
-    def _send_stream(self, body: dict[str, Any], content: str) -> None:
+    def _send_stream(self, body: dict[str, Any], content: str, chunk_delay_s: float = 0.0) -> None:
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         model = str(body.get("model", "fake-model"))
@@ -264,6 +279,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         for event in events:
+            carries_text = bool(event["choices"] and event["choices"][0]["delta"].get("content"))
+            if chunk_delay_s and carries_text and self.fake._stopping.wait(chunk_delay_s):
+                return
             self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
         self._write_chunk(b"data: [DONE]\n\n")
         self.wfile.write(b"0\r\n\r\n")
@@ -324,8 +342,11 @@ class FakeOpenAIServer:
         self.requests: list[dict[str, Any]] = []
         self.default = ScriptedReply("ok", content="[default reply]")
         self._queue: deque[ScriptedReply] = deque()
+        self._keyed: dict[str, deque[ScriptedReply]] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._released = threading.Event()
+        self._held = 0
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -337,10 +358,33 @@ class FakeOpenAIServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
-    def script(self, *replies: ScriptedReply) -> None:
-        """Queue replies; each chat-completions request pops one, then ``default`` is used."""
+    def script(self, *replies: ScriptedReply, when: str | None = None) -> None:
+        """Queue replies; each chat-completions request pops one, then ``default`` is used.
+
+        With ``when``, only requests whose messages contain that text take these replies (before
+        any unkeyed ones). ``script()`` with no replies clears every queue."""
         with self._lock:
-            self._queue.extend(replies)
+            if not replies and when is None:
+                self._queue.clear()
+                self._keyed.clear()
+            elif when is None:
+                self._queue.extend(replies)
+            else:
+                self._keyed.setdefault(when, deque()).extend(replies)
+
+    def hold(self) -> None:
+        """From now on, "hold" replies wait until :meth:`release`."""
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let every held request (and later ones) answer."""
+        self._released.set()
+
+    @property
+    def held(self) -> int:
+        """How many requests are waiting in a "hold" reply right now."""
+        with self._lock:
+            return self._held
 
     def start(self) -> FakeOpenAIServer:
         if self._httpd is not None:
@@ -362,6 +406,7 @@ class FakeOpenAIServer:
         if httpd is None:
             return
         self._stopping.set()  # wakes "slow" handlers, which then drop their connection
+        self._released.set()  # and held ones
         httpd.shutdown()
         httpd.server_close()
         if thread is not None:
@@ -386,6 +431,14 @@ class FakeOpenAIServer:
         with self._lock:
             self.requests.append(body)
 
-    def _next_reply(self) -> ScriptedReply:
+    def _next_reply(self, body: dict[str, Any]) -> ScriptedReply:
+        text = json.dumps(body.get("messages"), ensure_ascii=False)
         with self._lock:
+            for when, queue in self._keyed.items():
+                if queue and when in text:
+                    return queue.popleft()
             return self._queue.popleft() if self._queue else self.default
+
+    def _held_waiting(self, change: int) -> None:
+        with self._lock:
+            self._held += change
