@@ -536,8 +536,7 @@ def _present_event(release: str, section: Section) -> HistoryEvent:
     return HistoryEvent(
         release=release,
         kind="present",
-        summary=f"present since the first indexed release ({release}): "
-        + _described(section),
+        summary=f"present since the first indexed release ({release}): " + _described(section),
     )
 
 
@@ -590,8 +589,9 @@ def _event_kind(diff: ReleaseDiff, section_id: str) -> EventKind | None:
 # --- markdown --------------------------------------------------------------------------------
 
 
-def render_diff_markdown(diff: ReleaseDiff, old: ParsedRelease | None = None,
-                         new: ParsedRelease | None = None) -> str:
+def render_diff_markdown(
+    diff: ReleaseDiff, old: ParsedRelease | None = None, new: ParsedRelease | None = None
+) -> str:
     """A readable summary of a diff, what matters first: sections added, removed and renamed,
     authority changes, rules whose meaning changed (with the changed sentences), examples, and
     trivial edits last. ``old``/``new`` add the titles of added and removed sections."""

@@ -13,6 +13,7 @@ from server.changes import ChangeAnswerer, release_note
 from server.confidence import confidence_of
 from server.corpus import Corpus
 from server.extractive import authority_meaning, best_sentences, bottom_line, compose
+from server.links import Links
 from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
 from server.schemas import (
@@ -51,7 +52,8 @@ class AnsweringService:
         self.retriever = retriever
         self.llm = llm
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
-        self.changes = ChangeAnswerer(corpus, retriever)
+        self.links = Links(settings.public_base_url)
+        self.changes = ChangeAnswerer(corpus, retriever, self.links)
         self._notes: dict[tuple[str, str, str], str | None] = {}  # release notes are pure: cached
 
     # --- questions --------------------------------------------------------------------------
@@ -243,7 +245,7 @@ class AnsweringService:
         corpus = self.corpus()
         key = (corpus.manifest.collection, result.release, result.sections[0].section.id)
         if key not in self._notes:
-            self._notes[key] = release_note(corpus, result.release, key[2])
+            self._notes[key] = release_note(corpus, result.release, key[2], self.links)
         return self._notes[key]
 
     def _use_llm(self, mode: str | None) -> bool:

@@ -31,10 +31,53 @@ __all__ = [
 TRIVIAL_WORDS = 2
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[*_`])")
 _FORCE_WORDS = frozenset(
-    """must mustn't should shouldn't may might can can't cannot could never not no nor only
-    always unless except without all any every none required require requires prohibited
-    allowed forbidden disallowed permitted do don't does doesn't won't will shall ok okay
-    good bad refuse decline comply""".split()
+    [
+        "must",
+        "mustn't",
+        "should",
+        "shouldn't",
+        "may",
+        "might",
+        "can",
+        "can't",
+        "cannot",
+        "could",
+        "never",
+        "not",
+        "no",
+        "nor",
+        "only",
+        "always",
+        "unless",
+        "except",
+        "without",
+        "all",
+        "any",
+        "every",
+        "none",
+        "required",
+        "require",
+        "requires",
+        "prohibited",
+        "allowed",
+        "forbidden",
+        "disallowed",
+        "permitted",
+        "do",
+        "don't",
+        "does",
+        "doesn't",
+        "won't",
+        "will",
+        "shall",
+        "ok",
+        "okay",
+        "good",
+        "bad",
+        "refuse",
+        "decline",
+        "comply",
+    ]
 )
 _WORD = re.compile(r"[\w'’-]+")
 
