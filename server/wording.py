@@ -5,9 +5,11 @@ aligned with difflib, and each changed run becomes one :class:`SentenceEdit` wit
 removed, the sentences added, and a word diff marked like ``git diff --word-diff``:
 ``[-removed words-]{+added words+}``.
 
-An edit is *trivial* when it cannot change what a rule means: only punctuation, case or spacing
-changed, or at most ``TRIVIAL_WORDS`` words changed and none of them is a word that carries a rule's
-force (must, may, never, not, only, ...). Everything else is a change of meaning.
+An edit is *trivial* when it cannot change what a rule means: only punctuation, quotes, case or
+spacing changed, or at most ``TRIVIAL_WORDS`` words, each a spelling variant (difflib ratio >=
+``SPELLING_RATIO``) or a function word (a, the, of, ...), and none a word that carries a rule's
+force (must, may, never, not, only, ...). Everything else, "explicitly" dropped included, is a
+change of meaning.
 """
 
 from __future__ import annotations
@@ -28,7 +30,42 @@ __all__ = [
     "word_ops",
 ]
 
-TRIVIAL_WORDS = 2
+TRIVIAL_WORDS = 3
+REWORD_RATIO = 0.5  # below this, two sentences are different sentences, not a rewording
+SPELLING_RATIO = 0.8  # judgemental/judgmental, recieve/receive: the same word
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "and",
+        "or",
+        "that",
+        "which",
+        "as",
+        "by",
+        "with",
+        "from",
+        "its",
+        "it",
+        "their",
+        "this",
+        "these",
+        "those",
+        "is",
+        "are",
+        "be",
+        "was",
+        "were",
+    ]
+)
+_QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[*_`])")
 _FORCE_WORDS = frozenset(
     [
@@ -114,24 +151,47 @@ def _sentences(text: str) -> list[str]:
 def sentence_edits(
     old: str, new: str, part: Literal["body", "commentary"] = "body"
 ) -> list[SentenceEdit]:
-    """The changed runs of sentences from ``old`` to ``new``, in document order."""
+    """The changed sentences from ``old`` to ``new``, in document order: a reworded sentence is
+    one edit (both versions, word-marked), a sentence added or removed outright is its own."""
     before, after = _sentences(old), _sentences(new)
     matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
     edits = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            continue
-        removed, added = " ".join(before[i1:i2]), " ".join(after[j1:j2])
-        edits.append(
-            SentenceEdit(
-                part=part,
-                removed=removed,
-                added=added,
-                marked=mark_words(removed, added),
-                trivial=_trivial(removed, added),
-            )
-        )
+        if tag != "equal":
+            for removed, added in _pair_sentences(before[i1:i2], after[j1:j2]):
+                edits.append(
+                    SentenceEdit(
+                        part=part,
+                        removed=removed,
+                        added=added,
+                        marked=mark_words(removed, added),
+                        trivial=_trivial(removed, added),
+                    )
+                )
     return edits
+
+
+def _pair_sentences(old: list[str], new: list[str]) -> list[tuple[str, str]]:
+    """In order: each old sentence with the next new one that rewords it (difflib ratio >=
+    ``REWORD_RATIO``); new sentences skipped over are added, old ones with no match removed."""
+    pairs: list[tuple[str, str]] = []
+    start = 0
+    for sentence in old:
+        match = next(
+            (
+                j
+                for j in range(start, len(new))
+                if difflib.SequenceMatcher(None, sentence, new[j]).ratio() >= REWORD_RATIO
+            ),
+            None,
+        )
+        if match is None:
+            pairs.append((sentence, ""))
+            continue
+        pairs += [("", added) for added in new[start:match]]
+        pairs.append((sentence, new[match]))
+        start = match + 1
+    return pairs + [("", added) for added in new[start:]]
 
 
 def word_ops(old: str, new: str) -> list[WordOp]:
@@ -168,19 +228,38 @@ def mark_words(old: str, new: str) -> str:
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower().replace("’", "'") for w in _WORD.findall(text)]
+    """Words for comparing meaning: lower case, one kind of quote, punctuation dropped."""
+    plain = text.lower().translate(_QUOTES)
+    return _WORD.findall(plain)
 
 
 def _trivial(removed: str, added: str) -> bool:
+    """Punctuation, quotes, case, spelling, or a function word or two; never a rule word."""
     if not removed or not added:
         return False  # a sentence added or removed outright
-    matcher = difflib.SequenceMatcher(None, _words(removed), _words(added), autojunk=False)
-    touched: list[str] = []
+    before, after = _words(removed), _words(added)
+    matcher = difflib.SequenceMatcher(None, before, after, autojunk=False)
+    changed = 0
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            touched += _words(removed)[i1:i2] + _words(added)[j1:j2]
-    changed = max(
-        sum(i2 - i1 for tag, i1, i2, _, _ in matcher.get_opcodes() if tag != "equal"),
-        sum(j2 - j1 for tag, _, _, j1, j2 in matcher.get_opcodes() if tag != "equal"),
-    )
-    return changed <= TRIVIAL_WORDS and not (_FORCE_WORDS & set(touched))
+        if tag == "equal":
+            continue
+        old, new = before[i1:i2], after[j1:j2]
+        changed += max(len(old), len(new))
+        if not _minor(old, new):
+            return False
+    return changed <= TRIVIAL_WORDS
+
+
+def _minor(old: list[str], new: list[str]) -> bool:
+    if _FORCE_WORDS & set(old + new):
+        return False
+    if len(old) == len(new):
+        return all(
+            (a in _FUNCTION_WORDS and b in _FUNCTION_WORDS) or _spelling(a, b)
+            for a, b in zip(old, new, strict=True)
+        )
+    return set(old + new) <= _FUNCTION_WORDS
+
+
+def _spelling(a: str, b: str) -> bool:
+    return difflib.SequenceMatcher(None, a, b).ratio() >= SPELLING_RATIO

@@ -106,6 +106,4 @@ def test_a_one_word_edit_is_trivial_but_a_rule_word_is_meaning() -> None:
     rule = sentence_edits("The model may share it.", "The model must never share it.")
     assert [e.trivial for e in rule] == [False]
     added = sentence_edits("One rule.", "One rule. A new sentence here.")
-    assert [(e.removed, e.added, e.trivial) for e in added] == [
-        ("", "A new sentence here.", False)
-    ]
+    assert [(e.removed, e.added, e.trivial) for e in added] == [("", "A new sentence here.", False)]

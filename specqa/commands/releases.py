@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
 from specqa.cli import (
@@ -34,15 +34,19 @@ def diff(
     spec_dir: SpecDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """What changed between two releases: sections, authority levels, examples."""
-    from server.diff import diff_releases, render_diff_markdown
+    """What changed between two releases, as a word diff: sections added, removed and renamed,
+    authority levels, reworded rules with their changed sentences, examples, trivial edits last.
+    RELEASE may be 'latest'."""
+    from server.diff import diff_releases
+    from specqa.word_diff import print_word_diff
 
     parsed = parsed_releases(spec_dir, (from_release, to_release))
-    result = guarded(lambda: diff_releases(parsed[from_release], parsed[to_release], section))
+    old, new = parsed[from_release], parsed[to_release]
+    result = guarded(lambda: diff_releases(old, new, section))
     if as_json:
         print_json(result.model_dump(by_alias=True))
         return
-    console.print(Markdown(render_diff_markdown(result)))
+    print_word_diff(console, result, old, new)
 
 
 @app.command()
@@ -53,6 +57,7 @@ def history(
 ) -> None:
     """In which releases a section exists and what changed in each."""
     from server.diff import section_history
+    from specqa.word_diff import sentence_text
 
     parsed = parsed_releases(spec_dir)
     result = guarded(lambda: section_history(list(parsed.values()), section_id))
@@ -61,7 +66,9 @@ def history(
         return
     console.print(f"[bold]{section_id}[/] present in: {', '.join(result.present_in)}")
     for event in result.events:
-        console.print(f"  {event.release}  [cyan]{event.kind:<9}[/] {event.summary}")
+        console.print(f"  {event.release}  [cyan]{event.kind:<9}[/] {escape(event.summary)}")
+        for edit in event.sentences:
+            console.print(sentence_text(edit, indent="      "), soft_wrap=True, highlight=False)
 
 
 @examples_app.command("search")
