@@ -13,7 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from server.api import chat, health, routes, web
+from server.api import chat, diff_page, health, routes, web
 from server.api.observability import BodyTooLarge, JsonFormatter, Metrics, RequestMiddleware
 from server.api.security import RateLimiter
 from server.components import Components, build_components
@@ -66,7 +66,14 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
             allow_headers=["Authorization", "Content-Type"],
         )
     _install_error_handlers(app)
-    for router in (health.router, routes.router, chat.router, slack_router(settings), web.router):
+    for router in (
+        health.router,
+        routes.router,
+        chat.router,
+        slack_router(settings),
+        diff_page.router,
+        web.router,
+    ):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings)
     return app

@@ -15,6 +15,7 @@ from server.corpus import Corpus
 from server.extractive import authority_meaning, best_sentences, bottom_line, compose
 from server.links import Links
 from server.llm import LLMAnswerer, LLMUnavailable, build_messages, check_citations, parse_verdict
+from server.precedent import PrecedentMatcher, PrecedentVerdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
 from server.schemas import (
     Answer,
@@ -28,7 +29,9 @@ from server.schemas import (
 from specqa.errors import InputError
 from specqa.settings import Settings
 
-__all__ = ["AnsweringService", "StreamEvent"]
+__all__ = ["PRECEDENT_CANDIDATES", "AnsweringService", "StreamEvent"]
+
+PRECEDENT_CANDIDATES = 10  # retrieved examples whose responses a pasted reply is compared with
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,10 @@ class AnsweringService:
         corpus: Callable[[], Corpus],
         retriever: HybridRetriever,
         llm: LLMAnswerer | None = None,
+        precedents: PrecedentMatcher | None = None,
     ) -> None:
         self.settings = settings
+        self.precedents = precedents
         self.corpus = corpus
         self.retriever = retriever
         self.llm = llm
@@ -191,24 +196,32 @@ class AnsweringService:
 
     def similar_examples(
         self, user: str, assistant: str = "", release: str | None = None, k: int = 5
-    ) -> tuple[SearchResponse, list[ExampleCard]]:
-        """The labelled examples closest to a pasted exchange, and the sections that govern them."""
+    ) -> tuple[SearchResponse, list[ExampleCard], PrecedentVerdict | None]:
+        """The labelled examples closest to a pasted exchange, the sections that govern them, and
+        the labelled response the reply most resembles (None without a reply or a matcher)."""
         text = self.validate_question(
             f"{user}\n{assistant}".strip()[: self.settings.max_question_chars]
         )
-        result = self.retriever.search(text, release, k_sections=3, k_examples=k)
+        result = self.retriever.search(
+            text, release, k_sections=3, k_examples=max(k, PRECEDENT_CANDIDATES)
+        )
         governing = [
             self._section_card(result.release, h.section.id, score=round(h.score, 5))
             for h in result.sections
         ]
-        cards = [example_card(h.example) for h in result.examples]
-        return SearchResponse(
+        cards = [example_card(h.example) for h in result.examples[:k]]
+        verdict = None
+        if assistant.strip() and self.precedents is not None:
+            candidates = [h.example for h in result.examples]
+            verdict = self.precedents.verdict(assistant, result.release, candidates)
+        found = SearchResponse(
             query=text,
             release=result.release,
             sections=governing,
             examples=cards,
             timings=result.timings,
-        ), cards
+        )
+        return found, cards, verdict
 
     def section(self, section_id: str, release: str | None = None) -> SectionCard:
         rc = self.corpus().get(release)

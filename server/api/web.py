@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-__all__ = ["CONTENT_SECURITY_POLICY", "WEB_DIR", "router"]
+__all__ = ["CONTENT_SECURITY_POLICY", "PAGE_HEADERS", "WEB_DIR", "router"]
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'"
 )
-_PAGE_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -48,7 +48,7 @@ router = APIRouter(include_in_schema=False)
 @router.api_route("/", methods=["GET", "HEAD"], response_class=FileResponse)
 def index() -> FileResponse:
     return FileResponse(
-        WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS
+        WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
     )
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from specqa.cli import (
     AsJson,
@@ -104,8 +105,9 @@ def examples_search(
     parts = components(index_dir)
     filters = guarded(lambda: SearchFilters(authority=authority, section=section, label=label))
     governing: list[str] = []
+    verdict = None
     if similar_user:
-        found, cards = guarded(
+        found, cards, verdict = guarded(
             lambda: parts.service.similar_examples(similar_user, similar_assistant, release, k)
         )
         name, governing = found.release, [s.id for s in found.sections]
@@ -117,7 +119,8 @@ def examples_search(
     if json_out:
         json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
-        print_json({**result.model_dump(), "governing_sections": governing})
+        precedent = verdict.model_dump() if verdict else None
+        print_json({**result.model_dump(), "governing_sections": governing, "precedent": precedent})
         return
     table = Table(
         title=f"precedents · release {name}"
@@ -130,3 +133,6 @@ def examples_search(
             card.id, card.section_id, " ".join(r.label for r in card.responses), card.title
         )
     console.print(table)
+    if verdict is not None:
+        style = {"GOOD": "green", "BAD": "red", "OK": "yellow"}.get(verdict.resembles or "", "dim")
+        console.print(Text("The reply ", style="bold").append(verdict.summary, style=style))
