@@ -183,7 +183,8 @@ class AnsweringService:
             result = self.retriever.search(
                 self.validate_question(query), release, filters, k_sections=k, k_examples=k
             )
-            return result.release, [example_card(h.example) for h in result.examples]
+            cards = [example_card(h.example) for h in result.examples]
+            return result.release, _only_label(cards, filters.label)
         rc = self.corpus().get(release)
         if filters.section is not None:
             rc.section(filters.section)
@@ -192,7 +193,11 @@ class AnsweringService:
             for e in rc.parsed.examples
             if e.responses and _example_passes(rc.sections_by_id[e.section_id], e, filters)
         ]
-        return rc.release, [example_card(e) for e in chosen[:k]]
+        return rc.release, _only_label([example_card(e) for e in chosen[:k]], filters.label)
+
+    def authorities(self, release: str) -> dict[str, str | None]:
+        """Section id -> declared authority, for exports."""
+        return {sid: s.authority for sid, s in self.corpus().get(release).sections_by_id.items()}
 
     def similar_examples(
         self, user: str, assistant: str = "", release: str | None = None, k: int = 5
@@ -427,6 +432,17 @@ def example_card(example: Example) -> ExampleCard:
             for r in example.responses
         ],
     )
+
+
+def _only_label(cards: list[ExampleCard], label: str | None) -> list[ExampleCard]:
+    """With a label filter, each card keeps only the responses so labelled."""
+    if label is None:
+        return cards
+    wanted = label.upper()
+    return [
+        card.model_copy(update={"responses": [r for r in card.responses if r.label == wanted]})
+        for card in cards
+    ]
 
 
 def _quotes(question: str, result: SearchResult) -> dict[str, str]:

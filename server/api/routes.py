@@ -185,7 +185,7 @@ def examples(
     result = ExamplesResponse(release=name, examples=cards)
     if format == "csv":
         return Response(
-            examples_csv(cards, name),
+            examples_csv(cards, name, service.authorities(name)),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="precedents-{name}.csv"'},
         )

@@ -115,7 +115,9 @@ def examples_search(
         name, cards = guarded(lambda: parts.service.find_examples(text, release, filters, k))
     result = ExamplesResponse(release=name, examples=cards)
     if csv_out:
-        csv_out.write_text(examples_csv(cards, name), encoding="utf-8")
+        csv_out.write_text(
+            examples_csv(cards, name, parts.service.authorities(name)), encoding="utf-8"
+        )
     if json_out:
         json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
