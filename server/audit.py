@@ -53,7 +53,10 @@ class GoverningSection(BaseModel):
 
 class AuditRow(BaseModel):
     line: int = Field(description="Line number in the input (1-based)")
-    question: str = Field(description="The conversation's last user turn before the reply")
+    question: str = Field(
+        description="The last user turn before the reply (else the last developer, system or "
+        "tool turn)"
+    )
     reply: str = Field(description="The last assistant turn: the reply under review")
     release: str
     governing: list[GoverningSection]
@@ -112,10 +115,13 @@ def parse_conversation(line: int, text: str) -> Conversation | AuditProblem:
     last_reply = max((i for i, (role, _) in enumerate(turns) if role == "assistant"), default=-1)
     if last_reply < 0 or not turns[last_reply][1].strip():
         return AuditProblem(line=line, error="no assistant reply to review")
-    users = [content for role, content in turns[:last_reply] if role == "user" and content.strip()]
-    if not users:
-        return AuditProblem(line=line, error="no user turn before the assistant reply")
-    return Conversation(line=line, question=users[-1], reply=turns[last_reply][1])
+    before = [(role, content) for role, content in turns[:last_reply] if content.strip()]
+    users = [content for role, content in before if role == "user"]
+    # no user turn (a developer's instruction, a tool result): the last turn the reply answers
+    prompts = users or [content for role, content in before if role != "assistant"]
+    if not prompts:
+        return AuditProblem(line=line, error="nothing before the assistant reply to answer")
+    return Conversation(line=line, question=prompts[-1], reply=turns[last_reply][1])
 
 
 def _content(content: Any) -> str:

@@ -401,7 +401,7 @@ def test_help_command_prints_usage_instead_of_answering(
 
 
 def test_help_mention_gets_usage_in_the_thread(http: httpx.Client, slack: FakeSlack) -> None:
-    ts = "1700000030.000100"
+    ts = "1700000090.000100"
     assert (
         post_event(http, event_body(mention(ts, f"<@{BOT_USER}> help"), "EvHelp")).status_code
         == 200
