@@ -21,12 +21,14 @@ _PATTERNS = [
     r"\bfirst (?:appear|mention|introduc|show)",
     r"^\s*(?:is|are)\b[^?]*\bnew(?:ly added)?\b(?:\s+(?:section|sections|rule|rules|guidance|"
     r"text|part|addition|policy))?\s*\??\s*$",
-    r"\bhow (?:did|has|have|do|does|is|are)\b.*\b(?:change|changed|evolve|evolved|differ|"
+    # past and perfect only: "how does the response change when ..." is an ordinary question
+    r"\bhow (?:did|has|have|was|were)\b.*\b(?:change|changed|evolve|evolved|differ|"
     r"different|updated)\b",
     r"\bwhat(?:'s|s| is| has| have| was| were| got)? (?:been )?(?:changed|new|different|removed|"
     r"added|dropped|updated|renamed|revised)\b",
     r"\bwhat (?:did|does|do)\b.*\b(?:change|add|remove|drop|rename)\b",
-    r"\b(?:changes?|updates?|differences?|revisions?) (?:to|in|about|between|made|since|from)\b",
+    # "difference between" only with a release in sight (below): roles and levels differ too
+    r"\b(?:changes?|updates?|revisions?) (?:to|in|about|between|made|since|from)\b",
     r"\b(?:sections?|rules?|examples?|guidance) (?:were|was|got|have been|has been|are|is) "
     r"(?:added|removed|dropped|renamed|changed|new)\b",
     r"\b(?:was|were|got|been) (?:added|introduced|removed|dropped|renamed|deleted)\b",
@@ -37,6 +39,7 @@ _PATTERNS = [
     r"\bhistory of\b|\bdiff\b|\bchangelog\b",
     r"\bcompare\b.*\b(?:release|releases|version|versions|\d{4}|latest)\b",
     r"\bdiffer(?:s|ence|ent)?\b.*\b(?:release|releases|version|versions|since|\d{4}|latest)\b",
+    r"\b(?:release|releases|version|versions)\b.*\bdiffer(?:s|ence|ent)?\b",
     r"\bdifferent about\b|\bsince (?:the )?(?:last|previous|first|earlier|\w+ (?:\d{4}|release))",
 ]
 _CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)

@@ -56,6 +56,8 @@ ORDINARY_QUESTIONS = [
     "How should the model handle a user who wants to change the subject?",
     "Is it okay to write erotica for adults?",
     "What is the chain of command?",
+    "How does the model's response change when someone mentions explosives with no stated intent?",
+    "What's the difference between a tool message, a system message and a developer message?",
 ]
 
 
