@@ -73,6 +73,14 @@ class ChangeAnswerer:
         self.corpus = corpus
         self.retriever = retriever
         self.links = links
+        self._histories: dict[tuple[str, str], SectionHistory] = {}  # pure: cached per index
+
+    def _history(self, corpus: Corpus, section_id: str) -> SectionHistory:
+        key = (corpus.manifest.collection, section_id)
+        if key not in self._histories:
+            releases = [corpus.get(name).parsed for name in corpus.names]
+            self._histories[key] = section_history(releases, section_id)
+        return self._histories[key]
 
     def answer(self, question: str, release: str | None) -> Answer | None:
         """The answer to a change question, or None when ``question`` is not one."""
@@ -135,7 +143,6 @@ class ChangeAnswerer:
         lines: list[str] = []
         citations: list[Citation] = []
         seen: set[str] = set()
-        releases = [corpus.get(name).parsed for name in corpus.names]
         for section_id, title in self._topics(corpus, parsed.topic):
             if section_id in seen:
                 continue
@@ -143,7 +150,7 @@ class ChangeAnswerer:
                 facts = self._diff_lines(corpus, before, target, section_id)
                 cited = [r for r in (before, target) if r]
             else:
-                history = section_history(releases, section_id)
+                history = self._history(corpus, section_id)
                 seen |= set(history.ids.values())
                 facts = self._history_lines(history, corpus.names)
                 cited = [corpus.names[0], corpus.newest]

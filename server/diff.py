@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Literal, TypeVar
 
@@ -228,7 +228,11 @@ def _match_renamed_ids(removed: Sequence[Section], added: Sequence[Section]) -> 
 
 
 def _kept(old: list[str], new: list[str]) -> float:
-    """The share of ``old``'s words that appear, in order, in ``new``."""
+    """The share of ``old``'s words that appear, in order, in ``new`` (0 when even the words in
+    common, in any order, fall short of ``RENAME_KEPT``: the cheap bound skips the matching)."""
+    common = sum((Counter(old) & Counter(new)).values())
+    if common / len(old) < RENAME_KEPT:
+        return 0.0
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     return sum(block.size for block in matcher.get_matching_blocks()) / len(old)
 
@@ -380,13 +384,12 @@ def _record_pair(
 
 def _section_change(diff: ReleaseDiff, old: Section, new: Section) -> SectionChange:
     old_commentary, new_commentary = "\n\n".join(old.commentary), "\n\n".join(new.commentary)
-    sentences = [
-        *sentence_edits(old.body, new.body, "body"),
-        *sentence_edits(old_commentary, new_commentary, "commentary"),
-    ]
+    body = sentence_edits(old.body, new.body, "body")
+    commentary = sentence_edits(old_commentary, new_commentary, "commentary")
+    sentences = [*body, *commentary]
     parts = [
-        _text_summary("body", old.body, new.body),
-        _text_summary("commentary", old_commentary, new_commentary),
+        _text_summary("body", old.body, new.body, body),
+        _text_summary("commentary", old_commentary, new_commentary, commentary),
     ]
     return SectionChange(
         section_id=new.id,
@@ -450,11 +453,10 @@ def _counted(noun: str, counts: Sequence[tuple[int, str]]) -> str:
     return ", ".join([head, *(f"{count} {what}" for count, what in rest)])
 
 
-def _text_summary(name: str, old: str, new: str) -> str:
+def _text_summary(name: str, old: str, new: str, edits: Sequence[SentenceEdit]) -> str:
     """E.g. ``body: 2 sentences changed, 1 added``; empty if unchanged."""
     if _squash(old) == _squash(new):
         return ""
-    edits = sentence_edits(old, new)
     counts = [
         (sum(1 for e in edits if e.removed and e.added), "changed"),
         (sum(1 for e in edits if e.added and not e.removed), "added"),

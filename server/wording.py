@@ -178,11 +178,7 @@ def _pair_sentences(old: list[str], new: list[str]) -> list[tuple[str, str]]:
     start = 0
     for sentence in old:
         match = next(
-            (
-                j
-                for j in range(start, len(new))
-                if difflib.SequenceMatcher(None, sentence, new[j]).ratio() >= REWORD_RATIO
-            ),
+            (j for j in range(start, len(new)) if _rewords(sentence, new[j])),
             None,
         )
         if match is None:
@@ -192,6 +188,15 @@ def _pair_sentences(old: list[str], new: list[str]) -> list[tuple[str, str]]:
         pairs.append((sentence, new[match]))
         start = match + 1
     return pairs + [("", added) for added in new[start:]]
+
+
+def _rewords(old: str, new: str) -> bool:
+    matcher = difflib.SequenceMatcher(None, old, new)
+    return (
+        matcher.real_quick_ratio() >= REWORD_RATIO
+        and matcher.quick_ratio() >= REWORD_RATIO
+        and matcher.ratio() >= REWORD_RATIO
+    )
 
 
 def word_ops(old: str, new: str) -> list[WordOp]:
