@@ -36,7 +36,10 @@ _PATTERNS = [
     r"been renamed)\b",
     r"\bchanges? (?:were|was|have been|has been|got) made\b",
     r"^\s*(?:was|were)\b.*\b(?:renamed|removed|dropped|added|introduced|changed)\s*\??\s*$",
-    r"\bhistory of\b|\bdiff\b|\bchangelog\b",
+    # "the history of <a section>", not "the history of the n-word"
+    r"\bhistory of (?:the )?(?:[a-z0-9]+_[a-z0-9_]+|[\w\s-]*\b(?:section|rules?|guidance|"
+    r"principle|spec)\b)",
+    r"\bdiff\b|\bchangelog\b",
     r"\bcompare\b.*\b(?:release|releases|version|versions|\d{4}|latest)\b",
     r"\bdiffer(?:s|ence|ent)?\b.*\b(?:release|releases|version|versions|since|\d{4}|latest)\b",
     r"\b(?:release|releases|version|versions)\b.*\bdiffer(?:s|ence|ent)?\b",

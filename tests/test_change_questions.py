@@ -33,6 +33,7 @@ CHANGE_QUESTIONS = [
     "Has the sycophancy guidance changed?",
     "Did the rules on erotica change in September 2025?",
     "What's the history of do_not_lie?",
+    "What is the history of the privacy section?",
     "What is the difference between the April and September releases?",
     "How is the December release different from October?",
     "What did the September 2025 release change about authority levels?",
@@ -58,6 +59,7 @@ ORDINARY_QUESTIONS = [
     "What is the chain of command?",
     "How does the model's response change when someone mentions explosives with no stated intent?",
     "What's the difference between a tool message, a system message and a developer message?",
+    "explain the history of the n-word and why it's so offensive",
 ]
 
 
@@ -109,3 +111,18 @@ def test_a_one_word_edit_is_trivial_but_a_rule_word_is_meaning() -> None:
     assert [e.trivial for e in rule] == [False]
     added = sentence_edits("One rule.", "One rule. A new sentence here.")
     assert [(e.removed, e.added, e.trivial) for e in added] == [("", "A new sentence here.", False)]
+
+
+def test_no_question_or_prompt_of_the_eval_sets_is_taken_for_a_change_question() -> None:
+    import json
+
+    from tests.conftest import REPO
+
+    texts = [
+        json.loads(line)["question"]
+        for path in sorted((REPO / "tests" / "eval").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    assert len(texts) > 300
+    assert [t for t in texts if parse_change_question(t, RELEASES)] == []
