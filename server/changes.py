@@ -258,11 +258,12 @@ def _span(parsed: ChangeQuestion, release: str | None, corpus: Corpus) -> tuple[
 def _counts_line(diff: ReleaseDiff) -> str:
     meaning = sum(1 for c in diff.changes if c.significance == "meaning")
     trivial = len(diff.changes) - meaning
+    added = len(diff.added)
     return (
-        f"From {diff.from_release} to {diff.to_release}: {len(diff.added)} sections added, "
-        f"{len(diff.removed)} removed, {len(diff.renamed)} renamed, "
-        f"{len(diff.authority_changed)} authority changes, {meaning} reworded, "
-        f"{trivial} with trivial edits only."
+        f"From {diff.from_release} to {diff.to_release}: {added} section"
+        f"{'' if added == 1 else 's'} added, {len(diff.removed)} removed, "
+        f"{len(diff.renamed)} renamed, {len(diff.authority_changed)} authority changes, "
+        f"{meaning} reworded, {trivial} with trivial edits only."
     )
 
 

@@ -545,7 +545,7 @@ def _present_event(release: str, section: Section) -> HistoryEvent:
 def _described(section: Section) -> str:
     examples = len(section.example_ids)
     return (
-        f'"{section.title}" (authority: {section.authority}, '
+        f'"{section.title}" (authority: {section.authority or "none"}, '
         f"{examples} example{'' if examples == 1 else 's'})"
     )
 
@@ -601,7 +601,7 @@ def render_diff_markdown(
     lines = [f"## Model Spec {diff.from_release} -> {diff.to_release}{scope}", ""]
     lines += _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
     lines += _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
-    lines += _bullets("Renamed", [_rename_summary(r) for r in diff.renamed])
+    lines += _bullets("Renamed", [f"`{r.to_id}`: {_rename_summary(r)}" for r in diff.renamed])
     lines += _bullets(
         "Authority changed",
         [
