@@ -255,7 +255,8 @@ def diff(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+            # JSONL; sent as application/x-ndjson or text/plain (the body is read as is)
+            "content": {"text/plain": {"schema": {"type": "string"}}},
         }
     },
 )
