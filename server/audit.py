@@ -20,7 +20,6 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from server.precedent import PrecedentVerdict
-from server.schemas import Answer
 from server.service import AnsweringService
 from specqa.errors import SpecQAError
 
@@ -33,7 +32,6 @@ __all__ = [
     "GoverningSection",
     "SectionTally",
     "Tally",
-    "answer_confidence",
     "audit_lines",
     "csv_header",
     "csv_row",
@@ -60,7 +58,9 @@ class AuditRow(BaseModel):
     reply: str = Field(description="The last assistant turn: the reply under review")
     release: str
     governing: list[GoverningSection]
-    confidence: str | None = Field(description="high, medium or low: how sure the retrieval is")
+    confidence: str | None = Field(
+        description="The answer's confidence in its governing sections: high, medium or low"
+    )
     precedent: PrecedentVerdict | None
 
 
@@ -138,12 +138,6 @@ def _content(content: Any) -> str:
 # --- auditing --------------------------------------------------------------------------------
 
 
-def answer_confidence(answer: Answer) -> str | None:
-    """The answer's confidence when the service reports one (``Answer.confidence``)."""
-    value = getattr(answer, "confidence", None)
-    return str(value) if value is not None else None
-
-
 def audit_lines(
     service: AnsweringService, lines: Iterable[tuple[int, str]], release: str | None
 ) -> Iterator[AuditRow | AuditProblem]:
@@ -175,7 +169,7 @@ def _audit(service: AnsweringService, conversation: Conversation, release: str |
         reply=conversation.reply,
         release=answer.release,
         governing=list({g.section_id: g for g in governing}.values()),
-        confidence=answer_confidence(answer),
+        confidence=answer.confidence,
         precedent=verdict,
     )
 

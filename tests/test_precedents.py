@@ -220,6 +220,7 @@ def test_rest_audit_returns_rows_problems_and_a_summary_by_section(open_url: str
     assert len(report["rows"]) == 3
     for row, (example, _, label) in zip(report["rows"], conversations, strict=True):
         assert row["governing"]
+        assert row["confidence"] in ("high", "medium", "low")
         assert row["precedent"]["closest"]["example_id"] == example.id
         assert row["precedent"]["resembles"] == label
     assert report["summary"]["conversations"] == 3
