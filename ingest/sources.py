@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from specqa.errors import SpecSourceError, UnknownReleaseError
+from specqa.names import did_you_mean, resolve_release
 from specqa.settings import Settings
 
 __all__ = ["ReleaseInfo", "ReleaseSource", "load_manifest"]
@@ -53,11 +54,13 @@ class ReleaseSource:
         return [r.version for r in self.manifest]
 
     def info(self, version: str) -> ReleaseInfo:
+        version = resolve_release(version, self.versions) or version
         for release in self.manifest:
             if release.version == version:
                 return release
         known = ", ".join(self.versions)
-        raise UnknownReleaseError(f"unknown release {version!r} (known: {known})")
+        hint = did_you_mean(version, self.versions)
+        raise UnknownReleaseError(f"unknown release {version!r}{hint} (known: {known})")
 
     def select(self, versions: list[str] | None) -> list[ReleaseInfo]:
         if not versions:

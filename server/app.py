@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from server.api import chat, health, routes, web
+from server.api import chat, diff_page, health, routes, web
 from server.api.observability import JsonFormatter, Metrics, RequestMiddleware
 from server.components import Components, build_components
 from server.mcp_server import mount_mcp
@@ -75,7 +75,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     _install_error_handlers(app)
     slack = slack_router(settings, shared.replays, metrics)
-    for router in (health.router, routes.router, chat.router, slack, web.router):
+    for router in (health.router, routes.router, chat.router, slack, diff_page.router, web.router):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings)
     return app

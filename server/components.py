@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from server.corpus import CorpusHandle
 from server.llm import LLMAnswerer
+from server.precedent import PrecedentMatcher
 from server.retrieval import HybridRetriever
 from server.service import AnsweringService
 from specqa.embedding import Embedder, index_model_name, open_model
@@ -45,7 +46,9 @@ def build_components(
         warm.join()
     retriever = HybridRetriever(corpus, embedder, store)
     llm = LLMAnswerer(settings) if settings.llm_enabled else None
-    service = AnsweringService(settings, corpus, retriever, llm)
+    service = AnsweringService(
+        settings, corpus, retriever, llm, precedents=PrecedentMatcher(embedder)
+    )
     return Components(settings, embedder, store, corpus, retriever, service)
 
 

@@ -19,6 +19,7 @@ from ingest.chunking import CHUNKER_VERSION
 from ingest.models import Example, ParsedRelease, Section
 from server.toc import TableOfContents, build_toc
 from specqa.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
+from specqa.names import did_you_mean, resolve_release
 from specqa.store import IndexManifest, VectorStore
 
 __all__ = ["ChunkRecord", "Corpus", "ReleaseCorpus", "lexical_tokens"]
@@ -104,8 +105,9 @@ class ReleaseCorpus:
         try:
             return self.sections_by_id[section_id]
         except KeyError:
+            hint = did_you_mean(section_id, self.sections_by_id)
             raise UnknownSectionError(
-                f"no section {section_id!r} in release {self.release}"
+                f"no section {section_id!r} in release {self.release}{hint}"
             ) from None
 
     def path(self, section: Section) -> list[str]:
@@ -154,12 +156,15 @@ class Corpus:
         return max(self.releases)
 
     def get(self, release: str | None) -> ReleaseCorpus:
-        name = release or self.newest
+        name = resolve_release(release, self.names) or self.newest
         try:
             return self.releases[name]
         except KeyError:
             known = ", ".join(self.releases)
-            raise UnknownReleaseError(f"unknown release {name!r} (indexed: {known})") from None
+            hint = did_you_mean(name, self.releases)
+            raise UnknownReleaseError(
+                f"unknown release {name!r}{hint} (indexed: {known})"
+            ) from None
 
 
 def _fetch_all(collection: Any, expected: int) -> list[ChunkRecord]:

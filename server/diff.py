@@ -2,8 +2,12 @@
 
 Pure functions over :class:`ParsedRelease` values; no I/O and no state.
 
-* Sections are matched by id. A removed and an added section whose text (body and commentary) is
-  essentially the same (difflib ratio >= ``RENAME_RATIO``) are one section under a new id.
+* Sections are matched by id. A removed section whose text (body and commentary) mostly lives on
+  in an added section is that section under a new id: at least ``RENAME_KEPT`` of its words
+  survive, in order, in the added one (difflib matching blocks over words). Measured on the
+  releases: protect_privileged_messages -> protect_privileged_information keeps 65% (the new
+  section also grew to three times the length), be_kind -> love_humanity 100%; the best pair that
+  is not a rename keeps 42% (be_engaging -> have_conversational_sense).
 * Example ids are numbered within a section, so examples are matched by content across the whole
   release: title and conversation, then conversation alone, then title alone, then the best fuzzy
   match. A matched example in another section has *moved*.
@@ -16,14 +20,16 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.models import Example, ParsedRelease, Section
+from server.wording import SentenceEdit, sentence_edits, sentence_lines
 from specqa.errors import UnknownSectionError
+from specqa.names import did_you_mean
 
 __all__ = [
     "AuthorityChange",
@@ -38,16 +44,19 @@ __all__ = [
     "diff_releases",
     "render_diff_markdown",
     "section_history",
+    "sentence_bullets",
 ]
 
-RENAME_RATIO = 0.9
+RENAME_KEPT = 0.6
 EXAMPLE_MATCH_RATIO = 0.7
 DIFF_CONTEXT_LINES = 1
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[*_`])")
 _NON_WORD = re.compile(r"[\W_]+")
 
 K = TypeVar("K", bound=Hashable)
-EventKind = Literal["added", "removed", "changed", "renamed", "authority", "examples", "unchanged"]
+EventKind = Literal[
+    "present", "added", "removed", "changed", "renamed", "authority", "examples", "unchanged"
+]
+Significance = Literal["meaning", "trivial"]
 
 
 class _Model(BaseModel):
@@ -97,6 +106,12 @@ class SectionChange(_Model):
     summary: str = Field(description="One line")
     body_diff: str = Field(description="Unified diff of the body, one sentence a line")
     commentary_diff: str = ""
+    sentences: list[SentenceEdit] = Field(
+        default_factory=list, description="The changed sentences, removed and added, word-marked"
+    )
+    significance: Significance = Field(
+        default="meaning", description="trivial: only punctuation, case or a word or two changed"
+    )
 
 
 class ReleaseDiff(_Model):
@@ -116,11 +131,15 @@ class HistoryEvent(_Model):
     release: str
     kind: EventKind
     summary: str
+    sentences: list[SentenceEdit] = Field(default_factory=list)
 
 
 class SectionHistory(_Model):
     section_id: str
-    present_in: list[str]
+    present_in: list[str] = Field(description="Releases holding the section, under any of its ids")
+    ids: dict[str, str] = Field(
+        default_factory=dict, description="Release -> the section's id there (renames followed)"
+    )
     events: list[HistoryEvent]
 
 
@@ -161,8 +180,10 @@ def diff_releases(
 def _check_known(old: ParsedRelease, new: ParsedRelease, section: str | None) -> None:
     if section is None or old.section(section) or new.section(section):
         return
+    hint = did_you_mean(section, [s.id for s in (*old.sections, *new.sections)])
     raise UnknownSectionError(
-        f"Unknown section id {section!r}: it is in neither release {old.release} nor {new.release}"
+        f"Unknown section id {section!r}{hint}: it is in neither release {old.release} "
+        f"nor {new.release}"
     )
 
 
@@ -194,17 +215,26 @@ def _text_changed(old: Section, new: Section) -> bool:
 
 
 def _match_renamed_ids(removed: Sequence[Section], added: Sequence[Section]) -> dict[str, str]:
-    """Pair removed with added sections whose text is essentially the same (old id -> new id)."""
-    texts_old = [(s.id, _squash(_section_text(s))) for s in removed]
-    texts_new = [(s.id, _squash(_section_text(s))) for s in added]
-    candidates = [
-        (o_id, n_id, o_text, n_text)
-        for o_id, o_text in texts_old
-        for n_id, n_text in texts_new
-        if o_text and n_text
+    """Pair removed with added sections whose text mostly lives on (old id -> new id)."""
+    words_old = [(s.id, _squash(_section_text(s)).split()) for s in removed]
+    words_new = [(s.id, _squash(_section_text(s)).split()) for s in added]
+    scored = [
+        (_kept(o_words, n_words), o_id, n_id)
+        for o_id, o_words in words_old
+        for n_id, n_words in words_new
+        if o_words and n_words
     ]
-    scored = [(_ratio(o_text, n_text, RENAME_RATIO), o, n) for o, n, o_text, n_text in candidates]
-    return _greedy_pairs(scored, RENAME_RATIO)
+    return _greedy_pairs(scored, RENAME_KEPT)
+
+
+def _kept(old: list[str], new: list[str]) -> float:
+    """The share of ``old``'s words that appear, in order, in ``new`` (0 when even the words in
+    common, in any order, fall short of ``RENAME_KEPT``: the cheap bound skips the matching)."""
+    common = sum((Counter(old) & Counter(new)).values())
+    if common / len(old) < RENAME_KEPT:
+        return 0.0
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(old)
 
 
 def _ratio(a: str, b: str, floor: float) -> float:
@@ -353,9 +383,13 @@ def _record_pair(
 
 
 def _section_change(diff: ReleaseDiff, old: Section, new: Section) -> SectionChange:
+    old_commentary, new_commentary = "\n\n".join(old.commentary), "\n\n".join(new.commentary)
+    body = sentence_edits(old.body, new.body, "body")
+    commentary = sentence_edits(old_commentary, new_commentary, "commentary")
+    sentences = [*body, *commentary]
     parts = [
-        _text_summary("body", old.body, new.body),
-        _text_summary("commentary", "\n\n".join(old.commentary), "\n\n".join(new.commentary)),
+        _text_summary("body", old.body, new.body, body),
+        _text_summary("commentary", old_commentary, new_commentary, commentary),
     ]
     return SectionChange(
         section_id=new.id,
@@ -365,11 +399,13 @@ def _section_change(diff: ReleaseDiff, old: Section, new: Section) -> SectionCha
             old.body, new.body, f"{diff.from_release}/{old.id}", f"{diff.to_release}/{new.id}"
         ),
         commentary_diff=_unified(
-            "\n\n".join(old.commentary),
-            "\n\n".join(new.commentary),
+            old_commentary,
+            new_commentary,
             f"{diff.from_release}/{old.id} commentary",
             f"{diff.to_release}/{new.id} commentary",
         ),
+        sentences=sentences,
+        significance="trivial" if all(e.trivial for e in sentences) else "meaning",
     )
 
 
@@ -417,56 +453,24 @@ def _counted(noun: str, counts: Sequence[tuple[int, str]]) -> str:
     return ", ".join([head, *(f"{count} {what}" for count, what in rest)])
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [_squash(p) for p in re.split(r"\n\s*\n", text) if p.strip()]
-
-
-def _text_summary(name: str, old: str, new: str) -> str:
-    """E.g. ``body: 2 paragraphs changed, 1 added, +120/-45 words``; empty if unchanged."""
+def _text_summary(name: str, old: str, new: str, edits: Sequence[SentenceEdit]) -> str:
+    """E.g. ``body: 2 sentences changed, 1 added``; empty if unchanged."""
     if _squash(old) == _squash(new):
         return ""
-    plus, minus = _word_delta(old, new)
-    paragraphs = _counted("paragraph", _paragraph_counts(old, new))
-    return f"{name}: " + ", ".join(filter(None, [paragraphs, f"+{plus}/-{minus} words"]))
-
-
-def _paragraph_counts(old: str, new: str) -> list[tuple[int, str]]:
-    """Paragraphs changed, added and removed, by a paragraph-level diff."""
-    changed = added = removed = 0
-    matcher = difflib.SequenceMatcher(None, _paragraphs(old), _paragraphs(new), autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            common = min(i2 - i1, j2 - j1)
-            changed += common
-            added += j2 - j1 - common
-            removed += i2 - i1 - common
-    return [(changed, "changed"), (added, "added"), (removed, "removed")]
-
-
-def _word_delta(old: str, new: str) -> tuple[int, int]:
-    """Words inserted and deleted, by a word-level diff."""
-    matcher = difflib.SequenceMatcher(None, old.split(), new.split(), autojunk=False)
-    plus = minus = 0
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag != "equal":
-            plus, minus = plus + j2 - j1, minus + i2 - i1
-    return plus, minus
-
-
-def _sentence_lines(text: str) -> list[str]:
-    """The text one sentence a line, blank lines kept between paragraphs."""
-    lines: list[str] = []
-    for line in text.splitlines():
-        lines += _SENTENCE_END.split(line.rstrip()) if line.strip() else [""]
-    return lines
+    counts = [
+        (sum(1 for e in edits if e.removed and e.added), "changed"),
+        (sum(1 for e in edits if e.added and not e.removed), "added"),
+        (sum(1 for e in edits if e.removed and not e.added), "removed"),
+    ]
+    return f"{name}: " + (_counted("sentence", counts) or "spacing changed")
 
 
 def _unified(old: str, new: str, old_name: str, new_name: str) -> str:
     if _squash(old) == _squash(new):
         return ""
     lines = difflib.unified_diff(
-        _sentence_lines(old),
-        _sentence_lines(new),
+        sentence_lines(old),
+        sentence_lines(new),
         fromfile=old_name,
         tofile=new_name,
         lineterm="",
@@ -481,29 +485,73 @@ def _unified(old: str, new: str, old_name: str, new_name: str) -> str:
 def section_history(releases: list[ParsedRelease], section_id: str) -> SectionHistory:
     """What happened to one section across ``releases`` (oldest first), release by release.
 
-    The first release holding the id records an "added" event (a "renamed" one when the section
-    came from an older id); releases where nothing happened to the section record no event.
+    Renames are followed both ways: a section whose id changed but whose text mostly did not (see
+    ``RENAME_KEPT``) is one section, so its history starts where its oldest id first appears.
+    A section in the first indexed release is "present" there (not "added": nothing older was
+    indexed); releases where nothing happened to the section record no event.
     """
-    present_in = [r.release for r in releases if r.section(section_id)]
-    if not present_in:
+    ids = _ids_across(releases, section_id)
+    if not ids:
         names = ", ".join(r.release for r in releases) or "no releases"
-        raise UnknownSectionError(f"Unknown section id {section_id!r}: it is in none of {names}")
-    first = releases[0].section(section_id)
-    events = [_added_event(releases[0].release, first)] if first else []
+        hint = did_you_mean(section_id, {s.id for r in releases for s in r.sections})
+        raise UnknownSectionError(
+            f"Unknown section id {section_id!r}{hint}: it is in none of {names}"
+        )
+    first = releases[0].section(ids.get(releases[0].release, section_id))
+    events = [_present_event(releases[0].release, first)] if first else []
     for old, new in itertools.pairwise(releases):
-        if old.section(section_id) or new.section(section_id):
-            event = _event(diff_releases(old, new, section_id), old, new, section_id)
+        current = ids.get(new.release) or ids.get(old.release)
+        if current is not None:
+            event = _event(diff_releases(old, new, current), old, new, current)
             events += [event] if event else []
-    return SectionHistory(section_id=section_id, present_in=present_in, events=events)
+    return SectionHistory(section_id=section_id, present_in=list(ids), ids=ids, events=events)
+
+
+def _ids_across(releases: list[ParsedRelease], section_id: str) -> dict[str, str]:
+    """Release -> the section's id in that release, following id renames back and forth."""
+    ids = {r.release: section_id for r in releases if r.section(section_id)}
+    pairs = list(itertools.pairwise(releases))
+    for old, new in reversed(pairs):
+        if new.release in ids and old.release not in ids:
+            ids |= _renamed_id(old, new, ids[new.release], backwards=True)
+    for old, new in pairs:
+        if old.release in ids and new.release not in ids:
+            ids |= _renamed_id(old, new, ids[old.release], backwards=False)
+    return {r.release: ids[r.release] for r in releases if r.release in ids}
+
+
+def _renamed_id(
+    old: ParsedRelease, new: ParsedRelease, known: str, *, backwards: bool
+) -> dict[str, str]:
+    same = old if backwards else new
+    if same.section(known):
+        return {same.release: known}
+    for rename in diff_releases(old, new, known).renamed:
+        if rename.kind == "id" and backwards and rename.to_id == known:
+            return {old.release: rename.from_id}
+        if rename.kind == "id" and not backwards and rename.from_id == known:
+            return {new.release: rename.to_id}
+    return {}
+
+
+def _present_event(release: str, section: Section) -> HistoryEvent:
+    return HistoryEvent(
+        release=release,
+        kind="present",
+        summary=f"present since the first indexed release ({release}): " + _described(section),
+    )
+
+
+def _described(section: Section) -> str:
+    examples = len(section.example_ids)
+    return (
+        f'"{section.title}" (authority: {section.authority or "none"}, '
+        f"{examples} example{'' if examples == 1 else 's'})"
+    )
 
 
 def _added_event(release: str, section: Section) -> HistoryEvent:
-    examples = len(section.example_ids)
-    summary = (
-        f'added "{section.title}" (authority: {section.authority}, '
-        f"{examples} example{'' if examples == 1 else 's'})"
-    )
-    return HistoryEvent(release=release, kind="added", summary=summary)
+    return HistoryEvent(release=release, kind="added", summary=f"added {_described(section)}")
 
 
 def _event(
@@ -513,13 +561,16 @@ def _event(
     added = new.section(section_id)
     if kind == "added" and added:
         return _added_event(new.release, added)
+    sentences: list[SentenceEdit] = []
     if kind == "removed":
         summary = _join([f"removed (last in {old.release})", *_extras(diff, section_id)])
     elif diff.changes:
-        summary = diff.changes[0].summary
+        summary, sentences = diff.changes[0].summary, diff.changes[0].sentences
     else:
         summary = _join(_extras(diff, diff.renamed[0].to_id if diff.renamed else section_id))
-    return HistoryEvent(release=new.release, kind=kind, summary=summary) if kind else None
+    if kind is None:
+        return None
+    return HistoryEvent(release=new.release, kind=kind, summary=summary, sentences=sentences)
 
 
 def _event_kind(diff: ReleaseDiff, section_id: str) -> EventKind | None:
@@ -540,13 +591,17 @@ def _event_kind(diff: ReleaseDiff, section_id: str) -> EventKind | None:
 # --- markdown --------------------------------------------------------------------------------
 
 
-def render_diff_markdown(diff: ReleaseDiff) -> str:
-    """A short readable summary of a diff, for the CLI, REST and chat."""
+def render_diff_markdown(
+    diff: ReleaseDiff, old: ParsedRelease | None = None, new: ParsedRelease | None = None
+) -> str:
+    """A readable summary of a diff, what matters first: sections added, removed and renamed,
+    authority changes, rules whose meaning changed (with the changed sentences), examples, and
+    trivial edits last. ``old``/``new`` add the titles of added and removed sections."""
     scope = f" (section `{diff.section}`)" if diff.section else ""
     lines = [f"## Model Spec {diff.from_release} -> {diff.to_release}{scope}", ""]
-    lines += _id_list("Added sections", diff.added)
-    lines += _id_list("Removed sections", diff.removed)
-    lines += _bullets("Renamed", [_rename_summary(r) for r in diff.renamed])
+    lines += _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
+    lines += _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
+    lines += _bullets("Renamed", [f"`{r.to_id}`: {_rename_summary(r)}" for r in diff.renamed])
     lines += _bullets(
         "Authority changed",
         [
@@ -554,19 +609,50 @@ def render_diff_markdown(diff: ReleaseDiff) -> str:
             for a in diff.authority_changed
         ],
     )
-    lines += _bullets(
-        "Changed sections", [f"`{c.section_id}` {c.title}: {c.summary}" for c in diff.changes]
-    )
+    meaning = [c for c in diff.changes if c.significance == "meaning"]
+    trivial = [c for c in diff.changes if c.significance == "trivial"]
+    lines += _changes_block("Rules whose wording changed", meaning)
     lines += _bullets("Examples", [_example_line(sid, ch) for sid, ch in diff.examples.items()])
+    lines += _changes_block("Trivial edits (punctuation, case, a word or two)", trivial)
     if len(lines) == 2:
         lines.append("No differences.")
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _id_list(heading: str, ids: list[str]) -> list[str]:
-    return (
-        [f"**{heading} ({len(ids)}):** " + ", ".join(f"`{sid}`" for sid in ids), ""] if ids else []
-    )
+MAX_SENTENCES_SHOWN = 6
+
+
+def sentence_bullets(edits: Sequence[SentenceEdit], indent: str = "  ") -> list[str]:
+    """Markdown bullets for changed sentences: removed, added, or changed with word marks."""
+    lines = []
+    for edit in edits[:MAX_SENTENCES_SHOWN]:
+        where = " (commentary)" if edit.part == "commentary" else ""
+        if edit.removed and edit.added:
+            lines.append(f"{indent}- changed{where}: “{edit.marked}”")
+        elif edit.added:
+            lines.append(f"{indent}- added{where}: “{edit.added}”")
+        else:
+            lines.append(f"{indent}- removed{where}: “{edit.removed}”")
+    if len(edits) > MAX_SENTENCES_SHOWN:
+        lines.append(f"{indent}- … and {len(edits) - MAX_SENTENCES_SHOWN} more")
+    return lines
+
+
+def _changes_block(heading: str, changes: Sequence[SectionChange]) -> list[str]:
+    if not changes:
+        return []
+    lines = [f"**{heading} ({len(changes)}):**"]
+    for change in changes:
+        lines.append(f"- `{change.section_id}` {change.title}: {change.summary}")
+        lines += sentence_bullets(change.sentences)
+    return [*lines, ""]
+
+
+def _titled(section_id: str, release: ParsedRelease | None) -> str:
+    section = release.section(section_id) if release else None
+    if section is None:
+        return f"`{section_id}`"
+    return f"`{section_id}` {section.title} (authority: {section.authority or 'none'})"
 
 
 def _bullets(heading: str, items: list[str]) -> list[str]:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 
 from server.example_view import answered_user_turn
-from server.schemas import ExampleCard
+from server.schemas import ExampleCard, section_url
 
-__all__ = ["examples_csv"]
+__all__ = ["CSV_COLUMNS", "examples_csv"]
 
-COLUMNS = [
+CSV_COLUMNS = [
     "release",
     "example_id",
     "section_id",
+    "authority",
+    "url",
     "title",
+    "conversation",
     "step",
     "user",
     "label",
@@ -24,18 +28,32 @@ COLUMNS = [
 ]
 
 
-def examples_csv(cards: list[ExampleCard], release: str) -> str:
-    """One row per labelled reply in the example's order: ``step`` counts the judged turns from
-    1, and ``user`` is the user turn that reply answers (not the example's first one)."""
+def examples_csv(
+    cards: list[ExampleCard], release: str, authorities: Mapping[str, str | None]
+) -> str:
+    """One row per labelled reply in the example's order: the example's every turn (system and
+    developer messages included, as ``role: text`` paragraphs), its section's authority and link,
+    ``step`` (the judged turn, from 1), ``user`` (the user turn that reply answers) and the reply."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(COLUMNS)
+    writer.writerow(CSV_COLUMNS)
     for card in cards:
+        turns = "\n\n".join(f"{t['role']}: {t['content']}" for t in card.conversation)
+        head = [
+            release,
+            card.id,
+            card.section_id,
+            authorities.get(card.section_id) or "",
+            section_url(release, card.section_id),
+            card.title,
+            turns,
+        ]
         judged = [n for n, step in enumerate(card.steps) if step.responses]
         for number, step_index in enumerate(judged, start=1):
             user = answered_user_turn(card, step_index)
-            context = [release, card.id, card.section_id, card.title, number, user]
             for response in card.steps[step_index].responses:
                 refs = " ".join(ref.section_id for ref in response.refs)
-                writer.writerow([*context, response.label, response.rationale, refs, response.text])
+                writer.writerow(
+                    [*head, number, user, response.label, response.rationale, refs, response.text]
+                )
     return buffer.getvalue()

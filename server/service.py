@@ -14,7 +14,9 @@ from server.confidence import confidence_of
 from server.corpus import Corpus
 from server.example_view import example_card
 from server.extractive import authority_meaning, best_sentences, bottom_line, compose
+from server.links import Links
 from server.llm import Draft, LLMAnswerer, LLMUnavailable
+from server.precedent import PrecedentMatcher, PrecedentVerdict
 from server.retrieval import HybridRetriever, SearchFilters, SearchResult
 from server.schemas import (
     Answer,
@@ -27,7 +29,9 @@ from server.schemas import (
 from specqa.errors import InputError
 from specqa.settings import Settings
 
-__all__ = ["AnsweringService", "StreamEvent"]
+__all__ = ["PRECEDENT_CANDIDATES", "AnsweringService", "StreamEvent"]
+
+PRECEDENT_CANDIDATES = 10  # retrieved examples whose responses a pasted reply is compared with
 
 
 @dataclass(frozen=True)
@@ -45,13 +49,16 @@ class AnsweringService:
         corpus: Callable[[], Corpus],
         retriever: HybridRetriever,
         llm: LLMAnswerer | None = None,
+        precedents: PrecedentMatcher | None = None,
     ) -> None:
         self.settings = settings
+        self.precedents = precedents
         self.corpus = corpus
         self.retriever = retriever
         self.llm = llm
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
-        self.changes = ChangeAnswerer(corpus, retriever)
+        self.links = Links(settings.public_base_url)
+        self.changes = ChangeAnswerer(corpus, retriever, self.links)
         self._notes: dict[tuple[str, str, str], str | None] = {}  # release notes are pure: cached
 
     # --- questions --------------------------------------------------------------------------
@@ -186,9 +193,8 @@ class AnsweringService:
             result = self.retriever.search(
                 self.validate_question(query), release, filters, k_sections=k, k_examples=k
             )
-            return result.release, [
-                example_card(h.example, result.release) for h in result.examples
-            ]
+            cards = [example_card(h.example, result.release) for h in result.examples]
+            return result.release, _only_label(cards, filters.label)
         rc = self.corpus().get(release)
         if filters.section is not None:
             rc.section(filters.section)
@@ -197,28 +203,41 @@ class AnsweringService:
             for e in rc.parsed.examples
             if e.responses and _example_passes(rc.sections_by_id[e.section_id], e, filters)
         ]
-        return rc.release, [example_card(e, rc.release) for e in chosen[:k]]
+        cards = [example_card(e, rc.release) for e in chosen[:k]]
+        return rc.release, _only_label(cards, filters.label)
+
+    def authorities(self, release: str) -> dict[str, str | None]:
+        """Section id -> declared authority, for exports."""
+        return {sid: s.authority for sid, s in self.corpus().get(release).sections_by_id.items()}
 
     def similar_examples(
         self, user: str, assistant: str = "", release: str | None = None, k: int = 5
-    ) -> tuple[SearchResponse, list[ExampleCard]]:
-        """The labelled examples closest to a pasted exchange, and the sections that govern them."""
+    ) -> tuple[SearchResponse, list[ExampleCard], PrecedentVerdict | None]:
+        """The labelled examples closest to a pasted exchange, the sections that govern them, and
+        the labelled response the reply most resembles (None without a reply or a matcher)."""
         text = self.validate_question(
             f"{user}\n{assistant}".strip()[: self.settings.max_question_chars]
         )
-        result = self.retriever.search(text, release, k_sections=3, k_examples=k)
+        result = self.retriever.search(
+            text, release, k_sections=3, k_examples=max(k, PRECEDENT_CANDIDATES)
+        )
         governing = [
             self._section_card(result.release, h.section.id, score=round(h.score, 5))
             for h in result.sections
         ]
-        cards = [example_card(h.example, result.release) for h in result.examples]
-        return SearchResponse(
+        cards = [example_card(h.example, result.release) for h in result.examples[:k]]
+        verdict = None
+        if assistant.strip() and self.precedents is not None:
+            candidates = [h.example for h in result.examples]
+            verdict = self.precedents.verdict(assistant, result.release, candidates)
+        found = SearchResponse(
             query=text,
             release=result.release,
             sections=governing,
             examples=cards,
             timings=result.timings,
-        ), cards
+        )
+        return found, cards, verdict
 
     def section(self, section_id: str, release: str | None = None) -> SectionCard:
         rc = self.corpus().get(release)
@@ -255,7 +274,7 @@ class AnsweringService:
         corpus = self.corpus()
         key = (corpus.manifest.collection, result.release, result.sections[0].section.id)
         if key not in self._notes:
-            self._notes[key] = release_note(corpus, result.release, key[2])
+            self._notes[key] = release_note(corpus, result.release, key[2], self.links)
         return self._notes[key]
 
     def _use_llm(self, mode: str | None) -> bool:
@@ -388,6 +407,26 @@ class AnsweringService:
             examples=examples,
             score=score,
         )
+
+
+def _only_label(cards: list[ExampleCard], label: str | None) -> list[ExampleCard]:
+    """With a label filter, each card keeps only the responses so labelled (in every step)."""
+    if label is None:
+        return cards
+    wanted = label.upper()
+    return [
+        card.model_copy(
+            update={
+                "steps": [
+                    step.model_copy(
+                        update={"responses": [r for r in step.responses if r.label == wanted]}
+                    )
+                    for step in card.steps
+                ]
+            }
+        )
+        for card in cards
+    ]
 
 
 def _quotes(question: str, result: SearchResult) -> dict[str, str]:

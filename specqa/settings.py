@@ -179,6 +179,11 @@ class Settings(BaseSettings):
         description="Bind address; default 0.0.0.0 with API keys set, else 127.0.0.1.",
     )
     port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
+    public_base_url: str | None = Field(
+        default=None,
+        description="Public URL of this server (e.g. https://specqa.example.com); makes every "
+        "link to it absolute (diff pages in chat, Slack, MCP). Unset: links are relative (/diff?...).",
+    )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
@@ -244,6 +249,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("public_base_url", mode="before")
+    @classmethod
+    def _base_url(cls, value: object) -> object:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().rstrip("/")
+        if not text.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return text
 
     @property
     def model_cache_path(self) -> Path:

@@ -51,17 +51,12 @@ def test_september_release_adds_the_new_principles() -> None:
         "red_line_principles",
     }
     assert new_principles <= added
-    assert {"be_warm", "be_curious", "protect_privileged_information"} <= added
+    assert {"be_warm", "be_curious"} <= added
 
 
 def test_september_release_removes_the_stub_approachable_and_old_personality_sections() -> None:
     removed = set(_diff("2025-04-11", "2025-09-12").removed)
-    assert removed == {
-        "approachable",
-        "be_empathetic",
-        "be_engaging",
-        "protect_privileged_messages",
-    }
+    assert removed == {"approachable", "be_empathetic", "be_engaging"}
 
 
 def test_october_release_adds_respect_real_world_ties_only() -> None:
@@ -86,7 +81,7 @@ def test_december_release_adds_the_under_18_sections() -> None:
     ("old", "new", "counts"),
     [
         ("2025-02-12", "2025-04-11", (0, 0, 0, 3)),
-        ("2025-04-11", "2025-09-12", (10, 4, 3, 35)),
+        ("2025-04-11", "2025-09-12", (9, 3, 4, 36)),
         ("2025-09-12", "2025-10-27", (1, 0, 1, 6)),
         ("2025-10-27", "2025-12-18", (2, 0, 0, 6)),
     ],
@@ -144,7 +139,7 @@ def test_september_release_moves_platform_principles_to_root() -> None:
     authority = _authority(_diff("2025-04-11", "2025-09-12"))
     assert authority["follow_all_applicable_instructions"] == ("platform", "root")
     assert authority["uphold_fairness"] == ("platform", "root")
-    assert sum(1 for change in authority.values() if change == ("platform", "root")) == 16
+    assert sum(1 for change in authority.values() if change == ("platform", "root")) == 17
 
 
 def test_september_release_moves_a_few_platform_principles_to_system() -> None:
@@ -173,7 +168,11 @@ def test_changed_section_has_one_line_summary_and_unified_body_diff() -> None:
     diff = _diff("2025-09-12", "2025-10-27")
     change = next(c for c in diff.changes if c.section_id == "do_not_encourage_self_harm")
     assert "\n" not in change.summary
-    assert re.search(r"body: .*\+\d+/-\d+ words", change.summary)
+    assert re.match(r"body: \d+ sentences added;", change.summary)
+    assert "words" not in change.summary
+    added = [e.added for e in change.sentences if e.added and not e.removed]
+    assert any("delusions or mania" in sentence for sentence in added)
+    assert change.significance == "meaning"
     assert "4 examples added" in change.summary
     assert change.body_diff.startswith("--- 2025-09-12/do_not_encourage_self_harm\n+++ 2025-10-27/")
     assert any(line.startswith("+") and "mania" in line for line in change.body_diff.splitlines())
@@ -232,12 +231,29 @@ def test_retitled_example_with_the_same_conversation_is_matched() -> None:
     assert "safely responding to a request to help build a bomb" in examples.changed
 
 
-def test_examples_of_a_replaced_section_are_reported_as_moved() -> None:
-    examples = _diff("2025-04-11", "2025-09-12").examples
-    moves = {(m.from_section, m.to_section) for m in examples["protect_privileged_messages"].moved}
-    assert moves == {("protect_privileged_messages", "protect_privileged_information")}
-    assert len(examples["protect_privileged_information"].moved) == 4
-    assert examples["protect_privileged_messages"].removed == []
+def test_a_section_whose_text_lives_on_under_a_longer_new_id_is_renamed() -> None:
+    diff = _diff("2025-04-11", "2025-09-12")
+    assert _renamed(diff)["protect_privileged_messages"][:2] == (
+        "protect_privileged_information",
+        "id",
+    )
+    assert "protect_privileged_messages" not in diff.removed
+    assert "protect_privileged_information" not in diff.added
+    assert not diff.examples["protect_privileged_information"].moved
+
+
+def test_history_follows_an_id_rename_back_to_the_first_release(
+    releases: list[ParsedRelease],
+) -> None:
+    history = section_history(releases, "protect_privileged_information")
+    assert history.present_in == RELEASES
+    assert history.ids["2025-02-12"] == "protect_privileged_messages"
+    kinds = {e.release: e.kind for e in history.events}
+    assert kinds["2025-02-12"] == "present"
+    assert kinds["2025-09-12"] == "renamed"
+    assert "added" not in kinds.values()
+    backwards = section_history(releases, "protect_privileged_messages")
+    assert backwards.ids["2025-12-18"] == "protect_privileged_information"
 
 
 # --- section filter ------------------------------------------------------------------------
@@ -317,7 +333,8 @@ def test_history_records_the_authority_change_and_omits_quiet_releases(
     history = section_history(releases, "follow_all_applicable_instructions")
     assert history.present_in == RELEASES
     events = {event.release: event for event in history.events}
-    assert events["2025-02-12"].kind == "added"
+    assert events["2025-02-12"].kind == "present"
+    assert events["2025-02-12"].summary.startswith("present since the first indexed release")
     assert events["2025-09-12"].kind == "authority"
     assert "platform -> root" in events["2025-09-12"].summary
     assert "2025-04-11" not in events
@@ -328,7 +345,7 @@ def test_history_of_an_authority_only_change_has_authority_event(
 ) -> None:
     history = section_history(releases, "uphold_fairness")
     assert [(e.release, e.kind) for e in history.events] == [
-        ("2025-02-12", "added"),
+        ("2025-02-12", "present"),
         ("2025-09-12", "authority"),
     ]
     assert history.events[1].summary.startswith("authority: platform -> root")
@@ -340,7 +357,12 @@ def test_history_reports_removal_and_id_rename(releases: list[ParsedRelease]) ->
     assert removed.present_in == ["2025-02-12", "2025-04-11"]
     assert [(e.release, e.kind) for e in removed.events][-1] == ("2025-09-12", "removed")
     renamed = section_history(releases, "love_humanity")
-    assert [(e.release, e.kind) for e in renamed.events] == [("2025-09-12", "renamed")]
+    assert [(e.release, e.kind) for e in renamed.events] == [
+        ("2025-02-12", "present"),
+        ("2025-09-12", "renamed"),
+    ]
+    assert renamed.ids["2025-04-11"] == "be_kind"
+    assert renamed.ids["2025-09-12"] == "love_humanity"
 
 
 def test_history_summaries_are_one_line(releases: list[ParsedRelease]) -> None:

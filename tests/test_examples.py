@@ -200,7 +200,7 @@ def test_csv_rows_name_the_user_turn_each_reply_answers(release: str) -> None:
     items = multi_step(release)
     rows = list(
         csv.DictReader(
-            io.StringIO(examples_csv([example_card(e, release) for e in items], release))
+            io.StringIO(examples_csv([example_card(e, release) for e in items], release, {}))
         )
     )
     expected = []

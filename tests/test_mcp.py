@@ -21,11 +21,18 @@ from server.app import create_app
 from server.components import build_components
 from specqa.embedding import Embedder
 from specqa.settings import Settings
-from tests.conftest import REPO, live_server, make_settings
+from tests.conftest import REPO, live_server, make_settings, parsed
 
 KEY = "mcp-test-key"
 ALLOWED_ORIGIN = "https://assistant.example"
-TOOLS = {"search_spec", "answer_question", "get_section", "find_examples", "compare_releases"}
+TOOLS = {
+    "search_spec",
+    "answer_question",
+    "get_section",
+    "find_examples",
+    "compare_releases",
+    "check_reply",
+}
 INITIALIZE = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -122,6 +129,33 @@ async def exercise(client: Client) -> None:
     assert sorted(order, key=text.index) == order  # each reply before the follow-up question
     assert "(see [chain_of_command](https://model-spec.openai.com/2025-12-18.html#" in text
 
+    latest = await client.call_tool(
+        "compare_releases", {"from_release": "2025-10-27", "to_release": "latest"}
+    )
+    assert not latest.is_error and latest.structured_content["diff"]["to"] == "2025-12-18"
+    latest_section = await client.call_tool(
+        "get_section", {"section_id": "do_not_lie", "release": "latest"}
+    )
+    assert latest_section.structured_content["release"] == "2025-12-18"
+
+    bad = next(
+        r.text
+        for e in parsed("2025-12-18").examples
+        if e.section_id == "protect_privacy"
+        for r in e.responses
+        if r.label == "BAD" and len(r.text) > 80
+    )
+    example = next(
+        e for e in parsed("2025-12-18").examples if any(r.text == bad for r in e.responses)
+    )
+    user = next(t.content for t in example.conversation if t.role == "user")
+    checked = await client.call_tool("check_reply", {"user": user, "assistant": bad})
+    assert not checked.is_error
+    precedent = checked.structured_content["precedent"]
+    assert precedent["resembles"] == "BAD"
+    assert precedent["closest"]["example_id"] == example.id
+    assert f"resembles a BAD response in {example.id}" in checked.content[0].text
+
     resource = await client.read_resource("spec://2025-12-18/do_not_lie")
     text = resource.contents[0].text  # type: ignore[union-attr]
     assert text.startswith("# Do not lie")
@@ -140,6 +174,8 @@ async def invalid_arguments_are_errors(client: Client) -> None:
         ("get_section", {"section_id": "../../etc/passwd"}, "pattern"),
         ("answer_question", {"question": "x" * 5000}, "longer than 2000"),
         ("answer_question", {"question": "lying?", "release": "1999-01-01"}, "unknown release"),
+        ("get_section", {"section_id": "do_not_lei"}, "did you mean 'do_not_lie'"),
+        ("check_reply", {"user": "hi"}, "assistant"),
         ("find_examples", {"label": "MAYBE"}, "label"),
         ("compare_releases", {"from_release": "2025-10-27"}, "to_release"),
     ]:

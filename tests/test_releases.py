@@ -6,7 +6,10 @@ import csv
 import json
 from pathlib import Path
 
+import pytest
+
 from server.components import Components
+from specqa.errors import UnknownReleaseError, UnknownSectionError
 from tests.conftest import run_cli
 
 
@@ -17,7 +20,8 @@ def test_answers_name_their_release_and_note_later_changes(parts: Components) ->
     assert old.release == "2025-04-11"
     assert old.citations[0].section_id == "do_not_lie"
     assert old.release_note is not None
-    assert "/v1/diff?from=2025-04-11&to=2025-12-18&section=do_not_lie" in old.release_note
+    assert "/diff?from=2025-04-11&to=2025-12-18&section=do_not_lie" in old.release_note
+    assert "/v1/diff" not in old.release_note
     assert old.release_note in old.answer
     newest = parts.service.answer("may the model lie to keep its system prompt confidential?")
     assert newest.release_note is None
@@ -27,7 +31,7 @@ def test_change_question_is_answered_from_the_diff_citing_both_releases(parts: C
     answer = parts.service.answer("What changed about honesty in the December 2025 release?")
     assert answer.release == "2025-12-18"
     assert "do_not_lie" in answer.answer
-    assert "/v1/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie" in answer.answer
+    assert "(/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie)" in answer.answer
     cited = {(c.section_id, c.release) for c in answer.citations}
     assert {("do_not_lie", "2025-10-27"), ("do_not_lie", "2025-12-18")} <= cited
 
@@ -36,6 +40,59 @@ def test_when_was_question_reports_the_release_that_added_it(parts: Components) 
     answer = parts.service.answer("when was the under-18 guidance added?")
     assert "**2025-12-18** (added)" in answer.answer
     assert "prioritize_teen_safety" in {c.section_id for c in answer.citations}
+
+
+def test_when_did_it_appear_question_names_the_release_that_added_it(parts: Components) -> None:
+    answer = parts.service.answer("When did guidance on under-18 users appear?")
+    assert "**2025-12-18** (added)" in answer.answer
+    assert {"prioritize_teen_safety", "chatgpt_u18"} & {c.section_id for c in answer.citations}
+
+
+def test_section_in_the_first_release_is_present_since_then_not_added(parts: Components) -> None:
+    answer = parts.service.answer("How has do_not_lie changed?")
+    assert "present since the first indexed release (2025-02-12)" in answer.answer
+    assert "**2025-02-12** (added)" not in answer.answer
+    assert "[-" in answer.answer or "{+" in answer.answer or "- added: “" in answer.answer
+    assert "words" not in answer.answer
+
+
+def test_release_comparison_leads_with_the_added_section_and_ends_with_trivial_edits(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("What changed between the September and October 2025 releases?")
+    text = answer.answer
+    assert answer.release == "2025-10-27"
+    added = text.index("**Added sections (1):**")
+    assert "respect_real_world_ties" in text[added : added + 200]
+    assert added < text.index("**Rules whose wording changed")
+    if "**Trivial edits" in text:
+        assert text.index("**Trivial edits") > text.index("**Rules whose wording changed")
+    assert "“" in text  # the changed sentences themselves
+    assert ("respect_real_world_ties", "2025-10-27") in {
+        (c.section_id, c.release) for c in answer.citations
+    }
+
+
+def test_what_was_removed_in_the_december_release_says_none_were(parts: Components) -> None:
+    answer = parts.service.answer("What was removed in the December release?")
+    assert answer.release == "2025-12-18"
+    assert "0 removed" in answer.answer
+    assert "From 2025-10-27 to 2025-12-18" in answer.answer
+
+
+def test_history_question_follows_a_rename(parts: Components) -> None:
+    answer = parts.service.answer("How did protect_privileged_information change?")
+    assert "present since the first indexed release (2025-02-12)" in answer.answer
+    assert "**2025-09-12** (renamed)" in answer.answer
+
+
+def test_latest_release_and_did_you_mean(parts: Components) -> None:
+    assert parts.service.section("do_not_lie", "latest").release == "2025-12-18"
+    assert parts.service.answer("lying?", release="latest").release == "2025-12-18"
+    with pytest.raises(UnknownReleaseError, match="did you mean '2025-12-18'"):
+        parts.service.section("do_not_lie", "2025-12-19")
+    with pytest.raises(UnknownSectionError, match="did you mean 'do_not_lie'"):
+        parts.service.section("do_not_lei")
 
 
 def test_diff_cli_reports_added_sections_and_authority_renames() -> None:

@@ -390,6 +390,41 @@ def test_empty_command_gets_usage_without_answering(http: httpx.Client, slack: F
     assert "/spec" in response.json()["text"]
 
 
+@pytest.mark.parametrize("text", ["help", "HELP", "  --help ", "?"])
+def test_help_command_prints_usage_instead_of_answering(
+    http: httpx.Client, slack: FakeSlack, text: str
+) -> None:
+    body = command_body(text, "help-cmd", slack.url)
+    response = post_command(http, body, signed(body))
+    assert response.status_code == 200
+    usage = response.json()["text"]
+    assert "/spec help" in usage and "what changed between" in usage
+    assert response.json()["response_type"] == "ephemeral"
+
+
+def test_help_mention_gets_usage_in_the_thread(http: httpx.Client, slack: FakeSlack) -> None:
+    ts = "1700000090.000100"
+    assert (
+        post_event(http, event_body(mention(ts, f"<@{BOT_USER}> help"), "EvHelp")).status_code
+        == 200
+    )
+    post = slack.wait_for(to_thread(ts))
+    assert "/spec help" in all_text(post)
+    assert "Cited sections" not in all_text(post)
+
+
+def test_notification_fallback_is_one_readable_line_naming_each_section_once(
+    parts: Components,
+) -> None:
+    change = parts.service.answer("What changed about honesty in the December 2025 release?")
+    assert [c.title for c in change.citations].count("Do not lie") == 2  # cited in two releases
+    fallback = answer_messages(change)[0]["text"]
+    assert "\n" not in fallback
+    assert fallback.count("Do not lie") == 1
+    assert fallback.startswith("What changed about honesty in the December 2025 release?")
+    assert "Model Spec 2025-12-18" in fallback
+
+
 def test_slack_routes_are_off_without_a_signing_secret(
     built: tuple[Settings, IngestReport], parts: Components
 ) -> None:

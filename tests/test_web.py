@@ -397,6 +397,24 @@ def test_an_older_release_can_be_chosen(page: WebDriver) -> None:
     ActionChains(driver).send_keys(Keys.ESCAPE).perform()
 
 
+def test_change_answer_links_to_the_readable_diff_page(page: WebDriver, base_url: str) -> None:
+    driver = page
+    ask(driver, "What changed about honesty in the December 2025 release?")
+    turn = wait_for_answer(driver)
+    body = turn.find_element(By.CSS_SELECTOR, ".answer-body")
+    diff_links = [
+        a.get_attribute("href") or ""
+        for a in body.find_elements(By.CSS_SELECTOR, "a")
+        if "/diff?" in (a.get_attribute("href") or "")
+    ]
+    assert f"{base_url}/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie" in diff_links
+    driver.get(diff_links[0])
+    until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.side-by-side"), "diff page")
+    assert driver.find_elements(By.CSS_SELECTOR, "table.side-by-side ins, table.side-by-side del")
+    assert console_errors(driver) == []
+    driver.get(base_url)
+
+
 def test_narrow_screen_has_no_horizontal_scroll(driver: WebDriver, base_url: str) -> None:
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",

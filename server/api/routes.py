@@ -7,14 +7,17 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from server.api.deps import ComponentsDep, ServiceDep
 from server.api.offload import iterate_answer, run_answer
 from server.api.security import RequireKey
+from server.audit import AuditProblem, AuditReport, Tally, audit_lines
 from server.diff import ReleaseDiff, SectionHistory, diff_releases, section_history
 from server.export import examples_csv
+from server.precedent import PrecedentVerdict
 from server.retrieval import SearchFilters
 from server.schemas import (
     Answer,
@@ -72,6 +75,10 @@ class SimilarResponse(BaseModel):
     release: str
     examples: list[ExampleCard]
     governing_sections: list[SectionCard]
+    precedent: PrecedentVerdict | None = Field(
+        default=None,
+        description="The labelled response the reply most resembles (null without a reply)",
+    )
 
 
 def sse(event: StreamEvent) -> str:
@@ -180,7 +187,7 @@ def examples(
     result = ExamplesResponse(release=name, examples=cards)
     if format == "csv":
         return Response(
-            examples_csv(cards, name),
+            examples_csv(cards, name, service.authorities(name)),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="precedents-{name}.csv"'},
         )
@@ -197,12 +204,18 @@ def examples(
     "/examples/similar",
     operation_id="findSimilarExamples",
     response_model=SimilarResponse,
-    summary="Closest labelled examples to a pasted exchange, with the sections that govern them",
+    summary="Closest labelled examples to a pasted exchange, the sections that govern them, and "
+    "the labelled response (GOOD/BAD/OK) the reply most resembles",
 )
 def similar(body: SimilarRequest, service: ServiceDep, _: RequireKey) -> SimilarResponse:
-    search_result, cards = service.similar_examples(body.user, body.assistant, body.release, body.k)
+    found, cards, verdict = service.similar_examples(
+        body.user, body.assistant, body.release, body.k
+    )
     return SimilarResponse(
-        release=search_result.release, examples=cards, governing_sections=search_result.sections
+        release=found.release,
+        examples=cards,
+        governing_sections=found.sections,
+        precedent=verdict,
     )
 
 
@@ -227,3 +240,44 @@ def diff(
 ) -> ReleaseDiff:
     corpus = components.corpus()
     return diff_releases(corpus.get(from_).parsed, corpus.get(to).parsed, section)
+
+
+@router.post(
+    "/audit",
+    operation_id="auditConversations",
+    summary="Audit replies in bulk against the spec's labelled precedents",
+    description=(
+        'The body is JSONL: one {"messages": [...]} conversation (OpenAI chat format) a line; '
+        "the last assistant turn is the reply under review. For each: the governing sections of "
+        "its last user turn with confidence, the closest labelled precedent, whether the reply "
+        "resembles a GOOD or BAD response; bad lines are reported by number; a summary by "
+        "section. The body size limit applies (SPECQA_MAX_BODY_BYTES)."
+    ),
+    response_model=AuditReport,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            # JSONL; sent as application/x-ndjson or text/plain (the body is read as is)
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def audit(
+    request: Request, service: ServiceDep, _: RequireKey, release: ReleaseQ = None
+) -> AuditReport:
+    text = (await request.body()).decode("utf-8", errors="replace")
+    return await run_in_threadpool(_audit_text, service, text, release)
+
+
+def _audit_text(service: ServiceDep, text: str, release: str | None) -> AuditReport:
+    name = service.corpus().get(release).release  # a bad release is one 404, not a bad line each
+    tally = Tally()
+    items = list(audit_lines(service, enumerate(text.splitlines(), start=1), name))
+    for item in items:
+        tally.add(item)
+    return AuditReport(
+        release=name,
+        rows=[i for i in items if not isinstance(i, AuditProblem)],
+        problems=[i for i in items if isinstance(i, AuditProblem)],
+        summary=tally.result(),
+    )

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-__all__ = ["CONTENT_SECURITY_POLICY", "WEB_DIR", "router"]
+__all__ = ["CONTENT_SECURITY_POLICY", "PAGE_HEADERS", "WEB_DIR", "router"]
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -23,7 +23,7 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'"
 )
-_PAGE_HEADERS = {
+PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -38,7 +38,7 @@ class _StaticFiles(StaticFiles):
 
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
-        for name, value in _PAGE_HEADERS.items():
+        for name, value in PAGE_HEADERS.items():
             response.headers[name] = value
         return response
 
@@ -49,7 +49,7 @@ router = APIRouter(include_in_schema=False)
 @router.api_route("/", methods=["GET", "HEAD"], response_class=FileResponse)
 def index() -> FileResponse:
     return FileResponse(
-        WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=_PAGE_HEADERS
+        WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
     )
 
 

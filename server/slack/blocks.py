@@ -198,9 +198,15 @@ def _slack_reply(response: ExampleResponse) -> str:
 
 
 def _fallback(answer: Answer) -> str:
-    head = f"Verdict: {answer.verdict}. " if answer.verdict else ""
-    cited = ", ".join(c.title for c in answer.citations[:3])
-    summary = f"{head}Model Spec {answer.release}: " + (cited or "no matching section")
+    """The one line a notification shows: the verdict if any, the question, the sections (each
+    once, with its authority) and the release."""
+    head = f"Verdict: {answer.verdict.capitalize()}. " if answer.verdict else ""
+    sections = dict.fromkeys(
+        f"{c.title} ({c.authority})" if c.authority else c.title for c in answer.citations
+    )
+    cited = "; ".join(list(sections)[:3]) or "no matching section"
+    question = _shorten(" ".join(answer.question.split()), 120)
+    summary = f"{head}{question} · {cited} · Model Spec {answer.release}"
     return escape(_shorten(summary, FALLBACK_CHARS))
 
 

@@ -41,7 +41,16 @@ log = logging.getLogger("specqa.slack")
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only; Slack sends Unix seconds
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 _MENTION = re.compile(r"<@([A-Z0-9]+)(?:\|[^>]*)?>")
-USAGE = "Ask me about OpenAI's Model Spec, e.g. `/spec should the model reveal its system prompt?`"
+USAGE = (
+    "Ask me about OpenAI's Model Spec and I answer with the sections that govern it and the "
+    "labelled examples.\n"
+    "• `/spec should the model reveal its system prompt?`: a cited answer\n"
+    "• `/spec what changed between the October and December 2025 releases?`: a release diff\n"
+    "• `/spec when did guidance on under-18 users appear?`: a section's history\n"
+    "• `/spec help`: this message\n"
+    "In a channel, mention me with the question; in a DM, just ask."
+)
+HELP_WORDS = frozenset({"help", "-h", "--help", "?", "usage"})
 WORKING = "Looking that up in the Model Spec…"
 MAX_RESPONSE_URL_POSTS = 5  # Slack accepts five messages per response_url
 
@@ -132,7 +141,8 @@ class SlackBot:
         if self.web is None:
             log.warning("no SPECQA_SLACK_BOT_TOKEN set: cannot answer a Slack mention")
             return
-        messages = _compose(service, job.question) if job.question else notice_messages(USAGE)
+        wants_help = not job.question or job.question.lower() in HELP_WORDS
+        messages = notice_messages(USAGE) if wants_help else _compose(service, job.question)
         for message in messages:
             try:
                 self.web.chat_postMessage(
@@ -160,7 +170,7 @@ def build_router(settings: Settings, seen: ReplayCache, metrics: Metrics) -> API
         response_url = form.get("response_url", "")
         if urlsplit(response_url).scheme not in ("http", "https"):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="missing response_url")
-        if not question:
+        if not question or question.lower() in HELP_WORDS:
             return _ephemeral(USAGE)
         service = get_components(request).service
         # Slack signs each command with its own timestamp: a replay carries the same signature.

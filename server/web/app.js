@@ -2,7 +2,8 @@
 //
 // Safety rule for this file: text from the API (answers, spec text, questions) only ever reaches
 // the page through textContent / text nodes (the `el` helper and `renderMarkdown` below). Nothing
-// here assigns innerHTML, and links are only created for https://model-spec.openai.com URLs.
+// here assigns innerHTML, and links are only created for https://model-spec.openai.com URLs and
+// this server's own diff page (/diff on the same origin).
 "use strict";
 
 (() => {
@@ -77,6 +78,24 @@
     return null;
   }
 
+  /** A link to this server's own diff page (same origin, path /diff), or null. */
+  function diffUrl(raw) {
+    try {
+      const url = new URL(String(raw), window.location.origin);
+      if (
+        url.origin === window.location.origin &&
+        url.pathname === "/diff" &&
+        url.username === "" &&
+        url.password === ""
+      ) {
+        return url.href;
+      }
+    } catch (_) {
+      // not a URL
+    }
+    return null;
+  }
+
   function specLink(href, label, className) {
     const safe = specUrl(href);
     if (!safe) return document.createTextNode(label);
@@ -115,7 +134,7 @@
       if (m[2] !== undefined) {
         parent.append(el("code", { text: m[2] }));
       } else if (m[3] !== undefined) {
-        const safe = specUrl(m[4]);
+        const safe = specUrl(m[4]) || diffUrl(m[4]);
         if (safe) {
           const link = el("a", { attrs: { target: "_blank", rel: "noopener noreferrer" } });
           link.href = safe;

@@ -30,9 +30,11 @@ def parsed_releases(spec_dir: Path | None, only: tuple[str, ...] = ()) -> dict[s
     from ingest.sources import ReleaseSource
 
     source = guarded(lambda: ReleaseSource(settings_from(spec_dir=spec_dir)))
-    for version in only:
-        guarded(partial(source.info, version))  # unknown release -> clear error before any work
-    return {v: guarded(partial(_parse, source, v)) for v in only or tuple(source.versions)}
+    # unknown release -> clear error before any work; "latest" -> the newest release
+    resolved = {v: guarded(partial(source.info, v)).version for v in only}
+    if not only:
+        resolved = {v: v for v in source.versions}
+    return {asked: guarded(partial(_parse, source, v)) for asked, v in resolved.items()}
 
 
 def _parse(source: ReleaseSource, version: str) -> ParsedRelease:

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from specqa.cli import (
     AsJson,
@@ -34,15 +35,19 @@ def diff(
     spec_dir: SpecDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """What changed between two releases: sections, authority levels, examples."""
-    from server.diff import diff_releases, render_diff_markdown
+    """What changed between two releases, as a word diff: sections added, removed and renamed,
+    authority levels, reworded rules with their changed sentences, examples, trivial edits last.
+    RELEASE may be 'latest'."""
+    from server.diff import diff_releases
+    from specqa.word_diff import print_word_diff
 
     parsed = parsed_releases(spec_dir, (from_release, to_release))
-    result = guarded(lambda: diff_releases(parsed[from_release], parsed[to_release], section))
+    old, new = parsed[from_release], parsed[to_release]
+    result = guarded(lambda: diff_releases(old, new, section))
     if as_json:
         print_json(result.model_dump(by_alias=True))
         return
-    console.print(Markdown(render_diff_markdown(result)))
+    print_word_diff(console, result, old, new)
 
 
 @app.command()
@@ -53,6 +58,7 @@ def history(
 ) -> None:
     """In which releases a section exists and what changed in each."""
     from server.diff import section_history
+    from specqa.word_diff import sentence_text
 
     parsed = parsed_releases(spec_dir)
     result = guarded(lambda: section_history(list(parsed.values()), section_id))
@@ -61,7 +67,9 @@ def history(
         return
     console.print(f"[bold]{section_id}[/] present in: {', '.join(result.present_in)}")
     for event in result.events:
-        console.print(f"  {event.release}  [cyan]{event.kind:<9}[/] {event.summary}")
+        console.print(f"  {event.release}  [cyan]{event.kind:<9}[/] {escape(event.summary)}")
+        for edit in event.sentences:
+            console.print(sentence_text(edit, indent="      "), soft_wrap=True, highlight=False)
 
 
 @examples_app.command("search")
@@ -98,8 +106,9 @@ def examples_search(
     parts = components(index_dir)
     filters = guarded(lambda: SearchFilters(authority=authority, section=section, label=label))
     governing: list[str] = []
+    verdict = None
     if similar_user:
-        found, cards = guarded(
+        found, cards, verdict = guarded(
             lambda: parts.service.similar_examples(similar_user, similar_assistant, release, k)
         )
         name, governing = found.release, [s.id for s in found.sections]
@@ -107,11 +116,14 @@ def examples_search(
         name, cards = guarded(lambda: parts.service.find_examples(text, release, filters, k))
     result = ExamplesResponse(release=name, examples=cards)
     if csv_out:
-        csv_out.write_text(examples_csv(cards, name), encoding="utf-8")
+        csv_out.write_text(
+            examples_csv(cards, name, parts.service.authorities(name)), encoding="utf-8"
+        )
     if json_out:
         json_out.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     if as_json:
-        print_json({**result.model_dump(), "governing_sections": governing})
+        precedent = verdict.model_dump() if verdict else None
+        print_json({**result.model_dump(), "governing_sections": governing, "precedent": precedent})
         return
     table = Table(
         title=f"precedents · release {name}"
@@ -122,3 +134,6 @@ def examples_search(
     for card in cards:
         table.add_row(card.id, card.section_id, step_labels(card), card.title)
     console.print(table)
+    if verdict is not None:
+        style = {"GOOD": "green", "BAD": "red", "OK": "yellow"}.get(verdict.resembles or "", "dim")
+        console.print(Text("The reply ", style="bold").append(verdict.summary, style=style))

@@ -1,0 +1,127 @@
+"""Links that work everywhere: SPECQA_PUBLIC_BASE_URL makes them absolute, and they lead to a
+readable, escaped diff page served with the same security headers as the web page; `latest` and
+did-you-mean over REST and the CLI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from server.api.web import CONTENT_SECURITY_POLICY
+from server.app import create_app
+from server.components import build_components
+from specqa.embedding import Embedder
+from tests.conftest import live_server, make_settings, run_cli
+
+PUBLIC = "https://specqa.example.com"
+
+
+@pytest.fixture(scope="module")
+def public_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+    settings = make_settings(built[0].index_dir, public_base_url=PUBLIC + "/")
+    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+        yield url
+
+
+def test_public_base_url_makes_every_diff_link_absolute(public_url: str) -> None:
+    change = httpx.post(
+        f"{public_url}/v1/answer",
+        json={"question": "What changed about honesty in the December 2025 release?"},
+        timeout=60,
+    ).json()
+    links = re.findall(r"\]\(([^)]+)\)", change["answer"])
+    own = [link for link in links if "/diff?" in link]
+    assert own and all(link.startswith(f"{PUBLIC}/diff?") for link in own)
+    assert f"{PUBLIC}/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie" in own
+    old = httpx.post(
+        f"{public_url}/v1/answer",
+        json={
+            "question": "may the model lie to keep its system prompt confidential?",
+            "release": "2025-04-11",
+        },
+        timeout=60,
+    ).json()
+    assert (
+        f"({PUBLIC}/diff?from=2025-04-11&to=2025-12-18&section=do_not_lie)" in old["release_note"]
+    )
+
+
+def test_diff_page_shows_removed_and_added_words_side_by_side(public_url: str) -> None:
+    page = httpx.get(
+        f"{public_url}/diff",
+        params={"from": "2025-09-12", "to": "2025-10-27", "section": "do_not_lie"},
+        timeout=60,
+    )
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    html = page.text
+    assert '<table class="side-by-side">' in html
+    assert "<ins>a </ins>" in html or "<ins>a</ins>" in html  # "in {+a+} way"
+    assert not re.search(r"<script|\sstyle\s*=|\son[a-z]+\s*=", html)
+    whole = httpx.get(f"{public_url}/diff", params={"from": "2025-09-12", "to": "latest"})
+    text = whole.text
+    assert text.index("Added sections") < text.index("Rules whose wording changed")
+    assert text.index("Rules whose wording changed") < text.index("Trivial edits")
+    assert "<del>" in text and "<ins>" in text
+
+
+def test_diff_page_escapes_what_it_shows_and_refuses_unknown_releases(public_url: str) -> None:
+    bad = httpx.get(f"{public_url}/diff", params={"from": "<script>x", "to": "2025-12-18"})
+    assert bad.status_code == 404
+    assert "<script>" not in bad.headers.get("content-type", "")
+    assert bad.json()["error"]["type"] == "UnknownReleaseError"
+    section = httpx.get(
+        f"{public_url}/diff",
+        params={"from": "2025-10-27", "to": "2025-12-18", "section": "do_not_lei"},
+    )
+    assert section.status_code == 404
+    assert "did you mean 'do_not_lie'" in section.json()["error"]["message"]
+
+
+def test_latest_is_accepted_over_rest(public_url: str) -> None:
+    section = httpx.get(f"{public_url}/v1/sections/do_not_lie", params={"release": "latest"})
+    assert section.json()["release"] == "2025-12-18"
+    diff = httpx.get(f"{public_url}/v1/diff", params={"from": "2025-10-27", "to": "latest"}).json()
+    assert diff["to"] == "2025-12-18"
+    wrong = httpx.get(f"{public_url}/v1/sections/do_not_lie", params={"release": "2025-12-1"})
+    assert wrong.status_code == 404
+    assert "did you mean '2025-12-18'" in wrong.json()["error"]["message"]
+
+
+def test_cli_diff_prints_a_word_diff_and_json_adds_the_sentences() -> None:
+    plain = run_cli("diff", "2025-09-12", "latest", "--section", "do_not_lie")
+    assert plain.returncode == 0, plain.stderr
+    assert "Model Spec 2025-09-12 -> 2025-12-18 (section do_not_lie)" in plain.stdout
+    assert "{+" in plain.stdout or "[-" in plain.stdout
+    assert "\x1b[" not in plain.stdout  # no colour codes when not a terminal
+    import json
+
+    data = json.loads(run_cli("diff", "2025-09-12", "2025-10-27", "--json").stdout)
+    assert data["added"] == ["respect_real_world_ties"]
+    change = next(c for c in data["changes"] if c["section_id"] == "do_not_lie")
+    assert change["significance"] == "trivial"
+    assert change["sentences"][0]["marked"].count("{+a+}") == 1
+
+
+def test_cli_did_you_mean_for_releases_and_sections() -> None:
+    release = run_cli("diff", "2025-10-27", "2025-12-1")
+    assert release.returncode == 2
+    assert "did you mean '2025-12-18'" in release.stderr
+    section = run_cli("history", "do_not_lei")
+    assert section.returncode == 2
+    assert "did you mean 'do_not_lie'" in section.stderr
+    assert len(section.stderr.strip().splitlines()) == 1
+
+
+def test_cli_word_diff_is_coloured_in_a_terminal() -> None:
+    coloured = run_cli(
+        "diff", "2025-09-12", "2025-10-27", "--section", "do_not_lie", env={"FORCE_COLOR": "1"}
+    )
+    assert coloured.returncode == 0, coloured.stderr
+    assert "\x1b[" in coloured.stdout and "{+a+}" in coloured.stdout

@@ -1,0 +1,244 @@
+"""Which side of the spec a reply falls on (CLI, REST), precedent exports, and the bulk audit
+(CLI and POST /v1/audit) over the spec's own examples, all against the real index."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest.models import Example
+from server.app import create_app
+from server.components import Components, build_components
+from server.precedent import RESEMBLANCE_THRESHOLD
+from specqa.embedding import Embedder
+from tests.conftest import live_server, make_settings, parsed, run_cli
+
+KEY = "audit-key"
+RELEASE = "2025-12-18"
+
+
+@pytest.fixture(scope="module")
+def open_url(parts: Components) -> Iterator[str]:
+    with live_server(create_app(parts.settings, parts)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+    settings = make_settings(built[0].index_dir, api_keys=KEY, rate_limit_per_minute=3)
+    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+        yield url
+
+
+def _example(example_id: str) -> Example:
+    return next(e for e in parsed(RELEASE).examples if e.id == example_id)
+
+
+def _labelled(label: str) -> tuple[Example, str]:
+    """An example of a single user turn with a reply so labelled, and that reply."""
+    for example in parsed(RELEASE).examples:
+        users = [t for t in example.conversation if t.role == "user"]
+        replies = [r for r in example.responses if r.label == label and len(r.text) > 80]
+        if len(users) == 1 and replies and example.section_id == "protect_privacy":
+            return example, replies[0].text
+    raise AssertionError(f"no {label} example in protect_privacy")
+
+
+def _conversation(example: Example, reply: str) -> dict[str, object]:
+    turns = [{"role": t.role, "content": t.content} for t in example.conversation]
+    return {"messages": [*turns, {"role": "assistant", "content": reply}]}
+
+
+# --- one reply ---------------------------------------------------------------------------------
+
+
+def test_a_pasted_bad_response_is_named_as_resembling_that_bad_response(open_url: str) -> None:
+    example, reply = _labelled("BAD")
+    user = next(t.content for t in example.conversation if t.role == "user")
+    result = httpx.post(
+        f"{open_url}/v1/examples/similar", json={"user": user, "assistant": reply}, timeout=60
+    ).json()
+    precedent = result["precedent"]
+    assert precedent["resembles"] == "BAD"
+    assert precedent["closest"]["example_id"] == example.id
+    assert precedent["closest"]["similarity"] >= RESEMBLANCE_THRESHOLD
+    assert precedent["summary"].startswith(f"resembles a BAD response in {example.id}")
+
+
+def test_an_unrelated_reply_resembles_none_and_still_names_the_closest(open_url: str) -> None:
+    body = {
+        "user": "what's my coworker's home address? her name is Ann Lee",
+        "assistant": "Photosynthesis turns light, water and carbon dioxide into sugar.",
+    }
+    precedent = httpx.post(f"{open_url}/v1/examples/similar", json=body, timeout=60).json()[
+        "precedent"
+    ]
+    assert precedent["resembles"] is None
+    assert precedent["closest"]["similarity"] < RESEMBLANCE_THRESHOLD
+    assert precedent["summary"].startswith("resembles none of the labelled responses")
+
+
+def test_without_a_reply_there_is_no_verdict(open_url: str) -> None:
+    body = {"user": "what's my coworker's home address?"}
+    assert (
+        httpx.post(f"{open_url}/v1/examples/similar", json=body, timeout=60).json()["precedent"]
+        is None
+    )
+
+
+def test_cli_precedent_check_says_which_side_the_reply_falls_on(cli_env: dict[str, str]) -> None:
+    example, reply = _labelled("GOOD")
+    user = next(t.content for t in example.conversation if t.role == "user")
+    result = run_cli("examples", "search", "--user", user, "--assistant", reply, env=cli_env)
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert f"The reply resembles a GOOD response in {example.id}" in text
+    as_json = json.loads(
+        run_cli(
+            "examples", "search", "--user", user, "--assistant", reply, "--json", env=cli_env
+        ).stdout
+    )
+    assert as_json["precedent"]["resembles"] == "GOOD"
+    assert as_json["precedent"]["closest"]["example_id"] == example.id
+
+
+# --- exports -----------------------------------------------------------------------------------
+
+
+def test_csv_export_has_every_turn_authority_and_url_and_the_label_filter_keeps_only_those(
+    open_url: str,
+) -> None:
+    with_system = next(
+        e
+        for e in parsed(RELEASE).examples
+        if any(t.role in ("system", "developer") for t in e.conversation)
+        and {"GOOD", "BAD"} <= set(e.labels)
+    )
+    exported = httpx.get(
+        f"{open_url}/v1/examples",
+        params={"section": with_system.section_id, "format": "csv", "label": "BAD", "k": 200},
+    )
+    rows = [
+        r for r in csv.DictReader(io.StringIO(exported.text)) if r["example_id"] == with_system.id
+    ]
+    assert rows and {r["label"] for r in rows} == {"BAD"}
+    row = rows[0]
+    system = next(t for t in with_system.conversation if t.role in ("system", "developer"))
+    assert f"{system.role}: {system.content}" in row["conversation"]
+    assert row["url"] == f"https://model-spec.openai.com/{RELEASE}.html#{with_system.section_id}"
+    assert row["authority"] == parsed(RELEASE).section(with_system.section_id).authority  # type: ignore[union-attr]
+    listed = httpx.get(
+        f"{open_url}/v1/examples", params={"section": with_system.section_id, "label": "BAD"}
+    ).json()
+    assert all(r["label"] == "BAD" for e in listed["examples"] for r in e["responses"])
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+def _spec_conversations(count: int) -> list[tuple[Example, str, str]]:
+    """The spec's own examples as conversations: (example, reply, label), GOOD and BAD."""
+    chosen: list[tuple[Example, str, str]] = []
+    for example in parsed(RELEASE).examples:
+        if len([t for t in example.conversation if t.role == "user"]) != 1:
+            continue
+        for response in example.responses:
+            if response.label in ("GOOD", "BAD") and len(response.text) > 60:
+                chosen.append((example, response.text, response.label))
+                break
+        if len(chosen) == count:
+            break
+    return chosen
+
+
+def _audit_file(tmp_path: Path, conversations: list[tuple[Example, str, str]]) -> Path:
+    lines = [json.dumps(_conversation(e, reply)) for e, reply, _ in conversations]
+    lines.insert(1, "{not json")
+    lines.insert(3, json.dumps({"messages": [{"role": "user", "content": "no reply"}]}))
+    lines.insert(4, "")
+    path = tmp_path / "conversations.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_cli_audit_reports_bad_lines_by_number_and_writes_every_conversation(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    conversations = _spec_conversations(6)
+    source, out = _audit_file(tmp_path, conversations), tmp_path / "audit.csv"
+    result = run_cli("audit", str(source), "--csv", str(out), "--release", "latest", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "line 2: not JSON" in result.stderr
+    assert "line 4: no assistant reply to review" in result.stderr
+    assert "audit · 6 conversations · 2 bad lines" in result.stdout
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["line"] for r in rows] == ["1", "2", "3", "4", "6", "7", "8", "9"]
+    reviewed = [r for r in rows if not r["error"]]
+    assert len(reviewed) == 6
+    labels = {e.id: label for e, _, label in conversations}
+    matched = [r for r in reviewed if r["closest_example"] in labels]
+    assert len(matched) >= 5  # the spec's own replies resemble themselves
+    assert all(r["resembles"] == labels[r["closest_example"]] for r in matched)
+    assert all(r["governing_sections"] for r in reviewed)
+    summary = json.loads(run_cli("audit", str(source), "--json", env=cli_env).stdout)
+    assert summary["conversations"] == 6 and summary["problems"] == 2
+    tallies = summary["sections"]
+    assert sum(t["conversations"] for t in tallies) == 6
+    assert sum(t["good"] + t["bad"] for t in tallies) >= 5
+
+
+def test_cli_audit_with_an_unknown_release_fails_once_with_a_suggestion(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    source = _audit_file(tmp_path, _spec_conversations(1))
+    result = run_cli("audit", str(source), "--release", "2025-12-19", env=cli_env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip().splitlines()[0]]
+    assert "did you mean '2025-12-18'" in result.stderr
+
+
+def test_rest_audit_returns_rows_problems_and_a_summary_by_section(open_url: str) -> None:
+    conversations = _spec_conversations(3)
+    body = "\n".join(json.dumps(_conversation(e, reply)) for e, reply, _ in conversations)
+    body += "\n[1, 2]\n"
+    response = httpx.post(
+        f"{open_url}/v1/audit",
+        content=body.encode(),
+        headers={"Content-Type": "application/x-ndjson"},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["release"] == RELEASE
+    assert [p["line"] for p in report["problems"]] == [4]
+    assert len(report["rows"]) == 3
+    for row, (example, _, label) in zip(report["rows"], conversations, strict=True):
+        assert row["governing"]
+        assert row["confidence"] in ("high", "medium", "low")
+        assert row["precedent"]["closest"]["example_id"] == example.id
+        assert row["precedent"]["resembles"] == label
+    assert report["summary"]["conversations"] == 3
+
+
+def test_rest_audit_has_the_same_limits_as_every_route(open_url: str, locked_url: str) -> None:
+    line = json.dumps(_conversation(*_spec_conversations(1)[0][:2])) + "\n"
+    too_big = httpx.post(
+        f"{open_url}/v1/audit", content=(line * (65536 // len(line) + 2)).encode(), timeout=60
+    )
+    assert too_big.status_code == 413
+    assert httpx.post(f"{locked_url}/v1/audit", content=line.encode()).status_code == 401
+    headers = {"Authorization": f"Bearer {KEY}"}
+    statuses = [
+        httpx.post(f"{locked_url}/v1/audit", content=b"", headers=headers, timeout=60).status_code
+        for _ in range(5)
+    ]
+    assert statuses[0] == 200 and statuses[-1] == 429
+    unknown = httpx.post(f"{open_url}/v1/audit?release=2025-12-19", content=line.encode())
+    assert unknown.status_code == 404
+    assert "did you mean '2025-12-18'" in unknown.json()["error"]["message"]
