@@ -68,7 +68,7 @@ class Recipe:
     version: int = 1
     epochs: int = 2
     batch_size: int = 32
-    learning_rate: float = 3e-5
+    learning_rate: float = 8e-5
     warmup_fraction: float = 0.1
     max_seq_length: int = 128  # while training; the tuned model reads as far as the base model
     scale: float = 20.0  # the loss's similarity scale (its default)
