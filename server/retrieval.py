@@ -253,7 +253,8 @@ def _rank_sections(
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if _section_allowed(s, filters)]
-    ranked = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))[:limit]
+    order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
+    ranked = order[:limit]
     hits = [
         SectionHit(
             rc.parsed.sections[i],
@@ -263,16 +264,17 @@ def _rank_sections(
         )
         for i in ranked
     ]
-    return hits, _evidence(score, single.values(), allowed, ranked)
+    return hits, _evidence(score, single.values(), allowed, order[:2])
 
 
 def _evidence(
-    score: np.ndarray, signals: Iterable[np.ndarray], allowed: list[int], ranked: list[int]
+    score: np.ndarray, signals: Iterable[np.ndarray], allowed: list[int], first_two: list[int]
 ) -> RankEvidence:
-    if not ranked:
+    """The margin over the second section (whatever ``k`` was asked) and the signals' agreement."""
+    if not first_two:
         return RankEvidence()
-    top = ranked[0]
-    margin = float(score[top] - score[ranked[1]]) if len(ranked) > 1 else float(score[top])
+    top = first_two[0]
+    margin = float(score[top] - score[first_two[1]]) if len(first_two) > 1 else float(score[top])
     agreement = sum(1 for signal in signals if allowed[int(np.argmax(signal[allowed]))] == top)
     return RankEvidence(round(margin, 6), agreement)
 

@@ -73,7 +73,7 @@ def test_eval_prints_metrics_for_both_retrievers(cli_env: dict[str, str], tmp_pa
     )
     result = run_cli("eval", "--questions", str(questions), "--json", env=cli_env)
     metrics = json.loads(result.stdout)
-    assert set(metrics) == {
+    assert {
         "n",
         "recall@1",
         "recall@3",
@@ -82,7 +82,8 @@ def test_eval_prints_metrics_for_both_retrievers(cli_env: dict[str, str], tmp_pa
         "mrr",
         "p50_ms",
         "p95_ms",
-    }
+    } <= set(metrics)
+    assert {k for k in metrics if k.startswith(("n_", "p@1_"))}  # precision per confidence bucket
     assert metrics["n"] == 2
     table = run_cli("eval", "--questions", str(questions), env=cli_env)
     assert "hybrid / naive" in table.stdout

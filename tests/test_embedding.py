@@ -41,9 +41,9 @@ def torch_embedder() -> SentenceTransformerEmbedder:
     return SentenceTransformerEmbedder()
 
 
-def test_the_default_backend_is_the_onnx_export(embedder: Embedder) -> None:
-    assert isinstance(embedder, OnnxEmbedder)
-    assert (embedder.name, embedder.dimension, embedder.max_seq_length) == (
+def test_the_default_backend_is_the_onnx_export(base_embedder: Embedder) -> None:
+    assert isinstance(base_embedder, OnnxEmbedder)
+    assert (base_embedder.name, base_embedder.dimension, base_embedder.max_seq_length) == (
         "all-MiniLM-L6-v2",
         384,
         256,
@@ -51,9 +51,9 @@ def test_the_default_backend_is_the_onnx_export(embedder: Embedder) -> None:
 
 
 def test_onnx_and_sentence_transformers_give_the_same_vectors(
-    embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
+    base_embedder: Embedder, torch_embedder: SentenceTransformerEmbedder
 ) -> None:
-    onnx = np.asarray(embedder.embed(TEXTS))
+    onnx = np.asarray(base_embedder.embed(TEXTS))
     reference = np.asarray(torch_embedder.embed(TEXTS))
     assert onnx.shape == (len(TEXTS), 384)
     assert np.abs(onnx - reference).max() < 1e-5

@@ -163,6 +163,7 @@ def _ingest_env(index: Path, spec_dir: Path | None, chunk_max_tokens: int) -> di
         "SPECQA_INDEX_DIR": str(index),
         "SPECQA_CHUNK_MAX_TOKENS": str(chunk_max_tokens),
         "SPECQA_CHROMA_URL": "",
+        "SPECQA_TUNE_EMBEDDINGS": "true",  # as the served index was built (the tuning is cached)
     }
 
 

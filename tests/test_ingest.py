@@ -60,7 +60,9 @@ def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
 
 
 def test_index_built_with_another_model_is_refused(built: tuple[Settings, IngestReport]) -> None:
-    with pytest.raises(SpecIndexError, match="built with embedding model 'all-MiniLM-L6-v2'"):
+    with pytest.raises(
+        SpecIndexError, match=r"built with embedding model 'all-MiniLM-L6-v2\+specqa-tuned-"
+    ):
         Corpus.load(VectorStore(built[0]), expected_model="some-other-model")
 
 

@@ -193,6 +193,7 @@ def test_stdio_transport(built: tuple[Settings, IngestReport], tmp_path: Path) -
     env = {
         "SPECQA_INDEX_DIR": str(settings.index_dir),
         "SPECQA_SPEC_DIR": str(settings.spec_dir),
+        "SPECQA_MODEL_CACHE_DIR": str(settings.model_cache_path),  # the tuned model lives there
         "HF_HUB_OFFLINE": "1",
     }
     server = StdioServerParameters(

@@ -392,6 +392,7 @@ def image_like(
         "SPECQA_DOWNLOAD_DIR": str(app / "releases"),
         "SPECQA_INDEX_DIR": str(app / "index"),
         "SPECQA_SPEC_DIR": "",
+        "SPECQA_TUNE_EMBEDDINGS": "true",  # as the builder does; the session's tuning is cached
     }
     fetched = run_cli("fetch-spec", env=env)
     assert fetched.returncode == 0, fetched.stderr

@@ -165,6 +165,7 @@ def cluster(
             "SPECQA_CHROMA_URL": chroma.url,
             "SPECQA_SPEC_DIR": str(built[0].spec_dir),
             "SPECQA_INDEX_DIR": str(index_dir),
+            "SPECQA_TUNE_EMBEDDINGS": "true",  # the session's tuned model: cached, nothing to embed
         }
         ingest = run_cli("ingest", "--json", env=env, timeout=240)
         assert ingest.returncode == 0, ingest.stderr

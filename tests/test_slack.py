@@ -516,3 +516,11 @@ def test_slack_entities_are_unescaped_before_our_escaping(
     post_event(http, event_body(event, "EvEntities"))
     threaded = all_text(slack.wait_for(to_thread(ts)))
     assert "R&amp;D &gt; marketing?" in threaded and "&amp;amp;" not in threaded
+
+
+def test_a_change_answer_shows_the_changed_text_and_its_diff_link(parts: Components) -> None:
+    answer = parts.service.answer("What changed between the September and October 2025 releases?")
+    assert answer.bottom_line is None  # an answer from the diffs, not from one section
+    text = json.dumps([m["blocks"] for m in answer_messages(answer)])
+    assert "respect_real_world_ties" in text
+    assert "diff?" in text  # the link to the readable diff page

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestReport, run_ingest
-from ingest.tuning import RECIPE, TrainingPair, _batches, _fit_and_save, _parents, training_pairs
+from ingest.tuning import (
+    RECIPE,
+    TrainingPair,
+    _batches,
+    _fit_and_save,
+    _normative_sentences,
+    _parents,
+    training_pairs,
+)
 from specqa.embedding import (
     Embedder,
     index_model_name,
@@ -40,8 +48,9 @@ def test_pairs_come_from_titles_normative_sentences_and_example_user_turns() -> 
     assert any(_words(a) == _words(user_turn) and s == example.section_id for a, s in pairs)
     section = next(s for s in release.sections if s.id == "do_not_lie")
     assert ("Do not lie", "do_not_lie") in pairs or (section.title, section.id) in pairs
-    sentences = [a for a, s in pairs if s == "do_not_lie" and len(a.split()) >= 6]
-    assert sentences and all(re.search(r"should|must|never|not|may|avoid", a) for a in sentences)
+    sentences = _normative_sentences(section.body)
+    assert sentences and all((s, "do_not_lie") in pairs for s in sentences)
+    assert all(re.search(r"should|must|never|not|may|avoid|always", s, re.I) for s in sentences)
 
 
 def test_no_eval_question_is_a_training_pair() -> None:

@@ -118,7 +118,8 @@ def _summary_blocks(answer: Answer) -> list[Block]:
     blocks: list[Block] = []
     if answer.verdict:
         blocks.append(_section(f"*Verdict: {answer.verdict.capitalize()}*"))
-    if answer.mode == "llm" or not answer.citations:
+    # an LLM answer, or an answer about changes (its changed sentences and diff links), in full
+    if answer.mode == "llm" or not answer.citations or answer.bottom_line is None:
         blocks += _sections(markdown_to_mrkdwn(answer.answer))
     else:
         blocks.append(_section(_bottom_line(answer)))
