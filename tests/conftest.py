@@ -57,8 +57,13 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One ONNX export of the model, and one tuning, for the whole session, servers and CLI runs
     started by tests included. Only the session index tunes (tuning takes minutes): every other
-    ingest indexes with the base model unless its test asks for tuning."""
-    folder = tmp_path_factory.mktemp("models")
+    ingest indexes with the base model unless its test asks for tuning.
+
+    ``SPECQA_TEST_MODEL_CACHE`` names a folder kept between sessions (tuning is cached there by
+    its fingerprint, so a developer's second session does not tune again); CI leaves it unset."""
+    kept = os.environ.get("SPECQA_TEST_MODEL_CACHE")
+    folder = Path(kept) if kept else tmp_path_factory.mktemp("models")
+    folder.mkdir(parents=True, exist_ok=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPECQA_MODEL_CACHE_DIR", str(folder))
         patch.setenv("SPECQA_TUNE_EMBEDDINGS", "false")
