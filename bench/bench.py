@@ -104,7 +104,7 @@ def machine_info() -> dict[str, Any]:
         info["onnxruntime"] = version("onnxruntime")
     except Exception:  # noqa: BLE001 - informational only
         pass
-    from specqa.settings import Settings
+    from specqa.core.settings import Settings
 
     settings = Settings()
     info["embed_backend"] = settings.embed_backend  # SPECQA_EMBED_BACKEND
@@ -277,10 +277,10 @@ def warm_up(url: str, questions: Sequence[str]) -> None:
 
 # --- in-process: hybrid vs naive, one embedding, one answer ------------------------------------
 def in_process(index_dir: Path, spec_dir: Path, questions: Sequence[str]) -> dict[str, Any]:
-    from ingest.cache import EmbeddingCache
-    from server.components import build_components
-    from server.naive import NaiveRetriever
-    from specqa.settings import Settings
+    from server.domain.components import build_components
+    from server.domain.naive import NaiveRetriever
+    from specqa.core.embedding_cache import EmbeddingCache
+    from specqa.core.settings import Settings
 
     settings = Settings(
         index_dir=index_dir,

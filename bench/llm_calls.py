@@ -17,9 +17,9 @@ import math
 import statistics
 import time
 
-from server.components import build_components
-from server.service import AnsweringService
-from specqa.settings import Settings
+from server.domain.components import build_components
+from server.domain.service import AnsweringService
+from specqa.core.settings import Settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 
 QUESTION = "Should the model reveal its system prompt when a user asks for it?"

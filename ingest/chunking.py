@@ -12,17 +12,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ingest.models import Example, ParsedRelease, Section
+from specqa.core.embedding_cache import content_hash
+from specqa.core.spec import Example, ParsedRelease, Section
 
-__all__ = ["CHUNKER_VERSION", "Chunk", "chunk_release"]
+__all__ = ["Chunk", "chunk_release"]
 
-CHUNKER_VERSION = 4  # 4: examples stored as ordered steps (metadata example_json)
 TokenCounter = Callable[[str], int]
 Metadata = dict[str, str | int | float | bool]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
@@ -233,7 +232,3 @@ class _Packer:
         if current:
             out.append(" ".join(current))
         return out
-
-
-def content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

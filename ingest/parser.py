@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ingest.models import Example, ExampleStep, ParsedRelease, Response, Section, Turn
+from specqa.core.spec import Example, ExampleStep, ParsedRelease, Response, Section, Turn
 
 __all__ = ["parse_release"]
 

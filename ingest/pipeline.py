@@ -16,15 +16,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.cache import EmbeddingCache
-from ingest.chunking import CHUNKER_VERSION, Chunk, chunk_release
+from ingest.chunking import Chunk, chunk_release
 from ingest.parser import parse_release
 from ingest.sources import ReleaseSource
 from ingest.tuning import RECIPE, Recipe, TuningReport, tuned_embedder
-from specqa.embedding import Embedder
-from specqa.errors import SpecIndexError
-from specqa.settings import Settings
-from specqa.store import IndexManifest, ReleaseStats, VectorStore
+from specqa.core.embedding import Embedder
+from specqa.core.embedding_cache import EmbeddingCache
+from specqa.core.errors import SpecIndexError
+from specqa.core.settings import Settings
+from specqa.core.store import CHUNKER_VERSION, IndexManifest, ReleaseStats, VectorStore
 
 __all__ = ["IngestReport", "ReleaseReport", "run_ingest"]
 

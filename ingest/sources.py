@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from specqa.errors import SpecSourceError, UnknownReleaseError
-from specqa.names import did_you_mean, resolve_release
-from specqa.settings import Settings
+from specqa.core.errors import SpecSourceError, UnknownReleaseError
+from specqa.core.names import did_you_mean, resolve_release
+from specqa.core.settings import Settings
 
 __all__ = ["ReleaseInfo", "ReleaseSource", "load_manifest"]
 

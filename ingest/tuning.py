@@ -42,18 +42,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.models import ParsedRelease, Section
-from specqa.embedding import (
-    Embedder,
-    default_model_path,
+from specqa.core.embedding import Embedder, default_model_path
+from specqa.core.errors import SpecIndexError
+from specqa.core.models import (
     onnx_artifact,
     open_model,
     require_ingest_extra,
     tuned_model_dir,
     tuned_model_name,
 )
-from specqa.errors import SpecIndexError
-from specqa.settings import Settings
+from specqa.core.settings import Settings
+from specqa.core.spec import ParsedRelease, Section
 
 __all__ = ["RECIPE", "Recipe", "TrainingPair", "TuningReport", "training_pairs", "tuned_embedder"]
 
@@ -263,7 +262,7 @@ def _run_in_child(job: _Job, progress: Progress | None) -> tuple[int, float]:
 
 
 def _child_main(job: _Job, messages: Any) -> None:
-    from specqa.onnx_export import export_onnx
+    from specqa.core.onnx_export import export_onnx
 
     try:
         folder = tuned_model_dir(job.settings.model_cache_path, job.name)

@@ -1,4 +1,4 @@
-"""Calibrate ``server.precedent.RESEMBLANCE_THRESHOLD`` on the spec's own examples.
+"""Calibrate ``server.domain.precedent.RESEMBLANCE_THRESHOLD`` on the spec's own examples.
 
 Each labelled response of a release is pasted as the reply to its example's first user turn, and
 compared with the responses of the examples retrieved for that exchange: once as is (its own
@@ -17,10 +17,10 @@ import sys
 
 import numpy as np
 
-from ingest.models import Example
-from server.components import build_components
-from server.service import PRECEDENT_CANDIDATES
-from specqa.settings import Settings
+from server.domain.components import build_components
+from server.domain.service import PRECEDENT_CANDIDATES
+from specqa.core.settings import Settings
+from specqa.core.spec import Example
 
 
 def _same(candidate: Example, example: Example, text: str) -> bool:

@@ -102,7 +102,7 @@ try:
     import onnxruntime  # noqa: F401 - serving embeds with it
 
     import server.app  # noqa: F401
-    import specqa.cli  # noqa: F401
+    import specqa.cli.main  # noqa: F401
 except Exception as exc:  # noqa: BLE001
     problems.append(f"specqa is not importable: {exc}")
 for problem in problems:

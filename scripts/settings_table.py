@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from specqa.settings import Settings
+from specqa.core.settings import Settings
 
 
 def rows() -> list[str]:

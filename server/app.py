@@ -14,17 +14,20 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from server.api import chat, diff_page, health, routes, web
-from server.api.observability import JsonFormatter, Metrics, RequestMiddleware
-from server.components import Components, build_components
-from server.mcp_server import mount_mcp
-from server.schemas import Answer
-from server.shared_state import build_shared_state
+from server.chat import router as chat
+from server.domain.components import Components, build_components
+from server.domain.schemas import Answer
+from server.edge.observability import Metrics, RequestMiddleware
+from server.edge.shared_state import build_shared_state
+from server.mcp.server import mount_mcp
+from server.rest import health, routes
 from server.slack import build_router as slack_router
-from specqa.errors import SpecQAError
-from specqa.settings import Settings
+from server.web import diff_page
+from server.web import page as web
+from specqa.core.errors import SpecQAError
+from specqa.core.settings import Settings
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["create_app"]
 
 log = logging.getLogger("specqa")
 
@@ -79,25 +82,6 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings)
     return app
-
-
-def create_app_from_env() -> FastAPI:
-    """Factory for `uvicorn --factory` (each worker builds its own parts)."""
-    from server.http_server import uvicorn_options
-
-    settings = Settings()
-    configure_logging(settings.log_level)
-    uvicorn_options(settings)  # this worker's header deadline
-    return create_app(settings)
-
-
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger("specqa")
-    root.handlers[:] = [handler]
-    root.setLevel(level.upper())
-    root.propagate = False
 
 
 def _count(metrics: Metrics, answer: Answer) -> None:

@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 
 from bench.load import free_port
-from ingest.models import ParsedRelease
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
-from server.components import Components, build_components
-from specqa.embedding import Embedder, open_embedder, open_model
-from specqa.settings import Settings
-from specqa.store import VectorStore
+from server.domain.components import Components, build_components
+from specqa.core.embedding import Embedder
+from specqa.core.models import open_embedder, open_model
+from specqa.core.settings import Settings
+from specqa.core.spec import ParsedRelease
+from specqa.core.store import VectorStore
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
@@ -139,7 +140,7 @@ def live_server(app: Any) -> Iterator[str]:
 
     import uvicorn
 
-    from server.http_server import uvicorn_options
+    from server.edge.http_server import uvicorn_options
 
     port = free_port()
     options = uvicorn_options(app.state.settings)  # as `specqa serve` runs it

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from server.components import Components
-from server.confidence import confidence_of
-from server.evaluation import Ranked, evaluate, load_questions
-from server.retrieval import SearchFilters, focus_query
-from specqa.errors import InputError, UnknownReleaseError, UnknownSectionError
+from server.domain.components import Components
+from server.domain.confidence import confidence_of
+from server.domain.evaluation import Ranked, evaluate, load_questions
+from server.domain.retrieval import SearchFilters, focus_query
+from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
 from tests.conftest import REPO
 
 

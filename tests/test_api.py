@@ -14,8 +14,8 @@ import openai
 import pytest
 
 from server.app import create_app
-from server.components import Components, build_components
-from specqa.embedding import Embedder
+from server.domain.components import Components, build_components
+from specqa.core.embedding import Embedder
 from tests.conftest import live_server, make_settings
 from tests.traffic import wait_until
 
@@ -381,7 +381,7 @@ def test_without_auth_the_limit_is_per_client_address_whatever_bearer_arrives(
 
 
 def test_in_process_rate_windows_are_bounded_and_expire() -> None:
-    from server.shared_state import BoundedMemoryStorage, Throttle
+    from server.edge.shared_state import BoundedMemoryStorage, Throttle
 
     storage = BoundedMemoryStorage(max_keys=50)
     throttle = Throttle(storage, per_minute=2)

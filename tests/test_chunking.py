@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from ingest.chunking import chunk_release
-from specqa.embedding import Embedder
+from specqa.core.embedding import Embedder
 from tests.conftest import parsed
 
 

@@ -8,9 +8,9 @@ from functools import cache
 
 import pytest
 
-from ingest.models import ParsedRelease, Section
-from server.diff import ReleaseDiff, diff_releases, render_diff_markdown, section_history
-from specqa.errors import UnknownSectionError
+from server.domain.diff import ReleaseDiff, diff_releases, render_diff_markdown, section_history
+from specqa.core.errors import UnknownSectionError
+from specqa.core.spec import ParsedRelease, Section
 from tests.conftest import RELEASES
 from tests.conftest import parsed as _parsed
 

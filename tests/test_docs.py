@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from specqa.settings import Settings
+from specqa.core.settings import Settings
 from tests.conftest import REPO
 
 

@@ -14,16 +14,9 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from specqa.embedding import (
-    BACKENDS,
-    Embedder,
-    OnnxEmbedder,
-    SentenceTransformerEmbedder,
-    base_model_name,
-    onnx_artifact,
-    open_embedder,
-)
-from specqa.settings import Settings
+from specqa.core.embedding import Embedder, OnnxEmbedder, SentenceTransformerEmbedder
+from specqa.core.models import BACKENDS, base_model_name, onnx_artifact, open_embedder
+from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings
 
 TEXTS = [
@@ -104,8 +97,8 @@ def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -
 
 def test_serving_with_onnx_never_imports_torch(embedder: Embedder, model_cache: Path) -> None:
     script = (
-        "import sys; from specqa.settings import Settings; "
-        "from specqa.embedding import open_embedder; "
+        "import sys; from specqa.core.settings import Settings; "
+        "from specqa.core.embedding import open_embedder; "
         "e = open_embedder(Settings()); e.embed_query('hello'); "
         "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
     )

@@ -14,15 +14,15 @@ import re
 import pytest
 from rich.text import Text
 
-from ingest.models import Example
-from server.example_view import MARKDOWN, example_card, render_example, shorten
-from server.export import examples_csv
-from server.llm.evidence import whole_sentences
-from server.llm.prompt import answer_messages as llm_messages
-from server.retrieval import ExampleHit, SearchResult
-from server.schemas import Answer, ExampleCard
+from server.domain.example_view import MARKDOWN, example_card, render_example, shorten
+from server.domain.export import examples_csv
+from server.domain.llm.evidence import whole_sentences
+from server.domain.llm.prompt import answer_messages as llm_messages
+from server.domain.retrieval import ExampleHit, SearchResult
+from server.domain.schemas import Answer, ExampleCard
 from server.slack.blocks import answer_messages, escape
-from specqa.commands.query import example_lines
+from specqa.cli.commands.query import example_lines
+from specqa.core.spec import Example
 from tests.conftest import RELEASES, parsed, spec_dir
 
 MULTI_STEP = {"2025-02-12": 9, "2025-04-11": 9, "2025-09-12": 9, "2025-10-27": 9, "2025-12-18": 8}

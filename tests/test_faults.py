@@ -34,12 +34,12 @@ from pydantic import SecretStr
 
 from ingest.pipeline import IngestReport, run_ingest
 from server.app import create_app
-from server.components import Components, build_components
-from server.llm import LLMAnswerer
-from server.service import AnsweringService
-from specqa.embedding import Embedder
-from specqa.settings import Settings
-from specqa.store import VectorStore
+from server.domain.components import Components, build_components
+from server.domain.llm import LLMAnswerer
+from server.domain.service import AnsweringService
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
+from specqa.core.store import VectorStore
 from tests.conftest import REPO, live_server, make_settings, run_cli
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from tests.traffic import Traffic, wait_until

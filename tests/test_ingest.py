@@ -13,13 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from ingest.chunking import CHUNKER_VERSION
 from ingest.pipeline import IngestReport, run_ingest
-from server.corpus import Corpus
-from specqa.embedding import Embedder
-from specqa.errors import SpecIndexError
-from specqa.settings import Settings
-from specqa.store import VectorStore
+from server.domain.corpus import Corpus
+from specqa.core.embedding import Embedder
+from specqa.core.errors import SpecIndexError
+from specqa.core.settings import Settings
+from specqa.core.store import CHUNKER_VERSION, VectorStore
 from tests.conftest import RELEASES, REPO, make_settings, run_cli
 
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from server.api.web import CONTENT_SECURITY_POLICY
 from server.app import create_app
-from server.components import build_components
-from specqa.embedding import Embedder
+from server.domain.components import build_components
+from server.web.page import CONTENT_SECURITY_POLICY
+from specqa.core.embedding import Embedder
 from tests.conftest import live_server, make_settings, run_cli
 
 PUBLIC = "https://specqa.example.com"

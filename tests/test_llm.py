@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from server.components import Components, build_components
-from server.llm import check_reply
-from server.llm.evidence import whole_sentences
-from server.service import AnsweringService
-from specqa.embedding import Embedder
-from specqa.settings import Settings
+from server.domain.components import Components, build_components
+from server.domain.llm import check_reply
+from server.domain.llm.evidence import whole_sentences
+from server.domain.service import AnsweringService
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 

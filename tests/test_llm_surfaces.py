@@ -16,11 +16,11 @@ import pytest
 from mcp import Client
 
 from server.app import create_app
-from server.components import build_components
-from server.schemas import Answer
+from server.domain.components import build_components
+from server.domain.schemas import Answer
 from server.slack import answer_messages
-from specqa.embedding import Embedder
-from specqa.settings import Settings
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
 from tests.conftest import live_server, make_settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from tests.test_llm import HOSTILE, QUESTION, assert_inert

@@ -12,8 +12,8 @@ import pytest
 from bench.load import load_questions, load_test, report
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.components import Components
-from specqa.settings import Settings
+from server.domain.components import Components
+from specqa.core.settings import Settings
 from tests.conftest import live_server, make_settings
 
 

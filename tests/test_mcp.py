@@ -18,9 +18,9 @@ from mcp.client.streamable_http import streamable_http_client
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.components import build_components
-from specqa.embedding import Embedder
-from specqa.settings import Settings
+from server.domain.components import build_components
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
 from tests.conftest import REPO, live_server, make_settings, parsed
 
 KEY = "mcp-test-key"

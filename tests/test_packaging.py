@@ -35,7 +35,7 @@ import pytest
 import yaml
 
 from ingest.pipeline import IngestReport
-from specqa.settings import Settings
+from specqa.core.settings import Settings
 from tests.conftest import RELEASES, REPO, run_cli, spec_dir
 
 INSTALL = REPO / "scripts" / "install.sh"

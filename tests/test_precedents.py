@@ -12,11 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.models import Example
 from server.app import create_app
-from server.components import Components, build_components
-from server.precedent import RESEMBLANCE_THRESHOLD
-from specqa.embedding import Embedder
+from server.domain.components import Components, build_components
+from server.domain.precedent import RESEMBLANCE_THRESHOLD
+from specqa.core.embedding import Embedder
+from specqa.core.spec import Example
 from tests.conftest import live_server, make_settings, parsed, run_cli
 
 KEY = "audit-key"

@@ -9,9 +9,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from server.components import Components
-from server.extractive import best_sentences
-from server.quotes import (
+from server.domain.components import Components
+from server.domain.extractive import best_sentences
+from server.domain.quotes import (
     GAP,
     passages_of,
     section_blocks,
@@ -19,7 +19,7 @@ from server.quotes import (
     sentences_of,
     text_fragment_url,
 )
-from server.schemas import Citation
+from server.domain.schemas import Citation
 from tests.conftest import RELEASES, REPO, parsed
 
 EVAL_SETS = sorted((REPO / "tests" / "eval").glob("*.jsonl"))

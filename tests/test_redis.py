@@ -22,8 +22,8 @@ import redis
 
 from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
-from server.shared_state import RedisReplayCache, Throttle
-from specqa.settings import Settings
+from server.edge.shared_state import RedisReplayCache, Throttle
+from specqa.core.settings import Settings
 from tests.conftest import REPO, free_port
 from tests.test_slack import (
     BOT_TOKEN,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.components import Components
-from specqa.errors import UnknownReleaseError, UnknownSectionError
+from server.domain.components import Components
+from specqa.core.errors import UnknownReleaseError, UnknownSectionError
 from tests.conftest import run_cli
 
 

@@ -27,9 +27,9 @@ import pytest
 from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.components import build_components
-from specqa.embedding import Embedder
-from specqa.settings import Settings
+from server.domain.components import build_components
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
 from tests.conftest import REPO, free_port, live_server, make_settings, run_cli
 from tests.traffic import Traffic, wait_until
 

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from server.app import create_app
-from server.components import build_components
-from specqa.embedding import Embedder
+from server.domain.components import build_components
+from specqa.core.embedding import Embedder
 from tests.conftest import live_server, make_settings
 
 EXAMPLES_PER_OPERATION = 25

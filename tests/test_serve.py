@@ -21,7 +21,7 @@ import pytest
 
 from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
-from specqa.settings import Settings
+from specqa.core.settings import Settings
 from tests.conftest import REPO, free_port
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 

@@ -21,10 +21,10 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.components import Components, build_components
+from server.domain.components import Components, build_components
 from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
-from specqa.embedding import Embedder
-from specqa.settings import Settings
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
 from tests.conftest import live_server, make_settings
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ingest.sources import ReleaseSource
-from specqa.errors import SpecSourceError, UnknownReleaseError
+from specqa.core.errors import SpecSourceError, UnknownReleaseError
 from tests.conftest import REPO, make_settings, run_cli, spec_dir
 
 

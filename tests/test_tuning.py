@@ -21,15 +21,11 @@ from ingest.tuning import (
     _parents,
     training_pairs,
 )
-from specqa.embedding import (
-    Embedder,
-    index_model_name,
-    onnx_artifact,
-    tuned_model_dir,
-)
-from specqa.errors import SpecIndexError
-from specqa.settings import Settings
-from specqa.store import VectorStore
+from specqa.core.embedding import Embedder
+from specqa.core.errors import SpecIndexError
+from specqa.core.models import index_model_name, onnx_artifact, tuned_model_dir
+from specqa.core.settings import Settings
+from specqa.core.store import VectorStore
 from tests.conftest import RELEASES, REPO, make_settings, parsed
 
 NEWEST = RELEASES[-1]
@@ -149,7 +145,7 @@ def test_a_server_follows_the_index_model_and_refuses_another_base_model(
 def test_a_tuned_index_whose_model_is_missing_says_to_reingest(
     built: tuple[Settings, IngestReport], tmp_path: Path
 ) -> None:
-    from specqa.embedding import open_model
+    from specqa.core.models import open_model
 
     settings, report = built
     assert report.tuning is not None

@@ -22,11 +22,11 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
-from server.api.web import CONTENT_SECURITY_POLICY, WEB_DIR
 from server.app import create_app
-from server.components import build_components
-from specqa.embedding import Embedder
-from specqa.settings import Settings
+from server.domain.components import build_components
+from server.web.page import CONTENT_SECURITY_POLICY, WEB_DIR
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
 from tests.conftest import RELEASES, REPO, live_server, make_settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 

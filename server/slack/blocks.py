@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any, TypedDict
 
-from server.example_view import ExampleStyle, render_example, shorten
-from server.schemas import (
+from server.domain.example_view import ExampleStyle, render_example, shorten
+from server.domain.schemas import (
     Answer,
     Citation,
     ExampleCard,

@@ -4,7 +4,7 @@
 Each request is verified over its raw body (v0 HMAC-SHA256 of ``v0:{timestamp}:{body}``, at most
 five minutes old) before anything is parsed; a failure is a 401 and nothing else happens. Slack
 wants a 200 within three seconds, so the routes only check and ack; the answer is computed by the
-one :class:`~server.service.AnsweringService` in a background task and posted to the command's
+one :class:`~server.domain.service.AnsweringService` in a background task and posted to the command's
 ``response_url`` or with ``chat.postMessage`` in the mention's thread.
 """
 
@@ -26,13 +26,13 @@ from slack_sdk.webhook import WebhookClient
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 
-from server.api.deps import get_components
-from server.api.observability import Metrics
-from server.service import AnsweringService
-from server.shared_state import ReplayCache
+from server.domain.service import AnsweringService
+from server.edge.deps import get_components
+from server.edge.observability import Metrics
+from server.edge.shared_state import ReplayCache
 from server.slack.blocks import SlackMessage, answer_messages, notice_messages
-from specqa.errors import SpecQAError
-from specqa.settings import Settings
+from specqa.core.errors import SpecQAError
+from specqa.core.settings import Settings
 
 __all__ = ["SlackBot", "build_router", "slack_text"]
 

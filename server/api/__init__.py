@@ -1,1 +1,0 @@
-"""HTTP surfaces: thin routers over the answering service."""

@@ -1,0 +1,1 @@
+"""The read domain: corpus, retrieval, the answering service, diffs and changes."""

@@ -1,0 +1,249 @@
+"""Audit in bulk: conversations in the OpenAI chat format (``{"messages": [...]}``, one JSON object
+a line), the last assistant turn being the reply under review. For each: the sections that govern
+its last user turn (the answering service's own retrieval) with the answer's confidence, the
+closest labelled precedent and whether the reply resembles a GOOD or a BAD response; then a
+summary by section.
+
+Lines are read and audited one at a time (a file of any size streams through); a bad line is
+reported with its number and the run goes on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from server.domain.precedent import PrecedentVerdict
+from server.domain.service import AnsweringService
+from specqa.core.errors import SpecQAError
+
+__all__ = [
+    "AuditProblem",
+    "AuditReport",
+    "AuditRow",
+    "AuditSummary",
+    "Conversation",
+    "GoverningSection",
+    "SectionTally",
+    "Tally",
+    "audit_lines",
+    "csv_header",
+    "csv_row",
+    "csv_text",
+    "parse_conversation",
+]
+
+QUESTION_CHARS = 300
+
+
+class GoverningSection(BaseModel):
+    section_id: str
+    title: str
+    authority: str | None
+    url: str
+
+
+class AuditRow(BaseModel):
+    line: int = Field(description="Line number in the input (1-based)")
+    question: str = Field(
+        description="The last user turn before the reply (else the last developer, system or "
+        "tool turn)"
+    )
+    reply: str = Field(description="The last assistant turn: the reply under review")
+    release: str
+    governing: list[GoverningSection]
+    confidence: str | None = Field(
+        description="The answer's confidence in its governing sections: high, medium or low"
+    )
+    precedent: PrecedentVerdict | None
+
+
+class AuditProblem(BaseModel):
+    line: int
+    error: str
+
+
+class SectionTally(BaseModel):
+    section_id: str
+    title: str
+    conversations: int = 0
+    good: int = Field(default=0, description="Replies resembling a GOOD response")
+    bad: int = Field(default=0, description="Replies resembling a BAD response")
+    ok: int = Field(default=0, description="Replies resembling an OK response")
+    none: int = Field(default=0, description="Replies resembling no labelled response")
+
+
+class AuditSummary(BaseModel):
+    conversations: int = 0
+    problems: int = 0
+    sections: list[SectionTally] = Field(default_factory=list, description="By top section")
+
+
+class AuditReport(BaseModel):
+    release: str | None
+    rows: list[AuditRow]
+    problems: list[AuditProblem]
+    summary: AuditSummary
+
+
+@dataclass(frozen=True)
+class Conversation:
+    line: int
+    question: str
+    reply: str
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def parse_conversation(line: int, text: str) -> Conversation | AuditProblem:
+    """One input line as a conversation to audit, or the reason it cannot be one."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return AuditProblem(line=line, error=f"not JSON: {exc.msg}")
+    messages = data.get("messages") if isinstance(data, dict) else None
+    if not isinstance(messages, list) or not messages:
+        return AuditProblem(line=line, error='expected an object with a "messages" list')
+    turns = [(m.get("role"), _content(m.get("content"))) for m in messages if isinstance(m, dict)]
+    last_reply = max((i for i, (role, _) in enumerate(turns) if role == "assistant"), default=-1)
+    if last_reply < 0 or not turns[last_reply][1].strip():
+        return AuditProblem(line=line, error="no assistant reply to review")
+    before = [(role, content) for role, content in turns[:last_reply] if content.strip()]
+    users = [content for role, content in before if role == "user"]
+    # no user turn (a developer's instruction, a tool result): the last turn the reply answers
+    prompts = users or [content for role, content in before if role != "assistant"]
+    if not prompts:
+        return AuditProblem(line=line, error="nothing before the assistant reply to answer")
+    return Conversation(line=line, question=prompts[-1], reply=turns[last_reply][1])
+
+
+def _content(content: Any) -> str:
+    """Message content as text: a string, or the text parts of a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            str(part.get("text", "")) for part in content if isinstance(part, dict)
+        ).strip()
+    return ""
+
+
+# --- auditing --------------------------------------------------------------------------------
+
+
+def audit_lines(
+    service: AnsweringService, lines: Iterable[tuple[int, str]], release: str | None
+) -> Iterator[AuditRow | AuditProblem]:
+    """Audit numbered lines one by one; blank lines are skipped, bad ones reported."""
+    for number, text in lines:
+        if not text.strip():
+            continue
+        parsed = parse_conversation(number, text)
+        if isinstance(parsed, AuditProblem):
+            yield parsed
+            continue
+        try:
+            yield _audit(service, parsed, release)
+        except SpecQAError as exc:
+            yield AuditProblem(line=number, error=exc.message)
+
+
+def _audit(service: AnsweringService, conversation: Conversation, release: str | None) -> AuditRow:
+    question = conversation.question[: service.settings.max_question_chars]
+    answer = service.answer(question, release, mode="extractive")
+    _, _, verdict = service.similar_examples(question, conversation.reply, release, k=3)
+    governing = [
+        GoverningSection(section_id=c.section_id, title=c.title, authority=c.authority, url=c.url)
+        for c in answer.citations
+    ]
+    return AuditRow(
+        line=conversation.line,
+        question=question,
+        reply=conversation.reply,
+        release=answer.release,
+        governing=list({g.section_id: g for g in governing}.values()),
+        confidence=answer.confidence,
+        precedent=verdict,
+    )
+
+
+class Tally:
+    """The summary by section, kept as the rows go by (memory grows with sections, not rows)."""
+
+    def __init__(self) -> None:
+        self.summary = AuditSummary()
+        self._sections: dict[str, SectionTally] = {}
+
+    def add(self, item: AuditRow | AuditProblem) -> None:
+        if isinstance(item, AuditProblem):
+            self.summary.problems += 1
+            return
+        self.summary.conversations += 1
+        top = item.governing[0] if item.governing else None
+        key = top.section_id if top else "(none)"
+        tally = self._sections.setdefault(
+            key, SectionTally(section_id=key, title=top.title if top else "no governing section")
+        )
+        tally.conversations += 1
+        label = item.precedent.resembles if item.precedent else None
+        field = {"GOOD": "good", "BAD": "bad", "OK": "ok"}.get(label or "", "none")
+        setattr(tally, field, getattr(tally, field) + 1)
+
+    def result(self) -> AuditSummary:
+        ranked = sorted(self._sections.values(), key=lambda t: (-t.bad, -t.conversations))
+        return self.summary.model_copy(update={"sections": ranked})
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def csv_header() -> list[str]:
+    return [
+        "line",
+        "release",
+        "question",
+        "reply",
+        "governing_sections",
+        "confidence",
+        "resembles",
+        "similarity",
+        "closest_example",
+        "closest_label",
+        "verdict",
+        "error",
+    ]
+
+
+def csv_row(item: AuditRow | AuditProblem) -> list[str]:
+    if isinstance(item, AuditProblem):
+        return [str(item.line), *[""] * 10, item.error]
+    closest = item.precedent.closest if item.precedent else None
+    return [
+        str(item.line),
+        item.release,
+        item.question,
+        item.reply,
+        " ".join(g.section_id for g in item.governing),
+        item.confidence or "",
+        (item.precedent.resembles or "none") if item.precedent else "",
+        f"{closest.similarity:.4f}" if closest else "",
+        closest.example_id if closest else "",
+        closest.label if closest else "",
+        item.precedent.summary if item.precedent else "",
+        "",
+    ]
+
+
+def csv_text(items: Iterable[AuditRow | AuditProblem]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(csv_header())
+    writer.writerows(csv_row(item) for item in items)
+    return buffer.getvalue()

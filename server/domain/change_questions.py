@@ -1,0 +1,117 @@
+"""Recognise a question about change ("when did … appear?", "is … new?", "how did … change?",
+"what changed between … and …?", "what's different about … since …?", "what was removed in the
+December release?") and pull out its topic and the releases it names."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from specqa.core.names import LATEST
+
+__all__ = ["ChangeQuestion", "parse_change_question"]
+
+_ASPECT = (
+    r"(?:appear(?:ed)?|added|introduced|removed|dropped|deleted|changed?|renamed|updated|revised|"
+    r"evolved?|start(?:ed)?|beg[ia]n|come in|came in|first|new|show(?:ed|n)? up)"
+)
+_PATTERNS = [
+    rf"\bwhen (?:did|was|were|has|have|had|does|do)\b.*\b{_ASPECT}",
+    r"\b(?:since when|which (?:release|version)|what (?:release|version))\b",
+    r"\bfirst (?:appear|mention|introduc|show)",
+    r"^\s*(?:is|are)\b[^?]*\bnew(?:ly added)?\b(?:\s+(?:section|sections|rule|rules|guidance|"
+    r"text|part|addition|policy))?\s*\??\s*$",
+    # past and perfect only: "how does the response change when ..." is an ordinary question
+    r"\bhow (?:did|has|have|was|were)\b.*\b(?:change|changed|evolve|evolved|differ|"
+    r"different|updated)\b",
+    r"\bwhat(?:'s|s| is| has| have| was| were| got)? (?:been )?(?:changed|new|different|removed|"
+    r"added|dropped|updated|renamed|revised)\b",
+    r"\bwhat (?:did|does|do)\b.*\b(?:change|add|remove|drop|rename)\b",
+    # "difference between" only with a release in sight (below): roles and levels differ too
+    r"\b(?:changes?|updates?|revisions?) (?:to|in|about|between|made|since|from)\b",
+    r"\b(?:sections?|rules?|examples?|guidance) (?:were|was|got|have been|has been|are|is) "
+    r"(?:added|removed|dropped|renamed|changed|new)\b",
+    r"\b(?:was|were|got|been) (?:added|introduced|removed|dropped|renamed|deleted)\b",
+    r"^\s*(?:has|have|did|does)\b.*\b(?:change|changed|been updated|been removed|been added|"
+    r"been renamed)\b",
+    r"\bchanges? (?:were|was|have been|has been|got) made\b",
+    r"^\s*(?:was|were)\b.*\b(?:renamed|removed|dropped|added|introduced|changed)\s*\??\s*$",
+    # "the history of <a section>", not "the history of the n-word"
+    r"\bhistory of (?:the )?(?:[a-z0-9]+_[a-z0-9_]+|[\w\s-]*\b(?:section|rules?|guidance|"
+    r"principle|spec)\b)",
+    r"\bdiff\b|\bchangelog\b",
+    r"\bcompare\b.*\b(?:release|releases|version|versions|\d{4}|latest)\b",
+    r"\bdiffer(?:s|ence|ent)?\b.*\b(?:release|releases|version|versions|since|\d{4}|latest)\b",
+    r"\b(?:release|releases|version|versions)\b.*\bdiffer(?:s|ence|ent)?\b",
+    r"\bdifferent about\b|\bsince (?:the )?(?:last|previous|first|earlier|\w+ (?:\d{4}|release))",
+]
+_CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+
+_MONTH_NAMES = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+# "may" is a month only beside a year or "release": elsewhere it is the verb
+_MONTH = re.compile(
+    r"\b(?:(" + "|".join(m for m in _MONTH_NAMES if m != "may") + r")|(may)(?=\s+(?:\d{4}|"
+    r"release)))\b(?:\s+(\d{4}))?",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"\b(20\d{2})\b")
+_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
+_NEWEST = re.compile(r"\b(?:latest|newest|current|most recent)\b", re.IGNORECASE)
+_SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
+_FILLER = re.compile(
+    r"\b(what|whats|what's|which|has|have|had|changed|change|changes|when|was|were|did|does|do|"
+    r"added|add|introduced|removed|remove|dropped|drop|deleted|renamed|rename|updated|update|"
+    r"updates|revised|revisions?|evolved?|appear|appeared|get|got|been|new|newly|first|start|"
+    r"started|begin|began|come|came|show|showed|shown|up|mention|mentioned|in|the|a|an|about|"
+    r"to|release|releases|version|versions|spec|model|of|between|and|how|is|are|it|difference|"
+    r"differences|different|differ|history|diff|changelog|compare|compared|since|on|for|with|"
+    r"from|guidance|section|sections|rules?|text|part|me|any|there|this|that|made|latest|"
+    r"newest|current|most|recent|last|previous|earlier|" + "|".join(_MONTH_NAMES) + r"|"
+    r"\d{4}(?:-\d{2}-\d{2})?)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class ChangeQuestion:
+    topic: str  # empty: the question is about a whole release, not one subject
+    releases: list[str]  # releases the question names, oldest first (may be empty)
+    since: bool = False  # "since X": from X to the newest release
+
+
+def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | None:
+    """A change question's topic and named releases, or None for an ordinary question."""
+    if not _CHANGE_WORDS.search(question):
+        return None
+    named = _named_releases(question, known)
+    words = re.sub(r"[^\w\s-]", " ", re.sub(r"['’]s\b", "", question))
+    topic = " ".join(w for w in _FILLER.sub(" ", words).split() if w not in ("-", "'", "s"))
+    return ChangeQuestion(
+        topic=topic, releases=sorted(named), since=bool(_SINCE.search(question) and named)
+    )
+
+
+def _named_releases(question: str, known: list[str]) -> set[str]:
+    named = {r for r in _ISO.findall(question) if r in known}
+    years = _YEAR.findall(question)
+    for match in _MONTH.finditer(question):
+        month = _MONTHS[(match[1] or match[2]).lower()]
+        year = match[3] or (years[0] if len(set(years)) == 1 else "")
+        named |= {r for r in known if r[5:7] == f"{month:02d}" and r.startswith(year)}
+    if (_NEWEST.search(question) or LATEST in question.lower()) and known:
+        named.add(max(known))
+    return named

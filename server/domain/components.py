@@ -1,0 +1,58 @@
+"""Build the heavy parts once (embedding model, Chroma client, corpus, LLM client) and wire the
+answering service from them. The CLI and the app lifespan both call :func:`build_components`;
+tests pass their own settings (or parts)."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import dataclass
+
+from server.domain.corpus import CorpusHandle
+from server.domain.llm import LLMAnswerer
+from server.domain.precedent import PrecedentMatcher
+from server.domain.retrieval import HybridRetriever
+from server.domain.service import AnsweringService
+from specqa.core.embedding import Embedder
+from specqa.core.errors import SpecQAError
+from specqa.core.models import index_model_name, open_model
+from specqa.core.settings import Settings
+from specqa.core.store import VectorStore
+
+__all__ = ["Components", "build_components"]
+
+
+@dataclass
+class Components:
+    settings: Settings
+    embedder: Embedder
+    store: VectorStore
+    corpus: CorpusHandle
+    retriever: HybridRetriever
+    service: AnsweringService
+
+
+def build_components(
+    settings: Settings, *, embedder: Embedder | None = None, store: VectorStore | None = None
+) -> Components:
+    store = store or VectorStore(settings)
+    manifest = store.manifest()
+    model = index_model_name(settings, manifest.embed_model if manifest else None)
+    corpus = CorpusHandle(store, model)
+    if embedder is None:
+        # Load the index while the model loads: both are seconds of a cold start.
+        warm = threading.Thread(target=_warm, args=(corpus,), name="corpus-warmup", daemon=True)
+        warm.start()
+        embedder = open_model(settings, model)
+        warm.join()
+    retriever = HybridRetriever(corpus, embedder, store)
+    llm = LLMAnswerer(settings) if settings.llm_enabled else None
+    service = AnsweringService(
+        settings, corpus, retriever, llm, precedents=PrecedentMatcher(embedder)
+    )
+    return Components(settings, embedder, store, corpus, retriever, service)
+
+
+def _warm(corpus: CorpusHandle) -> None:
+    with contextlib.suppress(SpecQAError):  # /readyz and the first request report it
+        corpus()

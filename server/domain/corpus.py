@@ -1,0 +1,316 @@
+"""The active index held in memory: every chunk of every release, the parsed sections and
+examples they carry, and a BM25 index per release.
+
+Loaded from the vector store (embedded or server) so that a server process needs nothing but the
+index; rebuilt when the pointer moves to a new build.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import bm25s
+import Stemmer
+
+from server.domain.toc import TableOfContents, build_toc
+from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
+from specqa.core.names import did_you_mean, resolve_release
+from specqa.core.spec import Example, ParsedRelease, Section
+from specqa.core.store import CHUNKER_VERSION, IndexManifest, VectorStore
+
+__all__ = ["ChunkRecord", "Corpus", "ReleaseCorpus", "lexical_tokens"]
+
+log = logging.getLogger("specqa")
+_STEMMER = Stemmer.Stemmer("english")
+_GET_PAGE = 500
+
+
+def lexical_tokens(texts: list[str]) -> list[list[str]]:
+    """The one tokenizer for BM25: lowercase, English stopwords out, Snowball stems."""
+    tokens = bm25s.tokenize(
+        texts, stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
+    )
+    return [list(t) for t in tokens]
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    embedding: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def kind(self) -> str:
+        return str(self.metadata["kind"])
+
+    @property
+    def section_id(self) -> str:
+        return str(self.metadata["section_id"])
+
+    @property
+    def example_id(self) -> str | None:
+        value = self.metadata.get("example_id")
+        return str(value) if value else None
+
+
+@dataclass(frozen=True)
+class ChunkLayout:
+    """Arrays over a release's chunks, so that ranking is vector arithmetic, not a Python loop."""
+
+    position: dict[str, int]  # chunk id -> index
+    section_order: dict[str, int]  # section id -> index in document order
+    section_of: Any  # int array: index of each chunk's section in document order
+    is_prose: Any  # bool array: section text or commentary
+    is_example: Any  # bool array: a whole example (not its user-turn key)
+    is_prompt: Any  # bool array: an example's user-turn key
+    paths: list[list[str]]  # heading path of each section, document order
+
+    @classmethod
+    def of(cls, sections: list[Section], chunks: list[ChunkRecord]) -> ChunkLayout:
+        import numpy as np
+
+        order = {s.id: i for i, s in enumerate(sections)}
+        titles = {s.id: s.title for s in sections}
+        kinds = [c.kind for c in chunks]
+        return cls(
+            position={c.id: i for i, c in enumerate(chunks)},
+            section_order=order,
+            section_of=np.array([order[c.section_id] for c in chunks], dtype=np.int64),
+            is_prose=np.array([k in ("section", "commentary") for k in kinds]),
+            is_example=np.array([k == "example" for k in kinds]),
+            is_prompt=np.array([k == "example_prompt" for k in kinds]),
+            paths=[[titles[p] for p in s.parents if p in titles] + [s.title] for s in sections],
+        )
+
+
+@dataclass
+class ReleaseCorpus:
+    release: str
+    parsed: ParsedRelease
+    chunks: list[ChunkRecord]
+    bm25: bm25s.BM25 = field(repr=False)
+    sections_by_id: dict[str, Section] = field(default_factory=dict)
+    examples_by_id: dict[str, Example] = field(default_factory=dict)
+    centroids: Any = field(default=None, repr=False)  # (sections x dim) unit vectors, section order
+    layout: ChunkLayout | None = field(default=None, repr=False)
+    hub_prior: Any = field(default=None, repr=False)  # per-section discount, set by retrieval
+    toc: TableOfContents | None = field(default=None, repr=False)  # for LLM routing
+
+    def section(self, section_id: str) -> Section:
+        try:
+            return self.sections_by_id[section_id]
+        except KeyError:
+            hint = did_you_mean(section_id, self.sections_by_id)
+            raise UnknownSectionError(
+                f"no section {section_id!r} in release {self.release}{hint}"
+            ) from None
+
+    def path(self, section: Section) -> list[str]:
+        if self.layout is not None and section.id in self.layout.section_order:
+            return self.layout.paths[self.layout.section_order[section.id]]
+        return self.parsed.path_titles(section)
+
+
+class Corpus:
+    """Everything retrieval needs except the vectors, keyed by release."""
+
+    def __init__(self, manifest: IndexManifest, releases: dict[str, ReleaseCorpus]) -> None:
+        self.manifest = manifest
+        self.releases = releases
+
+    @classmethod
+    def load(cls, store: VectorStore, expected_model: str | None = None) -> Corpus:
+        manifest = store.manifest()
+        if manifest is None:
+            raise SpecIndexError("no index has been built yet; run `specqa ingest`")
+        if manifest.chunker_version != CHUNKER_VERSION:
+            raise SpecIndexError(
+                f"the index was built by another version of specqa (index format "
+                f"{manifest.chunker_version}, this one reads {CHUNKER_VERSION}); re-run `specqa ingest`"
+            )
+        if expected_model is not None and manifest.embed_model != expected_model:
+            raise SpecIndexError(
+                f"the index was built with embedding model {manifest.embed_model!r} but "
+                f"{expected_model!r} is configured; re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
+            )
+        records = _fetch_all(store.collection(manifest.collection), manifest.total_chunks)
+        by_release: dict[str, list[ChunkRecord]] = {}
+        for record in records:
+            by_release.setdefault(str(record.metadata["release"]), []).append(record)
+        return cls(
+            manifest,
+            {name: _release_corpus(name, chunks) for name, chunks in sorted(by_release.items())},
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.releases)
+
+    @property
+    def newest(self) -> str:
+        return max(self.releases)
+
+    def get(self, release: str | None) -> ReleaseCorpus:
+        name = resolve_release(release, self.names) or self.newest
+        try:
+            return self.releases[name]
+        except KeyError:
+            known = ", ".join(self.releases)
+            hint = did_you_mean(name, self.releases)
+            raise UnknownReleaseError(
+                f"unknown release {name!r}{hint} (indexed: {known})"
+            ) from None
+
+
+def _fetch_all(collection: Any, expected: int) -> list[ChunkRecord]:
+    records: list[ChunkRecord] = []
+    offset = 0
+    while True:
+        page = collection.get(
+            include=["documents", "metadatas", "embeddings"], limit=_GET_PAGE, offset=offset
+        )
+        for chunk_id, text, metadata, vector in zip(
+            page["ids"], page["documents"], page["metadatas"], page["embeddings"], strict=True
+        ):
+            clean = {
+                k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS
+            }
+            records.append(
+                ChunkRecord(chunk_id, text or "", clean, tuple(float(x) for x in vector))
+            )
+        if len(page["ids"]) < _GET_PAGE:
+            break
+        offset += _GET_PAGE
+    if len(records) != expected:
+        raise SpecIndexError(
+            f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`"
+        )
+    return sorted(records, key=lambda r: r.id)
+
+
+_LLAMA_KEYS = {"doc_id", "document_id", "ref_doc_id"}
+
+
+def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
+    carriers = sorted(
+        (c for c in chunks if "section_json" in c.metadata),
+        key=lambda c: int(c.metadata["position"]),
+    )
+    sections = [Section.model_validate_json(c.metadata["section_json"]) for c in carriers]
+    examples = [
+        Example.model_validate_json(c.metadata["example_json"])
+        for c in chunks
+        if c.kind == "example"
+    ]
+    parsed = ParsedRelease(release=release, sections=sections, examples=examples)
+    return ReleaseCorpus(
+        release=release,
+        parsed=parsed,
+        chunks=chunks,
+        bm25=_bm25([c.text for c in chunks]),
+        sections_by_id={s.id: s for s in sections},
+        examples_by_id={e.id: e for e in examples},
+        centroids=_centroids(sections, chunks),
+        layout=ChunkLayout.of(sections, chunks),
+        toc=build_toc(release, sections),
+    )
+
+
+def _centroids(sections: list[Section], chunks: list[ChunkRecord]) -> Any:
+    """The normalised mean of each section's chunk vectors: the section's topic as a whole."""
+    import numpy as np
+
+    dimension = len(chunks[0].embedding)
+    rows = []
+    for section in sections:
+        vectors = [c.embedding for c in chunks if c.section_id == section.id and c.embedding]
+        mean = np.mean(np.array(vectors), axis=0) if vectors else np.zeros(dimension)
+        norm = float(np.linalg.norm(mean))
+        rows.append(mean / norm if norm else mean)
+    return np.array(rows, dtype=np.float32)
+
+
+def _bm25(texts: list[str]) -> bm25s.BM25:
+    index = bm25s.BM25()
+    index.index(
+        bm25s.tokenize(texts, stopwords="en", stemmer=_STEMMER, show_progress=False),
+        show_progress=False,
+    )
+    return index
+
+
+def section_ids_in(text: str, known: set[str]) -> list[str]:
+    """Section ids written literally in a question (``avoid_sycophancy``, ``#do_not_lie``)."""
+    return [
+        token for token in re.findall(r"[a-z0-9]+(?:_[a-z0-9]+)+", text.lower()) if token in known
+    ]
+
+
+class CorpusHandle:
+    """The current :class:`Corpus`, swapped in when a new ingest moves the index pointer.
+
+    The pointer is re-read at most every ``check_every_s``; the old corpus keeps serving until the
+    new one is fully loaded, so a re-ingest never fails a request.
+    """
+
+    def __init__(
+        self, store: VectorStore, expected_model: str | None, check_every_s: float = 2.0
+    ) -> None:
+        import threading
+
+        self._store = store
+        self._model = expected_model
+        self._every = check_every_s
+        self._lock = threading.Lock()
+        self._corpus: Corpus | None = None
+        self._checked = 0.0
+        self._failure: str | None = None  # the pointer problem last logged
+
+    def __call__(self) -> Corpus:
+        import time
+
+        now = time.monotonic()
+        if self._corpus is not None and now - self._checked < self._every:
+            return self._corpus
+        with self._lock:
+            if self._corpus is None or now - self._checked >= self._every:
+                self._refresh()
+                self._checked = now
+        assert self._corpus is not None
+        return self._corpus
+
+    @property
+    def failure(self) -> str | None:
+        """Why the pointer's index is not the one serving, when it is not."""
+        return self._failure
+
+    def _refresh(self) -> None:
+        try:
+            manifest = self._store.manifest()
+            if (
+                self._corpus is not None
+                and manifest is not None
+                and manifest.collection == self._corpus.manifest.collection
+            ):
+                self._failure = None
+                return
+            self._corpus = Corpus.load(self._store, self._model)
+            self._failure = None
+        except SpecIndexError as exc:
+            if self._corpus is None:
+                raise
+            self._keep_serving(exc)
+
+    def _keep_serving(self, exc: SpecIndexError) -> None:
+        """A damaged pointer or a broken new build: the last good index goes on serving."""
+        if exc.message != self._failure:
+            log.error(
+                "the index pointer cannot be used (%s); still serving the last good index %s",
+                exc.message,
+                self._corpus.manifest.collection if self._corpus else "",
+            )
+        self._failure = exc.message

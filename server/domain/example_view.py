@@ -1,0 +1,120 @@
+"""Labelled examples as every surface shows them: the steps in the order the spec wrote them.
+
+An example is a list of steps; each step is some turns of the conversation, then the labelled
+candidate replies to the last of them. A multi-step example (a reply judged, then a follow-up
+question, then replies to that) must never be shown as all questions first and all replies after:
+that pairs a reply with a question it never answered. The CLI, Slack, MCP, the CSV export and the
+LLM evidence render through :func:`render_example` (or the helpers below); the web page follows
+the same ``steps`` in JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.domain.schemas import (
+    ExampleCard,
+    ExampleResponse,
+    ExampleStepCard,
+    ExampleTurn,
+    SectionLink,
+    section_url,
+)
+from specqa.core.spec import Example, Response
+
+__all__ = [
+    "MARKDOWN",
+    "ExampleStyle",
+    "answered_user_turn",
+    "example_card",
+    "render_example",
+    "shorten",
+    "step_labels",
+]
+
+
+def example_card(example: Example, release: str) -> ExampleCard:
+    """The typed card of ``example``; label references become links into ``release``."""
+    return ExampleCard(
+        id=example.id,
+        title=example.title,
+        section_id=example.section_id,
+        steps=[
+            ExampleStepCard(
+                turns=[ExampleTurn(role=t.role, content=t.content) for t in step.turns],
+                responses=[_response(r, release) for r in step.responses],
+            )
+            for step in example.steps
+        ],
+    )
+
+
+def _response(response: Response, release: str) -> ExampleResponse:
+    return ExampleResponse(
+        label=response.label,
+        text=response.text,
+        rationale=response.rationale,
+        refs=[SectionLink(section_id=ref, url=section_url(release, ref)) for ref in response.refs],
+    )
+
+
+@dataclass(frozen=True)
+class ExampleStyle:
+    """How one surface writes a header, a turn and a labelled reply (one line each)."""
+
+    header: Callable[[ExampleCard], str]
+    turn: Callable[[ExampleTurn], str]
+    response: Callable[[ExampleResponse], str]
+    step_break: str | None = None  # a line between steps, if any
+
+
+def render_example(card: ExampleCard, style: ExampleStyle) -> list[str]:
+    """The example's lines: header, then per step its turns and the replies to the last one."""
+    lines = [style.header(card)]
+    for number, step in enumerate(card.steps):
+        if number and style.step_break is not None:
+            lines.append(style.step_break)
+        lines += [style.turn(turn) for turn in step.turns]
+        lines += [style.response(response) for response in step.responses]
+    return lines
+
+
+def step_labels(card: ExampleCard) -> str:
+    """The labels of each judged step, in order: ``BAD GOOD → GOOD`` for a two-step example."""
+    steps = [" ".join(r.label for r in step.responses) for step in card.steps if step.responses]
+    return " → ".join(steps) or "unlabelled"
+
+
+def answered_user_turn(card: ExampleCard, step_number: int) -> str:
+    """The last user turn at or before step ``step_number``: what its replies answer."""
+    turns = [t for step in card.steps[: step_number + 1] for t in step.turns if t.role == "user"]
+    return turns[-1].content if turns else ""
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# --- markdown (MCP, chat) -----------------------------------------------------------------------
+
+TEXT_CHARS = 400
+
+
+def _markdown_header(card: ExampleCard) -> str:
+    return f"**Example: {card.title}** (`{card.id}`, section `{card.section_id}`)"
+
+
+def _markdown_turn(turn: ExampleTurn) -> str:
+    return f"- *{turn.role}*: {shorten(turn.content, TEXT_CHARS)}"
+
+
+def _markdown_response(response: ExampleResponse) -> str:
+    refs = "".join(f" (see [{ref.section_id}]({ref.url}))" for ref in response.refs)
+    why = f" — {response.rationale}" if response.rationale else ""
+    return f"  - **{response.label}**{refs}{why}: {shorten(response.text, TEXT_CHARS)}"
+
+
+MARKDOWN = ExampleStyle(header=_markdown_header, turn=_markdown_turn, response=_markdown_response)

@@ -1,0 +1,179 @@
+"""The typed results every surface returns (REST, chat, MCP, Slack, CLI)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, computed_field
+
+from server.domain.quotes import text_fragment_url
+
+__all__ = [
+    "Answer",
+    "AuthorityLevel",
+    "BottomLine",
+    "Citation",
+    "Confidence",
+    "ExampleCard",
+    "ExampleLabel",
+    "ExampleResponse",
+    "ExampleStepCard",
+    "ExampleTurn",
+    "ExamplesResponse",
+    "SearchResponse",
+    "SectionCard",
+    "SectionLink",
+    "section_url",
+]
+
+Mode = Literal["extractive", "llm"]
+AuthorityLevel = Literal["root", "system", "developer", "user", "guideline", "platform"]
+ExampleLabel = Literal["GOOD", "BAD", "OK"]
+Verdict = Literal["yes", "no", "depends"]
+Confidence = Literal["high", "medium", "low"]
+
+
+def section_url(release: str, section_id: str) -> str:
+    return f"https://model-spec.openai.com/{release}.html#{section_id}"
+
+
+class Citation(BaseModel):
+    section_id: str
+    title: str
+    authority: str | None = Field(
+        description="As declared in the release; null for container sections"
+    )
+    release: str
+    quote: str = Field(
+        description="Verbatim from the section's text (markdown markup removed): one contiguous "
+        "passage, or passages joined by ' […] '; empty for a section with no text of its own"
+    )
+    url: str
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The section link with a URL text fragment (#:~:text=) that highlights the "
+        "first quoted passage; null when there is no quote"
+    )
+    @property
+    def quote_url(self) -> str | None:
+        return text_fragment_url(self.url, self.quote)
+
+
+class SectionLink(BaseModel):
+    section_id: str
+    url: str
+
+
+class ExampleResponse(BaseModel):
+    label: str = Field(description="GOOD, BAD or OK, as written in the spec")
+    text: str
+    rationale: str = ""
+    refs: list[SectionLink] = Field(
+        default_factory=list, description="Sections the label names, e.g. BAD[#chain_of_command]"
+    )
+
+
+class ExampleTurn(BaseModel):
+    role: str = Field(description="system, developer, user, assistant or tool")
+    content: str
+
+
+class ExampleStepCard(BaseModel):
+    turns: list[ExampleTurn] = Field(description="Conversation turns, in order")
+    responses: list[ExampleResponse] = Field(
+        description="Labelled candidate replies to the last turn above (empty if none)"
+    )
+
+
+class ExampleCard(BaseModel):
+    id: str
+    title: str
+    section_id: str
+    steps: list[ExampleStepCard] = Field(
+        description="The example in order: turns, then the labelled replies to the last of them; "
+        "a multi-step example repeats this for each turn it judges"
+    )
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Every turn of every step as {role, content} (kept for compatibility: the "
+        "order of turns and replies is in steps)"
+    )
+    @property
+    def conversation(self) -> list[dict[str, str]]:
+        return [{"role": t.role, "content": t.content} for s in self.steps for t in s.turns]
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Every labelled reply of every step (kept for compatibility: which turn each "
+        "reply answers is in steps)"
+    )
+    @property
+    def responses(self) -> list[ExampleResponse]:
+        return [response for step in self.steps for response in step.responses]
+
+
+class BottomLine(BaseModel):
+    """The one sentence of the spec that best answers the question, quoted verbatim."""
+
+    text: str
+    section_id: str
+    authority: str | None
+    meaning: str = Field(description="What the authority level means, in plain words")
+
+
+class Answer(BaseModel):
+    question: str
+    release: str
+    mode: Mode
+    answer: str = Field(description="Markdown")
+    bottom_line: BottomLine | None = Field(
+        default=None, description="What the spec says, first; null when nothing matched"
+    )
+    confidence: Confidence | None = Field(
+        default=None,
+        description="How clearly one section governs the question (from retrieval signals, "
+        "calibrated): high, medium or low; null for answers about changes between releases",
+    )
+    verdict: Verdict | None = Field(
+        description="Only an LLM writes a verdict; null in extractive mode"
+    )
+    citations: list[Citation]
+    examples: list[ExampleCard]
+    timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage")
+    notice: str | None = Field(default=None, description="E.g. why an LLM answer fell back")
+    fallback: bool = Field(
+        default=False, description="True when an LLM answer was asked for but failed"
+    )
+    release_note: str | None = Field(
+        default=None,
+        description="Set when the top section changed after this release; links the diff",
+    )
+
+
+class SectionCard(BaseModel):
+    id: str
+    title: str
+    level: int
+    release: str
+    authority: str | None
+    authority_meaning: str
+    parents: list[str]
+    path: list[str]
+    attributes: dict[str, str]
+    body: str
+    commentary: list[str]
+    url: str
+    examples: list[ExampleCard] = Field(default_factory=list)
+    score: float | None = None
+
+
+class ExamplesResponse(BaseModel):
+    release: str
+    examples: list[ExampleCard]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    release: str
+    sections: list[SectionCard]
+    examples: list[ExampleCard]
+    timings: dict[str, float] = Field(default_factory=dict)

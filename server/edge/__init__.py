@@ -1,0 +1,1 @@
+"""What every surface shares: dependencies, authorisation, error bodies, rendering, metrics."""

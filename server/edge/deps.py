@@ -1,0 +1,35 @@
+"""Dependency aliases: every route gets its parts from here, never from globals."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from server.domain.components import Components
+from server.domain.service import AnsweringService
+from specqa.core.errors import SpecIndexError
+from specqa.core.settings import Settings
+
+__all__ = ["ComponentsDep", "ServiceDep", "SettingsDep"]
+
+
+def get_components(request: Request) -> Components:
+    components: Components | None = getattr(request.app.state, "components", None)
+    if components is None:
+        raise SpecIndexError("the server is still starting: the index is not open yet")
+    return components
+
+
+def get_service(components: Annotated[Components, Depends(get_components)]) -> AnsweringService:
+    return components.service
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+ComponentsDep = Annotated[Components, Depends(get_components)]
+ServiceDep = Annotated[AnsweringService, Depends(get_service)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,1 @@
+"""The MCP surface: its tools and its streamable HTTP endpoint."""

@@ -1,0 +1,1 @@
+"""The REST surface: ``/v1/*`` routes and health."""

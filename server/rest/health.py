@@ -1,0 +1,58 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from specqa.core.errors import SpecQAError
+
+__all__ = ["router"]
+
+log = logging.getLogger("specqa")
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", operation_id="healthz", summary="The process is alive")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", operation_id="readyz", summary="Index open, model loaded, store reachable")
+def readyz(request: Request) -> Any:
+    components = getattr(request.app.state, "components", None)
+    if components is None:
+        return JSONResponse(
+            {"status": "starting", "message": "loading the model and the index"}, status_code=503
+        )
+    try:
+        components.store.heartbeat()
+        corpus = components.corpus()
+    except SpecQAError as exc:  # unauthenticated: the public message names no internal address
+        log.warning("not ready: %s", exc.message)
+        return JSONResponse(
+            {"status": "unavailable", "message": exc.public_message}, status_code=503
+        )
+    return {
+        "status": "ready",
+        "collection": corpus.manifest.collection,
+        "releases": corpus.names,
+        "embed_model": corpus.manifest.embed_model,
+        "llm": bool(components.service.llm),
+        "store": "chroma-server" if components.store.remote else "embedded",
+        **({"warning": components.corpus.failure} if components.corpus.failure else {}),
+    }
+
+
+@router.get(
+    "/metrics", operation_id="metrics", summary="Prometheus metrics", include_in_schema=False
+)
+def metrics(request: Request) -> Response:
+    return Response(
+        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
+    )

@@ -1,0 +1,283 @@
+"""REST API under /v1: answers, search, sections, precedents, releases, diffs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
+
+from server.domain.audit import AuditProblem, AuditReport, Tally, audit_lines
+from server.domain.diff import ReleaseDiff, SectionHistory, diff_releases, section_history
+from server.domain.export import examples_csv
+from server.domain.precedent import PrecedentVerdict
+from server.domain.retrieval import SearchFilters
+from server.domain.schemas import (
+    Answer,
+    AuthorityLevel,
+    ExampleCard,
+    ExampleLabel,
+    ExamplesResponse,
+    SearchResponse,
+    SectionCard,
+)
+from server.domain.service import StreamEvent
+from server.edge.deps import ComponentsDep, ServiceDep
+from server.edge.offload import iterate_answer, run_answer
+from server.edge.security import RequireKey
+
+__all__ = ["router", "sse"]
+
+router = APIRouter(prefix="/v1", tags=["spec"])
+
+ReleaseQ = Annotated[
+    str | None, Query(description="Release, e.g. 2025-12-18; default: newest.", max_length=40)
+]
+AuthorityQ = Annotated[
+    AuthorityLevel | None,
+    Query(description="Only sections declared at this authority level."),
+]
+LabelQ = Annotated[
+    ExampleLabel | None,
+    Query(description="Only examples with a reply so labelled."),
+]
+
+
+class AnswerRequest(BaseModel):
+    question: str = Field(
+        description="The question, e.g. 'Should the model reveal its system prompt?'",
+        max_length=100_000,
+    )
+    release: str | None = Field(
+        default=None, description="Release to answer from; default: newest.", max_length=40
+    )
+    mode: Literal["extractive", "llm"] | None = Field(
+        default=None, description="Default: llm when configured."
+    )
+
+
+class SimilarRequest(BaseModel):
+    user: str = Field(
+        description="The user turn of the conversation to compare.", max_length=100_000
+    )
+    assistant: str = Field(
+        default="", description="The candidate assistant reply.", max_length=100_000
+    )
+    release: str | None = Field(default=None, max_length=40)
+    k: int = Field(default=5, ge=1, le=20)
+
+
+class SimilarResponse(BaseModel):
+    release: str
+    examples: list[ExampleCard]
+    governing_sections: list[SectionCard]
+    precedent: PrecedentVerdict | None = Field(
+        default=None,
+        description="The labelled response the reply most resembles (null without a reply)",
+    )
+
+
+def sse(event: StreamEvent) -> str:
+    return f"event: {event.type}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+
+
+@router.post(
+    "/answer",
+    operation_id="answerQuestion",
+    summary="Answer a question about the Model Spec",
+    description=(
+        "Answers 'should the model do X?' questions with cited sections (id, title, authority, release, "
+        "quote, url) and matching labelled GOOD/BAD examples. With ?stream=true or "
+        "Accept: text/event-stream the answer streams as server-sent events: meta, delta..., done."
+    ),
+    response_model=Answer,
+)
+async def answer(
+    body: AnswerRequest, request: Request, service: ServiceDep, _: RequireKey, stream: bool = False
+) -> Answer | StreamingResponse:
+    wants_stream = stream or "text/event-stream" in request.headers.get("accept", "")
+    if wants_stream:
+        question = service.validate_question(body.question)  # fail before the 200 starts
+        events = service.stream(question, body.release, body.mode)
+        # retrieval errors surface here, as 4xx, not mid-stream
+        first = await run_answer(request, lambda: next(events))
+        return StreamingResponse(
+            _sse(first, iterate_answer(request, events)),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    return await run_answer(request, lambda: service.answer(body.question, body.release, body.mode))
+
+
+async def _sse(first: StreamEvent, rest: AsyncIterator[StreamEvent]) -> AsyncIterator[str]:
+    yield sse(first)
+    async for event in rest:
+        yield sse(event)
+
+
+@router.get(
+    "/search",
+    operation_id="searchSpec",
+    summary="Search sections and examples",
+    response_model=SearchResponse,
+)
+def search(
+    service: ServiceDep,
+    _: RequireKey,
+    q: Annotated[str, Query(description="Search text.", max_length=100_000)],
+    release: ReleaseQ = None,
+    authority: AuthorityQ = None,
+    k: Annotated[int, Query(ge=1, le=20, description="How many sections and examples.")] = 5,
+) -> SearchResponse:
+    return service.search(q, release, SearchFilters(authority=authority), k)
+
+
+@router.get(
+    "/sections/{section_id}",
+    operation_id="getSection",
+    summary="One section with its examples",
+    response_model=SectionCard,
+)
+def get_section(
+    section_id: str, service: ServiceDep, _: RequireKey, release: ReleaseQ = None
+) -> SectionCard:
+    return service.section(section_id, release)
+
+
+@router.get(
+    "/sections/{section_id}/history",
+    operation_id="getSectionHistory",
+    summary="In which releases a section exists and what changed",
+    response_model=SectionHistory,
+)
+def get_history(section_id: str, components: ComponentsDep, _: RequireKey) -> SectionHistory:
+    corpus = components.corpus()
+    return section_history([corpus.get(name).parsed for name in corpus.names], section_id)
+
+
+@router.get(
+    "/examples",
+    operation_id="findExamples",
+    summary="Search labelled examples (precedents)",
+    description="Filters combine; q ranks by relevance. format=csv or json downloads the result set.",
+    response_model=ExamplesResponse,
+)
+def examples(
+    service: ServiceDep,
+    _: RequireKey,
+    q: Annotated[str | None, Query(description="Text to rank by.", max_length=100_000)] = None,
+    label: LabelQ = None,
+    authority: AuthorityQ = None,
+    section: Annotated[
+        str | None, Query(description="Section id (children included).", max_length=200)
+    ] = None,
+    release: ReleaseQ = None,
+    k: Annotated[int, Query(ge=1, le=200)] = 20,
+    format: Annotated[
+        Literal["json", "csv"] | None, Query(description="Download as a file.")
+    ] = None,
+) -> ExamplesResponse | Response:
+    name, cards = service.find_examples(
+        q, release, SearchFilters(authority=authority, section=section, label=label), k
+    )
+    result = ExamplesResponse(release=name, examples=cards)
+    if format == "csv":
+        return Response(
+            examples_csv(cards, name, service.authorities(name)),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="precedents-{name}.csv"'},
+        )
+    if format == "json":
+        return Response(
+            result.model_dump_json(indent=2),
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="precedents-{name}.json"'},
+        )
+    return result
+
+
+@router.post(
+    "/examples/similar",
+    operation_id="findSimilarExamples",
+    response_model=SimilarResponse,
+    summary="Closest labelled examples to a pasted exchange, the sections that govern them, and "
+    "the labelled response (GOOD/BAD/OK) the reply most resembles",
+)
+def similar(body: SimilarRequest, service: ServiceDep, _: RequireKey) -> SimilarResponse:
+    found, cards, verdict = service.similar_examples(
+        body.user, body.assistant, body.release, body.k
+    )
+    return SimilarResponse(
+        release=found.release,
+        examples=cards,
+        governing_sections=found.sections,
+        precedent=verdict,
+    )
+
+
+@router.get("/releases", operation_id="listReleases", summary="Indexed releases, oldest first")
+def releases(components: ComponentsDep, _: RequireKey) -> dict[str, object]:
+    corpus = components.corpus()
+    return {"releases": corpus.names, "newest": corpus.newest}
+
+
+@router.get(
+    "/diff",
+    operation_id="diffReleases",
+    summary="What changed between two releases",
+    response_model=ReleaseDiff,
+)
+def diff(
+    components: ComponentsDep,
+    _: RequireKey,
+    from_: Annotated[str, Query(alias="from", max_length=40)],
+    to: Annotated[str, Query(max_length=40)],
+    section: Annotated[str | None, Query(max_length=200)] = None,
+) -> ReleaseDiff:
+    corpus = components.corpus()
+    return diff_releases(corpus.get(from_).parsed, corpus.get(to).parsed, section)
+
+
+@router.post(
+    "/audit",
+    operation_id="auditConversations",
+    summary="Audit replies in bulk against the spec's labelled precedents",
+    description=(
+        'The body is JSONL: one {"messages": [...]} conversation (OpenAI chat format) a line; '
+        "the last assistant turn is the reply under review. For each: the governing sections of "
+        "its last user turn with confidence, the closest labelled precedent, whether the reply "
+        "resembles a GOOD or BAD response; bad lines are reported by number; a summary by "
+        "section. The body size limit applies (SPECQA_MAX_BODY_BYTES)."
+    ),
+    response_model=AuditReport,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            # JSONL; sent as application/x-ndjson or text/plain (the body is read as is)
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def audit(
+    request: Request, service: ServiceDep, _: RequireKey, release: ReleaseQ = None
+) -> AuditReport:
+    text = (await request.body()).decode("utf-8", errors="replace")
+    return await run_in_threadpool(_audit_text, service, text, release)
+
+
+def _audit_text(service: ServiceDep, text: str, release: str | None) -> AuditReport:
+    name = service.corpus().get(release).release  # a bad release is one 404, not a bad line each
+    tally = Tally()
+    items = list(audit_lines(service, enumerate(text.splitlines(), start=1), name))
+    for item in items:
+        tally.add(item)
+    return AuditReport(
+        release=name,
+        rows=[i for i in items if not isinstance(i, AuditProblem)],
+        problems=[i for i in items if isinstance(i, AuditProblem)],
+        summary=tally.result(),
+    )

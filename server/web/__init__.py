@@ -1,0 +1,1 @@
+"""The web surface: the chat page and the /diff page."""

@@ -1,0 +1,175 @@
+"""``GET /diff?from=&to=&section=``: a diff between two releases as a page people can read, the
+target of every diff link (chat, Slack, MCP, the web page).
+
+Server-rendered HTML, every piece of spec text escaped, the same security headers as ``/`` (a
+strict CSP: only the page's own stylesheet, no script). What matters comes first: sections added,
+removed and renamed, authority changes, reworded rules with the old and new sentences side by side
+(removed words struck through in red, added words in green), examples, trivial edits last. Like
+``/``, the page needs no API key (it shows only the public spec text); it is rate limited.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse
+
+from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange, diff_releases
+from server.domain.schemas import section_url
+from server.domain.wording import SentenceEdit, word_ops
+from server.edge.deps import ComponentsDep
+from server.edge.security import THROTTLED, client_address
+from server.edge.shared_state import Throttle
+from server.web.page import PAGE_HEADERS
+from specqa.core.spec import ParsedRelease
+
+__all__ = ["render_diff_page", "router"]
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/diff", response_class=HTMLResponse)
+def diff_page(
+    request: Request,
+    components: ComponentsDep,
+    from_: Annotated[str, Query(alias="from", max_length=40)],
+    to: Annotated[str, Query(max_length=40)],
+    section: Annotated[str | None, Query(max_length=200)] = None,
+) -> HTMLResponse:
+    throttle: Throttle = request.app.state.shared.throttle
+    wait = throttle.wait(f"ip:{client_address(request)}")  # the page needs no key, like /
+    if wait > 0:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=THROTTLED,
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    corpus = components.corpus()
+    old, new = corpus.get(from_).parsed, corpus.get(to).parsed
+    page = render_diff_page(diff_releases(old, new, section or None), old, new)
+    return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+def render_diff_page(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) -> str:
+    scope = f" · section {diff.section}" if diff.section else ""
+    title = f"Model Spec {diff.from_release} → {diff.to_release}{scope}"
+    meaning = [c for c in diff.changes if c.significance == "meaning"]
+    trivial = [c for c in diff.changes if c.significance == "trivial"]
+    parts = [
+        _listing("Added sections", [_section_item(sid, new) for sid in diff.added]),
+        _listing("Removed sections", [_section_item(sid, old) for sid in diff.removed]),
+        _listing(
+            "Renamed",
+            [
+                f"<code>{escape(r.from_id)}</code> → <code>{escape(r.to_id)}</code>: "
+                f"“{escape(r.from_title)}” → “{escape(r.to_title)}”"
+                for r in diff.renamed
+            ],
+        ),
+        _listing(
+            "Authority changed",
+            [
+                f"<code>{escape(a.section_id)}</code>: {escape(str(a.from_authority))} → "
+                f"<strong>{escape(str(a.to_authority))}</strong>"
+                for a in diff.authority_changed
+            ],
+        ),
+        _changes("Rules whose wording changed", meaning, diff),
+        _listing("Examples", [_examples(sid, ch) for sid, ch in diff.examples.items()]),
+        _changes("Trivial edits (punctuation, case, a word or two)", trivial, diff),
+    ]
+    body = "".join(parts) or "<p>No differences.</p>"
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title>"
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+        '<link rel="stylesheet" href="/static/diff.css"></head><body>'
+        f"<header><h1>{escape(title)}</h1>"
+        '<p class="muted">Removed words are <del>struck through</del>, added words '
+        "<ins>highlighted</ins>. Quoted from the Model Spec releases; nothing here is "
+        "paraphrased.</p></header>"
+        f"<main>{body}</main></body></html>\n"
+    )
+
+
+def _listing(heading: str, items: list[str]) -> str:
+    if not items:
+        return ""
+    rows = "".join(f"<li>{item}</li>" for item in items)
+    return f"<section><h2>{escape(heading)} ({len(items)})</h2><ul>{rows}</ul></section>"
+
+
+def _section_item(section_id: str, release: ParsedRelease) -> str:
+    section = release.section(section_id)
+    link = _spec_link(release.release, section_id)
+    if section is None:
+        return link
+    return f"{link} {escape(section.title)} (authority: {escape(section.authority or 'none')})"
+
+
+def _spec_link(release: str, section_id: str) -> str:
+    url = escape(section_url(release, section_id), quote=True)
+    return f'<a href="{url}" rel="noopener noreferrer"><code>{escape(section_id)}</code></a>'
+
+
+def _changes(heading: str, changes: list[SectionChange], diff: ReleaseDiff) -> str:
+    if not changes:
+        return ""
+    articles = "".join(_change(change, diff) for change in changes)
+    return f"<section><h2>{escape(heading)} ({len(changes)})</h2>{articles}</section>"
+
+
+def _change(change: SectionChange, diff: ReleaseDiff) -> str:
+    rows = "".join(_row(edit) for edit in change.sentences)
+    head = f"<tr><th>{escape(diff.from_release)}</th><th>{escape(diff.to_release)}</th></tr>"
+    return (
+        f"<article><h3>{_spec_link(diff.to_release, change.section_id)} "
+        f"{escape(change.title)}</h3>"
+        f'<p class="muted">{escape(change.summary)}</p>'
+        f'<table class="side-by-side"><thead>{head}</thead><tbody>{rows}</tbody></table>'
+        "</article>"
+    )
+
+
+def _row(edit: SentenceEdit) -> str:
+    note = '<span class="muted">(commentary)</span> ' if edit.part == "commentary" else ""
+    old = _marked(edit, "removed") if edit.removed else ""
+    new = _marked(edit, "added") if edit.added else ""
+    return f"<tr>{_cell(note, old)}{_cell(note, new)}</tr>"
+
+
+def _cell(note: str, text: str) -> str:
+    return f"<td>{note}{text}</td>" if text else '<td class="empty"></td>'
+
+
+def _marked(edit: SentenceEdit, side: str) -> str:
+    """One side of the edit, its own changed words wrapped in <del> or <ins>."""
+    tag = "del" if side == "removed" else "ins"
+    pieces: Iterable[str] = (
+        escape(op.text) if op.tag == "equal" else f"<{tag}>{escape(op.text)}</{tag}>"
+        for op in word_ops(edit.removed, edit.added)
+        if op.tag in ("equal", side)
+    )
+    return "".join(pieces)
+
+
+def _examples(section_id: str, change: ExampleChanges) -> str:
+    parts = [f"<code>{escape(section_id)}</code>:"]
+    parts += [f"added “{escape(t)}”;" for t in change.added]
+    parts += [f"removed “{escape(t)}”;" for t in change.removed]
+    parts += [
+        f"relabelled “{escape(r.title)}” {escape('/'.join(r.from_labels))} → "
+        f"{escape('/'.join(r.to_labels))};"
+        for r in change.relabelled
+    ]
+    parts += [f"changed “{escape(t)}”;" for t in change.changed]
+    parts += [
+        f"moved “{escape(m.title)}” {escape(m.from_section)} → {escape(m.to_section)};"
+        for m in change.moved
+    ]
+    return " ".join(parts).rstrip(";")

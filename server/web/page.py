@@ -1,0 +1,56 @@
+"""The web chat page: ``/`` serves ``index.html``, ``/static/...`` its script, styles and icon.
+
+Everything is served from the package folder ``server/web`` (no build step, no CDN). The page gets
+a strict Content-Security-Policy: only its own script and styles run, it only talks to this origin,
+and it cannot be framed. The page itself needs no key; the API calls it makes carry one when set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import Scope
+
+__all__ = ["CONTENT_SECURITY_POLICY", "PAGE_HEADERS", "WEB_DIR", "router"]
+
+WEB_DIR = Path(__file__).resolve().parent
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-cache",
+}
+
+
+class _StaticFiles(StaticFiles):
+    """StaticFiles with the page's headers on every response (``/static/index.html`` is the page
+    too), revalidated (ETag) on every load."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        for name, value in PAGE_HEADERS.items():
+            response.headers[name] = value
+        return response
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.api_route("/", methods=["GET", "HEAD"], response_class=FileResponse)
+def index() -> FileResponse:
+    return FileResponse(
+        WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
+    )
+
+
+router.mount("/static", _StaticFiles(directory=WEB_DIR), name="static")

@@ -1,0 +1,21 @@
+"""The entry point of a server worker process (``uvicorn --factory server.worker:create_app_from_env``):
+settings from the environment, logging for this process, then the app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from server.app import create_app
+from server.edge.http_server import uvicorn_options
+from specqa.core.logs import configure_logging
+from specqa.core.settings import Settings
+
+__all__ = ["create_app_from_env"]
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for `uvicorn --factory` (each worker builds its own parts)."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    uvicorn_options(settings)  # this worker's header deadline
+    return create_app(settings)

@@ -1,0 +1,198 @@
+"""`specqa ask` and `specqa eval`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal
+
+import typer
+from rich.markdown import Markdown
+from rich.markup import escape
+from rich.panel import Panel
+
+from specqa.cli.options import (
+    AsJson,
+    IndexDir,
+    Release,
+    console,
+    fail,
+    guarded,
+    print_json,
+    settings_from,
+)
+
+commands = typer.Typer()
+
+if TYPE_CHECKING:
+    from server.domain.components import Components
+    from server.domain.schemas import Answer, ExampleCard, ExampleResponse, ExampleTurn
+
+_LABEL_STYLE = {"GOOD": "green", "BAD": "red", "OK": "yellow"}
+
+
+def components(index_dir: Path | None) -> Components:
+    from server.domain.components import build_components
+
+    settings = settings_from(index_dir=index_dir)
+    return guarded(lambda: build_components(settings))
+
+
+@commands.command()
+def ask(
+    question: Annotated[
+        str, typer.Argument(help="The question, e.g. 'Should the model reveal its system prompt?'")
+    ],
+    release: Release = None,
+    mode: Annotated[
+        str | None, typer.Option(help="extractive or llm; default llm when configured.")
+    ] = None,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Answer a question with cited sections and matching labelled examples."""
+    parts = components(index_dir)
+    answer = guarded(lambda: parts.service.answer(question, release, mode))
+    if as_json:
+        print_json(answer.model_dump())
+        return
+    _print_answer(answer)
+
+
+def _print_answer(answer: Answer) -> None:
+    title = f"{answer.mode} answer · release {answer.release}" + (
+        f" · verdict: {answer.verdict}" if answer.verdict else ""
+    )
+    if answer.confidence:
+        title += f" · confidence: {answer.confidence}"
+    console.print(Panel(Markdown(answer.answer), title=title, border_style="cyan"))
+    for number, citation in enumerate(answer.citations, start=1):  # the links, for terminals
+        console.print(
+            f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
+            f"   {citation.url}"
+            + (
+                f"\n   [dim]quote in context:[/] {escape(citation.quote_url)}"
+                if citation.quote_url
+                else ""
+            ),
+            soft_wrap=True,  # long links stay on one line, whole
+        )
+    for example in answer.examples:
+        console.print(
+            Panel(
+                "\n".join(example_lines(example)),
+                title=f"example · {escape(example.title)}",
+                subtitle=example.id,
+            )
+        )
+
+
+def example_lines(card: ExampleCard) -> list[str]:
+    """Rich markup for an example: each step's turns, then the labelled replies to the last."""
+    from server.domain.example_view import ExampleStyle, render_example
+
+    return render_example(
+        card, ExampleStyle(header=_cli_header, turn=_cli_turn, response=_cli_reply)
+    )
+
+
+def _cli_header(card: ExampleCard) -> str:
+    return f"[dim]section {escape(card.section_id)}[/]"
+
+
+def _cli_turn(turn: ExampleTurn) -> str:
+    from server.domain.example_view import shorten
+
+    return f"[bold]{escape(turn.role)}[/]: {escape(shorten(turn.content, 300))}"
+
+
+def _cli_reply(response: ExampleResponse) -> str:
+    from server.domain.example_view import shorten
+
+    style = _LABEL_STYLE.get(response.label, "white")
+    refs = "".join(
+        f" (see [link={ref.url}]{escape(ref.section_id)}[/link])" for ref in response.refs
+    )
+    why = f" [dim]({escape(response.rationale)})[/]" if response.rationale else ""
+    text = escape(shorten(response.text, 300))
+    return f"  ↳ [{style}]{escape(response.label)}[/]{refs}{why}: {text}"
+
+
+@commands.command("eval")
+def eval_(
+    questions: Annotated[
+        Path, typer.Option("--questions", "-q", help="JSONL of {question, sections, split?}.")
+    ],
+    retriever: Annotated[
+        str, typer.Option(help="hybrid (default; also runs the naive baseline) or naive.")
+    ] = "hybrid",
+    split: Annotated[
+        str | None, typer.Option(help="Only this split: dev (tuned on) or test (reported).")
+    ] = None,
+    release: Release = None,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Retrieval quality: recall@1/3/5/10, MRR, latency and precision@1 per confidence bucket,
+    beside the naive baseline (dense top-k over word windows with the base model)."""
+    from server.domain.confidence import confidence_of
+    from server.domain.evaluation import Ranked, evaluate, load_questions
+    from server.domain.naive import NaiveRetriever
+    from specqa.core.embedding_cache import EmbeddingCache
+    from specqa.core.models import open_embedder
+
+    if retriever not in ("hybrid", "naive"):
+        fail("--retriever must be 'hybrid' or 'naive'")
+    items = guarded(lambda: load_questions(questions, split))
+    parts = components(index_dir)
+    rc = guarded(lambda: parts.corpus().get(release))
+    base = guarded(lambda: open_embedder(parts.settings))
+    cache = EmbeddingCache(parts.settings.index_dir / "embed_cache.sqlite", base.name)
+    naive = NaiveRetriever(rc.parsed, base, cache)
+
+    def hybrid_rank(text: str) -> Ranked:
+        result = parts.retriever.search(text, rc.release, k_sections=10, k_examples=0)
+        return [hit.section.id for hit in result.sections], confidence_of(result.evidence)
+
+    def naive_rank(text: str) -> Ranked:
+        return naive.rank_sections(text), None
+
+    results: dict[Literal["hybrid", "naive"], dict[str, float]] = {
+        "naive": evaluate(items, naive_rank)
+    }
+    if retriever == "hybrid":
+        results["hybrid"] = evaluate(items, hybrid_rank)
+    main = results[retriever]  # type: ignore[index]
+    if as_json:
+        print_json(main)
+        return
+    _print_eval(results, rc.release, f"{questions.name}" + (f" · {split}" if split else ""))
+
+
+def _print_eval(
+    results: dict[Literal["hybrid", "naive"], dict[str, float]], release: str, name: str
+) -> None:
+    from rich.table import Table
+
+    n = int(next(iter(results.values()))["n"])
+    table = Table(title=f"retrieval eval · {name} · release {release} · n={n}")
+    table.add_column("metric")
+    names = list(results)
+    for column in names:
+        table.add_column(column, justify="right")
+    if len(names) == 2:
+        table.add_column("hybrid / naive", justify="right")
+    for metric in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "p50_ms", "p95_ms"):
+        row = [metric, *(f"{results[column][metric]:.3f}" for column in names)]
+        if len(names) == 2:
+            base = results["naive"][metric]
+            row.append(f"{results['hybrid'][metric] / base:.2f}x" if base else "n/a")
+        table.add_row(*row)
+    for confidence in ("high", "medium", "low"):
+        if f"n_{confidence}" in results.get("hybrid", {}):
+            metrics = results["hybrid"]
+            table.add_row(
+                f"p@1 when {confidence}",
+                *("" for column in names if column != "hybrid"),
+                f"{metrics[f'p@1_{confidence}']:.3f} (n={int(metrics[f'n_{confidence}'])})",
+            )
+    console.print(table)

@@ -1,0 +1,101 @@
+"""`specqa serve`: the HTTP server (REST, OpenAI-compatible chat, web page, MCP, Slack)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Annotated, Any
+
+import typer
+
+from specqa.cli.options import IndexDir, fail, guarded, settings_from
+from specqa.core.settings import Settings
+
+commands = typer.Typer()
+
+
+@commands.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Bind address (default 127.0.0.1 without API keys).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (SPECQA_PORT, default 8000).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Worker processes; >1 needs SPECQA_CHROMA_URL.")
+    ] = None,
+    index_dir: IndexDir = None,
+) -> None:
+    """Serve the API; ingests first when there is no index yet."""
+    import uvicorn
+
+    from server.edge.http_server import uvicorn_options
+    from specqa.core.logs import configure_logging
+
+    settings = settings_from(host=host, port=port, workers=workers, index_dir=index_dir)
+    if settings.workers > 1 and not settings.chroma_url:
+        fail(
+            "--workers > 1 needs a Chroma server (SPECQA_CHROMA_URL): the embedded store is not process-safe"
+        )
+    configure_logging(settings.log_level)
+    _ensure_index(settings)
+    uvicorn.run(
+        _app_for(settings),
+        factory=settings.workers > 1,
+        host=settings.bind_host,
+        port=settings.port,
+        workers=settings.workers,
+        timeout_graceful_shutdown=30,
+        log_level=settings.log_level.lower(),
+        env_file=None,
+        **uvicorn_options(settings),
+    )
+
+
+def _ensure_index(settings: Settings) -> None:
+    """Ingest when there is no index; check an embedded index opens before serving it."""
+    from ingest.pipeline import run_ingest
+    from specqa.core.index_check import verify_index
+    from specqa.core.models import open_embedder
+    from specqa.core.store import VectorStore
+
+    log = logging.getLogger("specqa")
+    store = guarded(lambda: VectorStore(settings))
+    manifest = guarded(store.manifest)
+    if manifest is None:
+        log.info("no index yet: ingesting the spec first")
+        embedder = guarded(lambda: open_embedder(settings, for_ingest=True))
+        report = guarded(
+            lambda: run_ingest(
+                settings,
+                embedder,
+                store,
+                lambda stage, done, total: log.info("%s: %d/%d", stage, done, total),
+            )
+        )
+        log.info(
+            "ingest done: %d chunks embedded, %d reused in %.1f s",
+            report.embedded,
+            report.reused,
+            report.seconds,
+        )
+        manifest = guarded(store.manifest)
+    if not store.remote and manifest is not None:
+        guarded(lambda: verify_index(str(settings.index_dir), manifest))
+
+
+def _app_for(settings: Settings) -> Any:
+    """The app, built from these settings; several workers each build their own from the
+    environment, so the command-line options travel there as the variables they stand for."""
+    if settings.workers == 1:
+        from server.app import create_app
+
+        return create_app(settings)
+    os.environ.update(
+        {
+            "SPECQA_HOST": settings.bind_host,
+            "SPECQA_PORT": str(settings.port),
+            "SPECQA_WORKERS": str(settings.workers),
+            "SPECQA_INDEX_DIR": str(settings.index_dir),
+        }
+    )
+    return "server.worker:create_app_from_env"

@@ -1,0 +1,68 @@
+"""The ``specqa`` command. Each subcommand is a thin shell over a library call; every
+:class:`~specqa.core.errors.SpecQAError` ends as one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+
+from specqa.core.errors import SpecQAError
+from specqa.core.settings import Settings
+
+__all__ = [
+    "AsJson",
+    "IndexDir",
+    "Release",
+    "SpecDir",
+    "console",
+    "fail",
+    "guarded",
+    "print_json",
+    "settings_from",
+]
+
+console = Console()
+T = TypeVar("T")
+
+SpecDir = Annotated[
+    Path | None, typer.Option("--spec-dir", help="Folder of model_spec-<release>.md files.")
+]
+IndexDir = Annotated[
+    Path | None, typer.Option("--index-dir", help="Index folder (SPECQA_INDEX_DIR).")
+]
+Release = Annotated[
+    str | None, typer.Option("--release", "-r", help="Release; default: newest indexed.")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"specqa: error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def settings_from(**overrides: Any) -> Settings:
+    """Settings from the environment, with command-line options on top."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"invalid setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+
+
+def guarded(call: Callable[[], T]) -> T:
+    try:
+        return call()
+    except SpecQAError as exc:
+        fail(exc.message)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -1,0 +1,79 @@
+"""Check that the embedded index opens and answers before a server depends on it.
+
+A damaged HNSW segment file makes Chroma's native code crash the process (SIGSEGV) the moment the
+collection is opened, and a deleted segment folder raises deep inside chromadb. Neither can be
+caught in the process that hit it, and checksums recorded at ingest do not work either (Chroma
+rewrites the segment files when a reader first opens them). So a child process opens the active
+collection, counts it and runs one vector query; ``specqa serve`` starts only if the child exits
+cleanly, and otherwise stops with one line and exit 2.
+
+    python -m specqa.core.index_check INDEX_DIR COLLECTION DIMENSION CHUNKS   (the child)
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+from specqa.core.errors import SpecIndexError
+from specqa.core.store import IndexManifest
+
+__all__ = ["verify_index"]
+
+CHECK_TIMEOUT_S = 120.0
+
+
+def verify_index(index_dir: str, manifest: IndexManifest) -> None:
+    """Raise :class:`SpecIndexError` unless the collection of ``manifest`` opens and answers."""
+    command = [
+        sys.executable,
+        "-m",
+        "specqa.core.index_check",
+        index_dir,
+        manifest.collection,
+        str(manifest.dimension),
+        str(manifest.total_chunks),
+    ]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise SpecIndexError(
+            f"the index in {index_dir} did not open within {CHECK_TIMEOUT_S:.0f} s"
+        ) from None
+    if result.returncode != 0:
+        raise SpecIndexError(
+            f"the index in {index_dir} is damaged ({_why(result)}); re-run `specqa ingest`"
+        )
+
+
+def _why(result: subprocess.CompletedProcess[str]) -> str:
+    if result.returncode < 0:
+        try:
+            name = signal.Signals(-result.returncode).name
+        except ValueError:
+            name = f"signal {-result.returncode}"
+        return f"opening the collection crashed the check process with {name}"
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else f"the check exited with {result.returncode}"
+
+
+def _check(index_dir: str, collection: str, dimension: int, chunks: int) -> None:
+    from pathlib import Path
+
+    from specqa.core.settings import Settings
+    from specqa.core.store import VectorStore
+
+    store = VectorStore(Settings(index_dir=Path(index_dir), chroma_url=None))
+    opened = store.collection(collection)
+    count = int(opened.count())
+    if count != chunks:
+        raise SpecIndexError(f"the collection holds {count} of {chunks} chunks")
+    opened.get(limit=1, include=["embeddings"])
+    opened.query(query_embeddings=[[1.0] + [0.0] * (dimension - 1)], n_results=1)
+
+
+if __name__ == "__main__":
+    _check(sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
