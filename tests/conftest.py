@@ -84,7 +84,9 @@ def built(
 ) -> tuple[Settings, IngestReport]:
     """The five releases ingested once, with the tuned model, into a fresh index (shared, treat
     as read-only)."""
-    settings = make_settings(tmp_path_factory.mktemp("index"), tune_embeddings=True)
+    kept = os.environ.get("SPECQA_TEST_INDEX_DIR")  # a developer's: re-ingest is a no-op there
+    folder = Path(kept) if kept else tmp_path_factory.mktemp("index")
+    settings = make_settings(folder, tune_embeddings=True)
     report = run_ingest(settings, base_embedder, VectorStore(settings))
     return settings, report
 
