@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
@@ -121,6 +122,10 @@ class BottomLine(BaseModel):
 
 
 class Answer(BaseModel):
+    id: str = Field(
+        default_factory=lambda: uuid.uuid4().hex,
+        description="This answer's id: what feedback on it refers to",
+    )
     question: str
     release: str
     mode: Mode
