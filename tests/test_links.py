@@ -94,26 +94,26 @@ def test_latest_is_accepted_over_rest(public_url: str) -> None:
     assert "did you mean '2025-12-18'" in wrong.json()["error"]["message"]
 
 
-def test_cli_diff_prints_a_word_diff_and_json_adds_the_sentences() -> None:
-    plain = run_cli("diff", "2025-09-12", "latest", "--section", "do_not_lie")
+def test_cli_diff_prints_a_word_diff_and_json_adds_the_sentences(cli_env: dict[str, str]) -> None:
+    plain = run_cli("diff", "2025-09-12", "latest", "--section", "do_not_lie", env=cli_env)
     assert plain.returncode == 0, plain.stderr
     assert "Model Spec 2025-09-12 -> 2025-12-18 (section do_not_lie)" in plain.stdout
     assert "{+" in plain.stdout or "[-" in plain.stdout
     assert "\x1b[" not in plain.stdout  # no colour codes when not a terminal
     import json
 
-    data = json.loads(run_cli("diff", "2025-09-12", "2025-10-27", "--json").stdout)
+    data = json.loads(run_cli("diff", "2025-09-12", "2025-10-27", "--json", env=cli_env).stdout)
     assert data["added"] == ["respect_real_world_ties"]
     change = next(c for c in data["changes"] if c["section_id"] == "do_not_lie")
     assert change["significance"] == "trivial"
     assert change["sentences"][0]["marked"].count("{+a+}") == 1
 
 
-def test_cli_did_you_mean_for_releases_and_sections() -> None:
-    release = run_cli("diff", "2025-10-27", "2025-12-1")
+def test_cli_did_you_mean_for_releases_and_sections(cli_env: dict[str, str]) -> None:
+    release = run_cli("diff", "2025-10-27", "2025-12-1", env=cli_env)
     assert release.returncode == 2
     assert "did you mean '2025-12-18'" in release.stderr
-    section = run_cli("history", "do_not_lei")
+    section = run_cli("history", "do_not_lei", env=cli_env)
     assert section.returncode == 2
     assert "did you mean 'do_not_lie'" in section.stderr
     assert len(section.stderr.strip().splitlines()) == 1

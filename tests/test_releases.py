@@ -95,11 +95,11 @@ def test_latest_release_and_did_you_mean(parts: Components) -> None:
         parts.service.section("do_not_lei")
 
 
-def test_diff_cli_reports_added_sections_and_authority_renames() -> None:
-    added = run_cli("diff", "2025-09-12", "2025-10-27", "--json")
+def test_diff_cli_reports_added_sections_and_authority_renames(cli_env: dict[str, str]) -> None:
+    added = run_cli("diff", "2025-09-12", "2025-10-27", "--json", env=cli_env)
     assert added.returncode == 0, added.stderr
     assert "respect_real_world_ties" in json.loads(added.stdout)["added"]
-    renamed = json.loads(run_cli("diff", "2025-02-12", "2025-09-12", "--json").stdout)
+    renamed = json.loads(run_cli("diff", "2025-02-12", "2025-09-12", "--json", env=cli_env).stdout)
     moves = {(a["section_id"], a["from"], a["to"]) for a in renamed["authority_changed"]}
     assert ("follow_all_applicable_instructions", "platform", "root") in moves
     assert set(renamed) >= {
@@ -112,25 +112,27 @@ def test_diff_cli_reports_added_sections_and_authority_renames() -> None:
     }
 
 
-def test_diff_cli_section_filter_and_bad_release() -> None:
+def test_diff_cli_section_filter_and_bad_release(cli_env: dict[str, str]) -> None:
     one = json.loads(
-        run_cli("diff", "2025-10-27", "2025-12-18", "--section", "do_not_lie", "--json").stdout
+        run_cli(
+            "diff", "2025-10-27", "2025-12-18", "--section", "do_not_lie", "--json", env=cli_env
+        ).stdout
     )
     assert one["changed"] == ["do_not_lie"]
     assert one["added"] == []
-    bad = run_cli("diff", "2025-10-27", "2031-01-01")
+    bad = run_cli("diff", "2025-10-27", "2031-01-01", env=cli_env)
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
     assert "unknown release '2031-01-01'" in bad.stderr
 
 
-def test_history_cli_lists_presence_and_changes() -> None:
-    result = run_cli("history", "respect_real_world_ties", "--json")
+def test_history_cli_lists_presence_and_changes(cli_env: dict[str, str]) -> None:
+    result = run_cli("history", "respect_real_world_ties", "--json", env=cli_env)
     history = json.loads(result.stdout)
     assert history["present_in"] == ["2025-10-27", "2025-12-18"]
     assert history["events"][0]["release"] == "2025-10-27"
     assert history["events"][0]["kind"] == "added"
-    missing = run_cli("history", "no_such_section")
+    missing = run_cli("history", "no_such_section", env=cli_env)
     assert missing.returncode == 2
     assert "no_such_section" in missing.stderr
 

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.domain.schemas import Answer
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.rendering import render_chat_markdown, sources_markdown
@@ -123,6 +122,6 @@ async def _chunks(completion_id: str, model: str, events: AsyncIterator[Any]) ->
         if event.type == "delta":
             yield chunk({"content": event.data["text"]})
         elif event.type == "done":
-            yield chunk({"content": sources_markdown(Answer.model_validate(event.data))})
+            yield chunk({"content": sources_markdown(event.answer) if event.answer else ""})
     yield chunk({}, "stop")
     yield "data: [DONE]\n\n"

@@ -19,15 +19,10 @@ from collections.abc import Callable
 
 from server.domain.change_questions import ChangeQuestion, parse_change_question
 from server.domain.corpus import Corpus
-from server.domain.diff import (
-    ReleaseDiff,
-    SectionHistory,
-    diff_releases,
-    render_diff_markdown,
-    section_history,
-    sentence_bullets,
-)
+from server.domain.diff import ReleaseDiff, diff_releases
+from server.domain.diff_markdown import render_diff_markdown, sentence_bullets
 from server.domain.extractive import best_sentences
+from server.domain.history import SectionHistory, section_history
 from server.domain.links import Links
 from server.domain.retrieval import HybridRetriever
 from server.domain.schemas import Answer, Citation, section_url

@@ -16,12 +16,22 @@ import bm25s
 import Stemmer
 
 from server.domain.toc import TableOfContents, build_toc
+from server.domain.weights import CANDIDATES, CENTROID, EXAMPLE_DENSE, PROMPT_DENSE
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
 from specqa.core.names import did_you_mean, resolve_release
 from specqa.core.spec import Example, ParsedRelease, Section
 from specqa.core.store import CHUNKER_VERSION, IndexManifest, VectorStore
 
-__all__ = ["ChunkRecord", "Corpus", "ReleaseCorpus", "lexical_tokens"]
+__all__ = [
+    "ChunkLayout",
+    "ChunkRecord",
+    "Corpus",
+    "CorpusHandle",
+    "ReleaseCorpus",
+    "key_weights",
+    "lexical_tokens",
+    "section_ids_in",
+]
 
 log = logging.getLogger("specqa")
 _STEMMER = Stemmer.Stemmer("english")
@@ -70,11 +80,11 @@ class ChunkLayout:
     paths: list[list[str]]  # heading path of each section, document order
 
     @classmethod
-    def of(cls, sections: list[Section], chunks: list[ChunkRecord]) -> ChunkLayout:
+    def of(cls, parsed: ParsedRelease, chunks: list[ChunkRecord]) -> ChunkLayout:
         import numpy as np
 
+        sections = parsed.sections
         order = {s.id: i for i, s in enumerate(sections)}
-        titles = {s.id: s.title for s in sections}
         kinds = [c.kind for c in chunks]
         return cls(
             position={c.id: i for i, c in enumerate(chunks)},
@@ -83,7 +93,7 @@ class ChunkLayout:
             is_prose=np.array([k in ("section", "commentary") for k in kinds]),
             is_example=np.array([k == "example" for k in kinds]),
             is_prompt=np.array([k == "example_prompt" for k in kinds]),
-            paths=[[titles[p] for p in s.parents if p in titles] + [s.title] for s in sections],
+            paths=[parsed.path_titles(s) for s in sections],
         )
 
 
@@ -97,7 +107,7 @@ class ReleaseCorpus:
     examples_by_id: dict[str, Example] = field(default_factory=dict)
     centroids: Any = field(default=None, repr=False)  # (sections x dim) unit vectors, section order
     layout: ChunkLayout | None = field(default=None, repr=False)
-    hub_prior: Any = field(default=None, repr=False)  # per-section discount, set by retrieval
+    hub_prior: Any = field(default=None, repr=False)  # per-section discount (see _hub_prior)
     toc: TableOfContents | None = field(default=None, repr=False)  # for LLM routing
 
     def section(self, section_id: str) -> Section:
@@ -110,6 +120,7 @@ class ReleaseCorpus:
             ) from None
 
     def path(self, section: Section) -> list[str]:
+        """The section's heading path, outermost first (built once per release, at load)."""
         if self.layout is not None and section.id in self.layout.section_order:
             return self.layout.paths[self.layout.section_order[section.id]]
         return self.parsed.path_titles(section)
@@ -207,6 +218,7 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
         if c.kind == "example"
     ]
     parsed = ParsedRelease(release=release, sections=sections, examples=examples)
+    layout, centroids = ChunkLayout.of(parsed, chunks), _centroids(sections, chunks)
     return ReleaseCorpus(
         release=release,
         parsed=parsed,
@@ -214,8 +226,9 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
         bm25=_bm25([c.text for c in chunks]),
         sections_by_id={s.id: s for s in sections},
         examples_by_id={e.id: e for e in examples},
-        centroids=_centroids(sections, chunks),
-        layout=ChunkLayout.of(sections, chunks),
+        centroids=centroids,
+        layout=layout,
+        hub_prior=_hub_prior(layout, chunks, centroids),
         toc=build_toc(release, sections),
     )
 
@@ -232,6 +245,35 @@ def _centroids(sections: list[Section], chunks: list[ChunkRecord]) -> Any:
         norm = float(np.linalg.norm(mean))
         rows.append(mean / norm if norm else mean)
     return np.array(rows, dtype=np.float32)
+
+
+def _hub_prior(layout: ChunkLayout, chunks: list[ChunkRecord], centroids: Any) -> Any:
+    """Per section, its mean dense + centroid score when the release's chunks of *other* sections
+    are the queries (dense as Chroma would give it: the top ``CANDIDATES`` only), centred:
+    computed once when the release loads (about 60 ms)."""
+    import numpy as np
+
+    count = len(layout.paths)
+    vectors = np.array([c.embedding for c in chunks], dtype=np.float32)
+    similarity = vectors @ vectors.T
+    k = min(CANDIDATES, len(vectors))
+    kth = -np.partition(-similarity, k - 1, axis=1)[:, k - 1 : k]
+    dense = np.where(similarity >= kth, similarity, 0.0) * key_weights(layout)
+    best = np.stack([dense[:, layout.section_of == s].max(axis=1) for s in range(count)], axis=1)
+    score = best + CENTROID * (vectors @ np.asarray(centroids).T)
+    foreign = layout.section_of[:, None] != np.arange(count)[None, :]
+    prior = (score * foreign).sum(axis=0) / np.maximum(foreign.sum(axis=0), 1)
+    return prior - prior.mean()
+
+
+def key_weights(layout: ChunkLayout) -> Any:
+    """How much each chunk's dense match counts: whole examples x0.8, user turns and prose x1."""
+    import numpy as np
+
+    weights: Any = np.where(
+        layout.is_example, EXAMPLE_DENSE, np.where(layout.is_prompt, PROMPT_DENSE, 1.0)
+    )
+    return weights
 
 
 def _bm25(texts: list[str]) -> bm25s.BM25:

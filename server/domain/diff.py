@@ -1,6 +1,8 @@
 """Compare Model Spec releases: sections added, removed, renamed or changed, and their examples.
 
-Pure functions over :class:`ParsedRelease` values; no I/O and no state.
+Pure functions over :class:`ParsedRelease` values; no I/O and no state. A section's history
+across releases is in :mod:`server.domain.history`, diffs as markdown in
+:mod:`server.domain.diff_markdown`.
 
 * Sections are matched by id. A removed section whose text (body and commentary) mostly lives on
   in an added section is that section under a new id: at least ``RENAME_KEPT`` of its words
@@ -18,14 +20,20 @@ Pure functions over :class:`ParsedRelease` values; no I/O and no state.
 from __future__ import annotations
 
 import difflib
-import itertools
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import Literal, TypeVar
+from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from server.domain.diff_types import (
+    AuthorityChange,
+    ExampleChanges,
+    ExampleMove,
+    ExampleRelabel,
+    ReleaseDiff,
+    RenamedSection,
+    SectionChange,
+)
 from server.domain.wording import SentenceEdit, sentence_edits, sentence_lines
 from specqa.core.errors import UnknownSectionError
 from specqa.core.names import did_you_mean
@@ -36,15 +44,14 @@ __all__ = [
     "ExampleChanges",
     "ExampleMove",
     "ExampleRelabel",
-    "HistoryEvent",
     "ReleaseDiff",
     "RenamedSection",
     "SectionChange",
-    "SectionHistory",
     "diff_releases",
-    "render_diff_markdown",
-    "section_history",
-    "sentence_bullets",
+    "examples_summary",
+    "joined",
+    "rename_summary",
+    "summary_parts",
 ]
 
 RENAME_KEPT = 0.6
@@ -53,94 +60,6 @@ DIFF_CONTEXT_LINES = 1
 _NON_WORD = re.compile(r"[\W_]+")
 
 K = TypeVar("K", bound=Hashable)
-EventKind = Literal[
-    "present", "added", "removed", "changed", "renamed", "authority", "examples", "unchanged"
-]
-Significance = Literal["meaning", "trivial"]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
-
-
-class RenamedSection(_Model):
-    from_id: str
-    to_id: str
-    from_title: str
-    to_title: str
-    kind: Literal["title", "id"] = Field(description="title: same id; id: same text, new id")
-
-
-class AuthorityChange(_Model):
-    section_id: str
-    from_authority: str | None = Field(alias="from")
-    to_authority: str | None = Field(alias="to")
-
-
-class ExampleRelabel(_Model):
-    title: str
-    from_labels: list[str] = Field(alias="from")
-    to_labels: list[str] = Field(alias="to")
-
-
-class ExampleMove(_Model):
-    title: str
-    from_section: str
-    to_section: str
-
-
-class ExampleChanges(_Model):
-    added: list[str] = Field(default_factory=list, description="Titles")
-    removed: list[str] = Field(default_factory=list, description="Titles")
-    relabelled: list[ExampleRelabel] = Field(default_factory=list)
-    changed: list[str] = Field(default_factory=list, description="Same labels, other text changed")
-    moved: list[ExampleMove] = Field(default_factory=list, description="Listed in both sections")
-
-    def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.relabelled or self.changed or self.moved)
-
-
-class SectionChange(_Model):
-    section_id: str
-    title: str
-    summary: str = Field(description="One line")
-    body_diff: str = Field(description="Unified diff of the body, one sentence a line")
-    commentary_diff: str = ""
-    sentences: list[SentenceEdit] = Field(
-        default_factory=list, description="The changed sentences, removed and added, word-marked"
-    )
-    significance: Significance = Field(
-        default="meaning", description="trivial: only punctuation, case or a word or two changed"
-    )
-
-
-class ReleaseDiff(_Model):
-    from_release: str = Field(alias="from")
-    to_release: str = Field(alias="to")
-    section: str | None = None
-    added: list[str] = Field(default_factory=list, description="Section ids")
-    removed: list[str] = Field(default_factory=list, description="Section ids")
-    renamed: list[RenamedSection] = Field(default_factory=list)
-    changed: list[str] = Field(default_factory=list, description="Body or commentary changed")
-    changes: list[SectionChange] = Field(default_factory=list)
-    authority_changed: list[AuthorityChange] = Field(default_factory=list)
-    examples: dict[str, ExampleChanges] = Field(default_factory=dict)
-
-
-class HistoryEvent(_Model):
-    release: str
-    kind: EventKind
-    summary: str
-    sentences: list[SentenceEdit] = Field(default_factory=list)
-
-
-class SectionHistory(_Model):
-    section_id: str
-    present_in: list[str] = Field(description="Releases holding the section, under any of its ids")
-    ids: dict[str, str] = Field(
-        default_factory=dict, description="Release -> the section's id there (renames followed)"
-    )
-    events: list[HistoryEvent]
 
 
 # --- diff_releases ---------------------------------------------------------------------------
@@ -394,7 +313,7 @@ def _section_change(diff: ReleaseDiff, old: Section, new: Section) -> SectionCha
     return SectionChange(
         section_id=new.id,
         title=new.title,
-        summary=_join([*parts, *_extras(diff, new.id)]),
+        summary=joined([*parts, *summary_parts(diff, new.id)]),
         body_diff=_unified(
             old.body, new.body, f"{diff.from_release}/{old.id}", f"{diff.to_release}/{new.id}"
         ),
@@ -409,30 +328,30 @@ def _section_change(diff: ReleaseDiff, old: Section, new: Section) -> SectionCha
     )
 
 
-def _join(parts: Iterable[str]) -> str:
+def joined(parts: Iterable[str]) -> str:
     return "; ".join(part for part in parts if part)
 
 
-def _extras(diff: ReleaseDiff, section_id: str) -> list[str]:
+def summary_parts(diff: ReleaseDiff, section_id: str) -> list[str]:
     """Summary parts other than text: renames, authority and examples of one section."""
-    parts = [_rename_summary(r) for r in diff.renamed if section_id in (r.from_id, r.to_id)]
+    parts = [rename_summary(r) for r in diff.renamed if section_id in (r.from_id, r.to_id)]
     parts += [
         f"authority: {a.from_authority} -> {a.to_authority}"
         for a in diff.authority_changed
         if a.section_id == section_id
     ]
     if section_id in diff.examples:
-        parts.append(_examples_summary(diff.examples[section_id]))
+        parts.append(examples_summary(diff.examples[section_id]))
     return parts
 
 
-def _rename_summary(rename: RenamedSection) -> str:
+def rename_summary(rename: RenamedSection) -> str:
     if rename.kind == "id":
         return f"id renamed: {rename.from_id} -> {rename.to_id}"
     return f'title renamed: "{rename.from_title}" -> "{rename.to_title}"'
 
 
-def _examples_summary(change: ExampleChanges) -> str:
+def examples_summary(change: ExampleChanges) -> str:
     counts = [
         (len(change.added), "added"),
         (len(change.removed), "removed"),
@@ -477,191 +396,3 @@ def _unified(old: str, new: str, old_name: str, new_name: str) -> str:
         n=DIFF_CONTEXT_LINES,
     )
     return "\n".join(lines)
-
-
-# --- section_history -------------------------------------------------------------------------
-
-
-def section_history(releases: list[ParsedRelease], section_id: str) -> SectionHistory:
-    """What happened to one section across ``releases`` (oldest first), release by release.
-
-    Renames are followed both ways: a section whose id changed but whose text mostly did not (see
-    ``RENAME_KEPT``) is one section, so its history starts where its oldest id first appears.
-    A section in the first indexed release is "present" there (not "added": nothing older was
-    indexed); releases where nothing happened to the section record no event.
-    """
-    ids = _ids_across(releases, section_id)
-    if not ids:
-        names = ", ".join(r.release for r in releases) or "no releases"
-        hint = did_you_mean(section_id, {s.id for r in releases for s in r.sections})
-        raise UnknownSectionError(
-            f"Unknown section id {section_id!r}{hint}: it is in none of {names}"
-        )
-    first = releases[0].section(ids.get(releases[0].release, section_id))
-    events = [_present_event(releases[0].release, first)] if first else []
-    for old, new in itertools.pairwise(releases):
-        current = ids.get(new.release) or ids.get(old.release)
-        if current is not None:
-            event = _event(diff_releases(old, new, current), old, new, current)
-            events += [event] if event else []
-    return SectionHistory(section_id=section_id, present_in=list(ids), ids=ids, events=events)
-
-
-def _ids_across(releases: list[ParsedRelease], section_id: str) -> dict[str, str]:
-    """Release -> the section's id in that release, following id renames back and forth."""
-    ids = {r.release: section_id for r in releases if r.section(section_id)}
-    pairs = list(itertools.pairwise(releases))
-    for old, new in reversed(pairs):
-        if new.release in ids and old.release not in ids:
-            ids |= _renamed_id(old, new, ids[new.release], backwards=True)
-    for old, new in pairs:
-        if old.release in ids and new.release not in ids:
-            ids |= _renamed_id(old, new, ids[old.release], backwards=False)
-    return {r.release: ids[r.release] for r in releases if r.release in ids}
-
-
-def _renamed_id(
-    old: ParsedRelease, new: ParsedRelease, known: str, *, backwards: bool
-) -> dict[str, str]:
-    same = old if backwards else new
-    if same.section(known):
-        return {same.release: known}
-    for rename in diff_releases(old, new, known).renamed:
-        if rename.kind == "id" and backwards and rename.to_id == known:
-            return {old.release: rename.from_id}
-        if rename.kind == "id" and not backwards and rename.from_id == known:
-            return {new.release: rename.to_id}
-    return {}
-
-
-def _present_event(release: str, section: Section) -> HistoryEvent:
-    return HistoryEvent(
-        release=release,
-        kind="present",
-        summary=f"present since the first indexed release ({release}): " + _described(section),
-    )
-
-
-def _described(section: Section) -> str:
-    examples = len(section.example_ids)
-    return (
-        f'"{section.title}" (authority: {section.authority or "none"}, '
-        f"{examples} example{'' if examples == 1 else 's'})"
-    )
-
-
-def _added_event(release: str, section: Section) -> HistoryEvent:
-    return HistoryEvent(release=release, kind="added", summary=f"added {_described(section)}")
-
-
-def _event(
-    diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease, section_id: str
-) -> HistoryEvent | None:
-    kind = _event_kind(diff, section_id)
-    added = new.section(section_id)
-    if kind == "added" and added:
-        return _added_event(new.release, added)
-    sentences: list[SentenceEdit] = []
-    if kind == "removed":
-        summary = _join([f"removed (last in {old.release})", *_extras(diff, section_id)])
-    elif diff.changes:
-        summary, sentences = diff.changes[0].summary, diff.changes[0].sentences
-    else:
-        summary = _join(_extras(diff, diff.renamed[0].to_id if diff.renamed else section_id))
-    if kind is None:
-        return None
-    return HistoryEvent(release=new.release, kind=kind, summary=summary, sentences=sentences)
-
-
-def _event_kind(diff: ReleaseDiff, section_id: str) -> EventKind | None:
-    """The most telling kind of change; ``None`` when nothing happened to the section."""
-    if section_id in diff.added:
-        return "added"
-    if section_id in diff.removed:
-        return "removed"
-    kinds: list[tuple[bool, EventKind]] = [
-        (bool(diff.renamed), "renamed"),
-        (bool(diff.authority_changed), "authority"),
-        (bool(diff.changed), "changed"),
-        (bool(diff.examples), "examples"),
-    ]
-    return next((kind for happened, kind in kinds if happened), None)
-
-
-# --- markdown --------------------------------------------------------------------------------
-
-
-def render_diff_markdown(
-    diff: ReleaseDiff, old: ParsedRelease | None = None, new: ParsedRelease | None = None
-) -> str:
-    """A readable summary of a diff, what matters first: sections added, removed and renamed,
-    authority changes, rules whose meaning changed (with the changed sentences), examples, and
-    trivial edits last. ``old``/``new`` add the titles of added and removed sections."""
-    scope = f" (section `{diff.section}`)" if diff.section else ""
-    lines = [f"## Model Spec {diff.from_release} -> {diff.to_release}{scope}", ""]
-    lines += _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
-    lines += _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
-    lines += _bullets("Renamed", [f"`{r.to_id}`: {_rename_summary(r)}" for r in diff.renamed])
-    lines += _bullets(
-        "Authority changed",
-        [
-            f"`{a.section_id}`: {a.from_authority} -> {a.to_authority}"
-            for a in diff.authority_changed
-        ],
-    )
-    meaning = [c for c in diff.changes if c.significance == "meaning"]
-    trivial = [c for c in diff.changes if c.significance == "trivial"]
-    lines += _changes_block("Rules whose wording changed", meaning)
-    lines += _bullets("Examples", [_example_line(sid, ch) for sid, ch in diff.examples.items()])
-    lines += _changes_block("Trivial edits (punctuation, case, a word or two)", trivial)
-    if len(lines) == 2:
-        lines.append("No differences.")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-MAX_SENTENCES_SHOWN = 6
-
-
-def sentence_bullets(edits: Sequence[SentenceEdit], indent: str = "  ") -> list[str]:
-    """Markdown bullets for changed sentences: removed, added, or changed with word marks."""
-    lines = []
-    for edit in edits[:MAX_SENTENCES_SHOWN]:
-        where = " (commentary)" if edit.part == "commentary" else ""
-        if edit.removed and edit.added:
-            lines.append(f"{indent}- changed{where}: “{edit.marked}”")
-        elif edit.added:
-            lines.append(f"{indent}- added{where}: “{edit.added}”")
-        else:
-            lines.append(f"{indent}- removed{where}: “{edit.removed}”")
-    if len(edits) > MAX_SENTENCES_SHOWN:
-        lines.append(f"{indent}- … and {len(edits) - MAX_SENTENCES_SHOWN} more")
-    return lines
-
-
-def _changes_block(heading: str, changes: Sequence[SectionChange]) -> list[str]:
-    if not changes:
-        return []
-    lines = [f"**{heading} ({len(changes)}):**"]
-    for change in changes:
-        lines.append(f"- `{change.section_id}` {change.title}: {change.summary}")
-        lines += sentence_bullets(change.sentences)
-    return [*lines, ""]
-
-
-def _titled(section_id: str, release: ParsedRelease | None) -> str:
-    section = release.section(section_id) if release else None
-    if section is None:
-        return f"`{section_id}`"
-    return f"`{section_id}` {section.title} (authority: {section.authority or 'none'})"
-
-
-def _bullets(heading: str, items: list[str]) -> list[str]:
-    return [f"**{heading} ({len(items)}):**", *(f"- {item}" for item in items), ""] if items else []
-
-
-def _example_line(section_id: str, change: ExampleChanges) -> str:
-    relabels = "; ".join(
-        f'"{r.title}" {"/".join(r.from_labels)} -> {"/".join(r.to_labels)}'
-        for r in change.relabelled
-    )
-    return f"`{section_id}`: {_examples_summary(change)}" + (f" ({relabels})" if relabels else "")

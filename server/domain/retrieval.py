@@ -34,10 +34,19 @@ from server.domain.corpus import (
     ChunkRecord,
     Corpus,
     ReleaseCorpus,
+    key_weights,
     lexical_tokens,
     section_ids_in,
 )
 from server.domain.schemas import AuthorityLevel, ExampleLabel
+from server.domain.weights import (
+    CANDIDATES,
+    CENTROID,
+    EXACT_BONUS,
+    EXAMPLE_LEXICAL,
+    HUB_PRIOR,
+    PROSE_LEXICAL,
+)
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, SpecIndexError
 from specqa.core.spec import Example, Section
@@ -53,14 +62,6 @@ __all__ = [
     "focus_query",
 ]
 
-EXAMPLE_DENSE = 0.8
-PROMPT_DENSE = 1.0
-PROSE_LEXICAL = 0.2
-EXAMPLE_LEXICAL = 0.1
-CENTROID = 0.4
-EXACT_BONUS = 1.0
-HUB_PRIOR = 0.5
-CANDIDATES = 60  # nearest chunks asked of Chroma per query
 LABELS: tuple[str, ...] = get_args(ExampleLabel)
 AUTHORITIES: tuple[str, ...] = get_args(AuthorityLevel)
 _DOMAIN_WORDS = re.compile(
@@ -89,6 +90,17 @@ class SearchFilters:
             )
         if self.label is not None and self.label.upper() not in LABELS:
             raise InputError(f"unknown label {self.label!r} (one of: {', '.join(LABELS)})")
+
+    def admits(self, section: Section, example: Example | None = None) -> bool:
+        """Whether ``section`` (or ``example``, one of its examples) passes every filter: the
+        authority, the section or one of its subsections, and a reply with the label."""
+        if self.authority is not None and section.authority != self.authority:
+            return False
+        if self.section is not None and self.section not in (section.id, *section.parents):
+            return False
+        if example is None or self.label is None:
+            return True
+        return self.label.upper() in example.labels
 
 
 @dataclass
@@ -234,7 +246,7 @@ def _rank_sections(
 ) -> tuple[list[SectionHit], RankEvidence]:
     layout = _layout(rc)
     count = len(rc.parsed.sections)
-    weighted = _key_weights(layout) * signals.dense
+    weighted = key_weights(layout) * signals.dense
     keys = layout.is_example | layout.is_prompt
     single = {
         "prose": _max_by_section(np.where(keys, 0.0, weighted), layout.section_of, count),
@@ -248,11 +260,11 @@ def _rank_sections(
     }
     score = np.maximum(single["prose"], single["examples"]) + single["lexical"]
     score += CENTROID * signals.centroid
-    score -= HUB_PRIOR * _hub_prior(rc)
+    score -= HUB_PRIOR * rc.hub_prior
     exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
-    allowed = [i for i, s in enumerate(rc.parsed.sections) if _section_allowed(s, filters)]
+    allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]
     order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
     ranked = order[:limit]
     hits = [
@@ -279,40 +291,6 @@ def _evidence(
     return RankEvidence(round(margin, 6), agreement)
 
 
-def _hub_prior(rc: ReleaseCorpus) -> np.ndarray:
-    """The release's section discounts, computed on first use (about 60 ms) and kept."""
-    if rc.hub_prior is None:
-        rc.hub_prior = _compute_hub_prior(rc)  # two threads racing here compute the same array
-    prior: np.ndarray = rc.hub_prior
-    return prior
-
-
-def _compute_hub_prior(rc: ReleaseCorpus) -> np.ndarray:
-    """Per section, its mean dense + centroid score when the release's chunks of *other* sections
-    are the queries (dense as Chroma would give it: the top ``CANDIDATES`` only), centred."""
-    layout = _layout(rc)
-    count = len(rc.parsed.sections)
-    vectors = np.array([c.embedding for c in rc.chunks], dtype=np.float32)
-    similarity = vectors @ vectors.T
-    k = min(CANDIDATES, len(vectors))
-    kth = -np.partition(-similarity, k - 1, axis=1)[:, k - 1 : k]
-    dense = np.where(similarity >= kth, similarity, 0.0) * _key_weights(layout)
-    best = np.stack([dense[:, layout.section_of == s].max(axis=1) for s in range(count)], axis=1)
-    score = best + CENTROID * (vectors @ np.asarray(rc.centroids).T)
-    foreign = layout.section_of[:, None] != np.arange(count)[None, :]
-    prior = (score * foreign).sum(axis=0) / np.maximum(foreign.sum(axis=0), 1)
-    centred: np.ndarray = prior - prior.mean()
-    return centred
-
-
-def _key_weights(layout: ChunkLayout) -> np.ndarray:
-    """How much each chunk's dense match counts: whole examples x0.8, user turns and prose x1."""
-    weights: np.ndarray = np.where(
-        layout.is_example, EXAMPLE_DENSE, np.where(layout.is_prompt, PROMPT_DENSE, 1.0)
-    )
-    return weights
-
-
 def _layout(rc: ReleaseCorpus) -> ChunkLayout:
     if rc.layout is None:
         raise SpecIndexError(f"release {rc.release} was loaded without its chunk layout")
@@ -337,16 +315,6 @@ def _titles_in(rc: ReleaseCorpus, question: str) -> list[str]:
     return [s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered]
 
 
-def _section_allowed(section: Section, filters: SearchFilters) -> bool:
-    if filters.authority is not None and section.authority != filters.authority:
-        return False
-    return (
-        filters.section is None
-        or section.id == filters.section
-        or filters.section in section.parents
-    )
-
-
 def _rank_examples(
     rc: ReleaseCorpus, signals: _Signals, sections: list[SectionHit], filters: SearchFilters
 ) -> list[ExampleHit]:
@@ -362,9 +330,7 @@ def _rank_examples(
     for example_id, score in scores.items():
         example = rc.examples_by_id[example_id]
         section = rc.sections_by_id[example.section_id]
-        if not example.responses or not _section_allowed(section, filters):
-            continue
-        if filters.label is not None and filters.label.upper() not in example.labels:
+        if not example.responses or not filters.admits(section, example):
             continue
         rank = top_sections.get(section.id)
         bonus = 0.05 / (1 + rank) if rank is not None else 0.0

@@ -32,7 +32,8 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.domain.components import Components, build_components
-from server.domain.diff import ReleaseDiff, diff_releases, render_diff_markdown
+from server.domain.diff import ReleaseDiff, diff_releases
+from server.domain.diff_markdown import render_diff_markdown
 from server.domain.example_view import MARKDOWN, render_example, step_labels
 from server.domain.precedent import PrecedentVerdict
 from server.domain.retrieval import SearchFilters
@@ -301,7 +302,7 @@ def _add_resources(server: MCPServer[None], components: ComponentsProvider) -> N
     )
     def releases() -> str:
         try:
-            return "\n".join(components().service.releases())
+            return "\n".join(components().service.releases().names)
         except SpecQAError as exc:
             raise ResourceError(exc.message) from exc
 

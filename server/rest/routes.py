@@ -12,8 +12,9 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from server.domain.audit import AuditProblem, AuditReport, Tally, audit_lines
-from server.domain.diff import ReleaseDiff, SectionHistory, diff_releases, section_history
+from server.domain.diff import ReleaseDiff
 from server.domain.export import examples_csv
+from server.domain.history import SectionHistory
 from server.domain.precedent import PrecedentVerdict
 from server.domain.retrieval import SearchFilters
 from server.domain.schemas import (
@@ -26,7 +27,7 @@ from server.domain.schemas import (
     SectionCard,
 )
 from server.domain.service import StreamEvent
-from server.edge.deps import ComponentsDep, ServiceDep
+from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.security import RequireKey
 
@@ -154,9 +155,8 @@ def get_section(
     summary="In which releases a section exists and what changed",
     response_model=SectionHistory,
 )
-def get_history(section_id: str, components: ComponentsDep, _: RequireKey) -> SectionHistory:
-    corpus = components.corpus()
-    return section_history([corpus.get(name).parsed for name in corpus.names], section_id)
+def get_history(section_id: str, service: ServiceDep, _: RequireKey) -> SectionHistory:
+    return service.history(section_id)
 
 
 @router.get(
@@ -220,9 +220,9 @@ def similar(body: SimilarRequest, service: ServiceDep, _: RequireKey) -> Similar
 
 
 @router.get("/releases", operation_id="listReleases", summary="Indexed releases, oldest first")
-def releases(components: ComponentsDep, _: RequireKey) -> dict[str, object]:
-    corpus = components.corpus()
-    return {"releases": corpus.names, "newest": corpus.newest}
+def releases(service: ServiceDep, _: RequireKey) -> dict[str, object]:
+    listed = service.releases()
+    return {"releases": listed.names, "newest": listed.newest}
 
 
 @router.get(
@@ -232,14 +232,13 @@ def releases(components: ComponentsDep, _: RequireKey) -> dict[str, object]:
     response_model=ReleaseDiff,
 )
 def diff(
-    components: ComponentsDep,
+    service: ServiceDep,
     _: RequireKey,
     from_: Annotated[str, Query(alias="from", max_length=40)],
     to: Annotated[str, Query(max_length=40)],
     section: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ReleaseDiff:
-    corpus = components.corpus()
-    return diff_releases(corpus.get(from_).parsed, corpus.get(to).parsed, section)
+    return service.diff(from_, to, section)
 
 
 @router.post(
@@ -270,7 +269,7 @@ async def audit(
 
 
 def _audit_text(service: ServiceDep, text: str, release: str | None) -> AuditReport:
-    name = service.corpus().get(release).release  # a bad release is one 404, not a bad line each
+    name = service.release_name(release)  # a bad release is one 404, not a bad line each
     tally = Tally()
     items = list(audit_lines(service, enumerate(text.splitlines(), start=1), name))
     for item in items:

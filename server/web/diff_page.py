@@ -18,10 +18,10 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse
 
-from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange, diff_releases
+from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange
 from server.domain.schemas import section_url
 from server.domain.wording import SentenceEdit, word_ops
-from server.edge.deps import ComponentsDep
+from server.edge.deps import ServiceDep
 from server.edge.security import THROTTLED, client_address
 from server.edge.shared_state import Throttle
 from server.web.page import PAGE_HEADERS
@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/diff", response_class=HTMLResponse)
 def diff_page(
     request: Request,
-    components: ComponentsDep,
+    service: ServiceDep,
     from_: Annotated[str, Query(alias="from", max_length=40)],
     to: Annotated[str, Query(max_length=40)],
     section: Annotated[str | None, Query(max_length=200)] = None,
@@ -48,9 +48,8 @@ def diff_page(
             detail=THROTTLED,
             headers={"Retry-After": str(math.ceil(wait))},
         )
-    corpus = components.corpus()
-    old, new = corpus.get(from_).parsed, corpus.get(to).parsed
-    page = render_diff_page(diff_releases(old, new, section or None), old, new)
+    compared = service.compare(from_, to, section)
+    page = render_diff_page(compared.diff, compared.old, compared.new)
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
 

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ __all__ = [
     "IndexDir",
     "Release",
     "SpecDir",
+    "components",
     "console",
     "fail",
     "guarded",
@@ -30,6 +31,9 @@ __all__ = [
 
 console = Console()
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from server.domain.components import Components
 
 SpecDir = Annotated[
     Path | None, typer.Option("--spec-dir", help="Folder of model_spec-<release>.md files.")
@@ -62,6 +66,14 @@ def guarded(call: Callable[[], T]) -> T:
         return call()
     except SpecQAError as exc:
         fail(exc.message)
+
+
+def components(index_dir: Path | None) -> Components:
+    """The server's parts over the index (the same answering service every surface uses)."""
+    from server.domain.components import build_components
+
+    settings = settings_from(index_dir=index_dir)
+    return guarded(lambda: build_components(settings))
 
 
 def print_json(data: Any) -> None:

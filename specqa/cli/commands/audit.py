@@ -20,8 +20,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from specqa.cli.commands.query import components
-from specqa.cli.options import AsJson, IndexDir, Release, console, fail, guarded, print_json
+from specqa.cli.options import (
+    AsJson,
+    IndexDir,
+    Release,
+    components,
+    console,
+    fail,
+    guarded,
+    print_json,
+)
 
 commands = typer.Typer()
 
@@ -53,7 +61,7 @@ def audit(
     if not file.is_file():
         fail(f"no such file: {file}")
     parts = components(index_dir)
-    name = guarded(lambda: parts.corpus().get(release)).release  # a bad release fails up front
+    name = guarded(lambda: parts.service.release_name(release))  # a bad release fails up front
     tally = Tally()
     with file.open("rb") as source, _csv_writer(csv_out) as writer, _progress() as progress:
         task = progress.add_task("auditing", total=file.stat().st_size)

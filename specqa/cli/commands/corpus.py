@@ -1,61 +1,20 @@
-"""`specqa sections` and `specqa examples`: the parse, for anyone to check."""
+"""`specqa sections` and `specqa examples`: the spec as indexed, for anyone to check."""
 
 from __future__ import annotations
 
-from functools import partial
-from pathlib import Path
-from typing import TYPE_CHECKING
-
 import typer
 
-from specqa.cli.options import (
-    AsJson,
-    Release,
-    SpecDir,
-    console,
-    guarded,
-    print_json,
-    settings_from,
-)
-from specqa.core.spec import ParsedRelease
+from specqa.cli.options import AsJson, IndexDir, Release, components, console, guarded, print_json
 
 commands = typer.Typer()
 examples_app = typer.Typer(help="List or search the labelled examples (precedents).")
 
-if TYPE_CHECKING:
-    from ingest.sources import ReleaseSource
-
-
-def parsed_releases(spec_dir: Path | None, only: tuple[str, ...] = ()) -> dict[str, ParsedRelease]:
-    """Parse releases straight from the spec files (no index needed); all of them by default."""
-    from ingest.sources import ReleaseSource
-
-    source = guarded(lambda: ReleaseSource(settings_from(spec_dir=spec_dir)))
-    # unknown release -> clear error before any work; "latest" -> the newest release
-    resolved = {v: guarded(partial(source.info, v)).version for v in only}
-    if not only:
-        resolved = {v: v for v in source.versions}
-    return {asked: guarded(partial(_parse, source, v)) for asked, v in resolved.items()}
-
-
-def _parse(source: ReleaseSource, version: str) -> ParsedRelease:
-    from ingest.parser import parse_release
-
-    return parse_release(version, source.read(version))
-
-
-def _parsed(spec_dir: Path | None, release: str | None) -> ParsedRelease:
-    from ingest.sources import ReleaseSource
-
-    newest = guarded(lambda: ReleaseSource(settings_from(spec_dir=spec_dir))).versions[-1]
-    version = release or newest
-    return parsed_releases(spec_dir, (version,))[version]
-
 
 @commands.command()
-def sections(release: Release = None, spec_dir: SpecDir = None, as_json: AsJson = False) -> None:
-    """List the parsed sections of a release (id, title, level, authority, parent)."""
-    parsed = _parsed(spec_dir, release)
+def sections(release: Release = None, index_dir: IndexDir = None, as_json: AsJson = False) -> None:
+    """List the indexed sections of a release (id, title, level, authority, parent)."""
+    service = components(index_dir).service
+    parsed = guarded(lambda: service.parsed(release))
     rows = [
         {
             "id": s.id,
@@ -80,12 +39,13 @@ def sections(release: Release = None, spec_dir: SpecDir = None, as_json: AsJson 
 
 @examples_app.callback(invoke_without_command=True)
 def examples(
-    ctx: typer.Context, release: Release = None, spec_dir: SpecDir = None, as_json: AsJson = False
+    ctx: typer.Context, release: Release = None, index_dir: IndexDir = None, as_json: AsJson = False
 ) -> None:
-    """List the parsed examples of a release (id, title, section, labels of each judged step)."""
+    """List the indexed examples of a release (id, title, section, labels of each judged step)."""
     if ctx.invoked_subcommand is not None:
         return
-    parsed = _parsed(spec_dir, release)
+    service = components(index_dir).service
+    parsed = guarded(lambda: service.parsed(release))
     rows = [
         {
             "id": e.id,

@@ -14,27 +14,19 @@ from specqa.cli.options import (
     AsJson,
     IndexDir,
     Release,
+    components,
     console,
     fail,
     guarded,
     print_json,
-    settings_from,
 )
 
 commands = typer.Typer()
 
 if TYPE_CHECKING:
-    from server.domain.components import Components
     from server.domain.schemas import Answer, ExampleCard, ExampleResponse, ExampleTurn
 
 _LABEL_STYLE = {"GOOD": "green", "BAD": "red", "OK": "yellow"}
-
-
-def components(index_dir: Path | None) -> Components:
-    from server.domain.components import build_components
-
-    settings = settings_from(index_dir=index_dir)
-    return guarded(lambda: build_components(settings))
 
 
 @commands.command()
@@ -144,13 +136,13 @@ def eval_(
         fail("--retriever must be 'hybrid' or 'naive'")
     items = guarded(lambda: load_questions(questions, split))
     parts = components(index_dir)
-    rc = guarded(lambda: parts.corpus().get(release))
+    parsed = guarded(lambda: parts.service.parsed(release))
     base = guarded(lambda: open_embedder(parts.settings))
     cache = EmbeddingCache(parts.settings.index_dir / "embed_cache.sqlite", base.name)
-    naive = NaiveRetriever(rc.parsed, base, cache)
+    naive = NaiveRetriever(parsed, base, cache)
 
     def hybrid_rank(text: str) -> Ranked:
-        result = parts.retriever.search(text, rc.release, k_sections=10, k_examples=0)
+        result = parts.retriever.search(text, parsed.release, k_sections=10, k_examples=0)
         return [hit.section.id for hit in result.sections], confidence_of(result.evidence)
 
     def naive_rank(text: str) -> Ranked:
@@ -165,7 +157,7 @@ def eval_(
     if as_json:
         print_json(main)
         return
-    _print_eval(results, rc.release, f"{questions.name}" + (f" · {split}" if split else ""))
+    _print_eval(results, parsed.release, f"{questions.name}" + (f" · {split}" if split else ""))
 
 
 def _print_eval(

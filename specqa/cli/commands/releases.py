@@ -10,13 +10,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from specqa.cli.commands.corpus import examples_app, parsed_releases
-from specqa.cli.commands.query import components
+from specqa.cli.commands.corpus import examples_app
 from specqa.cli.options import (
     AsJson,
     IndexDir,
     Release,
-    SpecDir,
+    components,
     console,
     guarded,
     print_json,
@@ -32,36 +31,33 @@ def diff(
     ],
     to_release: Annotated[str, typer.Argument(metavar="TO", help="Newer release, e.g. 2025-10-27")],
     section: Annotated[str | None, typer.Option(help="Only this section id.")] = None,
-    spec_dir: SpecDir = None,
+    index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
     """What changed between two releases, as a word diff: sections added, removed and renamed,
     authority levels, reworded rules with their changed sentences, examples, trivial edits last.
     RELEASE may be 'latest'."""
-    from server.domain.diff import diff_releases
     from specqa.cli.word_diff import print_word_diff
 
-    parsed = parsed_releases(spec_dir, (from_release, to_release))
-    old, new = parsed[from_release], parsed[to_release]
-    result = guarded(lambda: diff_releases(old, new, section))
+    service = components(index_dir).service
+    compared = guarded(lambda: service.compare(from_release, to_release, section))
     if as_json:
-        print_json(result.model_dump(by_alias=True))
+        print_json(compared.diff.model_dump(by_alias=True))
         return
-    print_word_diff(console, result, old, new)
+    print_word_diff(console, compared.diff, compared.old, compared.new)
 
 
 @commands.command()
 def history(
     section_id: Annotated[str, typer.Argument(help="Section id, e.g. do_not_lie")],
-    spec_dir: SpecDir = None,
+    index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
     """In which releases a section exists and what changed in each."""
-    from server.domain.diff import section_history
     from specqa.cli.word_diff import sentence_text
 
-    parsed = parsed_releases(spec_dir)
-    result = guarded(lambda: section_history(list(parsed.values()), section_id))
+    service = components(index_dir).service
+    result = guarded(lambda: service.history(section_id))
     if as_json:
         print_json(result.model_dump(by_alias=True))
         return
