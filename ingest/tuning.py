@@ -293,7 +293,7 @@ def _fit_and_save(
 ) -> int:
     import torch
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     torch.manual_seed(recipe.seed)
     torch.set_num_threads(settings.ingest_embed_threads)
@@ -302,9 +302,9 @@ def _fit_and_save(
     serving_length = model.max_seq_length
     model.max_seq_length = recipe.max_seq_length
     if recipe.freeze_word_embeddings:
-        model[0].auto_model.embeddings.word_embeddings.weight.requires_grad_(False)
+        model[0].model.embeddings.word_embeddings.weight.requires_grad_(False)
     if recipe.checkpointing:
-        model[0].auto_model.gradient_checkpointing_enable()
+        model[0].model.activation_checkpointing_enable()
     loss = MultipleNegativesRankingLoss(model, scale=recipe.scale)
     plan = [_batches(pairs, parent_of, recipe, epoch) for epoch in range(recipe.epochs)]
     total = sum(len(epoch) for epoch in plan)

@@ -74,7 +74,9 @@ def test_confidence_buckets_are_calibrated_on_the_test_splits(parts: Components)
 def test_extractive_answers_are_deterministic(parts: Components) -> None:
     question = "is it ok for the model to flatter me when my business plan is bad?"
     first, second = parts.service.answer(question), parts.service.answer(question)
-    assert first.model_dump(exclude={"timings"}) == second.model_dump(exclude={"timings"})
+    assert first.model_dump(exclude={"timings", "id"}) == second.model_dump(
+        exclude={"timings", "id"}
+    )
 
 
 def test_sections_are_ranked_once_and_examples_ride_alongside(parts: Components) -> None:
