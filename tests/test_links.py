@@ -119,9 +119,14 @@ def test_cli_did_you_mean_for_releases_and_sections(cli_env: dict[str, str]) -> 
     assert len(section.stderr.strip().splitlines()) == 1
 
 
-def test_cli_word_diff_is_coloured_in_a_terminal() -> None:
+def test_cli_word_diff_is_coloured_in_a_terminal(cli_env: dict[str, str]) -> None:
     coloured = run_cli(
-        "diff", "2025-09-12", "2025-10-27", "--section", "do_not_lie", env={"FORCE_COLOR": "1"}
+        "diff",
+        "2025-09-12",
+        "2025-10-27",
+        "--section",
+        "do_not_lie",
+        env={**cli_env, "FORCE_COLOR": "1"},
     )
     assert coloured.returncode == 0, coloured.stderr
     assert "\x1b[" in coloured.stdout and "{+a+}" in coloured.stdout
