@@ -48,7 +48,7 @@ BUDGETS = {  # characters of each tool's text; answer_question's is SPECQA_MCP_A
     "find_examples": 3000,
     "check_reply": 2500,
     "compare_releases": 4000,
-    "get_section": 16000,  # the whole section: the longest body with its commentary fits
+    "get_section": 12000,  # every section of the indexed releases fits whole (longest: 10,088)
 }
 SNIPPET_CHARS = 300
 
