@@ -7,19 +7,17 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.chat import router as chat
 from server.domain.components import Components, build_components
 from server.domain.schemas import Answer
+from server.edge.errors import install_error_handlers
 from server.edge.observability import Metrics, RequestMiddleware
 from server.edge.shared_state import build_shared_state
-from server.mcp.server import mount_mcp
+from server.mcp.endpoint import mount_mcp
 from server.rest import health, routes
 from server.slack import build_router as slack_router
 from server.web import diff_page
@@ -76,7 +74,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         )
     if settings.trusted_proxies:  # outermost: the client address is settled before anything
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
-    _install_error_handlers(app)
+    install_error_handlers(app)
     slack = slack_router(settings, shared.replays, metrics)
     for router in (health.router, routes.router, chat.router, slack, diff_page.router, web.router):
         app.include_router(router)
@@ -88,33 +86,3 @@ def _count(metrics: Metrics, answer: Answer) -> None:
     metrics.answers.labels(answer.mode).inc()
     if answer.fallback:
         metrics.llm_fallbacks.inc()
-
-
-def _error(
-    status: int, kind: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse(
-        {"error": {"type": kind, "message": message}}, status_code=status, headers=headers
-    )
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(SpecQAError)
-    async def project_error(request: Request, exc: SpecQAError) -> JSONResponse:
-        if exc.public_message != exc.message:
-            log.warning("%s: %s", type(exc).__name__, exc.message)
-        return _error(exc.status_code, type(exc).__name__, exc.public_message)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return _error(
-            422,
-            "invalid_request",
-            f"{where}: {first.get('msg')}" if where else str(first.get("msg")),
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http_error", str(exc.detail), dict(exc.headers or {}))

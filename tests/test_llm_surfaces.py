@@ -108,6 +108,8 @@ def test_mcp_answer_text_shows_the_verdict_and_neutralised_markdown(
     over_http(url, {}, session)
     assert seen["verdict"] == "no"
     assert seen["text"].startswith("**Verdict: no**\n\n")
+    assert "**Bottom line:**" in seen["text"] and "**Sources**" in seen["text"]
+    assert len(seen["text"]) <= 2500  # SPECQA_MCP_ANSWER_CHARS
     assert_inert(seen["text"])
 
 

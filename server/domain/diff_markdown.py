@@ -14,7 +14,7 @@ from server.domain.diff import (
 from server.domain.wording import SentenceEdit
 from specqa.core.spec import ParsedRelease
 
-__all__ = ["render_diff_markdown", "sentence_bullets"]
+__all__ = ["MAX_SENTENCES_SHOWN", "render_diff_markdown", "sentence_bullets"]
 
 
 def render_diff_markdown(

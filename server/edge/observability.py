@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 import uuid
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.edge.errors import error_response
 
 __all__ = ["Metrics", "RequestMiddleware"]
 
@@ -186,15 +187,8 @@ class _Exchange:
         self.too_large = True
 
     async def reply(self, status: int, kind: str, message: str) -> None:
-        body = json.dumps({"error": {"type": kind, "message": message}}).encode()
+        response = error_response(status, kind, message)
         await self.send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+            {"type": "http.response.start", "status": status, "headers": response.raw_headers}
         )
-        await self.send({"type": "http.response.body", "body": body})
+        await self.send({"type": "http.response.body", "body": response.body})

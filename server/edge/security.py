@@ -1,11 +1,13 @@
-"""Bearer-token auth and a per-caller rate limit for /v1 and /mcp.
+"""The one authorisation step of every surface: Origin, bearer key, per-caller rate limit.
 
-The caller is its API key when auth is on (only a key that matched: an unauthenticated bearer
-string never names a window) and its client address otherwise. Failed authentication is throttled
-per client address too, so guessing keys runs into 429. The windows live in
-:mod:`server.edge.shared_state` (in process, or in Redis shared by every replica). The client address
-is the connection's peer, or the ``X-Forwarded-For`` client when the peer is a trusted proxy
-(``SPECQA_TRUSTED_PROXIES``, see :func:`server.app.create_app`).
+:func:`authorize` is called by REST and chat (the :data:`RequireKey` dependency), the web
+``/diff`` page (:data:`RateLimited`: no key, like ``/``) and ``/mcp`` (key and Origin). The caller
+is its API key when auth is on (only a key that matched: an unauthenticated bearer string never
+names a window) and its client address otherwise. Failed authentication is throttled per client
+address too, so guessing keys runs into 429. The windows live in :mod:`server.edge.shared_state`
+(in process, or in Redis shared by every replica). The client address is the connection's peer,
+or the ``X-Forwarded-For`` client when the peer is a trusted proxy (``SPECQA_TRUSTED_PROXIES``,
+see :func:`server.app.create_app`).
 """
 
 from __future__ import annotations
@@ -13,18 +15,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+from ipaddress import ip_address
 from typing import Annotated
+from urllib.parse import urlsplit
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 
 from server.edge.deps import SettingsDep
+from server.edge.errors import Refused
 from server.edge.shared_state import Throttle
 from specqa.core.settings import Settings
 
-__all__ = ["RequireKey", "admit", "check_bearer", "client_address"]
+__all__ = [
+    "RateLimited",
+    "RequireKey",
+    "authorize",
+    "check_bearer",
+    "client_address",
+    "origin_allowed",
+    "retry_after",
+]
 
 UNAUTHORIZED = "missing or invalid API key (send Authorization: Bearer <key>)"
 THROTTLED = "rate limit exceeded; retry later"
+FOREIGN_ORIGIN = "this Origin may not use this endpoint"
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="specqa"'}
 
 
@@ -45,32 +59,85 @@ def check_bearer(header: str | None, keys: list[str]) -> str | None:
     return matched
 
 
-def admit(request: Request, settings: Settings) -> tuple[int, str, dict[str, str]] | None:
-    """None when the request may go on; else (status, message, headers) of the refusal."""
+def authorize(
+    request: Request, settings: Settings, *, key: bool = True, origin: bool = False
+) -> Refused | None:
+    """None when the request may go on; else the refusal to answer with (not raised).
+
+    In order: the Origin (with ``origin``: see :func:`origin_allowed`), the API key (with ``key``
+    and keys configured: 401, or 429 for an address that keeps failing), then the caller's rate
+    limit (429 with ``Retry-After``). Raises ``BackendUnavailableError`` when the shared state
+    store (Redis) is down.
+    """
+    headers = request.headers
+    if origin and not origin_allowed(headers.get("origin"), headers.get("host"), settings):
+        return Refused(403, "forbidden_origin", FOREIGN_ORIGIN)
     throttle: Throttle = request.app.state.shared.throttle
-    keys = [k.get_secret_value() for k in settings.api_keys]
+    keys = [k.get_secret_value() for k in settings.api_keys] if key else []
     address = client_address(request)
     if keys:
-        key = check_bearer(request.headers.get("authorization"), keys)
-        if key is None:
+        matched = check_bearer(headers.get("authorization"), keys)
+        if matched is None:
             wait = throttle.wait(f"authfail:{address}")
-            return _throttled(wait) if wait else (401, UNAUTHORIZED, WWW_AUTHENTICATE)
-        identity = "key:" + hashlib.sha256(key.encode()).hexdigest()[:16]
+            return (
+                _throttled(wait)
+                if wait
+                else Refused(401, "http_error", UNAUTHORIZED, WWW_AUTHENTICATE)
+            )
+        identity = "key:" + hashlib.sha256(matched.encode()).hexdigest()[:16]
     else:
         identity = f"ip:{address}"
     wait = throttle.wait(identity)
     return _throttled(wait) if wait else None
 
 
-def _throttled(wait: float) -> tuple[int, str, dict[str, str]]:
-    return 429, THROTTLED, {"Retry-After": str(math.ceil(wait))}
+def retry_after(wait: float) -> str:
+    """Whole seconds, rounded up: a client that waits this long is let in."""
+    return str(max(1, math.ceil(wait)))
+
+
+def _throttled(wait: float) -> Refused:
+    return Refused(429, "http_error", THROTTLED, {"Retry-After": retry_after(wait)})
+
+
+def origin_allowed(origin: str | None, host: str | None, settings: Settings) -> bool:
+    """No Origin (not a browser), a configured CORS origin, or the server's own host.
+
+    Without API keys the server's own host must also be a loopback name: a DNS-rebinding page
+    shares its host with the request, so only a key or loopback tells it from a real page.
+    """
+    if origin is None:
+        return True
+    if origin in settings.cors_origins or "*" in settings.cors_origins:
+        return True
+    parts = urlsplit(origin)
+    if parts.scheme not in ("http", "https") or not host or parts.netloc.lower() != host.lower():
+        return False
+    return bool(settings.api_keys) or _is_loopback(parts.hostname or "")
+
+
+def _is_loopback(hostname: str) -> bool:
+    if hostname == "localhost":
+        return True
+    try:
+        return ip_address(hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def require_key(request: Request, settings: SettingsDep) -> None:
-    refusal = admit(request, settings)
+    refusal = authorize(request, settings)
     if refusal is not None:
-        code, message, headers = refusal
-        raise HTTPException(code, detail=message, headers=headers)
+        raise refusal
+
+
+def rate_limit(request: Request, settings: SettingsDep) -> None:
+    refusal = authorize(request, settings, key=False)
+    if refusal is not None:
+        raise refusal
 
 
 RequireKey = Annotated[None, Depends(require_key)]
+"""An API key when keys are configured, and the caller's rate limit (REST, chat)."""
+RateLimited = Annotated[None, Depends(rate_limit)]
+"""The client address's rate limit only (pages that need no key)."""

@@ -10,20 +10,18 @@ removed and renamed, authority changes, reworded rules with the old and new sent
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange
 from server.domain.schemas import section_url
 from server.domain.wording import SentenceEdit, word_ops
 from server.edge.deps import ServiceDep
-from server.edge.security import THROTTLED, client_address
-from server.edge.shared_state import Throttle
+from server.edge.security import RateLimited
 from server.web.page import PAGE_HEADERS
 from specqa.core.spec import ParsedRelease
 
@@ -34,20 +32,12 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/diff", response_class=HTMLResponse)
 def diff_page(
-    request: Request,
+    _: RateLimited,  # the page needs no key, like /
     service: ServiceDep,
     from_: Annotated[str, Query(alias="from", max_length=40)],
     to: Annotated[str, Query(max_length=40)],
     section: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    throttle: Throttle = request.app.state.shared.throttle
-    wait = throttle.wait(f"ip:{client_address(request)}")  # the page needs no key, like /
-    if wait > 0:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=THROTTLED,
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
     compared = service.compare(from_, to, section)
     page = render_diff_page(compared.diff, compared.old, compared.new)
     return HTMLResponse(page, headers=PAGE_HEADERS)

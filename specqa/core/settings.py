@@ -166,6 +166,13 @@ class Settings(BaseSettings):
         le=10_000,
         description="Evidence budget per example turn or reply, characters (whole sentences only).",
     )
+    mcp_answer_chars: int = Field(
+        default=2500,
+        ge=500,
+        le=100_000,
+        description="Longest text of an MCP answer_question result, characters: the bottom line, "
+        "confidence, quotes and examples that fit (all of them stay in its structured content).",
+    )
     answer_threads: int = Field(
         default=24,
         ge=1,

@@ -16,10 +16,9 @@ def mcp_command(index_dir: IndexDir = None) -> None:
     The model and index load in the background, so the client's handshake does not wait; run
     `specqa ingest` first.
     """
-    from server.mcp.server import LazyComponents, build_mcp
+    from server.mcp.endpoint import stdio_server
     from specqa.core.logs import configure_logging
 
     settings = settings_from(index_dir=index_dir)
     configure_logging(settings.log_level)
-    components = LazyComponents(settings)
-    build_mcp(components, on_start=components.warm_up).run("stdio")
+    stdio_server(settings).run("stdio")

@@ -1,0 +1,81 @@
+"""The one JSON error body every surface answers with: ``{"error": {"type": ..., "message": ...}}``.
+
+REST, chat, the web pages and ``/mcp`` refuse through :func:`error_response` (the app's exception
+handlers, installed by :func:`install_error_handlers`, and the MCP endpoint call it directly); the
+request middleware's 413, 431 and 500 replies send the same response's bytes.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from specqa.core.errors import SpecQAError
+
+__all__ = [
+    "Refused",
+    "error_body",
+    "error_response",
+    "install_error_handlers",
+    "project_error_response",
+]
+
+log = logging.getLogger("specqa")
+
+
+class Refused(StarletteHTTPException):
+    """A refusal raised from a route or dependency: answered as ``status`` with ``kind``."""
+
+    def __init__(
+        self, status: int, kind: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status, detail=message, headers=dict(headers or {}))
+        self.kind = kind
+
+    def response(self) -> JSONResponse:
+        return error_response(self.status_code, self.kind, str(self.detail), self.headers)
+
+
+def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
+    return {"error": {"type": kind, "message": message}}
+
+
+def error_response(
+    status: int, kind: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(kind, message), status_code=status, headers=headers)
+
+
+def project_error_response(exc: SpecQAError) -> JSONResponse:
+    """One of our errors as the client sees it: its status, its class name, its public message
+    (the full message, when it differs, goes to the log only)."""
+    if exc.public_message != exc.message:
+        log.warning("%s: %s", type(exc).__name__, exc.message)
+    return error_response(exc.status_code, type(exc).__name__, exc.public_message)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SpecQAError)
+    async def project_error(request: Request, exc: SpecQAError) -> JSONResponse:
+        return project_error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
+        return error_response(
+            422,
+            "invalid_request",
+            f"{where}: {first.get('msg')}" if where else str(first.get("msg")),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc, Refused):
+            return exc.response()
+        return error_response(exc.status_code, "http_error", str(exc.detail), exc.headers)

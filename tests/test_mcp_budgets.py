@@ -1,0 +1,137 @@
+"""MCP results an assistant can use as they are: every eval question's answer fits its character
+budget (through the SDK's own client, in process over the session parts, and over streamable
+HTTP against the app for a sample), leads with what matters, and keeps the structured content
+compact (no example transcripts unless asked)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import anyio
+from mcp import Client
+
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.domain.components import Components, build_components
+from server.mcp.tools import BUDGETS, build_mcp
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
+from tests.conftest import REPO, live_server, make_settings
+from tests.test_mcp import over_http
+
+QUESTIONS = [
+    json.loads(line)["question"]
+    for path in sorted((REPO / "tests" / "eval").glob("*.jsonl"))
+    for line in path.read_text(encoding="utf-8").splitlines()
+    if line.strip()
+]
+
+
+def in_process(parts: Components, session: Callable[[Client], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with Client(build_mcp(lambda: parts)) as client:
+            await session(client)
+
+    anyio.run(main)
+
+
+def text_of(result: Any) -> str:
+    assert not result.is_error, result.content
+    return result.content[0].text  # type: ignore[no-any-return]
+
+
+def test_every_eval_question_is_answered_and_searched_within_the_budgets(
+    parts: Components,
+) -> None:
+    budget = parts.settings.mcp_answer_chars
+    assert budget == 2500 and len(QUESTIONS) > 500
+    seen: dict[str, list[int]] = {"answer": [], "search": [], "examples": []}
+
+    async def session(client: Client) -> None:
+        for number, question in enumerate(QUESTIONS):
+            answer = await client.call_tool("answer_question", {"question": question})
+            text = text_of(answer)
+            seen["answer"].append(len(text))
+            assert len(text) <= budget, (question, len(text))
+            structured = answer.structured_content or {}
+            bottom = structured["bottom_line"]
+            if bottom is not None:  # what matters first: the bottom line, how sure, a quote
+                assert text.startswith("**Bottom line:**") and bottom["text"] in text, question
+                assert f"**Confidence: {structured['confidence']}.**" in text
+                first = structured["citations"][0]
+                assert f"`{first['section_id']}`" in text and first["url"] in text
+            assert all(e["steps"] is None for e in structured["examples"])
+            found = await client.call_tool("search_spec", {"query": question})
+            seen["search"].append(len(text_of(found)))
+            assert len(text_of(found)) <= BUDGETS["search_spec"], question
+            if number % 5 == 0:
+                examples = await client.call_tool("find_examples", {"query": question, "k": 10})
+                seen["examples"].append(len(text_of(examples)))
+                assert len(text_of(examples)) <= BUDGETS["find_examples"], question
+
+    in_process(parts, session)
+    print({tool: max(lengths) for tool, lengths in seen.items()})
+
+
+def test_full_examples_only_when_asked(parts: Components) -> None:
+    question = "Should the model reveal its system prompt?"
+
+    async def session(client: Client) -> None:
+        short = await client.call_tool("answer_question", {"question": question})
+        full = await client.call_tool(
+            "answer_question", {"question": question, "full_examples": True}
+        )
+        compact, whole = short.structured_content or {}, full.structured_content or {}
+        assert compact["examples"] and all(e["steps"] is None for e in compact["examples"])
+        assert all(e["steps"] for e in whole["examples"])
+        assert len(json.dumps(compact)) < len(json.dumps(whole))
+        summary = compact["examples"][0]
+        assert summary["labels"] and summary["user"] and summary["responses"][0]["label"]
+        assert f"`{summary['id']}`" in text_of(short)
+        assert len(text_of(full)) <= parts.settings.mcp_answer_chars
+
+    in_process(parts, session)
+
+
+def test_sections_and_the_widest_diff_fit_their_budgets(parts: Components) -> None:
+    releases = parts.service.releases()
+    latest = parts.corpus().get(releases[-1])
+
+    async def session(client: Client) -> None:
+        diff = await client.call_tool(
+            "compare_releases", {"from_release": releases[0], "to_release": releases[-1]}
+        )
+        text = text_of(diff)
+        assert len(text) <= BUDGETS["compare_releases"]
+        assert "Cut to fit" in text and (diff.structured_content or {})["diff_url"] in text
+        for section_id in latest.sections_by_id:
+            section = await client.call_tool("get_section", {"section_id": section_id})
+            assert len(text_of(section)) <= BUDGETS["get_section"], section_id
+            assert text_of(section).startswith("# ")
+
+    in_process(parts, session)
+
+
+def test_a_sample_over_streamable_http_keeps_a_smaller_configured_budget(
+    built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = make_settings(built[0].index_dir, mcp_answer_chars=1200, rate_limit_per_minute=0)
+    app = create_app(settings, build_components(settings, embedder=embedder))
+    sample = QUESTIONS[::40]
+
+    async def session(client: Client) -> None:
+        for question in sample:
+            answer = await client.call_tool("answer_question", {"question": question})
+            text = text_of(answer)
+            assert len(text) <= 1200, (question, len(text))
+            structured = answer.structured_content or {}
+            if structured["bottom_line"] is not None:
+                assert text.startswith("**Bottom line:**"), question
+            if "Cut to fit 1,200 characters" in text:  # the structured content has every citation
+                assert structured["citations"]
+
+    with live_server(app) as url:
+        over_http(url, {}, session)

@@ -1,0 +1,93 @@
+"""One authorisation step for every surface: REST, chat, the /diff page and /mcp refuse with the
+same JSON error body, the same status and the same Retry-After, whichever door is knocked on."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+import httpx
+import pytest
+
+from bench.load import free_port
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.domain.components import build_components
+from server.edge.security import THROTTLED, UNAUTHORIZED
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
+from tests.conftest import live_server, make_settings
+from tests.test_mcp import INITIALIZE, JSON_HEADERS
+
+KEY = "refusal-test-key"
+RATE = 3
+
+
+Serve = Callable[..., AbstractContextManager[str]]
+
+
+@pytest.fixture(scope="module")
+def serve(built: tuple[Settings, IngestReport], embedder: Embedder) -> Serve:
+    """Starts the app under uvicorn with these settings; the context yields its base URL."""
+
+    def start(**overrides: object) -> AbstractContextManager[str]:
+        settings = make_settings(built[0].index_dir, **overrides)
+        return live_server(create_app(settings, build_components(settings, embedder=embedder)))
+
+    return start
+
+
+def _knock(http: httpx.Client, door: str, key: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if door == "mcp":
+        return http.post("/mcp", json=INITIALIZE, headers={**JSON_HEADERS, **headers})
+    if door == "chat":
+        return http.get("/v1/models", headers=headers)
+    if door == "diff":
+        return http.get("/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie")
+    return http.get("/v1/releases", headers=headers)
+
+
+def test_rest_chat_and_mcp_refuse_a_missing_key_alike(serve: Serve) -> None:
+    with (
+        serve(api_keys=KEY, rate_limit_per_minute=0) as url,
+        httpx.Client(base_url=url, trust_env=False, timeout=60) as http,
+    ):
+        refusals = [_knock(http, door, None) for door in ("rest", "chat", "mcp")]
+        assert _knock(http, "diff", None).status_code == 200  # the page needs no key
+    for response in refusals:
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == 'Bearer realm="specqa"'
+        assert response.json() == {"error": {"type": "http_error", "message": UNAUTHORIZED}}
+
+
+def test_every_door_throttles_with_the_same_body_and_retry_after(
+    serve: Serve,
+) -> None:
+    with (
+        serve(api_keys=KEY, rate_limit_per_minute=RATE) as url,
+        httpx.Client(base_url=url, trust_env=False, timeout=60) as http,
+    ):
+        # one window per key, whichever door it uses
+        keyed = [_knock(http, door, KEY) for door in ("rest", "chat", "mcp", "rest", "mcp")]
+        # the page is counted per client address
+        pages = [_knock(http, "diff", None) for _ in range(RATE + 1)]
+    assert [r.status_code for r in keyed] == [200] * RATE + [429, 429]
+    assert [r.status_code for r in pages] == [200] * RATE + [429]
+    for response in [*keyed[RATE:], pages[-1]]:
+        assert response.json() == {"error": {"type": "http_error", "message": THROTTLED}}
+        assert 1 <= int(response.headers["retry-after"]) <= 60
+
+
+def test_a_down_rate_limit_store_is_the_same_503_on_every_door(serve: Serve) -> None:
+    redis_url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    with (
+        serve(redis_url=redis_url) as url,
+        httpx.Client(base_url=url, trust_env=False, timeout=60) as http,
+    ):
+        refusals = [_knock(http, door, None) for door in ("rest", "chat", "mcp", "diff")]
+    bodies = [r.json() for r in refusals]
+    assert [r.status_code for r in refusals] == [503] * 4
+    assert bodies[0]["error"]["type"] == "BackendUnavailableError"
+    assert "Redis" in bodies[0]["error"]["message"]
+    assert all(body == bodies[0] for body in bodies)
