@@ -343,9 +343,9 @@ class FeedbackStore:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
+            cause = str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"]
             raise BackendUnavailableError(
-                f"feedback database ({self.kind}): {exc.__class__.__name__}: {exc}",
-                UNREACHABLE,
+                f"the feedback database ({self.kind}) failed: {cause[0]}", UNREACHABLE
             ) from exc
 
     def _create(self) -> None:
