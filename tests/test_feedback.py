@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,32 @@ def test_bad_feedback_is_refused_with_a_message(store: FeedbackStore) -> None:
     with pytest.raises(InputError, match="over 2,000 characters"):
         store.add(answer.id, "down", "x" * 2001)
     assert store.records() == []
+
+
+def test_after_a_failed_record_answers_skip_the_database_for_a_while(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A database that is down costs one answer its wait, not every answer."""
+    name = f"t{free_port()}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    host = postgres_url.split("@", 1)[1].rsplit("/", 1)[0]
+    url = f"postgresql://{name}@{host}/{name}"  # a role that does not exist yet
+    opened = open_feedback_store(make_settings(tmp_path, feedback_database_url=url), pause_s=2)
+    before = time.monotonic()
+    opened.record_answer(_answer())  # refused: logged, skipped, and the pause begins
+    after = time.monotonic()
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f"CREATE ROLE {name} LOGIN SUPERUSER")  # now it would work
+    skipped, later = _answer(), _answer()
+    opened.record_answer(skipped)  # within the pause: not even tried
+    assert time.monotonic() < before + 2
+    with pytest.raises(UnknownAnswerError):
+        opened.add(skipped.id, "up")  # feedback itself is never paused
+    time.sleep(max(0.0, after + 2.1 - time.monotonic()))  # the pause is over
+    opened.record_answer(later)
+    assert opened.add(later.id, "up").answer_id == later.id
+    opened.close()
 
 
 def test_sqlite_is_the_default_beside_the_index(tmp_path: Path) -> None:

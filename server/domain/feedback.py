@@ -15,15 +15,15 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import Counter, defaultdict
+import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field
 from sqlalchemy import (
     Column,
     DateTime,
@@ -43,6 +43,16 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from server.domain.feedback_report import (
+    MAX_COMMENT_CHARS,
+    RATINGS,
+    Feedback,
+    FeedbackStats,
+    QuestionStat,
+    Rating,
+    SectionStat,
+    summarise,
+)
 from server.domain.schemas import Answer
 from specqa.core.errors import BackendUnavailableError, InputError, UnknownAnswerError
 from specqa.core.settings import Settings
@@ -61,10 +71,8 @@ __all__ = [
 
 log = logging.getLogger("specqa.feedback")
 
-Rating = Literal["up", "down"]
-RATINGS: tuple[Rating, ...] = ("up", "down")
-MAX_COMMENT_CHARS = 2000
 UNREACHABLE = "the feedback database is unreachable; try again shortly"
+PAUSE_S = 30.0  # after a failed record, answers skip recording this long (they never wait on it)
 
 metadata = MetaData()
 answers = Table(
@@ -96,48 +104,6 @@ ratings = Table(
 )
 
 
-class Feedback(BaseModel):
-    """One 👍/👎 with the answer it is about."""
-
-    id: int
-    answer_id: str
-    rating: Rating
-    comment: str = Field(description="Empty when none was given")
-    source: str = Field(description="Where it was given: api, web, slack, ...")
-    created_at: datetime
-    question: str
-    release: str
-    mode: str
-    section_ids: list[str] = Field(description="The sections the answer cited, in its order")
-    confidence: str | None
-    answered_at: datetime
-
-
-class QuestionStat(BaseModel):
-    question: str
-    down: int
-    up: int
-    releases: list[str]
-    section_ids: list[str] = Field(description="The sections its answers led with")
-    comments: list[str] = Field(description="The comments of its 👎, newest first")
-
-
-class SectionStat(BaseModel):
-    section_id: str = Field(description="The section the rated answers led with")
-    down: int
-    up: int
-    comments: list[str] = Field(description="The comments of its 👎, newest first")
-
-
-class FeedbackStats(BaseModel):
-    answers: int = Field(description="Answers recorded")
-    rated: int = Field(description="Answers with at least one rating")
-    up: int
-    down: int
-    questions: list[QuestionStat] = Field(description="Questions with a 👎, most 👎 first")
-    sections: list[SectionStat] = Field(description="Leading sections with a 👎, most 👎 first")
-
-
 @dataclass(frozen=True)
 class Backend:
     """How one kind of database is reached: the SQLAlchemy driver, its engine options and an
@@ -155,7 +121,7 @@ def _sqlite_options(url: URL) -> dict[str, Any]:
 
 
 def _postgresql_options(url: URL) -> dict[str, Any]:
-    return {"pool_pre_ping": True, "pool_size": 4, "connect_args": {"connect_timeout": 5}}
+    return {"pool_pre_ping": True, "pool_size": 4, "connect_args": {"connect_timeout": 3}}
 
 
 BACKENDS: dict[str, Backend] = {
@@ -165,7 +131,7 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
-def open_feedback_store(settings: Settings) -> FeedbackStore:
+def open_feedback_store(settings: Settings, *, pause_s: float = PAUSE_S) -> FeedbackStore:
     """The store ``SPECQA_FEEDBACK_DATABASE_URL`` names, or SQLite beside the index. Connects
     on first use, not here."""
     text = settings.feedback_database_url
@@ -182,19 +148,21 @@ def open_feedback_store(settings: Settings) -> FeedbackStore:
             f"(supported: {', '.join(sorted(BACKENDS))})"
         )
     url = url.set(drivername=backend.driver)
-    return FeedbackStore(create_engine(url, **backend.options(url)), backend)
+    return FeedbackStore(create_engine(url, **backend.options(url)), backend, pause_s=pause_s)
 
 
 class FeedbackStore:
     """Answers and the feedback on them, in one SQL database (thread-safe)."""
 
-    def __init__(self, engine: Engine, backend: Backend) -> None:
+    def __init__(self, engine: Engine, backend: Backend, *, pause_s: float = PAUSE_S) -> None:
         self.engine = engine
         self.backend = backend
         # called with every stored Feedback (e.g. the metrics counter), whatever surface sent it
         self.listeners: list[Callable[[Feedback], None]] = []
         self._lock = threading.Lock()
         self._created = False
+        self.pause_s = pause_s
+        self._paused_until = 0.0
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
 
@@ -204,7 +172,11 @@ class FeedbackStore:
 
     # --- writing ----------------------------------------------------------------------------
     def record_answer(self, answer: Answer) -> None:
-        """Keep what feedback on ``answer`` needs (an observer: never fails the answer)."""
+        """Keep what feedback on ``answer`` needs. An observer: it never fails the answer, and
+        after a failure answers skip it for ``pause_s`` seconds rather than each wait on a database
+        that is down."""
+        if time.monotonic() < self._paused_until:
+            return
         cited = list(dict.fromkeys(c.section_id for c in answer.citations))
         try:
             with self._connect() as conn:
@@ -229,7 +201,13 @@ class FeedbackStore:
                         ],
                     )
         except BackendUnavailableError as exc:
-            log.warning("answer %s not recorded for feedback: %s", answer.id, exc.message)
+            self._paused_until = time.monotonic() + self.pause_s
+            log.warning(
+                "answer %s not recorded for feedback (answers skip it for %.0f s): %s",
+                answer.id,
+                self.pause_s,
+                exc.message,
+            )
 
     def add(self, answer_id: str, rating: str, comment: str = "", source: str = "api") -> Feedback:
         """Store a rating of a recorded answer; InputError for a bad rating or comment,
@@ -304,35 +282,7 @@ class FeedbackStore:
 
     def stats(self, limit: int = 10, comments: int = 5) -> FeedbackStats:
         """Totals, and the questions and leading sections with the most 👎 (their comments too)."""
-        records = self.records()
-        by_question: dict[str, list[Feedback]] = defaultdict(list)
-        by_section: dict[str, list[Feedback]] = defaultdict(list)
-        for record in records:
-            by_question[" ".join(record.question.lower().split())].append(record)
-            if record.section_ids:
-                by_section[record.section_ids[0]].append(record)
-        questions = [
-            QuestionStat(
-                question=group[-1].question,
-                releases=sorted({r.release for r in group}),
-                section_ids=list(dict.fromkeys(r.section_ids[0] for r in group if r.section_ids)),
-                **_tally(group, comments),
-            )
-            for group in by_question.values()
-        ]
-        sections = [
-            SectionStat(section_id=section, **_tally(group, comments))
-            for section, group in by_section.items()
-        ]
-        counts = Counter(r.rating for r in records)
-        return FeedbackStats(
-            answers=self.answer_count(),
-            rated=len({r.answer_id for r in records}),
-            up=counts["up"],
-            down=counts["down"],
-            questions=_worst(questions, limit),
-            sections=_worst(sections, limit),
-        )
+        return summarise(self.records(), self.answer_count(), limit, comments)
 
     # --- plumbing ---------------------------------------------------------------------------
     @contextmanager
@@ -379,19 +329,6 @@ def _sections(conn: Any, answer_ids: list[str] | None) -> dict[str, list[str]]:
     for row in conn.execute(query):
         found[row.answer_id].append(row.section_id)
     return found
-
-
-def _tally(group: list[Feedback], comments: int) -> dict[str, Any]:
-    down = [r for r in group if r.rating == "down"]
-    said = [r.comment for r in reversed(down) if r.comment]
-    return {"down": len(down), "up": len(group) - len(down), "comments": said[:comments]}
-
-
-Stat = TypeVar("Stat", QuestionStat, SectionStat)
-
-
-def _worst(items: list[Stat], limit: int) -> list[Stat]:
-    return sorted((i for i in items if i.down), key=lambda i: (-i.down, i.up))[:limit]
 
 
 def _now() -> datetime:
