@@ -165,6 +165,9 @@ def test_bad_feedback_is_refused_with_a_message(store: FeedbackStore) -> None:
     with pytest.raises(InputError, match="over 2,000 characters"):
         store.add(answer.id, "down", "x" * 2001)
     assert store.records() == []
+    kept = store.add(answer.id, "down", "nul\x00 bell\x07 \ud800 ok 👩\u200d💻\n")
+    assert kept.comment == "nul bell  ok 👩\u200d💻"  # no database stores NUL or lone surrogates
+    assert store.records()[0].comment == kept.comment
 
 
 def test_after_a_failed_record_answers_skip_the_database_for_a_while(
@@ -270,6 +273,7 @@ def test_a_streamed_answer_can_be_rated_by_its_id(served: tuple[str, str]) -> No
         ({"answer_id": "x", "rating": "down", "comment": "x" * 2001}, 422, "comment"),
         ({"rating": "up"}, 422, "answer_id"),
         ({"answer_id": "x" * 65, "rating": "up"}, 422, "answer_id"),
+        ({"answer_id": "x\u0000y", "rating": "up"}, 422, "answer_id"),
         ({"answer_id": "x", "rating": "up", "source": "Not A Source!"}, 422, "source"),
     ],
 )

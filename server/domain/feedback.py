@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -214,7 +215,7 @@ class FeedbackStore:
         UnknownAnswerError (404) for an answer id that was never recorded."""
         if rating not in RATINGS:
             raise InputError("rating must be 'up' or 'down'")
-        comment = (comment or "").strip()
+        comment = _clean(comment or "")
         if len(comment) > MAX_COMMENT_CHARS:
             raise InputError(f"the comment is over {MAX_COMMENT_CHARS:,} characters")
         now = _now()
@@ -329,6 +330,14 @@ def _sections(conn: Any, answer_ids: list[str] | None) -> dict[str, list[str]]:
     for row in conn.execute(query):
         found[row.answer_id].append(row.section_id)
     return found
+
+
+def _clean(text: str) -> str:
+    """Without control characters (newlines and tabs kept) or lone surrogates, which no
+    database stores; format characters stay (an emoji's zero-width joiner)."""
+    return "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
+    ).strip()
 
 
 def _now() -> datetime:

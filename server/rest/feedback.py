@@ -16,7 +16,10 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 
 class FeedbackRequest(BaseModel):
     answer_id: str = Field(
-        min_length=1, max_length=64, description="The `id` of the answer being rated."
+        min_length=1,
+        max_length=64,
+        pattern=r"^[0-9A-Za-z_-]+$",
+        description="The `id` of the answer being rated.",
     )
     rating: Rating = Field(description="up (👍, a good answer) or down (👎, a bad one).")
     comment: str | None = Field(
