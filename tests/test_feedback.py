@@ -155,6 +155,25 @@ def test_stats_put_the_questions_and_sections_with_the_most_downvotes_first(
     assert [r.rating for r in store.records("up")] == ["up", "up"]
 
 
+def test_a_raters_later_rating_replaces_their_earlier_one(store: FeedbackStore) -> None:
+    answer = _answer()
+    store.record_answer(answer)
+    first = store.add(answer.id, "up", source="slack", rater="U1")
+    again = store.add(answer.id, "down", "changed my mind", source="slack", rater="U1")
+    store.add(answer.id, "up", source="slack", rater="U2")
+    store.add(answer.id, "up")
+    store.add(answer.id, "up")  # anonymous ratings all count
+    assert again.id == first.id
+    kept = store.records()
+    assert [(r.rater, r.rating, r.comment) for r in kept] == [
+        ("U1", "down", "changed my mind"),
+        ("U2", "up", ""),
+        (None, "up", ""),
+        (None, "up", ""),
+    ]
+    assert (store.stats().up, store.stats().down) == (3, 1)
+
+
 def test_bad_feedback_is_refused_with_a_message(store: FeedbackStore) -> None:
     answer = _answer()
     store.record_answer(answer)
@@ -251,18 +270,27 @@ def test_feedback_on_a_served_answer_is_stored_and_counted(served: tuple[str, st
     assert re.search(r'^specqa_feedback_total\{rating="down"\} [1-9]', metrics, re.M)
 
 
-def test_a_streamed_answer_can_be_rated_by_its_id(served: tuple[str, str]) -> None:
+def test_a_streamed_answer_can_be_rated_by_its_id_and_rerated_by_the_same_rater(
+    served: tuple[str, str],
+) -> None:
     url, _ = served
     with httpx.stream(
         "POST", f"{url}/v1/answer?stream=true", json={"question": "Can the model lie?"}, timeout=60
     ) as response:
         text = response.read().decode()
     done = json.loads(text.split("event: done\ndata: ", 1)[1].split("\n", 1)[0])
-    response = httpx.post(
-        f"{url}/v1/feedback", json={"answer_id": done["id"], "rating": "up"}, timeout=30
-    )
-    assert response.status_code == 201
-    assert response.json()["comment"] == ""
+    sent = [
+        httpx.post(
+            f"{url}/v1/feedback",
+            json={"answer_id": done["id"], "rating": rating, "rater": "browser-1", "source": "web"},
+            timeout=30,
+        )
+        for rating in ("up", "down")
+    ]
+    assert [r.status_code for r in sent] == [201, 201]
+    first, second = (r.json() for r in sent)
+    assert second["id"] == first["id"] and second["rating"] == "down"  # replaced, not added
+    assert second["comment"] == "" and second["source"] == "web"
 
 
 @pytest.mark.parametrize(
@@ -275,6 +303,7 @@ def test_a_streamed_answer_can_be_rated_by_its_id(served: tuple[str, str]) -> No
         ({"answer_id": "x" * 65, "rating": "up"}, 422, "answer_id"),
         ({"answer_id": "x\u0000y", "rating": "up"}, 422, "answer_id"),
         ({"answer_id": "x", "rating": "up", "source": "Not A Source!"}, 422, "source"),
+        ({"answer_id": "x", "rating": "up", "rater": "has spaces"}, 422, "rater"),
     ],
 )
 def test_bad_feedback_gets_a_4xx_json_message(

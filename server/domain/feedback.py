@@ -34,6 +34,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     func,
@@ -101,7 +102,9 @@ ratings = Table(
     Column("rating", String(4), nullable=False),
     Column("comment", Text, nullable=False),
     Column("source", String(20), nullable=False),
+    Column("rater", String(100)),  # who rated, when known: their later rating replaces this one
     Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("answer_id", "rater", name="specqa_feedback_one_per_rater"),
 )
 
 
@@ -210,9 +213,18 @@ class FeedbackStore:
                 exc.message,
             )
 
-    def add(self, answer_id: str, rating: str, comment: str = "", source: str = "api") -> Feedback:
+    def add(
+        self,
+        answer_id: str,
+        rating: str,
+        comment: str = "",
+        source: str = "api",
+        rater: str | None = None,
+    ) -> Feedback:
         """Store a rating of a recorded answer; InputError for a bad rating or comment,
-        UnknownAnswerError (404) for an answer id that was never recorded."""
+        UnknownAnswerError (404) for an answer id that was never recorded. With a ``rater``
+        (a Slack user id, a browser's token) a later rating by the same rater of the same
+        answer replaces the earlier one; without, every rating counts."""
         if rating not in RATINGS:
             raise InputError("rating must be 'up' or 'down'")
         comment = _clean(comment or "")
@@ -223,22 +235,29 @@ class FeedbackStore:
             answer = conn.execute(select(answers).where(answers.c.id == answer_id)).first()
             if answer is None:
                 raise UnknownAnswerError(f"no answer with id {answer_id!r} was recorded")
-            inserted = conn.execute(
-                ratings.insert().values(
-                    answer_id=answer_id,
-                    rating=rating,
-                    comment=comment,
-                    source=source,
-                    created_at=now,
-                )
+            statement = self.backend.insert(ratings).values(
+                answer_id=answer_id,
+                rating=rating,
+                comment=comment,
+                source=source,
+                rater=rater,
+                created_at=now,
             )
+            if rater is not None:
+                changed = ("rating", "comment", "source", "created_at")
+                statement = statement.on_conflict_do_update(
+                    index_elements=["answer_id", "rater"],
+                    set_={column: statement.excluded[column] for column in changed},
+                )
+            row_id = conn.execute(statement.returning(ratings.c.id)).scalar_one()
             sections = _sections(conn, [answer_id])
         record = Feedback(
-            id=inserted.inserted_primary_key[0],
+            id=row_id,
             answer_id=answer_id,
             rating=rating,  # checked above
             comment=comment,
             source=source,
+            rater=rater,
             created_at=now,
             question=answer.question,
             release=answer.release,

@@ -34,6 +34,9 @@ class Feedback(BaseModel):
     rating: Rating
     comment: str = Field(description="Empty when none was given")
     source: str = Field(description="Where it was given: api, web, slack, ...")
+    rater: str | None = Field(
+        default=None, description="Who gave it, when known (their later rating replaces it)"
+    )
     created_at: datetime
     question: str
     release: str

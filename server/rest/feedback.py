@@ -32,6 +32,14 @@ class FeedbackRequest(BaseModel):
         pattern=r"^[a-z][a-z0-9_-]{0,19}$",
         description="Where the feedback was given, e.g. api, web, chat (kept with it).",
     )
+    rater: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Who is rating (any stable token, e.g. a user id): a later rating by the "
+        "same rater of the same answer replaces the earlier one. Omit to count every rating.",
+    )
 
 
 @router.post(
@@ -47,4 +55,6 @@ class FeedbackRequest(BaseModel):
     response_model=Feedback,
 )
 def send_feedback(body: FeedbackRequest, store: FeedbackDep, _: RequireKey) -> Feedback:
-    return store.add(body.answer_id, body.rating, body.comment or "", source=body.source)
+    return store.add(
+        body.answer_id, body.rating, body.comment or "", source=body.source, rater=body.rater
+    )

@@ -29,6 +29,7 @@ CSV_COLUMNS = [
     "rating",
     "comment",
     "source",
+    "rater",
     "question",
     "release",
     "mode",
