@@ -100,6 +100,7 @@ def release_values(driver: WebDriver) -> list[str]:
 def ask(driver: WebDriver, question: str) -> None:
     box = driver.find_element(By.ID, "question")
     box.click()
+    box.clear()  # a failed question stays in the box
     box.send_keys(question)
     box.send_keys(Keys.ENTER)
 
