@@ -6,7 +6,9 @@ the question in the box, and the layout at desktop and phone widths."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -32,7 +34,7 @@ from tests.browser import (
     until,
     wait_for_answer,
 )
-from tests.conftest import RELEASES, live_server, make_settings
+from tests.conftest import RELEASES, live_server, make_settings, run_cli
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -363,3 +365,60 @@ def test_conversation_controls_are_reachable_without_horizontal_scroll(
         assert console_errors(driver) == []
     finally:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# --- feedback ----------------------------------------------------------------------------------
+
+
+def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
+    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
+    settings = make_settings(built[0].index_dir, feedback_database_url=database)
+    with _serve(settings, embedder) as url:
+        open_page(driver, url)
+        ask(driver, QUESTION)
+        turn = wait_for_answer(driver)
+        answer_id = stored(driver)[-1]["answer"]["id"]
+        form = turn.find_element(By.CSS_SELECTOR, ".feedback-form")
+        assert not form.is_displayed()  # the comment box opens with a rating
+
+        down = turn.find_element(By.CSS_SELECTOR, ".rating-down")
+        assert down.get_attribute("aria-label") == "Not helpful"
+        click(driver, down)
+        assert down.get_attribute("aria-pressed") == "true"
+        comment = turn.find_element(By.CSS_SELECTOR, ".feedback-comment")
+        assert driver.switch_to.active_element == comment
+        comment.send_keys("Quotes the wrong section.")
+        comment.send_keys(Keys.ENTER)
+        status = turn.find_element(By.CSS_SELECTOR, ".feedback-status")
+        until(driver, lambda d: "Thanks" in status.text, "the feedback to be sent")
+        assert not turn.find_element(By.CSS_SELECTOR, ".rating-up").is_enabled()
+        tools = turn.find_element(By.CSS_SELECTOR, ".answer-tools")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tools)
+        driver.save_screenshot("/tmp/web-feedback.png")
+
+        exported = run_cli(
+            "feedback",
+            "export",
+            env={"SPECQA_FEEDBACK_DATABASE_URL": database, "SPECQA_INDEX_DIR": str(tmp_path)},
+        )
+        assert exported.returncode == 0, exported.stderr
+        records = [json.loads(line) for line in exported.stdout.splitlines()]
+        assert len(records) == 1
+        record = records[0]
+        assert record["answer_id"] == answer_id
+        assert record["rating"] == "down"
+        assert record["comment"] == "Quotes the wrong section."
+        assert record["source"] == "web"
+        assert record["question"] == QUESTION
+
+        # after a reload the answer shows its feedback as given
+        open_page(driver, url, keep_conversation=True)
+        turn = wait_for_answer(driver)
+        assert (
+            turn.find_element(By.CSS_SELECTOR, ".rating-down").get_attribute("aria-pressed")
+            == "true"
+        )
+        assert "Thanks" in turn.find_element(By.CSS_SELECTOR, ".feedback-status").text
+        assert console_errors(driver) == []

@@ -822,6 +822,7 @@
 
   // --- under each answer: copy, permalink, feedback; follow-ups under the last ---------------------
 
+  const MAX_COMMENT_CHARS = 2000; // what POST /v1/feedback accepts
   const SVG_NS = "http://www.w3.org/2000/svg";
   const THUMB = "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.3a2 2 0 0 0 2-1.7l1.4-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3";
 
@@ -894,7 +895,12 @@
     const down = ratingButton("down", "Not helpful");
     const comment = el("input", {
       className: "feedback-comment",
-      attrs: { type: "text", placeholder: "Add a comment (optional)", "aria-label": "Comment (optional)" },
+      attrs: {
+        type: "text",
+        maxlength: String(MAX_COMMENT_CHARS),
+        placeholder: "Add a comment (optional)",
+        "aria-label": "Comment (optional)",
+      },
     });
     const send = el("button", { className: "button button-small", text: "Send", attrs: { type: "submit" } });
     const form = el("form", { className: "feedback-form" }, [comment, send]);
@@ -924,7 +930,7 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       send.disabled = true;
-      const body = { answer_id: entry.answer.id, rating };
+      const body = { answer_id: entry.answer.id, rating, source: "web" };
       if (comment.value.trim()) body.comment = comment.value.trim();
       try {
         await postJson("/v1/feedback", body);
