@@ -89,6 +89,7 @@ def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> N
 
     for name, kind in (
         ("app.js", "javascript"),
+        ("conversation.js", "javascript"),
         ("style.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
     ):
@@ -100,10 +101,12 @@ def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> N
         assert httpx.get(f"{base_url}{escape}", timeout=10).status_code == 404
     assert "/" not in httpx.get(f"{base_url}/openapi.json", timeout=10).json()["paths"]
 
+    for name in ("app.js", "conversation.js"):
+        code = (WEB_DIR / name).read_text(encoding="utf-8")
+        assert not re.search(
+            r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(", code
+        ), name
     script = (WEB_DIR / "app.js").read_text(encoding="utf-8")
-    assert not re.search(
-        r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(", script
-    )
     assert "new EventSource" not in script and "getReader()" in script  # POST: fetch + stream
 
 
