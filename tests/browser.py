@@ -161,3 +161,33 @@ def horizontal_overflow(driver: WebDriver) -> tuple[int, int]:
         "return [document.scrollingElement.scrollWidth, window.innerWidth]"
     )
     return sizes[0], sizes[1]
+
+
+def set_viewport(driver: WebDriver, size: tuple[int, int]) -> None:
+    width, height = size
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+
+
+def type_into(driver: WebDriver, text: str) -> None:
+    driver.execute_script(
+        "const q = document.getElementById('question'); q.value = arguments[0];"
+        "q.dispatchEvent(new Event('input'));",
+        text,
+    )
+
+
+def reachable(driver: WebDriver, element: WebElement) -> bool:
+    """On screen once scrolled to, and what a tap at its centre hits (not covered)."""
+    return bool(
+        driver.execute_script(
+            "const e = arguments[0]; e.scrollIntoView({block: 'center'});"
+            "const r = e.getBoundingClientRect();"
+            "if (r.width === 0 || r.left < 0 || r.right > window.innerWidth) return false;"
+            "const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
+            "return hit !== null && (hit === e || e.contains(hit));",
+            element,
+        )
+    )

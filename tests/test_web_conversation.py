@@ -31,6 +31,9 @@ from tests.browser import (
     console_errors,
     horizontal_overflow,
     open_page,
+    reachable,
+    set_viewport,
+    type_into,
     until,
     wait_for_answer,
 )
@@ -95,14 +98,6 @@ def followups(driver: WebDriver) -> list[WebElement]:
 
 def stored(driver: WebDriver) -> Any:
     return driver.execute_script(f"return JSON.parse(localStorage.getItem('{CONVERSATION_KEY}'))")
-
-
-def set_viewport(driver: WebDriver, size: tuple[int, int]) -> None:
-    width, height = size
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600},
-    )
 
 
 # --- the history a follow-up carries -----------------------------------------------------------
@@ -261,14 +256,6 @@ def test_suggested_follow_ups_come_from_the_answer_and_ask_as_follow_ups(
 # --- the question box: counter and errors ------------------------------------------------------
 
 
-def type_into(driver: WebDriver, text: str) -> None:
-    driver.execute_script(
-        "const q = document.getElementById('question'); q.value = arguments[0];"
-        "q.dispatchEvent(new Event('input'));",
-        text,
-    )
-
-
 def test_counter_counts_against_the_servers_limit_instead_of_truncating(
     driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
 ) -> None:
@@ -309,20 +296,6 @@ def test_on_an_error_the_question_stays_in_the_box(page: WebDriver) -> None:
 
 
 # --- layout at desktop and phone widths ----------------------------------------------------------
-
-
-def reachable(driver: WebDriver, element: WebElement) -> bool:
-    """On screen once scrolled to, and what a tap at its centre hits (not covered)."""
-    return bool(
-        driver.execute_script(
-            "const e = arguments[0]; e.scrollIntoView({block: 'center'});"
-            "const r = e.getBoundingClientRect();"
-            "if (r.width === 0 || r.left < 0 || r.right > window.innerWidth) return false;"
-            "const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);"
-            "return hit !== null && (hit === e || e.contains(hit));",
-            element,
-        )
-    )
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
