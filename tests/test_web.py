@@ -5,40 +5,41 @@ panel, example cards, the release selector, a 360px screen, the API key, and esc
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
 from selenium.webdriver import Chrome as WebDriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.ui import WebDriverWait
 
 from server.app import create_app
 from server.domain.components import build_components
 from server.web.page import CONTENT_SECURITY_POLICY, WEB_DIR
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import RELEASES, REPO, live_server, make_settings
+from tests.browser import (
+    ask,
+    chromium,
+    click,
+    console_errors,
+    horizontal_overflow,
+    open_page,
+    release_values,
+    screenshot,
+    until,
+    wait_for_answer,
+)
+from tests.conftest import RELEASES, live_server, make_settings
 from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 
 pytestmark = pytest.mark.timeout(300)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-ARTIFACTS = REPO / "tests" / "artifacts"
 NEWEST = RELEASES[-1]
 QUESTION = "Should the model reveal its system prompt?"
 XSS = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-WAIT_S = 60.0
 API_KEY = "web-test-key"
 
 
@@ -57,38 +58,8 @@ def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        pytest.fail(
-            "the browser tests need Debian's chromium and chromium-driver "
-            "(`make system-deps`, or apt-get install chromium chromium-driver)"
-        )
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--no-proxy-server",
-        "--window-size=1280,900",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    browser.set_page_load_timeout(30)
-    browser.set_script_timeout(30)
-    try:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 @pytest.fixture
@@ -96,98 +67,6 @@ def page(driver: WebDriver, base_url: str) -> WebDriver:
     """A fresh load of the page, releases loaded, browser log emptied."""
     open_page(driver, base_url)
     return driver
-
-
-# --- helpers ---------------------------------------------------------------------------------
-
-
-def open_page(driver: WebDriver, url: str, *, wait_releases: bool = True) -> None:
-    driver.get("about:blank")
-    driver.get(f"{url}/")
-    if wait_releases:
-        until(driver, lambda d: len(release_values(d)) == len(RELEASES), "the releases to load")
-    browser_log(driver)  # start each test with an empty console
-
-
-def until(driver: WebDriver, check: Callable[[WebDriver], Any], what: str) -> Any:
-    try:
-        return WebDriverWait(driver, WAIT_S, poll_frequency=0.1).until(check)
-    except TimeoutException:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(ARTIFACTS / "web-timeout.png"))
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
-def release_values(driver: WebDriver) -> list[str]:
-    values: list[str] = driver.execute_script(
-        "return [...document.querySelectorAll('#release option')].map(o => o.value).filter(Boolean)"
-    )
-    return values
-
-
-def ask(driver: WebDriver, question: str) -> None:
-    box = driver.find_element(By.ID, "question")
-    box.click()
-    box.send_keys(question)
-    box.send_keys(Keys.ENTER)
-
-
-def wait_for_answer(driver: WebDriver) -> WebElement:
-    """The last answer, once its stream has finished (successfully or with an error)."""
-    until(
-        driver,
-        lambda d: d.execute_script(
-            "const t = [...document.querySelectorAll('#thread .turn')].pop();"
-            "return Boolean(t) && !t.querySelector('.badge-pending');"
-        ),
-        "the answer to finish",
-    )
-    turns = driver.find_elements(By.CSS_SELECTOR, "#thread .turn")
-    return turns[-1]
-
-
-def click(driver: WebDriver, element: WebElement) -> None:
-    """Click like a user who first scrolls the element clear of the sticky header and composer."""
-    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-    element.click()
-
-
-def browser_log(driver: WebDriver) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = driver.execute("getLog", {"type": "browser"})["value"]
-    return entries
-
-
-def console_errors(driver: WebDriver) -> list[str]:
-    return [e["message"] for e in browser_log(driver) if e["level"] == "SEVERE"]
-
-
-def screenshot(driver: WebDriver, name: str, *, full_page: bool = False) -> Path:
-    """Save a PNG; ``full_page`` grows the viewport to the whole page for the shot."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    if not full_page:
-        assert driver.save_screenshot(str(path))
-        return path
-    width, height = driver.execute_script(
-        "return [window.innerWidth, Math.min(document.scrollingElement.scrollHeight, 8000)]"
-    )
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
-    )
-    try:
-        driver.execute_script("window.scrollTo(0, 0)")
-        assert driver.save_screenshot(str(path))
-    finally:
-        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    return path
-
-
-def horizontal_overflow(driver: WebDriver) -> tuple[int, int]:
-    sizes: list[int] = driver.execute_script(
-        "return [document.scrollingElement.scrollWidth, window.innerWidth]"
-    )
-    return sizes[0], sizes[1]
 
 
 # --- the page and its headers ------------------------------------------------------------------
@@ -210,6 +89,7 @@ def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> N
 
     for name, kind in (
         ("app.js", "javascript"),
+        ("conversation.js", "javascript"),
         ("style.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
     ):
@@ -221,10 +101,12 @@ def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> N
         assert httpx.get(f"{base_url}{escape}", timeout=10).status_code == 404
     assert "/" not in httpx.get(f"{base_url}/openapi.json", timeout=10).json()["paths"]
 
+    for name in ("app.js", "conversation.js"):
+        code = (WEB_DIR / name).read_text(encoding="utf-8")
+        assert not re.search(
+            r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(", code
+        ), name
     script = (WEB_DIR / "app.js").read_text(encoding="utf-8")
-    assert not re.search(
-        r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(", script
-    )
     assert "new EventSource" not in script and "getReader()" in script  # POST: fetch + stream
 
 

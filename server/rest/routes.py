@@ -48,6 +48,9 @@ LabelQ = Annotated[
 ]
 
 
+MAX_HISTORY = 20
+
+
 class AnswerRequest(BaseModel):
     question: str = Field(
         description="The question, e.g. 'Should the model reveal its system prompt?'",
@@ -58,6 +61,12 @@ class AnswerRequest(BaseModel):
     )
     mode: Literal["extractive", "llm"] | None = Field(
         default=None, description="Default: llm when configured."
+    )
+    history: list[Annotated[str, Field(max_length=100_000)]] = Field(
+        default_factory=list,
+        max_length=MAX_HISTORY,
+        description="Earlier questions of the conversation, oldest first: a follow-up's context "
+        "(as earlier user turns are for /v1/chat/completions).",
     )
 
 
@@ -103,7 +112,7 @@ async def answer(
     wants_stream = stream or "text/event-stream" in request.headers.get("accept", "")
     if wants_stream:
         question = service.validate_question(body.question)  # fail before the 200 starts
-        events = service.stream(question, body.release, body.mode)
+        events = service.stream(question, body.release, body.mode, body.history)
         # retrieval errors surface here, as 4xx, not mid-stream
         first = await run_answer(request, lambda: next(events))
         return StreamingResponse(
@@ -111,7 +120,9 @@ async def answer(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    return await run_answer(request, lambda: service.answer(body.question, body.release, body.mode))
+    return await run_answer(
+        request, lambda: service.answer(body.question, body.release, body.mode, body.history)
+    )
 
 
 async def _sse(first: StreamEvent, rest: AsyncIterator[StreamEvent]) -> AsyncIterator[str]:

@@ -32,13 +32,21 @@
     dialogPath: $("section-path"),
     dialogContent: $("section-content"),
     dialogClose: $("section-close"),
+    charCount: $("char-count"),
+    newConversation: $("new-conversation"),
   };
+  const conv = window.specqaConversation;
+  // the server's longest question: `/` fills it in (SPECQA_MAX_QUESTION_CHARS)
+  const MAX_CHARS = parseInt(ui.question.dataset.maxChars || "", 10) || 2000;
 
   let busy = null; // the AbortController of the answer being streamed
   let turnCounter = 0;
   let dialogOpener = null;
   let dialogToken = 0;
   const sectionCache = new Map();
+  let conversation = conv.load(); // the finished turns, as stored in this browser
+  let releaseNames = []; // oldest first
+  let releasesReady = Promise.resolve();
 
   // --- DOM helpers -----------------------------------------------------------------------------
 
@@ -318,6 +326,26 @@
     return response.json();
   }
 
+  async function postJson(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: apiHeaders({ "Content-Type": "application/json" }),
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw await apiError(response);
+    return response.json().catch(() => null);
+  }
+
+  /** A section card (GET /v1/sections/{id}), fetched once per release. */
+  async function sectionCard(sectionId, release) {
+    const key = `${release || ""}\u0000${sectionId}`;
+    if (!sectionCache.has(key)) {
+      const query = release ? `?release=${encodeURIComponent(release)}` : "";
+      sectionCache.set(key, await getJson(`/v1/sections/${encodeURIComponent(sectionId)}${query}`));
+    }
+    return sectionCache.get(key);
+  }
+
   function describeError(error) {
     if (error instanceof ApiError) return `Error ${error.status} (${error.type}): ${error.message}`;
     if (error instanceof TypeError) return `Could not reach the server: ${error.message}`;
@@ -370,7 +398,8 @@
     const previous = ui.release.value;
     try {
       const data = await getJson("/v1/releases");
-      const releases = Array.isArray(data.releases) ? [...data.releases].reverse() : [];
+      releaseNames = Array.isArray(data.releases) ? data.releases.map(String) : [];
+      const releases = [...releaseNames].reverse();
       ui.release.replaceChildren(
         ...releases.map((name) => {
           const option = el("option", { text: name === data.newest ? `${name} (newest)` : name });
@@ -587,6 +616,7 @@
 
     return {
       root,
+      article: answer,
       done: false,
       showMeta(meta) {
         release = meta.release || release;
@@ -677,14 +707,28 @@
     ui.send.textContent = controller ? "Stop" : "Ask";
     ui.send.classList.toggle("button-stop", Boolean(controller));
     ui.send.setAttribute("aria-label", controller ? "Stop the answer" : "Ask");
+    updateCounter();
   }
 
-  async function ask(rawQuestion) {
+  /**
+   * Ask a question. A follow-up carries the earlier questions of the conversation as `history`;
+   * `standalone` asks without them (a permalink's question).
+   */
+  async function ask(rawQuestion, { standalone = false } = {}) {
     const question = rawQuestion.trim();
     if (!question || busy) return;
+    if (questionLength(question) > MAX_CHARS) {
+      ui.question.value = rawQuestion;
+      updateCounter();
+      ui.question.focus();
+      return;
+    }
+    const earlier = standalone ? [] : conv.history(conversation);
+    clearFollowups();
     ui.welcome.hidden = true;
     const turn = createTurn(question);
     ui.thread.append(turn.root);
+    updateNewConversation();
     turn.root.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
     ui.question.value = "";
 
@@ -693,6 +737,7 @@
     const body = { question };
     if (ui.release.value) body.release = ui.release.value;
     if (ui.mode.value) body.mode = ui.mode.value;
+    if (earlier.length) body.history = earlier;
     try {
       const response = await fetch("/v1/answer?stream=true", {
         method: "POST",
@@ -710,21 +755,233 @@
         }
         if (event.type === "meta") turn.showMeta(data);
         else if (event.type === "delta") turn.append(typeof data.text === "string" ? data.text : "");
-        else if (event.type === "done") turn.finish(data);
-        else if (event.type === "error") {
+        else if (event.type === "done") {
+          turn.finish(data);
+          remember(turn, question, data);
+        } else if (event.type === "error") {
           const detail = data.error || data;
           throw new ApiError(500, String(detail.type || "stream_error"), String(detail.message || "the answer failed"));
         }
       }
-      if (!turn.done) turn.fail("The answer stopped before it was complete. Try again.");
+      if (!turn.done) failed(turn, "The answer stopped before it was complete. Try again.", rawQuestion);
     } catch (error) {
       if (error && error.name === "AbortError") turn.stopped();
       else {
-        turn.fail(describeError(error));
+        failed(turn, describeError(error), rawQuestion);
         if (error instanceof ApiError && error.status === 401) ui.settings.open = true;
       }
     } finally {
       setBusy(null);
+    }
+  }
+
+  /** Show the error in the turn and give the question back to the box (unless it holds another). */
+  function failed(turn, message, rawQuestion) {
+    turn.fail(message);
+    if (!ui.question.value.trim()) ui.question.value = rawQuestion;
+    updateCounter();
+  }
+
+  /** A finished answer joins the stored conversation and gets its tools and follow-ups. */
+  function remember(turn, question, answer) {
+    const entry = { question, answer };
+    conversation.push(entry);
+    conv.save(conversation);
+    turn.article.append(answerTools(entry));
+    showFollowups(turn, answer);
+  }
+
+  /** Draw the stored conversation again (after a reload). */
+  function restoreConversation() {
+    conversation.forEach((entry, index) => {
+      const turn = createTurn(entry.question);
+      ui.thread.append(turn.root);
+      turn.showMeta(entry.answer);
+      turn.finish(entry.answer);
+      turn.article.append(answerTools(entry));
+      if (index === conversation.length - 1) showFollowups(turn, entry.answer);
+    });
+    ui.welcome.hidden = conversation.length > 0;
+    updateNewConversation();
+    if (ui.thread.lastElementChild) ui.thread.lastElementChild.scrollIntoView({ block: "start" });
+  }
+
+  function newConversation() {
+    if (busy) busy.abort();
+    conversation = [];
+    conv.save(conversation);
+    ui.thread.replaceChildren();
+    ui.welcome.hidden = false;
+    updateNewConversation();
+    ui.question.focus();
+  }
+
+  function updateNewConversation() {
+    ui.newConversation.disabled = ui.thread.children.length === 0;
+  }
+
+  // --- under each answer: copy, permalink, feedback; follow-ups under the last ---------------------
+
+  const MAX_COMMENT_CHARS = 2000; // what POST /v1/feedback accepts
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const THUMB = "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.3a2 2 0 0 0 2-1.7l1.4-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3";
+
+  function thumbIcon(down) {
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("class", down ? "thumb thumb-down" : "thumb");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", THUMB);
+    svg.append(path);
+    return svg;
+  }
+
+  function answerTools(entry) {
+    const bar = el("div", { className: "answer-tools" });
+    bar.append(copyButton(entry), permalinkLink(entry));
+    if (entry.answer.id) bar.append(feedbackControls(entry));
+    return bar;
+  }
+
+  function copyButton(entry) {
+    const button = el("button", { className: "tool-button copy-markdown", text: "Copy as markdown", attrs: { type: "button" } });
+    const status = el("span", { className: "tool-status", attrs: { role: "status" } });
+    button.addEventListener("click", async () => {
+      const copied = await copyText(conv.markdown(entry.question, entry.answer));
+      status.textContent = copied ? "Copied" : "Could not copy";
+    });
+    return el("span", { className: "tool" }, [button, status]);
+  }
+
+  /** Copy to the clipboard; where the Clipboard API is missing (plain http), a selected textarea. */
+  async function copyText(text) {
+    try {
+      await navigator.clipboard.writeText(text);
+      return true;
+    } catch (_) {
+      const area = el("textarea", { className: "visually-hidden", text, attrs: { readonly: "", "aria-hidden": "true" } });
+      document.body.append(area);
+      area.select();
+      const copied = document.execCommand("copy");
+      area.remove();
+      return copied;
+    }
+  }
+
+  function permalinkLink(entry) {
+    const link = el("a", {
+      className: "tool-button permalink",
+      text: "Permalink",
+      attrs: { target: "_blank", rel: "noopener", title: "A link that asks this question again" },
+    });
+    link.href = conv.permalink(entry.question, entry.answer.release);
+    return link;
+  }
+
+  function ratingButton(rating, label) {
+    const button = el("button", {
+      className: `tool-button rating rating-${rating}`,
+      attrs: { type: "button", "aria-pressed": "false", "aria-label": label, title: label },
+    });
+    button.append(thumbIcon(rating === "down"));
+    return button;
+  }
+
+  /** 👍/👎 picks a rating and opens an optional comment; Send posts it to /v1/feedback. */
+  function feedbackControls(entry) {
+    const up = ratingButton("up", "Helpful");
+    const down = ratingButton("down", "Not helpful");
+    const comment = el("input", {
+      className: "feedback-comment",
+      attrs: {
+        type: "text",
+        maxlength: String(MAX_COMMENT_CHARS),
+        placeholder: "Add a comment (optional)",
+        "aria-label": "Comment (optional)",
+      },
+    });
+    const send = el("button", { className: "button button-small", text: "Send", attrs: { type: "submit" } });
+    const form = el("form", { className: "feedback-form" }, [comment, send]);
+    form.hidden = true;
+    const status = el("span", { className: "feedback-status", attrs: { role: "status" } });
+    const root = el("div", { className: "feedback", attrs: { role: "group", "aria-label": "Rate this answer" } }, [up, down, status, form]);
+    let rating = null;
+    const press = (value) => {
+      rating = value;
+      up.setAttribute("aria-pressed", String(value === "up"));
+      down.setAttribute("aria-pressed", String(value === "down"));
+    };
+    const sent = (value) => {
+      press(value);
+      up.disabled = down.disabled = true;
+      form.hidden = true;
+      status.textContent = "Thanks for the feedback.";
+    };
+    for (const [button, value] of [[up, "up"], [down, "down"]]) {
+      button.addEventListener("click", () => {
+        press(value);
+        form.hidden = false;
+        status.textContent = "";
+        comment.focus();
+      });
+    }
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      send.disabled = true;
+      const body = { answer_id: entry.answer.id, rating, source: "web" };
+      if (comment.value.trim()) body.comment = comment.value.trim();
+      try {
+        await postJson("/v1/feedback", body);
+        entry.feedback = rating;
+        conv.save(conversation);
+        sent(rating);
+      } catch (error) {
+        status.textContent = describeError(error);
+      } finally {
+        send.disabled = false;
+      }
+    });
+    if (entry.feedback === "up" || entry.feedback === "down") sent(entry.feedback);
+    return root;
+  }
+
+  function clearFollowups() {
+    for (const box of ui.thread.querySelectorAll(".followups")) box.remove();
+  }
+
+  /** Two or three follow-up questions under the last answer, built from its data. */
+  async function showFollowups(turn, answer) {
+    const box = el("section", { className: "followups", attrs: { "aria-label": "Suggested follow-ups" } });
+    box.hidden = true;
+    turn.root.append(box);
+    const [parent] = await Promise.all([parentTitle(answer), releasesReady]);
+    const questions = conv.followups(answer, releaseNames, parent);
+    if (!box.isConnected || !questions.length) return;
+    const buttons = questions.map((question) => {
+      const button = el("button", { className: "suggestion followup", text: question, attrs: { type: "button" } });
+      button.addEventListener("click", () => {
+        ask(question);
+        ui.question.focus();
+      });
+      return button;
+    });
+    box.append(el("h3", { className: "block-title", text: "Follow up" }), el("div", { className: "suggestions" }, buttons));
+    box.hidden = false;
+  }
+
+  /** The title of the rule the answer's top section belongs to, or null. */
+  async function parentTitle(answer) {
+    const top = (answer.citations || [])[0];
+    if (!top) return null;
+    try {
+      const card = await sectionCard(top.section_id, top.release || answer.release);
+      const path = Array.isArray(card.path) ? card.path : [];
+      const hasParent = Array.isArray(card.parents) && card.parents.length > 0;
+      return hasParent && path.length > 1 ? String(path[path.length - 2]) : null;
+    } catch (_) {
+      return null;
     }
   }
 
@@ -739,14 +996,8 @@
     ui.dialogContent.setAttribute("aria-busy", "true");
     if (!ui.dialog.open) ui.dialog.showModal();
     ui.dialogClose.focus();
-    const key = `${release || ""}\u0000${sectionId}`;
     try {
-      let card = sectionCache.get(key);
-      if (!card) {
-        const query = release ? `?release=${encodeURIComponent(release)}` : "";
-        card = await getJson(`/v1/sections/${encodeURIComponent(sectionId)}${query}`);
-        sectionCache.set(key, card);
-      }
+      const card = await sectionCard(sectionId, release);
       if (token === dialogToken) renderSection(card);
     } catch (error) {
       if (token !== dialogToken) return;
@@ -816,6 +1067,20 @@
 
   // --- the composer ------------------------------------------------------------------------------
 
+  /** Characters as the server counts them (code points, surrounding space ignored). */
+  function questionLength(text) {
+    return Array.from(text.trim()).length;
+  }
+
+  function updateCounter() {
+    const count = questionLength(ui.question.value);
+    const over = count - MAX_CHARS;
+    ui.charCount.textContent = over > 0 ? `${count} / ${MAX_CHARS} · ${over} too many` : `${count} / ${MAX_CHARS}`;
+    ui.charCount.classList.toggle("over", over > 0);
+    ui.question.setAttribute("aria-invalid", String(over > 0));
+    ui.send.disabled = over > 0 && !busy;
+  }
+
   function initComposer() {
     ui.form.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -827,17 +1092,32 @@
       event.preventDefault();
       if (!busy) ask(ui.question.value);
     });
+    ui.question.addEventListener("input", updateCounter);
+    ui.newConversation.addEventListener("click", newConversation);
     for (const button of document.querySelectorAll(".suggestion")) {
       button.addEventListener("click", () => {
         ask(button.textContent || "");
         ui.question.focus();
       });
     }
+    updateCounter();
+  }
+
+  /** A permalink (/?q=…&release=…) asks its question once, then the address is plain `/` again. */
+  async function askLinkedQuestion() {
+    const linked = conv.linkedQuestion(window.location);
+    if (!linked) return;
+    window.history.replaceState(null, "", "/");
+    await releasesReady;
+    if (releaseNames.includes(linked.release)) ui.release.value = linked.release;
+    ask(linked.question, { standalone: true });
   }
 
   initSettings();
   initDialog();
   initComposer();
-  loadReleases();
+  releasesReady = loadReleases();
+  restoreConversation();
+  askLinkedQuestion();
   ui.question.focus();
 })();

@@ -3,6 +3,8 @@
 Everything is served from the package folder ``server/web`` (no build step, no CDN). The page gets
 a strict Content-Security-Policy: only its own script and styles run, it only talks to this origin,
 and it cannot be framed. The page itself needs no key; the API calls it makes carry one when set.
+``/`` fills in the server's longest accepted question (``SPECQA_MAX_QUESTION_CHARS``) so the page
+counts characters against the real limit.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
-__all__ = ["CONTENT_SECURITY_POLICY", "PAGE_HEADERS", "WEB_DIR", "router"]
+from server.edge.deps import SettingsDep
+
+__all__ = ["CONTENT_SECURITY_POLICY", "MAX_CHARS_MARK", "PAGE_HEADERS", "WEB_DIR", "router"]
 
 WEB_DIR = Path(__file__).resolve().parent
 
@@ -30,6 +34,7 @@ PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-cache",
 }
+MAX_CHARS_MARK = 'data-max-chars="2000"'  # in index.html; ``/`` puts the configured limit there
 
 
 class _StaticFiles(StaticFiles):
@@ -46,11 +51,11 @@ class _StaticFiles(StaticFiles):
 router = APIRouter(include_in_schema=False)
 
 
-@router.api_route("/", methods=["GET", "HEAD"], response_class=FileResponse)
-def index() -> FileResponse:
-    return FileResponse(
-        WEB_DIR / "index.html", media_type="text/html; charset=utf-8", headers=PAGE_HEADERS
-    )
+@router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def index(settings: SettingsDep) -> HTMLResponse:
+    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    limit = f'data-max-chars="{settings.max_question_chars}"'
+    return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
 
 router.mount("/static", _StaticFiles(directory=WEB_DIR), name="static")

@@ -1,0 +1,109 @@
+// specqa web page: the conversation's data. What this browser stores (localStorage), the earlier
+// questions a follow-up sends as history, an answer as markdown, its permalink, and the suggested
+// follow-ups. No DOM work here: app.js draws.
+"use strict";
+
+window.specqaConversation = (() => {
+  const STORAGE = "specqa.conversation";
+  const MAX_STORED = 30; // turns kept in this browser; the oldest go first
+  const MAX_HISTORY = 20; // earlier questions sent with a follow-up (the server's limit)
+
+  // --- storage: [{question, answer, feedback?}], oldest first ------------------------------------
+
+  function isTurn(turn) {
+    return (
+      Boolean(turn) &&
+      typeof turn.question === "string" &&
+      Boolean(turn.answer) &&
+      typeof turn.answer === "object" &&
+      typeof turn.answer.answer === "string"
+    );
+  }
+
+  /** The stored turns; [] when there are none or they cannot be read. */
+  function load() {
+    try {
+      const turns = JSON.parse(localStorage.getItem(STORAGE) || "[]");
+      return Array.isArray(turns) ? turns.filter(isTurn) : [];
+    } catch (_) {
+      return [];
+    }
+  }
+
+  /** Store the turns, dropping the oldest until they fit in the browser's quota. */
+  function save(turns) {
+    let kept = turns.slice(-MAX_STORED);
+    for (;;) {
+      try {
+        if (kept.length) localStorage.setItem(STORAGE, JSON.stringify(kept));
+        else localStorage.removeItem(STORAGE);
+        return;
+      } catch (_) {
+        if (!kept.length) return; // storage is off: the conversation lives until the page closes
+        kept = kept.slice(1);
+      }
+    }
+  }
+
+  /** The earlier questions a follow-up carries, oldest first. */
+  function history(turns) {
+    return turns.map((turn) => turn.question).slice(-MAX_HISTORY);
+  }
+
+  // --- links and markdown ------------------------------------------------------------------------
+
+  /** A link that opens this page and asks `question` of `release`. */
+  function permalink(question, release) {
+    const url = new URL("/", window.location.origin);
+    url.searchParams.set("q", question);
+    if (release) url.searchParams.set("release", release);
+    return url.href;
+  }
+
+  /** The question (and release) the page's address asks, or null. */
+  function linkedQuestion(location) {
+    const params = new URLSearchParams(location.search);
+    const question = (params.get("q") || "").trim();
+    return question ? { question, release: params.get("release") || "" } : null;
+  }
+
+  /** The question and its answer as markdown: the text, then the cited sections with links. */
+  function markdown(question, answer) {
+    const lines = [`## ${question}`, "", String(answer.answer || "").trim()];
+    const citations = Array.isArray(answer.citations) ? answer.citations : [];
+    if (citations.length) {
+      lines.push("", `**Sources** (Model Spec release ${answer.release})`, "");
+      citations.forEach((c, index) => {
+        const authority = c.authority || "none";
+        lines.push(`${index + 1}. [${c.title}](${c.url}) · \`${c.section_id}\` · authority: ${authority}`);
+      });
+    }
+    lines.push("", `[Ask this again](${permalink(question, answer.release)})`);
+    return `${lines.join("\n")}\n`;
+  }
+
+  // --- suggested follow-ups ----------------------------------------------------------------------
+
+  /**
+   * Up to three follow-up questions from an answer's data: the examples of the section it cites
+   * that has some, what changed in its top section since the oldest release (`releases` is oldest
+   * first), and the rule its top section belongs to (`parentTitle`, when it has one).
+   */
+  function followups(answer, releases, parentTitle) {
+    const citations = Array.isArray(answer.citations) ? answer.citations : [];
+    const top = citations[0];
+    if (!top) return [];
+    const questions = [];
+    const examples = Array.isArray(answer.examples) ? answer.examples : [];
+    const withExamples = citations.find((c) => examples.some((e) => e.section_id === c.section_id));
+    if (withExamples) questions.push(`Show the examples for “${withExamples.title}”`);
+    const oldest = releases[0];
+    if (oldest && answer.release && oldest < answer.release) {
+      questions.push(`What changed in “${top.title}” between ${oldest} and ${answer.release}?`);
+    }
+    if (parentTitle) questions.push(`What does the parent rule “${parentTitle}” say?`);
+    return questions.slice(0, 3);
+  }
+
+  return { load, save, history, permalink, linkedQuestion, markdown, followups };
+})();

@@ -1,0 +1,397 @@
+"""The web page holds a conversation, in a real headless Chromium against the real app under
+uvicorn: follow-ups carry the earlier questions, the conversation survives a reload and "New
+conversation" clears it, permalinks ask their question, an answer copies as markdown, suggested
+follow-ups come from the answer, a character counter against the server's limit, an error keeps
+the question in the box, and the layout at desktop and phone widths."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from selenium.webdriver import Chrome as WebDriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.remote.webelement import WebElement
+
+from server.app import create_app
+from server.domain.components import build_components
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
+from tests.browser import (
+    CONVERSATION_KEY,
+    ask,
+    chromium,
+    click,
+    console_errors,
+    horizontal_overflow,
+    open_page,
+    reachable,
+    set_viewport,
+    type_into,
+    until,
+    wait_for_answer,
+)
+from tests.conftest import RELEASES, live_server, make_settings, run_cli
+
+pytestmark = pytest.mark.timeout(300)
+
+NEWEST = RELEASES[-1]
+FIRST = "Can it give me my mayor's personal cell phone number instead of her office line?"
+FOLLOW_UP = "What about her home address?"
+QUESTION = "Should the model reveal its system prompt?"
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+
+
+def _serve(settings: Settings, embedder: Embedder) -> Any:
+    return live_server(create_app(settings, build_components(settings, embedder=embedder)))
+
+
+@pytest.fixture(scope="module")
+def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
+    with _serve(make_settings(built[0].index_dir), embedder) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(driver: WebDriver, base_url: str) -> WebDriver:
+    open_page(driver, base_url)
+    return driver
+
+
+def rest_answer(base_url: str, question: str, **extra: Any) -> dict[str, Any]:
+    response = httpx.post(f"{base_url}/v1/answer", json={"question": question, **extra}, timeout=60)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def chip_titles(turn: WebElement) -> list[str]:
+    return [c.text for c in turn.find_elements(By.CSS_SELECTOR, ".chip .chip-title")]
+
+
+def turns(driver: WebDriver) -> list[WebElement]:
+    return driver.find_elements(By.CSS_SELECTOR, "#thread .turn")
+
+
+def bubbles(driver: WebDriver) -> list[str]:
+    texts = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#thread .question-bubble")]
+    return [t.removeprefix("You asked:").strip() for t in texts]
+
+
+def followups(driver: WebDriver) -> list[WebElement]:
+    until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".followups .followup"), "follow-ups")
+    return driver.find_elements(By.CSS_SELECTOR, ".followups .followup")
+
+
+def stored(driver: WebDriver) -> Any:
+    return driver.execute_script(f"return JSON.parse(localStorage.getItem('{CONVERSATION_KEY}'))")
+
+
+# --- the history a follow-up carries -----------------------------------------------------------
+
+
+def test_answer_api_takes_earlier_questions_as_history_and_validates_them(base_url: str) -> None:
+    alone = rest_answer(base_url, FOLLOW_UP)
+    followed = rest_answer(base_url, FOLLOW_UP, history=[FIRST])
+    alone_ids = [c["section_id"] for c in alone["citations"]]
+    followed_ids = [c["section_id"] for c in followed["citations"]]
+    assert followed_ids != alone_ids  # the earlier question is context for retrieval
+    assert "protect_privacy" in followed_ids
+
+    too_many = httpx.post(
+        f"{base_url}/v1/answer",
+        json={"question": FOLLOW_UP, "history": ["earlier"] * 21},
+        timeout=30,
+    )
+    assert too_many.status_code == 422
+    not_text = httpx.post(
+        f"{base_url}/v1/answer", json={"question": FOLLOW_UP, "history": [{"a": 1}]}, timeout=30
+    )
+    assert not_text.status_code == 422
+
+
+# --- a conversation: follow-ups, reload, new conversation ----------------------------------------
+
+
+def test_follow_up_carries_the_conversation_which_survives_a_reload_until_cleared(
+    page: WebDriver, base_url: str
+) -> None:
+    driver = page
+    new_conversation = driver.find_element(By.ID, "new-conversation")
+    assert not new_conversation.is_enabled()  # nothing to clear yet
+
+    ask(driver, FIRST)
+    wait_for_answer(driver)
+    ask(driver, FOLLOW_UP)
+    second = wait_for_answer(driver)
+    expected = rest_answer(base_url, FOLLOW_UP, history=[FIRST])
+    assert chip_titles(second) == [c["title"] for c in expected["citations"]]
+    assert chip_titles(second) != [
+        c["title"] for c in rest_answer(base_url, FOLLOW_UP)["citations"]
+    ]
+    followups(driver)
+    assert len(driver.find_elements(By.CSS_SELECTOR, ".followups")) == 1  # under the last answer
+
+    saved = stored(driver)
+    assert [t["question"] for t in saved] == [FIRST, FOLLOW_UP]
+    assert all(t["answer"]["id"] for t in saved)
+
+    open_page(driver, base_url, keep_conversation=True)  # a reload
+    assert bubbles(driver) == [FIRST, FOLLOW_UP]
+    restored = turns(driver)
+    assert chip_titles(restored[1]) == [c["title"] for c in expected["citations"]]
+    assert not driver.find_element(By.ID, "welcome").is_displayed()
+    assert restored[1].find_elements(By.CSS_SELECTOR, ".answer-tools .copy-markdown")
+    assert followups(driver)[0].find_element(By.XPATH, "ancestor::li") == restored[1]
+
+    # a third question after the reload still carries the two before it
+    ask(driver, "And her email?")
+    wait_for_answer(driver)
+    assert [t["question"] for t in stored(driver)] == [FIRST, FOLLOW_UP, "And her email?"]
+
+    click(driver, driver.find_element(By.ID, "new-conversation"))
+    assert turns(driver) == []
+    assert driver.find_element(By.ID, "welcome").is_displayed()
+    assert stored(driver) is None
+    open_page(driver, base_url, keep_conversation=True)
+    assert turns(driver) == []
+    assert console_errors(driver) == []
+
+
+# --- permalinks and markdown ---------------------------------------------------------------------
+
+
+def test_permalink_asks_its_question_of_its_release(driver: WebDriver, base_url: str) -> None:
+    open_page(driver, base_url)
+    old = RELEASES[1]
+    driver.get(f"{base_url}/?q={QUESTION.replace(' ', '+')}&release={old}")
+    turn = wait_for_answer(driver)
+    assert bubbles(driver) == [QUESTION]
+    assert f"Release {old}" in turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
+    assert urlsplit(driver.current_url).query == ""  # a reload does not ask it again
+
+    link = turn.find_element(By.CSS_SELECTOR, "a.permalink").get_attribute("href") or ""
+    parts = urlsplit(link)
+    assert f"{parts.scheme}://{parts.netloc}" == base_url and parts.path == "/"
+    assert parse_qs(parts.query) == {"q": [QUESTION], "release": [old]}
+    assert console_errors(driver) == []
+
+
+def test_copy_as_markdown_puts_the_answer_and_its_sources_on_the_clipboard(
+    page: WebDriver, base_url: str
+) -> None:
+    driver = page
+    driver.execute_cdp_cmd(
+        "Browser.grantPermissions",
+        {"origin": base_url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]},
+    )
+    ask(driver, QUESTION)
+    turn = wait_for_answer(driver)
+    click(driver, turn.find_element(By.CSS_SELECTOR, ".copy-markdown"))
+    until(
+        driver,
+        lambda d: "Copied" in turn.find_element(By.CSS_SELECTOR, ".tool-status").text,
+        "copy",
+    )
+    text = driver.execute_async_script(
+        "navigator.clipboard.readText().then(arguments[0], e => arguments[0]('failed: ' + e))"
+    )
+    answer = stored(driver)[-1]["answer"]
+    assert text.startswith(f"## {QUESTION}\n\n")
+    assert answer["answer"].strip() in text
+    assert f"**Sources** (Model Spec release {NEWEST})" in text
+    first = answer["citations"][0]
+    assert f"1. [{first['title']}]({first['url']}) · `{first['section_id']}`" in text
+    assert "/?q=Should+the+model+reveal" in text  # the permalink
+
+
+# --- suggested follow-ups -----------------------------------------------------------------------
+
+
+def test_suggested_follow_ups_come_from_the_answer_and_ask_as_follow_ups(
+    page: WebDriver, base_url: str
+) -> None:
+    driver = page
+    ask(driver, QUESTION)
+    wait_for_answer(driver)
+    answer = stored(driver)[-1]["answer"]
+    top = answer["citations"][0]
+    card = httpx.get(f"{base_url}/v1/sections/{top['section_id']}?release={NEWEST}").json()
+    cited_with_examples = next(
+        c
+        for c in answer["citations"]
+        if any(e["section_id"] == c["section_id"] for e in answer["examples"])
+    )
+    expected = [
+        f"Show the examples for “{cited_with_examples['title']}”",
+        f"What changed in “{top['title']}” between {RELEASES[0]} and {NEWEST}?",
+    ]
+    if card["parents"]:
+        expected.append(f"What does the parent rule “{card['path'][-2]}” say?")
+    buttons = followups(driver)
+    assert [b.text for b in buttons] == expected
+
+    click(driver, buttons[1])  # what changed: answered from the release diffs
+    turn = wait_for_answer(driver)
+    assert bubbles(driver)[-1] == expected[1]
+    assert turn.find_element(By.CSS_SELECTOR, ".answer-body").text.strip()
+    assert not turn.find_element(By.CSS_SELECTOR, ".error").is_displayed()
+    assert [t["question"] for t in stored(driver)] == [QUESTION, expected[1]]
+    assert console_errors(driver) == []
+
+
+# --- the question box: counter and errors ------------------------------------------------------
+
+
+def test_counter_counts_against_the_servers_limit_instead_of_truncating(
+    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+) -> None:
+    with _serve(make_settings(built[0].index_dir, max_question_chars=60), embedder) as url:
+        open_page(driver, url)
+        counter = driver.find_element(By.ID, "char-count")
+        assert counter.text == "0 / 60"
+        box = driver.find_element(By.ID, "question")
+        box.send_keys("Should it lie?")
+        assert counter.text == "14 / 60"
+        long = "Should the model keep a secret when a user asks it directly? " * 2
+        type_into(driver, long)
+        assert box.get_attribute("value") == long  # nothing cut off
+        count = len(long.strip())
+        assert counter.text == f"{count} / 60 · {count - 60} too many"
+        assert "over" in (counter.get_attribute("class") or "")
+        assert box.get_attribute("aria-invalid") == "true"
+        assert not driver.find_element(By.ID, "send").is_enabled()
+        box.send_keys(Keys.ENTER)
+        assert turns(driver) == []  # not sent
+
+        type_into(driver, "Should it lie?")
+        assert counter.text == "14 / 60" and driver.find_element(By.ID, "send").is_enabled()
+
+
+def test_on_an_error_the_question_stays_in_the_box(page: WebDriver) -> None:
+    driver = page
+    driver.execute_script(  # a release the server does not have: a 404
+        "const s = document.getElementById('release'); const o = document.createElement('option');"
+        "o.value = o.textContent = '1999-01-01'; s.append(o); s.value = '1999-01-01';"
+    )
+    ask(driver, QUESTION)
+    turn = wait_for_answer(driver)
+    assert turn.find_element(By.CSS_SELECTOR, ".error").is_displayed()
+    assert driver.find_element(By.ID, "question").get_attribute("value") == QUESTION
+    assert stored(driver) is None  # a failed turn is not part of the conversation
+    assert turn.find_elements(By.CSS_SELECTOR, ".answer-tools") == []
+
+
+# --- layout at desktop and phone widths ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_conversation_controls_are_reachable_without_horizontal_scroll(
+    driver: WebDriver, base_url: str, size: tuple[int, int]
+) -> None:
+    set_viewport(driver, size)
+    try:
+        open_page(driver, base_url)
+        ask(driver, FIRST)
+        wait_for_answer(driver)
+        ask(driver, FOLLOW_UP)
+        last = wait_for_answer(driver)
+        followups(driver)
+        click(driver, last.find_element(By.CSS_SELECTOR, ".rating-up"))  # opens the comment box
+        until(
+            driver,
+            lambda d: last.find_element(By.CSS_SELECTOR, ".feedback-form").is_displayed(),
+            "form",
+        )
+
+        scroll_width, inner_width = horizontal_overflow(driver)
+        assert inner_width == size[0]
+        assert scroll_width <= inner_width, f"page is {scroll_width}px wide at {inner_width}px"
+        controls = [
+            driver.find_element(By.ID, "question"),
+            driver.find_element(By.ID, "send"),
+            driver.find_element(By.ID, "new-conversation"),
+            driver.find_element(By.ID, "char-count"),
+            *last.find_elements(By.CSS_SELECTOR, ".copy-markdown, .permalink, .rating"),
+            last.find_element(By.CSS_SELECTOR, ".feedback-comment"),
+            *driver.find_elements(By.CSS_SELECTOR, ".followups .followup"),
+        ]
+        assert len(controls) >= 10
+        for control in controls:
+            assert reachable(driver, control), (control.get_attribute("outerHTML") or "")[:120]
+        name = "phone" if size == PHONE else "desktop"
+        driver.execute_script("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+        driver.save_screenshot(f"/tmp/web-conversation-{name}.png")
+        assert console_errors(driver) == []
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+# --- feedback ----------------------------------------------------------------------------------
+
+
+def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
+    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder, tmp_path: Path
+) -> None:
+    database = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
+    settings = make_settings(built[0].index_dir, feedback_database_url=database)
+    with _serve(settings, embedder) as url:
+        open_page(driver, url)
+        ask(driver, QUESTION)
+        turn = wait_for_answer(driver)
+        answer_id = stored(driver)[-1]["answer"]["id"]
+        form = turn.find_element(By.CSS_SELECTOR, ".feedback-form")
+        assert not form.is_displayed()  # the comment box opens with a rating
+
+        down = turn.find_element(By.CSS_SELECTOR, ".rating-down")
+        assert down.get_attribute("aria-label") == "Not helpful"
+        click(driver, down)
+        assert down.get_attribute("aria-pressed") == "true"
+        comment = turn.find_element(By.CSS_SELECTOR, ".feedback-comment")
+        assert driver.switch_to.active_element == comment
+        comment.send_keys("Quotes the wrong section.")
+        comment.send_keys(Keys.ENTER)
+        status = turn.find_element(By.CSS_SELECTOR, ".feedback-status")
+        until(driver, lambda d: "Thanks" in status.text, "the feedback to be sent")
+        assert not turn.find_element(By.CSS_SELECTOR, ".rating-up").is_enabled()
+        tools = turn.find_element(By.CSS_SELECTOR, ".answer-tools")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tools)
+        driver.save_screenshot("/tmp/web-feedback.png")
+
+        exported = run_cli(
+            "feedback",
+            "export",
+            env={"SPECQA_FEEDBACK_DATABASE_URL": database, "SPECQA_INDEX_DIR": str(tmp_path)},
+        )
+        assert exported.returncode == 0, exported.stderr
+        records = [json.loads(line) for line in exported.stdout.splitlines()]
+        assert len(records) == 1
+        record = records[0]
+        assert record["answer_id"] == answer_id
+        assert record["rating"] == "down"
+        assert record["comment"] == "Quotes the wrong section."
+        assert record["source"] == "web"
+        assert record["question"] == QUESTION
+
+        # after a reload the answer shows its feedback as given
+        open_page(driver, url, keep_conversation=True)
+        turn = wait_for_answer(driver)
+        assert (
+            turn.find_element(By.CSS_SELECTOR, ".rating-down").get_attribute("aria-pressed")
+            == "true"
+        )
+        assert "Thanks" in turn.find_element(By.CSS_SELECTOR, ".feedback-status").text
+        assert console_errors(driver) == []
