@@ -230,4 +230,4 @@ def test_a_follow_up_in_a_thread_is_answered_with_the_threads_earlier_questions(
 
 FIRST = "Is it ok to flatter the user?"
 FOLLOW = "and what if they insist?"
-FOLLOW_TOPIC = "avoid_sycophancy"
+FOLLOW_TOPIC = "do_not_lie"  # where flattery leads (honesty), not where "insist" alone does

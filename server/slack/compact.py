@@ -97,7 +97,8 @@ def read_value(raw: object) -> ButtonValue | None:
     fields = (data.get("id"), data.get("q"), data.get("r"))
     if not all(isinstance(f, str) and f for f in fields):
         return None
-    return ButtonValue(answer_id=data["id"], question=data["q"], release=data["r"])
+    question = data["q"].replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return ButtonValue(answer_id=data["id"], question=question, release=data["r"])
 
 
 # --- parts --------------------------------------------------------------------------------------
@@ -149,7 +150,8 @@ def _buttons(answer: Answer, shareable: bool, show_examples: bool) -> list[Block
 
 
 def _value(answer: Answer) -> str:
-    question = answer.question[:QUESTION_IN_VALUE]
+    """The button's value; the question escaped like all text we post (read_value undoes it)."""
+    question = escape(answer.question[:QUESTION_IN_VALUE])
     value = json.dumps({"id": answer.id, "q": question, "r": answer.release}, ensure_ascii=False)
     while len(value) > VALUE_CHARS:  # escapes can make the JSON longer than the text
         question = question[: len(question) * 3 // 4]
