@@ -17,9 +17,10 @@ $(VENV)/.installed: pyproject.toml scripts/install.sh
 	bash scripts/install.sh --dev --editable $(VENV)
 	touch $@
 
-system-deps:  ## Debian packages for the browser tests and the shared-state tests (root)
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v redis-server >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server >/dev/null)
+system-deps:  ## Debian packages for the browser tests, the shared-state and feedback tests (root)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && command -v redis-server >/dev/null \
+	  && { command -v initdb || ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver redis-server postgresql >/dev/null)
 
 spec: setup
 	@if [ -n "$(SPECQA_SPEC_DIR)" ]; then echo "using releases in $(SPECQA_SPEC_DIR)"; else $(BIN)/specqa fetch-spec; fi
@@ -58,4 +59,4 @@ image-test:  ## build the Dockerfile with podman and ask the image a question (r
 	bash scripts/image-test.sh
 
 clean:
-	rm -rf $(VENV) index/chroma index/models index/*.json index/*.sqlite
+	rm -rf $(VENV) index/chroma index/models index/*.json index/embed_cache.sqlite  # not feedback.sqlite

@@ -20,7 +20,7 @@ from server.domain.schemas import Answer
 from server.edge.observability import Metrics, RequestMiddleware
 from server.edge.shared_state import build_shared_state
 from server.mcp.server import mount_mcp
-from server.rest import health, routes
+from server.rest import feedback, health, routes
 from server.slack import SlackBot, socket_mode
 from server.slack import build_router as slack_router
 from server.web import diff_page
@@ -40,6 +40,9 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         parts = components or build_components(settings)
         parts.service.observers.append(lambda answer: _count(metrics, answer))
+        if parts.feedback.record_answer not in parts.service.observers:  # once per components
+            parts.service.observers.append(parts.feedback.record_answer)  # feedback names its id
+        parts.feedback.listeners.append(lambda record: metrics.feedback.labels(record.rating).inc())
         try:
             parts.corpus()  # open the index now, not on the first request
         except SpecQAError as exc:
@@ -80,7 +83,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     _install_error_handlers(app)
     slack_bot = SlackBot(settings, shared.replays, metrics)
     slack = slack_router(slack_bot)
-    for router in (health.router, routes.router, chat.router, slack, diff_page.router, web.router):
+    routers = (health.router, routes.router, feedback.router, chat.router, slack, diff_page.router)
+    for router in (*routers, web.router):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings)
     return app

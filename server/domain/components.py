@@ -1,5 +1,5 @@
-"""Build the heavy parts once (embedding model, Chroma client, corpus, LLM client) and wire the
-answering service from them. The CLI and the app lifespan both call :func:`build_components`;
+"""Build the heavy parts once (embedding model, Chroma client, corpus, LLM client, feedback
+store) and wire the answering service from them. The CLI and the app lifespan both call :func:`build_components`;
 tests pass their own settings (or parts)."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass
 
 from server.domain.corpus import CorpusHandle
+from server.domain.feedback import FeedbackStore, open_feedback_store
 from server.domain.llm import LLMAnswerer
 from server.domain.precedent import PrecedentMatcher
 from server.domain.retrieval import HybridRetriever
@@ -30,10 +31,15 @@ class Components:
     corpus: CorpusHandle
     retriever: HybridRetriever
     service: AnsweringService
+    feedback: FeedbackStore
 
 
 def build_components(
-    settings: Settings, *, embedder: Embedder | None = None, store: VectorStore | None = None
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    store: VectorStore | None = None,
+    feedback: FeedbackStore | None = None,
 ) -> Components:
     store = store or VectorStore(settings)
     manifest = store.manifest()
@@ -50,7 +56,8 @@ def build_components(
     service = AnsweringService(
         settings, corpus, retriever, llm, precedents=PrecedentMatcher(embedder)
     )
-    return Components(settings, embedder, store, corpus, retriever, service)
+    feedback = feedback or open_feedback_store(settings)  # connects on first use
+    return Components(settings, embedder, store, corpus, retriever, service, feedback)
 
 
 def _warm(corpus: CorpusHandle) -> None:

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from server.domain.components import Components
+from server.domain.feedback import FeedbackStore
 from server.domain.service import AnsweringService
 from specqa.core.errors import SpecIndexError
 from specqa.core.settings import Settings
 
-__all__ = ["ComponentsDep", "ServiceDep", "SettingsDep"]
+__all__ = ["ComponentsDep", "FeedbackDep", "ServiceDep", "SettingsDep"]
 
 
 def get_components(request: Request) -> Components:
@@ -25,6 +26,10 @@ def get_service(components: Annotated[Components, Depends(get_components)]) -> A
     return components.service
 
 
+def get_feedback(components: Annotated[Components, Depends(get_components)]) -> FeedbackStore:
+    return components.feedback
+
+
 def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -33,3 +38,4 @@ def get_settings(request: Request) -> Settings:
 ComponentsDep = Annotated[Components, Depends(get_components)]
 ServiceDep = Annotated[AnsweringService, Depends(get_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]

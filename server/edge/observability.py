@@ -41,6 +41,14 @@ class Metrics:
             "LLM answers that fell back to extractive",
             registry=self.registry,
         )
+        self.feedback = Counter(
+            "specqa_feedback_total",
+            "Feedback on answers by rating (up, down), from every surface",
+            ["rating"],
+            registry=self.registry,
+        )
+        for rating in ("up", "down"):
+            self.feedback.labels(rating)  # shown as 0 before the first
         self.slack_replays = Counter(
             "specqa_slack_replays_total",
             "Slack events and commands not answered because they were already taken",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from specqa.cli.commands import audit, corpus, ingest, mcp, query, releases, serve
+from specqa.cli.commands import audit, corpus, feedback, ingest, mcp, query, releases, serve
 
 __all__ = ["app", "main"]
 
@@ -19,6 +19,7 @@ def build_app() -> typer.Typer:
     for module in COMMAND_MODULES:
         app.registered_commands += module.commands.registered_commands
     app.add_typer(corpus.examples_app, name="examples")
+    app.add_typer(feedback.feedback_app, name="feedback")
     return app
 
 

@@ -3,7 +3,8 @@
 SpecQAError
 ├── InputError              bad input from the caller (400/422; CLI exit 2)
 │   ├── UnknownReleaseError     a release that is not in the manifest or index (404)
-│   └── UnknownSectionError     a section id that the release does not have (404)
+│   ├── UnknownSectionError     a section id that the release does not have (404)
+│   └── UnknownAnswerError      feedback naming an answer id that was never recorded (404)
 ├── SpecSourceError         a release file missing, unreadable or failing its checksum
 ├── SpecIndexError          no index, an incompatible index, or a failed build
 └── BackendUnavailableError the vector store or another backend is unreachable (503)
@@ -17,6 +18,7 @@ __all__ = [
     "SpecIndexError",
     "SpecQAError",
     "SpecSourceError",
+    "UnknownAnswerError",
     "UnknownReleaseError",
     "UnknownSectionError",
 ]
@@ -43,6 +45,10 @@ class UnknownReleaseError(InputError):
 
 
 class UnknownSectionError(InputError):
+    status_code = 404
+
+
+class UnknownAnswerError(InputError):
     status_code = 404
 
 

@@ -6,6 +6,7 @@ app factory does) and pass it on.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -198,6 +199,11 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL (redis://host:6379/0); set, rate limits and the Slack replay cache are shared by every replica.",
     )
+    feedback_database_url: str | None = Field(
+        default=None,
+        description="Where feedback on answers is kept: postgresql://user:password@host/db (shared by "
+        "every replica) or sqlite:///path; unset uses <index_dir>/feedback.sqlite.",
+    )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated proxy addresses or networks whose X-Forwarded-For is believed; empty trusts none.",
@@ -249,11 +255,19 @@ class Settings(BaseSettings):
         "openai_base_url",
         "host",
         "redis_url",
+        "feedback_database_url",
         mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("feedback_database_url")
+    @classmethod
+    def _feedback_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"(sqlite|postgres|postgresql)(\+\w+)?://", value):
+            raise ValueError("must start with postgresql:// or sqlite:///")
+        return value
 
     @field_validator("public_base_url", mode="before")
     @classmethod

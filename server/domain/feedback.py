@@ -1,0 +1,402 @@
+"""Feedback on answers: 👍 or 👎 with an optional comment, kept with what was answered.
+
+Every answer a server makes is recorded as it is made (:meth:`FeedbackStore.record_answer` is an
+observer of the answering service): its id, question, release, mode, cited section ids and
+confidence. Feedback names an answer by that id and is stored beside it, so policy teams can find
+the questions and sections answered badly (:meth:`FeedbackStore.stats`, ``specqa feedback``).
+
+One implementation over SQLAlchemy Core; the database is picked by the URL's scheme
+(:data:`BACKENDS`): SQLite (``<index_dir>/feedback.sqlite`` by default, one file per machine) or
+PostgreSQL through psycopg 3 (``SPECQA_FEEDBACK_DATABASE_URL``), which every replica shares: an
+answer made by one replica can be rated through another. Tables are created on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from server.domain.schemas import Answer
+from specqa.core.errors import BackendUnavailableError, InputError, UnknownAnswerError
+from specqa.core.settings import Settings
+
+__all__ = [
+    "BACKENDS",
+    "MAX_COMMENT_CHARS",
+    "Feedback",
+    "FeedbackStats",
+    "FeedbackStore",
+    "QuestionStat",
+    "Rating",
+    "SectionStat",
+    "open_feedback_store",
+]
+
+log = logging.getLogger("specqa.feedback")
+
+Rating = Literal["up", "down"]
+RATINGS: tuple[Rating, ...] = ("up", "down")
+MAX_COMMENT_CHARS = 2000
+UNREACHABLE = "the feedback database is unreachable; try again shortly"
+
+metadata = MetaData()
+answers = Table(
+    "specqa_answers",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("question", Text, nullable=False),
+    Column("release", String(40), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("confidence", String(8)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+answer_sections = Table(  # the cited sections, in the answer's order (rank 0 leads)
+    "specqa_answer_sections",
+    metadata,
+    Column("answer_id", String(64), primary_key=True),
+    Column("rank", Integer, primary_key=True, autoincrement=False),
+    Column("section_id", String(200), nullable=False),
+)
+ratings = Table(
+    "specqa_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("answer_id", String(64), nullable=False, index=True),
+    Column("rating", String(4), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+class Feedback(BaseModel):
+    """One 👍/👎 with the answer it is about."""
+
+    id: int
+    answer_id: str
+    rating: Rating
+    comment: str = Field(description="Empty when none was given")
+    source: str = Field(description="Where it was given: api, web, slack, ...")
+    created_at: datetime
+    question: str
+    release: str
+    mode: str
+    section_ids: list[str] = Field(description="The sections the answer cited, in its order")
+    confidence: str | None
+    answered_at: datetime
+
+
+class QuestionStat(BaseModel):
+    question: str
+    down: int
+    up: int
+    releases: list[str]
+    section_ids: list[str] = Field(description="The sections its answers led with")
+    comments: list[str] = Field(description="The comments of its 👎, newest first")
+
+
+class SectionStat(BaseModel):
+    section_id: str = Field(description="The section the rated answers led with")
+    down: int
+    up: int
+    comments: list[str] = Field(description="The comments of its 👎, newest first")
+
+
+class FeedbackStats(BaseModel):
+    answers: int = Field(description="Answers recorded")
+    rated: int = Field(description="Answers with at least one rating")
+    up: int
+    down: int
+    questions: list[QuestionStat] = Field(description="Questions with a 👎, most 👎 first")
+    sections: list[SectionStat] = Field(description="Leading sections with a 👎, most 👎 first")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """How one kind of database is reached: the SQLAlchemy driver, its engine options and an
+    INSERT that skips rows already there."""
+
+    driver: str
+    insert: Callable[[Table], Any]
+    options: Callable[[URL], dict[str, Any]] = field(default=lambda url: {})
+
+
+def _sqlite_options(url: URL) -> dict[str, Any]:
+    if url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+
+
+def _postgresql_options(url: URL) -> dict[str, Any]:
+    return {"pool_pre_ping": True, "pool_size": 4, "connect_args": {"connect_timeout": 5}}
+
+
+BACKENDS: dict[str, Backend] = {
+    "sqlite": Backend("sqlite", sqlite_insert, _sqlite_options),
+    "postgresql": Backend("postgresql+psycopg", postgresql_insert, _postgresql_options),
+    "postgres": Backend("postgresql+psycopg", postgresql_insert, _postgresql_options),
+}
+
+
+def open_feedback_store(settings: Settings) -> FeedbackStore:
+    """The store ``SPECQA_FEEDBACK_DATABASE_URL`` names, or SQLite beside the index. Connects
+    on first use, not here."""
+    text = settings.feedback_database_url
+    if not text:
+        text = f"sqlite:///{(settings.index_dir / 'feedback.sqlite').resolve()}"
+    try:
+        url = make_url(text)
+    except ArgumentError as exc:
+        raise InputError(f"SPECQA_FEEDBACK_DATABASE_URL is not a database URL: {exc}") from exc
+    backend = BACKENDS.get(url.drivername.split("+", 1)[0])
+    if backend is None:
+        raise InputError(
+            f"SPECQA_FEEDBACK_DATABASE_URL: unsupported database {url.drivername!r} "
+            f"(supported: {', '.join(sorted(BACKENDS))})"
+        )
+    url = url.set(drivername=backend.driver)
+    return FeedbackStore(create_engine(url, **backend.options(url)), backend)
+
+
+class FeedbackStore:
+    """Answers and the feedback on them, in one SQL database (thread-safe)."""
+
+    def __init__(self, engine: Engine, backend: Backend) -> None:
+        self.engine = engine
+        self.backend = backend
+        # called with every stored Feedback (e.g. the metrics counter), whatever surface sent it
+        self.listeners: list[Callable[[Feedback], None]] = []
+        self._lock = threading.Lock()
+        self._created = False
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+
+    @property
+    def kind(self) -> str:
+        return self.engine.dialect.name
+
+    # --- writing ----------------------------------------------------------------------------
+    def record_answer(self, answer: Answer) -> None:
+        """Keep what feedback on ``answer`` needs (an observer: never fails the answer)."""
+        cited = list(dict.fromkeys(c.section_id for c in answer.citations))
+        try:
+            with self._connect() as conn:
+                conn.execute(
+                    self.backend.insert(answers)
+                    .values(
+                        id=answer.id,
+                        question=answer.question,
+                        release=answer.release,
+                        mode=answer.mode,
+                        confidence=answer.confidence,
+                        created_at=_now(),
+                    )
+                    .on_conflict_do_nothing()
+                )
+                if cited:
+                    conn.execute(
+                        self.backend.insert(answer_sections).on_conflict_do_nothing(),
+                        [
+                            {"answer_id": answer.id, "rank": rank, "section_id": section}
+                            for rank, section in enumerate(cited)
+                        ],
+                    )
+        except BackendUnavailableError as exc:
+            log.warning("answer %s not recorded for feedback: %s", answer.id, exc.message)
+
+    def add(self, answer_id: str, rating: str, comment: str = "", source: str = "api") -> Feedback:
+        """Store a rating of a recorded answer; InputError for a bad rating or comment,
+        UnknownAnswerError (404) for an answer id that was never recorded."""
+        if rating not in RATINGS:
+            raise InputError("rating must be 'up' or 'down'")
+        comment = (comment or "").strip()
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise InputError(f"the comment is over {MAX_COMMENT_CHARS:,} characters")
+        now = _now()
+        with self._connect() as conn:
+            answer = conn.execute(select(answers).where(answers.c.id == answer_id)).first()
+            if answer is None:
+                raise UnknownAnswerError(f"no answer with id {answer_id!r} was recorded")
+            inserted = conn.execute(
+                ratings.insert().values(
+                    answer_id=answer_id,
+                    rating=rating,
+                    comment=comment,
+                    source=source,
+                    created_at=now,
+                )
+            )
+            sections = _sections(conn, [answer_id])
+        record = Feedback(
+            id=inserted.inserted_primary_key[0],
+            answer_id=answer_id,
+            rating=rating,  # checked above
+            comment=comment,
+            source=source,
+            created_at=now,
+            question=answer.question,
+            release=answer.release,
+            mode=answer.mode,
+            section_ids=sections.get(answer_id, []),
+            confidence=answer.confidence,
+            answered_at=_utc(answer.created_at),
+        )
+        for listener in self.listeners:
+            listener(record)
+        return record
+
+    # --- reading ----------------------------------------------------------------------------
+    def records(self, rating: str | None = None) -> list[Feedback]:
+        """Every rating with its answer, oldest first (optionally only 'up' or 'down')."""
+        query = (
+            select(ratings, answers.c.question, answers.c.release, answers.c.mode)
+            .add_columns(answers.c.confidence, answers.c.created_at.label("answered_at"))
+            .join(answers, answers.c.id == ratings.c.answer_id)
+            .order_by(ratings.c.id)
+        )
+        if rating is not None:
+            query = query.where(ratings.c.rating == rating)
+        with self._connect() as conn:
+            rows = conn.execute(query).mappings().all()
+            sections = _sections(conn, None)
+        return [
+            Feedback(
+                **{
+                    **row,
+                    "created_at": _utc(row["created_at"]),
+                    "answered_at": _utc(row["answered_at"]),
+                    "section_ids": sections.get(row["answer_id"], []),
+                }
+            )
+            for row in rows
+        ]
+
+    def answer_count(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(answers)).scalar_one())
+
+    def stats(self, limit: int = 10, comments: int = 5) -> FeedbackStats:
+        """Totals, and the questions and leading sections with the most 👎 (their comments too)."""
+        records = self.records()
+        by_question: dict[str, list[Feedback]] = defaultdict(list)
+        by_section: dict[str, list[Feedback]] = defaultdict(list)
+        for record in records:
+            by_question[" ".join(record.question.lower().split())].append(record)
+            if record.section_ids:
+                by_section[record.section_ids[0]].append(record)
+        questions = [
+            QuestionStat(
+                question=group[-1].question,
+                releases=sorted({r.release for r in group}),
+                section_ids=list(dict.fromkeys(r.section_ids[0] for r in group if r.section_ids)),
+                **_tally(group, comments),
+            )
+            for group in by_question.values()
+        ]
+        sections = [
+            SectionStat(section_id=section, **_tally(group, comments))
+            for section, group in by_section.items()
+        ]
+        counts = Counter(r.rating for r in records)
+        return FeedbackStats(
+            answers=self.answer_count(),
+            rated=len({r.answer_id for r in records}),
+            up=counts["up"],
+            down=counts["down"],
+            questions=_worst(questions, limit),
+            sections=_worst(sections, limit),
+        )
+
+    # --- plumbing ---------------------------------------------------------------------------
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        """A connection in a transaction; database failures become BackendUnavailableError."""
+        try:
+            self._create()
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            cause = str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"]
+            raise BackendUnavailableError(
+                f"the feedback database ({self.kind}) failed: {cause[0]}", UNREACHABLE
+            ) from exc
+
+    def _create(self) -> None:
+        if self._created:
+            return
+        with self._lock:
+            if not self._created:
+                try:
+                    metadata.create_all(self.engine)
+                except SQLAlchemyError:  # another replica created them at the same moment
+                    metadata.create_all(self.engine)
+                self._created = True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+    cursor.close()
+
+
+def _sections(conn: Any, answer_ids: list[str] | None) -> dict[str, list[str]]:
+    query = select(answer_sections).order_by(answer_sections.c.answer_id, answer_sections.c.rank)
+    if answer_ids is not None:
+        query = query.where(answer_sections.c.answer_id.in_(answer_ids))
+    else:  # only the answers that were rated
+        query = query.where(answer_sections.c.answer_id.in_(select(ratings.c.answer_id)))
+    found: dict[str, list[str]] = defaultdict(list)
+    for row in conn.execute(query):
+        found[row.answer_id].append(row.section_id)
+    return found
+
+
+def _tally(group: list[Feedback], comments: int) -> dict[str, Any]:
+    down = [r for r in group if r.rating == "down"]
+    said = [r.comment for r in reversed(down) if r.comment]
+    return {"down": len(down), "up": len(group) - len(down), "comments": said[:comments]}
+
+
+Stat = TypeVar("Stat", QuestionStat, SectionStat)
+
+
+def _worst(items: list[Stat], limit: int) -> list[Stat]:
+    return sorted((i for i in items if i.down), key=lambda i: (-i.down, i.up))[:limit]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

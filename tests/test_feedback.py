@@ -1,0 +1,365 @@
+"""Feedback on answers (issue 15 item 2): 👍/👎 with a comment, kept with the answer's question,
+release, mode, cited sections and confidence, in SQLite beside the index or in a real PostgreSQL
+cluster that this module starts (initdb, pg_ctl: Debian's `postgresql`, see `make system-deps`)
+on 127.0.0.1 and stops; two servers sharing that cluster rate each other's answers."""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from bench.load import free_port, spawn_server
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.domain.components import build_components
+from server.domain.feedback import FeedbackStore, open_feedback_store
+from server.domain.schemas import Answer, Citation
+from specqa.core.embedding import Embedder
+from specqa.core.errors import InputError, UnknownAnswerError
+from specqa.core.settings import Settings
+from tests.conftest import live_server, make_settings, run_cli
+
+KEY = "feedback-key-1"
+QUESTION = "Should the model reveal its system prompt?"
+
+
+# --- a real PostgreSQL ---------------------------------------------------------------------------
+
+
+def _pg_binary(name: str) -> str:
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None
+    )
+    assert found, f"{name} is missing: run `make system-deps` (Debian package postgresql)"
+    return found
+
+
+def _as_cluster_owner() -> dict[str, Any]:
+    """PostgreSQL refuses to run as root: a root test runs it as the `postgres` user."""
+    return {"user": "postgres"} if os.geteuid() == 0 else {}
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    folder = Path(tempfile.mkdtemp(prefix="specqa-pg-"))
+    data = folder / "data"
+    owner = _as_cluster_owner()
+    if owner:
+        entry = pwd.getpwnam(owner["user"])
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+    run = {"check": True, "capture_output": True, **owner}
+    port = free_port()
+    subprocess.run(
+        [_pg_binary("initdb"), "-D", str(data), "-U", "specqa", "--auth=trust", "-E", "UTF8", "-N"],
+        **run,
+    )
+    pg_ctl = _pg_binary("pg_ctl")
+    options = f"-h 127.0.0.1 -p {port} -k {folder} -F"
+    subprocess.run(
+        [pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"], **run
+    )
+    try:
+        yield f"postgresql://specqa@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], **run)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- the store, on both databases ----------------------------------------------------------------
+
+
+def _answer(question: str = QUESTION, sections: tuple[str, ...] = ("a", "b", "a")) -> Answer:
+    cite = [
+        Citation(section_id=s, title=s, authority="root", release="2025-12-18", quote="", url="u")
+        for s in sections
+    ]
+    return Answer(
+        question=question,
+        release="2025-12-18",
+        mode="extractive",
+        answer="…",
+        verdict=None,
+        confidence="medium",
+        citations=cite,
+        examples=[],
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FeedbackStore]:
+    if request.param == "sqlite":
+        opened = open_feedback_store(make_settings(tmp_path / "index"))
+    else:
+        url = request.getfixturevalue("postgres_url")
+        database = f"t{free_port()}"
+        with psycopg.connect(url, autocommit=True) as conn:  # a fresh database per test
+            conn.execute(f"CREATE DATABASE {database}")
+        opened = open_feedback_store(
+            make_settings(tmp_path, feedback_database_url=url.rsplit("/", 1)[0] + "/" + database)
+        )
+    yield opened
+    opened.close()
+
+
+def test_a_rating_is_stored_with_the_question_release_mode_sections_and_confidence(
+    store: FeedbackStore,
+) -> None:
+    answer = _answer()
+    store.record_answer(answer)
+    store.record_answer(answer)  # recorded twice (two observers): still one answer
+    saved = store.add(answer.id, "down", "  cites the wrong section  ", source="web")
+    assert (saved.rating, saved.comment, saved.source) == ("down", "cites the wrong section", "web")
+    [back] = store.records()
+    assert back == saved
+    assert (back.question, back.release, back.mode) == (QUESTION, "2025-12-18", "extractive")
+    assert (back.section_ids, back.confidence) == (["a", "b"], "medium")
+    assert back.created_at.tzinfo is not None and back.answered_at <= back.created_at
+    assert store.answer_count() == 1
+
+
+def test_stats_put_the_questions_and_sections_with_the_most_downvotes_first(
+    store: FeedbackStore,
+) -> None:
+    worst, bad, good = _answer("Q worst", ("x",)), _answer("Q bad", ("y", "x")), _answer("Q good")
+    for answer in (worst, bad, good, _answer("never rated")):
+        store.record_answer(answer)
+    store.add(worst.id, "down", "first complaint")
+    store.add(worst.id, "down", "")
+    store.add(worst.id, "down", "newest complaint")
+    store.add(bad.id, "down", "meh")
+    store.add(bad.id, "up")
+    store.add(good.id, "up", "great")
+    stats = store.stats(limit=10, comments=2)
+    assert (stats.answers, stats.rated, stats.up, stats.down) == (4, 3, 2, 4)
+    assert [(q.question, q.down, q.up) for q in stats.questions] == [
+        ("Q worst", 3, 0),
+        ("Q bad", 1, 1),
+    ]
+    assert stats.questions[0].comments == ["newest complaint", "first complaint"]
+    assert [(s.section_id, s.down, s.up) for s in stats.sections] == [("x", 3, 0), ("y", 1, 1)]
+    assert [r.rating for r in store.records("up")] == ["up", "up"]
+
+
+def test_bad_feedback_is_refused_with_a_message(store: FeedbackStore) -> None:
+    answer = _answer()
+    store.record_answer(answer)
+    with pytest.raises(UnknownAnswerError, match="no answer with id"):
+        store.add("0" * 32, "up")
+    with pytest.raises(InputError, match="rating must be 'up' or 'down'"):
+        store.add(answer.id, "meh")
+    with pytest.raises(InputError, match="over 2,000 characters"):
+        store.add(answer.id, "down", "x" * 2001)
+    assert store.records() == []
+
+
+def test_sqlite_is_the_default_beside_the_index(tmp_path: Path) -> None:
+    opened = open_feedback_store(make_settings(tmp_path))
+    opened.record_answer(_answer())
+    assert opened.kind == "sqlite"
+    assert (tmp_path / "feedback.sqlite").is_file()
+
+
+def test_an_unsupported_database_url_is_refused_at_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="must start with postgresql:// or sqlite:///"):
+        make_settings(tmp_path, feedback_database_url="mysql://db/feedback")
+
+
+# --- over HTTP (real uvicorn) --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def served(
+    built: tuple[Settings, IngestReport],
+    embedder: Embedder,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str]]:
+    """A server with its own feedback file; yields its URL and that database URL."""
+    database = f"sqlite:///{tmp_path_factory.mktemp('feedback') / 'feedback.sqlite'}"
+    settings = make_settings(built[0].index_dir, feedback_database_url=database)
+    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+        yield url, database
+
+
+def _ask(url: str, question: str = QUESTION, **headers: str) -> dict[str, Any]:
+    response = httpx.post(
+        f"{url}/v1/answer", json={"question": question}, headers=headers, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_feedback_on_a_served_answer_is_stored_and_counted(served: tuple[str, str]) -> None:
+    url, _ = served
+    answer = _ask(url)
+    response = httpx.post(
+        f"{url}/v1/feedback",
+        json={"answer_id": answer["id"], "rating": "down", "comment": "too vague"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+    saved = response.json()
+    assert saved["answer_id"] == answer["id"] and saved["source"] == "api"
+    assert saved["question"] == answer["question"] and saved["release"] == answer["release"]
+    assert saved["section_ids"] == list(dict.fromkeys(c["section_id"] for c in answer["citations"]))
+    assert saved["confidence"] == answer["confidence"] and saved["mode"] == "extractive"
+    metrics = httpx.get(f"{url}/metrics", timeout=30).text
+    assert re.search(r'^specqa_feedback_total\{rating="down"\} [1-9]', metrics, re.M)
+
+
+def test_a_streamed_answer_can_be_rated_by_its_id(served: tuple[str, str]) -> None:
+    url, _ = served
+    with httpx.stream(
+        "POST", f"{url}/v1/answer?stream=true", json={"question": "Can the model lie?"}, timeout=60
+    ) as response:
+        text = response.read().decode()
+    done = json.loads(text.split("event: done\ndata: ", 1)[1].split("\n", 1)[0])
+    response = httpx.post(
+        f"{url}/v1/feedback", json={"answer_id": done["id"], "rating": "up"}, timeout=30
+    )
+    assert response.status_code == 201
+    assert response.json()["comment"] == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        ({"answer_id": "0" * 32, "rating": "up"}, 404, "no answer with id"),
+        ({"answer_id": "x", "rating": "meh"}, 422, "rating"),
+        ({"answer_id": "x", "rating": "down", "comment": "x" * 2001}, 422, "comment"),
+        ({"rating": "up"}, 422, "answer_id"),
+        ({"answer_id": "x" * 65, "rating": "up"}, 422, "answer_id"),
+        ({"answer_id": "x", "rating": "up", "source": "Not A Source!"}, 422, "source"),
+    ],
+)
+def test_bad_feedback_gets_a_4xx_json_message(
+    served: tuple[str, str], body: dict[str, Any], status: int, message: str
+) -> None:
+    response = httpx.post(f"{served[0]}/v1/feedback", json=body, timeout=30)
+    assert response.status_code == status
+    assert message in response.json()["error"]["message"]
+
+
+def test_feedback_needs_the_api_key_when_keys_are_set(
+    built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        built[0].index_dir,
+        api_keys=KEY,
+        feedback_database_url=f"sqlite:///{tmp_path / 'f.sqlite'}",
+    )
+    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+        answer = _ask(url, Authorization=f"Bearer {KEY}")
+        body = {"answer_id": answer["id"], "rating": "up"}
+        refused = httpx.post(f"{url}/v1/feedback", json=body, timeout=30)
+        assert refused.status_code == 401 and "WWW-Authenticate" in refused.headers
+        accepted = httpx.post(
+            f"{url}/v1/feedback", json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=30
+        )
+        assert accepted.status_code == 201
+
+
+# --- the CLI -------------------------------------------------------------------------------------
+
+
+def test_cli_exports_json_lines_and_csv_and_lists_the_worst_questions(
+    served: tuple[str, str], tmp_path: Path
+) -> None:
+    url, database = served
+    answer = _ask(url, "Can the model write erotica for adults?")
+    for rating, comment in (("down", "misses the adult-content rule"), ("down", "")):
+        httpx.post(
+            f"{url}/v1/feedback",
+            json={"answer_id": answer["id"], "rating": rating, "comment": comment},
+            timeout=30,
+        ).raise_for_status()
+    env = {"SPECQA_FEEDBACK_DATABASE_URL": database}
+    exported = run_cli("feedback", "export", "--rating", "down", env=env)
+    assert exported.returncode == 0, exported.stderr
+    lines = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert all(line["rating"] == "down" for line in lines)
+    assert {"answer_id", "question", "release", "mode", "section_ids", "confidence"} <= set(
+        lines[-1]
+    )
+    assert lines[-1]["answer_id"] == answer["id"]
+
+    table = tmp_path / "feedback.csv"
+    assert run_cli("feedback", "export", "--csv", str(table), env=env).returncode == 0
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert rows[-1]["question"] == answer["question"] and rows[-1]["rating"] == "down"
+    assert rows[-1]["section_ids"] == " ".join(lines[-1]["section_ids"])
+
+    stats = run_cli("feedback", "stats", "--json", env=env)
+    assert stats.returncode == 0, stats.stderr
+    worst = json.loads(stats.stdout)["questions"][0]
+    assert (worst["question"], worst["down"]) == (answer["question"], 2)
+    assert worst["comments"] == ["misses the adult-content rule"]
+    shown = run_cli("feedback", "stats", env=env)
+    assert "questions with the most 👎" in shown.stdout and "misses the adult" in shown.stdout
+
+
+def test_cli_reads_the_sqlite_file_beside_the_index_and_fails_in_one_line(tmp_path: Path) -> None:
+    store = open_feedback_store(make_settings(tmp_path))
+    answer = _answer("Is the file beside the index read?")
+    store.record_answer(answer)
+    store.add(answer.id, "down", "yes")
+    shown = run_cli("feedback", "stats", "--index-dir", str(tmp_path), "--json")
+    assert json.loads(shown.stdout)["questions"][0]["question"] == answer.question
+    down = run_cli(
+        "feedback",
+        "stats",
+        env={"SPECQA_FEEDBACK_DATABASE_URL": f"postgresql://nobody@127.0.0.1:{free_port()}/x"},
+    )
+    assert down.returncode == 2
+    assert down.stderr.startswith("specqa: error: the feedback database (postgresql) failed")
+    assert len(down.stderr.strip().splitlines()) == 1
+
+
+# --- two servers, one PostgreSQL -----------------------------------------------------------------
+
+
+def test_two_servers_sharing_postgres_rate_each_others_answers(
+    built: tuple[Settings, IngestReport],
+    embedder: Embedder,
+    postgres_url: str,
+    tmp_path: Path,
+) -> None:
+    """One server in this process, one `specqa serve` process with its own copy of the index:
+    they share nothing but the feedback database."""
+    settings = make_settings(built[0].index_dir, feedback_database_url=postgres_url)
+    index = tmp_path / "index"
+    shutil.copytree(built[0].index_dir, index, ignore=shutil.ignore_patterns("feedback.sqlite*"))
+    here = create_app(settings, build_components(settings, embedder=embedder))
+    env = {"SPECQA_FEEDBACK_DATABASE_URL": postgres_url}
+    with live_server(here) as first, spawn_server(index, env=env, timeout_s=240) as other:
+        second = other.url
+        from_first, from_second = _ask(first), _ask(second, "Can the model lie to users?")
+        for url, answer in ((second, from_first), (first, from_second)):
+            response = httpx.post(
+                f"{url}/v1/feedback",
+                json={"answer_id": answer["id"], "rating": "down", "comment": f"via {url}"},
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+            assert response.json()["question"] == answer["question"]
+    exported = run_cli("feedback", "export", env=env)
+    assert exported.returncode == 0, exported.stderr
+    rated = {
+        json.loads(line)["answer_id"]: json.loads(line) for line in exported.stdout.splitlines()
+    }
+    assert rated[from_first["id"]]["comment"] == f"via {second}"
+    assert rated[from_second["id"]]["comment"] == f"via {first}"
