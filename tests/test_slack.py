@@ -45,9 +45,13 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def slack_settings(built: tuple[Settings, IngestReport], slack: FakeSlack) -> Settings:
+def slack_settings(
+    built: tuple[Settings, IngestReport], slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    database = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
     return make_settings(
         built[0].index_dir,
+        feedback_database_url=f"sqlite:///{database}",
         slack_signing_secret=SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=f"{slack.url}/api/",

@@ -8,18 +8,18 @@ import json
 import time
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
+import yaml
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import build_components
-from server.slack.interactions import NOT_CONFIGURED
+from server.domain.components import Components, build_components
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings
+from tests.conftest import REPO, live_server, make_settings
 from tests.fakes.slack_api import (
     BOT_TOKEN,
     BOT_USER,
@@ -43,16 +43,26 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(scope="module")
-def http(
-    built: tuple[Settings, IngestReport], embedder: Embedder, slack: FakeSlack
-) -> Iterator[httpx.Client]:
+def components(
+    built: tuple[Settings, IngestReport],
+    embedder: Embedder,
+    slack: FakeSlack,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Components:
+    database = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
     settings = make_settings(
         built[0].index_dir,
         slack_signing_secret=SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=f"{slack.url}/api/",
+        feedback_database_url=f"sqlite:///{database}",
     )
-    app = create_app(settings, build_components(settings, embedder=embedder))
+    return build_components(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def http(components: Components) -> Iterator[httpx.Client]:
+    app = create_app(components.settings, components)
     with (
         live_server(app) as url,
         httpx.Client(base_url=url, timeout=30, trust_env=False) as client,
@@ -127,15 +137,33 @@ def test_share_posts_the_answer_to_the_channel_and_removes_the_private_one(
     assert slack.posts.index(shared) < slack.posts.index(deleted), "shared first, then deleted"
 
 
-def test_feedback_buttons_say_when_feedback_is_not_configured(
-    http: httpx.Client, slack: FakeSlack
+@pytest.mark.parametrize(("action", "rating"), [("feedback_good", "up"), ("feedback_bad", "down")])
+def test_feedback_buttons_record_a_rating_of_the_answer_and_thank_the_user(
+    http: httpx.Client, slack: FakeSlack, components: Components, action: str, rating: str
 ) -> None:
-    answer = ask(http, slack, "May the model lie to protect someone's feelings?", "fb-answer")
-    assert click(http, click_body(answer, "feedback_bad", "fb-click", slack)).status_code == 200
-    note = slack.wait_for(to("fb-click"))
+    answer = ask(http, slack, "May the model lie to protect someone's feelings?", f"fb-{rating}")
+    answer_id = json.loads(buttons(answer.body)[action]["value"])["id"]
+    assert click(http, click_body(answer, action, f"fb-click-{rating}", slack)).status_code == 200
+    note = slack.wait_for(to(f"fb-click-{rating}"))
     assert note.body["response_type"] == "ephemeral"
-    assert note.body["replace_original"] is False
-    assert NOT_CONFIGURED in json.dumps(note.body)
+    assert note.body["replace_original"] is False, "the answer stays"
+    assert "Thanks" in json.dumps(note.body, ensure_ascii=False)
+    records = [r for r in components.feedback.records() if r.answer_id == answer_id]
+    assert [(r.rating, r.source) for r in records] == [(rating, "slack")]
+    assert records[0].question == "May the model lie to protect someone's feelings?"
+
+
+def test_feedback_on_an_answer_never_recorded_is_refused_politely(
+    http: httpx.Client, slack: FakeSlack, components: Components
+) -> None:
+    value = json.dumps({"id": "f" * 32, "q": "a question", "r": "2025-12-18"})
+    button = {"action_id": "feedback_good", "value": value, "text": {"type": "plain_text"}}
+    payload = click_payload(button, f"{slack.url}/response/fb-unknown", ephemeral=True)
+    assert click(http, urlencode({"payload": json.dumps(payload)}).encode()).status_code == 200
+    note = slack.wait_for(to("fb-unknown"))
+    assert note.body["response_type"] == "ephemeral"
+    assert "Sorry, I could not do that" in json.dumps(note.body)
+    assert not [r for r in components.feedback.records() if r.answer_id == "f" * 32]
 
 
 def test_a_replayed_click_is_handled_once(http: httpx.Client, slack: FakeSlack) -> None:
@@ -231,3 +259,25 @@ def test_a_follow_up_in_a_thread_is_answered_with_the_threads_earlier_questions(
 FIRST = "Is it ok to flatter the user?"
 FOLLOW = "and what if they insist?"
 FOLLOW_TOPIC = "do_not_lie"  # where flattery leads (honesty), not where "insist" alone does
+
+
+def test_the_manifest_points_slack_at_the_routes_and_turns_the_buttons_on(
+    http: httpx.Client,
+) -> None:
+    manifest = yaml.safe_load((REPO / "slack-manifest.yaml").read_text(encoding="utf-8"))
+    settings = manifest["settings"]
+    assert settings["interactivity"]["is_enabled"] is True
+    urls = [
+        manifest["features"]["slash_commands"][0]["url"],
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    ]
+    assert [urlsplit(u).path for u in urls] == [
+        "/slack/commands",
+        "/slack/events",
+        "/slack/interactions",
+    ]
+    for url in urls:  # each exists and is signed (401 unsigned, not 404)
+        assert http.post(urlsplit(url).path, content=b"x").status_code == 401
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"channels:history", "groups:history", "im:history", "mpim:history"} <= scopes

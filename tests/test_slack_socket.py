@@ -55,9 +55,12 @@ def http(
     embedder: Embedder,
     slack: FakeSlack,
     socket: FakeSocketMode,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[httpx.Client]:
+    database = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
     settings = make_settings(
         built[0].index_dir,
+        feedback_database_url=f"sqlite:///{database}",
         slack_app_token=APP_TOKEN,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=f"{slack.url}/api/",
@@ -107,6 +110,14 @@ def test_a_slash_command_is_acked_with_a_payload_then_answered_privately(
     expanded = slack.wait_for(lambda p: p.path == "/response/sock-click")
     assert expanded.body["replace_original"] is True
     assert "Matching examples" in json.dumps(expanded.body["blocks"])
+
+    payload = click_payload(
+        buttons(answer.body)["feedback_good"], f"{slack.url}/response/sock-fb", ephemeral=True
+    )
+    envelope = socket.send("interactive", payload)
+    assert socket.wait_ack(envelope) == {"envelope_id": envelope}
+    thanks = slack.wait_for(lambda p: p.path == "/response/sock-fb")
+    assert "Recorded 👍" in json.dumps(thanks.body, ensure_ascii=False)
 
 
 def test_help_over_socket_mode_is_the_usage_in_the_ack(socket: FakeSocketMode) -> None:

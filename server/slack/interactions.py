@@ -8,18 +8,20 @@ whether it is ours and new (a replayed click is acknowledged but handled once);
 - *Show examples* replaces the message with the same answer and its matching examples;
 - *Share in channel* posts the answer to the channel (``in_channel``, naming who shared it) and
   deletes the ephemeral one;
-- 👍/👎 record a rating of the answer's id with the feedback store, and thank the user
-  (ephemeral), or say that feedback is not configured on this server.
+- 👍/👎 record a rating of the answer's id with the feedback store (source ``slack``) and thank
+  the user (ephemeral); a rating the store refuses (an answer it never recorded, the database
+  down) is said to the user the same way.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from server.domain.components import Components
+from server.domain.schemas import Answer
 from server.slack.blocks import notice_messages
 from server.slack.bot import SlackBot
 from server.slack.compact import (
@@ -35,11 +37,10 @@ from server.slack.compact import (
 )
 from specqa.core.errors import SpecQAError
 
-__all__ = ["NOT_CONFIGURED", "Click", "handle_click", "take_click"]
+__all__ = ["THANKS", "Click", "handle_click", "take_click"]
 
 log = logging.getLogger("specqa.slack")
 
-NOT_CONFIGURED = "Feedback is not configured on this server, so your rating was not recorded."
 THANKS = {GOOD: "Thanks! Recorded 👍 for this answer.", BAD: "Thanks! Recorded 👎 for this answer."}
 
 
@@ -50,10 +51,6 @@ class Click:
     user: str
     response_url: str
     ephemeral: bool  # the message clicked was shown only to the user
-
-
-class FeedbackStore(Protocol):
-    def record(self, answer_id: str, rating: str, *, source: str, user: str | None) -> Any: ...
 
 
 def take_click(bot: SlackBot, payload: dict[str, Any], replay_key: str) -> Click | None:
@@ -85,7 +82,7 @@ def take_click(bot: SlackBot, payload: dict[str, Any], replay_key: str) -> Click
 def handle_click(bot: SlackBot, components: Components, click: Click) -> None:
     try:
         if click.action in (GOOD, BAD):
-            _feedback(bot, components, click)
+            _tell(bot, click, _feedback(components, click))
         elif click.action == EXAMPLES:
             answer = _recall(bot, components, click.value)
             message = compact_message(answer, shareable=click.ephemeral, with_examples=True)
@@ -97,21 +94,20 @@ def handle_click(bot: SlackBot, components: Components, click: Click) -> None:
             if bot.respond(click.response_url, {**shared, **as_payload(message)}):
                 bot.respond(click.response_url, {"delete_original": True})
     except SpecQAError as exc:
-        _tell(bot, click, f"Sorry, I could not do that: {exc.message}")
+        _tell(bot, click, f"Sorry, I could not do that: {exc.public_message}")
+    except Exception:
+        log.exception("handling a Slack click failed")
+        _tell(bot, click, "Sorry, something went wrong; please try again.")
 
 
-def _recall(bot: SlackBot, components: Components, value: ButtonValue) -> Any:
+def _recall(bot: SlackBot, components: Components, value: ButtonValue) -> Answer:
     return bot.recall(components.service, value.answer_id, value.question, value.release)
 
 
-def _feedback(bot: SlackBot, components: Components, click: Click) -> None:
-    store: FeedbackStore | None = getattr(components, "feedback", None)
-    if store is None:
-        _tell(bot, click, NOT_CONFIGURED)
-        return
+def _feedback(components: Components, click: Click) -> str:
     rating = "up" if click.action == GOOD else "down"
-    store.record(click.value.answer_id, rating, source="slack", user=click.user or None)
-    _tell(bot, click, THANKS[click.action])
+    components.feedback.add(click.value.answer_id, rating, source="slack")
+    return THANKS[click.action]
 
 
 def _tell(bot: SlackBot, click: Click, text: str) -> None:
