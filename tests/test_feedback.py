@@ -273,6 +273,21 @@ def test_feedback_needs_the_api_key_when_keys_are_set(
         assert accepted.status_code == 201
 
 
+def test_with_the_feedback_database_down_answers_go_out_and_feedback_gets_503(
+    built: tuple[Settings, IngestReport], embedder: Embedder
+) -> None:
+    closed = f"postgresql://nobody@127.0.0.1:{free_port()}/feedback"  # nothing listens there
+    settings = make_settings(built[0].index_dir, feedback_database_url=closed)
+    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+        answer = _ask(url)
+        response = httpx.post(
+            f"{url}/v1/feedback", json={"answer_id": answer["id"], "rating": "up"}, timeout=30
+        )
+    assert response.status_code == 503
+    message = response.json()["error"]["message"]
+    assert message == "the feedback database is unreachable; try again shortly"
+
+
 # --- the CLI -------------------------------------------------------------------------------------
 
 
