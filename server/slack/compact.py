@@ -130,10 +130,10 @@ def _top_quote(answer: Answer) -> str | None:
         f"authority: *{escape(top.authority or 'none')}*"
     )
     quote = " ".join(top.quote.split())
+    link = f" <{top.quote_url}|(in context)>" if top.quote_url else ""
     bottom = answer.bottom_line
     if not quote or (bottom is not None and " ".join(bottom.text.split()) in quote):
-        return head
-    link = f" <{top.quote_url}|(in context)>" if top.quote_url else ""
+        return f"{head}{link}"  # the bottom line is this quote: not twice
     return f"{head}\n>{shorten_escaped(quote, 1500)}{link}"
 
 
