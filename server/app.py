@@ -19,6 +19,7 @@ from server.edge.observability import Metrics, RequestMiddleware
 from server.edge.shared_state import build_shared_state
 from server.mcp.endpoint import mount_mcp
 from server.rest import feedback, health, routes
+from server.slack import SlackBot, socket_mode
 from server.slack import build_router as slack_router
 from server.web import diff_page
 from server.web import page as web
@@ -50,8 +51,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
                 "no SPECQA_API_KEYS set: the API is open to anyone who can reach %s",
                 settings.bind_host,
             )
-        async with mcp_endpoint.running():  # the MCP transport's sessions live with the app
-            yield
+        async with mcp_endpoint.running(), socket_mode(slack_bot, parts):
+            yield  # the MCP transport's sessions and Slack's Socket Mode live with the app
 
     app = FastAPI(
         title="specqa",
@@ -78,7 +79,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     if settings.trusted_proxies:  # outermost: the client address is settled before anything
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     install_error_handlers(app)
-    slack = slack_router(settings, shared.replays, metrics)
+    slack_bot = SlackBot(settings, shared.replays, metrics)
+    slack = slack_router(slack_bot)
     routers = (health.router, routes.router, feedback.router, chat.router, slack, diff_page.router)
     for router in (*routers, web.router):
         app.include_router(router)

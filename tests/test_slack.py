@@ -4,15 +4,10 @@ that records what the bot posted."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,92 +21,37 @@ from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import live_server, make_settings
+from tests.fakes.slack_api import (
+    BOT_TOKEN,
+    BOT_USER,
+    SECRET,
+    FakeSlack,
+    Post,
+    buttons,
+    command_body,
+    event_body,
+    mention,
+    signed,
+)
 
-SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-BOT_TOKEN = "xoxb-test-token"
-BOT_USER = "UBOT0001"
 QUESTION = "Should the model reveal its system prompt?"
-
-
-# --- the fake Slack ---------------------------------------------------------------------------
-
-
-@dataclass
-class Post:
-    path: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-    raw: str
-
-
-class FakeSlack:
-    """Loopback stand-in for ``chat.postMessage`` (under /api/) and ``response_url`` (under
-    /response/). ``hold`` keeps response_url requests waiting until it is set again."""
-
-    def __init__(self) -> None:
-        self.posts: list[Post] = []
-        self.changed = threading.Condition()
-        self.hold = threading.Event()
-        self.hold.set()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("content-length", 0))).decode()
-                if self.path.startswith("/response/"):
-                    fake.hold.wait(timeout=30)
-                fake.record(Post(self.path, dict(self.headers), json.loads(raw), raw))
-                reply = b"ok"
-                if self.path.startswith("/api/"):
-                    reply = json.dumps({"ok": True, "ts": "1700000999.000100"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        return Handler
-
-    def record(self, post: Post) -> None:
-        with self.changed:
-            self.posts.append(post)
-            self.changed.notify_all()
-
-    def wait_for(self, match: Callable[[Post], bool], timeout: float = 60) -> Post:
-        with self.changed:
-            assert self.changed.wait_for(lambda: any(match(p) for p in self.posts), timeout), (
-                "the bot posted nothing matching"
-            )
-            return next(p for p in self.posts if match(p))
-
-    def matching(self, match: Callable[[Post], bool]) -> list[Post]:
-        with self.changed:
-            return [p for p in self.posts if match(p)]
 
 
 @pytest.fixture(scope="module")
 def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.thread.start()
+    fake = FakeSlack().start()
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.stop()
 
 
 @pytest.fixture(scope="module")
-def slack_settings(built: tuple[Settings, IngestReport], slack: FakeSlack) -> Settings:
+def slack_settings(
+    built: tuple[Settings, IngestReport], slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    database = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
     return make_settings(
         built[0].index_dir,
+        feedback_database_url=f"sqlite:///{database}",
         slack_signing_secret=SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=f"{slack.url}/api/",
@@ -131,31 +71,6 @@ def http(base_url: str) -> Iterator[httpx.Client]:
         yield client
 
 
-# --- signing as Slack does --------------------------------------------------------------------
-
-
-def signed(body: bytes, timestamp: str | None = None, secret: str = SECRET) -> dict[str, str]:
-    timestamp = timestamp or str(int(time.time()))
-    base = b"v0:" + timestamp.encode() + b":" + body
-    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
-
-
-def command_body(text: str, response_path: str, base: str) -> bytes:
-    fields = {
-        "token": "legacy-token",
-        "team_id": "T0001",
-        "channel_id": "C0001",
-        "user_id": "U0001",
-        "command": "/spec",
-        "text": text,
-        "response_url": f"{base}/response/{response_path}",
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
-        "api_app_id": "A0001",
-    }
-    return urlencode(fields).encode()
-
-
 def post_command(http: httpx.Client, body: bytes, headers: dict[str, str]) -> httpx.Response:
     return http.post(
         "/slack/commands",
@@ -164,35 +79,9 @@ def post_command(http: httpx.Client, body: bytes, headers: dict[str, str]) -> ht
     )
 
 
-def event_body(event: dict[str, Any], event_id: str) -> bytes:
-    payload = {
-        "token": "legacy-token",
-        "team_id": "T0001",
-        "api_app_id": "A0001",
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": "T0001", "user_id": BOT_USER, "is_bot": True}],
-        "event": event,
-    }
-    return json.dumps(payload).encode()
-
-
 def post_event(http: httpx.Client, body: bytes, **extra: str) -> httpx.Response:
     headers = {"Content-Type": "application/json", **signed(body), **extra}
     return http.post("/slack/events", content=body, headers=headers)
-
-
-def mention(ts: str, text: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "type": "app_mention",
-        "user": "U0001",
-        "text": text,
-        "ts": ts,
-        "channel": "C0001",
-        "event_ts": ts,
-        **fields,
-    }
 
 
 def to_thread(ts: str) -> Callable[[Post], bool]:
@@ -206,17 +95,24 @@ def all_text(post: Post) -> str:
     )
 
 
-def assert_answer_blocks(body: dict[str, Any]) -> None:
+def assert_compact_answer(body: dict[str, Any], *, shareable: bool) -> None:
+    """One compact message: the bottom line, the top quote with its link, the release and the
+    mode, and the buttons (Share in channel on an ephemeral answer only)."""
     blocks = body["blocks"]
     assert body["text"], "a fallback text"
-    assert 0 < len(blocks) <= 50
+    assert 0 < len(blocks) <= 8, "compact: not the whole answer"
     sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
     assert all(len(text) <= SECTION_LIMIT for text in sections)
-    assert any("*Bottom line*" in t and "*Confidence: " in t for t in sections)
+    assert any("*Bottom line*" in t and "confidence: " in t for t in sections)
     assert any("<https://model-spec.openai.com/" in t and "authority:" in t for t in sections)
+    assert "Matching examples" not in json.dumps(blocks)
     context = json.dumps([b for b in blocks if b["type"] == "context"])
     assert "release" in context
     assert "mode" in context
+    expected = {"show_examples", "feedback_good", "feedback_bad"} | (
+        {"share"} if shareable else set()
+    )
+    assert set(buttons(body)) == expected
     assert body["unfurl_links"] is False
     assert body["unfurl_media"] is False
 
@@ -232,7 +128,7 @@ def test_url_verification_challenge(http: httpx.Client) -> None:
     assert response.json() == {"challenge": challenge}
 
 
-def test_slash_command_acks_at_once_then_answers_to_response_url(
+def test_slash_command_acks_at_once_then_answers_only_to_the_asker_compactly(
     http: httpx.Client, slack: FakeSlack
 ) -> None:
     body = command_body(QUESTION, "cmd-1", slack.url)
@@ -247,8 +143,8 @@ def test_slash_command_acks_at_once_then_answers_to_response_url(
     finally:
         slack.hold.set()
     post = slack.wait_for(lambda p: p.path == "/response/cmd-1")
-    assert post.body["response_type"] == "in_channel"
-    assert_answer_blocks(post.body)
+    assert post.body["response_type"] == "ephemeral"
+    assert_compact_answer(post.body, shareable=True)
     assert "protect_privileged_information" in all_text(post)
 
 
@@ -259,7 +155,7 @@ def test_app_mention_is_answered_in_its_thread(http: httpx.Client, slack: FakeSl
     post = slack.wait_for(to_thread(ts))
     assert post.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
     assert post.body["channel"] == "C0001"
-    assert_answer_blocks(post.body)
+    assert_compact_answer(post.body, shareable=False)
     assert "avoid_sycophancy" in all_text(post)
     assert BOT_USER not in all_text(post), "the bot's own mention is not part of the question"
 

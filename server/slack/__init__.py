@@ -1,6 +1,18 @@
-"""The Slack bot: signed webhooks in (`bot`), Block Kit answers out (`blocks`)."""
+"""The Slack bot: signed webhooks (`routes`) or Socket Mode (`socket_mode`) in, the same handling
+(`bot`, `interactions`), compact Block Kit answers out (`compact`, `blocks`)."""
 
 from server.slack.blocks import answer_messages, escape, split_text
-from server.slack.bot import build_router
+from server.slack.bot import SlackBot
+from server.slack.compact import compact_message
+from server.slack.routes import build_router
+from server.slack.socket_mode import socket_mode
 
-__all__ = ["answer_messages", "build_router", "escape", "split_text"]
+__all__ = [
+    "SlackBot",
+    "answer_messages",
+    "build_router",
+    "compact_message",
+    "escape",
+    "socket_mode",
+    "split_text",
+]

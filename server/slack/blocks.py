@@ -25,11 +25,15 @@ from server.domain.schemas import (
 __all__ = [
     "MAX_BLOCKS",
     "SECTION_LIMIT",
+    "Block",
     "SlackMessage",
     "answer_messages",
     "escape",
+    "example_blocks",
+    "fallback_text",
     "markdown_to_mrkdwn",
     "notice_messages",
+    "shorten_escaped",
     "split_text",
 ]
 
@@ -69,10 +73,10 @@ def answer_messages(answer: Answer) -> list[SlackMessage]:
         *_question_blocks(answer.question),
         *_summary_blocks(answer),
         *_citation_blocks(answer.citations),
-        *_example_blocks(answer.examples, answer.release),
+        *example_blocks(answer.examples, answer.release),
         _context(f"Model Spec release *{escape(answer.release)}* · mode: {answer.mode}"),
     ]
-    return _as_messages(blocks, _fallback(answer))
+    return _as_messages(blocks, fallback_text(answer))
 
 
 def notice_messages(text: str) -> list[SlackMessage]:
@@ -138,7 +142,7 @@ def _bottom_line(answer: Answer) -> str:
         bottom = answer.bottom_line
         quote = (
             f"*Bottom line* (`{escape(bottom.section_id)}`, {escape(bottom.meaning)}):\n"
-            f">{_shorten_escaped(' '.join(bottom.text.split()), SECTION_LIMIT - 400)}\n"
+            f">{shorten_escaped(' '.join(bottom.text.split()), SECTION_LIMIT - 400)}\n"
         )
     return (
         f"{quote}{head}\n_Quoted from the Model Spec, release {escape(answer.release)}; "
@@ -162,10 +166,10 @@ def _citation(citation: Citation) -> str:
         return head
     link = f" <{citation.quote_url}|(in context)>" if citation.quote_url else ""
     room = SECTION_LIMIT - len(head) - len(link) - 3
-    return f"{head}\n>{_shorten_escaped(quote, room)}{link}"
+    return f"{head}\n>{shorten_escaped(quote, room)}{link}"
 
 
-def _example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:
+def example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:
     """Each example with its steps in order: turns, then the labelled replies to the last."""
     if not examples:
         return []
@@ -198,7 +202,7 @@ def _slack_reply(response: ExampleResponse) -> str:
     return f"      ↳ *{escape(response.label)}*{refs}{why}: {text}"
 
 
-def _fallback(answer: Answer) -> str:
+def fallback_text(answer: Answer) -> str:
     """The one line a notification shows: the verdict if any, the question, the sections (each
     once, with its authority) and the release."""
     head = f"Verdict: {answer.verdict.capitalize()}. " if answer.verdict else ""
@@ -231,7 +235,7 @@ def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def _shorten_escaped(text: str, room: int) -> str:
+def shorten_escaped(text: str, room: int) -> str:
     """Escape ``text`` and shorten it to ``room`` characters without cutting an entity."""
     escaped = escape(text)
     if len(escaped) <= room:

@@ -244,6 +244,11 @@ class Settings(BaseSettings):
         default="https://slack.com/api/",
         description="Slack Web API base URL (tests point it home).",
     )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        description="Slack app-level token (xapp-..., scope connections:write); set, `specqa serve` "
+        "also receives Slack over Socket Mode (no public HTTPS URL needed).",
+    )
 
     @field_validator("releases", "cors_origins", "api_keys", "trusted_proxies", mode="before")
     @classmethod
