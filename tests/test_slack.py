@@ -25,7 +25,8 @@ from server.domain.components import Components, build_components
 from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings
+from tests.conftest import make_settings
+from tests.helpers import live_server
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
