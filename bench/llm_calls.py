@@ -17,10 +17,10 @@ import math
 import statistics
 import time
 
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.domain.components import build_components
 from server.domain.service import AnsweringService
 from specqa.core.settings import Settings
-from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
 
 QUESTION = "Should the model reveal its system prompt when a user asks for it?"
 ANSWER = "Verdict: no\n\n" + "Keep it private [protect_privileged_information]. " * 24

@@ -6,14 +6,12 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bench.load import free_port
+from fakes.openai_server import FakeOpenAIServer
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
 from server.domain.components import Components, build_components
@@ -22,6 +20,7 @@ from specqa.core.models import open_embedder, open_model
 from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
 from specqa.core.store import VectorStore
+from tests.helpers import live_server
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
@@ -134,32 +133,19 @@ def cli_env(built: tuple[Settings, IngestReport]) -> Iterator[dict[str, str]]:
     }
 
 
-@contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Run ``app`` under a real uvicorn on a free loopback port; yields its base URL."""
-    import threading
-    import time
+@pytest.fixture(scope="module")
+def open_url(parts: Components) -> Iterator[str]:
+    """The session index behind a real uvicorn with the default settings (no API keys), one
+    server per test module."""
+    from server.app import create_app
 
-    import uvicorn
+    with live_server(create_app(parts.settings, parts)) as url:
+        yield url
 
-    from server.edge.http_server import uvicorn_options
 
-    port = free_port()
-    options = uvicorn_options(app.state.settings)  # as `specqa serve` runs it
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeOpenAIServer]:
+    """A scripted chat-completions server (fakes/openai_server.py), one per test module;
+    point settings at it with ``tests.helpers.fake_llm_settings(fake.base_url)``."""
+    with FakeOpenAIServer() as server:
+        yield server

@@ -14,18 +14,12 @@ import openai
 import pytest
 
 from server.app import create_app
-from server.domain.components import Components, build_components
+from server.domain.components import Components
 from specqa.core.embedding import Embedder
-from tests.conftest import live_server, make_settings
-from tests.traffic import wait_until
+from tests.conftest import make_settings
+from tests.helpers import live_server, serve_app, wait_until
 
 KEY = "test-key-123"
-
-
-@pytest.fixture(scope="module")
-def open_url(parts: Components) -> Iterator[str]:
-    with live_server(create_app(parts.settings, parts)) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +30,7 @@ def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: igno
         rate_limit_per_minute=5,
         cors_origins="https://chat.example",
     )
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with serve_app(settings, embedder) as url:
         yield url
 
 
@@ -362,7 +356,7 @@ def throttled_open_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # ty
     settings = make_settings(
         built[0].index_dir, rate_limit_per_minute=3, trusted_proxies="127.0.0.2"
     )
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with serve_app(settings, embedder) as url:
         yield url
 
 

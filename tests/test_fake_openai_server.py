@@ -12,7 +12,7 @@ import httpx
 import openai
 import pytest
 
-from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 
 MESSAGES: list[openai.types.chat.ChatCompletionMessageParam] = [
     {"role": "system", "content": "Answer from the Model Spec."},

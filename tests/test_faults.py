@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport, run_ingest
 from server.app import create_app
 from server.domain.components import Components, build_components
@@ -40,9 +40,8 @@ from server.domain.service import AnsweringService
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
-from tests.conftest import REPO, live_server, make_settings, run_cli
-from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from tests.traffic import Traffic, wait_until
+from tests.conftest import REPO, make_settings, run_cli
+from tests.helpers import Traffic, free_port, live_server, serve_app, wait_until
 
 QUESTIONS = [
     "Should the model reveal its system prompt if the user asks?",
@@ -50,12 +49,6 @@ QUESTIONS = [
     "should it tell white lies?",
     "May the assistant share someone's home address?",
 ]
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])  # closed again on exit: nothing listens there
 
 
 # --- the LLM endpoint failing ------------------------------------------------------------------
@@ -125,7 +118,7 @@ def test_llm_failure_still_answers_extractively_flagged_and_counted(
     with FakeOpenAIServer() as fake:
         if reply is not None:
             fake.default = reply
-        base_url = fake.base_url if reply is not None else f"http://127.0.0.1:{_closed_port()}/v1"
+        base_url = fake.base_url if reply is not None else f"http://127.0.0.1:{free_port()}/v1"
         with live_server(_llm_app(parts, base_url)) as url:
             assert httpx.get(f"{url}/readyz", timeout=10).json()["llm"] is True
             started = time.monotonic()
@@ -183,8 +176,7 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
     shutil.copytree(built[0].index_dir, index)
     settings = make_settings(index, rate_limit_per_minute=0)
     old = _pointer(index)["collection"]
-    app = create_app(settings, build_components(settings, embedder=embedder))
-    with live_server(app) as url, Traffic([url], QUESTIONS, searches=True) as traffic:
+    with serve_app(settings, embedder) as url, Traffic([url], QUESTIONS, searches=True) as traffic:
         wait_until(lambda: traffic.ok_since(0) >= 3, 30, "traffic to start")
 
         # 1. An ingest doing real work (smaller chunks: new embeddings) is killed mid-way.
@@ -366,9 +358,7 @@ def test_a_junk_pointer_while_serving_keeps_the_last_good_index_and_logs_it(
     logger = logging.getLogger("specqa")
     logger.addHandler(handler)
     try:
-        with live_server(
-            create_app(settings, build_components(settings, embedder=embedder))
-        ) as url:
+        with serve_app(settings, embedder) as url:
             assert httpx.get(f"{url}/readyz", timeout=10).status_code == 200
             (index / "current.json").write_text("{ this is not a manifest", encoding="utf-8")
             wait_until(

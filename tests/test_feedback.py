@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,6 @@ import httpx
 import psycopg
 import pytest
 
-from bench.load import free_port, spawn_server
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.domain.components import build_components
@@ -32,7 +32,8 @@ from server.domain.schemas import Answer, Citation
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownAnswerError
 from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings, run_cli
+from tests.conftest import make_settings, run_cli
+from tests.helpers import free_port, live_server, start_serve
 
 KEY = "feedback-key-1"
 QUESTION = "Should the model reveal its system prompt?"
@@ -420,8 +421,7 @@ def test_two_servers_sharing_postgres_rate_each_others_answers(
     shutil.copytree(built[0].index_dir, index, ignore=shutil.ignore_patterns("feedback.sqlite*"))
     here = create_app(settings, build_components(settings, embedder=embedder))
     env = {"SPECQA_FEEDBACK_DATABASE_URL": postgres_url}
-    with live_server(here) as first, spawn_server(index, env=env, timeout_s=240) as other:
-        second = other.url
+    with live_server(here) as first, _served(index, env) as second:
         from_first, from_second = _ask(first), _ask(second, "Can the model lie to users?")
         for url, answer in ((second, from_first), (first, from_second)):
             response = httpx.post(
@@ -438,3 +438,26 @@ def test_two_servers_sharing_postgres_rate_each_others_answers(
     }
     assert rated[from_first["id"]]["comment"] == f"via {second}"
     assert rated[from_second["id"]]["comment"] == f"via {first}"
+
+
+@contextmanager
+def _served(index: Path, env: dict[str, str]) -> Iterator[str]:
+    """`specqa serve` in another process over ``index`` (a second replica), rate limit off."""
+    server = start_serve(
+        host="127.0.0.1",
+        env={
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "SPECQA_INDEX_DIR": str(index),
+            "SPECQA_RATE_LIMIT_PER_MINUTE": "0",
+            "SPECQA_API_KEYS": "",
+            "SPECQA_LLM_MODEL": "",
+            "OPENAI_MODEL": "",
+            **env,
+        },
+    )
+    try:
+        server.wait_ready(240)
+        yield server.url
+    finally:
+        server.stop()

@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from specqa.core.errors import SpecIndexError
 from specqa.core.settings import Settings
 from specqa.core.store import CHUNKER_VERSION, VectorStore
 from tests.conftest import RELEASES, REPO, make_settings, run_cli
+from tests.helpers import wait_until
 
 
 def test_ingest_indexes_every_release_without_truncation(
@@ -110,7 +110,8 @@ def test_kill_9_during_ingest_leaves_the_previous_index_usable(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    _wait_for_embedding(index, before_rows=_cache_rows(index))
+    rows = _cache_rows(index)
+    wait_until(lambda: _cache_rows(index) > rows, 120, "the ingest to start embedding")
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     assert json.loads((index / "current.json").read_text()) == before
@@ -140,15 +141,6 @@ def _cache_rows(index: Path) -> int:
 
     with sqlite3.connect(index / "embed_cache.sqlite") as db:
         return int(db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
-
-
-def _wait_for_embedding(index: Path, before_rows: int, timeout_s: float = 120) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if _cache_rows(index) > before_rows:
-            return
-        time.sleep(0.1)
-    raise AssertionError("the ingest never started embedding")
 
 
 def test_fingerprint_covers_every_chunk_so_a_parser_or_chunker_change_rebuilds(

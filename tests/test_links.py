@@ -10,11 +10,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from server.app import create_app
-from server.domain.components import build_components
 from server.web.page import CONTENT_SECURITY_POLICY
 from specqa.core.embedding import Embedder
-from tests.conftest import live_server, make_settings, run_cli
+from tests.conftest import make_settings, run_cli
+from tests.helpers import serve_app
 
 PUBLIC = "https://specqa.example.com"
 
@@ -22,7 +21,7 @@ PUBLIC = "https://specqa.example.com"
 @pytest.fixture(scope="module")
 def public_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(built[0].index_dir, public_base_url=PUBLIC + "/")
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with serve_app(settings, embedder) as url:
         yield url
 
 

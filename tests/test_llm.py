@@ -4,12 +4,12 @@ whole table of contents, checked citations and links, bounded and neutralised re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from markdown_it import MarkdownIt
 
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.domain.components import Components, build_components
 from server.domain.llm import check_reply
 from server.domain.llm.evidence import whole_sentences
@@ -17,7 +17,7 @@ from server.domain.service import AnsweringService
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import make_settings
-from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from tests.helpers import fake_llm_settings
 
 QUESTION = "Should the model reveal its system prompt when a user asks for it?"
 PRIVACY = "protect_privileged_information"
@@ -61,18 +61,10 @@ def assert_inert(markdown: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def llm_parts(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Components:  # type: ignore[type-arg]
     settings = make_settings(
         built[0].index_dir,
-        llm_model="fake-model",
-        openai_base_url=fake.base_url,
-        openai_api_key="test-key",
+        **fake_llm_settings(fake.base_url),
         llm_timeout_s=1.0,
         llm_max_retries=2,
         llm_max_retry_wait_s=1.0,
@@ -449,8 +441,7 @@ def test_a_stall_is_cut_off_by_the_answer_deadline_not_by_every_retry(
         stalled.default = ScriptedReply("hold", "Verdict: yes")  # never released here
         settings = make_settings(
             built[0].index_dir,
-            llm_model="fake-model",
-            openai_base_url=stalled.base_url,
+            **fake_llm_settings(stalled.base_url),
             llm_timeout_s=1.0,
             llm_max_retries=5,
             llm_deadline_s=1.5,

@@ -5,7 +5,6 @@ calls in flight."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -15,14 +14,13 @@ import openai
 import pytest
 from mcp import Client
 
-from server.app import create_app
-from server.domain.components import build_components
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.domain.schemas import Answer
 from server.slack import answer_messages
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings
-from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from tests.conftest import make_settings
+from tests.helpers import fake_llm_settings, serve_app, wait_until
 from tests.test_llm import HOSTILE, QUESTION, assert_inert
 from tests.test_mcp import over_http
 
@@ -31,18 +29,10 @@ CALLS = 10
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeOpenAIServer]:
-    with FakeOpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(
         built[0].index_dir,
-        llm_model="fake-model",
-        openai_base_url=fake.base_url,
-        openai_api_key="test-key",
+        **fake_llm_settings(fake.base_url),
         llm_timeout_s=120.0,
         llm_deadline_s=120.0,
         llm_max_retries=0,
@@ -50,7 +40,7 @@ def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[st
         answer_threads=LLM_SLOTS + 2,
         rate_limit_per_minute=0,
     )
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as base:
+    with serve_app(settings, embedder) as base:
         yield base
 
 
@@ -122,7 +112,11 @@ def test_health_readiness_metrics_search_and_page_answer_while_llm_calls_are_pen
     try:
         with ThreadPoolExecutor(max_workers=CALLS) as pool:
             calls = [pool.submit(_ask, url) for _ in range(CALLS)]
-            _wait_until(lambda: fake.held == LLM_SLOTS and _done(calls) == CALLS - LLM_SLOTS)
+            wait_until(
+                lambda: fake.held == LLM_SLOTS and _done(calls) == CALLS - LLM_SLOTS,
+                120,
+                "the calls to reach the expected state",
+            )
             for path in ("/healthz", "/readyz", "/metrics", "/v1/search?q=system+prompt", "/"):
                 assert httpx.get(f"{url}{path}", timeout=60).status_code == 200, path
             assert fake.held == LLM_SLOTS and _done(calls) == CALLS - LLM_SLOTS  # still pending
@@ -148,19 +142,17 @@ def test_answers_wait_on_their_own_threads_not_in_the_shared_pool(
         held.default = ScriptedReply("hold", "Verdict: no\n\nHeld, then answered.")
         settings = make_settings(
             built[0].index_dir,
-            llm_model="fake-model",
-            openai_base_url=held.base_url,
+            **fake_llm_settings(held.base_url),
             llm_timeout_s=300.0,
             llm_deadline_s=300.0,
             llm_max_concurrent=32,
             answer_threads=4,
             rate_limit_per_minute=0,
         )
-        app = create_app(settings, build_components(settings, embedder=embedder))
-        with live_server(app) as base, ThreadPoolExecutor(max_workers=40) as pool:
+        with serve_app(settings, embedder) as base, ThreadPoolExecutor(max_workers=40) as pool:
             calls = [pool.submit(_ask, base) for _ in range(40)]
             try:
-                _wait_until(lambda: held.held == 4)
+                wait_until(lambda: held.held == 4, 120, "the calls to reach the expected state")
                 for path in ("/healthz", "/readyz", "/metrics", "/v1/search?q=flattery", "/"):
                     assert httpx.get(f"{base}{path}", timeout=60).status_code == 200, path
                 assert held.held == 4 and _done(calls) == 0
@@ -178,14 +170,6 @@ def _ask(url: str) -> dict[str, Any]:
 
 def _done(calls: list[Future[dict[str, Any]]]) -> int:
     return sum(call.done() for call in calls)
-
-
-def _wait_until(condition: Any, limit_s: float = 120) -> None:
-    """Polls; the limit only stops a broken run from hanging (no assertion on time)."""
-    give_up = time.monotonic() + limit_s
-    while not condition():
-        assert time.monotonic() < give_up, "the calls never reached the expected state"
-        time.sleep(0.05)
 
 
 def _sse(lines: Iterator[str]) -> list[tuple[str, dict[str, Any]]]:

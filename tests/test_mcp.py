@@ -17,11 +17,10 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from ingest.pipeline import IngestReport
-from server.app import create_app
-from server.domain.components import build_components
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import REPO, live_server, make_settings, parsed
+from tests.conftest import REPO, make_settings, parsed
+from tests.helpers import serve_app
 
 KEY = "mcp-test-key"
 ALLOWED_ORIGIN = "https://assistant.example"
@@ -49,7 +48,7 @@ JSON_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type":
 @pytest.fixture(scope="module")
 def base_url(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterator[str]:
     settings = make_settings(built[0].index_dir, api_keys=KEY, cors_origins=ALLOWED_ORIGIN)
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with serve_app(settings, embedder) as url:
         yield url
 
 

@@ -19,7 +19,8 @@ from server.domain.components import Components, build_components
 from server.mcp.tools import BUDGETS, build_mcp
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import REPO, live_server, make_settings
+from tests.conftest import REPO, make_settings
+from tests.helpers import live_server
 from tests.test_mcp import over_http
 
 QUESTIONS = [

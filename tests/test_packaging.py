@@ -37,6 +37,7 @@ import yaml
 from ingest.pipeline import IngestReport
 from specqa.core.settings import Settings
 from tests.conftest import RELEASES, REPO, run_cli, spec_dir
+from tests.helpers import free_port
 
 INSTALL = REPO / "scripts" / "install.sh"
 COPY_SPEC_DIR = (
@@ -456,8 +457,6 @@ def test_the_image_cmd_serves_from_the_serve_only_venv_and_its_healthcheck_passe
     health = exec_form(health_args[health_args.index("CMD") + 3 :].strip())
     bin_dir = str(serve_only_venv / "bin")
     health = [str(serve_only_venv / "bin" / "python") if a == "python" else a for a in health]
-    from bench.load import free_port
-
     port = free_port()
     env = {
         **os.environ,

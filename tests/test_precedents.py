@@ -12,27 +12,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.app import create_app
-from server.domain.components import Components, build_components
 from server.domain.precedent import RESEMBLANCE_THRESHOLD
 from specqa.core.embedding import Embedder
 from specqa.core.spec import Example
-from tests.conftest import live_server, make_settings, parsed, run_cli
+from tests.conftest import make_settings, parsed, run_cli
+from tests.helpers import serve_app
 
 KEY = "audit-key"
 RELEASE = "2025-12-18"
 
 
 @pytest.fixture(scope="module")
-def open_url(parts: Components) -> Iterator[str]:
-    with live_server(create_app(parts.settings, parts)) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
 def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(built[0].index_dir, api_keys=KEY, rate_limit_per_minute=3)
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with serve_app(settings, embedder) as url:
         yield url
 
 

@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +19,11 @@ import httpx
 import pytest
 import redis
 
-from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
 from server.edge.shared_state import RedisReplayCache, Throttle
 from specqa.core.settings import Settings
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO
+from tests.helpers import ServeProcess, free_port, start_serve, stop, wait_until
 from tests.test_slack import (
     BOT_TOKEN,
     BOT_USER,
@@ -36,7 +35,6 @@ from tests.test_slack import (
     signed,
     to_thread,
 )
-from tests.traffic import wait_until
 
 RATE = 4
 
@@ -78,8 +76,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
         wait_until(lambda: _pings(client), 30, "redis-server to accept connections")
         yield RedisServer(url, process)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop(process)
 
 
 def _pings(client: redis.Redis) -> bool:
@@ -98,44 +95,30 @@ def slack() -> Iterator[FakeSlack]:
     fake.server.server_close()
 
 
-@dataclass
-class Replica:
-    url: str
-    log: Path
-    process: subprocess.Popen[bytes]
-
-
 @pytest.fixture(scope="module")
 def replicas(
     built: tuple[Settings, IngestReport],
     redis_server: RedisServer,
     slack: FakeSlack,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[list[Replica]]:
+) -> Iterator[list[ServeProcess]]:
     """Two `specqa serve` processes, each with its own copy of the index, one Redis."""
     root = tmp_path_factory.mktemp("replicas")
-    started: list[Replica] = []
+    started: list[ServeProcess] = []
     try:
         for number in range(2):
             index = root / f"index{number}"
             shutil.copytree(built[0].index_dir, index)
             started.append(_start(index, root / f"serve{number}.log", redis_server, slack))
         for replica in started:
-            wait_until_ok(replica.process, f"{replica.url}/readyz", 180, replica.log.read_text)
+            replica.wait_ready(180)
         yield started
     finally:
         for replica in started:
-            replica.process.terminate()
-        for replica in started:
-            try:
-                replica.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                replica.process.kill()
-                replica.process.wait(timeout=10)
+            replica.stop()
 
 
-def _start(index: Path, log: Path, redis_server: RedisServer, slack: FakeSlack) -> Replica:
-    port = free_port()
+def _start(index: Path, log: Path, redis_server: RedisServer, slack: FakeSlack) -> ServeProcess:
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
@@ -147,15 +130,7 @@ def _start(index: Path, log: Path, redis_server: RedisServer, slack: FakeSlack) 
         "SPECQA_SLACK_API_URL": f"{slack.url}/api/",
         "SPECQA_LOG_LEVEL": "WARNING",
     }
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "specqa", "serve", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    return Replica(f"http://127.0.0.1:{port}", log, process)
+    return start_serve(env=env, log=log)
 
 
 def _replays(url: str) -> float:
@@ -192,7 +167,7 @@ def test_the_redis_replay_cache_takes_each_key_once_and_lets_it_expire(
 # --- two server processes -----------------------------------------------------------------------
 
 
-def test_the_rate_limit_holds_across_replicas(replicas: list[Replica]) -> None:
+def test_the_rate_limit_holds_across_replicas(replicas: list[ServeProcess]) -> None:
     statuses = [
         httpx.get(f"{replicas[n % 2].url}/v1/releases", timeout=30).status_code
         for n in range(RATE + 2)
@@ -201,7 +176,7 @@ def test_the_rate_limit_holds_across_replicas(replicas: list[Replica]) -> None:
 
 
 def test_a_replayed_slack_event_reaching_both_replicas_is_answered_once(
-    replicas: list[Replica], slack: FakeSlack
+    replicas: list[ServeProcess], slack: FakeSlack
 ) -> None:
     ts = "1700000900.000100"
     body = event_body(mention(ts, f"<@{BOT_USER}> may the model lie?"), "EvReplicas")
@@ -229,7 +204,7 @@ def test_a_replayed_slack_event_reaching_both_replicas_is_answered_once(
 
 
 def test_a_replayed_slash_command_reaching_both_replicas_is_answered_once(
-    replicas: list[Replica], slack: FakeSlack
+    replicas: list[ServeProcess], slack: FakeSlack
 ) -> None:
     before = sum(_replays(r.url) for r in replicas)
     body = command_body("can the model swear?", "replicas-cmd", slack.url)

@@ -9,14 +9,14 @@ from contextlib import AbstractContextManager
 import httpx
 import pytest
 
-from bench.load import free_port
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.domain.components import build_components
 from server.edge.security import THROTTLED, UNAUTHORIZED
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings
+from tests.conftest import make_settings
+from tests.helpers import free_port, live_server
 from tests.test_mcp import INITIALIZE, JSON_HEADERS
 
 KEY = "refusal-test-key"

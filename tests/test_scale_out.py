@@ -7,7 +7,6 @@ is killed in teardown, and every wait has a deadline.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
@@ -17,48 +16,34 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bench.load import wait_until_ok
 from ingest.pipeline import IngestReport
-from server.app import create_app
-from server.domain.components import build_components
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import REPO, free_port, live_server, make_settings, run_cli
-from tests.traffic import Traffic, wait_until
+from tests.conftest import make_settings, run_cli
+from tests.helpers import (
+    ServeProcess,
+    Traffic,
+    free_port,
+    log_tail,
+    serve_app,
+    start_serve,
+    stop_group,
+    wait_until,
+    wait_until_ok,
+)
 
 CHROMA = Path(sys.executable).with_name("chroma")
 QUESTION = "Should the model reveal its system prompt if the user asks?"
 START_TIMEOUT_S = 150.0  # several servers load torch and the model at once on two cores
 
 pytestmark = pytest.mark.skipif(not CHROMA.exists(), reason=f"no chroma CLI at {CHROMA}")
-
-
-def _stop_group(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-    """Stop a process started with ``start_new_session=True`` and everything it spawned."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, sig)
-            process.wait(timeout=20)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # workers left behind, if any
-    if process.poll() is None:
-        process.wait(timeout=10)
-
-
-def _log_tail(path: Path, chars: int = 3000) -> str:
-    try:
-        return path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
 
 
 @dataclass
@@ -88,7 +73,7 @@ class ChromaServer:
             )
         try:
             wait_until_ok(
-                self.process, f"{self.url}/api/v2/heartbeat", timeout_s, lambda: _log_tail(self.log)
+                self.process, f"{self.url}/api/v2/heartbeat", timeout_s, lambda: log_tail(self.log)
             )
         except RuntimeError:
             self.stop()
@@ -96,48 +81,8 @@ class ChromaServer:
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.process is not None:
-            _stop_group(self.process, sig)
+            stop_group(self.process, sig)
             self.process = None
-
-
-@dataclass
-class ServeProcess:
-    """One `specqa serve` subprocess on its own port."""
-
-    port: int
-    workers: int
-    log: Path
-    process: subprocess.Popen[bytes] = field(repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, deadline: float) -> None:
-        remaining = max(0.0, deadline - time.monotonic())
-        wait_until_ok(self.process, f"{self.url}/readyz", remaining, lambda: _log_tail(self.log))
-
-
-def start_serve(env: dict[str, str], workers: int, log: Path) -> ServeProcess:
-    port = free_port()
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "specqa",
-                "serve",
-                *("--port", str(port)),
-                "--workers",
-                str(workers),
-            ],
-            env={**os.environ, "HF_HUB_OFFLINE": "1", "SPECQA_LOG_LEVEL": "WARNING", **env},
-            cwd=REPO,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return ServeProcess(port, workers, log, process)
 
 
 @dataclass
@@ -171,14 +116,21 @@ def cluster(
         assert ingest.returncode == 0, ingest.stderr
         report = json.loads(ingest.stdout)
         for number, workers in enumerate((1, 1, 2)):
-            servers.append(start_serve(env, workers, root / f"serve{number}.log"))
+            servers.append(
+                start_serve(
+                    env={**os.environ, "HF_HUB_OFFLINE": "1", "SPECQA_LOG_LEVEL": "WARNING", **env},
+                    log=root / f"serve{number}.log",
+                    workers=workers,
+                    new_session=True,
+                )
+            )
         deadline = time.monotonic() + START_TIMEOUT_S
         for server in servers:
-            server.wait_ready(deadline)
+            server.wait_ready(max(0.0, deadline - time.monotonic()))
         yield Cluster(chroma, env, report, servers)
     finally:
         for server in servers:
-            _stop_group(server.process)
+            server.stop()
         chroma.stop()
 
 
@@ -299,8 +251,7 @@ def test_readyz_with_chroma_down_names_no_internal_address(
     chroma.start()
     try:
         settings = make_settings(tmp_path / "index", chroma_url=chroma.url)
-        app = create_app(settings, build_components(settings, embedder=embedder))
-        with live_server(app) as url:
+        with serve_app(settings, embedder) as url:
             chroma.stop(signal.SIGKILL)
             ready = httpx.get(f"{url}/readyz", timeout=30)
             search = httpx.get(f"{url}/v1/search", params={"q": "lies"}, timeout=30)

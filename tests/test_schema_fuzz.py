@@ -17,7 +17,8 @@ from schemathesis.checks import not_a_server_error
 from server.app import create_app
 from server.domain.components import build_components
 from specqa.core.embedding import Embedder
-from tests.conftest import live_server, make_settings
+from tests.conftest import make_settings
+from tests.helpers import live_server
 
 EXAMPLES_PER_OPERATION = 25
 

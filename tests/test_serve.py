@@ -13,22 +13,18 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bench.load import wait_until_ok
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport
 from specqa.core.settings import Settings
-from tests.conftest import REPO, free_port
-from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from tests.helpers import ServeProcess, free_port, start_serve
 
 
 def test_sigterm_lets_an_in_flight_answer_finish(built: tuple[Settings, IngestReport]) -> None:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
     with FakeOpenAIServer() as llm:
         llm.default = ScriptedReply(
             "slow", "Verdict: no\n\nSee [protect_privileged_information].", delay_s=3
@@ -42,15 +38,10 @@ def test_sigterm_lets_an_in_flight_answer_finish(built: tuple[Settings, IngestRe
             "OPENAI_API_KEY": "test",
             "SPECQA_LOG_LEVEL": "WARNING",
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", "specqa", "serve", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = start_serve(env=env)
+        process, url = server.process, server.url
         try:
-            wait_until_ok(process, f"{url}/readyz", 90)
+            server.wait_ready(90)
             results: list[httpx.Response] = []
             question = {"question": "Should the model reveal its system prompt?"}
             request = threading.Thread(
@@ -85,55 +76,29 @@ def _serve_env(**extra: str) -> dict[str, str]:
     return {**clean, **keep, "HF_HUB_OFFLINE": "1", **extra}
 
 
-@dataclass
-class Served:
-    url: str
-    log: Path
-    process: subprocess.Popen[bytes]
-
-
 @pytest.fixture(scope="module")
 def served(
     built: tuple[Settings, IngestReport], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Served]:
+) -> Iterator[ServeProcess]:
     """`specqa serve --index-dir D --host 127.0.0.5` from a folder with no index of its own."""
     cwd = tmp_path_factory.mktemp("elsewhere")
-    log = cwd / "serve.log"
-    port = free_port()
-    host = "127.0.0.5"
-    with log.open("wb") as handle:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "specqa",
-                "serve",
-                "--index-dir",
-                str(built[0].index_dir),
-                "--host",
-                host,
-                "--port",
-                str(port),
-            ],
-            env=_serve_env(SPECQA_HEADER_TIMEOUT_S="1"),
-            cwd=cwd,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
+    server = start_serve(
+        "--index-dir",
+        str(built[0].index_dir),
+        env=_serve_env(SPECQA_HEADER_TIMEOUT_S="1"),
+        log=cwd / "serve.log",
+        cwd=cwd,
+        host="127.0.0.5",
+    )
     try:
-        wait_until_ok(process, f"http://{host}:{port}/readyz", 120, log.read_text)
-        yield Served(f"http://{host}:{port}", log, process)
+        server.wait_ready(120)
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        server.stop()
 
 
 def test_command_line_options_reach_the_app(
-    served: Served, built: tuple[Settings, IngestReport]
+    served: ServeProcess, built: tuple[Settings, IngestReport]
 ) -> None:
     ready = httpx.get(f"{served.url}/readyz", timeout=10).json()
     assert (
@@ -143,7 +108,7 @@ def test_command_line_options_reach_the_app(
     assert "open to anyone who can reach 127.0.0.5" in served.log.read_text()
 
 
-def test_slow_headers_are_cut_off(served: Served) -> None:
+def test_slow_headers_are_cut_off(served: ServeProcess) -> None:
     host, port = served.url.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as connection:
         connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
@@ -163,7 +128,7 @@ def test_slow_headers_are_cut_off(served: Served) -> None:
 
 
 @pytest.mark.parametrize("size", [100_000, 5_000_000])
-def test_oversized_headers_are_refused(served: Served, size: int) -> None:
+def test_oversized_headers_are_refused(served: ServeProcess, size: int) -> None:
     try:
         response = httpx.get(f"{served.url}/healthz", headers={"X-Big": "a" * size}, timeout=30)
     except httpx.TransportError:

@@ -14,14 +14,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from ingest.pipeline import IngestReport
-from server.app import create_app
-from server.domain.components import Components, build_components
-from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
-from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings
-from tests.fakes.slack_api import (
+from fakes.slack_api import (
     BOT_TOKEN,
     BOT_USER,
     SECRET,
@@ -33,6 +26,14 @@ from tests.fakes.slack_api import (
     mention,
     signed,
 )
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.domain.components import Components, build_components
+from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
+from tests.conftest import make_settings
+from tests.helpers import live_server
 
 QUESTION = "Should the model reveal its system prompt?"
 

@@ -14,13 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from ingest.pipeline import IngestReport
-from server.app import create_app
-from server.domain.components import Components, build_components
-from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
-from tests.conftest import REPO, live_server, make_settings
-from tests.fakes.slack_api import (
+from fakes.slack_api import (
     BOT_TOKEN,
     BOT_USER,
     SECRET,
@@ -33,6 +27,13 @@ from tests.fakes.slack_api import (
     mention,
     signed,
 )
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.domain.components import Components, build_components
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
+from tests.conftest import REPO, make_settings
+from tests.helpers import live_server
 
 
 @pytest.fixture(scope="module")

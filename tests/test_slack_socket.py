@@ -12,14 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from ingest.pipeline import IngestReport
-from server.app import create_app
-from server.domain.components import build_components
-from server.slack.bot import USAGE, WORKING
-from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings
-from tests.fakes.slack_api import (
+from fakes.slack_api import (
     APP_TOKEN,
     BOT_TOKEN,
     BOT_USER,
@@ -32,6 +25,14 @@ from tests.fakes.slack_api import (
     event_payload,
     mention,
 )
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.domain.components import build_components
+from server.slack.bot import USAGE, WORKING
+from specqa.core.embedding import Embedder
+from specqa.core.settings import Settings
+from tests.conftest import make_settings
+from tests.helpers import live_server
 
 
 @pytest.fixture(scope="module")

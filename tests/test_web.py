@@ -15,8 +15,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from server.app import create_app
-from server.domain.components import build_components
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.web.page import CONTENT_SECURITY_POLICY, WEB_DIR
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
@@ -32,8 +31,8 @@ from tests.browser import (
     until,
     wait_for_answer,
 )
-from tests.conftest import RELEASES, live_server, make_settings
-from tests.fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from tests.conftest import RELEASES, make_settings
+from tests.helpers import serve_app
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -46,13 +45,9 @@ API_KEY = "web-test-key"
 # --- fixtures --------------------------------------------------------------------------------
 
 
-def _serve(settings: Settings, embedder: Embedder) -> Any:
-    return live_server(create_app(settings, build_components(settings, embedder=embedder)))
-
-
 @pytest.fixture(scope="module")
 def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
-    with _serve(make_settings(built[0].index_dir), embedder) as url:
+    with serve_app(make_settings(built[0].index_dir), embedder) as url:
         yield url
 
 
@@ -377,7 +372,7 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
             llm_timeout_s=5.0,
             llm_max_retries=0,
         )
-        with _serve(settings, embedder) as url:
+        with serve_app(settings, embedder) as url:
             open_page(driver, url)
             ask(driver, QUESTION)
             turn = wait_for_answer(driver)
@@ -413,7 +408,7 @@ def test_api_errors_are_shown_and_the_key_is_sent_as_bearer(
     driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
 ) -> None:
     settings = make_settings(built[0].index_dir, api_keys=API_KEY)
-    with _serve(settings, embedder) as url:
+    with serve_app(settings, embedder) as url:
         open_page(driver, url, wait_releases=False)
         driver.execute_script("localStorage.clear()")
         driver.get(f"{url}/")

@@ -37,7 +37,8 @@ from tests.browser import (
     until,
     wait_for_answer,
 )
-from tests.conftest import RELEASES, live_server, make_settings, run_cli
+from tests.conftest import RELEASES, make_settings, run_cli
+from tests.helpers import live_server
 
 pytestmark = pytest.mark.timeout(300)
 
