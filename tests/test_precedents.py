@@ -12,7 +12,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.domain.precedent import RESEMBLANCE_THRESHOLD
+from server.domain.precedent import (
+    RESEMBLANCE_THRESHOLD,
+    TUNED_RESEMBLANCE_THRESHOLD,
+    resemblance_threshold,
+)
 from specqa.core.embedding import Embedder
 from specqa.core.spec import Example
 from tests.conftest import make_settings, parsed, run_cli
@@ -60,7 +64,8 @@ def test_a_pasted_bad_response_is_named_as_resembling_that_bad_response(open_url
     precedent = result["precedent"]
     assert precedent["resembles"] == "BAD"
     assert precedent["closest"]["example_id"] == example.id
-    assert precedent["closest"]["similarity"] >= RESEMBLANCE_THRESHOLD
+    assert precedent["threshold"] == TUNED_RESEMBLANCE_THRESHOLD  # the session index is tuned
+    assert precedent["closest"]["similarity"] >= precedent["threshold"]
     assert precedent["summary"].startswith(f"resembles a BAD response in {example.id}")
 
 
@@ -73,7 +78,7 @@ def test_an_unrelated_reply_resembles_none_and_still_names_the_closest(open_url:
         "precedent"
     ]
     assert precedent["resembles"] is None
-    assert precedent["closest"]["similarity"] < RESEMBLANCE_THRESHOLD
+    assert precedent["closest"]["similarity"] < precedent["threshold"]
     assert precedent["summary"].startswith("resembles none of the labelled responses")
 
 
@@ -235,3 +240,9 @@ def test_rest_audit_has_the_same_limits_as_every_route(open_url: str, locked_url
     unknown = httpx.post(f"{open_url}/v1/audit?release=2025-12-19", content=line.encode())
     assert unknown.status_code == 404
     assert "did you mean '2025-12-18'" in unknown.json()["error"]["message"]
+
+
+def test_the_threshold_follows_the_model_it_was_calibrated_for() -> None:
+    assert resemblance_threshold("all-MiniLM-L6-v2") == RESEMBLANCE_THRESHOLD == 0.89
+    tuned = "all-MiniLM-L6-v2+specqa-tuned-0123456789ab"
+    assert resemblance_threshold(tuned) == TUNED_RESEMBLANCE_THRESHOLD == 0.86

@@ -5,15 +5,17 @@ reply), so a short refusal is compared with the refusals of the examples about t
 not with every refusal in the spec. Resemblance is the cosine of the reply's and the response's
 embeddings (the index's own model, unit vectors).
 
-``RESEMBLANCE_THRESHOLD`` was calibrated on the spec's own examples with
-``scripts/calibrate_precedents.py`` (2025-12-18, 397 labelled responses). Each response pasted as
-the reply to its example's user turn finds its own example and label as the closest for 390 of
-397 (similarity 1.0; the other 7 lose their example in retrieval). With its own example, and any
-example repeating it, left out, the closest *other* response scores: median 0.356, 90th percentile
-0.721, 95th 0.886; above 0.60 the other response has the same label only 47-57% of the time, a
-coin flip. The threshold is that 95th percentile rounded up, 0.89: 4.8% of mismatches reach it
-(short near-identical replies labelled differently in different contexts). Below it the verdict
-says the reply resembles none, and still names the closest response.
+The threshold depends on the model, so it was calibrated for each with
+``scripts/calibrate_precedents.py`` on the spec's own examples (2025-12-18, 397 labelled
+responses). Each response pasted as the reply to its example's user turn finds its own example and
+label as the closest for 390 of 397 with either model (similarity 1.0; the other 7 lose their
+example in retrieval). With its own example, and any example repeating it, left out, the closest
+*other* response scores, with the spec-tuned model (the default): median 0.369, 90th percentile
+0.711, 95th 0.852; with the base model: 0.356, 0.721, 0.886. Above 0.60 the other response has
+the same label only 47-57% of the time, a coin flip. Each threshold is that 95th percentile
+rounded up: **0.86** tuned (5.0% of mismatches reach it), **0.89** base (4.8%): short
+near-identical replies labelled differently in different contexts. Below it the verdict says the
+reply resembles none, and still names the closest response.
 """
 
 from __future__ import annotations
@@ -27,13 +29,26 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from server.domain.schemas import section_url
-from specqa.core.embedding import Embedder
+from specqa.core.embedding import TUNED_MARK, Embedder
 from specqa.core.spec import Example
 
-__all__ = ["RESEMBLANCE_THRESHOLD", "PrecedentMatch", "PrecedentMatcher", "PrecedentVerdict"]
+__all__ = [
+    "RESEMBLANCE_THRESHOLD",
+    "TUNED_RESEMBLANCE_THRESHOLD",
+    "PrecedentMatch",
+    "PrecedentMatcher",
+    "PrecedentVerdict",
+    "resemblance_threshold",
+]
 
-RESEMBLANCE_THRESHOLD = 0.89
+RESEMBLANCE_THRESHOLD = 0.89  # the base model
+TUNED_RESEMBLANCE_THRESHOLD = 0.86  # the model tuned on the spec at ingest
 _CACHE_SIZE = 4096
+
+
+def resemblance_threshold(model_name: str) -> float:
+    """The similarity a reply needs to resemble a labelled response, for the model that embeds."""
+    return TUNED_RESEMBLANCE_THRESHOLD if TUNED_MARK in model_name else RESEMBLANCE_THRESHOLD
 
 
 class PrecedentMatch(BaseModel):
@@ -58,9 +73,9 @@ class PrecedentVerdict(BaseModel):
 class PrecedentMatcher:
     """Compares a reply with labelled responses; response vectors are cached by text."""
 
-    def __init__(self, embedder: Embedder, threshold: float = RESEMBLANCE_THRESHOLD) -> None:
+    def __init__(self, embedder: Embedder, threshold: float | None = None) -> None:
         self.embedder = embedder
-        self.threshold = threshold
+        self.threshold = resemblance_threshold(embedder.name) if threshold is None else threshold
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
