@@ -32,7 +32,7 @@ from server.domain.schemas import Answer, Citation
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownAnswerError
 from specqa.core.settings import Settings
-from tests.conftest import live_server, make_settings, run_cli
+from tests.conftest import REPO, live_server, make_settings, run_cli
 
 KEY = "feedback-key-1"
 QUESTION = "Should the model reveal its system prompt?"
@@ -438,3 +438,16 @@ def test_two_servers_sharing_postgres_rate_each_others_answers(
     }
     assert rated[from_first["id"]]["comment"] == f"via {second}"
     assert rated[from_second["id"]]["comment"] == f"via {first}"
+
+
+def test_compose_shares_one_postgres_for_feedback_between_the_replicas() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    app = services["specqa"]
+    url = app["environment"]["SPECQA_FEEDBACK_DATABASE_URL"]
+    assert url.startswith("postgresql://") and "@postgres:5432/" in url
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "feedback-data" in compose["volumes"]

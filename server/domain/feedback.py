@@ -13,6 +13,7 @@ answer made by one replica can be rated through another. Tables are created on f
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -119,8 +120,9 @@ class Backend:
 
 
 def _sqlite_options(url: URL) -> dict[str, Any]:
-    if url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.database:  # a folder that cannot be made fails on first use, as a database down
+        with contextlib.suppress(OSError):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     return {"connect_args": {"timeout": 15, "check_same_thread": False}}
 
 
