@@ -140,7 +140,8 @@ BACKENDS: dict[str, Backend] = {
 def open_feedback_store(settings: Settings, *, pause_s: float = PAUSE_S) -> FeedbackStore:
     """The store ``SPECQA_FEEDBACK_DATABASE_URL`` names, or SQLite beside the index. Connects
     on first use, not here."""
-    text = settings.feedback_database_url
+    secret = settings.feedback_database_url
+    text = secret.get_secret_value() if secret is not None else ""
     if not text:
         text = f"sqlite:///{(settings.index_dir / 'feedback.sqlite').resolve()}"
     try:
