@@ -9,6 +9,9 @@ One implementation over SQLAlchemy Core; the database is picked by the URL's sch
 (:data:`BACKENDS`): SQLite (``<index_dir>/feedback.sqlite`` by default, one file per machine) or
 PostgreSQL through psycopg 3 (``SPECQA_FEEDBACK_DATABASE_URL``), which every replica shares: an
 answer made by one replica can be rated through another. Tables are created on first use.
+
+Surfaces send feedback through ``POST /v1/feedback`` or call ``components.feedback.add(answer_id,
+rating, comment, source="slack", rater=user_id)``; listeners (the metrics counter) hear every one.
 """
 
 from __future__ import annotations
