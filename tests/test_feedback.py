@@ -6,14 +6,10 @@ on 127.0.0.1 and stops; two servers sharing that cluster rate each other's answe
 from __future__ import annotations
 
 import csv
-import glob
 import json
 import os
-import pwd
 import re
 import shutil
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,53 +28,18 @@ from server.domain.schemas import Answer, Citation
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownAnswerError
 from specqa.core.settings import Settings
-from tests.conftest import make_settings, run_cli
+from tests.conftest import REPO, make_settings, run_cli
 from tests.helpers import free_port, live_server, start_serve
+from tests.postgres import fresh_database, postgres_cluster
 
 KEY = "feedback-key-1"
 QUESTION = "Should the model reveal its system prompt?"
 
 
-# --- a real PostgreSQL ---------------------------------------------------------------------------
-
-
-def _pg_binary(name: str) -> str:
-    found = shutil.which(name) or next(
-        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None
-    )
-    assert found, f"{name} is missing: run `make system-deps` (Debian package postgresql)"
-    return found
-
-
-def _as_cluster_owner() -> dict[str, Any]:
-    """PostgreSQL refuses to run as root: a root test runs it as the `postgres` user."""
-    return {"user": "postgres"} if os.geteuid() == 0 else {}
-
-
 @pytest.fixture(scope="module")
 def postgres_url() -> Iterator[str]:
-    folder = Path(tempfile.mkdtemp(prefix="specqa-pg-"))
-    data = folder / "data"
-    owner = _as_cluster_owner()
-    if owner:
-        entry = pwd.getpwnam(owner["user"])
-        os.chown(folder, entry.pw_uid, entry.pw_gid)
-    run = {"check": True, "capture_output": True, **owner}
-    port = free_port()
-    subprocess.run(
-        [_pg_binary("initdb"), "-D", str(data), "-U", "specqa", "--auth=trust", "-E", "UTF8", "-N"],
-        **run,
-    )
-    pg_ctl = _pg_binary("pg_ctl")
-    options = f"-h 127.0.0.1 -p {port} -k {folder} -F"
-    subprocess.run(
-        [pg_ctl, "-D", str(data), "-l", str(folder / "log"), "-o", options, "-w", "start"], **run
-    )
-    try:
-        yield f"postgresql://specqa@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], **run)
-        shutil.rmtree(folder, ignore_errors=True)
+    with postgres_cluster() as url:
+        yield url
 
 
 # --- the store, on both databases ----------------------------------------------------------------
@@ -106,13 +67,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FeedbackSt
     if request.param == "sqlite":
         opened = open_feedback_store(make_settings(tmp_path / "index"))
     else:
-        url = request.getfixturevalue("postgres_url")
-        database = f"t{free_port()}"
-        with psycopg.connect(url, autocommit=True) as conn:  # a fresh database per test
-            conn.execute(f"CREATE DATABASE {database}")
-        opened = open_feedback_store(
-            make_settings(tmp_path, feedback_database_url=url.rsplit("/", 1)[0] + "/" + database)
-        )
+        url = fresh_database(request.getfixturevalue("postgres_url"))  # one per test
+        opened = open_feedback_store(make_settings(tmp_path, feedback_database_url=url))
     yield opened
     opened.close()
 
@@ -194,11 +150,9 @@ def test_after_a_failed_record_answers_skip_the_database_for_a_while(
     postgres_url: str, tmp_path: Path
 ) -> None:
     """A database that is down costs one answer its wait, not every answer."""
-    name = f"t{free_port()}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    host = postgres_url.split("@", 1)[1].rsplit("/", 1)[0]
-    url = f"postgresql://{name}@{host}/{name}"  # a role that does not exist yet
+    database = fresh_database(postgres_url)
+    name = f"r{free_port()}"
+    url = database.replace("://specqa@", f"://{name}@")  # a role that does not exist yet
     opened = open_feedback_store(make_settings(tmp_path, feedback_database_url=url), pause_s=2)
     before = time.monotonic()
     opened.record_answer(_answer())  # refused: logged, skipped, and the pause begins
@@ -461,3 +415,16 @@ def _served(index: Path, env: dict[str, str]) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+def test_compose_shares_one_postgres_for_feedback_between_the_replicas() -> None:
+    import yaml
+
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert services["postgres"]["image"].startswith("postgres:")
+    app = services["specqa"]
+    url = app["environment"]["SPECQA_FEEDBACK_DATABASE_URL"]
+    assert url.startswith("postgresql://") and "@postgres:5432/" in url
+    assert app["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert "feedback-data" in compose["volumes"]

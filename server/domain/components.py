@@ -1,6 +1,6 @@
 """Build the heavy parts once (embedding model, Chroma client, corpus, LLM client, feedback
-store) and wire the answering service from them. The CLI and the app lifespan both call :func:`build_components`;
-tests pass their own settings (or parts)."""
+store) and wire the answering service from them. The CLI and the app lifespan both call
+:func:`build_components`; tests pass their own settings (or parts)."""
 
 from __future__ import annotations
 

@@ -9,10 +9,14 @@ One implementation over SQLAlchemy Core; the database is picked by the URL's sch
 (:data:`BACKENDS`): SQLite (``<index_dir>/feedback.sqlite`` by default, one file per machine) or
 PostgreSQL through psycopg 3 (``SPECQA_FEEDBACK_DATABASE_URL``), which every replica shares: an
 answer made by one replica can be rated through another. Tables are created on first use.
+
+Surfaces send feedback through ``POST /v1/feedback`` or call ``components.feedback.add(answer_id,
+rating, comment, source="slack", rater=user_id)``; listeners (the metrics counter) hear every one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -119,8 +123,9 @@ class Backend:
 
 
 def _sqlite_options(url: URL) -> dict[str, Any]:
-    if url.database:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    if url.database:  # a folder that cannot be made fails on first use, as a database down
+        with contextlib.suppress(OSError):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     return {"connect_args": {"timeout": 15, "check_same_thread": False}}
 
 
@@ -138,7 +143,8 @@ BACKENDS: dict[str, Backend] = {
 def open_feedback_store(settings: Settings, *, pause_s: float = PAUSE_S) -> FeedbackStore:
     """The store ``SPECQA_FEEDBACK_DATABASE_URL`` names, or SQLite beside the index. Connects
     on first use, not here."""
-    text = settings.feedback_database_url
+    secret = settings.feedback_database_url
+    text = secret.get_secret_value() if secret is not None else ""
     if not text:
         text = f"sqlite:///{(settings.index_dir / 'feedback.sqlite').resolve()}"
     try:

@@ -206,7 +206,7 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL (redis://host:6379/0); set, rate limits and the Slack replay cache are shared by every replica.",
     )
-    feedback_database_url: str | None = Field(
+    feedback_database_url: SecretStr | None = Field(
         default=None,
         description="Where feedback on answers is kept: postgresql://user:password@host/db (shared by "
         "every replica) or sqlite:///path; unset uses <index_dir>/feedback.sqlite.",
@@ -271,8 +271,9 @@ class Settings(BaseSettings):
 
     @field_validator("feedback_database_url")
     @classmethod
-    def _feedback_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"(sqlite|postgres|postgresql)(\+\w+)?://", value):
+    def _feedback_url(cls, value: SecretStr | None) -> SecretStr | None:
+        url = value.get_secret_value() if value is not None else None
+        if url is not None and not re.match(r"(sqlite|postgres|postgresql)(\+\w+)?://", url):
             raise ValueError("must start with postgresql:// or sqlite:///")
         return value
 
