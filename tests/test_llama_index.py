@@ -3,6 +3,7 @@ collection, and the documented example run as a user would run it."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import math
 import os
@@ -55,6 +56,12 @@ def test_the_spec_retriever_gives_the_hybrid_retrievers_sections_then_examples_a
     assert top["quote"] and top["quote"].split(" […] ")[0] in nodes[0].node.get_content()
     assert top["quote_url"].startswith(URL + ":~:text=")
     assert nodes[0].node.node_id == f"2025-12-18:{SECTION}"
+
+
+def test_async_retrieval_gives_the_same_nodes_as_sync(parts: Components) -> None:
+    retriever = SpecRetriever(parts.retriever)
+    nodes = asyncio.run(retriever.aretrieve(QUESTION))
+    assert [n.node.node_id for n in nodes] == [n.node.node_id for n in retriever.retrieve(QUESTION)]
 
 
 def test_example_nodes_carry_their_labels_section_and_the_conversation_in_order(

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from specqa.core.settings import Settings
 __all__ = [
     "SpecEmbedding",
     "SpecRetriever",
+    "open_components",
     "release_filters",
     "spec_query_engine",
     "spec_retriever",
@@ -116,6 +118,10 @@ class SpecRetriever(BaseRetriever):
         sections = [self._section_node(result.release, hit, question) for hit in result.sections]
         examples = [self._example_node(result.release, hit) for hit in result.examples]
         return sections + examples
+
+    async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        """On a worker thread: embedding and ranking are CPU work that would block the loop."""
+        return await asyncio.to_thread(self._retrieve, query_bundle)
 
     def _section_node(self, release: str, hit: SectionHit, question: str) -> NodeWithScore:
         section = hit.section
