@@ -53,6 +53,11 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def model_cache_kept() -> bool:
+    """Whether this session reuses a developer's model cache (see :func:`model_cache`)."""
+    return bool(os.environ.get("SPECQA_TEST_MODEL_CACHE"))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One ONNX export of the model, and one tuning, for the whole session, servers and CLI runs

@@ -98,7 +98,7 @@ def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -
 def test_serving_with_onnx_never_imports_torch(embedder: Embedder, model_cache: Path) -> None:
     script = (
         "import sys; from specqa.core.settings import Settings; "
-        "from specqa.core.embedding import open_embedder; "
+        "from specqa.core.models import open_embedder; "
         "e = open_embedder(Settings()); e.embed_query('hello'); "
         "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
     )
