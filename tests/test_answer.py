@@ -7,6 +7,7 @@ import pytest
 from server.domain.components import Components
 from server.domain.confidence import confidence_of
 from server.domain.evaluation import Ranked, evaluate, load_questions
+from server.domain.follow_up import leans_on_history
 from server.domain.retrieval import SearchFilters, focus_query
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
 from tests.conftest import REPO
@@ -216,3 +217,38 @@ def test_sections_that_attract_unrelated_text_are_discounted(parts: Components) 
     prior = dict(zip([s.id for s in rc.parsed.sections], rc.hub_prior, strict=True))
     assert abs(sum(prior.values())) < 1e-6  # centred: the average section is not discounted
     assert prior["protect_privileged_information"] > 0 > prior["overview"]
+
+
+@pytest.mark.parametrize(
+    ("question", "follows"),
+    [
+        ("what about for kids?", True),
+        ("and if the user insists?", True),
+        ("does that change in the newer release?", True),
+        ("why?", True),
+        ("Can my app tell the model to pretend to be a human?", False),
+        ("Should the model help me write malware?", False),
+        ("Can it write a poem about my cat for my sister's birthday?", False),
+    ],
+)
+def test_a_follow_up_is_told_by_its_opening_back_references_or_brevity(
+    question: str, follows: bool
+) -> None:
+    assert leans_on_history(question) is follows
+
+
+def test_history_steers_a_follow_up_but_not_a_question_that_stands_alone(
+    parts: Components,
+) -> None:
+    earlier = ["Can the model write erotica for adults?"]
+    follow_up = "what about for kids?"
+    steered = parts.service.answer(follow_up, mode="extractive", history=earlier)
+    alone = parts.service.answer(follow_up, mode="extractive")
+    assert steered.citations[0].section_id == "no_erotica_or_gore"
+    assert [c.section_id for c in steered.citations] != [c.section_id for c in alone.citations]
+    standalone = "Should the model help me write malware?"
+    with_history = parts.service.answer(standalone, mode="extractive", history=earlier)
+    without = parts.service.answer(standalone, mode="extractive")
+    assert [c.section_id for c in with_history.citations] == [
+        c.section_id for c in without.citations
+    ]

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from server.domain.changes import ChangeAnswerer, release_note
 from server.domain.composing import Evidence, extractive_answer, llm_answer, paragraphs
 from server.domain.corpus import Corpus
+from server.domain.follow_up import leans_on_history
 from server.domain.links import Links
 from server.domain.llm import LLMAnswerer, LLMUnavailable
 from server.domain.lookups import SpecLookups
@@ -91,7 +92,8 @@ class AnsweringService(SpecLookups):
         change = self.changes.answer(question, release)
         if change is not None:
             return Prepared(question, history, use_llm, started, change=change)
-        query = question if not history else f"{question}\n{history[-1]}"
+        follows = bool(history) and leans_on_history(question)
+        query = f"{question}\n{history[-1]}" if follows else question
         result = self.retriever.search(
             query,
             release,
