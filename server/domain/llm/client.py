@@ -94,16 +94,7 @@ class LLMClient:
     def complete(
         self, messages: list[ChatCompletionMessageParam], deadline: Deadline, max_tokens: int
     ) -> str:
-        response: Any = self._with_retries(
-            lambda timeout: self.client.chat.completions.create(
-                model=self.model,
-                messages=messages,
-                temperature=0,
-                max_tokens=max_tokens,
-                timeout=timeout,
-            ),
-            deadline,
-        )
+        response = self._create(messages, deadline, max_tokens, stream=False)
         try:
             content = response.choices[0].message.content
         except (AttributeError, IndexError, TypeError) as exc:
@@ -115,19 +106,30 @@ class LLMClient:
     def stream(
         self, messages: list[ChatCompletionMessageParam], deadline: Deadline, max_tokens: int
     ) -> Iterator[str]:
-        stream: Any = self._with_retries(
+        stream = self._create(messages, deadline, max_tokens, stream=True)
+        with stream:  # closes the connection when the reader stops early
+            yield from _pieces(stream, deadline)
+
+    def _create(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        deadline: Deadline,
+        max_tokens: int,
+        *,
+        stream: bool,
+    ) -> Any:
+        """One chat-completions call (retried within the deadline), whole or streamed."""
+        return self._with_retries(
             lambda timeout: self.client.chat.completions.create(
                 model=self.model,
                 messages=messages,
                 temperature=0,
                 max_tokens=max_tokens,
-                stream=True,
+                stream=stream,
                 timeout=timeout,
             ),
             deadline,
         )
-        with stream:  # closes the connection when the reader stops early
-            yield from _pieces(stream, deadline)
 
     def _with_retries(self, call: Any, deadline: Deadline) -> Any:
         retries = self.settings.llm_max_retries
