@@ -33,10 +33,7 @@ done
 
 container="" server_pid="" workdir="$(mktemp -d)"
 cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  [ -n "$server_pid" ] && stop_server
   [ -n "$container" ] && "${buildah[@]}" rm "$container" >/dev/null 2>&1 || true
   if [ "${KEEP_IMAGE:-0}" != 1 ]; then
     "${podman[@]}" rmi --force "$image" >/dev/null 2>&1 || true
@@ -75,12 +72,25 @@ say "built in ${build_s} s; image size $((size / 1000000)) MB"
 # --- run it as the image's user, on loopback ----------------------------------------------------
 container=$("${buildah[@]}" from --pull-never "$image")
 in_image() { "${buildah[@]}" run --isolation chroot --user specqa "$@"; }
+# `buildah run` does not pass a signal on to the command it runs: stop the server itself, found by
+# its command line (the port makes it unique), then the buildah process.
+stop_server() {
+  pkill -TERM -f "specqa serve --host 127.0.0.1 --port $port" 2>/dev/null || true
+  for _ in $(seq 50); do
+    pgrep -f "specqa serve --host 127.0.0.1 --port $port" >/dev/null || break
+    sleep 0.2
+  done
+  pkill -KILL -f "specqa serve --host 127.0.0.1 --port $port" 2>/dev/null || true
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
 in_image "$container" -- python -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("torch") is not None)' ||
   fail "torch is in the runtime image"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 started=$(date +%s.%N)
-in_image --env "SPECQA_PORT=$port" "$container" -- specqa serve --host 127.0.0.1 \
+in_image "$container" -- specqa serve --host 127.0.0.1 --port "$port" \
   >"$workdir/serve.log" 2>&1 &
 server_pid=$!
 until curl -fsS "$url/readyz" >"$workdir/ready.json" 2>/dev/null; do
@@ -126,8 +136,8 @@ for citation in citations:
 PY
 # what compose's ingest service does with this image: re-ingest, serve-only (no torch), once the
 # server is gone (the embedded store is not process-safe)
-kill "$server_pid" && wait "$server_pid" || true
-server_pid=""
+stop_server
+pgrep -f "specqa serve --host 127.0.0.1 --port $port" >/dev/null && fail "the server did not stop"
 in_image "$container" -- specqa ingest --json >"$workdir/ingest.json" 2>"$workdir/ingest.log" ||
   { tail -5 "$workdir/ingest.log" >&2; fail "specqa ingest in the image"; }
 python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); assert r["embedded"] == 0, r' \
