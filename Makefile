@@ -53,7 +53,7 @@ eval: setup
 bench: setup
 	$(PY) bench/bench.py
 
-image-test:  ## build the Dockerfile with podman and ask the image a question (root, 10-25 min)
+image-test:  ## build the Dockerfile with podman and ask the image a question (root, about 8 min; .ci/run runs it)
 	@command -v podman >/dev/null && command -v buildah >/dev/null && command -v debootstrap >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap >/dev/null)
 	bash scripts/image-test.sh
