@@ -8,10 +8,12 @@ import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from fakes.openai_server import FakeOpenAIServer
+from fakes.slack_api import FakeSlack
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
 from server.domain.components import Components, build_components
@@ -21,6 +23,9 @@ from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
 from specqa.core.store import VectorStore
 from tests.helpers import live_server
+
+if TYPE_CHECKING:
+    from tests.browser import WebDriver
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
@@ -154,3 +159,20 @@ def fake() -> Iterator[FakeOpenAIServer]:
     point settings at it with ``tests.helpers.fake_llm_settings(fake.base_url)``."""
     with FakeOpenAIServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def slack() -> Iterator[FakeSlack]:
+    """A fake Slack Web API (and response_url target) on loopback, for one test module."""
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
+    """Headless Chromium with its own profile, for one test module."""
+    from tests.browser import chromium
+
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
+        yield browser

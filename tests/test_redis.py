@@ -87,15 +87,6 @@ def _pings(client: redis.Redis) -> bool:
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
-
-
-@pytest.fixture(scope="module")
 def replicas(
     built: tuple[Settings, IngestReport],
     redis_server: RedisServer,

@@ -39,13 +39,6 @@ QUESTION = "Should the model reveal its system prompt?"
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def slack_settings(
     built: tuple[Settings, IngestReport], slack: FakeSlack, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:

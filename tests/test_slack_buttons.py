@@ -37,13 +37,6 @@ from tests.helpers import live_server
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def components(
     built: tuple[Settings, IngestReport],
     embedder: Embedder,

@@ -36,13 +36,6 @@ from tests.helpers import live_server
 
 
 @pytest.fixture(scope="module")
-def slack() -> Iterator[FakeSlack]:
-    fake = FakeSlack().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def socket(slack: FakeSlack) -> Iterator[FakeSocketMode]:
     fake = FakeSocketMode().start()
     slack.socket_url = fake.url

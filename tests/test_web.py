@@ -21,7 +21,6 @@ from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.browser import (
     ask,
-    chromium,
     click,
     console_errors,
     horizontal_overflow,
@@ -49,12 +48,6 @@ API_KEY = "web-test-key"
 def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
     with serve_app(make_settings(built[0].index_dir), embedder) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -19,14 +19,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
-from server.app import create_app
-from server.domain.components import build_components
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.browser import (
     CONVERSATION_KEY,
     ask,
-    chromium,
     click,
     console_errors,
     horizontal_overflow,
@@ -38,7 +35,7 @@ from tests.browser import (
     wait_for_answer,
 )
 from tests.conftest import RELEASES, make_settings, run_cli
-from tests.helpers import live_server
+from tests.helpers import serve_app
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -50,20 +47,10 @@ DESKTOP = (1280, 900)
 PHONE = (390, 844)
 
 
-def _serve(settings: Settings, embedder: Embedder) -> Any:
-    return live_server(create_app(settings, build_components(settings, embedder=embedder)))
-
-
 @pytest.fixture(scope="module")
 def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
-    with _serve(make_settings(built[0].index_dir), embedder) as url:
+    with serve_app(make_settings(built[0].index_dir), embedder) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -260,7 +247,7 @@ def test_suggested_follow_ups_come_from_the_answer_and_ask_as_follow_ups(
 def test_counter_counts_against_the_servers_limit_instead_of_truncating(
     driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
 ) -> None:
-    with _serve(make_settings(built[0].index_dir, max_question_chars=60), embedder) as url:
+    with serve_app(make_settings(built[0].index_dir, max_question_chars=60), embedder) as url:
         open_page(driver, url)
         counter = driver.find_element(By.ID, "char-count")
         assert counter.text == "0 / 60"
@@ -349,7 +336,7 @@ def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
 ) -> None:
     database = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
     settings = make_settings(built[0].index_dir, feedback_database_url=database)
-    with _serve(settings, embedder) as url:
+    with serve_app(settings, embedder) as url:
         open_page(driver, url)
         ask(driver, QUESTION)
         turn = wait_for_answer(driver)
