@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -13,6 +14,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.chat import router as chat
 from server.domain.components import Components, build_components
+from server.domain.feedback_report import Feedback
 from server.domain.schemas import Answer
 from server.edge.errors import install_error_handlers
 from server.edge.observability import Metrics, RequestMiddleware
@@ -37,10 +39,11 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         parts = components or build_components(settings)
-        parts.service.observers.append(lambda answer: _count(metrics, answer))
-        if parts.feedback.record_answer not in parts.service.observers:  # once per components
-            parts.service.observers.append(parts.feedback.record_answer)  # feedback names its id
-        parts.feedback.listeners.append(lambda record: metrics.feedback.labels(record.rating).inc())
+        count_answer = partial(_count, metrics)
+        count_feedback = partial(_count_feedback, metrics)
+        # The server keeps each answer it gives, so that feedback can name it.
+        parts.service.observers.extend([count_answer, parts.feedback.record_answer])
+        parts.feedback.listeners.append(count_feedback)
         try:
             parts.corpus()  # open the index now, not on the first request
         except SpecQAError as exc:
@@ -51,8 +54,13 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
                 "no SPECQA_API_KEYS set: the API is open to anyone who can reach %s",
                 settings.bind_host,
             )
-        async with mcp_endpoint.running(), socket_mode(slack_bot, parts):
-            yield  # the MCP transport's sessions and Slack's Socket Mode live with the app
+        try:
+            async with mcp_endpoint.running(), socket_mode(slack_bot, parts):
+                yield  # the MCP transport's sessions and Slack's Socket Mode live with the app
+        finally:  # components can outlive this app (tests share them): stop counting for it
+            parts.service.observers.remove(count_answer)
+            parts.service.observers.remove(parts.feedback.record_answer)
+            parts.feedback.listeners.remove(count_feedback)
 
     app = FastAPI(
         title="specqa",
@@ -92,3 +100,7 @@ def _count(metrics: Metrics, answer: Answer) -> None:
     metrics.answers.labels(answer.mode).inc()
     if answer.fallback:
         metrics.llm_fallbacks.inc()
+
+
+def _count_feedback(metrics: Metrics, record: Feedback) -> None:
+    metrics.feedback.labels(record.rating).inc()

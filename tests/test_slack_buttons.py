@@ -226,8 +226,11 @@ def thread_answer(http: httpx.Client, slack: FakeSlack, ts: str, thread_ts: str,
 
 
 def test_a_follow_up_in_a_thread_is_answered_with_the_threads_earlier_questions(
-    http: httpx.Client, slack: FakeSlack
+    http: httpx.Client, slack: FakeSlack, components: Components
 ) -> None:
+    with_thread = components.service.answer(FOLLOW, history=[FIRST]).citations[0].section_id
+    without = components.service.answer(FOLLOW).citations[0].section_id
+    assert with_thread != without  # else this test could not tell whether the thread was used
     parent = "1700000300.000100"
     slack.threads[("C0001", parent)] = [
         {"type": "message", "user": "U0001", "ts": parent, "text": f"<@{BOT_USER}> {FIRST}"},
@@ -246,13 +249,12 @@ def test_a_follow_up_in_a_thread_is_answered_with_the_threads_earlier_questions(
     assert fetched.body["channel"] == "C0001" and fetched.body["ts"] == parent
     assert fetched.headers["Authorization"] == f"Bearer {BOT_TOKEN}"
     alone = thread_answer(http, slack, "1700000400.1", "1700000400.0", FOLLOW)  # no history
-    assert FOLLOW_TOPIC in blocks_text(followed)
-    assert FOLLOW_TOPIC not in blocks_text(alone)
+    assert with_thread in blocks_text(followed) and without not in blocks_text(followed)
+    assert without in blocks_text(alone) and with_thread not in blocks_text(alone)
 
 
 FIRST = "Is it ok to flatter the user?"
 FOLLOW = "and what if they insist?"
-FOLLOW_TOPIC = "do_not_lie"  # where flattery leads (honesty), not where "insist" alone does
 
 
 def test_the_manifest_points_slack_at_the_routes_and_turns_the_buttons_on(
