@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from specqa.core.settings import Settings
 from tests.conftest import run_cli
 
 
@@ -110,3 +111,14 @@ def test_invalid_setting_is_a_clear_error(cli_env: dict[str, str]) -> None:
     result = run_cli("ask", "hello", env={**cli_env, "SPECQA_TOP_SECTIONS": "lots"})
     assert result.returncode == 2
     assert "invalid setting top_sections" in result.stderr
+
+
+def test_dense_search_runs_in_memory_unless_the_index_is_on_a_chroma_server(
+    cli_env: dict[str, str],
+) -> None:
+    assert Settings().dense_in_memory
+    assert not Settings(chroma_url="http://127.0.0.1:8000").dense_in_memory
+    assert not Settings(dense_search="chroma").dense_in_memory
+    assert Settings(chroma_url="http://127.0.0.1:8000", dense_search="memory").dense_in_memory
+    result = run_cli("ask", "hello", env={**cli_env, "SPECQA_DENSE_SEARCH": "faiss"})
+    assert result.returncode == 2 and "dense_search" in result.stderr

@@ -51,7 +51,7 @@ def build_components(
         warm.start()
         embedder = open_model(settings, model)
         warm.join()
-    retriever = HybridRetriever(corpus, embedder, store)
+    retriever = HybridRetriever(corpus, embedder, store, in_memory=settings.dense_in_memory)
     llm = LLMAnswerer(settings) if settings.llm_enabled else None
     service = AnsweringService(
         settings, corpus, retriever, llm, precedents=PrecedentMatcher(embedder)

@@ -108,6 +108,7 @@ class ReleaseCorpus:
     centroids: Any = field(default=None, repr=False)  # (sections x dim) unit vectors, section order
     layout: ChunkLayout | None = field(default=None, repr=False)
     hub_prior: Any = field(default=None, repr=False)  # per-section discount (see _hub_prior)
+    vectors: Any = field(default=None, repr=False)  # (chunks x dim) unit vectors, chunk order
     toc: TableOfContents | None = field(default=None, repr=False)  # for LLM routing
 
     def section(self, section_id: str) -> Section:
@@ -127,7 +128,8 @@ class ReleaseCorpus:
 
 
 class Corpus:
-    """Everything retrieval needs except the vectors, keyed by release."""
+    """Everything retrieval needs, keyed by release: the index's chunks with their vectors, so
+    that a query's nearest chunks can be found in memory as well as by Chroma."""
 
     def __init__(self, manifest: IndexManifest, releases: dict[str, ReleaseCorpus]) -> None:
         self.manifest = manifest
@@ -219,6 +221,7 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
     ]
     parsed = ParsedRelease(release=release, sections=sections, examples=examples)
     layout, centroids = ChunkLayout.of(parsed, chunks), _centroids(sections, chunks)
+    vectors = _unit_rows(chunks)
     return ReleaseCorpus(
         release=release,
         parsed=parsed,
@@ -228,7 +231,8 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
         examples_by_id={e.id: e for e in examples},
         centroids=centroids,
         layout=layout,
-        hub_prior=_hub_prior(layout, chunks, centroids),
+        hub_prior=_hub_prior(layout, vectors, centroids),
+        vectors=vectors,
         toc=build_toc(release, sections),
     )
 
@@ -247,14 +251,23 @@ def _centroids(sections: list[Section], chunks: list[ChunkRecord]) -> Any:
     return np.array(rows, dtype=np.float32)
 
 
-def _hub_prior(layout: ChunkLayout, chunks: list[ChunkRecord], centroids: Any) -> Any:
+def _unit_rows(chunks: list[ChunkRecord]) -> Any:
+    """The chunks' vectors as one matrix, each row scaled to length 1 (a dot product is then the
+    cosine similarity Chroma's collections use)."""
+    import numpy as np
+
+    vectors = np.array([c.embedding for c in chunks], dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def _hub_prior(layout: ChunkLayout, vectors: Any, centroids: Any) -> Any:
     """Per section, its mean dense + centroid score when the release's chunks of *other* sections
     are the queries (dense as Chroma would give it: the top ``CANDIDATES`` only), centred:
     computed once when the release loads (about 60 ms)."""
     import numpy as np
 
     count = len(layout.paths)
-    vectors = np.array([c.embedding for c in chunks], dtype=np.float32)
     similarity = vectors @ vectors.T
     k = min(CANDIDATES, len(vectors))
     kth = -np.partition(-similarity, k - 1, axis=1)[:, k - 1 : k]
