@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     dense_search: Literal["auto", "memory", "chroma"] = Field(
         default="auto",
         description="Where a query's nearest chunks come from: memory (exact, over the vectors the "
-        "server loaded with the index; about 0.1 ms), chroma (the vector store's query; about 6 ms, "
+        "server loaded with the index; about 0.3 ms), chroma (the vector store's query; about 6 ms, "
         "and queries get 503 while a Chroma server is down), or auto: memory with the embedded "
         "store, chroma with a Chroma server.",
     )
