@@ -134,11 +134,13 @@ def test_the_vector_store_index_queries_the_chroma_collection_with_the_index_mod
 
     # Chroma's score is exp(-cosine distance) between our own query vector and the stored chunk.
     query = np.asarray(parts.embedder.embed_query(QUESTION))
-    chunks = {c.id: c for c in parts.corpus().get("2025-12-18").chunks}
+    release = parts.corpus().get("2025-12-18")
+    assert release.layout is not None
     for hit in nodes:
-        stored = np.asarray(chunks[hit.node.node_id].embedding)
+        row = release.layout.position[hit.node.node_id]
+        stored = release.vectors[row]
         assert hit.score == pytest.approx(math.exp(-(1 - float(query @ stored))), abs=1e-4)
-        assert hit.node.get_content() == chunks[hit.node.node_id].text
+        assert hit.node.get_content() == release.chunks[row].text
 
 
 def test_the_vector_store_index_refuses_a_model_other_than_the_index_one(

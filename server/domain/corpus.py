@@ -51,7 +51,6 @@ class ChunkRecord:
     id: str
     text: str
     metadata: dict[str, Any]
-    embedding: tuple[float, ...] = field(default=(), repr=False)
 
     @property
     def kind(self) -> str:
@@ -150,13 +149,16 @@ class Corpus:
                 f"the index was built with embedding model {manifest.embed_model!r} but "
                 f"{expected_model!r} is configured; re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
             )
-        records = _fetch_all(store.collection(manifest.collection), manifest.total_chunks)
-        by_release: dict[str, list[ChunkRecord]] = {}
-        for record in records:
-            by_release.setdefault(str(record.metadata["release"]), []).append(record)
+        records, vectors = _fetch_all(store.collection(manifest.collection), manifest.total_chunks)
+        rows_by_release: dict[str, list[int]] = {}
+        for row, record in enumerate(records):
+            rows_by_release.setdefault(str(record.metadata["release"]), []).append(row)
         return cls(
             manifest,
-            {name: _release_corpus(name, chunks) for name, chunks in sorted(by_release.items())},
+            {
+                name: _release_corpus(name, [records[r] for r in rows], vectors[rows])
+                for name, rows in sorted(rows_by_release.items())
+            },
         )
 
     @property
@@ -179,22 +181,26 @@ class Corpus:
             ) from None
 
 
-def _fetch_all(collection: Any, expected: int) -> list[ChunkRecord]:
+def _fetch_all(collection: Any, expected: int) -> tuple[list[ChunkRecord], Any]:
+    """Every chunk of the collection, sorted by id, and their vectors as one matrix in that order."""
+    import numpy as np
+
     records: list[ChunkRecord] = []
+    pages: list[Any] = []
     offset = 0
     while True:
         page = collection.get(
             include=["documents", "metadatas", "embeddings"], limit=_GET_PAGE, offset=offset
         )
-        for chunk_id, text, metadata, vector in zip(
-            page["ids"], page["documents"], page["metadatas"], page["embeddings"], strict=True
+        for chunk_id, text, metadata in zip(
+            page["ids"], page["documents"], page["metadatas"], strict=True
         ):
             clean = {
                 k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS
             }
-            records.append(
-                ChunkRecord(chunk_id, text or "", clean, tuple(float(x) for x in vector))
-            )
+            records.append(ChunkRecord(chunk_id, text or "", clean))
+        if len(page["ids"]):
+            pages.append(np.asarray(page["embeddings"], dtype=np.float32))
         if len(page["ids"]) < _GET_PAGE:
             break
         offset += _GET_PAGE
@@ -202,13 +208,16 @@ def _fetch_all(collection: Any, expected: int) -> list[ChunkRecord]:
         raise SpecIndexError(
             f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`"
         )
-    return sorted(records, key=lambda r: r.id)
+    order = sorted(range(len(records)), key=lambda i: records[i].id)
+    vectors = np.concatenate(pages) if pages else np.zeros((0, 0), dtype=np.float32)
+    return [records[i] for i in order], vectors[order]
 
 
 _LLAMA_KEYS = {"doc_id", "document_id", "ref_doc_id"}
 
 
-def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
+def _release_corpus(release: str, chunks: list[ChunkRecord], stored: Any) -> ReleaseCorpus:
+    """``stored``: the chunks' vectors as the index holds them, one row per chunk."""
     carriers = sorted(
         (c for c in chunks if "section_json" in c.metadata),
         key=lambda c: int(c.metadata["position"]),
@@ -220,8 +229,8 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
         if c.kind == "example"
     ]
     parsed = ParsedRelease(release=release, sections=sections, examples=examples)
-    layout, centroids = ChunkLayout.of(parsed, chunks), _centroids(sections, chunks)
-    vectors = _unit_rows(chunks)
+    layout = ChunkLayout.of(parsed, chunks)
+    centroids, vectors = _centroids(layout, stored), _unit_rows(stored)
     return ReleaseCorpus(
         release=release,
         parsed=parsed,
@@ -237,28 +246,24 @@ def _release_corpus(release: str, chunks: list[ChunkRecord]) -> ReleaseCorpus:
     )
 
 
-def _centroids(sections: list[Section], chunks: list[ChunkRecord]) -> Any:
-    """The normalised mean of each section's chunk vectors: the section's topic as a whole."""
+def _centroids(layout: ChunkLayout, stored: Any) -> Any:
+    """The normalised mean of each section's chunk vectors: the section's topic as a whole
+    (a section with no chunk gets a zero row)."""
     import numpy as np
 
-    dimension = len(chunks[0].embedding)
-    rows = []
-    for section in sections:
-        vectors = [c.embedding for c in chunks if c.section_id == section.id and c.embedding]
-        mean = np.mean(np.array(vectors), axis=0) if vectors else np.zeros(dimension)
-        norm = float(np.linalg.norm(mean))
-        rows.append(mean / norm if norm else mean)
-    return np.array(rows, dtype=np.float32)
+    sums = np.zeros((len(layout.paths), stored.shape[1]), dtype=np.float64)
+    np.add.at(sums, layout.section_of, stored)
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
 
-def _unit_rows(chunks: list[ChunkRecord]) -> Any:
-    """The chunks' vectors as one matrix, each row scaled to length 1 (a dot product is then the
-    cosine similarity Chroma's collections use)."""
+def _unit_rows(stored: Any) -> Any:
+    """The vectors each scaled to length 1 (a dot product is then the cosine similarity Chroma's
+    collections use)."""
     import numpy as np
 
-    vectors = np.array([c.embedding for c in chunks], dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
+    norms = np.linalg.norm(stored, axis=1, keepdims=True)
+    return stored / np.where(norms > 0, norms, 1.0)
 
 
 def _hub_prior(layout: ChunkLayout, vectors: Any, centroids: Any) -> Any:
