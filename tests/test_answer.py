@@ -10,6 +10,7 @@ from server.domain.confidence import confidence_of
 from server.domain.evaluation import Ranked, evaluate, load_questions
 from server.domain.follow_up import leans_on_history
 from server.domain.retrieval import SearchFilters, focus_query
+from server.slack.compact import compact_message
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
 from specqa.core.settings import Settings
@@ -58,6 +59,22 @@ def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
     assert "No section clearly governs this; the closest are" in answer.answer
     closest = [c.title for c in answer.citations[:3]]
     assert all(f"[{title}](" in answer.answer for title in closest)
+
+
+def test_slacks_compact_answer_says_plainly_when_no_section_clearly_governs(
+    parts: Components,
+) -> None:
+    unclear = parts.service.answer("what is the airspeed velocity of an unladen swallow")
+    headline = compact_message(unclear, shareable=False)["blocks"][1]["text"]["text"]
+    titles = list(dict.fromkeys(c.title for c in unclear.citations))[:3]
+    assert "confidence: *low*" in headline
+    assert f"No section clearly governs this; the closest are *{titles[0]}*, " in headline
+    assert f" and *{titles[2]}*." in headline
+
+    clear = parts.service.answer("Can the assistant write explicit erotica for an adult?")
+    assert clear.confidence != "low"
+    headline = compact_message(clear, shareable=False)["blocks"][1]["text"]["text"]
+    assert "No section clearly governs" not in headline
 
 
 def test_confidence_buckets_are_calibrated_on_the_test_splits(parts: Components) -> None:

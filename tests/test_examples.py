@@ -20,7 +20,8 @@ from server.domain.llm.evidence import whole_sentences
 from server.domain.llm.prompt import answer_messages as llm_messages
 from server.domain.retrieval import ExampleHit, SearchResult
 from server.domain.schemas import Answer, ExampleCard
-from server.slack.blocks import answer_messages, escape
+from server.slack.blocks import escape
+from server.slack.compact import compact_message
 from specqa.cli.commands.query import example_lines
 from specqa.core.spec import Example
 from tests.conftest import RELEASES, parsed, spec_dir
@@ -162,12 +163,8 @@ def test_slack_blocks_show_each_reply_after_the_turn_it_answers(release: str) ->
             citations=[],
             examples=[card],
         )
-        texts = [
-            block["text"]["text"]
-            for message in answer_messages(answer)
-            for block in message["blocks"]
-            if block["type"] == "section"
-        ]
+        message = compact_message(answer, shareable=False, with_examples=True)
+        texts = [block["text"]["text"] for block in message["blocks"] if block["type"] == "section"]
         assert_in_order("\n".join(texts), [escape(s) for s in snippets(card)])
 
 
@@ -259,5 +256,5 @@ def test_label_reference_is_a_link_to_that_section_on_every_surface() -> None:
         citations=[],
         examples=[card],
     )
-    slack = json.dumps(answer_messages(answer))
+    slack = json.dumps(compact_message(answer, shareable=False, with_examples=True))
     assert f"<{ref.url}|chain_of_command>" in slack

@@ -16,7 +16,7 @@ from mcp import Client
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.domain.schemas import Answer
-from server.slack import answer_messages
+from server.slack import compact_message
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import make_settings
@@ -66,7 +66,7 @@ def test_rest_answers_show_the_verdict_and_neutralised_markdown(
     assert text.startswith("**Verdict: no**\n\n")
     assert_inert(text)
     assert events[-1][1]["verdict"] == "no"
-    slack = json.dumps(answer_messages(Answer.model_validate(body)))
+    slack = json.dumps(compact_message(Answer.model_validate(body), shareable=False))
     assert "Verdict: No" in slack and "javascript:" not in slack and "evil.example" not in slack
 
 

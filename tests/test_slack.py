@@ -29,7 +29,8 @@ from fakes.slack_api import (
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.domain.components import Components, build_components
-from server.slack.blocks import SECTION_LIMIT, answer_messages, split_text
+from server.slack.blocks import SECTION_LIMIT, split_text
+from server.slack.compact import compact_message
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import make_settings
@@ -308,7 +309,7 @@ def test_notification_fallback_is_one_readable_line_naming_each_section_once(
 ) -> None:
     change = parts.service.answer("What changed about honesty in the December 2025 release?")
     assert [c.title for c in change.citations].count("Do not lie") == 2  # cited in two releases
-    fallback = answer_messages(change)[0]["text"]
+    fallback = compact_message(change, shareable=False)["text"]
     assert "\n" not in fallback
     assert fallback.count("Do not lie") == 1
     assert fallback.startswith("What changed about honesty in the December 2025 release?")
@@ -329,7 +330,9 @@ def test_slack_routes_are_off_without_a_signing_secret(
 # --- formatting (pure) --------------------------------------------------------------------------
 
 
-def test_long_answers_are_split_within_slack_limits(parts: Components) -> None:
+def test_a_long_answer_stays_within_slack_limits_and_pings_or_links_nothing(
+    parts: Components,
+) -> None:
     answer = parts.service.answer(QUESTION, mode="extractive")
     long = answer.model_copy(
         update={
@@ -339,16 +342,14 @@ def test_long_answers_are_split_within_slack_limits(parts: Components) -> None:
             "citations": answer.citations * 20,
         }
     )
-    messages = answer_messages(long)
-    assert len(messages) > 1
-    for message in messages:
-        assert len(message["blocks"]) <= 50
-        for block in message["blocks"]:
-            text = block.get("text", {}).get("text", "")
-            assert len(text) <= SECTION_LIMIT
-            assert "<!channel>" not in text
-            assert "<https://x.example" not in text
-    assert messages[0]["blocks"][1]["text"]["text"] == "*Verdict: No*"
+    message = compact_message(long, shareable=True, with_examples=True)
+    assert len(message["blocks"]) <= 50
+    for block in message["blocks"]:
+        text = block.get("text", {}).get("text", "")
+        assert len(text) <= SECTION_LIMIT
+        assert "<!channel>" not in text
+        assert "<https://x.example" not in text
+    assert message["blocks"][1]["text"]["text"].startswith("*Verdict: No*\nA sentence with")
 
 
 def test_split_text_never_cuts_a_link_or_an_entity() -> None:
@@ -411,6 +412,6 @@ def test_slack_entities_are_unescaped_before_our_escaping(
 def test_a_change_answer_shows_the_changed_text_and_its_diff_link(parts: Components) -> None:
     answer = parts.service.answer("What changed between the September and October 2025 releases?")
     assert answer.bottom_line is None  # an answer from the diffs, not from one section
-    text = json.dumps([m["blocks"] for m in answer_messages(answer)])
+    text = json.dumps(compact_message(answer, shareable=False)["blocks"])
     assert "respect_real_world_ties" in text
     assert "diff?" in text  # the link to the readable diff page

@@ -114,12 +114,12 @@ class ChangeAnswerer:
             return [f"{target} is the oldest indexed release: nothing earlier to compare with."], []
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
         diff = diff_releases(old, new)
-        lines = [
+        lines = [  # the link before the long list, so a surface that shows only the start has it
             _counts_line(diff),
             "",
-            render_diff_markdown(diff, old, new).strip(),
-            "",
             f"[Side-by-side diff]({self.links.diff(before, target)})",
+            "",
+            render_diff_markdown(diff, old, new).strip(),
         ]
         cited = [(target, sid) for sid in diff.added] + [(before, sid) for sid in diff.removed]
         cited += [(target, r.to_id) for r in diff.renamed]

@@ -15,7 +15,6 @@ from typing import Any, TypedDict
 from server.domain.example_view import ExampleStyle, render_example, shorten
 from server.domain.schemas import (
     Answer,
-    Citation,
     ExampleCard,
     ExampleResponse,
     ExampleTurn,
@@ -27,7 +26,6 @@ __all__ = [
     "SECTION_LIMIT",
     "Block",
     "SlackMessage",
-    "answer_messages",
     "escape",
     "example_blocks",
     "fallback_text",
@@ -42,7 +40,6 @@ MAX_BLOCKS = 50
 MAX_EXAMPLES = 3
 FALLBACK_CHARS = 300
 EXAMPLE_LINE_CHARS = 150
-QUESTION_CHARS = 500
 
 _SPEC_LINK = re.compile(r"\[([^\]\n]+)\]\((https://model-spec\.openai\.com/[^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -66,17 +63,6 @@ def markdown_to_mrkdwn(markdown: str) -> str:
     text = _SPEC_LINK.sub(lambda m: f"<{m[2]}|{_label(m[1])}>", text)
     text = _HEADING.sub(r"*\1*", text)
     return _BOLD.sub(r"*\1*", text)
-
-
-def answer_messages(answer: Answer) -> list[SlackMessage]:
-    blocks = [
-        *_question_blocks(answer.question),
-        *_summary_blocks(answer),
-        *_citation_blocks(answer.citations),
-        *example_blocks(answer.examples, answer.release),
-        _context(f"Model Spec release *{escape(answer.release)}* · mode: {answer.mode}"),
-    ]
-    return _as_messages(blocks, fallback_text(answer))
 
 
 def notice_messages(text: str) -> list[SlackMessage]:
@@ -105,68 +91,6 @@ def _section(mrkdwn: str) -> Block:
 
 def _sections(mrkdwn: str) -> list[Block]:
     return [_section(piece) for piece in split_text(mrkdwn)]
-
-
-def _context(mrkdwn: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [{"type": "mrkdwn", "text": mrkdwn[:SECTION_LIMIT], "verbatim": True}],
-    }
-
-
-def _question_blocks(question: str) -> list[Block]:
-    return [_context(f"*Q:* {escape(_shorten(question, QUESTION_CHARS))}")]
-
-
-def _summary_blocks(answer: Answer) -> list[Block]:
-    blocks: list[Block] = []
-    if answer.verdict:
-        blocks.append(_section(f"*Verdict: {answer.verdict.capitalize()}*"))
-    # an LLM answer, or an answer about changes (its changed sentences and diff links), in full
-    if answer.mode == "llm" or not answer.citations or answer.bottom_line is None:
-        blocks += _sections(markdown_to_mrkdwn(answer.answer))
-    else:
-        blocks.append(_section(_bottom_line(answer)))
-    if answer.notice:
-        blocks.append(_context(f":warning: {escape(answer.notice)}"))
-    return blocks
-
-
-def _bottom_line(answer: Answer) -> str:
-    """The bottom line, how sure, and the one statement that no model wrote it."""
-    head = f"*Confidence: {answer.confidence}.*" if answer.confidence else ""
-    if answer.confidence == "low":
-        head += " No section clearly governs this; the closest are below."
-    quote = ""
-    if answer.bottom_line is not None:
-        bottom = answer.bottom_line
-        quote = (
-            f"*Bottom line* (`{escape(bottom.section_id)}`, {escape(bottom.meaning)}):\n"
-            f">{shorten_escaped(' '.join(bottom.text.split()), SECTION_LIMIT - 400)}\n"
-        )
-    return (
-        f"{quote}{head}\n_Quoted from the Model Spec, release {escape(answer.release)}; "
-        "no model wrote this answer._"
-    )
-
-
-def _citation_blocks(citations: list[Citation]) -> list[Block]:
-    if not citations:
-        return []
-    return [_section("*Cited sections*"), *(_section(_citation(c)) for c in citations)]
-
-
-def _citation(citation: Citation) -> str:
-    head = (
-        f"*<{citation.url}|{_label(escape(citation.title))}>* `{escape(citation.section_id)}` · "
-        f"authority: *{escape(citation.authority or 'none')}*"
-    )
-    quote = " ".join(citation.quote.split())
-    if not quote:
-        return head
-    link = f" <{citation.quote_url}|(in context)>" if citation.quote_url else ""
-    room = SECTION_LIMIT - len(head) - len(link) - 3
-    return f"{head}\n>{shorten_escaped(quote, room)}{link}"
 
 
 def example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:

@@ -112,12 +112,21 @@ def _headline(answer: Answer) -> str:
         quote = shorten_escaped(" ".join(bottom.text.split()), SECTION_LIMIT - 400)
         return (
             f"*Bottom line* (`{escape(bottom.section_id)}`, {escape(bottom.meaning)}){sure}\n"
-            f">{quote}\n_Quoted from the Model Spec; no model wrote this answer._"
+            f">{quote}\n{_unclear(answer)}_Quoted from the Model Spec; no model wrote this answer._"
         )
     verdict = f"*Verdict: {answer.verdict.capitalize()}*\n" if answer.verdict else ""
     pieces = split_text(markdown_to_mrkdwn(answer.answer), ANSWER_CHARS)
     text = pieces[0] + (" …" if len(pieces) > 1 else "") if pieces else ""
     return f"{verdict}{text}" or "_No section of the spec matched._"
+
+
+def _unclear(answer: Answer) -> str:
+    """For a "low" answer, the plain statement that nothing clearly governs, and the closest."""
+    if answer.confidence != "low":
+        return ""
+    titles = [f"*{escape(t)}*" for t in dict.fromkeys(c.title for c in answer.citations)][:3]
+    closest = ", ".join(titles[:-1]) + f" and {titles[-1]}" if len(titles) > 1 else "".join(titles)
+    return f"No section clearly governs this; the closest are {closest or 'below'}.\n"
 
 
 def _top_quote(answer: Answer) -> str | None:
