@@ -142,8 +142,9 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     links = [a.get_attribute("href") or "" for a in body.find_elements(By.CSS_SELECTOR, "a")]
     assert links and all(h.startswith("https://model-spec.openai.com/") for h in links)
     meta = turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
-    assert "Extractive" in meta and f"Release {NEWEST}" in meta and "Confidence: " in meta
-    assert "no model wrote" not in meta  # said once, in the answer itself
+    assert "Extractive" in meta and f"Release {NEWEST}" in meta
+    assert "no model wrote" not in meta and "Confidence: " not in meta  # said once, in the answer
+    assert body.text.count("Confidence: ") == 1
 
     # one chip per citation, in order
     chips = turn.find_elements(By.CSS_SELECTOR, ".chip")
@@ -371,6 +372,7 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
             turn = wait_for_answer(driver)
             meta = turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
             assert "LLM answer" in meta and "Verdict: no" in meta
+            assert "Confidence: " in meta  # the model's text does not say it
             body = turn.find_element(By.CSS_SELECTOR, ".answer-body")
             text = body.text
             # the server drops the tags (their text stays); code stays code

@@ -657,9 +657,10 @@
         const llm = final.mode === "llm";
         modeBadge.className = `badge ${llm ? "badge-llm" : "badge-extractive"}`;
         modeBadge.textContent = llm ? "LLM answer" : "Extractive";
-        // an extractive answer says once, in its own text, that no model wrote it
+        // an extractive answer says once, in its own text under its bottom line, that no model
+        // wrote it and how sure it is
         const parts = llm ? ["Written by a language model from the cited sections; check the quotes."] : [];
-        if (final.confidence) parts.push(`Confidence: ${final.confidence}`);
+        if (final.confidence && (llm || !final.bottom_line)) parts.push(`Confidence: ${final.confidence}`);
         parts.push(`Release ${final.release || release}`);
         const total = final.timings && final.timings.total_ms;
         if (typeof total === "number") parts.push(`${(total / 1000).toFixed(1)} s`);
