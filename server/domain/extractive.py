@@ -9,6 +9,7 @@ import math
 import re
 from functools import lru_cache
 
+from server.domain.confidence import unclear_statement
 from server.domain.corpus import lexical_tokens
 from server.domain.quotes import (
     GAP,
@@ -168,11 +169,7 @@ def _confidence_line(result: SearchResult, urls: dict[str, str], confidence: Con
     if confidence != "low":
         return f"**Confidence: {confidence}.**"
     closest = [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3]]
-    return f"**Confidence: low.** No section clearly governs this; the closest are {_and(closest)}."
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return f"**Confidence: low.** {unclear_statement(closest)}"
 
 
 def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:

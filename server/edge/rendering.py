@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from server.domain.confidence import UNCLEAR
 from server.domain.diff import ReleaseDiff
 from server.domain.diff_markdown import render_diff_markdown
 from server.domain.example_view import MARKDOWN, render_example, shorten
@@ -141,7 +142,7 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
             f"{bottom.meaning}:\n> {bottom.text}"
         )
     if answer.confidence:
-        low = " No section clearly governs this." if answer.confidence == "low" else ""
+        low = f" {UNCLEAR}." if answer.confidence == "low" else ""
         head.append(f"**Confidence: {answer.confidence}.**{low}")
     head += [f"*{note}*" for note in (answer.notice, answer.release_note) if note]
     if answer.mode == "llm" or bottom is None:

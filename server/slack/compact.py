@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from server.domain.confidence import unclear_statement
 from server.domain.schemas import Answer
 from server.slack.blocks import (
     MAX_BLOCKS,
@@ -125,8 +126,7 @@ def _unclear(answer: Answer) -> str:
     if answer.confidence != "low":
         return ""
     titles = [f"*{escape(t)}*" for t in dict.fromkeys(c.title for c in answer.citations)][:3]
-    closest = ", ".join(titles[:-1]) + f" and {titles[-1]}" if len(titles) > 1 else "".join(titles)
-    return f"No section clearly governs this; the closest are {closest or 'below'}.\n"
+    return f"{unclear_statement(titles)}\n"
 
 
 def _top_quote(answer: Answer) -> str | None:
