@@ -202,9 +202,10 @@ class HybridRetriever:
 
     def _nearest_in_chroma(
         self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], wanted: int
-    ) -> dict[str, float]:
-        """Chunk id -> cosine similarity for the nearest chunks of the release, from Chroma (a
-        Chroma server's outage is then every query's 503, as it should be for a shared index)."""
+    ) -> np.ndarray:
+        """The cosine similarity of the release's nearest chunks, from Chroma, indexed like
+        ``rc.chunks`` (0 elsewhere): a Chroma server's outage is then every query's 503, as it
+        should be for a shared index."""
         collection = self._store.collection(corpus.manifest.collection)
         result: Any = self._store.call(
             lambda: collection.query(
@@ -214,13 +215,14 @@ class HybridRetriever:
                 include=["distances"],
             )
         )
-        return {
-            chunk_id: 1.0 - float(distance)
-            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
-        }
+        dense = np.zeros(len(rc.chunks))
+        position = _layout(rc).position
+        for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+            dense[position[chunk_id]] = 1.0 - float(distance)
+        return dense
 
 
-def _nearest_in_memory(rc: ReleaseCorpus, vector: list[float], wanted: int) -> dict[str, float]:
+def _nearest_in_memory(rc: ReleaseCorpus, vector: list[float], wanted: int) -> np.ndarray:
     """The same neighbours as Chroma's query, exactly, from the vectors loaded with the corpus: a
     release has a few hundred chunks, so one matrix product (about 0.3 ms) beats Chroma's
     filtered search (about 6 ms, most of a warm search's time after the query embedding)."""
@@ -229,31 +231,23 @@ def _nearest_in_memory(rc: ReleaseCorpus, vector: list[float], wanted: int) -> d
     similarity = rc.vectors @ (query / norm if norm else query)
     count = min(len(rc.chunks), wanted)
     nearest = np.argpartition(-similarity, count - 1)[:count]
-    return {rc.chunks[int(i)].id: float(similarity[i]) for i in nearest}
+    dense = np.zeros(len(rc.chunks))
+    dense[nearest] = similarity[nearest]
+    return dense
 
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def _signals(
-    rc: ReleaseCorpus, query: str, vector: list[float], dense: dict[str, float]
-) -> _Signals:
+def _signals(rc: ReleaseCorpus, query: str, vector: list[float], dense: np.ndarray) -> _Signals:
     tokens = lexical_tokens([query])[0]
     lexical = _normalised(rc.bm25.get_scores(tokens)) if tokens else np.zeros(len(rc.chunks))
     return _Signals(
-        dense=_dense_array(rc, dense),
+        dense=dense,
         lexical=lexical,
         centroid=rc.centroids @ np.asarray(vector, dtype=np.float32),
     )
-
-
-def _dense_array(rc: ReleaseCorpus, dense: dict[str, float]) -> np.ndarray:
-    array = np.zeros(len(rc.chunks))
-    position = _layout(rc).position
-    for chunk_id, similarity in dense.items():
-        array[position[chunk_id]] = similarity
-    return array
 
 
 def _normalised(scores: Any) -> np.ndarray:
