@@ -40,7 +40,7 @@ RUN bash scripts/install.sh --serve-only /opt/venv \
  && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv \
  && rm -rf /root/.cache/pip
 ENV PATH=/opt/ingest-venv/bin:${PATH}
-COPY spec/releases.json spec/releases.json
+COPY spec/releases.json spec/question_bank.jsonl spec/not_covered.jsonl spec/
 RUN if [ -n "${SPEC_DIR}" ]; then mkdir -p spec/releases && cp "${SPEC_DIR}"/model_spec-*.md spec/releases/; fi \
  && specqa fetch-spec
 RUN specqa ingest

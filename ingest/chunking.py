@@ -7,20 +7,27 @@
   turns shortened if needed so the whole example fits the model (the full example rides along in
   the metadata, so nothing is lost for display);
 * a labelled example also gets a small ``example_prompt`` key holding only its user turns, which
-  points back to the example (see :func:`_prompt_chunk`).
+  points back to the example (see :func:`_prompt_chunk`);
+* each question-bank entry that holds in the release is a ``bank`` key of its section: the
+  question is the text, the answering sentence and short answer ride in the metadata;
+* the curated questions the spec does not cover are ``not_covered`` chunks of no release
+  (:func:`not_covered_chunks`), what off-topic questions are recognised by.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from specqa.core.embedding_cache import content_hash
+from specqa.core.question_bank import BankEntry
 from specqa.core.spec import Example, ParsedRelease, Section
 
-__all__ = ["Chunk", "chunk_release"]
+__all__ = ["NOT_COVERED_RELEASE", "Chunk", "chunk_release", "not_covered_chunks"]
+
+NOT_COVERED_RELEASE = "-"  # the release field of chunks that belong to none
 
 TokenCounter = Callable[[str], int]
 Metadata = dict[str, str | int | float | bool]
@@ -39,15 +46,27 @@ class Chunk:
 
 
 def chunk_release(
-    parsed: ParsedRelease, count_tokens: TokenCounter, max_tokens: int
+    parsed: ParsedRelease,
+    count_tokens: TokenCounter,
+    max_tokens: int,
+    bank: Sequence[tuple[int, BankEntry, str]] = (),
 ) -> list[Chunk]:
+    """``bank``: the question-bank entries that hold in this release (line number, entry, the
+    sentence as the release writes it)."""
     examples = {example.id: example for example in parsed.examples}
     packer = _Packer(count_tokens, max_tokens)
+    keys_by_section: dict[str, list[tuple[int, BankEntry, str]]] = {}
+    for line, entry, sentence in bank:
+        keys_by_section.setdefault(entry.section_id, []).append((line, entry, sentence))
     chunks: list[Chunk] = []
     for position, section in enumerate(parsed.sections):
         path = " > ".join(parsed.path_titles(section))
         base = _section_metadata(parsed.release, section, path) | {"position": position}
         chunks += _prose_chunks(parsed.release, section, path, base, packer)
+        chunks += [
+            _bank_chunk(parsed.release, line, entry, sentence, base)
+            for line, entry, sentence in keys_by_section.get(section.id, [])
+        ]
         for example_id in section.example_ids:
             example = examples[example_id]
             chunks.append(
@@ -156,6 +175,39 @@ def _prompt_chunk(
         "content_hash": content_hash(text),
     }
     return Chunk(f"{release}:{example.id}:prompt", text, metadata)
+
+
+def _bank_chunk(release: str, line: int, entry: BankEntry, sentence: str, base: Metadata) -> Chunk:
+    """A curated question as a key of its section (its line in the bank names it)."""
+    metadata: Metadata = {
+        **base,
+        "kind": "bank",
+        "chunk_index": 0,
+        "passage": "",
+        "bank_line": line,
+        "bank_sentence": sentence,
+        "bank_answer": entry.answer or "",
+        "bank_voice": entry.voice,
+        "content_hash": content_hash(entry.question),
+    }
+    return Chunk(f"{release}:{entry.section_id}:bank:{line}", entry.question, metadata)
+
+
+def not_covered_chunks(questions: list[str]) -> list[Chunk]:
+    """The curated off-topic questions, one chunk each, of no release and no section."""
+    return [
+        Chunk(
+            f"not_covered:{number}",
+            text,
+            {
+                "release": NOT_COVERED_RELEASE,
+                "kind": "not_covered",
+                "section_id": "",
+                "content_hash": content_hash(text),
+            },
+        )
+        for number, text in enumerate(questions, start=1)
+    ]
 
 
 def _fit_example(example: Example, path: str, count_tokens: TokenCounter, max_tokens: int) -> str:

@@ -16,13 +16,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.chunking import Chunk, chunk_release
+from ingest.chunking import NOT_COVERED_RELEASE, Chunk, chunk_release, not_covered_chunks
 from ingest.parser import parse_release
 from ingest.sources import ReleaseSource
 from ingest.tuning import RECIPE, Recipe, TuningReport, tuned_embedder
 from specqa.core.embedding import Embedder
 from specqa.core.embedding_cache import EmbeddingCache
 from specqa.core.errors import SpecIndexError
+from specqa.core.question_bank import (
+    BankEntry,
+    entries_for_release,
+    load_bank,
+    load_not_covered,
+)
 from specqa.core.settings import Settings
 from specqa.core.store import CHUNKER_VERSION, IndexManifest, ReleaseStats, VectorStore
 
@@ -54,6 +60,9 @@ class IngestReport:
     unchanged: bool = False
     collection: str = ""
     tuning: TuningReport | None = None
+    bank_entries: int = 0
+    bank_keys: dict[str, int] = field(default_factory=dict)  # release -> entries that hold there
+    warnings: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -75,6 +84,8 @@ class IngestReport:
             "unchanged": self.unchanged,
             "collection": self.collection,
             "tuning": None if self.tuning is None else vars(self.tuning),
+            "question_bank": {"entries": self.bank_entries, "keys": self.bank_keys},
+            "warnings": self.warnings,
         }
 
 
@@ -94,22 +105,32 @@ def run_ingest(
     texts = {r.version: source.read(r.version) for r in releases}  # all verified before any work
 
     report = IngestReport()
+    bank = _read_bank(settings, report)
     chunks_by_release: dict[str, list[Chunk]] = {}
     parsed_releases = []
     for release in releases:
         parsed = parse_release(release.version, texts[release.version])
         parsed_releases.append((parsed, release.sha256))
-        chunks = chunk_release(parsed, embedder.count_tokens, settings.chunk_max_tokens)
+        keys = entries_for_release(bank, parsed)
+        report.bank_keys[release.version] = len(keys)
+        if len(keys) < len(bank):
+            report.warnings.append(
+                f"{len(bank) - len(keys)} question-bank entries do not hold in release "
+                f"{release.version} (section or sentence gone) and are skipped there; "
+                "`specqa bank check` lists them"
+            )
+        chunks = chunk_release(parsed, embedder.count_tokens, settings.chunk_max_tokens, keys)
         chunks_by_release[release.version] = chunks
         report.releases[release.version] = ReleaseReport(
             len(parsed.sections), len(parsed.examples), len(chunks), sha256=release.sha256
         )
+    chunks_by_release[NOT_COVERED_RELEASE] = not_covered_chunks(_read_not_covered(settings, report))
     if settings.tune_embeddings:
         tuning_progress = (
             (lambda done, total: progress("tuning", done, total)) if progress else None
         )
         embedder, report.tuning = tuned_embedder(
-            settings, embedder, parsed_releases, tuning_progress, recipe
+            settings, embedder, parsed_releases, tuning_progress, recipe, bank
         )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
     fingerprint = _fingerprint(embedder, all_chunks)
@@ -141,6 +162,28 @@ def run_ingest(
     report.collection = manifest.collection
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _read_bank(settings: Settings, report: IngestReport) -> list[BankEntry]:
+    """The question bank; a missing file is a warning (answers then have no curated keys)."""
+    if not settings.question_bank.is_file():
+        report.warnings.append(
+            f"no question bank at {settings.question_bank}; indexing without curated questions"
+        )
+        return []
+    bank = load_bank(settings.question_bank)
+    report.bank_entries = len(bank)
+    return bank
+
+
+def _read_not_covered(settings: Settings, report: IngestReport) -> list[str]:
+    if not settings.not_covered_file.is_file():
+        report.warnings.append(
+            f"no not-covered questions at {settings.not_covered_file}; "
+            "off-topic questions are recognised less well"
+        )
+        return []
+    return load_not_covered(settings.not_covered_file)
 
 
 def _drop_leftovers(store: VectorStore, keep: set[str]) -> None:
@@ -197,7 +240,7 @@ def _embed_cached(
         done = 0
         for release, chunks in chunks_by_release.items():
             started = time.perf_counter()
-            stats = report.releases[release]
+            stats = report.releases.get(release) or ReleaseReport(0, 0, len(chunks))
             hashes = list({c.content_hash: None for c in chunks})
             vectors.update(cache.get_many([h for h in hashes if h not in vectors]))
             missing = [

@@ -6,7 +6,9 @@ teaches it which section governs which kind of text, from pairs made only from t
 
 * each example's title and each of its user turns → the example's section;
 * each normative sentence ("should", "must", "never", ...) → its section;
-* each section title → its section.
+* each section title → its section;
+* each question-bank question → the section it is filed under: the way people ask, which the
+  spec's own words cannot teach.
 
 The section side of a pair is the section's text as retrieval sees it (heading path, then
 body). Training is a contrastive loss with in-batch negatives (sentence-transformers'
@@ -15,8 +17,9 @@ sections of one parent first, so the negatives a pair meets are its siblings fir
 No eval question is ever a training pair.
 
 The run is deterministic (fixed seed, deterministic torch kernels, a fixed batch order) and
-cached by a fingerprint of the releases' sha256, the base model and the recipe: a re-ingest with
-nothing new reuses the tuned model. The tuned model is exported to ONNX and checked like the base
+cached by a fingerprint of what it is trained on (every pair, every section text), the base model
+and the recipe: a re-ingest with nothing new reuses the tuned model, and any change to the pairs
+(a new release, a bank entry, the pair-making code) tunes anew. The tuned model is exported to ONNX and checked like the base
 model's export, and serves both passages and queries.
 
 Written here, not with ``SentenceTransformerTrainer``: the trainer needs ``datasets`` and
@@ -51,6 +54,7 @@ from specqa.core.models import (
     tuned_model_dir,
     tuned_model_name,
 )
+from specqa.core.question_bank import BankEntry
 from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease, Section
 
@@ -64,7 +68,7 @@ Progress = Callable[[int, int], None]
 class Recipe:
     """Everything that decides the tuned weights; its hash names the tuned model."""
 
-    version: int = 1
+    version: int = 2  # 2: question-bank pairs; at most 28 pairs of a section per epoch
     epochs: int = 2
     batch_size: int = 32
     learning_rate: float = 8e-5
@@ -72,7 +76,7 @@ class Recipe:
     max_seq_length: int = 128  # while training; the tuned model reads as far as the base model
     scale: float = 20.0  # the loss's similarity scale (its default)
     seed: int = 13
-    max_pairs_per_section: int = 40
+    max_pairs_per_section: int = 28
     freeze_word_embeddings: bool = True  # fewer weights to move on ~1,000 pairs, less memory
     bf16: bool = (
         True  # autocast matmuls to bfloat16: ~1.8x faster on CPUs with AMX, half the memory
@@ -108,10 +112,15 @@ class TuningReport:
     peak_rss_mib: float = 0.0
 
 
-def training_pairs(releases: Iterable[ParsedRelease]) -> list[TrainingPair]:
-    """Anchor texts and the section each belongs to, from every release, without duplicates."""
+def training_pairs(
+    releases: Iterable[ParsedRelease], bank: Iterable[BankEntry] = ()
+) -> list[TrainingPair]:
+    """Anchor texts and the section each belongs to, from every release and the question bank
+    (entries whose section no release has are left out), without duplicates."""
     pairs: dict[tuple[str, str], None] = {}
+    known: set[str] = set()
     for parsed in releases:
+        known.update(section.id for section in parsed.sections)
         for section in parsed.sections:
             pairs[(section.title, section.id)] = None
             for sentence in _normative_sentences(section.body):
@@ -121,6 +130,9 @@ def training_pairs(releases: Iterable[ParsedRelease]) -> list[TrainingPair]:
             for turn in example.conversation:
                 if turn.role == "user" and turn.content.strip():
                     pairs[(_plain(turn.content)[:1000], example.section_id)] = None
+    for entry in bank:
+        if entry.section_id in known:
+            pairs[(entry.question, entry.section_id)] = None
     return [TrainingPair(anchor, section) for anchor, section in pairs if anchor]
 
 
@@ -130,9 +142,14 @@ def tuned_embedder(
     releases: list[tuple[ParsedRelease, str]],
     progress: Progress | None = None,
     recipe: Recipe = RECIPE,
+    bank: Iterable[BankEntry] = (),
 ) -> tuple[Embedder, TuningReport]:
-    """The embedder tuned on ``releases`` (parsed release, sha256): from the cache, or trained now."""
-    name = tuned_model_name(base.name, fingerprint(base.name, [sha for _, sha in releases], recipe))
+    """The embedder tuned on ``releases`` (parsed release, sha256) and the question ``bank``:
+    from the cache, or trained now."""
+    parsed = [release for release, _ in releases]
+    pairs = training_pairs(parsed, bank)
+    texts = _section_texts(parsed)
+    name = tuned_model_name(base.name, fingerprint(base.name, pairs, texts, recipe))
     folder = tuned_model_dir(settings.model_cache_path, name)
     report = TuningReport(name, (folder / "config.json").is_file(), recipe.version)
     if not report.reused:
@@ -140,19 +157,26 @@ def tuned_embedder(
             f"tuning {base.name} on these releases trains it with torch (SPECQA_TUNE_EMBEDDINGS=false skips it)"
         )
         started = time.perf_counter()
-        parsed = [release for release, _ in releases]
-        pairs = training_pairs(parsed)
         report.pairs = len(pairs)
-        job = _Job(settings, pairs, _section_texts(parsed), _parents(parsed), name, recipe)
+        job = _Job(settings, pairs, texts, _parents(parsed), name, recipe)
         report.steps, report.peak_rss_mib = _run_in_child(job, progress)
         report.seconds = time.perf_counter() - started
         log.info("tuned %s on %d pairs in %.0f s", name, report.pairs, report.seconds)
     return open_model(settings, name, for_ingest=True), report
 
 
-def fingerprint(base_name: str, release_shas: list[str], recipe: Recipe) -> str:
+def fingerprint(
+    base_name: str, pairs: list[TrainingPair], section_texts: dict[str, str], recipe: Recipe
+) -> str:
+    """What decides the tuned weights: the base model, the recipe, the pairs and the section
+    texts they point to (not version numbers, which a change could forget to bump)."""
     payload = json.dumps(
-        {"base": base_name, "releases": sorted(release_shas), "recipe": asdict(recipe)},
+        {
+            "base": base_name,
+            "recipe": asdict(recipe),
+            "pairs": [[p.anchor, p.section_id] for p in pairs],
+            "sections": section_texts,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()

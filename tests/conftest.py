@@ -52,6 +52,8 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "spec_dir": spec_dir(),
         "releases_file": REPO / "spec" / "releases.json",
+        "question_bank": REPO / "spec" / "question_bank.jsonl",
+        "not_covered_file": REPO / "spec" / "not_covered.jsonl",
         "index_dir": index_dir,
         **overrides,
     }

@@ -10,10 +10,18 @@ from typing import Any
 
 import pytest
 
+from specqa.core.question_bank import normalise_quotes
+from specqa.core.quotes import sentences_of
 from tests.conftest import RELEASES, parsed
 
 EVAL_DIR = Path(__file__).resolve().parent / "eval"
-FILES = ["questions.jsonl", "prompts.jsonl", "heldout.jsonl", "everyday.jsonl"]
+FILES = [
+    "questions.jsonl",
+    "prompts.jsonl",
+    "heldout.jsonl",
+    "everyday.jsonl",
+    "bottomline.jsonl",
+]
 NEWEST = RELEASES[-1]
 SPLITS = {"dev", "test"}
 # The spec's own vocabulary: an everyday question that uses it is not asked in everyday words.
@@ -139,3 +147,39 @@ def test_no_question_is_a_near_copy_of_a_spec_example(name: str) -> None:
             other = words(text)
             overlap = len(question & other) / len(question | other)
             assert overlap < 0.5, (row["question"], text)
+
+
+def test_bottom_line_set_has_acceptable_sentences_verbatim_from_its_sections() -> None:
+    rows_ = rows("bottomline.jsonl")
+    assert len(rows_) >= 150
+    for split in SPLITS:
+        assert {r["voice"] for r in rows_ if r["split"] == split} == {
+            "everyday",
+            "developer",
+            "policy",
+        }
+    newest = {section.id: section for section in parsed(NEWEST).sections}
+    for row in rows_:
+        texts = [
+            normalise_quotes(s) for sid in row["sections"] for s in sentences_of(newest[sid].body)
+        ]
+        assert row["sentences"], row
+        assert all(normalise_quotes(s) in texts for s in row["sentences"]), row["question"]
+        assert row["answer"] in ("yes", "no", "it depends", None), row
+    answered = [r for r in rows_ if r["answer"] is not None]
+    assert len(answered) >= 0.6 * len(rows_)
+
+
+def test_off_topic_set_holds_questions_the_spec_does_not_cover_and_borderline_ones() -> None:
+    rows_ = rows("offtopic.jsonl")
+    assert len(rows_) >= 80
+    known = {section.id for section in parsed(NEWEST).sections}
+    off = [r for r in rows_ if r["covered"] is False]
+    borderline = [r for r in rows_ if r["covered"] is True]
+    assert len(off) >= 60 and len(borderline) >= 20
+    assert not any(r.get("sections") for r in off)
+    assert all(1 <= len(r["sections"]) <= 3 and set(r["sections"]) <= known for r in borderline)
+    for kind in (off, borderline):
+        assert {r["split"] for r in kind} == SPLITS
+    questions = [r["question"].strip().lower() for r in rows_]
+    assert len(set(questions)) == len(questions)

@@ -11,7 +11,8 @@ import pytest
 
 from server.domain.components import Components
 from server.domain.extractive import best_sentences
-from server.domain.quotes import (
+from server.domain.schemas import Citation
+from specqa.core.quotes import (
     GAP,
     passages_of,
     section_blocks,
@@ -19,7 +20,6 @@ from server.domain.quotes import (
     sentences_of,
     text_fragment_url,
 )
-from server.domain.schemas import Citation
 from tests.conftest import RELEASES, REPO, parsed
 
 EVAL_SETS = sorted((REPO / "tests" / "eval").glob("*.jsonl"))

@@ -37,6 +37,11 @@ class ChatRequest(BaseModel):
     model: str = Field(default=MODEL_ID, max_length=200)
     messages: list[ChatMessage] = Field(min_length=1, max_length=200)
     stream: bool = False
+    mode: Literal["extractive", "llm"] | None = Field(
+        default=None,
+        description="extractive or llm (default: llm when configured); OpenAI clients send it "
+        'as extra_body={"mode": ...}',
+    )
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
@@ -81,13 +86,15 @@ async def chat_completions(
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     if body.stream:
         question = service.validate_question(question)
-        events = service.stream(question, history=history)
+        events = service.stream(question, mode=body.mode, history=history)
         await run_answer(request, lambda: next(events))  # the meta event; errors become 4xx here
         return StreamingResponse(
             _chunks(completion_id, body.model, iterate_answer(request, events)),
             media_type="text/event-stream",
         )
-    answer = await run_answer(request, lambda: service.answer(question, history=history))
+    answer = await run_answer(
+        request, lambda: service.answer(question, mode=body.mode, history=history)
+    )
     return {
         "id": completion_id,
         "object": "chat.completion",

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.confidence import confidence_of
 from server.domain.example_view import example_card
-from server.domain.extractive import best_sentences, bottom_line, compose
+from server.domain.extractive import best_sentences, compose
+from server.domain.lead import decide_lead
 from server.domain.llm import Draft
 from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, Citation, ExampleCard, section_url
@@ -65,14 +65,18 @@ class Evidence:
 
 
 def extractive_answer(
-    evidence: Evidence, started: float, note: str | None, notice: str | None = None
+    evidence: Evidence,
+    started: float,
+    note: str | None,
+    notice: str | None = None,
+    fallback: bool = False,
 ) -> Answer:
-    """The spec's own sentences, bottom line first; ``notice`` says why an LLM answer fell back."""
+    """The spec's own sentences, bottom line first; ``notice`` says why this answer is
+    extractive when an LLM answer was asked for (``fallback``: one was tried and failed)."""
     result = evidence.result
-    bottom = bottom_line(evidence.question, result)
-    confidence = confidence_of(result.evidence)
-    markdown = compose(result, evidence.quotes, evidence.urls(), bottom, confidence)
-    if note:
+    lead = decide_lead(evidence.question, result)
+    markdown = compose(result, evidence.quotes, evidence.urls(), lead)
+    if note and lead.covered:
         markdown = f"{markdown}\n\n*Changed since:* {note}"
     if notice:
         markdown = f"> **Note:** {notice}\n\n{markdown}"
@@ -81,21 +85,24 @@ def extractive_answer(
         release=result.release,
         mode="extractive",
         answer=markdown,
-        bottom_line=bottom,
-        confidence=confidence if result.sections else None,
+        bottom_line=lead.bottom if lead.covered else None,
+        confidence=lead.confidence if result.sections else None,
+        covered=lead.covered,
+        short_answer=lead.short,
         verdict=None,
         citations=evidence.citations,
-        examples=evidence.examples,
+        examples=evidence.examples if lead.covered else [],
         timings=_timings(result, started),
         notice=notice,
-        fallback=notice is not None,
-        release_note=note,
+        fallback=fallback,
+        release_note=note if lead.covered else None,
     )
 
 
 def llm_answer(evidence: Evidence, draft: Draft, started: float, note: str | None) -> Answer:
     """The LLM's checked reply over ``evidence`` (the routed result), cited sections first."""
     result = evidence.result
+    lead = decide_lead(evidence.question, result)
     cited = list(draft.reply.cited)
     citations = sorted(
         evidence.citations,
@@ -106,8 +113,10 @@ def llm_answer(evidence: Evidence, draft: Draft, started: float, note: str | Non
         release=result.release,
         mode="llm",
         answer=draft.reply.text.strip(),
-        bottom_line=bottom_line(evidence.question, result),
-        confidence=confidence_of(result.evidence) if result.sections else None,
+        bottom_line=lead.bottom,
+        confidence=lead.confidence if result.sections else None,
+        covered=lead.covered,
+        short_answer=lead.short,
         verdict=draft.verdict,  # type: ignore[arg-type]
         citations=citations,
         examples=evidence.examples,

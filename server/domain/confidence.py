@@ -15,11 +15,22 @@ from __future__ import annotations
 from server.domain.retrieval import RankEvidence
 from server.domain.schemas import Confidence
 
-__all__ = ["HIGH_MARGIN", "LOW_MARGIN", "UNCLEAR", "confidence_of", "unclear_statement"]
+__all__ = [
+    "HIGH_MARGIN",
+    "LOW_MARGIN",
+    "NOT_COVERED",
+    "UNCLEAR",
+    "confidence_of",
+    "unclear_statement",
+]
 
 HIGH_MARGIN = 0.2
 LOW_MARGIN = 0.02
 UNCLEAR = "No section clearly governs this"  # what a "low" answer says plainly, on every surface
+NOT_COVERED = (  # what an off-topic answer says plainly, on every surface
+    "The Model Spec does not cover this: it describes how OpenAI's models should behave, not "
+    "facts about the world. Ask how the model should handle a request like this instead."
+)
 
 
 def confidence_of(evidence: RankEvidence) -> Confidence:

@@ -76,6 +76,8 @@ class ChunkLayout:
     is_prose: Any  # bool array: section text or commentary
     is_example: Any  # bool array: a whole example (not its user-turn key)
     is_prompt: Any  # bool array: an example's user-turn key
+    is_bank: Any  # bool array: a question-bank key
+    bank_rows: Any  # int array: the indices of the bank keys
     paths: list[list[str]]  # heading path of each section, document order
 
     @classmethod
@@ -92,6 +94,8 @@ class ChunkLayout:
             is_prose=np.array([k in ("section", "commentary") for k in kinds]),
             is_example=np.array([k == "example" for k in kinds]),
             is_prompt=np.array([k == "example_prompt" for k in kinds]),
+            is_bank=np.array([k == "bank" for k in kinds], dtype=bool),
+            bank_rows=np.array([i for i, k in enumerate(kinds) if k == "bank"], dtype=np.int64),
             paths=[parsed.path_titles(s) for s in sections],
         )
 
@@ -130,9 +134,16 @@ class Corpus:
     """Everything retrieval needs, keyed by release: the index's chunks with their vectors, so
     that a query's nearest chunks can be found in memory as well as by Chroma."""
 
-    def __init__(self, manifest: IndexManifest, releases: dict[str, ReleaseCorpus]) -> None:
+    def __init__(
+        self,
+        manifest: IndexManifest,
+        releases: dict[str, ReleaseCorpus],
+        not_covered: Any = None,
+    ) -> None:
         self.manifest = manifest
         self.releases = releases
+        # (questions x dim) unit vectors of the curated questions the spec does not cover
+        self.not_covered = not_covered if not_covered is not None else _no_vectors(releases)
 
     @classmethod
     def load(cls, store: VectorStore, expected_model: str | None = None) -> Corpus:
@@ -151,14 +162,19 @@ class Corpus:
             )
         records, vectors = _fetch_all(store.collection(manifest.collection), manifest.total_chunks)
         rows_by_release: dict[str, list[int]] = {}
+        off_topic: list[int] = []
         for row, record in enumerate(records):
-            rows_by_release.setdefault(str(record.metadata["release"]), []).append(row)
+            if record.kind == "not_covered":
+                off_topic.append(row)
+            else:
+                rows_by_release.setdefault(str(record.metadata["release"]), []).append(row)
         return cls(
             manifest,
             {
                 name: _release_corpus(name, [records[r] for r in rows], vectors[rows])
                 for name, rows in sorted(rows_by_release.items())
             },
+            _unit_rows(vectors[off_topic]) if off_topic else None,
         )
 
     @property
@@ -179,6 +195,13 @@ class Corpus:
             raise UnknownReleaseError(
                 f"unknown release {name!r}{hint} (indexed: {known})"
             ) from None
+
+
+def _no_vectors(releases: dict[str, ReleaseCorpus]) -> Any:
+    import numpy as np
+
+    dimension = next((rc.vectors.shape[1] for rc in releases.values() if rc.vectors is not None), 0)
+    return np.zeros((0, dimension), dtype=np.float32)
 
 
 def _fetch_all(collection: Any, expected: int) -> tuple[list[ChunkRecord], Any]:
@@ -251,8 +274,9 @@ def _centroids(layout: ChunkLayout, stored: Any) -> Any:
     (a section with no chunk gets a zero row)."""
     import numpy as np
 
+    own = ~layout.is_bank  # the section's own text and examples, not the questions filed under it
     sums = np.zeros((len(layout.paths), stored.shape[1]), dtype=np.float64)
-    np.add.at(sums, layout.section_of, stored)
+    np.add.at(sums, layout.section_of[own], stored[own])
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     return (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
@@ -273,13 +297,23 @@ def _hub_prior(layout: ChunkLayout, vectors: Any, centroids: Any) -> Any:
     import numpy as np
 
     count = len(layout.paths)
+    own = ~layout.is_bank  # the spec's own chunks: bank keys are ranked by a signal of their own
+    vectors, section_of = vectors[own], layout.section_of[own]
     similarity = vectors @ vectors.T
     k = min(CANDIDATES, len(vectors))
     kth = -np.partition(-similarity, k - 1, axis=1)[:, k - 1 : k]
-    dense = np.where(similarity >= kth, similarity, 0.0) * key_weights(layout)
-    best = np.stack([dense[:, layout.section_of == s].max(axis=1) for s in range(count)], axis=1)
+    dense = np.where(similarity >= kth, similarity, 0.0) * key_weights(layout)[own]
+    best = np.stack(
+        [
+            dense[:, section_of == s].max(axis=1)
+            if (section_of == s).any()
+            else np.zeros(len(dense))
+            for s in range(count)
+        ],
+        axis=1,
+    )
     score = best + CENTROID * (vectors @ np.asarray(centroids).T)
-    foreign = layout.section_of[:, None] != np.arange(count)[None, :]
+    foreign = section_of[:, None] != np.arange(count)[None, :]
     prior = (score * foreign).sum(axis=0) / np.maximum(foreign.sum(axis=0), 1)
     return prior - prior.mean()
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
+from typing import Protocol
 
-from server.domain.confidence import unclear_statement
+from server.domain.confidence import NOT_COVERED, unclear_statement
 from server.domain.corpus import lexical_tokens
-from server.domain.quotes import (
+from server.domain.retrieval import ExampleHit, SearchResult, SectionHit
+from server.domain.schemas import BottomLine, Confidence, ShortAnswer
+from specqa.core.quotes import (
     GAP,
     MIN_SENTENCE_CHARS,
     Sentence,
@@ -20,18 +23,30 @@ from server.domain.quotes import (
     sentences_of,
     text_fragment_url,
 )
-from server.domain.retrieval import ExampleHit, SearchResult, SectionHit
-from server.domain.schemas import BottomLine, Confidence
+
+
+class Lead(Protocol):
+    """What an answer leads with (:class:`server.domain.lead.Lead`, which imports this module)."""
+
+    @property
+    def covered(self) -> bool: ...
+    @property
+    def confidence(self) -> Confidence: ...
+    @property
+    def bottom(self) -> BottomLine | None: ...
+    @property
+    def short(self) -> ShortAnswer | None: ...
+
 
 __all__ = [
     "AUTHORITY_MEANING",
     "PLAIN_MEANING",
     "authority_meaning",
     "best_sentences",
-    "bottom_line",
     "compose",
     "plain_meaning",
     "sentences_of",
+    "short_answer_lines",
 ]
 
 AUTHORITY_MEANING = {
@@ -63,7 +78,7 @@ def authority_meaning(authority: str | None) -> str:
 
 def best_sentences(body: str, question: str, limit: int = 2, max_chars: int = 420) -> str:
     """A verbatim quote of the section ``body``: its ``limit`` best sentences for ``question``
-    in document order, neighbours as one passage, others joined by " […] " (see server.domain.quotes).
+    in document order, neighbours as one passage, others joined by " […] " (see specqa.core.quotes).
     Empty when the section has no text of its own."""
     scored = _scored(body)
     if not scored:
@@ -116,38 +131,30 @@ def plain_meaning(authority: str | None) -> str:
     return PLAIN_MEANING.get(authority or "", _NO_AUTHORITY_PLAIN)
 
 
-def bottom_line(question: str, result: SearchResult) -> BottomLine | None:
-    """The one sentence of the first section that best answers ``question``, verbatim."""
-    if not result.sections:
-        return None
-    section = result.sections[0].section
-    return BottomLine(
-        text=best_sentences(section.body or section.title, question, limit=1),
-        section_id=section.id,
-        authority=section.authority,
-        meaning=plain_meaning(section.authority),
-    )
-
-
 def compose(
     result: SearchResult,
     quotes: dict[str, str],
     urls: dict[str, str],
-    bottom: BottomLine | None,
-    confidence: Confidence,
+    lead: Lead,
 ) -> str:
-    """Markdown for an extractive answer: the bottom line, how sure, the quotes, the examples."""
+    """Markdown for an extractive answer: the short answer where there is one, the bottom line,
+    how sure, the quotes, the examples; or, off topic, that the spec does not cover it. ``lead``
+    is what :func:`server.domain.lead.decide_lead` decided."""
+    bottom = lead.bottom
     if not result.sections or bottom is None:
         return (
             f"No section of the Model Spec (release {result.release}) matched this question. "
             "Try other words, or name a section."
         )
+    if not lead.covered:
+        return _not_covered(result, urls)
     top = result.sections[0].section
-    lines = [
+    lines = [*short_answer_lines(lead.short), ""] if lead.short else []
+    lines += [
         f"**Bottom line:** [{top.title}]({urls[top.id]}) (`{top.id}`), {bottom.meaning}:",
         f"> {bottom.text}",
         "",
-        _confidence_line(result, urls, confidence),
+        _confidence_line(result, urls, lead.confidence),
         "",
     ]
     for hit in result.sections[:3]:
@@ -163,6 +170,30 @@ def compose(
         f"*Quoted from the Model Spec, release {result.release}; no model wrote this answer.*"
     )
     return "\n".join(lines).rstrip()
+
+
+def short_answer_lines(short: ShortAnswer) -> list[str]:
+    """The short answer and the curated question it comes from, in markdown."""
+    return [
+        f"**Short answer: {short.text}**",
+        f"*Closest curated question:* “{short.curated_question}”",
+    ]
+
+
+def _not_covered(result: SearchResult, urls: dict[str, str]) -> str:
+    closest = ", ".join(f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3])
+    return "\n".join(
+        [
+            f"**Not covered.** {NOT_COVERED}",
+            "",
+            "**Confidence: low.**",
+            "",
+            f"If you meant how the model should handle such a request, the closest sections are "
+            f"{closest}.",
+            "",
+            f"*Model Spec, release {result.release}; no model wrote this answer.*",
+        ]
+    )
 
 
 def _confidence_line(result: SearchResult, urls: dict[str, str], confidence: Confidence) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["leans_on_history"]
+__all__ = ["follow_up_query", "leans_on_history"]
 
 _OPENINGS = re.compile(
     r"^\W*(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|instead|same)\b",
@@ -22,6 +22,18 @@ _BACK_REFERENCES = re.compile(
     re.IGNORECASE,
 )
 _SHORT = 4  # words: "and for teens?", "why?"
+# Who is asking or allowing is not what a question is about: "and if the developer allows it?"
+# keeps the earlier question's topic instead of pulling in the sections about developers.
+_ROLE_WORDS = re.compile(
+    r"\b(?:the |a |an |my |our |your )?(?:developers?|operators?|system (?:prompt|message)s?|"
+    r"dev(?:eloper)? messages?|users?|platforms?|apps?|api|businesses|compan(?:y|ies))\b",
+    re.IGNORECASE,
+)
+_FILLER = re.compile(
+    r"\b(and|but|or|so|then|also|what|about|how|if|it|they|that|this|does|do|is|are|can|will|"
+    r"would|should|allows?|lets?|says?|tells?|wants?|asks?|instead|still|too|the|a|an|to|for)\b",
+    re.IGNORECASE,
+)
 
 
 def leans_on_history(question: str) -> bool:
@@ -30,3 +42,11 @@ def leans_on_history(question: str) -> bool:
         or _OPENINGS.match(question) is not None
         or _BACK_REFERENCES.search(question) is not None
     )
+
+
+def follow_up_query(question: str, previous: str) -> str:
+    """What a follow-up is retrieved as: the earlier question, which holds the topic, and the
+    follow-up's own words once role words are taken out (nothing of it if only they remain)."""
+    own = " ".join(_ROLE_WORDS.sub(" ", question).split())
+    substance = _FILLER.sub(" ", re.sub(r"[^\w\s']", " ", own)).split()
+    return f"{previous}\n{own}" if substance else previous

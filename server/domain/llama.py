@@ -41,11 +41,11 @@ from server.domain.components import Components, build_components
 from server.domain.example_view import MARKDOWN, example_card, render_example
 from server.domain.extractive import best_sentences
 from server.domain.llm.evidence import whole_sentences
-from server.domain.quotes import section_text, text_fragment_url
 from server.domain.retrieval import ExampleHit, HybridRetriever, SearchFilters, SectionHit
 from server.domain.schemas import section_url
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
+from specqa.core.quotes import section_text, text_fragment_url
 from specqa.core.settings import Settings
 
 __all__ = [

@@ -3,8 +3,9 @@ over chunks, fused on normalised scores and grouped so that each section is rank
 examples ranked alongside as precedents.
 
 A section's score is the sum of
-* its best dense match among prose, commentary, whole examples (x0.8) and example user turns
-  (a raw user prompt resembles an example's user turn more than any prose);
+* its best dense match among prose, commentary, whole examples (x0.8), example user turns
+  (a raw user prompt resembles an example's user turn more than any prose) and the question-bank
+  questions filed under it (x``BANK_DENSE``: the way people ask, curated);
 * BM25 of its best prose chunk (x0.2) and best example (x0.1), each normalised by the query's
   best BM25 score so that the weights mean the same for every query;
 * the similarity of the question to the section's centroid (x0.4): its topic as a whole;
@@ -25,7 +26,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, get_args
 
 import numpy as np
@@ -41,6 +42,7 @@ from server.domain.corpus import (
 )
 from server.domain.schemas import AuthorityLevel, ExampleLabel
 from server.domain.weights import (
+    BANK_DENSE,
     CANDIDATES,
     CENTROID,
     EXACT_BONUS,
@@ -54,6 +56,7 @@ from specqa.core.spec import Example, Section
 from specqa.core.store import VectorStore
 
 __all__ = [
+    "BankMatch",
     "ExampleHit",
     "HybridRetriever",
     "RankEvidence",
@@ -70,6 +73,24 @@ _DOMAIN_WORDS = re.compile(
     r"(the |an )?ai|gpt-?\d*|llms?|chatbots?)\b",
     re.IGNORECASE,
 )
+
+
+# A question about voice, audio or speech may be answered by the voice-mode sections; any other
+# question is not (they would otherwise pad answers on style and length).
+_VOICE_CUES = re.compile(
+    r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
+    r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice)\b",
+    re.IGNORECASE,
+)
+# A question about the document itself: only then may an explanatory section lead.
+_SPEC_CUES = re.compile(
+    r"\b(spec|specification|document|rule ?book|guidelines?|principles|framework|section|"
+    r"authority|chain of command|definitions?|defines?|terms?|glossary|meaning of|what does .+ mean|"
+    r"organi[sz]ed|structure|published|licen[cs]e|openai'?s? (?:rules|policy|policies))\b",
+    re.IGNORECASE,
+)
+VOICE_PENALTY = 1.0
+TOPIC_NEIGHBOURS = 5
 
 
 def focus_query(question: str) -> str:
@@ -120,15 +141,33 @@ class ExampleHit:
 
 
 @dataclass(frozen=True)
+class BankMatch:
+    """A question-bank entry close to the question: the curated question, its section, the
+    sentence of that section that answers it (as this release writes it) and its short answer."""
+
+    question: str
+    section_id: str
+    sentence: str
+    answer: str | None
+    voice: str
+    similarity: float
+
+
+@dataclass(frozen=True)
 class RankEvidence:
     """How clearly the first section won: the raw material of an answer's confidence.
 
     ``margin`` is its fused score minus the second section's; ``agreement`` counts the single
-    signals (dense over prose, dense over example keys, lexical) whose own best section is it.
+    signals (dense over prose, dense over example keys, dense over bank questions, lexical) whose
+    own best section is it. ``on_topic`` is the question's similarity to its closest bank
+    question, ``off_topic`` to its closest curated question the spec does not cover.
     """
 
     margin: float = 0.0
     agreement: int = 0
+    on_topic: float = 0.0
+    off_topic: float = 0.0
+    off_topic_share: float = 0.0  # of the question's nearest curated questions, the share off topic
 
 
 @dataclass
@@ -138,11 +177,13 @@ class SearchResult:
     examples: list[ExampleHit]
     timings: dict[str, float] = field(default_factory=dict)
     evidence: RankEvidence = field(default_factory=RankEvidence)
+    bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
 
 
 @dataclass
 class _Signals:
-    """Per-query scores, all indexed like ``rc.chunks`` (dense: 0 where Chroma did not return it)."""
+    """Per-query scores, all indexed like ``rc.chunks`` (dense: 0 where Chroma did not return
+    it; bank keys are always scored exactly, in memory)."""
 
     dense: np.ndarray
     lexical: np.ndarray
@@ -187,18 +228,23 @@ class HybridRetriever:
         timings["embed_ms"] = _ms(started)
         started = time.perf_counter()
         wanted = self._candidates * (3 if filters != SearchFilters() else 1)
+        query = _unit(vector)
         dense = (
-            _nearest_in_memory(rc, vector, wanted)
+            _nearest_in_memory(rc, query, wanted)
             if self._in_memory
             else self._nearest_in_chroma(corpus, rc, vector, wanted)
         )
+        dense = _with_bank_keys(rc, query, dense)
         timings["dense_ms"] = _ms(started)
         started = time.perf_counter()
         signals = _signals(rc, focused, vector, dense)
         sections, evidence = _rank_sections(rc, signals, question, filters, k_sections)
         examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
+        bank = _closest_bank(rc, signals, filters, sections)
+        on_topic, off_topic, share = _topicality(rc, signals, corpus.not_covered, query)
+        evidence = replace(evidence, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
-        return SearchResult(rc.release, sections, examples, timings, evidence)
+        return SearchResult(rc.release, sections, examples, timings, evidence, bank)
 
     def _nearest_in_chroma(
         self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], wanted: int
@@ -207,11 +253,12 @@ class HybridRetriever:
         ``rc.chunks`` (0 elsewhere): a Chroma server's outage is then every query's 503, as it
         should be for a shared index."""
         collection = self._store.collection(corpus.manifest.collection)
+        own = int((~_layout(rc).is_bank).sum())
         result: Any = self._store.call(
             lambda: collection.query(
                 query_embeddings=[vector],
-                n_results=min(len(rc.chunks), wanted),
-                where={"release": rc.release},
+                n_results=min(own, wanted),
+                where={"$and": [{"release": rc.release}, {"kind": {"$ne": "bank"}}]},
                 include=["distances"],
             )
         )
@@ -222,18 +269,91 @@ class HybridRetriever:
         return dense
 
 
-def _nearest_in_memory(rc: ReleaseCorpus, vector: list[float], wanted: int) -> np.ndarray:
-    """The same neighbours as Chroma's query, exactly, from the vectors loaded with the corpus: a
-    release has a few hundred chunks, so one matrix product (about 0.3 ms) beats Chroma's
-    filtered search (about 6 ms, most of a warm search's time after the query embedding)."""
+def _unit(vector: list[float]) -> np.ndarray:
     query = np.asarray(vector, dtype=np.float32)
     norm = float(np.linalg.norm(query))
-    similarity = rc.vectors @ (query / norm if norm else query)
-    count = min(len(rc.chunks), wanted)
+    return query / norm if norm else query
+
+
+def _nearest_in_memory(rc: ReleaseCorpus, query: np.ndarray, wanted: int) -> np.ndarray:
+    """The same neighbours as Chroma's query, exactly, from the vectors loaded with the corpus: a
+    release has a few hundred chunks of its own, so one matrix product (about 0.3 ms) beats
+    Chroma's filtered search (about 6 ms, most of a warm search's time after the query
+    embedding). Bank keys are not candidates here: :func:`_with_bank_keys` scores them all."""
+    own = np.flatnonzero(~_layout(rc).is_bank)
+    similarity = rc.vectors[own] @ query
+    count = min(len(own), wanted)
     nearest = np.argpartition(-similarity, count - 1)[:count]
     dense = np.zeros(len(rc.chunks))
-    dense[nearest] = similarity[nearest]
+    dense[own[nearest]] = similarity[nearest]
     return dense
+
+
+def _with_bank_keys(rc: ReleaseCorpus, query: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """``dense`` with every bank key's exact similarity: a key is one short question, so all of
+    them are scored (in memory, whatever the dense source) instead of competing with the spec's
+    own chunks for the candidate places."""
+    bank = _layout(rc).bank_rows
+    if len(bank):
+        dense[bank] = rc.vectors[bank] @ query
+    return dense
+
+
+def _topicality(
+    rc: ReleaseCorpus, signals: _Signals, not_covered: np.ndarray, query: np.ndarray
+) -> tuple[float, float, float]:
+    """How close the question is to the curated questions the spec covers (the bank) and to
+    those it does not, and the share of the latter among its ``TOPIC_NEIGHBOURS`` nearest."""
+    on = signals.dense[_layout(rc).bank_rows]
+    off = not_covered @ query if len(not_covered) else np.zeros(0)
+    nearest = np.sort(np.concatenate([on, off]))[::-1][:TOPIC_NEIGHBOURS]
+    threshold = nearest[-1] if len(nearest) else 1.0
+    return (
+        round(float(on.max()), 6) if len(on) else 0.0,
+        round(float(off.max()), 6) if len(off) else 0.0,
+        float((off >= threshold).sum()) / max(len(nearest), 1),
+    )
+
+
+def _closest_bank(
+    rc: ReleaseCorpus,
+    signals: _Signals,
+    filters: SearchFilters,
+    sections: list[SectionHit],
+    overall: int = 8,
+    per_section: int = 3,
+) -> list[BankMatch]:
+    """The bank questions closest to the query, best first: the ``overall`` closest (within the
+    filters' sections) and, for each ranked section, its ``per_section`` closest."""
+    layout = _layout(rc)
+    rows = layout.bank_rows
+    ranked = {hit.section.id for hit in sections}
+    taken: dict[str, int] = {}
+    matches: list[BankMatch] = []
+    for row in rows[np.argsort(-signals.dense[rows], kind="stable")]:
+        chunk = rc.chunks[int(row)]
+        section_id = chunk.section_id
+        wanted = len(matches) < overall or (
+            section_id in ranked and taken.get(section_id, 0) < per_section
+        )
+        if not wanted or not filters.admits(rc.sections_by_id[section_id]):
+            continue
+        taken[section_id] = taken.get(section_id, 0) + 1
+        matches.append(_bank_match(chunk, float(signals.dense[row])))
+        if len(matches) >= overall and all(taken.get(s, 0) >= per_section for s in ranked):
+            break
+    return matches
+
+
+def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
+    return BankMatch(
+        question=chunk.text,
+        section_id=chunk.section_id,
+        sentence=str(chunk.metadata["bank_sentence"]),
+        answer=str(chunk.metadata["bank_answer"]) or None,
+        voice=str(chunk.metadata["bank_voice"]),
+        similarity=round(similarity, 6),
+    )
 
 
 def _ms(started: float) -> float:
@@ -264,8 +384,12 @@ def _rank_sections(
     weighted = key_weights(layout) * signals.dense
     keys = layout.is_example | layout.is_prompt
     single = {
-        "prose": _max_by_section(np.where(keys, 0.0, weighted), layout.section_of, count),
+        "prose": _max_by_section(
+            np.where(keys | layout.is_bank, 0.0, weighted), layout.section_of, count
+        ),
         "examples": _max_by_section(np.where(keys, weighted, 0.0), layout.section_of, count),
+        "bank": BANK_DENSE
+        * _max_by_section(np.where(layout.is_bank, signals.dense, 0.0), layout.section_of, count),
         "lexical": PROSE_LEXICAL
         * _max_by_section(np.where(layout.is_prose, signals.lexical, 0.0), layout.section_of, count)
         + EXAMPLE_LEXICAL
@@ -273,14 +397,19 @@ def _rank_sections(
             np.where(layout.is_example, signals.lexical, 0.0), layout.section_of, count
         ),
     }
-    score = np.maximum(single["prose"], single["examples"]) + single["lexical"]
+    score = np.maximum.reduce([single["prose"], single["examples"], single["bank"]])
+    score += single["lexical"]
     score += CENTROID * signals.centroid
     score -= HUB_PRIOR * rc.hub_prior
     exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
+    if not _VOICE_CUES.search(question):
+        score -= VOICE_PENALTY * _voice_sections(rc)
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]
     order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
+    if not exact and not _SPEC_CUES.search(question):
+        order = _rule_first(rc, order)
     ranked = order[:limit]
     hits = [
         SectionHit(
@@ -292,6 +421,26 @@ def _rank_sections(
         for i in ranked
     ]
     return hits, _evidence(score, single.values(), allowed, order[:2])
+
+
+def _voice_sections(rc: ReleaseCorpus) -> np.ndarray:
+    """1 for the sections about voice mode (and their parent), 0 for the rest."""
+    return np.array(
+        [float(any("voice" in part for part in (s.id, *s.parents))) for s in rc.parsed.sections]
+    )
+
+
+def _rule_first(rc: ReleaseCorpus, order: list[int]) -> list[int]:
+    """``order`` with the best section that has an authority level first: an explanatory
+    section (overview, definitions, a heading over rules) leads only a question about the spec
+    itself."""
+    sections = rc.parsed.sections
+    if not order or sections[order[0]].authority:
+        return order
+    ruled = next((i for i in order if sections[i].authority), None)
+    if ruled is None:
+        return order
+    return [ruled, *(i for i in order if i != ruled)]
 
 
 def _evidence(

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from server.domain.quotes import text_fragment_url
+from specqa.core.quotes import text_fragment_url
 
 __all__ = [
     "Answer",
@@ -24,6 +24,7 @@ __all__ = [
     "SearchResponse",
     "SectionCard",
     "SectionLink",
+    "ShortAnswer",
     "section_url",
 ]
 
@@ -121,6 +122,17 @@ class BottomLine(BaseModel):
     meaning: str = Field(description="What the authority level means, in plain words")
 
 
+class ShortAnswer(BaseModel):
+    """Yes, no or it depends, as the spec answers the closest curated question: shown only when
+    that question is close enough for the short answer to be right (calibrated), never a guess."""
+
+    value: Literal["yes", "no", "it depends"]
+    text: str = Field(description="The short answer in plain words, e.g. 'No.'")
+    curated_question: str = Field(description="The question-bank question it comes from")
+    section_id: str
+    similarity: float = Field(description="Cosine similarity of the question to the curated one")
+
+
 class Answer(BaseModel):
     id: str = Field(
         default_factory=lambda: uuid.uuid4().hex,
@@ -137,6 +149,16 @@ class Answer(BaseModel):
         default=None,
         description="How clearly one section governs the question (from retrieval signals, "
         "calibrated): high, medium or low; null for answers about changes between releases",
+    )
+    covered: bool = Field(
+        default=True,
+        description="False when the Model Spec does not govern the question at all (trivia, "
+        "recipes, coding help): the answer then says so plainly, with confidence low",
+    )
+    short_answer: ShortAnswer | None = Field(
+        default=None,
+        description="Yes, no or it depends, from the closest curated question; null when no "
+        "curated question is close enough",
     )
     verdict: Verdict | None = Field(
         description="Only an LLM writes a verdict; null in extractive mode"

@@ -17,7 +17,8 @@ from typing import Any, Literal
 from server.domain.changes import ChangeAnswerer, release_note
 from server.domain.composing import Evidence, extractive_answer, llm_answer, paragraphs
 from server.domain.corpus import Corpus
-from server.domain.follow_up import leans_on_history
+from server.domain.follow_up import follow_up_query, leans_on_history
+from server.domain.lead import trim_citations
 from server.domain.links import Links
 from server.domain.llm import LLMAnswerer, LLMUnavailable
 from server.domain.lookups import SpecLookups
@@ -58,6 +59,7 @@ class Prepared:
     started: float
     change: Answer | None = None
     evidence: Evidence | None = None
+    notice: str | None = None  # why the answer is extractive although an LLM one was asked for
 
 
 class AnsweringService(SpecLookups):
@@ -89,18 +91,20 @@ class AnsweringService(SpecLookups):
             raise InputError("mode must be 'extractive' or 'llm'")
         history = [turn for turn in history or [] if isinstance(turn, str) and turn.strip()]
         use_llm = mode != "extractive" and self.llm is not None
+        notice = NO_LLM if mode == "llm" and self.llm is None else None
         change = self.changes.answer(question, release)
         if change is not None:
-            return Prepared(question, history, use_llm, started, change=change)
+            return Prepared(question, history, use_llm, started, change=change, notice=notice)
         follows = bool(history) and leans_on_history(question)
-        query = f"{question}\n{history[-1]}" if follows else question
+        query = follow_up_query(question, history[-1]) if follows else question
         result = self.retriever.search(
             query,
             release,
             k_sections=self.settings.top_sections,
             k_examples=self.settings.top_examples,
         )
-        return Prepared(question, history, use_llm, started, evidence=Evidence.of(question, result))
+        evidence = Evidence.of(question, trim_citations(result))
+        return Prepared(question, history, use_llm, started, evidence=evidence, notice=notice)
 
     def answer(
         self,
@@ -111,10 +115,10 @@ class AnsweringService(SpecLookups):
     ) -> Answer:
         ready = self.prepare(question, release, mode, history)
         if ready.change is not None:
-            return self._observed(ready.change)
+            return self._observed(_with_notice(ready.change, ready.notice))
         assert ready.evidence is not None
         if not ready.use_llm:
-            return self._observed(self._extractive(ready.evidence, ready.started))
+            return self._observed(self._extractive(ready.evidence, ready.started, ready.notice))
         assert self.llm is not None
         result = ready.evidence.result
         try:
@@ -138,7 +142,7 @@ class AnsweringService(SpecLookups):
         """Citations first, then the answer text as it is written, then the final typed answer."""
         ready = self.prepare(question, release, mode, history)
         if ready.change is not None:
-            change = ready.change
+            change = _with_notice(ready.change, ready.notice)
             yield StreamEvent(
                 "meta",
                 {
@@ -154,7 +158,7 @@ class AnsweringService(SpecLookups):
         assert ready.evidence is not None
         if not ready.use_llm:
             yield StreamEvent("meta", ready.evidence.meta())
-            answer = self._extractive(ready.evidence, ready.started)
+            answer = self._extractive(ready.evidence, ready.started, ready.notice)
             yield from _deltas(answer.answer)
             yield StreamEvent("done", answer=self._observed(answer))
             return
@@ -197,12 +201,14 @@ class AnsweringService(SpecLookups):
             observer(answer)
         return answer
 
-    def _extractive(self, evidence: Evidence, started: float) -> Answer:
-        return extractive_answer(evidence, started, self._note(evidence.result))
+    def _extractive(self, evidence: Evidence, started: float, notice: str | None) -> Answer:
+        return extractive_answer(evidence, started, self._note(evidence.result), notice)
 
     def _fallback(self, evidence: Evidence, started: float, exc: LLMUnavailable) -> Answer:
         notice = f"{exc}; falling back to an extractive answer."
-        return extractive_answer(evidence, started, self._note(evidence.result), notice)
+        return extractive_answer(
+            evidence, started, self._note(evidence.result), notice, fallback=True
+        )
 
     @staticmethod
     def _evidence_for(evidence: Evidence, result: SearchResult) -> Evidence:
@@ -217,6 +223,20 @@ class AnsweringService(SpecLookups):
         if key not in self._notes:
             self._notes[key] = release_note(corpus, result.release, key[2], self.links)
         return self._notes[key]
+
+
+NO_LLM = (
+    "an LLM answer was asked for, but no LLM is configured (set OPENAI_BASE_URL, OPENAI_API_KEY "
+    "and SPECQA_LLM_MODEL); this answer is extractive: the spec's own sentences"
+)
+
+
+def _with_notice(answer: Answer, notice: str | None) -> Answer:
+    if notice is None:
+        return answer
+    return answer.model_copy(
+        update={"notice": notice, "answer": f"> **Note:** {notice}\n\n{answer.answer}"}
+    )
 
 
 def _deltas(markdown: str) -> Iterator[StreamEvent]:

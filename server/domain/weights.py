@@ -4,6 +4,7 @@ uses some of them too: it computes each section's hub prior when it loads."""
 from __future__ import annotations
 
 __all__ = [
+    "BANK_DENSE",
     "CANDIDATES",
     "CENTROID",
     "EXACT_BONUS",
@@ -14,6 +15,7 @@ __all__ = [
     "PROSE_LEXICAL",
 ]
 
+BANK_DENSE = 1.0
 EXAMPLE_DENSE = 0.8
 PROMPT_DENSE = 1.0
 PROSE_LEXICAL = 0.2

@@ -11,6 +11,7 @@ from server.domain.confidence import UNCLEAR
 from server.domain.diff import ReleaseDiff
 from server.domain.diff_markdown import render_diff_markdown
 from server.domain.example_view import MARKDOWN, render_example, shorten
+from server.domain.lead import lead_markdown
 from server.domain.llm import verdict_line
 from server.domain.precedent import PrecedentVerdict
 from server.domain.schemas import Answer, ExampleCard, SearchResponse, SectionCard, section_url
@@ -42,7 +43,9 @@ def render_chat_markdown(answer: Answer) -> str:
     """The verdict, the answer and its sources as markdown links (shared with the web page and
     MCP). An extractive answer already links every cited section, so it gets no second list; a
     streamed answer carries its verdict line in its text already."""
-    head = f"{verdict_line(answer.verdict)}\n\n" if answer.verdict else ""
+    lead = lead_markdown(answer) if answer.mode == "llm" else []  # extractive text has it
+    head = "".join(f"{line}\n\n" for line in lead)
+    head += f"{verdict_line(answer.verdict)}\n\n" if answer.verdict else ""
     return head + answer.answer + sources_markdown(answer)
 
 
@@ -130,7 +133,7 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
     """What an assistant needs of an answer: verdict, bottom line, confidence, what a model wrote
     (LLM mode), the quotes with their sections and links, the examples with their labels."""
     urls = {c.section_id: c.url for c in answer.citations}
-    head: list[str] = []
+    head: list[str] = ["\n".join(lead_markdown(answer))] if lead_markdown(answer) else []
     if answer.verdict:
         head.append(verdict_line(answer.verdict))
     bottom = answer.bottom_line

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.confidence import unclear_statement
+from server.domain.lead import lead_markdown
 from server.domain.schemas import Answer
 from server.slack.blocks import (
     MAX_BLOCKS,
@@ -106,7 +107,15 @@ def read_value(raw: object) -> ButtonValue | None:
 
 
 def _headline(answer: Answer) -> str:
-    """The bottom line; for a model's answer its verdict and text; for changes, the changes."""
+    """The short answer or "not covered" first; then the bottom line, or for a model's answer its
+    verdict and text; for changes, the changes."""
+    lead = markdown_to_mrkdwn("\n".join(lead_markdown(answer)))
+    if not answer.covered:
+        return f"{lead}\n_No model wrote this answer._"
+    return f"{lead}\n{_summary(answer)}" if lead else _summary(answer)
+
+
+def _summary(answer: Answer) -> str:
     if answer.mode != "llm" and answer.bottom_line is not None:
         bottom = answer.bottom_line
         sure = f" · confidence: *{answer.confidence}*" if answer.confidence else ""

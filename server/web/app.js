@@ -488,6 +488,17 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
+  function leadParagraph(final) {
+    if (final.covered === false) {
+      return el("p", { className: "lead not-covered", text: "Not covered. The Model Spec does not cover this: it describes how OpenAI's models should behave. Ask how the model should handle a request like this instead." });
+    }
+    const short = final.short_answer;
+    return el("p", { className: "lead short-answer" }, [
+      el("strong", { text: `Short answer: ${short.text}` }),
+      el("span", { text: ` Closest curated question: “${short.curated_question}”` }),
+    ]);
+  }
+
   function exampleCard(example, release, options = {}) {
     const card = el("article", { className: "example-card" });
     const head = el("header", { className: "example-head" });
@@ -674,6 +685,11 @@
         if (final.notice) {
           notice.textContent = final.notice;
           notice.hidden = false;
+        }
+        // an extractive answer's text opens with its short answer (or "not covered"); a model's
+        // text does not, so the page puts it first
+        if (llm && (final.short_answer || final.covered === false)) {
+          answer.insertBefore(leadParagraph(final), body);
         }
       },
       fail(message) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from specqa.cli.commands import audit, corpus, feedback, ingest, mcp, query, releases, serve
+from specqa.cli.commands import audit, bank, corpus, feedback, ingest, mcp, query, releases, serve
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,7 @@ def build_app() -> typer.Typer:
         app.registered_commands += module.commands.registered_commands
     app.add_typer(corpus.examples_app, name="examples")
     app.add_typer(feedback.feedback_app, name="feedback")
+    app.add_typer(bank.bank_app, name="bank")
     return app
 
 

@@ -42,6 +42,16 @@ class Settings(BaseSettings):
         default=PROJECT_SPEC_DIR / "releases",
         description="Where `specqa fetch-spec` stores downloaded releases (git-ignored).",
     )
+    question_bank: Path = Field(
+        default=PROJECT_SPEC_DIR / "question_bank.jsonl",
+        description="Question bank: curated questions, each with its governing section, the "
+        "sentence that answers it and its short answer (keys, tuning pairs, bottom lines).",
+    )
+    not_covered_file: Path = Field(
+        default=PROJECT_SPEC_DIR / "not_covered.jsonl",
+        description="Curated questions the Model Spec does not govern (trivia, recipes, coding "
+        "help): what an off-topic question is recognised by.",
+    )
     releases: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Releases to ingest, comma-separated; empty means every release in the manifest.",

@@ -26,7 +26,7 @@ from specqa.core.settings import Settings
 __all__ = ["CHUNKER_VERSION", "IndexManifest", "ReleaseStats", "VectorStore"]
 
 # The chunk format the index holds (the write path writes it, the read path checks it).
-CHUNKER_VERSION = 4  # 4: examples stored as ordered steps (metadata example_json)
+CHUNKER_VERSION = 5  # 5: question-bank keys (kind "bank") and not-covered exemplars
 COLLECTION_PREFIX = "specqa_"
 POINTER_COLLECTION = "specqa_pointer"
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

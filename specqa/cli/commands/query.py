@@ -125,9 +125,10 @@ def eval_(
     as_json: AsJson = False,
 ) -> None:
     """Retrieval quality: recall@1/3/5/10, MRR, latency and precision@1 per confidence bucket,
-    beside the naive baseline (dense top-k over word windows with the base model)."""
+    beside the naive baseline (dense top-k over word windows with the base model); and the
+    answers' quality: citations, bottom line, short answer, off-topic questions."""
     from server.domain.confidence import confidence_of
-    from server.domain.evaluation import Ranked, evaluate, load_questions
+    from server.domain.evaluation import Judged, Ranked, evaluate, load_questions
     from server.domain.naive import NaiveRetriever
     from specqa.core.embedding_cache import EmbeddingCache
     from specqa.core.models import open_embedder
@@ -148,11 +149,21 @@ def eval_(
     def naive_rank(text: str) -> Ranked:
         return naive.rank_sections(text), None
 
+    def judge(text: str) -> Judged:
+        answer = parts.service.answer(text, parsed.release, "extractive")
+        return Judged(
+            cited=[c.section_id for c in answer.citations],
+            bottom_line=answer.bottom_line.text if answer.bottom_line else None,
+            short_answer=answer.short_answer.value if answer.short_answer else None,
+            covered=answer.covered,
+            confidence=answer.confidence,
+        )
+
     results: dict[Literal["hybrid", "naive"], dict[str, float]] = {
         "naive": evaluate(items, naive_rank)
     }
     if retriever == "hybrid":
-        results["hybrid"] = evaluate(items, hybrid_rank)
+        results["hybrid"] = evaluate(items, hybrid_rank, judge)
     main = results[retriever]  # type: ignore[index]
     if as_json:
         print_json(main)
@@ -174,17 +185,34 @@ def _print_eval(
     if len(names) == 2:
         table.add_column("hybrid / naive", justify="right")
     for metric in ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "p50_ms", "p95_ms"):
+        if metric not in results[names[0]]:
+            continue
         row = [metric, *(f"{results[column][metric]:.3f}" for column in names)]
         if len(names) == 2:
             base = results["naive"][metric]
             row.append(f"{results['hybrid'][metric] / base:.2f}x" if base else "n/a")
         table.add_row(*row)
+    hybrid = results.get("hybrid", {})
+    blanks = ["" for column in names if column != "hybrid"]
     for confidence in ("high", "medium", "low"):
-        if f"n_{confidence}" in results.get("hybrid", {}):
-            metrics = results["hybrid"]
+        if f"n_{confidence}" in hybrid:
             table.add_row(
                 f"p@1 when {confidence}",
-                *("" for column in names if column != "hybrid"),
-                f"{metrics[f'p@1_{confidence}']:.3f} (n={int(metrics[f'n_{confidence}'])})",
+                *blanks,
+                f"{hybrid[f'p@1_{confidence}']:.3f} (n={int(hybrid[f'n_{confidence}'])})",
             )
+    for metric, label in _ANSWER_METRICS:
+        if metric in hybrid:
+            table.add_row(label, *blanks, f"{hybrid[metric]:.3f} (n={int(hybrid[f'n_{metric}'])})")
     console.print(table)
+
+
+_ANSWER_METRICS = (
+    ("citations_per_answer", "citations per answer"),
+    ("cited_that_govern", "cited sections that govern"),
+    ("bottom_line_right", "bottom line answers the question"),
+    ("short_answer_shown", "short answer shown"),
+    ("short_answer_right", "short answer right (precision)"),
+    ("off_topic_said_not_covered", "off-topic said not covered"),
+    ("on_topic_said_not_covered", "on-topic wrongly not covered"),
+)

@@ -1,0 +1,156 @@
+"""What an answer leads with: whether the spec covers the question at all, the bottom line (the
+one sentence that answers it), the short answer where the spec gives one, and how sure.
+
+* **Covered.** A question is off topic when it is closer to the curated questions the spec does
+  not cover (``spec/not_covered.jsonl``: trivia, recipes, coding help) than to any question-bank
+  question by ``OFF_TOPIC_MARGIN``, when at least ``OFF_TOPIC_SHARE`` of its nearest curated
+  questions are of those, or when even its closest bank question is below ``ON_TOPIC_FLOOR``. Such an answer says so plainly, with confidence "low".
+* **Bottom line.** The sentence of the first section that its closest bank question is anchored
+  to: the bank says which sentence answers which kind of question. A section with no bank key in
+  this release falls back to the best sentence by words and rule cues.
+* **Short answer.** The closest bank question overall, when it is filed under the first section,
+  carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
+  way round (not "Will it…?" against "Will it refuse to…?") and is closer by
+  ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
+  less clear gets no short answer: never a guess.
+* **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
+  rest is padding.
+
+The thresholds were set on the dev splits of ``tests/eval`` (see ``specqa eval``); the test splits
+are only reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from server.domain.confidence import NOT_COVERED, confidence_of
+from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
+from server.domain.retrieval import BankMatch, SearchResult
+from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
+
+__all__ = [
+    "CITE_GAP",
+    "NOT_COVERED",
+    "OFF_TOPIC_MARGIN",
+    "OFF_TOPIC_SHARE",
+    "ON_TOPIC_FLOOR",
+    "SHORT_ANSWER_MARGIN",
+    "SHORT_ANSWER_SIMILARITY",
+    "Lead",
+    "decide_lead",
+    "lead_markdown",
+    "trim_citations",
+]
+
+CITE_GAP = 0.15  # a section further below the first than this is padding, not cited
+OFF_TOPIC_MARGIN = 0.05
+OFF_TOPIC_SHARE = 0.6
+ON_TOPIC_FLOOR = 0.30
+SHORT_ANSWER_SIMILARITY = 0.60
+SHORT_ANSWER_MARGIN = 0.08  # over the closest entry of the section that answers otherwise
+_PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
+_NEGATION = re.compile(
+    r"\b(refus\w*|declin\w*|won'?t|wouldn'?t|not|never|forbid\w*|prohibit\w*|banned|"
+    r"cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t)\b|n't\b",
+    re.IGNORECASE,
+)
+_ALTERNATIVE = re.compile(r"\b(instead of|rather than|as opposed to)\b.*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lead:
+    covered: bool
+    confidence: Confidence
+    bottom: BottomLine | None
+    short: ShortAnswer | None
+
+
+def decide_lead(question: str, result: SearchResult) -> Lead:
+    covered = is_covered(result)
+    confidence = confidence_of(result.evidence) if covered else "low"
+    bottom = _bottom_line(question, result)
+    short = _short_answer(question, result) if covered else None
+    return Lead(covered, confidence, bottom, short)
+
+
+def trim_citations(result: SearchResult) -> SearchResult:
+    """``result`` with only the sections within ``CITE_GAP`` of the first one's score."""
+    if not result.sections:
+        return result
+    floor = result.sections[0].score - CITE_GAP
+    kept = [hit for hit in result.sections if hit.score >= floor]
+    return result if len(kept) == len(result.sections) else replace(result, sections=kept)
+
+
+def is_covered(result: SearchResult) -> bool:
+    evidence = result.evidence
+    if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
+        return True
+    return not (
+        evidence.on_topic < ON_TOPIC_FLOOR
+        or evidence.off_topic_share >= OFF_TOPIC_SHARE
+        or evidence.off_topic - evidence.on_topic >= OFF_TOPIC_MARGIN
+    )
+
+
+def _bottom_line(question: str, result: SearchResult) -> BottomLine | None:
+    if not result.sections:
+        return None
+    section = result.sections[0].section
+    anchored = next((m for m in result.bank if m.section_id == section.id), None)
+    text = (
+        anchored.sentence
+        if anchored is not None
+        else best_sentences(section.body or section.title, question, limit=1)
+    )
+    return BottomLine(
+        text=text,
+        section_id=section.id,
+        authority=section.authority,
+        meaning=plain_meaning(section.authority),
+    )
+
+
+def _short_answer(question: str, result: SearchResult) -> ShortAnswer | None:
+    """The closest curated question's answer, only when it is unambiguous (see the module)."""
+    if not result.sections or not result.bank:
+        return None
+    closest, top = result.bank[0], result.sections[0].section.id
+    if (
+        closest.section_id != top
+        or closest.answer is None
+        or closest.similarity < SHORT_ANSWER_SIMILARITY
+        or _negated(closest.question) != _negated(question)  # asked the other way round
+    ):
+        return None
+    rivals = [m.similarity for m in result.bank[1:] if m.section_id == top and _differs(m, closest)]
+    if rivals and closest.similarity - max(rivals) < SHORT_ANSWER_MARGIN:
+        return None
+    return ShortAnswer(
+        value=closest.answer,  # type: ignore[arg-type]
+        text=_PLAIN[closest.answer],
+        curated_question=closest.question,
+        section_id=closest.section_id,
+        similarity=closest.similarity,
+    )
+
+
+def _differs(match: BankMatch, closest: BankMatch) -> bool:
+    """Whether ``match`` would answer otherwise than ``closest``."""
+    return match.answer != closest.answer or _negated(match.question) != _negated(closest.question)
+
+
+def _negated(text: str) -> bool:
+    """Whether a question is asked the negative way ("Will it refuse to…?", "Won't it…?"): an
+    odd count of negations, leaving out an "instead of…" clause (it names the alternative)."""
+    return len(_NEGATION.findall(_ALTERNATIVE.sub("", text))) % 2 == 1
+
+
+def lead_markdown(answer: Answer) -> list[str]:
+    """What a surface shows before a model's text or its own summary of an answer: that the spec
+    does not cover the question, or the short answer and the curated question it comes from."""
+    if not answer.covered:
+        return [f"**Not covered.** {NOT_COVERED}"]
+    return short_answer_lines(answer.short_answer) if answer.short_answer else []

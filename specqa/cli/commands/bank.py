@@ -1,0 +1,109 @@
+"""`specqa bank check`: how the question bank fits the releases."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from specqa.cli.options import AsJson, SpecDir, console, guarded, print_json, settings_from
+
+if TYPE_CHECKING:
+    from specqa.core.spec import ParsedRelease
+
+bank_app = typer.Typer(no_args_is_help=True, help="The question bank (spec/question_bank.jsonl).")
+
+
+@bank_app.command()
+def check(
+    release: Annotated[
+        str | None,
+        typer.Option("--release", "-r", help="Only this release; default: every release."),
+    ] = None,
+    spec_dir: SpecDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Sections below their minimum, entries whose section or sentence is gone from a release
+    (stale: skipped by ingest there, never an error), and counts per voice and short answer."""
+    from ingest.parser import parse_release
+    from ingest.sources import ReleaseSource
+    from specqa.core.question_bank import check_bank, load_bank
+
+    settings = settings_from(spec_dir=spec_dir)
+    entries = guarded(lambda: load_bank(settings.question_bank))
+    source = ReleaseSource(settings)
+    chosen = guarded(lambda: source.select([release] if release else None))
+
+    def parsed(version: str) -> ParsedRelease:
+        return parse_release(version, source.read(version))
+
+    checks = [check_bank(entries, guarded(partial(parsed, r.version))) for r in chosen]
+    if as_json:
+        print_json([_as_json(c) for c in checks])
+        return
+    for result in checks:  # oldest first: the newest, whose minimums matter, is printed last
+        _print_check(result, detailed=result is checks[-1])
+
+
+def _as_json(check: object) -> dict[str, object]:
+    from specqa.core.question_bank import BankCheck
+
+    assert isinstance(check, BankCheck)
+    return {
+        "release": check.release,
+        "entries": check.entries,
+        "usable": check.usable,
+        "voices": dict(check.voices),
+        "answers": dict(check.answers),
+        "per_section": check.per_section,
+        "below_minimum": {k: {"has": h, "needs": n} for k, (h, n) in check.below_minimum.items()},
+        "no_text": check.no_text,
+        "stale": [_entry_json(line, e) for line, e in check.stale],
+        "missing_section": [_entry_json(line, e) for line, e in check.missing_section],
+    }
+
+
+def _entry_json(line: int, entry: object) -> dict[str, object]:
+    from specqa.core.question_bank import BankEntry
+
+    assert isinstance(entry, BankEntry)
+    return {"line": line, "section_id": entry.section_id, "question": entry.question}
+
+
+def _print_check(check: object, detailed: bool) -> None:
+    from specqa.core.question_bank import BankCheck
+
+    assert isinstance(check, BankCheck)
+    usable = max(check.usable, 1)
+    voices = ", ".join(f"{v} {n} ({n / usable:.0%})" for v, n in sorted(check.voices.items()))
+    console.print(
+        f"[bold]release {check.release}[/]: {check.usable} of {check.entries} entries hold; "
+        f"{len(check.stale)} stale, {len(check.missing_section)} with no section here"
+    )
+    console.print(f"  voices: {voices}")
+    console.print(f"  short answers: {dict(check.answers)}")
+    if check.no_text:
+        console.print(f"  sections with no sentence to anchor to: {', '.join(check.no_text)}")
+    if not detailed:
+        return
+    if check.below_minimum:
+        table = Table(title="sections below their minimum")
+        for column in ("section", "entries", "minimum"):
+            table.add_column(column)
+        for section_id, (has, needs) in sorted(check.below_minimum.items()):
+            table.add_row(section_id, str(has), str(needs))
+        console.print(table)
+    for label, rows in (("stale", check.stale), ("no section", check.missing_section)):
+        for line, entry in rows[:_LISTED]:
+            console.print(
+                f"  {label}: line {line} ({escape(entry.section_id)}) {escape(entry.question)}",
+                soft_wrap=True,
+            )
+        if len(rows) > _LISTED:
+            console.print(f"  … and {len(rows) - _LISTED} more {label} (--json lists them all)")
+
+
+_LISTED = 20

@@ -1,0 +1,183 @@
+"""The question bank: the spec's sections asked the way people ask (``spec/question_bank.jsonl``).
+
+Each entry is a question a person would type, the section that governs it, the one sentence of
+that section (newest release, verbatim) that answers it, the short answer that sentence gives
+(``yes``, ``no``, ``it depends``, or none for a question that is not yes/no) and the voice it is
+asked in. Ingest turns the entries into retrieval keys of their section and tuning pairs; answers
+take their bottom line and short answer from the closest entry.
+
+A release is matched entry by entry: an entry counts for a release only where its section exists
+and its sentence is still found in that section's text (quote marks and white space aside). The
+others are *stale* there: listed by :func:`check_bank`, skipped by ingest, never an error, so a
+new release never breaks ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from specqa.core.errors import InputError
+from specqa.core.quotes import sentences_of
+from specqa.core.spec import ParsedRelease, Section
+
+__all__ = [
+    "MIN_ENTRIES_WITHOUT_AUTHORITY",
+    "MIN_ENTRIES_WITH_AUTHORITY",
+    "VOICES",
+    "BankCheck",
+    "BankEntry",
+    "ShortAnswer",
+    "Voice",
+    "check_bank",
+    "entries_for_release",
+    "load_bank",
+    "load_not_covered",
+    "normalise_quotes",
+]
+
+Voice = Literal["everyday", "developer", "policy", "request"]
+ShortAnswer = Literal["yes", "no", "it depends"]
+VOICES: tuple[str, ...] = get_args(Voice)
+MIN_ENTRIES_WITH_AUTHORITY = 12
+MIN_ENTRIES_WITHOUT_AUTHORITY = 4
+_QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_SPACE = re.compile(r"\s+")
+
+
+class BankEntry(BaseModel):
+    """One curated question and the sentence of its section that answers it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    question: str = Field(min_length=8, max_length=400)
+    section_id: str = Field(min_length=1)
+    sentence: str = Field(min_length=1, description="Verbatim from the section, newest release")
+    answer: ShortAnswer | None = Field(description="What the sentence says to the question")
+    voice: Voice
+
+
+def normalise_quotes(text: str) -> str:
+    """Text as the bank compares it: curly quotes made straight, white space collapsed."""
+    return _SPACE.sub(" ", text.translate(_QUOTE_MARKS)).strip()
+
+
+def load_bank(path: Path) -> list[BankEntry]:
+    """Every entry of the bank file; a line that is not a valid entry is an error naming it."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the question bank {path}: {exc}") from exc
+    entries = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(BankEntry.model_validate(json.loads(line)))
+        except (ValueError, ValidationError) as exc:
+            reason = str(exc).splitlines()[0] if isinstance(exc, ValueError) else _first_error(exc)
+            raise InputError(f"{path}:{number}: not a question-bank entry ({reason})") from exc
+    return entries
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"]) or "entry"
+    return f"{where}: {error['msg']}"
+
+
+def entries_for_release(
+    entries: list[BankEntry], parsed: ParsedRelease
+) -> list[tuple[int, BankEntry, str]]:
+    """The entries that hold in ``parsed``: each with its number in the bank (from 1) and its
+    sentence as that release writes it."""
+    found: list[tuple[int, BankEntry, str]] = []
+    sentences = _sentences_by_section(parsed)
+    for number, entry in enumerate(entries, start=1):
+        exact = sentences.get(entry.section_id, {}).get(normalise_quotes(entry.sentence))
+        if exact is not None:
+            found.append((number, entry, exact))
+    return found
+
+
+def load_not_covered(path: Path) -> list[str]:
+    """The curated questions the spec does not cover (``{"question": ...}`` per line)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the not-covered questions {path}: {exc}") from exc
+    questions = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            question = json.loads(line)["question"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InputError(f'{path}:{number}: expected {{"question": ...}} ({exc})') from exc
+        if not isinstance(question, str) or not question.strip():
+            raise InputError(f"{path}:{number}: the question must be a non-empty string")
+        questions.append(question.strip())
+    return questions
+
+
+def _sentences_by_section(parsed: ParsedRelease) -> dict[str, dict[str, str]]:
+    return {
+        section.id: {normalise_quotes(text): text for text in sentences_of(section.body)}
+        for section in parsed.sections
+    }
+
+
+@dataclass
+class BankCheck:
+    """How the bank fits one release."""
+
+    release: str
+    entries: int
+    usable: int
+    voices: Counter[str] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)
+    per_section: dict[str, int] = field(default_factory=dict)
+    below_minimum: dict[str, tuple[int, int]] = field(default_factory=dict)  # id -> (has, needs)
+    no_text: list[str] = field(default_factory=list)  # sections with no sentence to anchor to
+    stale: list[tuple[int, BankEntry]] = field(default_factory=list)  # sentence gone (line no.)
+    missing_section: list[tuple[int, BankEntry]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.below_minimum or self.stale or self.missing_section)
+
+
+def check_bank(entries: list[BankEntry], parsed: ParsedRelease) -> BankCheck:
+    """Sections below their minimum, entries stale or orphaned in ``parsed``, counts per voice."""
+    sentences = _sentences_by_section(parsed)
+    check = BankCheck(parsed.release, len(entries), 0)
+    usable: Counter[str] = Counter()
+    for line, entry in enumerate(entries, start=1):
+        if entry.section_id not in sentences:
+            check.missing_section.append((line, entry))
+        elif normalise_quotes(entry.sentence) not in sentences[entry.section_id]:
+            check.stale.append((line, entry))
+        else:
+            usable[entry.section_id] += 1
+            check.voices[entry.voice] += 1
+            check.answers[entry.answer or "none"] += 1
+    check.usable = sum(usable.values())
+    for section in parsed.sections:
+        check.per_section[section.id] = usable[section.id]
+        if not sentences[section.id]:
+            check.no_text.append(section.id)
+            continue
+        needed = _minimum(section)
+        if usable[section.id] < needed:
+            check.below_minimum[section.id] = (usable[section.id], needed)
+    return check
+
+
+def _minimum(section: Section) -> int:
+    return MIN_ENTRIES_WITH_AUTHORITY if section.authority else MIN_ENTRIES_WITHOUT_AUTHORITY

@@ -1,0 +1,163 @@
+"""Follow-ups keep their topic: "and if the developer allows it?" after a question about swearing
+is still about swearing; the role words alone do not pull in the sections about developers."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.domain.components import Components
+from server.domain.follow_up import follow_up_query
+
+# (first question, follow-up, sections that govern the first question's topic)
+CONVERSATIONS = [
+    ("Will it swear if I ask it to?", "And if the developer allows it?", {"be_professional"}),
+    (
+        "Can it write explicit sex scenes for my story?",
+        "What if the developer says adult content is fine?",
+        {"no_erotica_or_gore", "sensitive_content"},
+    ),
+    (
+        "Will it look up where my ex lives now?",
+        "And if the user insists?",
+        {"protect_privacy"},
+    ),
+    (
+        "Will it help me plan how to rob a jewellery store?",
+        "What if the system prompt says that's allowed?",
+        {"do_not_facilitate_illicit_behavior", "avoid_info_hazards"},
+    ),
+    (
+        "Can it tell me what this rash on my arm is?",
+        "And if the developer tells it to act as a doctor?",
+        {"avoid_regulated_advice"},
+    ),
+    (
+        "Will it claim to be a real person if I ask whether I'm talking to a bot?",
+        "What if the developer gave it a human name and persona?",
+        {"do_not_lie", "protect_privileged_information"},
+    ),
+    (
+        "Will it just agree with whatever I say to keep me happy?",
+        "And if the user asks it to?",
+        {"avoid_sycophancy"},
+    ),
+    (
+        "Will it write a nasty joke mocking people of a particular religion?",
+        "And if the developer allows edgy humour?",
+        {"avoid_hateful_content"},
+    ),
+    (
+        "Will it explain how to build a pipe bomb?",
+        "What if the user says it's for a novel?",
+        {"avoid_info_hazards"},
+    ),
+    (
+        "Will it tell me its personal opinion on abortion?",
+        "And if the developer wants it to take a side?",
+        {"assume_objective_pov"},
+    ),
+    (
+        "Will it print the complete lyrics of a chart-topping song?",
+        "What if the user says they own the rights?",
+        {"respect_creators"},
+    ),
+    (
+        "Will it pretend to be my girlfriend and tell me I don't need other people?",
+        "What if the developer built it as a companion app?",
+        {"respect_real_world_ties"},
+    ),
+    (
+        "Will it tell me which stocks to buy to get rich quick?",
+        "And if the developer says it's a finance app?",
+        {"avoid_regulated_advice"},
+    ),
+    (
+        "Will it obey instructions hidden inside a web page it reads for me?",
+        "What if the user tells it to?",
+        {"ignore_untrusted_data"},
+    ),
+    (
+        "Will it send emails for me without checking first?",
+        "And if the developer set it up as an agent?",
+        {"control_side_effects", "scope_of_autonomy"},
+    ),
+    (
+        "Will it insult me harshly if I ask it to roast me?",
+        "And if the developer turned that off?",
+        {"avoid_abuse"},
+    ),
+    (
+        "Will it describe graphic gore for my horror story?",
+        "What if the user is an adult?",
+        {"no_erotica_or_gore", "sensitive_content"},
+    ),
+    (
+        "Can it show me how to pick the lock on a door?",
+        "And if the user says it's their own house?",
+        {"do_not_facilitate_illicit_behavior", "assume_best_intentions"},
+    ),
+    (
+        "Will it tell me how much paracetamol I can give my toddler?",
+        "What if the developer is a pharmacy?",
+        {"avoid_regulated_advice"},
+    ),
+    (
+        "Will it keep my secret if I tell it I'm planning to hurt myself?",
+        "And if the platform says the user is an adult?",
+        {"do_not_encourage_self_harm", "support_mental_health", "prevent_imminent_harm"},
+    ),
+    (
+        "Does it write answers with headings and bullet points?",
+        "What if the app shows plain text only?",
+        {"formatting", "support_programmatic_use"},
+    ),
+    (
+        "Will it make up a source when it doesn't know the answer?",
+        "And if the user demands a citation?",
+        {"do_not_lie", "express_uncertainty", "avoid_errors"},
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def tops(parts: Components) -> list[tuple[str, str]]:
+    """The first section of each first question, and of its follow-up asked after it."""
+    found = []
+    for first, follow_up, _ in CONVERSATIONS:
+        alone = parts.service.answer(first, mode="extractive")
+        after = parts.service.answer(follow_up, mode="extractive", history=[first])
+        found.append((alone.citations[0].section_id, after.citations[0].section_id))
+    return found
+
+
+def test_there_are_at_least_twenty_two_turn_conversations() -> None:
+    assert len(CONVERSATIONS) >= 20
+
+
+def test_a_follow_up_with_only_role_words_keeps_the_earlier_questions_topic(
+    tops: list[tuple[str, str]],
+) -> None:
+    moved = [
+        (conversation[1], alone, after)
+        for conversation, (alone, after) in zip(CONVERSATIONS, tops, strict=True)
+        if alone != after
+    ]
+    assert not moved
+
+
+def test_follow_ups_land_on_a_section_that_governs_the_topic(
+    tops: list[tuple[str, str]],
+) -> None:
+    right = [
+        after in governing
+        for (_, _, governing), (_, after) in zip(CONVERSATIONS, tops, strict=True)
+    ]
+    assert sum(right) >= 0.85 * len(CONVERSATIONS), [
+        (c[0], t[1]) for c, t, ok in zip(CONVERSATIONS, tops, right, strict=True) if not ok
+    ]
+
+
+def test_a_follow_up_with_words_of_its_own_keeps_them() -> None:
+    query = follow_up_query("What about for a teenager?", "Will it talk about dieting?")
+    assert query.startswith("Will it talk about dieting?") and "teenager" in query
+    assert follow_up_query("And if the developer allows it?", "Will it swear?") == "Will it swear?"

@@ -1,0 +1,136 @@
+"""The question bank (spec/question_bank.jsonl): anchored to the spec's own sentences, spread over
+sections and voices, and written apart from the eval sets it is measured by."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from specqa.core.embedding import Embedder
+from specqa.core.errors import InputError
+from specqa.core.question_bank import (
+    MIN_ENTRIES_WITH_AUTHORITY,
+    MIN_ENTRIES_WITHOUT_AUTHORITY,
+    BankEntry,
+    check_bank,
+    entries_for_release,
+    load_bank,
+    normalise_quotes,
+)
+from specqa.core.quotes import section_text
+from tests.conftest import RELEASES, REPO, parsed
+
+BANK = REPO / "spec" / "question_bank.jsonl"
+NEWEST = RELEASES[-1]
+WORD = re.compile(r"[a-z0-9']+")
+
+
+@cache
+def bank() -> tuple[BankEntry, ...]:
+    return tuple(load_bank(BANK))
+
+
+@cache
+def eval_questions() -> tuple[str, ...]:
+    return tuple(
+        json.loads(line)["question"]
+        for path in sorted((REPO / "tests" / "eval").glob("*.jsonl"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    )
+
+
+def _words(text: str) -> list[str]:
+    return WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def _runs(text: str, n: int = 8) -> set[tuple[str, ...]]:
+    words = _words(text)
+    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def test_the_bank_holds_at_least_1500_entries_over_every_section_of_the_newest_release() -> None:
+    check = check_bank(list(bank()), parsed(NEWEST))
+    assert check.entries >= 1500
+    assert not check.missing_section and not check.stale
+    assert not check.below_minimum, check.below_minimum
+    for section in parsed(NEWEST).sections:
+        if section.id in check.no_text:  # a heading with no sentence of its own to anchor to
+            continue
+        needed = MIN_ENTRIES_WITH_AUTHORITY if section.authority else MIN_ENTRIES_WITHOUT_AUTHORITY
+        assert check.per_section[section.id] >= needed, section.id
+
+
+def test_voices_are_spread_as_people_ask() -> None:
+    voices = Counter(entry.voice for entry in bank())
+    total = sum(voices.values())
+    assert voices["everyday"] / total >= 0.40
+    assert voices["developer"] / total >= 0.25
+    assert voices["policy"] / total >= 0.15
+    assert voices["request"] / total >= 0.15
+
+
+def test_every_sentence_is_verbatim_in_its_section_wherever_the_section_still_says_it() -> None:
+    """Newest release: every entry holds. Older ones: an entry holds or is listed as stale."""
+    for release in RELEASES:
+        release_parsed = parsed(release)
+        held = {number for number, _, _ in entries_for_release(list(bank()), release_parsed)}
+        check = check_bank(list(bank()), release_parsed)
+        listed = {line for line, _ in check.stale + check.missing_section}
+        assert held | listed == set(range(1, len(bank()) + 1)), release
+        assert not held & listed
+        for number, entry, sentence in entries_for_release(list(bank()), release_parsed):
+            section = release_parsed.section(entry.section_id)
+            assert section is not None
+            text = section_text(section.body)
+            assert sentence in text, (release, number)
+            assert normalise_quotes(sentence) == normalise_quotes(entry.sentence)
+
+
+def test_no_two_entries_ask_the_same_question() -> None:
+    keys = [" ".join(_words(entry.question)) for entry in bank()]
+    repeated = [key for key, count in Counter(keys).items() if count > 1]
+    assert not repeated
+
+
+def test_no_entry_shares_an_eight_word_run_with_an_eval_question() -> None:
+    held_back = set().union(*(_runs(q) for q in eval_questions()))
+    shared = [entry.question for entry in bank() if _runs(entry.question) & held_back]
+    assert not shared
+
+
+def test_no_entry_is_within_cosine_090_of_an_eval_question(base_embedder: Embedder) -> None:
+    entries = np.asarray(base_embedder.embed([e.question for e in bank()], 128))
+    questions = np.asarray(base_embedder.embed(list(eval_questions()), 128))
+    similarity = entries @ questions.T
+    close = np.argwhere(similarity >= 0.90)
+    assert not len(close), [
+        (bank()[i].question, eval_questions()[j], float(similarity[i, j])) for i, j in close[:5]
+    ]
+
+
+def test_an_entry_whose_sentence_is_gone_is_skipped_in_that_release_and_listed() -> None:
+    newest = parsed(NEWEST)
+    real = bank()[0]
+    reworded = real.model_copy(update={"sentence": real.sentence + " (reworded)"})
+    orphan = real.model_copy(update={"section_id": "a_section_no_release_has"})
+    entries = [real, reworded, orphan]
+    assert [n for n, _, _ in entries_for_release(entries, newest)] == [1]
+    check = check_bank(entries, newest)
+    assert [line for line, _ in check.stale] == [2]
+    assert [line for line, _ in check.missing_section] == [3]
+    assert check.usable == 1
+
+
+def test_a_bad_bank_line_is_named_by_its_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "bank.jsonl"
+    good = bank()[0].model_dump_json()
+    path.write_text(f'{good}\n{{"question": "too short"}}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"bank\.jsonl:2: not a question-bank entry"):
+        load_bank(path)
