@@ -48,7 +48,7 @@ pytest: setup system-deps
 test: lint typecheck pytest
 
 eval: setup
-	@for set in questions prompts heldout everyday; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done
+	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done
 
 bench: setup
 	$(PY) bench/bench.py

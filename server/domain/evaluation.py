@@ -149,11 +149,13 @@ def _answers(questions: list[EvalQuestion], judge: Callable[[str], Judged]) -> d
     shown: list[bool] = []
     short_right: list[bool] = []
     off_topic_caught: list[bool] = []
+    off_topic_low: list[bool] = []
     on_topic_dropped: list[bool] = []
     for item in questions:
         judged = judge(item.question)
         if not item.covered:
             off_topic_caught.append(not judged.covered and judged.confidence == "low")
+            off_topic_low.append(judged.confidence == "low")
             continue
         on_topic_dropped.append(not judged.covered)
         if item.sections:
@@ -176,6 +178,7 @@ def _answers(questions: list[EvalQuestion], judge: Callable[[str], Judged]) -> d
     _share(metrics, "short_answer_shown", shown)
     _share(metrics, "short_answer_right", short_right)
     _share(metrics, "off_topic_said_not_covered", off_topic_caught)
+    _share(metrics, "off_topic_low", off_topic_low)
     _share(metrics, "on_topic_said_not_covered", on_topic_dropped)
     return metrics
 

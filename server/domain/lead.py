@@ -48,15 +48,19 @@ CITE_GAP = 0.15  # a section further below the first than this is padding, not c
 OFF_TOPIC_MARGIN = 0.05
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.30
-SHORT_ANSWER_SIMILARITY = 0.60
-SHORT_ANSWER_MARGIN = 0.08  # over the closest entry of the section that answers otherwise
+SHORT_ANSWER_SIMILARITY = 0.55
+SHORT_ANSWER_MARGIN = 0.06  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _NEGATION = re.compile(
-    r"\b(refus\w*|declin\w*|won'?t|wouldn'?t|not|never|forbid\w*|prohibit\w*|banned|"
-    r"cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t)\b|n't\b",
+    r"\b(refus\w*|declin\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|banned|cannot|can'?t|"
+    r"shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|not (?:be )?(?:allowed|permitted|able|going))\b",
     re.IGNORECASE,
 )
-_ALTERNATIVE = re.compile(r"\b(instead of|rather than|as opposed to)\b.*$", re.IGNORECASE)
+# "Will it do A instead of B?": a yes or no would not say which; no short answer for these
+_CONTRAST = re.compile(
+    r"\b(instead|rather than|as opposed to|or just|or (?:will|would|does|do|should) it)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,8 @@ def _short_answer(question: str, result: SearchResult) -> ShortAnswer | None:
         or closest.answer is None
         or closest.similarity < SHORT_ANSWER_SIMILARITY
         or _negated(closest.question) != _negated(question)  # asked the other way round
+        or _CONTRAST.search(question)
+        or _CONTRAST.search(closest.question)
     ):
         return None
     rivals = [m.similarity for m in result.bank[1:] if m.section_id == top and _differs(m, closest)]
@@ -144,8 +150,8 @@ def _differs(match: BankMatch, closest: BankMatch) -> bool:
 
 def _negated(text: str) -> bool:
     """Whether a question is asked the negative way ("Will it refuse to…?", "Won't it…?"): an
-    odd count of negations, leaving out an "instead of…" clause (it names the alternative)."""
-    return len(_NEGATION.findall(_ALTERNATIVE.sub("", text))) % 2 == 1
+    odd count of negated verbs."""
+    return len(_NEGATION.findall(text)) % 2 == 1
 
 
 def lead_markdown(answer: Answer) -> list[str]:

@@ -214,5 +214,6 @@ _ANSWER_METRICS = (
     ("short_answer_shown", "short answer shown"),
     ("short_answer_right", "short answer right (precision)"),
     ("off_topic_said_not_covered", "off-topic said not covered"),
+    ("off_topic_low", "off-topic with confidence low"),
     ("on_topic_said_not_covered", "on-topic wrongly not covered"),
 )
