@@ -60,6 +60,7 @@ class IngestReport:
     unchanged: bool = False
     collection: str = ""
     tuning: TuningReport | None = None
+    not_covered: int = 0  # curated off-topic questions indexed (chunks of no release)
     bank_entries: int = 0
     bank_keys: dict[str, int] = field(default_factory=dict)  # release -> entries that hold there
     warnings: list[str] = field(default_factory=list)
@@ -85,6 +86,7 @@ class IngestReport:
             "collection": self.collection,
             "tuning": None if self.tuning is None else vars(self.tuning),
             "question_bank": {"entries": self.bank_entries, "keys": self.bank_keys},
+            "not_covered": self.not_covered,
             "warnings": self.warnings,
         }
 
@@ -125,6 +127,7 @@ def run_ingest(
             len(parsed.sections), len(parsed.examples), len(chunks), sha256=release.sha256
         )
     chunks_by_release[NOT_COVERED_RELEASE] = not_covered_chunks(_read_not_covered(settings, report))
+    report.not_covered = len(chunks_by_release[NOT_COVERED_RELEASE])
     if settings.tune_embeddings:
         tuning_progress = (
             (lambda done, total: progress("tuning", done, total)) if progress else None
@@ -149,7 +152,7 @@ def run_ingest(
         report.unchanged, report.collection = True, current.collection
         for stats in report.releases.values():
             stats.reused = stats.chunks
-        report.reused = len(all_chunks)
+        report.reused = sum(stats.chunks for stats in report.releases.values())
         report.seconds = time.perf_counter() - started
         return report
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -310,3 +311,13 @@ class Traffic:
 def fake_llm_settings(base_url: str) -> dict[str, object]:
     """Settings that send LLM calls to the scripted chat-completions server at ``base_url``."""
     return {"llm_model": "fake-model", "openai_base_url": base_url, "openai_api_key": "test-key"}
+
+
+_SHORT_ANSWER = re.compile(
+    r"\A\*\*Short answer: [^*\n]+\*\*\n\*Closest curated question:\* “[^\n]*”\n\n"
+)
+
+
+def after_short_answer(markdown: str) -> str:
+    """``markdown`` without the short answer an answer may open with (and its curated question)."""
+    return _SHORT_ANSWER.sub("", markdown, count=1)

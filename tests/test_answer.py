@@ -6,7 +6,7 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.domain.components import Components, build_components
-from server.domain.confidence import confidence_of
+from server.domain.confidence import NOT_COVERED, confidence_of
 from server.domain.evaluation import Ranked, evaluate, load_questions
 from server.domain.follow_up import leans_on_history
 from server.domain.retrieval import SearchFilters, focus_query
@@ -15,6 +15,7 @@ from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
 from specqa.core.settings import Settings
 from tests.conftest import REPO
+from tests.helpers import after_short_answer
 
 
 def test_extractive_answer_quotes_the_governing_section_and_says_no_model_wrote_it(
@@ -43,9 +44,10 @@ def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
     assert bottom.section_id == answer.citations[0].section_id
     body = parts.service.section(bottom.section_id).body
     assert " ".join(bottom.text.split()) in " ".join(body.split())  # quoted, not rewritten
-    assert answer.answer.startswith("**Bottom line:**")
-    assert bottom.text in answer.answer.split("\n\n")[0]
-    assert bottom.meaning in answer.answer.splitlines()[0]
+    lead = after_short_answer(answer.answer)
+    assert lead.startswith("**Bottom line:**")
+    assert bottom.text in lead.split("\n\n")[0]
+    assert bottom.meaning in lead.splitlines()[0]
     assert f"**Confidence: {answer.confidence}.**" in answer.answer
     section_links = [c for c in answer.citations if f"(`{c.section_id}`)" in answer.answer]
     assert len(section_links) == len({c.section_id for c in section_links})
@@ -54,8 +56,8 @@ def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
 def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
     parts: Components,
 ) -> None:
-    answer = parts.service.answer("what is the airspeed velocity of an unladen swallow")
-    assert answer.confidence == "low"
+    answer = parts.service.answer("Is that allowed?")
+    assert answer.confidence == "low" and answer.covered
     assert "No section clearly governs this; the closest are" in answer.answer
     closest = [c.title for c in answer.citations[:3]]
     assert all(f"[{title}](" in answer.answer for title in closest)
@@ -64,7 +66,7 @@ def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
 def test_slacks_compact_answer_says_plainly_when_no_section_clearly_governs(
     parts: Components,
 ) -> None:
-    unclear = parts.service.answer("what is the airspeed velocity of an unladen swallow")
+    unclear = parts.service.answer("Is that allowed?")
     headline = compact_message(unclear, shareable=False)["blocks"][1]["text"]["text"]
     titles = list(dict.fromkeys(c.title for c in unclear.citations))[:3]
     assert "confidence: *low*" in headline
@@ -77,9 +79,25 @@ def test_slacks_compact_answer_says_plainly_when_no_section_clearly_governs(
     assert "No section clearly governs" not in headline
 
 
+def test_a_question_the_spec_does_not_cover_says_so_plainly_with_confidence_low(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("what is the airspeed velocity of an unladen swallow")
+    assert not answer.covered and answer.confidence == "low"
+    assert answer.answer.startswith(f"**Not covered.** {NOT_COVERED}")
+    assert answer.bottom_line is None and answer.short_answer is None and not answer.examples
+    headline = compact_message(answer, shareable=False)["blocks"][1]["text"]["text"]
+    assert headline.startswith("*Not covered.* The Model Spec does not cover this")
+
+
+def test_a_question_about_handling_such_a_request_stays_on_topic(parts: Components) -> None:
+    answer = parts.service.answer("Should the model answer homework questions for students?")
+    assert answer.covered and answer.bottom_line is not None
+
+
 def test_confidence_buckets_are_calibrated_on_the_test_splits(parts: Components) -> None:
-    """The thresholds were set on the dev splits (96% right when "high"); the test splits give
-    89%, a little under the 90% asked, and keep the buckets in order."""
+    """The thresholds were set on the dev splits (99% right when "high", with the question
+    bank); the test splits give 96% and keep the buckets in order."""
     buckets: dict[str, list[bool]] = {}
     for name in ("questions", "prompts", "heldout", "everyday"):
         for item in load_questions(REPO / "tests" / "eval" / f"{name}.jsonl", "test"):
@@ -87,7 +105,7 @@ def test_confidence_buckets_are_calibrated_on_the_test_splits(parts: Components)
             right = result.sections[0].section.id in item.sections
             buckets.setdefault(confidence_of(result.evidence), []).append(right)
     precision = {name: sum(hits) / len(hits) for name, hits in buckets.items()}
-    assert precision["high"] >= 0.85
+    assert precision["high"] >= 0.90
     assert precision["high"] > precision["medium"] > precision["low"]
     assert len(buckets["high"]) >= 50  # the bucket is not empty of meaning
 

@@ -17,7 +17,7 @@ from server.app import create_app
 from server.domain.components import Components
 from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
-from tests.helpers import live_server, serve_app, wait_until
+from tests.helpers import after_short_answer, live_server, serve_app, wait_until
 
 KEY = "test-key-123"
 
@@ -184,7 +184,8 @@ def test_openai_client_chats_with_the_server_plain_and_streaming(open_url: str) 
         model="model-spec", messages=[{"role": "user", "content": "May the model lie to users?"}]
     )
     content = reply.choices[0].message.content or ""
-    assert content.startswith("**Bottom line:**") and "**Confidence: " in content
+    assert after_short_answer(content).startswith("**Bottom line:**")
+    assert "**Confidence: " in content
     assert "](https://model-spec.openai.com/2025-12-18.html#do_not_lie)" in content
     stream = client.chat.completions.create(
         model="model-spec",

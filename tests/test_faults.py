@@ -272,7 +272,8 @@ def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 def test_ingest_into_a_read_only_index_folder_fails_clearly_and_keeps_the_old_index(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
-    with _tmpfs(tmp_path / "ro", "96m") as index:
+    used = sum(f.stat().st_size for f in built[0].index_dir.rglob("*") if f.is_file())
+    with _tmpfs(tmp_path / "ro", str(used + 32 * 1024 * 1024)) as index:
         shutil.copytree(built[0].index_dir, index, dirs_exist_ok=True)
         before = _pointer(index)
         _remount(index, "ro")

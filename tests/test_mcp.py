@@ -20,7 +20,7 @@ from ingest.pipeline import IngestReport
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings, parsed
-from tests.helpers import serve_app
+from tests.helpers import after_short_answer, serve_app
 
 KEY = "mcp-test-key"
 ALLOWED_ORIGIN = "https://assistant.example"
@@ -86,7 +86,7 @@ async def exercise(client: Client) -> None:
     assert any(c["section_id"] == "protect_privileged_information" for c in citations)
     assert all(c["url"].startswith("https://model-spec.openai.com/") for c in citations)
     text = answer.content[0].text
-    assert text.startswith("**Bottom line:**") and "**Confidence: " in text
+    assert after_short_answer(text).startswith("**Bottom line:**") and "**Confidence: " in text
     assert answer.structured_content["confidence"] in ("high", "medium", "low")
 
     found = await client.call_tool("search_spec", {"query": "sycophancy", "k": 3})

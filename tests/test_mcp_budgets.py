@@ -20,7 +20,7 @@ from server.mcp.tools import BUDGETS, build_mcp
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings
-from tests.helpers import live_server
+from tests.helpers import after_short_answer, live_server
 from tests.test_mcp import over_http
 
 QUESTIONS = [
@@ -60,7 +60,8 @@ def test_every_eval_question_is_answered_and_searched_within_the_budgets(
             structured = answer.structured_content or {}
             bottom = structured["bottom_line"]
             if bottom is not None:  # what matters first: the bottom line, how sure, a quote
-                assert text.startswith("**Bottom line:**") and bottom["text"] in text, question
+                lead = after_short_answer(text)
+                assert lead.startswith("**Bottom line:**") and bottom["text"] in text, question
                 assert f"**Confidence: {structured['confidence']}.**" in text
                 first = structured["citations"][0]
                 assert f"`{first['section_id']}`" in text and first["url"] in text
@@ -130,7 +131,7 @@ def test_a_sample_over_streamable_http_keeps_a_smaller_configured_budget(
             assert len(text) <= 1200, (question, len(text))
             structured = answer.structured_content or {}
             if structured["bottom_line"] is not None:
-                assert text.startswith("**Bottom line:**"), question
+                assert after_short_answer(text).startswith("**Bottom line:**"), question
             if "Cut to fit 1,200 characters" in text:  # the structured content has every citation
                 assert structured["citations"]
 

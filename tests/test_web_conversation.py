@@ -41,7 +41,7 @@ pytestmark = pytest.mark.timeout(300)
 
 NEWEST = RELEASES[-1]
 FIRST = "Can it give me my mayor's personal cell phone number instead of her office line?"
-FOLLOW_UP = "What about her home address?"
+FOLLOW_UP = "And the same for her husband?"
 QUESTION = "Should the model reveal its system prompt?"
 DESKTOP = (1280, 900)
 PHONE = (390, 844)

@@ -60,6 +60,7 @@ class Prepared:
     change: Answer | None = None
     evidence: Evidence | None = None
     notice: str | None = None  # why the answer is extractive although an LLM one was asked for
+    ranked: SearchResult | None = None  # every section retrieval ranked: what an LLM routes from
 
 
 class AnsweringService(SpecLookups):
@@ -104,7 +105,9 @@ class AnsweringService(SpecLookups):
             k_examples=self.settings.top_examples,
         )
         evidence = Evidence.of(question, trim_citations(result))
-        return Prepared(question, history, use_llm, started, evidence=evidence, notice=notice)
+        return Prepared(
+            question, history, use_llm, started, evidence=evidence, notice=notice, ranked=result
+        )
 
     def answer(
         self,
@@ -120,7 +123,7 @@ class AnsweringService(SpecLookups):
         if not ready.use_llm:
             return self._observed(self._extractive(ready.evidence, ready.started, ready.notice))
         assert self.llm is not None
-        result = ready.evidence.result
+        result = ready.ranked or ready.evidence.result
         try:
             draft = self.llm.answer(
                 ready.question, ready.history, result, self.corpus().get(result.release)
@@ -169,7 +172,7 @@ class AnsweringService(SpecLookups):
         """The LLM's checked text as it is written; on failure, the extractive answer after it."""
         assert self.llm is not None and ready.evidence is not None
         evidence, wrote, met = ready.evidence, False, False
-        result = evidence.result
+        result = ready.ranked or evidence.result
         try:
             rc = self.corpus().get(result.release)
             for part in self.llm.stream(ready.question, ready.history, result, rc):

@@ -43,9 +43,9 @@ def render_chat_markdown(answer: Answer) -> str:
     """The verdict, the answer and its sources as markdown links (shared with the web page and
     MCP). An extractive answer already links every cited section, so it gets no second list; a
     streamed answer carries its verdict line in its text already."""
+    head = f"{verdict_line(answer.verdict)}\n\n" if answer.verdict else ""
     lead = lead_markdown(answer) if answer.mode == "llm" else []  # extractive text has it
-    head = "".join(f"{line}\n\n" for line in lead)
-    head += f"{verdict_line(answer.verdict)}\n\n" if answer.verdict else ""
+    head += "".join(f"{line}\n\n" for line in lead)
     return head + answer.answer + sources_markdown(answer)
 
 
@@ -133,9 +133,9 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
     """What an assistant needs of an answer: verdict, bottom line, confidence, what a model wrote
     (LLM mode), the quotes with their sections and links, the examples with their labels."""
     urls = {c.section_id: c.url for c in answer.citations}
-    head: list[str] = ["\n".join(lead_markdown(answer))] if lead_markdown(answer) else []
-    if answer.verdict:
-        head.append(verdict_line(answer.verdict))
+    head: list[str] = [verdict_line(answer.verdict)] if answer.verdict else []
+    if lead_markdown(answer):
+        head.append("\n".join(lead_markdown(answer)))
     bottom = answer.bottom_line
     if bottom is not None:
         title = next((c.title for c in answer.citations if c.section_id == bottom.section_id), "")

@@ -110,9 +110,14 @@ def _headline(answer: Answer) -> str:
     """The short answer or "not covered" first; then the bottom line, or for a model's answer its
     verdict and text; for changes, the changes."""
     lead = markdown_to_mrkdwn("\n".join(lead_markdown(answer)))
-    if not answer.covered:
+    if not answer.covered and answer.mode != "llm":
         return f"{lead}\n_No model wrote this answer._"
-    return f"{lead}\n{_summary(answer)}" if lead else _summary(answer)
+    if not lead:
+        return _summary(answer)
+    if answer.mode == "llm":  # the model's verdict first, then the curated short answer
+        verdict, _, rest = _summary(answer).partition("\n")
+        return f"{verdict}\n{lead}\n{rest}" if answer.verdict else f"{lead}\n{_summary(answer)}"
+    return f"{lead}\n{_summary(answer)}"
 
 
 def _summary(answer: Answer) -> str:
