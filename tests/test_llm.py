@@ -309,7 +309,7 @@ def test_hostile_markdown_is_neutralised_in_a_whole_answer(
     fake.script(ScriptedReply("ok", HOSTILE))
     answer = service.answer(QUESTION)
     assert_inert(answer.answer)
-    assert "`<b>code</b>`" in answer.answer  # code stays code
+    assert "`&lt;b&gt;code&lt;/b&gt;`" in answer.answer  # code stays code, < and > as entities
     for words in ("run me", "data", "tracker", "elsewhere"):
         assert words in answer.answer  # the words stay, the links and images go
     assert answer.notice is not None and "link(s), image(s) or HTML tag(s)" in answer.notice
