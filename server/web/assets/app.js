@@ -683,8 +683,8 @@
         const parts = llm ? ["Written by a language model from the cited sections; check the quotes."] : [];
         if (final.confidence && (llm || !final.bottom_line)) parts.push(`Confidence: ${final.confidence}`);
         parts.push(`Release ${final.release || release}`);
-        const total = final.timings && final.timings.total_ms;
-        if (typeof total === "number") parts.push(`${(total / 1000).toFixed(1)} s`);
+        const took = conv.elapsed(final.timings && final.timings.total_ms);
+        if (took) parts.push(took);
         modeText.textContent = parts.join(" · ");
         if (final.verdict) {
           metaLine.insertBefore(
