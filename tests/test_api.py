@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import openai
@@ -15,6 +16,7 @@ import pytest
 
 from server.app import create_app
 from server.domain.components import Components
+from server.domain.schemas import SearchResponse, SectionCard
 from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import after_short_answer, live_server, serve_app, wait_until
@@ -99,7 +101,7 @@ def test_search_section_examples_and_releases(open_url: str) -> None:
         params={"q": "what does Don't be sycophantic ask of the model?", "k": 3},
     ).json()
     assert len(search["sections"]) == 3
-    assert search["sections"][0]["id"] == "avoid_sycophancy"
+    assert search["sections"][0]["id"] == search["sections"][0]["section_id"] == "avoid_sycophancy"
     section = httpx.get(
         f"{open_url}/v1/sections/avoid_sycophancy", params={"release": "2025-09-12"}
     ).json()
@@ -114,6 +116,29 @@ def test_search_section_examples_and_releases(open_url: str) -> None:
         "releases": ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"],
         "newest": "2025-12-18",
     }
+
+
+def test_a_search_hit_names_its_section_id_as_citations_do_and_keeps_id(tmp_path: Path) -> None:
+    """Issue 24 item 19: /v1/search named a section ``id`` where citations say ``section_id``."""
+    card = SectionCard(
+        id="avoid_sycophancy",
+        title="Don't be sycophantic",
+        level=3,
+        release="2025-12-18",
+        authority="user",
+        authority_meaning="",
+        parents=[],
+        path=[],
+        attributes={},
+        body="",
+        commentary=[],
+        url="u",
+    )
+    found = SearchResponse(query="q", release="2025-12-18", sections=[card], examples=[])
+    [hit] = found.model_dump(mode="json")["sections"]
+    assert hit["section_id"] == hit["id"] == "avoid_sycophancy"
+    schemas = create_app(make_settings(tmp_path)).openapi()["components"]["schemas"]
+    assert {"id", "section_id"} <= set(schemas["SectionCard"]["required"])
 
 
 def test_precedent_search_filters_and_exports_csv(open_url: str) -> None:

@@ -13,6 +13,7 @@ from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.domain.components import Components, build_components
 from server.domain.llm import check_reply
 from server.domain.llm.evidence import whole_sentences
+from server.domain.llm.routing import parse_route, routed_result
 from server.domain.service import AnsweringService
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
@@ -172,6 +173,15 @@ def test_malformed_routing_reply_falls_back_to_the_hybrid_sections(
     assert answer.notice is not None and "search engine's sections were used" in answer.notice
 
 
+def test_a_routing_reply_nested_1500_deep_is_unreadable_and_the_hybrid_sections_stay() -> None:
+    reply = '{"sections": ' + "[" * 1500 + "]" * 1500 + "}"  # RecursionError in json.loads
+    choice = parse_route(reply, {PRIVACY}, 5)
+    assert choice.malformed and choice.ids == []
+    assert "search engine's sections were used" in " ".join(choice.notes())
+    hybrid = object()  # a malformed choice hands back the retriever's result as it is
+    assert routed_result(hybrid, None, choice) is hybrid  # type: ignore[arg-type]
+
+
 def test_every_call_sends_max_tokens(service: AnsweringService, fake: FakeOpenAIServer) -> None:
     route(fake, PRIVACY)
     fake.script(ScriptedReply("ok", f"Verdict: no\n\nPrivate [{PRIVACY}]."))
@@ -309,7 +319,7 @@ def test_hostile_markdown_is_neutralised_in_a_whole_answer(
     fake.script(ScriptedReply("ok", HOSTILE))
     answer = service.answer(QUESTION)
     assert_inert(answer.answer)
-    assert "`<b>code</b>`" in answer.answer  # code stays code
+    assert "`&lt;b&gt;code&lt;/b&gt;`" in answer.answer  # code stays code, < and > as entities
     for words in ("run me", "data", "tracker", "elsewhere"):
         assert words in answer.answer  # the words stay, the links and images go
     assert answer.notice is not None and "link(s), image(s) or HTML tag(s)" in answer.notice

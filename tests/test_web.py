@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.web.page import CONTENT_SECURITY_POLICY, WEB_DIR
+from server.web import page as web_page
+from server.web.page import ASSETS_DIR, CONTENT_SECURITY_POLICY
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.browser import (
@@ -31,7 +34,7 @@ from tests.browser import (
     wait_for_answer,
 )
 from tests.conftest import RELEASES, make_settings
-from tests.helpers import serve_app
+from tests.helpers import live_server, serve_app
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -58,6 +61,22 @@ def page(driver: WebDriver, base_url: str) -> WebDriver:
 
 
 # --- the page and its headers ------------------------------------------------------------------
+
+
+def test_static_serves_the_page_s_assets_and_never_the_python_sources(tmp_path: Path) -> None:
+    """Issue 24 item 14: /static served server/web itself, its .py files included."""
+    app = FastAPI()
+    app.state.settings = make_settings(tmp_path)
+    app.include_router(web_page.router)
+    with live_server(app) as url:
+        for name in ("page.py", "diff_page.py", "__init__.py", "assets/app.js", "../page.py"):
+            assert httpx.get(f"{url}/static/{name}", timeout=10).status_code == 404, name
+        for name in ("app.js", "conversation.js", "style.css", "diff.css", "favicon.svg"):
+            assert httpx.get(f"{url}/static/{name}", timeout=10).status_code == 200, name
+        assert 'src="/static/app.js"' in httpx.get(f"{url}/", timeout=10).text
+    assert sorted(p.suffix for p in ASSETS_DIR.iterdir()) == sorted(
+        [".js", ".js", ".css", ".css", ".svg", ".html"]
+    )
 
 
 def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> None:
@@ -90,11 +109,11 @@ def test_page_is_served_with_a_strict_csp_and_no_inline_code(base_url: str) -> N
     assert "/" not in httpx.get(f"{base_url}/openapi.json", timeout=10).json()["paths"]
 
     for name in ("app.js", "conversation.js"):
-        code = (WEB_DIR / name).read_text(encoding="utf-8")
+        code = (ASSETS_DIR / name).read_text(encoding="utf-8")
         assert not re.search(
             r"\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|eval\(", code
         ), name
-    script = (WEB_DIR / "app.js").read_text(encoding="utf-8")
+    script = (ASSETS_DIR / "app.js").read_text(encoding="utf-8")
     assert "new EventSource" not in script and "getReader()" in script  # POST: fetch + stream
 
 

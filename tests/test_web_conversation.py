@@ -7,6 +7,8 @@ the question in the box, and the layout at desktop and phone widths."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
+from server.web.page import ASSETS_DIR
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.browser import (
@@ -86,6 +89,37 @@ def followups(driver: WebDriver) -> list[WebElement]:
 
 def stored(driver: WebDriver) -> Any:
     return driver.execute_script(f"return JSON.parse(localStorage.getItem('{CONVERSATION_KEY}'))")
+
+
+# --- the page's own logic (conversation.js) ----------------------------------------------------
+
+
+def conversation_js(request: pytest.FixtureRequest, expression: str) -> Any:
+    """``expression``'s value once conversation.js has loaded: in Node when it is installed (no
+    browser needed), else in the browser tests' Chromium on a blank page."""
+    script = (ASSETS_DIR / "conversation.js").read_text(encoding="utf-8")
+    node = shutil.which("node")
+    if node is None:
+        driver = request.getfixturevalue("driver")
+        driver.get("about:blank")
+        return driver.execute_script(f"{script}\nreturn {expression};")
+    program = (
+        f"globalThis.window = globalThis;\n{script}\nconsole.log(JSON.stringify({expression}));"
+    )
+    done = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_an_answers_time_shows_milliseconds_under_a_second(request: pytest.FixtureRequest) -> None:
+    """Issue 24 item 19: a 45 ms answer showed as "0.0 s"."""
+    shown = conversation_js(
+        request,
+        "[45, 0.4, 999.4, 999.6, 1234, 15000, -1, null].map(window.specqaConversation.elapsed)",
+    )
+    assert shown == ["45 ms", "0 ms", "999 ms", "1.0 s", "1.2 s", "15.0 s", "", ""]
+    script = (ASSETS_DIR / "app.js").read_text(encoding="utf-8")
+    assert "conv.elapsed(final.timings" in script and "toFixed(1)} s" not in script
 
 
 # --- the history a follow-up carries -----------------------------------------------------------

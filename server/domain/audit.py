@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from server.domain.precedent import PrecedentVerdict
 from server.domain.service import AnsweringService
 from specqa.core.errors import SpecQAError
+from specqa.core.spreadsheet import safe_row
 
 __all__ = [
     "AuditProblem",
@@ -222,23 +223,26 @@ def csv_header() -> list[str]:
 
 
 def csv_row(item: AuditRow | AuditProblem) -> list[str]:
+    """One CSV row; cells a spreadsheet would run as a formula are written as text."""
     if isinstance(item, AuditProblem):
-        return [str(item.line), *[""] * 10, item.error]
+        return safe_row([str(item.line), *[""] * 10, item.error])
     closest = item.precedent.closest if item.precedent else None
-    return [
-        str(item.line),
-        item.release,
-        item.question,
-        item.reply,
-        " ".join(g.section_id for g in item.governing),
-        item.confidence or "",
-        (item.precedent.resembles or "none") if item.precedent else "",
-        f"{closest.similarity:.4f}" if closest else "",
-        closest.example_id if closest else "",
-        closest.label if closest else "",
-        item.precedent.summary if item.precedent else "",
-        "",
-    ]
+    return safe_row(
+        [
+            str(item.line),
+            item.release,
+            item.question,
+            item.reply,
+            " ".join(g.section_id for g in item.governing),
+            item.confidence or "",
+            (item.precedent.resembles or "none") if item.precedent else "",
+            f"{closest.similarity:.4f}" if closest else "",
+            closest.example_id if closest else "",
+            closest.label if closest else "",
+            item.precedent.summary if item.precedent else "",
+            "",
+        ]
+    )
 
 
 def csv_text(items: Iterable[AuditRow | AuditProblem]) -> str:

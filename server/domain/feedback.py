@@ -20,7 +20,6 @@ import contextlib
 import logging
 import threading
 import time
-import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -62,6 +61,7 @@ from server.domain.feedback_report import (
 from server.domain.schemas import Answer
 from specqa.core.errors import BackendUnavailableError, InputError, UnknownAnswerError
 from specqa.core.settings import Settings
+from specqa.core.text import without_controls
 
 __all__ = [
     "BACKENDS",
@@ -358,11 +358,9 @@ def _sections(conn: Any, answer_ids: list[str] | None) -> dict[str, list[str]]:
 
 
 def _clean(text: str) -> str:
-    """Without control characters (newlines and tabs kept) or lone surrogates, which no
-    database stores; format characters stay (an emoji's zero-width joiner)."""
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
-    ).strip()
+    """Without control characters (newlines and tabs kept), bidirectional controls or lone
+    surrogates, which no database stores; other format characters stay (an emoji's joiner)."""
+    return without_controls(text, keep_format=True).strip()
 
 
 def _now() -> datetime:

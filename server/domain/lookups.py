@@ -4,7 +4,6 @@ answers on top; surfaces only ever hold that one service."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from server.domain.schemas import ExampleCard, SearchResponse, SectionCard, sect
 from specqa.core.errors import InputError
 from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
+from specqa.core.text import without_controls
 
 __all__ = ["PRECEDENT_CANDIDATES", "Comparison", "ReleaseList", "SpecLookups"]
 
@@ -54,12 +54,11 @@ class SpecLookups:
         self.precedents = precedents
 
     def validate_question(self, question: str) -> str:
-        """The question without control characters, or an :class:`InputError` saying why not."""
+        """The question without control characters (bidirectional ones included), or an
+        :class:`InputError` saying why not."""
         if not isinstance(question, str):
             raise InputError("question must be a string")
-        cleaned = "".join(
-            ch for ch in question if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
-        ).strip()
+        cleaned = without_controls(question).strip()
         if not cleaned:
             raise InputError("question is empty")
         if len(cleaned) > self.settings.max_question_chars:
@@ -67,6 +66,12 @@ class SpecLookups:
                 f"question is longer than {self.settings.max_question_chars} characters"
             )
         return cleaned
+
+    @staticmethod
+    def validate_history(history: list[str] | None) -> list[str]:
+        """Earlier turns cleaned like questions; turns that are not text, or are empty, dropped."""
+        turns = (without_controls(turn).strip() for turn in history or [] if isinstance(turn, str))
+        return [turn for turn in turns if turn]
 
     # --- search and precedents --------------------------------------------------------------
     def search(

@@ -177,7 +177,7 @@ class Answer(BaseModel):
 
 
 class SectionCard(BaseModel):
-    id: str
+    id: str = Field(description="The section's id; the same as section_id (kept for compatibility)")
     title: str
     level: int
     release: str
@@ -191,6 +191,13 @@ class SectionCard(BaseModel):
     url: str
     examples: list[ExampleCard] = Field(default_factory=list)
     score: float | None = None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The section's id, named as citations and examples name it"
+    )
+    @property
+    def section_id(self) -> str:
+        return self.id
 
 
 class ExamplesResponse(BaseModel):

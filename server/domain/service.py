@@ -90,7 +90,7 @@ class AnsweringService(SpecLookups):
         question = self.validate_question(question)
         if mode not in _MODES:
             raise InputError("mode must be 'extractive' or 'llm'")
-        history = [turn for turn in history or [] if isinstance(turn, str) and turn.strip()]
+        history = self.validate_history(history)
         use_llm = mode != "extractive" and self.llm is not None
         notice = NO_LLM if mode == "llm" and self.llm is None else None
         change = self.changes.answer(question, release)

@@ -44,6 +44,8 @@ EXAMPLE_LINE_CHARS = 150
 _SPEC_LINK = re.compile(r"\[([^\]\n]+)\]\((https://model-spec\.openai\.com/[^)\s]+)\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
+_MARKDOWN_ENTITY = re.compile("&(lt|gt|amp);")
+_ENTITY_CHARS = {"lt": "<", "gt": ">", "amp": "&"}
 
 Block = dict[str, Any]
 
@@ -58,8 +60,10 @@ def escape(text: str) -> str:
 
 
 def markdown_to_mrkdwn(markdown: str) -> str:
-    """Escape everything, then turn links to spec sections and bold into Slack syntax."""
-    text = escape(markdown)
+    """Escape everything, then turn links to spec sections and bold into Slack syntax. The
+    markdown's ``&lt;``, ``&gt;`` and ``&amp;`` (an LLM answer's ``<``, ``>`` and ``&``) are
+    read as the characters they stand for first, so Slack shows them as such."""
+    text = escape(_MARKDOWN_ENTITY.sub(lambda m: _ENTITY_CHARS[m[1]], markdown))
     text = _SPEC_LINK.sub(lambda m: f"<{m[2]}|{_label(m[1])}>", text)
     text = _HEADING.sub(r"*\1*", text)
     return _BOLD.sub(r"*\1*", text)

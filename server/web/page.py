@@ -1,6 +1,7 @@
 """The web chat page: ``/`` serves ``index.html``, ``/static/...`` its script, styles and icon.
 
-Everything is served from the package folder ``server/web`` (no build step, no CDN). The page gets
+Everything is served from the package folder ``server/web/assets`` (no build step, no CDN), which
+holds only what a browser loads: ``/static`` serves nothing else (no Python sources). The page gets
 a strict Content-Security-Policy: only its own script and styles run, it only talks to this origin,
 and it cannot be framed. The page itself needs no key; the API calls it makes carry one when set.
 ``/`` fills in the server's longest accepted question (``SPECQA_MAX_QUESTION_CHARS``) so the page
@@ -19,9 +20,9 @@ from starlette.types import Scope
 
 from server.edge.deps import SettingsDep
 
-__all__ = ["CONTENT_SECURITY_POLICY", "MAX_CHARS_MARK", "PAGE_HEADERS", "WEB_DIR", "router"]
+__all__ = ["ASSETS_DIR", "CONTENT_SECURITY_POLICY", "MAX_CHARS_MARK", "PAGE_HEADERS", "router"]
 
-WEB_DIR = Path(__file__).resolve().parent
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -53,9 +54,9 @@ router = APIRouter(include_in_schema=False)
 
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def index(settings: SettingsDep) -> HTMLResponse:
-    html = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    html = (ASSETS_DIR / "index.html").read_text(encoding="utf-8")
     limit = f'data-max-chars="{settings.max_question_chars}"'
     return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
 
-router.mount("/static", _StaticFiles(directory=WEB_DIR), name="static")
+router.mount("/static", _StaticFiles(directory=ASSETS_DIR), name="static")

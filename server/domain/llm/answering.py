@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from openai.types.chat import ChatCompletionMessageParam
 
 from server.domain.corpus import ReleaseCorpus
 from server.domain.llm.client import Deadline, LLMClient
 from server.domain.llm.prompt import answer_messages, route_messages
-from server.domain.llm.reply import CheckedReply, ReplyFilter, check_reply
+from server.domain.llm.reply import SPEC_HOST, CheckedReply, ReplyFilter, check_reply
 from server.domain.llm.routing import parse_route, routed_result
 from server.domain.llm.verdict import parse_verdict, split_verdict, verdict_line
 from server.domain.retrieval import SearchResult
@@ -48,6 +49,7 @@ class LLMAnswerer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.client = LLMClient(settings)
+        self.hosts = _link_hosts(settings.public_base_url)
 
     def answer(
         self, question: str, history: list[str], result: SearchResult, rc: ReleaseCorpus
@@ -59,7 +61,7 @@ class LLMAnswerer:
                 self._messages(question, history, draft.result), deadline, self._max_tokens
             )
         draft.verdict, body = parse_verdict(raw)
-        draft.reply = check_reply(body, *_evidence_ids(draft.result), self._max_chars)
+        draft.reply = check_reply(body, *_evidence_ids(draft.result), self._max_chars, self.hosts)
         return draft
 
     def stream(
@@ -75,7 +77,7 @@ class LLMAnswerer:
             draft.verdict, rest = split_verdict(pieces)
             if draft.verdict:
                 yield verdict_line(draft.verdict) + "\n\n"
-            reply_filter = ReplyFilter(*_evidence_ids(draft.result), self._max_chars)
+            reply_filter = ReplyFilter(*_evidence_ids(draft.result), self._max_chars, self.hosts)
             written = []
             for piece in reply_filter.run(rest):
                 written.append(piece)
@@ -126,3 +128,9 @@ def _evidence_ids(result: SearchResult) -> tuple[set[str], dict[str, str]]:
         hit.example.section_id for hit in result.examples
     }
     return ids, {section_id: section_url(result.release, section_id) for section_id in ids}
+
+
+def _link_hosts(public_base_url: str | None) -> tuple[str, ...]:
+    """Where a bare URL in an answer may lead: the spec's site, and this server when public."""
+    own = urlsplit(public_base_url).netloc if public_base_url else ""
+    return (SPEC_HOST, own) if own else (SPEC_HOST,)

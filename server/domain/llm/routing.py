@@ -1,8 +1,8 @@
 """Routing: the LLM picks the governing sections from the release's whole table of contents.
 
 Its reply must be JSON naming section ids. Ids are checked against the release: unknown ones are
-dropped and reported; a reply that is not such JSON, or names no known section, leaves the hybrid
-retriever's sections in place (and says so).
+dropped and reported; a reply that is not such JSON (nested too deep to read included), or names no
+known section, leaves the hybrid retriever's sections in place (and says so).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _names(reply: str) -> list[str] | None:
         return None
     try:
         data = json.loads(reply[start : end + 1])
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
         return None
     sections = data.get("sections") if isinstance(data, dict) else None
     if not isinstance(sections, list) or not all(isinstance(s, str) for s in sections):

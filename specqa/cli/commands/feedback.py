@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from specqa.cli.options import AsJson, IndexDir, console, guarded, print_json, settings_from
+from specqa.core.spreadsheet import safe_cell
 
 if TYPE_CHECKING:
     from server.domain.feedback import FeedbackStore
@@ -67,8 +68,8 @@ def export(
         writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
         writer.writeheader()
         for record in records:
-            row = record.model_dump(mode="json")
-            writer.writerow({**row, "section_ids": " ".join(record.section_ids)})
+            row = {**record.model_dump(mode="json"), "section_ids": " ".join(record.section_ids)}
+            writer.writerow({column: safe_cell(row[column]) for column in CSV_COLUMNS})
     console.print(f"{len(records)} ratings written to {escape(str(csv_out))}", highlight=False)
 
 

@@ -130,7 +130,17 @@
 
   /** The spec writes an em dash as " --- "; show it as one. */
   function typo(text) {
-    return String(text).replace(/(^|\s)---?(?=\s|$)/g, "$1—");
+    return literal(String(text).replace(/(^|\s)---?(?=\s|$)/g, "$1—"));
+  }
+
+  // What markdown's escapes and the entities the server writes (an answer's <, > and &, in
+  // code too) stand for. The result only ever becomes a text node.
+  const ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"' };
+  function entities(text) {
+    return String(text).replace(/&(lt|gt|amp|quot);/g, (_, name) => ENTITIES[name]);
+  }
+  function literal(text) {
+    return String(text).replace(/\\([!-\/:-@[-`{-~])|&(lt|gt|amp|quot);/g, (_, escaped, name) => escaped ?? ENTITIES[name]);
   }
 
   function renderInline(text, parent) {
@@ -140,7 +150,7 @@
     for (const m of matches) {
       if (m.index > last) parent.append(typo(text.slice(last, m.index)));
       if (m[2] !== undefined) {
-        parent.append(el("code", { text: m[2] }));
+        parent.append(el("code", { text: entities(m[2]) }));
       } else if (m[3] !== undefined) {
         const safe = specUrl(m[4]) || diffUrl(m[4]);
         if (safe) {
@@ -216,7 +226,7 @@
         i += 1;
         while (i < lines.length && !lines[i].trim().startsWith(fence[1])) body.push(lines[i++]);
         i += 1;
-        parent.append(el("pre", {}, [el("code", { text: body.join("\n") })]));
+        parent.append(el("pre", {}, [el("code", { text: entities(body.join("\n")) })]));
         continue;
       }
       if (RULE.test(line)) {
@@ -673,8 +683,8 @@
         const parts = llm ? ["Written by a language model from the cited sections; check the quotes."] : [];
         if (final.confidence && (llm || !final.bottom_line)) parts.push(`Confidence: ${final.confidence}`);
         parts.push(`Release ${final.release || release}`);
-        const total = final.timings && final.timings.total_ms;
-        if (typeof total === "number") parts.push(`${(total / 1000).toFixed(1)} s`);
+        const took = conv.elapsed(final.timings && final.timings.total_ms);
+        if (took) parts.push(took);
         modeText.textContent = parts.join(" · ");
         if (final.verdict) {
           metaLine.insertBefore(

@@ -1,6 +1,6 @@
 // specqa web page: the conversation's data. What this browser stores (localStorage), the earlier
-// questions a follow-up sends as history, an answer as markdown, its permalink, and the suggested
-// follow-ups. No DOM work here: app.js draws.
+// questions a follow-up sends as history, an answer as markdown, its permalink, the suggested
+// follow-ups and how long an answer took. No DOM work here: app.js draws.
 "use strict";
 
 window.specqaConversation = (() => {
@@ -105,5 +105,11 @@ window.specqaConversation = (() => {
     return questions.slice(0, 3);
   }
 
-  return { load, save, history, permalink, linkedQuestion, markdown, followups };
+  /** An answer's time as the page shows it: "45 ms" under a second, else "1.2 s"; "" if unknown. */
+  function elapsed(ms) {
+    if (typeof ms !== "number" || !Number.isFinite(ms) || ms < 0) return "";
+    return Math.round(ms) < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+  }
+
+  return { load, save, history, permalink, linkedQuestion, markdown, followups, elapsed };
 })();

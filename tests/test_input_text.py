@@ -1,0 +1,56 @@
+"""Bidirectional control characters (U+202E and the rest) are stripped on input, like the other
+control characters, from questions, earlier turns and feedback comments (issue 24 item 15), so
+nothing stored or printed (`specqa feedback stats`) shows reversed text. No index needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.domain.feedback import open_feedback_store
+from server.domain.lookups import SpecLookups
+from server.domain.schemas import Answer
+from specqa.core.text import BIDI_CONTROLS, without_controls
+from tests.conftest import make_settings
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+REVERSED = "Is this \u202eevil.exe\u202c and \u2067txt\u2069 safe?\u200f\u061c"
+
+
+def lookups(tmp_path: Path) -> SpecLookups:
+    return SpecLookups(make_settings(tmp_path), lambda: None, None)  # type: ignore[arg-type, return-value]
+
+
+def test_every_bidirectional_control_is_stripped_and_an_emoji_joiner_kept_in_comments() -> None:
+    assert set(BIDI) == BIDI_CONTROLS
+    assert without_controls(f"a{BIDI}b\x00\n\tc\ud800") == "ab\n\tc"
+    assert without_controls(f"👩\u200d💻{BIDI}", keep_format=True) == "👩\u200d💻"
+
+
+def test_questions_and_earlier_turns_lose_their_bidirectional_controls(tmp_path: Path) -> None:
+    spec = lookups(tmp_path)
+    assert spec.validate_question(REVERSED) == "Is this evil.exe and txt safe?"
+    history = [REVERSED, f"  {BIDI}  ", 42, "\x00plain\x07 turn\ud800"]
+    assert spec.validate_history(history) == ["Is this evil.exe and txt safe?", "plain turn"]  # type: ignore[list-item]
+    assert spec.validate_history(None) == []
+
+
+@pytest.mark.parametrize("comment", [REVERSED, f"{BIDI}Is this evil.exe and txt safe?"])
+def test_feedback_comments_lose_their_bidirectional_controls(tmp_path: Path, comment: str) -> None:
+    store = open_feedback_store(make_settings(tmp_path))
+    answer = Answer(
+        question="Is this safe?",
+        release="2025-12-18",
+        mode="extractive",
+        answer="…",
+        verdict=None,
+        confidence="medium",
+        citations=[],
+        examples=[],
+    )
+    store.record_answer(answer)
+    saved = store.add(answer.id, "down", comment + " 👩\u200d💻")
+    assert saved.comment == "Is this evil.exe and txt safe? 👩\u200d💻"
+    assert store.stats().questions[0].comments == [saved.comment]
+    store.close()
