@@ -349,7 +349,9 @@ def test_a_long_answer_stays_within_slack_limits_and_pings_or_links_nothing(
         assert len(text) <= SECTION_LIMIT
         assert "<!channel>" not in text
         assert "<https://x.example" not in text
-    assert message["blocks"][1]["text"]["text"].startswith("*Verdict: No*\nA sentence with")
+    headline = message["blocks"][1]["text"]["text"]
+    assert headline.startswith("*Verdict: No*\n")  # the model's verdict, then any curated lead
+    assert "\nA sentence with" in headline
 
 
 def test_split_text_never_cuts_a_link_or_an_entity() -> None:
