@@ -229,12 +229,13 @@ class HybridRetriever:
         started = time.perf_counter()
         wanted = self._candidates * (3 if filters != SearchFilters() else 1)
         query = _unit(vector)
+        similarity = rc.vectors @ query  # every chunk's, one matrix product (about 0.3 ms)
         dense = (
-            _nearest_in_memory(rc, query, wanted)
+            _nearest_in_memory(rc, similarity, wanted)
             if self._in_memory
             else self._nearest_in_chroma(corpus, rc, vector, wanted)
         )
-        dense = _with_bank_keys(rc, query, dense)
+        dense = _with_bank_keys(rc, similarity, dense)
         timings["dense_ms"] = _ms(started)
         started = time.perf_counter()
         signals = _signals(rc, focused, vector, dense)
@@ -275,27 +276,24 @@ def _unit(vector: list[float]) -> np.ndarray:
     return query / norm if norm else query
 
 
-def _nearest_in_memory(rc: ReleaseCorpus, query: np.ndarray, wanted: int) -> np.ndarray:
-    """The same neighbours as Chroma's query, exactly, from the vectors loaded with the corpus: a
-    release has a few hundred chunks of its own, so one matrix product (about 0.3 ms) beats
-    Chroma's filtered search (about 6 ms, most of a warm search's time after the query
-    embedding). Bank keys are not candidates here: :func:`_with_bank_keys` scores them all."""
-    own = np.flatnonzero(~_layout(rc).is_bank)
-    similarity = rc.vectors[own] @ query
+def _nearest_in_memory(rc: ReleaseCorpus, similarity: np.ndarray, wanted: int) -> np.ndarray:
+    """The same neighbours as Chroma's query, exactly, from the similarity to every chunk the
+    corpus loaded (Chroma's filtered search takes about 6 ms, most of a warm search's time after
+    the query embedding). Bank keys are not candidates here: :func:`_with_bank_keys` scores them."""
+    own = _layout(rc).own_rows
     count = min(len(own), wanted)
-    nearest = np.argpartition(-similarity, count - 1)[:count]
+    nearest = own[np.argpartition(-similarity[own], count - 1)[:count]]
     dense = np.zeros(len(rc.chunks))
-    dense[own[nearest]] = similarity[nearest]
+    dense[nearest] = similarity[nearest]
     return dense
 
 
-def _with_bank_keys(rc: ReleaseCorpus, query: np.ndarray, dense: np.ndarray) -> np.ndarray:
+def _with_bank_keys(rc: ReleaseCorpus, similarity: np.ndarray, dense: np.ndarray) -> np.ndarray:
     """``dense`` with every bank key's exact similarity: a key is one short question, so all of
     them are scored (in memory, whatever the dense source) instead of competing with the spec's
     own chunks for the candidate places."""
     bank = _layout(rc).bank_rows
-    if len(bank):
-        dense[bank] = rc.vectors[bank] @ query
+    dense[bank] = similarity[bank]
     return dense
 
 
@@ -306,8 +304,10 @@ def _topicality(
     those it does not, and the share of the latter among its ``TOPIC_NEIGHBOURS`` nearest."""
     on = signals.dense[_layout(rc).bank_rows]
     off = not_covered @ query if len(not_covered) else np.zeros(0)
-    nearest = np.sort(np.concatenate([on, off]))[::-1][:TOPIC_NEIGHBOURS]
-    threshold = nearest[-1] if len(nearest) else 1.0
+    both = np.concatenate([on, off])
+    count = min(TOPIC_NEIGHBOURS, len(both))
+    nearest = -np.partition(-both, count - 1)[:count] if count else both
+    threshold = nearest.min() if count else 1.0
     return (
         round(float(on.max()), 6) if len(on) else 0.0,
         round(float(off.max()), 6) if len(off) else 0.0,
@@ -326,23 +326,27 @@ def _closest_bank(
     """The bank questions closest to the query, best first: the ``overall`` closest (within the
     filters' sections) and, for each ranked section, its ``per_section`` closest."""
     layout = _layout(rc)
-    rows = layout.bank_rows
-    ranked = {hit.section.id for hit in sections}
-    taken: dict[str, int] = {}
-    matches: list[BankMatch] = []
-    for row in rows[np.argsort(-signals.dense[rows], kind="stable")]:
-        chunk = rc.chunks[int(row)]
-        section_id = chunk.section_id
-        wanted = len(matches) < overall or (
-            section_id in ranked and taken.get(section_id, 0) < per_section
+    admitted = layout.bank_rows
+    if filters != SearchFilters():
+        admitted = np.array(
+            [r for r in admitted if filters.admits(rc.sections_by_id[rc.chunks[r].section_id])],
+            dtype=np.int64,
         )
-        if not wanted or not filters.admits(rc.sections_by_id[section_id]):
-            continue
-        taken[section_id] = taken.get(section_id, 0) + 1
-        matches.append(_bank_match(chunk, float(signals.dense[row])))
-        if len(matches) >= overall and all(taken.get(s, 0) >= per_section for s in ranked):
-            break
-    return matches
+    chosen = set(_best(admitted, signals.dense, overall))
+    for hit in sections:
+        chosen.update(
+            _best(layout.bank_rows_of.get(hit.section.id, []), signals.dense, per_section)
+        )
+    ordered = sorted(chosen, key=lambda row: (-signals.dense[row], row))
+    return [_bank_match(rc.chunks[row], float(signals.dense[row])) for row in ordered]
+
+
+def _best(rows: Any, scores: np.ndarray, count: int) -> list[int]:
+    """The ``count`` rows of ``rows`` with the highest ``scores``, in no particular order."""
+    found = np.asarray(rows, dtype=np.int64)
+    if len(found) > count:
+        found = found[np.argpartition(-scores[found], count - 1)[:count]]
+    return [int(row) for row in found]
 
 
 def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
@@ -403,7 +407,7 @@ def _rank_sections(
     score -= HUB_PRIOR * rc.hub_prior
     exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
     if not _VOICE_CUES.search(question):
-        score -= VOICE_PENALTY * _voice_sections(rc)
+        score -= VOICE_PENALTY * layout.is_voice
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]
@@ -421,13 +425,6 @@ def _rank_sections(
         for i in ranked
     ]
     return hits, _evidence(score, single.values(), allowed, order[:2])
-
-
-def _voice_sections(rc: ReleaseCorpus) -> np.ndarray:
-    """1 for the sections about voice mode (and their parent), 0 for the rest."""
-    return np.array(
-        [float(any("voice" in part for part in (s.id, *s.parents))) for s in rc.parsed.sections]
-    )
 
 
 def _rule_first(rc: ReleaseCorpus, order: list[int]) -> list[int]:
@@ -485,11 +482,10 @@ def _rank_examples(
     """Examples by their best key (whole example or its user turns), nudged towards top sections."""
     top_sections = {hit.section.id: rank for rank, hit in enumerate(sections)}
     scores: dict[str, float] = {}
-    for index, chunk in enumerate(rc.chunks):
-        if chunk.kind not in ("example", "example_prompt") or chunk.example_id is None:
-            continue
-        value = signals.dense[index] + EXAMPLE_LEXICAL * signals.lexical[index]
-        scores[chunk.example_id] = max(scores.get(chunk.example_id, 0.0), value)
+    layout = _layout(rc)
+    values = signals.dense + EXAMPLE_LEXICAL * signals.lexical
+    for index, example_id in zip(layout.example_rows, layout.example_of, strict=True):
+        scores[example_id] = max(scores.get(example_id, 0.0), float(values[index]))
     hits: list[ExampleHit] = []
     for example_id, score in scores.items():
         example = rc.examples_by_id[example_id]
