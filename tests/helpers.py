@@ -30,6 +30,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
+from server.domain.schemas import Answer
+
 if TYPE_CHECKING:
     from specqa.core.embedding import Embedder
     from specqa.core.settings import Settings
@@ -321,3 +323,17 @@ _SHORT_ANSWER = re.compile(
 def after_short_answer(markdown: str) -> str:
     """``markdown`` without the short answer an answer may open with (and its curated question)."""
     return _SHORT_ANSWER.sub("", markdown, count=1)
+
+
+def plain_answer(question: str) -> Answer:
+    """A minimal extractive answer to ``question``, for tests of what is stored about answers."""
+    return Answer(
+        question=question,
+        release="2025-12-18",
+        mode="extractive",
+        answer="…",
+        verdict=None,
+        confidence="medium",
+        citations=[],
+        examples=[],
+    )

@@ -10,9 +10,9 @@ import pytest
 
 from server.domain.feedback import open_feedback_store
 from server.domain.lookups import SpecLookups
-from server.domain.schemas import Answer
 from specqa.core.text import BIDI_CONTROLS, without_controls
 from tests.conftest import make_settings
+from tests.helpers import plain_answer
 
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 REVERSED = "Is this \u202eevil.exe\u202c and \u2067txt\u2069 safe?\u200f\u061c"
@@ -39,16 +39,7 @@ def test_questions_and_earlier_turns_lose_their_bidirectional_controls(tmp_path:
 @pytest.mark.parametrize("comment", [REVERSED, f"{BIDI}Is this evil.exe and txt safe?"])
 def test_feedback_comments_lose_their_bidirectional_controls(tmp_path: Path, comment: str) -> None:
     store = open_feedback_store(make_settings(tmp_path))
-    answer = Answer(
-        question="Is this safe?",
-        release="2025-12-18",
-        mode="extractive",
-        answer="…",
-        verdict=None,
-        confidence="medium",
-        citations=[],
-        examples=[],
-    )
+    answer = plain_answer("Is this safe?")
     store.record_answer(answer)
     saved = store.add(answer.id, "down", comment + " 👩\u200d💻")
     assert saved.comment == "Is this evil.exe and txt safe? 👩\u200d💻"

@@ -12,9 +12,9 @@ import pytest
 
 from server.domain.audit import AuditProblem, AuditRow, GoverningSection, csv_text
 from server.domain.feedback import open_feedback_store
-from server.domain.schemas import Answer
 from specqa.core.spreadsheet import safe_cell, safe_row
 from tests.conftest import make_settings, run_cli
+from tests.helpers import plain_answer
 
 FORMULAS = [
     '=HYPERLINK("https://evil.example","click")',
@@ -56,16 +56,7 @@ def test_audit_csv_writes_questions_replies_and_errors_as_text() -> None:
 
 def test_feedback_export_writes_questions_and_comments_as_text(tmp_path: Path) -> None:
     store = open_feedback_store(make_settings(tmp_path))
-    answer = Answer(
-        question=FORMULAS[0],
-        release="2025-12-18",
-        mode="extractive",
-        answer="…",
-        verdict=None,
-        confidence="medium",
-        citations=[],
-        examples=[],
-    )
+    answer = plain_answer(FORMULAS[0])
     store.record_answer(answer)
     store.add(answer.id, "down", FORMULAS[3], rater="-1+1")
     store.close()

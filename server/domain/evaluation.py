@@ -12,7 +12,6 @@ right, and how often a question is judged off topic, rightly or wrongly."""
 
 from __future__ import annotations
 
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from specqa.core.errors import InputError
+from specqa.core.jsonl import jsonl_rows
 from specqa.core.question_bank import normalise_quotes
 
 __all__ = ["SPLITS", "EvalQuestion", "Judged", "Ranked", "evaluate", "load_questions"]
@@ -64,17 +64,11 @@ def load_questions(path: Path, split: str | None = None) -> list[EvalQuestion]:
 
 
 def _read(path: Path) -> list[EvalQuestion]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read questions file {path}: {exc}") from exc
     questions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, row in jsonl_rows(path, "questions file"):
         try:
-            questions.append(_question(json.loads(line)))
-        except (ValueError, KeyError, TypeError) as exc:
+            questions.append(_question(row))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InputError(
                 f'{path}:{number}: expected {{"question": ..., "sections": [...]}} ({exc})'
             ) from exc

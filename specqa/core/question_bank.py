@@ -14,7 +14,6 @@ new release never breaks ingest.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from specqa.core.errors import InputError
+from specqa.core.jsonl import jsonl_rows
 from specqa.core.quotes import sentences_of
 from specqa.core.spec import ParsedRelease, Section
 
@@ -70,19 +70,14 @@ def normalise_quotes(text: str) -> str:
 
 def load_bank(path: Path) -> list[BankEntry]:
     """Every entry of the bank file; a line that is not a valid entry is an error naming it."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the question bank {path}: {exc}") from exc
     entries = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, row in jsonl_rows(path, "the question bank"):
         try:
-            entries.append(BankEntry.model_validate(json.loads(line)))
-        except (ValueError, ValidationError) as exc:
-            reason = str(exc).splitlines()[0] if isinstance(exc, ValueError) else _first_error(exc)
-            raise InputError(f"{path}:{number}: not a question-bank entry ({reason})") from exc
+            entries.append(BankEntry.model_validate(row))
+        except ValidationError as exc:
+            raise InputError(
+                f"{path}:{number}: not a question-bank entry ({_first_error(exc)})"
+            ) from exc
     return entries
 
 
@@ -108,20 +103,11 @@ def entries_for_release(
 
 def load_not_covered(path: Path) -> list[str]:
     """The curated questions the spec does not cover (``{"question": ...}`` per line)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the not-covered questions {path}: {exc}") from exc
     questions = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            question = json.loads(line)["question"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InputError(f'{path}:{number}: expected {{"question": ...}} ({exc})') from exc
+    for number, row in jsonl_rows(path, "the not-covered questions"):
+        question = row.get("question") if isinstance(row, dict) else None
         if not isinstance(question, str) or not question.strip():
-            raise InputError(f"{path}:{number}: the question must be a non-empty string")
+            raise InputError(f'{path}:{number}: expected {{"question": "..."}}')
         questions.append(question.strip())
     return questions
 
