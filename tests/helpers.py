@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
-from server.domain.schemas import Answer
+from server.domain.schemas import Answer, Citation
 
 if TYPE_CHECKING:
     from specqa.core.embedding import Embedder
@@ -325,7 +325,7 @@ def after_short_answer(markdown: str) -> str:
     return _SHORT_ANSWER.sub("", markdown, count=1)
 
 
-def plain_answer(question: str) -> Answer:
+def plain_answer(question: str, citations: Sequence[Citation] = ()) -> Answer:
     """A minimal extractive answer to ``question``, for tests of what is stored about answers."""
     return Answer(
         question=question,
@@ -334,6 +334,6 @@ def plain_answer(question: str) -> Answer:
         answer="…",
         verdict=None,
         confidence="medium",
-        citations=[],
+        citations=list(citations),
         examples=[],
     )

@@ -29,7 +29,7 @@ from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownAnswerError
 from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings, run_cli
-from tests.helpers import free_port, live_server, start_serve
+from tests.helpers import free_port, live_server, plain_answer, start_serve
 from tests.postgres import fresh_database, postgres_cluster
 
 KEY = "feedback-key-1"
@@ -50,16 +50,7 @@ def _answer(question: str = QUESTION, sections: tuple[str, ...] = ("a", "b", "a"
         Citation(section_id=s, title=s, authority="root", release="2025-12-18", quote="", url="u")
         for s in sections
     ]
-    return Answer(
-        question=question,
-        release="2025-12-18",
-        mode="extractive",
-        answer="…",
-        verdict=None,
-        confidence="medium",
-        citations=cite,
-        examples=[],
-    )
+    return plain_answer(question, cite)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -26,8 +26,9 @@ import re
 from dataclasses import dataclass, replace
 
 from server.domain.confidence import NOT_COVERED, confidence_of
+from server.domain.curated import BankMatch
 from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
-from server.domain.retrieval import BankMatch, SearchResult
+from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
 
 __all__ = [

@@ -23,7 +23,6 @@ words that every section shares ("ChatGPT", "the model", "the spec") so they can
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -31,15 +30,10 @@ from typing import Any, get_args
 
 import numpy as np
 
-from server.domain.corpus import (
-    ChunkLayout,
-    ChunkRecord,
-    Corpus,
-    ReleaseCorpus,
-    key_weights,
-    lexical_tokens,
-    section_ids_in,
-)
+from server.domain.chunks import ChunkLayout, ChunkRecord, key_weights
+from server.domain.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
+from server.domain.curated import BankMatch, closest_bank, topicality
+from server.domain.query_cues import about_the_spec, about_voice, focus_query
 from server.domain.schemas import AuthorityLevel, ExampleLabel
 from server.domain.weights import (
     BANK_DENSE,
@@ -56,7 +50,6 @@ from specqa.core.spec import Example, Section
 from specqa.core.store import VectorStore
 
 __all__ = [
-    "BankMatch",
     "ExampleHit",
     "HybridRetriever",
     "RankEvidence",
@@ -68,35 +61,7 @@ __all__ = [
 
 LABELS: tuple[str, ...] = get_args(ExampleLabel)
 AUTHORITIES: tuple[str, ...] = get_args(AuthorityLevel)
-_DOMAIN_WORDS = re.compile(
-    r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
-    r"(the |an )?ai|gpt-?\d*|llms?|chatbots?)\b",
-    re.IGNORECASE,
-)
-
-
-# A question about voice, audio or speech may be answered by the voice-mode sections; any other
-# question is not (they would otherwise pad answers on style and length).
-_VOICE_CUES = re.compile(
-    r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
-    r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice)\b",
-    re.IGNORECASE,
-)
-# A question about the document itself: only then may an explanatory section lead.
-_SPEC_CUES = re.compile(
-    r"\b(spec|specification|document|rule ?book|guidelines?|principles|framework|section|"
-    r"authority|chain of command|definitions?|defines?|terms?|glossary|meaning of|what does .+ mean|"
-    r"organi[sz]ed|structure|published|licen[cs]e|openai'?s? (?:rules|policy|policies))\b",
-    re.IGNORECASE,
-)
 VOICE_PENALTY = 1.0
-TOPIC_NEIGHBOURS = 5
-
-
-def focus_query(question: str) -> str:
-    """The question without the words every section shares; unchanged if little would remain."""
-    focused = " ".join(_DOMAIN_WORDS.sub(" ", question).split())
-    return focused if len(focused.split()) >= 2 else question
 
 
 @dataclass(frozen=True)
@@ -138,19 +103,6 @@ class ExampleHit:
     example: Example
     score: float
     section: Section
-
-
-@dataclass(frozen=True)
-class BankMatch:
-    """A question-bank entry close to the question: the curated question, its section, the
-    sentence of that section that answers it (as this release writes it) and its short answer."""
-
-    question: str
-    section_id: str
-    sentence: str
-    answer: str | None
-    voice: str
-    similarity: float
 
 
 @dataclass(frozen=True)
@@ -241,8 +193,9 @@ class HybridRetriever:
         signals = _signals(rc, focused, vector, dense)
         sections, evidence = _rank_sections(rc, signals, question, filters, k_sections)
         examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
-        bank = _closest_bank(rc, signals, filters, sections)
-        on_topic, off_topic, share = _topicality(rc, signals, corpus.not_covered, query)
+        admits = filters.admits if filters != SearchFilters() else None
+        bank = closest_bank(rc, signals.dense, [h.section.id for h in sections], admits)
+        on_topic, off_topic, share = topicality(rc, signals.dense, corpus.not_covered, query)
         evidence = replace(evidence, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
         return SearchResult(rc.release, sections, examples, timings, evidence, bank)
@@ -297,69 +250,6 @@ def _with_bank_keys(rc: ReleaseCorpus, similarity: np.ndarray, dense: np.ndarray
     return dense
 
 
-def _topicality(
-    rc: ReleaseCorpus, signals: _Signals, not_covered: np.ndarray, query: np.ndarray
-) -> tuple[float, float, float]:
-    """How close the question is to the curated questions the spec covers (the bank) and to
-    those it does not, and the share of the latter among its ``TOPIC_NEIGHBOURS`` nearest."""
-    on = signals.dense[_layout(rc).bank_rows]
-    off = not_covered @ query if len(not_covered) else np.zeros(0)
-    both = np.concatenate([on, off])
-    count = min(TOPIC_NEIGHBOURS, len(both))
-    nearest = -np.partition(-both, count - 1)[:count] if count else both
-    threshold = nearest.min() if count else 1.0
-    return (
-        round(float(on.max()), 6) if len(on) else 0.0,
-        round(float(off.max()), 6) if len(off) else 0.0,
-        float((off >= threshold).sum()) / max(len(nearest), 1),
-    )
-
-
-def _closest_bank(
-    rc: ReleaseCorpus,
-    signals: _Signals,
-    filters: SearchFilters,
-    sections: list[SectionHit],
-    overall: int = 8,
-    per_section: int = 3,
-) -> list[BankMatch]:
-    """The bank questions closest to the query, best first: the ``overall`` closest (within the
-    filters' sections) and, for each ranked section, its ``per_section`` closest."""
-    layout = _layout(rc)
-    admitted = layout.bank_rows
-    if filters != SearchFilters():
-        admitted = np.array(
-            [r for r in admitted if filters.admits(rc.sections_by_id[rc.chunks[r].section_id])],
-            dtype=np.int64,
-        )
-    chosen = set(_best(admitted, signals.dense, overall))
-    for hit in sections:
-        chosen.update(
-            _best(layout.bank_rows_of.get(hit.section.id, []), signals.dense, per_section)
-        )
-    ordered = sorted(chosen, key=lambda row: (-signals.dense[row], row))
-    return [_bank_match(rc.chunks[row], float(signals.dense[row])) for row in ordered]
-
-
-def _best(rows: Any, scores: np.ndarray, count: int) -> list[int]:
-    """The ``count`` rows of ``rows`` with the highest ``scores``, in no particular order."""
-    found = np.asarray(rows, dtype=np.int64)
-    if len(found) > count:
-        found = found[np.argpartition(-scores[found], count - 1)[:count]]
-    return [int(row) for row in found]
-
-
-def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
-    return BankMatch(
-        question=chunk.text,
-        section_id=chunk.section_id,
-        sentence=str(chunk.metadata["bank_sentence"]),
-        answer=str(chunk.metadata["bank_answer"]) or None,
-        voice=str(chunk.metadata["bank_voice"]),
-        similarity=round(similarity, 6),
-    )
-
-
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
@@ -406,13 +296,13 @@ def _rank_sections(
     score += CENTROID * signals.centroid
     score -= HUB_PRIOR * rc.hub_prior
     exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
-    if not _VOICE_CUES.search(question):
+    if not about_voice(question):
         score -= VOICE_PENALTY * layout.is_voice
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]
     order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
-    if not exact and not _SPEC_CUES.search(question):
+    if not exact and not about_the_spec(question):
         order = _rule_first(rc, order)
     ranked = order[:limit]
     hits = [

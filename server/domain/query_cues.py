@@ -1,0 +1,44 @@
+"""What a question's own words say about it, before any model reads it: the words every section
+shares (left out of the query), and whether it is about voice or about the spec itself."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["about_the_spec", "about_voice", "focus_query"]
+
+_DOMAIN_WORDS = re.compile(
+    r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
+    r"(the |an )?ai|gpt-?\d*|llms?|chatbots?)\b",
+    re.IGNORECASE,
+)
+
+
+# A question about voice, audio or speech may be answered by the voice-mode sections; any other
+# question is not (they would otherwise pad answers on style and length).
+_VOICE_CUES = re.compile(
+    r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
+    r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice)\b",
+    re.IGNORECASE,
+)
+# A question about the document itself: only then may an explanatory section lead.
+_SPEC_CUES = re.compile(
+    r"\b(spec|specification|document|rule ?book|guidelines?|principles|framework|section|"
+    r"authority|chain of command|definitions?|defines?|terms?|glossary|meaning of|what does .+ mean|"
+    r"organi[sz]ed|structure|published|licen[cs]e|openai'?s? (?:rules|policy|policies))\b",
+    re.IGNORECASE,
+)
+
+
+def focus_query(question: str) -> str:
+    """The question without the words every section shares; unchanged if little would remain."""
+    focused = " ".join(_DOMAIN_WORDS.sub(" ", question).split())
+    return focused if len(focused.split()) >= 2 else question
+
+
+def about_voice(question: str) -> bool:
+    return _VOICE_CUES.search(question) is not None
+
+
+def about_the_spec(question: str) -> bool:
+    return _SPEC_CUES.search(question) is not None
