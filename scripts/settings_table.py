@@ -1,5 +1,5 @@
-"""Print the README's configuration table from the Settings class (paste it under
-"## Configuration"; tests/test_docs.py fails when the two differ)."""
+"""Print the configuration table from the Settings class (paste it into
+docs/configuration.md; tests/test_docs.py fails when the two differ)."""
 
 from __future__ import annotations
 

@@ -134,8 +134,9 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
     (LLM mode), the quotes with their sections and links, the examples with their labels."""
     urls = {c.section_id: c.url for c in answer.citations}
     head: list[str] = [verdict_line(answer.verdict)] if answer.verdict else []
-    if lead_markdown(answer):
-        head.append("\n".join(lead_markdown(answer)))
+    lead = lead_markdown(answer)
+    if lead:
+        head.append("\n".join(lead))
     bottom = answer.bottom_line
     if bottom is not None:
         title = next((c.title for c in answer.citations if c.section_id == bottom.section_id), "")
