@@ -26,6 +26,7 @@ from server.domain.history import SectionHistory, section_history
 from server.domain.links import Links
 from server.domain.retrieval import HybridRetriever
 from server.domain.schemas import Answer, Citation, section_url
+from specqa.core.memo import IndexMemo
 
 __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question", "release_note"]
 
@@ -68,14 +69,13 @@ class ChangeAnswerer:
         self.corpus = corpus
         self.retriever = retriever
         self.links = links
-        self._histories: dict[tuple[str, str], SectionHistory] = {}  # pure: cached per index
+        self._histories: IndexMemo[str, SectionHistory] = IndexMemo()  # pure: per index
 
     def _history(self, corpus: Corpus, section_id: str) -> SectionHistory:
-        key = (corpus.manifest.collection, section_id)
-        if key not in self._histories:
-            releases = [corpus.get(name).parsed for name in corpus.names]
-            self._histories[key] = section_history(releases, section_id)
-        return self._histories[key]
+        def compute() -> SectionHistory:
+            return section_history([corpus.get(name).parsed for name in corpus.names], section_id)
+
+        return self._histories.get(corpus.manifest.collection, section_id, compute)
 
     def answer(self, question: str, release: str | None) -> Answer | None:
         """The answer to a change question, or None when ``question`` is not one."""

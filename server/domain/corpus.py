@@ -7,7 +7,6 @@ index; rebuilt when the pointer moves to a new build.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +18,7 @@ from server.domain.chunks import ChunkLayout, ChunkRecord, key_weights
 from server.domain.toc import TableOfContents, build_toc
 from server.domain.weights import CANDIDATES, CENTROID
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
+from specqa.core.logs import get_logger
 from specqa.core.names import did_you_mean, resolve_release
 from specqa.core.spec import Example, ParsedRelease, Section
 from specqa.core.store import CHUNKER_VERSION, IndexManifest, VectorStore
@@ -31,7 +31,7 @@ __all__ = [
     "section_ids_in",
 ]
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 _STEMMER = Stemmer.Stemmer("english")
 _GET_PAGE = 500
 

@@ -9,7 +9,6 @@ that every server process sharing the Chroma server sees the same index.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import re
 import shutil
@@ -21,6 +20,7 @@ from urllib.parse import urlparse
 from pydantic import BaseModel, ValidationError
 
 from specqa.core.errors import BackendUnavailableError, SpecIndexError
+from specqa.core.logs import get_logger
 from specqa.core.settings import Settings
 
 __all__ = ["CHUNKER_VERSION", "IndexManifest", "ReleaseStats", "VectorStore"]
@@ -31,7 +31,7 @@ COLLECTION_PREFIX = "specqa_"
 POINTER_COLLECTION = "specqa_pointer"
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 
 
 class ReleaseStats(BaseModel):
