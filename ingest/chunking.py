@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from specqa.core.embedding_cache import content_hash
 from specqa.core.question_bank import BankEntry
 from specqa.core.spec import Example, ParsedRelease, Section
+from specqa.core.text import split_sentences
 
 __all__ = ["NOT_COVERED_RELEASE", "Chunk", "chunk_release", "not_covered_chunks"]
 
@@ -31,7 +32,6 @@ NOT_COVERED_RELEASE = "-"  # the release field of chunks that belong to none
 
 TokenCounter = Callable[[str], int]
 Metadata = dict[str, str | int | float | bool]
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
 
 
 @dataclass(frozen=True)
@@ -267,7 +267,7 @@ class _Packer:
             if self.count(piece) <= budget:
                 out.append(piece)
                 continue
-            sentences = _SENTENCE_END.split(piece)
+            sentences = split_sentences(piece)
             if len(sentences) == 1:
                 out.extend(self._split_words(piece, budget))
             else:
