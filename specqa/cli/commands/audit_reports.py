@@ -115,12 +115,15 @@ def report_table(figures: AuditFigures) -> Table:
     table = Table(
         title=f"audit report · {overall.conversations} conversations · "
         f"judge {escape(', '.join(figures.judges) or '—')}",
-        caption="violation rate = violates / (follows + violates + borderline), "
-        "95% Wilson interval",
+        caption="rate: violates / (follows + violates + borderline), with its 95% Wilson "
+        "interval (CI); not covered and unjudged stay out of it",
     )
-    columns = ("section", "conv.", "follows", "violates", "borderline", "not cov.")
-    for column in (*columns, "unjudged", "rate", "95% interval"):
-        table.add_column(column, justify="left" if column == "section" else "right")
+    longest = max((len(f.section_id) for f in figures.sections), default=7)
+    table.add_column("section", min_width=min(longest, 40), overflow="fold")
+    for column in ("conv", "follows", "violates", "border.", "not cov.", "unjudged"):
+        table.add_column(column, justify="right")
+    table.add_column("rate", justify="right")
+    table.add_column("95% CI", justify="right")
     for index, row in enumerate([*figures.sections, overall]):
         table.add_row(
             escape(row.section_id),
@@ -145,8 +148,10 @@ def _counts(row: SectionFigures) -> tuple[int, ...]:
 
 def comparison_table(comparison: RunComparison) -> Table:
     table = Table(title="audit compare · violation rate by governing section")
-    for column in ("section", "before", "after", "change", "p-value", "test", "beyond noise"):
-        table.add_column(column, justify="left" if column in ("section", "test") else "right")
+    longest = max((len(c.section_id) for c in comparison.sections), default=7)
+    table.add_column("section", min_width=min(longest, 40), overflow="fold")
+    for column in ("before", "after", "change", "p", "test", "beyond noise"):
+        table.add_column(column, justify="left" if column == "test" else "right")
     for index, change in enumerate([*comparison.sections, comparison.overall]):
         table.add_row(*_change_cells(change), end_section=index == len(comparison.sections) - 1)
     return table
