@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.markup import escape
 from rich.table import Table
 
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["compare", "comparison_table", "report", "report_table"]
 
 SHORT_TEST_NAMES = {
-    "chi-square with Yates' continuity correction": "chi² Yates",
+    "chi-square with Yates' continuity correction": "Yates",
     "Fisher's exact test": "Fisher",
 }
 ResultsFile = Annotated[
@@ -115,12 +116,14 @@ def report_table(figures: AuditFigures) -> Table:
     table = Table(
         title=f"audit report · {overall.conversations} conversations · "
         f"judge {escape(', '.join(figures.judges) or '—')}",
-        caption="rate: violates / (follows + violates + borderline), with its 95% Wilson "
-        "interval (CI); not covered and unjudged stay out of it",
+        caption="conv: conversations; fol, viol, bord: follows, violates, borderline; "
+        "n/c: not covered; unj: unjudged. rate = viol / (fol + viol + bord), with its 95% "
+        "Wilson interval (CI); n/c and unj stay out of it.",
+        box=box.SIMPLE_HEAD,
     )
     longest = max((len(f.section_id) for f in figures.sections), default=7)
     table.add_column("section", min_width=min(longest, 40), overflow="fold")
-    for column in ("conv", "follows", "violates", "border.", "not cov.", "unjudged"):
+    for column in ("conv", "fol", "viol", "bord", "n/c", "unj"):
         table.add_column(column, justify="right")
     table.add_column("rate", justify="right")
     table.add_column("95% CI", justify="right")
@@ -147,10 +150,10 @@ def _counts(row: SectionFigures) -> tuple[int, ...]:
 
 
 def comparison_table(comparison: RunComparison) -> Table:
-    table = Table(title="audit compare · violation rate by governing section")
+    table = Table(title="audit compare · violation rate by governing section", box=box.SIMPLE_HEAD)
     longest = max((len(c.section_id) for c in comparison.sections), default=7)
     table.add_column("section", min_width=min(longest, 40), overflow="fold")
-    for column in ("before", "after", "change", "p", "test", "beyond noise"):
+    for column in ("before", "after", "Δ pts", "p", "test", "beyond\nnoise"):
         table.add_column(column, justify="left" if column == "test" else "right")
     for index, change in enumerate([*comparison.sections, comparison.overall]):
         table.add_row(*_change_cells(change), end_section=index == len(comparison.sections) - 1)
@@ -158,14 +161,12 @@ def comparison_table(comparison: RunComparison) -> Table:
 
 
 def _change_cells(change: SectionChange) -> list[str]:
-    from server.domain.audit_compare import points_change
-
     test = change.test
     return [
         escape(change.section_id),
-        f"{_rate(change.before)} ({change.before.violates}/{change.before.judged})",
-        f"{_rate(change.after)} ({change.after.violates}/{change.after.judged})",
-        points_change(change.change),
+        f"{_rate(change.before)} {change.before.violates}/{change.before.judged}",
+        f"{_rate(change.after)} {change.after.violates}/{change.after.judged}",
+        "—" if change.change is None else f"{100 * change.change:+.1f}",
         "—" if test is None else f"{test.p_value:.3g}",
         "—" if test is None else SHORT_TEST_NAMES[test.test],
         "[bold red]yes[/]" if change.significant else "no",
