@@ -121,8 +121,7 @@ def report_table(figures: AuditFigures) -> Table:
         "Wilson interval (CI); n/c and unj stay out of it.",
         box=box.SIMPLE_HEAD,
     )
-    longest = max((len(f.section_id) for f in figures.sections), default=7)
-    table.add_column("section", min_width=min(longest, 40), overflow="fold")
+    table.add_column("section", no_wrap=True, max_width=34, overflow="fold")
     for column in ("conv", "fol", "viol", "bord", "n/c", "unj"):
         table.add_column(column, justify="right")
     table.add_column("rate", justify="right")
@@ -151,9 +150,8 @@ def _counts(row: SectionFigures) -> tuple[int, ...]:
 
 def comparison_table(comparison: RunComparison) -> Table:
     table = Table(title="audit compare · violation rate by governing section", box=box.SIMPLE_HEAD)
-    longest = max((len(c.section_id) for c in comparison.sections), default=7)
-    table.add_column("section", min_width=min(longest, 40), overflow="fold")
-    for column in ("before", "after", "Δ pts", "p", "test", "beyond\nnoise"):
+    table.add_column("section", no_wrap=True, max_width=34, overflow="fold")
+    for column in ("before", "after", "change", "p", "test", "beyond\nnoise"):
         table.add_column(column, justify="left" if column == "test" else "right")
     for index, change in enumerate([*comparison.sections, comparison.overall]):
         table.add_row(*_change_cells(change), end_section=index == len(comparison.sections) - 1)
