@@ -57,7 +57,8 @@ class RunComparison(BaseModel):
     test_rule: str = TEST_RULE
     overall: SectionChange
     sections: list[SectionChange] = Field(
-        description="Sections in both runs: beyond noise first, then the largest change first"
+        description="Sections in both runs: beyond noise first, then the largest change first, "
+        "those without a rate in either run last"
     )
     only_before: list[str] = Field(description="Governing sections found in BEFORE only")
     only_after: list[str] = Field(description="Governing sections found in AFTER only")
@@ -93,8 +94,9 @@ def _change(before: SectionFigures, after: SectionFigures) -> SectionChange:
     )
 
 
-def _notable_first(change: SectionChange) -> tuple[bool, float, str]:
-    return (not change.significant, -abs(change.change or 0.0), change.section_id)
+def _notable_first(change: SectionChange) -> tuple[bool, bool, float, str]:
+    no_rate = change.change is None
+    return (not change.significant, no_rate, -abs(change.change or 0.0), change.section_id)
 
 
 def points_change(change: float | None) -> str:
