@@ -68,6 +68,7 @@ def test_compare_runs_pairs_sections_and_lists_those_found_in_one_run_only() -> 
             "protect_privacy": {"follows": 950, "violates": 50},
             "do_not_lie": {"follows": 190, "violates": 10},
             "gone_section": {"follows": 5},
+            "aaa_no_rule_applies": {"not_covered": 3},
         }
     )
     after = many(
@@ -75,18 +76,21 @@ def test_compare_runs_pairs_sections_and_lists_those_found_in_one_run_only() -> 
             "protect_privacy": {"follows": 850, "violates": 150},
             "do_not_lie": {"follows": 188, "violates": 12},
             "new_section": {"violates": 1},
+            "aaa_no_rule_applies": {"not_covered": 2},
         }
     )
     comparison = compare_runs(before, after)
     assert comparison.only_before == ["gone_section"]
     assert comparison.only_after == ["new_section"]
-    privacy, lie = comparison.sections
+    privacy, lie, no_rate = comparison.sections  # beyond noise, then by change, no rate last
+    assert no_rate.section_id == "aaa_no_rule_applies" and no_rate.change is None
     assert privacy.section_id == "protect_privacy" and privacy.significant
     assert privacy.change == pytest.approx(0.10)
     assert privacy.before.violation_rate == pytest.approx(0.05)
     assert lie.section_id == "do_not_lie" and not lie.significant
     assert lie.change == pytest.approx(0.01)
     assert comparison.overall.before.judged == 1205 and comparison.overall.after.judged == 1201
+    assert no_rate.test is None and not no_rate.significant
     assert "Fisher's exact test" in comparison.test_rule
 
 
