@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.weights import EXAMPLE_DENSE, PROMPT_DENSE
+from specqa.core.chunk_metadata import ChunkKind, ChunkMetadata
 from specqa.core.spec import ParsedRelease
 
 __all__ = ["ChunkLayout", "ChunkRecord", "key_weights"]
@@ -17,20 +18,19 @@ __all__ = ["ChunkLayout", "ChunkRecord", "key_weights"]
 class ChunkRecord:
     id: str
     text: str
-    metadata: dict[str, Any]
+    metadata: ChunkMetadata
 
     @property
-    def kind(self) -> str:
-        return str(self.metadata["kind"])
+    def kind(self) -> ChunkKind:
+        return self.metadata["kind"]
 
     @property
     def section_id(self) -> str:
-        return str(self.metadata["section_id"])
+        return self.metadata["section_id"]
 
     @property
     def example_id(self) -> str | None:
-        value = self.metadata.get("example_id")
-        return str(value) if value else None
+        return self.metadata.get("example_id") or None
 
 
 @dataclass(frozen=True)

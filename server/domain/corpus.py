@@ -8,8 +8,9 @@ index; rebuilt when the pointer moves to a new build.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import bm25s
 import Stemmer
@@ -17,6 +18,7 @@ import Stemmer
 from server.domain.chunks import ChunkLayout, ChunkRecord, key_weights
 from server.domain.toc import TableOfContents, build_toc
 from server.domain.weights import CANDIDATES, CENTROID
+from specqa.core.chunk_metadata import ChunkMetadata
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
 from specqa.core.logs import get_logger
 from specqa.core.names import did_you_mean, resolve_release
@@ -111,7 +113,7 @@ class Corpus:
             if record.kind == "not_covered":
                 off_topic.append(row)
             else:
-                rows_by_release.setdefault(str(record.metadata["release"]), []).append(row)
+                rows_by_release.setdefault(record.metadata["release"], []).append(row)
         return cls(
             manifest,
             {
@@ -162,10 +164,7 @@ def _fetch_all(collection: Any, expected: int) -> tuple[list[ChunkRecord], Any]:
         for chunk_id, text, metadata in zip(
             page["ids"], page["documents"], page["metadatas"], strict=True
         ):
-            clean = {
-                k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS
-            }
-            records.append(ChunkRecord(chunk_id, text or "", clean))
+            records.append(ChunkRecord(chunk_id, text or "", _our_metadata(metadata)))
         if len(page["ids"]):
             pages.append(np.asarray(page["embeddings"], dtype=np.float32))
         if len(page["ids"]) < _GET_PAGE:
@@ -180,14 +179,20 @@ def _fetch_all(collection: Any, expected: int) -> tuple[list[ChunkRecord], Any]:
     return [records[i] for i in order], vectors[order]
 
 
-_LLAMA_KEYS = {"doc_id", "document_id", "ref_doc_id"}
+def _our_metadata(stored: Mapping[str, Any]) -> ChunkMetadata:
+    """The chunk's metadata as ``ingest.chunking`` wrote it (the keys llama-index or Chroma add
+    are left out): where the stored dict becomes the typed contract."""
+    return cast(ChunkMetadata, {k: v for k, v in stored.items() if k in _OUR_KEYS})
+
+
+_OUR_KEYS = ChunkMetadata.__optional_keys__
 
 
 def _release_corpus(release: str, chunks: list[ChunkRecord], stored: Any) -> ReleaseCorpus:
     """``stored``: the chunks' vectors as the index holds them, one row per chunk."""
     carriers = sorted(
         (c for c in chunks if "section_json" in c.metadata),
-        key=lambda c: int(c.metadata["position"]),
+        key=lambda c: c.metadata["position"],
     )
     sections = [Section.model_validate_json(c.metadata["section_json"]) for c in carriers]
     examples = [

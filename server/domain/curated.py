@@ -93,8 +93,8 @@ def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
     return BankMatch(
         question=chunk.text,
         section_id=chunk.section_id,
-        sentence=str(chunk.metadata["bank_sentence"]),
-        answer=str(chunk.metadata["bank_answer"]) or None,
-        voice=str(chunk.metadata["bank_voice"]),
+        sentence=chunk.metadata["bank_sentence"],
+        answer=chunk.metadata["bank_answer"] or None,
+        voice=chunk.metadata["bank_voice"],
         similarity=round(similarity, 6),
     )
