@@ -142,7 +142,7 @@ def _short_answer(question: str, result: SearchResult) -> ShortAnswer | None:
     if rivals and closest.similarity - max(rivals) < SHORT_ANSWER_MARGIN:
         return None
     return ShortAnswer(
-        value=closest.answer,  # type: ignore[arg-type]
+        value=closest.answer,
         text=_PLAIN[closest.answer],
         curated_question=closest.question,
         section_id=closest.section_id,
