@@ -8,29 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.weights import EXAMPLE_DENSE, PROMPT_DENSE
-from specqa.core.chunk_metadata import ChunkKind, ChunkMetadata
+from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.spec import ParsedRelease
 
-__all__ = ["ChunkLayout", "ChunkRecord", "key_weights"]
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    id: str
-    text: str
-    metadata: ChunkMetadata
-
-    @property
-    def kind(self) -> ChunkKind:
-        return self.metadata["kind"]
-
-    @property
-    def section_id(self) -> str:
-        return self.metadata["section_id"]
-
-    @property
-    def example_id(self) -> str | None:
-        return self.metadata.get("example_id") or None
+__all__ = ["ChunkLayout", "key_weights"]
 
 
 @dataclass(frozen=True)

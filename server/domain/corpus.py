@@ -8,17 +8,16 @@ index; rebuilt when the pointer moves to a new build.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import bm25s
 import Stemmer
 
-from server.domain.chunks import ChunkLayout, ChunkRecord, key_weights
+from server.domain.chunks import ChunkLayout, key_weights
 from server.domain.toc import TableOfContents, build_toc
 from server.domain.weights import CANDIDATES, CENTROID
-from specqa.core.chunk_metadata import ChunkMetadata
+from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
 from specqa.core.logs import get_logger
 from specqa.core.names import did_you_mean, resolve_release
@@ -35,7 +34,6 @@ __all__ = [
 
 log = get_logger(__name__)
 _STEMMER = Stemmer.Stemmer("english")
-_GET_PAGE = 500
 
 
 def lexical_tokens(texts: list[str]) -> list[list[str]]:
@@ -106,7 +104,7 @@ class Corpus:
                 f"the index was built with embedding model {manifest.embed_model!r} but "
                 f"{expected_model!r} is configured; re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
             )
-        records, vectors = _fetch_all(store.collection(manifest.collection), manifest.total_chunks)
+        records, vectors = store.stored_chunks(manifest.collection, manifest.total_chunks)
         rows_by_release: dict[str, list[int]] = {}
         off_topic: list[int] = []
         for row, record in enumerate(records):
@@ -148,44 +146,6 @@ def _no_vectors(releases: dict[str, ReleaseCorpus]) -> Any:
 
     dimension = next((rc.vectors.shape[1] for rc in releases.values() if rc.vectors is not None), 0)
     return np.zeros((0, dimension), dtype=np.float32)
-
-
-def _fetch_all(collection: Any, expected: int) -> tuple[list[ChunkRecord], Any]:
-    """Every chunk of the collection, sorted by id, and their vectors as one matrix in that order."""
-    import numpy as np
-
-    records: list[ChunkRecord] = []
-    pages: list[Any] = []
-    offset = 0
-    while True:
-        page = collection.get(
-            include=["documents", "metadatas", "embeddings"], limit=_GET_PAGE, offset=offset
-        )
-        for chunk_id, text, metadata in zip(
-            page["ids"], page["documents"], page["metadatas"], strict=True
-        ):
-            records.append(ChunkRecord(chunk_id, text or "", _our_metadata(metadata)))
-        if len(page["ids"]):
-            pages.append(np.asarray(page["embeddings"], dtype=np.float32))
-        if len(page["ids"]) < _GET_PAGE:
-            break
-        offset += _GET_PAGE
-    if len(records) != expected:
-        raise SpecIndexError(
-            f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`"
-        )
-    order = sorted(range(len(records)), key=lambda i: records[i].id)
-    vectors = np.concatenate(pages) if pages else np.zeros((0, 0), dtype=np.float32)
-    return [records[i] for i in order], vectors[order]
-
-
-def _our_metadata(stored: Mapping[str, Any]) -> ChunkMetadata:
-    """The chunk's metadata as ``ingest.chunking`` wrote it (the keys llama-index or Chroma add
-    are left out): where the stored dict becomes the typed contract."""
-    return cast(ChunkMetadata, {k: v for k, v in stored.items() if k in _OUR_KEYS})
-
-
-_OUR_KEYS = ChunkMetadata.__optional_keys__
 
 
 def _release_corpus(release: str, chunks: list[ChunkRecord], stored: Any) -> ReleaseCorpus:

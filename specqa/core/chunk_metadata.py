@@ -8,9 +8,10 @@ parsed section and example ride along as JSON.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-__all__ = ["CHUNK_KINDS", "ChunkKind", "ChunkMetadata"]
+__all__ = ["CHUNK_KINDS", "ChunkKind", "ChunkMetadata", "ChunkRecord"]
 
 ChunkKind = Literal["section", "commentary", "example", "example_prompt", "bank", "not_covered"]
 CHUNK_KINDS: tuple[ChunkKind, ...] = (
@@ -53,3 +54,24 @@ class ChunkMetadata(TypedDict, total=False):
     bank_sentence: str  # as this release writes it
     bank_answer: str  # "" when the entry has none
     bank_voice: str
+
+
+@dataclass(frozen=True)
+class ChunkRecord:
+    """One stored chunk as the read path holds it."""
+
+    id: str
+    text: str
+    metadata: ChunkMetadata
+
+    @property
+    def kind(self) -> ChunkKind:
+        return self.metadata["kind"]
+
+    @property
+    def section_id(self) -> str:
+        return self.metadata["section_id"]
+
+    @property
+    def example_id(self) -> str | None:
+        return self.metadata.get("example_id") or None
