@@ -258,6 +258,28 @@ def test_history_follows_an_id_rename_back_to_the_first_release(
     assert backwards.ids["2025-12-18"] == "protect_privileged_information"
 
 
+def test_a_diff_across_several_releases_follows_a_rename_through_the_releases_between(
+    releases: list[ParsedRelease],
+) -> None:
+    first, *between, last = releases
+    diff = diff_releases(first, last, "protect_privileged_information", between)
+    assert (diff.added, diff.removed) == ([], [])
+    assert [(r.from_id, r.to_id, r.kind, r.renamed_in) for r in diff.renamed] == [
+        ("protect_privileged_messages", "protect_privileged_information", "id", ["2025-09-12"])
+    ]
+    assert diff.changed == ["protect_privileged_information"]
+    assert _authority(diff) == {"protect_privileged_information": ("platform", "root")}
+    assert "id renamed in 2025-09-12" in diff.changes[0].summary
+    whole = diff_releases(first, last, between=between)
+    assert "protect_privileged_messages" not in whole.removed
+    assert "protect_privileged_information" not in whole.added
+    kinds = {
+        e.release: e.kind
+        for e in section_history(releases, "protect_privileged_information").events
+    }
+    assert kinds["2025-09-12"] == "renamed"  # where the diff says the rename happened
+
+
 # --- section filter ------------------------------------------------------------------------
 
 

@@ -112,6 +112,50 @@ def test_diff_cli_reports_added_sections_and_authority_renames(cli_env: dict[str
     }
 
 
+def test_diff_cli_across_several_releases_reports_the_rename_and_its_release_as_history_does(
+    cli_env: dict[str, str],
+) -> None:
+    args = ("2025-02-12", "2025-12-18", "--section", "protect_privileged_information")
+    diff = json.loads(run_cli("diff", *args, "--json", env=cli_env).stdout)
+    assert diff["added"] == [] and diff["removed"] == []
+    [rename] = diff["renamed"]
+    assert (rename["from_id"], rename["to_id"]) == (
+        "protect_privileged_messages",
+        "protect_privileged_information",
+    )
+    history = json.loads(
+        run_cli("history", "protect_privileged_information", "--json", env=cli_env).stdout
+    )
+    renamed_in = [e["release"] for e in history["events"] if e["kind"] == "renamed"]
+    assert rename["renamed_in"] == renamed_in == ["2025-09-12"]
+    text = run_cli("diff", *args, env=cli_env, timeout=300)
+    assert text.returncode == 0, text.stderr
+    assert "Added sections" not in text.stdout
+    assert "protect_privileged_messages -> protect_privileged_information in 2025-09-12" in (
+        text.stdout
+    )
+
+
+def test_what_changed_in_a_renamed_section_between_distant_releases_names_the_rename(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer(
+        "What changed in “Do not reveal privileged information” between 2025-02-12 and 2025-12-18?"
+    )
+    assert "Added in 2025-12-18" not in answer.answer
+    assert (
+        "- renamed in 2025-09-12: “Do not reveal privileged instructions” "
+        "(`protect_privileged_messages`) → “Do not reveal privileged information” "
+        "(`protect_privileged_information`)"
+    ) in answer.answer
+    assert answer.answer.count("(`protect_privileged_messages`)") == 1  # one story, told once
+    cited = {(c.section_id, c.release) for c in answer.citations}
+    assert {
+        ("protect_privileged_messages", "2025-02-12"),
+        ("protect_privileged_information", "2025-12-18"),
+    } <= cited
+
+
 def test_diff_cli_section_filter_and_bad_release(cli_env: dict[str, str]) -> None:
     one = json.loads(
         run_cli(

@@ -17,7 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange
+from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
 from server.domain.schemas import section_url
 from server.domain.wording import SentenceEdit, word_ops
 from server.edge.deps import ServiceDep
@@ -54,7 +54,8 @@ def render_diff_page(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) 
         _listing(
             "Renamed",
             [
-                f"<code>{escape(r.from_id)}</code> → <code>{escape(r.to_id)}</code>: "
+                f"<code>{escape(r.from_id)}</code> → <code>{escape(r.to_id)}</code>"
+                f"{escape(renamed_where(r, diff.to_release))}: "
                 f"“{escape(r.from_title)}” → “{escape(r.to_title)}”"
                 for r in diff.renamed
             ],
