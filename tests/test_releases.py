@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from server.domain.components import Components
+from server.domain.schemas import Answer, ShortAnswer
+from server.edge.rendering import answer_brief, render_chat_markdown
+from server.slack.compact import compact_message
 from specqa.core.errors import UnknownReleaseError, UnknownSectionError
 from tests.conftest import run_cli
 
@@ -25,6 +28,77 @@ def test_answers_name_their_release_and_note_later_changes(parts: Components) ->
     assert old.release_note in old.answer
     newest = parts.service.answer("may the model lie to keep its system prompt confidential?")
     assert newest.release_note is None
+
+
+SYSTEM_PROMPT = "Should the model reveal its system prompt?"
+
+
+@pytest.fixture(scope="module")
+def february_answer(parts: Components) -> Answer:
+    """Answered from the first release: its governing section was renamed and rewritten later."""
+    return parts.service.answer(SYSTEM_PROMPT, release="2025-02-12")
+
+
+def test_release_note_follows_a_rename_to_the_newest_release(february_answer: Answer) -> None:
+    assert february_answer.bottom_line is not None
+    assert february_answer.bottom_line.section_id == "protect_privileged_messages"
+    note = february_answer.release_note
+    assert note is not None
+    assert "id renamed to `protect_privileged_information` in 2025-09-12" in note
+    assert "between 2025-02-12 and 2025-12-18" in note
+    assert "/diff?from=2025-02-12&to=2025-12-18&section=protect_privileged_messages" in note
+
+
+def test_extractive_markdown_shows_the_release_note_right_after_the_bottom_line(
+    february_answer: Answer,
+) -> None:
+    text = february_answer.answer
+    bottom = text.index("**Bottom line:**")
+    note = text.index(f"*Changed since:* {february_answer.release_note}")
+    assert bottom < note < text.index("**Confidence:") < text.index("*Quoted from the Model Spec")
+    assert text.count("*Changed since:*") == 1
+
+
+def test_mcp_brief_shows_the_release_note_right_after_the_bottom_line(
+    february_answer: Answer,
+) -> None:
+    brief = answer_brief(february_answer, 6000)
+    assert brief.index("**Bottom line:**") < brief.index("*Changed since:*")
+    assert brief.index("*Changed since:*") < brief.index("**Confidence:")
+
+
+def test_chat_markdown_of_a_model_answer_shows_the_release_note_after_the_short_answer(
+    february_answer: Answer,
+) -> None:
+    short = ShortAnswer(
+        value="no",
+        text="No.",
+        curated_question=SYSTEM_PROMPT,
+        section_id="protect_privileged_messages",
+        similarity=0.99,
+    )
+    llm = february_answer.model_copy(
+        update={"mode": "llm", "answer": "The model keeps it private.", "short_answer": short}
+    )
+    text = render_chat_markdown(llm)
+    assert text.index("**Short answer: No.**") < text.index("*Changed since:*")
+    assert text.index("*Changed since:*") < text.index("The model keeps it private.")
+    assert text.count("*Changed since:*") == 1
+    assert render_chat_markdown(february_answer).count("*Changed since:*") == 1  # in its text
+
+
+def test_slack_shows_the_release_note_right_after_the_bottom_line(
+    february_answer: Answer,
+) -> None:
+    blocks = compact_message(february_answer, shareable=False)["blocks"]
+    texts = [
+        b["text"]["text"] if "text" in b else b.get("elements", [{}])[0].get("text", "")
+        for b in blocks
+    ]
+    headline = next(i for i, t in enumerate(texts) if "*Bottom line*" in t)
+    assert "Changed since:" in texts[headline + 1]
+    assert "`protect_privileged_information` in 2025-09-12" in texts[headline + 1]
+    assert "[the diff]" not in texts[headline + 1]  # a relative link: its label only
 
 
 def test_change_question_is_answered_from_the_diff_citing_both_releases(parts: Components) -> None:
