@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from server.domain.change_lead import best_match
 from server.domain.components import Components
 from server.domain.schemas import Answer, ShortAnswer
 from server.edge.rendering import answer_brief, render_chat_markdown
@@ -120,6 +121,60 @@ def test_when_did_it_appear_question_names_the_release_that_added_it(parts: Comp
     answer = parts.service.answer("When did guidance on under-18 users appear?")
     assert "**2025-12-18** (added)" in answer.answer
     assert {"prioritize_teen_safety", "chatgpt_u18"} & {c.section_id for c in answer.citations}
+
+
+def test_when_did_it_appear_answer_leads_with_its_one_line_answer(parts: Components) -> None:
+    answer = parts.service.answer("When did guidance on under-18 users appear?")
+    first = answer.answer.splitlines()[0]
+    assert first == (
+        "**In short:** Under-18 Principles (`chatgpt_u18`) first appeared in **2025-12-18**."
+    )
+    assert "`definitions`" not in answer.answer.split("\n\n")[0]
+
+
+def test_the_one_line_answer_names_the_section_that_best_matches_not_the_first_retrieved() -> None:
+    retrieved = [
+        ("definitions", "Definitions"),
+        ("prioritize_teen_safety", "Prioritize safety for teens"),
+        ("chatgpt_u18", "Under-18 Principles"),
+    ]
+    assert best_match("under-18 users", retrieved) == 2
+    assert (
+        best_match("lying", [("seek_truth", "Seek the truth"), ("do_not_lie", "Do not lie")]) == 1
+    )
+    assert best_match("nothing in common", retrieved) == 0  # the retriever's order then
+
+
+@pytest.mark.parametrize(
+    ("question", "section_id", "expected"),
+    [
+        (
+            "When was the scope of autonomy principle added?",
+            "scope_of_autonomy",
+            "first appeared in **2025-09-12**; unchanged since.",
+        ),
+        (
+            "When did the rule against lying change?",
+            "do_not_lie",
+            "was already in the first indexed release, **2025-02-12**; changed in 2025-04-11, "
+            "2025-09-12, 2025-10-27 and 2025-12-18.",
+        ),
+        (
+            "When did “Do not reveal privileged information” appear?",
+            "protect_privileged_information",
+            "was already in the first indexed release, **2025-02-12** (as "
+            "`protect_privileged_messages`); renamed in 2025-09-12",
+        ),
+    ],
+)
+def test_when_questions_lead_with_the_section_and_releases_its_history_gives(
+    parts: Components, question: str, section_id: str, expected: str
+) -> None:
+    first = parts.service.answer(question).answer.splitlines()[0]
+    assert first.startswith("**In short:** ") and f"(`{section_id}`) " in first
+    assert expected in first
+    history = parts.service.history(section_id)
+    assert all(event.release in first for event in history.events)
 
 
 def test_section_in_the_first_release_is_present_since_then_not_added(parts: Components) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from server.domain.change_lead import best_match, history_lead
 from server.domain.change_questions import ChangeQuestion, parse_change_question
 from server.domain.corpus import Corpus
 from server.domain.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where
@@ -97,15 +98,21 @@ class ChangeAnswerer:
             f"Releases indexed: {', '.join(corpus.names)}.*",
             "",
         ]
+        lead: list[str] = []
         if not parsed.topic:
             lines, citations = self._release_lines(corpus, before, target)
         else:
-            lines, citations = self._topic_lines(corpus, parsed, before, target)
+            topics = self._topics(corpus, parsed.topic)
+            if not parsed.releases and topics:  # "when did X appear?": the one-line answer first
+                best = topics.pop(best_match(parsed.topic, topics))
+                topics.insert(0, best)
+                lead = [history_lead(self._history(corpus, best[0]), best[1]), ""]
+            lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
         return Answer(
             question=question,
             release=target,
             mode="extractive",
-            answer="\n".join(head + lines).strip(),
+            answer="\n".join(lead + head + lines).strip(),
             verdict=None,
             citations=citations,
             examples=[],
@@ -139,12 +146,17 @@ class ChangeAnswerer:
 
     # --- one topic --------------------------------------------------------------------------
     def _topic_lines(
-        self, corpus: Corpus, parsed: ChangeQuestion, before: str | None, target: str
+        self,
+        corpus: Corpus,
+        parsed: ChangeQuestion,
+        topics: list[tuple[str, str]],
+        before: str | None,
+        target: str,
     ) -> tuple[list[str], list[Citation]]:
         lines: list[str] = []
         citations: list[Citation] = []
         seen: set[str] = set()
-        for section_id, title in self._topics(corpus, parsed.topic):
+        for section_id, title in topics:
             if section_id in seen:
                 continue
             if parsed.releases:
