@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
 from server.domain.change_lead import best_match
@@ -347,3 +348,26 @@ def test_similar_precedent_cli_returns_governing_sections(cli_env: dict[str, str
     found = json.loads(result.stdout)
     assert found["governing_sections"][0] == "protect_privacy"
     assert found["examples"][0]["section_id"] == "protect_privacy"
+
+
+def test_diff_page_without_parameters_compares_the_two_newest_releases_with_pickers(
+    open_url: str,
+) -> None:
+    page = httpx.get(f"{open_url}/diff", timeout=60)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Model Spec 2025-10-27 → 2025-12-18</h1>" in page.text
+    assert '<form class="pickers" method="get" action="/diff">' in page.text
+    assert '<option value="2025-10-27" selected>' in page.text
+    assert '<option value="2025-12-18" selected>' in page.text
+    assert page.text.count("<option ") == 2 * 5  # every indexed release, in both pickers
+    assert '<a href="/">' in page.text  # the way back to the main page
+    only_to = httpx.get(f"{open_url}/diff", params={"to": "2025-09-12"}, timeout=60)
+    assert "<h1>Model Spec 2025-04-11 → 2025-09-12</h1>" in only_to.text
+    chosen = httpx.get(
+        f"{open_url}/diff",
+        params={"from": "2025-02-12", "to": "2025-12-18", "section": "do_not_lie"},
+        timeout=60,
+    )
+    assert '<input name="section" value="do_not_lie"' in chosen.text
+    assert '<a href="/">' in chosen.text
