@@ -280,6 +280,17 @@ def test_a_diff_across_several_releases_follows_a_rename_through_the_releases_be
     assert kinds["2025-09-12"] == "renamed"  # where the diff says the rename happened
 
 
+def test_a_diff_walking_back_to_an_older_release_follows_the_same_rename(
+    releases: list[ParsedRelease],
+) -> None:
+    last, *between, first = list(reversed(releases))
+    adjacent = diff_releases(_parsed("2025-09-12"), _parsed("2025-04-11"), "be_kind")
+    for diff in (diff_releases(last, first, "protect_privileged_messages", between), adjacent):
+        assert (diff.added, diff.removed) == ([], [])
+        assert [r.renamed_in for r in diff.renamed] == [["2025-09-12"]]
+    assert _renamed(adjacent) == {"love_humanity": ("be_kind", "id", "Be kind")}
+
+
 # --- section filter ------------------------------------------------------------------------
 
 

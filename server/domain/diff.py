@@ -83,11 +83,12 @@ def diff_releases(
 ) -> ReleaseDiff:
     """What changed from ``old`` to ``new``; with ``section``, only what concerns that id.
     ``between``: the releases between the two, in order from ``old``; renames are followed
-    through them."""
+    through them (and matched oldest to newest when ``old`` is the newer release)."""
     _check_known(old, new, section)
     old_ids = {s.id: s for s in old.sections}
     new_ids = {s.id: s for s in new.sections}
-    chains = chained_renames([old, *between, new]) if between else []
+    followed = bool(between) or old.release > new.release  # several steps, or walking back
+    chains = chained_renames([old, *between, new]) if followed else []
     chained = {c.from_id: c for c in chains}
     renamed_ids = {o: c.to_id for o, c in chained.items()} | match_renamed_ids(
         [s for s in old.sections if s.id not in new_ids and s.id not in chained],
@@ -104,7 +105,7 @@ def diff_releases(
             "section": section,
             "added": [s.id for s in new.sections if s.id not in mapping.values() and keep(s.id)],
             "removed": [s.id for s in old.sections if s.id not in mapping and keep(s.id)],
-            "renamed": _renames(pairs, where if between else None, new.release),
+            "renamed": _renames(pairs, where if followed else None, new.release),
             "changed": [n.id for o, n in pairs if _text_changed(o, n)],
             "authority_changed": _authority_changes(pairs),
             "examples": _filter_keys(_example_changes(old, new, mapping), keep),

@@ -79,9 +79,14 @@ def match_renamed_ids(removed: Sequence[Section], added: Sequence[Section]) -> d
 
 def chained_renames(releases: Sequence[ParsedRelease]) -> list[IdRename]:
     """The id renames from the first of ``releases`` to the last, followed release by release:
-    a section of the first whose id is gone from the last, but which each step renamed."""
+    a section of the first whose id is gone from the last, but which each step renamed. Steps
+    are matched oldest to newest (a section that grew keeps its old words, not the reverse), so
+    a diff from a newer release back to an older one follows the same renames, inverted."""
     if len(releases) < 2:
         return []
+    if releases[0].release > releases[-1].release:  # release names are ISO dates
+        forward = chained_renames(list(reversed(releases)))
+        return [IdRename(c.to_id, c.from_id, c.releases) for c in forward]
     steps = [(new.release, renamed_ids(old, new)) for old, new in itertools.pairwise(releases)]
     first, last = releases[0], releases[-1]
     chains = []
