@@ -43,6 +43,7 @@ __all__ = [
     "PLAIN_MEANING",
     "authority_meaning",
     "best_sentences",
+    "changed_since",
     "compose",
     "plain_meaning",
     "sentences_of",
@@ -138,10 +139,12 @@ def compose(
     quotes: dict[str, str],
     urls: dict[str, str],
     lead: Lead,
+    note: str | None = None,
 ) -> str:
-    """Markdown for an extractive answer: the short answer where there is one, the bottom line,
-    how sure, the quotes, the examples; or, off topic, that the spec does not cover it. ``lead``
-    is what :func:`server.domain.lead.decide_lead` decided."""
+    """Markdown for an extractive answer: the short answer where there is one, the bottom line
+    (with ``note``, what changed in its section since, right under it), how sure, the quotes,
+    the examples; or, off topic, that the spec does not cover it. ``lead`` is what
+    :func:`server.domain.lead.decide_lead` decided."""
     bottom = lead.bottom
     if not result.sections or bottom is None:
         return (
@@ -156,6 +159,7 @@ def compose(
         f"**Bottom line:** [{top.title}]({urls[top.id]}) (`{top.id}`), {bottom.meaning}:",
         f"> {bottom.text}",
         "",
+        *([changed_since(note), ""] if note else []),
         _confidence_line(result, urls, lead.confidence),
         "",
     ]
@@ -172,6 +176,11 @@ def compose(
         f"*Quoted from the Model Spec, release {result.release}; no model wrote this answer.*"
     )
     return "\n".join(lines).rstrip()
+
+
+def changed_since(note: str) -> str:
+    """A release note as every surface shows it, right after the bottom line."""
+    return f"*Changed since:* {note}"
 
 
 def short_answer_lines(short: ShortAnswer) -> list[str]:
