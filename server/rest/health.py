@@ -46,6 +46,7 @@ def readyz(request: Request) -> Any:
         "collection": corpus.manifest.collection,
         "releases": corpus.names,
         "embed_model": corpus.manifest.embed_model,
+        "query_model": (corpus.embedder or components.embedder).name,  # what queries embed with
         "llm": bool(components.service.llm),
         "store": "chroma-server" if components.store.remote else "embedded",
         "shared_state": request.app.state.shared.kind,
