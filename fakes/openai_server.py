@@ -11,7 +11,8 @@ Replies can be scripted for requests whose messages contain a given text (``when
 request takes from that queue first, so a test can script a routing call and an answer call apart.
 A ``"hold"`` reply waits until :meth:`FakeOpenAIServer.release` (or the server stops), so a test
 can keep calls in flight for as long as it needs without timing anything; ``chunk_delay_s`` spaces
-the events of a stream.
+the events of a stream. A ``"trickle"`` reply sends its headers at once, then its body (JSON or event
+stream) one byte every ``byte_delay_s``: never idle long enough to trip a read timeout.
 
     with FakeOpenAIServer() as fake:
         fake.script(ScriptedReply("ok", content="hello"), ScriptedReply("status", status=503))
@@ -34,7 +35,7 @@ from typing import Any, Literal, cast
 
 __all__ = ["FakeOpenAIServer", "ScriptedReply"]
 
-ReplyKind = Literal["ok", "slow", "hold", "status", "garbage", "close"]
+ReplyKind = Literal["ok", "slow", "hold", "status", "garbage", "close", "trickle"]
 
 CHUNK_CHARS = 8
 GARBAGE_BODY = b"<html>not json</html>"
@@ -62,6 +63,7 @@ class ScriptedReply:
     content: str = ""  # the assistant message text for "ok"/"slow"/"hold"
     delay_s: float = 0.0  # for "slow": sleep before replying
     chunk_delay_s: float = 0.0  # for streams: sleep before each content event
+    byte_delay_s: float = 0.3  # for "trickle": sleep before each byte of the body
     status: int = 200  # for "status": e.g. 500, 429, 503
     retry_after: str | None = None  # Retry-After header value for "status" replies
 
@@ -204,7 +206,9 @@ class _Handler(BaseHTTPRequestHandler):
             if self.fake._stopping.is_set():
                 self.close_connection = True
                 return
-        if streaming:
+        if reply.kind == "trickle":
+            self._send_trickle(body, reply, streaming)
+        elif streaming:
             self._send_stream(body, reply.content, reply.chunk_delay_s)
         else:
             self._send_json(200, self._completion(body, reply.content))
@@ -234,6 +238,47 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _send_stream(self, body: dict[str, Any], content: str, chunk_delay_s: float = 0.0) -> None:
+        self._stream_headers()
+        for event in self._stream_events(body, content):
+            carries_text = bool(event["choices"] and event["choices"][0]["delta"].get("content"))
+            if chunk_delay_s and carries_text and self.fake._stopping.wait(chunk_delay_s):
+                return
+            self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
+        self._write_chunk(b"data: [DONE]\n\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _send_trickle(self, body: dict[str, Any], reply: ScriptedReply, streaming: bool) -> None:
+        """The whole reply, one byte at a time: each byte its own HTTP chunk."""
+        if streaming:
+            events = self._stream_events(body, reply.content)
+            data = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events)
+            data += b"data: [DONE]\n\n"
+            self._stream_headers()
+        else:
+            data = json.dumps(self._completion(body, reply.content)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self.wfile.flush()
+        for index in range(len(data)):
+            if self.fake._stopping.wait(reply.byte_delay_s):
+                self.close_connection = True
+                return
+            self._write_chunk(data[index : index + 1])
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _stream_headers(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+
+    def _stream_events(self, body: dict[str, Any], content: str) -> list[dict[str, Any]]:
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         model = str(body.get("model", "fake-model"))
@@ -273,19 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
             }
             events.append(final)
 
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Transfer-Encoding", "chunked")
-        self.end_headers()
-        for event in events:
-            carries_text = bool(event["choices"] and event["choices"][0]["delta"].get("content"))
-            if chunk_delay_s and carries_text and self.fake._stopping.wait(chunk_delay_s):
-                return
-            self._write_chunk(f"data: {json.dumps(event)}\n\n".encode())
-        self._write_chunk(b"data: [DONE]\n\n")
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        return events
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")

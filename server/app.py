@@ -41,8 +41,10 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         parts = components or build_components(settings)
         count_answer = partial(_count, metrics)
         count_feedback = partial(_count_feedback, metrics)
-        # The server keeps each answer it gives, so that feedback can name it.
-        parts.service.observers.extend([count_answer, parts.feedback.record_answer])
+        # The server keeps each answer it gives (off the answer's path), so feedback can name it.
+        recorder = parts.feedback.recorder
+        parts.service.observers.extend([count_answer, recorder.submit])
+        recorder.drop_listeners.append(metrics.answers_unrecorded.inc)
         parts.feedback.listeners.append(count_feedback)
         try:
             parts.corpus()  # open the index now, not on the first request
@@ -59,7 +61,9 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
                 yield  # the MCP transport's sessions and Slack's Socket Mode live with the app
         finally:  # components can outlive this app (tests share them): stop counting for it
             parts.service.observers.remove(count_answer)
-            parts.service.observers.remove(parts.feedback.record_answer)
+            parts.service.observers.remove(recorder.submit)
+            recorder.drop_listeners.remove(metrics.answers_unrecorded.inc)
+            recorder.close()  # what is queued is written (briefly waited for)
             parts.feedback.listeners.remove(count_feedback)
 
     app = FastAPI(

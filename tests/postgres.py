@@ -1,7 +1,8 @@
 """A real PostgreSQL cluster for tests: `initdb` into a temporary folder, `pg_ctl start` on a free
 port of 127.0.0.1 (no fsync), stopped and removed afterwards. The binaries are Debian's
 `postgresql` (`make system-deps`); PostgreSQL refuses to run as root, so a root test runs them as
-the `postgres` user that the package creates."""
+the `postgres` user that the package creates. :func:`paused` hangs a running cluster (SIGSTOP to
+every one of its processes) and lets it go again (SIGCONT)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -20,7 +22,9 @@ import psycopg
 
 from tests.helpers import free_port
 
-__all__ = ["fresh_database", "postgres_cluster"]
+__all__ = ["fresh_database", "paused", "postgres_cluster"]
+
+_DATA: dict[str, Path] = {}  # a running cluster's URL -> its data folder
 
 
 def _binary(name: str) -> str:
@@ -67,9 +71,12 @@ def postgres_cluster() -> Iterator[str]:
         if started.returncode:
             log = (folder / "log").read_text(errors="replace")[-2000:]
             raise RuntimeError(f"postgres did not start: {started.stderr!r}\n{log}")
+        url = f"postgresql://specqa@127.0.0.1:{port}/postgres"
+        _DATA[url] = data
         try:
-            yield f"postgresql://specqa@127.0.0.1:{port}/postgres"
+            yield url
         finally:
+            _DATA.pop(url, None)
             subprocess.run([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], **run)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -81,3 +88,31 @@ def fresh_database(cluster_url: str) -> str:
     with psycopg.connect(cluster_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
     return cluster_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _processes(cluster_url: str) -> list[int]:
+    """The postmaster of the cluster at ``cluster_url`` and every process it started."""
+    postmaster = int((_DATA[cluster_url] / "postmaster.pid").read_text().split()[0])
+    children = []
+    for stat in glob.glob("/proc/[0-9]*/stat"):
+        try:
+            fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == postmaster:
+            children.append(int(Path(stat).parent.name))
+    return [postmaster, *children]
+
+
+@contextmanager
+def paused(cluster_url: str) -> Iterator[None]:
+    """The cluster hung, not stopped: every process SIGSTOPped (sockets open, the kernel still
+    acknowledging), then SIGCONT on leaving."""
+    processes = _processes(cluster_url)
+    for pid in processes:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in processes:
+            os.kill(pid, signal.SIGCONT)

@@ -10,8 +10,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,10 +24,12 @@ import pytest
 import redis
 
 from ingest.pipeline import IngestReport
-from server.edge.shared_state import RedisReplayCache, Throttle
+from server.app import create_app
+from server.domain.components import Components
+from server.edge.shared_state import REDIS_UNREACHABLE, RedisReplayCache, Throttle
 from specqa.core.settings import Settings
 from tests.conftest import REPO
-from tests.helpers import ServeProcess, free_port, start_serve, stop, wait_until
+from tests.helpers import ServeProcess, free_port, live_server, start_serve, stop, wait_until
 from tests.test_slack import (
     BOT_TOKEN,
     BOT_USER,
@@ -47,9 +53,15 @@ class RedisServer:
 
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    with running_redis(tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@contextmanager
+def running_redis(folder: Path) -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, keeping nothing on disk."""
     binary = shutil.which("redis-server")
     assert binary, "redis-server is missing: run `make system-deps` (Debian package redis-server)"
-    folder = tmp_path_factory.mktemp("redis")
     port = free_port()
     process = subprocess.Popen(
         [
@@ -229,3 +241,88 @@ def test_compose_shares_one_redis_between_the_replicas() -> None:
     assert app["environment"]["SPECQA_REDIS_URL"] == "redis://redis:6379/0"
     assert app["depends_on"]["redis"]["condition"] == "service_healthy"
     assert "per replica" not in (REPO / "compose.yaml").read_text(encoding="utf-8")
+
+
+# --- Redis down or hung (issue 24 item 13) --------------------------------------------------------
+
+TIMEOUT_S = 1.0
+SLACK_S = 1.0
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, to stop or pause."""
+    with running_redis(tmp_path) as server:
+        yield server
+
+
+@contextmanager
+def _served_with(parts: Components, redis_server: RedisServer, timeout_s: float) -> Iterator[str]:
+    settings = parts.settings.model_copy(
+        update={"redis_url": redis_server.url, "redis_timeout_s": timeout_s}
+    )
+    with live_server(create_app(settings, parts)) as url:
+        yield url
+
+
+@contextmanager
+def _paused(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Redis hung, not stopped: its port still accepts connections, nothing answers."""
+    process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGCONT)
+
+
+def _timed_get(url: str) -> tuple[httpx.Response, float]:
+    started = time.monotonic()
+    response = httpx.get(url, timeout=60)
+    return response, time.monotonic() - started
+
+
+def _assert_redis_refusal(response: httpx.Response, elapsed: float) -> None:
+    assert response.status_code == 503, response.text
+    assert REDIS_UNREACHABLE in response.json()["error"]["message"]
+    assert elapsed < TIMEOUT_S + SLACK_S, f"a limited request waited {elapsed:.1f} s on Redis"
+
+
+def test_with_redis_stopped_readyz_says_not_ready_and_limited_routes_refuse_at_once(
+    parts: Components, own_redis: RedisServer
+) -> None:
+    with _served_with(parts, own_redis, TIMEOUT_S) as url:
+        ready = httpx.get(f"{url}/readyz", timeout=30)
+        assert ready.status_code == 200 and ready.json()["shared_state"] == "redis"
+        stop(own_redis.process)
+
+        not_ready = httpx.get(f"{url}/readyz", timeout=30)
+        assert not_ready.status_code == 503
+        assert not_ready.json()["message"] == REDIS_UNREACHABLE
+        _assert_redis_refusal(*_timed_get(f"{url}/v1/releases"))
+        assert httpx.get(f"{url}/healthz", timeout=5).status_code == 200  # alive, not ready
+
+
+def test_a_hung_redis_costs_a_limited_request_one_timeout_and_healthz_nothing(
+    parts: Components, own_redis: RedisServer
+) -> None:
+    with _served_with(parts, own_redis, TIMEOUT_S) as url:
+        assert httpx.get(f"{url}/v1/releases", timeout=30).status_code == 200
+        with _paused(own_redis.process):
+            _assert_redis_refusal(*_timed_get(f"{url}/v1/releases"))
+            not_ready, elapsed = _timed_get(f"{url}/readyz")
+            assert not_ready.status_code == 503 and elapsed < TIMEOUT_S + SLACK_S
+
+            # More limited requests in flight than the server has worker threads, all waiting on
+            # Redis: /healthz answers at once all the same.
+            with ThreadPoolExecutor(max_workers=48) as pool:
+                limited = [pool.submit(_timed_get, f"{url}/v1/releases") for _ in range(48)]
+                time.sleep(0.3)
+                health = [_timed_get(f"{url}/healthz") for _ in range(3)]
+                refused = [future.result() for future in limited]
+            assert all(r.status_code == 200 for r, _ in health)
+            assert max(t for _, t in health) < 0.5, f"/healthz took {[t for _, t in health]}"
+            assert all(r.status_code == 503 for r, _ in refused)
+
+        # Redis answers again: so does everything else.
+        wait_until(lambda: httpx.get(f"{url}/readyz", timeout=30).status_code == 200, 10, "ready")
+        assert httpx.get(f"{url}/v1/releases", timeout=30).status_code == 200

@@ -8,8 +8,8 @@ import contextlib
 import threading
 from dataclasses import dataclass
 
-from server.domain.corpus import CorpusHandle
 from server.domain.feedback import FeedbackStore, open_feedback_store
+from server.domain.index_handle import CorpusHandle
 from server.domain.llm import LLMAnswerer
 from server.domain.precedent import PrecedentMatcher
 from server.domain.retrieval import HybridRetriever
@@ -51,6 +51,8 @@ def build_components(
         warm.start()
         embedder = open_model(settings, model)
         warm.join()
+    # a new build made with another model (a new tuning) is served with that model, opened then
+    corpus.use(embedder, lambda name: open_model(settings, index_model_name(settings, name)))
     retriever = HybridRetriever(corpus, embedder, store, in_memory=settings.dense_in_memory)
     llm = LLMAnswerer(settings) if settings.llm_enabled else None
     service = AnsweringService(

@@ -2,7 +2,7 @@
 examples they carry, and a BM25 index per release.
 
 Loaded from the vector store (embedded or server) so that a server process needs nothing but the
-index; rebuilt when the pointer moves to a new build.
+index; :class:`server.domain.index_handle.CorpusHandle` rebuilds it when the pointer moves.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from server.domain.chunks import ChunkLayout, key_weights
 from server.domain.toc import TableOfContents, build_toc
 from server.domain.weights import CANDIDATES, CENTROID
 from specqa.core.chunk_metadata import ChunkRecord
+from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
 from specqa.core.logs import get_logger
 from specqa.core.names import did_you_mean, resolve_release
@@ -26,7 +27,6 @@ from specqa.core.store import CHUNKER_VERSION, IndexManifest, VectorStore
 
 __all__ = [
     "Corpus",
-    "CorpusHandle",
     "ReleaseCorpus",
     "lexical_tokens",
     "section_ids_in",
@@ -86,6 +86,7 @@ class Corpus:
     ) -> None:
         self.manifest = manifest
         self.releases = releases
+        self.embedder: Embedder | None = None  # the model its vectors were made with, once known
         # (questions x dim) unit vectors of the curated questions the spec does not cover
         self.not_covered = not_covered if not_covered is not None else _no_vectors(releases)
 
@@ -241,69 +242,3 @@ def section_ids_in(text: str, known: set[str]) -> list[str]:
     return [
         token for token in re.findall(r"[a-z0-9]+(?:_[a-z0-9]+)+", text.lower()) if token in known
     ]
-
-
-class CorpusHandle:
-    """The current :class:`Corpus`, swapped in when a new ingest moves the index pointer.
-
-    The pointer is re-read at most every ``check_every_s``; the old corpus keeps serving until the
-    new one is fully loaded, so a re-ingest never fails a request.
-    """
-
-    def __init__(
-        self, store: VectorStore, expected_model: str | None, check_every_s: float = 2.0
-    ) -> None:
-        import threading
-
-        self._store = store
-        self._model = expected_model
-        self._every = check_every_s
-        self._lock = threading.Lock()
-        self._corpus: Corpus | None = None
-        self._checked = 0.0
-        self._failure: str | None = None  # the pointer problem last logged
-
-    def __call__(self) -> Corpus:
-        import time
-
-        now = time.monotonic()
-        if self._corpus is not None and now - self._checked < self._every:
-            return self._corpus
-        with self._lock:
-            if self._corpus is None or now - self._checked >= self._every:
-                self._refresh()
-                self._checked = now
-        assert self._corpus is not None
-        return self._corpus
-
-    @property
-    def failure(self) -> str | None:
-        """Why the pointer's index is not the one serving, when it is not."""
-        return self._failure
-
-    def _refresh(self) -> None:
-        try:
-            manifest = self._store.manifest()
-            if (
-                self._corpus is not None
-                and manifest is not None
-                and manifest.collection == self._corpus.manifest.collection
-            ):
-                self._failure = None
-                return
-            self._corpus = Corpus.load(self._store, self._model)
-            self._failure = None
-        except SpecIndexError as exc:
-            if self._corpus is None:
-                raise
-            self._keep_serving(exc)
-
-    def _keep_serving(self, exc: SpecIndexError) -> None:
-        """A damaged pointer or a broken new build: the last good index goes on serving."""
-        if exc.message != self._failure:
-            log.error(
-                "the index pointer cannot be used (%s); still serving the last good index %s",
-                exc.message,
-                self._corpus.manifest.collection if self._corpus else "",
-            )
-        self._failure = exc.message

@@ -10,6 +10,9 @@ One implementation over SQLAlchemy Core; the database is picked by the URL's sch
 PostgreSQL through psycopg 3 (``SPECQA_FEEDBACK_DATABASE_URL``), which every replica shares: an
 answer made by one replica can be rated through another. Tables are created on first use.
 
+Answers reach it through a bounded queue (``FeedbackStore.recorder``), never holding an answer; on
+PostgreSQL every operation ends within ``feedback_timeout_s`` (:mod:`server.domain.db_limit`).
+
 Surfaces send feedback through ``POST /v1/feedback`` or call ``components.feedback.add(answer_id,
 rating, comment, source="slack", rater=user_id)``; listeners (the metrics counter) hear every one.
 """
@@ -48,6 +51,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from server.domain.answer_recorder import AnswerRecorder
+from server.domain.db_limit import OperationLimit, postgresql_options
 from server.domain.feedback_report import (
     MAX_COMMENT_CHARS,
     RATINGS,
@@ -119,24 +124,20 @@ class Backend:
 
     driver: str
     insert: Callable[[Table], Any]
-    options: Callable[[URL], dict[str, Any]] = field(default=lambda url: {})
+    options: Callable[[URL, float], dict[str, Any]] = field(default=lambda url, timeout_s: {})
 
 
-def _sqlite_options(url: URL) -> dict[str, Any]:
+def _sqlite_options(url: URL, timeout_s: float) -> dict[str, Any]:
     if url.database:  # a folder that cannot be made fails on first use, as a database down
         with contextlib.suppress(OSError):
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     return {"connect_args": {"timeout": 15, "check_same_thread": False}}
 
 
-def _postgresql_options(url: URL) -> dict[str, Any]:
-    return {"pool_pre_ping": True, "pool_size": 4, "connect_args": {"connect_timeout": 3}}
-
-
 BACKENDS: dict[str, Backend] = {
     "sqlite": Backend("sqlite", sqlite_insert, _sqlite_options),
-    "postgresql": Backend("postgresql+psycopg", postgresql_insert, _postgresql_options),
-    "postgres": Backend("postgresql+psycopg", postgresql_insert, _postgresql_options),
+    "postgresql": Backend("postgresql+psycopg", postgresql_insert, postgresql_options),
+    "postgres": Backend("postgresql+psycopg", postgresql_insert, postgresql_options),
 }
 
 
@@ -158,13 +159,28 @@ def open_feedback_store(settings: Settings, *, pause_s: float = PAUSE_S) -> Feed
             f"(supported: {', '.join(sorted(BACKENDS))})"
         )
     url = url.set(drivername=backend.driver)
-    return FeedbackStore(create_engine(url, **backend.options(url)), backend, pause_s=pause_s)
+    timeout_s = settings.feedback_timeout_s
+    return FeedbackStore(
+        create_engine(url, **backend.options(url, timeout_s)),
+        backend,
+        pause_s=pause_s,
+        timeout_s=timeout_s,
+        queue_size=settings.feedback_queue_size,
+    )
 
 
 class FeedbackStore:
     """Answers and the feedback on them, in one SQL database (thread-safe)."""
 
-    def __init__(self, engine: Engine, backend: Backend, *, pause_s: float = PAUSE_S) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        backend: Backend,
+        *,
+        pause_s: float = PAUSE_S,
+        timeout_s: float = 5.0,
+        queue_size: int = 1000,
+    ) -> None:
         self.engine = engine
         self.backend = backend
         # called with every stored Feedback (e.g. the metrics counter), whatever surface sent it
@@ -173,6 +189,8 @@ class FeedbackStore:
         self._created = False
         self.pause_s = pause_s
         self._paused_until = 0.0
+        self._limit = OperationLimit(engine, timeout_s)
+        self.recorder = AnswerRecorder(self.record_answer, queue_size)  # the app's observer
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
 
@@ -233,6 +251,7 @@ class FeedbackStore:
         answer replaces the earlier one; without, every rating counts."""
         if rating not in RATINGS:
             raise InputError("rating must be 'up' or 'down'")
+        self.recorder.settle(answer_id, self._limit.seconds)  # rated right after it was answered
         comment = _clean(comment or "")
         if len(comment) > MAX_COMMENT_CHARS:
             raise InputError(f"the comment is over {MAX_COMMENT_CHARS:,} characters")
@@ -315,9 +334,10 @@ class FeedbackStore:
     def _connect(self) -> Iterator[Any]:
         """A connection in a transaction; database failures become BackendUnavailableError."""
         try:
-            self._create()
-            with self.engine.begin() as conn:
-                yield conn
+            with self._limit.limit():
+                self._create()
+                with self.engine.begin() as conn:
+                    yield conn
         except SQLAlchemyError as exc:
             cause = str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["?"]
             raise BackendUnavailableError(
@@ -336,6 +356,7 @@ class FeedbackStore:
                 self._created = True
 
     def close(self) -> None:
+        self.recorder.close()
         self.engine.dispose()
 
 

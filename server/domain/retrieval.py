@@ -177,7 +177,8 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         focused = focus_query(question)
-        vector = self._embedder.embed_query(focused)
+        # the model the corpus's vectors were made with (it changes with a new tuned build)
+        vector = (corpus.embedder or self._embedder).embed_query(focused)
         timings["embed_ms"] = _ms(started)
         started = time.perf_counter()
         wanted = self._candidates * (3 if filters != SearchFilters() else 1)

@@ -51,6 +51,11 @@ class Metrics:
         )
         for rating in ("up", "down"):
             self.feedback.labels(rating)  # shown as 0 before the first
+        self.answers_unrecorded = Counter(
+            "specqa_answers_unrecorded_total",
+            "Answers not recorded for feedback: the recording queue was full (database slow or hung)",
+            registry=self.registry,
+        )
         self.slack_replays = Counter(
             "specqa_slack_replays_total",
             "Slack events and commands not answered because they were already taken",

@@ -5,6 +5,10 @@ Redis, so every replica behind a load balancer enforces one limit per caller and
 reaches another replica is still answered once. The rate limit is the ``limits`` library's moving
 window (``MovingWindowRateLimiter``) over its memory or Redis storage; the replay cache is one
 ``SET NX EX`` per key in Redis.
+
+Every Redis call waits at most ``SPECQA_REDIS_TIMEOUT_S`` (connect and socket timeouts; a timeout
+is not retried, a dropped connection is retried once at once), so a hung Redis costs a
+rate-limited request about that before its 503. ``/readyz`` asks :meth:`SharedState.heartbeat`.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ __all__ = [
     "SharedState",
     "Throttle",
     "build_shared_state",
+    "redis_options",
 ]
 
 MAX_TRACKED_CALLERS = 10_000  # in-process windows kept at most; the least recently seen go first
@@ -122,13 +127,33 @@ class MemoryReplayCache:
             return True
 
 
+def redis_options(timeout_s: float) -> dict[str, Any]:
+    """Client options: each call waits at most ``timeout_s``; only a dropped connection is
+    retried (once, at once), never a timeout, so a hung Redis costs one timeout, not four."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    return {
+        "socket_timeout": timeout_s,
+        "socket_connect_timeout": timeout_s,
+        "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+    }
+
+
 class RedisReplayCache:
     """The replay cache in Redis: ``SET key 1 NX EX ttl`` for each key, in one round trip."""
 
-    def __init__(self, url: str, ttl_s: int = REPLAY_TTL_S, prefix: str = "specqa:seen:") -> None:
+    def __init__(
+        self,
+        url: str,
+        ttl_s: int = REPLAY_TTL_S,
+        prefix: str = "specqa:seen:",
+        timeout_s: float = 0.5,
+    ) -> None:
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+        self.client = redis.Redis.from_url(url, **redis_options(timeout_s))
         self.ttl_s = ttl_s
         self.prefix = prefix
 
@@ -144,22 +169,37 @@ class RedisReplayCache:
             raise BackendUnavailableError(f"{REDIS_UNREACHABLE}: {exc}", REDIS_UNREACHABLE) from exc
         return all(taken)
 
+    def heartbeat(self) -> None:
+        import redis
+
+        try:
+            self.client.ping()
+        except redis.RedisError as exc:
+            raise BackendUnavailableError(f"{REDIS_UNREACHABLE}: {exc}", REDIS_UNREACHABLE) from exc
+
 
 @dataclass
 class SharedState:
     throttle: Throttle
     replays: ReplayCache
 
+    @property
+    def kind(self) -> str:
+        return "redis" if isinstance(self.replays, RedisReplayCache) else "memory"
+
+    def heartbeat(self) -> None:
+        """BackendUnavailableError when the state lives in Redis and Redis does not answer."""
+        if isinstance(self.replays, RedisReplayCache):
+            self.replays.heartbeat()
+
 
 def build_shared_state(settings: Settings) -> SharedState:
     if settings.redis_url:
+        timeout_s = settings.redis_timeout_s
         storage = storage_from_string(
-            settings.redis_url,
-            wrap_exceptions=True,
-            socket_timeout=5,
-            socket_connect_timeout=5,
+            settings.redis_url, wrap_exceptions=True, **redis_options(timeout_s)
         )
-        replays: ReplayCache = RedisReplayCache(settings.redis_url)
+        replays: ReplayCache = RedisReplayCache(settings.redis_url, timeout_s=timeout_s)
     else:
         storage = BoundedMemoryStorage()
         replays = MemoryReplayCache()

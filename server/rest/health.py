@@ -19,11 +19,13 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", operation_id="healthz", summary="The process is alive")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:  # on the event loop: never waits for a worker thread
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="readyz", summary="Index open, model loaded, store reachable")
+@router.get(
+    "/readyz", operation_id="readyz", summary="Index open, model loaded, store and Redis reachable"
+)
 def readyz(request: Request) -> Any:
     components = getattr(request.app.state, "components", None)
     if components is None:
@@ -32,6 +34,7 @@ def readyz(request: Request) -> Any:
         )
     try:
         components.store.heartbeat()
+        request.app.state.shared.heartbeat()  # rate limits and Slack need Redis when configured
         corpus = components.corpus()
     except SpecQAError as exc:  # unauthenticated: the public message names no internal address
         log.warning("not ready: %s", exc.message)
@@ -43,8 +46,10 @@ def readyz(request: Request) -> Any:
         "collection": corpus.manifest.collection,
         "releases": corpus.names,
         "embed_model": corpus.manifest.embed_model,
+        "query_model": (corpus.embedder or components.embedder).name,  # what queries embed with
         "llm": bool(components.service.llm),
         "store": "chroma-server" if components.store.remote else "embedded",
+        "shared_state": request.app.state.shared.kind,
         **({"warning": components.corpus.failure} if components.corpus.failure else {}),
     }
 

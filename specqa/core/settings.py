@@ -223,10 +223,31 @@ class Settings(BaseSettings):
         default=None,
         description="Redis URL (redis://host:6379/0); set, rate limits and the Slack replay cache are shared by every replica.",
     )
+    redis_timeout_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=30,
+        description="Connect and socket timeout of each Redis call, seconds: what a hung Redis can "
+        "cost one rate-limited request before it gets a 503.",
+    )
     feedback_database_url: SecretStr | None = Field(
         default=None,
         description="Where feedback on answers is kept: postgresql://user:password@host/db (shared by "
         "every replica) or sqlite:///path; unset uses <index_dir>/feedback.sqlite.",
+    )
+    feedback_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="Longest one PostgreSQL feedback operation may take, connecting included, "
+        "seconds; past it the call ends (a feedback post gets a 503) even if the server hangs.",
+    )
+    feedback_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Answers waiting to be recorded for feedback (a worker thread writes them, off "
+        "the answer's path); when full, more are dropped and counted.",
     )
     trusted_proxies: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -3,8 +3,10 @@
 * Every call sends ``max_tokens``.
 * At most ``llm_max_concurrent`` answers use the LLM at once: :meth:`LLMClient.slot` refuses the
   next one at once (:class:`LLMBusy`), so the caller answers extractively instead of queueing.
-* One answer's LLM work (routing, answer, retries, Retry-After waits) fits in ``llm_deadline_s``:
-  each call's timeout is what is left of it, and a stream is abandoned when it runs out.
+* One answer's LLM work (routing, answer, retries, Retry-After waits) fits in ``llm_deadline_s``,
+  wall-clock: each call's timeout is what is left of it, and when it runs out the call's connection
+  is shut down (:mod:`server.domain.llm.deadline`), even mid-reply. Connections are not kept
+  alive between calls, so every call's connection is one its deadline holds.
 * Timeouts, connection errors, 429 and 5xx are retried a bounded number of times; then, or on any
   other error, :class:`LLMUnavailable` says why, so the caller can fall back to an extractive answer.
 """
@@ -17,38 +19,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
+import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+from server.domain.llm.deadline import (
+    Deadline,
+    LLMBusy,
+    LLMUnavailable,
+    trace_connections,
+    under,
+)
 from specqa.core.settings import Settings
 
 __all__ = ["Deadline", "LLMBusy", "LLMClient", "LLMUnavailable"]
-
-
-class LLMUnavailable(Exception):
-    """The LLM could not give an answer (after retries); the reason is the message."""
-
-
-class LLMBusy(LLMUnavailable):
-    """Every LLM slot is taken."""
-
-
-class Deadline:
-    """What is left of one answer's time budget."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._ends = time.monotonic() + seconds
-
-    def left(self) -> float:
-        return self._ends - time.monotonic()
-
-    def check(self) -> float:
-        left = self.left()
-        if left <= 0:
-            raise LLMUnavailable(f"the LLM did not answer within {self.seconds:g} s")
-        return left
 
 
 _RETRYABLE = (
@@ -76,6 +60,11 @@ class LLMClient:
             base_url=settings.openai_base_url,
             timeout=settings.llm_timeout_s,
             max_retries=0,
+            http_client=openai.DefaultHttpxClient(
+                timeout=settings.llm_timeout_s,
+                limits=httpx2.Limits(max_keepalive_connections=0),
+                event_hooks={"request": [trace_connections]},
+            ),
         )
 
     @contextmanager
@@ -87,7 +76,8 @@ class LLMClient:
                 "(SPECQA_LLM_MAX_CONCURRENT)"
             )
         try:
-            yield Deadline(self.settings.llm_deadline_s)
+            with Deadline(self.settings.llm_deadline_s) as deadline:
+                yield deadline
         finally:
             self._slots.release()
 
@@ -110,6 +100,25 @@ class LLMClient:
         with stream:  # closes the connection when the reader stops early
             yield from _pieces(stream, deadline)
 
+    def _call(
+        self,
+        messages: list[ChatCompletionMessageParam],
+        deadline: Deadline,
+        max_tokens: int,
+        *,
+        stream: bool,
+        timeout: float,
+    ) -> Any:
+        with under(deadline):
+            return self.client.chat.completions.create(
+                model=self.model,
+                messages=messages,
+                temperature=0,
+                max_tokens=max_tokens,
+                stream=stream,
+                timeout=timeout,
+            )
+
     def _create(
         self,
         messages: list[ChatCompletionMessageParam],
@@ -120,13 +129,8 @@ class LLMClient:
     ) -> Any:
         """One chat-completions call (retried within the deadline), whole or streamed."""
         return self._with_retries(
-            lambda timeout: self.client.chat.completions.create(
-                model=self.model,
-                messages=messages,
-                temperature=0,
-                max_tokens=max_tokens,
-                stream=stream,
-                timeout=timeout,
+            lambda timeout: self._call(
+                messages, deadline, max_tokens, stream=stream, timeout=timeout
             ),
             deadline,
         )
@@ -138,6 +142,8 @@ class LLMClient:
             try:
                 return call(timeout)
             except _RETRYABLE as exc:
+                if deadline.passed():
+                    raise deadline.exceeded() from exc
                 wait = _retry_after(exc, attempt)
                 if (
                     attempt == retries
@@ -146,7 +152,9 @@ class LLMClient:
                 ):
                     raise LLMUnavailable(_describe(exc)) from exc
                 time.sleep(wait)
-            except (openai.APIError, ValueError) as exc:  # 4xx, undecodable bodies
+            except (openai.APIError, httpx2.HTTPError, ValueError) as exc:  # 4xx, bad bodies
+                if deadline.passed():
+                    raise deadline.exceeded() from exc
                 raise LLMUnavailable(_describe(exc)) from exc
         raise LLMUnavailable("the LLM could not be reached")
 
@@ -159,7 +167,9 @@ def _pieces(stream: Any, deadline: Deadline) -> Iterator[str]:
             if chunk.choices and chunk.choices[0].delta.content:
                 wrote = True
                 yield chunk.choices[0].delta.content
-    except (openai.APIError, httpx.HTTPError, ValueError, AttributeError) as exc:
+    except (openai.APIError, httpx2.HTTPError, ValueError, AttributeError) as exc:
+        if deadline.passed():
+            raise deadline.exceeded() from exc
         raise LLMUnavailable(f"the LLM stream broke off: {_describe(exc)}") from exc
     if not wrote:  # the client silently skips a body that is not an event stream
         raise LLMUnavailable("the LLM stream carried no answer")
@@ -176,7 +186,7 @@ def _retry_after(exc: Exception, attempt: int) -> float:
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, openai.APITimeoutError | httpx.TimeoutException):
+    if isinstance(exc, openai.APITimeoutError | httpx2.TimeoutException):
         return "the LLM did not answer in time"
     if isinstance(exc, openai.APIConnectionError):
         return "the LLM endpoint could not be reached"
