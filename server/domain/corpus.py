@@ -20,7 +20,6 @@ from server.domain.weights import CANDIDATES, CENTROID
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
-from specqa.core.logs import get_logger
 from specqa.core.names import did_you_mean, resolve_release
 from specqa.core.spec import Example, ParsedRelease, Section
 from specqa.core.store import CHUNKER_VERSION, IndexManifest, VectorStore
@@ -32,7 +31,6 @@ __all__ = [
     "section_ids_in",
 ]
 
-log = get_logger(__name__)
 _STEMMER = Stemmer.Stemmer("english")
 
 

@@ -12,7 +12,6 @@ needed.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -20,11 +19,12 @@ from collections.abc import Callable
 from server.domain.corpus import Corpus
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
+from specqa.core.logs import get_logger
 from specqa.core.store import IndexManifest, VectorStore
 
 __all__ = ["CorpusHandle", "ModelOpener"]
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 
 ModelOpener = Callable[[str], Embedder]  # an index's recorded model name -> that model, opened
 
