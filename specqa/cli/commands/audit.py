@@ -106,8 +106,7 @@ def audit(
     index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Audit replies in bulk: governing sections, nearest precedents, and with --judge llm a
-    verdict each (follows, violates, borderline, not_covered)."""
+    """Audit replies in bulk: sections, precedents, and with --judge llm a verdict each."""
     if judge not in ("none", "llm"):
         fail(f"--judge must be 'none' or 'llm', not {judge!r}")
     audit_judged.check_judge(judge, index_dir)
@@ -130,9 +129,10 @@ def bench(
     index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Measure the LLM judge on the spec's own labelled replies (GOOD should be judged follows,
-    BAD violates), each with its own example left out of the evidence: accuracy by authority
-    level and a confusion matrix. Measure it on the endpoint you will use."""
+    """Measure the LLM judge on the spec's own labelled replies, on your endpoint.
+
+    Each labelled reply is judged with its own example left out of the evidence (GOOD should be
+    judged follows, BAD violates): accuracy by authority level and a confusion matrix."""
     audit_judged.check_judge("llm", index_dir)
     audit_judged.run_bench(release, limit, index_dir, as_json)
 
