@@ -5,6 +5,7 @@ started again)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -21,7 +22,13 @@ from fakes.fake_judge import FAKE_QUOTE, judge_mode_reply
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport
 from server.domain.audit_bench import bench_cases, run_bench
-from server.domain.audit_input import Conversation
+from server.domain.audit_input import (
+    MAX_LINE_BYTES,
+    AuditProblem,
+    Conversation,
+    numbered_lines,
+    parse_conversation,
+)
 from server.domain.components import Components
 from server.domain.judging import AuditJudge
 from server.domain.llm.judge import LLMJudge
@@ -320,3 +327,14 @@ def test_a_run_killed_midway_and_started_again_judges_every_line_exactly_once(
         assert f"({len(done)} already in" in again.stderr
     lines = _lines_of(out)
     assert sorted(lines) == list(range(1, total + 1))  # every line, each exactly once
+
+
+def test_a_line_over_the_size_limit_is_a_bad_line_and_the_next_line_still_reads() -> None:
+    huge = b'{"messages": "' + b"x" * (3 * MAX_LINE_BYTES) + b'"}\n'
+    source = io.BytesIO(huge + b'{"messages": []}\n')
+    lines = list(numbered_lines(source))
+    assert [number for number, _ in lines] == [1, 2]
+    problem = parse_conversation(*lines[0])
+    assert isinstance(problem, AuditProblem)
+    assert problem.error == f"line is longer than {MAX_LINE_BYTES} bytes"
+    assert lines[1][1] == '{"messages": []}\n'

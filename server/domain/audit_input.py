@@ -55,8 +55,9 @@ def numbered_lines(source: IO[bytes], on_bytes: Any = None) -> Iterator[tuple[in
         if on_bytes is not None:
             on_bytes(len(raw))
         if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while (rest := source.readline(MAX_LINE_BYTES)) and on_bytes is not None:
-                on_bytes(len(rest))
+            while rest := source.readline(MAX_LINE_BYTES):  # the rest of it, skipped
+                if on_bytes is not None:
+                    on_bytes(len(rest))
                 if rest.endswith(b"\n"):
                     break
             yield number, TOO_LONG
