@@ -177,7 +177,8 @@ class JudgedRun:
             return
         if self.auditor.llm is None:
             console.print(summary["note"], style="dim")
-        table = Table(title=f"audit · {summary['audited']} conversations · {self.auditor.name}")
+        console.print(f"audit · {summary['audited']} conversations · judge {self.auditor.name}")
+        table = Table()
         table.add_column("verdict")
         table.add_column("conversations", justify="right")
         for verdict, count in verdicts.most_common():
