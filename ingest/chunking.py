@@ -21,28 +21,28 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from specqa.core.chunk_metadata import ChunkKind, ChunkMetadata
 from specqa.core.embedding_cache import content_hash
 from specqa.core.question_bank import BankEntry
 from specqa.core.spec import Example, ParsedRelease, Section
+from specqa.core.text import split_sentences
 
 __all__ = ["NOT_COVERED_RELEASE", "Chunk", "chunk_release", "not_covered_chunks"]
 
 NOT_COVERED_RELEASE = "-"  # the release field of chunks that belong to none
 
 TokenCounter = Callable[[str], int]
-Metadata = dict[str, str | int | float | bool]
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
 
 
 @dataclass(frozen=True)
 class Chunk:
     id: str
     text: str
-    metadata: Metadata
+    metadata: ChunkMetadata
 
     @property
     def content_hash(self) -> str:
-        return str(self.metadata["content_hash"])
+        return self.metadata["content_hash"]
 
 
 def chunk_release(
@@ -79,7 +79,7 @@ def chunk_release(
 
 
 def _prose_chunks(
-    release: str, section: Section, path: str, base: Metadata, packer: _Packer
+    release: str, section: Section, path: str, base: ChunkMetadata, packer: _Packer
 ) -> list[Chunk]:
     chunks = []
     for index, passage in enumerate(packer.pack(path, section.body) or [""]):
@@ -97,7 +97,7 @@ def _prose_chunks(
     return chunks
 
 
-def _section_metadata(release: str, section: Section, path: str) -> Metadata:
+def _section_metadata(release: str, section: Section, path: str) -> ChunkMetadata:
     return {
         "release": release,
         "section_id": section.id,
@@ -111,10 +111,10 @@ def _section_metadata(release: str, section: Section, path: str) -> Metadata:
 
 
 def _chunk(
-    chunk_id: str, prefix: str, passage: str, base: Metadata, kind: str, index: int
+    chunk_id: str, prefix: str, passage: str, base: ChunkMetadata, kind: ChunkKind, index: int
 ) -> Chunk:
     text = f"{prefix}\n\n{passage}".strip()
-    metadata: Metadata = {
+    metadata: ChunkMetadata = {
         **base,
         "kind": kind,
         "chunk_index": index,
@@ -128,13 +128,13 @@ def _example_chunk(
     release: str,
     example: Example,
     path: str,
-    base: Metadata,
+    base: ChunkMetadata,
     count_tokens: TokenCounter,
     max_tokens: int,
 ) -> Chunk:
     text = _fit_example(example, path, count_tokens, max_tokens)
     labels = [response.label for response in example.responses]
-    metadata: Metadata = {
+    metadata: ChunkMetadata = {
         **base,
         "kind": "example",
         "chunk_index": 0,
@@ -152,7 +152,7 @@ def _example_chunk(
 
 
 def _prompt_chunk(
-    release: str, example: Example, base: Metadata, count_tokens: TokenCounter, max_tokens: int
+    release: str, example: Example, base: ChunkMetadata, count_tokens: TokenCounter, max_tokens: int
 ) -> Chunk | None:
     """A second retrieval key for a labelled example: its user turns alone.
 
@@ -166,7 +166,7 @@ def _prompt_chunk(
     while count_tokens(" ".join(words)) > max_tokens and len(words) > 8:
         words = words[: int(len(words) * 0.85)]
     text = " ".join(words)
-    metadata: Metadata = {
+    metadata: ChunkMetadata = {
         **base,
         "kind": "example_prompt",
         "chunk_index": 0,
@@ -177,9 +177,11 @@ def _prompt_chunk(
     return Chunk(f"{release}:{example.id}:prompt", text, metadata)
 
 
-def _bank_chunk(release: str, line: int, entry: BankEntry, sentence: str, base: Metadata) -> Chunk:
+def _bank_chunk(
+    release: str, line: int, entry: BankEntry, sentence: str, base: ChunkMetadata
+) -> Chunk:
     """A curated question as a key of its section (its line in the bank names it)."""
-    metadata: Metadata = {
+    metadata: ChunkMetadata = {
         **base,
         "kind": "bank",
         "chunk_index": 0,
@@ -267,7 +269,7 @@ class _Packer:
             if self.count(piece) <= budget:
                 out.append(piece)
                 continue
-            sentences = _SENTENCE_END.split(piece)
+            sentences = split_sentences(piece)
             if len(sentences) == 1:
                 out.extend(self._split_words(piece, budget))
             else:

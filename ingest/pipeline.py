@@ -208,7 +208,7 @@ def _fingerprint(embedder: Embedder, chunks: list[Chunk]) -> str:
 
 def _intact(store: VectorStore, manifest: IndexManifest) -> bool:
     try:
-        return int(store.collection(manifest.collection).count()) == manifest.total_chunks
+        return store.count(manifest.collection) == manifest.total_chunks
     except SpecIndexError:
         return False
 

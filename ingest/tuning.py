@@ -35,7 +35,6 @@ import logging
 import multiprocessing
 import queue
 import random
-import re
 import resource
 import shutil
 import tempfile
@@ -57,6 +56,7 @@ from specqa.core.models import (
 from specqa.core.question_bank import BankEntry
 from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease, Section
+from specqa.core.text import NORMATIVE, blocks, plain_text, split_sentences
 
 __all__ = ["RECIPE", "Recipe", "TrainingPair", "TuningReport", "training_pairs", "tuned_embedder"]
 
@@ -85,14 +85,6 @@ class Recipe:
 
 
 RECIPE = Recipe()
-
-_NORMATIVE = re.compile(
-    r"\b(should|must|never|always|shouldn't|mustn't|may not|cannot|can't|avoid|refuse|"
-    r"required?|prohibit\w*|allowed|not (?:be )?permitted|by default)\b",
-    re.IGNORECASE,
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(*])")
-_MARKUP = re.compile(r"[*_`>#]+|\[([^\]]*)\]\([^)]*\)")
 
 
 @dataclass(frozen=True)
@@ -126,10 +118,10 @@ def training_pairs(
             for sentence in _normative_sentences(section.body):
                 pairs[(sentence, section.id)] = None
         for example in parsed.examples:
-            pairs[(_plain(example.title), example.section_id)] = None
+            pairs[(plain_text(example.title), example.section_id)] = None
             for turn in example.conversation:
                 if turn.role == "user" and turn.content.strip():
-                    pairs[(_plain(turn.content)[:1000], example.section_id)] = None
+                    pairs[(plain_text(turn.content)[:1000], example.section_id)] = None
     for entry in bank:
         if entry.section_id in known:
             pairs[(entry.question, entry.section_id)] = None
@@ -184,18 +176,12 @@ def fingerprint(
 
 def _normative_sentences(body: str) -> list[str]:
     sentences = []
-    for block in re.split(r"\n\s*\n|\n(?=\s*[-*\d]+[.)]?\s)", body):
-        for sentence in _SENTENCE_END.split(" ".join(block.split())):
-            plain = _plain(sentence)
-            if 6 <= len(plain.split()) <= 80 and _NORMATIVE.search(plain):
+    for block in blocks(body):
+        for sentence in split_sentences(" ".join(block.split())):
+            plain = plain_text(sentence)
+            if 6 <= len(plain.split()) <= 80 and NORMATIVE.search(plain):
                 sentences.append(plain)
     return sentences
-
-
-def _plain(text: str) -> str:
-    text = _MARKUP.sub(lambda m: m.group(1) or " ", text)
-    text = re.sub(r"^\s*(?:[-+]|\d+[.)])\s+", "", text)
-    return " ".join(text.split())
 
 
 def _section_texts(releases: list[ParsedRelease]) -> dict[str, str]:
@@ -208,7 +194,7 @@ def _section_texts(releases: list[ParsedRelease]) -> dict[str, str]:
 
 
 def _section_text(parsed: ParsedRelease, section: Section) -> str:
-    return " > ".join(parsed.path_titles(section)) + "\n\n" + _plain(section.body)
+    return " > ".join(parsed.path_titles(section)) + "\n\n" + plain_text(section.body)
 
 
 def _parents(releases: list[ParsedRelease]) -> dict[str, str]:

@@ -3,7 +3,6 @@ ready-made ``components`` (their own model, store or LLM endpoint)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -26,11 +25,12 @@ from server.slack import build_router as slack_router
 from server.web import diff_page
 from server.web import page as web
 from specqa.core.errors import SpecQAError
+from specqa.core.logs import get_logger
 from specqa.core.settings import Settings
 
 __all__ = ["create_app"]
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 
 
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:

@@ -284,8 +284,21 @@ def test_cli_judged_run_writes_each_line_once_and_a_second_run_resumes(
     assert "4 conversations to audit · judge llm:fake" in first.stderr
     assert "tokens" in first.stderr
     assert sorted(_lines_of(out)) == [1, 2, 3, 4]
-    second = run_cli("audit", str(source), "--judge", "llm", "--out", str(out), "--json", env=env)
+    page = tmp_path / "report.html"
+    second = run_cli(
+        "audit",
+        str(source),
+        "--judge",
+        "llm",
+        "--out",
+        str(out),
+        "--html",
+        str(page),
+        "--json",
+        env=env,
+    )
     assert second.returncode == 0, second.stderr
+    assert "line-10" in page.read_text(encoding="utf-8")  # every row, from the whole file
     assert "6 conversations to audit (4 already in" in second.stderr
     assert sorted(_lines_of(out)) == list(range(1, 11))
     rows = {json.loads(line)["line"]: json.loads(line) for line in out.read_text().splitlines()}

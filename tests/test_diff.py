@@ -258,6 +258,39 @@ def test_history_follows_an_id_rename_back_to_the_first_release(
     assert backwards.ids["2025-12-18"] == "protect_privileged_information"
 
 
+def test_a_diff_across_several_releases_follows_a_rename_through_the_releases_between(
+    releases: list[ParsedRelease],
+) -> None:
+    first, *between, last = releases
+    diff = diff_releases(first, last, "protect_privileged_information", between)
+    assert (diff.added, diff.removed) == ([], [])
+    assert [(r.from_id, r.to_id, r.kind, r.renamed_in) for r in diff.renamed] == [
+        ("protect_privileged_messages", "protect_privileged_information", "id", ["2025-09-12"])
+    ]
+    assert diff.changed == ["protect_privileged_information"]
+    assert _authority(diff) == {"protect_privileged_information": ("platform", "root")}
+    assert "id renamed in 2025-09-12" in diff.changes[0].summary
+    whole = diff_releases(first, last, between=between)
+    assert "protect_privileged_messages" not in whole.removed
+    assert "protect_privileged_information" not in whole.added
+    kinds = {
+        e.release: e.kind
+        for e in section_history(releases, "protect_privileged_information").events
+    }
+    assert kinds["2025-09-12"] == "renamed"  # where the diff says the rename happened
+
+
+def test_a_diff_walking_back_to_an_older_release_follows_the_same_rename(
+    releases: list[ParsedRelease],
+) -> None:
+    last, *between, first = list(reversed(releases))
+    adjacent = diff_releases(_parsed("2025-09-12"), _parsed("2025-04-11"), "be_kind")
+    for diff in (diff_releases(last, first, "protect_privileged_messages", between), adjacent):
+        assert (diff.added, diff.removed) == ([], [])
+        assert [r.renamed_in for r in diff.renamed] == [["2025-09-12"]]
+    assert _renamed(adjacent) == {"love_humanity": ("be_kind", "id", "Be kind")}
+
+
 # --- section filter ------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """Bidirectional control characters (U+202E and the rest) are stripped on input, like the other
 control characters, from questions, earlier turns and feedback comments (issue 24 item 15), so
-nothing stored or printed (`specqa feedback stats`) shows reversed text. No index needed."""
+nothing stored or printed (`specqa feedback stats`) shows reversed text. No index needed. Also the sentence helpers every module shares."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import pytest
 
 from server.domain.feedback import open_feedback_store
 from server.domain.lookups import SpecLookups
-from specqa.core.text import BIDI_CONTROLS, without_controls
+from specqa.core.text import (
+    BIDI_CONTROLS,
+    NORMATIVE,
+    blocks,
+    plain_text,
+    split_sentences,
+    without_controls,
+)
 from tests.conftest import make_settings
 from tests.helpers import plain_answer
 
@@ -45,3 +52,25 @@ def test_feedback_comments_lose_their_bidirectional_controls(tmp_path: Path, com
     assert saved.comment == "Is this evil.exe and txt safe? 👩\u200d💻"
     assert store.stats().questions[0].comments == [saved.comment]
     store.close()
+
+
+def test_plain_text_keeps_link_texts_and_drops_markup_and_list_markers() -> None:
+    markdown = "- The assistant **must** follow [the chain of command](#chain_of_command) `always`"
+    assert plain_text(markdown) == "The assistant must follow the chain of command always"
+
+
+def test_blocks_separate_paragraphs_and_list_items() -> None:
+    assert blocks("One.\n\nTwo:\n- a\n- b") == ["One.", "Two:", "- a", "- b"]
+
+
+def test_sentences_are_cut_where_a_new_sentence_starts_not_inside_numbers() -> None:
+    assert split_sentences('It should help. "Quoted" next. Version 2.5 stays.') == [
+        "It should help.",
+        '"Quoted" next.',
+        "Version 2.5 stays.",
+    ]
+
+
+def test_rule_statements_are_told_from_illustrations() -> None:
+    assert NORMATIVE.search("The assistant should not reveal its system prompt.")
+    assert not NORMATIVE.search("For example, a user asks about the weather.")

@@ -10,6 +10,7 @@ import pytest
 from server.domain.components import Components
 from server.domain.confidence import NOT_COVERED
 from server.domain.lead import CITE_GAP
+from server.domain.query_cues import about_the_assistant
 from server.domain.schemas import Answer
 from server.edge.rendering import answer_brief, render_chat_markdown
 from server.slack.compact import compact_message
@@ -127,3 +128,30 @@ def test_mode_llm_with_no_llm_configured_answers_extractively_and_says_so(
     streamed = parts.service.stream("Can it swear?", mode="llm")
     done = next(event for event in streamed if event.type == "done")
     assert done.answer is not None and "no LLM is configured" in (done.answer.notice or "")
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_about_the_assistant"),
+    [
+        ("Will ChatGPT give me a lasagna recipe?", True),
+        ("can the model tell me which stocks to buy", True),
+        ("Why won't it tell me the score of the game?", True),
+        ("Does the spec say anything about homework help?", True),
+        ("give me a good lasagna recipe", False),
+        ("How much does a ChatGPT Plus subscription cost?", False),
+        ("How do I stream chat completions with the OpenAI SDK?", False),
+    ],
+)
+def test_a_question_about_what_the_assistant_does_is_told_from_the_request_itself(
+    question: str, asks_about_the_assistant: bool
+) -> None:
+    assert about_the_assistant(question) is asks_about_the_assistant
+
+
+def test_asking_how_the_assistant_handles_an_everyday_request_stays_on_topic(
+    parts: Components,
+) -> None:
+    """The request alone is not covered; asking what ChatGPT does with it is."""
+    assert not parts.service.answer("give me a good lasagna recipe", mode="extractive").covered
+    handled = parts.service.answer("Will ChatGPT give me a lasagna recipe?", mode="extractive")
+    assert handled.covered

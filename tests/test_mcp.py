@@ -211,6 +211,29 @@ def test_streamable_http_transport(base_url: str) -> None:
     over_http(base_url, {"Authorization": f"Bearer {KEY}"}, exercise)
 
 
+def test_compare_releases_across_several_releases_reports_the_rename_and_its_release(
+    base_url: str,
+) -> None:
+    async def compare(client: Client) -> None:
+        arguments = {
+            "from_release": "2025-02-12",
+            "to_release": "2025-12-18",
+            "section_id": "protect_privileged_information",
+        }
+        result = await client.call_tool("compare_releases", arguments)
+        assert not result.is_error
+        diff = result.structured_content["diff"]
+        assert diff["added"] == [] and diff["removed"] == []
+        assert [(r["from_id"], r["to_id"], r["renamed_in"]) for r in diff["renamed"]] == [
+            ("protect_privileged_messages", "protect_privileged_information", ["2025-09-12"])
+        ]
+        text = result.content[0].text  # type: ignore[union-attr]
+        assert "id renamed in 2025-09-12: protect_privileged_messages -> " in text
+        assert "Added sections" not in text
+
+    over_http(base_url, {"Authorization": f"Bearer {KEY}"}, compare)
+
+
 def test_http_allowed_origins(base_url: str) -> None:
     async def ping(client: Client) -> None:
         assert len((await client.list_tools()).tools) >= 5

@@ -6,9 +6,14 @@ import csv
 import json
 from pathlib import Path
 
+import httpx
 import pytest
 
+from server.domain.change_lead import best_match
 from server.domain.components import Components
+from server.domain.schemas import Answer, ShortAnswer
+from server.edge.rendering import answer_brief, render_chat_markdown
+from server.slack.compact import compact_message
 from specqa.core.errors import UnknownReleaseError, UnknownSectionError
 from tests.conftest import run_cli
 
@@ -25,6 +30,77 @@ def test_answers_name_their_release_and_note_later_changes(parts: Components) ->
     assert old.release_note in old.answer
     newest = parts.service.answer("may the model lie to keep its system prompt confidential?")
     assert newest.release_note is None
+
+
+SYSTEM_PROMPT = "Should the model reveal its system prompt?"
+
+
+@pytest.fixture(scope="module")
+def february_answer(parts: Components) -> Answer:
+    """Answered from the first release: its governing section was renamed and rewritten later."""
+    return parts.service.answer(SYSTEM_PROMPT, release="2025-02-12")
+
+
+def test_release_note_follows_a_rename_to_the_newest_release(february_answer: Answer) -> None:
+    assert february_answer.bottom_line is not None
+    assert february_answer.bottom_line.section_id == "protect_privileged_messages"
+    note = february_answer.release_note
+    assert note is not None
+    assert "id renamed to `protect_privileged_information` in 2025-09-12" in note
+    assert "between 2025-02-12 and 2025-12-18" in note
+    assert "/diff?from=2025-02-12&to=2025-12-18&section=protect_privileged_messages" in note
+
+
+def test_extractive_markdown_shows_the_release_note_right_after_the_bottom_line(
+    february_answer: Answer,
+) -> None:
+    text = february_answer.answer
+    bottom = text.index("**Bottom line:**")
+    note = text.index(f"*Changed since:* {february_answer.release_note}")
+    assert bottom < note < text.index("**Confidence:") < text.index("*Quoted from the Model Spec")
+    assert text.count("*Changed since:*") == 1
+
+
+def test_mcp_brief_shows_the_release_note_right_after_the_bottom_line(
+    february_answer: Answer,
+) -> None:
+    brief = answer_brief(february_answer, 6000)
+    assert brief.index("**Bottom line:**") < brief.index("*Changed since:*")
+    assert brief.index("*Changed since:*") < brief.index("**Confidence:")
+
+
+def test_chat_markdown_of_a_model_answer_shows_the_release_note_after_the_short_answer(
+    february_answer: Answer,
+) -> None:
+    short = ShortAnswer(
+        value="no",
+        text="No.",
+        curated_question=SYSTEM_PROMPT,
+        section_id="protect_privileged_messages",
+        similarity=0.99,
+    )
+    llm = february_answer.model_copy(
+        update={"mode": "llm", "answer": "The model keeps it private.", "short_answer": short}
+    )
+    text = render_chat_markdown(llm)
+    assert text.index("**Short answer: No.**") < text.index("*Changed since:*")
+    assert text.index("*Changed since:*") < text.index("The model keeps it private.")
+    assert text.count("*Changed since:*") == 1
+    assert render_chat_markdown(february_answer).count("*Changed since:*") == 1  # in its text
+
+
+def test_slack_shows_the_release_note_right_after_the_bottom_line(
+    february_answer: Answer,
+) -> None:
+    blocks = compact_message(february_answer, shareable=False)["blocks"]
+    texts = [
+        b["text"]["text"] if "text" in b else b.get("elements", [{}])[0].get("text", "")
+        for b in blocks
+    ]
+    headline = next(i for i, t in enumerate(texts) if "*Bottom line*" in t)
+    assert "Changed since:" in texts[headline + 1]
+    assert "`protect_privileged_information` in 2025-09-12" in texts[headline + 1]
+    assert "[the diff]" not in texts[headline + 1]  # a relative link: its label only
 
 
 def test_change_question_is_answered_from_the_diff_citing_both_releases(parts: Components) -> None:
@@ -46,6 +122,60 @@ def test_when_did_it_appear_question_names_the_release_that_added_it(parts: Comp
     answer = parts.service.answer("When did guidance on under-18 users appear?")
     assert "**2025-12-18** (added)" in answer.answer
     assert {"prioritize_teen_safety", "chatgpt_u18"} & {c.section_id for c in answer.citations}
+
+
+def test_when_did_it_appear_answer_leads_with_its_one_line_answer(parts: Components) -> None:
+    answer = parts.service.answer("When did guidance on under-18 users appear?")
+    first = answer.answer.splitlines()[0]
+    assert first == (
+        "**In short:** Under-18 Principles (`chatgpt_u18`) first appeared in **2025-12-18**."
+    )
+    assert "`definitions`" not in answer.answer.split("\n\n")[0]
+
+
+def test_the_one_line_answer_names_the_section_that_best_matches_not_the_first_retrieved() -> None:
+    retrieved = [
+        ("definitions", "Definitions"),
+        ("prioritize_teen_safety", "Prioritize safety for teens"),
+        ("chatgpt_u18", "Under-18 Principles"),
+    ]
+    assert best_match("under-18 users", retrieved) == 2
+    assert (
+        best_match("lying", [("seek_truth", "Seek the truth"), ("do_not_lie", "Do not lie")]) == 1
+    )
+    assert best_match("nothing in common", retrieved) == 0  # the retriever's order then
+
+
+@pytest.mark.parametrize(
+    ("question", "section_id", "expected"),
+    [
+        (
+            "When was the scope of autonomy principle added?",
+            "scope_of_autonomy",
+            "first appeared in **2025-09-12**; unchanged since.",
+        ),
+        (
+            "When did the rule against lying change?",
+            "do_not_lie",
+            "was already in the first indexed release, **2025-02-12**; changed in 2025-04-11, "
+            "2025-09-12, 2025-10-27 and 2025-12-18.",
+        ),
+        (
+            "When did “Do not reveal privileged information” appear?",
+            "protect_privileged_information",
+            "was already in the first indexed release, **2025-02-12** (as "
+            "`protect_privileged_messages`); renamed in 2025-09-12",
+        ),
+    ],
+)
+def test_when_questions_lead_with_the_section_and_releases_its_history_gives(
+    parts: Components, question: str, section_id: str, expected: str
+) -> None:
+    first = parts.service.answer(question).answer.splitlines()[0]
+    assert first.startswith("**In short:** ") and f"(`{section_id}`) " in first
+    assert expected in first
+    history = parts.service.history(section_id)
+    assert all(event.release in first for event in history.events)
 
 
 def test_section_in_the_first_release_is_present_since_then_not_added(parts: Components) -> None:
@@ -112,6 +242,50 @@ def test_diff_cli_reports_added_sections_and_authority_renames(cli_env: dict[str
     }
 
 
+def test_diff_cli_across_several_releases_reports_the_rename_and_its_release_as_history_does(
+    cli_env: dict[str, str],
+) -> None:
+    args = ("2025-02-12", "2025-12-18", "--section", "protect_privileged_information")
+    diff = json.loads(run_cli("diff", *args, "--json", env=cli_env).stdout)
+    assert diff["added"] == [] and diff["removed"] == []
+    [rename] = diff["renamed"]
+    assert (rename["from_id"], rename["to_id"]) == (
+        "protect_privileged_messages",
+        "protect_privileged_information",
+    )
+    history = json.loads(
+        run_cli("history", "protect_privileged_information", "--json", env=cli_env).stdout
+    )
+    renamed_in = [e["release"] for e in history["events"] if e["kind"] == "renamed"]
+    assert rename["renamed_in"] == renamed_in == ["2025-09-12"]
+    text = run_cli("diff", *args, env=cli_env, timeout=300)
+    assert text.returncode == 0, text.stderr
+    assert "Added sections" not in text.stdout
+    assert "protect_privileged_messages -> protect_privileged_information in 2025-09-12" in (
+        text.stdout
+    )
+
+
+def test_what_changed_in_a_renamed_section_between_distant_releases_names_the_rename(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer(
+        "What changed in “Do not reveal privileged information” between 2025-02-12 and 2025-12-18?"
+    )
+    assert "Added in 2025-12-18" not in answer.answer
+    assert (
+        "- renamed in 2025-09-12: “Do not reveal privileged instructions” "
+        "(`protect_privileged_messages`) → “Do not reveal privileged information” "
+        "(`protect_privileged_information`)"
+    ) in answer.answer
+    assert answer.answer.count("(`protect_privileged_messages`)") == 1  # one story, told once
+    cited = {(c.section_id, c.release) for c in answer.citations}
+    assert {
+        ("protect_privileged_messages", "2025-02-12"),
+        ("protect_privileged_information", "2025-12-18"),
+    } <= cited
+
+
 def test_diff_cli_section_filter_and_bad_release(cli_env: dict[str, str]) -> None:
     one = json.loads(
         run_cli(
@@ -174,3 +348,26 @@ def test_similar_precedent_cli_returns_governing_sections(cli_env: dict[str, str
     found = json.loads(result.stdout)
     assert found["governing_sections"][0] == "protect_privacy"
     assert found["examples"][0]["section_id"] == "protect_privacy"
+
+
+def test_diff_page_without_parameters_compares_the_two_newest_releases_with_pickers(
+    open_url: str,
+) -> None:
+    page = httpx.get(f"{open_url}/diff", timeout=60)
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Model Spec 2025-10-27 → 2025-12-18</h1>" in page.text
+    assert '<form class="pickers" method="get" action="/diff">' in page.text
+    assert '<option value="2025-10-27" selected>' in page.text
+    assert '<option value="2025-12-18" selected>' in page.text
+    assert page.text.count("<option ") == 2 * 5  # every indexed release, in both pickers
+    assert '<a href="/">' in page.text  # the way back to the main page
+    only_to = httpx.get(f"{open_url}/diff", params={"to": "2025-09-12"}, timeout=60)
+    assert "<h1>Model Spec 2025-04-11 → 2025-09-12</h1>" in only_to.text
+    chosen = httpx.get(
+        f"{open_url}/diff",
+        params={"from": "2025-02-12", "to": "2025-12-18", "section": "do_not_lie"},
+        timeout=60,
+    )
+    assert '<input name="section" value="do_not_lie"' in chosen.text
+    assert '<a href="/">' in chosen.text

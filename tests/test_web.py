@@ -413,6 +413,41 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
             assert console_errors(driver) == []
 
 
+def test_a_model_answer_shows_the_release_note_before_the_model_s_text(
+    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+) -> None:
+    """Issue 24 item 17: the note sits next to the lead, not after the answer."""
+    with FakeOpenAIServer() as fake:
+        fake.default = ScriptedReply("ok", content="Verdict: no\n\nThe model keeps it private.")
+        settings = make_settings(
+            built[0].index_dir,
+            llm_model="fake-model",
+            openai_base_url=fake.base_url,
+            openai_api_key="test-key",
+            llm_timeout_s=5.0,
+            llm_max_retries=0,
+        )
+        with serve_app(settings, embedder) as url:
+            open_page(driver, url)
+            driver.execute_script(
+                "const s = document.getElementById('release'); s.value = arguments[0];"
+                "s.dispatchEvent(new Event('change'));",
+                RELEASES[0],
+            )
+            ask(driver, "Should the model reveal its system prompt?")
+            turn = wait_for_answer(driver)
+            assert "LLM answer" in turn.find_element(By.CSS_SELECTOR, ".answer-meta").text
+            note = turn.find_element(By.CSS_SELECTOR, ".release-note")
+            assert "Changed since:" in note.text and "protect_privileged_information" in note.text
+            assert driver.execute_script(
+                "return arguments[0].compareDocumentPosition(arguments[1])"
+                " & Node.DOCUMENT_POSITION_FOLLOWING",
+                note,
+                turn.find_element(By.CSS_SELECTOR, ".answer-body"),
+            )
+            assert console_errors(driver) == []
+
+
 # --- API key and errors -------------------------------------------------------------------------
 
 

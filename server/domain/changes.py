@@ -15,17 +15,20 @@ Three kinds of answer, all without a model:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from server.domain.change_lead import best_match, history_lead
 from server.domain.change_questions import ChangeQuestion, parse_change_question
 from server.domain.corpus import Corpus
-from server.domain.diff import ReleaseDiff, diff_releases
+from server.domain.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where
 from server.domain.diff_markdown import render_diff_markdown, sentence_bullets
 from server.domain.extractive import best_sentences
 from server.domain.history import SectionHistory, section_history
 from server.domain.links import Links
+from server.domain.lookups import releases_between
 from server.domain.retrieval import HybridRetriever
 from server.domain.schemas import Answer, Citation, section_url
+from specqa.core.memo import IndexMemo
 
 __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question", "release_note"]
 
@@ -33,30 +36,35 @@ MAX_RELEASE_CITATIONS = 8
 
 
 def release_note(corpus: Corpus, release: str, section_id: str, links: Links) -> str | None:
-    """One line when ``section_id`` changed between ``release`` and the newest indexed release."""
+    """One line when ``section_id`` changed between ``release`` and the newest indexed release,
+    renames followed through the releases between (a renamed section is the same section)."""
     newest = corpus.newest
-    if release == newest:
+    if release == newest or corpus.get(release).parsed.section(section_id) is None:
         return None
-    old, new = corpus.get(release).parsed, corpus.get(newest).parsed
-    if old.section(section_id) is None or new.section(section_id) is None:
-        return None
-    diff = diff_releases(old, new, section_id)
-    if not (diff.changed or diff.authority_changed or diff.examples or diff.renamed):
-        return None
-    what = ", ".join(
+    diff = _span_diff(corpus, release, newest, section_id)
+    link = f"see [the diff]({links.diff(release, newest, section_id)})"
+    if section_id in diff.removed:
+        return f"`{section_id}` was removed after {release} (it is not in {newest}): {link}."
+    parts = [f"id renamed to `{r.to_id}`{renamed_where(r)}" for r in diff.renamed if r.kind == "id"]
+    parts += [
         part
         for part, present in (
             ("text", diff.changed),
             ("authority", diff.authority_changed),
             ("examples", diff.examples),
-            ("title", diff.renamed),
+            ("title", any(r.from_title != r.to_title for r in diff.renamed)),
         )
         if present
-    )
-    link = links.diff(release, newest, section_id)
-    return (
-        f"`{section_id}` changed ({what}) between {release} and {newest}: see [the diff]({link})."
-    )
+    ]
+    if not parts:
+        return None
+    return f"`{section_id}` changed ({', '.join(parts)}) between {release} and {newest}: {link}."
+
+
+def _span_diff(corpus: Corpus, old: str, new: str, section_id: str | None = None) -> ReleaseDiff:
+    """The diff from ``old`` to ``new``, renames followed through the releases between."""
+    between = releases_between(corpus, old, new)
+    return diff_releases(corpus.get(old).parsed, corpus.get(new).parsed, section_id, between)
 
 
 class ChangeAnswerer:
@@ -68,14 +76,13 @@ class ChangeAnswerer:
         self.corpus = corpus
         self.retriever = retriever
         self.links = links
-        self._histories: dict[tuple[str, str], SectionHistory] = {}  # pure: cached per index
+        self._histories: IndexMemo[str, SectionHistory] = IndexMemo()  # pure: per index
 
     def _history(self, corpus: Corpus, section_id: str) -> SectionHistory:
-        key = (corpus.manifest.collection, section_id)
-        if key not in self._histories:
-            releases = [corpus.get(name).parsed for name in corpus.names]
-            self._histories[key] = section_history(releases, section_id)
-        return self._histories[key]
+        def compute() -> SectionHistory:
+            return section_history([corpus.get(name).parsed for name in corpus.names], section_id)
+
+        return self._histories.get(corpus.manifest.collection, section_id, compute)
 
     def answer(self, question: str, release: str | None) -> Answer | None:
         """The answer to a change question, or None when ``question`` is not one."""
@@ -91,15 +98,21 @@ class ChangeAnswerer:
             f"Releases indexed: {', '.join(corpus.names)}.*",
             "",
         ]
+        lead: list[str] = []
         if not parsed.topic:
             lines, citations = self._release_lines(corpus, before, target)
         else:
-            lines, citations = self._topic_lines(corpus, parsed, before, target)
+            topics = self._topics(corpus, parsed.topic)
+            if not parsed.releases and topics:  # "when did X appear?": the one-line answer first
+                best = topics.pop(best_match(parsed.topic, topics))
+                topics.insert(0, best)
+                lead = [history_lead(self._history(corpus, best[0]), best[1]), ""]
+            lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
         return Answer(
             question=question,
             release=target,
             mode="extractive",
-            answer="\n".join(head + lines).strip(),
+            answer="\n".join(lead + head + lines).strip(),
             verdict=None,
             citations=citations,
             examples=[],
@@ -113,7 +126,7 @@ class ChangeAnswerer:
         if before is None:
             return [f"{target} is the oldest indexed release: nothing earlier to compare with."], []
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
-        diff = diff_releases(old, new)
+        diff = _span_diff(corpus, before, target)
         lines = [  # the link before the long list, so a surface that shows only the start has it
             _counts_line(diff),
             "",
@@ -133,27 +146,32 @@ class ChangeAnswerer:
 
     # --- one topic --------------------------------------------------------------------------
     def _topic_lines(
-        self, corpus: Corpus, parsed: ChangeQuestion, before: str | None, target: str
+        self,
+        corpus: Corpus,
+        parsed: ChangeQuestion,
+        topics: list[tuple[str, str]],
+        before: str | None,
+        target: str,
     ) -> tuple[list[str], list[Citation]]:
         lines: list[str] = []
         citations: list[Citation] = []
         seen: set[str] = set()
-        for section_id, title in self._topics(corpus, parsed.topic):
+        for section_id, title in topics:
             if section_id in seen:
                 continue
             if parsed.releases:
-                facts = self._diff_lines(corpus, before, target, section_id)
+                facts, same = self._diff_lines(corpus, before, target, section_id)
                 cited = [r for r in (before, target) if r]
             else:
                 history = self._history(corpus, section_id)
-                seen |= set(history.ids.values())
+                same = set(history.ids.values())
                 facts = self._history_lines(history, corpus.names)
                 cited = [corpus.names[0], corpus.newest]
-            seen.add(section_id)
+            seen |= same | {section_id}
             if not facts:
                 continue
             lines += [f"**{title}** (`{section_id}`)", *facts, ""]
-            citations += self._citations(corpus, section_id, cited, parsed.topic)
+            citations += self._citations(corpus, section_id, cited, parsed.topic, same)
         if not citations:
             span = (
                 f"between {before} and {target}"
@@ -196,19 +214,24 @@ class ChangeAnswerer:
 
     def _diff_lines(
         self, corpus: Corpus, before: str | None, target: str, section_id: str
-    ) -> list[str]:
+    ) -> tuple[list[str], set[str]]:
+        """The facts about one section from ``before`` to ``target``, and the ids it has there
+        (renames followed through the releases between, as its history does)."""
         if before is None:
-            return [f"- {target} is the oldest indexed release: nothing earlier to compare with."]
+            return [
+                f"- {target} is the oldest indexed release: nothing earlier to compare with."
+            ], set()
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
         if old.section(section_id) is None and new.section(section_id) is None:
-            return []
-        diff = diff_releases(old, new, section_id)
+            return [], set()
+        diff = _span_diff(corpus, before, target, section_id)
+        same = {section_id} | {i for r in diff.renamed for i in (r.from_id, r.to_id)}
         link = f"[diff]({self.links.diff(before, target, section_id)})"
         if section_id in diff.added:
-            return [f"- Added in {target} (not in {before}). {link}"]
+            return [f"- Added in {target} (not in {before}). {link}"], same
         if section_id in diff.removed:
-            return [f"- Removed in {target} (present in {before}). {link}"]
-        facts = [f"- renamed: {r.from_title} → {r.to_title}" for r in diff.renamed]
+            return [f"- Removed in {target} (present in {before}). {link}"], same
+        facts = [_rename_fact(r) for r in diff.renamed]
         facts += [
             f"- authority {a.from_authority} → {a.to_authority}" for a in diff.authority_changed
         ]
@@ -216,24 +239,32 @@ class ChangeAnswerer:
             facts += [f"- {change.summary}", *sentence_bullets(change.sentences)]
         if diff.examples and not diff.changes:
             facts.append("- examples changed")
-        return [*facts, f"- {link}"] if facts else []
+        return ([*facts, f"- {link}"] if facts else []), same
 
     def _citations(
-        self, corpus: Corpus, section_id: str, releases: list[str], topic: str
+        self,
+        corpus: Corpus,
+        section_id: str,
+        releases: list[str],
+        topic: str,
+        aliases: Iterable[str] = (),
     ) -> list[Citation]:
+        """The section in each of ``releases``, under whichever of its ids that release has."""
         citations = []
         for name in dict.fromkeys(releases):
-            section = corpus.get(name).parsed.section(section_id)
+            parsed = corpus.get(name).parsed
+            found = (parsed.section(sid) for sid in (section_id, *sorted(aliases)))
+            section = next((s for s in found if s is not None), None)
             if section is None:
                 continue
             citations.append(
                 Citation(
-                    section_id=section_id,
+                    section_id=section.id,
                     title=section.title,
                     authority=section.authority,
                     release=name,
                     quote=best_sentences(section.body, topic or section.title),
-                    url=section_url(name, section_id),
+                    url=section_url(name, section.id),
                 )
             )
         return citations
@@ -248,6 +279,17 @@ def _span(parsed: ChangeQuestion, release: str | None, corpus: Corpus) -> tuple[
     if len(named) > 1:
         return named[0], target
     return _previous(corpus.names, target), target
+
+
+def _rename_fact(rename: RenamedSection) -> str:
+    """E.g. ``- renamed in 2025-09-12: “Old title” (`old_id`) → “New title” (`new_id`)``."""
+    if rename.kind == "title":
+        return f"- renamed: “{rename.from_title}” → “{rename.to_title}”"
+    where = renamed_where(rename)
+    return (
+        f"- renamed{where}: “{rename.from_title}” (`{rename.from_id}`) → “{rename.to_title}” "
+        f"(`{rename.to_id}`)"
+    )
 
 
 def _counts_line(diff: ReleaseDiff) -> str:

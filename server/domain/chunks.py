@@ -8,29 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.weights import EXAMPLE_DENSE, PROMPT_DENSE
+from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.spec import ParsedRelease
 
-__all__ = ["ChunkLayout", "ChunkRecord", "key_weights"]
-
-
-@dataclass(frozen=True)
-class ChunkRecord:
-    id: str
-    text: str
-    metadata: dict[str, Any]
-
-    @property
-    def kind(self) -> str:
-        return str(self.metadata["kind"])
-
-    @property
-    def section_id(self) -> str:
-        return str(self.metadata["section_id"])
-
-    @property
-    def example_id(self) -> str | None:
-        value = self.metadata.get("example_id")
-        return str(value) if value else None
+__all__ = ["ChunkLayout", "key_weights"]
 
 
 @dataclass(frozen=True)

@@ -75,9 +75,8 @@ def extractive_answer(
     extractive when an LLM answer was asked for (``fallback``: one was tried and failed)."""
     result = evidence.result
     lead = decide_lead(evidence.question, result)
-    markdown = compose(result, evidence.quotes, evidence.urls(), lead)
-    if note and lead.covered:
-        markdown = f"{markdown}\n\n*Changed since:* {note}"
+    note = note if lead.covered else None
+    markdown = compose(result, evidence.quotes, evidence.urls(), lead, note)
     if notice:
         markdown = f"> **Note:** {notice}\n\n{markdown}"
     return Answer(
@@ -95,7 +94,7 @@ def extractive_answer(
         timings=_timings(result, started),
         notice=notice,
         fallback=fallback,
-        release_note=note if lead.covered else None,
+        release_note=note,
     )
 
 

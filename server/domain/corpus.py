@@ -7,7 +7,6 @@ index; rebuilt when the pointer moves to a new build.
 
 from __future__ import annotations
 
-import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +14,12 @@ from typing import Any
 import bm25s
 import Stemmer
 
-from server.domain.chunks import ChunkLayout, ChunkRecord, key_weights
+from server.domain.chunks import ChunkLayout, key_weights
 from server.domain.toc import TableOfContents, build_toc
 from server.domain.weights import CANDIDATES, CENTROID
+from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError
+from specqa.core.logs import get_logger
 from specqa.core.names import did_you_mean, resolve_release
 from specqa.core.spec import Example, ParsedRelease, Section
 from specqa.core.store import CHUNKER_VERSION, IndexManifest, VectorStore
@@ -31,9 +32,8 @@ __all__ = [
     "section_ids_in",
 ]
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 _STEMMER = Stemmer.Stemmer("english")
-_GET_PAGE = 500
 
 
 def lexical_tokens(texts: list[str]) -> list[list[str]]:
@@ -104,14 +104,14 @@ class Corpus:
                 f"the index was built with embedding model {manifest.embed_model!r} but "
                 f"{expected_model!r} is configured; re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
             )
-        records, vectors = _fetch_all(store.collection(manifest.collection), manifest.total_chunks)
+        records, vectors = store.stored_chunks(manifest.collection, manifest.total_chunks)
         rows_by_release: dict[str, list[int]] = {}
         off_topic: list[int] = []
         for row, record in enumerate(records):
             if record.kind == "not_covered":
                 off_topic.append(row)
             else:
-                rows_by_release.setdefault(str(record.metadata["release"]), []).append(row)
+                rows_by_release.setdefault(record.metadata["release"], []).append(row)
         return cls(
             manifest,
             {
@@ -148,46 +148,11 @@ def _no_vectors(releases: dict[str, ReleaseCorpus]) -> Any:
     return np.zeros((0, dimension), dtype=np.float32)
 
 
-def _fetch_all(collection: Any, expected: int) -> tuple[list[ChunkRecord], Any]:
-    """Every chunk of the collection, sorted by id, and their vectors as one matrix in that order."""
-    import numpy as np
-
-    records: list[ChunkRecord] = []
-    pages: list[Any] = []
-    offset = 0
-    while True:
-        page = collection.get(
-            include=["documents", "metadatas", "embeddings"], limit=_GET_PAGE, offset=offset
-        )
-        for chunk_id, text, metadata in zip(
-            page["ids"], page["documents"], page["metadatas"], strict=True
-        ):
-            clean = {
-                k: v for k, v in metadata.items() if not k.startswith("_") and k not in _LLAMA_KEYS
-            }
-            records.append(ChunkRecord(chunk_id, text or "", clean))
-        if len(page["ids"]):
-            pages.append(np.asarray(page["embeddings"], dtype=np.float32))
-        if len(page["ids"]) < _GET_PAGE:
-            break
-        offset += _GET_PAGE
-    if len(records) != expected:
-        raise SpecIndexError(
-            f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`"
-        )
-    order = sorted(range(len(records)), key=lambda i: records[i].id)
-    vectors = np.concatenate(pages) if pages else np.zeros((0, 0), dtype=np.float32)
-    return [records[i] for i in order], vectors[order]
-
-
-_LLAMA_KEYS = {"doc_id", "document_id", "ref_doc_id"}
-
-
 def _release_corpus(release: str, chunks: list[ChunkRecord], stored: Any) -> ReleaseCorpus:
     """``stored``: the chunks' vectors as the index holds them, one row per chunk."""
     carriers = sorted(
         (c for c in chunks if "section_json" in c.metadata),
-        key=lambda c: int(c.metadata["position"]),
+        key=lambda c: c.metadata["position"],
     )
     sections = [Section.model_validate_json(c.metadata["section_json"]) for c in carriers]
     examples = [

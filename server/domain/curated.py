@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from server.domain.chunks import ChunkRecord
 from server.domain.corpus import ReleaseCorpus
+from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.errors import SpecIndexError
+from specqa.core.question_bank import ShortAnswerValue, short_answer_value
 from specqa.core.spec import Section
 
 __all__ = ["TOPIC_NEIGHBOURS", "BankMatch", "closest_bank", "topicality"]
@@ -28,7 +29,7 @@ class BankMatch:
     question: str
     section_id: str
     sentence: str
-    answer: str | None
+    answer: ShortAnswerValue | None
     voice: str
     similarity: float
 
@@ -93,8 +94,8 @@ def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
     return BankMatch(
         question=chunk.text,
         section_id=chunk.section_id,
-        sentence=str(chunk.metadata["bank_sentence"]),
-        answer=str(chunk.metadata["bank_answer"]) or None,
-        voice=str(chunk.metadata["bank_voice"]),
+        sentence=chunk.metadata["bank_sentence"],
+        answer=short_answer_value(chunk.metadata["bank_answer"]),
+        voice=chunk.metadata["bank_voice"],
         similarity=round(similarity, 6),
     )

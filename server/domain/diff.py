@@ -6,10 +6,12 @@ across releases is in :mod:`server.domain.history`, diffs as markdown in
 
 * Sections are matched by id. A removed section whose text (body and commentary) mostly lives on
   in an added section is that section under a new id: at least ``RENAME_KEPT`` of its words
-  survive, in order, in the added one (difflib matching blocks over words). Measured on the
+  survive, in order, in the added one (see :mod:`server.domain.renames`). Measured on the
   releases: protect_privileged_messages -> protect_privileged_information keeps 65% (the new
   section also grew to three times the length), be_kind -> love_humanity 100%; the best pair that
-  is not a rename keeps 42% (be_engaging -> have_conversational_sense).
+  is not a rename keeps 42% (be_engaging -> have_conversational_sense). Across several releases
+  (``between``), renames are followed release by release first: a section renamed, then
+  rewritten, is still the same section.
 * Example ids are numbered within a section, so examples are matched by content across the whole
   release: title and conversation, then conversation alone, then title alone, then the best fuzzy
   match. A matched example in another section has *moved*.
@@ -21,9 +23,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Sequence
-from typing import TypeVar
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 
 from server.domain.diff_types import (
     AuthorityChange,
@@ -34,12 +35,23 @@ from server.domain.diff_types import (
     RenamedSection,
     SectionChange,
 )
+from server.domain.renames import (
+    RENAME_KEPT,
+    IdRename,
+    chained_renames,
+    greedy_pairs,
+    match_renamed_ids,
+    rename_summary,
+    renamed_where,
+    squash,
+)
 from server.domain.wording import SentenceEdit, sentence_edits, sentence_lines
 from specqa.core.errors import UnknownSectionError
 from specqa.core.names import did_you_mean
 from specqa.core.spec import Example, ParsedRelease, Section
 
 __all__ = [
+    "RENAME_KEPT",
     "AuthorityChange",
     "ExampleChanges",
     "ExampleMove",
@@ -51,31 +63,38 @@ __all__ = [
     "examples_summary",
     "joined",
     "rename_summary",
+    "renamed_where",
     "summary_parts",
 ]
 
-RENAME_KEPT = 0.6
 EXAMPLE_MATCH_RATIO = 0.7
 DIFF_CONTEXT_LINES = 1
 _NON_WORD = re.compile(r"[\W_]+")
-
-K = TypeVar("K", bound=Hashable)
 
 
 # --- diff_releases ---------------------------------------------------------------------------
 
 
 def diff_releases(
-    old: ParsedRelease, new: ParsedRelease, section: str | None = None
+    old: ParsedRelease,
+    new: ParsedRelease,
+    section: str | None = None,
+    between: Sequence[ParsedRelease] = (),
 ) -> ReleaseDiff:
-    """What changed from ``old`` to ``new``; with ``section``, only what concerns that id."""
+    """What changed from ``old`` to ``new``; with ``section``, only what concerns that id.
+    ``between``: the releases between the two, in order from ``old``; renames are followed
+    through them (and matched oldest to newest when ``old`` is the newer release)."""
     _check_known(old, new, section)
     old_ids = {s.id: s for s in old.sections}
     new_ids = {s.id: s for s in new.sections}
-    renamed_ids = _match_renamed_ids(
-        [s for s in old.sections if s.id not in new_ids],
-        [s for s in new.sections if s.id not in old_ids],
+    followed = bool(between) or old.release > new.release  # several steps, or walking back
+    chains = chained_renames([old, *between, new]) if followed else []
+    chained = {c.from_id: c for c in chains}
+    renamed_ids = {o: c.to_id for o, c in chained.items()} | match_renamed_ids(
+        [s for s in old.sections if s.id not in new_ids and s.id not in chained],
+        [s for s in new.sections if s.id not in old_ids and s.id not in _targets(chained)],
     )
+    where = {o: list(c.releases) for o, c in chained.items()}
     mapping = {sid: sid for sid in old_ids if sid in new_ids} | renamed_ids
     keep = _related(section, mapping)
     pairs = [(old_ids[o], new_ids[n]) for o, n in mapping.items() if keep(o) or keep(n)]
@@ -86,7 +105,7 @@ def diff_releases(
             "section": section,
             "added": [s.id for s in new.sections if s.id not in mapping.values() and keep(s.id)],
             "removed": [s.id for s in old.sections if s.id not in mapping and keep(s.id)],
-            "renamed": _renames(pairs),
+            "renamed": _renames(pairs, where if followed else None, new.release),
             "changed": [n.id for o, n in pairs if _text_changed(o, n)],
             "authority_changed": _authority_changes(pairs),
             "examples": _filter_keys(_example_changes(old, new, mapping), keep),
@@ -94,6 +113,10 @@ def diff_releases(
     )
     diff.changes = [_section_change(diff, o, n) for o, n in pairs if _text_changed(o, n)]
     return diff
+
+
+def _targets(chained: dict[str, IdRename]) -> set[str]:
+    return {c.to_id for c in chained.values()}
 
 
 def _check_known(old: ParsedRelease, new: ParsedRelease, section: str | None) -> None:
@@ -125,35 +148,8 @@ def _section_text(section: Section) -> str:
     return "\n\n".join([section.body, *section.commentary])
 
 
-def _squash(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _text_changed(old: Section, new: Section) -> bool:
-    return _squash(_section_text(old)) != _squash(_section_text(new))
-
-
-def _match_renamed_ids(removed: Sequence[Section], added: Sequence[Section]) -> dict[str, str]:
-    """Pair removed with added sections whose text mostly lives on (old id -> new id)."""
-    words_old = [(s.id, _squash(_section_text(s)).split()) for s in removed]
-    words_new = [(s.id, _squash(_section_text(s)).split()) for s in added]
-    scored = [
-        (_kept(o_words, n_words), o_id, n_id)
-        for o_id, o_words in words_old
-        for n_id, n_words in words_new
-        if o_words and n_words
-    ]
-    return _greedy_pairs(scored, RENAME_KEPT)
-
-
-def _kept(old: list[str], new: list[str]) -> float:
-    """The share of ``old``'s words that appear, in order, in ``new`` (0 when even the words in
-    common, in any order, fall short of ``RENAME_KEPT``: the cheap bound skips the matching)."""
-    common = sum((Counter(old) & Counter(new)).values())
-    if common / len(old) < RENAME_KEPT:
-        return 0.0
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / len(old)
+    return squash(_section_text(old)) != squash(_section_text(new))
 
 
 def _ratio(a: str, b: str, floor: float) -> float:
@@ -164,18 +160,11 @@ def _ratio(a: str, b: str, floor: float) -> float:
     return matcher.ratio()
 
 
-def _greedy_pairs(scored: Iterable[tuple[float, K, K]], floor: float) -> dict[K, K]:
-    """One-to-one pairs, best score first, keeping only scores of at least ``floor``."""
-    pairs: dict[K, K] = {}
-    taken: set[K] = set()
-    for score, old, new in sorted(scored, key=lambda item: -item[0]):
-        if score >= floor and old not in pairs and new not in taken:
-            pairs[old] = new
-            taken.add(new)
-    return pairs
-
-
-def _renames(pairs: Sequence[tuple[Section, Section]]) -> list[RenamedSection]:
+def _renames(
+    pairs: Sequence[tuple[Section, Section]], where: dict[str, list[str]] | None, release: str
+) -> list[RenamedSection]:
+    """``where``: the releases of the id renames followed through a span (None: ``old`` and
+    ``new`` are adjacent, and an id rename happened in ``release``)."""
     return [
         RenamedSection(
             from_id=o.id,
@@ -183,6 +172,9 @@ def _renames(pairs: Sequence[tuple[Section, Section]]) -> list[RenamedSection]:
             from_title=o.title,
             to_title=n.title,
             kind="id" if o.id != n.id else "title",
+            renamed_in=([release] if where is None else where.get(o.id, []))
+            if o.id != n.id
+            else [],
         )
         for o, n in pairs
         if o.id != n.id or o.title != n.title
@@ -251,14 +243,14 @@ def _pair_fuzzy(old: list[Example], new: list[Example]) -> list[tuple[Example, E
         for i, o in enumerate(old)
         for j, n in enumerate(new)
     ]
-    return [(old[i], new[j]) for i, j in _greedy_pairs(scored, EXAMPLE_MATCH_RATIO).items()]
+    return [(old[i], new[j]) for i, j in greedy_pairs(scored, EXAMPLE_MATCH_RATIO).items()]
 
 
 def _example_content(example: Example) -> tuple[str, ...]:
     """Everything an example says, whitespace aside: a LaTeX or typo fix counts as a change."""
     turns = (f"{t.role} {sorted(t.attributes.items())} {t.content}" for t in example.conversation)
     responses = (f"{r.label} {r.refs} {r.rationale} {r.text}" for r in example.responses)
-    return (example.title, *map(_squash, turns), "<comparison>", *map(_squash, responses))
+    return (example.title, *map(squash, turns), "<comparison>", *map(squash, responses))
 
 
 def _example_changes(
@@ -334,7 +326,11 @@ def joined(parts: Iterable[str]) -> str:
 
 def summary_parts(diff: ReleaseDiff, section_id: str) -> list[str]:
     """Summary parts other than text: renames, authority and examples of one section."""
-    parts = [rename_summary(r) for r in diff.renamed if section_id in (r.from_id, r.to_id)]
+    parts = [
+        rename_summary(r, diff.to_release)
+        for r in diff.renamed
+        if section_id in (r.from_id, r.to_id)
+    ]
     parts += [
         f"authority: {a.from_authority} -> {a.to_authority}"
         for a in diff.authority_changed
@@ -343,12 +339,6 @@ def summary_parts(diff: ReleaseDiff, section_id: str) -> list[str]:
     if section_id in diff.examples:
         parts.append(examples_summary(diff.examples[section_id]))
     return parts
-
-
-def rename_summary(rename: RenamedSection) -> str:
-    if rename.kind == "id":
-        return f"id renamed: {rename.from_id} -> {rename.to_id}"
-    return f'title renamed: "{rename.from_title}" -> "{rename.to_title}"'
 
 
 def examples_summary(change: ExampleChanges) -> str:
@@ -374,7 +364,7 @@ def _counted(noun: str, counts: Sequence[tuple[int, str]]) -> str:
 
 def _text_summary(name: str, old: str, new: str, edits: Sequence[SentenceEdit]) -> str:
     """E.g. ``body: 2 sentences changed, 1 added``; empty if unchanged."""
-    if _squash(old) == _squash(new):
+    if squash(old) == squash(new):
         return ""
     counts = [
         (sum(1 for e in edits if e.removed and e.added), "changed"),
@@ -385,7 +375,7 @@ def _text_summary(name: str, old: str, new: str, edits: Sequence[SentenceEdit]) 
 
 
 def _unified(old: str, new: str, old_name: str, new_name: str) -> str:
-    if _squash(old) == _squash(new):
+    if squash(old) == squash(new):
         return ""
     lines = difflib.unified_diff(
         sentence_lines(old),

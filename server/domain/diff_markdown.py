@@ -27,7 +27,9 @@ def render_diff_markdown(
     lines = [f"## Model Spec {diff.from_release} -> {diff.to_release}{scope}", ""]
     lines += _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
     lines += _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
-    lines += _bullets("Renamed", [f"`{r.to_id}`: {rename_summary(r)}" for r in diff.renamed])
+    lines += _bullets(
+        "Renamed", [f"`{r.to_id}`: {rename_summary(r, diff.to_release)}" for r in diff.renamed]
+    )
     lines += _bullets(
         "Authority changed",
         [

@@ -33,6 +33,11 @@ class RenamedSection(DiffModel):
     from_title: str
     to_title: str
     kind: Literal["title", "id"] = Field(description="title: same id; id: same text, new id")
+    renamed_in: list[str] = Field(
+        default_factory=list,
+        description="The releases where the id changed (across several releases, renames are "
+        "followed release by release); empty for a title change",
+    )
 
 
 class AuthorityChange(DiffModel):

@@ -6,7 +6,6 @@ the answer says so. Deterministic for a given index and question.
 from __future__ import annotations
 
 import math
-import re
 from functools import lru_cache
 from typing import Protocol
 
@@ -23,6 +22,7 @@ from specqa.core.quotes import (
     sentences_of,
     text_fragment_url,
 )
+from specqa.core.text import NORMATIVE, PERMISSIVE
 
 
 class Lead(Protocol):
@@ -43,6 +43,7 @@ __all__ = [
     "PLAIN_MEANING",
     "authority_meaning",
     "best_sentences",
+    "changed_since",
     "compose",
     "plain_meaning",
     "sentences_of",
@@ -67,9 +68,6 @@ PLAIN_MEANING = {
     "guideline": "a default: a developer or the user can change it, even implicitly",
 }
 _NO_AUTHORITY_PLAIN = "an explanatory section with no authority level of its own"
-_CUES = re.compile(
-    r"\b(should|must|never|always|may|can|cannot|can't|don't|do not|avoid|refuse|allowed?)\b", re.I
-)
 
 
 def authority_meaning(authority: str | None) -> str:
@@ -121,9 +119,14 @@ def _scored(body: str) -> tuple[tuple[Sentence, frozenset[str], int, float], ...
     sentences = [s for s in every if len(s.text) >= MIN_SENTENCE_CHARS] or list(every)
     stems = lexical_tokens([s.text for s in sentences]) if sentences else []
     return tuple(
-        (sentence, frozenset(tokens), len(tokens), 0.3 if _CUES.search(sentence.text) else 0.0)
+        (sentence, frozenset(tokens), len(tokens), _cue_weight(sentence.text))
         for sentence, tokens in zip(sentences, stems, strict=True)
     )
+
+
+def _cue_weight(sentence: str) -> float:
+    """A rule or a permission is the kind of sentence that answers a question."""
+    return 0.3 if NORMATIVE.search(sentence) or PERMISSIVE.search(sentence) else 0.0
 
 
 def plain_meaning(authority: str | None) -> str:
@@ -136,10 +139,12 @@ def compose(
     quotes: dict[str, str],
     urls: dict[str, str],
     lead: Lead,
+    note: str | None = None,
 ) -> str:
-    """Markdown for an extractive answer: the short answer where there is one, the bottom line,
-    how sure, the quotes, the examples; or, off topic, that the spec does not cover it. ``lead``
-    is what :func:`server.domain.lead.decide_lead` decided."""
+    """Markdown for an extractive answer: the short answer where there is one, the bottom line
+    (with ``note``, what changed in its section since, right under it), how sure, the quotes,
+    the examples; or, off topic, that the spec does not cover it. ``lead`` is what
+    :func:`server.domain.lead.decide_lead` decided."""
     bottom = lead.bottom
     if not result.sections or bottom is None:
         return (
@@ -154,6 +159,7 @@ def compose(
         f"**Bottom line:** [{top.title}]({urls[top.id]}) (`{top.id}`), {bottom.meaning}:",
         f"> {bottom.text}",
         "",
+        *([changed_since(note), ""] if note else []),
         _confidence_line(result, urls, lead.confidence),
         "",
     ]
@@ -170,6 +176,11 @@ def compose(
         f"*Quoted from the Model Spec, release {result.release}; no model wrote this answer.*"
     )
     return "\n".join(lines).rstrip()
+
+
+def changed_since(note: str) -> str:
+    """A release note as every surface shows it, right after the bottom line."""
+    return f"*Changed since:* {note}"
 
 
 def short_answer_lines(short: ShortAnswer) -> list[str]:

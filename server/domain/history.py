@@ -10,6 +10,7 @@ from pydantic import Field
 
 from server.domain.diff import diff_releases, joined, summary_parts
 from server.domain.diff_types import DiffModel, ReleaseDiff
+from server.domain.renames import renamed_ids
 from server.domain.wording import SentenceEdit
 from specqa.core.errors import UnknownSectionError
 from specqa.core.names import did_you_mean
@@ -85,12 +86,11 @@ def _renamed_id(
     same = old if backwards else new
     if same.section(known):
         return {same.release: known}
-    for rename in diff_releases(old, new, known).renamed:
-        if rename.kind == "id" and backwards and rename.to_id == known:
-            return {old.release: rename.from_id}
-        if rename.kind == "id" and not backwards and rename.from_id == known:
-            return {new.release: rename.to_id}
-    return {}
+    renames = renamed_ids(old, new)  # the same step a diff across several releases follows
+    if backwards:
+        earlier = [o for o, n in renames.items() if n == known]
+        return {old.release: earlier[0]} if earlier else {}
+    return {new.release: renames[known]} if known in renames else {}
 
 
 def _present_event(release: str, section: Section) -> HistoryEvent:

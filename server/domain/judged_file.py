@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from server.domain.judged import JudgedRow
 from specqa.core.errors import InputError
 
-__all__ = ["Resumed", "append_rows", "read_judged", "resume", "write_row"]
+__all__ = ["Resumed", "append_rows", "resume", "write_row"]
 
 
 class Resumed:
@@ -52,15 +52,6 @@ def resume(path: Path) -> Resumed:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
     return found
-
-
-def read_judged(path: Path) -> list[JudgedRow]:
-    """Every row of a results file (lines that are not rows are skipped)."""
-    try:
-        with path.open("rb") as source:
-            return [row for raw in source if (row := _row(raw)) is not None]
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from exc
 
 
 @contextmanager

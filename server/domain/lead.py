@@ -4,7 +4,10 @@ one sentence that answers it), the short answer where the spec gives one, and ho
 * **Covered.** A question is off topic when it is closer to the curated questions the spec does
   not cover (``spec/not_covered.jsonl``: trivia, recipes, coding help) than to any question-bank
   question by ``OFF_TOPIC_MARGIN``, when at least ``OFF_TOPIC_SHARE`` of its nearest curated
-  questions are of those, or when even its closest bank question is below ``ON_TOPIC_FLOOR``. Such an answer says so plainly, with confidence "low".
+  questions are of those, or when even its closest bank question is below ``ON_TOPIC_FLOOR``.
+  A question that asks what the assistant does ("Will ChatGPT give me a recipe?") asks how a
+  request is handled, which the spec governs: only the floor applies to it. Such an answer says
+  so plainly, with confidence "low".
 * **Bottom line.** The sentence of the first section that its closest bank question is anchored
   to: the bank says which sentence answers which kind of question. A section with no bank key in
   this release falls back to the best sentence by words and rule cues.
@@ -28,6 +31,7 @@ from dataclasses import dataclass, replace
 from server.domain.confidence import NOT_COVERED, confidence_of
 from server.domain.curated import BankMatch
 from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
+from server.domain.query_cues import about_the_assistant
 from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
 
@@ -73,7 +77,7 @@ class Lead:
 
 
 def decide_lead(question: str, result: SearchResult) -> Lead:
-    covered = is_covered(result)
+    covered = is_covered(question, result)
     confidence = confidence_of(result.evidence) if covered else "low"
     bottom = _bottom_line(question, result)
     short = _short_answer(question, result) if covered else None
@@ -89,10 +93,12 @@ def trim_citations(result: SearchResult) -> SearchResult:
     return result if len(kept) == len(result.sections) else replace(result, sections=kept)
 
 
-def is_covered(result: SearchResult) -> bool:
+def is_covered(question: str, result: SearchResult) -> bool:
     evidence = result.evidence
     if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
         return True
+    if about_the_assistant(question):  # how a request is handled: on topic unless far off
+        return evidence.on_topic >= ON_TOPIC_FLOOR
     return not (
         evidence.on_topic < ON_TOPIC_FLOOR
         or evidence.off_topic_share >= OFF_TOPIC_SHARE
@@ -136,7 +142,7 @@ def _short_answer(question: str, result: SearchResult) -> ShortAnswer | None:
     if rivals and closest.similarity - max(rivals) < SHORT_ANSWER_MARGIN:
         return None
     return ShortAnswer(
-        value=closest.answer,  # type: ignore[arg-type]
+        value=closest.answer,
         text=_PLAIN[closest.answer],
         curated_question=closest.question,
         section_id=closest.section_id,

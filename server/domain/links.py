@@ -21,7 +21,3 @@ class Links:
         if section:
             query["section"] = section
         return f"{self.base}/diff?{urlencode(query)}"
-
-    def is_own(self, url: str) -> bool:
-        """True for a link this class built (absolute ones only when the base URL is set)."""
-        return bool(self.base) and url.startswith(self.base + "/")

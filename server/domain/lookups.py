@@ -20,7 +20,13 @@ from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
 from specqa.core.text import without_controls
 
-__all__ = ["PRECEDENT_CANDIDATES", "Comparison", "ReleaseList", "SpecLookups"]
+__all__ = [
+    "PRECEDENT_CANDIDATES",
+    "Comparison",
+    "ReleaseList",
+    "SpecLookups",
+    "releases_between",
+]
 
 PRECEDENT_CANDIDATES = 10  # retrieved examples whose responses a pasted reply is compared with
 
@@ -171,9 +177,11 @@ class SpecLookups:
         return {sid: s.authority for sid, s in self.corpus().get(release).sections_by_id.items()}
 
     def compare(self, old: str, new: str, section: str | None = None) -> Comparison:
+        """The diff from ``old`` to ``new``, renames followed through the releases between."""
         corpus = self.corpus()
         before, after = corpus.get(old).parsed, corpus.get(new).parsed
-        return Comparison(diff_releases(before, after, section or None), before, after)
+        between = releases_between(corpus, before.release, after.release)
+        return Comparison(diff_releases(before, after, section or None, between), before, after)
 
     def diff(self, old: str, new: str, section: str | None = None) -> ReleaseDiff:
         return self.compare(old, new, section).diff
@@ -213,6 +221,15 @@ class SpecLookups:
             examples=examples,
             score=score,
         )
+
+
+def releases_between(corpus: Corpus, old: str, new: str) -> list[ParsedRelease]:
+    """The indexed releases strictly between ``old`` and ``new``, in order from ``old`` (so a
+    diff from a newer to an older release walks back)."""
+    names = corpus.names
+    first, last = names.index(old), names.index(new)
+    step = 1 if last >= first else -1
+    return [corpus.get(name).parsed for name in names[first + step : last : step]]
 
 
 def _only_label(cards: list[ExampleCard], label: str | None) -> list[ExampleCard]:

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from server.domain.schemas import section_url
 from specqa.core.embedding import TUNED_MARK, Embedder
-from specqa.core.spec import Example
+from specqa.core.spec import Example, is_example_label
 
 __all__ = [
     "RESEMBLANCE_THRESHOLD",
@@ -136,10 +136,10 @@ class PrecedentMatcher:
 
 def _verdict(match: PrecedentMatch, threshold: float) -> PrecedentVerdict:
     where = f"{match.example_id} (“{match.title}”)"
-    if match.similarity >= threshold:
+    if match.similarity >= threshold and is_example_label(match.label):
         article = "an" if match.label == "OK" else "a"
         return PrecedentVerdict(
-            resembles=match.label,  # type: ignore[arg-type]
+            resembles=match.label,
             closest=match,
             threshold=threshold,
             summary=f"resembles {article} {match.label} response in {where}, "

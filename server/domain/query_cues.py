@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["about_the_spec", "about_voice", "focus_query"]
+__all__ = ["about_the_assistant", "about_the_spec", "about_voice", "focus_query"]
 
 _DOMAIN_WORDS = re.compile(
     r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
@@ -28,6 +28,18 @@ _SPEC_CUES = re.compile(
     r"organi[sz]ed|structure|published|licen[cs]e|openai'?s? (?:rules|policy|policies))\b",
     re.IGNORECASE,
 )
+# A question about what the assistant does ("Will ChatGPT tell me…", "Should the model…", "why
+# won't it…", "does the spec…") asks how a request should be handled, which the spec governs even
+# when the request itself (a recipe, a stock tip) is everyday: such a question stays on topic.
+_ASSISTANT_AS_SUBJECT = re.compile(
+    r"\b(will|would|should|shouldn'?t|can|could|does|doesn'?t|do|may|might|must|is|won'?t|"
+    r"wouldn'?t|can'?t)\s+(chat ?gpt|the (model|assistant|ai|bot|chatbot)|an? (ai|assistant|model|"
+    r"chatbot)|gpt-?\d*\w*|openai'?s models?)\b"
+    r"|^\s*(will|would|can|could|does|should|won'?t|why (won'?t|doesn'?t|does|did|would))\s+"
+    r"(it|chatgpt|the (bot|ai|model|assistant))\b"
+    r"|\b(the|model) spec\b",
+    re.IGNORECASE,
+)
 
 
 def focus_query(question: str) -> str:
@@ -42,3 +54,8 @@ def about_voice(question: str) -> bool:
 
 def about_the_spec(question: str) -> bool:
     return _SPEC_CUES.search(question) is not None
+
+
+def about_the_assistant(question: str) -> bool:
+    """Whether the question asks what the assistant (or the spec) does, not for the thing itself."""
+    return _ASSISTANT_AS_SUBJECT.search(question) is not None

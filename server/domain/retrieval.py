@@ -30,7 +30,7 @@ from typing import Any, get_args
 
 import numpy as np
 
-from server.domain.chunks import ChunkLayout, ChunkRecord, key_weights
+from server.domain.chunks import ChunkLayout, key_weights
 from server.domain.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
 from server.domain.curated import BankMatch, closest_bank, topicality
 from server.domain.query_cues import about_the_spec, about_voice, focus_query
@@ -44,6 +44,7 @@ from server.domain.weights import (
     HUB_PRIOR,
     PROSE_LEXICAL,
 )
+from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, SpecIndexError
 from specqa.core.spec import Example, Section
@@ -206,20 +207,17 @@ class HybridRetriever:
         """The cosine similarity of the release's nearest chunks, from Chroma, indexed like
         ``rc.chunks`` (0 elsewhere): a Chroma server's outage is then every query's 503, as it
         should be for a shared index."""
-        collection = self._store.collection(corpus.manifest.collection)
         own = int((~_layout(rc).is_bank).sum())
-        result: Any = self._store.call(
-            lambda: collection.query(
-                query_embeddings=[vector],
-                n_results=min(own, wanted),
-                where={"$and": [{"release": rc.release}, {"kind": {"$ne": "bank"}}]},
-                include=["distances"],
-            )
+        nearest = self._store.nearest(
+            corpus.manifest.collection,
+            vector,
+            min(own, wanted),
+            where={"$and": [{"release": rc.release}, {"kind": {"$ne": "bank"}}]},
         )
         dense = np.zeros(len(rc.chunks))
         position = _layout(rc).position
-        for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
-            dense[position[chunk_id]] = 1.0 - float(distance)
+        for chunk_id, similarity in nearest:
+            dense[position[chunk_id]] = similarity
         return dense
 
 

@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from specqa.core.question_bank import ShortAnswerValue
 from specqa.core.quotes import text_fragment_url
+from specqa.core.spec import AuthorityLevel, ExampleLabel
 
 __all__ = [
     "Answer",
@@ -29,8 +31,6 @@ __all__ = [
 ]
 
 Mode = Literal["extractive", "llm"]
-AuthorityLevel = Literal["root", "system", "developer", "user", "guideline", "platform"]
-ExampleLabel = Literal["GOOD", "BAD", "OK"]
 Verdict = Literal["yes", "no", "depends"]
 Confidence = Literal["high", "medium", "low"]
 
@@ -126,7 +126,7 @@ class ShortAnswer(BaseModel):
     """Yes, no or it depends, as the spec answers the closest curated question: shown only when
     that question is close enough for the short answer to be right (calibrated), never a guess."""
 
-    value: Literal["yes", "no", "it depends"]
+    value: ShortAnswerValue
     text: str = Field(description="The short answer in plain words, e.g. 'No.'")
     curated_question: str = Field(description="The question-bank question it comes from")
     section_id: str

@@ -26,6 +26,7 @@ from server.domain.precedent import PrecedentMatcher
 from server.domain.retrieval import HybridRetriever, SearchResult
 from server.domain.schemas import Answer
 from specqa.core.errors import InputError
+from specqa.core.memo import IndexMemo
 from specqa.core.settings import Settings
 
 __all__ = ["AnsweringService", "Prepared", "StreamEvent"]
@@ -77,7 +78,7 @@ class AnsweringService(SpecLookups):
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
         self.links = Links(settings.public_base_url)
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
-        self._notes: dict[tuple[str, str, str], str | None] = {}  # release notes are pure: cached
+        self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
 
     def prepare(
         self,
@@ -231,10 +232,12 @@ class AnsweringService(SpecLookups):
         if not result.sections:
             return None
         corpus = self.corpus()
-        key = (corpus.manifest.collection, result.release, result.sections[0].section.id)
-        if key not in self._notes:
-            self._notes[key] = release_note(corpus, result.release, key[2], self.links)
-        return self._notes[key]
+        release, section_id = result.release, result.sections[0].section.id
+        return self._notes.get(
+            corpus.manifest.collection,
+            (release, section_id),
+            lambda: release_note(corpus, release, section_id, self.links),
+        )
 
 
 NO_LLM = (

@@ -10,19 +10,14 @@ boundary.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from specqa.core.spec import Section
+from specqa.core.text import NORMATIVE, blocks, plain_text, split_sentences
 
 __all__ = ["TableOfContents", "build_toc", "summary_of"]
 
 SUMMARY_WORDS = 14
-_NORMATIVE = re.compile(
-    r"\b(should|must|never|always|may not|cannot|can't|don't|do not|avoid|refuse|allowed?)\b", re.I
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*]|\d+\.)\s)")
-_MARKUP = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)|[*_`>#]+")
 
 
 @dataclass(frozen=True)
@@ -42,15 +37,10 @@ def build_toc(release: str, sections: list[Section]) -> TableOfContents:
 
 def summary_of(text: str, words: int = SUMMARY_WORDS) -> str:
     """The first normative sentence of ``text`` (else its first), at most ``words`` words."""
-    sentences = [_plain(s) for s in _SENTENCE_END.split(text)]
+    sentences = [plain_text(s) for b in blocks(text) for s in split_sentences(" ".join(b.split()))]
     sentences = [s for s in sentences if len(s.split()) >= 3]
     if not sentences:
         return ""
-    chosen = next((s for s in sentences if _NORMATIVE.search(s)), sentences[0])
+    chosen = next((s for s in sentences if NORMATIVE.search(s)), sentences[0])
     kept = chosen.split()
     return " ".join(kept[:words]) + ("…" if len(kept) > words else "")
-
-
-def _plain(sentence: str) -> str:
-    """The sentence without markdown: link texts kept, emphasis and quote marks dropped."""
-    return " ".join(_MARKUP.sub(lambda m: m.group(1) or " ", sentence).split())

@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from specqa.core.text import split_sentences
+
 __all__ = [
     "TRIVIAL_WORDS",
     "SentenceEdit",
@@ -66,7 +68,6 @@ _FUNCTION_WORDS = frozenset(
     ]
 )
 _QUOTES = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"'})
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[*_`])")
 _FORCE_WORDS = frozenset(
     [
         "must",
@@ -140,7 +141,7 @@ def sentence_lines(text: str) -> list[str]:
     """The text one sentence a line, blank lines kept between paragraphs."""
     lines: list[str] = []
     for line in text.splitlines():
-        lines += _SENTENCE_END.split(line.rstrip()) if line.strip() else [""]
+        lines += split_sentences(line.rstrip()) if line.strip() else [""]
     return lines
 
 

@@ -7,7 +7,6 @@ request middleware's 413, 431 and 500 replies send the same response's bytes.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from fastapi import FastAPI, Request
@@ -16,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from specqa.core.errors import SpecQAError
+from specqa.core.logs import get_logger
 
 __all__ = [
     "Refused",
@@ -25,7 +25,7 @@ __all__ = [
     "project_error_response",
 ]
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 
 
 class Refused(StarletteHTTPException):

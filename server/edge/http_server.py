@@ -10,17 +10,17 @@ ended; h11 answers 400 to a head larger than ``max_header_bytes``.
 from __future__ import annotations
 
 import asyncio
-import logging
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from specqa.core.logs import get_logger
 from specqa.core.settings import Settings
 
 __all__ = ["HeaderDeadlineH11Protocol", "uvicorn_options"]
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 
 
 class HeaderDeadlineH11Protocol(H11Protocol):

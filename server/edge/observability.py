@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.edge.errors import error_response
+from specqa.core.logs import REQUEST_ID
 
 __all__ = ["Metrics", "RequestMiddleware"]
 
@@ -90,6 +91,7 @@ class RequestMiddleware:
             incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         )
         scope.setdefault("state", {})["request_id"] = request_id
+        REQUEST_ID.set(request_id)  # domain log lines carry it (answer threads inherit it)
         started = time.perf_counter()
         exchange = _Exchange(send, request_id, self.max_body)
         length = headers.get(b"content-length")

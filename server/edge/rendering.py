@@ -11,6 +11,7 @@ from server.domain.confidence import UNCLEAR
 from server.domain.diff import ReleaseDiff
 from server.domain.diff_markdown import render_diff_markdown
 from server.domain.example_view import MARKDOWN, render_example, shorten
+from server.domain.extractive import changed_since
 from server.domain.judged import JudgedRow
 from server.domain.lead import lead_markdown
 from server.domain.llm import verdict_line
@@ -47,6 +48,8 @@ def render_chat_markdown(answer: Answer) -> str:
     streamed answer carries its verdict line in its text already."""
     head = f"{verdict_line(answer.verdict)}\n\n" if answer.verdict else ""
     lead = lead_markdown(answer) if answer.mode == "llm" else []  # extractive text has it
+    if answer.mode == "llm" and answer.release_note:
+        lead.append(changed_since(answer.release_note))
     head += "".join(f"{line}\n\n" for line in lead)
     return head + answer.answer + sources_markdown(answer)
 
@@ -147,10 +150,13 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
             f"**Bottom line:** [{title or bottom.section_id}]({url}) (`{bottom.section_id}`), "
             f"{bottom.meaning}:\n> {bottom.text}"
         )
+    if answer.release_note:
+        head.append(changed_since(answer.release_note))
     if answer.confidence:
         low = f" {UNCLEAR}." if answer.confidence == "low" else ""
         head.append(f"**Confidence: {answer.confidence}.**{low}")
-    head += [f"*{note}*" for note in (answer.notice, answer.release_note) if note]
+    if answer.notice:
+        head.append(f"*{answer.notice}*")
     if answer.mode == "llm" or bottom is None:
         used = sum(len(b) + 2 for b in head)
         head.append(cut_markdown(answer.answer, max(200, (budget - used) * 3 // 5)))

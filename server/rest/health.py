@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -10,10 +9,11 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from specqa.core.errors import SpecQAError
+from specqa.core.logs import get_logger
 
 __all__ = ["router"]
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
 
 router = APIRouter(tags=["health"])
 

@@ -10,10 +10,12 @@ and release so that any replica can answer it again when it no longer remembers 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from server.domain.confidence import unclear_statement
+from server.domain.extractive import changed_since
 from server.domain.lead import lead_markdown
 from server.domain.schemas import Answer
 from server.slack.blocks import (
@@ -69,6 +71,8 @@ def compact_message(
     ``shared_by``: the user id of whoever shared it to the channel."""
     blocks: list[Block] = [_context(f"*Q:* {escape(_shorten(answer.question, 500))}")]
     blocks.append(_section(_headline(answer)))
+    if answer.release_note:  # next to the bottom line it qualifies
+        blocks.append(_context(f":information_source: {_note(answer.release_note)}"))
     top = _top_quote(answer)
     if top:
         blocks.append(_section(top))
@@ -133,6 +137,25 @@ def _summary(answer: Answer) -> str:
     pieces = split_text(markdown_to_mrkdwn(answer.answer), ANSWER_CHARS)
     text = pieces[0] + (" …" if len(pieces) > 1 else "") if pieces else ""
     return f"{verdict}{text}" or "_No section of the spec matched._"
+
+
+_LINK = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+
+
+def _note(note: str) -> str:
+    """The release note in mrkdwn: a link to the diff page when it is absolute (a public URL
+    is configured), else its label only."""
+    parts, last = [], 0
+    for link in _LINK.finditer(note):
+        parts.append(markdown_to_mrkdwn(note[last : link.start()]))
+        label, url = escape(link[1]), link[2]
+        parts.append(
+            f"<{escape(url)}|{label}>" if url.startswith(("https://", "http://")) else label
+        )
+        last = link.end()
+    return markdown_to_mrkdwn(changed_since("")) + "".join(
+        [*parts, markdown_to_mrkdwn(note[last:])]
+    )
 
 
 def _unclear(answer: Answer) -> str:

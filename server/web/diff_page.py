@@ -1,5 +1,6 @@
 """``GET /diff?from=&to=&section=``: a diff between two releases as a page people can read, the
-target of every diff link (chat, Slack, MCP, the web page).
+target of every diff link (chat, Slack, MCP, the web page). Release pickers (a plain form) choose
+other releases; with no parameters the page compares the two newest; a link leads back to ``/``.
 
 Server-rendered HTML, every piece of spec text escaped, the same security headers as ``/`` (a
 strict CSP: only the page's own stylesheet, no script). What matters comes first: sections added,
@@ -17,7 +18,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange
+from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
 from server.domain.schemas import section_url
 from server.domain.wording import SentenceEdit, word_ops
 from server.edge.deps import ServiceDep
@@ -34,16 +35,65 @@ router = APIRouter(include_in_schema=False)
 def diff_page(
     _: RateLimited,  # the page needs no key, like /
     service: ServiceDep,
-    from_: Annotated[str, Query(alias="from", max_length=40)],
-    to: Annotated[str, Query(max_length=40)],
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
     section: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
-    compared = service.compare(from_, to, section)
-    page = render_diff_page(compared.diff, compared.old, compared.new)
+    """Without ``from`` or ``to``, the two newest releases (or the release before ``to``, the
+    newest after ``from``); with one release indexed, the pickers and nothing compared yet."""
+    names = service.releases().names
+    old, new = _defaults(names, from_, to)
+    if old is None or new is None:
+        return HTMLResponse(_empty_page(names), headers=PAGE_HEADERS)
+    compared = service.compare(old, new, section or None)
+    page = render_diff_page(compared.diff, compared.old, compared.new, names)
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
-def render_diff_page(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) -> str:
+def _defaults(names: list[str], old: str | None, new: str | None) -> tuple[str | None, str | None]:
+    """The releases to compare when the request leaves one or both out (``names`` oldest first)."""
+    if old and new:
+        return old, new
+    if old:
+        return old, names[-1] if names else None
+    if new:
+        index = names.index(new) if new in names else len(names)
+        return (names[index - 1] if index > 0 else None), new
+    return (names[-2], names[-1]) if len(names) > 1 else (None, None)
+
+
+def _empty_page(names: list[str]) -> str:
+    only = f"Only {escape(names[0])} is indexed" if names else "No release is indexed"
+    body = f"<p>{only}: there is nothing to compare yet.</p>"
+    return _page("Model Spec release diff", body, _pickers(names, None, None, None))
+
+
+def _pickers(names: list[str], old: str | None, new: str | None, section: str | None) -> str:
+    """A form (no script) choosing the two releases and, optionally, one section."""
+
+    def select(name: str, label: str, chosen: str | None) -> str:
+        options = "".join(
+            f'<option value="{escape(n, quote=True)}"{" selected" if n == chosen else ""}>'
+            f"{escape(n)}</option>"
+            for n in names
+        )
+        return f'<label>{label} <select name="{name}">{options}</select></label> '
+
+    value = escape(section or "", quote=True)
+    return (
+        '<form class="pickers" method="get" action="/diff">'
+        + select("from", "From", old)
+        + select("to", "to", new)
+        + f'<label>section id (optional) <input name="section" value="{value}" '
+        'maxlength="200" placeholder="e.g. do_not_lie"></label> '
+        '<button type="submit">Compare</button></form>'
+    )
+
+
+def render_diff_page(
+    diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease, names: list[str] | None = None
+) -> str:
+    """The diff as a page; ``names`` (the indexed releases) adds the release pickers."""
     scope = f" · section {diff.section}" if diff.section else ""
     title = f"Model Spec {diff.from_release} → {diff.to_release}{scope}"
     meaning = [c for c in diff.changes if c.significance == "meaning"]
@@ -54,7 +104,8 @@ def render_diff_page(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) 
         _listing(
             "Renamed",
             [
-                f"<code>{escape(r.from_id)}</code> → <code>{escape(r.to_id)}</code>: "
+                f"<code>{escape(r.from_id)}</code> → <code>{escape(r.to_id)}</code>"
+                f"{escape(renamed_where(r, diff.to_release))}: "
                 f"“{escape(r.from_title)}” → “{escape(r.to_title)}”"
                 for r in diff.renamed
             ],
@@ -72,16 +123,24 @@ def render_diff_page(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) 
         _changes("Trivial edits (punctuation, case, a word or two)", trivial, diff),
     ]
     body = "".join(parts) or "<p>No differences.</p>"
+    pickers = _pickers(names, diff.from_release, diff.to_release, diff.section) if names else ""
+    legend = (
+        '<p class="muted">Removed words are <del>struck through</del>, added words '
+        "<ins>highlighted</ins>. Quoted from the Model Spec releases; nothing here is "
+        "paraphrased.</p>"
+    )
+    return _page(title, body, pickers + legend)
+
+
+def _page(title: str, body: str, header: str) -> str:
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
         '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
         '<link rel="stylesheet" href="/static/diff.css"></head><body>'
-        f"<header><h1>{escape(title)}</h1>"
-        '<p class="muted">Removed words are <del>struck through</del>, added words '
-        "<ins>highlighted</ins>. Quoted from the Model Spec releases; nothing here is "
-        "paraphrased.</p></header>"
+        '<nav><a href="/">← Ask the Model Spec a question</a></nav>'
+        f"<header><h1>{escape(title)}</h1>{header}</header>"
         f"<main>{body}</main></body></html>\n"
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange
+from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
 from server.domain.wording import SentenceEdit, word_ops
 from specqa.core.spec import ParsedRelease
 
@@ -51,7 +51,9 @@ def _lines(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) -> Iterato
     yield from _listed("Added sections", [_titled(s, new, "+") for s in diff.added], ADDED)
     yield from _listed("Removed sections", [_titled(s, old, "-") for s in diff.removed], REMOVED)
     renames = [
-        f'  ~ {r.from_id} -> {r.to_id}  "{r.from_title}" -> "{r.to_title}"' for r in diff.renamed
+        f"  ~ {r.from_id} -> {r.to_id}{renamed_where(r, diff.to_release)}  "
+        f'"{r.from_title}" -> "{r.to_title}"'
+        for r in diff.renamed
     ]
     yield from _listed("Renamed", renames, "yellow")
     authority = [

@@ -67,12 +67,10 @@ def _check(index_dir: str, collection: str, dimension: int, chunks: int) -> None
     from specqa.core.store import VectorStore
 
     store = VectorStore(Settings(index_dir=Path(index_dir), chroma_url=None))
-    opened = store.collection(collection)
-    count = int(opened.count())
+    count = store.count(collection)
     if count != chunks:
         raise SpecIndexError(f"the collection holds {count} of {chunks} chunks")
-    opened.get(limit=1, include=["embeddings"])
-    opened.query(query_embeddings=[[1.0] + [0.0] * (dimension - 1)], n_results=1)
+    store.probe(collection, dimension)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import logging
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from specqa.core.embedding import (
     SentenceTransformerEmbedder,
 )
 from specqa.core.errors import SpecIndexError
+from specqa.core.logs import get_logger
 from specqa.core.settings import Settings
 
 __all__ = [
@@ -92,12 +92,12 @@ def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
         try:
             return OnnxEmbedder(artifact, threads=threads)
         except (SpecIndexError, OSError, ValueError, KeyError) as exc:
-            logging.getLogger("specqa").warning("the ONNX export is damaged (%s): redoing it", exc)
+            get_logger(__name__).warning("the ONNX export is damaged (%s): redoing it", exc)
     require_ingest_extra(f"there is no ONNX export of the embedding model in {artifact}")
     source = _source(settings, name)
     from specqa.core.onnx_export import export_onnx
 
-    logging.getLogger("specqa").info("exporting the embedding model to %s (once)", artifact)
+    get_logger(__name__).info("exporting the embedding model to %s (once)", artifact)
     export_onnx(source, artifact, threads=threads, name=name)
     return OnnxEmbedder(artifact, threads=threads)
 

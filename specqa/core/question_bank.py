@@ -33,18 +33,29 @@ __all__ = [
     "VOICES",
     "BankCheck",
     "BankEntry",
-    "ShortAnswer",
+    "ShortAnswerValue",
     "Voice",
     "check_bank",
     "entries_for_release",
     "load_bank",
     "load_not_covered",
     "normalise_quotes",
+    "short_answer_value",
 ]
 
 Voice = Literal["everyday", "developer", "policy", "request"]
-ShortAnswer = Literal["yes", "no", "it depends"]
+ShortAnswerValue = Literal["yes", "no", "it depends"]
 VOICES: tuple[str, ...] = get_args(Voice)
+
+
+_SHORT_ANSWERS: dict[str, ShortAnswerValue] = {"yes": "yes", "no": "no", "it depends": "it depends"}
+
+
+def short_answer_value(text: str) -> ShortAnswerValue | None:
+    """``text`` as a short answer, or None when it is none (empty, or not one of the three)."""
+    return _SHORT_ANSWERS.get(text)
+
+
 MIN_ENTRIES_WITH_AUTHORITY = 12
 MIN_ENTRIES_WITHOUT_AUTHORITY = 4
 _QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
@@ -59,7 +70,7 @@ class BankEntry(BaseModel):
     question: str = Field(min_length=8, max_length=400)
     section_id: str = Field(min_length=1)
     sentence: str = Field(min_length=1, description="Verbatim from the section, newest release")
-    answer: ShortAnswer | None = Field(description="What the sentence says to the question")
+    answer: ShortAnswerValue | None = Field(description="What the sentence says to the question")
     voice: Voice
 
 

@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
+from typing import Literal, TypeGuard, get_args
+
 from pydantic import BaseModel, Field
 
-__all__ = ["Example", "ExampleStep", "ParsedRelease", "Response", "Section", "Turn"]
+__all__ = [
+    "AuthorityLevel",
+    "Example",
+    "ExampleLabel",
+    "ExampleStep",
+    "ParsedRelease",
+    "Response",
+    "Section",
+    "Turn",
+    "is_example_label",
+]
+
+AuthorityLevel = Literal["root", "system", "developer", "user", "guideline", "platform"]
+"""As the spec declares them; ``platform`` is the older name of root and system."""
+ExampleLabel = Literal["GOOD", "BAD", "OK"]
+
+
+def is_example_label(text: str) -> TypeGuard[ExampleLabel]:
+    return text in get_args(ExampleLabel)
 
 
 class Turn(BaseModel):

@@ -9,18 +9,21 @@ that every server process sharing the Chroma server sees the same index.
 from __future__ import annotations
 
 import contextlib
-import logging
+import itertools
 import os
 import re
 import shutil
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ValidationError
 
+from specqa.core.chunk_metadata import ChunkMetadata, ChunkRecord
 from specqa.core.errors import BackendUnavailableError, SpecIndexError
+from specqa.core.logs import get_logger
 from specqa.core.settings import Settings
 
 __all__ = ["CHUNKER_VERSION", "IndexManifest", "ReleaseStats", "VectorStore"]
@@ -31,7 +34,15 @@ COLLECTION_PREFIX = "specqa_"
 POINTER_COLLECTION = "specqa_pointer"
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
-log = logging.getLogger("specqa")
+log = get_logger(__name__)
+_GET_PAGE = 500  # chunks per Chroma read when loading a collection
+_OUR_KEYS = ChunkMetadata.__optional_keys__
+
+
+def _our_metadata(stored: Mapping[str, Any]) -> ChunkMetadata:
+    """The chunk's metadata as ``ingest.chunking`` wrote it (the keys llama-index or Chroma add
+    are left out): where the stored dict becomes the typed contract."""
+    return cast(ChunkMetadata, {k: v for k, v in stored.items() if k in _OUR_KEYS})
 
 
 class ReleaseStats(BaseModel):
@@ -140,7 +151,71 @@ class VectorStore:
             lambda: self.client.create_collection(name, metadata={"hnsw:space": "cosine"})
         )
 
+    def stored_chunks(self, name: str, expected: int) -> tuple[list[ChunkRecord], Any]:
+        """Every chunk of collection ``name``, sorted by id, and their vectors as one float32
+        matrix in that order; ``expected`` chunks or SpecIndexError (an interrupted build)."""
+        import numpy as np
+
+        collection = self.collection(name)
+        records: list[ChunkRecord] = []
+        pages: list[Any] = []
+        for offset in itertools.count(0, _GET_PAGE):
+            page = self.call(
+                lambda o=offset: collection.get(
+                    include=["documents", "metadatas", "embeddings"], limit=_GET_PAGE, offset=o
+                )
+            )
+            records += [
+                ChunkRecord(chunk_id, text or "", _our_metadata(metadata))
+                for chunk_id, text, metadata in zip(
+                    page["ids"], page["documents"], page["metadatas"], strict=True
+                )
+            ]
+            if len(page["ids"]):
+                pages.append(np.asarray(page["embeddings"], dtype=np.float32))
+            if len(page["ids"]) < _GET_PAGE:
+                break
+        if len(records) != expected:
+            raise SpecIndexError(
+                f"index is incomplete: {len(records)} of {expected} chunks; re-run `specqa ingest`"
+            )
+        order = sorted(range(len(records)), key=lambda i: records[i].id)
+        vectors = np.concatenate(pages) if pages else np.zeros((0, 0), dtype=np.float32)
+        return [records[i] for i in order], vectors[order]
+
+    def nearest(
+        self, name: str, vector: list[float], count: int, where: dict[str, Any]
+    ) -> list[tuple[str, float]]:
+        """The ``count`` chunks of collection ``name`` nearest ``vector`` among those ``where``
+        admits (a Chroma filter), as (chunk id, cosine similarity), nearest first."""
+        collection = self.collection(name)
+        result = self.call(
+            lambda: collection.query(
+                query_embeddings=[vector], n_results=count, where=where, include=["distances"]
+            )
+        )
+        return [
+            (chunk_id, 1.0 - float(distance))
+            for chunk_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
+    def count(self, name: str) -> int:
+        return int(self.call(self.collection(name).count))
+
+    def probe(self, name: str, dimension: int) -> None:
+        """Read one vector and run one query: what fails first when the index files are bad."""
+        collection = self.collection(name)
+        self.call(lambda: collection.get(limit=1, include=["embeddings"]))
+        self.call(
+            lambda: collection.query(
+                query_embeddings=[[1.0] + [0.0] * (dimension - 1)], n_results=1
+            )
+        )
+
     def collection(self, name: str) -> Any:
+        """The raw Chroma collection: only for llama-index's ``ChromaVectorStore`` (ingest writes
+        through it, and the llama-index adapter reads through it); everything else uses the
+        methods above."""
         try:
             return self.call(lambda: self.client.get_collection(name))
         except BackendUnavailableError:

@@ -1,15 +1,33 @@
-"""Text people send (questions, earlier turns, comments), cleaned the same way wherever it enters.
+"""Text handling written once: cleaning what people send, and the spec's markdown as plain
+sentences.
 
-Control characters go (newlines and tabs stay), and so do lone surrogates, which no database
+**Cleaning.** Text people send (questions, earlier turns, comments) is cleaned the same way
+wherever it enters. Control characters go (newlines and tabs stay), and so do lone surrogates, which no database
 stores, and the bidirectional controls (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C),
 which reverse how a terminal, a table or a log shows the text around them.
+
+**Sentences.** :func:`split_sentences`, :func:`blocks`, :func:`plain_text` and the rule cues
+(:data:`NORMATIVE`, :data:`PERMISSIVE`) serve chunking, tuning, the table of contents, the
+extractive scorer and the wording diff. A quote that must be found verbatim in a section, with
+its offsets, is cut by :mod:`specqa.core.quotes` instead, which knows abbreviations.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
-__all__ = ["BIDI_CONTROLS", "without_controls"]
+__all__ = [
+    "BIDI_CONTROLS",
+    "NORMATIVE",
+    "PERMISSIVE",
+    "SENTENCE_END",
+    "SENTENCE_STOPS",
+    "blocks",
+    "plain_text",
+    "split_sentences",
+    "without_controls",
+]
 
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -29,3 +47,38 @@ def _kept(ch: str, keep_format: bool) -> bool:
         return False
     category = unicodedata.category(ch)
     return category not in ("Cc", "Cs") if keep_format else category[0] != "C"
+
+
+# --- the spec's markdown as sentences ---------------------------------------------------------
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(\[*_`])")
+SENTENCE_STOPS = re.compile(r"(?<=[.!?])[\"')\]*_]*(?=\s)|\n")
+"""Where a text may be cut after a whole sentence (closing quotes and emphasis kept)."""
+NORMATIVE = re.compile(
+    r"\b(should|must|never|always|shouldn't|mustn't|may not|cannot|can't|don't|do not|avoid|"
+    r"refuse|required?|prohibit\w*|allowed?|not (?:be )?permitted|by default)\b",
+    re.IGNORECASE,
+)
+"""The words of a rule statement (as opposed to an illustration or an explanation)."""
+PERMISSIVE = re.compile(r"\b(may|can)\b", re.IGNORECASE)
+"""The words of a permission: weaker than a rule, still the kind of sentence that answers."""
+_BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*\d]+[.)]?\s)")
+_MARKUP = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)|[*_`>#]+")
+_LIST_MARK = re.compile(r"^\s*(?:[-+]|\d+[.)])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """``text`` cut after each ``.``, ``!`` or ``?`` that a new sentence follows."""
+    return SENTENCE_END.split(text)
+
+
+def blocks(markdown: str) -> list[str]:
+    """Paragraphs and list items, each on its own."""
+    return [block for block in _BLOCK_BREAK.split(markdown) if block.strip()]
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown as plain words: link texts kept, emphasis, code and quote marks and a leading
+    list marker dropped, white space collapsed."""
+    text = _MARKUP.sub(lambda m: m.group(1) or " ", markdown)
+    return " ".join(_LIST_MARK.sub("", text).split())

@@ -6,14 +6,12 @@ alone is over budget is cut at a word boundary. Nothing is ever cut mid-word.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from specqa.core.spec import Example, Section
+from specqa.core.text import SENTENCE_STOPS
 
 __all__ = ["example_evidence", "section_evidence", "whole_sentences"]
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]*_]*(?=\s)|\n")
 
 
 def whole_sentences(text: str, budget: int) -> str:
@@ -21,7 +19,7 @@ def whole_sentences(text: str, budget: int) -> str:
     if len(text) <= budget:
         return text
     end = 0
-    for match in _SENTENCE_END.finditer(text, 0, budget + 1):
+    for match in SENTENCE_STOPS.finditer(text, 0, budget + 1):
         end = match.end()
     if end == 0:
         end = max(text.rfind(" ", 0, budget), text.rfind("\n", 0, budget))

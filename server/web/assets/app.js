@@ -701,6 +701,13 @@
         if (llm && (final.short_answer || final.covered === false)) {
           answer.insertBefore(leadParagraph(final), body);
         }
+        // what changed in the governing section since this release, next to the lead (an
+        // extractive answer's text has it under its bottom line already)
+        if (llm && final.release_note) {
+          const note = el("div", { className: "release-note markdown" });
+          renderMarkdown(`*Changed since:* ${final.release_note}`, note, titles);
+          answer.insertBefore(note, body);
+        }
       },
       fail(message) {
         if (frame) cancelAnimationFrame(frame);

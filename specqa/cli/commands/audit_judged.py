@@ -94,7 +94,6 @@ class JudgedRun:
         self.kept: list[JudgedRow] = []  # with --html and no --out
 
     def execute(self, as_json: bool) -> None:
-        from server.domain.judged_file import read_judged
         from server.domain.judging import estimate_tokens
 
         todo, size = self._count()
@@ -111,7 +110,7 @@ class JudgedRun:
         verdicts: Counter[str] = Counter()
         guarded(lambda: self._judge_all(verdicts, todo, workers))
         if self.html is not None:
-            from server.domain.audit_report import write_html
+            from server.domain.audit_report import read_judged, write_html
 
             rows = read_judged(self.out) if self.out is not None else self.kept
             html = self.html

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from typing import Annotated, Any
 
@@ -55,10 +54,11 @@ def _ensure_index(settings: Settings) -> None:
     """Ingest when there is no index; check an embedded index opens before serving it."""
     from ingest.pipeline import run_ingest
     from specqa.core.index_check import verify_index
+    from specqa.core.logs import get_logger
     from specqa.core.models import open_embedder
     from specqa.core.store import VectorStore
 
-    log = logging.getLogger("specqa")
+    log = get_logger(__name__)
     store = guarded(lambda: VectorStore(settings))
     manifest = guarded(store.manifest)
     if manifest is None:
