@@ -28,7 +28,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, cast
@@ -100,9 +101,9 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # server_close() must not wait for sleeping handlers
 
-    def __init__(self, fake: FakeOpenAIServer) -> None:
+    def __init__(self, fake: FakeOpenAIServer, port: int = 0) -> None:
         self.fake = fake
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", port), _Handler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (timeout, dropped connection) is expected in these tests.
@@ -371,9 +372,12 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeOpenAIServer:
     """A scripted OpenAI chat-completions server on 127.0.0.1, on a free port."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        self.port = port
         self.requests: list[dict[str, Any]] = []
         self.default = ScriptedReply("ok", content="[default reply]")
+        # with no scripted reply left: the default's kind and delays, with this content
+        self.responder: Callable[[dict[str, Any]], str] | None = None
         self._queue: deque[ScriptedReply] = deque()
         self._keyed: dict[str, deque[ScriptedReply]] = {}
         self._lock = threading.Lock()
@@ -423,7 +427,7 @@ class FakeOpenAIServer:
         if self._httpd is not None:
             raise RuntimeError("FakeOpenAIServer is already running")
         self._stopping.clear()
-        self._httpd = _HTTPServer(self)
+        self._httpd = _HTTPServer(self, self.port)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -470,8 +474,18 @@ class FakeOpenAIServer:
             for when, queue in self._keyed.items():
                 if queue and when in text:
                     return queue.popleft()
-            return self._queue.popleft() if self._queue else self.default
+            if self._queue:
+                return self._queue.popleft()
+        if self.responder is not None:
+            return replace(self.default, content=self.responder(body))
+        return self.default
 
     def _held_waiting(self, change: int) -> None:
         with self._lock:
             self._held += change
+
+
+if __name__ == "__main__":  # python -m fakes.openai_server --port P --mode judge
+    from fakes.fake_judge import main
+
+    main()

@@ -19,7 +19,7 @@ from server.edge.errors import install_error_handlers
 from server.edge.observability import Metrics, RequestMiddleware
 from server.edge.shared_state import build_shared_state
 from server.mcp.endpoint import mount_mcp
-from server.rest import feedback, health, routes
+from server.rest import audit, feedback, health, routes
 from server.slack import SlackBot, socket_mode
 from server.slack import build_router as slack_router
 from server.web import diff_page
@@ -93,8 +93,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     install_error_handlers(app)
     slack_bot = SlackBot(settings, shared.replays, metrics)
     slack = slack_router(slack_bot)
-    routers = (health.router, routes.router, feedback.router, chat.router, slack, diff_page.router)
-    for router in (*routers, web.router):
+    routers = (health.router, routes.router, audit.router, feedback.router, chat.router)
+    for router in (*routers, slack, diff_page.router, web.router):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings)
     return app

@@ -79,7 +79,7 @@ def test_an_unrelated_reply_resembles_none_and_still_names_the_closest(open_url:
     ]
     assert precedent["resembles"] is None
     assert precedent["closest"]["similarity"] < precedent["threshold"]
-    assert precedent["summary"].startswith("resembles none of the labelled responses")
+    assert precedent["summary"].startswith("no labelled reply is close (closest: ")
 
 
 def test_without_a_reply_there_is_no_verdict(open_url: str) -> None:

@@ -5,20 +5,19 @@ closest labelled precedent and whether the reply resembles a GOOD or a BAD respo
 summary by section.
 
 Lines are read and audited one at a time (a file of any size streams through); a bad line is
-reported with its number and the run goes on.
+reported with its number and the run goes on (see :mod:`server.domain.audit_input`). Audits are
+not answers: they are neither counted as answers nor kept for feedback.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from pydantic import BaseModel, Field
 
+from server.domain.audit_input import AuditProblem, Conversation, parse_conversation
 from server.domain.precedent import PrecedentVerdict
 from server.domain.service import AnsweringService
 from specqa.core.errors import SpecQAError
@@ -65,11 +64,6 @@ class AuditRow(BaseModel):
     precedent: PrecedentVerdict | None
 
 
-class AuditProblem(BaseModel):
-    line: int
-    error: str
-
-
 class SectionTally(BaseModel):
     section_id: str
     title: str
@@ -88,52 +82,13 @@ class AuditSummary(BaseModel):
 
 class AuditReport(BaseModel):
     release: str | None
+    note: str = Field(
+        default="no judge: governing sections and nearest precedents only",
+        description="What this audit is: without a judge, no verdict is given",
+    )
     rows: list[AuditRow]
     problems: list[AuditProblem]
     summary: AuditSummary
-
-
-@dataclass(frozen=True)
-class Conversation:
-    line: int
-    question: str
-    reply: str
-
-
-# --- parsing ---------------------------------------------------------------------------------
-
-
-def parse_conversation(line: int, text: str) -> Conversation | AuditProblem:
-    """One input line as a conversation to audit, or the reason it cannot be one."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        return AuditProblem(line=line, error=f"not JSON: {exc.msg}")
-    messages = data.get("messages") if isinstance(data, dict) else None
-    if not isinstance(messages, list) or not messages:
-        return AuditProblem(line=line, error='expected an object with a "messages" list')
-    turns = [(m.get("role"), _content(m.get("content"))) for m in messages if isinstance(m, dict)]
-    last_reply = max((i for i, (role, _) in enumerate(turns) if role == "assistant"), default=-1)
-    if last_reply < 0 or not turns[last_reply][1].strip():
-        return AuditProblem(line=line, error="no assistant reply to review")
-    before = [(role, content) for role, content in turns[:last_reply] if content.strip()]
-    users = [content for role, content in before if role == "user"]
-    # no user turn (a developer's instruction, a tool result): the last turn the reply answers
-    prompts = users or [content for role, content in before if role != "assistant"]
-    if not prompts:
-        return AuditProblem(line=line, error="nothing before the assistant reply to answer")
-    return Conversation(line=line, question=prompts[-1], reply=turns[last_reply][1])
-
-
-def _content(content: Any) -> str:
-    """Message content as text: a string, or the text parts of a list of content parts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            str(part.get("text", "")) for part in content if isinstance(part, dict)
-        ).strip()
-    return ""
 
 
 # --- auditing --------------------------------------------------------------------------------
@@ -158,7 +113,7 @@ def audit_lines(
 
 def _audit(service: AnsweringService, conversation: Conversation, release: str | None) -> AuditRow:
     question = conversation.question[: service.settings.max_question_chars]
-    answer = service.answer(question, release, mode="extractive")
+    answer = service.assess(question, release)  # not an answer given: not counted or kept
     _, _, verdict = service.similar_examples(question, conversation.reply, release, k=3)
     governing = [
         GoverningSection(section_id=c.section_id, title=c.title, authority=c.authority, url=c.url)

@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 from server.domain.feedback import FeedbackStore, open_feedback_store
 from server.domain.index_handle import CorpusHandle
+from server.domain.judging import AuditJudge
 from server.domain.llm import LLMAnswerer
+from server.domain.llm.judge import LLMJudge
 from server.domain.precedent import PrecedentMatcher
 from server.domain.retrieval import HybridRetriever
 from server.domain.service import AnsweringService
@@ -32,6 +34,14 @@ class Components:
     retriever: HybridRetriever
     service: AnsweringService
     feedback: FeedbackStore
+    auditor: AuditJudge | None = None  # judged audits (with the LLM judge when one is set)
+
+    @property
+    def judge(self) -> AuditJudge:
+        if self.auditor is None:
+            llm = LLMJudge(self.settings) if self.settings.llm_enabled else None
+            self.auditor = AuditJudge(self.service, llm)
+        return self.auditor
 
 
 def build_components(
@@ -59,7 +69,8 @@ def build_components(
         settings, corpus, retriever, llm, precedents=PrecedentMatcher(embedder)
     )
     feedback = feedback or open_feedback_store(settings)  # connects on first use
-    return Components(settings, embedder, store, corpus, retriever, service, feedback)
+    judge = AuditJudge(service, LLMJudge(settings) if settings.llm_enabled else None)
+    return Components(settings, embedder, store, corpus, retriever, service, feedback, judge)
 
 
 def _warm(corpus: CorpusHandle) -> None:

@@ -45,3 +45,8 @@ class JudgedRow(BaseModel):
     judge: str = Field(description='"llm:<model>", or "none" (sections and precedents only)')
     question: str = Field(default="", description="The turn the reply answers (shortened)")
     reply: str = Field(default="", description="The reply under review (shortened)")
+    notes: list[str] = Field(
+        default_factory=list,
+        description="What the judge's reading changed: routing that fell back, quoted sentences "
+        "dropped because they were not verbatim in the section they named",
+    )

@@ -14,8 +14,8 @@ example in retrieval). With its own example, and any example repeating it, left 
 0.711, 95th 0.852; with the base model: 0.356, 0.721, 0.886. Above 0.60 the other response has
 the same label only 47-57% of the time, a coin flip. Each threshold is that 95th percentile
 rounded up: **0.86** tuned (5.0% of mismatches reach it), **0.89** base (4.8%): short
-near-identical replies labelled differently in different contexts. Below it the verdict says the
-reply resembles none, and still names the closest response.
+near-identical replies labelled differently in different contexts. Below it the verdict says "no
+labelled reply is close" and names the closest response only as such, never as a label.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ __all__ = [
     "PrecedentMatch",
     "PrecedentMatcher",
     "PrecedentVerdict",
+    "not_close",
     "resemblance_threshold",
 ]
 
@@ -80,28 +81,42 @@ class PrecedentMatcher:
         self._lock = threading.Lock()
 
     def verdict(self, reply: str, release: str, examples: Sequence[Example]) -> PrecedentVerdict:
-        candidates = [(e, r.label, r.text) for e in examples for r in e.responses if r.text]
-        if not reply.strip() or not candidates:
+        nearest = self.nearest(reply, release, examples, k=1)
+        if not nearest:
             return PrecedentVerdict(
                 resembles=None,
                 closest=None,
                 threshold=self.threshold,
                 summary="no reply or no labelled response to compare with",
             )
+        return _verdict(nearest[0], self.threshold)
+
+    def nearest(
+        self, reply: str, release: str, examples: Sequence[Example], k: int = 3
+    ) -> list[PrecedentMatch]:
+        """The ``k`` labelled responses closest to ``reply``, closest first (one per example)."""
+        candidates = [(e, r.label, r.text) for e in examples for r in e.responses if r.text]
+        if not reply.strip() or not candidates:
+            return []
         vectors = self._vectors([reply] + [text for _, _, text in candidates])
         scores = vectors[1:] @ vectors[0]
-        best = int(np.argmax(scores))
-        example, label, text = candidates[best]
-        match = PrecedentMatch(
-            example_id=example.id,
-            section_id=example.section_id,
-            title=example.title,
-            label=label,
-            similarity=round(float(scores[best]), 4),
-            response=text,
-            url=section_url(release, example.section_id),
-        )
-        return _verdict(match, self.threshold)
+        matches: dict[str, PrecedentMatch] = {}
+        for index in np.argsort(-scores):
+            example, label, text = candidates[int(index)]
+            if example.id in matches:
+                continue
+            matches[example.id] = PrecedentMatch(
+                example_id=example.id,
+                section_id=example.section_id,
+                title=example.title,
+                label=label,
+                similarity=round(float(scores[int(index)]), 4),
+                response=text,
+                url=section_url(release, example.section_id),
+            )
+            if len(matches) == k:
+                break
+        return list(matches.values())
 
     def _vectors(self, texts: list[str]) -> np.ndarray:
         with self._lock:
@@ -134,8 +149,16 @@ def _verdict(match: PrecedentMatch, threshold: float) -> PrecedentVerdict:
         resembles=None,
         closest=match,
         threshold=threshold,
-        summary=f"resembles none of the labelled responses (closest: {match.label} in "
-        f"{where}, similarity {match.similarity:.2f} < {threshold:.2f})",
+        summary=not_close(match.label, match.example_id, match.similarity),
+    )
+
+
+def not_close(label: str, example_id: str, similarity: float) -> str:
+    """What every surface says when the closest labelled reply is below the threshold: never a
+    label of the reply under review."""
+    return (
+        f"no labelled reply is close (closest: {label} in {example_id}, "
+        f"similarity {similarity:.2f})"
     )
 
 

@@ -136,6 +136,15 @@ class AnsweringService(SpecLookups):
             llm_answer(evidence, draft, ready.started, self._note(evidence.result))
         )
 
+    def assess(self, question: str, release: str | None = None) -> Answer:
+        """The extractive answer an audit reads its governing sections from. It is given to no
+        one, so observers (answer metrics, the store of answers feedback can name) never see it."""
+        ready = self.prepare(question, release, mode="extractive")
+        if ready.change is not None:
+            return ready.change
+        assert ready.evidence is not None
+        return self._extractive(ready.evidence, ready.started, None)
+
     def stream(
         self,
         question: str,

@@ -38,6 +38,12 @@ class Metrics:
         self.answers = Counter(
             "specqa_answers_total", "Answers by mode", ["mode"], registry=self.registry
         )
+        self.audits = Counter(
+            "specqa_audits_total",
+            "Conversations audited (not answers), by judge: none or llm",
+            ["judge"],
+            registry=self.registry,
+        )
         self.llm_fallbacks = Counter(
             "specqa_llm_fallbacks_total",
             "LLM answers that fell back to extractive",

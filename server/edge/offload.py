@@ -14,7 +14,7 @@ from typing import TypeVar
 from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Request
 
-__all__ = ["iterate_answer", "run_answer"]
+__all__ = ["iterate_answer", "run_answer", "run_audit"]
 
 T = TypeVar("T")
 _END = object()
@@ -30,6 +30,16 @@ def _limiter(request: Request) -> CapacityLimiter:
 
 async def run_answer(request: Request, call: Callable[[], T]) -> T:
     return await to_thread.run_sync(call, limiter=_limiter(request))
+
+
+async def run_audit(request: Request, call: Callable[[], T]) -> T:
+    """An audit on the audit threads (``audit_threads``): however many audits are waiting,
+    answers, health, readiness, metrics and search never queue behind them."""
+    state = request.app.state
+    limiter: CapacityLimiter | None = getattr(state, "audit_limiter", None)
+    if limiter is None:
+        limiter = state.audit_limiter = CapacityLimiter(state.settings.audit_threads)
+    return await to_thread.run_sync(call, limiter=limiter)
 
 
 async def iterate_answer(request: Request, items: Iterator[T]) -> AsyncIterator[T]:

@@ -12,6 +12,7 @@ from server.domain.diff import ReleaseDiff
 from server.domain.diff_markdown import render_diff_markdown
 from server.domain.example_view import MARKDOWN, render_example, shorten
 from server.domain.extractive import changed_since
+from server.domain.judged import JudgedRow
 from server.domain.lead import lead_markdown
 from server.domain.llm import verdict_line
 from server.domain.precedent import PrecedentVerdict
@@ -24,6 +25,7 @@ __all__ = [
     "example_line",
     "examples_brief",
     "fit",
+    "judgement",
     "plain",
     "render_chat_markdown",
     "reply_brief",
@@ -287,20 +289,35 @@ def examples_brief(cards: Sequence[ExampleCard], release: str, budget: int, full
     return fit(blocks, budget, "the structured content has every example")
 
 
+def judgement(row: JudgedRow | None) -> str:
+    """The judge's verdict as a surface shows it, or what the check is without a judge."""
+    if row is None:
+        return "No judge: governing sections and nearest precedents only."
+    if row.verdict == "unjudged":
+        return f"Judge {row.judge}: unjudged ({row.reason})."
+    quotes = "".join(f"\n> “{s.quote}” (`{s.section_id}`)" for s in row.sentences)
+    return f"Judge {row.judge}: **{row.verdict}**: {row.reason}{quotes}"
+
+
 def reply_brief(
     verdict: PrecedentVerdict | None,
     sections: Sequence[tuple[str, str, str]],
     cards: Sequence[ExampleCard],
     release: str,
     budget: int,
+    lead: str | None = None,
 ) -> str:
-    """``sections`` are (section id, title, url) of the governing sections."""
+    """``sections`` are (section id, title, url) of the governing sections; ``lead`` (the
+    judge's verdict, or what the check is without one) comes first."""
     summary = verdict.summary if verdict else "no reply to compare"
-    blocks: list[Block] = [f"The reply {summary}."]
+    close = bool(verdict and verdict.resembles)
+    said = f"The reply {summary}." if close else f"{summary[:1].upper()}{summary[1:]}."
+    blocks: list[Block] = [lead, said] if lead else [said]
     if verdict and verdict.closest:
         closest = verdict.closest
+        heading = "Closest labelled response" if close else "Nearest response (not close enough)"
         blocks.append(
-            f"Closest labelled response ({closest.label}, `{closest.example_id}`, similarity "
+            f"{heading} ({closest.label}, `{closest.example_id}`, similarity "
             f"{closest.similarity:.2f}, threshold {verdict.threshold:.2f}):\n> "
             + shorten(plain(closest.response), 2 * QUOTE_CHARS)
         )

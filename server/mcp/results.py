@@ -18,6 +18,7 @@ from server.domain.diff import (
 )
 from server.domain.diff_markdown import MAX_SENTENCES_SHOWN
 from server.domain.example_view import shorten
+from server.domain.judged import JudgedRow
 from server.domain.precedent import PrecedentVerdict
 from server.domain.schemas import (
     Answer,
@@ -124,8 +125,12 @@ class ExamplesResult(BaseModel):
 
 class ReplyCheck(BaseModel):
     release: str
+    judge: str = Field(description='"llm:<model>", or "none": sections and precedents only')
+    judged: JudgedRow | None = Field(
+        default=None, description="The LLM judge's verdict, reason and quoted sentences"
+    )
     precedent: PrecedentVerdict | None = Field(
-        description="The labelled response the reply most resembles, and what that implies"
+        description="The labelled response the reply most resembles (a label only when close)"
     )
     governing_sections: list[SectionRef]
     examples: list[ExampleSummary]

@@ -7,11 +7,9 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from server.domain.audit import AuditProblem, AuditReport, Tally, audit_lines
 from server.domain.diff import ReleaseDiff
 from server.domain.export import examples_csv
 from server.domain.history import SectionHistory
@@ -250,44 +248,3 @@ def diff(
     section: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ReleaseDiff:
     return service.diff(from_, to, section)
-
-
-@router.post(
-    "/audit",
-    operation_id="auditConversations",
-    summary="Audit replies in bulk against the spec's labelled precedents",
-    description=(
-        'The body is JSONL: one {"messages": [...]} conversation (OpenAI chat format) a line; '
-        "the last assistant turn is the reply under review. For each: the governing sections of "
-        "its last user turn with confidence, the closest labelled precedent, whether the reply "
-        "resembles a GOOD or BAD response; bad lines are reported by number; a summary by "
-        "section. The body size limit applies (SPECQA_MAX_BODY_BYTES)."
-    ),
-    response_model=AuditReport,
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            # JSONL; sent as application/x-ndjson or text/plain (the body is read as is)
-            "content": {"text/plain": {"schema": {"type": "string"}}},
-        }
-    },
-)
-async def audit(
-    request: Request, service: ServiceDep, _: RequireKey, release: ReleaseQ = None
-) -> AuditReport:
-    text = (await request.body()).decode("utf-8", errors="replace")
-    return await run_in_threadpool(_audit_text, service, text, release)
-
-
-def _audit_text(service: ServiceDep, text: str, release: str | None) -> AuditReport:
-    name = service.release_name(release)  # a bad release is one 404, not a bad line each
-    tally = Tally()
-    items = list(audit_lines(service, enumerate(text.splitlines(), start=1), name))
-    for item in items:
-        tally.add(item)
-    return AuditReport(
-        release=name,
-        rows=[i for i in items if not isinstance(i, AuditProblem)],
-        problems=[i for i in items if isinstance(i, AuditProblem)],
-        summary=tally.result(),
-    )

@@ -9,7 +9,7 @@ from specqa.cli.commands import audit, bank, corpus, feedback, ingest, mcp, quer
 
 __all__ = ["app", "main"]
 
-COMMAND_MODULES = (ingest, query, corpus, releases, audit, serve, mcp)
+COMMAND_MODULES = (ingest, query, corpus, releases, serve, mcp)
 
 
 def build_app() -> typer.Typer:
@@ -21,6 +21,7 @@ def build_app() -> typer.Typer:
     app.add_typer(corpus.examples_app, name="examples")
     app.add_typer(feedback.feedback_app, name="feedback")
     app.add_typer(bank.bank_app, name="bank")
+    app.add_typer(audit.audit_app, name="audit")
     return app
 
 

@@ -198,6 +198,22 @@ class Settings(BaseSettings):
         description="Threads that run answers; health, search and the page never wait for them.",
     )
 
+    audit_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads that run REST audits (POST /v1/audit); health, readiness, metrics and "
+        "search never wait for them.",
+    )
+    judge_max_tokens: int = Field(
+        default=400, ge=64, le=8000, description="max_tokens sent with every judge call (audits)."
+    )
+    judge_response_format: bool = Field(
+        default=True,
+        description="Ask the judge for JSON with response_format json_schema (replies are "
+        "validated either way); turn off for endpoints that reject the parameter.",
+    )
+
     # --- server -----------------------------------------------------------------------------
     host: str | None = Field(
         default=None,

@@ -68,9 +68,14 @@ class LLMClient:
         )
 
     @contextmanager
-    def slot(self) -> Iterator[Deadline]:
-        """One answer's turn at the LLM, with its deadline; LLMBusy when every slot is taken."""
-        if not self._slots.acquire(blocking=False):
+    def slot(self, wait_s: float = 0.0) -> Iterator[Deadline]:
+        """One answer's turn at the LLM, with its deadline; LLMBusy when every slot is taken
+        (after waiting up to ``wait_s`` for one)."""
+        if wait_s > 0:
+            acquired = self._slots.acquire(timeout=wait_s)
+        else:
+            acquired = self._slots.acquire(blocking=False)
+        if not acquired:
             raise LLMBusy(
                 f"{self.settings.llm_max_concurrent} LLM answers are already being written "
                 "(SPECQA_LLM_MAX_CONCURRENT)"
@@ -82,9 +87,15 @@ class LLMClient:
             self._slots.release()
 
     def complete(
-        self, messages: list[ChatCompletionMessageParam], deadline: Deadline, max_tokens: int
+        self,
+        messages: list[ChatCompletionMessageParam],
+        deadline: Deadline,
+        max_tokens: int,
+        response_format: dict[str, Any] | None = None,
     ) -> str:
-        response = self._create(messages, deadline, max_tokens, stream=False)
+        response = self._create(
+            messages, deadline, max_tokens, stream=False, response_format=response_format
+        )
         try:
             content = response.choices[0].message.content
         except (AttributeError, IndexError, TypeError) as exc:
@@ -108,6 +119,7 @@ class LLMClient:
         *,
         stream: bool,
         timeout: float,
+        response_format: Any,
     ) -> Any:
         with under(deadline):
             return self.client.chat.completions.create(
@@ -117,6 +129,7 @@ class LLMClient:
                 max_tokens=max_tokens,
                 stream=stream,
                 timeout=timeout,
+                response_format=response_format,
             )
 
     def _create(
@@ -126,11 +139,13 @@ class LLMClient:
         max_tokens: int,
         *,
         stream: bool,
+        response_format: dict[str, Any] | None = None,
     ) -> Any:
         """One chat-completions call (retried within the deadline), whole or streamed."""
+        rf: Any = response_format if response_format else openai.omit
         return self._with_retries(
             lambda timeout: self._call(
-                messages, deadline, max_tokens, stream=stream, timeout=timeout
+                messages, deadline, max_tokens, stream=stream, timeout=timeout, response_format=rf
             ),
             deadline,
         )

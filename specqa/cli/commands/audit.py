@@ -1,4 +1,9 @@
-"""`specqa audit FILE.jsonl`: how a model's replies sit against the spec's labelled precedents."""
+"""`specqa audit`: replies in bulk against the spec.
+
+``specqa audit FILE.jsonl [...]`` audits a file (an unknown first argument is taken as the file,
+so the command reads as it always has); ``specqa audit bench`` measures the judge on the spec's
+own labelled replies; ``specqa audit compare BEFORE AFTER`` compares two judged runs.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -19,7 +24,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 from rich.table import Table
+from typer.core import TyperGroup
 
+from specqa.cli.commands import audit_judged, audit_reports
 from specqa.cli.options import (
     AsJson,
     IndexDir,
@@ -31,15 +38,36 @@ from specqa.cli.options import (
     print_json,
 )
 
-commands = typer.Typer()
-
 if TYPE_CHECKING:
     from server.domain.audit import AuditSummary
 
+__all__ = ["audit_app", "commands"]
+
 stderr = Console(stderr=True)
+NO_JUDGE = "no judge: governing sections and nearest precedents only"
 
 
-@commands.command()
+class AuditGroup(TyperGroup):
+    """Subcommands, and any other first argument is the file to audit (``run``)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+audit_app = typer.Typer(
+    cls=AuditGroup,
+    no_args_is_help=True,
+    help="Audit replies in bulk: `specqa audit FILE.jsonl [--judge llm]`, `specqa audit bench`, "
+    "`specqa audit compare BEFORE AFTER`.",
+)
+commands = typer.Typer()  # nothing at the top level: `audit` is the group above
+
+JudgeName = Literal["none", "llm"]
+
+
+@audit_app.command("run")
 def audit(
     file: Annotated[
         Path,
@@ -48,26 +76,97 @@ def audit(
             "the last assistant turn is the reply under review."
         ),
     ],
+    judge: Annotated[
+        str,
+        typer.Option(
+            "--judge",
+            help="llm: an LLM judges each reply (needs OPENAI_BASE_URL, OPENAI_API_KEY, "
+            "SPECQA_LLM_MODEL); none: governing sections and nearest precedents only.",
+        ),
+    ] = "none",
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Append one judged row (JSON) a line here; run again with the same file to "
+            "resume: lines already there are skipped.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Audit at most N (new) conversations.")
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the report as one self-contained page.")
+    ] = None,
     csv_out: Annotated[
-        Path | None, typer.Option("--csv", help="Write one row per conversation here.")
+        Path | None,
+        typer.Option("--csv", help="Without a judge: write one row per conversation here."),
     ] = None,
     release: Release = None,
     index_dir: IndexDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Audit replies in bulk: governing sections, closest precedent, GOOD or BAD, by section."""
+    """Audit replies in bulk: sections, precedents, and with --judge llm a verdict each."""
+    if judge not in ("none", "llm"):
+        fail(f"--judge must be 'none' or 'llm', not {judge!r}")
+    audit_judged.check_judge(judge, index_dir)
+    audit_judged.check_readable(file)
+    if judge == "llm" or out is not None or html is not None:
+        if csv_out is not None:
+            fail("--csv is for the audit without a judge; a judged run writes --out (JSONL)")
+        run = audit_judged.JudgedRun(file, judge == "llm", out, html, limit, release, index_dir)
+        run.execute(as_json)
+        return
+    _audit_unjudged(file, csv_out, limit, release, index_dir, as_json)
+
+
+@audit_app.command("bench")
+def bench(
+    release: Release = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Judge only the first N replies.")
+    ] = None,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """Measure the LLM judge on the spec's own labelled replies, on your endpoint.
+
+    Each labelled reply is judged with its own example left out of the evidence (GOOD should be
+    judged follows, BAD violates): accuracy by authority level and a confusion matrix."""
+    audit_judged.check_judge("llm", index_dir)
+    audit_judged.run_bench(release, limit, index_dir, as_json)
+
+
+# `specqa audit compare BEFORE AFTER` and `specqa audit report RESULTS`: the report's own commands
+audit_app.command("compare")(audit_reports.compare)
+audit_app.command("report")(audit_reports.report)
+
+
+# --- without a judge -----------------------------------------------------------------------------
+
+
+def _audit_unjudged(
+    file: Path,
+    csv_out: Path | None,
+    limit: int | None,
+    release: str | None,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
     from server.domain.audit import AuditProblem, Tally, audit_lines, csv_header, csv_row
 
-    if not file.is_file():
-        fail(f"no such file: {file}")
     parts = components(index_dir)
     name = guarded(lambda: parts.service.release_name(release))  # a bad release fails up front
     tally = Tally()
-    with file.open("rb") as source, _csv_writer(csv_out) as writer, _progress() as progress:
+    with (
+        audit_judged.opened(file) as source,
+        _csv_writer(csv_out) as writer,
+        _progress() as progress,
+    ):
         task = progress.add_task("auditing", total=file.stat().st_size)
         if writer is not None:
             writer.writerow(csv_header())
-        lines = _numbered(source, progress, task)
+        lines = _limited(_numbered(source, progress, task), limit)
         for item in audit_lines(parts.service, lines, name):
             tally.add(item)
             if writer is not None:
@@ -76,15 +175,25 @@ def audit(
                 stderr.print(f"[yellow]line {item.line}:[/] {item.error}", highlight=False)
     summary = tally.result()
     if as_json:
-        print_json(summary.model_dump())
+        print_json({"judge": "none", "note": NO_JUDGE, **summary.model_dump()})
         return
+    console.print(NO_JUDGE, style="dim")
     _print_summary(summary)
 
 
 def _numbered(source: IO[bytes], progress: Progress, task: TaskID) -> Iterator[tuple[int, str]]:
-    for number, raw in enumerate(source, start=1):
-        progress.advance(task, len(raw))
-        yield number, raw.decode("utf-8", errors="replace")
+    from server.domain.audit_input import numbered_lines
+
+    yield from numbered_lines(source, lambda n: progress.advance(task, n))
+
+
+def _limited(lines: Iterator[tuple[int, str]], limit: int | None) -> Iterator[tuple[int, str]]:
+    taken = 0
+    for number, text in lines:
+        if limit is not None and taken >= limit:
+            return
+        taken += bool(text.strip())
+        yield number, text
 
 
 @contextmanager
@@ -117,7 +226,7 @@ def _print_summary(summary: AuditSummary) -> None:
         title=f"audit · {summary.conversations} conversations"
         + (f" · {summary.problems} bad lines" if summary.problems else "")
     )
-    for column in ("section", "conversations", "GOOD", "BAD", "OK", "none"):
+    for column in ("section", "conversations", "GOOD", "BAD", "OK", "none close"):
         table.add_column(column, justify="left" if column == "section" else "right")
     for row in summary.sections:
         table.add_row(

@@ -132,4 +132,5 @@ def examples_search(
     console.print(table)
     if verdict is not None:
         style = {"GOOD": "green", "BAD": "red", "OK": "yellow"}.get(verdict.resembles or "", "dim")
-        console.print(Text("The reply ", style="bold").append(verdict.summary, style=style))
+        lead = "The reply " if verdict.resembles else ""  # below the threshold: no label
+        console.print(Text(lead, style="bold").append(verdict.summary, style=style))
