@@ -114,6 +114,20 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=2000, ge=10, le=100_000, description="Longest question accepted."
     )
+    max_history_turn_chars: int = Field(
+        default=2000,
+        ge=10,
+        le=100_000,
+        description="Longest earlier turn kept as a follow-up's context (REST `history`, chat's "
+        "earlier user messages, Slack threads), characters: a longer one is cut to this.",
+    )
+    max_history_chars: int = Field(
+        default=4000,
+        ge=10,
+        le=400_000,
+        description="Most characters of earlier turns kept in all: the newest turns that fit "
+        "are kept and older ones dropped, so a long conversation cannot grow the LLM prompt.",
+    )
     llm_model: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SPECQA_LLM_MODEL", "OPENAI_MODEL", "llm_model"),
