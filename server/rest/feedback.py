@@ -7,11 +7,11 @@ from pydantic import BaseModel, Field
 
 from server.domain.feedback import MAX_COMMENT_CHARS, Feedback, Rating
 from server.edge.deps import FeedbackDep
-from server.edge.security import RequireKey
+from server.edge.security import KeyFirstRoute, RequireKey
 
 __all__ = ["FeedbackRequest", "router"]
 
-router = APIRouter(prefix="/v1", tags=["feedback"])
+router = APIRouter(prefix="/v1", tags=["feedback"], route_class=KeyFirstRoute)
 
 
 class FeedbackRequest(BaseModel):

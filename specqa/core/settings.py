@@ -252,6 +252,20 @@ class Settings(BaseSettings):
         le=300,
         description="Seconds a client has to send a request's headers before the connection is closed.",
     )
+    body_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="Seconds a client has to send a request's body once its headers are in; a "
+        "slower body (a client dripping it) has its connection closed.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Open connections per worker process; one more is answered 503 "
+        "(Retry-After: 1) and closed at once, so slow clients cannot exhaust memory or files.",
+    )
     max_header_bytes: int = Field(
         default=16 * 1024,
         ge=1024,
