@@ -91,6 +91,7 @@ def authorize(
         identity = "key:" + hashlib.sha256(matched.encode()).hexdigest()[:16]
     else:
         identity = f"ip:{address}"
+    request.state.specqa_caller = identity  # who rates, for feedback (server.edge.ratings)
     wait = throttle.wait(identity)
     return _throttled(wait) if wait else None
 
