@@ -109,6 +109,22 @@ def test_a_wrong_key_is_refused_before_its_body_too(address: tuple[str, int]) ->
         assert connection.recv(65536).startswith(b"HTTP/1.1 401 ")
 
 
+@pytest.mark.parametrize(
+    ("key", "size", "status"), [(None, 60_000, b"401"), (KEY, 4_000_000, b"413")]
+)
+def test_a_client_still_sending_a_refused_body_reads_the_refusal_not_a_reset(
+    address: tuple[str, int], key: str | None, size: int, status: bytes
+) -> None:
+    """Refused unread (no key; or announced over the size limit), the rest of a body that keeps
+    coming is dropped for a moment before the connection closes, so the client reads the reply."""
+    with socket.create_connection(address, timeout=10) as connection:
+        connection.sendall(head("/v1/answer", key, size))
+        for start in range(0, size, 60_000):
+            connection.sendall(b"a" * min(60_000, size - start))
+        reply = connection.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 " + status + b" "), reply[:200]
+
+
 def test_a_request_with_the_key_is_answered_and_the_connection_kept(
     address: tuple[str, int],
 ) -> None:

@@ -10,8 +10,9 @@ once a request's headers are in, so a connection that never sends them is held a
   opened or the previous response ended (h11 answers 400 to a head larger than
   ``max_header_bytes``);
 * whose body is not complete ``body_timeout_s`` after its headers (a client dripping a body);
-* at once when a response went out before the body was read (a 401 or 413 refused it unread:
-  the connection cannot carry another request, and waiting for the rest would only hold it);
+* a second after a response went out before the body was read (a 401 or 413 refused it
+  unread: the connection cannot carry another request, and waiting for the rest would only hold
+  it; the second lets a client still sending read the reply rather than a reset);
 * at once, after a 503, when it would be one more than ``max_connections`` open in this process.
 """
 
@@ -49,6 +50,7 @@ class GuardedH11Protocol(H11Protocol):
     header_timeout_s: ClassVar[float] = 10.0
     body_timeout_s: ClassVar[float] = 20.0
     max_connections: ClassVar[int] = 1000
+    linger_s: ClassVar[float] = 1.0  # after a reply to a request whose body was not read
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -75,7 +77,9 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing():
             return
         if self.conn.their_state is h11.SEND_BODY:  # answered without reading the body
-            self.transport.close()
+            # a lingering close: what still arrives is dropped for a moment, so a client busy
+            # sending the rest reads the reply instead of a reset
+            self._arm(self.linger_s, self._close_unread)
         else:
             self._arm(self.header_timeout_s, self._headers_too_slow)  # the next request's own
 
@@ -102,6 +106,11 @@ class GuardedH11Protocol(H11Protocol):
         self._deadline = None
         if self.conn.their_state is h11.SEND_BODY:
             self._close_slow("request body", self.body_timeout_s)
+
+    def _close_unread(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
 
     def _close_slow(self, what: str, seconds: float) -> None:
         if self.transport.is_closing():
