@@ -28,7 +28,7 @@ _FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})")
 _EXAMPLE = re.compile(r"^\*\*Example\*\*:?\s*(?P<title>.*)$")
 _COMMENTARY = re.compile(r"^!!!\s+meta\b")
 _FOOTNOTE = re.compile(r"\[\^[^\]]+\]")
-_CROSS_REF = re.compile(r"\[\?\]\(#(?P<id>[^)\s]+)\)")
+_CROSS_REF = re.compile(r"(?P<the>\b[Tt]he )?\[\?\]\(#(?P<id>[^)\s]+)\)")
 _LINK = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<target>[^)\s]+)\)")
 _TURN_OPEN = re.compile(
     r"^<(?P<role>system|developer|user|assistant|tool)(?P<attrs>(?:\s[^>]*)?)>(?P<rest>.*)$"
@@ -171,11 +171,21 @@ def _new_section(heading: re.Match[str], stack: list[Section]) -> Section:
 def _clean(text: str, titles: dict[str, str]) -> str:
     """Footnote markers out, cross references and in-page links rendered as text."""
     text = _FOOTNOTE.sub("", text)
-    text = _CROSS_REF.sub(lambda m: titles.get(m.group("id"), m.group("id")), text)
+    text = _CROSS_REF.sub(lambda m: _reference(m, titles), text)
     text = _LINK.sub(
         lambda m: m.group("text") if m.group("target").startswith("#") else m.group(0), text
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _reference(match: re.Match[str], titles: dict[str, str]) -> str:
+    """A cross reference as its target's title; after "the", a title's own leading "The" goes
+    ("under the [?](#chain_of_command)" reads "under the chain of command", not "the The")."""
+    title = titles.get(match.group("id"), match.group("id"))
+    the = match.group("the") or ""
+    if the and title.startswith("The "):
+        title = title[4:]
+    return the + title
 
 
 def _parse_example(example_id: str, title: str, section_id: str, lines: list[str]) -> Example:

@@ -23,6 +23,7 @@ from server.rest import audit, feedback, health, routes
 from server.slack import SlackBot, socket_mode
 from server.slack import build_router as slack_router
 from server.web import diff_page
+from server.web import feedback as page_feedback
 from server.web import page as web
 from specqa.core.errors import SpecQAError
 from specqa.core.logs import get_logger
@@ -93,8 +94,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     install_error_handlers(app)
     slack_bot = SlackBot(settings, shared.replays, metrics)
     slack = slack_router(slack_bot)
-    routers = (health.router, routes.router, audit.router, feedback.router, chat.router)
-    for router in (*routers, slack, diff_page.router, web.router):
+    routers = (health.router, routes.router, audit.router, feedback.router, chat.router, slack)
+    for router in (*routers, diff_page.router, page_feedback.router, web.router):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings)
     return app

@@ -17,5 +17,5 @@ def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker builds its own parts)."""
     settings = Settings()
     configure_logging(settings.log_level)
-    uvicorn_options(settings)  # this worker's header deadline
+    uvicorn_options(settings)  # this worker's deadlines and connection cap
     return create_app(settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.conftest import RELEASES, parsed
@@ -60,6 +62,19 @@ def test_cross_references_resolve_to_titles_and_footnotes_are_removed() -> None:
     assert section is not None
     assert "As detailed in Ignore untrusted data by default, all other content" in section.body
     assert "Above all else" not in section.body  # that sentence belongs to the parent section
+
+
+def test_a_cross_reference_after_the_keeps_one_article() -> None:
+    """Issue 24 item 19: "under the The chain of command" (the title is "The chain of command")."""
+    for release in RELEASES:
+        for section in parsed(release).sections:
+            assert not re.search(r"\b[Tt]he The\b", section.body), (release, section.id)
+    bodies = " ".join(s.body for s in parsed("2025-12-18").sections)
+    assert "applicable instructions under the chain of command and the" in bodies
+    assert "noncompliant with the chain of command, it must" in bodies
+    assert "goes against the Respect creators and their rights section" in " ".join(
+        e.title for e in parsed("2025-12-18").examples
+    )
 
 
 def test_example_has_conversation_and_labelled_responses_with_rationale() -> None:

@@ -143,8 +143,34 @@ def test_feedback_buttons_record_a_rating_of_the_answer_and_thank_the_user(
     assert note.body["replace_original"] is False, "the answer stays"
     assert "Thanks" in json.dumps(note.body, ensure_ascii=False)
     records = [r for r in components.feedback.records() if r.answer_id == answer_id]
-    assert [(r.rating, r.source) for r in records] == [(rating, "slack")]
+    assert [(r.rating, r.source, r.rater) for r in records] == [
+        (rating, "slack", "slack:T0001:U0001")
+    ]
     assert records[0].question == "May the model lie to protect someone's feelings?"
+
+
+def test_each_slack_user_counts_once_per_answer_and_their_last_click_stands(
+    http: httpx.Client, slack: FakeSlack, components: Components
+) -> None:
+    """Issue 24 item 8: one user's six 👍 and one 👎 on one answer all counted."""
+    answer = ask(http, slack, "Should the model flatter the user?", "fb-stuffed")
+    answer_id = json.loads(buttons(answer.body)["feedback_good"]["value"])["id"]
+    clicks = [("U0001", "feedback_good")] * 3 + [
+        ("U0001", "feedback_bad"),
+        ("U0002", "feedback_good"),
+    ]
+    for n, (user, action) in enumerate(clicks):
+        button = buttons(answer.body)[action]
+        payload = click_payload(
+            button, f"{slack.url}/response/fb-stuffed-{n}", ephemeral=True, user=user
+        )
+        assert click(http, urlencode({"payload": json.dumps(payload)}).encode()).status_code == 200
+        slack.wait_for(to(f"fb-stuffed-{n}"))  # thanked: the rating is stored
+    records = [r for r in components.feedback.records() if r.answer_id == answer_id]
+    assert sorted((r.rater, r.source, r.rating) for r in records) == [
+        ("slack:T0001:U0001", "slack", "down"),
+        ("slack:T0001:U0002", "slack", "up"),
+    ]
 
 
 def test_feedback_on_an_answer_never_recorded_is_refused_politely(

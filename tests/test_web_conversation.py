@@ -122,6 +122,18 @@ def test_an_answers_time_shows_milliseconds_under_a_second(request: pytest.Fixtu
     assert "conv.elapsed(final.timings" in script and "toFixed(1)} s" not in script
 
 
+def test_the_rater_token_is_random_and_kept_by_the_browser(request: pytest.FixtureRequest) -> None:
+    """Issue 24 item 8: the page rates under a per-browser token (stored when storage works)."""
+    tokens = conversation_js(
+        request,
+        "(() => { const c = window.specqaConversation; return [c.rater(), c.rater()]; })()",
+    )
+    assert tokens[0] == tokens[1] and len(tokens[0]) == 32
+    assert int(tokens[0], 16) >= 0  # hexadecimal
+    script = (ASSETS_DIR / "app.js").read_text(encoding="utf-8")
+    assert 'postJson("/web/feedback"' in script and "rater: conv.rater()" in script
+
+
 # --- the history a follow-up carries -----------------------------------------------------------
 
 
@@ -406,6 +418,8 @@ def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
         assert record["rating"] == "down"
         assert record["comment"] == "Quotes the wrong section."
         assert record["source"] == "web"
+        token = driver.execute_script("return localStorage.getItem('specqa.rater')")
+        assert record["rater"] == f"web:{token}" and len(token) == 32  # this browser's token
         assert record["question"] == QUESTION
 
         # after a reload the answer shows its feedback as given

@@ -17,13 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.rendering import render_chat_markdown, sources_markdown
-from server.edge.security import RequireKey
+from server.edge.security import KeyFirstRoute, RequireKey
 from specqa.core.errors import InputError
 
 __all__ = ["MODEL_ID", "router"]
 
 MODEL_ID = "model-spec"
-router = APIRouter(prefix="/v1", tags=["openai-compatible"])
+router = APIRouter(prefix="/v1", tags=["openai-compatible"], route_class=KeyFirstRoute)
 
 
 class ChatMessage(BaseModel):

@@ -73,11 +73,21 @@ class SpecLookups:
             )
         return cleaned
 
-    @staticmethod
-    def validate_history(history: list[str] | None) -> list[str]:
-        """Earlier turns cleaned like questions; turns that are not text, or are empty, dropped."""
+    def validate_history(self, history: list[str] | None) -> list[str]:
+        """Earlier turns cleaned like questions (turns that are not text, or are empty, dropped),
+        each cut to ``max_history_turn_chars``, and only the newest that fit ``max_history_chars``
+        in all: they are a follow-up's context, not the question, so a long conversation is
+        trimmed rather than refused (a chat client resends it whole and cannot shorten it)."""
         turns = (without_controls(turn).strip() for turn in history or [] if isinstance(turn, str))
-        return [turn for turn in turns if turn]
+        per_turn, budget = self.settings.max_history_turn_chars, self.settings.max_history_chars
+        kept: list[str] = []
+        for turn in reversed([turn for turn in turns if turn]):
+            cut = _cut(turn, min(per_turn, budget))
+            if not cut:
+                break
+            kept.append(cut)
+            budget -= len(cut)
+        return kept[::-1]
 
     # --- search and precedents --------------------------------------------------------------
     def search(
@@ -250,3 +260,15 @@ def _only_label(cards: list[ExampleCard], label: str | None) -> list[ExampleCard
         )
         for card in cards
     ]
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text`` if it fits ``limit`` characters, else its start up to the last space that fits,
+    marked with an ellipsis ("" when nothing useful fits)."""
+    if len(text) <= limit:
+        return text
+    if limit < 2:
+        return ""
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space > limit // 2 else head).rstrip() + "…"

@@ -15,11 +15,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
+from collections.abc import Callable, Coroutine
 from ipaddress import ip_address
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.routing import APIRoute
 
 from server.edge.deps import SettingsDep
 from server.edge.errors import Refused
@@ -27,6 +30,7 @@ from server.edge.shared_state import Throttle
 from specqa.core.settings import Settings
 
 __all__ = [
+    "KeyFirstRoute",
     "RateLimited",
     "RequireKey",
     "authorize",
@@ -87,6 +91,7 @@ def authorize(
         identity = "key:" + hashlib.sha256(matched.encode()).hexdigest()[:16]
     else:
         identity = f"ip:{address}"
+    request.state.specqa_caller = identity  # who rates, for feedback (server.edge.ratings)
     wait = throttle.wait(identity)
     return _throttled(wait) if wait else None
 
@@ -126,9 +131,29 @@ def _is_loopback(hostname: str) -> bool:
 
 
 def require_key(request: Request, settings: SettingsDep) -> None:
+    if getattr(request.state, "specqa_authorized", False):
+        return  # :class:`KeyFirstRoute` checked it, before the body
     refusal = authorize(request, settings)
     if refusal is not None:
         raise refusal
+    request.state.specqa_authorized = True
+
+
+class KeyFirstRoute(APIRoute):
+    """A route that runs :func:`authorize` (key, rate limit) before FastAPI reads the request
+    body, which it otherwise does before any dependency: a caller without a key is refused
+    without the server waiting for, or holding, its body. The route's :data:`RequireKey` then
+    finds the request authorised. Used as the ``route_class`` of the REST and chat routers."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def key_first(request: Request) -> Response:
+            # a thread, as the dependency ran: the rate limit may be a Redis call
+            await run_in_threadpool(require_key, request, request.app.state.settings)
+            return await handler(request)
+
+        return key_first
 
 
 def rate_limit(request: Request, settings: SettingsDep) -> None:

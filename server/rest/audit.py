@@ -20,12 +20,12 @@ from server.domain.judged import JudgedRow
 from server.domain.judging import NO_JUDGE
 from server.edge.deps import ComponentsDep
 from server.edge.offload import run_audit
-from server.edge.security import RequireKey
+from server.edge.security import KeyFirstRoute, RequireKey
 from specqa.core.errors import InputError
 
 __all__ = ["NO_LLM_JUDGE", "JudgedAudit", "router"]
 
-router = APIRouter(prefix="/v1", tags=["spec"])
+router = APIRouter(prefix="/v1", tags=["spec"], route_class=KeyFirstRoute)
 
 NO_LLM_JUDGE = (
     "judge=llm needs an OpenAI-compatible endpoint: set OPENAI_BASE_URL, OPENAI_API_KEY and "

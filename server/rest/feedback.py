@@ -2,43 +2,29 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Request
+from pydantic import Field
 
-from server.domain.feedback import MAX_COMMENT_CHARS, Feedback, Rating
+from server.domain.feedback import Feedback
 from server.edge.deps import FeedbackDep
-from server.edge.security import RequireKey
+from server.edge.ratings import RATER_PATTERN, RatingRequest, api_rater
+from server.edge.security import KeyFirstRoute, RequireKey
 
 __all__ = ["FeedbackRequest", "router"]
 
-router = APIRouter(prefix="/v1", tags=["feedback"])
+router = APIRouter(prefix="/v1", tags=["feedback"], route_class=KeyFirstRoute)
 
 
-class FeedbackRequest(BaseModel):
-    answer_id: str = Field(
-        min_length=1,
-        max_length=64,
-        pattern=r"^[0-9A-Za-z_-]+$",
-        description="The `id` of the answer being rated.",
-    )
-    rating: Rating = Field(description="up (👍, a good answer) or down (👎, a bad one).")
-    comment: str | None = Field(
-        default=None,
-        max_length=MAX_COMMENT_CHARS,
-        description="What was good or wrong about it (optional).",
-    )
-    source: str = Field(
-        default="api",
-        pattern=r"^[a-z][a-z0-9_-]{0,19}$",
-        description="Where the feedback was given, e.g. api, web, chat (kept with it).",
-    )
+class FeedbackRequest(RatingRequest):
     rater: str | None = Field(
         default=None,
         min_length=1,
-        max_length=100,
-        pattern=r"^[\x21-\x7e]+$",
-        description="Who is rating (any stable token, e.g. a user id): a later rating by the "
-        "same rater of the same answer replaces the earlier one. Omit to count every rating.",
+        max_length=64,
+        pattern=RATER_PATTERN,
+        description="Who is rating, for a caller relaying several people's ratings (any stable "
+        "token, e.g. a user id). Stored scoped to the caller's API key (or address): a later "
+        "rating by the same rater of the same answer replaces the earlier one. Omitted, the "
+        "caller itself is the rater. The source is always `api` (a `source` sent is ignored).",
     )
 
 
@@ -49,12 +35,14 @@ class FeedbackRequest(BaseModel):
     description=(
         "Stored with the answer's question, release, mode, cited section ids and confidence, so "
         "that badly answered questions can be found (`specqa feedback stats`). The answer must "
-        "have been made by this server or a replica sharing its feedback database (else 404)."
+        "have been made by this server or a replica sharing its feedback database (else 404). "
+        "One rating per caller (and rater) and answer counts: a later one replaces it."
     ),
     status_code=201,
     response_model=Feedback,
 )
-def send_feedback(body: FeedbackRequest, store: FeedbackDep, _: RequireKey) -> Feedback:
-    return store.add(
-        body.answer_id, body.rating, body.comment or "", source=body.source, rater=body.rater
-    )
+def send_feedback(
+    body: FeedbackRequest, request: Request, store: FeedbackDep, _: RequireKey
+) -> Feedback:
+    rater = api_rater(request, body.rater)
+    return store.add(body.answer_id, body.rating, body.comment or "", source="api", rater=rater)

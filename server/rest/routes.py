@@ -27,11 +27,11 @@ from server.domain.schemas import (
 from server.domain.service import StreamEvent
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
-from server.edge.security import RequireKey
+from server.edge.security import KeyFirstRoute, RequireKey
 
 __all__ = ["router", "sse"]
 
-router = APIRouter(prefix="/v1", tags=["spec"])
+router = APIRouter(prefix="/v1", tags=["spec"], route_class=KeyFirstRoute)
 
 ReleaseQ = Annotated[
     str | None, Query(description="Release, e.g. 2025-12-18; default: newest.", max_length=40)

@@ -8,8 +8,8 @@ whether it is ours and new (a replayed click is acknowledged but handled once);
 - *Show examples* replaces the message with the same answer and its matching examples;
 - *Share in channel* posts the answer to the channel (``in_channel``, naming who shared it) and
   deletes the ephemeral one;
-- 👍/👎 record a rating of the answer's id with the feedback store (source ``slack``) and thank
-  the user (ephemeral); a rating the store refuses (an answer it never recorded, the database
+- 👍/👎 record a rating of the answer's id with the feedback store (source ``slack``, rater the
+  clicking user: their later click replaces their earlier one) and thank the user (ephemeral); a rating the store refuses (an answer it never recorded, the database
   down) is said to the user the same way.
 """
 
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from server.domain.components import Components
 from server.domain.schemas import Answer
+from server.edge.ratings import slack_rater
 from server.slack.blocks import notice_messages
 from server.slack.bot import SlackBot
 from server.slack.compact import (
@@ -35,7 +36,7 @@ from server.slack.compact import (
     compact_message,
     read_value,
 )
-from specqa.core.errors import SpecQAError
+from specqa.core.errors import InputError, SpecQAError
 
 __all__ = ["THANKS", "Click", "handle_click", "take_click"]
 
@@ -49,6 +50,7 @@ class Click:
     action: str
     value: ButtonValue
     user: str
+    team: str
     response_url: str
     ephemeral: bool  # the message clicked was shown only to the user
 
@@ -65,7 +67,7 @@ def take_click(bot: SlackBot, payload: dict[str, Any], replay_key: str) -> Click
     response_url = str(payload.get("response_url") or "")
     if value is None or urlsplit(response_url).scheme not in ("http", "https"):
         return None
-    user = payload.get("user")
+    user, team = _object(payload.get("user")), _object(payload.get("team"))
     container = payload.get("container")
     if not bot.first_time(replay_key):
         log.info("slack click already taken")
@@ -73,10 +75,15 @@ def take_click(bot: SlackBot, payload: dict[str, Any], replay_key: str) -> Click
     return Click(
         action=str(action["action_id"]),
         value=value,
-        user=str(user.get("id") or "") if isinstance(user, dict) else "",
+        user=str(user.get("id") or ""),
+        team=str(user.get("team_id") or team.get("id") or ""),
         response_url=response_url,
         ephemeral=isinstance(container, dict) and bool(container.get("is_ephemeral")),
     )
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def handle_click(bot: SlackBot, components: Components, click: Click) -> None:
@@ -105,8 +112,11 @@ def _recall(bot: SlackBot, components: Components, value: ButtonValue) -> Answer
 
 
 def _feedback(components: Components, click: Click) -> str:
+    if not click.user:
+        raise InputError("Slack did not say who clicked")
     rating = "up" if click.action == GOOD else "down"
-    components.feedback.add(click.value.answer_id, rating, source="slack")
+    rater = slack_rater(click.team, click.user)
+    components.feedback.add(click.value.answer_id, rating, source="slack", rater=rater)
     return THANKS[click.action]
 
 

@@ -2,7 +2,10 @@
 ``message.im``, the ``url_verification`` challenge) and ``POST /slack/interactions`` (the buttons).
 
 Each request is verified over its raw body (v0 HMAC-SHA256 of ``v0:{timestamp}:{body}``, at most
-five minutes old) before anything is parsed; a failure is a 401 and nothing else happens. Slack
+five minutes old) before anything is parsed; a failure is a 401 and nothing else happens. The
+signature needs the body, so the body is read first, but only after the signature headers are
+there and fresh (else 401 unread), and only within the body deadline and size limit every route
+has (``SPECQA_BODY_TIMEOUT_S``, ``SPECQA_MAX_BODY_BYTES``). Slack
 wants a 200 within three seconds, so the routes only check and ack; the work runs in a background
 task (see :mod:`server.slack.bot`).
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -28,6 +32,7 @@ __all__ = ["build_router"]
 
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only; Slack sends Unix seconds
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+MAX_AGE_S = 300  # as the SDK's verifier: older (or later) timestamps are replays
 
 
 def build_router(bot: SlackBot) -> APIRouter:
@@ -40,6 +45,8 @@ def build_router(bot: SlackBot) -> APIRouter:
         """The raw body as text when Slack signed it; otherwise 404 (Slack off) or 401."""
         if verifier is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Slack is not configured")
+        if _signature_headers(request.headers) is None:  # refused before its body is read
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid Slack signature")
         text = _signed_text(verifier, await request.body(), request.headers)
         if text is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid Slack signature")
@@ -95,15 +102,27 @@ def _signed_text(verifier: SignatureVerifier, body: bytes, headers: Headers) -> 
     The checks before the HMAC keep odd input (non-numeric or huge timestamps, non-ASCII
     signatures, non-UTF-8 bodies) from raising inside the SDK.
     """
-    timestamp = headers.get("x-slack-request-timestamp", "")
-    signature = headers.get("x-slack-signature", "")
-    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+    signed = _signature_headers(headers)
+    if signed is None:
         return None
+    timestamp, signature = signed
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
     return text if verifier.is_valid(body=text, timestamp=timestamp, signature=signature) else None
+
+
+def _signature_headers(headers: Headers) -> tuple[str, str] | None:
+    """The timestamp and signature when both are well formed and the timestamp is fresh (what
+    can be checked without the body); else None."""
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    signature = headers.get("x-slack-signature", "")
+    if not _TIMESTAMP.fullmatch(timestamp) or not _SIGNATURE.fullmatch(signature):
+        return None
+    if abs(time.time() - int(timestamp)) > MAX_AGE_S:
+        return None
+    return timestamp, signature
 
 
 def _form(text: str) -> dict[str, str]:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 
 from specqa.core.errors import SpecQAError
 from specqa.core.settings import Settings
@@ -26,6 +28,7 @@ __all__ = [
     "fail",
     "guarded",
     "print_json",
+    "print_table",
     "settings_from",
 ]
 
@@ -78,3 +81,18 @@ def components(index_dir: Path | None) -> Components:
 
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def print_table(table: Table) -> None:
+    """``table`` on stdout. In a terminal it fits the window; piped or redirected (a script, grep,
+    a file) it is as wide as its content, so no id or title is cut with "…" or wrapped."""
+    if console.is_terminal:
+        console.print(table)
+        return
+    unbounded = console.options.update(max_width=1_000_000)
+    width, kept = Measurement.get(console, unbounded, table).maximum, console.width
+    console.width = max(width, kept)  # print's own width= cannot exceed the console's
+    try:
+        console.print(table)
+    finally:
+        console.width = kept

@@ -114,6 +114,20 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=2000, ge=10, le=100_000, description="Longest question accepted."
     )
+    max_history_turn_chars: int = Field(
+        default=2000,
+        ge=10,
+        le=100_000,
+        description="Longest earlier turn kept as a follow-up's context (REST `history`, chat's "
+        "earlier user messages, Slack threads), characters: a longer one is cut to this.",
+    )
+    max_history_chars: int = Field(
+        default=4000,
+        ge=10,
+        le=400_000,
+        description="Most characters of earlier turns kept in all: the newest turns that fit "
+        "are kept and older ones dropped, so a long conversation cannot grow the LLM prompt.",
+    )
     llm_model: str | None = Field(
         default=None,
         validation_alias=AliasChoices("SPECQA_LLM_MODEL", "OPENAI_MODEL", "llm_model"),
@@ -274,6 +288,20 @@ class Settings(BaseSettings):
         gt=0,
         le=300,
         description="Seconds a client has to send a request's headers before the connection is closed.",
+    )
+    body_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="Seconds a client has to send a request's body once its headers are in; a "
+        "slower body (a client dripping it) has its connection closed.",
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Open connections per worker process; one more is answered 503 "
+        "(Retry-After: 1) and closed at once, so slow clients cannot exhaust memory or files.",
     )
     max_header_bytes: int = Field(
         default=16 * 1024,

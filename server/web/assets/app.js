@@ -856,7 +856,7 @@
 
   // --- under each answer: copy, permalink, feedback; follow-ups under the last ---------------------
 
-  const MAX_COMMENT_CHARS = 2000; // what POST /v1/feedback accepts
+  const MAX_COMMENT_CHARS = 2000; // what POST /web/feedback accepts
   const SVG_NS = "http://www.w3.org/2000/svg";
   const THUMB = "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.3a2 2 0 0 0 2-1.7l1.4-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3";
 
@@ -923,7 +923,8 @@
     return button;
   }
 
-  /** 👍/👎 picks a rating and opens an optional comment; Send posts it to /v1/feedback. */
+  /** 👍/👎 picks a rating and opens an optional comment; Send posts it to /web/feedback, with
+   * this browser's rater token (a later rating of the same answer replaces the earlier). */
   function feedbackControls(entry) {
     const up = ratingButton("up", "Helpful");
     const down = ratingButton("down", "Not helpful");
@@ -964,10 +965,10 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       send.disabled = true;
-      const body = { answer_id: entry.answer.id, rating, source: "web" };
+      const body = { answer_id: entry.answer.id, rating, rater: conv.rater() };
       if (comment.value.trim()) body.comment = comment.value.trim();
       try {
-        await postJson("/v1/feedback", body);
+        await postJson("/web/feedback", body);
         entry.feedback = rating;
         conv.save(conversation);
         sent(rating);

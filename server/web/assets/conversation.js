@@ -1,6 +1,7 @@
-// specqa web page: the conversation's data. What this browser stores (localStorage), the earlier
-// questions a follow-up sends as history, an answer as markdown, its permalink, the suggested
-// follow-ups and how long an answer took. No DOM work here: app.js draws.
+// specqa web page: the conversation's data. What this browser stores (localStorage: the
+// conversation and its rater token), the earlier questions a follow-up sends as history, an
+// answer as markdown, its permalink, the suggested follow-ups and how long an answer took. No DOM
+// work here: app.js draws.
 "use strict";
 
 window.specqaConversation = (() => {
@@ -42,6 +43,32 @@ window.specqaConversation = (() => {
         if (!kept.length) return; // storage is off: the conversation lives until the page closes
         kept = kept.slice(1);
       }
+    }
+  }
+
+  // --- the rater: this browser's random token, so its ratings count once per answer -------------
+
+  const RATER = "specqa.rater";
+  const RATER_FORMAT = /^[0-9a-f]{32}$/;
+  let sessionRater = ""; // where storage is off, one token for as long as the page is open
+
+  function newToken() {
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /** This browser's rater token: made once at random and kept in localStorage. */
+  function rater() {
+    try {
+      const stored = localStorage.getItem(RATER) || "";
+      if (RATER_FORMAT.test(stored)) return stored;
+      const made = newToken();
+      localStorage.setItem(RATER, made);
+      return made;
+    } catch (_) {
+      sessionRater = sessionRater || newToken();
+      return sessionRater;
     }
   }
 
@@ -111,5 +138,5 @@ window.specqaConversation = (() => {
     return Math.round(ms) < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
   }
 
-  return { load, save, history, permalink, linkedQuestion, markdown, followups, elapsed };
+  return { load, save, history, rater, permalink, linkedQuestion, markdown, followups, elapsed };
 })();

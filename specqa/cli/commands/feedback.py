@@ -12,7 +12,15 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from specqa.cli.options import AsJson, IndexDir, console, guarded, print_json, settings_from
+from specqa.cli.options import (
+    AsJson,
+    IndexDir,
+    console,
+    guarded,
+    print_json,
+    print_table,
+    settings_from,
+)
 from specqa.core.spreadsheet import safe_cell
 
 if TYPE_CHECKING:
@@ -117,7 +125,7 @@ def stats(
             escape("\n".join(f"“{c}”" for c in s.comments)),
         )
     if result.questions:
-        console.print(questions)
-        console.print(sections)
+        print_table(questions)
+        print_table(sections)
     else:
         console.print("no 👎 yet")

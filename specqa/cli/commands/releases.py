@@ -19,6 +19,7 @@ from specqa.cli.options import (
     console,
     guarded,
     print_json,
+    print_table,
 )
 
 commands = typer.Typer()
@@ -129,7 +130,7 @@ def examples_search(
         table.add_column(column)
     for card in cards:
         table.add_row(card.id, card.section_id, step_labels(card), card.title)
-    console.print(table)
+    print_table(table)
     if verdict is not None:
         style = {"GOOD": "green", "BAD": "red", "OK": "yellow"}.get(verdict.resembles or "", "dim")
         lead = "The reply " if verdict.resembles else ""  # below the threshold: no label
