@@ -89,7 +89,8 @@ def test_a_dripping_body_is_cut_off_within_the_deadline(address: tuple[str, int]
 
 
 @pytest.mark.parametrize(
-    "path", ["/v1/answer", "/v1/feedback", "/v1/chat/completions", "/slack/events"]
+    "path",
+    ["/v1/answer", "/v1/feedback", "/v1/chat/completions", "/v1/audit", "/slack/events"],
 )
 def test_a_request_without_a_key_is_refused_before_its_body(
     address: tuple[str, int], path: str
