@@ -52,7 +52,7 @@ test: lint typecheck pytest
 # The tests that start no process, server or browser and build no venv or image (see tests/conftest.py).
 test-fast: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not system and not browser and not packaging"
+	$(BIN)/pytest -q -m "not system and not browser and not packaging and not slow"
 
 eval: setup
 	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done

@@ -1,9 +1,10 @@
 """Shared fixtures: the real releases, the real model, and one real five-release index.
 
-Markers (``make test-fast`` deselects all three; see :func:`pytest_collection_modifyitems`):
+Markers (``make test-fast`` deselects them all; see :func:`pytest_collection_modifyitems`):
 ``system`` for a test that starts processes or servers (``specqa serve`` subprocesses, a
 subprocess CLI, PostgreSQL, Redis, mounts), ``browser`` for one that drives Chromium,
-``packaging`` for the fresh-venv and image checks."""
+``packaging`` for the fresh-venv and image checks; ``slow`` (by hand) for one that runs in
+process but takes minutes."""
 
 from __future__ import annotations
 

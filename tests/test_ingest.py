@@ -45,6 +45,7 @@ def test_ingest_indexes_every_release_without_truncation(
     assert manifest.dimension == 384
 
 
+@pytest.mark.slow  # embeds two releases with the base model: minutes on two cores
 def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
     base_embedder: Embedder, tmp_path: Path
 ) -> None:
