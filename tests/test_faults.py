@@ -339,6 +339,7 @@ def _live_segments(index: Path) -> tuple[set[str], int]:
     return live, free
 
 
+@pytest.mark.slow  # two re-ingests of the session index
 def test_reingests_leave_no_orphan_segment_folders_and_give_space_back(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
