@@ -49,6 +49,7 @@ _STARTS_A_PROCESS = re.compile(
     r"\b(?:subprocess\.run|subprocess\.Popen|Popen|stdio_client)\(|\bsubprocess=True\b"
 )
 _NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+_VISITING: set[Callable[..., Any]] = set()  # functions that call each other
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -71,7 +72,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def _starts_a_process(function: Callable[..., Any]) -> bool:
     """Whether ``function`` (one of tests/) or a function of tests/ it names starts a process."""
     function = inspect.unwrap(function)
-    if not getattr(function, "__module__", "").startswith("tests") or function is run_cli:
+    module = getattr(function, "__module__", None) or ""
+    if not module.startswith("tests") or function is run_cli or function in _VISITING:
         return False
     try:
         source = inspect.getsource(function)
@@ -79,9 +81,12 @@ def _starts_a_process(function: Callable[..., Any]) -> bool:
         return False
     if _STARTS_A_PROCESS.search(source):
         return True
-    names = set(_NAME.findall(source)) - {function.__name__}
-    called = (function.__globals__.get(name) for name in names)
-    return any(_starts_a_process(f) for f in called if inspect.isfunction(f))
+    called = (function.__globals__.get(name) for name in set(_NAME.findall(source)))
+    _VISITING.add(function)
+    try:
+        return any(_starts_a_process(f) for f in called if inspect.isfunction(f))
+    finally:
+        _VISITING.discard(function)
 
 
 def spec_dir() -> Path:
