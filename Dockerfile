@@ -13,7 +13,8 @@
 # Without Docker Hub or the internet (scripts/image-test.sh builds it so with podman): any Debian
 # bookworm image with python3.11 as PYTHON_IMAGE (scripts/base-image.sh makes one), and folders
 # mounted read-only with --volume: a CA bundle (PIP_CERT), a wheel folder holding the CPU torch
-# (PIP_FIND_LINKS, with TORCH_INDEX_URL empty) and the releases (SPEC_DIR).
+# (PIP_FIND_LINKS, with TORCH_INDEX_URL empty), the releases (SPEC_DIR) and a model cache
+# (MODEL_CACHE: the tests' tuned model, so the build does not tune it again).
 #
 # Every command run here is also run by the tests (tests/test_packaging.py).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
@@ -43,7 +44,12 @@ ENV PATH=/opt/ingest-venv/bin:${PATH}
 COPY spec/releases.json spec/question_bank.jsonl spec/not_covered.jsonl spec/
 RUN if [ -n "${SPEC_DIR}" ]; then mkdir -p spec/releases && cp "${SPEC_DIR}"/model_spec-*.md spec/releases/; fi \
  && specqa fetch-spec
+# A folder of models tuned before (a --volume) goes where the ingest looks: it reuses a tuned model
+# whose fingerprint matches and tunes otherwise; then only the models the index uses stay.
+ARG MODEL_CACHE
+RUN if [ -n "${MODEL_CACHE}" ]; then mkdir -p index/models && cp -R "${MODEL_CACHE}"/. index/models/; fi
 RUN specqa ingest
+RUN python -c "import json, pathlib, shutil; used = json.load(open('index/current.json'))['embed_model'].rpartition('-tuned-')[2]; [shutil.rmtree(p) for p in pathlib.Path('index/models').glob('*tuned-*') if used not in p.name]"
 RUN /opt/venv/bin/specqa ask "Should the model reveal its system prompt?" --json > /dev/null
 
 FROM ${PYTHON_IMAGE} AS runtime

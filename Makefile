@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 SPEC_DIR ?= $(if $(wildcard ../shared/model-spec/releases.json),$(abspath ../shared/model-spec),)
 export SPECQA_SPEC_DIR ?= $(SPEC_DIR)
 export HF_HUB_OFFLINE := 1
+# The tests' tuned model, cached by its fingerprint (tuning takes minutes); the image build reuses it.
+export SPECQA_TEST_MODEL_CACHE ?= $(CURDIR)/.cache/models
 
-.PHONY: setup system-deps spec ingest run serve test lint typecheck pytest bench eval image-test clean
+.PHONY: setup system-deps spec ingest run serve test test-fast lint typecheck pytest bench eval image-test clean
 
 setup: $(VENV)/.installed
 
@@ -47,13 +49,18 @@ pytest: setup system-deps
 
 test: lint typecheck pytest
 
+# The tests that start no process, server or browser and build no venv or image (see tests/conftest.py).
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q -m "not system and not browser and not packaging and not slow"
+
 eval: setup
 	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done
 
 bench: setup
 	$(PY) bench/bench.py
 
-image-test:  ## build the Dockerfile with podman and ask the image a question (root, about 8 min; .ci/run runs it)
+image-test:  ## build the Dockerfile with podman and ask the image a question (root; .ci/run runs it)
 	@command -v podman >/dev/null && command -v buildah >/dev/null && command -v debootstrap >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman buildah debootstrap >/dev/null)
 	bash scripts/image-test.sh

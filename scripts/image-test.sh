@@ -12,7 +12,9 @@
 #
 # Offline-friendly: the machine's CA bundle ($PIP_CERT or Debian's), its wheel folder
 # ($PIP_FIND_LINKS, holding the CPU torch) and the releases ($SPECQA_SPEC_DIR or
-# ../shared/model-spec) are mounted read-only into the build when present.
+# ../shared/model-spec) are mounted read-only into the build when present, and so is the tests'
+# model cache ($SPECQA_TEST_MODEL_CACHE or .cache/models): the build's ingest reuses the tuned
+# model from it when the fingerprint matches instead of tuning again (minutes).
 #
 #   KEEP_IMAGE=1   keep the built image (localhost/specqa:image-test) afterwards
 # Needs root and the Debian packages podman, buildah and debootstrap.
@@ -59,6 +61,11 @@ if [ -f "$spec_dir/releases.json" ]; then
   build_args+=(--volume "$(cd "$spec_dir" && pwd):/run/specqa/spec:ro"
     --build-arg SPEC_DIR=/run/specqa/spec)
 fi
+model_cache="${SPECQA_TEST_MODEL_CACHE:-.cache/models}"
+if [ -d "$model_cache" ] && [ -n "$(ls -A "$model_cache")" ]; then
+  build_args+=(--volume "$(cd "$model_cache" && pwd):/run/specqa/models:ro"
+    --build-arg MODEL_CACHE=/run/specqa/models)
+fi
 say "building $image on $base"
 started=$(date +%s)
 # --layers=false: with vfs every cached layer is a full copy of the file system;
@@ -68,6 +75,7 @@ nice -n 10 "${podman[@]}" build --isolation chroot --layers=false --format docke
 build_s=$(($(date +%s) - started))
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
 say "built in ${build_s} s; image size $((size / 1000000)) MB"
+grep -m1 "^embedding model" "$workdir/build.log" | sed 's/^/image-test: /' >&2 || true  # reused or tuned
 
 # --- run it as the image's user, on loopback ----------------------------------------------------
 container=$("${buildah[@]}" from --pull-never "$image")

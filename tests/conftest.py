@@ -1,14 +1,25 @@
-"""Shared fixtures: the real releases, the real model, and one real five-release index."""
+"""Shared fixtures: the real releases, the real model, and one real five-release index.
+
+Markers (``make test-fast`` deselects them all; see :func:`pytest_collection_modifyitems`):
+``system`` for a test that starts processes or servers (``specqa serve`` subprocesses, a
+subprocess CLI, PostgreSQL, Redis, mounts), ``browser`` for one that drives Chromium,
+``packaging`` for the fresh-venv and image checks; ``slow`` (by hand) for one that runs in
+process but takes minutes."""
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import os
-import subprocess
+import re
 import sys
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from subprocess import CompletedProcess
+from subprocess import run as run_process
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -17,6 +28,7 @@ from fakes.slack_api import FakeSlack
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
 from server.domain.components import Components, build_components
+from specqa.cli.options import components_factory
 from specqa.core.embedding import Embedder
 from specqa.core.models import open_embedder, open_model
 from specqa.core.settings import Settings
@@ -29,6 +41,52 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[1]
 RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
+
+
+# --- markers --------------------------------------------------------------------------------------
+
+_STARTS_A_PROCESS = re.compile(
+    r"\b(?:subprocess\.run|subprocess\.Popen|Popen|stdio_client)\(|\bsubprocess=True\b"
+)
+_NAME = re.compile(r"\b[A-Za-z_]\w*\b")
+_VISITING: set[Callable[..., Any]] = set()  # functions that call each other
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """``system`` when the test, a fixture it uses or a function of tests/ they call starts a
+    process (or runs the CLI with ``subprocess=True``); ``browser`` when it drives Chromium;
+    ``packaging`` for tests/test_packaging.py. A test may also carry a marker by hand."""
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        if "driver" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
+        if item.module is not None and item.module.__name__.endswith(".test_packaging"):
+            item.add_marker(pytest.mark.packaging)
+        fixtures = [d.func for defs in item._fixtureinfo.name2fixturedefs.values() for d in defs]
+        if any(_starts_a_process(f) for f in [item.function, *fixtures]):
+            item.add_marker(pytest.mark.system)
+
+
+@cache
+def _starts_a_process(function: Callable[..., Any]) -> bool:
+    """Whether ``function`` (one of tests/) or a function of tests/ it names starts a process."""
+    function = inspect.unwrap(function)
+    module = getattr(function, "__module__", None) or ""
+    if not module.startswith("tests") or function is run_cli or function in _VISITING:
+        return False
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    if _STARTS_A_PROCESS.search(source):
+        return True
+    called = (function.__globals__.get(name) for name in set(_NAME.findall(source)))
+    _VISITING.add(function)
+    try:
+        return any(_starts_a_process(f) for f in called if inspect.isfunction(f))
+    finally:
+        _VISITING.discard(function)
 
 
 def spec_dir() -> Path:
@@ -60,9 +118,13 @@ def make_settings(index_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def model_cache_kept() -> bool:
-    """Whether this session reuses a developer's model cache (see :func:`model_cache`)."""
-    return bool(os.environ.get("SPECQA_TEST_MODEL_CACHE"))
+_MODELS_AT_START: set[str] = set()
+
+
+def cached_before_session(folder: Path) -> bool:
+    """Whether ``folder`` (a model under the session's model cache) was there when the session
+    started: a kept cache (``SPECQA_TEST_MODEL_CACHE``) already held it."""
+    return folder.name in _MODELS_AT_START
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,10 +134,12 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     ingest indexes with the base model unless its test asks for tuning.
 
     ``SPECQA_TEST_MODEL_CACHE`` names a folder kept between sessions (tuning is cached there by
-    its fingerprint, so a developer's second session does not tune again); CI leaves it unset."""
+    its fingerprint, so a developer's second session does not tune again); `.ci/run` points it
+    into the clone and hands it to the image build, which then does not tune again either."""
     kept = os.environ.get("SPECQA_TEST_MODEL_CACHE")
     folder = Path(kept) if kept else tmp_path_factory.mktemp("models")
     folder.mkdir(parents=True, exist_ok=True)
+    _MODELS_AT_START.update(path.name for path in folder.iterdir())
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPECQA_MODEL_CACHE_DIR", str(folder))
         patch.setenv("SPECQA_TUNE_EMBEDDINGS", "false")
@@ -116,33 +180,67 @@ def parts(built: tuple[Settings, IngestReport], embedder: Embedder) -> Component
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 300
-) -> subprocess.CompletedProcess[str]:
-    """The real `specqa` command in a subprocess."""
-    full_env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "SPECQA_SPEC_DIR": str(spec_dir()),
-        **(env or {}),
+    *args: str, env: dict[str, str] | None = None, timeout: float = 300, subprocess: bool = False
+) -> CompletedProcess[str]:
+    """The `specqa` command with ``args``, ``env`` on top of this process's environment: in this
+    process (typer's test runner; the environment and working directory are restored after), or,
+    with ``subprocess=True``, as `python -m specqa` in a new process (``timeout`` applies there).
+    Inside a test that uses :func:`cli_env`, a command over the session index reuses its parts."""
+    full_env = {"HF_HUB_OFFLINE": "1", "SPECQA_SPEC_DIR": str(spec_dir()), **(env or {})}
+    if subprocess:
+        return run_process(
+            [sys.executable, "-m", "specqa", *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **full_env},
+            timeout=timeout,
+            cwd=REPO,
+        )
+    return _run_cli_in_process(list(args), full_env)
+
+
+def _run_cli_in_process(args: list[str], env: dict[str, str]) -> CompletedProcess[str]:
+    from typer.testing import CliRunner
+
+    from specqa.cli.main import app
+
+    with contextlib.chdir(REPO):
+        result = CliRunner().invoke(app, args, env=dict(env))
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))  # as Python prints it
+    return CompletedProcess(["specqa", *args], result.exit_code, result.stdout, stderr)
+
+
+def _sharing(parts: Components) -> Callable[[Settings], Components]:
+    """A components factory that hands out ``parts`` for settings equal to theirs."""
+    same = _comparable(parts.settings)
+
+    def build(settings: Settings) -> Components:
+        return parts if _comparable(settings) == same else build_components(settings)
+
+    return build
+
+
+def _comparable(settings: Settings) -> dict[str, Any]:
+    """The settings' values, relative paths made absolute (the CLI's defaults are relative)."""
+    return {
+        name: value.resolve() if isinstance(value, Path) else value
+        for name, value in settings.model_dump().items()
     }
-    return subprocess.run(
-        [sys.executable, "-m", "specqa", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=timeout,
-        cwd=REPO,
-    )
 
 
 @pytest.fixture
-def cli_env(built: tuple[Settings, IngestReport]) -> Iterator[dict[str, str]]:
-    settings = built[0]
-    return {
-        "SPECQA_SPEC_DIR": str(settings.spec_dir),
-        "SPECQA_INDEX_DIR": str(settings.index_dir),
-        "SPECQA_TUNE_EMBEDDINGS": "true",  # as it was built: an ingest there is a no-op
-    }
+def cli_env(parts: Components) -> Iterator[dict[str, str]]:
+    """The environment that points the CLI at the session index; in-process commands reuse the
+    session's parts meanwhile."""
+    settings = parts.settings
+    with components_factory(_sharing(parts)):
+        yield {
+            "SPECQA_SPEC_DIR": str(settings.spec_dir),
+            "SPECQA_INDEX_DIR": str(settings.index_dir),
+            "SPECQA_TUNE_EMBEDDINGS": "true",  # as it was built: an ingest there is a no-op
+        }
 
 
 @pytest.fixture(scope="module")

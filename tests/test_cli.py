@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
+from server.domain.components import Components
+from specqa.cli.options import components_factory
 from specqa.core.settings import Settings
 from tests.conftest import run_cli
 
@@ -122,3 +126,26 @@ def test_dense_search_runs_in_memory_unless_the_index_is_on_a_chroma_server(
     assert Settings(chroma_url="http://127.0.0.1:8000", dense_search="memory").dense_in_memory
     result = run_cli("ask", "hello", env={**cli_env, "SPECQA_DENSE_SEARCH": "faiss"})
     assert result.returncode == 2 and "dense_search" in result.stderr
+
+
+def test_commands_take_their_parts_from_an_installed_factory_only_inside_its_block(
+    parts: Components, tmp_path: Path
+) -> None:
+    empty = tmp_path / "no-index"
+    given: list[Path | None] = []
+
+    def session_parts(settings: Settings) -> Components:
+        given.append(settings.index_dir)
+        return parts
+
+    question = ("ask", "can the model give medical diagnoses?", "--json")
+    before = os.environ.get("SPECQA_INDEX_DIR")
+    with components_factory(session_parts):
+        inside = run_cli(*question, env={"SPECQA_INDEX_DIR": str(empty)})
+    outside = run_cli(*question, env={"SPECQA_INDEX_DIR": str(empty)})
+    assert inside.returncode == 0, inside.stderr
+    assert json.loads(inside.stdout)["citations"][0]["section_id"] == "avoid_regulated_advice"
+    assert given == [empty]  # the settings the command read from its environment
+    assert outside.returncode == 2, outside.stderr  # its own parts, over a folder with no index
+    assert outside.stderr.startswith("specqa: error: ")
+    assert os.environ.get("SPECQA_INDEX_DIR") == before  # run_cli's environment is undone

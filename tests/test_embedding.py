@@ -71,6 +71,7 @@ def test_many_threads_embed_at_once_and_get_what_one_thread_gets(embedder: Embed
     assert counted == [embedder.count_tokens(q) for q in questions]
 
 
+@pytest.mark.slow  # exports the model with torch several times
 def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "index", model_cache_dir=None)
     first = open_embedder(settings)

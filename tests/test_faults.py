@@ -206,7 +206,11 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
         # 2. A re-ingest with other chunking completes while the client keeps asking.
         mark = len(traffic.statuses)
         rerun = run_cli(
-            "ingest", "--json", env=_ingest_env(index, settings.spec_dir, 229), timeout=240
+            "ingest",
+            "--json",
+            env=_ingest_env(index, settings.spec_dir, 229),
+            timeout=240,
+            subprocess=True,
         )
         assert rerun.returncode == 0, rerun.stderr
         new = json.loads(rerun.stdout)["collection"]
@@ -278,7 +282,11 @@ def test_ingest_into_a_read_only_index_folder_fails_clearly_and_keeps_the_old_in
         before = _pointer(index)
         _remount(index, "ro")
         result = run_cli(
-            "ingest", "--json", env=_ingest_env(index, built[0].spec_dir, 120), timeout=120
+            "ingest",
+            "--json",
+            env=_ingest_env(index, built[0].spec_dir, 120),
+            timeout=120,
+            subprocess=True,
         )
         line = _one_error_line(result)
         assert "not writable" in line and "Read-only file system" in line
@@ -301,7 +309,11 @@ def test_ingest_onto_a_full_disk_fails_clearly_and_keeps_the_old_index(
             handle.truncate(0)
             handle.write(b"\0" * max(0, free - 200 * 1024))
         result = run_cli(
-            "ingest", "--json", env=_ingest_env(index, built[0].spec_dir, 120), timeout=180
+            "ingest",
+            "--json",
+            env=_ingest_env(index, built[0].spec_dir, 120),
+            timeout=180,
+            subprocess=True,
         )
         line = _one_error_line(result)
         assert "disk is full" in line or "No space left" in line
@@ -327,6 +339,7 @@ def _live_segments(index: Path) -> tuple[set[str], int]:
     return live, free
 
 
+@pytest.mark.slow  # two re-ingests of the session index
 def test_reingests_leave_no_orphan_segment_folders_and_give_space_back(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:

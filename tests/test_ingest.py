@@ -45,6 +45,7 @@ def test_ingest_indexes_every_release_without_truncation(
     assert manifest.dimension == 384
 
 
+@pytest.mark.slow  # embeds two releases with the base model: minutes on two cores
 def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
     base_embedder: Embedder, tmp_path: Path
 ) -> None:
@@ -80,8 +81,8 @@ def test_reopened_index_in_a_new_process_answers_the_same(
     built: tuple[Settings, IngestReport], cli_env: dict[str, str]
 ) -> None:
     question = "Should the model reveal its system prompt if the user asks?"
-    first = run_cli("ask", question, "--json", env=cli_env)
-    second = run_cli("ask", question, "--json", env=cli_env)
+    first = run_cli("ask", question, "--json", env=cli_env, subprocess=True)
+    second = run_cli("ask", question, "--json", env=cli_env, subprocess=True)
     assert first.returncode == 0, first.stderr
     one, two = json.loads(first.stdout), json.loads(second.stdout)
     assert [c["section_id"] for c in one["citations"]] == [

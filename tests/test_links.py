@@ -126,6 +126,7 @@ def test_cli_word_diff_is_coloured_in_a_terminal(cli_env: dict[str, str]) -> Non
         "--section",
         "do_not_lie",
         env={**cli_env, "FORCE_COLOR": "1"},
+        subprocess=True,  # rich decides on colour when its console is made: a new process
     )
     assert coloured.returncode == 0, coloured.stderr
     assert "\x1b[" in coloured.stdout and "{+a+}" in coloured.stdout

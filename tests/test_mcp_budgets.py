@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import pytest
 from mcp import Client
 
 from ingest.pipeline import IngestReport
@@ -44,6 +45,7 @@ def text_of(result: Any) -> str:
     return result.content[0].text  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow  # every eval question through MCP
 def test_every_eval_question_is_answered_and_searched_within_the_budgets(
     parts: Components,
 ) -> None:

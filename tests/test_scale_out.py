@@ -112,7 +112,7 @@ def cluster(
             "SPECQA_INDEX_DIR": str(index_dir),
             "SPECQA_TUNE_EMBEDDINGS": "true",  # the session's tuned model: cached, nothing to embed
         }
-        ingest = run_cli("ingest", "--json", env=env, timeout=240)
+        ingest = run_cli("ingest", "--json", env=env, timeout=240, subprocess=True)
         assert ingest.returncode == 0, ingest.stderr
         report = json.loads(ingest.stdout)
         for number, workers in enumerate((1, 1, 2)):

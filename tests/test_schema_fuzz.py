@@ -33,6 +33,7 @@ def api_schema(built: tuple, embedder: Embedder) -> Iterator[Any]:  # type: igno
         )
 
 
+@pytest.mark.slow  # hundreds of generated requests
 def test_generated_requests_never_get_a_server_error(api_schema: Any) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert len(operations) >= 12

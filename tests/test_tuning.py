@@ -26,7 +26,7 @@ from specqa.core.errors import SpecIndexError
 from specqa.core.models import index_model_name, onnx_artifact, tuned_model_dir
 from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
-from tests.conftest import RELEASES, REPO, make_settings, model_cache_kept, parsed
+from tests.conftest import RELEASES, REPO, cached_before_session, make_settings, parsed
 
 NEWEST = RELEASES[-1]
 
@@ -98,7 +98,7 @@ def test_the_session_index_is_built_with_the_tuned_model_and_records_the_recipe(
 ) -> None:
     settings, report = built
     assert report.tuning is not None
-    if model_cache_kept():  # a developer's kept cache: the model tuned in an earlier session
+    if cached_before_session(tuned_model_dir(settings.model_cache_path, report.tuning.model)):
         assert report.tuning.reused
     else:
         assert not report.tuning.reused

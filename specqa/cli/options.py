@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -24,6 +26,7 @@ __all__ = [
     "Release",
     "SpecDir",
     "components",
+    "components_factory",
     "console",
     "fail",
     "guarded",
@@ -37,6 +40,9 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from server.domain.components import Components
+
+ComponentsFactory = Callable[[Settings], "Components"]
+_factory: ContextVar[ComponentsFactory | None] = ContextVar("components_factory", default=None)
 
 SpecDir = Annotated[
     Path | None, typer.Option("--spec-dir", help="Folder of model_spec-<release>.md files.")
@@ -72,11 +78,24 @@ def guarded(call: Callable[[], T]) -> T:
 
 
 def components(index_dir: Path | None) -> Components:
-    """The server's parts over the index (the same answering service every surface uses)."""
+    """The server's parts over the index (the same answering service every surface uses), made
+    by :func:`components_factory`'s factory when one is installed."""
     from server.domain.components import build_components
 
     settings = settings_from(index_dir=index_dir)
-    return guarded(lambda: build_components(settings))
+    build = _factory.get() or build_components
+    return guarded(lambda: build(settings))
+
+
+@contextmanager
+def components_factory(factory: ComponentsFactory) -> Iterator[None]:
+    """Within the block, commands get their parts from ``factory(settings)``: a caller running
+    the CLI in its own process (the tests) hands over parts it already holds."""
+    token = _factory.set(factory)
+    try:
+        yield
+    finally:
+        _factory.reset(token)
 
 
 def print_json(data: Any) -> None:
