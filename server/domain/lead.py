@@ -6,8 +6,9 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   question by ``OFF_TOPIC_MARGIN``, when at least ``OFF_TOPIC_SHARE`` of its nearest curated
   questions are of those, or when even its closest bank question is below ``ON_TOPIC_FLOOR``.
   A question that asks what the assistant does ("Will ChatGPT give me a recipe?") asks how a
-  request is handled, which the spec governs: only the floor applies to it. Such an answer says
-  so plainly, with confidence "low".
+  request is handled, which the spec governs, and so does a request that carries words of harm,
+  crime or risk: only the floor applies to those. Such an answer says so plainly, with
+  confidence "low".
 * **Bottom line.** The sentence of the first section that its closest bank question is anchored
   to: the bank says which sentence answers which kind of question. A section with no bank key in
   this release falls back to the best sentence by words and rule cues.
@@ -31,7 +32,7 @@ from dataclasses import dataclass, replace
 from server.domain.confidence import NOT_COVERED, confidence_of
 from server.domain.curated import BankMatch
 from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
-from server.domain.query_cues import about_the_assistant
+from server.domain.query_cues import about_the_assistant, mentions_risk
 from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
 
@@ -50,11 +51,11 @@ __all__ = [
 ]
 
 CITE_GAP = 0.15  # a section further below the first than this is padding, not cited
-OFF_TOPIC_MARGIN = 0.05
+OFF_TOPIC_MARGIN = 0.02
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.20
-SHORT_ANSWER_SIMILARITY = 0.55
-SHORT_ANSWER_MARGIN = 0.06  # over the closest entry of the section that answers otherwise
+SHORT_ANSWER_SIMILARITY = 0.65
+SHORT_ANSWER_MARGIN = 0.04  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _NEGATION = re.compile(
     r"\b(refus\w*|declin\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|banned|cannot|can'?t|"
@@ -97,7 +98,7 @@ def is_covered(question: str, result: SearchResult) -> bool:
     evidence = result.evidence
     if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
         return True
-    if about_the_assistant(question):  # how a request is handled: on topic unless far off
+    if about_the_assistant(question) or mentions_risk(question):  # on topic unless far off
         return evidence.on_topic >= ON_TOPIC_FLOOR
     return not (
         evidence.on_topic < ON_TOPIC_FLOOR

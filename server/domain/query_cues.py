@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["about_the_assistant", "about_the_spec", "about_voice", "focus_query"]
+__all__ = [
+    "about_the_assistant",
+    "about_the_spec",
+    "about_voice",
+    "focus_query",
+    "mentions_risk",
+]
 
 _DOMAIN_WORDS = re.compile(
     r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
@@ -41,6 +47,20 @@ _ASSISTANT_AS_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 
+# Words of harm, crime and risk: a request that carries them is what the spec's rules on staying in
+# bounds are about, however close it sits to an everyday topic (cars, money, chemistry), so it is
+# never answered "not covered".
+_RISK_CUES = re.compile(
+    r"\b(kill\w*|murder\w*|hurt\w*|harm\w*|suicid\w*|die|dying|dead|weapons?|guns?|bombs?|"
+    r"explosi\w*|poison\w*|drugs?|meth|cocaine|heroin|fentanyl|overdos\w*|launder\w*|"
+    r"dirty (?:cash|money)|steal\w*|stole|shoplift\w*|hack\w*|stalk\w*|spy|spying|"
+    r"track(?:ing)? (?:my|her|his|their|someone)|fake|forg\w*|counterfeit|cheat\w*|brakes?|"
+    r"abus\w*|nudes?|naked|sex\w*|porn\w*|minors?|hate|racis\w*|terror\w*|extremis\w*|"
+    r"cut myself|life is over|end it all|scam\w*|fraud\w*|blackmail\w*|threat\w*|revenge|"
+    r"illegal\w*|crime|criminal|doxx?\w*|address of|home address)\b",
+    re.IGNORECASE,
+)
+
 
 def focus_query(question: str) -> str:
     """The question without the words every section shares; unchanged if little would remain."""
@@ -59,3 +79,8 @@ def about_the_spec(question: str) -> bool:
 def about_the_assistant(question: str) -> bool:
     """Whether the question asks what the assistant (or the spec) does, not for the thing itself."""
     return _ASSISTANT_AS_SUBJECT.search(question) is not None
+
+
+def mentions_risk(question: str) -> bool:
+    """Whether the question carries words of harm, crime or risk."""
+    return _RISK_CUES.search(question) is not None
