@@ -10,7 +10,7 @@ import pytest
 from server.domain.components import Components
 from server.domain.confidence import NOT_COVERED
 from server.domain.lead import CITE_GAP
-from server.domain.query_cues import about_the_assistant, mentions_risk
+from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer
 from server.edge.rendering import answer_brief, render_chat_markdown
 from server.slack.compact import compact_message
@@ -172,3 +172,18 @@ def test_a_request_with_words_of_harm_or_crime_is_told_apart(
 ) -> None:
     """Such a request is never answered "not covered", however everyday its topic."""
     assert mentions_risk(request_text) is risky
+
+
+@pytest.mark.parametrize(
+    ("question", "names_nothing"),
+    [
+        ("Is that allowed?", True),
+        ("Can it do that?", True),
+        ("What about this one?", True),
+        ("Will it swear?", False),
+        ("Is erotica ok?", False),
+    ],
+)
+def test_a_question_that_names_nothing_is_told_apart(question: str, names_nothing: bool) -> None:
+    """Such a question alone gets confidence "low" (a follow-up leans on the turn before)."""
+    assert content_free(question) is names_nothing

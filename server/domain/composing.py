@@ -27,9 +27,10 @@ class Evidence:
     quotes: dict[str, str]  # section id -> its best sentences for the question, verbatim
     citations: list[Citation]
     examples: list[ExampleCard]
+    standalone: bool = True  # False for a follow-up, whose own words lean on the turn before
 
     @classmethod
-    def of(cls, question: str, result: SearchResult) -> Evidence:
+    def of(cls, question: str, result: SearchResult, standalone: bool = True) -> Evidence:
         quotes = {
             hit.section.id: best_sentences(hit.section.body, question) for hit in result.sections
         }
@@ -45,7 +46,7 @@ class Evidence:
             for h in result.sections
         ]
         examples = [example_card(h.example, result.release) for h in result.examples]
-        return cls(question, result, quotes, citations, examples)
+        return cls(question, result, quotes, citations, examples, standalone)
 
     def meta(self) -> dict[str, Any]:
         """The stream's first event: what the answer will cite."""
@@ -74,7 +75,7 @@ def extractive_answer(
     """The spec's own sentences, bottom line first; ``notice`` says why this answer is
     extractive when an LLM answer was asked for (``fallback``: one was tried and failed)."""
     result = evidence.result
-    lead = decide_lead(evidence.question, result)
+    lead = decide_lead(evidence.question, result, evidence.standalone)
     note = note if lead.covered else None
     markdown = compose(result, evidence.quotes, evidence.urls(), lead, note)
     if notice:
@@ -101,7 +102,7 @@ def extractive_answer(
 def llm_answer(evidence: Evidence, draft: Draft, started: float, note: str | None) -> Answer:
     """The LLM's checked reply over ``evidence`` (the routed result), cited sections first."""
     result = evidence.result
-    lead = decide_lead(evidence.question, result)
+    lead = decide_lead(evidence.question, result, evidence.standalone)
     cited = list(draft.reply.cited)
     citations = sorted(
         evidence.citations,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from server.domain.confidence import NOT_COVERED, confidence_of
 from server.domain.curated import BankMatch
 from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
-from server.domain.query_cues import about_the_assistant, mentions_risk
+from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
 
@@ -77,9 +77,10 @@ class Lead:
     short: ShortAnswer | None
 
 
-def decide_lead(question: str, result: SearchResult) -> Lead:
+def decide_lead(question: str, result: SearchResult, standalone: bool = True) -> Lead:
     covered = is_covered(question, result)
-    confidence = confidence_of(result.evidence) if covered else "low"
+    vague = standalone and content_free(question)  # names nothing: no confident match
+    confidence = confidence_of(result.evidence) if covered and not vague else "low"
     bottom = _bottom_line(question, result)
     short = _short_answer(question, result) if covered else None
     return Lead(covered, confidence, bottom, short)

@@ -9,6 +9,7 @@ __all__ = [
     "about_the_assistant",
     "about_the_spec",
     "about_voice",
+    "content_free",
     "focus_query",
     "mentions_risk",
 ]
@@ -84,3 +85,19 @@ def about_the_assistant(question: str) -> bool:
 def mentions_risk(question: str) -> bool:
     """Whether the question carries words of harm, crime or risk."""
     return _RISK_CUES.search(question) is not None
+
+
+# Words that say nothing of what is asked about: a question made only of these ("Is that
+# allowed?", "Can it do that?") cannot be matched to a section with any confidence.
+_VAGUE = re.compile(
+    r"\b(is|are|was|it|its|it's|this|that|these|those|then|what|which|about|one|ones|thing|"
+    r"things|stuff|can|could|do|does|did|will|would|should|may|might|allowed?|ok|okay|fine|"
+    r"right|good|bad|wrong|so|and|or|but|now|too|also|really|actually|the|a|an|you|i|me|we|"
+    r"to|of|or not|not|yes|no|how|why|when|any|anything|something|there)\b",
+    re.IGNORECASE,
+)
+
+
+def content_free(question: str) -> bool:
+    """Whether the question names nothing (only pronouns, auxiliaries and "allowed", "ok")."""
+    return not re.sub(r"[\W_]+", "", _VAGUE.sub(" ", question))

@@ -105,7 +105,7 @@ class AnsweringService(SpecLookups):
             k_sections=self.settings.top_sections,
             k_examples=self.settings.top_examples,
         )
-        evidence = Evidence.of(question, trim_citations(result))
+        evidence = Evidence.of(question, trim_citations(result), standalone=not follows)
         return Prepared(
             question, history, use_llm, started, evidence=evidence, notice=notice, ranked=result
         )
@@ -226,7 +226,9 @@ class AnsweringService(SpecLookups):
     @staticmethod
     def _evidence_for(evidence: Evidence, result: SearchResult) -> Evidence:
         """The evidence for ``result``: the prepared one when routing kept it, else made anew."""
-        return evidence if result is evidence.result else Evidence.of(evidence.question, result)
+        if result is evidence.result:
+            return evidence
+        return Evidence.of(evidence.question, result, evidence.standalone)
 
     def _note(self, result: SearchResult) -> str | None:
         if not result.sections:
