@@ -303,10 +303,10 @@ def test_cli_exports_json_lines_and_csv_and_lists_the_worst_questions(
 ) -> None:
     url, database = served
     answer = _ask(url, "Can the model write erotica for adults?")
-    for rating, comment in (("down", "misses the adult-content rule"), ("down", "")):
-        httpx.post(
+    for rater, comment in (("alice", "misses the adult-content rule"), ("bob", "")):
+        httpx.post(  # two raters: one rater's second rating would replace the first
             f"{url}/v1/feedback",
-            json={"answer_id": answer["id"], "rating": rating, "comment": comment},
+            json={"answer_id": answer["id"], "rating": "down", "comment": comment, "rater": rater},
             timeout=30,
         ).raise_for_status()
     env = {"SPECQA_FEEDBACK_DATABASE_URL": database}
