@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.domain.change_lead import best_match
 from server.domain.components import Components
 from server.domain.schemas import Answer, ShortAnswer
@@ -87,6 +88,26 @@ def test_chat_markdown_of_a_model_answer_shows_the_release_note_after_the_short_
     assert text.index("*Changed since:*") < text.index("The model keeps it private.")
     assert text.count("*Changed since:*") == 1
     assert render_chat_markdown(february_answer).count("*Changed since:*") == 1  # in its text
+
+
+def test_cli_model_answer_shows_the_release_note_before_the_models_text(
+    cli_env: dict[str, str], fake: FakeOpenAIServer
+) -> None:
+    fake.script()
+    fake.script(
+        ScriptedReply("ok", json.dumps({"sections": ["protect_privileged_messages"]})),
+        when="TABLE OF CONTENTS",
+    )
+    fake.script(ScriptedReply("ok", "Verdict: no\n\nKept private [protect_privileged_messages]."))
+    llm = {"OPENAI_BASE_URL": fake.base_url, "OPENAI_API_KEY": "x", "SPECQA_LLM_MODEL": "fake"}
+    shown = run_cli(
+        "ask", SYSTEM_PROMPT, "--release", "2025-02-12", "--mode", "llm", env={**cli_env, **llm}
+    )
+    assert shown.returncode == 0, shown.stderr
+    text = " ".join(shown.stdout.split())
+    assert "llm answer" in text
+    assert "Changed since:" in text
+    assert text.index("Changed since:") < text.index("Kept private")
 
 
 def test_slack_shows_the_release_note_right_after_the_bottom_line(

@@ -26,6 +26,7 @@ __all__ = [
     "examples_brief",
     "fit",
     "judgement",
+    "model_answer_lead",
     "plain",
     "render_chat_markdown",
     "reply_brief",
@@ -47,11 +48,17 @@ def render_chat_markdown(answer: Answer) -> str:
     MCP). An extractive answer already links every cited section, so it gets no second list; a
     streamed answer carries its verdict line in its text already."""
     head = f"{verdict_line(answer.verdict)}\n\n" if answer.verdict else ""
-    lead = lead_markdown(answer) if answer.mode == "llm" else []  # extractive text has it
-    if answer.mode == "llm" and answer.release_note:
-        lead.append(changed_since(answer.release_note))
-    head += "".join(f"{line}\n\n" for line in lead)
+    head += "".join(f"{line}\n\n" for line in model_answer_lead(answer))
     return head + answer.answer + sources_markdown(answer)
+
+
+def model_answer_lead(answer: Answer) -> list[str]:
+    """What a model's answer is shown after: the short answer (or "not covered") and the release
+    note. An extractive answer's own text has both already, so it gets none."""
+    if answer.mode != "llm":
+        return []
+    lead = lead_markdown(answer)
+    return [*lead, changed_since(answer.release_note)] if answer.release_note else lead
 
 
 def sources_markdown(answer: Answer) -> str:

@@ -51,12 +51,15 @@ def ask(
 
 
 def _print_answer(answer: Answer) -> None:
+    from server.edge.rendering import model_answer_lead
+
     title = f"{answer.mode} answer · release {answer.release}" + (
         f" · verdict: {answer.verdict}" if answer.verdict else ""
     )
     if answer.confidence:
         title += f" · confidence: {answer.confidence}"
-    console.print(Panel(Markdown(answer.answer), title=title, border_style="cyan"))
+    lead = "".join(f"{line}\n\n" for line in model_answer_lead(answer))
+    console.print(Panel(Markdown(lead + answer.answer), title=title, border_style="cyan"))
     for number, citation in enumerate(answer.citations, start=1):  # the links, for terminals
         console.print(
             f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
