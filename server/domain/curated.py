@@ -59,9 +59,11 @@ def closest_bank(
     admits: Callable[[Section], bool] | None = None,
     overall: int = 8,
     per_section: int = 3,
+    first_section: int = 5,
 ) -> list[BankMatch]:
     """The bank questions closest to the query, best first: the ``overall`` closest (of the
-    sections ``admits``) and, for each ``ranked`` section id, its ``per_section`` closest."""
+    sections ``admits``) and, for each ``ranked`` section id, its ``per_section`` closest
+    (``first_section`` of the first: its bottom line is voted on by them)."""
     admitted = _bank_rows(rc)
     if admits is not None:
         admitted = np.array(
@@ -70,8 +72,9 @@ def closest_bank(
         )
     chosen = set(_best(admitted, dense, overall))
     rows_of = rc.layout.bank_rows_of if rc.layout is not None else {}
-    for section_id in ranked:
-        chosen.update(_best(rows_of.get(section_id, []), dense, per_section))
+    for place, section_id in enumerate(ranked):
+        count = first_section if place == 0 else per_section
+        chosen.update(_best(rows_of.get(section_id, []), dense, count))
     ordered = sorted(chosen, key=lambda row: (-dense[row], row))
     return [_bank_match(rc.chunks[row], float(dense[row])) for row in ordered]
 

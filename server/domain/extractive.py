@@ -15,10 +15,9 @@ from server.domain.retrieval import ExampleHit, SearchResult, SectionHit
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import (
     GAP,
-    MIN_SENTENCE_CHARS,
     Sentence,
+    quotable_sentences,
     section_blocks,
-    section_sentences,
     sentences_of,
     text_fragment_url,
 )
@@ -115,8 +114,7 @@ def _scored(body: str) -> tuple[tuple[Sentence, frozenset[str], int, float], ...
     """A section's candidate sentences with their stems, stem count and cue weight (cached:
     section text does not change while an index is served). When no sentence is long enough to
     be a candidate, every sentence is one."""
-    every = section_sentences(body)
-    sentences = [s for s in every if len(s.text) >= MIN_SENTENCE_CHARS] or list(every)
+    sentences = quotable_sentences(body)
     stems = lexical_tokens([s.text for s in sentences]) if sentences else []
     return tuple(
         (sentence, frozenset(tokens), len(tokens), _cue_weight(sentence.text))

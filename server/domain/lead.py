@@ -9,9 +9,9 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   request is handled, which the spec governs, and so does a request that carries words of harm,
   crime or risk: only the floor applies to those. Such an answer says so plainly, with
   confidence "low".
-* **Bottom line.** The sentence of the first section that its closest bank question is anchored
-  to: the bank says which sentence answers which kind of question. A section with no bank key in
-  this release falls back to the best sentence by words and rule cues.
+* **Bottom line.** The sentence of the first section that answers: voted on by the section's
+  closest bank questions and weighed with each sentence's own similarity to the question (see
+  server.domain.bottom_line).
 * **Short answer.** The closest bank question overall, when it is filed under the first section,
   carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
   way round (not "Will it…?" against "Will it refuse to…?") and is closer by
@@ -29,9 +29,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from server.domain.bottom_line import answering_sentence
 from server.domain.confidence import NOT_COVERED, confidence_of
 from server.domain.curated import BankMatch
-from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
+from server.domain.extractive import plain_meaning, short_answer_lines
 from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
@@ -112,14 +113,8 @@ def _bottom_line(question: str, result: SearchResult) -> BottomLine | None:
     if not result.sections:
         return None
     section = result.sections[0].section
-    anchored = next((m for m in result.bank if m.section_id == section.id), None)
-    text = (
-        anchored.sentence
-        if anchored is not None
-        else best_sentences(section.body or section.title, question, limit=1)
-    )
     return BottomLine(
-        text=text,
+        text=answering_sentence(question, section, result.bank, result.sentences),
         section_id=section.id,
         authority=section.authority,
         meaning=plain_meaning(section.authority),

@@ -35,6 +35,7 @@ from server.domain.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_
 from server.domain.curated import BankMatch, closest_bank, topicality
 from server.domain.query_cues import about_the_spec, about_voice, focus_query
 from server.domain.schemas import AuthorityLevel, ExampleLabel
+from server.domain.sentences import SentenceSimilarity, SentenceVectors
 from server.domain.weights import (
     BANK_DENSE,
     CANDIDATES,
@@ -131,6 +132,7 @@ class SearchResult:
     timings: dict[str, float] = field(default_factory=dict)
     evidence: RankEvidence = field(default_factory=RankEvidence)
     bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
+    sentences: SentenceSimilarity | None = None  # the first section's, when asked for
 
 
 @dataclass
@@ -160,6 +162,7 @@ class HybridRetriever:
         self._store = store
         self._candidates = candidates
         self._in_memory = in_memory
+        self._sentence_vectors = SentenceVectors()
 
     def search(
         self,
@@ -168,7 +171,9 @@ class HybridRetriever:
         filters: SearchFilters | None = None,
         k_sections: int = 5,
         k_examples: int = 3,
+        with_sentences: bool = False,
     ) -> SearchResult:
+        """``with_sentences``: also each sentence of the first section's similarity."""
         filters = filters or SearchFilters()
         corpus = self._corpus()
         rc = corpus.get(release)
@@ -200,7 +205,13 @@ class HybridRetriever:
         on_topic, off_topic, share = topicality(rc, signals.dense, corpus.not_covered, query)
         evidence = replace(evidence, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
-        return SearchResult(rc.release, sections, examples, timings, evidence, bank)
+        sentences = None
+        if with_sentences and sections:
+            embedder = corpus.embedder or self._embedder
+            index = corpus.manifest.collection
+            first = sections[0].section
+            sentences = self._sentence_vectors.similarity(index, rc.release, first, embedder, query)
+        return SearchResult(rc.release, sections, examples, timings, evidence, bank, sentences)
 
     def _nearest_in_chroma(
         self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], wanted: int

@@ -104,6 +104,7 @@ class AnsweringService(SpecLookups):
             release,
             k_sections=self.settings.top_sections,
             k_examples=self.settings.top_examples,
+            with_sentences=True,
         )
         evidence = Evidence.of(question, trim_citations(result), standalone=not follows)
         return Prepared(

@@ -27,6 +27,7 @@ __all__ = [
     "MIN_SENTENCE_CHARS",
     "Sentence",
     "passages_of",
+    "quotable_sentences",
     "section_blocks",
     "section_sentences",
     "section_text",
@@ -68,6 +69,13 @@ def section_text(body: str) -> str:
 def section_sentences(body: str) -> tuple[Sentence, ...]:
     """Every sentence of every block of ``body``, in document order."""
     return _sentences(body)
+
+
+def quotable_sentences(body: str) -> tuple[Sentence, ...]:
+    """The sentences of ``body`` worth quoting (at least :data:`MIN_SENTENCE_CHARS` long); every
+    sentence when none is that long."""
+    every = _sentences(body)
+    return tuple(s for s in every if len(s.text) >= MIN_SENTENCE_CHARS) or every
 
 
 def sentences_of(body: str) -> list[str]:
