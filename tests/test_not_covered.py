@@ -48,4 +48,5 @@ def test_no_not_covered_question_is_within_cosine_090_of_an_eval_question(
     ours = np.asarray(base_embedder.embed(list(not_covered()), 128))
     questions = np.asarray(base_embedder.embed(list(eval_questions()), 128))
     close = np.argwhere(ours @ questions.T >= 0.90)
-    assert not len(close), [(not_covered()[i], eval_questions()[j]) for i, j in close[:5]]
+    # names only our questions: an eval question shown to a writer would feed the file
+    assert not len(close), sorted({not_covered()[i] for i, _ in close})
