@@ -1,5 +1,6 @@
-"""Turning a retrieval result into a typed :class:`Answer`: the evidence (quotes, citations and
-example cards, computed once per result), the extractive markdown, or an LLM's checked draft."""
+"""The evidence an answer is made from (quotes, citations and example cards, computed once per
+result; with an LLM, its checked draft), and the last step: the typed :class:`Answer`, in the
+spec's own words or the LLM's, led by what :func:`~server.domain.lead.decide_lead` decided."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from typing import Any
 
 from server.domain.example_view import example_card
 from server.domain.extractive import best_sentences, compose
-from server.domain.lead import decide_lead
+from server.domain.lead import Lead
+from server.domain.lead_text import with_notice
 from server.domain.llm import Draft
 from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, Citation, ExampleCard, section_url
 
-__all__ = ["Evidence", "extractive_answer", "llm_answer", "paragraphs"]
+__all__ = ["Evidence", "Gathered", "extractive_answer", "llm_answer", "paragraphs"]
 
 
 @dataclass(frozen=True)
@@ -65,26 +67,26 @@ class Evidence:
         return {section_id: section_url(result.release, section_id) for section_id in ids}
 
 
-def extractive_answer(
-    evidence: Evidence,
-    started: float,
-    note: str | None,
-    notice: str | None = None,
-    fallback: bool = False,
-) -> Answer:
-    """The spec's own sentences, bottom line first; ``notice`` says why this answer is
-    extractive when an LLM answer was asked for (``fallback``: one was tried and failed)."""
+@dataclass(frozen=True)
+class Gathered:
+    """What an answer is made from: the evidence and, when an LLM wrote it, the LLM's checked
+    draft; ``failure`` says why an LLM asked for could not (the answer is then extractive)."""
+
+    evidence: Evidence
+    draft: Draft | None = None
+    failure: str | None = None
+
+
+def extractive_answer(evidence: Evidence, lead: Lead, started: float) -> Answer:
+    """The spec's own sentences, bottom line first; the lead's notice says why this answer is
+    extractive when an LLM answer was asked for."""
     result = evidence.result
-    lead = decide_lead(evidence.question, result, evidence.standalone)
-    note = note if lead.covered else None
-    markdown = compose(result, evidence.quotes, evidence.urls(), lead, note)
-    if notice:
-        markdown = f"> **Note:** {notice}\n\n{markdown}"
+    markdown = compose(result, evidence.quotes, evidence.urls(), lead)
     return Answer(
         question=evidence.question,
         release=result.release,
         mode="extractive",
-        answer=markdown,
+        answer=with_notice(markdown, lead.notice),
         bottom_line=lead.bottom if lead.covered else None,
         confidence=lead.confidence if result.sections else None,
         covered=lead.covered,
@@ -93,16 +95,15 @@ def extractive_answer(
         citations=evidence.citations,
         examples=evidence.examples if lead.covered else [],
         timings=_timings(result, started),
-        notice=notice,
-        fallback=fallback,
-        release_note=note,
+        notice=lead.notice,
+        fallback=lead.fallback,
+        release_note=lead.note,
     )
 
 
-def llm_answer(evidence: Evidence, draft: Draft, started: float, note: str | None) -> Answer:
+def llm_answer(evidence: Evidence, draft: Draft, lead: Lead, started: float) -> Answer:
     """The LLM's checked reply over ``evidence`` (the routed result), cited sections first."""
     result = evidence.result
-    lead = decide_lead(evidence.question, result, evidence.standalone)
     cited = list(draft.reply.cited)
     citations = sorted(
         evidence.citations,
@@ -121,8 +122,8 @@ def llm_answer(evidence: Evidence, draft: Draft, started: float, note: str | Non
         citations=citations,
         examples=evidence.examples,
         timings=_timings(result, started),
-        notice=draft.notice(),
-        release_note=note,
+        notice=lead.notice,
+        release_note=lead.note,
     )
 
 

@@ -30,16 +30,15 @@ import re
 from dataclasses import dataclass, replace
 
 from server.domain.bottom_line import answering_sentence
-from server.domain.confidence import NOT_COVERED, confidence_of
+from server.domain.confidence import confidence_of
 from server.domain.curated import BankMatch
-from server.domain.extractive import plain_meaning, short_answer_lines
+from server.domain.extractive import plain_meaning
 from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.retrieval import SearchResult
-from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
+from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 
 __all__ = [
     "CITE_GAP",
-    "NOT_COVERED",
     "OFF_TOPIC_MARGIN",
     "OFF_TOPIC_SHARE",
     "ON_TOPIC_FLOOR",
@@ -47,7 +46,6 @@ __all__ = [
     "SHORT_ANSWER_SIMILARITY",
     "Lead",
     "decide_lead",
-    "lead_markdown",
     "trim_citations",
 ]
 
@@ -72,10 +70,15 @@ _CONTRAST = re.compile(
 
 @dataclass(frozen=True)
 class Lead:
+    """What an answer leads with: decided once per answer, after the evidence, before the text."""
+
     covered: bool
     confidence: Confidence
     bottom: BottomLine | None
     short: ShortAnswer | None
+    note: str | None = None  # what changed in the first section since this release, linked
+    notice: str | None = None  # why the answer is not the one asked for, or the model's caveats
+    fallback: bool = False  # an LLM answer was asked for and failed: this one is extractive
 
 
 def decide_lead(question: str, result: SearchResult, standalone: bool = True) -> Lead:
@@ -156,11 +159,3 @@ def _negated(text: str) -> bool:
     """Whether a question is asked the negative way ("Will it refuse to…?", "Won't it…?"): an
     odd count of negated verbs."""
     return len(_NEGATION.findall(text)) % 2 == 1
-
-
-def lead_markdown(answer: Answer) -> list[str]:
-    """What a surface shows before a model's text or its own summary of an answer: that the spec
-    does not cover the question, or the short answer and the curated question it comes from."""
-    if not answer.covered:
-        return [f"**Not covered.** {NOT_COVERED}"]
-    return short_answer_lines(answer.short_answer) if answer.short_answer else []
