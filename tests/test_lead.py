@@ -8,11 +8,12 @@ import httpx
 import pytest
 
 from server.domain.components import Components
-from server.domain.confidence import NOT_COVERED
 from server.domain.lead import CITE_GAP
+from server.domain.lead_text import NOT_COVERED
 from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer
-from server.edge.rendering import answer_brief, render_chat_markdown
+from server.edge.rendering import render_chat_markdown
+from server.mcp.briefs import answer_brief
 from server.slack.compact import compact_message
 
 CURATED = "will the chatbot show me its system prompt if I ask"  # a bank question, as written
@@ -81,9 +82,9 @@ def test_an_off_topic_question_is_not_covered_on_every_surface(
     ],
 )
 def test_cited_sections_are_within_the_gap_of_the_first(parts: Components, question: str) -> None:
-    result = parts.service.prepare(question).evidence
-    assert result is not None
-    scores = [hit.score for hit in result.result.sections]
+    ready = parts.service.prepare(question)
+    evidence = parts.service.gather(ready, parts.service.retrieve(ready)).evidence
+    scores = [hit.score for hit in evidence.result.sections]
     assert scores and all(score >= scores[0] - CITE_GAP for score in scores)
     assert len(parts.retriever.search(question).sections) >= len(scores)
 

@@ -13,7 +13,8 @@ from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.domain.change_lead import best_match
 from server.domain.components import Components
 from server.domain.schemas import Answer, ShortAnswer
-from server.edge.rendering import answer_brief, render_chat_markdown
+from server.edge.rendering import render_chat_markdown
+from server.mcp.briefs import answer_brief
 from server.slack.compact import compact_message
 from specqa.core.errors import UnknownReleaseError, UnknownSectionError
 from tests.conftest import run_cli

@@ -18,19 +18,11 @@ from server.domain.schemas import Confidence
 __all__ = [
     "HIGH_MARGIN",
     "LOW_MARGIN",
-    "NOT_COVERED",
-    "UNCLEAR",
     "confidence_of",
-    "unclear_statement",
 ]
 
 HIGH_MARGIN = 0.2
 LOW_MARGIN = 0.02
-UNCLEAR = "No section clearly governs this"  # what a "low" answer says plainly, on every surface
-NOT_COVERED = (  # what an off-topic answer says plainly, on every surface
-    "The Model Spec does not cover this: it describes how OpenAI's models should behave, not "
-    "facts about the world. Ask how the model should handle a request like this instead."
-)
 
 
 def confidence_of(evidence: RankEvidence) -> Confidence:
@@ -39,12 +31,3 @@ def confidence_of(evidence: RankEvidence) -> Confidence:
     if evidence.margin < LOW_MARGIN and evidence.agreement <= 1:
         return "low"
     return "medium"
-
-
-def unclear_statement(closest: list[str]) -> str:
-    """The plain statement of a "low" answer, naming ``closest`` (sections, formatted for the
-    surface that shows them)."""
-    if not closest:
-        return f"{UNCLEAR}."
-    named = closest[0] if len(closest) == 1 else f"{', '.join(closest[:-1])} and {closest[-1]}"
-    return f"{UNCLEAR}; the closest are {named}."

@@ -9,8 +9,17 @@ import math
 from functools import lru_cache
 from typing import Protocol
 
-from server.domain.confidence import NOT_COVERED, unclear_statement
 from server.domain.corpus import lexical_tokens
+from server.domain.lead_text import (
+    bottom_line_markdown,
+    changed_since,
+    confidence_label,
+    confidence_markdown,
+    no_match_markdown,
+    not_covered_line,
+    quoted_footer,
+    short_answer_lines,
+)
 from server.domain.retrieval import ExampleHit, SearchResult, SectionHit
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import (
@@ -35,6 +44,8 @@ class Lead(Protocol):
     def bottom(self) -> BottomLine | None: ...
     @property
     def short(self) -> ShortAnswer | None: ...
+    @property
+    def note(self) -> str | None: ...
 
 
 __all__ = [
@@ -42,11 +53,9 @@ __all__ = [
     "PLAIN_MEANING",
     "authority_meaning",
     "best_sentences",
-    "changed_since",
     "compose",
     "plain_meaning",
     "sentences_of",
-    "short_answer_lines",
 ]
 
 AUTHORITY_MEANING = {
@@ -137,28 +146,23 @@ def compose(
     quotes: dict[str, str],
     urls: dict[str, str],
     lead: Lead,
-    note: str | None = None,
 ) -> str:
     """Markdown for an extractive answer: the short answer where there is one, the bottom line
-    (with ``note``, what changed in its section since, right under it), how sure, the quotes,
-    the examples; or, off topic, that the spec does not cover it. ``lead`` is what
+    (with the lead's note, what changed in its section since, right under it), how sure, the
+    quotes, the examples; or, off topic, that the spec does not cover it. ``lead`` is what
     :func:`server.domain.lead.decide_lead` decided."""
     bottom = lead.bottom
     if not result.sections or bottom is None:
-        return (
-            f"No section of the Model Spec (release {result.release}) matched this question. "
-            "Try other words, or name a section."
-        )
+        return no_match_markdown(result.release)
     if not lead.covered:
         return _not_covered(result, urls)
     top = result.sections[0].section
     lines = [*short_answer_lines(lead.short), ""] if lead.short else []
     lines += [
-        f"**Bottom line:** [{top.title}]({urls[top.id]}) (`{top.id}`), {bottom.meaning}:",
-        f"> {bottom.text}",
+        *bottom_line_markdown(bottom, top.title, urls[top.id]),
         "",
-        *([changed_since(note), ""] if note else []),
-        _confidence_line(result, urls, lead.confidence),
+        *([changed_since(lead.note), ""] if lead.note else []),
+        confidence_markdown(lead.confidence, _closest(result, urls)),
         "",
     ]
     for hit in result.sections[:3]:
@@ -170,46 +174,29 @@ def compose(
         lines += ["**Matching examples**", ""]
         lines += [_example_line(hit) for hit in result.examples]
         lines.append("")
-    lines.append(
-        f"*Quoted from the Model Spec, release {result.release}; no model wrote this answer.*"
-    )
+    lines.append(quoted_footer(result.release))
     return "\n".join(lines).rstrip()
 
 
-def changed_since(note: str) -> str:
-    """A release note as every surface shows it, right after the bottom line."""
-    return f"*Changed since:* {note}"
-
-
-def short_answer_lines(short: ShortAnswer) -> list[str]:
-    """The short answer and the curated question it comes from, in markdown."""
-    return [
-        f"**Short answer: {short.text}**",
-        f"*Closest curated question:* “{short.curated_question}”",
-    ]
-
-
 def _not_covered(result: SearchResult, urls: dict[str, str]) -> str:
-    closest = ", ".join(f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3])
+    closest = ", ".join(_closest(result, urls))
     return "\n".join(
         [
-            f"**Not covered.** {NOT_COVERED}",
+            not_covered_line(),
             "",
-            "**Confidence: low.**",
+            confidence_label("low"),
             "",
             f"If you meant how the model should handle such a request, the closest sections are "
             f"{closest}.",
             "",
-            f"*Model Spec, release {result.release}; no model wrote this answer.*",
+            quoted_footer(result.release, quoted=False),
         ]
     )
 
 
-def _confidence_line(result: SearchResult, urls: dict[str, str], confidence: Confidence) -> str:
-    if confidence != "low":
-        return f"**Confidence: {confidence}.**"
-    closest = [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3]]
-    return f"**Confidence: low.** {unclear_statement(closest)}"
+def _closest(result: SearchResult, urls: dict[str, str]) -> list[str]:
+    """The first three sections, linked: what a "low" or off-topic answer names."""
+    return [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3]]
 
 
 def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:

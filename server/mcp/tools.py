@@ -25,7 +25,7 @@ from server.domain.extractive import best_sentences
 from server.domain.judged import JudgedRow
 from server.domain.retrieval import SearchFilters
 from server.domain.schemas import AuthorityLevel, ExampleLabel, SectionCard, section_url
-from server.edge import rendering
+from server.mcp import briefs
 from server.mcp.results import (
     AnswerResult,
     ExamplesResult,
@@ -175,7 +175,7 @@ def _add_tools(server: MCPServer[None], components: ComponentsProvider) -> None:
         and rationales. Cite the returned URLs."""
         parts = _guard(components)
         answer = _guard(lambda: parts.service.answer(question, release, mode))
-        text = rendering.answer_brief(answer, parts.settings.mcp_answer_chars, full_examples)
+        text = briefs.answer_brief(answer, parts.settings.mcp_answer_chars, full_examples)
         return _result(answer_result(answer, full_examples), text)
 
     @server.tool(annotations=READ_ONLY)
@@ -194,7 +194,7 @@ def _add_tools(server: MCPServer[None], components: ComponentsProvider) -> None:
             s.id: best_sentences(s.body or s.title, query, max_chars=SNIPPET_CHARS)
             for s in found.sections
         }
-        text = rendering.search_brief(found, snippets, BUDGETS["search_spec"])
+        text = briefs.search_brief(found, snippets, BUDGETS["search_spec"])
         return _result(search_result(found, snippets), text)
 
     @server.tool(annotations=READ_ONLY)
@@ -226,7 +226,7 @@ def _add_tools(server: MCPServer[None], components: ComponentsProvider) -> None:
             examples=[example_summary(c, name, full_examples) for c in cards],
             citations=refs,
         )
-        text = rendering.examples_brief(cards, name, BUDGETS["find_examples"], full_examples)
+        text = briefs.examples_brief(cards, name, BUDGETS["find_examples"], full_examples)
         return _result(result, text)
 
 
@@ -239,7 +239,7 @@ def _add_lookups(server: MCPServer[None], components: ComponentsProvider) -> Non
         answer or a search): body, commentary, authority level and what it means, heading path,
         URL and its labelled examples with full transcripts."""
         card = _guard(lambda: components().service.section(section_id, release))
-        return _result(card, rendering.section_brief(card, BUDGETS["get_section"]))
+        return _result(card, briefs.section_brief(card, BUDGETS["get_section"]))
 
     @server.tool(annotations=READ_ONLY)
     def check_reply(
@@ -272,8 +272,8 @@ def _add_lookups(server: MCPServer[None], components: ComponentsProvider) -> Non
         )
         sections = [(r.section_id, r.title, r.url) for r in refs]
         budget = BUDGETS["check_reply"]
-        text = rendering.reply_brief(
-            verdict, sections, cards, found.release, budget, rendering.judgement(judged)
+        text = briefs.reply_brief(
+            verdict, sections, cards, found.release, budget, briefs.judgement(judged)
         )
         return _result(check, text)
 
@@ -292,7 +292,7 @@ def _add_lookups(server: MCPServer[None], components: ComponentsProvider) -> Non
         diff, comparison = _guard(
             lambda: _compare(components(), from_release, to_release, section_id)
         )
-        text = rendering.diff_brief(diff, BUDGETS["compare_releases"], comparison.diff_url)
+        text = briefs.diff_brief(diff, BUDGETS["compare_releases"], comparison.diff_url)
         return _result(comparison, text)
 
 
@@ -306,7 +306,7 @@ def _add_resources(server: MCPServer[None], components: ComponentsProvider) -> N
     def section(release: str, section_id: str) -> str:
         name = None if release == "latest" else release
         try:
-            return rendering.section_markdown(components().service.section(section_id, name))
+            return briefs.section_markdown(components().service.section(section_id, name))
         except (UnknownReleaseError, UnknownSectionError) as exc:
             raise ResourceNotFoundError(exc.message) from exc
         except SpecQAError as exc:

@@ -14,9 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.confidence import unclear_statement
-from server.domain.extractive import changed_since
-from server.domain.lead import lead_markdown
+from server.domain.lead_text import NO_MODEL, changed_since, lead_markdown, unclear_statement
 from server.domain.schemas import Answer
 from server.slack.blocks import (
     MAX_BLOCKS,
@@ -115,7 +113,7 @@ def _headline(answer: Answer) -> str:
     verdict and text; for changes, the changes."""
     lead = markdown_to_mrkdwn("\n".join(lead_markdown(answer)))
     if not answer.covered and answer.mode != "llm":
-        return f"{lead}\n_No model wrote this answer._"
+        return f"{lead}\n_{NO_MODEL.capitalize()}._"
     if not lead:
         return _summary(answer)
     if answer.mode == "llm":  # the model's verdict first, then the curated short answer
@@ -131,7 +129,7 @@ def _summary(answer: Answer) -> str:
         quote = shorten_escaped(" ".join(bottom.text.split()), SECTION_LIMIT - 400)
         return (
             f"*Bottom line* (`{escape(bottom.section_id)}`, {escape(bottom.meaning)}){sure}\n"
-            f">{quote}\n{_unclear(answer)}_Quoted from the Model Spec; no model wrote this answer._"
+            f">{quote}\n{_unclear(answer)}_Quoted from the Model Spec; {NO_MODEL}._"
         )
     verdict = f"*Verdict: {answer.verdict.capitalize()}*\n" if answer.verdict else ""
     pieces = split_text(markdown_to_mrkdwn(answer.answer), ANSWER_CHARS)

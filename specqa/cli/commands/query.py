@@ -51,7 +51,7 @@ def ask(
 
 
 def _print_answer(answer: Answer) -> None:
-    from server.edge.rendering import model_answer_lead
+    from server.domain.lead_text import model_answer_lead
 
     title = f"{answer.mode} answer · release {answer.release}" + (
         f" · verdict: {answer.verdict}" if answer.verdict else ""
