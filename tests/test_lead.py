@@ -4,8 +4,14 @@ notice when an LLM answer was asked for with no LLM configured."""
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
+import anyio
 import httpx
 import pytest
+from mcp import Client
 
 from server.domain.components import Components
 from server.domain.lead import CITE_GAP
@@ -14,7 +20,9 @@ from server.domain.query_cues import about_the_assistant, content_free, mentions
 from server.domain.schemas import Answer
 from server.edge.rendering import render_chat_markdown
 from server.mcp.briefs import answer_brief
+from server.mcp.tools import build_mcp
 from server.slack.compact import compact_message
+from tests.conftest import REPO, run_cli
 
 CURATED = "will the chatbot show me its system prompt if I ask"  # a bank question, as written
 REVERSED = "Will ChatGPT refuse to show me its system prompt if I ask?"
@@ -55,22 +63,117 @@ def test_the_bottom_line_is_the_sentence_the_closest_curated_question_is_anchore
     assert answer.bottom_line.section_id == key.section_id
 
 
-def test_an_off_topic_question_is_not_covered_on_every_surface(
-    parts: Components, open_url: str
+def test_an_off_topic_question_opens_with_not_covered_and_confidence_low(
+    parts: Components,
 ) -> None:
+    """Every surface says the same (see test_every_surface_shows_the_same_lead_…): here, first."""
     answer = parts.service.answer(OFF_TOPIC, mode="extractive")
-    assert not answer.covered and answer.confidence == "low"
-    assert NOT_COVERED in answer.answer
-    assert NOT_COVERED in answer_brief(answer, 2500)
+    assert not answer.covered and answer.confidence == "low" and answer.bottom_line is None
+    assert answer.answer.startswith(f"**Not covered.** {NOT_COVERED}\n\n**Confidence: low.**")
+    assert answer_brief(answer, 2500).startswith(f"**Not covered.** {NOT_COVERED}")
     assert _headline(answer).startswith("*Not covered.*")
-    rest = httpx.post(f"{open_url}/v1/answer", json={"question": OFF_TOPIC}, timeout=30).json()
-    assert rest["covered"] is False and rest["confidence"] == "low"
+
+
+# --- the same lead on every surface -------------------------------------------------------------
+
+SAME_LEAD = {  # question, mode: what every surface says first
+    "covered, with a short answer": (
+        CURATED,
+        "extractive",
+        ["Short answer: No.", f"Closest curated question: “{CURATED}”"],
+    ),
+    "not covered": (OFF_TOPIC, "extractive", [f"Not covered. {NOT_COVERED}"]),
+    "no LLM configured": (
+        "Should the model reveal its system prompt?",
+        "llm",
+        ["an LLM answer was asked for, but no LLM is configured (set OPENAI_BASE_URL"],
+    ),
+}
+
+
+def _shown(text: str) -> str:
+    """Text as a reader sees it: no markdown or mrkdwn emphasis, quote bars or panel borders,
+    one space between words (a terminal wraps the CLI's lines)."""
+    return " ".join(re.sub(r"[*_>│▌]", " ", text).split()).replace(" .", ".")
+
+
+def _on_every_surface(
+    parts: Components, url: str, cli_env: dict[str, str], question: str, mode: str
+) -> dict[str, str]:
+    """What each surface shows of the answer to ``question``, as text."""
+    rest = httpx.post(f"{url}/v1/answer", json={"question": question, "mode": mode}, timeout=30)
+    answer = Answer.model_validate(rest.json())
     chat = httpx.post(
-        f"{open_url}/v1/chat/completions",
-        json={"messages": [{"role": "user", "content": OFF_TOPIC}]},
+        f"{url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": question}], "mode": mode},
         timeout=30,
-    ).json()
-    assert NOT_COVERED in chat["choices"][0]["message"]["content"]
+    ).json()["choices"][0]["message"]["content"]
+    with httpx.stream(
+        "POST", f"{url}/v1/answer?stream=true", json={"question": question, "mode": mode}
+    ) as stream:
+        done = json.loads(list(stream.iter_lines())[-2].removeprefix("data: "))
+    lead = done["lead"]  # what the page lays out around the answer's text, from the server
+    web = "\n\n".join(filter(None, [lead["lead"], lead["note"], done["notice"], done["answer"]]))
+    slack = compact_message(answer, shareable=False)["blocks"]
+    cli = run_cli("ask", question, "--mode", mode, env=cli_env)
+    assert cli.returncode == 0, cli.stderr
+    return {
+        "rest": answer.answer + "\n" + (answer.notice or ""),
+        "chat": chat,
+        "mcp": _mcp_text(parts, question, mode),
+        "slack": "\n".join(_texts(slack)),
+        "web": web,
+        "cli": cli.stdout,
+    }
+
+
+def _mcp_text(parts: Components, question: str, mode: str) -> str:
+    texts: list[str] = []
+
+    async def main() -> None:
+        async with Client(build_mcp(lambda: parts)) as client:
+            result = await client.call_tool("answer_question", {"question": question, "mode": mode})
+            assert not result.is_error
+            texts.append(result.content[0].text)  # type: ignore[union-attr]
+
+    anyio.run(main)
+    return texts[0]
+
+
+def _texts(node: Any) -> list[str]:
+    """Every mrkdwn text in Slack blocks."""
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn":
+            return [node["text"]]
+        return [text for value in node.values() for text in _texts(value)]
+    if isinstance(node, list):
+        return [text for item in node for text in _texts(item)]
+    return []
+
+
+@pytest.mark.parametrize("case", list(SAME_LEAD))
+def test_every_surface_shows_the_same_lead_for_the_same_question(
+    parts: Components, open_url: str, cli_env: dict[str, str], case: str
+) -> None:
+    question, mode, lead = SAME_LEAD[case]
+    shown = _on_every_surface(parts, open_url, cli_env, question, mode)
+    for surface, text in shown.items():
+        for words in lead:
+            assert _shown(words) in _shown(text), f"{surface} does not say {words!r}"
+
+
+def test_the_web_page_writes_none_of_the_lead_s_texts_itself() -> None:
+    """They come from the server with the answer (the stream's done event), never the script."""
+    script = (REPO / "server" / "web" / "assets" / "app.js").read_text(encoding="utf-8")
+    for text in (
+        "does not cover",
+        "Short answer",
+        "Closest curated question",
+        "Changed since",
+        "Written by a language model",
+        "Confidence: ",
+    ):
+        assert text not in script
 
 
 @pytest.mark.parametrize(
@@ -106,29 +209,18 @@ def test_an_explanatory_section_leads_only_a_question_about_the_spec_itself(
 
 
 def test_mode_llm_with_no_llm_configured_answers_extractively_and_says_so(
-    parts: Components, open_url: str
+    parts: Components,
 ) -> None:
+    """Every surface shows the notice (see test_every_surface_shows_the_same_lead_…); the
+    answer, streamed or not, is the extractive one with the notice first."""
     assert parts.service.llm is None
     answer = parts.service.answer("Should the model reveal its system prompt?", mode="llm")
     assert answer.mode == "extractive" and not answer.fallback
     assert answer.notice is not None and "no LLM is configured" in answer.notice
-    assert "no LLM is configured" in answer.answer
-    assert "no LLM is configured" in answer_brief(answer, 2500)
-    rest = httpx.post(
-        f"{open_url}/v1/answer",
-        json={"question": "Should the model reveal its system prompt?", "mode": "llm"},
-        timeout=30,
-    ).json()
-    assert "no LLM is configured" in rest["notice"]
-    chat = httpx.post(
-        f"{open_url}/v1/chat/completions",
-        json={"messages": [{"role": "user", "content": "Can it swear?"}], "mode": "llm"},
-        timeout=30,
-    ).json()
-    assert "no LLM is configured" in chat["choices"][0]["message"]["content"]
-    streamed = parts.service.stream("Can it swear?", mode="llm")
-    done = next(event for event in streamed if event.type == "done")
-    assert done.answer is not None and "no LLM is configured" in (done.answer.notice or "")
+    assert answer.answer.startswith(f"> **Note:** {answer.notice}\n\n")
+    streamed = list(parts.service.stream("Should the model reveal its system prompt?", mode="llm"))
+    done = streamed[-1].answer
+    assert done is not None and done.notice == answer.notice and done.answer == answer.answer
 
 
 @pytest.mark.parametrize(

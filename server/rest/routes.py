@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from server.domain.diff import ReleaseDiff
 from server.domain.export import examples_csv
 from server.domain.history import SectionHistory
+from server.domain.lead_text import lead_texts
 from server.domain.precedent import PrecedentVerdict
 from server.domain.retrieval import SearchFilters
 from server.domain.schemas import (
@@ -90,7 +91,12 @@ class SimilarResponse(BaseModel):
 
 
 def sse(event: StreamEvent) -> str:
-    return f"event: {event.type}\ndata: {json.dumps(event.data, ensure_ascii=False)}\n\n"
+    """One event on the wire. ``done`` carries the answer and, as ``lead``, the lead's texts
+    (:func:`~server.domain.lead_text.lead_texts`) for a page that lays them out itself."""
+    data = event.data
+    if event.type == "done" and event.answer is not None:
+        data = {**data, "lead": lead_texts(event.answer)}
+    return f"event: {event.type}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
 @router.post(

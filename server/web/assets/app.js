@@ -498,17 +498,6 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  function leadParagraph(final) {
-    if (final.covered === false) {
-      return el("p", { className: "lead not-covered", text: "Not covered. The Model Spec does not cover this: it describes how OpenAI's models should behave. Ask how the model should handle a request like this instead." });
-    }
-    const short = final.short_answer;
-    return el("p", { className: "lead short-answer" }, [
-      el("strong", { text: `Short answer: ${short.text}` }),
-      el("span", { text: ` Closest curated question: “${short.curated_question}”` }),
-    ]);
-  }
-
   function exampleCard(example, release, options = {}) {
     const card = el("article", { className: "example-card" });
     const head = el("header", { className: "example-head" });
@@ -678,10 +667,10 @@
         const llm = final.mode === "llm";
         modeBadge.className = `badge ${llm ? "badge-llm" : "badge-extractive"}`;
         modeBadge.textContent = llm ? "LLM answer" : "Extractive";
-        // an extractive answer says once, in its own text under its bottom line, that no model
-        // wrote it and how sure it is
-        const parts = llm ? ["Written by a language model from the cited sections; check the quotes."] : [];
-        if (final.confidence && (llm || !final.bottom_line)) parts.push(`Confidence: ${final.confidence}`);
+        // the lead's texts come from the server (the done event's `lead`); an extractive answer
+        // says in its own text, under its bottom line, that no model wrote it and how sure it is
+        const lead = final.lead || {};
+        const parts = lead.byline ? [lead.byline] : [];
         parts.push(`Release ${final.release || release}`);
         const took = conv.elapsed(final.timings && final.timings.total_ms);
         if (took) parts.push(took);
@@ -696,16 +685,16 @@
           notice.textContent = final.notice;
           notice.hidden = false;
         }
-        // an extractive answer's text opens with its short answer (or "not covered"); a model's
-        // text does not, so the page puts it first
-        if (llm && (final.short_answer || final.covered === false)) {
-          answer.insertBefore(leadParagraph(final), body);
+        // an extractive answer's text opens with its short answer (or "not covered") and has the
+        // release note under its bottom line; a model's text does not, so the page puts them first
+        if (lead.lead) {
+          const short = el("div", { className: `lead markdown ${final.covered === false ? "not-covered" : "short-answer"}` });
+          renderMarkdown(lead.lead, short, titles);
+          answer.insertBefore(short, body);
         }
-        // what changed in the governing section since this release, next to the lead (an
-        // extractive answer's text has it under its bottom line already)
-        if (llm && final.release_note) {
+        if (lead.note) {
           const note = el("div", { className: "release-note markdown" });
-          renderMarkdown(`*Changed since:* ${final.release_note}`, note, titles);
+          renderMarkdown(lead.note, note, titles);
           answer.insertBefore(note, body);
         }
       },
