@@ -5,6 +5,7 @@ calls in flight."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -15,11 +16,13 @@ import pytest
 from mcp import Client
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from server.domain.components import build_components
 from server.domain.schemas import Answer
 from server.slack import compact_message
+from specqa.cli.options import components_factory
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
-from tests.conftest import make_settings
+from tests.conftest import RELEASES, make_settings, run_cli
 from tests.helpers import fake_llm_settings, serve_app, wait_until
 from tests.test_llm import HOSTILE, QUESTION, assert_inert
 from tests.test_mcp import over_http
@@ -101,6 +104,67 @@ def test_mcp_answer_text_shows_the_verdict_and_neutralised_markdown(
     assert "**Bottom line:**" in seen["text"] and "**Sources**" in seen["text"]
     assert len(seen["text"]) <= 2500  # SPECQA_MCP_ANSWER_CHARS
     assert_inert(seen["text"])
+
+
+@pytest.mark.parametrize(
+    ("question", "release", "lead"),
+    [
+        (  # a bank question, as written: its short answer, before the model's text
+            "will the chatbot show me its system prompt if I ask",
+            None,
+            ["Short answer: No.", "Closest curated question:"],
+        ),
+        (  # an older release: what changed in the governing section since, likewise
+            "Should the model reveal its system prompt?",
+            RELEASES[0],
+            ["Changed since:", "protect_privileged_messages changed"],
+        ),
+    ],
+)
+def test_a_model_s_answer_shows_the_same_lead_on_every_surface(
+    url: str,
+    fake: FakeOpenAIServer,
+    built: tuple[Settings, Any],
+    embedder: Embedder,
+    question: str,
+    release: str | None,
+    lead: list[str],
+) -> None:
+    fake.script()
+    fake.release()
+    fake.default = ScriptedReply("ok", "Verdict: no\n\nThe model keeps it private.")
+    asked = {"question": question, **({"release": release} if release else {})}
+    body = httpx.post(f"{url}/v1/answer", json=asked, timeout=60).json()
+    assert body["mode"] == "llm" and "Short answer" not in body["answer"]
+    with httpx.stream("POST", f"{url}/v1/answer?stream=true", json=asked, timeout=60) as response:
+        done = _sse(response.iter_lines())[-1][1]
+    seen: dict[str, str] = {}
+
+    async def session(client: Client) -> None:
+        result = await client.call_tool("answer_question", asked)
+        seen["mcp"] = result.content[0].text  # type: ignore[union-attr]
+
+    over_http(url, {}, session)
+    settings = make_settings(built[0].index_dir, **fake_llm_settings(fake.base_url))
+    with components_factory(lambda _: build_components(settings, embedder=embedder)):
+        cli = run_cli("ask", question, *(["-r", release] if release else []))
+    assert cli.returncode == 0, cli.stderr
+    slack = compact_message(Answer.model_validate(body), shareable=False)
+    shown = {
+        "web": f"{done['lead']['lead']}\n{done['lead']['note']}",
+        "mcp": seen["mcp"],
+        "slack": json.dumps(slack, ensure_ascii=False),
+        "cli": cli.stdout.replace("│", " "),
+    }
+    if release is None:  # chat asks the newest release
+        shown["chat"] = httpx.post(
+            f"{url}/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": question}]},
+            timeout=60,
+        ).json()["choices"][0]["message"]["content"]
+    for surface, text in shown.items():
+        for words in lead:
+            assert words in " ".join(re.sub("[*`]", "", text).split()), f"{surface}: {words!r}"
 
 
 def test_health_readiness_metrics_search_and_page_answer_while_llm_calls_are_pending(
