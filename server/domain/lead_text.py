@@ -4,7 +4,7 @@ Slack, the web page, the CLI) says before the quotes or a model's text.
 The lead is the short answer and the curated question it comes from (or that the spec does not
 cover the question), the bottom line, how sure, what changed in its section since (the release
 note), the notices (no LLM configured, an LLM that failed) and who wrote the answer. Each text is
-written here once, in markdown; Slack turns it into mrkdwn, the web page receives it from the
+written here once, in markdown (and, for Slack's bottom line, in mrkdwn); the web page receives it from the
 server (:func:`lead_texts`, on the stream's ``done`` event) and renders it.
 """
 
@@ -21,6 +21,7 @@ __all__ = [
     "NO_MODEL",
     "UNCLEAR",
     "bottom_line_markdown",
+    "bottom_line_mrkdwn",
     "changed_since",
     "confidence_label",
     "confidence_markdown",
@@ -29,6 +30,7 @@ __all__ = [
     "lead_texts",
     "model_answer_lead",
     "no_match_markdown",
+    "no_model_mrkdwn",
     "not_covered_line",
     "quoted_footer",
     "short_answer_lines",
@@ -116,6 +118,23 @@ def no_match_markdown(release: str) -> str:
         f"No section of the Model Spec (release {release}) matched this question. "
         "Try other words, or name a section."
     )
+
+
+def bottom_line_mrkdwn(
+    section_id: str, meaning: str, quote: str, confidence: Confidence | None, unclear: str
+) -> str:
+    """The bottom line in Slack's mrkdwn, every argument escaped for it already: the section, what
+    its authority means and how sure, the sentence quoted, ``unclear`` (for a "low" answer, the
+    :func:`unclear_statement`, else empty), and that no model wrote it."""
+    sure = f" · confidence: *{confidence}*" if confidence else ""
+    return (
+        f"*Bottom line* (`{section_id}`, {meaning}){sure}\n"
+        f">{quote}\n{unclear}_Quoted from the Model Spec; {NO_MODEL}._"
+    )
+
+
+def no_model_mrkdwn() -> str:
+    return f"_{NO_MODEL.capitalize()}._"
 
 
 def lead_markdown(answer: Answer) -> list[str]:

@@ -14,7 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.lead_text import NO_MODEL, changed_since, lead_markdown, unclear_statement
+from server.domain.lead_text import (
+    bottom_line_mrkdwn,
+    changed_since,
+    lead_markdown,
+    no_model_mrkdwn,
+    unclear_statement,
+)
 from server.domain.schemas import Answer
 from server.slack.blocks import (
     MAX_BLOCKS,
@@ -113,7 +119,7 @@ def _headline(answer: Answer) -> str:
     verdict and text; for changes, the changes."""
     lead = markdown_to_mrkdwn("\n".join(lead_markdown(answer)))
     if not answer.covered and answer.mode != "llm":
-        return f"{lead}\n_{NO_MODEL.capitalize()}._"
+        return f"{lead}\n{no_model_mrkdwn()}"
     if not lead:
         return _summary(answer)
     if answer.mode == "llm":  # the model's verdict first, then the curated short answer
@@ -125,11 +131,13 @@ def _headline(answer: Answer) -> str:
 def _summary(answer: Answer) -> str:
     if answer.mode != "llm" and answer.bottom_line is not None:
         bottom = answer.bottom_line
-        sure = f" · confidence: *{answer.confidence}*" if answer.confidence else ""
         quote = shorten_escaped(" ".join(bottom.text.split()), SECTION_LIMIT - 400)
-        return (
-            f"*Bottom line* (`{escape(bottom.section_id)}`, {escape(bottom.meaning)}){sure}\n"
-            f">{quote}\n{_unclear(answer)}_Quoted from the Model Spec; {NO_MODEL}._"
+        return bottom_line_mrkdwn(
+            escape(bottom.section_id),
+            escape(bottom.meaning),
+            quote,
+            answer.confidence,
+            _unclear(answer),
         )
     verdict = f"*Verdict: {answer.verdict.capitalize()}*\n" if answer.verdict else ""
     pieces = split_text(markdown_to_mrkdwn(answer.answer), ANSWER_CHARS)
