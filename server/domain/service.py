@@ -105,6 +105,7 @@ class AnsweringService(SpecLookups):
         mode: str | None = None,
         history: list[str] | None = None,
     ) -> Answer:
+        """The answer to ``question``, made in one pass (see the module)."""
         ready = self.prepare(question, release, mode, history)
         if ready.change is not None:
             return self._observed(ready.change)
@@ -166,7 +167,14 @@ class AnsweringService(SpecLookups):
         follows = bool(history) and leans_on_history(question)
         query = follow_up_query(question, history[-1]) if follows else question
         return Prepared(
-            question, history, use_llm, started, None, notice, release, query, not follows
+            question,
+            history,
+            use_llm,
+            started,
+            notice=notice,
+            release=release,
+            query=query,
+            standalone=not follows,
         )
 
     def retrieve(self, ready: Prepared) -> SearchResult:
