@@ -8,11 +8,11 @@ import contextlib
 import threading
 from dataclasses import dataclass
 
+from server.domain.audit.judging import AuditJudge
+from server.domain.audit.llm_judge import LLMJudge
 from server.domain.feedback import FeedbackStore, open_feedback_store
 from server.domain.index_handle import CorpusHandle
-from server.domain.judging import AuditJudge
 from server.domain.llm import LLMAnswerer
-from server.domain.llm.judge import LLMJudge
 from server.domain.precedent import PrecedentMatcher
 from server.domain.retrieval import HybridRetriever
 from server.domain.service import AnsweringService

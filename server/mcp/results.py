@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from server.domain.audit.judged import JudgedRow
 from server.domain.diff import (
     AuthorityChange,
     ExampleChanges,
@@ -18,7 +19,6 @@ from server.domain.diff import (
 )
 from server.domain.diff_markdown import MAX_SENTENCES_SHOWN
 from server.domain.example_view import shorten
-from server.domain.judged import JudgedRow
 from server.domain.precedent import PrecedentVerdict
 from server.domain.schemas import (
     Answer,

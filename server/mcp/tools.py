@@ -18,11 +18,11 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server.domain.audit_input import Conversation
+from server.domain.audit.conversations import Conversation
+from server.domain.audit.judged import JudgedRow
 from server.domain.components import Components
 from server.domain.diff import ReleaseDiff
 from server.domain.extractive import best_sentences
-from server.domain.judged import JudgedRow
 from server.domain.retrieval import SearchFilters
 from server.domain.schemas import AuthorityLevel, ExampleLabel, SectionCard, section_url
 from server.edge import rendering

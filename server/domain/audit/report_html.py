@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from server.domain.audit_figures import AuditFigures, SectionFigures, audit_figures
-from server.domain.audit_page import (
+from server.domain.audit.figures import AuditFigures, SectionFigures, audit_figures
+from server.domain.audit.judged import JudgedRow
+from server.domain.audit.page import (
     Cell,
     IntervalPoint,
     interval_chart,
@@ -17,7 +18,6 @@ from server.domain.audit_page import (
     render_page,
     sortable_table,
 )
-from server.domain.judged import JudgedRow
 
 __all__ = ["FIGURE_HEADERS", "figure_cells", "interval_text", "render_report"]
 

@@ -1,6 +1,6 @@
 """Two judged audits side by side (BEFORE and AFTER, e.g. two model versions answering the same
 prompts): per governing section, both violation rates, the change, and whether it is beyond noise
-(:func:`server.domain.audit_stats.compare_proportions` names the test it used); sections found in
+(:func:`server.domain.audit.stats.compare_proportions` names the test it used); sections found in
 one run only are listed apart. As JSON (the model) or as one self-contained HTML page.
 """
 
@@ -12,8 +12,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from server.domain.audit_figures import SectionFigures, audit_figures
-from server.domain.audit_page import (
+from server.domain.audit.figures import SectionFigures, audit_figures
+from server.domain.audit.judged import JudgedRow
+from server.domain.audit.page import (
     Cell,
     IntervalPoint,
     interval_chart,
@@ -21,9 +22,8 @@ from server.domain.audit_page import (
     render_page,
     sortable_table,
 )
-from server.domain.audit_report import write_page
-from server.domain.audit_stats import SIGNIFICANCE_LEVEL, ProportionTest, compare_proportions
-from server.domain.judged import JudgedRow
+from server.domain.audit.report import write_page
+from server.domain.audit.stats import SIGNIFICANCE_LEVEL, ProportionTest, compare_proportions
 
 __all__ = [
     "SIGNIFICANCE_LEVEL",

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from server.domain.audit_input import EARLIER_TURNS, Conversation
-from server.domain.judged import JudgedRow
-from server.domain.judging import AuditJudge
+from server.domain.audit.conversations import EARLIER_TURNS, Conversation
+from server.domain.audit.judged import JudgedRow
+from server.domain.audit.judging import AuditJudge
 from specqa.core.spec import Example, ParsedRelease
 
 __all__ = ["EXPECTED", "BenchCase", "BenchReport", "bench_cases", "run_bench"]

@@ -2,7 +2,7 @@
 
 1. Routing, as answers do: the model picks the governing sections from the release's table of
    contents and the retriever's shortlist (:mod:`server.domain.llm.routing`).
-2. One judge call with the conversation fenced as data (:mod:`server.domain.llm.judge_prompt`),
+2. One judge call with the conversation fenced as data (:mod:`server.domain.audit.judge_prompt`),
    asking for JSON (``response_format`` json_schema unless turned off) and validating it either
    way. An unreadable reply is asked for once more; then the row is ``unjudged`` with the reason.
 3. A verdict that repeats a verdict object written in the conversation itself (same verdict, same
@@ -19,15 +19,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from server.domain.audit_input import Conversation
-from server.domain.corpus import ReleaseCorpus
-from server.domain.llm.client import Deadline, LLMClient, LLMUnavailable
-from server.domain.llm.judge_prompt import (
+from server.domain.audit.conversations import Conversation
+from server.domain.audit.judge_prompt import (
     RESPONSE_FORMAT,
     JudgeReply,
     judge_messages,
     read_judge_reply,
 )
+from server.domain.corpus import ReleaseCorpus
+from server.domain.llm.client import Deadline, LLMClient, LLMUnavailable
 from server.domain.llm.prompt import route_messages
 from server.domain.llm.routing import parse_route, routed_result
 from server.domain.retrieval import SearchResult

@@ -5,7 +5,7 @@ closest labelled precedent and whether the reply resembles a GOOD or a BAD respo
 summary by section.
 
 Lines are read and audited one at a time (a file of any size streams through); a bad line is
-reported with its number and the run goes on (see :mod:`server.domain.audit_input`). Audits are
+reported with its number and the run goes on (see :mod:`server.domain.audit.conversations`). Audits are
 not answers: they are neither counted as answers nor kept for feedback.
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from pydantic import BaseModel, Field
 
-from server.domain.audit_input import AuditProblem, Conversation, parse_conversation
+from server.domain.audit.conversations import AuditProblem, Conversation, parse_conversation
 from server.domain.precedent import PrecedentVerdict
 from server.domain.service import AnsweringService
 from specqa.core.errors import SpecQAError

@@ -15,7 +15,7 @@ from typing import IO
 
 from pydantic import ValidationError
 
-from server.domain.judged import JudgedRow
+from server.domain.audit.judged import JudgedRow
 from specqa.core.errors import InputError
 
 __all__ = ["Resumed", "append_rows", "resume", "write_row"]

@@ -1,8 +1,8 @@
-"""Judged audits: each conversation becomes one :class:`~server.domain.judged.JudgedRow`.
+"""Judged audits: each conversation becomes one :class:`~server.domain.audit.judged.JudgedRow`.
 
 The governing sections come from the answering service's retrieval (and, with the LLM judge, its
 routing over the table of contents, as answers do); the verdict from
-:class:`~server.domain.llm.judge.LLMJudge`; the nearest labelled precedents from the precedent
+:class:`~server.domain.audit.llm_judge.LLMJudge`; the nearest labelled precedents from the precedent
 matcher, each marked ``close`` only at the calibrated resemblance threshold. Without a judge a row
 says so ("no judge: ...") and carries the sections and precedents only.
 
@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
-from server.domain.audit_input import AuditProblem, Conversation
-from server.domain.judged import JudgedPrecedent, JudgedRow, JudgedSentence
+from server.domain.audit.conversations import AuditProblem, Conversation
+from server.domain.audit.judge_prompt import JUDGE_PROMPT
+from server.domain.audit.judged import JudgedPrecedent, JudgedRow, JudgedSentence
+from server.domain.audit.llm_judge import JudgeOutcome, LLMJudge
 from server.domain.lead import trim_citations
-from server.domain.llm.judge import JudgeOutcome, LLMJudge
-from server.domain.llm.judge_prompt import JUDGE_PROMPT
 from server.domain.lookups import PRECEDENT_CANDIDATES
 from server.domain.retrieval import SearchResult
 from server.domain.service import AnsweringService

@@ -1,5 +1,5 @@
 """The report of a judged audit: read the judge's results file (one :class:`JudgedRow` a line),
-then the figures per governing section and overall (:mod:`server.domain.audit_figures`) as JSON,
+then the figures per governing section and overall (:mod:`server.domain.audit.figures`) as JSON,
 as a CSV file for spreadsheets, or as one self-contained HTML page.
 
 A line that is not UTF-8, not JSON, does not fit the row schema or repeats an input line already
@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from server.domain.audit_figures import AuditFigures, SectionFigures, audit_figures
-from server.domain.audit_html import render_report
-from server.domain.judged import JudgedRow
+from server.domain.audit.figures import AuditFigures, SectionFigures, audit_figures
+from server.domain.audit.judged import JudgedRow
+from server.domain.audit.report_html import render_report
 from specqa.core.errors import InputError
 from specqa.core.spreadsheet import safe_row
 
@@ -134,5 +134,5 @@ def write_page(page: str, path: Path) -> None:
 
 
 def write_html(rows: Sequence[JudgedRow], path: Path) -> None:
-    """The report as one self-contained HTML page (see :mod:`server.domain.audit_html`)."""
+    """The report as one self-contained HTML page (see :mod:`server.domain.audit.report_html`)."""
     write_page(render_report(rows), path)

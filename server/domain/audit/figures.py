@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import BaseModel, Field
 
-from server.domain.audit_stats import wilson_interval
-from server.domain.judged import JudgedRow
+from server.domain.audit.judged import JudgedRow
+from server.domain.audit.stats import wilson_interval
 
 __all__ = ["NO_SECTION", "AuditFigures", "SectionFigures", "audit_figures", "governing_section"]
 
