@@ -17,15 +17,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from server.domain.change_lead import best_match, history_lead
-from server.domain.change_questions import ChangeQuestion, parse_change_question
 from server.domain.corpus import Corpus
-from server.domain.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where
-from server.domain.diff_markdown import render_diff_markdown, sentence_bullets
 from server.domain.extractive import best_sentences
-from server.domain.history import SectionHistory, section_history
 from server.domain.links import Links
 from server.domain.lookups import releases_between
+from server.domain.releases.change_lead import best_match, history_lead
+from server.domain.releases.change_questions import ChangeQuestion, parse_change_question
+from server.domain.releases.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where
+from server.domain.releases.diff_markdown import render_diff_markdown, sentence_bullets
+from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval import HybridRetriever
 from server.domain.schemas import Answer, Citation, section_url
 from specqa.core.memo import IndexMemo

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.domain.corpus import Corpus
-from server.domain.diff import ReleaseDiff, diff_releases
 from server.domain.example_view import example_card
 from server.domain.extractive import authority_meaning
-from server.domain.history import SectionHistory, section_history
 from server.domain.precedent import PrecedentMatcher, PrecedentVerdict
+from server.domain.releases.diff import ReleaseDiff, diff_releases
+from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval import HybridRetriever, SearchFilters
 from server.domain.schemas import ExampleCard, SearchResponse, SectionCard, section_url
 from specqa.core.errors import InputError

@@ -21,8 +21,8 @@ from pydantic import BaseModel, Field
 from server.domain.audit.conversations import Conversation
 from server.domain.audit.judged import JudgedRow
 from server.domain.components import Components
-from server.domain.diff import ReleaseDiff
 from server.domain.extractive import best_sentences
+from server.domain.releases.diff import ReleaseDiff
 from server.domain.retrieval import SearchFilters
 from server.domain.schemas import AuthorityLevel, ExampleLabel, SectionCard, section_url
 from server.edge import rendering

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from server.domain.diff import ReleaseDiff
 from server.domain.export import examples_csv
-from server.domain.history import SectionHistory
 from server.domain.precedent import PrecedentVerdict
+from server.domain.releases.diff import ReleaseDiff
+from server.domain.releases.history import SectionHistory
 from server.domain.retrieval import SearchFilters
 from server.domain.schemas import (
     Answer,

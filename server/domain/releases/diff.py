@@ -1,12 +1,12 @@
 """Compare Model Spec releases: sections added, removed, renamed or changed, and their examples.
 
 Pure functions over :class:`ParsedRelease` values; no I/O and no state. A section's history
-across releases is in :mod:`server.domain.history`, diffs as markdown in
-:mod:`server.domain.diff_markdown`.
+across releases is in :mod:`server.domain.releases.history`, diffs as markdown in
+:mod:`server.domain.releases.diff_markdown`.
 
 * Sections are matched by id. A removed section whose text (body and commentary) mostly lives on
   in an added section is that section under a new id: at least ``RENAME_KEPT`` of its words
-  survive, in order, in the added one (see :mod:`server.domain.renames`). Measured on the
+  survive, in order, in the added one (see :mod:`server.domain.releases.renames`). Measured on the
   releases: protect_privileged_messages -> protect_privileged_information keeps 65% (the new
   section also grew to three times the length), be_kind -> love_humanity 100%; the best pair that
   is not a rename keeps 42% (be_engaging -> have_conversational_sense). Across several releases
@@ -26,7 +26,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from server.domain.diff_types import (
+from server.domain.releases.diff_types import (
     AuthorityChange,
     ExampleChanges,
     ExampleMove,
@@ -35,7 +35,7 @@ from server.domain.diff_types import (
     RenamedSection,
     SectionChange,
 )
-from server.domain.renames import (
+from server.domain.releases.renames import (
     RENAME_KEPT,
     IdRename,
     chained_renames,
@@ -45,7 +45,7 @@ from server.domain.renames import (
     renamed_where,
     squash,
 )
-from server.domain.wording import SentenceEdit, sentence_edits, sentence_lines
+from server.domain.releases.text_diff import SentenceEdit, sentence_edits, sentence_lines
 from specqa.core.errors import UnknownSectionError
 from specqa.core.names import did_you_mean
 from specqa.core.spec import Example, ParsedRelease, Section

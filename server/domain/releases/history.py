@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from server.domain.diff import diff_releases, joined, summary_parts
-from server.domain.diff_types import DiffModel, ReleaseDiff
-from server.domain.renames import renamed_ids
-from server.domain.wording import SentenceEdit
+from server.domain.releases.diff import diff_releases, joined, summary_parts
+from server.domain.releases.diff_types import DiffModel, ReleaseDiff
+from server.domain.releases.renames import renamed_ids
+from server.domain.releases.text_diff import SentenceEdit
 from specqa.core.errors import UnknownSectionError
 from specqa.core.names import did_you_mean
 from specqa.core.spec import ParsedRelease, Section

@@ -1,4 +1,4 @@
-"""The typed results of comparing releases (see :mod:`server.domain.diff`)."""
+"""The typed results of comparing releases (see :mod:`server.domain.releases.diff`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.domain.wording import SentenceEdit
+from server.domain.releases.text_diff import SentenceEdit
 
 __all__ = [
     "AuthorityChange",

@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from server.domain.diff_types import RenamedSection
+from server.domain.releases.diff_types import RenamedSection
 from specqa.core.spec import ParsedRelease, Section
 
 __all__ = [

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from server.domain.diff import (
+from server.domain.releases.diff import (
     ExampleChanges,
     ReleaseDiff,
     SectionChange,
     examples_summary,
     rename_summary,
 )
-from server.domain.wording import SentenceEdit
+from server.domain.releases.text_diff import SentenceEdit
 from specqa.core.spec import ParsedRelease
 
 __all__ = ["MAX_SENTENCES_SHOWN", "render_diff_markdown", "sentence_bullets"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from server.domain.corpus import lexical_tokens
-from server.domain.history import SectionHistory
+from server.domain.releases.history import SectionHistory
 
 __all__ = ["best_match", "history_lead"]
 
