@@ -1,4 +1,4 @@
-"""Calibrate ``server.domain.precedent.RESEMBLANCE_THRESHOLD`` on the spec's own examples.
+"""Calibrate ``server.domain.precedents.matcher.RESEMBLANCE_THRESHOLD`` on the spec's own examples.
 
 Each labelled response of a release is pasted as the reply to its example's first user turn, and
 compared with the responses of the examples retrieved for that exchange: once as is (its own

@@ -14,10 +14,10 @@ import re
 import pytest
 from rich.text import Text
 
-from server.domain.example_view import MARKDOWN, example_card, render_example, shorten
-from server.domain.export import examples_csv
 from server.domain.llm.evidence import whole_sentences
 from server.domain.llm.prompt import answer_messages as llm_messages
+from server.domain.precedents.example_view import MARKDOWN, example_card, render_example, shorten
+from server.domain.precedents.export import examples_csv
 from server.domain.retrieval import ExampleHit, SearchResult
 from server.domain.schemas import Answer, ExampleCard
 from server.slack.blocks import escape

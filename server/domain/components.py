@@ -13,7 +13,7 @@ from server.domain.audit.llm_judge import LLMJudge
 from server.domain.feedback import FeedbackStore, open_feedback_store
 from server.domain.index_handle import CorpusHandle
 from server.domain.llm import LLMAnswerer
-from server.domain.precedent import PrecedentMatcher
+from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval import HybridRetriever
 from server.domain.service import AnsweringService
 from specqa.core.embedding import Embedder

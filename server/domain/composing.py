@@ -7,10 +7,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.example_view import example_card
 from server.domain.extractive import best_sentences, compose
 from server.domain.lead import decide_lead
 from server.domain.llm import Draft
+from server.domain.precedents.example_view import example_card
 from server.domain.retrieval import SearchResult
 from server.domain.schemas import Answer, Citation, ExampleCard, section_url
 

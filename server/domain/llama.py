@@ -38,9 +38,9 @@ from llama_index.core.vector_stores import ExactMatchFilter, MetadataFilters
 from pydantic import PrivateAttr
 
 from server.domain.components import Components, build_components
-from server.domain.example_view import MARKDOWN, example_card, render_example
 from server.domain.extractive import best_sentences
 from server.domain.llm.evidence import whole_sentences
+from server.domain.precedents.example_view import MARKDOWN, example_card, render_example
 from server.domain.retrieval import ExampleHit, HybridRetriever, SearchFilters, SectionHit
 from server.domain.schemas import section_url
 from specqa.core.embedding import Embedder

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.domain.corpus import Corpus
-from server.domain.example_view import example_card
 from server.domain.extractive import authority_meaning
-from server.domain.precedent import PrecedentMatcher, PrecedentVerdict
+from server.domain.precedents.example_view import example_card
+from server.domain.precedents.matcher import PrecedentMatcher, PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff, diff_releases
 from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval import HybridRetriever, SearchFilters

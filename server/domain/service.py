@@ -22,7 +22,7 @@ from server.domain.lead import trim_citations
 from server.domain.links import Links
 from server.domain.llm import LLMAnswerer, LLMUnavailable
 from server.domain.lookups import SpecLookups
-from server.domain.precedent import PrecedentMatcher
+from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval import HybridRetriever, SearchResult
 from server.domain.schemas import Answer
 from specqa.core.errors import InputError

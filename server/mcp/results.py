@@ -10,8 +10,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from server.domain.audit.judged import JudgedRow
-from server.domain.example_view import shorten
-from server.domain.precedent import PrecedentVerdict
+from server.domain.precedents.example_view import shorten
+from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import (
     AuthorityChange,
     ExampleChanges,

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from server.domain.export import examples_csv
-from server.domain.precedent import PrecedentVerdict
+from server.domain.precedents.export import examples_csv
+from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff
 from server.domain.releases.history import SectionHistory
 from server.domain.retrieval import SearchFilters

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pydantic import BaseModel, Field
 
 from server.domain.audit.conversations import AuditProblem, Conversation, parse_conversation
-from server.domain.precedent import PrecedentVerdict
+from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.service import AnsweringService
 from specqa.core.errors import SpecQAError
 from specqa.core.spreadsheet import safe_row

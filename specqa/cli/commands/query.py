@@ -83,7 +83,7 @@ def _print_answer(answer: Answer) -> None:
 
 def example_lines(card: ExampleCard) -> list[str]:
     """Rich markup for an example: each step's turns, then the labelled replies to the last."""
-    from server.domain.example_view import ExampleStyle, render_example
+    from server.domain.precedents.example_view import ExampleStyle, render_example
 
     return render_example(
         card, ExampleStyle(header=_cli_header, turn=_cli_turn, response=_cli_reply)
@@ -95,13 +95,13 @@ def _cli_header(card: ExampleCard) -> str:
 
 
 def _cli_turn(turn: ExampleTurn) -> str:
-    from server.domain.example_view import shorten
+    from server.domain.precedents.example_view import shorten
 
     return f"[bold]{escape(turn.role)}[/]: {escape(shorten(turn.content, 300))}"
 
 
 def _cli_reply(response: ExampleResponse) -> str:
-    from server.domain.example_view import shorten
+    from server.domain.precedents.example_view import shorten
 
     style = _LABEL_STYLE.get(response.label, "white")
     refs = "".join(

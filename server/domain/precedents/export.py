@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Mapping
 
-from server.domain.example_view import answered_user_turn
+from server.domain.precedents.example_view import answered_user_turn
 from server.domain.schemas import ExampleCard, section_url
 
 __all__ = ["CSV_COLUMNS", "examples_csv"]
