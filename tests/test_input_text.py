@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from server.domain.feedback import open_feedback_store
+from server.domain.feedback.store import open_feedback_store
 from server.domain.lookups import SpecLookups
 from specqa.core.text import (
     BIDI_CONTROLS,

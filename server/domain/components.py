@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from server.domain.audit.judging import AuditJudge
 from server.domain.audit.llm_judge import LLMJudge
-from server.domain.feedback import FeedbackStore, open_feedback_store
+from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.index_handle import CorpusHandle
 from server.domain.llm import LLMAnswerer
 from server.domain.precedents.matcher import PrecedentMatcher

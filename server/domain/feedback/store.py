@@ -11,7 +11,7 @@ PostgreSQL through psycopg 3 (``SPECQA_FEEDBACK_DATABASE_URL``), which every rep
 answer made by one replica can be rated through another. Tables are created on first use.
 
 Answers reach it through a bounded queue (``FeedbackStore.recorder``), never holding an answer; on
-PostgreSQL every operation ends within ``feedback_timeout_s`` (:mod:`server.domain.db_limit`).
+PostgreSQL every operation ends within ``feedback_timeout_s`` (:mod:`server.domain.feedback.db_limit`).
 
 Surfaces send feedback through ``POST /v1/feedback`` or call ``components.feedback.add(answer_id,
 rating, comment, source="slack", rater=user_id)``; listeners (the metrics counter) hear every one.
@@ -51,9 +51,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from server.domain.answer_recorder import AnswerRecorder
-from server.domain.db_limit import OperationLimit, postgresql_options
-from server.domain.feedback_report import (
+from server.domain.feedback.answer_recorder import AnswerRecorder
+from server.domain.feedback.db_limit import OperationLimit, postgresql_options
+from server.domain.feedback.records import (
     MAX_COMMENT_CHARS,
     RATINGS,
     Feedback,

@@ -1,5 +1,5 @@
 """What feedback on answers is, and what policy teams read from it: the questions and the
-sections that drew the most 👎 (:func:`summarise`). Pure: the store (:mod:`server.domain.feedback`)
+sections that drew the most 👎 (:func:`summarise`). Pure: the store (:mod:`server.domain.feedback.store`)
 reads the records."""
 
 from __future__ import annotations
