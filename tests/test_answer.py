@@ -7,7 +7,7 @@ import pytest
 from ingest.pipeline import IngestReport
 from server.domain.components import Components, build_components
 from server.domain.confidence import NOT_COVERED, confidence_of
-from server.domain.evaluation import Ranked, evaluate, load_questions
+from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
 from server.domain.follow_up import leans_on_history
 from server.domain.retrieval import SearchFilters, focus_query
 from server.slack.compact import compact_message

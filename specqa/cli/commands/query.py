@@ -131,8 +131,8 @@ def eval_(
     beside the naive baseline (dense top-k over word windows with the base model); and the
     answers' quality: citations, bottom line, short answer, off-topic questions."""
     from server.domain.confidence import confidence_of
-    from server.domain.evaluation import Judged, Ranked, evaluate, load_questions
-    from server.domain.naive import NaiveRetriever
+    from server.domain.evaluation.metrics import Judged, Ranked, evaluate, load_questions
+    from server.domain.evaluation.naive_baseline import NaiveRetriever
     from specqa.core.embedding_cache import EmbeddingCache
     from specqa.core.models import open_embedder
 
