@@ -8,8 +8,8 @@ from ingest.pipeline import IngestReport
 from server.domain.components import Components, build_components
 from server.domain.confidence import NOT_COVERED, confidence_of
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
-from server.domain.follow_up import leans_on_history
-from server.domain.retrieval import SearchFilters, focus_query
+from server.domain.retrieval.follow_up import leans_on_history
+from server.domain.retrieval.hybrid import SearchFilters, focus_query
 from server.slack.compact import compact_message
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError

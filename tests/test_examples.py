@@ -18,7 +18,7 @@ from server.domain.llm.evidence import whole_sentences
 from server.domain.llm.prompt import answer_messages as llm_messages
 from server.domain.precedents.example_view import MARKDOWN, example_card, render_example, shorten
 from server.domain.precedents.export import examples_csv
-from server.domain.retrieval import ExampleHit, SearchResult
+from server.domain.retrieval.hybrid import ExampleHit, SearchResult
 from server.domain.schemas import Answer, ExampleCard
 from server.slack.blocks import escape
 from server.slack.compact import compact_message

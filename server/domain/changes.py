@@ -17,7 +17,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from server.domain.corpus import Corpus
 from server.domain.extractive import best_sentences
 from server.domain.links import Links
 from server.domain.lookups import releases_between
@@ -26,7 +25,8 @@ from server.domain.releases.change_questions import ChangeQuestion, parse_change
 from server.domain.releases.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where
 from server.domain.releases.diff_markdown import render_diff_markdown, sentence_bullets
 from server.domain.releases.history import SectionHistory, section_history
-from server.domain.retrieval import HybridRetriever
+from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.hybrid import HybridRetriever
 from server.domain.schemas import Answer, Citation, section_url
 from specqa.core.memo import IndexMemo
 

@@ -14,7 +14,7 @@ from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.index_handle import CorpusHandle
 from server.domain.llm import LLMAnswerer
 from server.domain.precedents.matcher import PrecedentMatcher
-from server.domain.retrieval import HybridRetriever
+from server.domain.retrieval.hybrid import HybridRetriever
 from server.domain.service import AnsweringService
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecQAError

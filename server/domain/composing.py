@@ -11,7 +11,7 @@ from server.domain.extractive import best_sentences, compose
 from server.domain.lead import decide_lead
 from server.domain.llm import Draft
 from server.domain.precedents.example_view import example_card
-from server.domain.retrieval import SearchResult
+from server.domain.retrieval.hybrid import SearchResult
 from server.domain.schemas import Answer, Citation, ExampleCard, section_url
 
 __all__ = ["Evidence", "extractive_answer", "llm_answer", "paragraphs"]

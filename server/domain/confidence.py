@@ -1,6 +1,6 @@
 """How sure retrieval is that its first section governs the question.
 
-Two signals of a :class:`~server.domain.retrieval.RankEvidence`: the fused score margin between the first
+Two signals of a :class:`~server.domain.retrieval.hybrid.RankEvidence`: the fused score margin between the first
 and second sections, and how many single signals (dense over prose, dense over example keys,
 lexical) pick the same first section. The thresholds were set on the dev splits of
 ``tests/eval`` (307 questions, tuned model): "high" (margin >= 0.2, two signals agree) was right
@@ -12,7 +12,7 @@ bucket on every split, and ``tests/test_answer.py`` holds the test splits to the
 
 from __future__ import annotations
 
-from server.domain.retrieval import RankEvidence
+from server.domain.retrieval.hybrid import RankEvidence
 from server.domain.schemas import Confidence
 
 __all__ = [

@@ -10,8 +10,8 @@ from functools import lru_cache
 from typing import Protocol
 
 from server.domain.confidence import NOT_COVERED, unclear_statement
-from server.domain.corpus import lexical_tokens
-from server.domain.retrieval import ExampleHit, SearchResult, SectionHit
+from server.domain.retrieval.corpus import lexical_tokens
+from server.domain.retrieval.hybrid import ExampleHit, SearchResult, SectionHit
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import (
     GAP,

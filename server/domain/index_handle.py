@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from server.domain.corpus import Corpus
+from server.domain.retrieval.corpus import Corpus
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
 from specqa.core.logs import get_logger

@@ -30,10 +30,10 @@ import re
 from dataclasses import dataclass, replace
 
 from server.domain.confidence import NOT_COVERED, confidence_of
-from server.domain.curated import BankMatch
 from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
-from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
-from server.domain.retrieval import SearchResult
+from server.domain.retrieval.curated import BankMatch
+from server.domain.retrieval.hybrid import SearchResult
+from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
 
 __all__ = [

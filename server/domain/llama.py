@@ -41,7 +41,7 @@ from server.domain.components import Components, build_components
 from server.domain.extractive import best_sentences
 from server.domain.llm.evidence import whole_sentences
 from server.domain.precedents.example_view import MARKDOWN, example_card, render_example
-from server.domain.retrieval import ExampleHit, HybridRetriever, SearchFilters, SectionHit
+from server.domain.retrieval.hybrid import ExampleHit, HybridRetriever, SearchFilters, SectionHit
 from server.domain.schemas import section_url
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError

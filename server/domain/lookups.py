@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.domain.corpus import Corpus
 from server.domain.extractive import authority_meaning
 from server.domain.precedents.example_view import example_card
 from server.domain.precedents.matcher import PrecedentMatcher, PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff, diff_releases
 from server.domain.releases.history import SectionHistory, section_history
-from server.domain.retrieval import HybridRetriever, SearchFilters
+from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.hybrid import HybridRetriever, SearchFilters
 from server.domain.schemas import ExampleCard, SearchResponse, SectionCard, section_url
 from specqa.core.errors import InputError
 from specqa.core.settings import Settings

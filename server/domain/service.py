@@ -16,14 +16,14 @@ from typing import Any, Literal
 
 from server.domain.changes import ChangeAnswerer, release_note
 from server.domain.composing import Evidence, extractive_answer, llm_answer, paragraphs
-from server.domain.corpus import Corpus
-from server.domain.follow_up import follow_up_query, leans_on_history
 from server.domain.lead import trim_citations
 from server.domain.links import Links
 from server.domain.llm import LLMAnswerer, LLMUnavailable
 from server.domain.lookups import SpecLookups
 from server.domain.precedents.matcher import PrecedentMatcher
-from server.domain.retrieval import HybridRetriever, SearchResult
+from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
+from server.domain.retrieval.hybrid import HybridRetriever, SearchResult
 from server.domain.schemas import Answer
 from specqa.core.errors import InputError
 from specqa.core.memo import IndexMemo

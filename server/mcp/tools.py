@@ -23,7 +23,7 @@ from server.domain.audit.judged import JudgedRow
 from server.domain.components import Components
 from server.domain.extractive import best_sentences
 from server.domain.releases.diff import ReleaseDiff
-from server.domain.retrieval import SearchFilters
+from server.domain.retrieval.hybrid import SearchFilters
 from server.domain.schemas import AuthorityLevel, ExampleLabel, SectionCard, section_url
 from server.edge import rendering
 from server.mcp.results import (

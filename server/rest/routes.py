@@ -14,7 +14,7 @@ from server.domain.precedents.export import examples_csv
 from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff
 from server.domain.releases.history import SectionHistory
-from server.domain.retrieval import SearchFilters
+from server.domain.retrieval.hybrid import SearchFilters
 from server.domain.schemas import (
     Answer,
     AuthorityLevel,

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from server.domain.audit.conversations import Conversation
 from server.domain.llm.evidence import example_evidence, section_evidence
 from server.domain.llm.prompt import AUTHORITY_ORDER
-from server.domain.retrieval import SearchResult
+from server.domain.retrieval.hybrid import SearchResult
 
 __all__ = [
     "JUDGE_PROMPT",

@@ -23,7 +23,7 @@ from server.domain.audit.judged import JudgedPrecedent, JudgedRow, JudgedSentenc
 from server.domain.audit.llm_judge import JudgeOutcome, LLMJudge
 from server.domain.lead import trim_citations
 from server.domain.lookups import PRECEDENT_CANDIDATES
-from server.domain.retrieval import SearchResult
+from server.domain.retrieval.hybrid import SearchResult
 from server.domain.service import AnsweringService
 from specqa.core.errors import SpecQAError
 

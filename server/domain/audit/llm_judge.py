@@ -26,11 +26,11 @@ from server.domain.audit.judge_prompt import (
     judge_messages,
     read_judge_reply,
 )
-from server.domain.corpus import ReleaseCorpus
 from server.domain.llm.client import Deadline, LLMClient, LLMUnavailable
 from server.domain.llm.prompt import route_messages
 from server.domain.llm.routing import parse_route, routed_result
-from server.domain.retrieval import SearchResult
+from server.domain.retrieval.corpus import ReleaseCorpus
+from server.domain.retrieval.hybrid import SearchResult
 from specqa.core.quotes import MIN_SENTENCE_CHARS, passages_of, section_text
 from specqa.core.settings import Settings
 

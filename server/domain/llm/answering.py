@@ -18,13 +18,13 @@ from urllib.parse import urlsplit
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from server.domain.corpus import ReleaseCorpus
 from server.domain.llm.client import Deadline, LLMClient
 from server.domain.llm.prompt import answer_messages, route_messages
 from server.domain.llm.reply import SPEC_HOST, CheckedReply, ReplyFilter, check_reply
 from server.domain.llm.routing import parse_route, routed_result
 from server.domain.llm.verdict import parse_verdict, split_verdict, verdict_line
-from server.domain.retrieval import SearchResult
+from server.domain.retrieval.corpus import ReleaseCorpus
+from server.domain.retrieval.hybrid import SearchResult
 from server.domain.schemas import section_url
 from specqa.core.settings import Settings
 

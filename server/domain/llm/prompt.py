@@ -12,8 +12,8 @@ import json
 from openai.types.chat import ChatCompletionMessageParam
 
 from server.domain.llm.evidence import example_evidence, section_evidence
-from server.domain.retrieval import SearchResult, SectionHit
-from server.domain.toc import TableOfContents
+from server.domain.retrieval.hybrid import SearchResult, SectionHit
+from server.domain.retrieval.table_of_contents import TableOfContents
 
 __all__ = ["ANSWER_PROMPT", "ROUTE_PROMPT", "answer_messages", "route_messages"]
 

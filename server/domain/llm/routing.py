@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 
-from server.domain.corpus import ReleaseCorpus
-from server.domain.retrieval import SearchResult, SectionHit
+from server.domain.retrieval.corpus import ReleaseCorpus
+from server.domain.retrieval.hybrid import SearchResult, SectionHit
 
 __all__ = ["RouteChoice", "parse_route", "routed_result"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from server.domain.corpus import lexical_tokens
 from server.domain.releases.history import SectionHistory
+from server.domain.retrieval.corpus import lexical_tokens
 
 __all__ = ["best_match", "history_lead"]
 

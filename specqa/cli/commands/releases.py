@@ -97,7 +97,7 @@ def examples_search(
     """Precedent search: labelled examples by text, label, authority, section and release."""
     from server.domain.precedents.example_view import step_labels
     from server.domain.precedents.export import examples_csv
-    from server.domain.retrieval import SearchFilters
+    from server.domain.retrieval.hybrid import SearchFilters
     from server.domain.schemas import ExamplesResponse
 
     parts = components(index_dir)

@@ -30,12 +30,11 @@ from typing import Any, get_args
 
 import numpy as np
 
-from server.domain.chunks import ChunkLayout, key_weights
-from server.domain.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
-from server.domain.curated import BankMatch, closest_bank, topicality
-from server.domain.query_cues import about_the_spec, about_voice, focus_query
-from server.domain.schemas import AuthorityLevel, ExampleLabel
-from server.domain.weights import (
+from server.domain.retrieval.chunks import ChunkLayout, key_weights
+from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
+from server.domain.retrieval.curated import BankMatch, closest_bank, topicality
+from server.domain.retrieval.query_cues import about_the_spec, about_voice, focus_query
+from server.domain.retrieval.weights import (
     BANK_DENSE,
     CANDIDATES,
     CENTROID,
@@ -44,6 +43,7 @@ from server.domain.weights import (
     HUB_PRIOR,
     PROSE_LEXICAL,
 )
+from server.domain.schemas import AuthorityLevel, ExampleLabel
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, SpecIndexError

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.weights import EXAMPLE_DENSE, PROMPT_DENSE
+from server.domain.retrieval.weights import EXAMPLE_DENSE, PROMPT_DENSE
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.spec import ParsedRelease
 

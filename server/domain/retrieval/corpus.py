@@ -14,9 +14,9 @@ from typing import Any
 import bm25s
 import Stemmer
 
-from server.domain.chunks import ChunkLayout, key_weights
-from server.domain.toc import TableOfContents, build_toc
-from server.domain.weights import CANDIDATES, CENTROID
+from server.domain.retrieval.chunks import ChunkLayout, key_weights
+from server.domain.retrieval.table_of_contents import TableOfContents, build_toc
+from server.domain.retrieval.weights import CANDIDATES, CENTROID
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError, UnknownReleaseError, UnknownSectionError

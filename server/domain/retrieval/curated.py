@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from server.domain.corpus import ReleaseCorpus
+from server.domain.retrieval.corpus import ReleaseCorpus
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.errors import SpecIndexError
 from specqa.core.question_bank import ShortAnswerValue, short_answer_value

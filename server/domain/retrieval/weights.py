@@ -1,4 +1,4 @@
-"""The hybrid ranking's weights (what each is for: :mod:`server.domain.retrieval`). The corpus
+"""The hybrid ranking's weights (what each is for: :mod:`server.domain.retrieval.hybrid`). The corpus
 uses some of them too: it computes each section's hub prior when it loads."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The table of contents of one release: every section's id, title, authority and a one-sentence
 summary, as compact text an LLM can route over.
 
-Built once per release when the corpus loads (see :mod:`server.domain.corpus`), never per request, and
+Built once per release when the corpus loads (see :mod:`server.domain.retrieval.corpus`), never per request, and
 byte-for-byte stable for a given release so that providers' prompt caching applies to it. The
 summary is derived deterministically from the section's own text: its first normative sentence
 ("should", "must", "never", ...), else its first sentence, trimmed to a few words at a word
