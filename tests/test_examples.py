@@ -14,8 +14,8 @@ import re
 import pytest
 from rich.text import Text
 
-from server.domain.llm.evidence import whole_sentences
-from server.domain.llm.prompt import answer_messages as llm_messages
+from server.domain.answering.llm.excerpts import whole_sentences
+from server.domain.answering.llm.prompt import answer_messages as llm_messages
 from server.domain.precedents.example_view import MARKDOWN, example_card, render_example, shorten
 from server.domain.precedents.export import examples_csv
 from server.domain.retrieval.hybrid import ExampleHit, SearchResult

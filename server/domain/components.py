@@ -8,14 +8,14 @@ import contextlib
 import threading
 from dataclasses import dataclass
 
+from server.domain.answering.llm import LLMAnswerer
+from server.domain.answering.service import AnsweringService
 from server.domain.audit.judging import AuditJudge
 from server.domain.audit.llm_judge import LLMJudge
 from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.index_handle import CorpusHandle
-from server.domain.llm import LLMAnswerer
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.hybrid import HybridRetriever
-from server.domain.service import AnsweringService
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecQAError
 from specqa.core.models import index_model_name, open_model

@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from server.domain.answering.confidence import UNCLEAR
+from server.domain.answering.extractive import changed_since
+from server.domain.answering.lead import lead_markdown
+from server.domain.answering.llm import verdict_line
 from server.domain.audit.judged import JudgedRow
-from server.domain.confidence import UNCLEAR
-from server.domain.extractive import changed_since
-from server.domain.lead import lead_markdown
-from server.domain.llm import verdict_line
 from server.domain.precedents.example_view import MARKDOWN, render_example, shorten
 from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
+from server.domain.answering.service import StreamEvent
 from server.domain.precedents.export import examples_csv
 from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff
@@ -24,7 +25,6 @@ from server.domain.schemas import (
     SearchResponse,
     SectionCard,
 )
-from server.domain.service import StreamEvent
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.security import KeyFirstRoute, RequireKey

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Iterator
 
 from pydantic import BaseModel, Field
 
+from server.domain.answering.service import AnsweringService
 from server.domain.audit.conversations import AuditProblem, Conversation, parse_conversation
 from server.domain.precedents.matcher import PrecedentVerdict
-from server.domain.service import AnsweringService
 from specqa.core.errors import SpecQAError
 from specqa.core.spreadsheet import safe_row
 

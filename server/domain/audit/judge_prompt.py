@@ -17,9 +17,9 @@ from typing import Any, Literal
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from server.domain.answering.llm.excerpts import example_evidence, section_evidence
+from server.domain.answering.llm.prompt import AUTHORITY_ORDER
 from server.domain.audit.conversations import Conversation
-from server.domain.llm.evidence import example_evidence, section_evidence
-from server.domain.llm.prompt import AUTHORITY_ORDER
 from server.domain.retrieval.hybrid import SearchResult
 
 __all__ = [

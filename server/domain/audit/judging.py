@@ -17,14 +17,14 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 
+from server.domain.answering.lead import trim_citations
+from server.domain.answering.service import AnsweringService
+from server.domain.answering.service_lookups import PRECEDENT_CANDIDATES
 from server.domain.audit.conversations import AuditProblem, Conversation
 from server.domain.audit.judge_prompt import JUDGE_PROMPT
 from server.domain.audit.judged import JudgedPrecedent, JudgedRow, JudgedSentence
 from server.domain.audit.llm_judge import JudgeOutcome, LLMJudge
-from server.domain.lead import trim_citations
-from server.domain.lookups import PRECEDENT_CANDIDATES
 from server.domain.retrieval.hybrid import SearchResult
-from server.domain.service import AnsweringService
 from specqa.core.errors import SpecQAError
 
 __all__ = ["NO_JUDGE", "AuditJudge", "estimate_tokens"]

@@ -1,7 +1,7 @@
 """The LLM judge: one verdict on one reply, read from a schema and checked before it counts.
 
 1. Routing, as answers do: the model picks the governing sections from the release's table of
-   contents and the retriever's shortlist (:mod:`server.domain.llm.routing`).
+   contents and the retriever's shortlist (:mod:`server.domain.answering.llm.routing`).
 2. One judge call with the conversation fenced as data (:mod:`server.domain.audit.judge_prompt`),
    asking for JSON (``response_format`` json_schema unless turned off) and validating it either
    way. An unreadable reply is asked for once more; then the row is ``unjudged`` with the reason.
@@ -19,6 +19,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from server.domain.answering.llm.client import Deadline, LLMClient, LLMUnavailable
+from server.domain.answering.llm.prompt import route_messages
+from server.domain.answering.llm.routing import parse_route, routed_result
 from server.domain.audit.conversations import Conversation
 from server.domain.audit.judge_prompt import (
     RESPONSE_FORMAT,
@@ -26,9 +29,6 @@ from server.domain.audit.judge_prompt import (
     judge_messages,
     read_judge_reply,
 )
-from server.domain.llm.client import Deadline, LLMClient, LLMUnavailable
-from server.domain.llm.prompt import route_messages
-from server.domain.llm.routing import parse_route, routed_result
 from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.hybrid import SearchResult
 from specqa.core.quotes import MIN_SENTENCE_CHARS, passages_of, section_text

@@ -130,7 +130,7 @@ def eval_(
     """Retrieval quality: recall@1/3/5/10, MRR, latency and precision@1 per confidence bucket,
     beside the naive baseline (dense top-k over word windows with the base model); and the
     answers' quality: citations, bottom line, short answer, off-topic questions."""
-    from server.domain.confidence import confidence_of
+    from server.domain.answering.confidence import confidence_of
     from server.domain.evaluation.metrics import Judged, Ranked, evaluate, load_questions
     from server.domain.evaluation.naive_baseline import NaiveRetriever
     from specqa.core.embedding_cache import EmbeddingCache

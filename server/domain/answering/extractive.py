@@ -9,7 +9,7 @@ import math
 from functools import lru_cache
 from typing import Protocol
 
-from server.domain.confidence import NOT_COVERED, unclear_statement
+from server.domain.answering.confidence import NOT_COVERED, unclear_statement
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.hybrid import ExampleHit, SearchResult, SectionHit
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
@@ -26,7 +26,7 @@ from specqa.core.text import NORMATIVE, PERMISSIVE
 
 
 class Lead(Protocol):
-    """What an answer leads with (:class:`server.domain.lead.Lead`, which imports this module)."""
+    """What an answer leads with (:class:`server.domain.answering.lead.Lead`, which imports this module)."""
 
     @property
     def covered(self) -> bool: ...
@@ -144,7 +144,7 @@ def compose(
     """Markdown for an extractive answer: the short answer where there is one, the bottom line
     (with ``note``, what changed in its section since, right under it), how sure, the quotes,
     the examples; or, off topic, that the spec does not cover it. ``lead`` is what
-    :func:`server.domain.lead.decide_lead` decided."""
+    :func:`server.domain.answering.lead.decide_lead` decided."""
     bottom = lead.bottom
     if not result.sections or bottom is None:
         return (

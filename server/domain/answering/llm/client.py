@@ -5,7 +5,7 @@
   next one at once (:class:`LLMBusy`), so the caller answers extractively instead of queueing.
 * One answer's LLM work (routing, answer, retries, Retry-After waits) fits in ``llm_deadline_s``,
   wall-clock: each call's timeout is what is left of it, and when it runs out the call's connection
-  is shut down (:mod:`server.domain.llm.deadline`), even mid-reply. Connections are not kept
+  is shut down (:mod:`server.domain.answering.llm.deadline`), even mid-reply. Connections are not kept
   alive between calls, so every call's connection is one its deadline holds.
 * Timeouts, connection errors, 429 and 5xx are retried a bounded number of times; then, or on any
   other error, :class:`LLMUnavailable` says why, so the caller can fall back to an extractive answer.
@@ -23,7 +23,7 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
-from server.domain.llm.deadline import (
+from server.domain.answering.llm.deadline import (
     Deadline,
     LLMBusy,
     LLMUnavailable,

@@ -11,7 +11,7 @@ import json
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from server.domain.llm.evidence import example_evidence, section_evidence
+from server.domain.answering.llm.excerpts import example_evidence, section_evidence
 from server.domain.retrieval.hybrid import SearchResult, SectionHit
 from server.domain.retrieval.table_of_contents import TableOfContents
 

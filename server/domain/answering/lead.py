@@ -29,8 +29,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from server.domain.confidence import NOT_COVERED, confidence_of
-from server.domain.extractive import best_sentences, plain_meaning, short_answer_lines
+from server.domain.answering.confidence import NOT_COVERED, confidence_of
+from server.domain.answering.extractive import best_sentences, plain_meaning, short_answer_lines
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.hybrid import SearchResult
 from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk

@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.extractive import best_sentences, compose
-from server.domain.lead import decide_lead
-from server.domain.llm import Draft
+from server.domain.answering.extractive import best_sentences, compose
+from server.domain.answering.lead import decide_lead
+from server.domain.answering.llm import Draft
 from server.domain.precedents.example_view import example_card
 from server.domain.retrieval.hybrid import SearchResult
 from server.domain.schemas import Answer, Citation, ExampleCard, section_url

@@ -4,7 +4,7 @@
 (:meth:`~AnsweringService.prepare`): the question, mode and history are validated once, a
 question about changes is answered from the diffs, anything else is retrieved once. The lookups
 every surface shows besides answers (search, sections, precedents, releases, diffs, histories)
-come from :class:`~server.domain.lookups.SpecLookups`, which this service extends.
+come from :class:`~server.domain.answering.service_lookups.SpecLookups`, which this service extends.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from server.domain.changes import ChangeAnswerer, release_note
-from server.domain.composing import Evidence, extractive_answer, llm_answer, paragraphs
-from server.domain.lead import trim_citations
-from server.domain.links import Links
-from server.domain.llm import LLMAnswerer, LLMUnavailable
-from server.domain.lookups import SpecLookups
+from server.domain.answering.change_answers import ChangeAnswerer, release_note
+from server.domain.answering.composing import Evidence, extractive_answer, llm_answer, paragraphs
+from server.domain.answering.lead import trim_citations
+from server.domain.answering.links import Links
+from server.domain.answering.llm import LLMAnswerer, LLMUnavailable
+from server.domain.answering.service_lookups import SpecLookups
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.follow_up import follow_up_query, leans_on_history

@@ -1,5 +1,5 @@
 """Everything a surface shows that is not an answer: search, sections, precedents, releases, diffs
-and histories, all read from the index. :class:`~server.domain.service.AnsweringService` adds the
+and histories, all read from the index. :class:`~server.domain.answering.service.AnsweringService` adds the
 answers on top; surfaces only ever hold that one service."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.domain.extractive import authority_meaning
+from server.domain.answering.extractive import authority_meaning
 from server.domain.precedents.example_view import example_card
 from server.domain.precedents.matcher import PrecedentMatcher, PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff, diff_releases

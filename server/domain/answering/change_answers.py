@@ -17,9 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from server.domain.extractive import best_sentences
-from server.domain.links import Links
-from server.domain.lookups import releases_between
+from server.domain.answering.extractive import best_sentences
+from server.domain.answering.links import Links
+from server.domain.answering.service_lookups import releases_between
 from server.domain.releases.change_lead import best_match, history_lead
 from server.domain.releases.change_questions import ChangeQuestion, parse_change_question
 from server.domain.releases.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where

@@ -2,12 +2,12 @@
 
 1. Routing (one short call, unless ``llm_route`` is off): the model sees the release's table of
    contents (stable, cached by providers) and the hybrid retriever's top sections, and names the
-   governing sections. Ids are checked against the release (see :mod:`server.domain.llm.routing`).
+   governing sections. Ids are checked against the release (see :mod:`server.domain.answering.llm.routing`).
 2. Answer: the model writes from those sections' full text (whole sentences up to a budget) and
    the retrieved examples, leading with a verdict. The reply is checked and neutralised
-   (:mod:`server.domain.llm.reply`) before any surface sees it.
+   (:mod:`server.domain.answering.llm.reply`) before any surface sees it.
 
-Both calls share one slot and one deadline (:class:`server.domain.llm.client.LLMClient`).
+Both calls share one slot and one deadline (:class:`server.domain.answering.llm.client.LLMClient`).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from server.domain.llm.client import Deadline, LLMClient
-from server.domain.llm.prompt import answer_messages, route_messages
-from server.domain.llm.reply import SPEC_HOST, CheckedReply, ReplyFilter, check_reply
-from server.domain.llm.routing import parse_route, routed_result
-from server.domain.llm.verdict import parse_verdict, split_verdict, verdict_line
+from server.domain.answering.llm.client import Deadline, LLMClient
+from server.domain.answering.llm.prompt import answer_messages, route_messages
+from server.domain.answering.llm.reply import SPEC_HOST, CheckedReply, ReplyFilter, check_reply
+from server.domain.answering.llm.routing import parse_route, routed_result
+from server.domain.answering.llm.verdict import parse_verdict, split_verdict, verdict_line
 from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.hybrid import SearchResult
 from server.domain.schemas import section_url
