@@ -17,8 +17,8 @@ import sys
 
 import numpy as np
 
+from server.composition.components import build_components
 from server.domain.answering.service_lookups import PRECEDENT_CANDIDATES
-from server.domain.components import build_components
 from specqa.core.settings import Settings
 from specqa.core.spec import Example
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ingest.pipeline import IngestReport
+from server.composition.components import Components, build_components
 from server.domain.answering.confidence import NOT_COVERED, confidence_of
-from server.domain.components import Components, build_components
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query

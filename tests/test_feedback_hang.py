@@ -16,7 +16,7 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import build_components
+from server.composition.components import build_components
 from server.domain.feedback.store import open_feedback_store
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings

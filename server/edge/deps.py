@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from server.composition.components import Components
 from server.domain.answering.service import AnsweringService
-from server.domain.components import Components
 from server.domain.feedback.store import FeedbackStore
 from specqa.core.errors import SpecIndexError
 from specqa.core.settings import Settings

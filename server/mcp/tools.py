@@ -18,10 +18,10 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
+from server.composition.components import Components
 from server.domain.answering.extractive import best_sentences
 from server.domain.audit.conversations import Conversation
 from server.domain.audit.judged import JudgedRow
-from server.domain.components import Components
 from server.domain.releases.diff import ReleaseDiff
 from server.domain.retrieval.hybrid import SearchFilters
 from server.domain.schemas import AuthorityLevel, ExampleLabel, SectionCard, section_url

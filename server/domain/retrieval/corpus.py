@@ -2,7 +2,7 @@
 examples they carry, and a BM25 index per release.
 
 Loaded from the vector store (embedded or server) so that a server process needs nothing but the
-index; :class:`server.domain.index_handle.CorpusHandle` rebuilds it when the pointer moves.
+index; :class:`server.composition.index_handle.CorpusHandle` rebuilds it when the pointer moves.
 """
 
 from __future__ import annotations

@@ -134,7 +134,7 @@ def eval_(
     from server.domain.evaluation.metrics import Judged, Ranked, evaluate, load_questions
     from server.domain.evaluation.naive_baseline import NaiveRetriever
     from specqa.core.embedding_cache import EmbeddingCache
-    from specqa.core.models import open_embedder
+    from specqa.core.embedding_models import open_embedder
 
     if retriever not in ("hybrid", "naive"):
         fail("--retriever must be 'hybrid' or 'naive'")

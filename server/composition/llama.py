@@ -13,7 +13,7 @@
 * :func:`spec_retriever` / :func:`spec_query_engine`: the three-line entry points::
 
       from llama_index.core.query_engine import RetrieverQueryEngine
-      from server.domain.llama import spec_retriever
+      from server.composition.llama import spec_retriever
 
       engine = RetrieverQueryEngine.from_args(spec_retriever(index_dir="index"), llm=my_llm)
 
@@ -37,9 +37,9 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores import ExactMatchFilter, MetadataFilters
 from pydantic import PrivateAttr
 
+from server.composition.components import Components, build_components
 from server.domain.answering.extractive import best_sentences
 from server.domain.answering.llm.excerpts import whole_sentences
-from server.domain.components import Components, build_components
 from server.domain.precedents.example_view import MARKDOWN, example_card, render_example
 from server.domain.retrieval.hybrid import ExampleHit, HybridRetriever, SearchFilters, SectionHit
 from server.domain.schemas import section_url

@@ -8,17 +8,17 @@ import contextlib
 import threading
 from dataclasses import dataclass
 
+from server.composition.index_handle import CorpusHandle
 from server.domain.answering.llm import LLMAnswerer
 from server.domain.answering.service import AnsweringService
 from server.domain.audit.judging import AuditJudge
 from server.domain.audit.llm_judge import LLMJudge
 from server.domain.feedback.store import FeedbackStore, open_feedback_store
-from server.domain.index_handle import CorpusHandle
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.hybrid import HybridRetriever
 from specqa.core.embedding import Embedder
+from specqa.core.embedding_models import index_model_name, open_model
 from specqa.core.errors import SpecQAError
-from specqa.core.models import index_model_name, open_model
 from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
 
