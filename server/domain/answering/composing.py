@@ -11,7 +11,7 @@ from server.domain.answering.extractive import best_sentences, compose
 from server.domain.answering.lead import decide_lead
 from server.domain.answering.llm import Draft
 from server.domain.precedents.example_view import example_card
-from server.domain.retrieval.hybrid import SearchResult
+from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.schemas import Answer, Citation, ExampleCard, section_url
 
 __all__ = ["Evidence", "extractive_answer", "llm_answer", "paragraphs"]
@@ -23,14 +23,14 @@ class Evidence:
     carried by the final answer unchanged."""
 
     question: str
-    result: SearchResult
+    result: RetrievalResult
     quotes: dict[str, str]  # section id -> its best sentences for the question, verbatim
     citations: list[Citation]
     examples: list[ExampleCard]
     standalone: bool = True  # False for a follow-up, whose own words lean on the turn before
 
     @classmethod
-    def of(cls, question: str, result: SearchResult, standalone: bool = True) -> Evidence:
+    def of(cls, question: str, result: RetrievalResult, standalone: bool = True) -> Evidence:
         quotes = {
             hit.section.id: best_sentences(hit.section.body, question) for hit in result.sections
         }
@@ -132,5 +132,5 @@ def paragraphs(markdown: str) -> list[str]:
     return [part + ("\n\n" if index < len(parts) - 1 else "") for index, part in enumerate(parts)]
 
 
-def _timings(result: SearchResult, started: float) -> dict[str, float]:
+def _timings(result: RetrievalResult, started: float) -> dict[str, float]:
     return {**result.timings, "total_ms": round((time.perf_counter() - started) * 1000, 2)}

@@ -1,6 +1,6 @@
 """How sure retrieval is that its first section governs the question.
 
-Two signals of a :class:`~server.domain.retrieval.hybrid.RankEvidence`: the fused score margin between the first
+Two signals of a :class:`~server.domain.retrieval.hybrid.RankClarity`: the fused score margin between the first
 and second sections, and how many single signals (dense over prose, dense over example keys,
 lexical) pick the same first section. The thresholds were set on the dev splits of
 ``tests/eval`` (307 questions, tuned model): "high" (margin >= 0.2, two signals agree) was right
@@ -12,7 +12,7 @@ bucket on every split, and ``tests/test_answer.py`` holds the test splits to the
 
 from __future__ import annotations
 
-from server.domain.retrieval.hybrid import RankEvidence
+from server.domain.retrieval.hybrid import RankClarity
 from server.domain.schemas import Confidence
 
 __all__ = [
@@ -33,10 +33,10 @@ NOT_COVERED = (  # what an off-topic answer says plainly, on every surface
 )
 
 
-def confidence_of(evidence: RankEvidence) -> Confidence:
-    if evidence.margin >= HIGH_MARGIN and evidence.agreement >= 2:
+def confidence_of(clarity: RankClarity) -> Confidence:
+    if clarity.margin >= HIGH_MARGIN and clarity.agreement >= 2:
         return "high"
-    if evidence.margin < LOW_MARGIN and evidence.agreement <= 1:
+    if clarity.margin < LOW_MARGIN and clarity.agreement <= 1:
         return "low"
     return "medium"
 

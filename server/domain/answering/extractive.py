@@ -11,7 +11,7 @@ from typing import Protocol
 
 from server.domain.answering.confidence import NOT_COVERED, unclear_statement
 from server.domain.retrieval.corpus import lexical_tokens
-from server.domain.retrieval.hybrid import ExampleHit, SearchResult, SectionHit
+from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult, SectionHit
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import (
     GAP,
@@ -135,7 +135,7 @@ def plain_meaning(authority: str | None) -> str:
 
 
 def compose(
-    result: SearchResult,
+    result: RetrievalResult,
     quotes: dict[str, str],
     urls: dict[str, str],
     lead: Lead,
@@ -191,7 +191,7 @@ def short_answer_lines(short: ShortAnswer) -> list[str]:
     ]
 
 
-def _not_covered(result: SearchResult, urls: dict[str, str]) -> str:
+def _not_covered(result: RetrievalResult, urls: dict[str, str]) -> str:
     closest = ", ".join(f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3])
     return "\n".join(
         [
@@ -207,7 +207,7 @@ def _not_covered(result: SearchResult, urls: dict[str, str]) -> str:
     )
 
 
-def _confidence_line(result: SearchResult, urls: dict[str, str], confidence: Confidence) -> str:
+def _confidence_line(result: RetrievalResult, urls: dict[str, str], confidence: Confidence) -> str:
     if confidence != "low":
         return f"**Confidence: {confidence}.**"
     closest = [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3]]

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from server.domain.answering.confidence import NOT_COVERED, confidence_of
 from server.domain.answering.extractive import best_sentences, plain_meaning, short_answer_lines
 from server.domain.retrieval.curated import BankMatch
-from server.domain.retrieval.hybrid import SearchResult
+from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
 
@@ -77,16 +77,16 @@ class Lead:
     short: ShortAnswer | None
 
 
-def decide_lead(question: str, result: SearchResult, standalone: bool = True) -> Lead:
+def decide_lead(question: str, result: RetrievalResult, standalone: bool = True) -> Lead:
     covered = is_covered(question, result)
     vague = standalone and content_free(question)  # names nothing: no confident match
-    confidence = confidence_of(result.evidence) if covered and not vague else "low"
+    confidence = confidence_of(result.clarity) if covered and not vague else "low"
     bottom = _bottom_line(question, result)
     short = _short_answer(question, result) if covered else None
     return Lead(covered, confidence, bottom, short)
 
 
-def trim_citations(result: SearchResult) -> SearchResult:
+def trim_citations(result: RetrievalResult) -> RetrievalResult:
     """``result`` with only the sections within ``CITE_GAP`` of the first one's score."""
     if not result.sections:
         return result
@@ -95,20 +95,20 @@ def trim_citations(result: SearchResult) -> SearchResult:
     return result if len(kept) == len(result.sections) else replace(result, sections=kept)
 
 
-def is_covered(question: str, result: SearchResult) -> bool:
-    evidence = result.evidence
+def is_covered(question: str, result: RetrievalResult) -> bool:
+    clarity = result.clarity
     if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
         return True
     if about_the_assistant(question) or mentions_risk(question):  # on topic unless far off
-        return evidence.on_topic >= ON_TOPIC_FLOOR
+        return clarity.on_topic >= ON_TOPIC_FLOOR
     return not (
-        evidence.on_topic < ON_TOPIC_FLOOR
-        or evidence.off_topic_share >= OFF_TOPIC_SHARE
-        or evidence.off_topic - evidence.on_topic >= OFF_TOPIC_MARGIN
+        clarity.on_topic < ON_TOPIC_FLOOR
+        or clarity.off_topic_share >= OFF_TOPIC_SHARE
+        or clarity.off_topic - clarity.on_topic >= OFF_TOPIC_MARGIN
     )
 
 
-def _bottom_line(question: str, result: SearchResult) -> BottomLine | None:
+def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:
     if not result.sections:
         return None
     section = result.sections[0].section
@@ -126,7 +126,7 @@ def _bottom_line(question: str, result: SearchResult) -> BottomLine | None:
     )
 
 
-def _short_answer(question: str, result: SearchResult) -> ShortAnswer | None:
+def _short_answer(question: str, result: RetrievalResult) -> ShortAnswer | None:
     """The closest curated question's answer, only when it is unambiguous (see the module)."""
     if not result.sections or not result.bank:
         return None

@@ -23,7 +23,7 @@ from server.domain.answering.service_lookups import SpecLookups
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
-from server.domain.retrieval.hybrid import HybridRetriever, SearchResult
+from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
 from server.domain.schemas import Answer
 from specqa.core.errors import InputError
 from specqa.core.memo import IndexMemo
@@ -61,7 +61,7 @@ class Prepared:
     change: Answer | None = None
     evidence: Evidence | None = None
     notice: str | None = None  # why the answer is extractive although an LLM one was asked for
-    ranked: SearchResult | None = None  # every section retrieval ranked: what an LLM routes from
+    ranked: RetrievalResult | None = None  # every section retrieval ranked: what an LLM routes from
 
 
 class AnsweringService(SpecLookups):
@@ -224,13 +224,13 @@ class AnsweringService(SpecLookups):
         )
 
     @staticmethod
-    def _evidence_for(evidence: Evidence, result: SearchResult) -> Evidence:
+    def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:
         """The evidence for ``result``: the prepared one when routing kept it, else made anew."""
         if result is evidence.result:
             return evidence
         return Evidence.of(evidence.question, result, evidence.standalone)
 
-    def _note(self, result: SearchResult) -> str | None:
+    def _note(self, result: RetrievalResult) -> str | None:
         if not result.sections:
             return None
         corpus = self.corpus()

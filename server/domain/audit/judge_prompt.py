@@ -17,10 +17,10 @@ from typing import Any, Literal
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from server.domain.answering.llm.excerpts import example_evidence, section_evidence
+from server.domain.answering.llm.excerpts import example_excerpt, section_excerpt
 from server.domain.answering.llm.prompt import AUTHORITY_ORDER
 from server.domain.audit.conversations import Conversation
-from server.domain.retrieval.hybrid import SearchResult
+from server.domain.retrieval.hybrid import RetrievalResult
 
 __all__ = [
     "JUDGE_PROMPT",
@@ -118,7 +118,7 @@ class Fence:
 
 def judge_messages(
     conversation: Conversation,
-    result: SearchResult,
+    result: RetrievalResult,
     *,
     section_chars: int,
     example_chars: int,
@@ -127,9 +127,9 @@ def judge_messages(
     """The messages of one judge call, and the fenced data (to check echoes against)."""
     evidence = {
         "sections": [
-            section_evidence(hit.section, hit.path, section_chars) for hit in result.sections
+            section_excerpt(hit.section, hit.path, section_chars) for hit in result.sections
         ],
-        "examples": [example_evidence(hit.example, example_chars) for hit in result.examples],
+        "examples": [example_excerpt(hit.example, example_chars) for hit in result.examples],
     }
     data = json.dumps(
         {

@@ -24,7 +24,7 @@ from server.domain.audit.conversations import AuditProblem, Conversation
 from server.domain.audit.judge_prompt import JUDGE_PROMPT
 from server.domain.audit.judged import JudgedPrecedent, JudgedRow, JudgedSentence
 from server.domain.audit.llm_judge import JudgeOutcome, LLMJudge
-from server.domain.retrieval.hybrid import SearchResult
+from server.domain.retrieval.hybrid import RetrievalResult
 from specqa.core.errors import SpecQAError
 
 __all__ = ["NO_JUDGE", "AuditJudge", "estimate_tokens"]
@@ -98,7 +98,7 @@ class AuditJudge:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _row(
-        self, item: Conversation, question: str, outcome: JudgeOutcome, found: SearchResult
+        self, item: Conversation, question: str, outcome: JudgeOutcome, found: RetrievalResult
     ) -> JudgedRow:
         sections = outcome.result.sections
         matcher = self.service.precedents
@@ -137,7 +137,7 @@ class AuditJudge:
         )
 
 
-def _leaving_out(found: SearchResult, leave_out: frozenset[str]) -> SearchResult:
+def _leaving_out(found: RetrievalResult, leave_out: frozenset[str]) -> RetrievalResult:
     if not leave_out:
         return found
     return replace(found, examples=[h for h in found.examples if h.example.id not in leave_out])

@@ -30,7 +30,7 @@ from server.domain.audit.judge_prompt import (
     read_judge_reply,
 )
 from server.domain.retrieval.corpus import ReleaseCorpus
-from server.domain.retrieval.hybrid import SearchResult
+from server.domain.retrieval.hybrid import RetrievalResult
 from specqa.core.quotes import MIN_SENTENCE_CHARS, passages_of, section_text
 from specqa.core.settings import Settings
 
@@ -47,7 +47,7 @@ class JudgeOutcome:
 
     verdict: str
     reason: str
-    result: SearchResult
+    result: RetrievalResult
     sentences: list[tuple[str, str]] = field(default_factory=list)  # (section id, quote)
     notes: list[str] = field(default_factory=list)
 
@@ -61,7 +61,7 @@ class LLMJudge:
         self.name = f"llm:{settings.llm_model}"
 
     def judge(
-        self, conversation: Conversation, question: str, result: SearchResult, rc: ReleaseCorpus
+        self, conversation: Conversation, question: str, result: RetrievalResult, rc: ReleaseCorpus
     ) -> JudgeOutcome:
         """Never raises for the LLM's sake: an endpoint that fails gives an ``unjudged`` outcome."""
         try:
@@ -72,7 +72,7 @@ class LLMJudge:
             return JudgeOutcome("unjudged", f"the judge could not be asked: {exc}", result)
 
     def _route(
-        self, question: str, result: SearchResult, rc: ReleaseCorpus, deadline: Deadline
+        self, question: str, result: RetrievalResult, rc: ReleaseCorpus, deadline: Deadline
     ) -> JudgeOutcome:
         if not self.settings.llm_route or rc.toc is None:
             return JudgeOutcome("unjudged", "", result)
@@ -159,7 +159,7 @@ def _objects(text: str) -> list[dict[str, Any]]:
     return found
 
 
-def _verified(reply: JudgeReply, result: SearchResult) -> tuple[list[tuple[str, str]], int]:
+def _verified(reply: JudgeReply, result: RetrievalResult) -> tuple[list[tuple[str, str]], int]:
     """The quotes found verbatim in the evidence section they name, and how many were not."""
     texts = {hit.section.id: _spaced(section_text(hit.section.body)) for hit in result.sections}
     kept: list[tuple[str, str]] = []

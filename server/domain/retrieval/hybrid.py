@@ -53,9 +53,9 @@ from specqa.core.store import VectorStore
 __all__ = [
     "ExampleHit",
     "HybridRetriever",
-    "RankEvidence",
+    "RankClarity",
+    "RetrievalResult",
     "SearchFilters",
-    "SearchResult",
     "SectionHit",
     "focus_query",
 ]
@@ -107,7 +107,7 @@ class ExampleHit:
 
 
 @dataclass(frozen=True)
-class RankEvidence:
+class RankClarity:
     """How clearly the first section won: the raw material of an answer's confidence.
 
     ``margin`` is its fused score minus the second section's; ``agreement`` counts the single
@@ -124,12 +124,12 @@ class RankEvidence:
 
 
 @dataclass
-class SearchResult:
+class RetrievalResult:
     release: str
     sections: list[SectionHit]
     examples: list[ExampleHit]
     timings: dict[str, float] = field(default_factory=dict)
-    evidence: RankEvidence = field(default_factory=RankEvidence)
+    clarity: RankClarity = field(default_factory=RankClarity)
     bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
 
 
@@ -168,7 +168,7 @@ class HybridRetriever:
         filters: SearchFilters | None = None,
         k_sections: int = 5,
         k_examples: int = 3,
-    ) -> SearchResult:
+    ) -> RetrievalResult:
         filters = filters or SearchFilters()
         corpus = self._corpus()
         rc = corpus.get(release)
@@ -193,14 +193,14 @@ class HybridRetriever:
         timings["dense_ms"] = _ms(started)
         started = time.perf_counter()
         signals = _signals(rc, focused, vector, dense)
-        sections, evidence = _rank_sections(rc, signals, question, filters, k_sections)
+        sections, clarity = _rank_sections(rc, signals, question, filters, k_sections)
         examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
         admits = filters.admits if filters != SearchFilters() else None
         bank = closest_bank(rc, signals.dense, [h.section.id for h in sections], admits)
         on_topic, off_topic, share = topicality(rc, signals.dense, corpus.not_covered, query)
-        evidence = replace(evidence, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
+        clarity = replace(clarity, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
-        return SearchResult(rc.release, sections, examples, timings, evidence, bank)
+        return RetrievalResult(rc.release, sections, examples, timings, clarity, bank)
 
     def _nearest_in_chroma(
         self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], wanted: int
@@ -271,7 +271,7 @@ def _normalised(scores: Any) -> np.ndarray:
 
 def _rank_sections(
     rc: ReleaseCorpus, signals: _Signals, question: str, filters: SearchFilters, limit: int
-) -> tuple[list[SectionHit], RankEvidence]:
+) -> tuple[list[SectionHit], RankClarity]:
     layout = _layout(rc)
     count = len(rc.parsed.sections)
     weighted = key_weights(layout) * signals.dense
@@ -313,7 +313,7 @@ def _rank_sections(
         )
         for i in ranked
     ]
-    return hits, _evidence(score, single.values(), allowed, order[:2])
+    return hits, _clarity(score, single.values(), allowed, order[:2])
 
 
 def _rule_first(rc: ReleaseCorpus, order: list[int]) -> list[int]:
@@ -329,16 +329,16 @@ def _rule_first(rc: ReleaseCorpus, order: list[int]) -> list[int]:
     return [ruled, *(i for i in order if i != ruled)]
 
 
-def _evidence(
+def _clarity(
     score: np.ndarray, signals: Iterable[np.ndarray], allowed: list[int], first_two: list[int]
-) -> RankEvidence:
+) -> RankClarity:
     """The margin over the second section (whatever ``k`` was asked) and the signals' agreement."""
     if not first_two:
-        return RankEvidence()
+        return RankClarity()
     top = first_two[0]
     margin = float(score[top] - score[first_two[1]]) if len(first_two) > 1 else float(score[top])
     agreement = sum(1 for signal in signals if allowed[int(np.argmax(signal[allowed]))] == top)
-    return RankEvidence(round(margin, 6), agreement)
+    return RankClarity(round(margin, 6), agreement)
 
 
 def _layout(rc: ReleaseCorpus) -> ChunkLayout:

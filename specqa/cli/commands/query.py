@@ -147,7 +147,7 @@ def eval_(
 
     def hybrid_rank(text: str) -> Ranked:
         result = parts.retriever.search(text, parsed.release, k_sections=10, k_examples=0)
-        return [hit.section.id for hit in result.sections], confidence_of(result.evidence)
+        return [hit.section.id for hit in result.sections], confidence_of(result.clarity)
 
     def naive_rank(text: str) -> Ranked:
         return naive.rank_sections(text), None

@@ -24,7 +24,7 @@ from server.domain.answering.llm.reply import SPEC_HOST, CheckedReply, ReplyFilt
 from server.domain.answering.llm.routing import parse_route, routed_result
 from server.domain.answering.llm.verdict import parse_verdict, split_verdict, verdict_line
 from server.domain.retrieval.corpus import ReleaseCorpus
-from server.domain.retrieval.hybrid import SearchResult
+from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.schemas import section_url
 from specqa.core.settings import Settings
 
@@ -35,7 +35,7 @@ __all__ = ["Draft", "LLMAnswerer"]
 class Draft:
     """A checked LLM answer and the evidence it was written from."""
 
-    result: SearchResult
+    result: RetrievalResult
     verdict: str | None = None
     reply: CheckedReply = field(default_factory=CheckedReply)
     notes: list[str] = field(default_factory=list)
@@ -52,7 +52,7 @@ class LLMAnswerer:
         self.hosts = _link_hosts(settings.public_base_url)
 
     def answer(
-        self, question: str, history: list[str], result: SearchResult, rc: ReleaseCorpus
+        self, question: str, history: list[str], result: RetrievalResult, rc: ReleaseCorpus
     ) -> Draft:
         """Raises LLMUnavailable (LLMBusy when every slot is taken)."""
         with self.client.slot() as deadline:
@@ -65,7 +65,7 @@ class LLMAnswerer:
         return draft
 
     def stream(
-        self, question: str, history: list[str], result: SearchResult, rc: ReleaseCorpus
+        self, question: str, history: list[str], result: RetrievalResult, rc: ReleaseCorpus
     ) -> Iterator[Draft | str]:
         """Yields the draft (its evidence) first, then checked text, then the finished draft."""
         with self.client.slot() as deadline:
@@ -98,7 +98,7 @@ class LLMAnswerer:
         self,
         question: str,
         history: list[str],
-        result: SearchResult,
+        result: RetrievalResult,
         rc: ReleaseCorpus,
         deadline: Deadline,
     ) -> Draft:
@@ -111,7 +111,7 @@ class LLMAnswerer:
         return Draft(routed_result(result, rc, choice), notes=choice.notes())
 
     def _messages(
-        self, question: str, history: list[str], result: SearchResult
+        self, question: str, history: list[str], result: RetrievalResult
     ) -> list[ChatCompletionMessageParam]:
         return answer_messages(
             question,
@@ -122,7 +122,7 @@ class LLMAnswerer:
         )
 
 
-def _evidence_ids(result: SearchResult) -> tuple[set[str], dict[str, str]]:
+def _evidence_ids(result: RetrievalResult) -> tuple[set[str], dict[str, str]]:
     """The section ids an answer may cite (its evidence) and their canonical URLs."""
     ids = {hit.section.id for hit in result.sections} | {
         hit.example.section_id for hit in result.examples

@@ -1,4 +1,4 @@
-"""Evidence for the LLM: the sections' text and the examples, in whole sentences up to a budget.
+"""Excerpts for the LLM: the sections' text and the examples, in whole sentences up to a budget.
 
 A text over budget keeps as many whole sentences as fit and ends with "…"; a first sentence that
 alone is over budget is cut at a word boundary. Nothing is ever cut mid-word.
@@ -11,7 +11,7 @@ from typing import Any
 from specqa.core.spec import Example, Section
 from specqa.core.text import SENTENCE_STOPS
 
-__all__ = ["example_evidence", "section_evidence", "whole_sentences"]
+__all__ = ["example_excerpt", "section_excerpt", "whole_sentences"]
 
 
 def whole_sentences(text: str, budget: int) -> str:
@@ -28,7 +28,7 @@ def whole_sentences(text: str, budget: int) -> str:
     return text[:end].rstrip() + " …"
 
 
-def section_evidence(section: Section, path: list[str], budget: int) -> dict[str, Any]:
+def section_excerpt(section: Section, path: list[str], budget: int) -> dict[str, Any]:
     return {
         "id": section.id,
         "title": section.title,
@@ -38,7 +38,7 @@ def section_evidence(section: Section, path: list[str], budget: int) -> dict[str
     }
 
 
-def example_evidence(example: Example, budget: int) -> dict[str, Any]:
+def example_excerpt(example: Example, budget: int) -> dict[str, Any]:
     """The example in order: each step's turns, then the labelled replies to its last turn."""
     return {
         "id": example.id,

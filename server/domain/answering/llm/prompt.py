@@ -11,8 +11,8 @@ import json
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from server.domain.answering.llm.excerpts import example_evidence, section_evidence
-from server.domain.retrieval.hybrid import SearchResult, SectionHit
+from server.domain.answering.llm.excerpts import example_excerpt, section_excerpt
+from server.domain.retrieval.hybrid import RetrievalResult, SectionHit
 from server.domain.retrieval.table_of_contents import TableOfContents
 
 __all__ = ["ANSWER_PROMPT", "ROUTE_PROMPT", "answer_messages", "route_messages"]
@@ -53,16 +53,16 @@ TABLE OF CONTENTS (one section per line: id | title | authority | summary)
 def answer_messages(
     question: str,
     history: list[str],
-    result: SearchResult,
+    result: RetrievalResult,
     *,
     section_chars: int,
     example_chars: int,
 ) -> list[ChatCompletionMessageParam]:
     evidence = {
         "sections": [
-            section_evidence(hit.section, hit.path, section_chars) for hit in result.sections
+            section_excerpt(hit.section, hit.path, section_chars) for hit in result.sections
         ],
-        "examples": [example_evidence(hit.example, example_chars) for hit in result.examples],
+        "examples": [example_excerpt(hit.example, example_chars) for hit in result.examples],
     }
     return [
         {"role": "system", "content": ANSWER_PROMPT.format(release=result.release)},

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from server.domain.retrieval.corpus import ReleaseCorpus
-from server.domain.retrieval.hybrid import SearchResult, SectionHit
+from server.domain.retrieval.hybrid import RetrievalResult, SectionHit
 
 __all__ = ["RouteChoice", "parse_route", "routed_result"]
 
@@ -63,7 +63,9 @@ def _names(reply: str) -> list[str] | None:
     return [s.strip().strip("[]#`") for s in sections if s.strip()]
 
 
-def routed_result(result: SearchResult, rc: ReleaseCorpus, choice: RouteChoice) -> SearchResult:
+def routed_result(
+    result: RetrievalResult, rc: ReleaseCorpus, choice: RouteChoice
+) -> RetrievalResult:
     """The hybrid's result with its sections replaced by the chosen ones (examples kept)."""
     if choice.malformed:
         return result
