@@ -55,7 +55,7 @@ class LazyComponents:
 
     def _warm(self) -> None:
         try:
-            self().corpus()
+            self().service.index_status()
         except SpecQAError as exc:
             log.error("index not ready: %s", exc.message)
 

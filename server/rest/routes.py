@@ -11,11 +11,11 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from server.domain.answering.service import StreamEvent
+from server.domain.answering.service_lookups import SearchFilters
 from server.domain.precedents.export import examples_csv
 from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff
 from server.domain.releases.history import SectionHistory
-from server.domain.retrieval.hybrid import SearchFilters
 from server.domain.schemas import (
     Answer,
     AuthorityLevel,

@@ -7,14 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from server.domain.answering.extractive import authority_meaning
+from server.domain.answering.confidence import confidence_of
+from server.domain.answering.extractive import authority_meaning, best_sentences
 from server.domain.precedents.example_view import example_card
 from server.domain.precedents.matcher import PrecedentMatcher, PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff, diff_releases
 from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.hybrid import HybridRetriever, SearchFilters
-from server.domain.schemas import ExampleCard, SearchResponse, SectionCard, section_url
+from server.domain.schemas import (
+    Confidence,
+    ExampleCard,
+    SearchResponse,
+    SectionCard,
+    section_url,
+)
 from specqa.core.errors import InputError
 from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
@@ -23,7 +30,9 @@ from specqa.core.text import without_controls
 __all__ = [
     "PRECEDENT_CANDIDATES",
     "Comparison",
+    "IndexStatus",
     "ReleaseList",
+    "SearchFilters",
     "SpecLookups",
     "releases_between",
 ]
@@ -35,6 +44,16 @@ PRECEDENT_CANDIDATES = 10  # retrieved examples whose responses a pasted reply i
 class ReleaseList:
     names: list[str]  # oldest first
     newest: str
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """The open index, as readiness reports it."""
+
+    collection: str
+    releases: list[str]  # oldest first
+    embed_model: str  # what the index was built with
+    query_model: str | None  # what queries embed with, once the index has opened its own
 
 
 @dataclass(frozen=True)
@@ -110,6 +129,21 @@ class SpecLookups:
             timings=result.timings,
         )
 
+    def snippets(self, found: SearchResponse, query: str, max_chars: int) -> dict[str, str]:
+        """Each found section's sentences that best answer ``query``, within ``max_chars``."""
+        return {
+            s.id: best_sentences(s.body or s.title, query, max_chars=max_chars)
+            for s in found.sections
+        }
+
+    def ranked_sections(
+        self, question: str, release: str | None = None, k: int = 10
+    ) -> tuple[list[str], Confidence]:
+        """The ids of the ``k`` sections ranked first for ``question`` and how clearly the first
+        won (what the retrieval eval measures)."""
+        result = self.retriever.search(question, release, k_sections=k, k_examples=0)
+        return [hit.section.id for hit in result.sections], confidence_of(result.clarity)
+
     def find_examples(
         self,
         query: str | None,
@@ -169,6 +203,17 @@ class SpecLookups:
     def section(self, section_id: str, release: str | None = None) -> SectionCard:
         rc = self.corpus().get(release)
         return self._section_card(rc.release, section_id, with_examples=True)
+
+    def index_status(self) -> IndexStatus:
+        """The open index (opened now if it is not yet)."""
+        corpus = self.corpus()
+        embedder = corpus.embedder
+        return IndexStatus(
+            corpus.manifest.collection,
+            corpus.names,
+            corpus.manifest.embed_model,
+            embedder.name if embedder else None,
+        )
 
     def releases(self) -> ReleaseList:
         corpus = self.corpus()

@@ -130,7 +130,6 @@ def eval_(
     """Retrieval quality: recall@1/3/5/10, MRR, latency and precision@1 per confidence bucket,
     beside the naive baseline (dense top-k over word windows with the base model); and the
     answers' quality: citations, bottom line, short answer, off-topic questions."""
-    from server.domain.answering.confidence import confidence_of
     from server.domain.evaluation.metrics import Judged, Ranked, evaluate, load_questions
     from server.domain.evaluation.naive_baseline import NaiveRetriever
     from specqa.core.embedding_cache import EmbeddingCache
@@ -146,8 +145,7 @@ def eval_(
     naive = NaiveRetriever(parsed, base, cache)
 
     def hybrid_rank(text: str) -> Ranked:
-        result = parts.retriever.search(text, parsed.release, k_sections=10, k_examples=0)
-        return [hit.section.id for hit in result.sections], confidence_of(result.clarity)
+        return parts.service.ranked_sections(text, parsed.release, k=10)
 
     def naive_rank(text: str) -> Ranked:
         return naive.rank_sections(text), None
