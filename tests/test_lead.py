@@ -7,10 +7,10 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from server.domain.components import Components
-from server.domain.confidence import NOT_COVERED
-from server.domain.lead import CITE_GAP
-from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
+from server.composition.components import Components
+from server.domain.answering.confidence import NOT_COVERED
+from server.domain.answering.lead import CITE_GAP
+from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer
 from server.edge.rendering import answer_brief, render_chat_markdown
 from server.slack.compact import compact_message

@@ -7,15 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from server.domain.confidence import UNCLEAR
-from server.domain.diff import ReleaseDiff
-from server.domain.diff_markdown import render_diff_markdown
-from server.domain.example_view import MARKDOWN, render_example, shorten
-from server.domain.extractive import changed_since
-from server.domain.judged import JudgedRow
-from server.domain.lead import lead_markdown
-from server.domain.llm import verdict_line
-from server.domain.precedent import PrecedentVerdict
+from server.domain.answering.confidence import UNCLEAR
+from server.domain.answering.extractive import changed_since
+from server.domain.answering.lead import lead_markdown
+from server.domain.answering.llm import verdict_line
+from server.domain.audit.judged import JudgedRow
+from server.domain.precedents.example_view import MARKDOWN, render_example, shorten
+from server.domain.precedents.matcher import PrecedentVerdict
+from server.domain.releases.diff import ReleaseDiff
+from server.domain.releases.diff_markdown import render_diff_markdown
 from server.domain.schemas import Answer, ExampleCard, SearchResponse, SectionCard, section_url
 
 __all__ = [

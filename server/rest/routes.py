@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from server.domain.diff import ReleaseDiff
-from server.domain.export import examples_csv
-from server.domain.history import SectionHistory
-from server.domain.precedent import PrecedentVerdict
-from server.domain.retrieval import SearchFilters
+from server.domain.answering.service import StreamEvent
+from server.domain.answering.service_lookups import SearchFilters
+from server.domain.precedents.export import examples_csv
+from server.domain.precedents.matcher import PrecedentVerdict
+from server.domain.releases.diff import ReleaseDiff
+from server.domain.releases.history import SectionHistory
 from server.domain.schemas import (
     Answer,
     AuthorityLevel,
@@ -24,7 +25,6 @@ from server.domain.schemas import (
     SearchResponse,
     SectionCard,
 )
-from server.domain.service import StreamEvent
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.security import KeyFirstRoute, RequireKey

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.confidence import unclear_statement
-from server.domain.extractive import changed_since
-from server.domain.lead import lead_markdown
+from server.domain.answering.confidence import unclear_statement
+from server.domain.answering.extractive import changed_since
+from server.domain.answering.lead import lead_markdown
 from server.domain.schemas import Answer
 from server.slack.blocks import (
     MAX_BLOCKS,
