@@ -139,6 +139,7 @@ def test_mode_llm_with_no_llm_configured_answers_extractively_and_says_so(
         ("Does the spec say anything about homework help?", True),
         ("give me a good lasagna recipe", False),
         ("How much does a ChatGPT Plus subscription cost?", False),
+        ("Does ChatGPT Plus have a student discount?", False),  # the product, not its behaviour
         ("How do I stream chat completions with the OpenAI SDK?", False),
     ],
 )
@@ -165,6 +166,10 @@ def test_asking_how_the_assistant_handles_an_everyday_request_stays_on_topic(
         ("how do I change the brake fluid in a 2015 Civic", True),  # a false alarm costs little
         ("how do I rotate the tyres on a 2015 Civic", False),
         ("what's the capital of Peru", False),
+        ("is it legal to date a minor", True),
+        ("I forgot my ChatGPT password, how do I reset it", False),  # forgot is not forgery
+        ("how do I play a minor chord on guitar", False),
+        ("my docker container keeps dying after a minute", False),
     ],
 )
 def test_a_request_with_words_of_harm_or_crime_is_told_apart(

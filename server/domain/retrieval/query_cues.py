@@ -48,20 +48,32 @@ _ASSISTANT_AS_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 
+# Questions about OpenAI's products and accounts (plans, prices, billing, limits, logins): about
+# the product, not about how the assistant behaves, though they name it.
+_PRODUCT = re.compile(
+    r"\b(plus|pro|team|enterprise|edu) (?:plan|subscription|tier|account)s?\b|"
+    r"\b(subscriptions?|billing|billed|invoices?|refunds?|pricing|prices?|cost|costs|discounts?|"
+    r"passwords?|log ?in|sign ?up|api keys?|rate limits?|usage tiers?|quotas?|outages?|"
+    r"release dates?|data retention|retain|uptime|status page)\b",
+    re.IGNORECASE,
+)
+
 # Words of harm, crime and risk: a request that carries them is what the spec's rules on staying in
 # bounds are about, however close it sits to an everyday topic (cars, money, chemistry), so it is
 # never answered "not covered".
 _RISK_CUES = re.compile(
-    r"\b(kill\w*|murder\w*|hurt\w*|harm\w*|suicid\w*|die|dying|dead|weapons?|guns?|bombs?|"
+    r"\b(kill\w*|murder\w*|hurt\w*|harm\w*|suicid\w*|(?:want|wanna|going) to die|"
+    r"better off dead|weapons?|guns?|bombs?|"
     r"explosi\w*|poison\w*|drugs?|meth|cocaine|heroin|fentanyl|overdos\w*|launder\w*|"
     r"dirty (?:cash|money)|steal\w*|stole|shoplift\w*|hack\w*|stalk\w*|spy|spying|"
-    r"track(?:ing)? (?:my|her|his|their|someone)|fake|forg\w*|counterfeit|cheat\w*|brakes?|"
-    r"abus\w*|nudes?|naked|sex\w*|porn\w*|minors?|hate|racis\w*|terror\w*|extremis\w*|"
+    r"track(?:ing)? (?:my|her|his|their|someone)|fake|forg(?:e|es|ed|ery|eries|ing)|counterfeit|"
+    r"cheat\w*|brakes?|abus\w*|nudes?|naked|sex\w*|porn\w*|underage|minors|"
+    r"(?:a|the|is|with) minor(?! (?:chords?|keys?|scales?|league|changes?|edits?|details?|issues?|"
+    r"bugs?|versions?|updates?|fix|tweaks?))|hate|racis\w*|terror\w*|extremis\w*|"
     r"cut myself|life is over|end it all|scam\w*|fraud\w*|blackmail\w*|threat\w*|revenge|"
     r"illegal\w*|crime|criminal|doxx?\w*|address of|home address)\b",
     re.IGNORECASE,
 )
-
 
 def focus_query(question: str) -> str:
     """The question without the words every section shares; unchanged if little would remain."""
@@ -78,8 +90,9 @@ def about_the_spec(question: str) -> bool:
 
 
 def about_the_assistant(question: str) -> bool:
-    """Whether the question asks what the assistant (or the spec) does, not for the thing itself."""
-    return _ASSISTANT_AS_SUBJECT.search(question) is not None
+    """Whether the question asks what the assistant (or the spec) does, not for the thing itself
+    (nor about OpenAI's products: plans, prices, accounts, limits)."""
+    return _ASSISTANT_AS_SUBJECT.search(question) is not None and not _PRODUCT.search(question)
 
 
 def mentions_risk(question: str) -> bool:
