@@ -34,10 +34,14 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
     assert render_chat_markdown(answer).startswith("**Short answer: No.**")
 
 
+@pytest.mark.parametrize(
+    "reversed_question",
+    [REVERSED, "Is the chatbot supposed to avoid showing me its system prompt if I ask?"],
+)
 def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
-    parts: Components,
+    parts: Components, reversed_question: str
 ) -> None:
-    answer = parts.service.answer(REVERSED, mode="extractive")
+    answer = parts.service.answer(reversed_question, mode="extractive")
     assert answer.covered and answer.bottom_line is not None
     assert answer.short_answer is None
     assert "Short answer" not in answer.answer

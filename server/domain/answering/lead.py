@@ -12,7 +12,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
 * **Bottom line.** The sentence of the first section that answers: voted on by the section's
   closest bank questions and weighed with each sentence's own similarity to the question (see
   server.domain.answering.bottom_line).
-* **Short answer.** The closest bank question overall, when it is filed under the first section,
+* **Short answer.** The closest bank question overall, when it is filed under the first section
+  and anchored to the bottom line's sentence (else it answers another point of the section),
   carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
   way round (not "Will it…?" against "Will it refuse to…?") and is closer by
   ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
@@ -36,6 +37,7 @@ from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
+from specqa.core.question_bank import normalise_quotes
 
 __all__ = [
     "CITE_GAP",
@@ -59,8 +61,9 @@ SHORT_ANSWER_SIMILARITY = 0.65
 SHORT_ANSWER_MARGIN = 0.04  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _NEGATION = re.compile(
-    r"\b(refus\w*|declin\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|banned|cannot|can'?t|"
-    r"shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|not (?:be )?(?:allowed|permitted|able|going))\b",
+    r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
+    r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
+    r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
 )
 # "Will it do A instead of B?": a yes or no would not say which; no short answer for these
@@ -83,7 +86,7 @@ def decide_lead(question: str, result: RetrievalResult, standalone: bool = True)
     vague = standalone and content_free(question)  # names nothing: no confident match
     confidence = confidence_of(result.clarity) if covered and not vague else "low"
     bottom = _bottom_line(question, result)
-    short = _short_answer(question, result) if covered else None
+    short = _short_answer(question, result, bottom) if covered else None
     return Lead(covered, confidence, bottom, short)
 
 
@@ -121,13 +124,16 @@ def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:
     )
 
 
-def _short_answer(question: str, result: RetrievalResult) -> ShortAnswer | None:
+def _short_answer(
+    question: str, result: RetrievalResult, bottom: BottomLine | None
+) -> ShortAnswer | None:
     """The closest curated question's answer, only when it is unambiguous (see the module)."""
-    if not result.sections or not result.bank:
+    if not result.sections or not result.bank or bottom is None:
         return None
     closest, top = result.bank[0], result.sections[0].section.id
     if (
         closest.section_id != top
+        or not _same_sentence(closest.sentence, bottom.text)  # it answers another point
         or closest.answer is None
         or closest.similarity < SHORT_ANSWER_SIMILARITY
         or _negated(closest.question) != _negated(question)  # asked the other way round
@@ -145,6 +151,11 @@ def _short_answer(question: str, result: RetrievalResult) -> ShortAnswer | None:
         section_id=closest.section_id,
         similarity=closest.similarity,
     )
+
+
+def _same_sentence(one: str, other: str) -> bool:
+    one, other = normalise_quotes(one), normalise_quotes(other)
+    return one in other or other in one
 
 
 def _differs(match: BankMatch, closest: BankMatch) -> bool:
