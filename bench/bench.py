@@ -277,8 +277,8 @@ def warm_up(url: str, questions: Sequence[str]) -> None:
 
 # --- in-process: hybrid vs naive, one embedding, one answer ------------------------------------
 def in_process(index_dir: Path, spec_dir: Path, questions: Sequence[str]) -> dict[str, Any]:
-    from server.domain.components import build_components
-    from server.domain.naive import NaiveRetriever
+    from server.composition.components import build_components
+    from server.domain.evaluation.naive_baseline import NaiveRetriever
     from specqa.core.embedding_cache import EmbeddingCache
     from specqa.core.settings import Settings
 

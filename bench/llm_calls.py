@@ -18,8 +18,8 @@ import statistics
 import time
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.domain.components import build_components
-from server.domain.service import AnsweringService
+from server.composition.components import build_components
+from server.domain.answering.service import AnsweringService
 from specqa.core.settings import Settings
 
 QUESTION = "Should the model reveal its system prompt when a user asks for it?"

@@ -6,7 +6,7 @@ The engine reads the governing sections and the labelled examples that specqa's 
 picks, as llama-index nodes with their id, title, authority, release, labels and links in the
 metadata. It runs here with llama-index's ``MockLLM``, which echoes the prompt it is given
 (``--show-prompt`` prints it): put your own LLM there (``OpenAI(...)``, ``Ollama(...)``, ...) for a
-written answer. ``server.domain.llama.spec_vector_index`` opens the same Chroma collection as a
+written answer. ``server.composition.llama.spec_vector_index`` opens the same Chroma collection as a
 ``VectorStoreIndex``.
 """
 
@@ -17,7 +17,7 @@ import argparse
 from llama_index.core.llms import MockLLM
 from llama_index.core.query_engine import RetrieverQueryEngine
 
-from server.domain.llama import spec_retriever
+from server.composition.llama import spec_retriever
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ import json
 import sys
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -34,26 +33,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Literal, cast
 
+from fakes.openai_wire import completion, error_body, stream_events
+
 __all__ = ["FakeOpenAIServer", "ScriptedReply"]
 
 ReplyKind = Literal["ok", "slow", "hold", "status", "garbage", "close", "trickle"]
 
-CHUNK_CHARS = 8
 GARBAGE_BODY = b"<html>not json</html>"
-
-# (type, code) pairs as the OpenAI API uses them for common statuses.
-_ERROR_KINDS: dict[int, tuple[str, str | None]] = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("invalid_request_error", "unsupported_country_region_territory"),
-    404: ("invalid_request_error", "model_not_found"),
-    409: ("invalid_request_error", None),
-    422: ("invalid_request_error", None),
-    429: ("requests", "rate_limit_exceeded"),
-    500: ("server_error", None),
-    502: ("server_error", None),
-    503: ("server_error", "overloaded"),
-}
 
 
 @dataclass
@@ -67,34 +53,6 @@ class ScriptedReply:
     byte_delay_s: float = 0.3  # for "trickle": sleep before each byte of the body
     status: int = 200  # for "status": e.g. 500, 429, 503
     retry_after: str | None = None  # Retry-After header value for "status" replies
-
-
-def _error_body(status: int, message: str | None = None) -> dict[str, Any]:
-    error_type, code = _ERROR_KINDS.get(
-        status, ("server_error" if status >= 500 else "invalid_request_error", None)
-    )
-    return {
-        "error": {
-            "message": message or f"Fake OpenAI server scripted error (HTTP {status}).",
-            "type": error_type,
-            "param": None,
-            "code": code,
-        }
-    }
-
-
-def _rough_tokens(text: str) -> int:
-    return len(text.split())
-
-
-def _prompt_tokens(body: dict[str, Any]) -> int:
-    total = 0
-    messages = body.get("messages")
-    if isinstance(messages, list):
-        for message in messages:
-            if isinstance(message, dict) and isinstance(message.get("content"), str):
-                total += _rough_tokens(message["content"])
-    return total
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -164,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(body, dict):
             self._send_json(
                 400,
-                _error_body(400, "We could not parse the JSON body of your request."),
+                error_body(400, "We could not parse the JSON body of your request."),
             )
             return
         self.fake._record(body)
@@ -191,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if reply.kind == "status":
             headers = {"Retry-After": reply.retry_after} if reply.retry_after is not None else {}
-            self._send_json(reply.status, _error_body(reply.status), headers)
+            self._send_json(reply.status, error_body(reply.status), headers)
             return
         if reply.kind == "garbage":
             # The same non-JSON, non-SSE body whether or not the request asked to stream.
@@ -212,35 +170,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif streaming:
             self._send_stream(body, reply.content, reply.chunk_delay_s)
         else:
-            self._send_json(200, self._completion(body, reply.content))
-
-    def _completion(self, body: dict[str, Any], content: str) -> dict[str, Any]:
-        prompt_tokens = _prompt_tokens(body)
-        completion_tokens = _rough_tokens(content)
-        return {
-            "id": f"chatcmpl-{uuid.uuid4().hex}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": str(body.get("model", "fake-model")),
-            "system_fingerprint": "fp_fake",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": content, "refusal": None},
-                    "logprobs": None,
-                    "finish_reason": "stop",
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
+            self._send_json(200, completion(body, reply.content))
 
     def _send_stream(self, body: dict[str, Any], content: str, chunk_delay_s: float = 0.0) -> None:
         self._stream_headers()
-        for event in self._stream_events(body, content):
+        for event in stream_events(body, content):
             carries_text = bool(event["choices"] and event["choices"][0]["delta"].get("content"))
             if chunk_delay_s and carries_text and self.fake._stopping.wait(chunk_delay_s):
                 return
@@ -252,12 +186,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _send_trickle(self, body: dict[str, Any], reply: ScriptedReply, streaming: bool) -> None:
         """The whole reply, one byte at a time: each byte its own HTTP chunk."""
         if streaming:
-            events = self._stream_events(body, reply.content)
+            events = stream_events(body, reply.content)
             data = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events)
             data += b"data: [DONE]\n\n"
             self._stream_headers()
         else:
-            data = json.dumps(self._completion(body, reply.content)).encode()
+            data = json.dumps(completion(body, reply.content)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Transfer-Encoding", "chunked")
@@ -278,48 +212,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         self.wfile.flush()
-
-    def _stream_events(self, body: dict[str, Any], content: str) -> list[dict[str, Any]]:
-        completion_id = f"chatcmpl-{uuid.uuid4().hex}"
-        created = int(time.time())
-        model = str(body.get("model", "fake-model"))
-        options = body.get("stream_options")
-        include_usage = isinstance(options, dict) and options.get("include_usage") is True
-
-        def chunk(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
-            event: dict[str, Any] = {
-                "id": completion_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "system_fingerprint": "fp_fake",
-                "choices": [
-                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-                ],
-            }
-            if include_usage:
-                event["usage"] = None
-            return event
-
-        events: list[dict[str, Any]] = [
-            chunk({"role": "assistant", "content": "", "refusal": None}, None)
-        ]
-        for start in range(0, len(content), CHUNK_CHARS):
-            events.append(chunk({"content": content[start : start + CHUNK_CHARS]}, None))
-        events.append(chunk({}, "stop"))
-        if include_usage:
-            prompt_tokens = _prompt_tokens(body)
-            completion_tokens = _rough_tokens(content)
-            final = chunk({}, None)
-            final["choices"] = []
-            final["usage"] = {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            }
-            events.append(final)
-
-        return events
 
     def _write_chunk(self, data: bytes) -> None:
         self.wfile.write(f"{len(data):X}\r\n".encode() + data + b"\r\n")

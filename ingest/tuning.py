@@ -45,14 +45,14 @@ from pathlib import Path
 from typing import Any
 
 from specqa.core.embedding import Embedder, default_model_path
-from specqa.core.errors import SpecIndexError
-from specqa.core.models import (
+from specqa.core.embedding_models import (
     onnx_artifact,
     open_model,
     require_ingest_extra,
     tuned_model_dir,
     tuned_model_name,
 )
+from specqa.core.errors import SpecIndexError
 from specqa.core.question_bank import BankEntry
 from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease, Section

@@ -1,4 +1,4 @@
-"""Calibrate ``server.domain.precedent.RESEMBLANCE_THRESHOLD`` on the spec's own examples.
+"""Calibrate ``server.domain.precedents.matcher.RESEMBLANCE_THRESHOLD`` on the spec's own examples.
 
 Each labelled response of a release is pasted as the reply to its example's first user turn, and
 compared with the responses of the examples retrieved for that exchange: once as is (its own
@@ -17,8 +17,8 @@ import sys
 
 import numpy as np
 
-from server.domain.components import build_components
-from server.domain.lookups import PRECEDENT_CANDIDATES
+from server.composition.components import build_components
+from server.domain.answering.service_lookups import PRECEDENT_CANDIDATES
 from specqa.core.settings import Settings
 from specqa.core.spec import Example
 

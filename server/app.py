@@ -12,8 +12,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.chat import router as chat
-from server.domain.components import Components, build_components
-from server.domain.feedback_report import Feedback
+from server.composition.components import Components, build_components
+from server.domain.feedback.records import Feedback
 from server.domain.schemas import Answer
 from server.edge.errors import install_error_handlers
 from server.edge.observability import Metrics, RequestMiddleware

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from server.domain.judged import JudgedPrecedent, JudgedRow, JudgedSentence, Verdict
+from server.domain.audit.judged import JudgedPrecedent, JudgedRow, JudgedSentence, Verdict
 
 __all__ = ["judged", "many", "write_rows"]
 

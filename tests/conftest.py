@@ -27,10 +27,10 @@ from fakes.openai_server import FakeOpenAIServer
 from fakes.slack_api import FakeSlack
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
-from server.domain.components import Components, build_components
+from server.composition.components import Components, build_components
 from specqa.cli.options import components_factory
 from specqa.core.embedding import Embedder
-from specqa.core.models import open_embedder, open_model
+from specqa.core.embedding_models import open_embedder, open_model
 from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
 from specqa.core.store import VectorStore

@@ -135,7 +135,7 @@ def live_server(app: Any) -> Iterator[str]:
 def serve_app(settings: Settings, embedder: Embedder) -> AbstractContextManager[str]:
     """The app over ``settings``' index, embedding with ``embedder``, under :func:`live_server`."""
     from server.app import create_app
-    from server.domain.components import build_components
+    from server.composition.components import build_components
 
     return live_server(create_app(settings, build_components(settings, embedder=embedder)))
 

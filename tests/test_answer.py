@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from ingest.pipeline import IngestReport
-from server.domain.components import Components, build_components
-from server.domain.confidence import confidence_of
-from server.domain.evaluation import Ranked, evaluate, load_questions
-from server.domain.follow_up import leans_on_history
-from server.domain.lead_text import NOT_COVERED
-from server.domain.retrieval import SearchFilters, focus_query
+from server.composition.components import Components, build_components
+from server.domain.answering.confidence import confidence_of
+from server.domain.answering.lead_text import NOT_COVERED
+from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
+from server.domain.retrieval.follow_up import leans_on_history
+from server.domain.retrieval.hybrid import SearchFilters, focus_query
 from server.slack.compact import compact_message
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
@@ -104,7 +104,7 @@ def test_confidence_buckets_are_calibrated_on_the_test_splits(parts: Components)
         for item in load_questions(REPO / "tests" / "eval" / f"{name}.jsonl", "test"):
             result = parts.retriever.search(item.question, k_sections=1, k_examples=0)
             right = result.sections[0].section.id in item.sections
-            buckets.setdefault(confidence_of(result.evidence), []).append(right)
+            buckets.setdefault(confidence_of(result.clarity), []).append(right)
     precision = {name: sum(hits) / len(hits) for name, hits in buckets.items()}
     assert precision["high"] >= 0.90
     assert precision["high"] > precision["medium"] > precision["low"]
@@ -264,7 +264,7 @@ def _recall(parts: Components, name: str) -> dict[str, float]:
 
     def rank(text: str) -> Ranked:
         result = parts.retriever.search(text, k_sections=10, k_examples=0)
-        return [hit.section.id for hit in result.sections], confidence_of(result.evidence)
+        return [hit.section.id for hit in result.sections], confidence_of(result.clarity)
 
     return evaluate(questions, rank)
 

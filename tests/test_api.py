@@ -15,7 +15,7 @@ import openai
 import pytest
 
 from server.app import create_app
-from server.domain.components import Components
+from server.composition.components import Components
 from server.domain.schemas import SearchResponse, SectionCard
 from specqa.core.embedding import Embedder
 from tests.conftest import make_settings

@@ -13,8 +13,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from server.domain.audit_compare import compare_runs, write_comparison_html
-from server.domain.audit_stats import compare_proportions
+from server.domain.audit.compare import compare_runs, write_comparison_html
+from server.domain.audit.stats import compare_proportions
 from specqa.cli.commands.audit_reports import compare, report
 from tests.audit_rows import judged, many, write_rows
 

@@ -15,9 +15,9 @@ import pytest
 from selenium.webdriver import Chrome as WebDriver
 from selenium.webdriver.common.by import By
 
-from server.domain.audit_compare import compare_runs, write_comparison_html
-from server.domain.audit_report import write_html
-from server.domain.judged import JudgedRow
+from server.domain.audit.compare import compare_runs, write_comparison_html
+from server.domain.audit.judged import JudgedRow
+from server.domain.audit.report import write_html
 from tests.audit_rows import judged, many
 from tests.browser import browser_log, click, console_errors, screenshot, until
 

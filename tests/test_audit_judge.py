@@ -21,17 +21,17 @@ import pytest
 from fakes.fake_judge import FAKE_QUOTE, judge_mode_reply
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport
-from server.domain.audit_bench import bench_cases, run_bench
-from server.domain.audit_input import (
+from server.composition.components import Components
+from server.domain.audit.bench import bench_cases, run_bench
+from server.domain.audit.conversations import (
     MAX_LINE_BYTES,
     AuditProblem,
     Conversation,
     numbered_lines,
     parse_conversation,
 )
-from server.domain.components import Components
-from server.domain.judging import AuditJudge
-from server.domain.llm.judge import LLMJudge
+from server.domain.audit.judging import AuditJudge
+from server.domain.audit.llm_judge import LLMJudge
 from specqa.core.quotes import section_text
 from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings, parsed, run_cli, spec_dir

@@ -13,9 +13,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from server.domain.audit_figures import NO_SECTION, audit_figures
-from server.domain.audit_report import BadLine, read_judged, write_csv, write_html
-from server.domain.audit_stats import wilson_interval
+from server.domain.audit.figures import NO_SECTION, audit_figures
+from server.domain.audit.report import BadLine, read_judged, write_csv, write_html
+from server.domain.audit.stats import wilson_interval
 from specqa.cli.commands.audit_reports import compare, report
 from specqa.core.errors import InputError
 from tests.audit_rows import judged, many, write_rows

@@ -4,9 +4,9 @@ neither the words decide."""
 
 from __future__ import annotations
 
-from server.domain.bottom_line import answering_sentence
-from server.domain.curated import BankMatch
-from server.domain.sentences import SentenceSimilarity
+from server.domain.answering.bottom_line import answering_sentence
+from server.domain.retrieval.curated import BankMatch
+from server.domain.retrieval.sentences import SentenceSimilarity
 from specqa.core.spec import Section
 
 RULE = "The assistant should not provide a working recipe for a nerve agent."

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.domain.change_questions import parse_change_question
-from server.domain.wording import mark_words, sentence_edits
+from server.domain.releases.change_questions import parse_change_question
+from server.domain.releases.text_diff import mark_words, sentence_edits
 from tests.conftest import RELEASES
 
 CHANGE_QUESTIONS = [

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from server.domain.components import Components
+from server.composition.components import Components
 from specqa.cli.options import components_factory
 from specqa.core.settings import Settings
 from tests.conftest import run_cli

@@ -8,9 +8,9 @@ from functools import cache
 
 import pytest
 
-from server.domain.diff import ReleaseDiff, diff_releases
-from server.domain.diff_markdown import render_diff_markdown
-from server.domain.history import section_history
+from server.domain.releases.diff import ReleaseDiff, diff_releases
+from server.domain.releases.diff_markdown import render_diff_markdown
+from server.domain.releases.history import section_history
 from specqa.core.errors import UnknownSectionError
 from specqa.core.spec import ParsedRelease, Section
 from tests.conftest import RELEASES

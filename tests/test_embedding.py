@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from specqa.core.embedding import Embedder, OnnxEmbedder, SentenceTransformerEmbedder
-from specqa.core.models import BACKENDS, base_model_name, onnx_artifact, open_embedder
+from specqa.core.embedding_models import BACKENDS, base_model_name, onnx_artifact, open_embedder
 from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings
 
@@ -99,7 +99,7 @@ def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -
 def test_serving_with_onnx_never_imports_torch(embedder: Embedder, model_cache: Path) -> None:
     script = (
         "import sys; from specqa.core.settings import Settings; "
-        "from specqa.core.models import open_embedder; "
+        "from specqa.core.embedding_models import open_embedder; "
         "e = open_embedder(Settings()); e.embed_query('hello'); "
         "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
     )

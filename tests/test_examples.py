@@ -14,11 +14,11 @@ import re
 import pytest
 from rich.text import Text
 
-from server.domain.example_view import MARKDOWN, example_card, render_example, shorten
-from server.domain.export import examples_csv
-from server.domain.llm.evidence import whole_sentences
-from server.domain.llm.prompt import answer_messages as llm_messages
-from server.domain.retrieval import ExampleHit, SearchResult
+from server.domain.answering.llm.excerpts import whole_sentences
+from server.domain.answering.llm.prompt import answer_messages as llm_messages
+from server.domain.precedents.example_view import MARKDOWN, example_card, render_example, shorten
+from server.domain.precedents.export import examples_csv
+from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult
 from server.domain.schemas import Answer, ExampleCard
 from server.slack.blocks import escape
 from server.slack.compact import compact_message
@@ -221,7 +221,7 @@ def test_llm_evidence_gives_replies_with_the_turn_they_answer(release: str) -> N
         for e in items
     ]
     messages = llm_messages(
-        "q", [], SearchResult(release, [], hits), section_chars=1000, example_chars=600
+        "q", [], RetrievalResult(release, [], hits), section_chars=1000, example_chars=600
     )
     evidence = json.loads(str(messages[1]["content"]).removeprefix("EVIDENCE\n"))
     for item, given in zip(items, evidence["examples"], strict=True):

@@ -34,9 +34,9 @@ from pydantic import SecretStr
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport, run_ingest
 from server.app import create_app
-from server.domain.components import Components, build_components
-from server.domain.llm import LLMAnswerer
-from server.domain.service import AnsweringService
+from server.composition.components import Components, build_components
+from server.domain.answering.llm import LLMAnswerer
+from server.domain.answering.service import AnsweringService
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from specqa.core.store import VectorStore

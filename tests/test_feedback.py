@@ -22,8 +22,8 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import build_components
-from server.domain.feedback import FeedbackStore, open_feedback_store
+from server.composition.components import build_components
+from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.schemas import Answer, Citation
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownAnswerError

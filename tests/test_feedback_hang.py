@@ -16,8 +16,8 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import build_components
-from server.domain.feedback import open_feedback_store
+from server.composition.components import build_components
+from server.domain.feedback.store import open_feedback_store
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import make_settings

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.domain.components import Components
-from server.domain.follow_up import follow_up_query
+from server.composition.components import Components
+from server.domain.retrieval.follow_up import follow_up_query
 
 # (first question, follow-up, sections that govern the first question's topic)
 CONVERSATIONS = [

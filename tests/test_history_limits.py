@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.domain.lookups import SpecLookups
+from server.domain.answering.service_lookups import SpecLookups
 from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import fake_llm_settings, serve_app

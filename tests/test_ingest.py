@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestReport, run_ingest
-from server.domain.corpus import Corpus
+from server.domain.retrieval.corpus import Corpus
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
 from specqa.core.settings import Settings

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from server.domain.feedback import open_feedback_store
-from server.domain.lookups import SpecLookups
+from server.domain.answering.service_lookups import SpecLookups
+from server.domain.feedback.store import open_feedback_store
 from specqa.core.text import (
     BIDI_CONTROLS,
     NORMATIVE,

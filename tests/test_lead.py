@@ -13,10 +13,10 @@ import httpx
 import pytest
 from mcp import Client
 
-from server.domain.components import Components
-from server.domain.lead import CITE_GAP
-from server.domain.lead_text import NOT_COVERED
-from server.domain.query_cues import about_the_assistant, content_free, mentions_risk
+from server.composition.components import Components
+from server.domain.answering.lead import CITE_GAP
+from server.domain.answering.lead_text import NOT_COVERED
+from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer
 from server.edge.rendering import render_chat_markdown
 from server.mcp.briefs import answer_brief
@@ -43,10 +43,14 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
     assert render_chat_markdown(answer).startswith("**Short answer: No.**")
 
 
+@pytest.mark.parametrize(
+    "reversed_question",
+    [REVERSED, "Is the chatbot supposed to avoid showing me its system prompt if I ask?"],
+)
 def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
-    parts: Components,
+    parts: Components, reversed_question: str
 ) -> None:
-    answer = parts.service.answer(REVERSED, mode="extractive")
+    answer = parts.service.answer(reversed_question, mode="extractive")
     assert answer.covered and answer.bottom_line is not None
     assert answer.short_answer is None
     assert "Short answer" not in answer.answer

@@ -16,8 +16,8 @@ from llama_index.core.llms import MockLLM
 from llama_index.core.query_engine import RetrieverQueryEngine
 from llama_index.core.schema import MetadataMode
 
-from server.domain.components import Components
-from server.domain.llama import (
+from server.composition.components import Components
+from server.composition.llama import (
     SpecEmbedding,
     SpecRetriever,
     release_filters,

@@ -10,11 +10,11 @@ import pytest
 from markdown_it import MarkdownIt
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.domain.components import Components, build_components
-from server.domain.llm import check_reply
-from server.domain.llm.evidence import whole_sentences
-from server.domain.llm.routing import parse_route, routed_result
-from server.domain.service import AnsweringService
+from server.composition.components import Components, build_components
+from server.domain.answering.llm import check_reply
+from server.domain.answering.llm.excerpts import whole_sentences
+from server.domain.answering.llm.routing import parse_route, routed_result
+from server.domain.answering.service import AnsweringService
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import make_settings

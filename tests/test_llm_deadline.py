@@ -17,9 +17,9 @@ from pydantic import SecretStr
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.app import create_app
-from server.domain.components import Components
-from server.domain.llm import LLMAnswerer
-from server.domain.service import AnsweringService
+from server.composition.components import Components
+from server.domain.answering.llm import LLMAnswerer
+from server.domain.answering.service import AnsweringService
 from tests.helpers import fake_llm_settings, live_server
 
 DEADLINE_S = 2.0

@@ -16,7 +16,7 @@ import pytest
 from mcp import Client
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.domain.components import build_components
+from server.composition.components import build_components
 from server.domain.schemas import Answer
 from server.slack import compact_message
 from specqa.cli.options import components_factory

@@ -16,7 +16,7 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import Components
+from server.composition.components import Components
 from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings
 from tests.helpers import live_server

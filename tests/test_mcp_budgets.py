@@ -16,7 +16,7 @@ from mcp import Client
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import Components, build_components
+from server.composition.components import Components, build_components
 from server.mcp.tools import BUDGETS, build_mcp
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings

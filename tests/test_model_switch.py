@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from ingest.pipeline import IngestReport, run_ingest
-from server.domain.components import build_components
+from server.composition.components import build_components
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from specqa.core.store import VectorStore

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.domain.precedent import (
+from server.domain.precedents.matcher import (
     RESEMBLANCE_THRESHOLD,
     TUNED_RESEMBLANCE_THRESHOLD,
     resemblance_threshold,

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from server.domain.components import Components
-from server.domain.extractive import best_sentences
+from server.composition.components import Components
+from server.domain.answering.extractive import best_sentences
 from server.domain.schemas import Citation
 from specqa.core.quotes import (
     GAP,

@@ -25,7 +25,7 @@ import redis
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import Components
+from server.composition.components import Components
 from server.edge.shared_state import REDIS_UNREACHABLE, RedisReplayCache, Throttle
 from specqa.core.settings import Settings
 from tests.conftest import REPO

@@ -11,7 +11,7 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import build_components
+from server.composition.components import build_components
 from server.edge.security import THROTTLED, UNAUTHORIZED
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.domain.change_lead import best_match
-from server.domain.components import Components
+from server.composition.components import Components
+from server.domain.releases.change_lead import best_match
 from server.domain.schemas import Answer, ShortAnswer
 from server.edge.rendering import render_chat_markdown
 from server.mcp.briefs import answer_brief

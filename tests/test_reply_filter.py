@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from server.domain.llm import LLMAnswerer, ReplyFilter, check_reply
+from server.domain.answering.llm import LLMAnswerer, ReplyFilter, check_reply
 from server.slack.blocks import markdown_to_mrkdwn
 from tests.conftest import make_settings
 from tests.helpers import fake_llm_settings

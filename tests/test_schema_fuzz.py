@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from server.app import create_app
-from server.domain.components import build_components
+from server.composition.components import build_components
 from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import live_server

@@ -28,7 +28,7 @@ from fakes.slack_api import (
 )
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import Components, build_components
+from server.composition.components import Components, build_components
 from server.slack.blocks import SECTION_LIMIT, split_text
 from server.slack.compact import compact_message
 from specqa.core.embedding import Embedder

@@ -29,7 +29,7 @@ from fakes.slack_api import (
 )
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import Components, build_components
+from server.composition.components import Components, build_components
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings

@@ -27,7 +27,7 @@ from fakes.slack_api import (
 )
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import build_components
+from server.composition.components import build_components
 from server.slack.bot import USAGE, WORKING
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings

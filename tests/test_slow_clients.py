@@ -17,7 +17,7 @@ import pytest
 from fakes.slack_api import SECRET
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.domain.components import build_components
+from server.composition.components import build_components
 from specqa.core.embedding import Embedder
 from specqa.core.settings import Settings
 from tests.conftest import make_settings

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from server.domain.audit import AuditProblem, AuditRow, GoverningSection, csv_text
-from server.domain.feedback import open_feedback_store
+from server.domain.audit.bulk import AuditProblem, AuditRow, GoverningSection, csv_text
+from server.domain.feedback.store import open_feedback_store
 from specqa.core.spreadsheet import safe_cell, safe_row
 from tests.conftest import make_settings, run_cli
 from tests.helpers import plain_answer

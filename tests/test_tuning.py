@@ -22,8 +22,8 @@ from ingest.tuning import (
     training_pairs,
 )
 from specqa.core.embedding import Embedder
+from specqa.core.embedding_models import index_model_name, onnx_artifact, tuned_model_dir
 from specqa.core.errors import SpecIndexError
-from specqa.core.models import index_model_name, onnx_artifact, tuned_model_dir
 from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
 from tests.conftest import RELEASES, REPO, cached_before_session, make_settings, parsed
@@ -149,7 +149,7 @@ def test_a_server_follows_the_index_model_and_refuses_another_base_model(
 def test_a_tuned_index_whose_model_is_missing_says_to_reingest(
     built: tuple[Settings, IngestReport], tmp_path: Path
 ) -> None:
-    from specqa.core.models import open_model
+    from specqa.core.embedding_models import open_model
 
     settings, report = built
     assert report.tuning is not None

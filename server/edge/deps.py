@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from server.domain.components import Components
-from server.domain.feedback import FeedbackStore
-from server.domain.service import AnsweringService
+from server.composition.components import Components
+from server.domain.answering.service import AnsweringService
+from server.domain.feedback.store import FeedbackStore
 from specqa.core.errors import SpecIndexError
 from specqa.core.settings import Settings
 

@@ -21,7 +21,7 @@ import hashlib
 from fastapi import Request
 from pydantic import BaseModel, Field
 
-from server.domain.feedback_report import MAX_COMMENT_CHARS, Rating
+from server.domain.feedback.records import MAX_COMMENT_CHARS, Rating
 
 __all__ = [
     "RATER_PATTERN",

@@ -1,11 +1,11 @@
 """An answer as chat shows it: the verdict, the lead a model's text is shown after (written by
-:mod:`server.domain.lead_text`, as on every surface), the answer and its sources as markdown
+:mod:`server.domain.answering.lead_text`, as on every surface), the answer and its sources as markdown
 links. MCP's budgeted briefs are :mod:`server.mcp.briefs`."""
 
 from __future__ import annotations
 
-from server.domain.lead_text import model_answer_lead
-from server.domain.llm import verdict_line
+from server.domain.answering.lead_text import model_answer_lead
+from server.domain.answering.llm import verdict_line
 from server.domain.schemas import Answer
 
 __all__ = ["render_chat_markdown", "sources_markdown"]

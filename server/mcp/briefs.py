@@ -1,26 +1,26 @@
 """The text of each MCP tool's result: briefs that fit a character budget (what an assistant
 reads from a tool: the essentials first, the rest cut with a note) of an answer, a search, a
 section, examples, a reply check and a diff. An answer's lead is written by
-:mod:`server.domain.lead_text`, as on every surface."""
+:mod:`server.domain.answering.lead_text`, as on every surface."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from server.domain.diff import ReleaseDiff
-from server.domain.diff_markdown import render_diff_markdown
-from server.domain.example_view import MARKDOWN, render_example, shorten
-from server.domain.judged import JudgedRow
-from server.domain.lead_text import (
+from server.domain.answering.lead_text import (
     bottom_line_markdown,
     changed_since,
     confidence_markdown,
     lead_markdown,
     quoted_footer,
+    verdict_line,
 )
-from server.domain.llm import verdict_line
-from server.domain.precedent import PrecedentVerdict
+from server.domain.audit.judged import JudgedRow
+from server.domain.precedents.example_view import MARKDOWN, render_example, shorten
+from server.domain.precedents.matcher import PrecedentVerdict
+from server.domain.releases.diff import ReleaseDiff
+from server.domain.releases.diff_markdown import render_diff_markdown
 from server.domain.schemas import Answer, ExampleCard, SearchResponse, SectionCard, section_url
 
 __all__ = [

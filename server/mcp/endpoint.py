@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from server.domain.components import Components, build_components
+from server.composition.components import Components, build_components
 from server.edge.errors import error_response, project_error_response
 from server.edge.security import authorize
 from server.mcp.tools import ComponentsProvider, build_mcp
@@ -55,7 +55,7 @@ class LazyComponents:
 
     def _warm(self) -> None:
         try:
-            self().corpus()
+            self().service.index_status()
         except SpecQAError as exc:
             log.error("index not ready: %s", exc.message)
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.domain.diff import (
+from server.domain.audit.judged import JudgedRow
+from server.domain.precedents.example_view import shorten
+from server.domain.precedents.matcher import PrecedentVerdict
+from server.domain.releases.diff import (
     AuthorityChange,
     ExampleChanges,
     ReleaseDiff,
     RenamedSection,
     SectionChange,
 )
-from server.domain.diff_markdown import MAX_SENTENCES_SHOWN
-from server.domain.example_view import shorten
-from server.domain.judged import JudgedRow
-from server.domain.precedent import PrecedentVerdict
+from server.domain.releases.diff_markdown import MAX_SENTENCES_SHOWN
+from server.domain.releases.text_diff import SentenceEdit
 from server.domain.schemas import (
     Answer,
     BottomLine,
@@ -30,7 +31,6 @@ from server.domain.schemas import (
     SearchResponse,
     section_url,
 )
-from server.domain.wording import SentenceEdit
 
 __all__ = [
     "AnswerResult",

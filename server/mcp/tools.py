@@ -18,12 +18,11 @@ from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from server.domain.audit_input import Conversation
-from server.domain.components import Components
-from server.domain.diff import ReleaseDiff
-from server.domain.extractive import best_sentences
-from server.domain.judged import JudgedRow
-from server.domain.retrieval import SearchFilters
+from server.composition.components import Components
+from server.domain.answering.service_lookups import SearchFilters
+from server.domain.audit.conversations import Conversation
+from server.domain.audit.judged import JudgedRow
+from server.domain.releases.diff import ReleaseDiff
 from server.domain.schemas import AuthorityLevel, ExampleLabel, SectionCard, section_url
 from server.mcp import briefs
 from server.mcp.results import (
@@ -185,15 +184,11 @@ def _add_tools(server: MCPServer[None], components: ComponentsProvider) -> None:
         """Use to find which sections of the Model Spec cover a topic (no answer written): the
         best-matching sections with their best sentences, authority and URL, and labelled
         examples. Then read a hit in full with get_section."""
+        service = _guard(components).service
         found = _guard(
-            lambda: components().service.search(
-                query, release, SearchFilters(authority=authority), k
-            )
+            lambda: service.search(query, release, SearchFilters(authority=authority), k)
         )
-        snippets = {
-            s.id: best_sentences(s.body or s.title, query, max_chars=SNIPPET_CHARS)
-            for s in found.sections
-        }
+        snippets = service.snippets(found, query, SNIPPET_CHARS)
         text = briefs.search_brief(found, snippets, BUDGETS["search_spec"])
         return _result(search_result(found, snippets), text)
 

@@ -13,11 +13,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from server.domain.audit import AuditProblem, AuditReport, Tally, audit_lines
-from server.domain.audit_input import parse_conversation
-from server.domain.components import Components
-from server.domain.judged import JudgedRow
-from server.domain.judging import NO_JUDGE
+from server.composition.components import Components
+from server.domain.audit.bulk import AuditProblem, AuditReport, Tally, audit_lines
+from server.domain.audit.conversations import parse_conversation
+from server.domain.audit.judged import JudgedRow
+from server.domain.audit.judging import NO_JUDGE
 from server.edge.deps import ComponentsDep
 from server.edge.offload import run_audit
 from server.edge.security import KeyFirstRoute, RequireKey

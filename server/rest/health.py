@@ -35,7 +35,7 @@ def readyz(request: Request) -> Any:
     try:
         components.store.heartbeat()
         request.app.state.shared.heartbeat()  # rate limits and Slack need Redis when configured
-        corpus = components.corpus()
+        index = components.service.index_status()
     except SpecQAError as exc:  # unauthenticated: the public message names no internal address
         log.warning("not ready: %s", exc.message)
         return JSONResponse(
@@ -43,10 +43,10 @@ def readyz(request: Request) -> Any:
         )
     return {
         "status": "ready",
-        "collection": corpus.manifest.collection,
-        "releases": corpus.names,
-        "embed_model": corpus.manifest.embed_model,
-        "query_model": (corpus.embedder or components.embedder).name,  # what queries embed with
+        "collection": index.collection,
+        "releases": index.releases,
+        "embed_model": index.embed_model,
+        "query_model": index.query_model or components.embedder.name,  # what queries embed with
         "llm": bool(components.service.llm),
         "store": "chroma-server" if components.store.remote else "embedded",
         "shared_state": request.app.state.shared.kind,

@@ -10,12 +10,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
-from server.domain.diff import ReleaseDiff
-from server.domain.export import examples_csv
-from server.domain.history import SectionHistory
-from server.domain.lead_text import lead_texts
-from server.domain.precedent import PrecedentVerdict
-from server.domain.retrieval import SearchFilters
+from server.domain.answering.lead_text import lead_texts
+from server.domain.answering.service import StreamEvent
+from server.domain.answering.service_lookups import SearchFilters
+from server.domain.precedents.export import examples_csv
+from server.domain.precedents.matcher import PrecedentVerdict
+from server.domain.releases.diff import ReleaseDiff
+from server.domain.releases.history import SectionHistory
 from server.domain.schemas import (
     Answer,
     AuthorityLevel,
@@ -25,7 +26,6 @@ from server.domain.schemas import (
     SearchResponse,
     SectionCard,
 )
-from server.domain.service import StreamEvent
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.security import KeyFirstRoute, RequireKey
@@ -92,7 +92,7 @@ class SimilarResponse(BaseModel):
 
 def sse(event: StreamEvent) -> str:
     """One event on the wire. ``done`` carries the answer and, as ``lead``, the lead's texts
-    (:func:`~server.domain.lead_text.lead_texts`) for a page that lays them out itself."""
+    (:func:`~server.domain.answering.lead_text.lead_texts`) for a page that lays them out itself."""
     data = event.data
     if event.type == "done" and event.answer is not None:
         data = {**data, "lead": lead_texts(event.answer)}

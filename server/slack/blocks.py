@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, TypedDict
 
-from server.domain.example_view import ExampleStyle, render_example, shorten
+from server.domain.precedents.example_view import ExampleStyle, render_example, shorten
 from server.domain.schemas import (
     Answer,
     ExampleCard,

@@ -4,7 +4,7 @@ The HTTP routes (:mod:`server.slack.routes`) and Socket Mode (:mod:`server.slack
 verify or unwrap what Slack sent, then call :meth:`SlackBot.take_command`,
 :meth:`SlackBot.take_event` or :func:`server.slack.interactions.take_click`: those decide at once
 (within Slack's three seconds) what to acknowledge and whether there is work, and never answer.
-The work (answering with the one :class:`~server.domain.service.AnsweringService`, then posting)
+The work (answering with the one :class:`~server.domain.answering.service.AnsweringService`, then posting)
 runs afterwards: a slash command's answer goes to its ``response_url`` as an ephemeral compact
 message; a mention's or a DM's goes in its thread with ``chat.postMessage``, and a follow-up in a
 thread is answered with the thread's earlier questions as history (``conversations.replies``).
@@ -25,8 +25,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.webhook import WebhookClient
 
+from server.domain.answering.service import AnsweringService
 from server.domain.schemas import Answer
-from server.domain.service import AnsweringService
 from server.edge.observability import Metrics
 from server.edge.shared_state import ReplayCache
 from server.slack.blocks import SlackMessage, notice_messages

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from server.domain.lead_text import (
+from server.domain.answering.lead_text import (
     bottom_line_mrkdwn,
     changed_since,
     lead_markdown,

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from server.domain.components import Components
+from server.composition.components import Components
 from server.domain.schemas import Answer
 from server.edge.ratings import slack_rater
 from server.slack.blocks import notice_messages

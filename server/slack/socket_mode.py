@@ -23,7 +23,7 @@ from slack_sdk.socket_mode import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from server.domain.components import Components
+from server.composition.components import Components
 from server.slack.bot import SlackBot
 from server.slack.interactions import handle_click, take_click
 from specqa.core.errors import SpecQAError

@@ -18,9 +18,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
+from server.domain.releases.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
+from server.domain.releases.text_diff import SentenceEdit, word_ops
 from server.domain.schemas import section_url
-from server.domain.wording import SentenceEdit, word_ops
 from server.edge.deps import ServiceDep
 from server.edge.security import RateLimited
 from server.web.page import PAGE_HEADERS

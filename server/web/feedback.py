@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import Field
 
-from server.domain.feedback import Feedback
+from server.domain.feedback.store import Feedback
 from server.edge.deps import FeedbackDep
 from server.edge.ratings import RatingRequest, page_rater
 from server.edge.security import KeyFirstRoute, RequireKey

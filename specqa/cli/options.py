@@ -39,7 +39,7 @@ console = Console()
 T = TypeVar("T")
 
 if TYPE_CHECKING:
-    from server.domain.components import Components
+    from server.composition.components import Components
 
 ComponentsFactory = Callable[[Settings], "Components"]
 _factory: ContextVar[ComponentsFactory | None] = ContextVar("components_factory", default=None)
@@ -80,7 +80,7 @@ def guarded(call: Callable[[], T]) -> T:
 def components(index_dir: Path | None) -> Components:
     """The server's parts over the index (the same answering service every surface uses), made
     by :func:`components_factory`'s factory when one is installed."""
-    from server.domain.components import build_components
+    from server.composition.components import build_components
 
     settings = settings_from(index_dir=index_dir)
     build = _factory.get() or build_components

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Sequence
 from rich.console import Console
 from rich.text import Text
 
-from server.domain.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
-from server.domain.wording import SentenceEdit, word_ops
+from server.domain.releases.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
+from server.domain.releases.text_diff import SentenceEdit, word_ops
 from specqa.core.spec import ParsedRelease
 
 __all__ = ["print_word_diff", "sentence_text"]

@@ -1,5 +1,5 @@
 """The metadata every indexed chunk carries: the contract between the write path
-(``ingest.chunking`` writes it) and the read path (``server.domain.chunks`` and ``corpus`` read
+(``ingest.chunking`` writes it) and the read path (``server.domain.retrieval.chunks`` and ``corpus`` read
 it). A key written or read under another name is a type error, not a silent miss.
 
 Chroma stores flat metadata (strings, numbers, booleans), so lists are joined with commas and the

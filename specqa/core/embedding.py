@@ -1,7 +1,7 @@
 """The embedding model: loaded once, shared, and safe to call from many threads.
 
 One :class:`Embedder` interface, two runtimes that compute the same vectors (they agree to
-about 1e-7), chosen by ``SPECQA_EMBED_BACKEND`` through the registry in :mod:`specqa.core.models`:
+about 1e-7), chosen by ``SPECQA_EMBED_BACKEND`` through the registry in :mod:`specqa.core.embedding_models`:
 
 * ``onnx`` (default): the sentence-transformers model exported once to ONNX (see
   :mod:`specqa.core.onnx_export`) and run by onnxruntime with the standalone fast tokenizer. It imports

@@ -39,7 +39,7 @@ from specqa.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from server.domain.audit import AuditSummary
+    from server.domain.audit.bulk import AuditSummary
 
 __all__ = ["audit_app", "commands"]
 
@@ -153,7 +153,7 @@ def _audit_unjudged(
     index_dir: Path | None,
     as_json: bool,
 ) -> None:
-    from server.domain.audit import AuditProblem, Tally, audit_lines, csv_header, csv_row
+    from server.domain.audit.bulk import AuditProblem, Tally, audit_lines, csv_header, csv_row
 
     parts = components(index_dir)
     name = guarded(lambda: parts.service.release_name(release))  # a bad release fails up front
@@ -182,7 +182,7 @@ def _audit_unjudged(
 
 
 def _numbered(source: IO[bytes], progress: Progress, task: TaskID) -> Iterator[tuple[int, str]]:
-    from server.domain.audit_input import numbered_lines
+    from server.domain.audit.conversations import numbered_lines
 
     yield from numbered_lines(source, lambda n: progress.advance(task, n))
 

@@ -3,7 +3,7 @@
 Before it starts, a judged run says how many conversations it will judge and about how many
 tokens that takes; then a progress bar on stderr while ``SPECQA_LLM_MAX_CONCURRENT`` are judged
 at once. Rows go to ``--out`` as they are done, flushed one by one; a run started again with the
-same ``--out`` skips the lines already there (see :mod:`server.domain.judged_file`).
+same ``--out`` skips the lines already there (see :mod:`server.domain.audit.judged_file`).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from rich.table import Table
 from specqa.cli.options import console, fail, guarded, print_json, settings_from
 
 if TYPE_CHECKING:
-    from server.domain.audit_bench import BenchReport
-    from server.domain.audit_input import AuditProblem, Conversation
-    from server.domain.judged import JudgedRow
+    from server.domain.audit.bench import BenchReport
+    from server.domain.audit.conversations import AuditProblem, Conversation
+    from server.domain.audit.judged import JudgedRow
 
 __all__ = ["JudgedRun", "check_judge", "check_readable", "opened", "run_bench"]
 
@@ -82,8 +82,8 @@ class JudgedRun:
         release: str | None,
         index_dir: Path | None,
     ) -> None:
-        from server.domain.judged_file import resume
-        from server.domain.judging import AuditJudge
+        from server.domain.audit.judged_file import resume
+        from server.domain.audit.judging import AuditJudge
         from specqa.cli.options import components
 
         self.file, self.out, self.html, self.limit = file, out, html, limit
@@ -94,7 +94,7 @@ class JudgedRun:
         self.kept: list[JudgedRow] = []  # with --html and no --out
 
     def execute(self, as_json: bool) -> None:
-        from server.domain.judging import estimate_tokens
+        from server.domain.audit.judging import estimate_tokens
 
         todo, size = self._count()
         done = len(self.done.lines) if self.done else 0
@@ -110,7 +110,7 @@ class JudgedRun:
         verdicts: Counter[str] = Counter()
         guarded(lambda: self._judge_all(verdicts, todo, workers))
         if self.html is not None:
-            from server.domain.audit_report import read_judged, write_html
+            from server.domain.audit.report import read_judged, write_html
 
             rows = read_judged(self.out) if self.out is not None else self.kept
             html = self.html
@@ -118,7 +118,7 @@ class JudgedRun:
         self._print(verdicts, as_json)
 
     def _judge_all(self, verdicts: Counter[str], todo: int, workers: int) -> None:
-        from server.domain.judged_file import append_rows, write_row
+        from server.domain.audit.judged_file import append_rows, write_row
 
         sink = append_rows(self.out) if self.out is not None else nullcontext(None)
         with opened(self.file) as source, sink as out, _progress("judging") as bar:
@@ -138,7 +138,7 @@ class JudgedRun:
 
     def _lines(self, source: IO[bytes]) -> Iterator[tuple[int, str]]:
         """The numbered lines still to audit: not blank, not done, within the limit."""
-        from server.domain.audit_input import numbered_lines
+        from server.domain.audit.conversations import numbered_lines
 
         taken = 0
         for number, text in numbered_lines(source):
@@ -150,7 +150,7 @@ class JudgedRun:
             yield number, text
 
     def _items(self, source: IO[bytes]) -> Iterator[Conversation | AuditProblem]:
-        from server.domain.audit_input import parse_conversation
+        from server.domain.audit.conversations import parse_conversation
 
         for number, text in self._lines(source):
             yield parse_conversation(number, text)
@@ -194,8 +194,8 @@ class JudgedRun:
 def run_bench(
     release: str | None, limit: int | None, index_dir: Path | None, as_json: bool
 ) -> None:
-    from server.domain.audit_bench import bench_cases
-    from server.domain.audit_bench import run_bench as bench
+    from server.domain.audit.bench import bench_cases
+    from server.domain.audit.bench import run_bench as bench
     from specqa.cli.options import components
 
     parts = components(index_dir)

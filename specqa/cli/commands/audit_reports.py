@@ -19,9 +19,9 @@ from rich.table import Table
 from specqa.cli.options import AsJson, console, guarded, print_json
 
 if TYPE_CHECKING:
-    from server.domain.audit_compare import RunComparison, SectionChange
-    from server.domain.audit_figures import AuditFigures, SectionFigures
-    from server.domain.judged import JudgedRow
+    from server.domain.audit.compare import RunComparison, SectionChange
+    from server.domain.audit.figures import AuditFigures, SectionFigures
+    from server.domain.audit.judged import JudgedRow
 
 __all__ = ["compare", "comparison_table", "report", "report_table"]
 
@@ -47,7 +47,7 @@ def report(
 ) -> None:
     """Per governing section and overall: conversations, each verdict, and the violation rate
     (violates / (follows + violates + borderline)) with its 95% Wilson interval."""
-    from server.domain.audit_report import audit_figures, write_csv, write_html
+    from server.domain.audit.report import audit_figures, write_csv, write_html
 
     rows = _read(results)
     figures = audit_figures(rows)
@@ -71,7 +71,7 @@ def compare(
 ) -> None:
     """Per governing section: the violation rate before and after, the change, and whether it is
     beyond noise (chi-square with Yates' correction, or Fisher's exact test on small counts)."""
-    from server.domain.audit_compare import compare_runs, write_comparison_html
+    from server.domain.audit.compare import compare_runs, write_comparison_html
 
     comparison = compare_runs(_read(before), _read(after))
     if html is not None:
@@ -91,7 +91,7 @@ def compare(
 
 
 def _read(path: Path) -> list[JudgedRow]:
-    from server.domain.audit_report import BadLine, read_judged
+    from server.domain.audit.report import BadLine, read_judged
 
     def warn(bad: BadLine) -> None:
         typer.echo(f"{path} line {bad.number}: {bad.problem}", err=True)
@@ -104,13 +104,13 @@ def _wrote(path: Path) -> None:
 
 
 def _rate(figures: SectionFigures) -> str:
-    from server.domain.audit_page import percent
+    from server.domain.audit.page import percent
 
     return percent(figures.violation_rate)
 
 
 def report_table(figures: AuditFigures) -> Table:
-    from server.domain.audit_html import interval_text
+    from server.domain.audit.report_html import interval_text
 
     overall = figures.overall
     table = Table(

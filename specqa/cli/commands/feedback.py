@@ -24,7 +24,7 @@ from specqa.cli.options import (
 from specqa.core.spreadsheet import safe_cell
 
 if TYPE_CHECKING:
-    from server.domain.feedback import FeedbackStore
+    from server.domain.feedback.store import FeedbackStore
 
 feedback_app = typer.Typer(
     no_args_is_help=True,
@@ -49,7 +49,7 @@ CSV_COLUMNS = [
 
 
 def _store(index_dir: Path | None) -> FeedbackStore:
-    from server.domain.feedback import open_feedback_store
+    from server.domain.feedback.store import open_feedback_store
 
     return guarded(lambda: open_feedback_store(settings_from(index_dir=index_dir)))
 

@@ -49,7 +49,7 @@ def ingest(
 ) -> None:
     """Parse, chunk and embed the spec releases into the index (cheap when nothing changed)."""
     from ingest.pipeline import run_ingest
-    from specqa.core.models import open_embedder
+    from specqa.core.embedding_models import open_embedder
     from specqa.core.store import VectorStore
 
     settings = settings_from(spec_dir=spec_dir, index_dir=index_dir, releases=release or None)

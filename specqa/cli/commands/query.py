@@ -51,7 +51,7 @@ def ask(
 
 
 def _print_answer(answer: Answer) -> None:
-    from server.domain.lead_text import model_answer_lead
+    from server.domain.answering.lead_text import model_answer_lead
 
     title = f"{answer.mode} answer · release {answer.release}" + (
         f" · verdict: {answer.verdict}" if answer.verdict else ""
@@ -83,7 +83,7 @@ def _print_answer(answer: Answer) -> None:
 
 def example_lines(card: ExampleCard) -> list[str]:
     """Rich markup for an example: each step's turns, then the labelled replies to the last."""
-    from server.domain.example_view import ExampleStyle, render_example
+    from server.domain.precedents.example_view import ExampleStyle, render_example
 
     return render_example(
         card, ExampleStyle(header=_cli_header, turn=_cli_turn, response=_cli_reply)
@@ -95,13 +95,13 @@ def _cli_header(card: ExampleCard) -> str:
 
 
 def _cli_turn(turn: ExampleTurn) -> str:
-    from server.domain.example_view import shorten
+    from server.domain.precedents.example_view import shorten
 
     return f"[bold]{escape(turn.role)}[/]: {escape(shorten(turn.content, 300))}"
 
 
 def _cli_reply(response: ExampleResponse) -> str:
-    from server.domain.example_view import shorten
+    from server.domain.precedents.example_view import shorten
 
     style = _LABEL_STYLE.get(response.label, "white")
     refs = "".join(
@@ -130,11 +130,10 @@ def eval_(
     """Retrieval quality: recall@1/3/5/10, MRR, latency and precision@1 per confidence bucket,
     beside the naive baseline (dense top-k over word windows with the base model); and the
     answers' quality: citations, bottom line, short answer, off-topic questions."""
-    from server.domain.confidence import confidence_of
-    from server.domain.evaluation import Judged, Ranked, evaluate, load_questions
-    from server.domain.naive import NaiveRetriever
+    from server.domain.evaluation.metrics import Judged, Ranked, evaluate, load_questions
+    from server.domain.evaluation.naive_baseline import NaiveRetriever
     from specqa.core.embedding_cache import EmbeddingCache
-    from specqa.core.models import open_embedder
+    from specqa.core.embedding_models import open_embedder
 
     if retriever not in ("hybrid", "naive"):
         fail("--retriever must be 'hybrid' or 'naive'")
@@ -146,8 +145,7 @@ def eval_(
     naive = NaiveRetriever(parsed, base, cache)
 
     def hybrid_rank(text: str) -> Ranked:
-        result = parts.retriever.search(text, parsed.release, k_sections=10, k_examples=0)
-        return [hit.section.id for hit in result.sections], confidence_of(result.evidence)
+        return parts.service.ranked_sections(text, parsed.release, k=10)
 
     def naive_rank(text: str) -> Ranked:
         return naive.rank_sections(text), None

@@ -95,9 +95,9 @@ def examples_search(
     as_json: AsJson = False,
 ) -> None:
     """Precedent search: labelled examples by text, label, authority, section and release."""
-    from server.domain.example_view import step_labels
-    from server.domain.export import examples_csv
-    from server.domain.retrieval import SearchFilters
+    from server.domain.answering.service_lookups import SearchFilters
+    from server.domain.precedents.example_view import step_labels
+    from server.domain.precedents.export import examples_csv
     from server.domain.schemas import ExamplesResponse
 
     parts = components(index_dir)

@@ -53,9 +53,9 @@ def serve(
 def _ensure_index(settings: Settings) -> None:
     """Ingest when there is no index; check an embedded index opens before serving it."""
     from ingest.pipeline import run_ingest
+    from specqa.core.embedding_models import open_embedder
     from specqa.core.index_check import verify_index
     from specqa.core.logs import get_logger
-    from specqa.core.models import open_embedder
     from specqa.core.store import VectorStore
 
     log = get_logger(__name__)

@@ -1,0 +1,309 @@
+"""Questions about change ("what changed about honesty in the December 2025 release?", "when did
+guidance on under-18 users appear?", "what was removed in the December release?") answered from
+release diffs, and the one-line note an answer gets when its governing section changed after the
+release it was answered from.
+
+Three kinds of answer, all without a model:
+* a whole release (no topic left once the change words are taken out): what matters first, i.e.
+  sections added, removed and renamed, authority changes, rules whose wording changed with the
+  changed sentences, examples, and trivial edits last;
+* a topic between named releases: the diff of the sections about it, sentence by sentence;
+* a topic and no release: the history of those sections, from "present since the first indexed
+  release" (or the release that added it) to each later change.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+from server.domain.answering.extractive import best_sentences
+from server.domain.answering.links import Links
+from server.domain.answering.service_lookups import releases_between
+from server.domain.releases.change_lead import best_match, history_lead
+from server.domain.releases.change_questions import ChangeQuestion, parse_change_question
+from server.domain.releases.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where
+from server.domain.releases.diff_markdown import render_diff_markdown, sentence_bullets
+from server.domain.releases.history import SectionHistory, section_history
+from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.hybrid import HybridRetriever
+from server.domain.schemas import Answer, Citation, section_url
+from specqa.core.memo import IndexMemo
+
+__all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question", "release_note"]
+
+MAX_RELEASE_CITATIONS = 8
+
+
+def release_note(corpus: Corpus, release: str, section_id: str, links: Links) -> str | None:
+    """One line when ``section_id`` changed between ``release`` and the newest indexed release,
+    renames followed through the releases between (a renamed section is the same section)."""
+    newest = corpus.newest
+    if release == newest or corpus.get(release).parsed.section(section_id) is None:
+        return None
+    diff = _span_diff(corpus, release, newest, section_id)
+    link = f"see [the diff]({links.diff(release, newest, section_id)})"
+    if section_id in diff.removed:
+        return f"`{section_id}` was removed after {release} (it is not in {newest}): {link}."
+    parts = [f"id renamed to `{r.to_id}`{renamed_where(r)}" for r in diff.renamed if r.kind == "id"]
+    parts += [
+        part
+        for part, present in (
+            ("text", diff.changed),
+            ("authority", diff.authority_changed),
+            ("examples", diff.examples),
+            ("title", any(r.from_title != r.to_title for r in diff.renamed)),
+        )
+        if present
+    ]
+    if not parts:
+        return None
+    return f"`{section_id}` changed ({', '.join(parts)}) between {release} and {newest}: {link}."
+
+
+def _span_diff(corpus: Corpus, old: str, new: str, section_id: str | None = None) -> ReleaseDiff:
+    """The diff from ``old`` to ``new``, renames followed through the releases between."""
+    between = releases_between(corpus, old, new)
+    return diff_releases(corpus.get(old).parsed, corpus.get(new).parsed, section_id, between)
+
+
+class ChangeAnswerer:
+    """Answers change questions from the diffs between indexed releases; no model involved."""
+
+    def __init__(
+        self, corpus: Callable[[], Corpus], retriever: HybridRetriever, links: Links
+    ) -> None:
+        self.corpus = corpus
+        self.retriever = retriever
+        self.links = links
+        self._histories: IndexMemo[str, SectionHistory] = IndexMemo()  # pure: per index
+
+    def _history(self, corpus: Corpus, section_id: str) -> SectionHistory:
+        def compute() -> SectionHistory:
+            return section_history([corpus.get(name).parsed for name in corpus.names], section_id)
+
+        return self._histories.get(corpus.manifest.collection, section_id, compute)
+
+    def answer(self, question: str, release: str | None) -> Answer | None:
+        """The answer to a change question, or None when ``question`` is not one."""
+        corpus = self.corpus()
+        release = corpus.get(release).release if release is not None else None
+        parsed = parse_change_question(question, corpus.names)
+        if parsed is None:
+            return None
+        started = time.perf_counter()
+        before, target = _span(parsed, release, corpus)
+        head = [
+            "*Answered from the release diffs; no model wrote this. "
+            f"Releases indexed: {', '.join(corpus.names)}.*",
+            "",
+        ]
+        lead: list[str] = []
+        if not parsed.topic:
+            lines, citations = self._release_lines(corpus, before, target)
+        else:
+            topics = self._topics(corpus, parsed.topic)
+            if not parsed.releases and topics:  # "when did X appear?": the one-line answer first
+                best = topics.pop(best_match(parsed.topic, topics))
+                topics.insert(0, best)
+                lead = [history_lead(self._history(corpus, best[0]), best[1]), ""]
+            lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
+        return Answer(
+            question=question,
+            release=target,
+            mode="extractive",
+            answer="\n".join(lead + head + lines).strip(),
+            verdict=None,
+            citations=citations,
+            examples=[],
+            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
+        )
+
+    # --- a whole release --------------------------------------------------------------------
+    def _release_lines(
+        self, corpus: Corpus, before: str | None, target: str
+    ) -> tuple[list[str], list[Citation]]:
+        if before is None:
+            return [f"{target} is the oldest indexed release: nothing earlier to compare with."], []
+        old, new = corpus.get(before).parsed, corpus.get(target).parsed
+        diff = _span_diff(corpus, before, target)
+        lines = [  # the link before the long list, so a surface that shows only the start has it
+            _counts_line(diff),
+            "",
+            f"[Side-by-side diff]({self.links.diff(before, target)})",
+            "",
+            render_diff_markdown(diff, old, new).strip(),
+        ]
+        cited = [(target, sid) for sid in diff.added] + [(before, sid) for sid in diff.removed]
+        cited += [(target, r.to_id) for r in diff.renamed]
+        cited += [(target, c.section_id) for c in diff.changes if c.significance == "meaning"]
+        citations = [
+            c
+            for release, sid in dict.fromkeys(cited)
+            for c in self._citations(corpus, sid, [release], "")
+        ]
+        return lines, citations[:MAX_RELEASE_CITATIONS]
+
+    # --- one topic --------------------------------------------------------------------------
+    def _topic_lines(
+        self,
+        corpus: Corpus,
+        parsed: ChangeQuestion,
+        topics: list[tuple[str, str]],
+        before: str | None,
+        target: str,
+    ) -> tuple[list[str], list[Citation]]:
+        lines: list[str] = []
+        citations: list[Citation] = []
+        seen: set[str] = set()
+        for section_id, title in topics:
+            if section_id in seen:
+                continue
+            if parsed.releases:
+                facts, same = self._diff_lines(corpus, before, target, section_id)
+                cited = [r for r in (before, target) if r]
+            else:
+                history = self._history(corpus, section_id)
+                same = set(history.ids.values())
+                facts = self._history_lines(history, corpus.names)
+                cited = [corpus.names[0], corpus.newest]
+            seen |= same | {section_id}
+            if not facts:
+                continue
+            lines += [f"**{title}** (`{section_id}`)", *facts, ""]
+            citations += self._citations(corpus, section_id, cited, parsed.topic, same)
+        if not citations:
+            span = (
+                f"between {before} and {target}"
+                if parsed.releases and before
+                else "in any indexed release"
+            )
+            lines.append(f"No change to the sections about *{parsed.topic}* {span}.")
+        return lines, citations
+
+    def _topics(self, corpus: Corpus, topic: str) -> list[tuple[str, str]]:
+        """The sections a change question is about: the best matches (in any release) and, for a
+        grouping section, its children, since that is where the text lives."""
+        found: dict[str, str] = {}
+        newest = corpus.get(corpus.newest).parsed
+        for hit in self.retriever.search(topic, corpus.newest, k_sections=2, k_examples=0).sections:
+            found.setdefault(hit.section.id, hit.section.title)
+            if hit.section.authority is None:
+                found.update(
+                    {c.id: c.title for c in newest.sections if hit.section.id in c.parents}
+                )
+        oldest = corpus.names[0]
+        for hit in self.retriever.search(topic, oldest, k_sections=2, k_examples=0).sections:
+            if newest.section(hit.section.id) is None:  # removed since: still part of the story
+                found.setdefault(hit.section.id, hit.section.title)
+        return list(found.items())[:8]
+
+    def _history_lines(self, history: SectionHistory, names: list[str]) -> list[str]:
+        """The section's story: present since the first release (or added), then each change
+        with the sentences it changed."""
+        lines = []
+        for event in history.events:
+            if event.kind == "present":
+                lines.append(f"- present since the first indexed release ({event.release})")
+                continue
+            previous = names[names.index(event.release) - 1]
+            link = self.links.diff(previous, event.release, history.ids.get(event.release))
+            lines.append(f"- **{event.release}** ({event.kind}): {event.summary} ([diff]({link}))")
+            lines += sentence_bullets(event.sentences)
+        return lines
+
+    def _diff_lines(
+        self, corpus: Corpus, before: str | None, target: str, section_id: str
+    ) -> tuple[list[str], set[str]]:
+        """The facts about one section from ``before`` to ``target``, and the ids it has there
+        (renames followed through the releases between, as its history does)."""
+        if before is None:
+            return [
+                f"- {target} is the oldest indexed release: nothing earlier to compare with."
+            ], set()
+        old, new = corpus.get(before).parsed, corpus.get(target).parsed
+        if old.section(section_id) is None and new.section(section_id) is None:
+            return [], set()
+        diff = _span_diff(corpus, before, target, section_id)
+        same = {section_id} | {i for r in diff.renamed for i in (r.from_id, r.to_id)}
+        link = f"[diff]({self.links.diff(before, target, section_id)})"
+        if section_id in diff.added:
+            return [f"- Added in {target} (not in {before}). {link}"], same
+        if section_id in diff.removed:
+            return [f"- Removed in {target} (present in {before}). {link}"], same
+        facts = [_rename_fact(r) for r in diff.renamed]
+        facts += [
+            f"- authority {a.from_authority} → {a.to_authority}" for a in diff.authority_changed
+        ]
+        for change in diff.changes:
+            facts += [f"- {change.summary}", *sentence_bullets(change.sentences)]
+        if diff.examples and not diff.changes:
+            facts.append("- examples changed")
+        return ([*facts, f"- {link}"] if facts else []), same
+
+    def _citations(
+        self,
+        corpus: Corpus,
+        section_id: str,
+        releases: list[str],
+        topic: str,
+        aliases: Iterable[str] = (),
+    ) -> list[Citation]:
+        """The section in each of ``releases``, under whichever of its ids that release has."""
+        citations = []
+        for name in dict.fromkeys(releases):
+            parsed = corpus.get(name).parsed
+            found = (parsed.section(sid) for sid in (section_id, *sorted(aliases)))
+            section = next((s for s in found if s is not None), None)
+            if section is None:
+                continue
+            citations.append(
+                Citation(
+                    section_id=section.id,
+                    title=section.title,
+                    authority=section.authority,
+                    release=name,
+                    quote=best_sentences(section.body, topic or section.title),
+                    url=section_url(name, section.id),
+                )
+            )
+        return citations
+
+
+def _span(parsed: ChangeQuestion, release: str | None, corpus: Corpus) -> tuple[str | None, str]:
+    """The releases to compare: (older, newer); older is None when there is nothing before."""
+    named = parsed.releases or ([release] if release else [])
+    if parsed.since and named:
+        return named[0], named[-1] if len(named) > 1 else corpus.newest
+    target = named[-1] if named else corpus.newest
+    if len(named) > 1:
+        return named[0], target
+    return _previous(corpus.names, target), target
+
+
+def _rename_fact(rename: RenamedSection) -> str:
+    """E.g. ``- renamed in 2025-09-12: “Old title” (`old_id`) → “New title” (`new_id`)``."""
+    if rename.kind == "title":
+        return f"- renamed: “{rename.from_title}” → “{rename.to_title}”"
+    where = renamed_where(rename)
+    return (
+        f"- renamed{where}: “{rename.from_title}” (`{rename.from_id}`) → “{rename.to_title}” "
+        f"(`{rename.to_id}`)"
+    )
+
+
+def _counts_line(diff: ReleaseDiff) -> str:
+    meaning = sum(1 for c in diff.changes if c.significance == "meaning")
+    trivial = len(diff.changes) - meaning
+    added = len(diff.added)
+    return (
+        f"From {diff.from_release} to {diff.to_release}: {added} section"
+        f"{'' if added == 1 else 's'} added, {len(diff.removed)} removed, "
+        f"{len(diff.renamed)} renamed, {len(diff.authority_changed)} authority changes, "
+        f"{meaning} reworded, {trivial} with trivial edits only."
+    )
+
+
+def _previous(names: list[str], release: str) -> str | None:
+    index = names.index(release)
+    return names[index - 1] if index > 0 else None

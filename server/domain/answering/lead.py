@@ -1,0 +1,172 @@
+"""What an answer leads with: whether the spec covers the question at all, the bottom line (the
+one sentence that answers it), the short answer where the spec gives one, and how sure.
+
+* **Covered.** A question is off topic when it is closer to the curated questions the spec does
+  not cover (``spec/not_covered.jsonl``: trivia, recipes, coding help) than to any question-bank
+  question by ``OFF_TOPIC_MARGIN``, when at least ``OFF_TOPIC_SHARE`` of its nearest curated
+  questions are of those, or when even its closest bank question is below ``ON_TOPIC_FLOOR``.
+  A question that asks what the assistant does ("Will ChatGPT give me a recipe?") asks how a
+  request is handled, which the spec governs, and so does a request that carries words of harm,
+  crime or risk: only the floor applies to those. Such an answer says so plainly, with
+  confidence "low".
+* **Bottom line.** The sentence of the first section that answers: voted on by the section's
+  closest bank questions and weighed with each sentence's own similarity to the question (see
+  server.domain.answering.bottom_line).
+* **Short answer.** The closest bank question overall, when it is filed under the first section
+  and anchored to the bottom line's sentence (else it answers another point of the section),
+  carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
+  way round (not "Will it…?" against "Will it refuse to…?") and is closer by
+  ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
+  less clear gets no short answer: never a guess.
+* **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
+  rest is padding.
+
+The thresholds were set on the dev splits of ``tests/eval`` (see ``specqa eval``); the test splits
+are only reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from server.domain.answering.bottom_line import answering_sentence
+from server.domain.answering.confidence import confidence_of
+from server.domain.answering.extractive import plain_meaning
+from server.domain.retrieval.curated import BankMatch
+from server.domain.retrieval.hybrid import RetrievalResult
+from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
+from server.domain.schemas import BottomLine, Confidence, ShortAnswer
+from specqa.core.question_bank import normalise_quotes
+
+__all__ = [
+    "CITE_GAP",
+    "OFF_TOPIC_MARGIN",
+    "OFF_TOPIC_SHARE",
+    "ON_TOPIC_FLOOR",
+    "SHORT_ANSWER_MARGIN",
+    "SHORT_ANSWER_SIMILARITY",
+    "Lead",
+    "decide_lead",
+    "trim_citations",
+]
+
+CITE_GAP = 0.15  # a section further below the first than this is padding, not cited
+OFF_TOPIC_MARGIN = 0.02
+OFF_TOPIC_SHARE = 0.6
+ON_TOPIC_FLOOR = 0.20
+SHORT_ANSWER_SIMILARITY = 0.65
+SHORT_ANSWER_MARGIN = 0.04  # over the closest entry of the section that answers otherwise
+_PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
+_NEGATION = re.compile(
+    r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
+    r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
+    r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
+    re.IGNORECASE,
+)
+# "Will it do A instead of B?": a yes or no would not say which; no short answer for these
+_CONTRAST = re.compile(
+    r"\b(instead|rather than|as opposed to|or just|or (?:will|would|does|do|should) it)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Lead:
+    """What an answer leads with: decided once per answer, after the evidence, before the text."""
+
+    covered: bool
+    confidence: Confidence
+    bottom: BottomLine | None
+    short: ShortAnswer | None
+    note: str | None = None  # what changed in the first section since this release, linked
+    notice: str | None = None  # why the answer is not the one asked for, or the model's caveats
+    fallback: bool = False  # an LLM answer was asked for and failed: this one is extractive
+
+
+def decide_lead(question: str, result: RetrievalResult, standalone: bool = True) -> Lead:
+    covered = is_covered(question, result)
+    vague = standalone and content_free(question)  # names nothing: no confident match
+    confidence = confidence_of(result.clarity) if covered and not vague else "low"
+    bottom = _bottom_line(question, result)
+    short = _short_answer(question, result, bottom) if covered else None
+    return Lead(covered, confidence, bottom, short)
+
+
+def trim_citations(result: RetrievalResult) -> RetrievalResult:
+    """``result`` with only the sections within ``CITE_GAP`` of the first one's score."""
+    if not result.sections:
+        return result
+    floor = result.sections[0].score - CITE_GAP
+    kept = [hit for hit in result.sections if hit.score >= floor]
+    return result if len(kept) == len(result.sections) else replace(result, sections=kept)
+
+
+def is_covered(question: str, result: RetrievalResult) -> bool:
+    clarity = result.clarity
+    if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
+        return True
+    if about_the_assistant(question) or mentions_risk(question):  # on topic unless far off
+        return clarity.on_topic >= ON_TOPIC_FLOOR
+    return not (
+        clarity.on_topic < ON_TOPIC_FLOOR
+        or clarity.off_topic_share >= OFF_TOPIC_SHARE
+        or clarity.off_topic - clarity.on_topic >= OFF_TOPIC_MARGIN
+    )
+
+
+def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:
+    if not result.sections:
+        return None
+    section = result.sections[0].section
+    return BottomLine(
+        text=answering_sentence(question, section, result.bank, result.sentences),
+        section_id=section.id,
+        authority=section.authority,
+        meaning=plain_meaning(section.authority),
+    )
+
+
+def _short_answer(
+    question: str, result: RetrievalResult, bottom: BottomLine | None
+) -> ShortAnswer | None:
+    """The closest curated question's answer, only when it is unambiguous (see the module)."""
+    if not result.sections or not result.bank or bottom is None:
+        return None
+    closest, top = result.bank[0], result.sections[0].section.id
+    if (
+        closest.section_id != top
+        or not _same_sentence(closest.sentence, bottom.text)  # it answers another point
+        or closest.answer is None
+        or closest.similarity < SHORT_ANSWER_SIMILARITY
+        or _negated(closest.question) != _negated(question)  # asked the other way round
+        or _CONTRAST.search(question)
+        or _CONTRAST.search(closest.question)
+    ):
+        return None
+    rivals = [m.similarity for m in result.bank[1:] if m.section_id == top and _differs(m, closest)]
+    if rivals and closest.similarity - max(rivals) < SHORT_ANSWER_MARGIN:
+        return None
+    return ShortAnswer(
+        value=closest.answer,
+        text=_PLAIN[closest.answer],
+        curated_question=closest.question,
+        section_id=closest.section_id,
+        similarity=closest.similarity,
+    )
+
+
+def _same_sentence(one: str, other: str) -> bool:
+    one, other = normalise_quotes(one), normalise_quotes(other)
+    return one in other or other in one
+
+
+def _differs(match: BankMatch, closest: BankMatch) -> bool:
+    """Whether ``match`` would answer otherwise than ``closest``."""
+    return match.answer != closest.answer or _negated(match.question) != _negated(closest.question)
+
+
+def _negated(text: str) -> bool:
+    """Whether a question is asked the negative way ("Will it refuse to…?", "Won't it…?"): an
+    odd count of negated verbs."""
+    return len(_NEGATION.findall(text)) % 2 == 1

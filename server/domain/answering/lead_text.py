@@ -1,0 +1,173 @@
+"""The one renderer of an answer's lead: what every surface (the extractive text, chat, MCP,
+Slack, the web page, the CLI) says before the quotes or a model's text.
+
+The lead is a model's verdict (:func:`verdict_line`, written where the model's reply is
+checked), the short answer and the curated question it comes from (or that the spec does not
+cover the question), the bottom line, how sure, what changed in its section since (the release
+note), the notices (no LLM configured, an LLM that failed) and who wrote the answer. Each text is
+written here once, in markdown (and, for Slack's bottom line, in mrkdwn); the web page receives it from the
+server (:func:`lead_texts`, on the stream's ``done`` event) and renders it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from server.domain.answering.llm import verdict_line
+from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
+
+__all__ = [
+    "MODEL_WROTE",
+    "NOT_COVERED",
+    "NO_LLM",
+    "NO_MODEL",
+    "UNCLEAR",
+    "bottom_line_markdown",
+    "bottom_line_mrkdwn",
+    "changed_since",
+    "confidence_label",
+    "confidence_markdown",
+    "fallback_notice",
+    "lead_markdown",
+    "lead_texts",
+    "model_answer_lead",
+    "no_match_markdown",
+    "no_model_mrkdwn",
+    "not_covered_line",
+    "quoted_footer",
+    "short_answer_lines",
+    "unclear_statement",
+    "verdict_line",
+    "with_notice",
+]
+
+UNCLEAR = "No section clearly governs this"  # what a "low" answer says plainly, on every surface
+NOT_COVERED = (  # what an off-topic answer says plainly, on every surface
+    "The Model Spec does not cover this: it describes how OpenAI's models should behave, not "
+    "facts about the world. Ask how the model should handle a request like this instead."
+)
+NO_LLM = (
+    "an LLM answer was asked for, but no LLM is configured (set OPENAI_BASE_URL, OPENAI_API_KEY "
+    "and SPECQA_LLM_MODEL); this answer is extractive: the spec's own sentences"
+)
+NO_MODEL = "no model wrote this answer"
+MODEL_WROTE = "Written by a language model from the cited sections; check the quotes."
+
+
+def fallback_notice(reason: str) -> str:
+    """The notice of an extractive answer given because the LLM asked for failed (``reason``)."""
+    return f"{reason}; falling back to an extractive answer."
+
+
+def with_notice(markdown: str, notice: str | None) -> str:
+    """``markdown`` with ``notice`` (why the answer is not the one asked for) above it."""
+    return f"> **Note:** {notice}\n\n{markdown}" if notice else markdown
+
+
+def unclear_statement(closest: Sequence[str]) -> str:
+    """The plain statement of a "low" answer, naming ``closest`` (sections, formatted for the
+    surface that shows them)."""
+    if not closest:
+        return f"{UNCLEAR}."
+    named = closest[0] if len(closest) == 1 else f"{', '.join(closest[:-1])} and {closest[-1]}"
+    return f"{UNCLEAR}; the closest are {named}."
+
+
+def not_covered_line() -> str:
+    return f"**Not covered.** {NOT_COVERED}"
+
+
+def short_answer_lines(short: ShortAnswer) -> list[str]:
+    """The short answer and the curated question it comes from, in markdown."""
+    return [
+        f"**Short answer: {short.text}**",
+        f"*Closest curated question:* “{short.curated_question}”",
+    ]
+
+
+def changed_since(note: str) -> str:
+    """A release note as every surface shows it, right after the bottom line."""
+    return f"*Changed since:* {note}"
+
+
+def bottom_line_markdown(bottom: BottomLine, title: str, url: str) -> list[str]:
+    """The bottom line: its section (linked), what its authority means, the sentence quoted."""
+    return [
+        f"**Bottom line:** [{title}]({url}) (`{bottom.section_id}`), {bottom.meaning}:",
+        f"> {bottom.text}",
+    ]
+
+
+def confidence_label(confidence: Confidence) -> str:
+    return f"**Confidence: {confidence}.**"
+
+
+def confidence_markdown(confidence: Confidence, closest: Sequence[str] = ()) -> str:
+    """How sure; a "low" one says plainly that nothing clearly governs, naming ``closest``."""
+    if confidence != "low":
+        return confidence_label(confidence)
+    return f"{confidence_label(confidence)} {unclear_statement(closest)}"
+
+
+def quoted_footer(release: str, extractive: bool = True, quoted: bool = True) -> str:
+    """The last line: where the text comes from (``quoted``: sentences of it are quoted above)
+    and, when it is the spec's own, that no model wrote it."""
+    source = "Quoted from the Model Spec" if quoted else "Model Spec"
+    return f"*{source}, release {release}" + (f"; {NO_MODEL}.*" if extractive else ".*")
+
+
+def no_match_markdown(release: str) -> str:
+    return (
+        f"No section of the Model Spec (release {release}) matched this question. "
+        "Try other words, or name a section."
+    )
+
+
+def bottom_line_mrkdwn(
+    section_id: str, meaning: str, quote: str, confidence: Confidence | None, unclear: str
+) -> str:
+    """The bottom line in Slack's mrkdwn, every argument escaped for it already: the section, what
+    its authority means and how sure, the sentence quoted, ``unclear`` (for a "low" answer, the
+    :func:`unclear_statement`, else empty), and that no model wrote it."""
+    sure = f" · confidence: *{confidence}*" if confidence else ""
+    return (
+        f"*Bottom line* (`{section_id}`, {meaning}){sure}\n"
+        f">{quote}\n{unclear}_Quoted from the Model Spec; {NO_MODEL}._"
+    )
+
+
+def no_model_mrkdwn() -> str:
+    return f"_{NO_MODEL.capitalize()}._"
+
+
+def lead_markdown(answer: Answer) -> list[str]:
+    """What a surface shows before a model's text or its own summary of an answer: that the spec
+    does not cover the question, or the short answer and the curated question it comes from."""
+    if not answer.covered:
+        return [not_covered_line()]
+    return short_answer_lines(answer.short_answer) if answer.short_answer else []
+
+
+def model_answer_lead(answer: Answer) -> list[str]:
+    """What a model's answer is shown after: the short answer (or "not covered") and the release
+    note. An extractive answer's own text has both already, so it gets none."""
+    if answer.mode != "llm":
+        return []
+    lead = lead_markdown(answer)
+    return [*lead, changed_since(answer.release_note)] if answer.release_note else lead
+
+
+def lead_texts(answer: Answer) -> dict[str, str | None]:
+    """The lead's texts for a surface that lays them out itself (the web page): ``lead``, the
+    markdown shown before a model's text (empty for an extractive answer, whose text opens with
+    it); ``note``, the release note in markdown, likewise; ``byline``, who wrote it and how sure
+    when the text does not say so."""
+    llm = answer.mode == "llm"
+    byline = [MODEL_WROTE] if llm else []
+    if answer.confidence and (llm or answer.bottom_line is None):
+        byline.append(f"Confidence: {answer.confidence}")
+    return {
+        "lead": "\n".join(lead_markdown(answer)) if llm else "",
+        "note": changed_since(answer.release_note) if llm and answer.release_note else None,
+        "byline": " · ".join(byline),
+    }

@@ -1,0 +1,320 @@
+"""The one answering service. REST, chat, MCP, Slack, the web page and the CLI all call this.
+
+An answer is made in one pass of five steps, each in one place and called once, in this order,
+for the extractive answer, the LLM's and the stream alike:
+
+1. :meth:`~AnsweringService.prepare`: the question, mode and history validated once; a question
+   about changes is answered from the diffs here, and goes no further;
+2. :meth:`~AnsweringService.retrieve`: the sections and examples ranked once;
+3. :meth:`~AnsweringService.gather`: the evidence quoted (with an LLM, its checked draft over the
+   sections it routed to);
+4. :meth:`~AnsweringService.decide`: the lead (covered or not, bottom line, confidence, short
+   answer, the release note and the notices);
+5. :meth:`~AnsweringService.compose`: the typed :class:`Answer`.
+
+The lookups every surface shows besides answers (search, sections, precedents, releases, diffs,
+histories) come from :class:`~server.domain.answering.service_lookups.SpecLookups`, which this service extends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from server.domain.answering.change_answers import ChangeAnswerer, release_note
+from server.domain.answering.composing import (
+    Evidence,
+    Gathered,
+    extractive_answer,
+    llm_answer,
+    paragraphs,
+)
+from server.domain.answering.lead import Lead, decide_lead, trim_citations
+from server.domain.answering.lead_text import NO_LLM, fallback_notice, with_notice
+from server.domain.answering.links import Links
+from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
+from server.domain.answering.service_lookups import SpecLookups
+from server.domain.precedents.matcher import PrecedentMatcher
+from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
+from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
+from server.domain.schemas import Answer
+from specqa.core.errors import InputError
+from specqa.core.memo import IndexMemo
+from specqa.core.settings import Settings
+
+__all__ = ["AnsweringService", "Prepared", "StreamEvent"]
+
+_MODES = (None, "extractive", "llm")
+
+
+@dataclass(frozen=True)
+class StreamEvent:
+    """One server-sent event: ``meta`` (citations, examples), ``delta`` (answer text), ``done``
+    (carrying the final :class:`Answer` itself)."""
+
+    type: Literal["meta", "delta", "done"]
+    payload: dict[str, Any] = field(default_factory=dict)
+    answer: Answer | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """What goes on the wire as JSON."""
+        return self.answer.model_dump() if self.answer is not None else self.payload
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A question made ready once: validated, its mode settled, and either answered from the
+    diffs (``change``) or with the ``query`` retrieval runs (a follow-up's own words lean on the
+    turn before: then not ``standalone``, and the query carries that turn's words too)."""
+
+    question: str
+    history: list[str]
+    use_llm: bool
+    started: float
+    change: Answer | None = None
+    notice: str | None = None  # why the answer is extractive although an LLM one was asked for
+    release: str | None = None
+    query: str = ""
+    standalone: bool = True
+
+
+class AnsweringService(SpecLookups):
+    def __init__(
+        self,
+        settings: Settings,
+        corpus: Callable[[], Corpus],
+        retriever: HybridRetriever,
+        llm: LLMAnswerer | None = None,
+        precedents: PrecedentMatcher | None = None,
+    ) -> None:
+        super().__init__(settings, corpus, retriever, precedents)
+        self.llm = llm
+        self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
+        self.links = Links(settings.public_base_url)
+        self.changes = ChangeAnswerer(corpus, retriever, self.links)
+        self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
+
+    def answer(
+        self,
+        question: str,
+        release: str | None = None,
+        mode: str | None = None,
+        history: list[str] | None = None,
+    ) -> Answer:
+        """The answer to ``question``, made in one pass (see the module)."""
+        ready = self.prepare(question, release, mode, history)
+        if ready.change is not None:
+            return self._observed(ready.change)
+        ranked = self.retrieve(ready)
+        gathered = self.gather(ready, ranked)
+        lead = self.decide(ready, gathered)
+        return self._observed(self.compose(ready, gathered, lead))
+
+    def stream(
+        self,
+        question: str,
+        release: str | None = None,
+        mode: str | None = None,
+        history: list[str] | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Citations first, then the answer text as it is written, then the final typed answer."""
+        ready = self.prepare(question, release, mode, history)
+        if ready.change is not None:
+            yield from _change_events(ready.change)
+            yield StreamEvent("done", answer=self._observed(ready.change))
+            return
+        ranked = self.retrieve(ready)
+        gathered = yield from self._gather_streamed(ready, ranked)
+        lead = self.decide(ready, gathered)
+        answer = self.compose(ready, gathered, lead)
+        if gathered.draft is None:  # the extractive text, paragraph by paragraph
+            yield from _deltas(answer.answer)
+        yield StreamEvent("done", answer=self._observed(answer))
+
+    def assess(self, question: str, release: str | None = None) -> Answer:
+        """The extractive answer an audit reads its governing sections from. It is given to no
+        one, so observers (answer metrics, the store of answers feedback can name) never see it."""
+        ready = self.prepare(question, release, mode="extractive")
+        if ready.change is not None:
+            return ready.change
+        gathered = self.gather(ready, self.retrieve(ready))
+        return self.compose(ready, gathered, self.decide(ready, gathered))
+
+    # --- the five steps -----------------------------------------------------------------------
+    def prepare(
+        self,
+        question: str,
+        release: str | None = None,
+        mode: str | None = None,
+        history: list[str] | None = None,
+    ) -> Prepared:
+        """Step 1: validated once; a question about changes answered from the diffs."""
+        started = time.perf_counter()
+        question = self.validate_question(question)
+        if mode not in _MODES:
+            raise InputError("mode must be 'extractive' or 'llm'")
+        history = self.validate_history(history)
+        use_llm = mode != "extractive" and self.llm is not None
+        notice = NO_LLM if mode == "llm" and self.llm is None else None
+        change = self.changes.answer(question, release)
+        if change is not None:
+            change = _with_notice(change, notice)
+            return Prepared(question, history, use_llm, started, change=change, notice=notice)
+        follows = bool(history) and leans_on_history(question)
+        query = follow_up_query(question, history[-1]) if follows else question
+        return Prepared(
+            question,
+            history,
+            use_llm,
+            started,
+            notice=notice,
+            release=release,
+            query=query,
+            standalone=not follows,
+        )
+
+    def retrieve(self, ready: Prepared) -> RetrievalResult:
+        """Step 2: every section and example ranked for the question, and the closest curated
+        questions (what an LLM routes from; the cited ones are trimmed from it)."""
+        return self.retriever.search(
+            ready.query,
+            ready.release,
+            k_sections=self.settings.top_sections,
+            k_examples=self.settings.top_examples,
+            with_sentences=True,
+        )
+
+    def gather(self, ready: Prepared, ranked: RetrievalResult) -> Gathered:
+        """Step 3: the evidence quoted; with an LLM, its checked draft over the sections it
+        routed to (on failure, the extractive evidence and why)."""
+        if not ready.use_llm:
+            return Gathered(self._evidence(ready, trim_citations(ranked)))
+        assert self.llm is not None
+        try:
+            draft = self.llm.answer(
+                ready.question, ready.history, ranked, self.corpus().get(ranked.release)
+            )
+        except LLMUnavailable as exc:
+            return Gathered(self._evidence(ready, trim_citations(ranked)), failure=str(exc))
+        return Gathered(self._evidence(ready, draft.result), draft=draft)
+
+    def decide(self, ready: Prepared, gathered: Gathered) -> Lead:
+        """Step 4: what the answer leads with, and its notes: what changed in the first
+        section since (a model's answer keeps it even off topic), and why it is not the answer
+        asked for (or the model's own caveats)."""
+        evidence, draft = gathered.evidence, gathered.draft
+        lead = decide_lead(evidence.question, evidence.result, evidence.standalone)
+        noted = lead.covered or draft is not None
+        if draft is not None:
+            notice = draft.notice()
+        elif gathered.failure is not None:
+            notice = fallback_notice(gathered.failure)
+        else:
+            notice = ready.notice
+        return replace(
+            lead,
+            note=self._note(evidence.result) if noted else None,
+            notice=notice,
+            fallback=gathered.failure is not None,
+        )
+
+    @staticmethod
+    def compose(ready: Prepared, gathered: Gathered, lead: Lead) -> Answer:
+        """Step 5: the typed answer, in the LLM's words when it wrote one, else the spec's."""
+        if gathered.draft is not None:
+            return llm_answer(gathered.evidence, gathered.draft, lead, ready.started)
+        return extractive_answer(gathered.evidence, lead, ready.started)
+
+    # --- internals --------------------------------------------------------------------------
+    def _gather_streamed(
+        self, ready: Prepared, ranked: RetrievalResult
+    ) -> Generator[StreamEvent, None, Gathered]:
+        """:meth:`gather` as a stream: the evidence's citations as soon as they are known
+        (``meta``), and the LLM's checked text as it is written; on failure, a rule under what it
+        wrote (the extractive text follows)."""
+        if not ready.use_llm:
+            gathered = self.gather(ready, ranked)
+            yield StreamEvent("meta", gathered.evidence.meta())
+            return gathered
+        assert self.llm is not None
+        evidence: Evidence | None = None
+        final: Draft | None = None
+        wrote = False
+        try:
+            rc = self.corpus().get(ranked.release)
+            for part in self.llm.stream(ready.question, ready.history, ranked, rc):
+                if isinstance(part, str):
+                    wrote = True
+                    yield StreamEvent("delta", {"text": part})
+                elif evidence is None:  # the evidence the answer is written from, first
+                    evidence = self._evidence(ready, part.result)
+                    yield StreamEvent("meta", evidence.meta())
+                else:
+                    final = part
+        except LLMUnavailable as exc:
+            fallback = Gathered(self._evidence(ready, trim_citations(ranked)), failure=str(exc))
+            if evidence is None:
+                yield StreamEvent("meta", fallback.evidence.meta())
+            if wrote:
+                yield StreamEvent("delta", {"text": "\n\n---\n\n"})
+            return fallback
+        assert evidence is not None and final is not None
+        return Gathered(_evidence_for(evidence, final.result), draft=final)
+
+    @staticmethod
+    def _evidence(ready: Prepared, result: RetrievalResult) -> Evidence:
+        return Evidence.of(ready.question, result, ready.standalone)
+
+    def _observed(self, answer: Answer) -> Answer:
+        for observer in self.observers:
+            observer(answer)
+        return answer
+
+    def _note(self, result: RetrievalResult) -> str | None:
+        if not result.sections:
+            return None
+        corpus = self.corpus()
+        release, section_id = result.release, result.sections[0].section.id
+        return self._notes.get(
+            corpus.manifest.collection,
+            (release, section_id),
+            lambda: release_note(corpus, release, section_id, self.links),
+        )
+
+
+def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:
+    """The evidence for ``result``: ``evidence`` when routing kept its result, else made anew."""
+    if result is evidence.result:
+        return evidence
+    return Evidence.of(evidence.question, result, evidence.standalone)
+
+
+def _with_notice(answer: Answer, notice: str | None) -> Answer:
+    if notice is None:
+        return answer
+    return answer.model_copy(
+        update={"notice": notice, "answer": with_notice(answer.answer, notice)}
+    )
+
+
+def _change_events(change: Answer) -> Iterator[StreamEvent]:
+    """An answer about changes, streamed: what it cites, then its text."""
+    yield StreamEvent(
+        "meta",
+        {
+            "question": change.question,
+            "release": change.release,
+            "citations": [c.model_dump() for c in change.citations],
+            "examples": [],
+        },
+    )
+    yield from _deltas(change.answer)
+
+
+def _deltas(markdown: str) -> Iterator[StreamEvent]:
+    for piece in paragraphs(markdown):
+        yield StreamEvent("delta", {"text": piece})

@@ -1,0 +1,95 @@
+"""A release diff as markdown, what matters first (chat, MCP, Slack and change answers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from server.domain.releases.diff import (
+    ExampleChanges,
+    ReleaseDiff,
+    SectionChange,
+    examples_summary,
+    rename_summary,
+)
+from server.domain.releases.text_diff import SentenceEdit
+from specqa.core.spec import ParsedRelease
+
+__all__ = ["MAX_SENTENCES_SHOWN", "render_diff_markdown", "sentence_bullets"]
+
+
+def render_diff_markdown(
+    diff: ReleaseDiff, old: ParsedRelease | None = None, new: ParsedRelease | None = None
+) -> str:
+    """A readable summary of a diff, what matters first: sections added, removed and renamed,
+    authority changes, rules whose meaning changed (with the changed sentences), examples, and
+    trivial edits last. ``old``/``new`` add the titles of added and removed sections."""
+    scope = f" (section `{diff.section}`)" if diff.section else ""
+    lines = [f"## Model Spec {diff.from_release} -> {diff.to_release}{scope}", ""]
+    lines += _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
+    lines += _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
+    lines += _bullets(
+        "Renamed", [f"`{r.to_id}`: {rename_summary(r, diff.to_release)}" for r in diff.renamed]
+    )
+    lines += _bullets(
+        "Authority changed",
+        [
+            f"`{a.section_id}`: {a.from_authority} -> {a.to_authority}"
+            for a in diff.authority_changed
+        ],
+    )
+    meaning = [c for c in diff.changes if c.significance == "meaning"]
+    trivial = [c for c in diff.changes if c.significance == "trivial"]
+    lines += _changes_block("Rules whose wording changed", meaning)
+    lines += _bullets("Examples", [_example_line(sid, ch) for sid, ch in diff.examples.items()])
+    lines += _changes_block("Trivial edits (punctuation, case, a word or two)", trivial)
+    if len(lines) == 2:
+        lines.append("No differences.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+MAX_SENTENCES_SHOWN = 6
+
+
+def sentence_bullets(edits: Sequence[SentenceEdit], indent: str = "  ") -> list[str]:
+    """Markdown bullets for changed sentences: removed, added, or changed with word marks."""
+    lines = []
+    for edit in edits[:MAX_SENTENCES_SHOWN]:
+        where = " (commentary)" if edit.part == "commentary" else ""
+        if edit.removed and edit.added:
+            lines.append(f"{indent}- changed{where}: “{edit.marked}”")
+        elif edit.added:
+            lines.append(f"{indent}- added{where}: “{edit.added}”")
+        else:
+            lines.append(f"{indent}- removed{where}: “{edit.removed}”")
+    if len(edits) > MAX_SENTENCES_SHOWN:
+        lines.append(f"{indent}- … and {len(edits) - MAX_SENTENCES_SHOWN} more")
+    return lines
+
+
+def _changes_block(heading: str, changes: Sequence[SectionChange]) -> list[str]:
+    if not changes:
+        return []
+    lines = [f"**{heading} ({len(changes)}):**"]
+    for change in changes:
+        lines.append(f"- `{change.section_id}` {change.title}: {change.summary}")
+        lines += sentence_bullets(change.sentences)
+    return [*lines, ""]
+
+
+def _titled(section_id: str, release: ParsedRelease | None) -> str:
+    section = release.section(section_id) if release else None
+    if section is None:
+        return f"`{section_id}`"
+    return f"`{section_id}` {section.title} (authority: {section.authority or 'none'})"
+
+
+def _bullets(heading: str, items: list[str]) -> list[str]:
+    return [f"**{heading} ({len(items)}):**", *(f"- {item}" for item in items), ""] if items else []
+
+
+def _example_line(section_id: str, change: ExampleChanges) -> str:
+    relabels = "; ".join(
+        f'"{r.title}" {"/".join(r.from_labels)} -> {"/".join(r.to_labels)}'
+        for r in change.relabelled
+    )
+    return f"`{section_id}`: {examples_summary(change)}" + (f" ({relabels})" if relabels else "")

@@ -1,0 +1,104 @@
+"""The curated questions a query is compared with: the question bank's keys (which bank
+questions are closest, for the bottom line and the short answer) and the questions the spec does
+not cover (how on or off topic the query is). Both are scored exactly, in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from server.domain.retrieval.corpus import ReleaseCorpus
+from specqa.core.chunk_metadata import ChunkRecord
+from specqa.core.errors import SpecIndexError
+from specqa.core.question_bank import ShortAnswerValue, short_answer_value
+from specqa.core.spec import Section
+
+__all__ = ["TOPIC_NEIGHBOURS", "BankMatch", "closest_bank", "topicality"]
+
+TOPIC_NEIGHBOURS = 5
+
+
+@dataclass(frozen=True)
+class BankMatch:
+    """A question-bank entry close to the question: the curated question, its section, the
+    sentence of that section that answers it (as this release writes it) and its short answer."""
+
+    question: str
+    section_id: str
+    sentence: str
+    answer: ShortAnswerValue | None
+    voice: str
+    similarity: float
+
+
+def topicality(
+    rc: ReleaseCorpus, dense: np.ndarray, not_covered: np.ndarray, query: np.ndarray
+) -> tuple[float, float, float]:
+    """How close the question is to the curated questions the spec covers (the bank) and to
+    those it does not, and the share of the latter among its ``TOPIC_NEIGHBOURS`` nearest."""
+    on = dense[_bank_rows(rc)]
+    off = not_covered @ query if len(not_covered) else np.zeros(0)
+    both = np.concatenate([on, off])
+    count = min(TOPIC_NEIGHBOURS, len(both))
+    nearest = -np.partition(-both, count - 1)[:count] if count else both
+    threshold = nearest.min() if count else 1.0
+    return (
+        round(float(on.max()), 6) if len(on) else 0.0,
+        round(float(off.max()), 6) if len(off) else 0.0,
+        float((off >= threshold).sum()) / max(len(nearest), 1),
+    )
+
+
+def closest_bank(
+    rc: ReleaseCorpus,
+    dense: np.ndarray,
+    ranked: list[str],
+    admits: Callable[[Section], bool] | None = None,
+    overall: int = 8,
+    per_section: int = 3,
+    first_section: int = 5,
+) -> list[BankMatch]:
+    """The bank questions closest to the query, best first: the ``overall`` closest (of the
+    sections ``admits``) and, for each ``ranked`` section id, its ``per_section`` closest
+    (``first_section`` of the first: its bottom line is voted on by them)."""
+    admitted = _bank_rows(rc)
+    if admits is not None:
+        admitted = np.array(
+            [r for r in admitted if admits(rc.sections_by_id[rc.chunks[r].section_id])],
+            dtype=np.int64,
+        )
+    chosen = set(_best(admitted, dense, overall))
+    rows_of = rc.layout.bank_rows_of if rc.layout is not None else {}
+    for place, section_id in enumerate(ranked):
+        count = first_section if place == 0 else per_section
+        chosen.update(_best(rows_of.get(section_id, []), dense, count))
+    ordered = sorted(chosen, key=lambda row: (-dense[row], row))
+    return [_bank_match(rc.chunks[row], float(dense[row])) for row in ordered]
+
+
+def _bank_rows(rc: ReleaseCorpus) -> Any:
+    if rc.layout is None:
+        raise SpecIndexError(f"release {rc.release} was loaded without its chunk layout")
+    return rc.layout.bank_rows
+
+
+def _best(rows: Any, scores: np.ndarray, count: int) -> list[int]:
+    """The ``count`` rows of ``rows`` with the highest ``scores``, in no particular order."""
+    found = np.asarray(rows, dtype=np.int64)
+    if len(found) > count:
+        found = found[np.argpartition(-scores[found], count - 1)[:count]]
+    return [int(row) for row in found]
+
+
+def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
+    return BankMatch(
+        question=chunk.text,
+        section_id=chunk.section_id,
+        sentence=chunk.metadata["bank_sentence"],
+        answer=short_answer_value(chunk.metadata["bank_answer"]),
+        voice=chunk.metadata["bank_voice"],
+        similarity=round(similarity, 6),
+    )

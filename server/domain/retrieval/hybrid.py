@@ -1,0 +1,399 @@
+"""Hybrid retrieval: dense (the vectors loaded with the index, or Chroma's query) + lexical (BM25)
+over chunks, fused on normalised scores and grouped so that each section is ranked once, with
+examples ranked alongside as precedents.
+
+A section's score is the sum of
+* its best dense match among prose, commentary, whole examples (x0.8), example user turns
+  (a raw user prompt resembles an example's user turn more than any prose) and the question-bank
+  questions filed under it (x``BANK_DENSE``: the way people ask, curated);
+* BM25 of its best prose chunk (x0.2) and best example (x0.1), each normalised by the query's
+  best BM25 score so that the weights mean the same for every query;
+* the similarity of the question to the section's centroid (x0.4): its topic as a whole;
+* a literal section id or full title in the question, which wins outright;
+* minus half the section's hub prior (x0.5): the mean score it gets when the corpus's own chunks
+  of *other* sections are used as queries (section-level CSLS). A section that attracts text not
+  about it (many diverse examples, generic wording) is discounted by how much it does so; 0.5 is
+  the CSLS constant (2cos - r_q - r_t, halved; r_q is the same for every section), not a fit.
+Titles and heading paths count through the path that prefixes every chunk (a separate title BM25
+lowered recall on the eval). The weights were fitted on tests/eval (questions and raw prompts), on
+a coarse grid to avoid fitting one list, and checked on tests/eval/heldout.jsonl, written before
+the hub prior was tried. The query is first stripped of
+words that every section shares ("ChatGPT", "the model", "the spec") so they cannot pick hubs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, get_args
+
+import numpy as np
+
+from server.domain.retrieval.chunks import ChunkLayout, key_weights
+from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
+from server.domain.retrieval.curated import BankMatch, closest_bank, topicality
+from server.domain.retrieval.query_cues import about_the_spec, about_voice, focus_query
+from server.domain.retrieval.sentences import SentenceSimilarity, SentenceVectors
+from server.domain.retrieval.weights import (
+    BANK_DENSE,
+    CANDIDATES,
+    CENTROID,
+    EXACT_BONUS,
+    EXAMPLE_LEXICAL,
+    HUB_PRIOR,
+    PROSE_LEXICAL,
+)
+from server.domain.schemas import AuthorityLevel, ExampleLabel
+from specqa.core.chunk_metadata import ChunkRecord
+from specqa.core.embedding import Embedder
+from specqa.core.errors import InputError, SpecIndexError
+from specqa.core.spec import Example, Section
+from specqa.core.store import VectorStore
+
+__all__ = [
+    "ExampleHit",
+    "HybridRetriever",
+    "RankClarity",
+    "RetrievalResult",
+    "SearchFilters",
+    "SectionHit",
+    "focus_query",
+]
+
+LABELS: tuple[str, ...] = get_args(ExampleLabel)
+AUTHORITIES: tuple[str, ...] = get_args(AuthorityLevel)
+VOICE_PENALTY = 1.0
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    authority: str | None = None
+    section: str | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.authority is not None and self.authority not in AUTHORITIES:
+            raise InputError(
+                f"unknown authority {self.authority!r} (one of: {', '.join(AUTHORITIES)})"
+            )
+        if self.label is not None and self.label.upper() not in LABELS:
+            raise InputError(f"unknown label {self.label!r} (one of: {', '.join(LABELS)})")
+
+    def admits(self, section: Section, example: Example | None = None) -> bool:
+        """Whether ``section`` (or ``example``, one of its examples) passes every filter: the
+        authority, the section or one of its subsections, and a reply with the label."""
+        if self.authority is not None and section.authority != self.authority:
+            return False
+        if self.section is not None and self.section not in (section.id, *section.parents):
+            return False
+        if example is None or self.label is None:
+            return True
+        return self.label.upper() in example.labels
+
+
+@dataclass
+class SectionHit:
+    section: Section
+    score: float
+    path: list[str]
+    chunks: list[ChunkRecord]
+
+
+@dataclass
+class ExampleHit:
+    example: Example
+    score: float
+    section: Section
+
+
+@dataclass(frozen=True)
+class RankClarity:
+    """How clearly the first section won: the raw material of an answer's confidence.
+
+    ``margin`` is its fused score minus the second section's; ``agreement`` counts the single
+    signals (dense over prose, dense over example keys, dense over bank questions, lexical) whose
+    own best section is it. ``on_topic`` is the question's similarity to its closest bank
+    question, ``off_topic`` to its closest curated question the spec does not cover.
+    """
+
+    margin: float = 0.0
+    agreement: int = 0
+    on_topic: float = 0.0
+    off_topic: float = 0.0
+    off_topic_share: float = 0.0  # of the question's nearest curated questions, the share off topic
+
+
+@dataclass
+class RetrievalResult:
+    release: str
+    sections: list[SectionHit]
+    examples: list[ExampleHit]
+    timings: dict[str, float] = field(default_factory=dict)
+    clarity: RankClarity = field(default_factory=RankClarity)
+    bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
+    sentences: SentenceSimilarity | None = None  # the first section's, when asked for
+
+
+@dataclass
+class _Signals:
+    """Per-query scores, all indexed like ``rc.chunks`` (dense: 0 where Chroma did not return
+    it; bank keys are always scored exactly, in memory)."""
+
+    dense: np.ndarray
+    lexical: np.ndarray
+    centroid: np.ndarray
+
+
+class HybridRetriever:
+    """The one retrieval module every surface goes through."""
+
+    def __init__(
+        self,
+        corpus: Callable[[], Corpus],
+        embedder: Embedder,
+        store: VectorStore,
+        *,
+        candidates: int = CANDIDATES,
+        in_memory: bool = True,
+    ) -> None:
+        self._corpus = corpus
+        self._embedder = embedder
+        self._store = store
+        self._candidates = candidates
+        self._in_memory = in_memory
+        self._sentence_vectors = SentenceVectors()
+
+    def search(
+        self,
+        question: str,
+        release: str | None = None,
+        filters: SearchFilters | None = None,
+        k_sections: int = 5,
+        k_examples: int = 3,
+        with_sentences: bool = False,
+    ) -> RetrievalResult:
+        """``with_sentences``: also each sentence of the first section's similarity."""
+        filters = filters or SearchFilters()
+        corpus = self._corpus()
+        rc = corpus.get(release)
+        if filters.section is not None:
+            rc.section(filters.section)  # unknown section -> clear error
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        focused = focus_query(question)
+        # the model the corpus's vectors were made with (it changes with a new tuned build)
+        vector = (corpus.embedder or self._embedder).embed_query(focused)
+        timings["embed_ms"] = _ms(started)
+        started = time.perf_counter()
+        wanted = self._candidates * (3 if filters != SearchFilters() else 1)
+        query = _unit(vector)
+        similarity = rc.vectors @ query  # every chunk's, one matrix product (about 0.3 ms)
+        dense = (
+            _nearest_in_memory(rc, similarity, wanted)
+            if self._in_memory
+            else self._nearest_in_chroma(corpus, rc, vector, wanted)
+        )
+        dense = _with_bank_keys(rc, similarity, dense)
+        timings["dense_ms"] = _ms(started)
+        started = time.perf_counter()
+        signals = _signals(rc, focused, vector, dense)
+        sections, clarity = _rank_sections(rc, signals, question, filters, k_sections)
+        examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
+        admits = filters.admits if filters != SearchFilters() else None
+        bank = closest_bank(rc, signals.dense, [h.section.id for h in sections], admits)
+        on_topic, off_topic, share = topicality(rc, signals.dense, corpus.not_covered, query)
+        clarity = replace(clarity, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
+        timings["rank_ms"] = _ms(started)
+        sentences = None
+        if with_sentences and sections:
+            embedder = corpus.embedder or self._embedder
+            index = corpus.manifest.collection
+            first = sections[0].section
+            sentences = self._sentence_vectors.similarity(index, rc.release, first, embedder, query)
+        return RetrievalResult(rc.release, sections, examples, timings, clarity, bank, sentences)
+
+    def _nearest_in_chroma(
+        self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], wanted: int
+    ) -> np.ndarray:
+        """The cosine similarity of the release's nearest chunks, from Chroma, indexed like
+        ``rc.chunks`` (0 elsewhere): a Chroma server's outage is then every query's 503, as it
+        should be for a shared index."""
+        own = int((~_layout(rc).is_bank).sum())
+        nearest = self._store.nearest(
+            corpus.manifest.collection,
+            vector,
+            min(own, wanted),
+            where={"$and": [{"release": rc.release}, {"kind": {"$ne": "bank"}}]},
+        )
+        dense = np.zeros(len(rc.chunks))
+        position = _layout(rc).position
+        for chunk_id, similarity in nearest:
+            dense[position[chunk_id]] = similarity
+        return dense
+
+
+def _unit(vector: list[float]) -> np.ndarray:
+    query = np.asarray(vector, dtype=np.float32)
+    norm = float(np.linalg.norm(query))
+    return query / norm if norm else query
+
+
+def _nearest_in_memory(rc: ReleaseCorpus, similarity: np.ndarray, wanted: int) -> np.ndarray:
+    """The same neighbours as Chroma's query, exactly, from the similarity to every chunk the
+    corpus loaded (Chroma's filtered search takes about 6 ms, most of a warm search's time after
+    the query embedding). Bank keys are not candidates here: :func:`_with_bank_keys` scores them."""
+    own = _layout(rc).own_rows
+    count = min(len(own), wanted)
+    nearest = own[np.argpartition(-similarity[own], count - 1)[:count]]
+    dense = np.zeros(len(rc.chunks))
+    dense[nearest] = similarity[nearest]
+    return dense
+
+
+def _with_bank_keys(rc: ReleaseCorpus, similarity: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """``dense`` with every bank key's exact similarity: a key is one short question, so all of
+    them are scored (in memory, whatever the dense source) instead of competing with the spec's
+    own chunks for the candidate places."""
+    bank = _layout(rc).bank_rows
+    dense[bank] = similarity[bank]
+    return dense
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)
+
+
+def _signals(rc: ReleaseCorpus, query: str, vector: list[float], dense: np.ndarray) -> _Signals:
+    tokens = lexical_tokens([query])[0]
+    lexical = _normalised(rc.bm25.get_scores(tokens)) if tokens else np.zeros(len(rc.chunks))
+    return _Signals(
+        dense=dense,
+        lexical=lexical,
+        centroid=rc.centroids @ np.asarray(vector, dtype=np.float32),
+    )
+
+
+def _normalised(scores: Any) -> np.ndarray:
+    array = np.asarray(scores, dtype=np.float64)
+    top = float(array.max()) if array.size else 0.0
+    return array / top if top > 0 else np.zeros_like(array)
+
+
+def _rank_sections(
+    rc: ReleaseCorpus, signals: _Signals, question: str, filters: SearchFilters, limit: int
+) -> tuple[list[SectionHit], RankClarity]:
+    layout = _layout(rc)
+    count = len(rc.parsed.sections)
+    weighted = key_weights(layout) * signals.dense
+    keys = layout.is_example | layout.is_prompt
+    single = {
+        "prose": _max_by_section(
+            np.where(keys | layout.is_bank, 0.0, weighted), layout.section_of, count
+        ),
+        "examples": _max_by_section(np.where(keys, weighted, 0.0), layout.section_of, count),
+        "bank": BANK_DENSE
+        * _max_by_section(np.where(layout.is_bank, signals.dense, 0.0), layout.section_of, count),
+        "lexical": PROSE_LEXICAL
+        * _max_by_section(np.where(layout.is_prose, signals.lexical, 0.0), layout.section_of, count)
+        + EXAMPLE_LEXICAL
+        * _max_by_section(
+            np.where(layout.is_example, signals.lexical, 0.0), layout.section_of, count
+        ),
+    }
+    score = np.maximum.reduce([single["prose"], single["examples"], single["bank"]])
+    score += single["lexical"]
+    score += CENTROID * signals.centroid
+    score -= HUB_PRIOR * rc.hub_prior
+    exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
+    if not about_voice(question):
+        score -= VOICE_PENALTY * layout.is_voice
+    for section_id in dict.fromkeys(exact):
+        score[layout.section_order[section_id]] += EXACT_BONUS
+    allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]
+    order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
+    if not exact and not about_the_spec(question):
+        order = _rule_first(rc, order)
+    ranked = order[:limit]
+    hits = [
+        SectionHit(
+            rc.parsed.sections[i],
+            round(float(score[i]), 6),
+            layout.paths[i],
+            _best_prose(rc, signals, i),
+        )
+        for i in ranked
+    ]
+    return hits, _clarity(score, single.values(), allowed, order[:2])
+
+
+def _rule_first(rc: ReleaseCorpus, order: list[int]) -> list[int]:
+    """``order`` with the best section that has an authority level first: an explanatory
+    section (overview, definitions, a heading over rules) leads only a question about the spec
+    itself."""
+    sections = rc.parsed.sections
+    if not order or sections[order[0]].authority:
+        return order
+    ruled = next((i for i in order if sections[i].authority), None)
+    if ruled is None:
+        return order
+    return [ruled, *(i for i in order if i != ruled)]
+
+
+def _clarity(
+    score: np.ndarray, signals: Iterable[np.ndarray], allowed: list[int], first_two: list[int]
+) -> RankClarity:
+    """The margin over the second section (whatever ``k`` was asked) and the signals' agreement."""
+    if not first_two:
+        return RankClarity()
+    top = first_two[0]
+    margin = float(score[top] - score[first_two[1]]) if len(first_two) > 1 else float(score[top])
+    agreement = sum(1 for signal in signals if allowed[int(np.argmax(signal[allowed]))] == top)
+    return RankClarity(round(margin, 6), agreement)
+
+
+def _layout(rc: ReleaseCorpus) -> ChunkLayout:
+    if rc.layout is None:
+        raise SpecIndexError(f"release {rc.release} was loaded without its chunk layout")
+    return rc.layout
+
+
+def _max_by_section(values: np.ndarray, section_of: np.ndarray, count: int) -> np.ndarray:
+    best = np.zeros(count)
+    np.maximum.at(best, section_of, values)
+    return best
+
+
+def _best_prose(rc: ReleaseCorpus, signals: _Signals, section: int) -> list[ChunkRecord]:
+    layout = _layout(rc)
+    indices = np.flatnonzero((layout.section_of == section) & layout.is_prose)
+    order = sorted(indices, key=lambda i: -(signals.dense[i] + signals.lexical[i]))
+    return [rc.chunks[int(i)] for i in order[:3]]
+
+
+def _titles_in(rc: ReleaseCorpus, question: str) -> list[str]:
+    lowered = question.lower()
+    return [s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered]
+
+
+def _rank_examples(
+    rc: ReleaseCorpus, signals: _Signals, sections: list[SectionHit], filters: SearchFilters
+) -> list[ExampleHit]:
+    """Examples by their best key (whole example or its user turns), nudged towards top sections."""
+    top_sections = {hit.section.id: rank for rank, hit in enumerate(sections)}
+    scores: dict[str, float] = {}
+    layout = _layout(rc)
+    values = signals.dense + EXAMPLE_LEXICAL * signals.lexical
+    for index, example_id in zip(layout.example_rows, layout.example_of, strict=True):
+        scores[example_id] = max(scores.get(example_id, 0.0), float(values[index]))
+    hits: list[ExampleHit] = []
+    for example_id, score in scores.items():
+        example = rc.examples_by_id[example_id]
+        section = rc.sections_by_id[example.section_id]
+        if not example.responses or not filters.admits(section, example):
+            continue
+        rank = top_sections.get(section.id)
+        bonus = 0.05 / (1 + rank) if rank is not None else 0.0
+        hits.append(ExampleHit(example, round(score + bonus, 6), section))
+    hits.sort(key=lambda hit: (-hit.score, hit.example.id))
+    return [hit for hit in hits if hit.score > 0]

@@ -1,0 +1,117 @@
+"""What a question's own words say about it, before any model reads it: the words every section
+shares (left out of the query), and whether it is about voice or about the spec itself."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "about_the_assistant",
+    "about_the_spec",
+    "about_voice",
+    "content_free",
+    "focus_query",
+    "mentions_risk",
+]
+
+_DOMAIN_WORDS = re.compile(
+    r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
+    r"(the |an )?ai|gpt-?\d*|llms?|chatbots?)\b",
+    re.IGNORECASE,
+)
+
+
+# A question about voice, audio or speech may be answered by the voice-mode sections; any other
+# question is not (they would otherwise pad answers on style and length).
+_VOICE_CUES = re.compile(
+    r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
+    r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice)\b",
+    re.IGNORECASE,
+)
+# A question about the document itself: only then may an explanatory section lead.
+_SPEC_CUES = re.compile(
+    r"\b(spec|specification|document|rule ?book|guidelines?|principles|framework|section|"
+    r"authority|chain of command|definitions?|defines?|terms?|glossary|meaning of|what does .+ mean|"
+    r"organi[sz]ed|structure|published|licen[cs]e|openai'?s? (?:rules|policy|policies))\b",
+    re.IGNORECASE,
+)
+# A question about what the assistant does ("Will ChatGPT tell me…", "Should the model…", "why
+# won't it…", "does the spec…") asks how a request should be handled, which the spec governs even
+# when the request itself (a recipe, a stock tip) is everyday: such a question stays on topic.
+_ASSISTANT_AS_SUBJECT = re.compile(
+    r"\b(will|would|should|shouldn'?t|can|could|does|doesn'?t|do|may|might|must|is|won'?t|"
+    r"wouldn'?t|can'?t)\s+(chat ?gpt|the (model|assistant|ai|bot|chatbot)|an? (ai|assistant|model|"
+    r"chatbot)|gpt-?\d*\w*|openai'?s models?)\b"
+    r"|^\s*(will|would|can|could|does|should|won'?t|why (won'?t|doesn'?t|does|did|would))\s+"
+    r"(it|chatgpt|the (bot|ai|model|assistant))\b"
+    r"|\b(the|model) spec\b",
+    re.IGNORECASE,
+)
+
+# Questions about OpenAI's products and accounts (plans, prices, billing, limits, logins): about
+# the product, not about how the assistant behaves, though they name it.
+_PRODUCT = re.compile(
+    r"\b(plus|pro|team|enterprise|edu) (?:plan|subscription|tier|account)s?\b|"
+    r"\b(subscriptions?|billing|billed|invoices?|refunds?|pricing|prices?|cost|costs|discounts?|"
+    r"passwords?|log ?in|sign ?up|api keys?|rate limits?|usage tiers?|quotas?|outages?|"
+    r"release dates?|data retention|retain|uptime|status page)\b",
+    re.IGNORECASE,
+)
+
+# Words of harm, crime and risk: a request that carries them is what the spec's rules on staying in
+# bounds are about, however close it sits to an everyday topic (cars, money, chemistry), so it is
+# never answered "not covered".
+_RISK_CUES = re.compile(
+    r"\b(kill\w*|murder\w*|hurt\w*|harm\w*|suicid\w*|(?:want|wanna|going) to die|"
+    r"better off dead|weapons?|guns?|bombs?|"
+    r"explosi\w*|poison\w*|drugs?|meth|cocaine|heroin|fentanyl|overdos\w*|launder\w*|"
+    r"dirty (?:cash|money)|steal\w*|stole|shoplift\w*|hack\w*|stalk\w*|spy|spying|"
+    r"track(?:ing)? (?:my|her|his|their|someone)|fake|forg(?:e|es|ed|ery|eries|ing)|counterfeit|"
+    r"cheat\w*|brakes?|abus\w*|nudes?|naked|sex\w*|porn\w*|underage|minors|"
+    r"(?:a|the|is|with) minor(?! (?:chords?|keys?|scales?|league|changes?|edits?|details?|issues?|"
+    r"bugs?|versions?|updates?|fix|tweaks?))|hate|racis\w*|terror\w*|extremis\w*|"
+    r"cut myself|life is over|end it all|scam\w*|fraud\w*|blackmail\w*|threat\w*|revenge|"
+    r"illegal\w*|crime|criminal|doxx?\w*|address of|home address)\b",
+    re.IGNORECASE,
+)
+
+
+def focus_query(question: str) -> str:
+    """The question without the words every section shares; unchanged if little would remain."""
+    focused = " ".join(_DOMAIN_WORDS.sub(" ", question).split())
+    return focused if len(focused.split()) >= 2 else question
+
+
+def about_voice(question: str) -> bool:
+    return _VOICE_CUES.search(question) is not None
+
+
+def about_the_spec(question: str) -> bool:
+    return _SPEC_CUES.search(question) is not None
+
+
+def about_the_assistant(question: str) -> bool:
+    """Whether the question asks what the assistant (or the spec) does, not for the thing itself
+    (nor about OpenAI's products: plans, prices, accounts, limits)."""
+    return _ASSISTANT_AS_SUBJECT.search(question) is not None and not _PRODUCT.search(question)
+
+
+def mentions_risk(question: str) -> bool:
+    """Whether the question carries words of harm, crime or risk."""
+    return _RISK_CUES.search(question) is not None
+
+
+# Words that say nothing of what is asked about: a question made only of these ("Is that
+# allowed?", "Can it do that?") cannot be matched to a section with any confidence.
+_VAGUE = re.compile(
+    r"\b(is|are|was|it|its|it's|this|that|these|those|then|what|which|about|one|ones|thing|"
+    r"things|stuff|can|could|do|does|did|will|would|should|may|might|allowed?|ok|okay|fine|"
+    r"right|good|bad|wrong|so|and|or|but|now|too|also|really|actually|the|a|an|you|i|me|we|"
+    r"to|of|or not|not|yes|no|how|why|when|any|anything|something|there)\b",
+    re.IGNORECASE,
+)
+
+
+def content_free(question: str) -> bool:
+    """Whether the question names nothing (only pronouns, auxiliaries and "allowed", "ok")."""
+    return not re.sub(r"[\W_]+", "", _VAGUE.sub(" ", question))
