@@ -75,6 +75,7 @@ _RISK_CUES = re.compile(
     re.IGNORECASE,
 )
 
+
 def focus_query(question: str) -> str:
     """The question without the words every section shares; unchanged if little would remain."""
     focused = " ".join(_DOMAIN_WORDS.sub(" ", question).split())
