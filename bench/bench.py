@@ -104,11 +104,13 @@ def machine_info() -> dict[str, Any]:
         info["onnxruntime"] = version("onnxruntime")
     except Exception:  # noqa: BLE001 - informational only
         pass
-    from specqa.core.settings import Settings
+    from server.settings import Settings
 
     settings = Settings()
-    info["embed_backend"] = settings.embed_backend  # SPECQA_EMBED_BACKEND
-    info["embed_threads"] = settings.embed_threads  # SPECQA_EMBED_THREADS, server and in-process
+    info["embed_backend"] = settings.index.embed_backend  # SPECQA_EMBED_BACKEND
+    info["embed_threads"] = (
+        settings.index.embed_threads
+    )  # SPECQA_EMBED_THREADS, server and in-process
     try:
         info["git_commit"] = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -279,8 +281,8 @@ def warm_up(url: str, questions: Sequence[str]) -> None:
 def in_process(index_dir: Path, spec_dir: Path, questions: Sequence[str]) -> dict[str, Any]:
     from server.composition.components import build_components
     from server.domain.evaluation.naive_baseline import NaiveRetriever
+    from server.settings import Settings
     from specqa.core.embedding_cache import EmbeddingCache
-    from specqa.core.settings import Settings
 
     settings = Settings(
         index_dir=index_dir,

@@ -20,7 +20,7 @@ import time
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.composition.components import build_components
 from server.domain.answering.service import AnsweringService
-from specqa.core.settings import Settings
+from server.settings import Settings
 
 QUESTION = "Should the model reveal its system prompt when a user asks for it?"
 ANSWER = "Verdict: no\n\n" + "Keep it private [protect_privileged_information]. " * 24

@@ -29,7 +29,7 @@ from specqa.core.question_bank import (
     load_bank,
     load_not_covered,
 )
-from specqa.core.settings import Settings
+from specqa.core.settings import CoreSettings
 from specqa.core.store import CHUNKER_VERSION, IndexManifest, ReleaseStats, VectorStore
 
 __all__ = ["IngestReport", "ReleaseReport", "run_ingest"]
@@ -92,7 +92,7 @@ class IngestReport:
 
 
 def run_ingest(
-    settings: Settings,
+    settings: CoreSettings,
     embedder: Embedder,
     store: VectorStore,
     progress: Progress | None = None,
@@ -100,10 +100,10 @@ def run_ingest(
     recipe: Recipe = RECIPE,
 ) -> IngestReport:
     """Index the configured releases with ``embedder`` (the base model), or with that model tuned
-    on those releases when ``settings.tune_embeddings`` is set (trained once, then cached)."""
+    on those releases when ``settings.index.tune_embeddings`` is set (trained once, then cached)."""
     started = time.perf_counter()
     source = ReleaseSource(settings)
-    releases = source.select(settings.releases)
+    releases = source.select(settings.spec.releases)
     texts = {r.version: source.read(r.version) for r in releases}  # all verified before any work
 
     report = IngestReport()
@@ -121,14 +121,14 @@ def run_ingest(
                 f"{release.version} (section or sentence gone) and are skipped there; "
                 "`specqa bank check` lists them"
             )
-        chunks = chunk_release(parsed, embedder.count_tokens, settings.chunk_max_tokens, keys)
+        chunks = chunk_release(parsed, embedder.count_tokens, settings.index.chunk_max_tokens, keys)
         chunks_by_release[release.version] = chunks
         report.releases[release.version] = ReleaseReport(
             len(parsed.sections), len(parsed.examples), len(chunks), sha256=release.sha256
         )
     chunks_by_release[NOT_COVERED_RELEASE] = not_covered_chunks(_read_not_covered(settings, report))
     report.not_covered = len(chunks_by_release[NOT_COVERED_RELEASE])
-    if settings.tune_embeddings:
+    if settings.index.tune_embeddings:
         tuning_progress = (
             (lambda done, total: progress("tuning", done, total)) if progress else None
         )
@@ -167,26 +167,26 @@ def run_ingest(
     return report
 
 
-def _read_bank(settings: Settings, report: IngestReport) -> list[BankEntry]:
+def _read_bank(settings: CoreSettings, report: IngestReport) -> list[BankEntry]:
     """The question bank; a missing file is a warning (answers then have no curated keys)."""
-    if not settings.question_bank.is_file():
+    if not settings.spec.question_bank.is_file():
         report.warnings.append(
-            f"no question bank at {settings.question_bank}; indexing without curated questions"
+            f"no question bank at {settings.spec.question_bank}; indexing without curated questions"
         )
         return []
-    bank = load_bank(settings.question_bank)
+    bank = load_bank(settings.spec.question_bank)
     report.bank_entries = len(bank)
     return bank
 
 
-def _read_not_covered(settings: Settings, report: IngestReport) -> list[str]:
-    if not settings.not_covered_file.is_file():
+def _read_not_covered(settings: CoreSettings, report: IngestReport) -> list[str]:
+    if not settings.spec.not_covered_file.is_file():
         report.warnings.append(
-            f"no not-covered questions at {settings.not_covered_file}; "
+            f"no not-covered questions at {settings.spec.not_covered_file}; "
             "off-topic questions are recognised less well"
         )
         return []
-    return load_not_covered(settings.not_covered_file)
+    return load_not_covered(settings.spec.not_covered_file)
 
 
 def _drop_leftovers(store: VectorStore, keep: set[str]) -> None:
@@ -214,7 +214,7 @@ def _intact(store: VectorStore, manifest: IndexManifest) -> bool:
 
 
 def _embed_all(
-    settings: Settings,
+    settings: CoreSettings,
     embedder: Embedder,
     chunks_by_release: dict[str, list[Chunk]],
     report: IngestReport,
@@ -224,19 +224,19 @@ def _embed_all(
         return _embed_cached(settings, embedder, chunks_by_release, report, progress)
     except (OSError, sqlite3.Error) as exc:  # a full disk or a read-only index folder
         raise SpecIndexError(
-            f"ingest failed while writing the embedding cache in {settings.index_dir} ({exc}); "
+            f"ingest failed while writing the embedding cache in {settings.index.index_dir} ({exc}); "
             "the previous index is unchanged"
         ) from exc
 
 
 def _embed_cached(
-    settings: Settings,
+    settings: CoreSettings,
     embedder: Embedder,
     chunks_by_release: dict[str, list[Chunk]],
     report: IngestReport,
     progress: Progress | None,
 ) -> dict[str, list[float]]:
-    cache = EmbeddingCache(settings.index_dir / "embed_cache.sqlite", embedder.name)
+    cache = EmbeddingCache(settings.index.index_dir / "embed_cache.sqlite", embedder.name)
     try:
         vectors: dict[str, list[float]] = {}
         total = sum(len(chunks) for chunks in chunks_by_release.values())
@@ -251,12 +251,12 @@ def _embed_cached(
                 for c in {c.content_hash: c for c in chunks}.values()
                 if c.content_hash not in vectors
             ]
-            for start in range(0, len(missing), settings.embed_batch_size):
-                batch = missing[start : start + settings.embed_batch_size]
+            for start in range(0, len(missing), settings.index.embed_batch_size):
+                batch = missing[start : start + settings.index.embed_batch_size]
                 fresh = dict(
                     zip(
                         [c.content_hash for c in batch],
-                        embedder.embed([c.text for c in batch], settings.embed_batch_size),
+                        embedder.embed([c.text for c in batch], settings.index.embed_batch_size),
                         strict=True,
                     )
                 )
@@ -278,7 +278,7 @@ def _embed_cached(
 
 
 def _build_collection(
-    settings: Settings,
+    settings: CoreSettings,
     embedder: Embedder,
     store: VectorStore,
     chunks: list[Chunk],
@@ -321,7 +321,7 @@ def _build_collection(
         embed_model=embedder.name,
         dimension=embedder.dimension,
         max_seq_length=embedder.max_seq_length,
-        chunk_max_tokens=settings.chunk_max_tokens,
+        chunk_max_tokens=settings.index.chunk_max_tokens,
         chunker_version=CHUNKER_VERSION,
         tuning_recipe=report.tuning.recipe if report.tuning else None,
         releases={

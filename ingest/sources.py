@@ -12,7 +12,7 @@ import httpx
 
 from specqa.core.errors import SpecSourceError, UnknownReleaseError
 from specqa.core.names import did_you_mean, resolve_release
-from specqa.core.settings import Settings
+from specqa.core.settings import CoreSettings
 
 __all__ = ["ReleaseInfo", "ReleaseSource", "load_manifest"]
 
@@ -44,10 +44,10 @@ def load_manifest(path: Path) -> list[ReleaseInfo]:
 class ReleaseSource:
     """Reads verified release text from ``spec_dir`` (if set) or the download folder."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.manifest = load_manifest(settings.releases_file)
-        self.local_dir = settings.spec_dir
-        self.download_dir = settings.download_dir
+    def __init__(self, settings: CoreSettings) -> None:
+        self.manifest = load_manifest(settings.spec.releases_file)
+        self.local_dir = settings.spec.spec_dir
+        self.download_dir = settings.spec.download_dir
 
     @property
     def versions(self) -> list[str]:

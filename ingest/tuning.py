@@ -54,7 +54,7 @@ from specqa.core.embedding_models import (
 )
 from specqa.core.errors import SpecIndexError
 from specqa.core.question_bank import BankEntry
-from specqa.core.settings import Settings
+from specqa.core.settings import CoreSettings
 from specqa.core.spec import ParsedRelease, Section
 from specqa.core.text import NORMATIVE, blocks, plain_text, split_sentences
 
@@ -129,7 +129,7 @@ def training_pairs(
 
 
 def tuned_embedder(
-    settings: Settings,
+    settings: CoreSettings,
     base: Embedder,
     releases: list[tuple[ParsedRelease, str]],
     progress: Progress | None = None,
@@ -142,7 +142,7 @@ def tuned_embedder(
     pairs = training_pairs(parsed, bank)
     texts = _section_texts(parsed)
     name = tuned_model_name(base.name, fingerprint(base.name, pairs, texts, recipe))
-    folder = tuned_model_dir(settings.model_cache_path, name)
+    folder = tuned_model_dir(settings.index.model_cache_path, name)
     report = TuningReport(name, (folder / "config.json").is_file(), recipe.version)
     if not report.reused:
         require_ingest_extra(
@@ -234,7 +234,7 @@ def _batches(
 class _Job:
     """What the tuning child process needs (picklable)."""
 
-    settings: Settings
+    settings: CoreSettings
     pairs: list[TrainingPair]
     section_texts: dict[str, str]
     parents: dict[str, str]
@@ -275,7 +275,7 @@ def _child_main(job: _Job, messages: Any) -> None:
     from specqa.core.onnx_export import export_onnx
 
     try:
-        folder = tuned_model_dir(job.settings.model_cache_path, job.name)
+        folder = tuned_model_dir(job.settings.index.model_cache_path, job.name)
         steps = _fit_and_save(
             job.settings,
             job.pairs,
@@ -285,15 +285,17 @@ def _child_main(job: _Job, messages: Any) -> None:
             job.recipe,
             lambda done, total: messages.put(("progress", done, total)),
         )
-        artifact = onnx_artifact(job.settings.model_cache_path, job.name)
-        export_onnx(str(folder), artifact, threads=job.settings.ingest_embed_threads, name=job.name)
+        artifact = onnx_artifact(job.settings.index.model_cache_path, job.name)
+        export_onnx(
+            str(folder), artifact, threads=job.settings.index.ingest_embed_threads, name=job.name
+        )
         messages.put(("done", steps))
     except (SpecIndexError, RuntimeError, OSError, ValueError) as exc:
         messages.put(("error", f"{type(exc).__name__}: {exc}"))
 
 
 def _fit_and_save(
-    settings: Settings,
+    settings: CoreSettings,
     pairs: list[TrainingPair],
     section_texts: dict[str, str],
     parent_of: dict[str, str],
@@ -306,7 +308,7 @@ def _fit_and_save(
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
     torch.manual_seed(recipe.seed)
-    torch.set_num_threads(settings.ingest_embed_threads)
+    torch.set_num_threads(settings.index.ingest_embed_threads)
     torch.use_deterministic_algorithms(True)
     model: Any = SentenceTransformer(_base_path(settings), device="cpu")
     serving_length = model.max_seq_length
@@ -356,8 +358,8 @@ def _warmup_then_decay(warmup: int, total: int) -> Callable[[int], float]:
     return factor
 
 
-def _base_path(settings: Settings) -> str:
-    return settings.embed_model or default_model_path()
+def _base_path(settings: CoreSettings) -> str:
+    return settings.index.embed_model or default_model_path()
 
 
 def _save(model: Any, folder: Path) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from server.composition.components import build_components
 from server.domain.answering.service_lookups import PRECEDENT_CANDIDATES
-from specqa.core.settings import Settings
+from server.settings import Settings
 from specqa.core.spec import Example
 
 

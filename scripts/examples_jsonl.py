@@ -12,7 +12,7 @@ import sys
 
 from ingest.parser import parse_release
 from ingest.sources import ReleaseSource
-from specqa.core.settings import Settings
+from server.settings import Settings
 
 
 def main(release: str | None) -> None:

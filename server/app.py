@@ -20,14 +20,15 @@ from server.edge.observability import Metrics, RequestMiddleware
 from server.edge.shared_state import build_shared_state
 from server.mcp.endpoint import mount_mcp
 from server.rest import audit, feedback, health, routes
-from server.slack import SlackBot, socket_mode
-from server.slack import build_router as slack_router
+from server.settings import Settings
+from server.slack.bot import SlackBot
+from server.slack.routes import build_router as slack_router
+from server.slack.socket_mode import socket_mode
 from server.web import diff_page
 from server.web import feedback as page_feedback
 from server.web import page as web
 from specqa.core.errors import SpecQAError
 from specqa.core.logs import get_logger
-from specqa.core.settings import Settings
 
 __all__ = ["create_app"]
 
@@ -52,10 +53,10 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         except SpecQAError as exc:
             log.error("index not ready: %s", exc.message)
         app.state.components = parts
-        if not settings.api_keys:
+        if not settings.http.api_keys:
             log.warning(
                 "no SPECQA_API_KEYS set: the API is open to anyone who can reach %s",
-                settings.bind_host,
+                settings.http.bind_host,
             )
         try:
             async with mcp_endpoint.running(), socket_mode(slack_bot, parts):
@@ -79,25 +80,25 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.add_middleware(
         RequestMiddleware,
         metrics=metrics,
-        max_body_bytes=settings.max_body_bytes,
-        max_header_bytes=settings.max_header_bytes,
+        max_body_bytes=settings.http.max_body_bytes,
+        max_header_bytes=settings.http.max_header_bytes,
     )
-    if settings.cors_origins:
+    if settings.http.cors_origins:
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=settings.cors_origins,
+            allow_origins=settings.http.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    if settings.trusted_proxies:  # outermost: the client address is settled before anything
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    if settings.http.trusted_proxies:  # outermost: the client address is settled before anything
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.http.trusted_proxies)
     install_error_handlers(app)
-    slack_bot = SlackBot(settings, shared.replays, metrics)
+    slack_bot = SlackBot(settings.slack, shared.replays, metrics)
     slack = slack_router(slack_bot)
     routers = (health.router, routes.router, audit.router, feedback.router, chat.router, slack)
     for router in (*routers, diff_page.router, page_feedback.router, web.router):
         app.include_router(router)
-    mcp_endpoint = mount_mcp(app, settings)
+    mcp_endpoint = mount_mcp(app, settings, settings.mcp)
     return app
 
 

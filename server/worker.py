@@ -7,8 +7,8 @@ from fastapi import FastAPI
 
 from server.app import create_app
 from server.edge.http_server import uvicorn_options
+from server.settings import Settings
 from specqa.core.logs import configure_logging
-from specqa.core.settings import Settings
 
 __all__ = ["create_app_from_env"]
 
@@ -16,6 +16,6 @@ __all__ = ["create_app_from_env"]
 def create_app_from_env() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker builds its own parts)."""
     settings = Settings()
-    configure_logging(settings.log_level)
-    uvicorn_options(settings)  # this worker's deadlines and connection cap
+    configure_logging(settings.logging.level)
+    uvicorn_options(settings.http)  # this worker's deadlines and connection cap
     return create_app(settings)

@@ -28,10 +28,10 @@ from fakes.slack_api import FakeSlack
 from ingest.parser import parse_release
 from ingest.pipeline import IngestReport, run_ingest
 from server.composition.components import Components, build_components
+from server.settings import Settings
 from specqa.cli.options import components_factory
 from specqa.core.embedding import Embedder
 from specqa.core.embedding_models import open_embedder, open_model
-from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
 from specqa.core.store import VectorStore
 from tests.helpers import live_server
@@ -237,8 +237,8 @@ def cli_env(parts: Components) -> Iterator[dict[str, str]]:
     settings = parts.settings
     with components_factory(_sharing(parts)):
         yield {
-            "SPECQA_SPEC_DIR": str(settings.spec_dir),
-            "SPECQA_INDEX_DIR": str(settings.index_dir),
+            "SPECQA_SPEC_DIR": str(settings.spec.spec_dir),
+            "SPECQA_INDEX_DIR": str(settings.index.index_dir),
             "SPECQA_TUNE_EMBEDDINGS": "true",  # as it was built: an ingest there is a no-op
         }
 

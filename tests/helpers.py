@@ -33,8 +33,8 @@ import httpx
 from server.domain.schemas import Answer, Citation
 
 if TYPE_CHECKING:
+    from server.settings import Settings
     from specqa.core.embedding import Embedder
-    from specqa.core.settings import Settings
 
 __all__ = [
     "ServeProcess",
@@ -112,7 +112,7 @@ def live_server(app: Any) -> Iterator[str]:
     from server.edge.http_server import uvicorn_options
 
     port = free_port()
-    options = uvicorn_options(app.state.settings)  # as `specqa serve` runs it
+    options = uvicorn_options(app.state.settings.http)  # as `specqa serve` runs it
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options

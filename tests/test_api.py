@@ -27,7 +27,7 @@ KEY = "test-key-123"
 @pytest.fixture(scope="module")
 def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         api_keys=f"other-key,{KEY}",
         rate_limit_per_minute=5,
         cors_origins="https://chat.example",
@@ -380,7 +380,7 @@ def _client_from(address: str) -> httpx.Client:
 def throttled_open_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
     """No API keys, 3 requests a minute, and one trusted proxy at 127.0.0.2."""
     settings = make_settings(
-        built[0].index_dir, rate_limit_per_minute=3, trusted_proxies="127.0.0.2"
+        built[0].index.index_dir, rate_limit_per_minute=3, trusted_proxies="127.0.0.2"
     )
     with serve_app(settings, embedder) as url:
         yield url

@@ -32,8 +32,8 @@ from server.domain.audit.conversations import (
 )
 from server.domain.audit.judging import AuditJudge
 from server.domain.audit.llm_judge import LLMJudge
+from server.settings import Settings
 from specqa.core.quotes import section_text
-from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings, parsed, run_cli, spec_dir
 from tests.helpers import fake_llm_settings, wait_until
 
@@ -54,7 +54,7 @@ def auditor(
     built: tuple[Settings, IngestReport], parts: Components, judge_fake: FakeOpenAIServer
 ) -> AuditJudge:
     judge_fake.script()  # nothing left over from another test
-    settings = make_settings(built[0].index_dir, **fake_llm_settings(judge_fake.base_url))
+    settings = make_settings(built[0].index.index_dir, **fake_llm_settings(judge_fake.base_url))
     return AuditJudge(parts.service, LLMJudge(settings))
 
 

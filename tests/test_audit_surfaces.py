@@ -16,8 +16,8 @@ from mcp import Client
 from fakes.fake_judge import judge_mode_reply
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings, parsed
 from tests.helpers import fake_llm_settings, serve_app, wait_until
 from tests.test_mcp import over_http
@@ -44,7 +44,7 @@ def judged_url(
     built: tuple[Settings, IngestReport], embedder: Embedder, judge_fake: FakeOpenAIServer
 ) -> Iterator[str]:
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         **fake_llm_settings(judge_fake.base_url),
         audit_threads=AUDIT_THREADS,
         llm_max_concurrent=AUDIT_THREADS,

@@ -7,8 +7,8 @@ import os
 from pathlib import Path
 
 from server.composition.components import Components
+from server.settings import Settings
 from specqa.cli.options import components_factory
-from specqa.core.settings import Settings
 from tests.conftest import run_cli
 
 
@@ -120,10 +120,10 @@ def test_invalid_setting_is_a_clear_error(cli_env: dict[str, str]) -> None:
 def test_dense_search_runs_in_memory_unless_the_index_is_on_a_chroma_server(
     cli_env: dict[str, str],
 ) -> None:
-    assert Settings().dense_in_memory
-    assert not Settings(chroma_url="http://127.0.0.1:8000").dense_in_memory
-    assert not Settings(dense_search="chroma").dense_in_memory
-    assert Settings(chroma_url="http://127.0.0.1:8000", dense_search="memory").dense_in_memory
+    assert Settings().index.dense_in_memory
+    assert not Settings(chroma_url="http://127.0.0.1:8000").index.dense_in_memory
+    assert not Settings(dense_search="chroma").index.dense_in_memory
+    assert Settings(chroma_url="http://127.0.0.1:8000", dense_search="memory").index.dense_in_memory
     result = run_cli("ask", "hello", env={**cli_env, "SPECQA_DENSE_SEARCH": "faiss"})
     assert result.returncode == 2 and "dense_search" in result.stderr
 
@@ -135,7 +135,7 @@ def test_commands_take_their_parts_from_an_installed_factory_only_inside_its_blo
     given: list[Path | None] = []
 
     def session_parts(settings: Settings) -> Components:
-        given.append(settings.index_dir)
+        given.append(settings.index.index_dir)
         return parts
 
     question = ("ask", "can the model give medical diagnoses?", "--json")

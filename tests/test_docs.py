@@ -5,32 +5,44 @@ from __future__ import annotations
 
 import re
 
-from specqa.core.settings import Settings
+from scripts.settings_table import document
+from server.settings import Settings
+from specqa.core.settings import SettingsGroup, environment_names
 from tests.conftest import REPO
 
 
-def _documented_variables() -> set[str]:
-    text = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
-    table = text.split("# Configuration", 1)[1].split("\n## ", 1)[0]
-    return {
-        match
-        for line in table.splitlines()
+def test_the_configuration_page_is_the_one_generated_from_the_settings() -> None:
+    page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert page == document(), "run: python scripts/settings_table.py > docs/configuration.md"
+
+
+def test_the_configuration_page_names_every_variable_once_in_one_table_per_group() -> None:
+    page = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    sections = page.split("\n## ")[1:]
+    assert [section.split("`")[1] for section in sections] == list(Settings.model_fields)
+    documented = [
+        name
+        for line in page.splitlines()
         if line.startswith("| `")
-        for match in re.findall(r"`([A-Z_]+)`", line.split("|")[1])
-    }
-
-
-def test_the_configuration_table_matches_the_settings() -> None:
-    expected = set()
-    for name, field in Settings.model_fields.items():
-        alias = field.validation_alias
-        names = [a for a in getattr(alias, "choices", []) if isinstance(a, str) and a.isupper()]
-        expected |= set(names) if names else {f"SPECQA_{name.upper()}"}
-    assert _documented_variables() == expected
+        for name in re.findall(r"`([A-Z_]+)`", line.split("|")[1])
+    ]
+    expected = [
+        env
+        for field in Settings.model_fields.values()
+        for name in _group(field.annotation).model_fields
+        for env in environment_names(_group(field.annotation), name)
+    ]
+    assert documented == expected
 
 
 def test_every_setting_has_a_description() -> None:
-    assert all(field.description for field in Settings.model_fields.values())
+    groups = [_group(field.annotation) for field in Settings.model_fields.values()]
+    assert all(field.description for group in groups for field in group.model_fields.values())
+
+
+def _group(kind: object) -> type[SettingsGroup]:
+    assert isinstance(kind, type) and issubclass(kind, SettingsGroup)
+    return kind
 
 
 def test_readme_names_the_make_targets_that_exist() -> None:

@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
+from server.settings import Settings
 from specqa.core.embedding import Embedder, OnnxEmbedder, SentenceTransformerEmbedder
 from specqa.core.embedding_models import BACKENDS, base_model_name, onnx_artifact, open_embedder
-from specqa.core.settings import Settings
+from specqa.core.settings import IndexSettings
 from tests.conftest import REPO, make_settings
 
 TEXTS = [
@@ -75,7 +76,7 @@ def test_many_threads_embed_at_once_and_get_what_one_thread_gets(embedder: Embed
 def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "index", model_cache_dir=None)
     first = open_embedder(settings)
-    artifact = onnx_artifact(settings.model_cache_path, base_model_name(settings))
+    artifact = onnx_artifact(settings.index.model_cache_path, base_model_name(settings))
     assert artifact.parent == tmp_path / "index" / "models"  # default: beside the index
     model_file = artifact / "model.onnx"
     exported_at = model_file.stat().st_mtime_ns
@@ -98,7 +99,7 @@ def test_the_export_is_reused_and_redone_when_stale_or_damaged(tmp_path: Path) -
 
 def test_serving_with_onnx_never_imports_torch(embedder: Embedder, model_cache: Path) -> None:
     script = (
-        "import sys; from specqa.core.settings import Settings; "
+        "import sys; from server.settings import Settings; "
         "from specqa.core.embedding_models import open_embedder; "
         "e = open_embedder(Settings()); e.embed_query('hello'); "
         "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers') if m in sys.modules))"
@@ -116,6 +117,6 @@ def test_serving_with_onnx_never_imports_torch(embedder: Embedder, model_cache: 
 
 
 def test_the_backend_registry_matches_the_setting() -> None:
-    assert set(BACKENDS) == set(get_args(Settings.model_fields["embed_backend"].annotation))
+    assert set(BACKENDS) == set(get_args(IndexSettings.model_fields["embed_backend"].annotation))
     with pytest.raises(ValidationError, match="embed_backend"):
         Settings(embed_backend="tensorflow")  # type: ignore[arg-type]

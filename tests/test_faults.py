@@ -37,8 +37,8 @@ from server.app import create_app
 from server.composition.components import Components, build_components
 from server.domain.answering.llm import LLMAnswerer
 from server.domain.answering.service import AnsweringService
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
 from tests.conftest import REPO, make_settings, run_cli
 from tests.helpers import Traffic, free_port, live_server, serve_app, wait_until
@@ -74,8 +74,8 @@ FAULTS: dict[str, tuple[ScriptedReply | None, str]] = {
 
 
 def _llm_app(parts: Components, base_url: str) -> FastAPI:
-    settings = parts.settings.model_copy(
-        update={
+    settings = parts.settings.updated(
+        **{
             "llm_model": "fake-model",
             "openai_base_url": base_url,
             "openai_api_key": SecretStr("test-key"),
@@ -173,7 +173,7 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
     index = tmp_path / "index"
-    shutil.copytree(built[0].index_dir, index)
+    shutil.copytree(built[0].index.index_dir, index)
     settings = make_settings(index, rate_limit_per_minute=0)
     old = _pointer(index)["collection"]
     with serve_app(settings, embedder) as url, Traffic([url], QUESTIONS, searches=True) as traffic:
@@ -184,7 +184,11 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
         mark = len(traffic.statuses)
         process = subprocess.Popen(
             [sys.executable, "-m", "specqa", "ingest", "--json"],
-            env={**os.environ, "HF_HUB_OFFLINE": "1", **_ingest_env(index, settings.spec_dir, 120)},
+            env={
+                **os.environ,
+                "HF_HUB_OFFLINE": "1",
+                **_ingest_env(index, settings.spec.spec_dir, 120),
+            },
             cwd=REPO,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -208,7 +212,7 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
         rerun = run_cli(
             "ingest",
             "--json",
-            env=_ingest_env(index, settings.spec_dir, 229),
+            env=_ingest_env(index, settings.spec.spec_dir, 229),
             timeout=240,
             subprocess=True,
         )
@@ -276,15 +280,15 @@ def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 def test_ingest_into_a_read_only_index_folder_fails_clearly_and_keeps_the_old_index(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
-    used = sum(f.stat().st_size for f in built[0].index_dir.rglob("*") if f.is_file())
+    used = sum(f.stat().st_size for f in built[0].index.index_dir.rglob("*") if f.is_file())
     with _tmpfs(tmp_path / "ro", str(used + 32 * 1024 * 1024)) as index:
-        shutil.copytree(built[0].index_dir, index, dirs_exist_ok=True)
+        shutil.copytree(built[0].index.index_dir, index, dirs_exist_ok=True)
         before = _pointer(index)
         _remount(index, "ro")
         result = run_cli(
             "ingest",
             "--json",
-            env=_ingest_env(index, built[0].spec_dir, 120),
+            env=_ingest_env(index, built[0].spec.spec_dir, 120),
             timeout=120,
             subprocess=True,
         )
@@ -298,10 +302,10 @@ def test_ingest_into_a_read_only_index_folder_fails_clearly_and_keeps_the_old_in
 def test_ingest_onto_a_full_disk_fails_clearly_and_keeps_the_old_index(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
-    used = sum(f.stat().st_size for f in built[0].index_dir.rglob("*") if f.is_file())
+    used = sum(f.stat().st_size for f in built[0].index.index_dir.rglob("*") if f.is_file())
     size = used + 16 * 1024 * 1024
     with _tmpfs(tmp_path / "full", str(size)) as index:
-        shutil.copytree(built[0].index_dir, index, dirs_exist_ok=True)
+        shutil.copytree(built[0].index.index_dir, index, dirs_exist_ok=True)
         before = _pointer(index)
         filler = index / "filler"
         free = shutil.disk_usage(index).free
@@ -311,7 +315,7 @@ def test_ingest_onto_a_full_disk_fails_clearly_and_keeps_the_old_index(
         result = run_cli(
             "ingest",
             "--json",
-            env=_ingest_env(index, built[0].spec_dir, 120),
+            env=_ingest_env(index, built[0].spec.spec_dir, 120),
             timeout=180,
             subprocess=True,
         )
@@ -344,7 +348,7 @@ def test_reingests_leave_no_orphan_segment_folders_and_give_space_back(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
     index = tmp_path / "index"
-    shutil.copytree(built[0].index_dir, index)
+    shutil.copytree(built[0].index.index_dir, index)
     first = _pointer(index)["collection"]
     for releases in ("2025-12-18", "2025-10-27,2025-12-18"):  # cached embeddings: no model work
         settings = make_settings(index, releases=releases)
@@ -363,7 +367,7 @@ def test_a_junk_pointer_while_serving_keeps_the_last_good_index_and_logs_it(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
     index = tmp_path / "index"
-    shutil.copytree(built[0].index_dir, index)
+    shutil.copytree(built[0].index.index_dir, index)
     good = _pointer(index)["collection"]
     settings = make_settings(index)
     records: list[logging.LogRecord] = []

@@ -25,9 +25,9 @@ from server.app import create_app
 from server.composition.components import build_components
 from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.schemas import Answer, Citation
+from server.settings import Settings
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownAnswerError
-from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings, run_cli
 from tests.helpers import free_port, live_server, plain_answer, start_serve
 from tests.postgres import fresh_database, postgres_cluster
@@ -184,7 +184,7 @@ def served(
 ) -> Iterator[tuple[str, str]]:
     """A server with its own feedback file; yields its URL and that database URL."""
     database = f"sqlite:///{tmp_path_factory.mktemp('feedback') / 'feedback.sqlite'}"
-    settings = make_settings(built[0].index_dir, feedback_database_url=database)
+    settings = make_settings(built[0].index.index_dir, feedback_database_url=database)
     with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
         yield url, database
 
@@ -265,7 +265,7 @@ def test_feedback_needs_the_api_key_when_keys_are_set(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         api_keys=KEY,
         feedback_database_url=f"sqlite:///{tmp_path / 'f.sqlite'}",
     )
@@ -284,7 +284,7 @@ def test_with_the_feedback_database_down_answers_go_out_and_feedback_gets_503(
     built: tuple[Settings, IngestReport], embedder: Embedder
 ) -> None:
     closed = f"postgresql://nobody@127.0.0.1:{free_port()}/feedback"  # nothing listens there
-    settings = make_settings(built[0].index_dir, feedback_database_url=closed)
+    settings = make_settings(built[0].index.index_dir, feedback_database_url=closed)
     with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
         answer = _ask(url)
         response = httpx.post(
@@ -362,9 +362,11 @@ def test_two_servers_sharing_postgres_rate_each_others_answers(
 ) -> None:
     """One server in this process, one `specqa serve` process with its own copy of the index:
     they share nothing but the feedback database."""
-    settings = make_settings(built[0].index_dir, feedback_database_url=postgres_url)
+    settings = make_settings(built[0].index.index_dir, feedback_database_url=postgres_url)
     index = tmp_path / "index"
-    shutil.copytree(built[0].index_dir, index, ignore=shutil.ignore_patterns("feedback.sqlite*"))
+    shutil.copytree(
+        built[0].index.index_dir, index, ignore=shutil.ignore_patterns("feedback.sqlite*")
+    )
     here = create_app(settings, build_components(settings, embedder=embedder))
     env = {"SPECQA_FEEDBACK_DATABASE_URL": postgres_url}
     with live_server(here) as first, _served(index, env) as second:

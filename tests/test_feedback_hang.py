@@ -18,8 +18,8 @@ from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import build_components
 from server.domain.feedback.store import open_feedback_store
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import live_server, wait_until
 from tests.postgres import fresh_database, paused, postgres_cluster
@@ -66,7 +66,7 @@ def test_a_hung_postgres_holds_no_answer_and_feedback_fails_in_time_then_recover
     cluster: str, built: tuple[Settings, IngestReport], embedder: Embedder
 ) -> None:
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         feedback_database_url=fresh_database(cluster),
         feedback_timeout_s=TIMEOUT_S,
         feedback_queue_size=1,

@@ -49,7 +49,7 @@ def test_a_lone_surrogate_in_an_earlier_turn_is_dropped(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         **fake_llm_settings(fake.base_url),
         llm_max_retries=0,
         rate_limit_per_minute=0,

@@ -14,9 +14,9 @@ import pytest
 
 from ingest.pipeline import IngestReport, run_ingest
 from server.domain.retrieval.corpus import Corpus
+from server.settings import Settings
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
-from specqa.core.settings import Settings
 from specqa.core.store import CHUNKER_VERSION, VectorStore
 from tests.conftest import RELEASES, REPO, make_settings, run_cli
 from tests.helpers import wait_until
@@ -100,7 +100,7 @@ def test_kill_9_during_ingest_leaves_the_previous_index_usable(
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
-        "SPECQA_SPEC_DIR": str(built[0].spec_dir),
+        "SPECQA_SPEC_DIR": str(built[0].spec.spec_dir),
         "SPECQA_INDEX_DIR": str(index),
         "SPECQA_CHUNK_MAX_TOKENS": "120",
     }  # forces real embedding work
@@ -133,7 +133,7 @@ def test_kill_9_during_ingest_leaves_the_previous_index_usable(
 
 def _copy_index(settings: Settings, tmp_path: Path) -> Path:
     target = tmp_path / "index"
-    shutil.copytree(settings.index_dir, target)
+    shutil.copytree(settings.index.index_dir, target)
     return target
 
 

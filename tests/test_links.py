@@ -20,7 +20,7 @@ PUBLIC = "https://specqa.example.com"
 
 @pytest.fixture(scope="module")
 def public_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
-    settings = make_settings(built[0].index_dir, public_base_url=PUBLIC + "/")
+    settings = make_settings(built[0].index.index_dir, public_base_url=PUBLIC + "/")
     with serve_app(settings, embedder) as url:
         yield url
 

@@ -15,8 +15,8 @@ from server.domain.answering.llm import check_reply
 from server.domain.answering.llm.excerpts import whole_sentences
 from server.domain.answering.llm.routing import parse_route, routed_result
 from server.domain.answering.service import AnsweringService
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import fake_llm_settings
 
@@ -64,7 +64,7 @@ def assert_inert(markdown: str) -> None:
 @pytest.fixture(scope="module")
 def llm_parts(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Components:  # type: ignore[type-arg]
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         **fake_llm_settings(fake.base_url),
         llm_timeout_s=1.0,
         llm_max_retries=2,
@@ -450,7 +450,7 @@ def test_a_stall_is_cut_off_by_the_answer_deadline_not_by_every_retry(
     with FakeOpenAIServer() as stalled:
         stalled.default = ScriptedReply("hold", "Verdict: yes")  # never released here
         settings = make_settings(
-            built[0].index_dir,
+            built[0].index.index_dir,
             **fake_llm_settings(stalled.base_url),
             llm_timeout_s=1.0,
             llm_max_retries=5,

@@ -31,8 +31,8 @@ ANSWER = "Verdict: no\n\nThe model keeps its system prompt private."
 
 
 def _app(parts: Components, base_url: str) -> FastAPI:
-    settings = parts.settings.model_copy(
-        update={
+    settings = parts.settings.updated(
+        **{
             **fake_llm_settings(base_url),
             "openai_api_key": SecretStr("test-key"),
             "llm_deadline_s": DEADLINE_S,

@@ -18,10 +18,10 @@ from mcp import Client
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from server.composition.components import build_components
 from server.domain.schemas import Answer
-from server.slack import compact_message
+from server.settings import Settings
+from server.slack.compact import compact_message
 from specqa.cli.options import components_factory
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import RELEASES, make_settings, run_cli
 from tests.helpers import fake_llm_settings, serve_app, wait_until
 from tests.test_llm import HOSTILE, QUESTION, assert_inert
@@ -34,7 +34,7 @@ CALLS = 10
 @pytest.fixture(scope="module")
 def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         **fake_llm_settings(fake.base_url),
         llm_timeout_s=120.0,
         llm_deadline_s=120.0,
@@ -205,7 +205,7 @@ def test_answers_wait_on_their_own_threads_not_in_the_shared_pool(
     with FakeOpenAIServer() as held:
         held.default = ScriptedReply("hold", "Verdict: no\n\nHeld, then answered.")
         settings = make_settings(
-            built[0].index_dir,
+            built[0].index.index_dir,
             **fake_llm_settings(held.base_url),
             llm_timeout_s=300.0,
             llm_deadline_s=300.0,

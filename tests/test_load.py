@@ -17,7 +17,7 @@ import pytest
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components
-from specqa.core.settings import Settings
+from server.settings import Settings
 from tests.conftest import REPO, make_settings
 from tests.helpers import live_server
 
@@ -25,7 +25,7 @@ from tests.helpers import live_server
 @pytest.fixture(scope="module")
 def unlimited_url(built: tuple[Settings, IngestReport], parts: Components) -> Iterator[str]:
     """The shared index behind a real uvicorn, rate limit off (it would answer 429 under load)."""
-    settings = make_settings(built[0].index_dir, rate_limit_per_minute=0)
+    settings = make_settings(built[0].index.index_dir, rate_limit_per_minute=0)
     with live_server(create_app(settings, parts)) as url:
         yield url
 

@@ -17,8 +17,8 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from ingest.pipeline import IngestReport
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings, parsed
 from tests.helpers import after_short_answer, serve_app
 
@@ -47,7 +47,7 @@ JSON_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type":
 
 @pytest.fixture(scope="module")
 def base_url(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterator[str]:
-    settings = make_settings(built[0].index_dir, api_keys=KEY, cors_origins=ALLOWED_ORIGIN)
+    settings = make_settings(built[0].index.index_dir, api_keys=KEY, cors_origins=ALLOWED_ORIGIN)
     with serve_app(settings, embedder) as url:
         yield url
 
@@ -190,9 +190,11 @@ async def invalid_arguments_are_errors(client: Client) -> None:
 def test_stdio_transport(built: tuple[Settings, IngestReport], tmp_path: Path) -> None:
     settings = built[0]
     env = {
-        "SPECQA_INDEX_DIR": str(settings.index_dir),
-        "SPECQA_SPEC_DIR": str(settings.spec_dir),
-        "SPECQA_MODEL_CACHE_DIR": str(settings.model_cache_path),  # the tuned model lives there
+        "SPECQA_INDEX_DIR": str(settings.index.index_dir),
+        "SPECQA_SPEC_DIR": str(settings.spec.spec_dir),
+        "SPECQA_MODEL_CACHE_DIR": str(
+            settings.index.model_cache_path
+        ),  # the tuned model lives there
         "HF_HUB_OFFLINE": "1",
     }
     server = StdioServerParameters(

@@ -17,9 +17,10 @@ from mcp import Client
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components, build_components
+from server.mcp.settings import McpSettings
 from server.mcp.tools import BUDGETS, build_mcp
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings
 from tests.helpers import after_short_answer, live_server
 from tests.test_mcp import over_http
@@ -34,7 +35,7 @@ QUESTIONS = [
 
 def in_process(parts: Components, session: Callable[[Client], Awaitable[None]]) -> None:
     async def main() -> None:
-        async with Client(build_mcp(lambda: parts)) as client:
+        async with Client(build_mcp(lambda: parts, McpSettings())) as client:
             await session(client)
 
     anyio.run(main)
@@ -49,7 +50,7 @@ def text_of(result: Any) -> str:
 def test_every_eval_question_is_answered_and_searched_within_the_budgets(
     parts: Components,
 ) -> None:
-    budget = parts.settings.mcp_answer_chars
+    budget = McpSettings().answer_chars
     assert budget == 2500 and len(QUESTIONS) > 500
     seen: dict[str, list[int]] = {"answer": [], "search": [], "examples": []}
 
@@ -95,7 +96,7 @@ def test_full_examples_only_when_asked(parts: Components) -> None:
         summary = compact["examples"][0]
         assert summary["labels"] and summary["user"] and summary["responses"][0]["label"]
         assert f"`{summary['id']}`" in text_of(short)
-        assert len(text_of(full)) <= parts.settings.mcp_answer_chars
+        assert len(text_of(full)) <= McpSettings().answer_chars
 
     in_process(parts, session)
 
@@ -122,7 +123,9 @@ def test_sections_and_the_widest_diff_fit_their_budgets(parts: Components) -> No
 def test_a_sample_over_streamable_http_keeps_a_smaller_configured_budget(
     built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
 ) -> None:
-    settings = make_settings(built[0].index_dir, mcp_answer_chars=1200, rate_limit_per_minute=0)
+    settings = make_settings(
+        built[0].index.index_dir, mcp_answer_chars=1200, rate_limit_per_minute=0
+    )
     app = create_app(settings, build_components(settings, embedder=embedder))
     sample = QUESTIONS[::40]
 

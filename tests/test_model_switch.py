@@ -21,8 +21,8 @@ import httpx
 
 from ingest.pipeline import IngestReport, run_ingest
 from server.composition.components import build_components
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
 from tests.conftest import REPO, make_settings, spec_dir
 from tests.helpers import serve_app, wait_until
@@ -79,7 +79,7 @@ def test_a_reingest_with_another_model_is_served_with_that_model_and_a_missing_o
     tmp_path: Path,
 ) -> None:
     index = tmp_path / "index"
-    shutil.copytree(built[0].index_dir, index)
+    shutil.copytree(built[0].index.index_dir, index)
     settings = make_settings(index, rate_limit_per_minute=0)
     with serve_app(settings, embedder) as url:
         before = _ready(url)

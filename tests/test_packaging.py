@@ -35,7 +35,7 @@ import pytest
 import yaml
 
 from ingest.pipeline import IngestReport
-from specqa.core.settings import Settings
+from server.settings import Settings
 from tests.conftest import RELEASES, REPO, run_cli, spec_dir
 from tests.helpers import free_port
 
@@ -398,7 +398,9 @@ def image_like(
     (app / "releases.json").write_text(json.dumps(raw), encoding="utf-8")
     (app / "index").mkdir()
     # the session index's embedding cache: the ingest below then embeds nothing, and is quick
-    shutil.copy(built[0].index_dir / "embed_cache.sqlite", app / "index" / "embed_cache.sqlite")
+    shutil.copy(
+        built[0].index.index_dir / "embed_cache.sqlite", app / "index" / "embed_cache.sqlite"
+    )
     env = {
         "SPECQA_RELEASES_FILE": str(app / "releases.json"),
         "SPECQA_DOWNLOAD_DIR": str(app / "releases"),

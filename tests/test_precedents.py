@@ -28,7 +28,7 @@ RELEASE = "2025-12-18"
 
 @pytest.fixture(scope="module")
 def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
-    settings = make_settings(built[0].index_dir, api_keys=KEY, rate_limit_per_minute=3)
+    settings = make_settings(built[0].index.index_dir, api_keys=KEY, rate_limit_per_minute=3)
     with serve_app(settings, embedder) as url:
         yield url
 

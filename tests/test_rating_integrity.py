@@ -14,8 +14,8 @@ import pytest
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components, build_components
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import live_server
 
@@ -32,7 +32,7 @@ def serve(
 ) -> Iterator[tuple[str, Components]]:
     database = tmp_path_factory.mktemp("ratings") / "feedback.sqlite"
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         feedback_database_url=f"sqlite:///{database}",
         rate_limit_per_minute=0,
         **overrides,

@@ -27,7 +27,7 @@ from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components
 from server.edge.shared_state import REDIS_UNREACHABLE, RedisReplayCache, Throttle
-from specqa.core.settings import Settings
+from server.settings import Settings
 from tests.conftest import REPO
 from tests.helpers import ServeProcess, free_port, live_server, start_serve, stop, wait_until
 from tests.test_slack import (
@@ -111,7 +111,7 @@ def replicas(
     try:
         for number in range(2):
             index = root / f"index{number}"
-            shutil.copytree(built[0].index_dir, index)
+            shutil.copytree(built[0].index.index_dir, index)
             started.append(_start(index, root / f"serve{number}.log", redis_server, slack))
         for replica in started:
             replica.wait_ready(180)
@@ -258,8 +258,8 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 
 @contextmanager
 def _served_with(parts: Components, redis_server: RedisServer, timeout_s: float) -> Iterator[str]:
-    settings = parts.settings.model_copy(
-        update={"redis_url": redis_server.url, "redis_timeout_s": timeout_s}
+    settings = parts.settings.updated(
+        **{"redis_url": redis_server.url, "redis_timeout_s": timeout_s}
     )
     with live_server(create_app(settings, parts)) as url:
         yield url

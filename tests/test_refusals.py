@@ -13,8 +13,8 @@ from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import build_components
 from server.edge.security import THROTTLED, UNAUTHORIZED
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import free_port, live_server
 from tests.test_mcp import INITIALIZE, JSON_HEADERS
@@ -31,7 +31,7 @@ def serve(built: tuple[Settings, IngestReport], embedder: Embedder) -> Serve:
     """Starts the app under uvicorn with these settings; the context yields its base URL."""
 
     def start(**overrides: object) -> AbstractContextManager[str]:
-        settings = make_settings(built[0].index_dir, **overrides)
+        settings = make_settings(built[0].index.index_dir, **overrides)
         return live_server(create_app(settings, build_components(settings, embedder=embedder)))
 
     return start

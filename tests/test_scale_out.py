@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from ingest.pipeline import IngestReport
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings, run_cli
 from tests.helpers import (
     ServeProcess,
@@ -105,10 +105,12 @@ def cluster(
         chroma.start()
         index_dir = root / "index"  # holds only the embedding cache in server mode
         index_dir.mkdir()
-        shutil.copy2(built[0].index_dir / "embed_cache.sqlite", index_dir / "embed_cache.sqlite")
+        shutil.copy2(
+            built[0].index.index_dir / "embed_cache.sqlite", index_dir / "embed_cache.sqlite"
+        )
         env = {
             "SPECQA_CHROMA_URL": chroma.url,
-            "SPECQA_SPEC_DIR": str(built[0].spec_dir),
+            "SPECQA_SPEC_DIR": str(built[0].spec.spec_dir),
             "SPECQA_INDEX_DIR": str(index_dir),
             "SPECQA_TUNE_EMBEDDINGS": "true",  # the session's tuned model: cached, nothing to embed
         }

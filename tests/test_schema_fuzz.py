@@ -25,7 +25,7 @@ EXAMPLES_PER_OPERATION = 25
 
 @pytest.fixture(scope="module")
 def api_schema(built: tuple, embedder: Embedder) -> Iterator[Any]:  # type: ignore[type-arg]
-    app_settings = make_settings(built[0].index_dir, rate_limit_per_minute=0)
+    app_settings = make_settings(built[0].index.index_dir, rate_limit_per_minute=0)
     app = create_app(app_settings, build_components(app_settings, embedder=embedder))
     with live_server(app) as url:
         yield schemathesis.openapi.from_url(f"{url}/openapi.json").include(

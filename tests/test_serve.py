@@ -20,7 +20,7 @@ import pytest
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport
-from specqa.core.settings import Settings
+from server.settings import Settings
 from tests.helpers import ServeProcess, free_port, start_serve
 
 
@@ -32,7 +32,7 @@ def test_sigterm_lets_an_in_flight_answer_finish(built: tuple[Settings, IngestRe
         env = {
             **os.environ,
             "HF_HUB_OFFLINE": "1",
-            "SPECQA_INDEX_DIR": str(built[0].index_dir),
+            "SPECQA_INDEX_DIR": str(built[0].index.index_dir),
             "SPECQA_LLM_MODEL": "fake-model",
             "OPENAI_BASE_URL": llm.base_url,
             "OPENAI_API_KEY": "test",
@@ -84,7 +84,7 @@ def served(
     cwd = tmp_path_factory.mktemp("elsewhere")
     server = start_serve(
         "--index-dir",
-        str(built[0].index_dir),
+        str(built[0].index.index_dir),
         env=_serve_env(SPECQA_HEADER_TIMEOUT_S="1"),
         log=cwd / "serve.log",
         cwd=cwd,
@@ -103,7 +103,7 @@ def test_command_line_options_reach_the_app(
     ready = httpx.get(f"{served.url}/readyz", timeout=10).json()
     assert (
         ready["collection"]
-        == json.loads((built[0].index_dir / "current.json").read_text())["collection"]
+        == json.loads((built[0].index.index_dir / "current.json").read_text())["collection"]
     )
     assert "open to anyone who can reach 127.0.0.5" in served.log.read_text()
 
@@ -138,7 +138,7 @@ def test_oversized_headers_are_refused(served: ServeProcess, size: int) -> None:
 
 def _damaged_copy(built: tuple[Settings, IngestReport], tmp_path: Path, how: str) -> Path:
     index = tmp_path / "index"
-    shutil.copytree(built[0].index_dir, index)
+    shutil.copytree(built[0].index.index_dir, index)
     folders = [p for p in (index / "chroma").iterdir() if p.is_dir()]
     assert folders, "the index has a vector segment folder"
     for folder in folders:

@@ -29,10 +29,10 @@ from fakes.slack_api import (
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components, build_components
+from server.settings import Settings
 from server.slack.blocks import SECTION_LIMIT, split_text
 from server.slack.compact import compact_message
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import live_server
 
@@ -45,7 +45,7 @@ def slack_settings(
 ) -> Settings:
     database = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
     return make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         feedback_database_url=f"sqlite:///{database}",
         slack_signing_secret=SECRET,
         slack_bot_token=BOT_TOKEN,
@@ -319,7 +319,7 @@ def test_notification_fallback_is_one_readable_line_naming_each_section_once(
 def test_slack_routes_are_off_without_a_signing_secret(
     built: tuple[Settings, IngestReport], parts: Components
 ) -> None:
-    app = create_app(make_settings(built[0].index_dir), parts)
+    app = create_app(make_settings(built[0].index.index_dir), parts)
     with live_server(app) as url, httpx.Client(base_url=url, trust_env=False) as client:
         body = b'{"type": "url_verification", "challenge": "c"}'
         response = client.post("/slack/events", content=body, headers=signed(body))

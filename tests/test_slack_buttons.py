@@ -30,8 +30,8 @@ from fakes.slack_api import (
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components, build_components
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import REPO, make_settings
 from tests.helpers import live_server
 
@@ -45,7 +45,7 @@ def components(
 ) -> Components:
     database = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         slack_signing_secret=SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=f"{slack.url}/api/",

@@ -28,9 +28,9 @@ from fakes.slack_api import (
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import build_components
+from server.settings import Settings
 from server.slack.bot import USAGE, WORKING
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import live_server
 
@@ -53,7 +53,7 @@ def http(
 ) -> Iterator[httpx.Client]:
     database = tmp_path_factory.mktemp("feedback") / "feedback.sqlite"
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         feedback_database_url=f"sqlite:///{database}",
         slack_app_token=APP_TOKEN,
         slack_bot_token=BOT_TOKEN,

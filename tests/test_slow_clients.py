@@ -18,8 +18,8 @@ from fakes.slack_api import SECRET
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import build_components
+from server.settings import Settings
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import live_server, wait_until
 
@@ -32,7 +32,7 @@ ANNOUNCED = 5000  # the Content-Length every partial body announces and never co
 @pytest.fixture(scope="module")
 def address(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterator[tuple[str, int]]:
     settings = make_settings(
-        built[0].index_dir,
+        built[0].index.index_dir,
         api_keys=KEY,
         rate_limit_per_minute=0,
         body_timeout_s=BODY_TIMEOUT_S,

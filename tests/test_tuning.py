@@ -21,10 +21,10 @@ from ingest.tuning import (
     _parents,
     training_pairs,
 )
+from server.settings import Settings
 from specqa.core.embedding import Embedder
 from specqa.core.embedding_models import index_model_name, onnx_artifact, tuned_model_dir
 from specqa.core.errors import SpecIndexError
-from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
 from tests.conftest import RELEASES, REPO, cached_before_session, make_settings, parsed
 
@@ -98,7 +98,7 @@ def test_the_session_index_is_built_with_the_tuned_model_and_records_the_recipe(
 ) -> None:
     settings, report = built
     assert report.tuning is not None
-    if cached_before_session(tuned_model_dir(settings.model_cache_path, report.tuning.model)):
+    if cached_before_session(tuned_model_dir(settings.index.model_cache_path, report.tuning.model)):
         assert report.tuning.reused
     else:
         assert not report.tuning.reused
@@ -109,10 +109,12 @@ def test_the_session_index_is_built_with_the_tuned_model_and_records_the_recipe(
     assert manifest.embed_model.startswith("all-MiniLM-L6-v2+specqa-tuned-")
     assert manifest.tuning_recipe == RECIPE.version
     meta = json.loads(
-        (onnx_artifact(settings.model_cache_path, embedder.name) / "meta.json").read_text()
+        (onnx_artifact(settings.index.model_cache_path, embedder.name) / "meta.json").read_text()
     )
     assert meta["name"] == embedder.name and meta["max_difference"] <= 1e-4
-    assert (tuned_model_dir(settings.model_cache_path, embedder.name) / "config.json").is_file()
+    assert (
+        tuned_model_dir(settings.index.model_cache_path, embedder.name) / "config.json"
+    ).is_file()
 
 
 def test_tuned_vectors_differ_from_the_base_model(
@@ -141,7 +143,7 @@ def test_a_server_follows_the_index_model_and_refuses_another_base_model(
     tuned = report.tuning.model
     assert index_model_name(settings, tuned) == tuned
     assert index_model_name(settings, None) == "all-MiniLM-L6-v2"
-    other = make_settings(settings.index_dir, embed_model="some/other-model")
+    other = make_settings(settings.index.index_dir, embed_model="some/other-model")
     with pytest.raises(SpecIndexError, match="built with embedding model"):
         index_model_name(other, tuned)
 
@@ -153,7 +155,7 @@ def test_a_tuned_index_whose_model_is_missing_says_to_reingest(
 
     settings, report = built
     assert report.tuning is not None
-    empty_cache = make_settings(settings.index_dir, model_cache_dir=tmp_path / "empty")
+    empty_cache = make_settings(settings.index.index_dir, model_cache_dir=tmp_path / "empty")
     with pytest.raises(SpecIndexError, match="re-run `specqa ingest`"):
         open_model(empty_cache, report.tuning.model)
 

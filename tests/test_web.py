@@ -18,10 +18,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from server.settings import Settings
 from server.web import page as web_page
 from server.web.page import ASSETS_DIR, CONTENT_SECURITY_POLICY
 from specqa.core.embedding import Embedder
-from specqa.core.settings import Settings
 from tests.browser import (
     ask,
     click,
@@ -49,7 +49,7 @@ API_KEY = "web-test-key"
 
 @pytest.fixture(scope="module")
 def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
-    with serve_app(make_settings(built[0].index_dir), embedder) as url:
+    with serve_app(make_settings(built[0].index.index_dir), embedder) as url:
         yield url
 
 
@@ -376,7 +376,7 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
     with FakeOpenAIServer() as fake:
         fake.default = ScriptedReply("ok", content=hostile)
         settings = make_settings(
-            built[0].index_dir,
+            built[0].index.index_dir,
             llm_model="fake-model",
             openai_base_url=fake.base_url,
             openai_api_key="test-key",
@@ -420,7 +420,7 @@ def test_a_model_answer_shows_the_release_note_before_the_model_s_text(
     with FakeOpenAIServer() as fake:
         fake.default = ScriptedReply("ok", content="Verdict: no\n\nThe model keeps it private.")
         settings = make_settings(
-            built[0].index_dir,
+            built[0].index.index_dir,
             llm_model="fake-model",
             openai_base_url=fake.base_url,
             openai_api_key="test-key",
@@ -454,7 +454,7 @@ def test_a_model_answer_shows_the_release_note_before_the_model_s_text(
 def test_api_errors_are_shown_and_the_key_is_sent_as_bearer(
     driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
 ) -> None:
-    settings = make_settings(built[0].index_dir, api_keys=API_KEY)
+    settings = make_settings(built[0].index.index_dir, api_keys=API_KEY)
     with serve_app(settings, embedder) as url:
         open_page(driver, url, wait_releases=False)
         driver.execute_script("localStorage.clear()")

@@ -16,10 +16,10 @@ from server.domain.audit.llm_judge import LLMJudge
 from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.hybrid import HybridRetriever
+from server.domain.settings import DomainSettings
 from specqa.core.embedding import Embedder
 from specqa.core.embedding_models import index_model_name, open_model
 from specqa.core.errors import SpecQAError
-from specqa.core.settings import Settings
 from specqa.core.store import VectorStore
 
 __all__ = ["Components", "build_components"]
@@ -27,7 +27,7 @@ __all__ = ["Components", "build_components"]
 
 @dataclass
 class Components:
-    settings: Settings
+    settings: DomainSettings
     embedder: Embedder
     store: VectorStore
     corpus: CorpusHandle
@@ -39,13 +39,13 @@ class Components:
     @property
     def judge(self) -> AuditJudge:
         if self.auditor is None:
-            llm = LLMJudge(self.settings) if self.settings.llm_enabled else None
+            llm = LLMJudge(self.settings) if self.settings.llm.enabled else None
             self.auditor = AuditJudge(self.service, llm)
         return self.auditor
 
 
 def build_components(
-    settings: Settings,
+    settings: DomainSettings,
     *,
     embedder: Embedder | None = None,
     store: VectorStore | None = None,
@@ -63,13 +63,13 @@ def build_components(
         warm.join()
     # a new build made with another model (a new tuning) is served with that model, opened then
     corpus.use(embedder, lambda name: open_model(settings, index_model_name(settings, name)))
-    retriever = HybridRetriever(corpus, embedder, store, in_memory=settings.dense_in_memory)
-    llm = LLMAnswerer(settings) if settings.llm_enabled else None
+    retriever = HybridRetriever(corpus, embedder, store, in_memory=settings.index.dense_in_memory)
+    llm = LLMAnswerer(settings) if settings.llm.enabled else None
     service = AnsweringService(
         settings, corpus, retriever, llm, precedents=PrecedentMatcher(embedder)
     )
     feedback = feedback or open_feedback_store(settings)  # connects on first use
-    judge = AuditJudge(service, LLMJudge(settings) if settings.llm_enabled else None)
+    judge = AuditJudge(service, LLMJudge(settings) if settings.llm.enabled else None)
     return Components(settings, embedder, store, corpus, retriever, service, feedback, judge)
 
 

@@ -43,10 +43,10 @@ from server.domain.answering.llm.excerpts import whole_sentences
 from server.domain.precedents.example_view import MARKDOWN, example_card, render_example
 from server.domain.retrieval.hybrid import ExampleHit, HybridRetriever, SearchFilters, SectionHit
 from server.domain.schemas import section_url
+from server.domain.settings import DomainSettings
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
 from specqa.core.quotes import section_text, text_fragment_url
-from specqa.core.settings import Settings
 
 __all__ = [
     "SpecEmbedding",
@@ -193,7 +193,9 @@ def spec_vector_index(components: Components) -> VectorStoreIndex:
 
 def open_components(index_dir: str | Path | None = None) -> Components:
     """The index in ``index_dir`` (default: ``SPECQA_INDEX_DIR``) with its model, opened once."""
-    settings = Settings() if index_dir is None else Settings(index_dir=Path(index_dir))
+    settings = DomainSettings()
+    if index_dir is not None:
+        settings = settings.updated(index_dir=Path(index_dir))
     return build_components(settings)
 
 
@@ -212,7 +214,7 @@ def spec_retriever(
         release=release,
         k_sections=k_sections,
         k_examples=k_examples,
-        section_chars=parts.settings.llm_section_chars,
+        section_chars=parts.settings.llm.section_chars,
     )
 
 

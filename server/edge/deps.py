@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from server.composition.components import Components
 from server.domain.answering.service import AnsweringService
 from server.domain.feedback.store import FeedbackStore
+from server.edge.settings import EdgeSettings
 from specqa.core.errors import SpecIndexError
-from specqa.core.settings import Settings
 
 __all__ = ["ComponentsDep", "FeedbackDep", "ServiceDep", "SettingsDep"]
 
@@ -30,12 +30,12 @@ def get_feedback(components: Annotated[Components, Depends(get_components)]) -> 
     return components.feedback
 
 
-def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
+def get_settings(request: Request) -> EdgeSettings:
+    settings: EdgeSettings = request.app.state.settings
     return settings
 
 
 ComponentsDep = Annotated[Components, Depends(get_components)]
 ServiceDep = Annotated[AnsweringService, Depends(get_service)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[EdgeSettings, Depends(get_settings)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback)]

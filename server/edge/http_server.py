@@ -25,8 +25,8 @@ from typing import Any, ClassVar
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from server.edge.settings import HttpSettings
 from specqa.core.logs import get_logger
-from specqa.core.settings import Settings
 
 __all__ = ["BUSY_RESPONSE", "GuardedH11Protocol", "uvicorn_options"]
 
@@ -124,7 +124,7 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.close()
 
 
-def uvicorn_options(settings: Settings) -> dict[str, Any]:
+def uvicorn_options(settings: HttpSettings) -> dict[str, Any]:
     """Keyword arguments for ``uvicorn.run`` that apply ``settings``.
 
     The deadlines and the cap are class attributes because uvicorn's worker processes receive

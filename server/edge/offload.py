@@ -24,7 +24,7 @@ def _limiter(request: Request) -> CapacityLimiter:
     state = request.app.state
     limiter: CapacityLimiter | None = getattr(state, "answer_limiter", None)
     if limiter is None:  # made on the event loop, at the first answer
-        limiter = state.answer_limiter = CapacityLimiter(state.settings.answer_threads)
+        limiter = state.answer_limiter = CapacityLimiter(state.settings.http.answer_threads)
     return limiter
 
 
@@ -38,7 +38,7 @@ async def run_audit(request: Request, call: Callable[[], T]) -> T:
     state = request.app.state
     limiter: CapacityLimiter | None = getattr(state, "audit_limiter", None)
     if limiter is None:
-        limiter = state.audit_limiter = CapacityLimiter(state.settings.audit_threads)
+        limiter = state.audit_limiter = CapacityLimiter(state.settings.http.audit_threads)
     return await to_thread.run_sync(call, limiter=limiter)
 
 

@@ -26,8 +26,8 @@ from fastapi.routing import APIRoute
 
 from server.edge.deps import SettingsDep
 from server.edge.errors import Refused
+from server.edge.settings import EdgeSettings
 from server.edge.shared_state import Throttle
-from specqa.core.settings import Settings
 
 __all__ = [
     "KeyFirstRoute",
@@ -64,7 +64,7 @@ def check_bearer(header: str | None, keys: list[str]) -> str | None:
 
 
 def authorize(
-    request: Request, settings: Settings, *, key: bool = True, origin: bool = False
+    request: Request, settings: EdgeSettings, *, key: bool = True, origin: bool = False
 ) -> Refused | None:
     """None when the request may go on; else the refusal to answer with (not raised).
 
@@ -77,7 +77,7 @@ def authorize(
     if origin and not origin_allowed(headers.get("origin"), headers.get("host"), settings):
         return Refused(403, "forbidden_origin", FOREIGN_ORIGIN)
     throttle: Throttle = request.app.state.shared.throttle
-    keys = [k.get_secret_value() for k in settings.api_keys] if key else []
+    keys = [k.get_secret_value() for k in settings.http.api_keys] if key else []
     address = client_address(request)
     if keys:
         matched = check_bearer(headers.get("authorization"), keys)
@@ -105,7 +105,7 @@ def _throttled(wait: float) -> Refused:
     return Refused(429, "http_error", THROTTLED, {"Retry-After": retry_after(wait)})
 
 
-def origin_allowed(origin: str | None, host: str | None, settings: Settings) -> bool:
+def origin_allowed(origin: str | None, host: str | None, settings: EdgeSettings) -> bool:
     """No Origin (not a browser), a configured CORS origin, or the server's own host.
 
     Without API keys the server's own host must also be a loopback name: a DNS-rebinding page
@@ -113,12 +113,12 @@ def origin_allowed(origin: str | None, host: str | None, settings: Settings) -> 
     """
     if origin is None:
         return True
-    if origin in settings.cors_origins or "*" in settings.cors_origins:
+    if origin in settings.http.cors_origins or "*" in settings.http.cors_origins:
         return True
     parts = urlsplit(origin)
     if parts.scheme not in ("http", "https") or not host or parts.netloc.lower() != host.lower():
         return False
-    return bool(settings.api_keys) or _is_loopback(parts.hostname or "")
+    return bool(settings.http.api_keys) or _is_loopback(parts.hostname or "")
 
 
 def _is_loopback(hostname: str) -> bool:

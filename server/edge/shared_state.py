@@ -24,8 +24,8 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from server.edge.settings import EdgeSettings
 from specqa.core.errors import BackendUnavailableError
-from specqa.core.settings import Settings
 
 __all__ = [
     "BoundedMemoryStorage",
@@ -193,14 +193,14 @@ class SharedState:
             self.replays.heartbeat()
 
 
-def build_shared_state(settings: Settings) -> SharedState:
-    if settings.redis_url:
-        timeout_s = settings.redis_timeout_s
+def build_shared_state(settings: EdgeSettings) -> SharedState:
+    if settings.redis.url:
+        timeout_s = settings.redis.timeout_s
         storage = storage_from_string(
-            settings.redis_url, wrap_exceptions=True, **redis_options(timeout_s)
+            settings.redis.url, wrap_exceptions=True, **redis_options(timeout_s)
         )
-        replays: ReplayCache = RedisReplayCache(settings.redis_url, timeout_s=timeout_s)
+        replays: ReplayCache = RedisReplayCache(settings.redis.url, timeout_s=timeout_s)
     else:
         storage = BoundedMemoryStorage()
         replays = MemoryReplayCache()
-    return SharedState(Throttle(storage, settings.rate_limit_per_minute), replays)
+    return SharedState(Throttle(storage, settings.http.rate_limit_per_minute), replays)

@@ -24,11 +24,13 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.composition.components import Components, build_components
+from server.domain.settings import DomainSettings
 from server.edge.errors import error_response, project_error_response
 from server.edge.security import authorize
+from server.edge.settings import EdgeSettings
+from server.mcp.settings import McpSettings
 from server.mcp.tools import ComponentsProvider, build_mcp
 from specqa.core.errors import SpecIndexError, SpecQAError
-from specqa.core.settings import Settings
 
 __all__ = ["LazyComponents", "MCPHttpEndpoint", "mount_mcp", "stdio_server"]
 
@@ -38,7 +40,7 @@ log = logging.getLogger("specqa.mcp")
 class LazyComponents:
     """Builds the components on first use, for `specqa mcp` (the handshake need not wait)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DomainSettings) -> None:
         self.settings = settings
         self._parts: Components | None = None
         self._lock = threading.Lock()
@@ -60,11 +62,11 @@ class LazyComponents:
             log.error("index not ready: %s", exc.message)
 
 
-def stdio_server(settings: Settings) -> MCPServer[None]:
+def stdio_server(settings: DomainSettings, mcp: McpSettings) -> MCPServer[None]:
     """The server `specqa mcp` runs over stdio: the model and index load in the background as
     soon as it starts; the first tool call waits for them if need be."""
     components = LazyComponents(settings)
-    return build_mcp(components, on_start=components.warm_up)
+    return build_mcp(components, mcp, on_start=components.warm_up)
 
 
 def app_components(app: FastAPI) -> ComponentsProvider:
@@ -81,9 +83,11 @@ class MCPHttpEndpoint:
     """``/mcp``: the authorisation step (Origin, bearer key, rate limit) in front of the SDK's
     streamable HTTP transport (stateless and JSON, so any worker can serve any request)."""
 
-    def __init__(self, settings: Settings, components: ComponentsProvider) -> None:
+    def __init__(
+        self, settings: EdgeSettings, mcp: McpSettings, components: ComponentsProvider
+    ) -> None:
         self.settings = settings
-        self.server = build_mcp(components)
+        self.server = build_mcp(components, mcp)
         self._manager: StreamableHTTPSessionManager | None = None
 
     @asynccontextmanager
@@ -93,7 +97,7 @@ class MCPHttpEndpoint:
         self.server.streamable_http_app(
             stateless_http=True,
             json_response=True,
-            max_request_body_size=self.settings.max_body_bytes,
+            max_request_body_size=self.settings.http.max_body_bytes,
             # Host/Origin are checked by the authorisation step against our own settings instead
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
@@ -127,8 +131,8 @@ class MCPHttpEndpoint:
         return refused.response() if refused is not None else None
 
 
-def mount_mcp(app: FastAPI, settings: Settings) -> MCPHttpEndpoint:
+def mount_mcp(app: FastAPI, settings: EdgeSettings, mcp: McpSettings) -> MCPHttpEndpoint:
     """Route ``/mcp`` to the MCP endpoint; the app lifespan must run ``endpoint.running()``."""
-    endpoint = MCPHttpEndpoint(settings, app_components(app))
+    endpoint = MCPHttpEndpoint(settings, mcp, app_components(app))
     app.router.routes.append(Route("/mcp", endpoint, include_in_schema=False))
     return endpoint

@@ -37,6 +37,7 @@ from server.mcp.results import (
     example_summary,
     search_result,
 )
+from server.mcp.settings import McpSettings
 from specqa.core.errors import SpecQAError, UnknownReleaseError, UnknownSectionError
 from specqa.core.text import without_controls
 
@@ -132,7 +133,10 @@ FullExamples = Annotated[
 
 
 def build_mcp(
-    components: ComponentsProvider, *, on_start: Callable[[], None] | None = None
+    components: ComponentsProvider,
+    settings: McpSettings,
+    *,
+    on_start: Callable[[], None] | None = None,
 ) -> MCPServer[None]:
     """The MCP server over ``components`` (called per request; nothing loads here)."""
 
@@ -151,13 +155,15 @@ def build_mcp(
             lifespan=lifespan,
         )
     )
-    _add_tools(server, components)
+    _add_tools(server, components, settings)
     _add_lookups(server, components)
     _add_resources(server, components)
     return server
 
 
-def _add_tools(server: MCPServer[None], components: ComponentsProvider) -> None:
+def _add_tools(
+    server: MCPServer[None], components: ComponentsProvider, settings: McpSettings
+) -> None:
     @server.tool(annotations=READ_ONLY)
     def answer_question(
         question: Question,
@@ -174,7 +180,7 @@ def _add_tools(server: MCPServer[None], components: ComponentsProvider) -> None:
         and rationales. Cite the returned URLs."""
         parts = _guard(components)
         answer = _guard(lambda: parts.service.answer(question, release, mode))
-        text = briefs.answer_brief(answer, parts.settings.mcp_answer_chars, full_examples)
+        text = briefs.answer_brief(answer, settings.answer_chars, full_examples)
         return _result(answer_result(answer, full_examples), text)
 
     @server.tool(annotations=READ_ONLY)

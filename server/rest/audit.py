@@ -113,7 +113,7 @@ def _judged(parts: Components, text: str, release: str | None) -> JudgedAudit:
         for number, line in enumerate(text.splitlines(), start=1)
         if line.strip()
     ]
-    workers = parts.settings.llm_max_concurrent
+    workers = parts.settings.llm.max_concurrent
     rows = sorted(parts.judge.rows(items, name, workers), key=lambda row: row.line)
     return JudgedAudit(
         release=name,

@@ -31,8 +31,8 @@ from server.edge.observability import Metrics
 from server.edge.shared_state import ReplayCache
 from server.slack.blocks import SlackMessage, notice_messages
 from server.slack.compact import as_payload, compact_message
+from server.slack.settings import SlackSettings
 from specqa.core.errors import InputError, SpecQAError
-from specqa.core.settings import Settings
 
 __all__ = ["HELP_WORDS", "USAGE", "WORKING", "AnswerMemory", "SlackBot", "ThreadJob", "slack_text"]
 
@@ -91,13 +91,11 @@ class AnswerMemory:
 
 
 class SlackBot:
-    def __init__(self, settings: Settings, seen: ReplayCache, metrics: Metrics) -> None:
-        token = settings.slack_bot_token
+    def __init__(self, settings: SlackSettings, seen: ReplayCache, metrics: Metrics) -> None:
+        token = settings.bot_token
         self.settings = settings
         self.web = (
-            WebClient(token=token.get_secret_value(), base_url=settings.slack_api_url)
-            if token
-            else None
+            WebClient(token=token.get_secret_value(), base_url=settings.api_url) if token else None
         )
         self.seen = seen  # in process, or in Redis shared by every replica
         self.metrics = metrics

@@ -37,7 +37,7 @@ MAX_AGE_S = 300  # as the SDK's verifier: older (or later) timestamps are replay
 
 def build_router(bot: SlackBot) -> APIRouter:
     """The Slack routes. They are signed by Slack, so they sit outside the bearer auth."""
-    secret = bot.settings.slack_signing_secret
+    secret = bot.settings.signing_secret
     verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
     router = APIRouter(prefix="/slack", tags=["slack"], include_in_schema=False)
 

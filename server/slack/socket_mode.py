@@ -39,7 +39,7 @@ class SocketMode:
     def __init__(self, bot: SlackBot, components: Components, app_token: str) -> None:
         self.bot = bot
         self.components = components
-        web = WebClient(base_url=bot.settings.slack_api_url)  # apps.connections.open only
+        web = WebClient(base_url=bot.settings.api_url)  # apps.connections.open only
         self.client = SocketModeClient(app_token=app_token, web_client=web, logger=log)
         self.client.socket_mode_request_listeners.append(self._on_request)
 
@@ -78,7 +78,7 @@ class SocketMode:
 async def socket_mode(bot: SlackBot, components: Components) -> AsyncIterator[None]:
     """Receive Slack over Socket Mode while the app runs, when an app token is set. A connection
     that cannot be opened is logged and the server runs on (the HTTP routes still work)."""
-    token = bot.settings.slack_app_token
+    token = bot.settings.app_token
     if token is None:
         yield
         return

@@ -55,7 +55,7 @@ router = APIRouter(include_in_schema=False)
 @router.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def index(settings: SettingsDep) -> HTMLResponse:
     html = (ASSETS_DIR / "index.html").read_text(encoding="utf-8")
-    limit = f'data-max-chars="{settings.max_question_chars}"'
+    limit = f'data-max-chars="{settings.answers.max_question_chars}"'
     return HTMLResponse(html.replace(MAX_CHARS_MARK, limit), headers=PAGE_HEADERS)
 
 

@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
+from server.settings import Settings
 from specqa.core.errors import SpecQAError
-from specqa.core.settings import Settings
 
 __all__ = [
     "AsJson",
@@ -67,7 +67,7 @@ def settings_from(**overrides: Any) -> Settings:
         return Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         first = exc.errors()[0]
-        fail(f"invalid setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+        fail(f"invalid setting {Settings.name_at(first['loc'])}: {first['msg']}")
 
 
 def guarded(call: Callable[[], T]) -> T:

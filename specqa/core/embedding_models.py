@@ -23,7 +23,7 @@ from specqa.core.embedding import (
 )
 from specqa.core.errors import SpecIndexError
 from specqa.core.logs import get_logger
-from specqa.core.settings import Settings
+from specqa.core.settings import CoreSettings
 
 __all__ = [
     "BACKENDS",
@@ -57,11 +57,11 @@ def tuned_model_dir(cache_dir: Path, name: str) -> Path:
     return cache_dir / f"tuned-{name.rpartition(TUNED_MARK)[2]}"
 
 
-def base_model_name(settings: Settings) -> str:
-    return settings.embed_model or DEFAULT_MODEL_NAME
+def base_model_name(settings: CoreSettings) -> str:
+    return settings.index.embed_model or DEFAULT_MODEL_NAME
 
 
-def index_model_name(settings: Settings, recorded: str | None) -> str:
+def index_model_name(settings: CoreSettings, recorded: str | None) -> str:
     """The model to embed queries with for an index that recorded ``recorded`` (None: no index
     yet): the configured base model, or that model tuned on the spec. Anything else is refused."""
     base = base_model_name(settings)
@@ -73,21 +73,21 @@ def index_model_name(settings: Settings, recorded: str | None) -> str:
     )
 
 
-def _source(settings: Settings, name: str) -> str:
+def _source(settings: CoreSettings, name: str) -> str:
     """What sentence-transformers loads for model ``name``: a tuned folder, or the base model."""
     if TUNED_MARK not in name:
-        return settings.embed_model
-    folder = tuned_model_dir(settings.model_cache_path, name)
+        return settings.index.embed_model
+    folder = tuned_model_dir(settings.index.model_cache_path, name)
     if not (folder / "config.json").is_file():
         raise SpecIndexError(
             f"the index was built with the tuned model {name!r}, which is not in "
-            f"{settings.model_cache_path}; re-run `specqa ingest`"
+            f"{settings.index.model_cache_path}; re-run `specqa ingest`"
         )
     return str(folder)
 
 
-def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
-    artifact = onnx_artifact(settings.model_cache_path, name)
+def _open_onnx(settings: CoreSettings, name: str, threads: int) -> Embedder:
+    artifact = onnx_artifact(settings.index.model_cache_path, name)
     if OnnxEmbedder.is_current(artifact):
         try:
             return OnnxEmbedder(artifact, threads=threads)
@@ -102,7 +102,7 @@ def _open_onnx(settings: Settings, name: str, threads: int) -> Embedder:
     return OnnxEmbedder(artifact, threads=threads)
 
 
-def _open_torch(settings: Settings, name: str, threads: int) -> Embedder:
+def _open_torch(settings: CoreSettings, name: str, threads: int) -> Embedder:
     require_ingest_extra("SPECQA_EMBED_BACKEND=torch embeds with sentence-transformers")
     return SentenceTransformerEmbedder(_source(settings, name), threads=threads, name=name)
 
@@ -117,19 +117,19 @@ def require_ingest_extra(why: str) -> None:
         )
 
 
-BACKENDS: dict[str, Callable[[Settings, str, int], Embedder]] = {
+BACKENDS: dict[str, Callable[[CoreSettings, str, int], Embedder]] = {
     "onnx": _open_onnx,
     "torch": _open_torch,
 }
 
 
-def open_model(settings: Settings, name: str, *, for_ingest: bool = False) -> Embedder:
+def open_model(settings: CoreSettings, name: str, *, for_ingest: bool = False) -> Embedder:
     """Model ``name`` (the base model or a tuned one) in the configured runtime, with the thread
     count for serving or for an ingest's batches."""
-    threads = settings.ingest_embed_threads if for_ingest else settings.embed_threads
-    return BACKENDS[settings.embed_backend](settings, name, threads)
+    threads = settings.index.ingest_embed_threads if for_ingest else settings.index.embed_threads
+    return BACKENDS[settings.index.embed_backend](settings, name, threads)
 
 
-def open_embedder(settings: Settings, *, for_ingest: bool = False) -> Embedder:
+def open_embedder(settings: CoreSettings, *, for_ingest: bool = False) -> Embedder:
     """The configured base model (the one an ingest tunes, or indexes with when not tuning)."""
     return open_model(settings, base_model_name(settings), for_ingest=for_ingest)

@@ -63,10 +63,12 @@ def _why(result: subprocess.CompletedProcess[str]) -> str:
 def _check(index_dir: str, collection: str, dimension: int, chunks: int) -> None:
     from pathlib import Path
 
-    from specqa.core.settings import Settings
+    from specqa.core.settings import CoreSettings, IndexSettings
     from specqa.core.store import VectorStore
 
-    store = VectorStore(Settings(index_dir=Path(index_dir), chroma_url=None))
+    store = VectorStore(
+        CoreSettings(index=IndexSettings(index_dir=Path(index_dir), chroma_url=None))
+    )
     count = store.count(collection)
     if count != chunks:
         raise SpecIndexError(f"the collection holds {count} of {chunks} chunks")

@@ -1,36 +1,200 @@
-"""All configuration, in one typed object read from ``SPECQA_*`` and ``OPENAI_*`` variables.
+"""Configuration, grouped by concern: each group a typed model next to the layer that reads it.
 
-Nothing else in the project reads the environment: build a :class:`Settings` once (the CLI or the
-app factory does) and pass it on.
+This module holds what the bottom layer reads (the spec sources, the index and its embedding
+model, logging) and :class:`GroupedSettings`, the machinery every layer's aggregate shares: a
+settings object whose fields are groups, each group reading its own ``SPECQA_*`` / ``OPENAI_*``
+variables. Layers above add their groups by subclassing (``server.domain.settings``,
+``server.edge.settings``); the composition root (``server.settings.Settings``) holds them all, so
+an invalid value anywhere fails at start-up, not mid-request. Nothing else reads the environment.
 """
 
 from __future__ import annotations
 
-import re
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BeforeValidator, Field, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
-__all__ = ["Settings"]
+__all__ = [
+    "CommaSeparated",
+    "CoreSettings",
+    "GroupedSettings",
+    "IndexSettings",
+    "LogSettings",
+    "SettingsGroup",
+    "SpecSettings",
+    "Unset",
+    "environment_names",
+    "split_csv",
+]
 
 PROJECT_SPEC_DIR = Path("spec")
+PREFIX = "SPECQA_"
 
 
-def _split_csv(value: object) -> object:
+def split_csv(value: object) -> object:
+    """A comma-separated variable as a list (a list given in code passes through)."""
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
 
 
-class Settings(BaseSettings):
-    """Every knob of specqa. Invalid values fail at start-up, not mid-request."""
+def empty_is_unset(value: object) -> object:
+    """An empty variable means the setting is not set."""
+    return None if value == "" else value
 
-    model_config = SettingsConfigDict(env_prefix="SPECQA_", extra="ignore", populate_by_name=True)
 
-    # --- spec sources -----------------------------------------------------------------------
-    spec_dir: Path | None = Field(
+Unset = BeforeValidator(empty_is_unset)
+"""Marks an optional setting whose empty variable means "not set"."""
+CommaSeparated = Annotated[list[str], NoDecode, BeforeValidator(split_csv)]
+"""A list given as one comma-separated variable."""
+
+
+class SettingsGroup(BaseSettings):
+    """One concern's settings. Its variables are its ``env_prefix`` plus the field's name, or the
+    field's ``validation_alias`` names; :class:`GroupedSettings` reads them."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="forbid", populate_by_name=True)
+
+
+def environment_names(group: type[SettingsGroup], name: str) -> list[str]:
+    """The environment variables that set ``group``'s field ``name``, in order of precedence."""
+    field = group.model_fields[name]
+    alias = field.validation_alias
+    choices = alias.choices if isinstance(alias, AliasChoices) else [alias] if alias else []
+    names = [c for c in choices if isinstance(c, str) and c.isupper()]
+    return names or [f"{group.model_config.get('env_prefix', '')}{name}".upper()]
+
+
+def _flat_name(group: type[SettingsGroup], name: str) -> str:
+    """The field's one project-wide name: its ``SPECQA_*`` variable, lower case, no prefix."""
+    names = environment_names(group, name)
+    own = next((n for n in names if n.startswith(PREFIX)), names[0])
+    return own.removeprefix(PREFIX).lower()
+
+
+def _group_type(field: FieldInfo) -> type[SettingsGroup] | None:
+    kind = field.annotation
+    return kind if isinstance(kind, type) and issubclass(kind, SettingsGroup) else None
+
+
+class _GroupsFromEnvironment(PydanticBaseSettingsSource):
+    """Every group's variables, read by pydantic-settings' own environment source for that group
+    (its prefix, aliases and case rules), nested under the group's field."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # unused: __call__ reads whole groups
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            group = _group_type(field)
+            if group is not None:
+                values[name] = _by_field_name(group, EnvSettingsSource(group)())
+        return values
+
+
+def _by_field_name(group: type[SettingsGroup], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` keyed by field name, not by the variable they came from, so that a keyword
+    given in code (keyed by field name too) overrides them."""
+    names = {
+        variable.lower(): name
+        for name in group.model_fields
+        for variable in environment_names(group, name)
+    }
+    return {names.get(key.lower(), key): value for key, value in values.items()}
+
+
+class GroupedSettings(BaseSettings):
+    """Settings made of groups. Built with no arguments it reads the environment; keyword
+    arguments override it, given either as groups (``llm=LlmSettings(...)``) or by a setting's
+    flat name (``llm_timeout_s=3``: its ``SPECQA_*`` variable without the prefix), which the
+    command line and tests use."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _GroupsFromEnvironment(settings_cls)
+
+    @classmethod
+    def flat_names(cls) -> dict[str, tuple[str, str]]:
+        """Each setting's flat name, with its group's field and its own field in the group."""
+        return _flat_names(cls)
+
+    @classmethod
+    def name_at(cls, location: tuple[int | str, ...]) -> str:
+        """The flat name of the setting at a validation error's ``location`` (as it was before
+        settings were grouped: ``("llm", "timeout_s")`` is ``llm_timeout_s``)."""
+        by_place = {place: flat for flat, place in cls.flat_names().items()}
+        head = tuple(str(part) for part in location[:2])
+        if len(head) == 2 and head in by_place:
+            return by_place[(head[0], head[1])]
+        return ".".join(str(part) for part in location)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _route_flat_names(cls, data: object) -> object:
+        if not isinstance(data, dict):
+            return data
+        names = cls.flat_names()
+        routed: dict[str, Any] = {}
+        for key, value in data.items():
+            if key in names:
+                continue
+            routed[key] = dict(value) if isinstance(value, dict) else value
+        for key, value in data.items():
+            if key in names:
+                group, field = names[key]
+                inner = routed.get(group)
+                if isinstance(inner, SettingsGroup):
+                    inner = inner.model_dump()
+                routed[group] = {**(inner or {}), field: value}
+        return routed
+
+    def updated(self, **flat: object) -> Self:
+        """A copy with the settings named (by flat name) changed, validated again."""
+        values: dict[str, Any] = {
+            name: getattr(self, name).model_dump() for name in type(self).model_fields
+        }
+        return type(self).model_validate({**values, **flat})
+
+
+@cache
+def _flat_names(cls: type[GroupedSettings]) -> dict[str, tuple[str, str]]:
+    names: dict[str, tuple[str, str]] = {}
+    for group_name, field in cls.model_fields.items():
+        group = _group_type(field)
+        if group is None:
+            continue
+        for name in group.model_fields:
+            flat = _flat_name(group, name)
+            if flat in names:
+                raise TypeError(f"two settings are named {flat}")
+            names[flat] = (group_name, name)
+    return names
+
+
+class SpecSettings(SettingsGroup):
+    """Where the Model Spec's releases and the curated question files are."""
+
+    spec_dir: Annotated[Path | None, Unset] = Field(
         default=None,
         description="Local folder of model_spec-<release>.md files to read instead of downloading.",
     )
@@ -52,16 +216,19 @@ class Settings(BaseSettings):
         description="Curated questions the Model Spec does not govern (trivia, recipes, coding "
         "help): what an off-topic question is recognised by.",
     )
-    releases: Annotated[list[str], NoDecode] = Field(
+    releases: CommaSeparated = Field(
         default_factory=list,
         description="Releases to ingest, comma-separated; empty means every release in the manifest.",
     )
 
-    # --- index ------------------------------------------------------------------------------
+
+class IndexSettings(SettingsGroup):
+    """The vector index and the embedding model it is built and searched with."""
+
     index_dir: Path = Field(
         default=Path("index"), description="Folder of the embedded Chroma index."
     )
-    chroma_url: str | None = Field(
+    chroma_url: Annotated[str | None, Unset] = Field(
         default=None,
         description="URL of a Chroma server (e.g. http://127.0.0.1:8000); unset uses the embedded store.",
     )
@@ -108,267 +275,6 @@ class Settings(BaseSettings):
         default=2, ge=1, le=256, description="Embedding threads for the large batches of an ingest."
     )
 
-    # --- answering --------------------------------------------------------------------------
-    top_sections: int = Field(default=5, ge=1, le=20, description="Sections cited per answer.")
-    top_examples: int = Field(default=3, ge=0, le=20, description="Examples shown per answer.")
-    max_question_chars: int = Field(
-        default=2000, ge=10, le=100_000, description="Longest question accepted."
-    )
-    max_history_turn_chars: int = Field(
-        default=2000,
-        ge=10,
-        le=100_000,
-        description="Longest earlier turn kept as a follow-up's context (REST `history`, chat's "
-        "earlier user messages, Slack threads), characters: a longer one is cut to this.",
-    )
-    max_history_chars: int = Field(
-        default=4000,
-        ge=10,
-        le=400_000,
-        description="Most characters of earlier turns kept in all: the newest turns that fit "
-        "are kept and older ones dropped, so a long conversation cannot grow the LLM prompt.",
-    )
-    llm_model: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("SPECQA_LLM_MODEL", "OPENAI_MODEL", "llm_model"),
-        description="Chat model for LLM answers; with no model set answers are extractive.",
-    )
-    openai_api_key: SecretStr | None = Field(
-        default=None,
-        validation_alias=AliasChoices("OPENAI_API_KEY", "SPECQA_OPENAI_API_KEY", "openai_api_key"),
-        description="API key of the OpenAI-compatible endpoint.",
-    )
-    openai_base_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices(
-            "OPENAI_BASE_URL", "SPECQA_OPENAI_BASE_URL", "openai_base_url"
-        ),
-        description="Base URL of any OpenAI-compatible server (vLLM, Ollama, llama.cpp, ...).",
-    )
-    llm_timeout_s: float = Field(
-        default=10.0, gt=0, le=600, description="Deadline of one LLM call, seconds."
-    )
-    llm_max_retries: int = Field(
-        default=2,
-        ge=0,
-        le=5,
-        description="Retries on 429/5xx/connection errors before falling back.",
-    )
-    llm_max_retry_wait_s: float = Field(
-        default=5.0, ge=0, le=60, description="Longest Retry-After honoured before falling back."
-    )
-    llm_deadline_s: float = Field(
-        default=15.0,
-        gt=0,
-        le=600,
-        description="Time budget of one answer's LLM work (routing, answer, retries), seconds.",
-    )
-    llm_max_tokens: int = Field(
-        default=900, ge=16, le=32_000, description="max_tokens sent with every answer call."
-    )
-    llm_route_max_tokens: int = Field(
-        default=120, ge=16, le=4000, description="max_tokens sent with every routing call."
-    )
-    llm_max_answer_chars: int = Field(
-        default=8000,
-        ge=200,
-        le=200_000,
-        description="Longest LLM answer kept, characters; the rest is cut off and the answer says so.",
-    )
-    llm_max_concurrent: int = Field(
-        default=8,
-        ge=1,
-        le=32,
-        description="LLM answers in flight at once (at most 32: MCP and Slack answers share a "
-        "40-thread pool); past it the extractive answer is returned.",
-    )
-    llm_route: bool = Field(
-        default=True,
-        description="Let the LLM pick the governing sections from the whole table of contents first.",
-    )
-    llm_section_chars: int = Field(
-        default=3000,
-        ge=200,
-        le=50_000,
-        description="Evidence budget per section, characters (whole sentences only).",
-    )
-    llm_example_chars: int = Field(
-        default=600,
-        ge=100,
-        le=10_000,
-        description="Evidence budget per example turn or reply, characters (whole sentences only).",
-    )
-    mcp_answer_chars: int = Field(
-        default=2500,
-        ge=500,
-        le=100_000,
-        description="Longest text of an MCP answer_question result, characters: the bottom line, "
-        "confidence, quotes and examples that fit (all of them stay in its structured content).",
-    )
-    answer_threads: int = Field(
-        default=24,
-        ge=1,
-        le=1024,
-        description="Threads that run answers; health, search and the page never wait for them.",
-    )
-
-    audit_threads: int = Field(
-        default=2,
-        ge=1,
-        le=64,
-        description="Threads that run REST audits (POST /v1/audit); health, readiness, metrics and "
-        "search never wait for them.",
-    )
-    judge_max_tokens: int = Field(
-        default=400, ge=64, le=8000, description="max_tokens sent with every judge call (audits)."
-    )
-    judge_response_format: bool = Field(
-        default=True,
-        description="Ask the judge for JSON with response_format json_schema (replies are "
-        "validated either way); turn off for endpoints that reject the parameter.",
-    )
-
-    # --- server -----------------------------------------------------------------------------
-    host: str | None = Field(
-        default=None,
-        description="Bind address; default 0.0.0.0 with API keys set, else 127.0.0.1.",
-    )
-    port: int = Field(default=8000, ge=0, le=65535, description="Port to listen on.")
-    public_base_url: str | None = Field(
-        default=None,
-        description="Public URL of this server (e.g. https://specqa.example.com); makes every "
-        "link to it absolute (diff pages in chat, Slack, MCP). Unset: links are relative (/diff?...).",
-    )
-    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
-    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list,
-        description="Comma-separated bearer tokens; set turns on auth for /v1 and /mcp.",
-    )
-    rate_limit_per_minute: int = Field(
-        default=120,
-        ge=0,
-        description="Requests per minute (moving window) per API key, or per client address without keys; 0 disables.",
-    )
-    redis_url: str | None = Field(
-        default=None,
-        description="Redis URL (redis://host:6379/0); set, rate limits and the Slack replay cache are shared by every replica.",
-    )
-    redis_timeout_s: float = Field(
-        default=0.5,
-        gt=0,
-        le=30,
-        description="Connect and socket timeout of each Redis call, seconds: what a hung Redis can "
-        "cost one rate-limited request before it gets a 503.",
-    )
-    feedback_database_url: SecretStr | None = Field(
-        default=None,
-        description="Where feedback on answers is kept: postgresql://user:password@host/db (shared by "
-        "every replica) or sqlite:///path; unset uses <index_dir>/feedback.sqlite.",
-    )
-    feedback_timeout_s: float = Field(
-        default=5.0,
-        gt=0,
-        le=120,
-        description="Longest one PostgreSQL feedback operation may take, connecting included, "
-        "seconds; past it the call ends (a feedback post gets a 503) even if the server hangs.",
-    )
-    feedback_queue_size: int = Field(
-        default=1000,
-        ge=1,
-        le=1_000_000,
-        description="Answers waiting to be recorded for feedback (a worker thread writes them, off "
-        "the answer's path); when full, more are dropped and counted.",
-    )
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Comma-separated proxy addresses or networks whose X-Forwarded-For is believed; empty trusts none.",
-    )
-    header_timeout_s: float = Field(
-        default=10.0,
-        gt=0,
-        le=300,
-        description="Seconds a client has to send a request's headers before the connection is closed.",
-    )
-    body_timeout_s: float = Field(
-        default=20.0,
-        gt=0,
-        le=600,
-        description="Seconds a client has to send a request's body once its headers are in; a "
-        "slower body (a client dripping it) has its connection closed.",
-    )
-    max_connections: int = Field(
-        default=1000,
-        ge=1,
-        le=1_000_000,
-        description="Open connections per worker process; one more is answered 503 "
-        "(Retry-After: 1) and closed at once, so slow clients cannot exhaust memory or files.",
-    )
-    max_header_bytes: int = Field(
-        default=16 * 1024,
-        ge=1024,
-        le=1024 * 1024,
-        description="Largest request line plus headers; larger heads are refused (431, or 400 from the HTTP parser).",
-    )
-    cors_origins: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Comma-separated origins allowed by CORS."
-    )
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body.")
-    log_level: str = Field(default="INFO", description="Logging level.")
-
-    # --- slack ------------------------------------------------------------------------------
-    slack_signing_secret: SecretStr | None = Field(
-        default=None, description="Slack app signing secret; unset disables the Slack routes."
-    )
-    slack_bot_token: SecretStr | None = Field(
-        default=None, description="Slack bot token (xoxb-...) for chat.postMessage."
-    )
-    slack_api_url: str = Field(
-        default="https://slack.com/api/",
-        description="Slack Web API base URL (tests point it home).",
-    )
-    slack_app_token: SecretStr | None = Field(
-        default=None,
-        description="Slack app-level token (xapp-..., scope connections:write); set, `specqa serve` "
-        "also receives Slack over Socket Mode (no public HTTPS URL needed).",
-    )
-
-    @field_validator("releases", "cors_origins", "api_keys", "trusted_proxies", mode="before")
-    @classmethod
-    def _csv(cls, value: object) -> object:
-        return _split_csv(value)
-
-    @field_validator(
-        "spec_dir",
-        "chroma_url",
-        "llm_model",
-        "openai_base_url",
-        "host",
-        "redis_url",
-        "feedback_database_url",
-        mode="before",
-    )
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
-
-    @field_validator("feedback_database_url")
-    @classmethod
-    def _feedback_url(cls, value: SecretStr | None) -> SecretStr | None:
-        url = value.get_secret_value() if value is not None else None
-        if url is not None and not re.match(r"(sqlite|postgres|postgresql)(\+\w+)?://", url):
-            raise ValueError("must start with postgresql:// or sqlite:///")
-        return value
-
-    @field_validator("public_base_url", mode="before")
-    @classmethod
-    def _base_url(cls, value: object) -> object:
-        if value in (None, ""):
-            return None
-        text = str(value).strip().rstrip("/")
-        if not text.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return text
-
     @property
     def model_cache_path(self) -> Path:
         return self.model_cache_dir or self.index_dir / "models"
@@ -379,12 +285,18 @@ class Settings(BaseSettings):
             return self.chroma_url is None
         return self.dense_search == "memory"
 
-    @property
-    def llm_enabled(self) -> bool:
-        return bool(self.llm_model and (self.openai_base_url or self.openai_api_key))
 
-    @property
-    def bind_host(self) -> str:
-        if self.host:
-            return self.host
-        return "0.0.0.0" if self.api_keys else "127.0.0.1"
+class LogSettings(SettingsGroup):
+    """What the logs say."""
+
+    model_config = SettingsConfigDict(env_prefix=f"{PREFIX}LOG_")
+
+    level: str = Field(default="INFO", description="Logging level.")
+
+
+class CoreSettings(GroupedSettings):
+    """What the bottom layer and the ingest read: spec sources, index and model, logging."""
+
+    spec: SpecSettings = Field(default_factory=SpecSettings, description=SpecSettings.__doc__)
+    index: IndexSettings = Field(default_factory=IndexSettings, description=IndexSettings.__doc__)
+    logging: LogSettings = Field(default_factory=LogSettings, description=LogSettings.__doc__)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from specqa.core.chunk_metadata import ChunkMetadata, ChunkRecord
 from specqa.core.errors import BackendUnavailableError, SpecIndexError
 from specqa.core.logs import get_logger
-from specqa.core.settings import Settings
+from specqa.core.settings import CoreSettings
 
 __all__ = ["CHUNKER_VERSION", "IndexManifest", "ReleaseStats", "VectorStore"]
 
@@ -122,13 +122,13 @@ class _ChromaPointer:
 class VectorStore:
     """Owns the Chroma client. Build once per process (app lifespan or CLI command)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.remote = settings.chroma_url is not None
-        self.url = settings.chroma_url
+    def __init__(self, settings: CoreSettings) -> None:
+        self.remote = settings.index.chroma_url is not None
+        self.url = settings.index.chroma_url
         self.client = _connect(settings)
-        self.chroma_dir = None if self.remote else settings.index_dir / "chroma"
+        self.chroma_dir = None if self.remote else settings.index.index_dir / "chroma"
         self.pointer: _Pointer = (
-            _ChromaPointer(self.client) if self.remote else _FilePointer(settings.index_dir)
+            _ChromaPointer(self.client) if self.remote else _FilePointer(settings.index.index_dir)
         )
 
     def manifest(self) -> IndexManifest | None:
@@ -296,13 +296,13 @@ class VectorStore:
         )
 
 
-def _connect(settings: Settings) -> Any:
+def _connect(settings: CoreSettings) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_url:
-        url = urlparse(settings.chroma_url)
+    if settings.index.chroma_url:
+        url = urlparse(settings.index.chroma_url)
         try:
             return chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
@@ -312,22 +312,24 @@ def _connect(settings: Settings) -> Any:
             )
         except Exception as exc:
             raise BackendUnavailableError(
-                f"cannot reach the Chroma server at {settings.chroma_url}: {exc}",
+                f"cannot reach the Chroma server at {settings.index.chroma_url}: {exc}",
                 "the Chroma server is unreachable; try again shortly",
             ) from exc
     try:
-        settings.index_dir.mkdir(parents=True, exist_ok=True)
+        settings.index.index_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SpecIndexError(
-            f"cannot create index folder {settings.index_dir}: {exc.strerror}"
+            f"cannot create index folder {settings.index.index_dir}: {exc.strerror}"
         ) from exc
-    _check_writable(settings.index_dir)  # Chroma opens its SQLite file read-write, even to read
+    _check_writable(
+        settings.index.index_dir
+    )  # Chroma opens its SQLite file read-write, even to read
     try:
         return chromadb.PersistentClient(
-            path=str(settings.index_dir / "chroma"), settings=chroma_settings
+            path=str(settings.index.index_dir / "chroma"), settings=chroma_settings
         )
     except Exception as exc:  # chromadb's InternalError for SQLite failures, OSError, ...
-        raise SpecIndexError(f"cannot open the index in {settings.index_dir}: {exc}") from exc
+        raise SpecIndexError(f"cannot open the index in {settings.index.index_dir}: {exc}") from exc
 
 
 def _check_writable(folder: Path) -> None:

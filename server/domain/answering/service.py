@@ -41,9 +41,9 @@ from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
 from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
 from server.domain.schemas import Answer
+from server.domain.settings import DomainSettings
 from specqa.core.errors import InputError
 from specqa.core.memo import IndexMemo
-from specqa.core.settings import Settings
 
 __all__ = ["AnsweringService", "Prepared", "StreamEvent"]
 
@@ -85,7 +85,7 @@ class Prepared:
 class AnsweringService(SpecLookups):
     def __init__(
         self,
-        settings: Settings,
+        settings: DomainSettings,
         corpus: Callable[[], Corpus],
         retriever: HybridRetriever,
         llm: LLMAnswerer | None = None,
@@ -94,7 +94,7 @@ class AnsweringService(SpecLookups):
         super().__init__(settings, corpus, retriever, precedents)
         self.llm = llm
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
-        self.links = Links(settings.public_base_url)
+        self.links = Links(settings.answers.public_base_url)
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
         self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
 
@@ -183,8 +183,8 @@ class AnsweringService(SpecLookups):
         return self.retriever.search(
             ready.query,
             ready.release,
-            k_sections=self.settings.top_sections,
-            k_examples=self.settings.top_examples,
+            k_sections=self.settings.answers.top_sections,
+            k_examples=self.settings.answers.top_examples,
             with_sentences=True,
         )
 

@@ -22,8 +22,8 @@ from server.domain.schemas import (
     SectionCard,
     section_url,
 )
+from server.domain.settings import DomainSettings
 from specqa.core.errors import InputError
-from specqa.core.settings import Settings
 from specqa.core.spec import ParsedRelease
 from specqa.core.text import without_controls
 
@@ -68,7 +68,7 @@ class Comparison:
 class SpecLookups:
     def __init__(
         self,
-        settings: Settings,
+        settings: DomainSettings,
         corpus: Callable[[], Corpus],
         retriever: HybridRetriever,
         precedents: PrecedentMatcher | None = None,
@@ -86,9 +86,9 @@ class SpecLookups:
         cleaned = without_controls(question).strip()
         if not cleaned:
             raise InputError("question is empty")
-        if len(cleaned) > self.settings.max_question_chars:
+        if len(cleaned) > self.settings.answers.max_question_chars:
             raise InputError(
-                f"question is longer than {self.settings.max_question_chars} characters"
+                f"question is longer than {self.settings.answers.max_question_chars} characters"
             )
         return cleaned
 
@@ -98,7 +98,10 @@ class SpecLookups:
         in all: they are a follow-up's context, not the question, so a long conversation is
         trimmed rather than refused (a chat client resends it whole and cannot shorten it)."""
         turns = (without_controls(turn).strip() for turn in history or [] if isinstance(turn, str))
-        per_turn, budget = self.settings.max_history_turn_chars, self.settings.max_history_chars
+        per_turn, budget = (
+            self.settings.answers.max_history_turn_chars,
+            self.settings.answers.max_history_chars,
+        )
         kept: list[str] = []
         for turn in reversed([turn for turn in turns if turn]):
             cut = _cut(turn, min(per_turn, budget))
@@ -176,7 +179,7 @@ class SpecLookups:
         """The labelled examples closest to a pasted exchange, the sections that govern them, and
         the labelled response the reply most resembles (None without a reply or a matcher)."""
         text = self.validate_question(
-            f"{user}\n{assistant}".strip()[: self.settings.max_question_chars]
+            f"{user}\n{assistant}".strip()[: self.settings.answers.max_question_chars]
         )
         result = self.retriever.search(
             text, release, k_sections=3, k_examples=max(k, PRECEDENT_CANDIDATES)

@@ -112,7 +112,7 @@ def audit_lines(
 
 
 def _audit(service: AnsweringService, conversation: Conversation, release: str | None) -> AuditRow:
-    question = conversation.question[: service.settings.max_question_chars]
+    question = conversation.question[: service.settings.answers.max_question_chars]
     answer = service.assess(question, release)  # not an answer given: not counted or kept
     _, _, verdict = service.similar_examples(question, conversation.reply, release, k=3)
     governing = [

@@ -56,18 +56,20 @@ class AuditJudge:
             return self._unjudged(item.line, f"bad line: {item.error}", release)
         settings = self.service.settings
         try:
-            question = self.service.validate_question(item.question[: settings.max_question_chars])
+            question = self.service.validate_question(
+                item.question[: settings.answers.max_question_chars]
+            )
             found = self.service.retriever.search(
                 question,
                 release,
-                k_sections=settings.top_sections,
+                k_sections=settings.answers.top_sections,
                 k_examples=PRECEDENT_CANDIDATES,
             )
             rc = self.service.corpus().get(found.release)
         except SpecQAError as exc:
             return self._unjudged(item.line, exc.message, release)
         found = _leaving_out(found, leave_out)
-        evidence = replace(found, examples=found.examples[: settings.top_examples])
+        evidence = replace(found, examples=found.examples[: settings.answers.top_examples])
         if self.llm is not None:
             outcome = self.llm.judge(item, question, evidence, rc)
         else:
@@ -151,10 +153,10 @@ def estimate_tokens(
     if not judged or conversations == 0:
         return 0
     settings = service.settings
-    evidence = settings.top_sections * settings.llm_section_chars
-    evidence += settings.top_examples * 4 * settings.llm_example_chars
+    evidence = settings.answers.top_sections * settings.llm.section_chars
+    evidence += settings.answers.top_examples * 4 * settings.llm.example_chars
     toc = service.corpus().get(None).toc
-    routing = len(toc.text) if settings.llm_route and toc is not None else 0
+    routing = len(toc.text) if settings.llm.route and toc is not None else 0
     per_call = (len(JUDGE_PROMPT) + evidence + routing) // 4
-    per_call += settings.judge_max_tokens + settings.llm_route_max_tokens
+    per_call += settings.judge.max_tokens + settings.llm.route_max_tokens
     return conversations * per_call + input_bytes // 4

@@ -31,8 +31,8 @@ from server.domain.audit.judge_prompt import (
 )
 from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.hybrid import RetrievalResult
+from server.domain.settings import DomainSettings
 from specqa.core.quotes import MIN_SENTENCE_CHARS, passages_of, section_text
-from specqa.core.settings import Settings
 
 __all__ = ["JudgeOutcome", "LLMJudge", "echoed_verdict"]
 
@@ -55,17 +55,17 @@ class JudgeOutcome:
 class LLMJudge:
     """Judges replies through any OpenAI-compatible endpoint; its own slots and deadline."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DomainSettings) -> None:
         self.settings = settings
-        self.client = LLMClient(settings)
-        self.name = f"llm:{settings.llm_model}"
+        self.client = LLMClient(settings.llm)
+        self.name = f"llm:{settings.llm.model}"
 
     def judge(
         self, conversation: Conversation, question: str, result: RetrievalResult, rc: ReleaseCorpus
     ) -> JudgeOutcome:
         """Never raises for the LLM's sake: an endpoint that fails gives an ``unjudged`` outcome."""
         try:
-            with self.client.slot(wait_s=self.settings.llm_deadline_s) as deadline:
+            with self.client.slot(wait_s=self.settings.llm.deadline_s) as deadline:
                 outcome = self._route(question, result, rc, deadline)
                 return self._verdict(conversation, outcome, deadline)
         except LLMUnavailable as exc:
@@ -74,11 +74,11 @@ class LLMJudge:
     def _route(
         self, question: str, result: RetrievalResult, rc: ReleaseCorpus, deadline: Deadline
     ) -> JudgeOutcome:
-        if not self.settings.llm_route or rc.toc is None:
+        if not self.settings.llm.route or rc.toc is None:
             return JudgeOutcome("unjudged", "", result)
-        limit = self.settings.top_sections
+        limit = self.settings.answers.top_sections
         messages = route_messages(rc.toc, result.sections, question, [], limit)
-        raw = self.client.complete(messages, deadline, self.settings.llm_route_max_tokens)
+        raw = self.client.complete(messages, deadline, self.settings.llm.route_max_tokens)
         choice = parse_route(raw, rc.toc.ids, limit)
         return JudgeOutcome("unjudged", "", routed_result(result, rc, choice), notes=choice.notes())
 
@@ -88,15 +88,15 @@ class LLMJudge:
         messages, data = judge_messages(
             conversation,
             routed.result,
-            section_chars=self.settings.llm_section_chars,
-            example_chars=self.settings.llm_example_chars,
+            section_chars=self.settings.llm.section_chars,
+            example_chars=self.settings.llm.example_chars,
             turn_chars=_TURN_CHARS,
         )
-        response_format = RESPONSE_FORMAT if self.settings.judge_response_format else None
+        response_format = RESPONSE_FORMAT if self.settings.judge.response_format else None
         reply: JudgeReply | str = "no reply"
         for _ in range(2):  # an unreadable reply is asked for once more
             raw = self.client.complete(
-                messages, deadline, self.settings.judge_max_tokens, response_format
+                messages, deadline, self.settings.judge.max_tokens, response_format
             )
             reply = read_judge_reply(raw)
             if isinstance(reply, JudgeReply):

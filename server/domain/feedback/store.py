@@ -64,8 +64,8 @@ from server.domain.feedback.records import (
     summarise,
 )
 from server.domain.schemas import Answer
+from server.domain.settings import DomainSettings
 from specqa.core.errors import BackendUnavailableError, InputError, UnknownAnswerError
-from specqa.core.settings import Settings
 from specqa.core.text import without_controls
 
 __all__ = [
@@ -141,13 +141,13 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
-def open_feedback_store(settings: Settings, *, pause_s: float = PAUSE_S) -> FeedbackStore:
+def open_feedback_store(settings: DomainSettings, *, pause_s: float = PAUSE_S) -> FeedbackStore:
     """The store ``SPECQA_FEEDBACK_DATABASE_URL`` names, or SQLite beside the index. Connects
     on first use, not here."""
-    secret = settings.feedback_database_url
+    secret = settings.feedback.database_url
     text = secret.get_secret_value() if secret is not None else ""
     if not text:
-        text = f"sqlite:///{(settings.index_dir / 'feedback.sqlite').resolve()}"
+        text = f"sqlite:///{(settings.index.index_dir / 'feedback.sqlite').resolve()}"
     try:
         url = make_url(text)
     except ArgumentError as exc:
@@ -159,13 +159,13 @@ def open_feedback_store(settings: Settings, *, pause_s: float = PAUSE_S) -> Feed
             f"(supported: {', '.join(sorted(BACKENDS))})"
         )
     url = url.set(drivername=backend.driver)
-    timeout_s = settings.feedback_timeout_s
+    timeout_s = settings.feedback.timeout_s
     return FeedbackStore(
         create_engine(url, **backend.options(url, timeout_s)),
         backend,
         pause_s=pause_s,
         timeout_s=timeout_s,
-        queue_size=settings.feedback_queue_size,
+        queue_size=settings.feedback.queue_size,
     )
 
 

@@ -36,7 +36,7 @@ NO_LLM = (
 
 
 def check_judge(judge: str, index_dir: Path | None) -> None:
-    if judge == "llm" and not settings_from(index_dir=index_dir).llm_enabled:
+    if judge == "llm" and not settings_from(index_dir=index_dir).llm.enabled:
         fail(NO_LLM)
 
 
@@ -98,7 +98,7 @@ class JudgedRun:
 
         todo, size = self._count()
         done = len(self.done.lines) if self.done else 0
-        workers = self.parts.settings.llm_max_concurrent if self.auditor.llm else 2
+        workers = self.parts.settings.llm.max_concurrent if self.auditor.llm else 2
         tokens = estimate_tokens(todo, size, self.parts.service, self.auditor.llm is not None)
         stderr.print(
             f"{todo} conversations to audit"
@@ -201,7 +201,7 @@ def run_bench(
     parts = components(index_dir)
     name = guarded(lambda: parts.service.release_name(release))
     cases = bench_cases(parts.service.parsed(name), limit)
-    workers = parts.settings.llm_max_concurrent
+    workers = parts.settings.llm.max_concurrent
     stderr.print(
         f"{len(cases)} labelled replies of {name} to judge · judge {parts.judge.name}, "
         f"{workers} at once",

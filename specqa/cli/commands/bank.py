@@ -33,7 +33,7 @@ def check(
     from specqa.core.question_bank import check_bank, load_bank
 
     settings = settings_from(spec_dir=spec_dir)
-    entries = guarded(lambda: load_bank(settings.question_bank))
+    entries = guarded(lambda: load_bank(settings.spec.question_bank))
     source = ReleaseSource(settings)
     chosen = guarded(lambda: source.select([release] if release else None))
 

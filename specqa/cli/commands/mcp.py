@@ -20,5 +20,5 @@ def mcp_command(index_dir: IndexDir = None) -> None:
     from specqa.core.logs import configure_logging
 
     settings = settings_from(index_dir=index_dir)
-    configure_logging(settings.log_level)
-    stdio_server(settings).run("stdio")
+    configure_logging(settings.logging.level)
+    stdio_server(settings, settings.mcp).run("stdio")

@@ -141,7 +141,7 @@ def eval_(
     parts = components(index_dir)
     parsed = guarded(lambda: parts.service.parsed(release))
     base = guarded(lambda: open_embedder(parts.settings))
-    cache = EmbeddingCache(parts.settings.index_dir / "embed_cache.sqlite", base.name)
+    cache = EmbeddingCache(parts.settings.index.index_dir / "embed_cache.sqlite", base.name)
     naive = NaiveRetriever(parsed, base, cache)
 
     def hybrid_rank(text: str) -> Ranked:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 import typer
 
+from server.settings import Settings
 from specqa.cli.options import IndexDir, fail, guarded, settings_from
-from specqa.core.settings import Settings
 
 commands = typer.Typer()
 
@@ -31,22 +31,22 @@ def serve(
     from specqa.core.logs import configure_logging
 
     settings = settings_from(host=host, port=port, workers=workers, index_dir=index_dir)
-    if settings.workers > 1 and not settings.chroma_url:
+    if settings.http.workers > 1 and not settings.index.chroma_url:
         fail(
             "--workers > 1 needs a Chroma server (SPECQA_CHROMA_URL): the embedded store is not process-safe"
         )
-    configure_logging(settings.log_level)
+    configure_logging(settings.logging.level)
     _ensure_index(settings)
     uvicorn.run(
         _app_for(settings),
-        factory=settings.workers > 1,
-        host=settings.bind_host,
-        port=settings.port,
-        workers=settings.workers,
+        factory=settings.http.workers > 1,
+        host=settings.http.bind_host,
+        port=settings.http.port,
+        workers=settings.http.workers,
         timeout_graceful_shutdown=30,
-        log_level=settings.log_level.lower(),
+        log_level=settings.logging.level.lower(),
         env_file=None,
-        **uvicorn_options(settings),
+        **uvicorn_options(settings.http),
     )
 
 
@@ -80,22 +80,22 @@ def _ensure_index(settings: Settings) -> None:
         )
         manifest = guarded(store.manifest)
     if not store.remote and manifest is not None:
-        guarded(lambda: verify_index(str(settings.index_dir), manifest))
+        guarded(lambda: verify_index(str(settings.index.index_dir), manifest))
 
 
 def _app_for(settings: Settings) -> Any:
     """The app, built from these settings; several workers each build their own from the
     environment, so the command-line options travel there as the variables they stand for."""
-    if settings.workers == 1:
+    if settings.http.workers == 1:
         from server.app import create_app
 
         return create_app(settings)
     os.environ.update(
         {
-            "SPECQA_HOST": settings.bind_host,
-            "SPECQA_PORT": str(settings.port),
-            "SPECQA_WORKERS": str(settings.workers),
-            "SPECQA_INDEX_DIR": str(settings.index_dir),
+            "SPECQA_HOST": settings.http.bind_host,
+            "SPECQA_PORT": str(settings.http.port),
+            "SPECQA_WORKERS": str(settings.http.workers),
+            "SPECQA_INDEX_DIR": str(settings.index.index_dir),
         }
     )
     return "server.worker:create_app_from_env"

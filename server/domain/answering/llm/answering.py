@@ -26,7 +26,7 @@ from server.domain.answering.llm.verdict import parse_verdict, split_verdict, ve
 from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.schemas import section_url
-from specqa.core.settings import Settings
+from server.domain.settings import DomainSettings
 
 __all__ = ["Draft", "LLMAnswerer"]
 
@@ -46,10 +46,10 @@ class Draft:
 
 
 class LLMAnswerer:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: DomainSettings) -> None:
         self.settings = settings
-        self.client = LLMClient(settings)
-        self.hosts = _link_hosts(settings.public_base_url)
+        self.client = LLMClient(settings.llm)
+        self.hosts = _link_hosts(settings.answers.public_base_url)
 
     def answer(
         self, question: str, history: list[str], result: RetrievalResult, rc: ReleaseCorpus
@@ -88,11 +88,11 @@ class LLMAnswerer:
 
     @property
     def _max_tokens(self) -> int:
-        return self.settings.llm_max_tokens
+        return self.settings.llm.max_tokens
 
     @property
     def _max_chars(self) -> int:
-        return self.settings.llm_max_answer_chars
+        return self.settings.llm.max_answer_chars
 
     def _route(
         self,
@@ -102,11 +102,11 @@ class LLMAnswerer:
         rc: ReleaseCorpus,
         deadline: Deadline,
     ) -> Draft:
-        if not self.settings.llm_route or rc.toc is None:
+        if not self.settings.llm.route or rc.toc is None:
             return Draft(result)
-        limit = self.settings.top_sections
+        limit = self.settings.answers.top_sections
         messages = route_messages(rc.toc, result.sections, question, history, limit)
-        raw = self.client.complete(messages, deadline, self.settings.llm_route_max_tokens)
+        raw = self.client.complete(messages, deadline, self.settings.llm.route_max_tokens)
         choice = parse_route(raw, rc.toc.ids, limit)
         return Draft(routed_result(result, rc, choice), notes=choice.notes())
 
@@ -117,8 +117,8 @@ class LLMAnswerer:
             question,
             history,
             result,
-            section_chars=self.settings.llm_section_chars,
-            example_chars=self.settings.llm_example_chars,
+            section_chars=self.settings.llm.section_chars,
+            example_chars=self.settings.llm.example_chars,
         )
 
 

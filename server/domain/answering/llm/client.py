@@ -30,7 +30,7 @@ from server.domain.answering.llm.deadline import (
     trace_connections,
     under,
 )
-from specqa.core.settings import Settings
+from server.domain.settings import LlmSettings
 
 __all__ = ["Deadline", "LLMBusy", "LLMClient", "LLMUnavailable"]
 
@@ -46,22 +46,20 @@ _RETRYABLE = (
 class LLMClient:
     """Calls the chat-completions API; raises LLMUnavailable when it gives up."""
 
-    def __init__(self, settings: Settings) -> None:
-        if not settings.llm_model:
+    def __init__(self, settings: LlmSettings) -> None:
+        if not settings.model:
             raise ValueError("an LLM model name is required")
-        key = (
-            settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
-        )
+        key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self.settings = settings
-        self.model = settings.llm_model
-        self._slots = threading.BoundedSemaphore(settings.llm_max_concurrent)
+        self.model = settings.model
+        self._slots = threading.BoundedSemaphore(settings.max_concurrent)
         self.client = openai.OpenAI(
             api_key=key,
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout_s,
+            base_url=settings.base_url,
+            timeout=settings.timeout_s,
             max_retries=0,
             http_client=openai.DefaultHttpxClient(
-                timeout=settings.llm_timeout_s,
+                timeout=settings.timeout_s,
                 limits=httpx2.Limits(max_keepalive_connections=0),
                 event_hooks={"request": [trace_connections]},
             ),
@@ -77,11 +75,11 @@ class LLMClient:
             acquired = self._slots.acquire(blocking=False)
         if not acquired:
             raise LLMBusy(
-                f"{self.settings.llm_max_concurrent} LLM answers are already being written "
+                f"{self.settings.max_concurrent} LLM answers are already being written "
                 "(SPECQA_LLM_MAX_CONCURRENT)"
             )
         try:
-            with Deadline(self.settings.llm_deadline_s) as deadline:
+            with Deadline(self.settings.deadline_s) as deadline:
                 yield deadline
         finally:
             self._slots.release()
@@ -151,9 +149,9 @@ class LLMClient:
         )
 
     def _with_retries(self, call: Any, deadline: Deadline) -> Any:
-        retries = self.settings.llm_max_retries
+        retries = self.settings.max_retries
         for attempt in range(retries + 1):
-            timeout = min(self.settings.llm_timeout_s, deadline.check())
+            timeout = min(self.settings.timeout_s, deadline.check())
             try:
                 return call(timeout)
             except _RETRYABLE as exc:
@@ -162,7 +160,7 @@ class LLMClient:
                 wait = _retry_after(exc, attempt)
                 if (
                     attempt == retries
-                    or wait > self.settings.llm_max_retry_wait_s
+                    or wait > self.settings.max_retry_wait_s
                     or wait >= deadline.left()
                 ):
                     raise LLMUnavailable(_describe(exc)) from exc
