@@ -20,6 +20,7 @@ from server.domain.retrieval.query_cues import about_the_assistant, content_free
 from server.domain.schemas import Answer
 from server.edge.rendering import render_chat_markdown
 from server.mcp.briefs import answer_brief
+from server.mcp.settings import McpSettings
 from server.mcp.tools import build_mcp
 from server.slack.compact import compact_message
 from tests.conftest import REPO, run_cli
@@ -135,7 +136,7 @@ def _mcp_text(parts: Components, question: str, mode: str) -> str:
     texts: list[str] = []
 
     async def main() -> None:
-        async with Client(build_mcp(lambda: parts)) as client:
+        async with Client(build_mcp(lambda: parts, McpSettings())) as client:
             result = await client.call_tool("answer_question", {"question": question, "mode": mode})
             assert not result.is_error
             texts.append(result.content[0].text)  # type: ignore[union-attr]

@@ -145,7 +145,7 @@ def test_a_model_s_answer_shows_the_same_lead_on_every_surface(
         seen["mcp"] = result.content[0].text  # type: ignore[union-attr]
 
     over_http(url, {}, session)
-    settings = make_settings(built[0].index_dir, **fake_llm_settings(fake.base_url))
+    settings = make_settings(built[0].index.index_dir, **fake_llm_settings(fake.base_url))
     with components_factory(lambda _: build_components(settings, embedder=embedder)):
         cli = run_cli("ask", question, *(["-r", release] if release else []))
     assert cli.returncode == 0, cli.stderr
