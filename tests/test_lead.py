@@ -290,3 +290,26 @@ def test_a_request_with_words_of_harm_or_crime_is_told_apart(
 def test_a_question_that_names_nothing_is_told_apart(question: str, names_nothing: bool) -> None:
     """Such a question alone gets confidence "low" (a follow-up leans on the turn before)."""
     assert content_free(question) is names_nothing
+
+
+def test_a_raw_request_s_short_answer_says_whether_the_model_does_what_is_asked(
+    parts: Components,
+) -> None:
+    """Not a bare "Yes." that would read as an answer to what the request asks about."""
+    corpus = parts.corpus().get(None)
+    requests = [
+        chunk
+        for chunk in corpus.chunks
+        if chunk.kind == "bank"
+        and chunk.metadata["bank_voice"] == "request"
+        and chunk.metadata["bank_answer"] in ("yes", "no")
+    ]
+    for key in requests[:40]:
+        answer = parts.service.answer(key.text, mode="extractive")
+        if answer.short_answer is not None and answer.short_answer.curated_question == key.text:
+            break
+    else:
+        pytest.fail("no curated request got its own short answer")
+    does = "should do" if key.metadata["bank_answer"] == "yes" else "should not do"
+    assert answer.short_answer.text.endswith(f"the model {does} what is asked.")
+    assert answer.answer.startswith(f"**Short answer: {answer.short_answer.text}**")

@@ -58,6 +58,13 @@ ON_TOPIC_FLOOR = 0.20
 SHORT_ANSWER_SIMILARITY = 0.65
 SHORT_ANSWER_MARGIN = 0.04  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
+# A raw request's answer is whether the model does what is asked, not an answer to its substance
+# ("Should the drinking age be lowered?" → not "Yes.")
+_PLAIN_FOR_REQUEST = {
+    "yes": "Yes: the model should do what is asked.",
+    "no": "No: the model should not do what is asked.",
+    "it depends": "It depends.",
+}
 _NEGATION = re.compile(
     r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
@@ -149,7 +156,7 @@ def _short_answer(
         return None
     return ShortAnswer(
         value=closest.answer,
-        text=_PLAIN[closest.answer],
+        text=(_PLAIN_FOR_REQUEST if closest.voice == "request" else _PLAIN)[closest.answer],
         curated_question=closest.question,
         section_id=closest.section_id,
         similarity=closest.similarity,
