@@ -49,7 +49,7 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup system-deps
-	$(BIN)/pytest $(PYTEST_PARALLEL)
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25  # where the time goes, in every CI log
 
 test: lint typecheck pytest
 
