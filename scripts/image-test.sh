@@ -85,10 +85,11 @@ nice -n 10 "${podman[@]}" build --isolation chroot --layers=false --format docke
 build_s=$(($(date +%s) - started))
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
 say "built in ${build_s} s; image size $((size / 1000000)) MB"
-# where the build's time went: each step's seconds (the ones over 5 s)
+# where the build's time went: each step's seconds (the ones over 5 s); podman prints
+# "[1/2] STEP 3/14: RUN ..."
 awk -v end="$build_s" '
   function done_step() { if (step != "" && $1 + 0 - at > 5) printf "image-test:   %4d s  %s\n", $1 - at, step }
-  $2 == "STEP" { done_step(); at = $1; step = substr($0, index($0, "STEP")); step = substr(step, 1, 100) }
+  /STEP [0-9]+\/[0-9]+: / { done_step(); at = $1; step = substr($0, index($0, "STEP")); step = substr(step, 1, 100) }
   END { $1 = end; done_step() }' "$workdir/build.log" >&2
 grep -m1 " embedding model" "$workdir/build.log" | sed 's/^ *[0-9]* /image-test: /' >&2 || true  # reused or tuned
 
