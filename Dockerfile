@@ -13,8 +13,9 @@
 # Without Docker Hub or the internet (scripts/image-test.sh builds it so with podman): any Debian
 # bookworm image with python3.11 as PYTHON_IMAGE (scripts/base-image.sh makes one), and folders
 # mounted read-only with --volume: a CA bundle (PIP_CERT), a wheel folder holding the CPU torch
-# (PIP_FIND_LINKS, with TORCH_INDEX_URL empty), the releases (SPEC_DIR) and a model cache
-# (MODEL_CACHE: the tests' tuned model, so the build does not tune it again).
+# (PIP_FIND_LINKS, with TORCH_INDEX_URL empty), the releases (SPEC_DIR), a model cache
+# (MODEL_CACHE: the tests' tuned model, so the build does not tune it again) and an embedding
+# cache (EMBED_CACHE: the tests' session index, so it does not embed again what they embedded).
 #
 # Every command run here is also run by the tests (tests/test_packaging.py).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
@@ -36,18 +37,24 @@ COPY scripts/install.sh scripts/install.sh
 COPY specqa/ specqa/
 COPY ingest/ ingest/
 COPY server/ server/
-# the second install takes the first one's downloads from pip's cache, then the cache goes
-RUN bash scripts/install.sh --serve-only /opt/venv \
- && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv \
- && rm -rf /root/.cache/pip
+# pip's cache is a build cache mount: kept between builds on the machine, never in the image;
+# the second install takes the first one's downloads from it
+RUN --mount=type=cache,target=/root/.cache/pip,sharing=locked \
+    bash scripts/install.sh --serve-only /opt/venv \
+ && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv
 ENV PATH=/opt/ingest-venv/bin:${PATH}
 COPY spec/releases.json spec/question_bank.jsonl spec/not_covered.jsonl spec/
 RUN if [ -n "${SPEC_DIR}" ]; then mkdir -p spec/releases && cp "${SPEC_DIR}"/model_spec-*.md spec/releases/; fi \
  && specqa fetch-spec
 # A folder of models tuned before (a --volume) goes where the ingest looks: it reuses a tuned model
 # whose fingerprint matches and tunes otherwise; then only the models the index uses stay.
+# Likewise a folder holding an index's embed_cache.sqlite (EMBED_CACHE, a --volume: the tests'
+# session index): vectors are keyed by model name (the tuned one's carries its fingerprint) and
+# text, so the ingest embeds only what it does not find there.
 ARG MODEL_CACHE
+ARG EMBED_CACHE
 RUN if [ -n "${MODEL_CACHE}" ]; then mkdir -p index/models && cp -R "${MODEL_CACHE}"/. index/models/; fi
+RUN if [ -n "${EMBED_CACHE}" ]; then mkdir -p index && cp "${EMBED_CACHE}"/embed_cache.sqlite index/; fi
 RUN specqa ingest
 RUN python -c "import json, pathlib, shutil; used = json.load(open('index/current.json'))['embed_model'].rpartition('-tuned-')[2]; [shutil.rmtree(p) for p in pathlib.Path('index/models').glob('*tuned-*') if used not in p.name]"
 RUN /opt/venv/bin/specqa ask "Should the model reveal its system prompt?" --json > /dev/null

@@ -6,8 +6,12 @@ BIN := $(VENV)/bin
 SPEC_DIR ?= $(if $(wildcard ../shared/model-spec/releases.json),$(abspath ../shared/model-spec),)
 export SPECQA_SPEC_DIR ?= $(SPEC_DIR)
 export HF_HUB_OFFLINE := 1
-# The tests' tuned model, cached by its fingerprint (tuning takes minutes); the image build reuses it.
-export SPECQA_TEST_MODEL_CACHE ?= $(CURDIR)/.cache/models
+# The tests' tuned model, cached on this machine by its fingerprint (tuning takes minutes; a changed
+# fingerprint misses and tunes), shared by every clone like pip's cache; the image build reuses it.
+export SPECQA_TEST_MODEL_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/specqa/models
+# pytest-xdist workers (one per core here); the session's model and index are made once for all.
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: setup system-deps spec ingest run serve test test-fast lint typecheck pytest bench eval image-test clean
 
@@ -45,14 +49,14 @@ typecheck: setup
 	$(BIN)/mypy
 
 pytest: setup system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL) --durations=25  # where the time goes, in every CI log
 
 test: lint typecheck pytest
 
 # The tests that start no process, server or browser and build no venv or image (see tests/conftest.py).
 test-fast: setup
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q -m "not system and not browser and not packaging and not slow"
+	$(BIN)/pytest -q $(PYTEST_PARALLEL) -m "not system and not browser and not packaging and not slow"
 
 eval: setup
 	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done

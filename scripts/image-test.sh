@@ -13,8 +13,10 @@
 # Offline-friendly: the machine's CA bundle ($PIP_CERT or Debian's), its wheel folder
 # ($PIP_FIND_LINKS, holding the CPU torch) and the releases ($SPECQA_SPEC_DIR or
 # ../shared/model-spec) are mounted read-only into the build when present, and so is the tests'
-# model cache ($SPECQA_TEST_MODEL_CACHE or .cache/models): the build's ingest reuses the tuned
-# model from it when the fingerprint matches instead of tuning again (minutes).
+# model cache ($SPECQA_TEST_MODEL_CACHE or ~/.cache/specqa/models): the build's ingest reuses the
+# tuned model from it when the fingerprint matches instead of tuning again (minutes); and, when
+# $SPECQA_TEST_INDEX_DIR holds a kept session index, its embedding cache (the ingest then embeds
+# only the chunks it does not find there). Prints each build step's time.
 #
 #   KEEP_IMAGE=1   keep the built image (localhost/specqa:image-test) afterwards
 # Needs root and the Debian packages podman, buildah and debootstrap.
@@ -61,21 +63,35 @@ if [ -f "$spec_dir/releases.json" ]; then
   build_args+=(--volume "$(cd "$spec_dir" && pwd):/run/specqa/spec:ro"
     --build-arg SPEC_DIR=/run/specqa/spec)
 fi
-model_cache="${SPECQA_TEST_MODEL_CACHE:-.cache/models}"
+model_cache="${SPECQA_TEST_MODEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/specqa/models}"
 if [ -d "$model_cache" ] && [ -n "$(ls -A "$model_cache")" ]; then
   build_args+=(--volume "$(cd "$model_cache" && pwd):/run/specqa/models:ro"
     --build-arg MODEL_CACHE=/run/specqa/models)
+fi
+# the tests' session index, when kept (.ci/run keeps it in the clone): its embedding cache
+index_dir="${SPECQA_TEST_INDEX_DIR:-}"
+if [ -n "$index_dir" ] && [ -f "$index_dir/embed_cache.sqlite" ]; then
+  build_args+=(--volume "$(cd "$index_dir" && pwd):/run/specqa/index:ro"
+    --build-arg EMBED_CACHE=/run/specqa/index)
 fi
 say "building $image on $base"
 started=$(date +%s)
 # --layers=false: with vfs every cached layer is a full copy of the file system;
 # --format docker: the OCI format has no HEALTHCHECK
+# each line of the build's output prefixed with the seconds since the build started
+stamp() { while IFS= read -r line; do printf '%5d %s\n' $((EPOCHSECONDS - started)) "$line"; done; }
 nice -n 10 "${podman[@]}" build --isolation chroot --layers=false --format docker "${build_args[@]}" \
-  -t "$image" . >"$workdir/build.log" 2>&1 || { tail -40 "$workdir/build.log" >&2; fail "build"; }
+  -t "$image" . 2>&1 | stamp >"$workdir/build.log" || { tail -40 "$workdir/build.log" >&2; fail "build"; }
 build_s=$(($(date +%s) - started))
 size=$("${podman[@]}" image inspect --format '{{.Size}}' "$image")
 say "built in ${build_s} s; image size $((size / 1000000)) MB"
-grep -m1 "^embedding model" "$workdir/build.log" | sed 's/^/image-test: /' >&2 || true  # reused or tuned
+# where the build's time went: each step's seconds (the ones over 5 s); podman prints
+# "[1/2] STEP 3/14: RUN ..."
+awk -v end="$build_s" '
+  function done_step() { if (step != "" && $1 + 0 - at > 5) printf "image-test:   %4d s  %s\n", $1 - at, step }
+  /STEP [0-9]+\/[0-9]+: / { done_step(); at = $1; step = substr($0, index($0, "STEP")); step = substr(step, 1, 100) }
+  END { $1 = end; done_step() }' "$workdir/build.log" >&2
+grep -m1 " embedding model" "$workdir/build.log" | sed 's/^ *[0-9]* /image-test: /' >&2 || true  # reused or tuned
 
 # --- run it as the image's user, on loopback ----------------------------------------------------
 container=$("${buildah[@]}" from --pull-never "$image")

@@ -9,10 +9,15 @@ process but takes minutes."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import inspect
+import json
 import os
+import pickle
 import re
+import shutil
 import sys
+import tempfile
 import traceback
 from collections.abc import Callable, Iterator
 from functools import cache
@@ -22,6 +27,7 @@ from subprocess import run as run_process
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from filelock import FileLock
 
 from fakes.openai_server import FakeOpenAIServer
 from fakes.slack_api import FakeSlack
@@ -127,19 +133,39 @@ def cached_before_session(folder: Path) -> bool:
     return folder.name in _MODELS_AT_START
 
 
+def _shared_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every worker of this session sees: under pytest-xdist (``-n``) each worker has its
+    own base temp folder, and they share its parent."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def _lock(folder: Path) -> FileLock:
+    """A lock for building ``folder`` (a model cache, an index) once: the workers of a session
+    and concurrent sessions over the same kept folder wait for each other. It lives outside
+    ``folder``, which may be a read-only cache for everyone but its builder."""
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    return FileLock(Path(tempfile.gettempdir()) / f"specqa-tests-{key}.lock")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One ONNX export of the model, and one tuning, for the whole session, servers and CLI runs
-    started by tests included. Only the session index tunes (tuning takes minutes): every other
-    ingest indexes with the base model unless its test asks for tuning.
+    started by tests included (under pytest-xdist, for all its workers). Only the session index
+    tunes (tuning takes minutes): every other ingest indexes with the base model unless its test
+    asks for tuning.
 
     ``SPECQA_TEST_MODEL_CACHE`` names a folder kept between sessions (tuning is cached there by
     its fingerprint, so a developer's second session does not tune again); `.ci/run` points it
-    into the clone and hands it to the image build, which then does not tune again either."""
+    at the machine's cache and hands it to the image build, which then does not tune either."""
     kept = os.environ.get("SPECQA_TEST_MODEL_CACHE")
-    folder = Path(kept) if kept else tmp_path_factory.mktemp("models")
+    folder = Path(kept) if kept else _shared_tmp(tmp_path_factory) / "models"
     folder.mkdir(parents=True, exist_ok=True)
-    _MODELS_AT_START.update(path.name for path in folder.iterdir())
+    seen = _shared_tmp(tmp_path_factory) / "models-at-start.json"
+    with _lock(folder):  # the first worker to get here says what the cache held at the start
+        if not seen.exists():
+            seen.write_text(json.dumps(sorted(path.name for path in folder.iterdir())))
+    _MODELS_AT_START.update(json.loads(seen.read_text()))
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SPECQA_MODEL_CACHE_DIR", str(folder))
         patch.setenv("SPECQA_TUNE_EMBEDDINGS", "false")
@@ -150,19 +176,33 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def base_embedder(model_cache: Path, tmp_path_factory: pytest.TempPathFactory) -> Embedder:
     """The base model (what an ingest tunes, or indexes with when not tuning)."""
     settings = make_settings(tmp_path_factory.mktemp("unused-index"))
-    return open_embedder(settings, for_ingest=True)  # the session ingest is a large batch
+    with _lock(model_cache):  # its ONNX export is made once
+        return open_embedder(settings, for_ingest=True)  # the session ingest is a large batch
 
 
 @pytest.fixture(scope="session")
 def built(
-    tmp_path_factory: pytest.TempPathFactory, base_embedder: Embedder
+    tmp_path_factory: pytest.TempPathFactory, base_embedder: Embedder, model_cache: Path
 ) -> tuple[Settings, IngestReport]:
     """The five releases ingested once, with the tuned model, into a fresh index (shared, treat
-    as read-only)."""
+    as read-only). Under pytest-xdist the first worker builds it (and tunes) and each worker
+    gets its own copy, feedback database left out, with the build's report."""
     kept = os.environ.get("SPECQA_TEST_INDEX_DIR")  # a developer's: re-ingest is a no-op there
-    folder = Path(kept) if kept else tmp_path_factory.mktemp("index")
+    folder = Path(kept) if kept else _shared_tmp(tmp_path_factory) / "index"
     settings = make_settings(folder, tune_embeddings=True)
-    report = run_ingest(settings, base_embedder, VectorStore(settings))
+    saved = _shared_tmp(tmp_path_factory) / "built-report.pickle"
+    with _lock(model_cache), _lock(folder):
+        if saved.exists():
+            report = pickle.loads(saved.read_bytes())
+        else:
+            report = run_ingest(settings, base_embedder, VectorStore(settings))
+            saved.write_bytes(pickle.dumps(report))
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            copy = tmp_path_factory.mktemp("index")
+            shutil.copytree(
+                folder, copy, dirs_exist_ok=True, ignore=shutil.ignore_patterns("feedback.sqlite*")
+            )
+            settings = make_settings(copy, tune_embeddings=True)
     return settings, report
 
 

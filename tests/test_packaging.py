@@ -48,6 +48,10 @@ SEED_MODELS = (
     'if [ -n "${MODEL_CACHE}" ]; then mkdir -p index/models'
     ' && cp -R "${MODEL_CACHE}"/. index/models/; fi'
 )
+SEED_EMBEDDINGS = (
+    'if [ -n "${EMBED_CACHE}" ]; then mkdir -p index'
+    ' && cp "${EMBED_CACHE}"/embed_cache.sqlite index/; fi'
+)
 KEEP_USED_MODELS = (
     'python -c "import json, pathlib, shutil;'
     " used = json.load(open('index/current.json'))['embed_model'].rpartition('-tuned-')[2];"
@@ -137,11 +141,12 @@ def test_every_run_line_is_a_command_these_tests_run() -> None:
     """Adding a RUN to the Dockerfile fails here until a test runs it too."""
     builder, runtime = dockerfile_stages()
     assert builder.all("RUN") == [
-        "bash scripts/install.sh --serve-only /opt/venv"
-        ' && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv'
-        " && rm -rf /root/.cache/pip",
+        "--mount=type=cache,target=/root/.cache/pip,sharing=locked"
+        " bash scripts/install.sh --serve-only /opt/venv"
+        ' && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv',
         COPY_SPEC_DIR,
         SEED_MODELS,
+        SEED_EMBEDDINGS,
         "specqa ingest",
         KEEP_USED_MODELS,
         f'/opt/venv/bin/specqa ask "{IMAGE_QUESTION}" --json > /dev/null',
@@ -506,6 +511,34 @@ def test_the_builder_seeds_the_ingest_from_a_mounted_model_cache_and_keeps_only_
         "tuned-bbbbbbbbbbbb",
     ]
     assert sorted(p.name for p in cache.iterdir()) == sorted(models)  # the cache is left alone
+
+
+def test_the_builder_seeds_the_ingest_with_a_mounted_embedding_cache(tmp_path: Path) -> None:
+    """The RUN line that copies an index's embedding cache mounted into the build (EMBED_CACHE)
+    to where the builder's ingest looks for it; without one the ingest embeds everything."""
+    cache, app = tmp_path / "cache", tmp_path / "app"
+    cache.mkdir()
+    app.mkdir()
+    (cache / "embed_cache.sqlite").write_bytes(b"vectors")
+    (cache / "feedback.sqlite").write_bytes(b"not this")
+    env = {"PATH": os.environ["PATH"]}
+
+    def run(**mount: str) -> None:
+        done = subprocess.run(
+            ["bash", "-c", SEED_EMBEDDINGS],
+            capture_output=True,
+            text=True,
+            cwd=app,
+            env={**env, **mount},
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+
+    run(EMBED_CACHE="")
+    assert not (app / "index").exists()
+    run(EMBED_CACHE=str(cache))
+    assert [p.name for p in (app / "index").iterdir()] == ["embed_cache.sqlite"]
+    assert (app / "index" / "embed_cache.sqlite").read_bytes() == b"vectors"
 
 
 def test_the_image_cmd_serves_from_the_serve_only_venv_and_its_healthcheck_passes(
