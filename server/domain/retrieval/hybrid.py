@@ -10,6 +10,9 @@ A section's score is the sum of
   best BM25 score so that the weights mean the same for every query;
 * the similarity of the question to the section's centroid (x0.4): its topic as a whole;
 * a literal section id or full title in the question, which wins outright;
+* for the first five (the sections that can be cited), x``SENTENCE_FIT`` the mean similarity of
+  their two best sentences to the question: the section whose own sentence speaks of the
+  situation beats one that only shares its topic or words;
 * minus half the section's hub prior (x0.5): the mean score it gets when the corpus's own chunks
   of *other* sections are used as queries (section-level CSLS). A section that attracts text not
   about it (many diverse examples, generic wording) is discounted by how much it does so; 0.5 is
@@ -25,16 +28,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any, get_args
+from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 
 from server.domain.retrieval.chunks import ChunkLayout, key_weights
 from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
-from server.domain.retrieval.curated import BankMatch, closest_bank, topicality
+from server.domain.retrieval.curated import closest_bank, topicality
 from server.domain.retrieval.query_cues import about_the_spec, about_voice, focus_query
-from server.domain.retrieval.sentences import SentenceSimilarity, SentenceVectors
+from server.domain.retrieval.results import (
+    ExampleHit,
+    RankClarity,
+    RetrievalResult,
+    SearchFilters,
+    SectionHit,
+)
+from server.domain.retrieval.sentences import SentenceSimilarity, SentenceVectors, sentence_fit
 from server.domain.retrieval.weights import (
     BANK_DENSE,
     CANDIDATES,
@@ -43,12 +53,13 @@ from server.domain.retrieval.weights import (
     EXAMPLE_LEXICAL,
     HUB_PRIOR,
     PROSE_LEXICAL,
+    SENTENCE_DEPTH,
+    SENTENCE_FIT,
 )
-from server.domain.schemas import AuthorityLevel, ExampleLabel
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
-from specqa.core.errors import InputError, SpecIndexError
-from specqa.core.spec import Example, Section
+from specqa.core.errors import SpecIndexError
+from specqa.core.spec import Section
 from specqa.core.store import VectorStore
 
 __all__ = [
@@ -61,78 +72,7 @@ __all__ = [
     "focus_query",
 ]
 
-LABELS: tuple[str, ...] = get_args(ExampleLabel)
-AUTHORITIES: tuple[str, ...] = get_args(AuthorityLevel)
 VOICE_PENALTY = 1.0
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    authority: str | None = None
-    section: str | None = None
-    label: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.authority is not None and self.authority not in AUTHORITIES:
-            raise InputError(
-                f"unknown authority {self.authority!r} (one of: {', '.join(AUTHORITIES)})"
-            )
-        if self.label is not None and self.label.upper() not in LABELS:
-            raise InputError(f"unknown label {self.label!r} (one of: {', '.join(LABELS)})")
-
-    def admits(self, section: Section, example: Example | None = None) -> bool:
-        """Whether ``section`` (or ``example``, one of its examples) passes every filter: the
-        authority, the section or one of its subsections, and a reply with the label."""
-        if self.authority is not None and section.authority != self.authority:
-            return False
-        if self.section is not None and self.section not in (section.id, *section.parents):
-            return False
-        if example is None or self.label is None:
-            return True
-        return self.label.upper() in example.labels
-
-
-@dataclass
-class SectionHit:
-    section: Section
-    score: float
-    path: list[str]
-    chunks: list[ChunkRecord]
-
-
-@dataclass
-class ExampleHit:
-    example: Example
-    score: float
-    section: Section
-
-
-@dataclass(frozen=True)
-class RankClarity:
-    """How clearly the first section won: the raw material of an answer's confidence.
-
-    ``margin`` is its fused score minus the second section's; ``agreement`` counts the single
-    signals (dense over prose, dense over example keys, dense over bank questions, lexical) whose
-    own best section is it. ``on_topic`` is the question's similarity to its closest bank
-    question, ``off_topic`` to its closest curated question the spec does not cover.
-    """
-
-    margin: float = 0.0
-    agreement: int = 0
-    on_topic: float = 0.0
-    off_topic: float = 0.0
-    off_topic_share: float = 0.0  # of the question's nearest curated questions, the share off topic
-
-
-@dataclass
-class RetrievalResult:
-    release: str
-    sections: list[SectionHit]
-    examples: list[ExampleHit]
-    timings: dict[str, float] = field(default_factory=dict)
-    clarity: RankClarity = field(default_factory=RankClarity)
-    bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
-    sentences: SentenceSimilarity | None = None  # the first section's, when asked for
 
 
 @dataclass
@@ -198,19 +138,22 @@ class HybridRetriever:
         timings["dense_ms"] = _ms(started)
         started = time.perf_counter()
         signals = _signals(rc, focused, vector, dense)
-        sections, clarity = _rank_sections(rc, signals, question, filters, k_sections)
+        embedder = corpus.embedder or self._embedder
+        index = corpus.manifest.collection
+
+        def similarity_of(section: Section) -> SentenceSimilarity:
+            return self._sentence_vectors.similarity(index, rc.release, section, embedder, query)
+
+        sections, clarity = _rank_sections(
+            rc, signals, question, filters, k_sections, similarity_of
+        )
         examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
         admits = filters.admits if filters != SearchFilters() else None
         bank = closest_bank(rc, signals.dense, [h.section.id for h in sections], admits)
         on_topic, off_topic, share = topicality(rc, signals.dense, corpus.not_covered, query)
         clarity = replace(clarity, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
-        sentences = None
-        if with_sentences and sections:
-            embedder = corpus.embedder or self._embedder
-            index = corpus.manifest.collection
-            first = sections[0].section
-            sentences = self._sentence_vectors.similarity(index, rc.release, first, embedder, query)
+        sentences = similarity_of(sections[0].section) if with_sentences and sections else None
         return RetrievalResult(rc.release, sections, examples, timings, clarity, bank, sentences)
 
     def _nearest_in_chroma(
@@ -281,7 +224,12 @@ def _normalised(scores: Any) -> np.ndarray:
 
 
 def _rank_sections(
-    rc: ReleaseCorpus, signals: _Signals, question: str, filters: SearchFilters, limit: int
+    rc: ReleaseCorpus,
+    signals: _Signals,
+    question: str,
+    filters: SearchFilters,
+    limit: int,
+    sentences: Callable[[Section], SentenceSimilarity],
 ) -> tuple[list[SectionHit], RankClarity]:
     layout = _layout(rc)
     count = len(rc.parsed.sections)
@@ -311,6 +259,9 @@ def _rank_sections(
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]
+    order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
+    for i in order[:SENTENCE_DEPTH]:
+        score[i] += SENTENCE_FIT * sentence_fit(sentences(rc.parsed.sections[i]))
     order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
     if not exact and not about_the_spec(question):
         order = _rule_first(rc, order)

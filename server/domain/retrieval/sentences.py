@@ -1,8 +1,9 @@
-"""How close each quotable sentence of the leading section is to the question: the dense half of
-choosing the bottom line (the bank's votes are the other half, see server.domain.lead).
+"""How close each quotable sentence of a section is to the question: a signal of the ranking (the
+sections that can be cited are re-ranked by it) and the dense half of choosing the bottom line
+(the bank's votes are the other half, see server.domain.answering.bottom_line).
 
-A section's sentences are embedded once per index and release, the first time the section leads
-an answer (tens of sentences, tens of milliseconds), with the model the corpus's vectors were made
+A section's sentences are embedded once per index and release, the first time the section is among
+the sections that can be cited (tens of sentences, tens of milliseconds), with the model the corpus's vectors were made
 with, so that they compare with the query vector.
 """
 
@@ -17,7 +18,7 @@ from specqa.core.memo import IndexMemo
 from specqa.core.quotes import quotable_sentences
 from specqa.core.spec import Section
 
-__all__ = ["SentenceSimilarity", "SentenceVectors"]
+__all__ = ["SentenceSimilarity", "SentenceVectors", "sentence_fit"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,13 @@ class SentenceVectors:
         return SentenceSimilarity(
             section.id, texts, tuple(round(float(score), 6) for score in scores)
         )
+
+
+def sentence_fit(scored: SentenceSimilarity) -> float:
+    """How well the section's own sentences match the question: the mean similarity of its two
+    best (one sentence alone can match by a shared phrase; two agreeing rarely do)."""
+    best = sorted(scored.similarity, reverse=True)[:2]
+    return sum(best) / len(best) if best else 0.0
 
 
 def _unit_rows(vectors: list[list[float]]) -> np.ndarray:

@@ -1,0 +1,88 @@
+"""What a search returns (sections, examples, how clearly the first won) and the filters it
+takes: the vocabulary the answering service and every surface read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import get_args
+
+from server.domain.retrieval.curated import BankMatch
+from server.domain.retrieval.sentences import SentenceSimilarity
+from server.domain.schemas import AuthorityLevel, ExampleLabel
+from specqa.core.chunk_metadata import ChunkRecord
+from specqa.core.errors import InputError
+from specqa.core.spec import Example, Section
+
+__all__ = ["ExampleHit", "RankClarity", "RetrievalResult", "SearchFilters", "SectionHit"]
+
+LABELS: tuple[str, ...] = get_args(ExampleLabel)
+AUTHORITIES: tuple[str, ...] = get_args(AuthorityLevel)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    authority: str | None = None
+    section: str | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.authority is not None and self.authority not in AUTHORITIES:
+            raise InputError(
+                f"unknown authority {self.authority!r} (one of: {', '.join(AUTHORITIES)})"
+            )
+        if self.label is not None and self.label.upper() not in LABELS:
+            raise InputError(f"unknown label {self.label!r} (one of: {', '.join(LABELS)})")
+
+    def admits(self, section: Section, example: Example | None = None) -> bool:
+        """Whether ``section`` (or ``example``, one of its examples) passes every filter: the
+        authority, the section or one of its subsections, and a reply with the label."""
+        if self.authority is not None and section.authority != self.authority:
+            return False
+        if self.section is not None and self.section not in (section.id, *section.parents):
+            return False
+        if example is None or self.label is None:
+            return True
+        return self.label.upper() in example.labels
+
+
+@dataclass
+class SectionHit:
+    section: Section
+    score: float
+    path: list[str]
+    chunks: list[ChunkRecord]
+
+
+@dataclass
+class ExampleHit:
+    example: Example
+    score: float
+    section: Section
+
+
+@dataclass(frozen=True)
+class RankClarity:
+    """How clearly the first section won: the raw material of an answer's confidence.
+
+    ``margin`` is its fused score minus the second section's; ``agreement`` counts the single
+    signals (dense over prose, dense over example keys, dense over bank questions, lexical) whose
+    own best section is it. ``on_topic`` is the question's similarity to its closest bank
+    question, ``off_topic`` to its closest curated question the spec does not cover.
+    """
+
+    margin: float = 0.0
+    agreement: int = 0
+    on_topic: float = 0.0
+    off_topic: float = 0.0
+    off_topic_share: float = 0.0  # of the question's nearest curated questions, the share off topic
+
+
+@dataclass
+class RetrievalResult:
+    release: str
+    sections: list[SectionHit]
+    examples: list[ExampleHit]
+    timings: dict[str, float] = field(default_factory=dict)
+    clarity: RankClarity = field(default_factory=RankClarity)
+    bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
+    sentences: SentenceSimilarity | None = None  # the first section's, when asked for
