@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from server.domain.answering.bottom_line import answering_sentence
 from server.domain.retrieval.curated import BankMatch
-from server.domain.retrieval.sentences import SentenceSimilarity
+from server.domain.retrieval.sentences import SentenceSimilarity, sentence_fit
 from specqa.core.spec import Section
 
 RULE = "The assistant should not provide a working recipe for a nerve agent."
@@ -79,3 +79,10 @@ def test_similarities_of_another_section_are_not_used() -> None:
 def test_with_neither_the_words_of_the_question_decide() -> None:
     chosen = answering_sentence("why are nerve agents dangerous to people", SECTION, [], None)
     assert chosen == PERMISSION
+
+
+def test_a_sections_sentence_fit_is_the_mean_of_its_two_best_sentences() -> None:
+    three = SentenceSimilarity("s", ("a", "b", "c"), (0.2, 0.8, 0.6))
+    assert sentence_fit(three) == 0.7  # one stray phrase match alone does not carry a section
+    assert sentence_fit(SentenceSimilarity("s", ("a",), (0.4,))) == 0.4
+    assert sentence_fit(SentenceSimilarity("s", (), ())) == 0.0
