@@ -17,7 +17,6 @@ import pytest
 from server.app import create_app
 from server.composition.components import Components
 from server.domain.schemas import SearchResponse, SectionCard
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import after_short_answer, live_server, serve_app, wait_until
 
@@ -25,14 +24,14 @@ KEY = "test-key-123"
 
 
 @pytest.fixture(scope="module")
-def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+def locked_url(built: tuple, parts: Components) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(
         built[0].index.index_dir,
         api_keys=f"other-key,{KEY}",
         rate_limit_per_minute=5,
         cors_origins="https://chat.example",
     )
-    with serve_app(settings, embedder) as url:
+    with serve_app(settings, parts) as url:
         yield url
 
 
@@ -377,12 +376,12 @@ def _client_from(address: str) -> httpx.Client:
 
 
 @pytest.fixture(scope="module")
-def throttled_open_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+def throttled_open_url(built: tuple, parts: Components) -> Iterator[str]:  # type: ignore[type-arg]
     """No API keys, 3 requests a minute, and one trusted proxy at 127.0.0.2."""
     settings = make_settings(
         built[0].index.index_dir, rate_limit_per_minute=3, trusted_proxies="127.0.0.2"
     )
-    with serve_app(settings, embedder) as url:
+    with serve_app(settings, parts) as url:
         yield url
 
 

@@ -13,9 +13,8 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import Components, build_components
+from server.composition.components import Components
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import live_server
 
@@ -26,7 +25,7 @@ QUESTION = "Should the model reveal its system prompt?"
 
 def serve(
     built: tuple[Settings, IngestReport],
-    embedder: Embedder,
+    parts: Components,
     tmp_path_factory: pytest.TempPathFactory,
     **overrides: object,
 ) -> Iterator[tuple[str, Components]]:
@@ -37,27 +36,27 @@ def serve(
         rate_limit_per_minute=0,
         **overrides,
     )
-    parts = build_components(settings, embedder=embedder)
-    with live_server(create_app(settings, parts)) as url:
-        yield url, parts
+    own = parts.derive(settings)  # its own feedback database
+    with live_server(create_app(settings, own)) as url:
+        yield url, own
 
 
 @pytest.fixture(scope="module")
 def open_server(
     built: tuple[Settings, IngestReport],
-    embedder: Embedder,
+    parts: Components,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Components]]:
-    yield from serve(built, embedder, tmp_path_factory)
+    yield from serve(built, parts, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def keyed_server(
     built: tuple[Settings, IngestReport],
-    embedder: Embedder,
+    parts: Components,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, Components]]:
-    yield from serve(built, embedder, tmp_path_factory, api_keys=",".join(KEYS))
+    yield from serve(built, parts, tmp_path_factory, api_keys=",".join(KEYS))
 
 
 def bearer(key: str | None) -> dict[str, str]:
