@@ -253,21 +253,31 @@ def _run_cli_in_process(args: list[str], env: dict[str, str]) -> CompletedProces
 
 
 def _sharing(parts: Components) -> Callable[[Settings], Components]:
-    """A components factory that hands out ``parts`` for settings equal to theirs."""
+    """A components factory that hands out ``parts`` for settings equal to theirs, parts derived
+    from them for settings that serve the same index (an LLM, a judge, other limits), and
+    builds anew for another index."""
     same = _comparable(parts.settings)
 
     def build(settings: Settings) -> Components:
-        return parts if _comparable(settings) == same else build_components(settings)
+        if _comparable(settings) == same:
+            return parts
+        if parts.shares_index_with(settings):
+            return parts.derive(settings)
+        return build_components(settings)
 
     return build
 
 
 def _comparable(settings: Settings) -> dict[str, Any]:
     """The settings' values, relative paths made absolute (the CLI's defaults are relative)."""
-    return {
-        name: value.resolve() if isinstance(value, Path) else value
-        for name, value in settings.model_dump().items()
-    }
+    return dict(_absolute(settings.model_dump()))
+
+
+def _absolute(value: Any) -> Any:
+    """``value`` (a settings dump, its groups nested) with every path in it made absolute."""
+    if isinstance(value, dict):
+        return {name: _absolute(inner) for name, inner in value.items()}
+    return value.resolve() if isinstance(value, Path) else value
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 * ports and polling: :func:`free_port`, :func:`wait_until`, :func:`wait_until_ok`;
 * servers in this process: :func:`live_server` (uvicorn in a thread), :func:`serve_app` (the app
-  over an index, with the session's model);
+  over an index: derived from the session's parts, or built with the session's model);
+  :func:`in_process` and :func:`app_client`, the same without a socket, for tests of HTTP
+  semantics (status, body, headers) rather than of the server;
 * `specqa serve` subprocesses: :func:`start_serve` and :class:`ServeProcess`; :func:`stop`,
   :func:`stop_group` and :func:`log_tail` for any subprocess;
 * traffic: :class:`Traffic`, requests in a loop from a background thread;
@@ -33,14 +35,17 @@ import httpx
 from server.domain.schemas import Answer, Citation
 
 if TYPE_CHECKING:
+    from server.composition.components import Components
     from server.settings import Settings
     from specqa.core.embedding import Embedder
 
 __all__ = [
     "ServeProcess",
     "Traffic",
+    "app_client",
     "fake_llm_settings",
     "free_port",
+    "in_process",
     "live_server",
     "log_tail",
     "serve_app",
@@ -132,12 +137,35 @@ def live_server(app: Any) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def serve_app(settings: Settings, embedder: Embedder) -> AbstractContextManager[str]:
-    """The app over ``settings``' index, embedding with ``embedder``, under :func:`live_server`."""
+def serve_app(settings: Settings, shared: Components | Embedder) -> AbstractContextManager[str]:
+    """The app over ``settings``' index under :func:`live_server`: with parts over that index
+    (the session's ``parts``), derived from them (the loaded index shared, see
+    :meth:`Components.derive`); with an embedder, built afresh embedding with it (another index)."""
     from server.app import create_app
-    from server.composition.components import build_components
+    from server.composition.components import Components, build_components
 
-    return live_server(create_app(settings, build_components(settings, embedder=embedder)))
+    if isinstance(shared, Components):
+        return live_server(create_app(settings, shared.derive(settings)))
+    return live_server(create_app(settings, build_components(settings, embedder=shared)))
+
+
+@contextmanager
+def in_process(app: Any) -> Iterator[httpx.Client]:
+    """An HTTP client whose requests go straight to ``app`` in this process (starlette's
+    TestClient: no socket, no uvicorn), its lifespan run around the block; an exception in the
+    app is its 500 response, as under a server. Relative URLs: ``client.get("/healthz")``."""
+    from starlette.testclient import TestClient
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+
+
+def app_client(settings: Settings, shared: Components) -> AbstractContextManager[httpx.Client]:
+    """The app for ``settings`` over the parts derived from ``shared`` (see :func:`serve_app`),
+    under :func:`in_process`."""
+    from server.app import create_app
+
+    return in_process(create_app(settings, shared.derive(settings)))
 
 
 # --- `specqa serve` and other subprocesses ----------------------------------------------------------

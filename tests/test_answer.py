@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingest.pipeline import IngestReport
-from server.composition.components import Components, build_components
+from server.composition.components import Components
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.lead_text import NOT_COVERED
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
@@ -13,7 +13,6 @@ from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
 from server.settings import Settings
 from server.slack.compact import compact_message
-from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
 from tests.conftest import REPO
 from tests.helpers import after_short_answer
@@ -112,9 +111,9 @@ def test_confidence_buckets_are_calibrated_on_the_test_splits(parts: Components)
 
 
 def test_nearest_chunks_in_memory_rank_exactly_as_chromas_query(
-    built: tuple[Settings, IngestReport], embedder: Embedder, parts: Components
+    built: tuple[Settings, IngestReport], parts: Components
 ) -> None:
-    chroma = build_components(built[0].updated(**{"dense_search": "chroma"}), embedder=embedder)
+    chroma = parts.derive(built[0].updated(**{"dense_search": "chroma"}))
     assert built[0].index.dense_in_memory and not chroma.settings.index.dense_in_memory
     filters = [SearchFilters(), SearchFilters(authority="user"), SearchFilters(label="bad")]
     for question, narrowed in zip(

@@ -17,23 +17,34 @@ import pytest
 from server.app import create_app
 from server.composition.components import Components
 from server.domain.schemas import SearchResponse, SectionCard
-from specqa.core.embedding import Embedder
+from server.settings import Settings
 from tests.conftest import make_settings
-from tests.helpers import after_short_answer, live_server, serve_app, wait_until
+from tests.helpers import after_short_answer, app_client, live_server, serve_app, wait_until
 
 KEY = "test-key-123"
 
 
-@pytest.fixture(scope="module")
-def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
-    settings = make_settings(
+def _locked_settings(built: tuple) -> Settings:  # type: ignore[type-arg]
+    return make_settings(
         built[0].index.index_dir,
         api_keys=f"other-key,{KEY}",
         rate_limit_per_minute=5,
         cors_origins="https://chat.example",
     )
-    with serve_app(settings, embedder) as url:
+
+
+@pytest.fixture(scope="module")
+def locked_url(built: tuple, parts: Components) -> Iterator[str]:  # type: ignore[type-arg]
+    """Keys, limits and CORS under uvicorn: for what depends on the peer's address."""
+    with serve_app(_locked_settings(built), parts) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def locked(built: tuple, parts: Components) -> Iterator[httpx.Client]:  # type: ignore[type-arg]
+    """The same settings in process: for statuses, headers and bodies."""
+    with app_client(_locked_settings(built), parts) as client:
+        yield client
 
 
 def test_answer_returns_the_typed_result(open_url: str) -> None:
@@ -293,45 +304,29 @@ def test_bad_input_gets_a_4xx_json_error(
     assert message in error["message"]
 
 
-def test_api_keys_guard_every_v1_route(locked_url: str) -> None:
-    missing = httpx.get(f"{locked_url}/v1/releases")
+def test_api_keys_guard_every_v1_route(locked: httpx.Client) -> None:
+    missing = locked.get("/v1/releases")
     assert missing.status_code == 401
     assert missing.headers["www-authenticate"].startswith("Bearer")
-    assert (
-        httpx.get(
-            f"{locked_url}/v1/releases", headers={"Authorization": "Bearer wrong"}
-        ).status_code
-        == 401
-    )
-    assert httpx.post(f"{locked_url}/v1/chat/completions", json={"messages": []}).status_code == 401
-    assert (
-        httpx.get(
-            f"{locked_url}/v1/releases", headers={"Authorization": f"Bearer {KEY}"}
-        ).status_code
-        == 200
-    )
-    assert httpx.get(f"{locked_url}/healthz").status_code == 200
+    assert locked.get("/v1/releases", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert locked.post("/v1/chat/completions", json={"messages": []}).status_code == 401
+    assert locked.get("/v1/releases", headers={"Authorization": f"Bearer {KEY}"}).status_code == 200
+    assert locked.get("/healthz").status_code == 200
 
 
-def test_rate_limit_answers_429_with_retry_after(locked_url: str) -> None:
+def test_rate_limit_answers_429_with_retry_after(locked: httpx.Client) -> None:
     headers = {"Authorization": "Bearer other-key"}
-    statuses = [
-        httpx.get(f"{locked_url}/v1/releases", headers=headers).status_code for _ in range(7)
-    ]
+    statuses = [locked.get("/v1/releases", headers=headers).status_code for _ in range(7)]
     assert statuses[:5] == [200] * 5 and statuses[-1] == 429
-    limited = httpx.get(f"{locked_url}/v1/releases", headers=headers)
+    limited = locked.get("/v1/releases", headers=headers)
     assert int(limited.headers["retry-after"]) >= 1
     assert "rate limit" in limited.json()["error"]["message"]
 
 
-def test_cors_allows_only_configured_origins(locked_url: str) -> None:
+def test_cors_allows_only_configured_origins(locked: httpx.Client) -> None:
     preflight = {"Access-Control-Request-Method": "POST"}
-    allowed = httpx.options(
-        f"{locked_url}/v1/answer", headers={"Origin": "https://chat.example", **preflight}
-    )
-    other = httpx.options(
-        f"{locked_url}/v1/answer", headers={"Origin": "https://evil.example", **preflight}
-    )
+    allowed = locked.options("/v1/answer", headers={"Origin": "https://chat.example", **preflight})
+    other = locked.options("/v1/answer", headers={"Origin": "https://evil.example", **preflight})
     assert allowed.headers.get("access-control-allow-origin") == "https://chat.example"
     assert "access-control-allow-origin" not in other.headers
 
@@ -377,12 +372,12 @@ def _client_from(address: str) -> httpx.Client:
 
 
 @pytest.fixture(scope="module")
-def throttled_open_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+def throttled_open_url(built: tuple, parts: Components) -> Iterator[str]:  # type: ignore[type-arg]
     """No API keys, 3 requests a minute, and one trusted proxy at 127.0.0.2."""
     settings = make_settings(
         built[0].index.index_dir, rate_limit_per_minute=3, trusted_proxies="127.0.0.2"
     )
-    with serve_app(settings, embedder) as url:
+    with serve_app(settings, parts) as url:
         yield url
 
 

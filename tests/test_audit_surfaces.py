@@ -16,8 +16,8 @@ from mcp import Client
 from fakes.fake_judge import judge_mode_reply
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
 from ingest.pipeline import IngestReport
+from server.composition.components import Components
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings, parsed
 from tests.helpers import fake_llm_settings, serve_app, wait_until
 from tests.test_mcp import over_http
@@ -41,7 +41,7 @@ def judge_fake() -> Iterator[FakeOpenAIServer]:
 
 @pytest.fixture(scope="module")
 def judged_url(
-    built: tuple[Settings, IngestReport], embedder: Embedder, judge_fake: FakeOpenAIServer
+    built: tuple[Settings, IngestReport], parts: Components, judge_fake: FakeOpenAIServer
 ) -> Iterator[str]:
     settings = make_settings(
         built[0].index.index_dir,
@@ -51,7 +51,7 @@ def judged_url(
         llm_route=False,
         rate_limit_per_minute=0,
     )
-    with serve_app(settings, embedder) as url:
+    with serve_app(settings, parts) as url:
         yield url
 
 

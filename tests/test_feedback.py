@@ -22,11 +22,10 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import build_components
+from server.composition.components import Components
 from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.schemas import Answer, Citation
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError, UnknownAnswerError
 from tests.conftest import REPO, make_settings, run_cli
 from tests.helpers import free_port, live_server, plain_answer, start_serve
@@ -179,13 +178,13 @@ def test_an_unsupported_database_url_is_refused_at_start_up(tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def served(
     built: tuple[Settings, IngestReport],
-    embedder: Embedder,
+    parts: Components,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[str, str]]:
     """A server with its own feedback file; yields its URL and that database URL."""
     database = f"sqlite:///{tmp_path_factory.mktemp('feedback') / 'feedback.sqlite'}"
     settings = make_settings(built[0].index.index_dir, feedback_database_url=database)
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with live_server(create_app(settings, parts.derive(settings))) as url:
         yield url, database
 
 
@@ -262,14 +261,14 @@ def test_bad_feedback_gets_a_4xx_json_message(
 
 
 def test_feedback_needs_the_api_key_when_keys_are_set(
-    built: tuple[Settings, IngestReport], embedder: Embedder, tmp_path: Path
+    built: tuple[Settings, IngestReport], parts: Components, tmp_path: Path
 ) -> None:
     settings = make_settings(
         built[0].index.index_dir,
         api_keys=KEY,
         feedback_database_url=f"sqlite:///{tmp_path / 'f.sqlite'}",
     )
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with live_server(create_app(settings, parts.derive(settings))) as url:
         answer = _ask(url, Authorization=f"Bearer {KEY}")
         body = {"answer_id": answer["id"], "rating": "up"}
         refused = httpx.post(f"{url}/v1/feedback", json=body, timeout=30)
@@ -281,11 +280,11 @@ def test_feedback_needs_the_api_key_when_keys_are_set(
 
 
 def test_with_the_feedback_database_down_answers_go_out_and_feedback_gets_503(
-    built: tuple[Settings, IngestReport], embedder: Embedder
+    built: tuple[Settings, IngestReport], parts: Components
 ) -> None:
     closed = f"postgresql://nobody@127.0.0.1:{free_port()}/feedback"  # nothing listens there
     settings = make_settings(built[0].index.index_dir, feedback_database_url=closed)
-    with live_server(create_app(settings, build_components(settings, embedder=embedder))) as url:
+    with live_server(create_app(settings, parts.derive(settings))) as url:
         answer = _ask(url)
         response = httpx.post(
             f"{url}/v1/feedback", json={"answer_id": answer["id"], "rating": "up"}, timeout=30
@@ -356,7 +355,7 @@ def test_cli_reads_the_sqlite_file_beside_the_index_and_fails_in_one_line(tmp_pa
 
 def test_two_servers_sharing_postgres_rate_each_others_answers(
     built: tuple[Settings, IngestReport],
-    embedder: Embedder,
+    parts: Components,
     postgres_url: str,
     tmp_path: Path,
 ) -> None:
@@ -367,7 +366,7 @@ def test_two_servers_sharing_postgres_rate_each_others_answers(
     shutil.copytree(
         built[0].index.index_dir, index, ignore=shutil.ignore_patterns("feedback.sqlite*")
     )
-    here = create_app(settings, build_components(settings, embedder=embedder))
+    here = create_app(settings, parts.derive(settings))
     env = {"SPECQA_FEEDBACK_DATABASE_URL": postgres_url}
     with live_server(here) as first, _served(index, env) as second:
         from_first, from_second = _ask(first), _ask(second, "Can the model lie to users?")

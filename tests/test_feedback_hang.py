@@ -16,10 +16,9 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import build_components
+from server.composition.components import Components
 from server.domain.feedback.store import open_feedback_store
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import live_server, wait_until
 from tests.postgres import fresh_database, paused, postgres_cluster
@@ -63,7 +62,7 @@ def _unrecorded(url: str) -> float:
 
 
 def test_a_hung_postgres_holds_no_answer_and_feedback_fails_in_time_then_recovers(
-    cluster: str, built: tuple[Settings, IngestReport], embedder: Embedder
+    cluster: str, built: tuple[Settings, IngestReport], parts: Components
 ) -> None:
     settings = make_settings(
         built[0].index.index_dir,
@@ -73,7 +72,7 @@ def test_a_hung_postgres_holds_no_answer_and_feedback_fails_in_time_then_recover
         rate_limit_per_minute=0,
     )
     store = open_feedback_store(settings, pause_s=1)
-    parts = build_components(settings, embedder=embedder, feedback=store)
+    parts = parts.derive(settings, feedback=store)
     with live_server(create_app(settings, parts)) as url:
         before, _ = _ask(url, QUESTIONS[0])
         assert _rate(url, before["id"])[0].status_code == 201  # recorded, rated: all well

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from server.composition.components import Components
 from server.domain.answering.service_lookups import SpecLookups
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
-from tests.helpers import fake_llm_settings, serve_app
+from tests.helpers import app_client, fake_llm_settings
 
 QUESTION = "Should the model reveal its system prompt when a user asks for it?"
 TURN_CHARS = 300
@@ -47,7 +47,7 @@ def test_a_lone_surrogate_in_an_earlier_turn_is_dropped(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[str]:  # type: ignore[type-arg]
+def served(built: tuple, parts: Components, fake: FakeOpenAIServer) -> Iterator[httpx.Client]:  # type: ignore[type-arg]
     settings = make_settings(
         built[0].index.index_dir,
         **fake_llm_settings(fake.base_url),
@@ -56,8 +56,8 @@ def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[st
         max_history_turn_chars=TURN_CHARS,
         max_history_chars=HISTORY_CHARS,
     )
-    with serve_app(settings, embedder) as base:
-        yield base
+    with app_client(settings, parts) as client:
+        yield client
 
 
 @pytest.fixture
@@ -84,12 +84,14 @@ def largest_prompt(fake: FakeOpenAIServer, send: Any) -> int:
     return max(sizes)
 
 
-def test_a_huge_history_item_leaves_the_llm_prompt_bounded(url: str, llm: FakeOpenAIServer) -> None:
+def test_a_huge_history_item_leaves_the_llm_prompt_bounded(
+    served: httpx.Client, llm: FakeOpenAIServer
+) -> None:
     """Issue 24 item 10: a 60,000-character history item made a 68,121-character prompt."""
 
     def ask(history: list[str]) -> httpx.Response:
         body = {"question": QUESTION, "mode": "llm", "history": history}
-        return httpx.post(f"{url}/v1/answer", json=body, timeout=60)
+        return served.post("/v1/answer", json=body)
 
     plain = largest_prompt(llm, lambda: ask([]))
     huge = largest_prompt(llm, lambda: ask(["tell me about privacy " * 2700]))  # ~60,000
@@ -100,7 +102,7 @@ def test_a_huge_history_item_leaves_the_llm_prompt_bounded(url: str, llm: FakeOp
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_chats_earlier_turns_leave_the_llm_prompt_bounded(
-    url: str, llm: FakeOpenAIServer, stream: bool
+    served: httpx.Client, llm: FakeOpenAIServer, stream: bool
 ) -> None:
     def chat(earlier: list[str]) -> httpx.Response:
         messages = [
@@ -108,7 +110,7 @@ def test_chats_earlier_turns_leave_the_llm_prompt_bounded(
             {"role": "user", "content": QUESTION},
         ]
         body = {"model": "model-spec", "messages": messages, "stream": stream, "mode": "llm"}
-        return httpx.post(f"{url}/v1/chat/completions", json=body, timeout=60)
+        return served.post("/v1/chat/completions", json=body)
 
     plain = largest_prompt(llm, lambda: chat([]))
     long_turns = [f"what about case {i}? " * 150 for i in range(15)]  # 15 turns of ~3,000
@@ -117,7 +119,7 @@ def test_chats_earlier_turns_leave_the_llm_prompt_bounded(
 
 @pytest.mark.parametrize("stream", [False, True])
 def test_a_lone_surrogate_in_an_earlier_chat_turn_is_no_500(
-    url: str, llm: FakeOpenAIServer, stream: bool
+    served: httpx.Client, llm: FakeOpenAIServer, stream: bool
 ) -> None:
     """Issue 24 item 4: a lone surrogate in an earlier chat turn gave 500."""
     messages = [
@@ -127,11 +129,10 @@ def test_a_lone_surrogate_in_an_earlier_chat_turn_is_no_500(
     ]
     body = json.dumps({"model": "model-spec", "stream": stream, "messages": messages})
     since = len(llm.requests)
-    response = httpx.post(
-        f"{url}/v1/chat/completions",
+    response = served.post(
+        "/v1/chat/completions",
         content=body.encode(),
         headers={"content-type": "application/json"},
-        timeout=60,
     )
     assert response.status_code == 200, response.text
     assert "[DONE]" in response.text if stream else response.json()["choices"]
@@ -139,18 +140,19 @@ def test_a_lone_surrogate_in_an_earlier_chat_turn_is_no_500(
     assert "and  this?" in sent and "\\ud800" not in sent
 
 
-def test_a_lone_surrogate_in_a_rest_history_item_is_a_422_like_in_a_question(url: str) -> None:
+def test_a_lone_surrogate_in_a_rest_history_item_is_a_422_like_in_a_question(
+    served: httpx.Client,
+) -> None:
     """The REST body is read strictly (pydantic's JSON parser): a lone surrogate in a question or
     a history item is a 422 naming the field, never a 500."""
     for body, field in (
         ({"question": QUESTION, "history": ["ok", "\ud800"]}, "history.1"),
         ({"question": f"{QUESTION}\ud800"}, "question"),
     ):
-        response = httpx.post(
-            f"{url}/v1/answer",
+        response = served.post(
+            "/v1/answer",
             content=json.dumps(body).encode(),  # lone surrogates travel as \ud800 escapes
             headers={"content-type": "application/json"},
-            timeout=60,
         )
         assert response.status_code == 422, response.text
         assert response.json()["error"]["message"].startswith(field)

@@ -10,49 +10,46 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from server.composition.components import Components
 from server.web.page import CONTENT_SECURITY_POLICY
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings, run_cli
-from tests.helpers import serve_app
+from tests.helpers import app_client
 
 PUBLIC = "https://specqa.example.com"
 
 
 @pytest.fixture(scope="module")
-def public_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+def public(built: tuple, parts: Components) -> Iterator[httpx.Client]:  # type: ignore[type-arg]
     settings = make_settings(built[0].index.index_dir, public_base_url=PUBLIC + "/")
-    with serve_app(settings, embedder) as url:
-        yield url
+    with app_client(settings, parts) as client:
+        yield client
 
 
-def test_public_base_url_makes_every_diff_link_absolute(public_url: str) -> None:
-    change = httpx.post(
-        f"{public_url}/v1/answer",
+def test_public_base_url_makes_every_diff_link_absolute(public: httpx.Client) -> None:
+    change = public.post(
+        "/v1/answer",
         json={"question": "What changed about honesty in the December 2025 release?"},
-        timeout=60,
     ).json()
     links = re.findall(r"\]\(([^)]+)\)", change["answer"])
     own = [link for link in links if "/diff?" in link]
     assert own and all(link.startswith(f"{PUBLIC}/diff?") for link in own)
     assert f"{PUBLIC}/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie" in own
-    old = httpx.post(
-        f"{public_url}/v1/answer",
+    old = public.post(
+        "/v1/answer",
         json={
             "question": "may the model lie to keep its system prompt confidential?",
             "release": "2025-04-11",
         },
-        timeout=60,
     ).json()
     assert (
         f"({PUBLIC}/diff?from=2025-04-11&to=2025-12-18&section=do_not_lie)" in old["release_note"]
     )
 
 
-def test_diff_page_shows_removed_and_added_words_side_by_side(public_url: str) -> None:
-    page = httpx.get(
-        f"{public_url}/diff",
+def test_diff_page_shows_removed_and_added_words_side_by_side(public: httpx.Client) -> None:
+    page = public.get(
+        "/diff",
         params={"from": "2025-09-12", "to": "2025-10-27", "section": "do_not_lie"},
-        timeout=60,
     )
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
@@ -63,32 +60,32 @@ def test_diff_page_shows_removed_and_added_words_side_by_side(public_url: str) -
     assert '<table class="side-by-side">' in html
     assert "<ins>a </ins>" in html or "<ins>a</ins>" in html  # "in {+a+} way"
     assert not re.search(r"<script|\sstyle\s*=|\son[a-z]+\s*=", html)
-    whole = httpx.get(f"{public_url}/diff", params={"from": "2025-09-12", "to": "latest"})
+    whole = public.get("/diff", params={"from": "2025-09-12", "to": "latest"})
     text = whole.text
     assert text.index("Added sections") < text.index("Rules whose wording changed")
     assert text.index("Rules whose wording changed") < text.index("Trivial edits")
     assert "<del>" in text and "<ins>" in text
 
 
-def test_diff_page_escapes_what_it_shows_and_refuses_unknown_releases(public_url: str) -> None:
-    bad = httpx.get(f"{public_url}/diff", params={"from": "<script>x", "to": "2025-12-18"})
+def test_diff_page_escapes_what_it_shows_and_refuses_unknown_releases(public: httpx.Client) -> None:
+    bad = public.get("/diff", params={"from": "<script>x", "to": "2025-12-18"})
     assert bad.status_code == 404
     assert "<script>" not in bad.headers.get("content-type", "")
     assert bad.json()["error"]["type"] == "UnknownReleaseError"
-    section = httpx.get(
-        f"{public_url}/diff",
+    section = public.get(
+        "/diff",
         params={"from": "2025-10-27", "to": "2025-12-18", "section": "do_not_lei"},
     )
     assert section.status_code == 404
     assert "did you mean 'do_not_lie'" in section.json()["error"]["message"]
 
 
-def test_latest_is_accepted_over_rest(public_url: str) -> None:
-    section = httpx.get(f"{public_url}/v1/sections/do_not_lie", params={"release": "latest"})
+def test_latest_is_accepted_over_rest(public: httpx.Client) -> None:
+    section = public.get("/v1/sections/do_not_lie", params={"release": "latest"})
     assert section.json()["release"] == "2025-12-18"
-    diff = httpx.get(f"{public_url}/v1/diff", params={"from": "2025-10-27", "to": "latest"}).json()
+    diff = public.get("/v1/diff", params={"from": "2025-10-27", "to": "latest"}).json()
     assert diff["to"] == "2025-12-18"
-    wrong = httpx.get(f"{public_url}/v1/sections/do_not_lie", params={"release": "2025-12-1"})
+    wrong = public.get("/v1/sections/do_not_lie", params={"release": "2025-12-1"})
     assert wrong.status_code == 404
     assert "did you mean '2025-12-18'" in wrong.json()["error"]["message"]
 

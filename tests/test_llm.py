@@ -10,13 +10,12 @@ import pytest
 from markdown_it import MarkdownIt
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.composition.components import Components, build_components
+from server.composition.components import Components
 from server.domain.answering.llm import check_reply
 from server.domain.answering.llm.excerpts import whole_sentences
 from server.domain.answering.llm.routing import parse_route, routed_result
 from server.domain.answering.service import AnsweringService
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import fake_llm_settings
 
@@ -62,7 +61,7 @@ def assert_inert(markdown: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def llm_parts(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Components:  # type: ignore[type-arg]
+def llm_parts(built: tuple, parts: Components, fake: FakeOpenAIServer) -> Components:  # type: ignore[type-arg]
     settings = make_settings(
         built[0].index.index_dir,
         **fake_llm_settings(fake.base_url),
@@ -74,7 +73,7 @@ def llm_parts(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Compo
         llm_max_tokens=ANSWER_TOKENS,
         llm_max_answer_chars=MAX_CHARS,
     )
-    return build_components(settings, embedder=embedder)
+    return parts.derive(settings)
 
 
 @pytest.fixture
@@ -445,7 +444,7 @@ def test_extractive_mode_can_be_forced_even_with_an_llm(
 
 
 def test_a_stall_is_cut_off_by_the_answer_deadline_not_by_every_retry(
-    built: tuple[Settings, Any], embedder: Embedder
+    built: tuple[Settings, Any], parts: Components
 ) -> None:
     with FakeOpenAIServer() as stalled:
         stalled.default = ScriptedReply("hold", "Verdict: yes")  # never released here
@@ -456,7 +455,7 @@ def test_a_stall_is_cut_off_by_the_answer_deadline_not_by_every_retry(
             llm_max_retries=5,
             llm_deadline_s=1.5,
         )
-        service = build_components(settings, embedder=embedder).service
+        service = parts.derive(settings).service
         answer = service.answer(QUESTION)
         assert answer.fallback and answer.notice is not None
         assert "in time" in answer.notice or "within 1.5 s" in answer.notice

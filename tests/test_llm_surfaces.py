@@ -16,12 +16,11 @@ import pytest
 from mcp import Client
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
-from server.composition.components import build_components
+from server.composition.components import Components
 from server.domain.schemas import Answer
 from server.settings import Settings
 from server.slack.compact import compact_message
 from specqa.cli.options import components_factory
-from specqa.core.embedding import Embedder
 from tests.conftest import RELEASES, make_settings, run_cli
 from tests.helpers import fake_llm_settings, serve_app, wait_until
 from tests.test_llm import HOSTILE, QUESTION, assert_inert
@@ -32,7 +31,7 @@ CALLS = 10
 
 
 @pytest.fixture(scope="module")
-def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[str]:  # type: ignore[type-arg]
+def url(built: tuple, parts: Components, fake: FakeOpenAIServer) -> Iterator[str]:  # type: ignore[type-arg]
     settings = make_settings(
         built[0].index.index_dir,
         **fake_llm_settings(fake.base_url),
@@ -43,7 +42,7 @@ def url(built: tuple, embedder: Embedder, fake: FakeOpenAIServer) -> Iterator[st
         answer_threads=LLM_SLOTS + 2,
         rate_limit_per_minute=0,
     )
-    with serve_app(settings, embedder) as base:
+    with serve_app(settings, parts) as base:
         yield base
 
 
@@ -125,7 +124,7 @@ def test_a_model_s_answer_shows_the_same_lead_on_every_surface(
     url: str,
     fake: FakeOpenAIServer,
     built: tuple[Settings, Any],
-    embedder: Embedder,
+    parts: Components,
     question: str,
     release: str | None,
     lead: list[str],
@@ -146,7 +145,7 @@ def test_a_model_s_answer_shows_the_same_lead_on_every_surface(
 
     over_http(url, {}, session)
     settings = make_settings(built[0].index.index_dir, **fake_llm_settings(fake.base_url))
-    with components_factory(lambda _: build_components(settings, embedder=embedder)):
+    with components_factory(lambda _: parts.derive(settings)):
         cli = run_cli("ask", question, *(["-r", release] if release else []))
     assert cli.returncode == 0, cli.stderr
     slack = compact_message(Answer.model_validate(body), shareable=False)
@@ -198,7 +197,7 @@ def test_health_readiness_metrics_search_and_page_answer_while_llm_calls_are_pen
 
 
 def test_answers_wait_on_their_own_threads_not_in_the_shared_pool(
-    built: tuple[Settings, Any], embedder: Embedder
+    built: tuple[Settings, Any], parts: Components
 ) -> None:
     """40 answers against 4 answer threads: 4 reach the LLM, 36 queue for a thread (none in the
     shared pool, which would let up to 32 reach the LLM), and the cheap routes still answer."""
@@ -213,7 +212,7 @@ def test_answers_wait_on_their_own_threads_not_in_the_shared_pool(
             answer_threads=4,
             rate_limit_per_minute=0,
         )
-        with serve_app(settings, embedder) as base, ThreadPoolExecutor(max_workers=40) as pool:
+        with serve_app(settings, parts) as base, ThreadPoolExecutor(max_workers=40) as pool:
             calls = [pool.submit(_ask, base) for _ in range(40)]
             try:
                 wait_until(lambda: held.held == 4, 120, "the calls to reach the expected state")

@@ -17,8 +17,8 @@ from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from ingest.pipeline import IngestReport
+from server.composition.components import Components
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import REPO, make_settings, parsed
 from tests.helpers import after_short_answer, serve_app
 
@@ -46,9 +46,9 @@ JSON_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type":
 
 
 @pytest.fixture(scope="module")
-def base_url(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterator[str]:
+def base_url(built: tuple[Settings, IngestReport], parts: Components) -> Iterator[str]:
     settings = make_settings(built[0].index.index_dir, api_keys=KEY, cors_origins=ALLOWED_ORIGIN)
-    with serve_app(settings, embedder) as url:
+    with serve_app(settings, parts) as url:
         yield url
 
 

@@ -12,25 +12,25 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.composition.components import Components
 from server.domain.precedents.matcher import (
     RESEMBLANCE_THRESHOLD,
     TUNED_RESEMBLANCE_THRESHOLD,
     resemblance_threshold,
 )
-from specqa.core.embedding import Embedder
 from specqa.core.spec import Example
 from tests.conftest import make_settings, parsed, run_cli
-from tests.helpers import serve_app
+from tests.helpers import app_client
 
 KEY = "audit-key"
 RELEASE = "2025-12-18"
 
 
 @pytest.fixture(scope="module")
-def locked_url(built: tuple, embedder: Embedder) -> Iterator[str]:  # type: ignore[type-arg]
+def locked(built: tuple, parts: Components) -> Iterator[httpx.Client]:  # type: ignore[type-arg]
     settings = make_settings(built[0].index.index_dir, api_keys=KEY, rate_limit_per_minute=3)
-    with serve_app(settings, embedder) as url:
-        yield url
+    with app_client(settings, parts) as client:
+        yield client
 
 
 def _example(example_id: str) -> Example:
@@ -224,17 +224,16 @@ def test_rest_audit_returns_rows_problems_and_a_summary_by_section(open_url: str
     assert report["summary"]["conversations"] == 3
 
 
-def test_rest_audit_has_the_same_limits_as_every_route(open_url: str, locked_url: str) -> None:
+def test_rest_audit_has_the_same_limits_as_every_route(open_url: str, locked: httpx.Client) -> None:
     line = json.dumps(_conversation(*_spec_conversations(1)[0][:2])) + "\n"
     too_big = httpx.post(
         f"{open_url}/v1/audit", content=(line * (65536 // len(line) + 2)).encode(), timeout=60
     )
     assert too_big.status_code == 413
-    assert httpx.post(f"{locked_url}/v1/audit", content=line.encode()).status_code == 401
+    assert locked.post("/v1/audit", content=line.encode()).status_code == 401
     headers = {"Authorization": f"Bearer {KEY}"}
     statuses = [
-        httpx.post(f"{locked_url}/v1/audit", content=b"", headers=headers, timeout=60).status_code
-        for _ in range(5)
+        locked.post("/v1/audit", content=b"", headers=headers).status_code for _ in range(5)
     ]
     assert statuses[0] == 200 and statuses[-1] == 429
     unknown = httpx.post(f"{open_url}/v1/audit?release=2025-12-19", content=line.encode())

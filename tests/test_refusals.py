@@ -11,10 +11,9 @@ import pytest
 
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import build_components
+from server.composition.components import Components
 from server.edge.security import THROTTLED, UNAUTHORIZED
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import free_port, live_server
 from tests.test_mcp import INITIALIZE, JSON_HEADERS
@@ -27,12 +26,12 @@ Serve = Callable[..., AbstractContextManager[str]]
 
 
 @pytest.fixture(scope="module")
-def serve(built: tuple[Settings, IngestReport], embedder: Embedder) -> Serve:
+def serve(built: tuple[Settings, IngestReport], parts: Components) -> Serve:
     """Starts the app under uvicorn with these settings; the context yields its base URL."""
 
     def start(**overrides: object) -> AbstractContextManager[str]:
         settings = make_settings(built[0].index.index_dir, **overrides)
-        return live_server(create_app(settings, build_components(settings, embedder=embedder)))
+        return live_server(create_app(settings, parts.derive(settings)))
 
     return start
 

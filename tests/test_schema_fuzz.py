@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from server.app import create_app
-from server.composition.components import build_components
-from specqa.core.embedding import Embedder
+from server.composition.components import Components
 from tests.conftest import make_settings
 from tests.helpers import live_server
 
@@ -24,9 +23,9 @@ EXAMPLES_PER_OPERATION = 25
 
 
 @pytest.fixture(scope="module")
-def api_schema(built: tuple, embedder: Embedder) -> Iterator[Any]:  # type: ignore[type-arg]
+def api_schema(built: tuple, parts: Components) -> Iterator[Any]:  # type: ignore[type-arg]
     app_settings = make_settings(built[0].index.index_dir, rate_limit_per_minute=0)
-    app = create_app(app_settings, build_components(app_settings, embedder=embedder))
+    app = create_app(app_settings, parts.derive(app_settings))
     with live_server(app) as url:
         yield schemathesis.openapi.from_url(f"{url}/openapi.json").include(
             path_regex="^/(v1|healthz|readyz)"

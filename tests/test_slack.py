@@ -28,11 +28,10 @@ from fakes.slack_api import (
 )
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import Components, build_components
+from server.composition.components import Components
 from server.settings import Settings
 from server.slack.blocks import SECTION_LIMIT, split_text
 from server.slack.compact import compact_message
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import live_server
 
@@ -54,8 +53,8 @@ def slack_settings(
 
 
 @pytest.fixture(scope="module")
-def base_url(slack_settings: Settings, embedder: Embedder) -> Iterator[str]:
-    app = create_app(slack_settings, build_components(slack_settings, embedder=embedder))
+def base_url(slack_settings: Settings, parts: Components) -> Iterator[str]:
+    app = create_app(slack_settings, parts.derive(slack_settings))
     with live_server(app) as url:
         yield url
 

@@ -29,9 +29,8 @@ from fakes.slack_api import (
 )
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import Components, build_components
+from server.composition.components import Components
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import REPO, make_settings
 from tests.helpers import live_server
 
@@ -39,7 +38,7 @@ from tests.helpers import live_server
 @pytest.fixture(scope="module")
 def components(
     built: tuple[Settings, IngestReport],
-    embedder: Embedder,
+    parts: Components,
     slack: FakeSlack,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Components:
@@ -51,7 +50,7 @@ def components(
         slack_api_url=f"{slack.url}/api/",
         feedback_database_url=f"sqlite:///{database}",
     )
-    return build_components(settings, embedder=embedder)
+    return parts.derive(settings)
 
 
 @pytest.fixture(scope="module")

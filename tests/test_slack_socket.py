@@ -27,10 +27,9 @@ from fakes.slack_api import (
 )
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import build_components
+from server.composition.components import Components
 from server.settings import Settings
 from server.slack.bot import USAGE, WORKING
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import live_server
 
@@ -46,7 +45,7 @@ def socket(slack: FakeSlack) -> Iterator[FakeSocketMode]:
 @pytest.fixture(scope="module")
 def http(
     built: tuple[Settings, IngestReport],
-    embedder: Embedder,
+    parts: Components,
     slack: FakeSlack,
     socket: FakeSocketMode,
     tmp_path_factory: pytest.TempPathFactory,
@@ -59,7 +58,7 @@ def http(
         slack_bot_token=BOT_TOKEN,
         slack_api_url=f"{slack.url}/api/",
     )
-    app = create_app(settings, build_components(settings, embedder=embedder))
+    app = create_app(settings, parts.derive(settings))
     with (
         live_server(app) as url,
         httpx.Client(base_url=url, timeout=30, trust_env=False) as client,

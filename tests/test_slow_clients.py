@@ -17,9 +17,8 @@ import pytest
 from fakes.slack_api import SECRET
 from ingest.pipeline import IngestReport
 from server.app import create_app
-from server.composition.components import build_components
+from server.composition.components import Components
 from server.settings import Settings
-from specqa.core.embedding import Embedder
 from tests.conftest import make_settings
 from tests.helpers import live_server, wait_until
 
@@ -30,7 +29,7 @@ ANNOUNCED = 5000  # the Content-Length every partial body announces and never co
 
 
 @pytest.fixture(scope="module")
-def address(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterator[tuple[str, int]]:
+def address(built: tuple[Settings, IngestReport], parts: Components) -> Iterator[tuple[str, int]]:
     settings = make_settings(
         built[0].index.index_dir,
         api_keys=KEY,
@@ -40,7 +39,7 @@ def address(built: tuple[Settings, IngestReport], embedder: Embedder) -> Iterato
         max_connections=MAX_CONNECTIONS,
         slack_signing_secret=SECRET,
     )
-    app = create_app(settings, build_components(settings, embedder=embedder))
+    app = create_app(settings, parts.derive(settings))
     with live_server(app) as url:
         host, port = url.removeprefix("http://").split(":")
         yield host, int(port)

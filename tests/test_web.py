@@ -18,10 +18,10 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from fakes.openai_server import FakeOpenAIServer, ScriptedReply
+from server.composition.components import Components
 from server.settings import Settings
 from server.web import page as web_page
 from server.web.page import ASSETS_DIR, CONTENT_SECURITY_POLICY
-from specqa.core.embedding import Embedder
 from tests.browser import (
     ask,
     click,
@@ -48,8 +48,8 @@ API_KEY = "web-test-key"
 
 
 @pytest.fixture(scope="module")
-def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
-    with serve_app(make_settings(built[0].index.index_dir), embedder) as url:
+def base_url(built: tuple[Settings, Any], parts: Components) -> Iterator[str]:
+    with serve_app(make_settings(built[0].index.index_dir), parts) as url:
         yield url
 
 
@@ -362,7 +362,7 @@ def test_html_in_a_question_is_shown_as_text_and_never_runs(page: WebDriver) -> 
 
 
 def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
-    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+    driver: WebDriver, built: tuple[Settings, Any], parts: Components
 ) -> None:
     hostile = (
         "Verdict: no\n\n"
@@ -383,7 +383,7 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
             llm_timeout_s=5.0,
             llm_max_retries=0,
         )
-        with serve_app(settings, embedder) as url:
+        with serve_app(settings, parts) as url:
             open_page(driver, url)
             ask(driver, QUESTION)
             turn = wait_for_answer(driver)
@@ -414,7 +414,7 @@ def test_html_and_unsafe_links_in_a_model_answer_are_neutralised(
 
 
 def test_a_model_answer_shows_the_release_note_before_the_model_s_text(
-    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+    driver: WebDriver, built: tuple[Settings, Any], parts: Components
 ) -> None:
     """Issue 24 item 17: the note sits next to the lead, not after the answer."""
     with FakeOpenAIServer() as fake:
@@ -427,7 +427,7 @@ def test_a_model_answer_shows_the_release_note_before_the_model_s_text(
             llm_timeout_s=5.0,
             llm_max_retries=0,
         )
-        with serve_app(settings, embedder) as url:
+        with serve_app(settings, parts) as url:
             open_page(driver, url)
             driver.execute_script(
                 "const s = document.getElementById('release'); s.value = arguments[0];"
@@ -452,10 +452,10 @@ def test_a_model_answer_shows_the_release_note_before_the_model_s_text(
 
 
 def test_api_errors_are_shown_and_the_key_is_sent_as_bearer(
-    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+    driver: WebDriver, built: tuple[Settings, Any], parts: Components
 ) -> None:
     settings = make_settings(built[0].index.index_dir, api_keys=API_KEY)
-    with serve_app(settings, embedder) as url:
+    with serve_app(settings, parts) as url:
         open_page(driver, url, wait_releases=False)
         driver.execute_script("localStorage.clear()")
         driver.get(f"{url}/")

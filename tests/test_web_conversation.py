@@ -21,9 +21,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
+from server.composition.components import Components
 from server.settings import Settings
 from server.web.page import ASSETS_DIR
-from specqa.core.embedding import Embedder
 from tests.browser import (
     CONVERSATION_KEY,
     ask,
@@ -51,8 +51,8 @@ PHONE = (390, 844)
 
 
 @pytest.fixture(scope="module")
-def base_url(built: tuple[Settings, Any], embedder: Embedder) -> Iterator[str]:
-    with serve_app(make_settings(built[0].index.index_dir), embedder) as url:
+def base_url(built: tuple[Settings, Any], parts: Components) -> Iterator[str]:
+    with serve_app(make_settings(built[0].index.index_dir), parts) as url:
         yield url
 
 
@@ -291,9 +291,9 @@ def test_suggested_follow_ups_come_from_the_answer_and_ask_as_follow_ups(
 
 
 def test_counter_counts_against_the_servers_limit_instead_of_truncating(
-    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder
+    driver: WebDriver, built: tuple[Settings, Any], parts: Components
 ) -> None:
-    with serve_app(make_settings(built[0].index.index_dir, max_question_chars=60), embedder) as url:
+    with serve_app(make_settings(built[0].index.index_dir, max_question_chars=60), parts) as url:
         open_page(driver, url)
         counter = driver.find_element(By.ID, "char-count")
         assert counter.text == "0 / 60"
@@ -378,11 +378,11 @@ def test_conversation_controls_are_reachable_without_horizontal_scroll(
 
 
 def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
-    driver: WebDriver, built: tuple[Settings, Any], embedder: Embedder, tmp_path: Path
+    driver: WebDriver, built: tuple[Settings, Any], parts: Components, tmp_path: Path
 ) -> None:
     database = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
     settings = make_settings(built[0].index.index_dir, feedback_database_url=database)
-    with serve_app(settings, embedder) as url:
+    with serve_app(settings, parts) as url:
         open_page(driver, url)
         ask(driver, QUESTION)
         turn = wait_for_answer(driver)

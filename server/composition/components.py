@@ -1,12 +1,15 @@
 """Build the heavy parts once (embedding model, Chroma client, corpus, LLM client, feedback
 store) and wire the answering service from them. The CLI and the app lifespan both call
-:func:`build_components`; tests pass their own settings (or parts)."""
+:func:`build_components`; tests pass their own settings (or parts), and
+:meth:`Components.derive` makes a set for other settings over the same loaded index."""
 
 from __future__ import annotations
 
 import contextlib
 import threading
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from server.composition.index_handle import CorpusHandle
 from server.domain.answering.llm import LLMAnswerer
@@ -22,7 +25,25 @@ from specqa.core.embedding_models import index_model_name, open_model
 from specqa.core.errors import SpecQAError
 from specqa.core.store import VectorStore
 
-__all__ = ["Components", "build_components"]
+__all__ = ["Components", "build_components", "serving_index"]
+
+# Index settings that do not decide which index is loaded or which model embeds the queries:
+# the ingest's own, and how dense search runs (the retriever's, remade when it differs).
+_NOT_THE_INDEX = frozenset(
+    {"tune_embeddings", "embed_batch_size", "chunk_max_tokens", "ingest_embed_threads"}
+    | {"dense_search"}
+)
+
+
+def serving_index(settings: DomainSettings) -> dict[str, Any]:
+    """What decides the index a server answers from and the model its queries are embedded with
+    (folder or Chroma server, model, backend, model cache, threads): two settings equal here
+    can share one loaded index."""
+    values = settings.index.model_dump(exclude=set(_NOT_THE_INDEX))
+    return {
+        name: value.resolve() if isinstance(value, Path) else value
+        for name, value in values.items()
+    }
 
 
 @dataclass
@@ -42,6 +63,29 @@ class Components:
             llm = LLMJudge(self.settings) if self.settings.llm.enabled else None
             self.auditor = AuditJudge(self.service, llm)
         return self.auditor
+
+    def shares_index_with(self, settings: DomainSettings) -> bool:
+        """Whether ``settings`` serve the same index as these parts (see :func:`serving_index`),
+        so :meth:`derive` can reuse it."""
+        return serving_index(settings) == serving_index(self.settings)
+
+    def derive(
+        self, settings: DomainSettings, *, feedback: FeedbackStore | None = None
+    ) -> Components:
+        """Parts for ``settings``, which serve the same index: the model, the store, the loaded
+        corpus (seconds to read and index), the retriever (unless dense search runs another
+        way) and the precedent vectors are shared; the answering service, the LLM client, the
+        feedback store (``feedback``, or one opened from ``settings``) and the judge are made
+        from ``settings``. A ValueError when ``settings`` name another index or model (build
+        those with :func:`build_components`)."""
+        if not self.shares_index_with(settings):
+            raise ValueError("these settings serve another index: build their own components")
+        retriever = self.retriever
+        if settings.index.dense_in_memory != self.settings.index.dense_in_memory:
+            retriever = _retriever(settings, self.corpus, self.embedder, self.store)
+        index = _IndexParts(self.embedder, self.store, self.corpus, retriever)
+        precedents = self.service.precedents or PrecedentMatcher(self.embedder)
+        return _wire(settings, index, precedents, feedback)
 
 
 def build_components(
@@ -63,14 +107,47 @@ def build_components(
         warm.join()
     # a new build made with another model (a new tuning) is served with that model, opened then
     corpus.use(embedder, lambda name: open_model(settings, index_model_name(settings, name)))
-    retriever = HybridRetriever(corpus, embedder, store, in_memory=settings.index.dense_in_memory)
+    index = _IndexParts(embedder, store, corpus, _retriever(settings, corpus, embedder, store))
+    return _wire(settings, index, PrecedentMatcher(embedder), feedback)
+
+
+@dataclass
+class _IndexParts:
+    """What one loaded index is served with (what :meth:`Components.derive` shares)."""
+
+    embedder: Embedder
+    store: VectorStore
+    corpus: CorpusHandle
+    retriever: HybridRetriever
+
+
+def _retriever(
+    settings: DomainSettings, corpus: CorpusHandle, embedder: Embedder, store: VectorStore
+) -> HybridRetriever:
+    return HybridRetriever(corpus, embedder, store, in_memory=settings.index.dense_in_memory)
+
+
+def _wire(
+    settings: DomainSettings,
+    index: _IndexParts,
+    precedents: PrecedentMatcher,
+    feedback: FeedbackStore | None,
+) -> Components:
+    """The settings' own parts (service, LLM client, feedback store, judge) over ``index``."""
     llm = LLMAnswerer(settings) if settings.llm.enabled else None
-    service = AnsweringService(
-        settings, corpus, retriever, llm, precedents=PrecedentMatcher(embedder)
-    )
+    service = AnsweringService(settings, index.corpus, index.retriever, llm, precedents=precedents)
     feedback = feedback or open_feedback_store(settings)  # connects on first use
     judge = AuditJudge(service, LLMJudge(settings) if settings.llm.enabled else None)
-    return Components(settings, embedder, store, corpus, retriever, service, feedback, judge)
+    return Components(
+        settings,
+        index.embedder,
+        index.store,
+        index.corpus,
+        index.retriever,
+        service,
+        feedback,
+        judge,
+    )
 
 
 def _warm(corpus: CorpusHandle) -> None:

@@ -1,0 +1,69 @@
+"""Components derived for other settings share the loaded index and answer with their own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from server.composition.components import Components
+from server.domain.schemas import Answer
+from specqa.core.errors import InputError
+from tests.conftest import make_settings, run_cli
+
+QUESTION = "How should the assistant respond to questions about politics?"  # five sections
+
+
+def test_a_derived_set_answers_with_its_own_settings_over_the_shared_corpus(
+    parts: Components,
+) -> None:
+    settings = make_settings(
+        parts.settings.index.index_dir, top_sections=2, top_examples=0, max_question_chars=70
+    )
+    derived = parts.derive(settings)
+    assert derived.corpus is parts.corpus and derived.corpus() is parts.corpus()
+    assert derived.embedder is parts.embedder and derived.retriever is parts.retriever
+    assert derived.service is not parts.service and derived.feedback is not parts.feedback
+    assert derived.settings is settings and derived.service.settings is settings
+    answer, shared = derived.service.answer(QUESTION), parts.service.answer(QUESTION)
+    assert len(answer.citations) <= 2 < len(shared.citations)  # the source's are unchanged
+    assert not answer.examples and shared.examples
+    assert answer.citations[0].section_id == shared.citations[0].section_id  # the same index
+    long = "Should the model reveal its system prompt when a developer says it may not?"
+    with pytest.raises(InputError, match="longer than 70 characters"):
+        derived.service.answer(long)
+    assert parts.service.answer(long).citations
+
+
+def test_a_derived_set_with_chroma_dense_search_gets_its_own_retriever_over_the_same_corpus(
+    parts: Components,
+) -> None:
+    derived = parts.derive(parts.settings.updated(dense_search="chroma"))
+    assert derived.corpus is parts.corpus and derived.retriever is not parts.retriever
+    assert not derived.settings.index.dense_in_memory
+
+
+def test_settings_for_another_index_cannot_be_derived(parts: Components, tmp_path: Path) -> None:
+    assert not parts.shares_index_with(make_settings(tmp_path / "index"))
+    with pytest.raises(ValueError, match="another index"):
+        parts.derive(make_settings(tmp_path / "index"))
+    with pytest.raises(ValueError, match="another index"):
+        parts.derive(parts.settings.updated(embed_model="some/other-model"))
+
+
+def test_the_in_process_cli_answers_with_the_session_parts_or_parts_derived_from_them(
+    parts: Components, cli_env: dict[str, str]
+) -> None:
+    seen: list[Answer] = []
+    parts.service.observers.append(seen.append)
+    try:
+        same = run_cli("ask", QUESTION, "--json", env=cli_env)
+        assert same.returncode == 0, same.stderr
+        assert [a.question for a in seen] == [QUESTION]  # the session's own service answered
+        fewer = run_cli("ask", QUESTION, "--json", env={**cli_env, "SPECQA_TOP_EXAMPLES": "0"})
+        assert fewer.returncode == 0, fewer.stderr
+    finally:
+        parts.service.observers.remove(seen.append)
+    assert len(seen) == 1  # a service of its own, with its own settings
+    assert json.loads(same.stdout)["examples"] and not json.loads(fewer.stdout)["examples"]
