@@ -83,10 +83,11 @@ def test_reopened_index_in_a_new_process_answers_the_same(
     built: tuple[Settings, IngestReport], cli_env: dict[str, str]
 ) -> None:
     question = "Should the model reveal its system prompt if the user asks?"
-    first = run_cli("ask", question, "--json", env=cli_env, subprocess=True)
-    second = run_cli("ask", question, "--json", env=cli_env, subprocess=True)
-    assert first.returncode == 0, first.stderr
-    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    here = run_cli("ask", question, "--json", env=cli_env)  # the session's open index
+    fresh = run_cli("ask", question, "--json", env=cli_env, subprocess=True)  # reopened
+    assert here.returncode == 0, here.stderr
+    assert fresh.returncode == 0, fresh.stderr
+    one, two = json.loads(here.stdout), json.loads(fresh.stdout)
     assert [c["section_id"] for c in one["citations"]] == [
         c["section_id"] for c in two["citations"]
     ]
