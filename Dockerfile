@@ -38,10 +38,12 @@ COPY specqa/ specqa/
 COPY ingest/ ingest/
 COPY server/ server/
 # pip's cache is a build cache mount: kept between builds on the machine, never in the image;
-# the second install takes the first one's downloads from it
+# the second install takes the first one's downloads from it. The ingest venv stays in the
+# builder and is not byte-compiled (PIP_COMPILE=0: torch and co., most of a minute of CPU);
+# /opt/venv, which the runtime's user runs read-only, is.
 RUN --mount=type=cache,target=/root/.cache/pip,sharing=locked \
     bash scripts/install.sh --serve-only /opt/venv \
- && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv
+ && PIP_COMPILE=0 TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv
 ENV PATH=/opt/ingest-venv/bin:${PATH}
 COPY spec/releases.json spec/question_bank.jsonl spec/not_covered.jsonl spec/
 RUN if [ -n "${SPEC_DIR}" ]; then mkdir -p spec/releases && cp "${SPEC_DIR}"/model_spec-*.md spec/releases/; fi \

@@ -18,8 +18,9 @@ from server.settings import Settings
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
 from specqa.core.store import CHUNKER_VERSION, VectorStore
-from tests.conftest import RELEASES, REPO, make_settings, run_cli
+from tests.conftest import RELEASES, REPO, make_settings, run_cli, spec_dir
 from tests.helpers import wait_until
+from tests.spec_sample import write_spec_sample
 
 
 def test_ingest_indexes_every_release_without_truncation(
@@ -45,14 +46,15 @@ def test_ingest_indexes_every_release_without_truncation(
     assert manifest.dimension == 384
 
 
-@pytest.mark.slow  # embeds two releases with the base model: minutes on two cores
+@pytest.mark.slow  # embeds two releases with the base model (their opening parts)
 def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
     base_embedder: Embedder, tmp_path: Path
 ) -> None:
-    settings = make_settings(tmp_path / "index", releases=["2025-10-27", "2025-12-18"])
+    sample = write_spec_sample(tmp_path / "spec", spec_dir()).settings()
+    settings = make_settings(tmp_path / "index", releases=["2025-10-27", "2025-12-18"], **sample)
     first = run_ingest(settings, base_embedder, VectorStore(settings))
     assert first.embedded > 0 and first.tuning is None  # the base model: no tuning asked
-    fewer = make_settings(tmp_path / "index", releases=["2025-12-18"])
+    fewer = make_settings(tmp_path / "index", releases=["2025-12-18"], **sample)
     report = run_ingest(fewer, base_embedder, VectorStore(fewer))
     assert not report.unchanged
     assert report.embedded == 0
@@ -81,10 +83,11 @@ def test_reopened_index_in_a_new_process_answers_the_same(
     built: tuple[Settings, IngestReport], cli_env: dict[str, str]
 ) -> None:
     question = "Should the model reveal its system prompt if the user asks?"
-    first = run_cli("ask", question, "--json", env=cli_env, subprocess=True)
-    second = run_cli("ask", question, "--json", env=cli_env, subprocess=True)
-    assert first.returncode == 0, first.stderr
-    one, two = json.loads(first.stdout), json.loads(second.stdout)
+    here = run_cli("ask", question, "--json", env=cli_env)  # the session's open index
+    fresh = run_cli("ask", question, "--json", env=cli_env, subprocess=True)  # reopened
+    assert here.returncode == 0, here.stderr
+    assert fresh.returncode == 0, fresh.stderr
+    one, two = json.loads(here.stdout), json.loads(fresh.stdout)
     assert [c["section_id"] for c in one["citations"]] == [
         c["section_id"] for c in two["citations"]
     ]
@@ -97,13 +100,15 @@ def test_kill_9_during_ingest_leaves_the_previous_index_usable(
 ) -> None:
     index = _copy_index(built[0], tmp_path)
     before = json.loads((index / "current.json").read_text())
+    sample = write_spec_sample(tmp_path / "spec", spec_dir())  # five releases' opening parts
     env = {
         **os.environ,
         "HF_HUB_OFFLINE": "1",
-        "SPECQA_SPEC_DIR": str(built[0].spec.spec_dir),
+        **sample.env(),
         "SPECQA_INDEX_DIR": str(index),
-        "SPECQA_CHUNK_MAX_TOKENS": "120",
-    }  # forces real embedding work
+        "SPECQA_CHUNK_MAX_TOKENS": "120",  # forces real embedding work
+        "SPECQA_EMBED_BATCH_SIZE": "16",  # many small batches: killed after the first ones
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "specqa", "ingest", "--json"],
         env=env,
@@ -114,7 +119,7 @@ def test_kill_9_during_ingest_leaves_the_previous_index_usable(
     rows = _cache_rows(index)
     wait_until(lambda: _cache_rows(index) > rows, 120, "the ingest to start embedding")
     process.send_signal(signal.SIGKILL)
-    process.wait(timeout=30)
+    assert process.wait(timeout=30) == -signal.SIGKILL
     assert json.loads((index / "current.json").read_text()) == before
     answer = run_cli(
         "ask", "can the model help with self-harm?", "--json", env={"SPECQA_INDEX_DIR": str(index)}

@@ -143,7 +143,8 @@ def test_every_run_line_is_a_command_these_tests_run() -> None:
     assert builder.all("RUN") == [
         "--mount=type=cache,target=/root/.cache/pip,sharing=locked"
         " bash scripts/install.sh --serve-only /opt/venv"
-        ' && TORCH_INDEX_URL="${TORCH_INDEX_URL}" bash scripts/install.sh /opt/ingest-venv',
+        ' && PIP_COMPILE=0 TORCH_INDEX_URL="${TORCH_INDEX_URL}"'
+        " bash scripts/install.sh /opt/ingest-venv",
         COPY_SPEC_DIR,
         SEED_MODELS,
         SEED_EMBEDDINGS,
