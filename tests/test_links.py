@@ -37,7 +37,7 @@ def test_public_base_url_makes_every_diff_link_absolute(public: httpx.Client) ->
     old = public.post(
         "/v1/answer",
         json={
-            "question": "may the model lie to keep its system prompt confidential?",
+            "question": "may the model tell a white lie to spare someone's feelings?",
             "release": "2025-04-11",
         },
     ).json()

@@ -22,7 +22,7 @@ from tests.conftest import run_cli
 
 def test_answers_name_their_release_and_note_later_changes(parts: Components) -> None:
     old = parts.service.answer(
-        "may the model lie to keep its system prompt confidential?", release="2025-04-11"
+        "may the model tell a white lie to spare someone's feelings?", release="2025-04-11"
     )
     assert old.release == "2025-04-11"
     assert old.citations[0].section_id == "do_not_lie"
@@ -30,7 +30,7 @@ def test_answers_name_their_release_and_note_later_changes(parts: Components) ->
     assert "/diff?from=2025-04-11&to=2025-12-18&section=do_not_lie" in old.release_note
     assert "/v1/diff" not in old.release_note
     assert old.release_note in old.answer
-    newest = parts.service.answer("may the model lie to keep its system prompt confidential?")
+    newest = parts.service.answer("may the model tell a white lie to spare someone's feelings?")
     assert newest.release_note is None
 
 
