@@ -21,14 +21,13 @@ import psycopg
 import pytest
 
 from ingest.pipeline import IngestReport
-from server.app import create_app
 from server.composition.components import Components
 from server.domain.feedback.store import FeedbackStore, open_feedback_store
 from server.domain.schemas import Answer, Citation
 from server.settings import Settings
 from specqa.core.errors import InputError, UnknownAnswerError
 from tests.conftest import REPO, make_settings, run_cli
-from tests.helpers import free_port, live_server, plain_answer, start_serve
+from tests.helpers import app_client, free_port, plain_answer, start_serve
 from tests.postgres import fresh_database, postgres_cluster
 
 KEY = "feedback-key-1"
@@ -180,30 +179,30 @@ def served(
     built: tuple[Settings, IngestReport],
     parts: Components,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, str]]:
-    """A server with its own feedback file; yields its URL and that database URL."""
+) -> Iterator[tuple[httpx.Client, str]]:
+    """The app with its own feedback file, in process (these are HTTP semantics); yields a
+    client of it and that database URL."""
     database = f"sqlite:///{tmp_path_factory.mktemp('feedback') / 'feedback.sqlite'}"
     settings = make_settings(built[0].index.index_dir, feedback_database_url=database)
-    with live_server(create_app(settings, parts.derive(settings))) as url:
-        yield url, database
+    with app_client(settings, parts) as client:
+        yield client, database
 
 
-def _ask(url: str, question: str = QUESTION, **headers: str) -> dict[str, Any]:
-    response = httpx.post(
-        f"{url}/v1/answer", json={"question": question}, headers=headers, timeout=60
-    )
+def _ask(client: httpx.Client, question: str = QUESTION, **headers: str) -> dict[str, Any]:
+    response = client.post("/v1/answer", json={"question": question}, headers=headers)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-def test_feedback_on_a_served_answer_is_stored_and_counted(served: tuple[str, str]) -> None:
-    url, _ = served
-    answer = _ask(url)
-    response = httpx.post(
-        f"{url}/v1/feedback",
+def test_feedback_on_a_served_answer_is_stored_and_counted(
+    served: tuple[httpx.Client, str],
+) -> None:
+    client, _ = served
+    answer = _ask(client)
+    response = client.post(
+        "/v1/feedback",
         json={"answer_id": answer["id"], "rating": "down", "comment": "too vague"},
-        timeout=30,
     )
     assert response.status_code == 201, response.text
     saved = response.json()
@@ -211,24 +210,23 @@ def test_feedback_on_a_served_answer_is_stored_and_counted(served: tuple[str, st
     assert saved["question"] == answer["question"] and saved["release"] == answer["release"]
     assert saved["section_ids"] == list(dict.fromkeys(c["section_id"] for c in answer["citations"]))
     assert saved["confidence"] == answer["confidence"] and saved["mode"] == "extractive"
-    metrics = httpx.get(f"{url}/metrics", timeout=30).text
+    metrics = client.get("/metrics").text
     assert re.search(r'^specqa_feedback_total\{rating="down"\} [1-9]', metrics, re.M)
 
 
 def test_a_streamed_answer_can_be_rated_by_its_id_and_rerated_by_the_same_rater(
-    served: tuple[str, str],
+    served: tuple[httpx.Client, str],
 ) -> None:
-    url, _ = served
-    with httpx.stream(
-        "POST", f"{url}/v1/answer?stream=true", json={"question": "Can the model lie?"}, timeout=60
+    client, _ = served
+    with client.stream(
+        "POST", "/v1/answer?stream=true", json={"question": "Can the model lie?"}
     ) as response:
         text = response.read().decode()
     done = json.loads(text.split("event: done\ndata: ", 1)[1].split("\n", 1)[0])
     sent = [
-        httpx.post(
-            f"{url}/v1/feedback",
+        client.post(
+            "/v1/feedback",
             json={"answer_id": done["id"], "rating": rating, "rater": "user-1", "source": "slack"},
-            timeout=30,
         )
         for rating in ("up", "down")
     ]
@@ -253,9 +251,9 @@ def test_a_streamed_answer_can_be_rated_by_its_id_and_rerated_by_the_same_rater(
     ],
 )
 def test_bad_feedback_gets_a_4xx_json_message(
-    served: tuple[str, str], body: dict[str, Any], status: int, message: str
+    served: tuple[httpx.Client, str], body: dict[str, Any], status: int, message: str
 ) -> None:
-    response = httpx.post(f"{served[0]}/v1/feedback", json=body, timeout=30)
+    response = served[0].post("/v1/feedback", json=body)
     assert response.status_code == status
     assert message in response.json()["error"]["message"]
 
@@ -268,13 +266,13 @@ def test_feedback_needs_the_api_key_when_keys_are_set(
         api_keys=KEY,
         feedback_database_url=f"sqlite:///{tmp_path / 'f.sqlite'}",
     )
-    with live_server(create_app(settings, parts.derive(settings))) as url:
-        answer = _ask(url, Authorization=f"Bearer {KEY}")
+    with app_client(settings, parts) as client:
+        answer = _ask(client, Authorization=f"Bearer {KEY}")
         body = {"answer_id": answer["id"], "rating": "up"}
-        refused = httpx.post(f"{url}/v1/feedback", json=body, timeout=30)
+        refused = client.post("/v1/feedback", json=body)
         assert refused.status_code == 401 and "WWW-Authenticate" in refused.headers
-        accepted = httpx.post(
-            f"{url}/v1/feedback", json=body, headers={"Authorization": f"Bearer {KEY}"}, timeout=30
+        accepted = client.post(
+            "/v1/feedback", json=body, headers={"Authorization": f"Bearer {KEY}"}
         )
         assert accepted.status_code == 201
 
@@ -284,11 +282,9 @@ def test_with_the_feedback_database_down_answers_go_out_and_feedback_gets_503(
 ) -> None:
     closed = f"postgresql://nobody@127.0.0.1:{free_port()}/feedback"  # nothing listens there
     settings = make_settings(built[0].index.index_dir, feedback_database_url=closed)
-    with live_server(create_app(settings, parts.derive(settings))) as url:
-        answer = _ask(url)
-        response = httpx.post(
-            f"{url}/v1/feedback", json={"answer_id": answer["id"], "rating": "up"}, timeout=30
-        )
+    with app_client(settings, parts) as client:
+        answer = _ask(client)
+        response = client.post("/v1/feedback", json={"answer_id": answer["id"], "rating": "up"})
     assert response.status_code == 503
     message = response.json()["error"]["message"]
     assert message == "the feedback database is unreachable; try again shortly"
@@ -298,15 +294,14 @@ def test_with_the_feedback_database_down_answers_go_out_and_feedback_gets_503(
 
 
 def test_cli_exports_json_lines_and_csv_and_lists_the_worst_questions(
-    served: tuple[str, str], tmp_path: Path
+    served: tuple[httpx.Client, str], tmp_path: Path
 ) -> None:
-    url, database = served
-    answer = _ask(url, "Can the model write erotica for adults?")
+    client, database = served
+    answer = _ask(client, "Can the model write erotica for adults?")
     for rater, comment in (("alice", "misses the adult-content rule"), ("bob", "")):
-        httpx.post(  # two raters: one rater's second rating would replace the first
-            f"{url}/v1/feedback",
+        client.post(  # two raters: one rater's second rating would replace the first
+            "/v1/feedback",
             json={"answer_id": answer["id"], "rating": "down", "comment": comment, "rater": rater},
-            timeout=30,
         ).raise_for_status()
     env = {"SPECQA_FEEDBACK_DATABASE_URL": database}
     exported = run_cli("feedback", "export", "--rating", "down", env=env)
@@ -359,22 +354,24 @@ def test_two_servers_sharing_postgres_rate_each_others_answers(
     postgres_url: str,
     tmp_path: Path,
 ) -> None:
-    """One server in this process, one `specqa serve` process with its own copy of the index:
+    """The app in this process, one `specqa serve` process with its own copy of the index:
     they share nothing but the feedback database."""
     settings = make_settings(built[0].index.index_dir, feedback_database_url=postgres_url)
     index = tmp_path / "index"
     shutil.copytree(
         built[0].index.index_dir, index, ignore=shutil.ignore_patterns("feedback.sqlite*")
     )
-    here = create_app(settings, parts.derive(settings))
     env = {"SPECQA_FEEDBACK_DATABASE_URL": postgres_url}
-    with live_server(here) as first, _served(index, env) as second:
-        from_first, from_second = _ask(first), _ask(second, "Can the model lie to users?")
-        for url, answer in ((second, from_first), (first, from_second)):
-            response = httpx.post(
-                f"{url}/v1/feedback",
-                json={"answer_id": answer["id"], "rating": "down", "comment": f"via {url}"},
-                timeout=30,
+    with (
+        app_client(settings, parts) as here,
+        _served(index, env) as url,
+        httpx.Client(base_url=url, timeout=60) as there,
+    ):
+        from_here, from_there = _ask(here), _ask(there, "Can the model lie to users?")
+        for client, answer, via in ((there, from_here, "there"), (here, from_there, "here")):
+            response = client.post(
+                "/v1/feedback",
+                json={"answer_id": answer["id"], "rating": "down", "comment": f"via {via}"},
             )
             assert response.status_code == 201, response.text
             assert response.json()["question"] == answer["question"]
@@ -383,8 +380,8 @@ def test_two_servers_sharing_postgres_rate_each_others_answers(
     rated = {
         json.loads(line)["answer_id"]: json.loads(line) for line in exported.stdout.splitlines()
     }
-    assert rated[from_first["id"]]["comment"] == f"via {second}"
-    assert rated[from_second["id"]]["comment"] == f"via {first}"
+    assert rated[from_here["id"]]["comment"] == "via there"
+    assert rated[from_there["id"]]["comment"] == "via here"
 
 
 @contextmanager
