@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from threadpoolctl import threadpool_info
 
 from server.composition.components import Components
 from server.domain.schemas import Answer
 from specqa.core.errors import InputError
 from tests.conftest import make_settings, run_cli
+from tests.helpers import app_client
 
 QUESTION = "How should the assistant respond to questions about politics?"  # five sections
 
@@ -67,3 +69,11 @@ def test_the_in_process_cli_answers_with_the_session_parts_or_parts_derived_from
         parts.service.observers.remove(seen.append)
     assert len(seen) == 1  # a service of its own, with its own settings
     assert json.loads(same.stdout)["examples"] and not json.loads(fewer.stdout)["examples"]
+
+
+def test_a_served_app_runs_blas_on_one_thread_a_request(parts: Components) -> None:
+    settings = make_settings(parts.settings.index.index_dir)
+    with app_client(settings, parts) as client:
+        assert client.get("/healthz").status_code == 200
+        blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and set(blas) == {1}  # requests run side by side: no BLAS threads on top
