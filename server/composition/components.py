@@ -25,21 +25,24 @@ from specqa.core.embedding_models import index_model_name, open_model
 from specqa.core.errors import SpecQAError
 from specqa.core.store import VectorStore
 
-__all__ = ["Components", "build_components", "serving_index"]
+__all__ = ["Components", "build_components"]
 
 # Index settings that do not decide which index is loaded or which model embeds the queries:
 # the ingest's own, and how dense search runs (the retriever's, remade when it differs).
-_NOT_THE_INDEX = frozenset(
-    {"tune_embeddings", "embed_batch_size", "chunk_max_tokens", "ingest_embed_threads"}
-    | {"dense_search"}
-)
+_NOT_THE_INDEX = {
+    "tune_embeddings",
+    "embed_batch_size",
+    "chunk_max_tokens",
+    "ingest_embed_threads",
+    "dense_search",
+}
 
 
-def serving_index(settings: DomainSettings) -> dict[str, Any]:
+def _serving_index(settings: DomainSettings) -> dict[str, Any]:
     """What decides the index a server answers from and the model its queries are embedded with
     (folder or Chroma server, model, backend, model cache, threads): two settings equal here
     can share one loaded index."""
-    values = settings.index.model_dump(exclude=set(_NOT_THE_INDEX))
+    values = settings.index.model_dump(exclude=_NOT_THE_INDEX)
     return {
         name: value.resolve() if isinstance(value, Path) else value
         for name, value in values.items()
@@ -65,9 +68,9 @@ class Components:
         return self.auditor
 
     def shares_index_with(self, settings: DomainSettings) -> bool:
-        """Whether ``settings`` serve the same index as these parts (see :func:`serving_index`),
+        """Whether ``settings`` serve the same index as these parts (see :func:`_serving_index`),
         so :meth:`derive` can reuse it."""
-        return serving_index(settings) == serving_index(self.settings)
+        return _serving_index(settings) == _serving_index(self.settings)
 
     def derive(
         self, settings: DomainSettings, *, feedback: FeedbackStore | None = None

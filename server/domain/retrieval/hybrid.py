@@ -141,8 +141,14 @@ class HybridRetriever:
         embedder = corpus.embedder or self._embedder
         index = corpus.manifest.collection
 
+        scored: dict[str, SentenceSimilarity] = {}  # the ranking's, reused for the bottom line
+
         def similarity_of(section: Section) -> SentenceSimilarity:
-            return self._sentence_vectors.similarity(index, rc.release, section, embedder, query)
+            if section.id not in scored:
+                scored[section.id] = self._sentence_vectors.similarity(
+                    index, rc.release, section, embedder, query
+                )
+            return scored[section.id]
 
         sections, clarity = _rank_sections(
             rc, signals, question, filters, k_sections, similarity_of
