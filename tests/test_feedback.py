@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -133,6 +134,23 @@ def test_bad_feedback_is_refused_with_a_message(store: FeedbackStore) -> None:
     kept = store.add(answer.id, "down", "nul\x00 bell\x07 \ud800 ok 👩\u200d💻\n")
     assert kept.comment == "nul bell  ok 👩\u200d💻"  # no database stores NUL or lone surrogates
     assert store.records()[0].comment == kept.comment
+
+
+def test_a_rating_waits_briefly_for_an_answer_another_replica_is_still_writing(
+    tmp_path: Path,
+) -> None:
+    """Behind a load balancer a rating can reach one replica before the replica that answered
+    has written the answer; it is looked for again instead of refused at once."""
+    here, there = (open_feedback_store(make_settings(tmp_path)) for _ in range(2))
+    answer = _answer()
+    writer = threading.Timer(0.3, there.record_answer, args=(answer,))
+    writer.start()
+    try:
+        assert here.add(answer.id, "up").answer_id == answer.id
+    finally:
+        writer.join()
+        here.close()
+        there.close()
 
 
 def test_after_a_failed_record_answers_skip_the_database_for_a_while(

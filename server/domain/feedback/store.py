@@ -13,8 +13,8 @@ answer made by one replica can be rated through another. Tables are created on f
 Answers reach it through a bounded queue (``FeedbackStore.recorder``), never holding an answer; on
 PostgreSQL every operation ends within ``feedback_timeout_s`` (:mod:`server.domain.feedback.db_limit`).
 
-Surfaces send feedback through ``POST /v1/feedback`` or call ``components.feedback.add(answer_id,
-rating, comment, source="slack", rater=user_id)``; listeners (the metrics counter) hear every one.
+Surfaces send feedback through ``POST /v1/feedback`` or ``components.feedback.add``; listeners
+(the metrics counter) hear every one.
 """
 
 from __future__ import annotations
@@ -31,21 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    DateTime,
-    Engine,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    UniqueConstraint,
-    create_engine,
-    event,
-    func,
-    select,
-)
+from sqlalchemy import Engine, Table, create_engine, event, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL, make_url
@@ -63,6 +49,7 @@ from server.domain.feedback.records import (
     SectionStat,
     summarise,
 )
+from server.domain.feedback.tables import answer_sections, answers, metadata, ratings
 from server.domain.schemas import Answer
 from server.domain.settings import DomainSettings
 from specqa.core.errors import BackendUnavailableError, InputError, UnknownAnswerError
@@ -84,37 +71,7 @@ log = logging.getLogger("specqa.feedback")
 
 UNREACHABLE = "the feedback database is unreachable; try again shortly"
 PAUSE_S = 30.0  # after a failed record, answers skip recording this long (they never wait on it)
-
-metadata = MetaData()
-answers = Table(
-    "specqa_answers",
-    metadata,
-    Column("id", String(64), primary_key=True),
-    Column("question", Text, nullable=False),
-    Column("release", String(40), nullable=False),
-    Column("mode", String(16), nullable=False),
-    Column("confidence", String(8)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-answer_sections = Table(  # the cited sections, in the answer's order (rank 0 leads)
-    "specqa_answer_sections",
-    metadata,
-    Column("answer_id", String(64), primary_key=True),
-    Column("rank", Integer, primary_key=True, autoincrement=False),
-    Column("section_id", String(200), nullable=False),
-)
-ratings = Table(
-    "specqa_feedback",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("answer_id", String(64), nullable=False, index=True),
-    Column("rating", String(4), nullable=False),
-    Column("comment", Text, nullable=False),
-    Column("source", String(20), nullable=False),
-    Column("rater", String(100)),  # who rated, when known: their later rating replaces this one
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("answer_id", "rater", name="specqa_feedback_one_per_rater"),
-)
+REPLICA_WAIT_S = 1.5  # how long a rating waits for an answer another replica is still writing
 
 
 @dataclass(frozen=True)
@@ -255,11 +212,9 @@ class FeedbackStore:
         comment = _clean(comment or "")
         if len(comment) > MAX_COMMENT_CHARS:
             raise InputError(f"the comment is over {MAX_COMMENT_CHARS:,} characters")
+        answer = self._recorded(answer_id)
         now = _now()
         with self._connect() as conn:
-            answer = conn.execute(select(answers).where(answers.c.id == answer_id)).first()
-            if answer is None:
-                raise UnknownAnswerError(f"no answer with id {answer_id!r} was recorded")
             statement = self.backend.insert(ratings).values(
                 answer_id=answer_id,
                 rating=rating,
@@ -294,6 +249,20 @@ class FeedbackStore:
         for listener in self.listeners:
             listener(record)
         return record
+
+    def _recorded(self, answer_id: str) -> Any:
+        """The answer's row. Another replica may still be writing an answer it made a moment
+        ago, so a missing one is looked for again, with growing pauses, for REPLICA_WAIT_S."""
+        deadline, pause = time.monotonic() + REPLICA_WAIT_S, 0.05
+        while True:
+            with self._connect() as conn:
+                row = conn.execute(select(answers).where(answers.c.id == answer_id)).first()
+            if row is not None:
+                return row
+            if time.monotonic() + pause > deadline:
+                raise UnknownAnswerError(f"no answer with id {answer_id!r} was recorded")
+            time.sleep(pause)
+            pause *= 2
 
     # --- reading ----------------------------------------------------------------------------
     def records(self, rating: str | None = None) -> list[Feedback]:
