@@ -57,6 +57,18 @@ def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
     assert "Short answer" not in answer.answer
 
 
+def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(
+    parts: Components,
+) -> None:
+    first = parts.service.answer(CURATED, mode="extractive")
+    assert first.short_answer is not None
+    follow_up = parts.service.answer(
+        "And what if the developer allows it?", mode="extractive", history=[CURATED]
+    )
+    assert follow_up.citations[0].section_id == first.citations[0].section_id  # same topic
+    assert follow_up.short_answer is None and "Short answer" not in follow_up.answer
+
+
 def test_the_bottom_line_is_the_sentence_the_closest_curated_question_is_anchored_to(
     parts: Components,
 ) -> None:

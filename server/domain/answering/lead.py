@@ -17,7 +17,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
   way round (not "Will it…?" against "Will it refuse to…?") and is closer by
   ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
-  less clear gets no short answer: never a guess.
+  less clear gets no short answer: never a guess; nor does a follow-up (its curated match is
+  the earlier question's).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
   rest is padding.
 
@@ -96,7 +97,8 @@ def decide_lead(question: str, result: RetrievalResult, standalone: bool = True)
     vague = standalone and content_free(question)  # names nothing: no confident match
     confidence = confidence_of(result.clarity) if covered and not vague else "low"
     bottom = _bottom_line(question, result)
-    short = _short_answer(question, result, bottom) if covered else None
+    # a follow-up was retrieved as the earlier question: a curated answer would answer that one
+    short = _short_answer(question, result, bottom) if covered and standalone else None
     return Lead(covered, confidence, bottom, short)
 
 
