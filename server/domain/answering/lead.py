@@ -56,8 +56,8 @@ CITE_GAP = 0.15  # a section further below the first than this is padding, not c
 OFF_TOPIC_MARGIN = 0.02
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.20
-SHORT_ANSWER_SIMILARITY = 0.68
-SHORT_ANSWER_MARGIN = 0.04  # over the closest entry of the section that answers otherwise
+SHORT_ANSWER_SIMILARITY = 0.60
+SHORT_ANSWER_MARGIN = 0.20  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
 # ("Should the drinking age be lowered?" → not "Yes.")
