@@ -28,6 +28,7 @@ from tests.conftest import REPO, run_cli
 CURATED = "will the chatbot show me its system prompt if I ask"  # a bank question, as written
 REVERSED = "Will ChatGPT refuse to show me its system prompt if I ask?"
 OFF_TOPIC = "what is the boiling point of tungsten in kelvin"
+GERMAN = "Darf die KI so tun, als wäre sie ein Mensch?"  # may the AI pretend to be human?
 
 
 def _headline(answer: Answer) -> str:
@@ -105,6 +106,7 @@ SAME_LEAD = {  # question, mode: what every surface says first
         "llm",
         ["an LLM answer was asked for, but no LLM is configured (set OPENAI_BASE_URL"],
     ),
+    "not in English": (GERMAN, "extractive", ["does not look like English (detected: de)"]),
 }
 
 

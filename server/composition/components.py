@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from server.composition.index_handle import CorpusHandle
+from server.domain.answering.language import LanguageGuess
 from server.domain.answering.llm import LLMAnswerer
 from server.domain.answering.service import AnsweringService
 from server.domain.audit.judging import AuditJudge
@@ -86,9 +88,13 @@ class Components:
         retriever = self.retriever
         if settings.index.dense_in_memory != self.settings.index.dense_in_memory:
             retriever = _retriever(settings, self.corpus, self.embedder, self.store)
-        index = _IndexParts(self.embedder, self.store, self.corpus, retriever)
+        index = _IndexParts(self.embedder, self.store, self.corpus, retriever, self.languages)
         precedents = self.service.precedents or PrecedentMatcher(self.embedder)
         return _wire(settings, index, precedents, feedback)
+
+    @property
+    def languages(self) -> LanguageGuess | None:
+        return self.service.languages
 
 
 def build_components(
@@ -102,15 +108,18 @@ def build_components(
     manifest = store.manifest()
     model = index_model_name(settings, manifest.embed_model if manifest else None)
     corpus = CorpusHandle(store, model)
-    if embedder is None:
-        # Load the index while the model loads: both are seconds of a cold start.
-        warm = threading.Thread(target=_warm, args=(corpus,), name="corpus-warmup", daemon=True)
-        warm.start()
-        embedder = open_model(settings, model)
-        warm.join()
-    # a new build made with another model (a new tuning) is served with that model, opened then
-    corpus.use(embedder, lambda name: open_model(settings, index_model_name(settings, name)))
-    index = _IndexParts(embedder, store, corpus, _retriever(settings, corpus, embedder, store))
+    with ThreadPoolExecutor(1, thread_name_prefix="language-model") as loading:
+        languages = loading.submit(LanguageGuess)  # a second of a cold start, alongside
+        if embedder is None:
+            # Load the index while the model loads: both are seconds of a cold start.
+            warm = threading.Thread(target=_warm, args=(corpus,), name="corpus-warmup", daemon=True)
+            warm.start()
+            embedder = open_model(settings, model)
+            warm.join()
+        # a new build made with another model (a new tuning) is served with that model, opened then
+        corpus.use(embedder, lambda name: open_model(settings, index_model_name(settings, name)))
+        retriever = _retriever(settings, corpus, embedder, store)
+        index = _IndexParts(embedder, store, corpus, retriever, languages.result())
     return _wire(settings, index, PrecedentMatcher(embedder), feedback)
 
 
@@ -122,6 +131,7 @@ class _IndexParts:
     store: VectorStore
     corpus: CorpusHandle
     retriever: HybridRetriever
+    languages: LanguageGuess | None
 
 
 def _retriever(
@@ -138,7 +148,14 @@ def _wire(
 ) -> Components:
     """The settings' own parts (service, LLM client, feedback store, judge) over ``index``."""
     llm = LLMAnswerer(settings) if settings.llm.enabled else None
-    service = AnsweringService(settings, index.corpus, index.retriever, llm, precedents=precedents)
+    service = AnsweringService(
+        settings,
+        index.corpus,
+        index.retriever,
+        llm,
+        precedents=precedents,
+        languages=index.languages,
+    )
     feedback = feedback or open_feedback_store(settings)  # connects on first use
     judge = AuditJudge(service, LLMJudge(settings) if settings.llm.enabled else None)
     return Components(

@@ -92,13 +92,19 @@ class Lead:
     fallback: bool = False  # an LLM answer was asked for and failed: this one is extractive
 
 
-def decide_lead(question: str, result: RetrievalResult, standalone: bool = True) -> Lead:
-    covered = is_covered(question, result)
+def decide_lead(
+    question: str, result: RetrievalResult, standalone: bool = True, english: bool = True
+) -> Lead:
+    """``standalone``: not a follow-up; ``english``: the question is in English (the search
+    model's only language: otherwise nothing is matched with confidence, and nothing is called
+    "not covered" either, since the match says nothing about it)."""
+    covered = is_covered(question, result) or not english
     vague = standalone and content_free(question)  # names nothing: no confident match
-    confidence = confidence_of(result.clarity) if covered and not vague else "low"
+    confidence = confidence_of(result.clarity) if covered and english and not vague else "low"
     bottom = _bottom_line(question, result)
     # a follow-up was retrieved as the earlier question: a curated answer would answer that one
-    short = _short_answer(question, result, bottom) if covered and standalone else None
+    matched = covered and english and standalone
+    short = _short_answer(question, result, bottom) if matched else None
     return Lead(covered, confidence, bottom, short)
 
 

@@ -28,12 +28,14 @@ __all__ = [
     "confidence_label",
     "confidence_markdown",
     "fallback_notice",
+    "joined_notices",
     "lead_markdown",
     "lead_texts",
     "model_answer_lead",
     "no_match_markdown",
     "no_model_mrkdwn",
     "not_covered_line",
+    "not_english_notice",
     "quoted_footer",
     "short_answer_lines",
     "unclear_statement",
@@ -57,6 +59,20 @@ MODEL_WROTE = "Written by a language model from the cited sections; check the qu
 def fallback_notice(reason: str) -> str:
     """The notice of an extractive answer given because the LLM asked for failed (``reason``)."""
     return f"{reason}; falling back to an extractive answer."
+
+
+def not_english_notice(language: str) -> str:
+    """The notice of a question that is not in English (``language``: its ISO 639-1 code)."""
+    return (
+        f"this question does not look like English (detected: {language}); the search model "
+        "reads English only, so the sections below may not be the ones that govern it: ask in "
+        "English for a reliable answer"
+    )
+
+
+def joined_notices(*notices: str | None) -> str | None:
+    """The notices that apply, as one (None when none does)."""
+    return "; ".join(notice for notice in notices if notice) or None
 
 
 def with_notice(markdown: str, notice: str | None) -> str:

@@ -31,8 +31,15 @@ from server.domain.answering.composing import (
     llm_answer,
     paragraphs,
 )
+from server.domain.answering.language import LanguageGuess
 from server.domain.answering.lead import Lead, decide_lead, trim_citations
-from server.domain.answering.lead_text import NO_LLM, fallback_notice, with_notice
+from server.domain.answering.lead_text import (
+    NO_LLM,
+    fallback_notice,
+    joined_notices,
+    not_english_notice,
+    with_notice,
+)
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.service_lookups import SpecLookups
@@ -80,6 +87,7 @@ class Prepared:
     release: str | None = None
     query: str = ""
     standalone: bool = True
+    language: str | None = None  # the question's language when it is not English
 
 
 class AnsweringService(SpecLookups):
@@ -90,9 +98,13 @@ class AnsweringService(SpecLookups):
         retriever: HybridRetriever,
         llm: LLMAnswerer | None = None,
         precedents: PrecedentMatcher | None = None,
+        languages: LanguageGuess | None = None,
     ) -> None:
+        """``languages``: tells a question not in English (without it, every question is
+        taken for English)."""
         super().__init__(settings, corpus, retriever, precedents)
         self.llm = llm
+        self.languages = languages
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
         self.links = Links(settings.answers.public_base_url)
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
@@ -175,6 +187,7 @@ class AnsweringService(SpecLookups):
             release=release,
             query=query,
             standalone=not follows,
+            language=self.languages.foreign(question) if self.languages else None,
         )
 
     def retrieve(self, ready: Prepared) -> RetrievalResult:
@@ -207,7 +220,8 @@ class AnsweringService(SpecLookups):
         section since (a model's answer keeps it even off topic), and why it is not the answer
         asked for (or the model's own caveats)."""
         evidence, draft = gathered.evidence, gathered.draft
-        lead = decide_lead(evidence.question, evidence.result, evidence.standalone)
+        english = ready.language is None
+        lead = decide_lead(evidence.question, evidence.result, evidence.standalone, english)
         noted = lead.covered or draft is not None
         if draft is not None:
             notice = draft.notice()
@@ -215,10 +229,11 @@ class AnsweringService(SpecLookups):
             notice = fallback_notice(gathered.failure)
         else:
             notice = ready.notice
+        language = None if english else not_english_notice(str(ready.language))
         return replace(
             lead,
             note=self._note(evidence.result) if noted else None,
-            notice=notice,
+            notice=joined_notices(language, notice),
             fallback=gathered.failure is not None,
         )
 
