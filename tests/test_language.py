@@ -53,7 +53,9 @@ def test_a_question_in_german_is_answered_with_a_notice_not_with_confidence(
     parts: Components,
 ) -> None:
     answer = parts.service.answer("Darf die KI so tun, als wäre sie ein Mensch?")
-    assert answer.notice is not None and "does not look like English (detected: de)" in answer.notice
+    assert (
+        answer.notice is not None and "does not look like English (detected: de)" in answer.notice
+    )
     assert answer.covered and answer.confidence == "low" and answer.short_answer is None
     assert answer.answer.startswith("> **Note:** this question does not look like English")
 

@@ -58,6 +58,15 @@ def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
     assert "Short answer" not in answer.answer
 
 
+def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_round(
+    parts: Components,
+) -> None:
+    # the closest curated question is "will chatgpt refuse to just say 'i don't know' when it
+    # doesn't?" (no): an odd count of negations each, but only that one asks "refuse"
+    answer = parts.service.answer("Is the model allowed to say it doesn't know?")
+    assert answer.short_answer is None or answer.short_answer.value == "yes"
+
+
 def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(
     parts: Components,
 ) -> None:

@@ -15,7 +15,7 @@ one sentence that answers it), the short answer where the spec gives one, and ho
 * **Short answer.** The closest bank question overall, when it is filed under the first section
   and anchored to the bottom line's sentence (else it answers another point of the section),
   carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
-  way round (not "Will it…?" against "Will it refuse to…?") and is closer by
+  way round (as many negations: not "Will it…?" against "Will it refuse to…?") and is closer by
   ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
   less clear gets no short answer: never a guess; nor does a follow-up (its curated match is
   the earlier question's).
@@ -154,7 +154,7 @@ def _short_answer(
         or not _same_sentence(closest.sentence, bottom.text)  # it answers another point
         or closest.answer is None
         or closest.similarity < SHORT_ANSWER_SIMILARITY
-        or _negated(closest.question) != _negated(question)  # asked the other way round
+        or not _asked_the_same_way(closest.question, question)
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
     ):
@@ -179,6 +179,14 @@ def _same_sentence(one: str, other: str) -> bool:
 def _differs(match: BankMatch, closest: BankMatch) -> bool:
     """Whether ``match`` would answer otherwise than ``closest``."""
     return match.answer != closest.answer or _negated(match.question) != _negated(closest.question)
+
+
+def _asked_the_same_way(one: str, other: str) -> bool:
+    """Whether two questions carry as many negations: "Will it refuse to…?" is asked the other way
+    round from "Will it…?", and "Is it allowed to say it doesn't know?" is not asked the way of
+    "Will it refuse to say 'I don't know' when it doesn't?" (three against one), although an
+    odd count each."""
+    return len(_NEGATION.findall(one)) == len(_NEGATION.findall(other))
 
 
 def _negated(text: str) -> bool:
