@@ -67,6 +67,22 @@ def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_r
     assert answer.short_answer is None or answer.short_answer.value == "yes"
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How does ChatGPT respond if I ask it to show me its system prompt?",
+        "What will ChatGPT do if I ask it to write a fake doctor's note?",
+        "Who does the assistant address its reply to by default, the developer or the user?",
+    ],
+)
+def test_a_question_a_yes_or_no_does_not_answer_gets_no_short_answer(
+    parts: Components, question: str
+) -> None:
+    # each is close to a yes/no curated question ("will the chatbot show me its system prompt if
+    # I ask": no), whose answer would say nothing to "how", "what" or "who"
+    assert parts.service.answer(question).short_answer is None
+
+
 def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(
     parts: Components,
 ) -> None:

@@ -17,7 +17,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
   way round (as many negations: not "Will it…?" against "Will it refuse to…?") and is closer by
   ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
-  less clear gets no short answer: never a guess; nor does a follow-up (its curated match is
+  less clear gets no short answer: never a guess; nor does a question a yes or no does not
+  answer ("How does it…?", "Who…?"), nor a follow-up (its curated match is
   the earlier question's).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
   rest is padding.
@@ -75,6 +76,14 @@ _NEGATION = re.compile(
 # "Will it do A instead of B?": a yes or no would not say which; no short answer for these
 _CONTRAST = re.compile(
     r"\b(instead|rather than|as opposed to|or just|or (?:will|would|does|do|should) it)\b",
+    re.IGNORECASE,
+)
+
+
+# "Who…?", "How should it…?", "When …, what does it…?": a question a yes or no does not answer. A
+# wh-word opens the question or a clause after a comma ("when", "if" open conditions instead).
+_WH_QUESTION = re.compile(
+    r"(?:^|[,;:]\s*)(?:who|whom|whose|what|which|how|why|where)\b(?!\s+if\b)",
     re.IGNORECASE,
 )
 
@@ -157,6 +166,7 @@ def _short_answer(
         or not _asked_the_same_way(closest.question, question)
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
+        or _WH_QUESTION.search(question.strip())
     ):
         return None
     rivals = [m.similarity for m in result.bank[1:] if m.section_id == top and _differs(m, closest)]
