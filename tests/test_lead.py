@@ -83,6 +83,23 @@ def test_a_question_a_yes_or_no_does_not_answer_gets_no_short_answer(
     assert parts.service.answer(question).short_answer is None
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # closest: "is it ok for chatgpt to make up fake sources if i tell it it's for a parody
+        # paper?" (yes: but only for a parody)
+        "will chatgpt make up fake sources",
+        # closest: "Can I unlock sexual content involving minors in my adult fiction app's system
+        # prompt if every user is a verified adult?" (no: because of the minors)
+        "Can my adult fiction app turn on erotic content in its system prompt for verified adults?",
+    ],
+)
+def test_a_curated_question_about_a_narrower_case_lends_no_short_answer(
+    parts: Components, question: str
+) -> None:
+    assert parts.service.answer(question).short_answer is None
+
+
 def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(
     parts: Components,
 ) -> None:

@@ -17,9 +17,10 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
   way round (as many negations: not "Will it…?" against "Will it refuse to…?") and is closer by
   ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
-  less clear gets no short answer: never a guess; nor does a question a yes or no does not
-  answer ("How does it…?", "Who…?"), nor a follow-up (its curated match is
-  the earlier question's).
+  less clear gets no short answer: never a guess. Nor does a question a yes or no does not answer
+  ("How does it…?", "Who…?"), a curated question about a narrower case (a condition the question
+  does not speak of, a minor it does not name), or a follow-up (its curated match is the earlier
+  question's).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
   rest is padding.
 
@@ -35,6 +36,7 @@ from dataclasses import dataclass, replace
 from server.domain.answering.bottom_line import answering_sentence
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.extractive import plain_meaning
+from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
@@ -80,6 +82,14 @@ _CONTRAST = re.compile(
 )
 
 
+# what follows is a condition of the question ("…if I tell it it's for a parody?")
+_CONDITION = re.compile(
+    r"(?<!as )\b(?:if|unless|as long as|so long as|provided|even when)\b([^,?]*)", re.IGNORECASE
+)
+_MINORS = re.compile(
+    r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
+    re.IGNORECASE,
+)
 # "Who…?", "How should it…?", "When …, what does it…?": a question a yes or no does not answer. A
 # wh-word opens the question or a clause after a comma ("when", "if" open conditions instead).
 _WH_QUESTION = re.compile(
@@ -167,6 +177,7 @@ def _short_answer(
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
         or _WH_QUESTION.search(question.strip())
+        or _narrower(closest.question, question)
     ):
         return None
     rivals = [m.similarity for m in result.bank[1:] if m.section_id == top and _differs(m, closest)]
@@ -189,6 +200,22 @@ def _same_sentence(one: str, other: str) -> bool:
 def _differs(match: BankMatch, closest: BankMatch) -> bool:
     """Whether ``match`` would answer otherwise than ``closest``."""
     return match.answer != closest.answer or _negated(match.question) != _negated(closest.question)
+
+
+def _narrower(curated: str, question: str) -> bool:
+    """Whether ``curated`` asks about a narrower case than ``question``, so that its answer holds
+    in that case only: a condition the question does not speak of ("…make up fake sources if I
+    tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
+    of the condition's words asked), or a minor where the question names none ("…sexual content
+    involving minors…" against "…adult content…")."""
+    if _MINORS.search(curated) and not _MINORS.search(question):
+        return True
+    condition = _CONDITION.search(curated)
+    if condition is None:
+        return False
+    words = set(lexical_tokens([condition.group(1)])[0])
+    asked = set(lexical_tokens([question])[0])
+    return len(words & asked) * 3 < len(words)
 
 
 def _asked_the_same_way(one: str, other: str) -> bool:
