@@ -100,6 +100,14 @@ def test_a_curated_question_about_a_narrower_case_lends_no_short_answer(
     assert parts.service.answer(question).short_answer is None
 
 
+def test_a_condition_that_only_says_the_request_is_made_does_not_narrow_a_curated_question(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("Will ChatGPT tell me its system prompt?")
+    assert answer.short_answer is not None
+    assert (answer.short_answer.value, answer.short_answer.curated_question) == ("no", CURATED)
+
+
 def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(
     parts: Components,
 ) -> None:

@@ -86,6 +86,11 @@ _CONTRAST = re.compile(
 _CONDITION = re.compile(
     r"(?<!as )\b(?:if|unless|as long as|so long as|provided|even when)\b([^,?]*)", re.IGNORECASE
 )
+# the words of a condition that only says the request is made ("if I ask it to", "if you tell it")
+_ASKING = frozenset(
+    "ask tell told want request say pleas nice realli chatgpt ai model bot chatbot assist gpt "  # noqa: SIM905
+    "i you he she they we it me him her them".split()
+)
 _MINORS = re.compile(
     r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
     re.IGNORECASE,
@@ -213,7 +218,7 @@ def _narrower(curated: str, question: str) -> bool:
     condition = _CONDITION.search(curated)
     if condition is None:
         return False
-    words = set(lexical_tokens([condition.group(1)])[0])
+    words = set(lexical_tokens([condition.group(1)])[0]) - _ASKING
     asked = set(lexical_tokens([question])[0])
     return len(words & asked) * 3 < len(words)
 
