@@ -156,6 +156,7 @@ def test_precedent_search_filters_and_exports_csv(open_url: str) -> None:
     found = httpx.get(
         f"{open_url}/v1/examples",
         params={"label": "BAD", "authority": "root", "q": "system prompt", "k": 5},
+        timeout=30,
     ).json()
     assert found["examples"]
     assert all(any(r["label"] == "BAD" for r in e["responses"]) for e in found["examples"])

@@ -220,8 +220,8 @@ def test_kill_9_of_an_ingest_and_a_reingest_while_serving_never_fail_a_request(
         new = json.loads(rerun.stdout)["collection"]
         assert new != old and _pointer(index)["collection"] == new
         wait_until(
-            lambda: httpx.get(f"{url}/readyz", timeout=10).json().get("collection") == new,
-            15,
+            lambda: httpx.get(f"{url}/readyz", timeout=30).json().get("collection") == new,
+            60,
             "the server to switch to the new index",
         )
         switched = len(traffic.statuses)
