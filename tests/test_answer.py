@@ -282,7 +282,10 @@ def test_sections_that_attract_unrelated_text_are_discounted(parts: Components) 
     parts.retriever.search("warm the release up")
     prior = dict(zip([s.id for s in rc.parsed.sections], rc.hub_prior, strict=True))
     assert abs(sum(prior.values())) < 1e-6  # centred: the average section is not discounted
-    assert prior["protect_privileged_information"] > 0 > prior["overview"]
+    # the words "developer" and "system prompt" pull it into questions on any topic
+    most_discounted = sorted(prior, key=prior.__getitem__, reverse=True)[:5]
+    assert "protect_privileged_information" in most_discounted
+    assert prior["protect_privileged_information"] > prior["overview"]
 
 
 @pytest.mark.parametrize(
