@@ -26,7 +26,7 @@ from specqa.core.embedding import Embedder
 from specqa.core.embedding_models import index_model_name, onnx_artifact, tuned_model_dir
 from specqa.core.errors import SpecIndexError
 from specqa.core.store import VectorStore
-from tests.conftest import RELEASES, REPO, cached_before_session, make_settings, parsed
+from tests.conftest import RELEASES, REPO, cached_before_session, make_settings, parsed, run_cli
 
 NEWEST = RELEASES[-1]
 
@@ -158,6 +158,22 @@ def test_a_tuned_index_whose_model_is_missing_says_to_reingest(
     empty_cache = make_settings(settings.index.index_dir, model_cache_dir=tmp_path / "empty")
     with pytest.raises(SpecIndexError, match="re-run `specqa ingest`"):
         open_model(empty_cache, report.tuning.model)
+
+
+def test_the_cli_exits_2_when_the_index_model_is_missing_while_the_index_still_loads(
+    built: tuple[Settings, IngestReport], tmp_path: Path
+) -> None:
+    # a new process: the index loads on a thread beside the model, and an exit while it still
+    # loaded used to crash the interpreter's shutdown (exit 139, a segfault) instead of exit 2
+    settings, _ = built
+    env = {
+        "SPECQA_INDEX_DIR": str(settings.index.index_dir),
+        "SPECQA_MODEL_CACHE_DIR": str(tmp_path / "empty"),
+    }
+    result = run_cli("ask", "Will it lie to me?", env=env, subprocess=True)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().count("\n") == 0
+    assert "re-run `specqa ingest`" in result.stderr
 
 
 def test_training_pairs_are_unique() -> None:

@@ -114,8 +114,12 @@ def build_components(
             # Load the index while the model loads: both are seconds of a cold start.
             warm = threading.Thread(target=_warm, args=(corpus,), name="corpus-warmup", daemon=True)
             warm.start()
-            embedder = open_model(settings, model)
-            warm.join()
+            try:
+                embedder = open_model(settings, model)
+            finally:
+                # A daemon thread still loading the index when the process exits on an error
+                # crashes the interpreter's shutdown (a segfault instead of exit 2).
+                warm.join()
         # a new build made with another model (a new tuning) is served with that model, opened then
         corpus.use(embedder, lambda name: open_model(settings, index_model_name(settings, name)))
         retriever = _retriever(settings, corpus, embedder, store)
