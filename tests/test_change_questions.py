@@ -60,6 +60,7 @@ ORDINARY_QUESTIONS = [
     "How does the model's response change when someone mentions explosives with no stated intent?",
     "What's the difference between a tool message, a system message and a developer message?",
     "explain the history of the n-word and why it's so offensive",
+    "Will it tell me if part of its answer was removed by a content filter?",
 ]
 
 

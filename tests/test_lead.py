@@ -47,7 +47,14 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
 
 @pytest.mark.parametrize(
     "reversed_question",
-    [REVERSED, "Is the chatbot supposed to avoid showing me its system prompt if I ask?"],
+    [
+        REVERSED,
+        "Is the chatbot supposed to avoid showing me its system prompt if I ask?",
+        # closest: "We run the model in a sandboxed eval harness. Will it still behave as if its
+        # tool calls have real consequences?" (yes): "no real consequences" asks it the other way
+        "If the model thinks it's only inside a test harness, may it act as if its tool calls "
+        "have no real consequences?",
+    ],
 )
 def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
     parts: Components, reversed_question: str
@@ -73,6 +80,9 @@ def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_r
         "How does ChatGPT respond if I ask it to show me its system prompt?",
         "What will ChatGPT do if I ask it to write a fake doctor's note?",
         "Who does the assistant address its reply to by default, the developer or the user?",
+        # the wh-word opens the question's second sentence
+        "Our app's users think their neighbors are beaming thoughts into their heads. How should "
+        "the model answer them?",
     ],
 )
 def test_a_question_a_yes_or_no_does_not_answer_gets_no_short_answer(

@@ -72,6 +72,7 @@ _PLAIN_FOR_REQUEST = {
 _NEGATION = re.compile(
     r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
+    r"(?<!\bor )(?<!-)no(?!-)|"  # "no real consequences", not "yes or no", "a yes-or-no question"
     r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
 )
@@ -95,10 +96,11 @@ _MINORS = re.compile(
     r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
     re.IGNORECASE,
 )
-# "Who…?", "How should it…?", "When …, what does it…?": a question a yes or no does not answer. A
-# wh-word opens the question or a clause after a comma ("when", "if" open conditions instead).
+# "Who…?", "How should it…?", "When …, what does it…?", "My user insists… How should the bot
+# respond?": a question a yes or no does not answer. A wh-word opens the question, a sentence of
+# it or a clause after a comma ("when", "if" open conditions instead).
 _WH_QUESTION = re.compile(
-    r"(?:^|[,;:]\s*)(?:who|whom|whose|what|which|how|why|where)\b(?!\s+if\b)",
+    r"(?:^|[,;:.!?]\s*)(?:who|whom|whose|what|which|how|why|where)\b(?!\s+if\b)",
     re.IGNORECASE,
 )
 
@@ -225,9 +227,10 @@ def _narrower(curated: str, question: str) -> bool:
 
 def _asked_the_same_way(one: str, other: str) -> bool:
     """Whether two questions carry as many negations: "Will it refuse to…?" is asked the other way
-    round from "Will it…?", and "Is it allowed to say it doesn't know?" is not asked the way of
-    "Will it refuse to say 'I don't know' when it doesn't?" (three against one), although an
-    odd count each."""
+    round from "Will it…?", "…act as if its tool calls have no real consequences?" from "…behave
+    as if its tool calls have real consequences?", and "Is it allowed to say it doesn't know?" is
+    not asked the way of "Will it refuse to say 'I don't know' when it doesn't?" (three against
+    one), although an odd count each."""
     return len(_NEGATION.findall(one)) == len(_NEGATION.findall(other))
 
 

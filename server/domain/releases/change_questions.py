@@ -31,7 +31,9 @@ _PATTERNS = [
     r"\b(?:changes?|updates?|revisions?) (?:to|in|about|between|made|since|from)\b",
     r"\b(?:sections?|rules?|examples?|guidance) (?:were|was|got|have been|has been|are|is) "
     r"(?:added|removed|dropped|renamed|changed|new)\b",
-    r"\b(?:was|were|got|been) (?:added|introduced|removed|dropped|renamed|deleted)\b",
+    # not inside a clause of what is asked ("…tell the user that something was removed?")
+    r"^(?:(?!\b(?:that|if|whether)\b).)*?\b(?:was|were|got|been) "
+    r"(?:added|introduced|removed|dropped|renamed|deleted)\b",
     r"^\s*(?:has|have|did|does)\b.*\b(?:change|changed|been updated|been removed|been added|"
     r"been renamed)\b",
     r"\bchanges? (?:were|was|have been|has been|got) made\b",
