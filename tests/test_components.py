@@ -14,14 +14,14 @@ from specqa.core.errors import InputError
 from tests.conftest import make_settings, run_cli
 from tests.helpers import app_client
 
-QUESTION = "How should the assistant respond to questions about politics?"  # five sections
+QUESTION = "How should the assistant respond to questions about politics?"  # two cited
 
 
 def test_a_derived_set_answers_with_its_own_settings_over_the_shared_corpus(
     parts: Components,
 ) -> None:
     settings = make_settings(
-        parts.settings.index.index_dir, top_sections=2, top_examples=0, max_question_chars=70
+        parts.settings.index.index_dir, top_sections=1, top_examples=0, max_question_chars=70
     )
     derived = parts.derive(settings)
     assert derived.corpus is parts.corpus and derived.corpus() is parts.corpus()
@@ -29,7 +29,7 @@ def test_a_derived_set_answers_with_its_own_settings_over_the_shared_corpus(
     assert derived.service is not parts.service and derived.feedback is not parts.feedback
     assert derived.settings is settings and derived.service.settings is settings
     answer, shared = derived.service.answer(QUESTION), parts.service.answer(QUESTION)
-    assert len(answer.citations) <= 2 < len(shared.citations)  # the source's are unchanged
+    assert len(answer.citations) == 1 < len(shared.citations)  # the source's are unchanged
     assert not answer.examples and shared.examples
     assert answer.citations[0].section_id == shared.citations[0].section_id  # the same index
     long = "Should the model reveal its system prompt when a developer says it may not?"

@@ -25,8 +25,9 @@ from server.mcp.tools import build_mcp
 from server.slack.compact import compact_message
 from tests.conftest import REPO, run_cli
 
-CURATED = "will the chatbot show me its system prompt if I ask"  # a bank question, as written
-REVERSED = "Will ChatGPT refuse to show me its system prompt if I ask?"
+# a bank question, as written (its closest rival answer is far: the margin holds across retunes)
+CURATED = "is it gonna give me a whole poem by a living poet if i ask nicely"
+REVERSED = "Will ChatGPT refuse to give me a whole poem by a living poet if I ask nicely?"
 OFF_TOPIC = "what is the boiling point of tungsten in kelvin"
 GERMAN = "Darf die KI so tun, als wäre sie ein Mensch?"  # may the AI pretend to be human?
 
@@ -49,7 +50,7 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
     "reversed_question",
     [
         REVERSED,
-        "Is the chatbot supposed to avoid showing me its system prompt if I ask?",
+        "Is it supposed to avoid giving me a whole poem by a living poet if I ask nicely?",
         # closest: "We run the model in a sandboxed eval harness. Will it still behave as if its
         # tool calls have real consequences?" (yes): "no real consequences" asks it the other way
         "If the model thinks it's only inside a test harness, may it act as if its tool calls "
@@ -113,7 +114,7 @@ def test_a_curated_question_about_a_narrower_case_lends_no_short_answer(
 def test_a_condition_that_only_says_the_request_is_made_does_not_narrow_a_curated_question(
     parts: Components,
 ) -> None:
-    answer = parts.service.answer("Will ChatGPT tell me its system prompt?")
+    answer = parts.service.answer("Will ChatGPT give me a whole poem by a living poet?")
     assert answer.short_answer is not None
     assert (answer.short_answer.value, answer.short_answer.curated_question) == ("no", CURATED)
 

@@ -109,7 +109,7 @@ def test_mcp_answer_text_shows_the_verdict_and_neutralised_markdown(
     ("question", "release", "lead"),
     [
         (  # a bank question, as written: its short answer, before the model's text
-            "will the chatbot show me its system prompt if I ask",
+            "is it gonna give me a whole poem by a living poet if i ask nicely",
             None,
             ["Short answer: No.", "Closest curated question:"],
         ),
