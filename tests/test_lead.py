@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -14,7 +15,7 @@ import pytest
 from mcp import Client
 
 from server.composition.components import Components
-from server.domain.answering.lead import CITE_GAP
+from server.domain.answering.lead import CITE_GAP, Lead, decide_lead, trim_citations
 from server.domain.answering.lead_text import NOT_COVERED
 from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
 from server.domain.schemas import Answer
@@ -23,6 +24,7 @@ from server.mcp.briefs import answer_brief
 from server.mcp.settings import McpSettings
 from server.mcp.tools import build_mcp
 from server.slack.compact import compact_message
+from specqa.core.question_bank import ShortAnswerValue
 from tests.conftest import REPO, run_cli
 
 # a bank question, as written (its closest rival answer is far: the margin holds across retunes)
@@ -117,6 +119,39 @@ def test_a_condition_that_only_says_the_request_is_made_does_not_narrow_a_curate
     answer = parts.service.answer("Will ChatGPT give me a whole poem by a living poet?")
     assert answer.short_answer is not None
     assert (answer.short_answer.value, answer.short_answer.curated_question) == ("no", CURATED)
+
+
+def _with_rival(parts: Components, question: str, answer: ShortAnswerValue) -> Lead:
+    """The lead of ``CURATED`` with a bank entry of its section just below its own match."""
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
+    rival = replace(closest, question=question, answer=answer, similarity=closest.similarity - 0.01)
+    return decide_lead(CURATED, replace(result, bank=[closest, rival, *result.bank[1:]]))
+
+
+def test_a_rival_asked_the_other_way_round_with_the_opposite_answer_agrees(
+    parts: Components,
+) -> None:
+    lead = _with_rival(parts, REVERSED, "yes")  # "refuse to…?" yes is "give…?" no
+    assert lead.short is not None and lead.short.value == "no"
+
+
+def test_a_close_rival_that_answers_otherwise_withholds_the_short_answer(
+    parts: Components,
+) -> None:
+    assert _with_rival(parts, REVERSED, "no").short is None  # "refuse to…?" no is "give…?" yes
+    assert _with_rival(parts, "Will it give me a whole poem by a living poet?", "yes").short is None
+
+
+def test_the_short_answer_comes_from_the_first_section_s_closest_curated_question(
+    parts: Components,
+) -> None:
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    own = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
+    other = replace(own, section_id="other_section", answer="yes", similarity=own.similarity + 0.01)
+    lead = decide_lead(CURATED, replace(result, bank=[other, *result.bank]))
+    assert lead.short is not None
+    assert (lead.short.value, lead.short.curated_question) == ("no", CURATED)
 
 
 def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(

@@ -12,11 +12,12 @@ one sentence that answers it), the short answer where the spec gives one, and ho
 * **Bottom line.** The sentence of the first section that answers: voted on by the section's
   closest bank questions and weighed with each sentence's own similarity to the question (see
   server.domain.answering.bottom_line).
-* **Short answer.** The closest bank question overall, when it is filed under the first section
-  and anchored to the bottom line's sentence (else it answers another point of the section),
-  carries a yes/no/it depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same
-  way round (as many negations: not "Will it…?" against "Will it refuse to…?") and is closer by
-  ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise. Anything
+* **Short answer.** The closest bank question of the first section, when it is anchored to the
+  bottom line's sentence (else it answers another point of the section), carries a yes/no/it
+  depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same way round (as many
+  negations: not "Will it…?" against "Will it refuse to…?") and is closer by
+  ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
+  are asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no). Anything
   less clear gets no short answer: never a guess. Nor does a question a yes or no does not answer
   ("How does it…?", "Who…?"), a curated question about a narrower case (a condition the question
   does not speak of, a minor it does not name), or a follow-up (its curated match is the earlier
@@ -62,6 +63,7 @@ ON_TOPIC_FLOOR = 0.20
 SHORT_ANSWER_SIMILARITY = 0.60
 SHORT_ANSWER_MARGIN = 0.20  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
+_FLIPPED = {"yes": "no", "no": "yes"}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
 # ("Should the drinking age be lowered?" → not "Yes.")
 _PLAIN_FOR_REQUEST = {
@@ -174,10 +176,13 @@ def _short_answer(
     """The closest curated question's answer, only when it is unambiguous (see the module)."""
     if not result.sections or not result.bank or bottom is None:
         return None
-    closest, top = result.bank[0], result.sections[0].section.id
+    top = result.sections[0].section.id
+    own = [match for match in result.bank if match.section_id == top]
+    if not own:
+        return None
+    closest = own[0]
     if (
-        closest.section_id != top
-        or not _same_sentence(closest.sentence, bottom.text)  # it answers another point
+        not _same_sentence(closest.sentence, bottom.text)  # it answers another point
         or closest.answer is None
         or closest.similarity < SHORT_ANSWER_SIMILARITY
         or not _asked_the_same_way(closest.question, question)
@@ -187,7 +192,7 @@ def _short_answer(
         or _narrower(closest.question, question)
     ):
         return None
-    rivals = [m.similarity for m in result.bank[1:] if m.section_id == top and _differs(m, closest)]
+    rivals = [match.similarity for match in own[1:] if _differs(match, closest)]
     if rivals and closest.similarity - max(rivals) < SHORT_ANSWER_MARGIN:
         return None
     return ShortAnswer(
@@ -205,8 +210,16 @@ def _same_sentence(one: str, other: str) -> bool:
 
 
 def _differs(match: BankMatch, closest: BankMatch) -> bool:
-    """Whether ``match`` would answer otherwise than ``closest``."""
-    return match.answer != closest.answer or _negated(match.question) != _negated(closest.question)
+    """Whether ``match`` would answer otherwise than ``closest`` once both are asked the same way
+    round: "Will it refuse to…?" answered yes agrees with "Will it…?" answered no."""
+    return _positive_answer(match) != _positive_answer(closest)
+
+
+def _positive_answer(match: BankMatch) -> str | None:
+    """``match``'s answer to its question asked the positive way ("Will it…?")."""
+    if match.answer in _FLIPPED and _negated(match.question):
+        return _FLIPPED[match.answer]
+    return match.answer
 
 
 def _narrower(curated: str, question: str) -> bool:
