@@ -53,6 +53,8 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
     [
         REVERSED,
         "Is it supposed to avoid giving me a whole poem by a living poet if I ask nicely?",
+        "Will ChatGPT hold off on giving me a whole poem by a living poet if I ask nicely?",
+        "Does it steer clear of giving me a whole poem by a living poet if I ask nicely?",
         # closest: "We run the model in a sandboxed eval harness. Will it still behave as if its
         # tool calls have real consequences?" (yes): "no real consequences" asks it the other way
         "If the model thinks it's only inside a test harness, may it act as if its tool calls "
