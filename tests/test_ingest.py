@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,6 +60,28 @@ def test_rebuild_with_new_chunking_reuses_cached_embeddings_for_identical_text(
     assert not report.unchanged
     assert report.embedded == 0
     assert list(report.releases) == ["2025-12-18"]
+
+
+def test_only_the_newest_release_is_read_at_load_and_an_older_one_when_first_asked_for(
+    built: tuple[Settings, IngestReport],
+) -> None:
+    store = VectorStore(built[0])
+    reads: list[dict[str, Any] | None] = []
+    read_chunks = store.stored_chunks
+
+    def counted(name: str, expected: int, where: dict[str, Any] | None = None) -> Any:
+        reads.append(where)
+        return read_chunks(name, expected, where)
+
+    store.stored_chunks = counted  # type: ignore[method-assign]
+    corpus = Corpus.load(store)
+    oldest, newest = RELEASES[0], RELEASES[-1]
+    assert corpus.names == RELEASES
+    assert {"release": newest} in reads and {"release": oldest} not in reads
+    older = corpus.get(oldest)
+    assert older is corpus.get(oldest) and reads.count({"release": oldest}) == 1
+    assert {chunk.metadata["release"] for chunk in older.chunks} == {oldest}
+    assert len(older.chunks) == built[1].releases[oldest].chunks
 
 
 def test_index_built_with_another_model_is_refused(built: tuple[Settings, IngestReport]) -> None:

@@ -151,9 +151,12 @@ class VectorStore:
             lambda: self.client.create_collection(name, metadata={"hnsw:space": "cosine"})
         )
 
-    def stored_chunks(self, name: str, expected: int) -> tuple[list[ChunkRecord], Any]:
-        """Every chunk of collection ``name``, sorted by id, and their vectors as one float32
-        matrix in that order; ``expected`` chunks or SpecIndexError (an interrupted build)."""
+    def stored_chunks(
+        self, name: str, expected: int, where: dict[str, Any] | None = None
+    ) -> tuple[list[ChunkRecord], Any]:
+        """Every chunk of collection ``name`` that ``where`` admits (a Chroma filter; None: all),
+        sorted by id, and their vectors as one float32 matrix in that order; ``expected`` chunks
+        or SpecIndexError (an interrupted build)."""
         import numpy as np
 
         collection = self.collection(name)
@@ -162,7 +165,10 @@ class VectorStore:
         for offset in itertools.count(0, _GET_PAGE):
             page = self.call(
                 lambda o=offset: collection.get(
-                    include=["documents", "metadatas", "embeddings"], limit=_GET_PAGE, offset=o
+                    where=where,
+                    include=["documents", "metadatas", "embeddings"],
+                    limit=_GET_PAGE,
+                    offset=o,
                 )
             )
             records += [

@@ -1,5 +1,6 @@
-"""The active index held in memory: every chunk of every release, the parsed sections and
-examples they carry, and a BM25 index per release.
+"""The active index held in memory: every chunk of every release (the newest read at load, an
+older one when first asked for), the parsed sections and examples they carry, and a BM25 index
+per release.
 
 Loaded from the vector store (embedded or server) so that a server process needs nothing but the
 index; :class:`server.composition.index_handle.CorpusHandle` rebuilds it when the pointer moves.
@@ -8,6 +9,8 @@ index; :class:`server.composition.index_handle.CorpusHandle` rebuilds it when th
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,76 +77,99 @@ class ReleaseCorpus:
 
 class Corpus:
     """Everything retrieval needs, keyed by release: the index's chunks with their vectors, so
-    that a query's nearest chunks can be found in memory as well as by Chroma."""
+    that a query's nearest chunks can be found in memory as well as by Chroma.
+
+    The newest release is loaded at once and an older one when it is first asked for: reading
+    a release from Chroma is most of a cold start (about a second and a half each on a 2-core
+    machine), and most questions ask the newest."""
 
     def __init__(
         self,
         manifest: IndexManifest,
         releases: dict[str, ReleaseCorpus],
+        load_release: Callable[[str], ReleaseCorpus],
         not_covered: Any = None,
     ) -> None:
         self.manifest = manifest
-        self.releases = releases
         self.embedder: Embedder | None = None  # the model its vectors were made with, once known
         # (questions x dim) unit vectors of the curated questions the spec does not cover
-        self.not_covered = not_covered if not_covered is not None else _no_vectors(releases)
+        self.not_covered = (
+            not_covered if not_covered is not None else _no_vectors(manifest.dimension)
+        )
+        self._loaded = dict(releases)
+        self._load_release = load_release
+        self._loading = threading.Lock()
 
     @classmethod
     def load(cls, store: VectorStore, expected_model: str | None = None) -> Corpus:
-        manifest = store.manifest()
-        if manifest is None:
-            raise SpecIndexError("no index has been built yet; run `specqa ingest`")
-        if manifest.chunker_version != CHUNKER_VERSION:
-            raise SpecIndexError(
-                f"the index was built by another version of specqa (index format "
-                f"{manifest.chunker_version}, this one reads {CHUNKER_VERSION}); re-run `specqa ingest`"
+        manifest = _usable_manifest(store, expected_model)
+
+        def load_release(name: str) -> ReleaseCorpus:
+            expected = manifest.releases[name].chunks
+            records, vectors = store.stored_chunks(
+                manifest.collection, expected, where={"release": name}
             )
-        if expected_model is not None and manifest.embed_model != expected_model:
-            raise SpecIndexError(
-                f"the index was built with embedding model {manifest.embed_model!r} but "
-                f"{expected_model!r} is configured; re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
-            )
-        records, vectors = store.stored_chunks(manifest.collection, manifest.total_chunks)
-        rows_by_release: dict[str, list[int]] = {}
-        off_topic: list[int] = []
-        for row, record in enumerate(records):
-            if record.kind == "not_covered":
-                off_topic.append(row)
-            else:
-                rows_by_release.setdefault(record.metadata["release"], []).append(row)
+            return _release_corpus(name, records, vectors)
+
+        in_releases = sum(stats.chunks for stats in manifest.releases.values())
+        _, off_topic = store.stored_chunks(
+            manifest.collection, manifest.total_chunks - in_releases, where={"kind": "not_covered"}
+        )
+        newest = manifest.newest_release
         return cls(
             manifest,
-            {
-                name: _release_corpus(name, [records[r] for r in rows], vectors[rows])
-                for name, rows in sorted(rows_by_release.items())
-            },
-            _unit_rows(vectors[off_topic]) if off_topic else None,
+            {newest: load_release(newest)},
+            load_release,
+            _unit_rows(off_topic) if len(off_topic) else None,
         )
 
     @property
     def names(self) -> list[str]:
-        return list(self.releases)
+        return sorted(self.manifest.releases)
 
     @property
     def newest(self) -> str:
-        return max(self.releases)
+        return max(self.names)
 
     def get(self, release: str | None) -> ReleaseCorpus:
         name = resolve_release(release, self.names) or self.newest
-        try:
-            return self.releases[name]
-        except KeyError:
-            known = ", ".join(self.releases)
-            hint = did_you_mean(name, self.releases)
-            raise UnknownReleaseError(
-                f"unknown release {name!r}{hint} (indexed: {known})"
-            ) from None
+        if name not in self.names:
+            known = ", ".join(self.names)
+            hint = did_you_mean(name, self.names)
+            raise UnknownReleaseError(f"unknown release {name!r}{hint} (indexed: {known})")
+        return self._release(name)
+
+    def _release(self, name: str) -> ReleaseCorpus:
+        loaded = self._loaded.get(name)
+        if loaded is not None:
+            return loaded
+        with self._loading:  # one load per release, however many requests ask for it at once
+            if name not in self._loaded:
+                self._loaded[name] = self._load_release(name)
+            return self._loaded[name]
 
 
-def _no_vectors(releases: dict[str, ReleaseCorpus]) -> Any:
+def _usable_manifest(store: VectorStore, expected_model: str | None) -> IndexManifest:
+    """The active index's manifest, or SpecIndexError saying why it cannot be served."""
+    manifest = store.manifest()
+    if manifest is None:
+        raise SpecIndexError("no index has been built yet; run `specqa ingest`")
+    if manifest.chunker_version != CHUNKER_VERSION:
+        raise SpecIndexError(
+            f"the index was built by another version of specqa (index format "
+            f"{manifest.chunker_version}, this one reads {CHUNKER_VERSION}); re-run `specqa ingest`"
+        )
+    if expected_model is not None and manifest.embed_model != expected_model:
+        raise SpecIndexError(
+            f"the index was built with embedding model {manifest.embed_model!r} but "
+            f"{expected_model!r} is configured; re-run `specqa ingest` or change SPECQA_EMBED_MODEL"
+        )
+    return manifest
+
+
+def _no_vectors(dimension: int) -> Any:
     import numpy as np
 
-    dimension = next((rc.vectors.shape[1] for rc in releases.values() if rc.vectors is not None), 0)
     return np.zeros((0, dimension), dtype=np.float32)
 
 
