@@ -128,7 +128,8 @@ def _with_rival(parts: Components, question: str, answer: ShortAnswerValue) -> L
     result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
     closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
     rival = replace(closest, question=question, answer=answer, similarity=closest.similarity - 0.01)
-    return decide_lead(CURATED, replace(result, bank=[closest, rival, *result.bank[1:]]))
+    others = [match for match in result.bank if match is not closest]
+    return decide_lead(CURATED, replace(result, bank=[closest, rival, *others]))
 
 
 def test_a_rival_asked_the_other_way_round_with_the_opposite_answer_agrees(

@@ -96,6 +96,7 @@ class Corpus:
         self.not_covered = (
             not_covered if not_covered is not None else _no_vectors(manifest.dimension)
         )
+        self._names = sorted(manifest.releases)  # the manifest of a build never changes
         self._loaded = dict(releases)
         self._load_release = load_release
         self._loading = threading.Lock()
@@ -125,17 +126,17 @@ class Corpus:
 
     @property
     def names(self) -> list[str]:
-        return sorted(self.manifest.releases)
+        return list(self._names)
 
     @property
     def newest(self) -> str:
-        return max(self.names)
+        return self.manifest.newest_release
 
     def get(self, release: str | None) -> ReleaseCorpus:
-        name = resolve_release(release, self.names) or self.newest
-        if name not in self.names:
-            known = ", ".join(self.names)
-            hint = did_you_mean(name, self.names)
+        name = resolve_release(release, self._names) or self.newest
+        if name not in self.manifest.releases:
+            known = ", ".join(self._names)
+            hint = did_you_mean(name, self._names)
             raise UnknownReleaseError(f"unknown release {name!r}{hint} (indexed: {known})")
         return self._release(name)
 
