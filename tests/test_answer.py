@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from ingest.pipeline import IngestReport
@@ -9,6 +10,7 @@ from server.composition.components import Components
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.lead_text import NOT_COVERED
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
+from server.domain.retrieval.curated import bank_vote
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
 from server.settings import Settings
@@ -286,6 +288,25 @@ def test_sections_that_attract_unrelated_text_are_discounted(parts: Components) 
     most_discounted = sorted(prior, key=prior.__getitem__, reverse=True)[:5]
     assert "protect_privileged_information" in most_discounted
     assert prior["protect_privileged_information"] > prior["overview"]
+
+
+def test_the_closest_curated_questions_outvote_one_closer_question_of_another_section(
+    parts: Components,
+) -> None:
+    parts.retriever.search("warm the release up")
+    rc = parts.corpus().get(None)
+    assert rc.layout is not None
+    ids = [section.id for section in rc.parsed.sections]
+    lone, several = "sexual_content_involving_minors", "avoid_errors"  # "a minor detail"
+    dense = np.zeros(len(rc.chunks))
+    dense[rc.layout.bank_rows_of[lone][0]] = 0.80
+    dense[rc.layout.bank_rows_of[several][:4]] = [0.78, 0.77, 0.76, 0.75]
+    votes = bank_vote(rc, dense, neighbours=10, temperature=0.2)
+    assert votes[ids.index(several)] > 2 * votes[ids.index(lone)] > 0
+    assert votes.sum() == pytest.approx(1.0)
+    # at a temperature far below the gaps, the closest question alone decides
+    sharp = bank_vote(rc, dense, neighbours=10, temperature=0.005)
+    assert sharp[ids.index(lone)] > 0.9
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from specqa.core.errors import InputError
 from tests.conftest import make_settings, run_cli
 from tests.helpers import app_client
 
-QUESTION = "How should the assistant respond to questions about politics?"  # two cited
+QUESTION = "How should the assistant handle political topics?"  # several cited
 
 
 def test_a_derived_set_answers_with_its_own_settings_over_the_shared_corpus(

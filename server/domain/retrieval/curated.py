@@ -16,7 +16,7 @@ from specqa.core.errors import SpecIndexError
 from specqa.core.question_bank import ShortAnswerValue, short_answer_value
 from specqa.core.spec import Section
 
-__all__ = ["TOPIC_NEIGHBOURS", "BankMatch", "closest_bank", "topicality"]
+__all__ = ["TOPIC_NEIGHBOURS", "BankMatch", "bank_vote", "closest_bank", "topicality"]
 
 TOPIC_NEIGHBOURS = 5
 
@@ -50,6 +50,21 @@ def topicality(
         round(float(off.max()), 6) if len(off) else 0.0,
         float((off >= threshold).sum()) / max(len(nearest), 1),
     )
+
+
+def bank_vote(rc: ReleaseCorpus, dense: np.ndarray, neighbours: int, temperature: float) -> Any:
+    """Each section's share of the vote of the ``neighbours`` bank questions closest to the
+    query, each weighing ``exp((similarity - best) / temperature)``. One close curated question
+    from another section (a shared word: "a minor detail", "the minors section") is outvoted when
+    the closest few agree on another."""
+    rows = _best(_bank_rows(rc), dense, neighbours)
+    votes = np.zeros(len(rc.parsed.sections))
+    if not rows or rc.layout is None:
+        return votes
+    similarity = dense[rows]
+    weights = np.exp((similarity - similarity.max()) / temperature)
+    np.add.at(votes, rc.layout.section_of[rows], weights / weights.sum())
+    return votes
 
 
 def closest_bank(

@@ -35,7 +35,7 @@ import numpy as np
 
 from server.domain.retrieval.chunks import ChunkLayout, key_weights
 from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
-from server.domain.retrieval.curated import closest_bank, topicality
+from server.domain.retrieval.curated import bank_vote, closest_bank, topicality
 from server.domain.retrieval.query_cues import about_the_spec, about_voice, focus_query
 from server.domain.retrieval.results import (
     ExampleHit,
@@ -47,6 +47,9 @@ from server.domain.retrieval.results import (
 from server.domain.retrieval.sentences import SentenceSimilarity, SentenceVectors, sentence_fit
 from server.domain.retrieval.weights import (
     BANK_DENSE,
+    BANK_VOTE,
+    BANK_VOTE_NEIGHBOURS,
+    BANK_VOTE_TEMPERATURE,
     CANDIDATES,
     CENTROID,
     EXACT_BONUS,
@@ -259,6 +262,7 @@ def _rank_sections(
     score += single["lexical"]
     score += CENTROID * signals.centroid
     score -= HUB_PRIOR * rc.hub_prior
+    score += BANK_VOTE * bank_vote(rc, signals.dense, BANK_VOTE_NEIGHBOURS, BANK_VOTE_TEMPERATURE)
     exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
     if not about_voice(question):
         score -= VOICE_PENALTY * layout.is_voice

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 __all__ = [
     "BANK_DENSE",
+    "BANK_VOTE",
+    "BANK_VOTE_NEIGHBOURS",
+    "BANK_VOTE_TEMPERATURE",
     "CANDIDATES",
     "CENTROID",
     "EXACT_BONUS",
@@ -18,6 +21,11 @@ __all__ = [
 ]
 
 BANK_DENSE = 1.0
+# The sections of the question's ten closest curated questions vote (a close one weighs more): a
+# plateau on the dev splits from 5 to 10 neighbours, 0.1 to 0.2 temperature, 0.3 to 0.8 weight
+BANK_VOTE = 0.5
+BANK_VOTE_NEIGHBOURS = 10
+BANK_VOTE_TEMPERATURE = 0.2
 EXAMPLE_DENSE = 0.8
 PROMPT_DENSE = 1.0
 PROSE_LEXICAL = 0.2
