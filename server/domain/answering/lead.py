@@ -23,7 +23,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   does not speak of, a minor it does not name), or a follow-up (its curated match is the earlier
   question's).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
-  rest is padding.
+  rest is padding. Fitted on dev so that a governing section is cited as often as before the bank's
+  vote widened the gaps (0.94), with 1.7 citations an answer instead of 2.2.
 
 The thresholds were set on the dev splits of ``tests/eval`` (see ``specqa eval``); the test splits
 are only reported.
@@ -56,7 +57,7 @@ __all__ = [
     "trim_citations",
 ]
 
-CITE_GAP = 0.15  # a section further below the first than this is padding, not cited
+CITE_GAP = 0.2  # a section further below the first than this is padding, not cited
 OFF_TOPIC_MARGIN = 0.02
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.20

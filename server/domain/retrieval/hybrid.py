@@ -9,6 +9,9 @@ A section's score is the sum of
 * BM25 of its best prose chunk (x0.2) and best example (x0.1), each normalised by the query's
   best BM25 score so that the weights mean the same for every query;
 * the similarity of the question to the section's centroid (x0.4): its topic as a whole;
+* its share of the vote of the question's ten closest bank questions (x``BANK_VOTE``; a close one
+  weighs more): several close curated questions that agree outweigh one closer question of another
+  section that shares a word with the query;
 * a literal section id or full title in the question, which wins outright;
 * for the first five (the sections that can be cited), x``SENTENCE_FIT`` the mean similarity of
   their two best sentences to the question: the section whose own sentence speaks of the
