@@ -52,7 +52,9 @@ def topicality(
     )
 
 
-def bank_vote(rc: ReleaseCorpus, dense: np.ndarray, neighbours: int, temperature: float) -> Any:
+def bank_vote(
+    rc: ReleaseCorpus, dense: np.ndarray, neighbours: int, temperature: float
+) -> np.ndarray:
     """Each section's share of the vote of the ``neighbours`` bank questions closest to the
     query, each weighing ``exp((similarity - best) / temperature)``. One close curated question
     from another section (a shared word: "a minor detail", "the minors section") is outvoted when
