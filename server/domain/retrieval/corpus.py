@@ -68,6 +68,12 @@ class ReleaseCorpus:
                 f"no section {section_id!r} in release {self.release}{hint}"
             ) from None
 
+    def chunk_layout(self) -> ChunkLayout:
+        """The layout built at load; a release loaded without one cannot be ranked."""
+        if self.layout is None:
+            raise SpecIndexError(f"release {self.release} was loaded without its chunk layout")
+        return self.layout
+
     def path(self, section: Section) -> list[str]:
         """The section's heading path, outermost first (built once per release, at load)."""
         if self.layout is not None and section.id in self.layout.section_order:

@@ -12,7 +12,6 @@ import numpy as np
 
 from server.domain.retrieval.corpus import ReleaseCorpus
 from specqa.core.chunk_metadata import ChunkRecord
-from specqa.core.errors import SpecIndexError
 from specqa.core.question_bank import ShortAnswerValue, short_answer_value
 from specqa.core.spec import Section
 
@@ -39,7 +38,7 @@ def topicality(
 ) -> tuple[float, float, float]:
     """How close the question is to the curated questions the spec covers (the bank) and to
     those it does not, and the share of the latter among its ``TOPIC_NEIGHBOURS`` nearest."""
-    on = dense[_bank_rows(rc)]
+    on = dense[rc.chunk_layout().bank_rows]
     off = not_covered @ query if len(not_covered) else np.zeros(0)
     both = np.concatenate([on, off])
     count = min(TOPIC_NEIGHBOURS, len(both))
@@ -59,13 +58,14 @@ def bank_vote(
     query, each weighing ``exp((similarity - best) / temperature)``. One close curated question
     from another section (a shared word: "a minor detail", "the minors section") is outvoted when
     the closest few agree on another."""
-    rows = _best(_bank_rows(rc), dense, neighbours)
+    layout = rc.chunk_layout()
+    rows = _best(layout.bank_rows, dense, neighbours)
     votes = np.zeros(len(rc.parsed.sections))
-    if not rows or rc.layout is None:
+    if not rows:
         return votes
     similarity = dense[rows]
     weights = np.exp((similarity - similarity.max()) / temperature)
-    np.add.at(votes, rc.layout.section_of[rows], weights / weights.sum())
+    np.add.at(votes, layout.section_of[rows], weights / weights.sum())
     return votes
 
 
@@ -81,25 +81,19 @@ def closest_bank(
     """The bank questions closest to the query, best first: the ``overall`` closest (of the
     sections ``admits``) and, for each ``ranked`` section id, its ``per_section`` closest
     (``first_section`` of the first: its bottom line is voted on by them)."""
-    admitted = _bank_rows(rc)
+    layout = rc.chunk_layout()
+    admitted = layout.bank_rows
     if admits is not None:
         admitted = np.array(
             [r for r in admitted if admits(rc.sections_by_id[rc.chunks[r].section_id])],
             dtype=np.int64,
         )
     chosen = set(_best(admitted, dense, overall))
-    rows_of = rc.layout.bank_rows_of if rc.layout is not None else {}
     for place, section_id in enumerate(ranked):
         count = first_section if place == 0 else per_section
-        chosen.update(_best(rows_of.get(section_id, []), dense, count))
+        chosen.update(_best(layout.bank_rows_of.get(section_id, []), dense, count))
     ordered = sorted(chosen, key=lambda row: (-dense[row], row))
     return [_bank_match(rc.chunks[row], float(dense[row])) for row in ordered]
-
-
-def _bank_rows(rc: ReleaseCorpus) -> Any:
-    if rc.layout is None:
-        raise SpecIndexError(f"release {rc.release} was loaded without its chunk layout")
-    return rc.layout.bank_rows
 
 
 def _best(rows: Any, scores: np.ndarray, count: int) -> list[int]:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from server.domain.retrieval.chunks import ChunkLayout, key_weights
+from server.domain.retrieval.chunks import key_weights
 from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
 from server.domain.retrieval.curated import bank_vote, closest_bank, topicality
 from server.domain.retrieval.query_cues import about_the_spec, about_voice, focus_query
@@ -64,7 +64,6 @@ from server.domain.retrieval.weights import (
 )
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
-from specqa.core.errors import SpecIndexError
 from specqa.core.spec import Section
 from specqa.core.store import VectorStore
 
@@ -174,7 +173,7 @@ class HybridRetriever:
         """The cosine similarity of the release's nearest chunks, from Chroma, indexed like
         ``rc.chunks`` (0 elsewhere): a Chroma server's outage is then every query's 503, as it
         should be for a shared index."""
-        own = int((~_layout(rc).is_bank).sum())
+        own = int((~rc.chunk_layout().is_bank).sum())
         nearest = self._store.nearest(
             corpus.manifest.collection,
             vector,
@@ -182,7 +181,7 @@ class HybridRetriever:
             where={"$and": [{"release": rc.release}, {"kind": {"$ne": "bank"}}]},
         )
         dense = np.zeros(len(rc.chunks))
-        position = _layout(rc).position
+        position = rc.chunk_layout().position
         for chunk_id, similarity in nearest:
             dense[position[chunk_id]] = similarity
         return dense
@@ -198,7 +197,7 @@ def _nearest_in_memory(rc: ReleaseCorpus, similarity: np.ndarray, wanted: int) -
     """The same neighbours as Chroma's query, exactly, from the similarity to every chunk the
     corpus loaded (Chroma's filtered search takes about 6 ms, most of a warm search's time after
     the query embedding). Bank keys are not candidates here: :func:`_with_bank_keys` scores them."""
-    own = _layout(rc).own_rows
+    own = rc.chunk_layout().own_rows
     count = min(len(own), wanted)
     nearest = own[np.argpartition(-similarity[own], count - 1)[:count]]
     dense = np.zeros(len(rc.chunks))
@@ -210,7 +209,7 @@ def _with_bank_keys(rc: ReleaseCorpus, similarity: np.ndarray, dense: np.ndarray
     """``dense`` with every bank key's exact similarity: a key is one short question, so all of
     them are scored (in memory, whatever the dense source) instead of competing with the spec's
     own chunks for the candidate places."""
-    bank = _layout(rc).bank_rows
+    bank = rc.chunk_layout().bank_rows
     dense[bank] = similarity[bank]
     return dense
 
@@ -243,7 +242,7 @@ def _rank_sections(
     limit: int,
     sentences: Callable[[Section], SentenceSimilarity],
 ) -> tuple[list[SectionHit], RankClarity]:
-    layout = _layout(rc)
+    layout = rc.chunk_layout()
     count = len(rc.parsed.sections)
     weighted = key_weights(layout) * signals.dense
     keys = layout.is_example | layout.is_prompt
@@ -316,12 +315,6 @@ def _clarity(
     return RankClarity(round(margin, 6), agreement)
 
 
-def _layout(rc: ReleaseCorpus) -> ChunkLayout:
-    if rc.layout is None:
-        raise SpecIndexError(f"release {rc.release} was loaded without its chunk layout")
-    return rc.layout
-
-
 def _max_by_section(values: np.ndarray, section_of: np.ndarray, count: int) -> np.ndarray:
     best = np.zeros(count)
     np.maximum.at(best, section_of, values)
@@ -329,7 +322,7 @@ def _max_by_section(values: np.ndarray, section_of: np.ndarray, count: int) -> n
 
 
 def _best_prose(rc: ReleaseCorpus, signals: _Signals, section: int) -> list[ChunkRecord]:
-    layout = _layout(rc)
+    layout = rc.chunk_layout()
     indices = np.flatnonzero((layout.section_of == section) & layout.is_prose)
     order = sorted(indices, key=lambda i: -(signals.dense[i] + signals.lexical[i]))
     return [rc.chunks[int(i)] for i in order[:3]]
@@ -346,7 +339,7 @@ def _rank_examples(
     """Examples by their best key (whole example or its user turns), nudged towards top sections."""
     top_sections = {hit.section.id: rank for rank, hit in enumerate(sections)}
     scores: dict[str, float] = {}
-    layout = _layout(rc)
+    layout = rc.chunk_layout()
     values = signals.dense + EXAMPLE_LEXICAL * signals.lexical
     for index, example_id in zip(layout.example_rows, layout.example_of, strict=True):
         scores[example_id] = max(scores.get(example_id, 0.0), float(values[index]))
