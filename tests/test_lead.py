@@ -55,6 +55,8 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
         "Is it supposed to avoid giving me a whole poem by a living poet if I ask nicely?",
         "Will ChatGPT hold off on giving me a whole poem by a living poet if I ask nicely?",
         "Does it steer clear of giving me a whole poem by a living poet if I ask nicely?",
+        "Will ChatGPT turn me down if I ask nicely for a whole poem by a living poet?",
+        "Will it reject my request for a whole poem by a living poet if I ask nicely?",
         # closest: "We run the model in a sandboxed eval harness. Will it still behave as if its
         # tool calls have real consequences?" (yes): "no real consequences" asks it the other way
         "If the model thinks it's only inside a test harness, may it act as if its tool calls "
@@ -118,7 +120,7 @@ def test_a_curated_question_about_a_narrower_case_lends_no_short_answer(
 def test_a_condition_that_only_says_the_request_is_made_does_not_narrow_a_curated_question(
     parts: Components,
 ) -> None:
-    answer = parts.service.answer("Will ChatGPT give me a whole poem by a living poet?")
+    answer = parts.service.answer("will chatgpt give me a whole poem by a living poet if i ask?")
     assert answer.short_answer is not None
     assert (answer.short_answer.value, answer.short_answer.curated_question) == ("no", CURATED)
 

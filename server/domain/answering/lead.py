@@ -62,7 +62,7 @@ OFF_TOPIC_MARGIN = 0.02
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.20
 SHORT_ANSWER_SIMILARITY = 0.60
-SHORT_ANSWER_MARGIN = 0.20  # over the closest entry of the section that answers otherwise
+SHORT_ANSWER_MARGIN = 0.25  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _FLIPPED = {"yes": "no", "no": "yes"}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
@@ -76,6 +76,8 @@ _NEGATION = re.compile(
     r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
     r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
+    r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
+    r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|"
     r"(?<!\bor )(?<!-)no(?!-)|"  # "no real consequences", not "yes or no", "a yes-or-no question"
     r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
