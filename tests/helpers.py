@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import re
 import signal
 import socket
@@ -62,11 +63,27 @@ _REPO = Path(__file__).resolve().parents[1]
 # --- ports and polling ----------------------------------------------------------------------------
 
 
+# Ports handed out below the kernel's ephemeral range (32768-60999 on Linux), which every bind to
+# port 0 and every outgoing connection draws from, each xdist worker in its own slice: a server
+# started on a port picked here binds it seconds later (after loading its model), and in between
+# no other worker's canary, fake server or connection can be given the same port.
+_FIRST_PORT = 20000
+_PORTS_PER_WORKER = 2000
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on (the probe socket is closed again on return)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port nothing listens on, from this xdist worker's own slice (the probe socket
+    is closed again on return)."""
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    first = _FIRST_PORT + worker * _PORTS_PER_WORKER
+    for port in random.sample(range(first, first + _PORTS_PER_WORKER), 100):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:  # listened on, or in TIME_WAIT after an earlier test
+                continue
+            return port
+    raise RuntimeError(f"no free loopback port in {first}-{first + _PORTS_PER_WORKER - 1}")
 
 
 def wait_until(check: Any, timeout_s: float, what: str) -> Any:
@@ -86,9 +103,11 @@ def wait_until_ok(
     url: str,
     timeout_s: float,
     exit_detail: Callable[[], str] = lambda: "",
+    accept: Callable[[httpx.Response], bool] = lambda response: response.status_code == 200,
 ) -> float:
-    """Poll ``url`` until it answers 200 and return the seconds waited; a RuntimeError (with
-    ``exit_detail()``, e.g. the process's log) if ``process`` exits first or time runs out."""
+    """Poll ``url`` until ``accept`` takes its answer (by default: a 200) and return the seconds
+    waited; a RuntimeError (with ``exit_detail()``, e.g. the process's log) if ``process`` exits
+    first or time runs out."""
     started = time.perf_counter()
     with httpx.Client(timeout=2.0, trust_env=False) as client:
         while True:
@@ -97,7 +116,7 @@ def wait_until_ok(
                     f"{url}: process exited with {process.returncode}: {exit_detail()}"
                 )
             try:
-                if client.get(url).status_code == 200:
+                if accept(client.get(url)):
                     return time.perf_counter() - started
             except httpx.HTTPError:
                 pass
@@ -218,14 +237,27 @@ class ServeProcess:
         return log_tail(self.log) if self.log is not None else ""
 
     def wait_ready(self, timeout_s: float) -> float:
-        """Wait for ``/readyz`` to answer 200 (a RuntimeError with the log if it never does)."""
-        return wait_until_ok(self.process, f"{self.url}/readyz", timeout_s, self.detail)
+        """Wait for ``/readyz`` to say "ready" (a RuntimeError with the log if it never does):
+        its body, not a bare 200, so that another listener on the port is never taken for it."""
+        return wait_until_ok(
+            self.process, f"{self.url}/readyz", timeout_s, self.detail, accept=_says_ready
+        )
 
     def stop(self) -> None:
         if self.new_session:
             stop_group(self.process)
         else:
             stop(self.process)
+
+
+def _says_ready(response: httpx.Response) -> bool:
+    if response.status_code != 200:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and body.get("status") == "ready"
 
 
 def start_serve(
