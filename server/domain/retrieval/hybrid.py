@@ -173,7 +173,8 @@ class HybridRetriever:
         """The cosine similarity of the release's nearest chunks, from Chroma, indexed like
         ``rc.chunks`` (0 elsewhere): a Chroma server's outage is then every query's 503, as it
         should be for a shared index."""
-        own = int((~rc.chunk_layout().is_bank).sum())
+        layout = rc.chunk_layout()
+        own = int((~layout.is_bank).sum())
         nearest = self._store.nearest(
             corpus.manifest.collection,
             vector,
@@ -181,7 +182,7 @@ class HybridRetriever:
             where={"$and": [{"release": rc.release}, {"kind": {"$ne": "bank"}}]},
         )
         dense = np.zeros(len(rc.chunks))
-        position = rc.chunk_layout().position
+        position = layout.position
         for chunk_id, similarity in nearest:
             dense[position[chunk_id]] = similarity
         return dense
