@@ -8,13 +8,14 @@ teaches it which section governs which kind of text, from pairs made only from t
 * each normative sentence ("should", "must", "never", ...) → its section;
 * each section title → its section;
 * each question-bank question → the section it is filed under: the way people ask, which the
-  spec's own words cannot teach.
+  spec's own words cannot teach;
+* and each question-bank question → the sentence of its section that answers it, against the
+  section's other sentences: what the bottom line is chosen by.
 
 The section side of a pair is the section's text as retrieval sees it (heading path, then
 body). Training is a contrastive loss with in-batch negatives (sentence-transformers'
-``MultipleNegativesRankingLoss``); each batch holds one pair per section and is filled with
-sections of one parent first, so the negatives a pair meets are its siblings first, then the rest.
-No eval question is ever a training pair.
+``MultipleNegativesRankingLoss``); which pairs share a batch, and so meet as negatives, is
+:mod:`ingest.tuning_data`'s. No eval question is ever a training pair.
 
 The run is deterministic (fixed seed, deterministic torch kernels, a fixed batch order) and
 cached by a fingerprint of what it is trained on (every pair, every section text), the base model
@@ -29,12 +30,12 @@ part of the recipe; the loss itself is the library's.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
 import multiprocessing
 import queue
-import random
 import resource
 import shutil
 import tempfile
@@ -44,6 +45,18 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.tuning_data import (
+    RECIPE,
+    Batch,
+    Recipe,
+    SentencePair,
+    TrainingPair,
+    epoch_batches,
+    parents,
+    section_texts,
+    sentence_pairs,
+    training_pairs,
+)
 from specqa.core.embedding import Embedder, default_model_path
 from specqa.core.embedding_models import (
     onnx_artifact,
@@ -55,44 +68,15 @@ from specqa.core.embedding_models import (
 from specqa.core.errors import SpecIndexError
 from specqa.core.question_bank import BankEntry
 from specqa.core.settings import CoreSettings
-from specqa.core.spec import ParsedRelease, Section
-from specqa.core.text import NORMATIVE, blocks, plain_text, split_sentences
+from specqa.core.spec import ParsedRelease
 
-__all__ = ["RECIPE", "Recipe", "TrainingPair", "TuningReport", "training_pairs", "tuned_embedder"]
+__all__ = ["RECIPE", "Recipe", "TrainingPair", "TuningReport", "tuned_embedder"]
 
 log = logging.getLogger("specqa.tuning")
+# steps between heap trims (see _trim_heap). All five releases, 438 steps: every step 347 s and
+# 2,463 MiB peak; every 2 steps 328 s, 2,672 MiB; every 16, 300 s, 3,127 MiB; never, 278 s, 3,394 MiB
+_TRIM_EVERY = 2
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """Everything that decides the tuned weights; its hash names the tuned model."""
-
-    # 3: 80 tokens while training, no activation checkpointing (2: 128 tokens, checkpointing):
-    # 225 s instead of 443 s on a CPU without AMX, level on the dev splits and the blind set
-    version: int = 3
-    epochs: int = 2
-    batch_size: int = 32
-    learning_rate: float = 8e-5
-    warmup_fraction: float = 0.1
-    # while training (a section's heading path and first sentences); the tuned model reads as far
-    # as the base model. Activation memory grows with it: 128 without checkpointing peaked at 3.4 GiB
-    max_seq_length: int = 80
-    scale: float = 20.0  # the loss's similarity scale (its default)
-    seed: int = 13
-    max_pairs_per_section: int = 28
-    freeze_word_embeddings: bool = True  # fewer weights to move on ~1,000 pairs, less memory
-    bf16: bool = True  # autocast matmuls to bfloat16: faster with AMX or AVX512-BF16, less memory
-    checkpointing: bool = False  # recompute activations: less memory, ~45% more time
-
-
-RECIPE = Recipe()
-
-
-@dataclass(frozen=True)
-class TrainingPair:
-    anchor: str
-    section_id: str
 
 
 @dataclass
@@ -100,34 +84,11 @@ class TuningReport:
     model: str
     reused: bool
     recipe: int
-    pairs: int = 0
+    pairs: int = 0  # anchor → section
+    sentence_pairs: int = 0  # bank question → its sentence
     steps: int = 0
     seconds: float = 0.0
     peak_rss_mib: float = 0.0
-
-
-def training_pairs(
-    releases: Iterable[ParsedRelease], bank: Iterable[BankEntry] = ()
-) -> list[TrainingPair]:
-    """Anchor texts and the section each belongs to, from every release and the question bank
-    (entries whose section no release has are left out), without duplicates."""
-    pairs: dict[tuple[str, str], None] = {}
-    known: set[str] = set()
-    for parsed in releases:
-        known.update(section.id for section in parsed.sections)
-        for section in parsed.sections:
-            pairs[(section.title, section.id)] = None
-            for sentence in _normative_sentences(section.body):
-                pairs[(sentence, section.id)] = None
-        for example in parsed.examples:
-            pairs[(plain_text(example.title), example.section_id)] = None
-            for turn in example.conversation:
-                if turn.role == "user" and turn.content.strip():
-                    pairs[(plain_text(turn.content)[:1000], example.section_id)] = None
-    for entry in bank:
-        if entry.section_id in known:
-            pairs[(entry.question, entry.section_id)] = None
-    return [TrainingPair(anchor, section) for anchor, section in pairs if anchor]
 
 
 def tuned_embedder(
@@ -141,9 +102,10 @@ def tuned_embedder(
     """The embedder tuned on ``releases`` (parsed release, sha256) and the question ``bank``:
     from the cache, or trained now."""
     parsed = [release for release, _ in releases]
-    pairs = training_pairs(parsed, bank)
-    texts = _section_texts(parsed)
-    name = tuned_model_name(base.name, fingerprint(base.name, pairs, texts, recipe))
+    bank = list(bank)
+    pairs, answering = training_pairs(parsed, bank), sentence_pairs(parsed, bank)
+    texts = section_texts(parsed)
+    name = tuned_model_name(base.name, fingerprint(base.name, pairs, answering, texts, recipe))
     folder = tuned_model_dir(settings.index.model_cache_path, name)
     report = TuningReport(name, (folder / "config.json").is_file(), recipe.version)
     if not report.reused:
@@ -151,8 +113,8 @@ def tuned_embedder(
             f"tuning {base.name} on these releases trains it with torch (SPECQA_TUNE_EMBEDDINGS=false skips it)"
         )
         started = time.perf_counter()
-        report.pairs = len(pairs)
-        job = _Job(settings, pairs, texts, _parents(parsed), name, recipe)
+        report.pairs, report.sentence_pairs = len(pairs), len(answering)
+        job = _Job(settings, pairs, answering, texts, parents(parsed), name, recipe)
         report.steps, report.peak_rss_mib = _run_in_child(job, progress)
         report.seconds = time.perf_counter() - started
         log.info("tuned %s on %d pairs in %.0f s", name, report.pairs, report.seconds)
@@ -160,7 +122,11 @@ def tuned_embedder(
 
 
 def fingerprint(
-    base_name: str, pairs: list[TrainingPair], section_texts: dict[str, str], recipe: Recipe
+    base_name: str,
+    pairs: list[TrainingPair],
+    answering: list[SentencePair],
+    texts: dict[str, str],
+    recipe: Recipe,
 ) -> str:
     """What decides the tuned weights: the base model, the recipe, the pairs and the section
     texts they point to (not version numbers, which a change could forget to bump)."""
@@ -169,67 +135,12 @@ def fingerprint(
             "base": base_name,
             "recipe": asdict(recipe),
             "pairs": [[p.anchor, p.section_id] for p in pairs],
-            "sections": section_texts,
+            "sentence_pairs": [[p.question, p.sentence, p.section_id] for p in answering],
+            "sections": texts,
         },
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _normative_sentences(body: str) -> list[str]:
-    sentences = []
-    for block in blocks(body):
-        for sentence in split_sentences(" ".join(block.split())):
-            plain = plain_text(sentence)
-            if 6 <= len(plain.split()) <= 80 and NORMATIVE.search(plain):
-                sentences.append(plain)
-    return sentences
-
-
-def _section_texts(releases: list[ParsedRelease]) -> dict[str, str]:
-    """Each section as retrieval sees it (heading path, then body); the newest release wins."""
-    texts: dict[str, str] = {}
-    for parsed in sorted(releases, key=lambda p: p.release):
-        for section in parsed.sections:
-            texts[section.id] = _section_text(parsed, section)
-    return texts
-
-
-def _section_text(parsed: ParsedRelease, section: Section) -> str:
-    return " > ".join(parsed.path_titles(section)) + "\n\n" + plain_text(section.body)
-
-
-def _parents(releases: list[ParsedRelease]) -> dict[str, str]:
-    return {s.id: (s.parent or "") for parsed in releases for s in parsed.sections}
-
-
-def _batches(
-    pairs: list[TrainingPair], parent_of: dict[str, str], recipe: Recipe, epoch: int
-) -> list[list[TrainingPair]]:
-    """One epoch's batches: at most one pair per section in a batch (the positives are section
-    texts, so a repeat would be its own negative), sections of one parent side by side."""
-    rng = random.Random(recipe.seed * 1000 + epoch)
-    by_section: dict[str, list[TrainingPair]] = {}
-    for pair in pairs:
-        by_section.setdefault(pair.section_id, []).append(pair)
-    for pending in by_section.values():
-        rng.shuffle(pending)
-        del pending[recipe.max_pairs_per_section :]
-    families: dict[str, list[str]] = {}
-    for section_id in sorted(by_section):
-        families.setdefault(parent_of.get(section_id, ""), []).append(section_id)
-    order = list(families.values())
-    rng.shuffle(order)
-    sections = [section_id for family in order for section_id in family]
-    batches: list[list[TrainingPair]] = []
-    while any(by_section.values()):
-        ready = [s for s in sections if by_section[s]]
-        for start in range(0, len(ready), recipe.batch_size):
-            batch = [by_section[s].pop() for s in ready[start : start + recipe.batch_size]]
-            if len(batch) > 1:  # a batch of one has no negative
-                batches.append(batch)
-    rng.shuffle(batches)
-    return batches
 
 
 @dataclass(frozen=True)
@@ -238,6 +149,7 @@ class _Job:
 
     settings: CoreSettings
     pairs: list[TrainingPair]
+    answering: list[SentencePair]
     section_texts: dict[str, str]
     parents: dict[str, str]
     name: str
@@ -278,11 +190,13 @@ def _child_main(job: _Job, messages: Any) -> None:
 
     try:
         folder = tuned_model_dir(job.settings.index.model_cache_path, job.name)
+        plan = [
+            epoch_batches(job.pairs, job.answering, job.section_texts, job.parents, job.recipe, e)
+            for e in range(job.recipe.epochs)
+        ]
         steps = _fit_and_save(
             job.settings,
-            job.pairs,
-            job.section_texts,
-            job.parents,
+            plan,
             folder,
             job.recipe,
             lambda done, total: messages.put(("progress", done, total)),
@@ -298,13 +212,12 @@ def _child_main(job: _Job, messages: Any) -> None:
 
 def _fit_and_save(
     settings: CoreSettings,
-    pairs: list[TrainingPair],
-    section_texts: dict[str, str],
-    parent_of: dict[str, str],
+    plan: list[list[Batch]],
     folder: Path,
     recipe: Recipe,
     progress: Progress | None,
 ) -> int:
+    """Train on ``plan`` (each epoch's batches, in order), save to ``folder``; the steps taken."""
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
@@ -320,7 +233,6 @@ def _fit_and_save(
     if recipe.checkpointing:
         model[0].model.activation_checkpointing_enable()
     loss = MultipleNegativesRankingLoss(model, scale=recipe.scale)
-    plan = [_batches(pairs, parent_of, recipe, epoch) for epoch in range(recipe.epochs)]
     total = sum(len(epoch) for epoch in plan)
     trainable = [weight for weight in model.parameters() if weight.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=recipe.learning_rate)
@@ -331,8 +243,8 @@ def _fit_and_save(
     step = 0
     for batches in plan:
         for batch in batches:
-            anchors = model.preprocess([pair.anchor for pair in batch])
-            positives = model.preprocess([section_texts[pair.section_id] for pair in batch])
+            anchors = model.preprocess([anchor for anchor, _ in batch])
+            positives = model.preprocess([positive for _, positive in batch])
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe.bf16):
                 value = loss([anchors, positives], None)
             value.backward()
@@ -341,12 +253,25 @@ def _fit_and_save(
             schedule.step()
             optimizer.zero_grad()
             step += 1
+            if step % _TRIM_EVERY == 0:
+                _trim_heap()
             if progress:
                 progress(step, total)
     model.eval()
     model.max_seq_length = serving_length
     _save(model, folder)
     return step
+
+
+def _trim_heap() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
+    nothing). Short sentence batches between long section batches fragment the heap: each step's
+    large buffers land on new pages while the freed ones stay resident."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:  # not glibc
+        return
+    libc.malloc_trim(0)
 
 
 def _warmup_then_decay(warmup: int, total: int) -> Callable[[int], float]:

@@ -12,20 +12,27 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestReport, run_ingest
-from ingest.tuning import (
+from ingest.tuning import _fit_and_save, fingerprint
+from ingest.tuning_data import (
     RECIPE,
+    SentencePair,
     TrainingPair,
-    _batches,
-    _fit_and_save,
-    _normative_sentences,
-    _parents,
+    epoch_batches,
+    normative_sentences,
+    parents,
+    section_batches,
+    section_texts,
+    sentence_batches,
+    sentence_pairs,
     training_pairs,
 )
 from server.settings import Settings
 from specqa.core.embedding import Embedder
 from specqa.core.embedding_models import index_model_name, onnx_artifact, tuned_model_dir
 from specqa.core.errors import SpecIndexError
+from specqa.core.question_bank import BankEntry, load_bank
 from specqa.core.store import VectorStore
+from specqa.core.text import plain_text
 from tests.conftest import RELEASES, REPO, cached_before_session, make_settings, parsed, run_cli
 
 NEWEST = RELEASES[-1]
@@ -44,7 +51,7 @@ def test_pairs_come_from_titles_normative_sentences_and_example_user_turns() -> 
     assert any(_words(a) == _words(user_turn) and s == example.section_id for a, s in pairs)
     section = next(s for s in release.sections if s.id == "do_not_lie")
     assert ("Do not lie", "do_not_lie") in pairs or (section.title, section.id) in pairs
-    sentences = _normative_sentences(section.body)
+    sentences = normative_sentences(section.body)
     assert sentences and all((s, "do_not_lie") in pairs for s in sentences)
     assert all(re.search(r"should|must|never|not|may|avoid|always", s, re.I) for s in sentences)
 
@@ -60,15 +67,15 @@ def test_no_eval_question_is_a_training_pair() -> None:
 def test_a_batch_never_holds_two_pairs_of_one_section_and_siblings_share_batches() -> None:
     releases = [parsed(NEWEST)]
     pairs = training_pairs(releases)
-    parents = _parents(releases)
-    batches = _batches(pairs, parents, RECIPE, epoch=0)
+    parent_of = parents(releases)
+    batches = section_batches(pairs, parent_of, RECIPE, epoch=0)
     for batch in batches:
         sections = [p.section_id for p in batch]
         assert len(sections) == len(set(sections))
     first = batches[0] if len(batches[0]) == RECIPE.batch_size else max(batches, key=len)
-    families = [parents[p.section_id] for p in first]
+    families = [parent_of[p.section_id] for p in first]
     assert max(families.count(f) for f in set(families)) > 1  # siblings meet as negatives
-    assert _batches(pairs, parents, RECIPE, epoch=0) == batches  # a fixed order
+    assert section_batches(pairs, parent_of, RECIPE, epoch=0) == batches  # a fixed order
 
 
 def test_tuning_is_deterministic(tmp_path: Path) -> None:
@@ -77,10 +84,13 @@ def test_tuning_is_deterministic(tmp_path: Path) -> None:
     tiny = replace(RECIPE, epochs=1, batch_size=6, max_seq_length=32)
     settings = make_settings(tmp_path / "index", ingest_embed_threads=1)
     texts = {s.id: s.title + " " + s.body[:200] for s in release.sections}
+    answering = [p for p in sentence_pairs([release], _bank()) if p.section_id in _FEW][:24]
+    plan = [epoch_batches(pairs, answering, texts, parents([release]), tiny, epoch=0)]
+    assert any(batch[0][1] not in texts.values() for batch in plan[0])  # sentence batches too
     digests = []
     for run in ("a", "b"):
         folder = tmp_path / run
-        _fit_and_save(settings, pairs, texts, _parents([release]), folder, tiny, None)
+        _fit_and_save(settings, plan, folder, tiny, None)
         digests.append(_weights_digest(folder))
     assert digests[0] == digests[1]
 
@@ -180,3 +190,65 @@ def test_training_pairs_are_unique() -> None:
     pairs = training_pairs(parsed(r) for r in RELEASES)
     assert len(pairs) == len(set(pairs))
     assert all(isinstance(p, TrainingPair) and p.anchor for p in pairs)
+
+
+def _bank() -> list[BankEntry]:
+    return load_bank(REPO / "spec" / "question_bank.jsonl")
+
+
+def test_a_sentence_batch_holds_questions_of_one_section_each_with_another_sentence() -> None:
+    release = parsed(NEWEST)
+    answering = sentence_pairs([release], _bank())
+    real = {(p.question, p.sentence): p.section_id for p in answering}
+    batches = sentence_batches(answering, RECIPE, epoch=0)
+    for batch in batches:
+        sections = {real[pair] for pair in batch}  # a KeyError: not a bank question's own sentence
+        assert len(sections) == 1
+        sentences = [sentence for _, sentence in batch]
+        assert 2 <= len(batch) <= RECIPE.sentence_batch_size
+        assert len(sentences) == len(set(sentences))  # the other sentences are the negatives
+    with_choices = {
+        p.section_id
+        for p in answering
+        if len({q.sentence for q in answering if q.section_id == p.section_id}) > 1
+    }
+    assert len(batches) == RECIPE.sentence_batches_per_section * len(with_choices)
+    assert sentence_batches(answering, RECIPE, epoch=0) == batches  # a fixed order
+    assert sentence_batches(answering, RECIPE, epoch=1) != batches  # another draw each epoch
+
+
+def test_sentence_pairs_are_plain_text_and_leave_out_sections_no_release_has() -> None:
+    release = parsed(NEWEST)
+    entry = next(e for e in _bank() if "\n" in e.sentence)  # a sentence over two lines
+    pairs = sentence_pairs([release], [entry, entry.model_copy(update={"section_id": "gone"})])
+    assert [p.section_id for p in pairs] == [entry.section_id]
+    assert pairs[0] == SentencePair(entry.question, plain_text(entry.sentence), entry.section_id)
+    assert pairs[0].sentence != entry.sentence
+
+
+def test_an_epoch_interleaves_section_and_sentence_batches() -> None:
+    release = parsed(NEWEST)
+    bank = _bank()
+    texts = section_texts([release])
+    plan = epoch_batches(
+        training_pairs([release], bank),
+        sentence_pairs([release], bank),
+        texts,
+        parents([release]),
+        RECIPE,
+        epoch=0,
+    )
+    kinds = ["section" if batch[0][1] in texts.values() else "sentence" for batch in plan]
+    assert {"section", "sentence"} == set(kinds)
+    half = len(kinds) // 2
+    assert "sentence" in kinds[:half] and "section" in kinds[half:]  # mixed, not one then other
+
+
+def test_the_tuned_model_name_changes_with_the_sentence_pairs() -> None:
+    release = parsed(NEWEST)
+    bank = _bank()
+    pairs, texts = training_pairs([release], bank), section_texts([release])
+    answering = sentence_pairs([release], bank)
+    name = fingerprint("base", pairs, answering, texts, RECIPE)
+    assert fingerprint("base", pairs, answering, texts, RECIPE) == name
+    assert fingerprint("base", pairs, answering[1:], texts, RECIPE) != name
