@@ -31,6 +31,7 @@ part of the recipe; the loss itself is the library's.
 from __future__ import annotations
 
 import ctypes
+import functools
 import hashlib
 import json
 import logging
@@ -267,11 +268,18 @@ def _trim_heap() -> None:
     """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; elsewhere
     nothing). Short sentence batches between long section batches fragment the heap: each step's
     large buffers land on new pages while the freed ones stay resident."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
+    """The C library, loaded once; ``None`` where it is not glibc."""
     try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:  # not glibc
-        return
-    libc.malloc_trim(0)
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
 
 
 def _warmup_then_decay(warmup: int, total: int) -> Callable[[int], float]:
