@@ -12,7 +12,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -132,8 +132,9 @@ def run_ingest(
         tuning_progress = (
             (lambda done, total: progress("tuning", done, total)) if progress else None
         )
+        runs = replace(recipe, runs=settings.index.tuning_runs)
         embedder, report.tuning = tuned_embedder(
-            settings, embedder, parsed_releases, tuning_progress, recipe, bank
+            settings, embedder, parsed_releases, tuning_progress, runs, bank
         )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
     fingerprint = _fingerprint(embedder, all_chunks)

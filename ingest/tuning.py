@@ -54,6 +54,7 @@ from ingest.tuning_data import (
     TrainingPair,
     epoch_batches,
     parents,
+    run_recipes,
     section_texts,
     sentence_pairs,
     training_pairs,
@@ -191,13 +192,16 @@ def _child_main(job: _Job, messages: Any) -> None:
 
     try:
         folder = tuned_model_dir(job.settings.index.model_cache_path, job.name)
-        plan = [
-            epoch_batches(job.pairs, job.answering, job.section_texts, job.parents, job.recipe, e)
-            for e in range(job.recipe.epochs)
+        plans = [
+            [
+                epoch_batches(job.pairs, job.answering, job.section_texts, job.parents, run, e)
+                for e in range(run.epochs)
+            ]
+            for run in run_recipes(job.recipe)
         ]
         steps = _fit_and_save(
             job.settings,
-            plan,
+            plans,
             folder,
             job.recipe,
             lambda done, total: messages.put(("progress", done, total)),
@@ -213,17 +217,53 @@ def _child_main(job: _Job, messages: Any) -> None:
 
 def _fit_and_save(
     settings: CoreSettings,
-    plan: list[list[Batch]],
+    plans: list[list[list[Batch]]],
     folder: Path,
     recipe: Recipe,
     progress: Progress | None,
 ) -> int:
-    """Train on ``plan`` (each epoch's batches, in order), save to ``folder``; the steps taken."""
+    """Train one model from the base model per plan (each epoch's batches, in order) and save
+    the mean of their weights to ``folder``; the steps taken. Two runs that differ only in the
+    order of their batches land in one basin, and their mean ranks better than either."""
+    import torch
+
+    total = sum(len(epoch) for plan in plans for epoch in plan)
+    done = 0
+    mean: dict[str, Any] = {}
+    for run, plan in enumerate(plans):
+        model = _fit(settings, plan, recipe, recipe.seed + run, _offset(progress, done, total))
+        done += sum(len(epoch) for epoch in plan)
+        with torch.no_grad():
+            for name, weight in model.state_dict().items():
+                if name not in mean:
+                    mean[name] = weight.detach().clone()
+                elif weight.is_floating_point():
+                    mean[name].add_(weight - mean[name], alpha=1 / (run + 1))
+    model.load_state_dict(mean)
+    _save(model, folder)
+    return done
+
+
+def _offset(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """``progress`` for one run: its steps counted after the ``done`` of the runs before."""
+    if progress is None:
+        return None
+    return lambda step, _: progress(done + step, total)
+
+
+def _fit(
+    settings: CoreSettings,
+    plan: list[list[Batch]],
+    recipe: Recipe,
+    seed: int,
+    progress: Progress | None,
+) -> Any:
+    """The base model trained on ``plan``, ready to embed (eval mode, serving length)."""
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    torch.manual_seed(recipe.seed)
+    torch.manual_seed(seed)
     torch.set_num_threads(settings.index.ingest_embed_threads)
     torch.use_deterministic_algorithms(True)
     model: Any = SentenceTransformer(_base_path(settings), device="cpu")
@@ -260,8 +300,7 @@ def _fit_and_save(
                 progress(step, total)
     model.eval()
     model.max_seq_length = serving_length
-    _save(model, folder)
-    return step
+    return model
 
 
 def _trim_heap() -> None:

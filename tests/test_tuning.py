@@ -8,6 +8,7 @@ import json
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from ingest.tuning_data import (
     epoch_batches,
     normative_sentences,
     parents,
+    run_recipes,
     section_batches,
     section_texts,
     sentence_batches,
@@ -90,12 +92,44 @@ def test_tuning_is_deterministic(tmp_path: Path) -> None:
     digests = []
     for run in ("a", "b"):
         folder = tmp_path / run
-        _fit_and_save(settings, plan, folder, tiny, None)
+        _fit_and_save(settings, [plan], folder, tiny, None)
         digests.append(_weights_digest(folder))
     assert digests[0] == digests[1]
 
 
+def test_the_tuned_weights_are_the_mean_of_the_runs(tmp_path: Path) -> None:
+    release = parsed(NEWEST)
+    pairs = [p for p in training_pairs([release]) if p.section_id in _FEW][:12]
+    tiny = replace(RECIPE, epochs=1, batch_size=4, max_seq_length=24, runs=2)
+    settings = make_settings(tmp_path / "index", ingest_embed_threads=1)
+    texts = {s.id: s.title + " " + s.body[:120] for s in release.sections}
+    answering = [p for p in sentence_pairs([release], _bank()) if p.section_id in _FEW][:8]
+    family = parents([release])
+    plans = [[epoch_batches(pairs, answering, texts, family, run, 0)] for run in run_recipes(tiny)]
+    assert plans[0] != plans[1]  # each run orders its batches by its own seed
+    alone = []
+    for run, plan in zip(run_recipes(tiny), plans, strict=True):
+        _fit_and_save(settings, [plan], tmp_path / str(run.seed), run, None)
+        alone.append(_weights(tmp_path / str(run.seed)))
+    steps = []
+    _fit_and_save(settings, plans, tmp_path / "mean", tiny, lambda done, _: steps.append(done))
+    mean = _weights(tmp_path / "mean")
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) == sum(
+        map(len, plans[0] + plans[1])
+    )
+    changed = [name for name in mean if not alone[0][name].equal(alone[1][name])]
+    assert changed  # the two runs differ, and the mean lies between them
+    for name in changed:
+        assert (mean[name] - (alone[0][name] + alone[1][name]) / 2).abs().max() < 1e-6
+
+
 _FEW = {"do_not_lie", "protect_privacy", "respect_creators", "avoid_sycophancy"}
+
+
+def _weights(folder: Path) -> dict[str, Any]:
+    from safetensors.torch import load_file
+
+    return load_file(str(next(folder.glob("*.safetensors"))))
 
 
 def _weights_digest(folder: Path) -> str:
@@ -252,3 +286,4 @@ def test_the_tuned_model_name_changes_with_the_sentence_pairs() -> None:
     name = fingerprint("base", pairs, answering, texts, RECIPE)
     assert fingerprint("base", pairs, answering, texts, RECIPE) == name
     assert fingerprint("base", pairs, answering[1:], texts, RECIPE) != name
+    assert fingerprint("base", pairs, answering, texts, replace(RECIPE, runs=2)) != name

@@ -33,6 +33,7 @@ __all__ = ["Components", "build_components"]
 # the ingest's own, and how dense search runs (the retriever's, remade when it differs).
 _NOT_THE_INDEX = {
     "tune_embeddings",
+    "tuning_runs",
     "embed_batch_size",
     "chunk_max_tokens",
     "ingest_embed_threads",

@@ -248,6 +248,14 @@ class IndexSettings(SettingsGroup):
         description="Fine-tune the embedding model on the spec at ingest (cached); false indexes "
         "with the base model. Serving always uses the model its index was built with.",
     )
+    tuning_runs: int = Field(
+        default=1,
+        ge=1,
+        le=4,
+        description="Tuning runs averaged into the tuned model, each ordering its batches by its "
+        "own seed: 2 ranks better (recall@1 +10 of 956 dev questions) in twice the tuning time "
+        "(about 11 minutes instead of 5.5 on two cores, over the 6-minute budget).",
+    )
     embed_backend: Literal["onnx", "torch"] = Field(
         default="onnx",
         description="Embedding runtime: onnx (exported once, no torch at serve time) or torch.",
