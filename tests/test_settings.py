@@ -33,6 +33,7 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("SPECQA_DENSE_SEARCH", "index.dense_search", "chroma", "chroma"),
     ("SPECQA_EMBED_MODEL", "index.embed_model", "some/model", "some/model"),
     ("SPECQA_TUNE_EMBEDDINGS", "index.tune_embeddings", "no", False),
+    ("SPECQA_TUNING_RUNS", "index.tuning_runs", "2", 2),
     ("SPECQA_EMBED_BACKEND", "index.embed_backend", "torch", "torch"),
     ("SPECQA_MODEL_CACHE_DIR", "index.model_cache_dir", "/srv/models", Path("/srv/models")),
     ("SPECQA_EMBED_BATCH_SIZE", "index.embed_batch_size", "32", 32),
