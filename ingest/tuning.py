@@ -192,18 +192,20 @@ def _child_main(job: _Job, messages: Any) -> None:
 
     try:
         folder = tuned_model_dir(job.settings.index.model_cache_path, job.name)
-        plans = [
-            [
-                epoch_batches(job.pairs, job.answering, job.section_texts, job.parents, run, e)
-                for e in range(run.epochs)
-            ]
+        runs = [
+            (
+                run,
+                [
+                    epoch_batches(job.pairs, job.answering, job.section_texts, job.parents, run, e)
+                    for e in range(run.epochs)
+                ],
+            )
             for run in run_recipes(job.recipe)
         ]
         steps = _fit_and_save(
             job.settings,
-            plans,
+            runs,
             folder,
-            job.recipe,
             lambda done, total: messages.put(("progress", done, total)),
         )
         artifact = onnx_artifact(job.settings.index.model_cache_path, job.name)
@@ -217,28 +219,30 @@ def _child_main(job: _Job, messages: Any) -> None:
 
 def _fit_and_save(
     settings: CoreSettings,
-    plans: list[list[list[Batch]]],
+    runs: list[tuple[Recipe, list[list[Batch]]]],
     folder: Path,
-    recipe: Recipe,
     progress: Progress | None,
 ) -> int:
-    """Train one model from the base model per plan (each epoch's batches, in order) and save
-    the mean of their weights to ``folder``; the steps taken. Two runs that differ only in the
-    order of their batches land in one basin, and their mean ranks better than either."""
+    """Train one model from the base model per run (its recipe, and each epoch's batches in
+    order) and save the mean of their weights to ``folder``; the steps taken. Two runs that
+    differ only in the order of their batches land in one basin, and their mean ranks better
+    than either."""
     import torch
 
-    total = sum(len(epoch) for plan in plans for epoch in plan)
+    total = sum(len(epoch) for _, plan in runs for epoch in plan)
     done = 0
     mean: dict[str, Any] = {}
-    for run, plan in enumerate(plans):
-        model = _fit(settings, plan, recipe, recipe.seed + run, _offset(progress, done, total))
+    model: Any = None
+    for count, (recipe, plan) in enumerate(runs, start=1):
+        model = None  # the last run's model is not needed while the next one trains
+        model = _fit(settings, plan, recipe, _offset(progress, done, total))
         done += sum(len(epoch) for epoch in plan)
         with torch.no_grad():
             for name, weight in model.state_dict().items():
                 if name not in mean:
                     mean[name] = weight.detach().clone()
                 elif weight.is_floating_point():
-                    mean[name].add_(weight - mean[name], alpha=1 / (run + 1))
+                    mean[name].add_(weight - mean[name], alpha=1 / count)
     model.load_state_dict(mean)
     _save(model, folder)
     return done
@@ -255,15 +259,15 @@ def _fit(
     settings: CoreSettings,
     plan: list[list[Batch]],
     recipe: Recipe,
-    seed: int,
     progress: Progress | None,
 ) -> Any:
-    """The base model trained on ``plan``, ready to embed (eval mode, serving length)."""
+    """The base model trained on ``plan`` with ``recipe``'s seed and settings, ready to embed
+    (eval mode, serving length)."""
     import torch
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 
-    torch.manual_seed(seed)
+    torch.manual_seed(recipe.seed)
     torch.set_num_threads(settings.index.ingest_embed_threads)
     torch.use_deterministic_algorithms(True)
     model: Any = SentenceTransformer(_base_path(settings), device="cpu")

@@ -92,7 +92,7 @@ def test_tuning_is_deterministic(tmp_path: Path) -> None:
     digests = []
     for run in ("a", "b"):
         folder = tmp_path / run
-        _fit_and_save(settings, [plan], folder, tiny, None)
+        _fit_and_save(settings, [(tiny, plan)], folder, None)
         digests.append(_weights_digest(folder))
     assert digests[0] == digests[1]
 
@@ -109,10 +109,11 @@ def test_the_tuned_weights_are_the_mean_of_the_runs(tmp_path: Path) -> None:
     assert plans[0] != plans[1]  # each run orders its batches by its own seed
     alone = []
     for run, plan in zip(run_recipes(tiny), plans, strict=True):
-        _fit_and_save(settings, [plan], tmp_path / str(run.seed), run, None)
+        _fit_and_save(settings, [(run, plan)], tmp_path / str(run.seed), None)
         alone.append(_weights(tmp_path / str(run.seed)))
     steps = []
-    _fit_and_save(settings, plans, tmp_path / "mean", tiny, lambda done, _: steps.append(done))
+    runs = list(zip(run_recipes(tiny), plans, strict=True))
+    _fit_and_save(settings, runs, tmp_path / "mean", lambda done, _: steps.append(done))
     mean = _weights(tmp_path / "mean")
     assert steps == list(range(1, len(steps) + 1)) and len(steps) == sum(
         map(len, plans[0] + plans[1])
