@@ -132,9 +132,9 @@ def run_ingest(
         tuning_progress = (
             (lambda done, total: progress("tuning", done, total)) if progress else None
         )
-        runs = replace(recipe, runs=settings.index.tuning_runs)
+        averaged = replace(recipe, runs=settings.index.tuning_runs)
         embedder, report.tuning = tuned_embedder(
-            settings, embedder, parsed_releases, tuning_progress, runs, bank
+            settings, embedder, parsed_releases, tuning_progress, averaged, bank
         )
     all_chunks = [c for chunks in chunks_by_release.values() for c in chunks]
     fingerprint = _fingerprint(embedder, all_chunks)
