@@ -59,6 +59,8 @@ def test_the_bank_holds_at_least_1500_entries_over_every_section_of_the_newest_r
     check = check_bank(list(bank()), parsed(NEWEST))
     assert check.entries >= 1500
     assert not check.missing_section and not check.stale
+    ids = {section.id for section in parsed(NEWEST).sections}
+    assert all(entry.section_id in ids for entry in bank())  # the newest ids, never an earlier one
     assert not check.below_minimum, check.below_minimum
     for section in parsed(NEWEST).sections:
         if section.id in check.no_text:  # a heading with no sentence of its own to anchor to
@@ -86,7 +88,7 @@ def test_every_sentence_is_verbatim_in_its_section_wherever_the_section_still_sa
         assert held | listed == set(range(1, len(bank()) + 1)), release
         assert not held & listed
         for number, entry, sentence in entries_for_release(list(bank()), release_parsed):
-            section = release_parsed.section(entry.section_id)
+            section = release_parsed.section(entry.section_id)  # its id there (renames followed)
             assert section is not None
             text = section_text(section.body)
             assert sentence in text, (release, number)
@@ -120,13 +122,23 @@ def test_an_entry_whose_sentence_is_gone_is_skipped_in_that_release_and_listed()
     newest = parsed(NEWEST)
     real = bank()[0]
     reworded = real.model_copy(update={"sentence": real.sentence + " (reworded)"})
-    orphan = real.model_copy(update={"section_id": "a_section_no_release_has"})
+    orphan = reworded.model_copy(update={"section_id": "a_section_no_release_has"})
     entries = [real, reworded, orphan]
     assert [n for n, _, _ in entries_for_release(entries, newest)] == [1]
     check = check_bank(entries, newest)
     assert [line for line, _ in check.stale] == [2]
     assert [line for line, _ in check.missing_section] == [3]
     assert check.usable == 1
+
+
+def test_an_entry_of_a_renamed_section_holds_under_the_earlier_id_in_an_older_release() -> None:
+    newest, oldest = "protect_privileged_information", "protect_privileged_messages"
+    entries = [entry for entry in bank() if entry.section_id == newest]
+    held = entries_for_release(entries, parsed(RELEASES[0]))
+    assert held and {entry.section_id for _, entry, _ in held} == {oldest}
+    check = check_bank(entries, parsed(RELEASES[0]))
+    assert check.per_section[oldest] == len(held)
+    assert len(check.missing_section) == len(entries) - len(held)  # sentence reworded or gone
 
 
 def test_a_bad_bank_line_is_named_by_its_line_number(tmp_path: Path) -> None:

@@ -101,15 +101,45 @@ def _first_error(exc: ValidationError) -> str:
 def entries_for_release(
     entries: list[BankEntry], parsed: ParsedRelease
 ) -> list[tuple[int, BankEntry, str]]:
-    """The entries that hold in ``parsed``: each with its number in the bank (from 1) and its
-    sentence as that release writes it."""
-    found: list[tuple[int, BankEntry, str]] = []
+    """The entries that hold in ``parsed``: each with its number in the bank (from 1), filed under
+    its section's id in that release (see :func:`_held`), and its sentence as that release writes
+    it."""
     sentences = _sentences_by_section(parsed)
+    owners = _owners(sentences)
+    found: list[tuple[int, BankEntry, str]] = []
     for number, entry in enumerate(entries, start=1):
-        exact = sentences.get(entry.section_id, {}).get(normalise_quotes(entry.sentence))
-        if exact is not None:
+        held = _held(entry, sentences, owners)
+        if held is not None:
+            section_id, exact = held
+            if section_id != entry.section_id:
+                entry = entry.model_copy(update={"section_id": section_id})
             found.append((number, entry, exact))
     return found
+
+
+def _held(
+    entry: BankEntry, sentences: dict[str, dict[str, str]], owners: dict[str, str]
+) -> tuple[str, str] | None:
+    """Where ``entry`` holds in a release: its section's id there and its sentence as written.
+    The bank names the newest release's ids; in an older release where that id is absent, the
+    one section that says the sentence verbatim is the same section under its earlier id (the
+    spec renamed ``protect_privileged_messages`` to ``protect_privileged_information``)."""
+    key = normalise_quotes(entry.sentence)
+    section_id = entry.section_id if entry.section_id in sentences else owners.get(key)
+    exact = sentences.get(section_id, {}).get(key) if section_id is not None else None
+    return (section_id, exact) if section_id is not None and exact is not None else None
+
+
+def _owners(sentences: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Each sentence that exactly one section says, and that section's id."""
+    owners: dict[str, str] = {}
+    shared: set[str] = set()
+    for section_id, texts in sentences.items():
+        for key in texts:
+            if key in owners and owners[key] != section_id:
+                shared.add(key)
+            owners[key] = section_id
+    return {key: section_id for key, section_id in owners.items() if key not in shared}
 
 
 def load_not_covered(path: Path) -> list[str]:
@@ -153,17 +183,19 @@ class BankCheck:
 def check_bank(entries: list[BankEntry], parsed: ParsedRelease) -> BankCheck:
     """Sections below their minimum, entries stale or orphaned in ``parsed``, counts per voice."""
     sentences = _sentences_by_section(parsed)
+    owners = _owners(sentences)
     check = BankCheck(parsed.release, len(entries), 0)
     usable: Counter[str] = Counter()
     for line, entry in enumerate(entries, start=1):
-        if entry.section_id not in sentences:
-            check.missing_section.append((line, entry))
-        elif normalise_quotes(entry.sentence) not in sentences[entry.section_id]:
-            check.stale.append((line, entry))
-        else:
-            usable[entry.section_id] += 1
+        held = _held(entry, sentences, owners)
+        if held is not None:
+            usable[held[0]] += 1
             check.voices[entry.voice] += 1
             check.answers[entry.answer or "none"] += 1
+        elif entry.section_id not in sentences:
+            check.missing_section.append((line, entry))
+        else:
+            check.stale.append((line, entry))
     check.usable = sum(usable.values())
     for section in parsed.sections:
         check.per_section[section.id] = usable[section.id]
