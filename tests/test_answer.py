@@ -170,6 +170,17 @@ def test_a_raw_user_prompt_finds_its_governing_section(parts: Components) -> Non
     assert "protect_privileged_information" in [hit.section.id for hit in leak.sections[:5]]
 
 
+def test_the_everyday_words_of_curated_questions_count_lexically(
+    parts: Components, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "Wedding" is in curated questions (a toast, a speech) and nowhere in the spec: the dense
+    match alone leads with the erotica rule, BM25 over the bank's questions with creative work."""
+    question = "will it write my wedding vows"
+    assert parts.retriever.search(question).sections[0].section.id == "be_creative"
+    monkeypatch.setattr("server.domain.retrieval.hybrid.BANK_LEXICAL", 0.0)
+    assert parts.retriever.search(question).sections[0].section.id == "no_erotica_or_gore"
+
+
 def test_a_literal_section_id_or_title_goes_straight_to_that_section(parts: Components) -> None:
     by_id = parts.retriever.search("what does uphold_fairness say about names?")
     by_title = parts.retriever.search("Summarise 'Be rationally optimistic' for me")

@@ -279,7 +279,7 @@ def test_a_follow_up_in_a_thread_is_answered_with_the_threads_earlier_questions(
 
 
 FIRST = "Is it ok to flatter the user?"
-FOLLOW = "and what if they insist?"
+FOLLOW = "and if they keep asking?"
 
 
 def test_the_manifest_points_slack_at_the_routes_and_turns_the_buttons_on(

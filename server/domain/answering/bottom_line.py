@@ -4,7 +4,8 @@ Two signals choose it, weighed on the dev split of ``tests/eval/bottomline.jsonl
 the neighbours of the chosen point score within a few points of it on dev and test alike):
 
 * **the bank's votes**: the section's ``VOTE_TOP_K`` curated questions closest to this one each
-  vote for the sentence they are anchored to, with weight ``exp((similarity - best) / T)``: one
+  vote for the sentence they are anchored to, with weight ``exp((closeness - best) / T)`` (the
+  cosine and the shared words of :attr:`~server.domain.retrieval.curated.BankMatch.closeness`): one
   close curated question outweighs several far ones, several close ones agreeing outweigh one;
 * **the sentence's own similarity** to the question (cosine, the index's model): a situation the
   bank has not seen still lands on the sentence that speaks of it.
@@ -63,7 +64,7 @@ def _votes(sentences: tuple[str, ...], matches: list[BankMatch]) -> list[float]:
             (i for i, text in enumerate(normalised) if anchor in text or text in anchor), None
         )
         if place is not None:
-            votes[place] += math.exp((match.similarity - matches[0].similarity) / VOTE_TEMPERATURE)
+            votes[place] += math.exp((match.closeness - matches[0].closeness) / VOTE_TEMPERATURE)
     total = sum(votes)
     return [vote / total for vote in votes] if total else votes
 

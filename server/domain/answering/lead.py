@@ -14,7 +14,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   server.domain.answering.bottom_line).
 * **Short answer.** The closest bank question of the first section, when it is anchored to the
   bottom line's sentence (else it answers another point of the section), carries a yes/no/it
-  depends answer, is within ``SHORT_ANSWER_SIMILARITY``, is asked the same way round (as many
+  depends answer, is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the
+  question: see ``BankMatch.closeness``), is asked the same way round (as many
   negations: not "Will it…?" against "Will it refuse to…?") and is closer by
   ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
   are asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no). Anything
@@ -50,8 +51,8 @@ __all__ = [
     "OFF_TOPIC_MARGIN",
     "OFF_TOPIC_SHARE",
     "ON_TOPIC_FLOOR",
+    "SHORT_ANSWER_CLOSENESS",
     "SHORT_ANSWER_MARGIN",
-    "SHORT_ANSWER_SIMILARITY",
     "Lead",
     "decide_lead",
     "trim_citations",
@@ -61,8 +62,10 @@ CITE_GAP = 0.2  # a section further below the first than this is padding, not ci
 OFF_TOPIC_MARGIN = 0.02
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.20
-SHORT_ANSWER_SIMILARITY = 0.60
-SHORT_ANSWER_MARGIN = 0.25  # over the closest entry of the section that answers otherwise
+# Fitted with the shared words' weight on the dev splits with short answers (479 questions): right
+# 62 of 63 there; 0.6 or a margin of 0.25 show more and fall under 0.95, 0.8 or 0.35 show fewer
+SHORT_ANSWER_CLOSENESS = 0.70
+SHORT_ANSWER_MARGIN = 0.30  # over the closest entry of the section that answers otherwise
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _FLIPPED = {"yes": "no", "no": "yes"}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
@@ -104,9 +107,9 @@ _MINORS = re.compile(
 )
 # "Who…?", "How should it…?", "When …, what does it…?", "My user insists… How should the bot
 # respond?": a question a yes or no does not answer. A wh-word opens the question, a sentence of
-# it or a clause after a comma ("when", "if" open conditions instead).
+# it (after a quotation too) or a clause after a comma ("when", "if" open conditions instead).
 _WH_QUESTION = re.compile(
-    r"(?:^|[,;:.!?]\s*)(?:who|whom|whose|what|which|how|why|where)\b(?!\s+if\b)",
+    r"(?:^|[,;:.!?][\"'”’)\]]*\s*)(?:who|whom|whose|what|which|how|why|where)\b(?!\s+if\b)",
     re.IGNORECASE,
 )
 
@@ -188,7 +191,7 @@ def _short_answer(
     if (
         not _same_sentence(closest.sentence, bottom.text)  # it answers another point
         or closest.answer is None
-        or closest.similarity < SHORT_ANSWER_SIMILARITY
+        or closest.closeness < SHORT_ANSWER_CLOSENESS
         or not _asked_the_same_way(closest.question, question)
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
@@ -196,8 +199,8 @@ def _short_answer(
         or _narrower(closest.question, question)
     ):
         return None
-    rivals = [match.similarity for match in own[1:] if _differs(match, closest)]
-    if rivals and closest.similarity - max(rivals) < SHORT_ANSWER_MARGIN:
+    rivals = [match.closeness for match in own[1:] if _differs(match, closest)]
+    if rivals and closest.closeness - max(rivals) < SHORT_ANSWER_MARGIN:
         return None
     return ShortAnswer(
         value=closest.answer,

@@ -15,9 +15,21 @@ from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.question_bank import ShortAnswerValue, short_answer_value
 from specqa.core.spec import Section
 
-__all__ = ["TOPIC_NEIGHBOURS", "BankMatch", "bank_vote", "closest_bank", "topicality"]
+__all__ = [
+    "SHARED_WORDS_WEIGHT",
+    "TOPIC_NEIGHBOURS",
+    "BankMatch",
+    "bank_vote",
+    "closest_bank",
+    "topicality",
+]
 
 TOPIC_NEIGHBOURS = 5
+# How much the words a curated question shares with the query count beside their cosine. The
+# tuned model pulls all of a section's questions together, so the cosine tells the section well
+# and the very question less; shared rare words (BM25) tell the same situation ("wedding toast"
+# against "band name ideas"). Fitted with the short answer's thresholds on the dev splits.
+SHARED_WORDS_WEIGHT = 0.2
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,12 @@ class BankMatch:
     answer: ShortAnswerValue | None
     voice: str
     similarity: float
+    shared_words: float = 0.0  # its BM25 for the query, as a share of the query's best chunk's
+
+    @property
+    def closeness(self) -> float:
+        """How close the curated question is to the query: its cosine, and the words it shares."""
+        return self.similarity + SHARED_WORDS_WEIGHT * self.shared_words
 
 
 def topicality(
@@ -72,28 +90,31 @@ def bank_vote(
 def closest_bank(
     rc: ReleaseCorpus,
     dense: np.ndarray,
+    lexical: np.ndarray,
     ranked: list[str],
     admits: Callable[[Section], bool] | None = None,
     overall: int = 8,
     per_section: int = 3,
     first_section: int = 5,
 ) -> list[BankMatch]:
-    """The bank questions closest to the query, best first: the ``overall`` closest (of the
-    sections ``admits``) and, for each ``ranked`` section id, its ``per_section`` closest
+    """The bank questions closest to the query (by :attr:`BankMatch.closeness`; ``dense`` and
+    ``lexical`` are every chunk's cosine and normalised BM25), best first: the ``overall`` closest
+    (of the sections ``admits``) and, for each ``ranked`` section id, its ``per_section`` closest
     (``first_section`` of the first: its bottom line is voted on by them)."""
     layout = rc.chunk_layout()
+    closeness = dense + SHARED_WORDS_WEIGHT * lexical
     admitted = layout.bank_rows
     if admits is not None:
         admitted = np.array(
             [r for r in admitted if admits(rc.sections_by_id[rc.chunks[r].section_id])],
             dtype=np.int64,
         )
-    chosen = set(_best(admitted, dense, overall))
+    chosen = set(_best(admitted, closeness, overall))
     for place, section_id in enumerate(ranked):
         count = first_section if place == 0 else per_section
-        chosen.update(_best(layout.bank_rows_of.get(section_id, []), dense, count))
-    ordered = sorted(chosen, key=lambda row: (-dense[row], row))
-    return [_bank_match(rc.chunks[row], float(dense[row])) for row in ordered]
+        chosen.update(_best(layout.bank_rows_of.get(section_id, []), closeness, count))
+    ordered = sorted(chosen, key=lambda row: (-closeness[row], row))
+    return [_bank_match(rc.chunks[row], float(dense[row]), float(lexical[row])) for row in ordered]
 
 
 def _best(rows: Any, scores: np.ndarray, count: int) -> list[int]:
@@ -104,7 +125,7 @@ def _best(rows: Any, scores: np.ndarray, count: int) -> list[int]:
     return [int(row) for row in found]
 
 
-def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
+def _bank_match(chunk: ChunkRecord, similarity: float, shared_words: float) -> BankMatch:
     return BankMatch(
         question=chunk.text,
         section_id=chunk.section_id,
@@ -112,4 +133,5 @@ def _bank_match(chunk: ChunkRecord, similarity: float) -> BankMatch:
         answer=short_answer_value(chunk.metadata["bank_answer"]),
         voice=chunk.metadata["bank_voice"],
         similarity=round(similarity, 6),
+        shared_words=round(shared_words, 6),
     )

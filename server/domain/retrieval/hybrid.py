@@ -6,8 +6,9 @@ A section's score is the sum of
 * its best dense match among prose, commentary, whole examples (x0.8), example user turns
   (a raw user prompt resembles an example's user turn more than any prose) and the question-bank
   questions filed under it (x``BANK_DENSE``: the way people ask, curated);
-* BM25 of its best prose chunk (x0.2) and best example (x0.1), each normalised by the query's
-  best BM25 score so that the weights mean the same for every query;
+* BM25 of its best prose chunk (x0.2), best example (x0.1) and best curated question
+  (x``BANK_LEXICAL``), each normalised by the query's best BM25 score so that the weights mean
+  the same for every query;
 * the similarity of the question to the section's centroid (x0.4): its topic as a whole;
 * its share of the vote of the question's ten closest bank questions (x``BANK_VOTE``; a close one
   weighs more): several close curated questions that agree outweigh one closer question of another
@@ -50,6 +51,7 @@ from server.domain.retrieval.results import (
 from server.domain.retrieval.sentences import SentenceSimilarity, SentenceVectors, sentence_fit
 from server.domain.retrieval.weights import (
     BANK_DENSE,
+    BANK_LEXICAL,
     BANK_VOTE,
     BANK_VOTE_NEIGHBOURS,
     BANK_VOTE_TEMPERATURE,
@@ -160,7 +162,9 @@ class HybridRetriever:
         )
         examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
         admits = filters.admits if filters != SearchFilters() else None
-        bank = closest_bank(rc, signals.dense, [h.section.id for h in sections], admits)
+        bank = closest_bank(
+            rc, signals.dense, signals.lexical, [h.section.id for h in sections], admits
+        )
         on_topic, off_topic, share = topicality(rc, signals.dense, corpus.not_covered, query)
         clarity = replace(clarity, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
@@ -259,7 +263,9 @@ def _rank_sections(
         + EXAMPLE_LEXICAL
         * _max_by_section(
             np.where(layout.is_example, signals.lexical, 0.0), layout.section_of, count
-        ),
+        )
+        + BANK_LEXICAL
+        * _max_by_section(np.where(layout.is_bank, signals.lexical, 0.0), layout.section_of, count),
     }
     score = np.maximum.reduce([single["prose"], single["examples"], single["bank"]])
     score += single["lexical"]
