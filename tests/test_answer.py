@@ -10,7 +10,7 @@ from server.composition.components import Components
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.lead_text import NOT_COVERED
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
-from server.domain.retrieval.curated import bank_vote
+from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
 from server.settings import Settings
@@ -318,6 +318,22 @@ def test_the_closest_curated_questions_outvote_one_closer_question_of_another_se
     # at a temperature far below the gaps, the closest question alone decides
     sharp = bank_vote(rc, dense, neighbours=10, temperature=0.005)
     assert sharp[ids.index(lone)] > 0.9
+
+
+def test_a_curated_question_sharing_the_questions_words_is_closer_than_its_cosine_says(
+    parts: Components,
+) -> None:
+    parts.retriever.search("warm the release up")
+    rc = parts.corpus().get(None)
+    assert rc.layout is not None
+    first, second = rc.layout.bank_rows_of["avoid_errors"][:2]
+    dense, lexical = np.zeros(len(rc.chunks)), np.zeros(len(rc.chunks))
+    dense[[first, second]] = [0.80, 0.70]
+    lexical[second] = 1.0  # the query's best BM25 match
+    closest = closest_bank(rc, dense, lexical, ["avoid_errors"])
+    assert closest[0].question == rc.chunks[second].text
+    assert (closest[0].similarity, closest[0].shared_words) == (0.70, 1.0)  # the cosine is kept
+    assert closest[0].closeness > closest[1].closeness == 0.80
 
 
 @pytest.mark.parametrize(
