@@ -148,6 +148,25 @@ def test_a_close_rival_that_answers_otherwise_withholds_the_short_answer(
     assert _with_rival(parts, "Will it give me a whole poem by a living poet?", "yes").short is None
 
 
+def test_a_curated_question_sharing_only_words_with_the_question_lends_no_short_answer(
+    parts: Components,
+) -> None:
+    """Shared words bring a curated question closer, but its cosine must hold on its own: "…my
+    coworker's LinkedIn" does not answer "…scrape LinkedIn profiles"."""
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    top = result.sections[0].section.id
+    closest = next(m for m in result.bank if m.section_id == top)
+    others = [match for match in result.bank if match.section_id != top]  # no rival in its section
+
+    def lead_with(similarity: float) -> Lead:
+        match = replace(closest, similarity=similarity, shared_words=1.0)
+        return decide_lead(CURATED, replace(result, bank=[match, *others]))
+
+    assert lead_with(0.55).short is None  # close enough with its words, not by its meaning
+    shown = lead_with(0.65).short
+    assert shown is not None and shown.value == "no"
+
+
 def test_the_short_answer_comes_from_the_first_section_s_closest_curated_question(
     parts: Components,
 ) -> None:
