@@ -10,6 +10,7 @@ from server.composition.components import Components
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.lead_text import NOT_COVERED
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
+from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
@@ -290,9 +291,14 @@ def test_retrieval_meets_the_recall_floors_on_every_eval_set(parts: Components) 
     assert everyday["recall@1"] >= 0.42 and everyday["recall@5"] >= 0.75
 
 
-def test_sections_that_attract_unrelated_text_are_discounted(parts: Components) -> None:
-    rc = parts.corpus().get(None)
+def _newest_release(parts: Components) -> ReleaseCorpus:
+    """The newest release as the retriever holds it (its first search loads it)."""
     parts.retriever.search("warm the release up")
+    return parts.corpus().get(None)
+
+
+def test_sections_that_attract_unrelated_text_are_discounted(parts: Components) -> None:
+    rc = _newest_release(parts)
     prior = dict(zip([s.id for s in rc.parsed.sections], rc.hub_prior, strict=True))
     assert abs(sum(prior.values())) < 1e-6  # centred: the average section is not discounted
     # the words "developer" and "system prompt" pull it into questions on any topic
@@ -304,14 +310,13 @@ def test_sections_that_attract_unrelated_text_are_discounted(parts: Components) 
 def test_the_closest_curated_questions_outvote_one_closer_question_of_another_section(
     parts: Components,
 ) -> None:
-    parts.retriever.search("warm the release up")
-    rc = parts.corpus().get(None)
-    assert rc.layout is not None
+    rc = _newest_release(parts)
+    bank_rows_of = rc.chunk_layout().bank_rows_of
     ids = [section.id for section in rc.parsed.sections]
     lone, several = "sexual_content_involving_minors", "avoid_errors"  # "a minor detail"
     dense = np.zeros(len(rc.chunks))
-    dense[rc.layout.bank_rows_of[lone][0]] = 0.80
-    dense[rc.layout.bank_rows_of[several][:4]] = [0.78, 0.77, 0.76, 0.75]
+    dense[bank_rows_of[lone][0]] = 0.80
+    dense[bank_rows_of[several][:4]] = [0.78, 0.77, 0.76, 0.75]
     votes = bank_vote(rc, dense, neighbours=10, temperature=0.2)
     assert votes[ids.index(several)] > 2 * votes[ids.index(lone)] > 0
     assert votes.sum() == pytest.approx(1.0)
@@ -323,10 +328,8 @@ def test_the_closest_curated_questions_outvote_one_closer_question_of_another_se
 def test_a_curated_question_sharing_the_questions_words_is_closer_than_its_cosine_says(
     parts: Components,
 ) -> None:
-    parts.retriever.search("warm the release up")
-    rc = parts.corpus().get(None)
-    assert rc.layout is not None
-    first, second = rc.layout.bank_rows_of["avoid_errors"][:2]
+    rc = _newest_release(parts)
+    first, second = rc.chunk_layout().bank_rows_of["avoid_errors"][:2]
     dense, lexical = np.zeros(len(rc.chunks)), np.zeros(len(rc.chunks))
     dense[[first, second]] = [0.80, 0.70]
     lexical[second] = 1.0  # the query's best BM25 match
