@@ -126,8 +126,9 @@ def _held(
     spec renamed ``protect_privileged_messages`` to ``protect_privileged_information``)."""
     key = normalise_quotes(entry.sentence)
     section_id = entry.section_id if entry.section_id in sentences else owners.get(key)
-    exact = sentences.get(section_id, {}).get(key) if section_id is not None else None
-    return (section_id, exact) if section_id is not None and exact is not None else None
+    if section_id is None or key not in sentences[section_id]:
+        return None
+    return section_id, sentences[section_id][key]
 
 
 def _owners(sentences: dict[str, dict[str, str]]) -> dict[str, str]:

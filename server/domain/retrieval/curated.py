@@ -48,7 +48,7 @@ class BankMatch:
     @property
     def closeness(self) -> float:
         """How close the curated question is to the query: its cosine, and the words it shares."""
-        return self.similarity + SHARED_WORDS_WEIGHT * self.shared_words
+        return float(_closeness(self.similarity, self.shared_words))
 
 
 def topicality(
@@ -102,7 +102,7 @@ def closest_bank(
     (of the sections ``admits``) and, for each ``ranked`` section id, its ``per_section`` closest
     (``first_section`` of the first: its bottom line is voted on by them)."""
     layout = rc.chunk_layout()
-    closeness = dense + SHARED_WORDS_WEIGHT * lexical
+    closeness = _closeness(dense, lexical)
     admitted = layout.bank_rows
     if admits is not None:
         admitted = np.array(
@@ -115,6 +115,11 @@ def closest_bank(
         chosen.update(_best(layout.bank_rows_of.get(section_id, []), closeness, count))
     ordered = sorted(chosen, key=lambda row: (-closeness[row], row))
     return [_bank_match(rc.chunks[row], float(dense[row]), float(lexical[row])) for row in ordered]
+
+
+def _closeness(similarity: Any, shared_words: Any) -> Any:
+    """:attr:`BankMatch.closeness` of one match, or of every chunk at once (arrays)."""
+    return similarity + SHARED_WORDS_WEIGHT * shared_words
 
 
 def _best(rows: Any, scores: np.ndarray, count: int) -> list[int]:
