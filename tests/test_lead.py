@@ -212,6 +212,19 @@ def test_an_off_topic_question_opens_with_not_covered_and_confidence_low(
     assert _headline(answer).startswith("*Not covered.*")
 
 
+def test_an_off_topic_answer_with_one_closest_section_names_it_in_the_singular(
+    parts: Components,
+) -> None:
+    service = parts.service
+    ready = service.prepare(OFF_TOPIC, None, "extractive")
+    ranked = service.retrieve(ready)
+    gathered = service.gather(ready, replace(ranked, sections=ranked.sections[:1]))
+    answer = service.compose(ready, gathered, service.decide(ready, gathered))
+    line = next(line for line in answer.answer.splitlines() if "the closest section" in line)
+    assert not answer.covered and line.count("](") == 1
+    assert "the closest section is [" in line
+
+
 # --- the same lead on every surface -------------------------------------------------------------
 
 SAME_LEAD = {  # question, mode: what every surface says first

@@ -179,15 +179,16 @@ def compose(
 
 
 def _not_covered(result: RetrievalResult, urls: dict[str, str]) -> str:
-    closest = ", ".join(_closest(result, urls))
+    closest = _closest(result, urls)  # compose() answers a result with no sections otherwise
+    named = "section is" if len(closest) == 1 else "sections are"
     return "\n".join(
         [
             not_covered_line(),
             "",
             confidence_label("low"),
             "",
-            f"If you meant how the model should handle such a request, the closest sections are "
-            f"{closest}.",
+            f"If you meant how the model should handle such a request, the closest {named} "
+            f"{', '.join(closest)}.",
             "",
             quoted_footer(result.release, quoted=False),
         ]
