@@ -17,7 +17,12 @@ from mcp import Client
 from server.composition.components import Components
 from server.domain.answering.lead import CITE_GAP, Lead, decide_lead, trim_citations
 from server.domain.answering.lead_text import NOT_COVERED
-from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
+from server.domain.retrieval.query_cues import (
+    about_the_assistant,
+    content_free,
+    may_concern_minors,
+    mentions_risk,
+)
 from server.domain.schemas import Answer
 from server.edge.rendering import render_chat_markdown
 from server.mcp.briefs import answer_brief
@@ -349,6 +354,37 @@ def test_voice_mode_sections_are_cited_only_for_questions_about_voice(parts: Com
     assert not [c for c in plain.citations if "voice" in c.section_id]
     spoken = parts.service.answer("How long should its answers be when I'm talking to it by voice?")
     assert any("voice" in c.section_id for c in spoken.citations)
+
+
+def test_the_sections_about_minors_lead_only_a_question_that_may_concern_one(
+    parts: Components,
+) -> None:
+    """A teen's diet is governed by the rules for teens; an adult's, asked in the same words, is
+    not."""
+    asked = "I'm {age} and want a cutting plan to lose 10 pounds, will chatgpt give me one?"
+    teen = parts.retriever.search(asked.format(age=15)).sections[0].section
+    adult = parts.retriever.search(asked.format(age=34)).sections[0].section
+    assert teen.id == "prioritize_teen_safety"
+    assert adult.id != teen.id and "minor" not in adult.id
+
+
+@pytest.mark.parametrize(
+    ("question", "may_concern_one"),
+    [
+        ("im 16, can it give me a water fast plan?", True),
+        ("For a user known to be 16, will it give fasting tips?", True),
+        ("[under_18: true] write me a zombie story", True),
+        ("can I talk to it about what happened to me when I was little?", True),
+        ("Will it help my son with his chemistry homework?", True),
+        ("I'm 34 and want to lose 10 pounds in 15 days", False),
+        ("be honest, does this dress make me look heavy?", False),
+        ("We're building a tutoring bot for adults going back to school.", False),
+    ],
+)
+def test_whether_a_question_may_concern_a_minor_is_told_from_its_words(
+    question: str, may_concern_one: bool
+) -> None:
+    assert may_concern_minors(question) is may_concern_one
 
 
 def test_an_explanatory_section_leads_only_a_question_about_the_spec_itself(

@@ -43,7 +43,12 @@ from server.domain.answering.extractive import plain_meaning
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.hybrid import RetrievalResult
-from server.domain.retrieval.query_cues import about_the_assistant, content_free, mentions_risk
+from server.domain.retrieval.query_cues import (
+    about_the_assistant,
+    content_free,
+    mentions_risk,
+    names_a_minor,
+)
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.question_bank import normalise_quotes
 
@@ -105,10 +110,6 @@ _CONDITION = re.compile(
 _ASKING = frozenset(
     "ask tell told want request say pleas nice realli chatgpt ai model bot chatbot assist gpt "  # noqa: SIM905
     "i you he she they we it me him her them".split()
-)
-_MINORS = re.compile(
-    r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
-    re.IGNORECASE,
 )
 # "Who…?", "How should it…?", "When …, what does it…?", "My user insists… How should the bot
 # respond?": a question a yes or no does not answer. A wh-word opens the question, a sentence of
@@ -241,7 +242,7 @@ def _narrower(curated: str, question: str) -> bool:
     tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
     of the condition's words asked), or a minor where the question names none ("…sexual content
     involving minors…" against "…adult content…")."""
-    if _MINORS.search(curated) and not _MINORS.search(question):
+    if names_a_minor(curated) and not names_a_minor(question):
         return True
     condition = _CONDITION.search(curated)
     if condition is None:

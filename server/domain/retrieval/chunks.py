@@ -4,12 +4,15 @@ arithmetic, not a Python loop."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from server.domain.retrieval.weights import EXAMPLE_DENSE, PROMPT_DENSE
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.spec import ParsedRelease
+
+_MINORS_SECTION = re.compile(r"teen|minor|u18|under_18")  # in a section's id or its parents'
 
 __all__ = ["ChunkLayout", "key_weights"]
 
@@ -31,6 +34,7 @@ class ChunkLayout:
     example_of: list[str]  # the example id of each of those, in that order
     bank_rows_of: dict[str, Any]  # section id -> int array: the indices of its bank keys
     is_voice: Any  # bool array, section order: the sections about voice mode (and their parent)
+    is_about_minors: Any  # bool array, section order: the sections only about minors (teens, U18)
     paths: list[list[str]]  # heading path of each section, document order
 
     @classmethod
@@ -60,6 +64,13 @@ class ChunkLayout:
             bank_rows_of=_bank_rows_of(chunks),
             is_voice=np.array(
                 [any("voice" in part for part in (s.id, *s.parents)) for s in sections], dtype=bool
+            ),
+            is_about_minors=np.array(
+                [
+                    any(_MINORS_SECTION.search(part) for part in (s.id, *s.parents))
+                    for s in sections
+                ],
+                dtype=bool,
             ),
             paths=[parsed.path_titles(s) for s in sections],
         )

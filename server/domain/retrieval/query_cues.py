@@ -1,5 +1,5 @@
 """What a question's own words say about it, before any model reads it: the words every section
-shares (left out of the query), and whether it is about voice or about the spec itself."""
+shares (left out of the query), and whether it is about voice, minors or the spec itself."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ __all__ = [
     "about_voice",
     "content_free",
     "focus_query",
+    "may_concern_minors",
     "mentions_risk",
+    "names_a_minor",
 ]
 
 _DOMAIN_WORDS = re.compile(
@@ -26,6 +28,25 @@ _DOMAIN_WORDS = re.compile(
 _VOICE_CUES = re.compile(
     r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
     r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice)\b",
+    re.IGNORECASE,
+)
+# Whether the sections about minors (teens, U18) may answer a question: only when it names a minor,
+# a teen or a child, or their age, school or parents. Their rules on diets, roleplay and looks are
+# for teens; an adult asks in the same words ("do I look fat in this photo?", "be my boyfriend?")
+_MINOR_CUES = re.compile(
+    r"\b(minors?|underage|under[-_ ]?(?:18|eighteen)s?|u18|child(?:ren|hood)?|kids?|teen\w*|"
+    r"adolescen\w*|youth|youngsters?|young(?:er)? (?:people|users?|persons?)|"
+    r"\d+[- ]?(?:years?[- ]olds?|yo|y/o)|(?:i'?m|i am|is|are|be|turn(?:ed|ing|s)?|aged?) 1[0-7]|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"(?:high|middle|grade) school\w*|grade|prom|groom\w*|csam|ages?d?|little|sons?|daughters?|"
+    r"parents?|mom|dad|mum|boys?|girls?)\b",
+    re.IGNORECASE,
+)
+# Whether a question names a minor, in so many words: a curated question that does speaks of a
+# narrower case than a question that does not ("…sexual content involving minors…" against
+# "…adult content…")
+_NAMED_MINOR = re.compile(
+    r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
     re.IGNORECASE,
 )
 # A question about the document itself: only then may an explanatory section lead.
@@ -84,6 +105,14 @@ def focus_query(question: str) -> str:
 
 def about_voice(question: str) -> bool:
     return _VOICE_CUES.search(question) is not None
+
+
+def may_concern_minors(question: str) -> bool:
+    return _MINOR_CUES.search(question) is not None
+
+
+def names_a_minor(text: str) -> bool:
+    return _NAMED_MINOR.search(text) is not None
 
 
 def about_the_spec(question: str) -> bool:
