@@ -30,6 +30,12 @@ _VOICE_CUES = re.compile(
     r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice)\b",
     re.IGNORECASE,
 )
+# "voice" as writers use it: a brand's, a narrator's, the passive one; nothing is spoken
+_WRITTEN_VOICE = re.compile(
+    r"\b(?:brand|passive|active|narrative|narrator'?s?|writing|written|authorial|editorial|"
+    r"(?:first|second|third)[- ]person) voices?\b",
+    re.IGNORECASE,
+)
 # Whether the sections about minors (teens, U18) may answer a question: only when it names a minor,
 # a teen or a child, or their age, school or parents. Their rules on diets, roleplay and looks are
 # for teens; an adult asks in the same words ("do I look fat in this photo?", "be my boyfriend?")
@@ -104,7 +110,7 @@ def focus_query(question: str) -> str:
 
 
 def about_voice(question: str) -> bool:
-    return _VOICE_CUES.search(question) is not None
+    return _VOICE_CUES.search(_WRITTEN_VOICE.sub(" ", question)) is not None
 
 
 def may_concern_minors(question: str) -> bool:
