@@ -354,6 +354,8 @@ def test_voice_mode_sections_are_cited_only_for_questions_about_voice(parts: Com
     assert not [c for c in plain.citations if "voice" in c.section_id]
     spoken = parts.service.answer("How long should its answers be when I'm talking to it by voice?")
     assert any("voice" in c.section_id for c in spoken.citations)
+    video = parts.service.answer("In a video chat my webcam keeps freezing. Will it say so?")
+    assert any("voice" in c.section_id for c in video.citations)  # voice mode shares video too
     written = parts.service.answer("Can the model write in the narrative voice of a detective?")
     assert not [c for c in written.citations if "voice" in c.section_id]
 

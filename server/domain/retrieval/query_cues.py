@@ -23,11 +23,13 @@ _DOMAIN_WORDS = re.compile(
 )
 
 
-# A question about voice, audio or speech may be answered by the voice-mode sections; any other
-# question is not (they would otherwise pad answers on style and length).
+# A question about voice, audio, speech or video (what the spec's voice-mode sections are for) may
+# be answered by them; any other question is not (they would otherwise pad answers on style and
+# length).
 _VOICE_CUES = re.compile(
     r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
-    r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice)\b",
+    r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice|"
+    r"video\w*|camera|webcam|live feed)\b",
     re.IGNORECASE,
 )
 # "voice" as writers use it: a brand's, a narrator's, the passive one; nothing is spoken
