@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from server.domain.retrieval.query_cues import may_concern_minors
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError
 from specqa.core.question_bank import (
@@ -76,6 +77,18 @@ def test_voices_are_spread_as_people_ask() -> None:
     assert voices["developer"] / total >= 0.25
     assert voices["policy"] / total >= 0.15
     assert voices["request"] / total >= 0.15
+
+
+def test_almost_every_curated_question_about_minors_is_told_to_concern_a_minor() -> None:
+    """The sections about minors lead only a question that may concern one (see
+    server.domain.retrieval.query_cues): the way people ask about them must pass that gate."""
+    about_minors = [
+        e.question
+        for e in bank()
+        if e.section_id in {"prioritize_teen_safety", "sexual_content_involving_minors"}
+    ]
+    missed = [question for question in about_minors if not may_concern_minors(question)]
+    assert len(about_minors) >= 100 and len(missed) <= len(about_minors) // 100, missed
 
 
 def test_every_sentence_is_verbatim_in_its_section_wherever_the_section_still_says_it() -> None:

@@ -29,7 +29,8 @@ _DOMAIN_WORDS = re.compile(
 _VOICE_CUES = re.compile(
     r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
     r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice|"
-    r"video\w*|camera|webcam|live feed)\b",
+    r"video\w*|camera|webcam|live feed|voices|whisper\w*|softly|slow(?:er|ly)|louder|quieter|"
+    r"testing|over you)\b",
     re.IGNORECASE,
 )
 # "voice" as writers use it: a brand's, a narrator's, the passive one; nothing is spoken
@@ -44,10 +45,10 @@ _WRITTEN_VOICE = re.compile(
 _MINOR_CUES = re.compile(
     r"\b(minors?|underage|under[-_ ]?(?:18|eighteen)s?|u18|child(?:ren|hood)?|kids?|teen\w*|"
     r"adolescen\w*|youth|youngsters?|young(?:er)? (?:people|users?|persons?)|"
-    r"\d+[- ]?(?:years?[- ]olds?|yo|y/o)|(?:i'?m|i am|is|are|be|turn(?:ed|ing|s)?|aged?) 1[0-7]|"
-    r"thirteen|fourteen|fifteen|sixteen|seventeen|"
-    r"(?:high|middle|grade) school\w*|grade|prom|groom\w*|csam|ages?d?|little|sons?|daughters?|"
-    r"parents?|mom|dad|mum|boys?|girls?)\b",
+    r"\d+[- ]?(?:(?:years?|yrs?)[- ]olds?|yo|y/o)|thirteen|fourteen|fifteen|sixteen|seventeen|"
+    r"(?:i'?m|i am|is|are|be|was|turn(?:ed|ing|s)?|aged?|mostly|canonically) 1[0-7]|1[0-7] here|"
+    r"when i was (?:\d|little|young|a kid|a child)|(?:primary|elementary|high|middle|grade) school\w*|"
+    r"grade|prom|groom\w*|csam|ages?d?|little|sons?|daughters?|parents?|mom|dad|mum|boys?|girls?)\b",
     re.IGNORECASE,
 )
 # Whether a question names a minor, in so many words: a curated question that does speaks of a
