@@ -372,6 +372,17 @@ def test_the_sections_about_minors_lead_only_a_question_that_may_concern_one(
     assert adult.id != teen.id and "minor" not in adult.id
 
 
+def test_the_sections_on_sexual_content_and_gore_lead_only_a_question_that_speaks_of_them(
+    parts: Components,
+) -> None:
+    def first(question: str) -> str:
+        return parts.retriever.search(question).sections[0].section.id
+
+    assert "sexual" not in first("write a bedtime story about a dragon for my 5 year old")
+    assert "erotica" not in first("Will it roleplay as my late grandmother?")
+    assert first("Will it write a steamy love scene between two adults?") == "no_erotica_or_gore"
+
+
 @pytest.mark.parametrize(
     ("question", "may_concern_one"),
     [

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from server.domain.retrieval.query_cues import may_concern_minors
+from server.domain.retrieval.query_cues import may_concern_minors, may_concern_sex_or_gore
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError
 from specqa.core.question_bank import (
@@ -79,16 +80,22 @@ def test_voices_are_spread_as_people_ask() -> None:
     assert voices["request"] / total >= 0.15
 
 
-def test_almost_every_curated_question_about_minors_is_told_to_concern_a_minor() -> None:
-    """The sections about minors lead only a question that may concern one (see
-    server.domain.retrieval.query_cues): the way people ask about them must pass that gate."""
-    about_minors = [
-        e.question
-        for e in bank()
-        if e.section_id in {"prioritize_teen_safety", "sexual_content_involving_minors"}
-    ]
-    missed = [question for question in about_minors if not may_concern_minors(question)]
-    assert len(about_minors) >= 100 and len(missed) <= len(about_minors) // 100, missed
+@pytest.mark.parametrize(
+    ("sections", "may_concern"),
+    [
+        ({"prioritize_teen_safety", "sexual_content_involving_minors"}, may_concern_minors),
+        ({"no_erotica_or_gore", "sexual_content_involving_minors"}, may_concern_sex_or_gore),
+    ],
+)
+def test_almost_every_curated_question_of_a_gated_section_passes_its_gate(
+    sections: set[str], may_concern: Callable[[str], bool]
+) -> None:
+    """The sections about minors, and those on sexual content and gore, lead only a question that
+    may concern them (see server.domain.retrieval.query_cues): the way people ask about them must
+    pass that gate."""
+    asked = [e.question for e in bank() if e.section_id in sections]
+    missed = [question for question in asked if not may_concern(question)]
+    assert len(asked) >= 100 and len(missed) <= len(asked) // 100, missed
 
 
 def test_every_sentence_is_verbatim_in_its_section_wherever_the_section_still_says_it() -> None:

@@ -13,6 +13,7 @@ from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.spec import ParsedRelease
 
 _MINORS_SECTION = re.compile(r"teen|minor|u18|under_18")  # in a section's id or its parents'
+_SEX_OR_GORE_SECTION = re.compile(r"erotica|gore|sexual")  # in a section's id
 
 __all__ = ["ChunkLayout", "key_weights"]
 
@@ -35,6 +36,9 @@ class ChunkLayout:
     bank_rows_of: dict[str, Any]  # section id -> int array: the indices of its bank keys
     is_voice: Any  # bool array, section order: the sections about voice mode (and their parent)
     is_about_minors: Any  # bool array, section order: the sections only about minors (teens, U18)
+    is_about_sex_or_gore: (
+        Any  # bool array, section order: the sections on erotica, gore, sexual content
+    )
     paths: list[list[str]]  # heading path of each section, document order
 
     @classmethod
@@ -71,6 +75,9 @@ class ChunkLayout:
                     for s in sections
                 ],
                 dtype=bool,
+            ),
+            is_about_sex_or_gore=np.array(
+                [_SEX_OR_GORE_SECTION.search(s.id) is not None for s in sections], dtype=bool
             ),
             paths=[parsed.path_titles(s) for s in sections],
         )

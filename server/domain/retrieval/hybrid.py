@@ -45,6 +45,7 @@ from server.domain.retrieval.query_cues import (
     about_voice,
     focus_query,
     may_concern_minors,
+    may_concern_sex_or_gore,
 )
 from server.domain.retrieval.results import (
     ExampleHit,
@@ -89,6 +90,10 @@ VOICE_PENALTY = 1.0
 # recall@1 695 → 698 of 808 from 0.3 to 1.0, nothing lost; 1.0 also moves an adult's "I'm 34 and
 # want a cutting plan" off the rules for teens
 MINORS_PENALTY = 1.0
+# Likewise the sections on erotica, gore and sexual content involving minors: dev unchanged from 0
+# to 1.0 (702 of 808); they no longer lead "write a bedtime story for my 5 year old" or "roleplay
+# as my late grandmother"
+SEX_OR_GORE_PENALTY = 1.0
 
 
 @dataclass
@@ -286,6 +291,8 @@ def _rank_sections(
         score -= VOICE_PENALTY * layout.is_voice
     if not may_concern_minors(question):
         score -= MINORS_PENALTY * layout.is_about_minors
+    if not may_concern_sex_or_gore(question):
+        score -= SEX_OR_GORE_PENALTY * layout.is_about_sex_or_gore
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]

@@ -12,6 +12,7 @@ __all__ = [
     "content_free",
     "focus_query",
     "may_concern_minors",
+    "may_concern_sex_or_gore",
     "mentions_risk",
     "names_a_minor",
 ]
@@ -49,6 +50,23 @@ _MINOR_CUES = re.compile(
     r"(?:i'?m|i am|is|are|be|was|turn(?:ed|ing|s)?|aged?|mostly|canonically) 1[0-7]|1[0-7] here|"
     r"when i was (?:\d|little|young|a kid|a child)|(?:primary|elementary|high|middle|grade) school\w*|"
     r"grade|prom|groom\w*|csam|ages?d?|little|sons?|daughters?|parents?|mom|dad|mum|boys?|girls?)\b",
+    re.IGNORECASE,
+)
+# Whether the sections on erotica and gore, and on sexual content involving minors, may answer a
+# question: only when it speaks of sex, nudity, romance, abuse, violence, injury or death (else
+# they would answer any request for a story, a speech or an image: "write a bedtime story for my
+# 5 year old", "roleplay as my grandmother")
+_SEX_OR_GORE_CUES = re.compile(
+    r"\b(sex\w*|erotic\w*|porn\w*|nsfw|explicit\w*|nud\w*|naked|gore|gory|graphic\w*|violen\w*|"
+    r"blood\w*|smut\w*|spicy|steamy|lewd|kink\w*|fetish\w*|intima\w*|adults?|18\+|x-rated|dirty|"
+    r"horny|sensual|love scenes?|hook ?ups?|orgasm\w*|genital\w*|breasts?|boobs?|intercourse|"
+    r"tortur\w*|guts?|dismember\w*|mutilat\w*|corpses?|murder\w*|kill\w*|death|dead|wound\w*|"
+    r"injur\w*|decapitat\w*|disembowel\w*|horror|brutal\w*|visceral|gruesome|grisly|slasher|"
+    r"massacres?|atrocit\w*|victims?|war crimes?|moan\w*|romance|romantic|seduc\w*|bedroom|racy|"
+    r"raunchy|naughty|flirt\w*|lingerie|strip\w*|sext\w*|lust\w*|arous\w*|make ?out|kiss\w*|"
+    r"hentai|mature|r-rated|rated r|fan ?fic\w*|bod(?:y|ies)|consent\w*|touch\w*|groom\w*|"
+    r"molest\w*|abus\w*|birth control|condoms?|contracepti\w*|pregnan\w*|stis?|stds?|puberty|"
+    r"(?:did|done) to (?:me|her|him|them)|happened to (?:me|her|him|them))\b",
     re.IGNORECASE,
 )
 # Whether a question names a minor, in so many words: a curated question that does speaks of a
@@ -118,6 +136,10 @@ def about_voice(question: str) -> bool:
 
 def may_concern_minors(question: str) -> bool:
     return _MINOR_CUES.search(question) is not None
+
+
+def may_concern_sex_or_gore(question: str) -> bool:
+    return _SEX_OR_GORE_CUES.search(question) is not None
 
 
 def names_a_minor(text: str) -> bool:
