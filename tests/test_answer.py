@@ -14,6 +14,7 @@ from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
+from server.domain.retrieval.query_cues import TOPIC_CUES
 from server.settings import Settings
 from server.slack.compact import compact_message
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
@@ -177,7 +178,7 @@ def test_the_everyday_words_of_curated_questions_count_lexically(
     """ "Wedding" is in curated questions (a toast, a speech) and nowhere in the spec: the dense
     match alone leads with the erotica rule, BM25 over the bank's questions with creative work
     (the gate on that rule's words, which moves this question on its own, is set aside)."""
-    monkeypatch.setattr("server.domain.retrieval.hybrid.SEX_OR_GORE_PENALTY", 0.0)
+    monkeypatch.setitem(TOPIC_CUES, "sex_or_gore", lambda question: True)
     question = "will it write my wedding vows"
     assert parts.retriever.search(question).sections[0].section.id == "be_creative"
     monkeypatch.setattr("server.domain.retrieval.hybrid.BANK_LEXICAL", 0.0)

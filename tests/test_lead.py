@@ -372,7 +372,7 @@ def test_the_sections_about_minors_lead_only_a_question_that_may_concern_one(
     assert adult.id != teen.id and "minor" not in adult.id
 
 
-def test_the_sections_on_sexual_content_and_gore_lead_only_a_question_that_speaks_of_them(
+def test_the_sections_on_sex_gore_or_politics_lead_only_a_question_that_speaks_of_them(
     parts: Components,
 ) -> None:
     def first(question: str) -> str:
@@ -381,6 +381,8 @@ def test_the_sections_on_sexual_content_and_gore_lead_only_a_question_that_speak
     assert "sexual" not in first("write a bedtime story about a dragon for my 5 year old")
     assert "erotica" not in first("Will it roleplay as my late grandmother?")
     assert first("Will it write a steamy love scene between two adults?") == "no_erotica_or_gore"
+    assert "politic" not in first("will it help me with my cover letter")
+    assert "politic" in first("Will it write campaign ads aimed at swing voters' fears?")
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from server.domain.retrieval.query_cues import may_concern_minors, may_concern_sex_or_gore
+from server.domain.retrieval.query_cues import (
+    may_concern_minors,
+    may_concern_politics,
+    may_concern_sex_or_gore,
+)
 from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError
 from specqa.core.question_bank import (
@@ -85,17 +89,18 @@ def test_voices_are_spread_as_people_ask() -> None:
     [
         ({"prioritize_teen_safety", "sexual_content_involving_minors"}, may_concern_minors),
         ({"no_erotica_or_gore", "sexual_content_involving_minors"}, may_concern_sex_or_gore),
+        ({"avoid_targeted_political_manipulation"}, may_concern_politics),
     ],
 )
 def test_almost_every_curated_question_of_a_gated_section_passes_its_gate(
     sections: set[str], may_concern: Callable[[str], bool]
 ) -> None:
-    """The sections about minors, and those on sexual content and gore, lead only a question that
-    may concern them (see server.domain.retrieval.query_cues): the way people ask about them must
-    pass that gate."""
+    """A section only about minors, sexual content and gore, or politics leads only a question that
+    may concern its topic (see server.domain.retrieval.query_cues.TOPIC_CUES): the way people ask
+    about it must pass that gate (all but one in fifty)."""
     asked = [e.question for e in bank() if e.section_id in sections]
     missed = [question for question in asked if not may_concern(question)]
-    assert len(asked) >= 100 and len(missed) <= len(asked) // 100, missed
+    assert len(asked) >= 50 and len(missed) <= len(asked) // 50, missed
 
 
 def test_every_sentence_is_verbatim_in_its_section_wherever_the_section_still_says_it() -> None:

@@ -12,8 +12,14 @@ from server.domain.retrieval.weights import EXAMPLE_DENSE, PROMPT_DENSE
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.spec import ParsedRelease
 
-_MINORS_SECTION = re.compile(r"teen|minor|u18|under_18")  # in a section's id or its parents'
-_SEX_OR_GORE_SECTION = re.compile(r"erotica|gore|sexual")  # in a section's id
+# The sections only about one topic, by the words of their id or a parent's (the questions that may
+# concern each are told in server.domain.retrieval.query_cues.TOPIC_CUES)
+TOPIC_SECTIONS = {
+    "voice": re.compile(r"voice"),
+    "minors": re.compile(r"teen|minor|u18|under_18"),
+    "sex_or_gore": re.compile(r"erotica|gore|sexual"),
+    "politics": re.compile(r"politic"),
+}
 
 __all__ = ["ChunkLayout", "key_weights"]
 
@@ -34,11 +40,7 @@ class ChunkLayout:
     example_rows: Any  # int array: the indices of example and example-prompt chunks
     example_of: list[str]  # the example id of each of those, in that order
     bank_rows_of: dict[str, Any]  # section id -> int array: the indices of its bank keys
-    is_voice: Any  # bool array, section order: the sections about voice mode (and their parent)
-    is_about_minors: Any  # bool array, section order: the sections only about minors (teens, U18)
-    is_about_sex_or_gore: (
-        Any  # bool array, section order: the sections on erotica, gore, sexual content
-    )
+    topic_sections: dict[str, Any]  # topic -> bool array, section order: sections only about it
     paths: list[list[str]]  # heading path of each section, document order
 
     @classmethod
@@ -66,19 +68,13 @@ class ChunkLayout:
             example_rows=np.array([i for i, _ in examples], dtype=np.int64),
             example_of=[example_id for _, example_id in examples],
             bank_rows_of=_bank_rows_of(chunks),
-            is_voice=np.array(
-                [any("voice" in part for part in (s.id, *s.parents)) for s in sections], dtype=bool
-            ),
-            is_about_minors=np.array(
-                [
-                    any(_MINORS_SECTION.search(part) for part in (s.id, *s.parents))
-                    for s in sections
-                ],
-                dtype=bool,
-            ),
-            is_about_sex_or_gore=np.array(
-                [_SEX_OR_GORE_SECTION.search(s.id) is not None for s in sections], dtype=bool
-            ),
+            topic_sections={
+                topic: np.array(
+                    [any(words.search(part) for part in (s.id, *s.parents)) for s in sections],
+                    dtype=bool,
+                )
+                for topic, words in TOPIC_SECTIONS.items()
+            },
             paths=[parsed.path_titles(s) for s in sections],
         )
 

@@ -1,17 +1,21 @@
 """What a question's own words say about it, before any model reads it: the words every section
-shares (left out of the query), and whether it is about voice, minors or the spec itself."""
+shares (left out of the query), whether it may concern a topic some sections are only about (voice,
+minors, sex or gore, politics), and whether it is about the spec itself."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 __all__ = [
+    "TOPIC_CUES",
     "about_the_assistant",
     "about_the_spec",
     "about_voice",
     "content_free",
     "focus_query",
     "may_concern_minors",
+    "may_concern_politics",
     "may_concern_sex_or_gore",
     "mentions_risk",
     "names_a_minor",
@@ -67,6 +71,22 @@ _SEX_OR_GORE_CUES = re.compile(
     r"hentai|mature|r-rated|rated r|fan ?fic\w*|bod(?:y|ies)|consent\w*|touch\w*|groom\w*|"
     r"molest\w*|abus\w*|birth control|condoms?|contracepti\w*|pregnan\w*|stis?|stds?|puberty|"
     r"(?:did|done) to (?:me|her|him|them)|happened to (?:me|her|him|them))\b",
+    re.IGNORECASE,
+)
+# Whether the section on political persuasion may answer a question: only when it speaks of
+# politics, civic causes or persuading an audience (else it answers "will it help me with my cover
+# letter?" or a retirement speech)
+_POLITICAL_CUES = re.compile(
+    r"\b(politic\w*|elect\w*|vot\w*|ballots?|campaign\w*|candidates?|partisan|"
+    r"democra\w*|republican\w*|liberal\w*|conservative\w*|left[- ]wing|right[- ]wing|senators?|"
+    r"congress\w*|parliament\w*|president\w*|government\w*|polic(?:y|ies)|legislat\w*|"
+    r"referend\w*|propaganda|persua\w*|convinc\w*|sway\w*|demographic\w*|swing|constituen\w*|"
+    r"mayor\w*|governor\w*|op-?eds?|ideolog\w*|activis\w*|protest\w*|lobby\w*|immigra\w*|"
+    r"abortion|gun control|civic\w*|city|town|council\w*|reps?|representatives?|bills?|laws?|levy|"
+    r"wages?|petition\w*|march\w*|rall(?:y|ies)|unions?|canvass\w*|incumbent\w*|stump|sit-ins?|"
+    r"advoca\w*|causes?|argu\w*|opinion\w*|messag\w*|microtarget\w*|target\w*|"
+    r"audiences?|fears?|turnout|poll\w*|debate\w*|leaflets?|flyers?|"
+    r"(?:political|democratic|republican|labou?r|green|opposition|ruling) part(?:y|ies))\b",
     re.IGNORECASE,
 )
 # Whether a question names a minor, in so many words: a curated question that does speaks of a
@@ -142,8 +162,23 @@ def may_concern_sex_or_gore(question: str) -> bool:
     return _SEX_OR_GORE_CUES.search(question) is not None
 
 
+def may_concern_politics(question: str) -> bool:
+    return _POLITICAL_CUES.search(question) is not None
+
+
 def names_a_minor(text: str) -> bool:
     return _NAMED_MINOR.search(text) is not None
+
+
+# The topics some sections are only about (see server.domain.retrieval.chunks.TOPIC_SECTIONS):
+# whether a question's words may concern each. A section only about a topic the question does not
+# speak of does not lead it.
+TOPIC_CUES: dict[str, Callable[[str], bool]] = {
+    "voice": about_voice,
+    "minors": may_concern_minors,
+    "sex_or_gore": may_concern_sex_or_gore,
+    "politics": may_concern_politics,
+}
 
 
 def about_the_spec(question: str) -> bool:
