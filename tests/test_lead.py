@@ -17,7 +17,9 @@ from mcp import Client
 from server.composition.components import Components
 from server.domain.answering.lead import CITE_GAP, Lead, decide_lead, trim_citations
 from server.domain.answering.lead_text import NOT_COVERED
+from server.domain.retrieval.chunks import TOPIC_SECTIONS
 from server.domain.retrieval.query_cues import (
+    TOPIC_CUES,
     about_the_assistant,
     content_free,
     may_concern_minors,
@@ -30,7 +32,7 @@ from server.mcp.settings import McpSettings
 from server.mcp.tools import build_mcp
 from server.slack.compact import compact_message
 from specqa.core.question_bank import ShortAnswerValue
-from tests.conftest import REPO, run_cli
+from tests.conftest import RELEASES, REPO, parsed, run_cli
 
 # a bank question, as written (its closest rival answer is far: the margin holds across retunes)
 CURATED = "is it gonna give me a whole poem by a living poet if i ask nicely"
@@ -383,6 +385,15 @@ def test_the_sections_on_sex_gore_or_politics_lead_only_a_question_that_speaks_o
     assert first("Will it write a steamy love scene between two adults?") == "no_erotica_or_gore"
     assert "politic" not in first("will it help me with my cover letter")
     assert "politic" in first("Will it write campaign ads aimed at swing voters' fears?")
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_every_topic_gate_finds_its_sections_in_every_release(release: str) -> None:
+    """A rename that drops the words a gate knows its sections by would switch the gate off."""
+    assert TOPIC_CUES.keys() == TOPIC_SECTIONS.keys()
+    sections = parsed(release).sections
+    for topic, words in TOPIC_SECTIONS.items():
+        assert any(words.search(s.id) for s in sections if s.authority), (release, topic)
 
 
 @pytest.mark.parametrize(

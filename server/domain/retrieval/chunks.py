@@ -12,6 +12,8 @@ from server.domain.retrieval.weights import EXAMPLE_DENSE, PROMPT_DENSE
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.spec import ParsedRelease
 
+__all__ = ["TOPIC_SECTIONS", "ChunkLayout", "key_weights"]
+
 # The sections only about one topic, by the words of their id or a parent's (the questions that may
 # concern each are told in server.domain.retrieval.query_cues.TOPIC_CUES)
 TOPIC_SECTIONS = {
@@ -20,8 +22,6 @@ TOPIC_SECTIONS = {
     "sex_or_gore": re.compile(r"erotica|gore|sexual"),
     "politics": re.compile(r"politic"),
 }
-
-__all__ = ["ChunkLayout", "key_weights"]
 
 
 @dataclass(frozen=True)
