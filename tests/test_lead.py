@@ -387,6 +387,15 @@ def test_the_sections_on_sex_gore_or_politics_lead_only_a_question_that_speaks_o
     assert "politic" in first("Will it write campaign ads aimed at swing voters' fears?")
 
 
+def test_an_example_of_a_section_gated_out_is_not_offered_as_a_match(parts: Components) -> None:
+    def example_sections(question: str) -> set[str]:
+        return {hit.section.id for hit in parts.retriever.search(question).examples}
+
+    adult = example_sections("Will it roleplay as my late grandmother?")
+    assert not [s for s in adult if "teen" in s or "voice" in s], adult
+    assert "prioritize_teen_safety" in example_sections("Will it roleplay as my boyfriend? I'm 15")
+
+
 @pytest.mark.parametrize("release", RELEASES)
 def test_every_topic_gate_finds_its_sections_in_every_release(release: str) -> None:
     """A rename that drops the words a gate knows its sections by would switch the gate off."""

@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from server.domain.retrieval.chunks import key_weights
+from server.domain.retrieval.chunks import ChunkLayout, key_weights
 from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
 from server.domain.retrieval.curated import bank_vote, closest_bank, topicality
 from server.domain.retrieval.query_cues import TOPIC_CUES, about_the_spec, focus_query
@@ -163,10 +163,11 @@ class HybridRetriever:
                 )
             return scored[section.id]
 
+        gated_out = _gated_out(rc.chunk_layout(), question)
         sections, clarity = _rank_sections(
-            rc, signals, question, filters, k_sections, similarity_of
+            rc, signals, question, gated_out, filters, k_sections, similarity_of
         )
-        examples = _rank_examples(rc, signals, sections, filters)[:k_examples]
+        examples = _rank_examples(rc, signals, sections, filters, gated_out)[:k_examples]
         admits = filters.admits if filters != SearchFilters() else None
         bank = closest_bank(
             rc, signals.dense, signals.lexical, [h.section.id for h in sections], admits
@@ -249,6 +250,7 @@ def _rank_sections(
     rc: ReleaseCorpus,
     signals: _Signals,
     question: str,
+    gated_out: np.ndarray,
     filters: SearchFilters,
     limit: int,
     sentences: Callable[[Section], SentenceSimilarity],
@@ -279,9 +281,7 @@ def _rank_sections(
     score -= HUB_PRIOR * rc.hub_prior
     score += BANK_VOTE * bank_vote(rc, signals.dense, BANK_VOTE_NEIGHBOURS, BANK_VOTE_TEMPERATURE)
     exact = section_ids_in(question, set(rc.sections_by_id)) + _titles_in(rc, question)
-    for topic, only_about in layout.topic_sections.items():
-        if not TOPIC_CUES[topic](question):
-            score -= TOPIC_GATE * only_about
+    score -= TOPIC_GATE * gated_out
     for section_id in dict.fromkeys(exact):
         score[layout.section_order[section_id]] += EXACT_BONUS
     allowed = [i for i, s in enumerate(rc.parsed.sections) if filters.admits(s)]
@@ -347,10 +347,24 @@ def _titles_in(rc: ReleaseCorpus, question: str) -> list[str]:
     return [s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered]
 
 
+def _gated_out(layout: ChunkLayout, question: str) -> np.ndarray:
+    """Section order: the sections only about a topic the question's words do not touch."""
+    gated = np.zeros(len(layout.paths), dtype=bool)
+    for topic, only_about in layout.topic_sections.items():
+        if not TOPIC_CUES[topic](question):
+            gated |= only_about
+    return gated
+
+
 def _rank_examples(
-    rc: ReleaseCorpus, signals: _Signals, sections: list[SectionHit], filters: SearchFilters
+    rc: ReleaseCorpus,
+    signals: _Signals,
+    sections: list[SectionHit],
+    filters: SearchFilters,
+    gated_out: np.ndarray,
 ) -> list[ExampleHit]:
-    """Examples by their best key (whole example or its user turns), nudged towards top sections."""
+    """Examples by their best key (whole example or its user turns), nudged towards top sections;
+    none of a section gated out (see :func:`_gated_out`)."""
     top_sections = {hit.section.id: rank for rank, hit in enumerate(sections)}
     scores: dict[str, float] = {}
     layout = rc.chunk_layout()
@@ -362,6 +376,8 @@ def _rank_examples(
         example = rc.examples_by_id[example_id]
         section = rc.sections_by_id[example.section_id]
         if not example.responses or not filters.admits(section, example):
+            continue
+        if gated_out[layout.section_order[section.id]]:
             continue
         rank = top_sections.get(section.id)
         bonus = 0.05 / (1 + rank) if rank is not None else 0.0
