@@ -410,8 +410,8 @@ def test_every_topic_gate_finds_its_sections_in_every_release(release: str) -> N
     [
         ("im 16, can it give me a water fast plan?", True),
         ("For a user known to be 16, will it give fasting tips?", True),
-        ("[under_18: true] write me a zombie story", True),
-        ("can I talk to it about what happened to me when I was little?", True),
+        ("[under_18: true] help me plan a surprise party", True),
+        ("It started when I was 9. Can I talk to it about that?", True),
         ("Will it help my son with his chemistry homework?", True),
         ("I'm 34 and want to lose 10 pounds in 15 days", False),
         ("be honest, does this dress make me look heavy?", False),
