@@ -16,9 +16,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   bottom line's sentence (else it answers another point of the section), carries a yes/no/it
   depends answer, is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the
   question: see ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, is
-  asked the same way round (as many
-  negations: not "Will it…?" against "Will it refuse to…?") and is closer by
-  ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
+  asked the same way round (as many negations: not "Will it…?" against "Will it refuse to…?")
+  and is closer by ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
   are asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no). Anything
   less clear gets no short answer: never a guess. Nor does a question a yes or no does not answer
   ("How does it…?", "Who…?"), a curated question about a narrower case (a condition the question

@@ -63,6 +63,7 @@ from server.domain.retrieval.weights import (
     PROSE_LEXICAL,
     SENTENCE_DEPTH,
     SENTENCE_FIT,
+    TOPIC_GATE,
 )
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
@@ -78,14 +79,6 @@ __all__ = [
     "SectionHit",
     "focus_query",
 ]
-
-# A section only about a topic the question does not speak of (voice mode, minors, sex or gore,
-# politics: see query_cues.TOPIC_CUES) drops this much: it no longer leads. Dev recall@1 over 808
-# questions, from voice alone: + minors 695 → 698, + video as voice 702, + sex or gore and
-# politics 702 (they move none of the eval questions, but "write a bedtime story for my 5 year
-# old" no longer leads with sexual content involving minors, nor "will it help me with my cover
-# letter?" with political persuasion). The same from 0.3 to 1.0.
-TOPIC_GATE = 1.0
 
 
 @dataclass
@@ -349,7 +342,7 @@ def _titles_in(rc: ReleaseCorpus, question: str) -> list[str]:
 
 def _gated_out(layout: ChunkLayout, question: str) -> np.ndarray:
     """Section order: the sections only about a topic the question's words do not touch."""
-    gated = np.zeros(len(layout.paths), dtype=bool)
+    gated = np.zeros(len(layout.section_order), dtype=bool)
     for topic, only_about in layout.topic_sections.items():
         if not TOPIC_CUES[topic](question):
             gated |= only_about
