@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,7 +39,17 @@ from specqa.core.errors import SpecIndexError
 from specqa.core.question_bank import BankEntry, load_bank
 from specqa.core.store import VectorStore
 from specqa.core.text import plain_text
-from tests.conftest import RELEASES, REPO, cached_before_session, make_settings, parsed, run_cli
+from tests.conftest import (
+    RELEASES,
+    REPO,
+    cached_before_session,
+    make_settings,
+    parsed,
+    run_cli,
+    spec_dir,
+)
+from tests.helpers import wait_until
+from tests.spec_sample import write_spec_sample
 
 NEWEST = RELEASES[-1]
 
@@ -122,6 +136,75 @@ def test_the_tuned_weights_are_the_mean_of_the_runs(tmp_path: Path) -> None:
     assert changed  # the two runs differ, and the mean lies between them
     for name in changed:
         assert (mean[name] - (alone[0][name] + alone[1][name]) / 2).abs().max() < 1e-6
+
+
+def test_a_killed_ingest_takes_its_tuning_child_with_it(
+    tmp_path: Path, base_embedder: Embedder, model_cache: Path
+) -> None:
+    """SIGKILL runs no clean-up in the ingest: its tuning child must notice and stop rather than
+    train on with no one to read its model (it would save one at the end)."""
+    cache = tmp_path / "models"  # the base model's export, shared; any tuned model lands here
+    cache.mkdir()
+    for entry in model_cache.iterdir():
+        if not entry.name.startswith("tuned-") and "-specqa-tuned-" not in entry.name:
+            (cache / entry.name).symlink_to(entry)
+    sample = write_spec_sample(tmp_path / "spec", spec_dir())
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        **sample.env(),
+        "SPECQA_INDEX_DIR": str(tmp_path / "index"),
+        "SPECQA_MODEL_CACHE_DIR": str(cache),
+        "SPECQA_TUNE_EMBEDDINGS": "true",
+        "SPECQA_TUNING_RUNS": "4",  # minutes of training: the kill lands in the middle of it
+    }
+    ingest = subprocess.Popen(
+        [sys.executable, "-m", "specqa", "ingest", "--json"],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        child = wait_until(lambda: _tuning_child(ingest.pid), 120, "the tuning child to start")
+        # past torch's import and the model's load (a few seconds of CPU): training
+        wait_until(lambda: _cpu_seconds(child) > 20, 300, "the tuning child to train")
+    finally:
+        ingest.send_signal(signal.SIGKILL)
+        ingest.wait(timeout=30)
+    try:
+        wait_until(lambda: not _running(child), 300, "the orphaned tuning child to stop")
+    finally:
+        if _running(child):  # the test failed: leave no CPU-bound orphan behind
+            os.kill(child, signal.SIGKILL)
+    assert not [path.name for path in cache.iterdir() if path.name.startswith("tuned-")]
+
+
+def _tuning_child(parent: int) -> int | None:
+    """The pid of ``parent``'s multiprocessing child (not its resource tracker), from /proc."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == parent and b"spawn_main" in command:
+            return int(stat.parent.name)
+    return None
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an orphan's exit may never be reaped here)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 _FEW = {"do_not_lie", "protect_privacy", "respect_creators", "avoid_sycophancy"}
