@@ -4,10 +4,18 @@ neither the words decide."""
 
 from __future__ import annotations
 
+import json
+
 from server.domain.answering.bottom_line import answering_sentence
+from server.domain.answering.lead_text import bottom_line_markdown
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.sentences import SentenceSimilarity, sentence_fit
+from server.domain.schemas import BottomLine, Citation
+from server.slack.compact import compact_message
 from specqa.core.spec import Section
+from specqa.core.text import list_lead_in
+from tests.conftest import RELEASES, parsed
+from tests.helpers import plain_answer
 
 RULE = "The assistant should not provide a working recipe for a nerve agent."
 CONTEXT = "Some users are chemistry teachers who prepare lessons about poisons."
@@ -86,3 +94,45 @@ def test_a_sections_sentence_fit_is_the_mean_of_its_two_best_sentences() -> None
     assert sentence_fit(three) == 0.7  # one stray phrase match alone does not carry a section
     assert sentence_fit(SentenceSimilarity("s", ("a",), (0.4,))) == 0.4
     assert sentence_fit(SentenceSimilarity("s", (), ())) == 0.0
+
+
+UPSELL = "revenue or upsell for OpenAI or other large language model providers."
+
+
+def test_a_list_item_bottom_line_carries_the_sentence_that_introduces_its_list() -> None:
+    section = next(s for s in parsed(RELEASES[-1]).sections if s.id == "no_other_objectives")
+    lead_in = list_lead_in(section.body, UPSELL)
+    assert lead_in is not None and lead_in.startswith("It must not adopt")
+    assert lead_in.endswith("including but not limited to:")
+    first = "The assistant may only pursue goals entailed by applicable instructions"
+    assert first in section.body and list_lead_in(section.body, first) is None  # a paragraph
+
+
+def test_every_surface_quotes_a_list_item_after_its_lead_in_and_the_sentence_alone_else() -> None:
+    lead_in = "It must not pursue any additional goals, including but not limited to:"
+    item = BottomLine(
+        text=UPSELL, section_id="no_other_objectives", authority="root", meaning="a root rule"
+    )
+    listed = item.model_copy(update={"lead_in": lead_in})
+    assert bottom_line_markdown(item, "No other objectives", "u")[1] == f"> {UPSELL}"
+    assert bottom_line_markdown(listed, "No other objectives", "u")[1] == (
+        f"> {lead_in} […] {UPSELL}"
+    )
+    slack = compact_message(
+        plain_answer("does it upsell?", [_citation("no_other_objectives")]).model_copy(
+            update={"bottom_line": listed}
+        ),
+        shareable=False,
+    )
+    assert "including but not limited to: […] revenue or upsell" in json.dumps(slack, ensure_ascii=False)
+
+
+def _citation(section_id: str) -> Citation:
+    return Citation(
+        section_id=section_id,
+        title=section_id,
+        authority="root",
+        release="2025-12-18",
+        quote=UPSELL,
+        url="https://model-spec.openai.com/2025-12-18.html#" + section_id,
+    )

@@ -120,6 +120,11 @@ class BottomLine(BaseModel):
     section_id: str
     authority: str | None
     meaning: str = Field(description="What the authority level means, in plain words")
+    lead_in: str | None = Field(
+        default=None,
+        description="When the sentence is an item of a list, the sentence that introduces the "
+        "list (it reads as a fragment without it)",
+    )
 
 
 class ShortAnswer(BaseModel):

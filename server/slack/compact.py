@@ -16,6 +16,7 @@ from typing import Any
 
 from server.domain.answering.lead_text import (
     bottom_line_mrkdwn,
+    bottom_line_quote,
     changed_since,
     lead_markdown,
     no_model_mrkdwn,
@@ -131,7 +132,7 @@ def _headline(answer: Answer) -> str:
 def _summary(answer: Answer) -> str:
     if answer.mode != "llm" and answer.bottom_line is not None:
         bottom = answer.bottom_line
-        quote = shorten_escaped(" ".join(bottom.text.split()), SECTION_LIMIT - 400)
+        quote = shorten_escaped(" ".join(bottom_line_quote(bottom).split()), SECTION_LIMIT - 400)
         return bottom_line_mrkdwn(
             escape(bottom.section_id),
             escape(bottom.meaning),

@@ -24,6 +24,7 @@ __all__ = [
     "SENTENCE_END",
     "SENTENCE_STOPS",
     "blocks",
+    "list_lead_in",
     "plain_text",
     "split_sentences",
     "without_controls",
@@ -75,6 +76,22 @@ def split_sentences(text: str) -> list[str]:
 def blocks(markdown: str) -> list[str]:
     """Paragraphs and list items, each on its own."""
     return [block for block in _BLOCK_BREAK.split(markdown) if block.strip()]
+
+
+def list_lead_in(markdown: str, sentence: str) -> str | None:
+    """The sentence ending in ":" that introduces the list whose item holds ``sentence`` (plain
+    text), or ``None``: an item such as "revenue or upsell for OpenAI…" is a fragment alone."""
+    wanted = " ".join(sentence.split())
+    lead: str | None = None
+    for block in blocks(markdown):
+        text = plain_text(block)
+        if _LIST_MARK.match(block):
+            if wanted and wanted in text:
+                return lead
+        elif text:
+            last = split_sentences(text)[-1]
+            lead = last if last.endswith(":") else None
+    return None
 
 
 def plain_text(markdown: str) -> str:

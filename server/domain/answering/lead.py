@@ -50,6 +50,7 @@ from server.domain.retrieval.query_cues import (
 )
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.question_bank import normalise_quotes
+from specqa.core.text import list_lead_in
 
 __all__ = [
     "CITE_GAP",
@@ -174,11 +175,13 @@ def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:
     if not result.sections:
         return None
     section = result.sections[0].section
+    text = answering_sentence(question, section, result.bank, result.sentences)
     return BottomLine(
-        text=answering_sentence(question, section, result.bank, result.sentences),
+        text=text,
         section_id=section.id,
         authority=section.authority,
         meaning=plain_meaning(section.authority),
+        lead_in=list_lead_in(section.body, text),
     )
 
 

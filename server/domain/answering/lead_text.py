@@ -24,6 +24,7 @@ __all__ = [
     "UNCLEAR",
     "bottom_line_markdown",
     "bottom_line_mrkdwn",
+    "bottom_line_quote",
     "changed_since",
     "confidence_label",
     "confidence_markdown",
@@ -110,8 +111,13 @@ def bottom_line_markdown(bottom: BottomLine, title: str, url: str) -> list[str]:
     """The bottom line: its section (linked), what its authority means, the sentence quoted."""
     return [
         f"**Bottom line:** [{title}]({url}) (`{bottom.section_id}`), {bottom.meaning}:",
-        f"> {bottom.text}",
+        f"> {bottom_line_quote(bottom)}",
     ]
+
+
+def bottom_line_quote(bottom: BottomLine) -> str:
+    """The bottom line's sentence, after the one that introduces its list when it is an item."""
+    return f"{bottom.lead_in} […] {bottom.text}" if bottom.lead_in else bottom.text
 
 
 def confidence_label(confidence: Confidence) -> str:
