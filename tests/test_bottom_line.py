@@ -124,7 +124,9 @@ def test_every_surface_quotes_a_list_item_after_its_lead_in_and_the_sentence_alo
         ),
         shareable=False,
     )
-    assert "including but not limited to: […] revenue or upsell" in json.dumps(slack, ensure_ascii=False)
+    assert "including but not limited to: […] revenue or upsell" in json.dumps(
+        slack, ensure_ascii=False
+    )
 
 
 def _citation(section_id: str) -> Citation:
