@@ -47,6 +47,9 @@ CHANGE_QUESTIONS = [
     "Compare the September and December releases",
     "What's different in 2025-12-18 compared to 2025-10-27?",
     "Have the rules on self-harm been updated?",
+    "Did anything change for teens in the December release?",
+    "What are the recent changes to the teen rules?",
+    "Were there updates to the privacy guidance since April 2025?",
 ]
 
 ORDINARY_QUESTIONS = [
@@ -61,6 +64,15 @@ ORDINARY_QUESTIONS = [
     "What's the difference between a tool message, a system message and a developer message?",
     "explain the history of the n-word and why it's so offensive",
     "Will it tell me if part of its answer was removed by a content filter?",
+    "Which rules stop the model from writing malware?",
+    "My plans changed between Monday and Friday; will the agent re-check with me?",
+    # change words about the assistant or the world, not the spec's text: answered from the spec
+    "Does ChatGPT change its answer if I push back on it?",
+    "Will the assistant make changes to my essay that I never asked for?",
+    "How will the housing market change in the next five years?",
+    "Compare the latest iPhone and Pixel cameras for me",
+    "Is there anything different about how it talks to my kid compared to me?",
+    "Is the chatbot on my bank's site a cheaper version that differs from ChatGPT?",
 ]
 
 
@@ -89,6 +101,19 @@ def test_ordinary_questions_are_not_change_questions(question: str) -> None:
         ("When did guidance on under-18 users appear?", [], "under-18 users", False),
         ("What was changed in the latest release?", ["2025-12-18"], "", False),
         ("Is the guidance on real-world ties new?", [], "real-world ties", False),
+        (
+            "Which sections changed between 2025-10-27 and 2025-12-18?",
+            ["2025-10-27", "2025-12-18"],
+            "",
+            False,
+        ),
+        ("Which rules are new in the latest release?", ["2025-12-18"], "", False),
+        (
+            "How was privacy guidance updated from the April 2025 version?",
+            ["2025-04-11"],
+            "privacy",
+            False,
+        ),
     ],
 )
 def test_change_questions_name_their_releases_and_topic(

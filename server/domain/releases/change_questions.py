@@ -15,6 +15,11 @@ _ASPECT = (
     r"(?:appear(?:ed)?|added|introduced|removed|dropped|deleted|changed?|renamed|updated|revised|"
     r"evolved?|start(?:ed)?|beg[ia]n|come in|came in|first|new|show(?:ed|n)? up)"
 )
+# what a change question is about: the spec's text or a release of it
+_SPEC_TEXT = (
+    r"\b(?:spec|specs|guidance|guidelines?|rules?|sections?|polic(?:y|ies)|principles?|wording|"
+    r"releases?|versions?|latest|\d{4})\b"
+)
 _PATTERNS = [
     rf"\bwhen (?:did|was|were|has|have|had|does|do)\b.*\b{_ASPECT}",
     r"\b(?:since when|which (?:release|version)|what (?:release|version))\b",
@@ -28,24 +33,36 @@ _PATTERNS = [
     r"added|dropped|updated|renamed|revised)\b",
     r"\bwhat (?:did|does|do)\b.*\b(?:change|add|remove|drop|rename)\b",
     # "difference between" only with a release in sight (below): roles and levels differ too
-    r"\b(?:changes?|updates?|revisions?) (?:to|in|about|between|made|since|from)\b",
+    # of the spec's text, not of an answer or the world: "changes to the teen rules", not
+    # "changes to its answers" or "will change in ten years"
+    r"\b(?:changes?|updates?|revisions?) (?:made )?(?:to|in|about|between|since|from) "
+    rf"(?:[\w-]+ ){{0,3}}{_SPEC_TEXT}",
     r"\b(?:sections?|rules?|examples?|guidance) (?:were|was|got|have been|has been|are|is) "
     r"(?:added|removed|dropped|renamed|changed|new)\b",
     # not inside a clause of what is asked ("…tell the user that something was removed?")
     r"^(?:(?!\b(?:that|if|whether)\b).)*?\b(?:was|were|got|been) "
     r"(?:added|introduced|removed|dropped|renamed|deleted)\b",
-    r"^\s*(?:has|have|did|does)\b.*\b(?:change|changed|been updated|been removed|been added|"
-    r"been renamed)\b",
+    r"^\s*(?:has|have)\b.*\b(?:changed|been updated|been removed|been added|been renamed)\b",
+    # "did the guidance on erotica change?", not "does the AI change the facts…" nor "does its
+    # refusal style change when…"
+    rf"^(?=.*{_SPEC_TEXT})\s*(?:did|does)\b.*(?<!to )\bchanged?\b(?!\s+(?:when|if|whether|"
+    r"depending|based|because|with|after|once|during|its|their|the|how))",
     r"\bchanges? (?:were|was|have been|has been|got) made\b",
     r"^\s*(?:was|were)\b.*\b(?:renamed|removed|dropped|added|introduced|changed)\s*\??\s*$",
     # "the history of <a section>", not "the history of the n-word"
     r"\bhistory of (?:the )?(?:[a-z0-9]+_[a-z0-9_]+|[\w\s-]*\b(?:section|rules?|guidance|"
     r"principle|spec)\b)",
     r"\bdiff\b|\bchangelog\b",
-    r"\bcompare\b.*\b(?:release|releases|version|versions|\d{4}|latest)\b",
+    r"\bwhich (?:sections?|rules?|examples?|principles?)\b[^?]*\b(?:changed|added|removed|"
+    r"dropped|renamed|updated|revised|new)\b",
+    r"\b(?:changed|updated|revised) (?:between|from)\b.*\b(?:release|releases|version|versions|"
+    r"\d{4}|latest)\b",
+    r"\bcompare\b.*\b(?:release|releases|version|versions|\d{4})\b",
     r"\bdiffer(?:s|ence|ent)?\b.*\b(?:release|releases|version|versions|since|\d{4}|latest)\b",
-    r"\b(?:release|releases|version|versions)\b.*\bdiffer(?:s|ence|ent)?\b",
-    r"\bdifferent about\b|\bsince (?:the )?(?:last|previous|first|earlier|\w+ (?:\d{4}|release))",
+    r"\b(?:the|two|both|these|those|earlier|older|newer|previous|last|latest|new|old) "
+    r"(?:[\w-]+ )?(?:releases?|versions?)\b.*\bdiffer(?:s|ence|ent)?\b",
+    r"\bdifferent about\b[^?]*\b(?:release|version|now|since|\d{4}|latest|spec)\b",
+    r"\bsince (?:the )?(?:last|previous|first|earlier|\w+ (?:\d{4}|release))",
 ]
 _CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 
