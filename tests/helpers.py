@@ -197,6 +197,18 @@ def log_tail(path: Path, chars: int = 3000) -> str:
         return ""
 
 
+def start_ingest(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``specqa ingest --json`` in the background with ``env``, its output dropped: for the tests
+    that kill an ingest part-way."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "specqa", "ingest", "--json"],
+        env=env,
+        cwd=_REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Terminate ``process``; kill it if it has not exited within 30 s."""
     if process.poll() is None:

@@ -6,8 +6,6 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,8 @@ from server.settings import Settings
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
 from specqa.core.store import CHUNKER_VERSION, VectorStore
-from tests.conftest import RELEASES, REPO, make_settings, run_cli, spec_dir
-from tests.helpers import wait_until
+from tests.conftest import RELEASES, make_settings, run_cli, spec_dir
+from tests.helpers import start_ingest, wait_until
 from tests.spec_sample import write_spec_sample
 
 
@@ -132,13 +130,7 @@ def test_kill_9_during_ingest_leaves_the_previous_index_usable(
         "SPECQA_CHUNK_MAX_TOKENS": "120",  # forces real embedding work
         "SPECQA_EMBED_BATCH_SIZE": "16",  # many small batches: killed after the first ones
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "specqa", "ingest", "--json"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_ingest(env)
     rows = _cache_rows(index)
     wait_until(lambda: _cache_rows(index) > rows, 120, "the ingest to start embedding")
     process.send_signal(signal.SIGKILL)

@@ -8,8 +8,6 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -48,7 +46,7 @@ from tests.conftest import (
     run_cli,
     spec_dir,
 )
-from tests.helpers import wait_until
+from tests.helpers import start_ingest, wait_until
 from tests.spec_sample import write_spec_sample
 
 NEWEST = RELEASES[-1]
@@ -158,13 +156,7 @@ def test_a_killed_ingest_takes_its_tuning_child_with_it(
         "SPECQA_TUNE_EMBEDDINGS": "true",
         "SPECQA_TUNING_RUNS": "4",  # minutes of training: the kill lands in the middle of it
     }
-    ingest = subprocess.Popen(
-        [sys.executable, "-m", "specqa", "ingest", "--json"],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    ingest = start_ingest(env)
     try:
         child = wait_until(lambda: _tuning_child(ingest.pid), 120, "the tuning child to start")
         # past torch's import and the model's load (a few seconds of CPU): training
