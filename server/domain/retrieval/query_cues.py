@@ -144,13 +144,14 @@ _RISK_CUES = re.compile(
     r"hot-?wir\w*|thermite|napalm|nerve agents?|sarin|ricin|anthrax|nitroglycerin|molotov|"
     r"silencers?|flamethrowers?|stolen|smuggl\w*|brib\w*|extort\w*|ransomware|malware|keylogg\w*|"
     r"phishing|ddos|burglar\w*|pickpocket\w*|lock ?pick\w*|trespass\w*|vandal\w*|arson|"
-    r"break(?:ing)? into (?:\w+'?s? ){0,2}(?:cars?|house|home|apartment|flat|account|email|phone|office|"
-    r"safe|network)|piracy|pirated|pirating|torrent\w*|evad(?:e|es|ed|ing)|evasion|"
+    r"break(?:ing)? into (?:\w+'?s? ){0,2}(?:cars?|house|home|apartment|flat|account|email|"
+    r"phone|office|safe|network)|piracy|pirated|pirating|torrent\w*|evad(?:e|es|ed|ing)|evasion|"
     r"crack(?:s|ed|ing)? (?:\w+'?s? ){0,2}(?:password|wi-?fi|software|licen[cs]e)s?|"
     r"bypass\w* (?:a |an |the |my )?(?:paywall|filter|age|activation|drm|licen[cs]e|security)|"
     r"disabl\w* (?:a |an |the |my )?(?:smoke|fire|carbon monoxide) (?:alarm|detector)s?|"
     r"undetect\w*|untraceable|get away with|without getting caught|"
-    r"without (?:them|her|him|anyone|(?:my|his|her|their|the) \w+) (?:knowing|noticing|finding out))\b",
+    r"without (?:them|her|him|anyone|(?:my|his|her|their|the) \w+) "
+    r"(?:knowing|noticing|finding out))\b",
     re.IGNORECASE,
 )
 
