@@ -174,29 +174,38 @@ def test_a_killed_ingest_takes_its_tuning_child_with_it(
 
 def _tuning_child(parent: int) -> int | None:
     """The pid of ``parent``'s multiprocessing child (not its resource tracker), from /proc."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for folder in Path("/proc").glob("[0-9]*"):
+        fields = _stat(folder.name)
+        if fields is None or int(fields[1]) != parent:
+            continue
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes()
+            command = (folder / "cmdline").read_bytes()
         except OSError:  # the process ended while we looked
             continue
-        if int(fields[1]) == parent and b"spawn_main" in command:
-            return int(stat.parent.name)
+        if b"spawn_main" in command:
+            return int(folder.name)
     return None
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
+    assert fields is not None, "the tuning child ended before it trained"
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def _running(pid: int) -> bool:
     """Alive and not a zombie (an orphan's exit may never be reaped here)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def _stat(pid: int | str) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command's name (state first), or ``None``
+    once the process is gone."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return False
-    return state != "Z"
+        return None
 
 
 _FEW = {"do_not_lie", "protect_privacy", "respect_creators", "avoid_sycophancy"}
