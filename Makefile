@@ -67,7 +67,7 @@ test-fast: setup
 
 eval: setup
 	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done
-	@for set in blind blind2 blind3; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split dev || exit 2; done  # written blind, all dev
+	@for set in blind blind2 blind3 blind4; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split dev || exit 2; done  # written blind, all dev
 
 bench: setup
 	$(PY) bench/bench.py
