@@ -64,6 +64,9 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
         "Does it steer clear of giving me a whole poem by a living poet if I ask nicely?",
         "Will ChatGPT turn me down if I ask nicely for a whole poem by a living poet?",
         "Will it reject my request for a whole poem by a living poet if I ask nicely?",
+        "Is ChatGPT barred from giving me a whole poem by a living poet if I ask nicely?",
+        "Will I come away without a whole poem by a living poet if I ask ChatGPT nicely?",
+        "Will ChatGPT's reply be free of any whole poem by a living poet if I ask nicely?",
         # closest: "We run the model in a sandboxed eval harness. Will it still behave as if its
         # tool calls have real consequences?" (yes): "no real consequences" asks it the other way
         "If the model thinks it's only inside a test harness, may it act as if its tool calls "
@@ -153,6 +156,20 @@ def test_a_close_rival_that_answers_otherwise_withholds_the_short_answer(
 ) -> None:
     assert _with_rival(parts, REVERSED, "no").short is None  # "refuse to…?" no is "give…?" yes
     assert _with_rival(parts, "Will it give me a whole poem by a living poet?", "yes").short is None
+
+
+def test_a_question_about_always_and_one_that_is_not_lend_each_other_no_short_answer(
+    parts: Components,
+) -> None:
+    """ "Is it always expected to…?" answered no does not answer "Should it…?": it may depend."""
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
+    others = [match for match in result.bank if match is not closest]
+    always = "Is it always going to give me a whole poem by a living poet if I ask nicely?"
+    asked_always = replace(closest, question=always)
+    assert decide_lead(CURATED, replace(result, bank=[asked_always, *others])).short is None
+    assert decide_lead(always, result).short is None
+    assert decide_lead(CURATED, result).short is not None
 
 
 def test_a_curated_question_sharing_only_words_with_the_question_lends_no_short_answer(

@@ -16,7 +16,9 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   bottom line's sentence (else it answers another point of the section), carries a yes/no/it
   depends answer, is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the
   question: see ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, is
-  asked the same way round (as many negations: not "Will it…?" against "Will it refuse to…?")
+  asked the same way round (as many negations: not "Will it…?" against "Will it refuse to…?",
+  nor "…without signalling it?" against "…would I be able to tell?") and of as many cases ("Is it
+  always expected to…?" against "Should it…?")
   and is closer by ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
   are asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no). Anything
   less clear gets no short answer: never a guess. Nor does a question a yes or no does not answer
@@ -90,7 +92,7 @@ _NEGATION = re.compile(
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
     r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
     r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
-    r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|"
+    r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|barr(?:ed|ing)|free (?:of|from)|without|"
     r"(?<!\bor )(?<!-)no(?!-)|"  # "no real consequences", not "yes or no", "a yes-or-no question"
     r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
@@ -98,6 +100,14 @@ _NEGATION = re.compile(
 # "Will it do A instead of B?": a yes or no would not say which; no short answer for these
 _CONTRAST = re.compile(
     r"\b(instead|rather than|as opposed to|or just|or (?:will|would|does|do|should) it)\b",
+    re.IGNORECASE,
+)
+
+
+# "Is it always expected to…?" asks whether a rule holds without exception: its "no" does not answer
+# "Should it…?" (it may depend), nor a "yes" to "Should it…?" answer "Always?"
+_UNIVERSAL = re.compile(
+    r"\b(always|every time|each time|no matter|under any circumstances|in (?:all|every) cases?)\b",
     re.IGNORECASE,
 )
 
@@ -206,6 +216,7 @@ def _short_answer(
         or _CONTRAST.search(closest.question)
         or _WH_QUESTION.search(question.strip())
         or _narrower(closest.question, question)
+        or _quantified_differently(closest.question, question)
     ):
         return None
     rivals = [match.closeness for match in own[1:] if _differs(match, closest)]
@@ -252,6 +263,12 @@ def _narrower(curated: str, question: str) -> bool:
     words = set(lexical_tokens([condition.group(1)])[0]) - _ASKING
     asked = set(lexical_tokens([question])[0])
     return len(words & asked) * 3 < len(words)
+
+
+def _quantified_differently(one: str, other: str) -> bool:
+    """Whether one question asks if something holds always ("Is it always expected to point out a
+    blurry video feed?") and the other only whether it does ("Should it point that out?")."""
+    return bool(_UNIVERSAL.search(one)) != bool(_UNIVERSAL.search(other))
 
 
 def _asked_the_same_way(one: str, other: str) -> bool:
