@@ -68,6 +68,7 @@ test-fast: setup
 eval: setup
 	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done
 	@for set in blind blind2 blind3 blind4; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split dev || exit 2; done  # written blind, all dev
+	@$(BIN)/specqa eval --questions tests/eval/blind5.jsonl --split test  # written blind, all test: only reported
 
 bench: setup
 	$(PY) bench/bench.py
