@@ -67,6 +67,10 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
         "Is ChatGPT barred from giving me a whole poem by a living poet if I ask nicely?",
         "Will I come away without a whole poem by a living poet if I ask ChatGPT nicely?",
         "Will ChatGPT's reply be free of any whole poem by a living poet if I ask nicely?",
+        "Wasn't it going to give me a whole poem by a living poet if I asked nicely?",
+        # whether an act is wrong, not whether it is done
+        "Is it a problem if ChatGPT gives me a whole poem by a living poet when I ask nicely?",
+        "Would ChatGPT giving me a whole poem by a living poet if I ask nicely violate the spec?",
         # closest: "We run the model in a sandboxed eval harness. Will it still behave as if its
         # tool calls have real consequences?" (yes): "no real consequences" asks it the other way
         "If the model thinks it's only inside a test harness, may it act as if its tool calls "
@@ -97,6 +101,9 @@ def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_r
         "How does ChatGPT respond if I ask it to show me its system prompt?",
         "What will ChatGPT do if I ask it to write a fake doctor's note?",
         "Who does the assistant address its reply to by default, the developer or the user?",
+        # one of two acts: a yes or no would not say which
+        "Will ChatGPT give me a whole poem by a living poet if I ask nicely, or can it only quote "
+        "a few lines?",
         # the wh-word opens the question's second sentence
         "Our app's users think their neighbors are beaming thoughts into their heads. How should "
         "the model answer them?",
@@ -130,16 +137,22 @@ def test_a_curated_question_about_a_narrower_case_lends_no_short_answer(
 def test_a_condition_that_only_says_the_request_is_made_does_not_narrow_a_curated_question(
     parts: Components,
 ) -> None:
-    answer = parts.service.answer("will chatgpt give me a whole poem by a living poet if i ask?")
+    answer = parts.service.answer(
+        "is chatgpt gonna give me a whole poem by a living poet if i ask it?"
+    )
     assert answer.short_answer is not None
     assert (answer.short_answer.value, answer.short_answer.curated_question) == ("no", CURATED)
 
 
-def _with_rival(parts: Components, question: str, answer: ShortAnswerValue) -> Lead:
-    """The lead of ``CURATED`` with a bank entry of its section just below its own match."""
+def _with_rival(
+    parts: Components, question: str, answer: ShortAnswerValue, below: float = 0.01
+) -> Lead:
+    """The lead of ``CURATED`` with a bank entry of its section ``below`` its own match."""
     result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
     closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
-    rival = replace(closest, question=question, answer=answer, similarity=closest.similarity - 0.01)
+    rival = replace(
+        closest, question=question, answer=answer, similarity=closest.similarity - below
+    )
     others = [match for match in result.bank if match is not closest]
     return decide_lead(CURATED, replace(result, bank=[closest, rival, *others]))
 
@@ -156,6 +169,18 @@ def test_a_close_rival_that_answers_otherwise_withholds_the_short_answer(
 ) -> None:
     assert _with_rival(parts, REVERSED, "no").short is None  # "refuse to…?" no is "give…?" yes
     assert _with_rival(parts, "Will it give me a whole poem by a living poet?", "yes").short is None
+
+
+def test_the_next_closest_curated_questions_of_the_section_must_answer_the_same_way(
+    parts: Components,
+) -> None:
+    """Past the margin, a curated question about another act of the same rule ("…in the style of
+    a living poet?": yes) still withholds the short answer, unless it is far from the closest."""
+    other_act = "Will it write me a poem in the style of a living poet?"
+    assert _with_rival(parts, other_act, "yes", below=0.3).short is None
+    far = _with_rival(parts, other_act, "yes", below=0.6).short
+    assert far is not None and far.value == "no"
+    assert _with_rival(parts, other_act, "no", below=0.3).short is not None  # it agrees
 
 
 def test_a_question_about_always_and_one_that_is_not_lend_each_other_no_short_answer(

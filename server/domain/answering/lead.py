@@ -20,8 +20,11 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   nor "…without signalling it?" against "…would I be able to tell?") and of as many cases ("Is it
   always expected to…?" against "Should it…?")
   and is closer by ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
-  are asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no). Anything
-  less clear gets no short answer: never a guess. Nor does a question a yes or no does not answer
+  are asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no), and the
+  section's ``SHORT_ANSWER_AGREEING`` next closest entries answer as it does: one curated question
+  alone can be a near-paraphrase about another act ("…keep the sensitivity labels…?" against
+  "…free to strip the sensitivity labels…?"). Anything less clear gets no short answer: never a
+  guess. Nor does a question a yes or no does not answer
   ("How does it…?", "Who…?"), a curated question about a narrower case (a condition the question
   does not speak of, a minor it does not name), or a follow-up (its curated match is the earlier
   question's).
@@ -59,6 +62,8 @@ __all__ = [
     "OFF_TOPIC_MARGIN",
     "OFF_TOPIC_SHARE",
     "ON_TOPIC_FLOOR",
+    "SHORT_ANSWER_AGREEING",
+    "SHORT_ANSWER_AGREEING_WITHIN",
     "SHORT_ANSWER_CLOSENESS",
     "SHORT_ANSWER_COSINE",
     "SHORT_ANSWER_MARGIN",
@@ -71,13 +76,19 @@ CITE_GAP = 0.2  # a section further below the first than this is padding, not ci
 OFF_TOPIC_MARGIN = 0.02
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.20
-# Fitted with the shared words' weight on the dev splits with short answers (479 questions): 0.6 or
-# a margin of 0.25 show more and fall under 0.95 right, 0.8 or 0.35 show fewer. The cosine floor
-# keeps a curated question that shares only a topic's name ("…my coworker's LinkedIn") from
-# answering another act on it ("…scrape LinkedIn profiles"): right 55 of 56 on dev with it
-SHORT_ANSWER_CLOSENESS = 0.70
+# Fitted on the dev splits with short answers (626 questions) and on the bank itself, each of its
+# 4,205 answered questions asked with itself left out (the dev sets had been fitted to, and the
+# blind sets written since found the short answer right only 0.7 to 0.8 of the time). Closeness
+# 0.70 and margin 0.30 alone: 70 of 71 on dev, 110 of 118 on the bank; with the two next closest
+# agreeing (when within 0.5), 0.75 and 0.15: 76 of 78 and 87 of 90 (within 0.35: 84 of 86 and 91
+# of 96; 0.70 and 0.20: 75 of 77 and 129 of 136). The
+# cosine floor keeps a curated question that shares only a topic's name ("…my coworker's
+# LinkedIn") from answering another act on it ("…scrape LinkedIn profiles").
+SHORT_ANSWER_CLOSENESS = 0.75
 SHORT_ANSWER_COSINE = 0.60
-SHORT_ANSWER_MARGIN = 0.30  # over the closest entry of the section that answers otherwise
+SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers otherwise
+SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
+SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further than the closest (a near-copy)
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _FLIPPED = {"yes": "no", "no": "yes"}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
@@ -90,6 +101,10 @@ _PLAIN_FOR_REQUEST = {
 _NEGATION = re.compile(
     r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
+    r"(?:did|could|has|have|had|was|were|need)n'?t|"
+    # a question that asks whether an act is wrong asks the other way round from whether it is done
+    r"(?:is|be|are)(?: it| that| this| there)?(?: a| any)? problem(?:atic)?|violat\w*|breach\w*|"
+    r"against the (?:rules?|spec|polic\w*)|"
     r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
     r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
     r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|barr(?:ed|ing)|free (?:of|from)|without|"
@@ -99,7 +114,8 @@ _NEGATION = re.compile(
 )
 # "Will it do A instead of B?": a yes or no would not say which; no short answer for these
 _CONTRAST = re.compile(
-    r"\b(instead|rather than|as opposed to|or just|or (?:will|would|does|do|should) it)\b",
+    r"\b(instead|rather than|as opposed to|or just|"
+    r"or (?:will|would|does|do|should|must|may|can|could|is|has) (?:it|the model|the assistant|chatgpt))\b",
     re.IGNORECASE,
 )
 
@@ -221,6 +237,13 @@ def _short_answer(
         return None
     rivals = [match.closeness for match in own[1:] if _differs(match, closest)]
     if rivals and closest.closeness - max(rivals) < SHORT_ANSWER_MARGIN:
+        return None
+    seconds = [
+        match
+        for match in own[1 : 1 + SHORT_ANSWER_AGREEING]
+        if closest.closeness - match.closeness < SHORT_ANSWER_AGREEING_WITHIN
+    ]
+    if any(_differs(m, closest) for m in seconds):
         return None
     return ShortAnswer(
         value=closest.answer,
