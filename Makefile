@@ -69,6 +69,7 @@ eval: setup
 	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done
 	@for set in blind blind2 blind3 blind4; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split dev || exit 2; done  # written blind, all dev
 	@$(BIN)/specqa eval --questions tests/eval/blind5.jsonl --split test  # written blind, all test: only reported
+	@$(BIN)/specqa bank short-answers  # the bank's own questions, each asked with itself left out
 
 bench: setup
 	$(PY) bench/bench.py

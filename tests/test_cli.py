@@ -94,6 +94,19 @@ def test_eval_prints_metrics_for_both_retrievers(cli_env: dict[str, str], tmp_pa
     assert "hybrid / naive" in table.stdout
 
 
+def test_bank_short_answers_reports_the_bank_asked_with_each_question_left_out(
+    cli_env: dict[str, str],
+) -> None:
+    result = run_cli("bank", "short-answers", "--limit", "40", "--json", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["release"] == "2025-12-18" and report["asked"] == 40
+    assert 0 <= report["right"] <= report["shown"] <= 40
+    assert sum(row["count"] for row in report["confusion"]) == report["shown"]
+    table = run_cli("bank", "short-answers", "--limit", "5", env=cli_env)
+    assert "of 5 answered bank questions, each asked with itself left out" in table.stdout
+
+
 def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "broken.jsonl"
     broken.write_text("{not json\n", encoding="utf-8")

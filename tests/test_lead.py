@@ -17,6 +17,7 @@ from mcp import Client
 from server.composition.components import Components
 from server.domain.answering.lead import CITE_GAP, Lead, decide_lead, trim_citations
 from server.domain.answering.lead_text import NOT_COVERED
+from server.domain.evaluation.left_out import short_answers_left_out
 from server.domain.retrieval.chunks import TOPIC_SECTIONS
 from server.domain.retrieval.query_cues import (
     TOPIC_CUES,
@@ -592,3 +593,20 @@ def test_a_raw_request_s_short_answer_says_whether_the_model_does_what_is_asked(
     does = "should do" if key.metadata["bank_answer"] == "yes" else "should not do"
     assert answer.short_answer.text.endswith(f"the model {does} what is asked.")
     assert answer.answer.startswith(f"**Short answer: {answer.short_answer.text}**")
+
+
+def test_a_bank_question_asked_with_itself_left_out_is_not_answered_by_itself(
+    parts: Components,
+) -> None:
+    assert parts.service.answer(CURATED).short_answer is not None  # its own curated match
+    lead = parts.service.lead_left_out(CURATED)
+    assert lead is not None and lead.bottom is not None
+    assert lead.short is None  # its closest other curated question is not close enough
+
+
+def test_the_bank_left_out_counts_what_is_shown_and_right() -> None:
+    shown = {"a": "yes", "b": "no", "c": None}
+    result = short_answers_left_out([("a", "yes"), ("b", "yes"), ("c", "no")], shown.get)
+    assert (result.asked, result.shown, result.right) == (3, 2, 1)
+    assert result.confusion == {("yes", "yes"): 1, ("no", "yes"): 1}
+    assert result.precision == 0.5

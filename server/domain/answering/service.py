@@ -156,6 +156,18 @@ class AnsweringService(SpecLookups):
         gathered = self.gather(ready, self.retrieve(ready))
         return self.compose(ready, gathered, self.decide(ready, gathered))
 
+    def lead_left_out(self, question: str, release: str | None = None) -> Lead | None:
+        """The extractive lead for one of the bank's own questions, with that curated question
+        left out of the matches: how the short answer is calibrated on questions no rule was
+        fitted to (``specqa bank short-answers``). None for a question answered from the diffs."""
+        ready = self.prepare(question, release, mode="extractive")
+        if ready.change is not None:
+            return None
+        ranked = self.retrieve(ready)
+        itself = " ".join(question.lower().split())
+        others = [m for m in ranked.bank if " ".join(m.question.lower().split()) != itself]
+        return self.decide(ready, self.gather(ready, replace(ranked, bank=others)))
+
     # --- the five steps -----------------------------------------------------------------------
     def prepare(
         self,

@@ -9,7 +9,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from specqa.cli.options import AsJson, SpecDir, console, guarded, print_json, settings_from
+from specqa.cli.options import (
+    AsJson,
+    IndexDir,
+    Release,
+    SpecDir,
+    components,
+    console,
+    guarded,
+    print_json,
+    settings_from,
+)
 
 if TYPE_CHECKING:
     from specqa.core.spec import ParsedRelease
@@ -46,6 +56,54 @@ def check(
         return
     for result in checks:  # oldest first: the newest, whose minimums matter, is printed last
         _print_check(result, detailed=result is checks[-1])
+
+
+@bank_app.command("short-answers")
+def short_answers(
+    release: Release = None,
+    index_dir: IndexDir = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="Only the first N answered questions (a quick look).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """How often the short answer is shown and right on the bank's own answered questions, each
+    asked with itself left out of the curated matches: a calibration set no gate was fitted to."""
+    from server.domain.evaluation.left_out import short_answers_left_out
+    from specqa.core.question_bank import load_bank
+
+    parts = components(index_dir)
+    version = guarded(lambda: parts.service.parsed(release)).release
+    entries = guarded(lambda: load_bank(parts.settings.spec.question_bank))
+    answered = [(e.question, e.answer) for e in entries if e.answer is not None][:limit]
+
+    def shown(question: str) -> str | None:
+        lead = parts.service.lead_left_out(question, version)
+        return lead.short.value if lead is not None and lead.short is not None else None
+
+    result = short_answers_left_out(answered, shown)
+    if as_json:
+        print_json(
+            {
+                "release": version,
+                "asked": result.asked,
+                "shown": result.shown,
+                "right": result.right,
+                "confusion": [
+                    {"shown": s, "expected": e, "count": n}
+                    for (s, e), n in result.confusion.items()
+                ],
+            }
+        )
+        return
+    console.print(
+        f"[bold]release {version}[/]: of {result.asked} answered bank questions, each asked with "
+        f"itself left out, a short answer was shown for {result.shown} "
+        f"({result.shown_share:.3f}), right {result.right} ({result.precision:.3f})",
+        soft_wrap=True,
+    )
+    for (value, expected), count in sorted(result.confusion.items()):
+        console.print(f"  shown {value!r}, expected {expected!r}: {count}")
 
 
 def _as_json(check: object) -> dict[str, object]:
