@@ -116,6 +116,10 @@ def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) 
         ("eval", "--questions", str(broken)),
         ("eval", "--questions", str(tmp_path / "missing.jsonl")),
         ("serve", "--workers", "2"),
+        # usage errors, which click would show in a box of many lines
+        ("ask",),
+        ("bank", "short-answers", "--limit", "0"),
+        ("no-such-command",),
     ]
     for args in cases:
         result = run_cli(*args, env={**cli_env, "SPECQA_CHROMA_URL": ""})

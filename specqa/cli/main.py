@@ -3,7 +3,11 @@ registered here explicitly. Each is a thin shell over a library call."""
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
 
 from specqa.cli.commands import audit, bank, corpus, feedback, ingest, mcp, query, releases, serve
 
@@ -12,9 +16,35 @@ __all__ = ["app", "main"]
 COMMAND_MODULES = (ingest, query, corpus, releases, serve, mcp)
 
 
+class _OneLineErrors(TyperGroup):
+    """A bad option value, a missing argument or an unknown command is reported like every other
+    bad input: one line on stderr (``specqa: error: …``) and exit 2, not click's usage box.
+    ``--help`` and a bare command group still print their help."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False  # errors come back here instead of being shown
+        try:
+            returned = super().main(*args, **kwargs)
+        except typer.TyperException as exc:  # typer's own click: UsageError, BadParameter, …
+            if type(exc).__name__ == "NoArgsIsHelpError":  # its message is the help itself
+                typer.echo(exc.format_message())
+            else:
+                typer.echo(f"specqa: error: {exc.format_message()}", err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
+        except typer.Abort:
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        if isinstance(returned, int):  # typer.Exit(code), returned rather than raised
+            sys.exit(returned)
+        return returned
+
+
 def build_app() -> typer.Typer:
     app = typer.Typer(
-        no_args_is_help=True, add_completion=False, help="Ask questions of OpenAI's Model Spec."
+        cls=_OneLineErrors,
+        no_args_is_help=True,
+        add_completion=False,
+        help="Ask questions of OpenAI's Model Spec.",
     )
     for module in COMMAND_MODULES:
         app.registered_commands += module.commands.registered_commands
