@@ -24,10 +24,9 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   section's ``SHORT_ANSWER_AGREEING`` next closest entries answer as it does: one curated question
   alone can be a near-paraphrase about another act ("…keep the sensitivity labels…?" against
   "…free to strip the sensitivity labels…?"). Anything less clear gets no short answer: never a
-  guess. Nor does a question a yes or no does not answer
-  ("How does it…?", "Who…?"), a curated question about a narrower case (a condition the question
-  does not speak of, a minor it does not name), or a follow-up (its curated match is the earlier
-  question's).
+  guess. Nor does a question a yes or no does not answer ("How does it…?", "Who…?"), a curated
+  question about a narrower case (a condition the question does not speak of, a minor it does not
+  name), or a follow-up (its curated match is the earlier question's).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
   rest is padding. Fitted on dev so that a governing section is cited as often as before the bank's
   vote widened the gaps (0.94), with 1.7 citations an answer instead of 2.2.
@@ -81,14 +80,14 @@ ON_TOPIC_FLOOR = 0.20
 # blind sets written since found the short answer right only 0.7 to 0.8 of the time). Closeness
 # 0.70 and margin 0.30 alone: 70 of 71 on dev, 110 of 118 on the bank; with the two next closest
 # agreeing (when within 0.5), 0.75 and 0.15: 76 of 78 and 87 of 90 (within 0.35: 84 of 86 and 91
-# of 96; 0.70 and 0.20: 75 of 77 and 129 of 136). The
-# cosine floor keeps a curated question that shares only a topic's name ("…my coworker's
-# LinkedIn") from answering another act on it ("…scrape LinkedIn profiles").
+# of 96; 0.70 and 0.20: 75 of 77 and 129 of 136). The cosine floor keeps a curated question that
+# shares only a topic's name ("…my coworker's LinkedIn") from answering another act on it
+# ("…scrape LinkedIn profiles").
 SHORT_ANSWER_CLOSENESS = 0.75
 SHORT_ANSWER_COSINE = 0.60
 SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers otherwise
 SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
-SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further than the closest (a near-copy)
+SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further away than the closest is
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _FLIPPED = {"yes": "no", "no": "yes"}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
@@ -115,7 +114,8 @@ _NEGATION = re.compile(
 # "Will it do A instead of B?": a yes or no would not say which; no short answer for these
 _CONTRAST = re.compile(
     r"\b(instead|rather than|as opposed to|or just|"
-    r"or (?:will|would|does|do|should|must|may|can|could|is|has) (?:it|the model|the assistant|chatgpt))\b",
+    r"or (?:will|would|does|do|should|must|may|can|could|is|has) "
+    r"(?:it|the model|the assistant|chatgpt))\b",
     re.IGNORECASE,
 )
 

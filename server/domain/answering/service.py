@@ -164,8 +164,8 @@ class AnsweringService(SpecLookups):
         if ready.change is not None:
             return None
         ranked = self.retrieve(ready)
-        itself = " ".join(question.lower().split())
-        others = [m for m in ranked.bank if " ".join(m.question.lower().split()) != itself]
+        itself = question.lower().split()
+        others = [match for match in ranked.bank if match.question.lower().split() != itself]
         return self.decide(ready, self.gather(ready, replace(ranked, bank=others)))
 
     # --- the five steps -----------------------------------------------------------------------
