@@ -235,15 +235,10 @@ def _short_answer(
         or _quantified_differently(closest.question, question)
     ):
         return None
-    rivals = [match.closeness for match in own[1:] if _differs(match, closest)]
-    if rivals and closest.closeness - max(rivals) < SHORT_ANSWER_MARGIN:
-        return None
-    seconds = [
-        match
-        for match in own[1 : 1 + SHORT_ANSWER_AGREEING]
-        if closest.closeness - match.closeness < SHORT_ANSWER_AGREEING_WITHIN
-    ]
-    if any(_differs(m, closest) for m in seconds):
+    if any(
+        _differs(match, closest) and _rivals(closest, match, place)
+        for place, match in enumerate(own[1:])
+    ):
         return None
     return ShortAnswer(
         value=closest.answer,
@@ -257,6 +252,15 @@ def _short_answer(
 def _same_sentence(one: str, other: str) -> bool:
     one, other = normalise_quotes(one), normalise_quotes(other)
     return one in other or other in one
+
+
+def _rivals(closest: BankMatch, match: BankMatch, place: int) -> bool:
+    """Whether ``match``, the section's ``place``-th next closest entry, is near enough to
+    ``closest`` that answering otherwise withholds the short answer: any within the margin, and
+    the ``SHORT_ANSWER_AGREEING`` next closest unless far behind."""
+    gap = closest.closeness - match.closeness
+    near_by = place < SHORT_ANSWER_AGREEING and gap < SHORT_ANSWER_AGREEING_WITHIN
+    return gap < SHORT_ANSWER_MARGIN or near_by
 
 
 def _differs(match: BankMatch, closest: BankMatch) -> bool:

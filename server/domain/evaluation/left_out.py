@@ -16,13 +16,19 @@ __all__ = ["LeftOut", "short_answers_left_out"]
 
 @dataclass(frozen=True)
 class LeftOut:
-    """How often a short answer was shown and right, and what was shown against what was
-    expected (``(shown, expected)``: how many times)."""
+    """How many questions were asked, and what was shown against what was expected
+    (``(shown, expected)``: how many times)."""
 
     asked: int
-    shown: int
-    right: int
     confusion: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    @property
+    def shown(self) -> int:
+        return sum(self.confusion.values())
+
+    @property
+    def right(self) -> int:
+        return sum(n for (value, expected), n in self.confusion.items() if value == expected)
 
     @property
     def shown_share(self) -> float:
@@ -38,14 +44,11 @@ def short_answers_left_out(
 ) -> LeftOut:
     """``entries``: each curated question and its answer; ``short_answer``: the short answer
     shown for a question asked with itself left out of the curated matches (None: none shown)."""
-    asked = shown = right = 0
+    asked = 0
     confusion: Counter[tuple[str, str]] = Counter()
     for question, expected in entries:
         asked += 1
         value = short_answer(question)
-        if value is None:
-            continue
-        shown += 1
-        right += value == expected
-        confusion[(value, expected)] += 1
-    return LeftOut(asked, shown, right, confusion)
+        if value is not None:
+            confusion[(value, expected)] += 1
+    return LeftOut(asked, confusion)
