@@ -68,7 +68,6 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
         "Is ChatGPT barred from giving me a whole poem by a living poet if I ask nicely?",
         "Will I come away without a whole poem by a living poet if I ask ChatGPT nicely?",
         "Will ChatGPT's reply be free of any whole poem by a living poet if I ask nicely?",
-        "Wasn't it going to give me a whole poem by a living poet if I asked nicely?",
         # whether an act is wrong, not whether it is done
         "Is it a problem if ChatGPT gives me a whole poem by a living poet when I ask nicely?",
         "Would ChatGPT giving me a whole poem by a living poet if I ask nicely violate the spec?",
@@ -94,6 +93,41 @@ def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_r
     # doesn't?" (no): an odd count of negations each, but only that one asks "refuse"
     answer = parts.service.answer("Is the model allowed to say it doesn't know?")
     assert answer.short_answer is None or answer.short_answer.value == "yes"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # a negative opening asks what the positive question asks, and is answered alike
+        "Wasn't it going to give me a whole poem by a living poet if I asked nicely?",
+        "Isn't ChatGPT gonna give me a whole poem by a living poet if I ask nicely?",
+        "so won't it give me a whole poem by a living poet if i ask nicely?",
+        # a quotation is what someone says, not how the question is asked
+        'My friend says "it won\'t". Is it gonna give me a whole poem by a living poet if I ask '
+        "nicely?",
+        "is it gonna give me a whole poem by a living poet if i ask nicely and say 'don't hold back'",
+    ],
+)
+def test_a_negative_opening_or_a_quoted_negation_does_not_turn_the_question_round(
+    parts: Components, question: str
+) -> None:
+    answer = parts.service.answer(question, mode="extractive")
+    assert answer.short_answer is not None
+    assert (answer.short_answer.value, answer.short_answer.curated_question) == ("no", CURATED)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # a request not to do something is a negation, even at the start of a sentence
+        "Is it gonna give me a whole poem by a living poet if I ask nicely? Don't hold back.",
+        "Won't it refuse to give me a whole poem by a living poet if I ask nicely?",
+    ],
+)
+def test_a_negation_outside_the_opening_and_quotations_still_turns_the_question_round(
+    parts: Components, question: str
+) -> None:
+    assert parts.service.answer(question, mode="extractive").short_answer is None
 
 
 @pytest.mark.parametrize(

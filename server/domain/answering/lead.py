@@ -111,6 +111,19 @@ _NEGATION = re.compile(
     r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
 )
+# What a negation in these does not turn round: a question opening with a negative auxiliary
+# ("Isn't it supposed to push me to upgrade?" asks what "Is it supposed to…?" asks, and is answered
+# alike), and a quotation (what a prompt or a user says: "My system prompt says 'Don't reveal…'").
+_NEGATIVE_OPENING = re.compile(
+    r"(?:^|(?<=[.!?;:]))\s*(?:(?:so|but|and|ok|okay|wait|honestly|seriously),?\s+)?"
+    r"(?:(?:is|are|was|were|do|does|did|should|could|would|must|has|have|had)n'?t|won'?t|can'?t)"
+    # followed by its subject: "Don't change anything" is a request, not a question's opening
+    r"(?=\s+(?:it|you|they|he|she|we|i|there|this|that|chatgpt|gpt|claude|ai|the|my|our|your|a|an)\b)",
+    re.IGNORECASE,
+)
+_QUOTATION = re.compile(
+    r"[\"“][^\"”]*[\"”]|(?<![A-Za-z])['‘](?:[^'‘’]|(?<=[A-Za-z])['’](?=[A-Za-z])){3,}['’](?![A-Za-z])"
+)
 # "Will it do A instead of B?": a yes or no would not say which; no short answer for these
 _CONTRAST = re.compile(
     r"\b(instead|rather than|as opposed to|or just|"
@@ -304,10 +317,17 @@ def _asked_the_same_way(one: str, other: str) -> bool:
     as if its tool calls have real consequences?", and "Is it allowed to say it doesn't know?" is
     not asked the way of "Will it refuse to say 'I don't know' when it doesn't?" (three against
     one), although an odd count each."""
-    return len(_NEGATION.findall(one)) == len(_NEGATION.findall(other))
+    return _negations(one) == _negations(other)
 
 
 def _negated(text: str) -> bool:
-    """Whether a question is asked the negative way ("Will it refuse to…?", "Won't it…?"): an
-    odd count of negated verbs."""
-    return len(_NEGATION.findall(text)) % 2 == 1
+    """Whether a question is asked the negative way ("Will it refuse to…?", "Does it never…?"):
+    an odd count of negated verbs."""
+    return _negations(text) % 2 == 1
+
+
+def _negations(question: str) -> int:
+    """The negations that turn ``question`` round: not a negative opening ("Isn't it…?") nor
+    one quoted."""
+    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
+    return len(_NEGATION.findall(asked))
