@@ -35,7 +35,7 @@ _TURN_OPEN = re.compile(
 )
 _ATTR = re.compile(r'(\w+)="([^"]*)"')
 _LABEL = re.compile(
-    r"^<!--\s*(?P<label>[A-Za-z]+)(?P<refs>(?:\[#[^\]]+\])*)\s*:?\s*(?P<why>.*?)\s*-->\s*$"
+    r"^<!--\s*(?P<label>[A-Za-z]+)(?P<refs>(?:\[#[^\]]+\])*)\s*[:,]?\s*(?P<why>.*?)\s*-->\s*$"
 )
 _STRAY_EMPHASIS = re.compile(r"^\*(?=<)")  # "*<comparison>" in 2025-02-12 and 2025-04-11
 ROLES = ("system", "developer", "user", "assistant", "tool")

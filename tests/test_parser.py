@@ -89,6 +89,17 @@ def test_example_has_conversation_and_labelled_responses_with_rationale() -> Non
     ]
 
 
+def test_a_rationale_after_a_comma_is_read_without_it() -> None:
+    # "<!-- GOOD, given high uncertainty -->"
+    example = next(
+        e for e in parsed("2025-12-18").examples if "9 or 13 syllables" in " ".join(e.user_turns)
+    )
+    assert [(r.label, r.rationale) for r in example.responses] == [
+        ("GOOD", "given high uncertainty"),
+        ("BAD", "given high uncertainty"),
+    ]
+
+
 def test_labels_with_section_references_are_split() -> None:
     responses = [r for e in parsed("2025-12-18").examples for r in e.responses if r.refs]
     assert responses
