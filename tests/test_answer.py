@@ -57,6 +57,20 @@ def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
     assert len(section_links) == len({c.section_id for c in section_links})
 
 
+def test_the_first_section_is_not_quoted_again_when_its_quote_is_the_bottom_line(
+    parts: Components,
+) -> None:
+    # respect_creators has one sentence: its quote and the bottom line are the same
+    answer = parts.service.answer("Will ChatGPT type out the full lyrics of a new pop song?")
+    assert answer.bottom_line is not None and answer.citations[0].quote == answer.bottom_line.text
+    assert answer.answer.count(answer.bottom_line.text) == 1
+    assert answer.answer.count("(`respect_creators`") == 1
+    # a section quoted with more than the bottom line keeps its quote
+    longer = parts.service.answer("Should the model answer in Markdown by default?")
+    assert longer.bottom_line is not None and longer.citations[0].quote != longer.bottom_line.text
+    assert longer.citations[0].quote.splitlines()[0] in longer.answer
+
+
 def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
     parts: Components,
 ) -> None:

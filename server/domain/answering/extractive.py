@@ -11,6 +11,7 @@ from typing import Protocol
 
 from server.domain.answering.lead_text import (
     bottom_line_markdown,
+    bottom_line_quote,
     changed_since,
     confidence_label,
     confidence_markdown,
@@ -22,6 +23,7 @@ from server.domain.answering.lead_text import (
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult, SectionHit
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
+from specqa.core.question_bank import normalise_quotes
 from specqa.core.quotes import (
     GAP,
     Sentence,
@@ -166,6 +168,8 @@ def compose(
         "",
     ]
     for hit in result.sections[:3]:
+        if hit is result.sections[0] and _same_text(quotes[top.id], bottom_line_quote(bottom)):
+            continue  # the bottom line above already quotes, links and explains it
         lines += _section_lines(hit, quotes[hit.section.id], urls[hit.section.id])
     more = [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[3:]]
     if more:
@@ -176,6 +180,10 @@ def compose(
         lines.append("")
     lines.append(quoted_footer(result.release))
     return "\n".join(lines).rstrip()
+
+
+def _same_text(one: str, other: str) -> bool:
+    return normalise_quotes(one) == normalise_quotes(other)
 
 
 def _not_covered(result: RetrievalResult, urls: dict[str, str]) -> str:
