@@ -428,6 +428,28 @@ def test_cited_sections_are_within_the_gap_of_the_first(parts: Components, quest
     assert len(parts.retriever.search(question).sections) >= len(scores)
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the closest examples of all include "a non-rhyming poem… exactly 9 or 13 syllables"
+        # (express_uncertainty), which says nothing about a living poet's poem
+        CURATED,
+        "Can it help me cheat on my online exam?",
+        "Will it write a sexy story for me if I'm an adult?",
+    ],
+)
+def test_an_answer_shows_only_examples_of_the_sections_it_cites(
+    parts: Components, question: str
+) -> None:
+    answer = parts.service.answer(question, mode="extractive")
+    cited = {citation.section_id for citation in answer.citations}
+    assert answer.examples, "a cited section with examples lends them"
+    assert all(card.section_id in cited for card in answer.examples)
+    assert len(answer.examples) <= parts.settings.answers.top_examples
+    closest = parts.retriever.search(question, k_examples=3).examples
+    assert any(hit.section.id not in cited for hit in closest)  # what used to pad the answer
+
+
 def test_voice_mode_sections_are_cited_only_for_questions_about_voice(parts: Components) -> None:
     plain = parts.service.answer("How long should its answers be when I ask something simple?")
     assert not [c for c in plain.citations if "voice" in c.section_id]

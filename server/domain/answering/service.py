@@ -32,7 +32,7 @@ from server.domain.answering.composing import (
     paragraphs,
 )
 from server.domain.answering.language import LanguageGuess
-from server.domain.answering.lead import Lead, decide_lead, trim_citations
+from server.domain.answering.lead import Lead, cited_examples, decide_lead, trim_citations
 from server.domain.answering.lead_text import (
     NO_LLM,
     fallback_notice,
@@ -55,6 +55,7 @@ from specqa.core.memo import IndexMemo
 __all__ = ["AnsweringService", "Prepared", "StreamEvent"]
 
 _MODES = (None, "extractive", "llm")
+EXAMPLE_CANDIDATES = 20  # examples ranked, before those of the sections not cited are dropped
 
 
 @dataclass(frozen=True)
@@ -203,15 +204,17 @@ class AnsweringService(SpecLookups):
         )
 
     def retrieve(self, ready: Prepared) -> RetrievalResult:
-        """Step 2: every section and example ranked for the question, and the closest curated
-        questions (what an LLM routes from; the cited ones are trimmed from it)."""
-        return self.retriever.search(
+        """Step 2: every section ranked for the question (what an LLM routes from; the cited ones
+        are trimmed from it), the closest curated questions, and the best examples of the
+        sections that will be cited."""
+        ranked = self.retriever.search(
             ready.query,
             ready.release,
             k_sections=self.settings.answers.top_sections,
-            k_examples=self.settings.answers.top_examples,
+            k_examples=EXAMPLE_CANDIDATES,
             with_sentences=True,
         )
+        return cited_examples(ranked, self.settings.answers.top_examples)
 
     def gather(self, ready: Prepared, ranked: RetrievalResult) -> Gathered:
         """Step 3: the evidence quoted; with an LLM, its checked draft over the sections it
