@@ -79,6 +79,10 @@ def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
     assert "No section clearly governs this; the closest are" in answer.answer
     closest = [c.title for c in answer.citations[:3]]
     assert all(f"[{title}](" in answer.answer for title in closest)
+    # its first sentence is only the closest rule, not a bottom line
+    assert answer.bottom_line is not None
+    assert after_short_answer(answer.answer).startswith("**Closest rule:**")
+    assert "Bottom line" not in answer.answer
 
 
 def test_slacks_compact_answer_says_plainly_when_no_section_clearly_governs(
@@ -87,14 +91,14 @@ def test_slacks_compact_answer_says_plainly_when_no_section_clearly_governs(
     unclear = parts.service.answer("Is that allowed?")
     headline = compact_message(unclear, shareable=False)["blocks"][1]["text"]["text"]
     titles = list(dict.fromkeys(c.title for c in unclear.citations))[:3]
-    assert "confidence: *low*" in headline
+    assert "confidence: *low*" in headline and headline.startswith("*Closest rule* (`")
     assert f"No section clearly governs this; the closest are *{titles[0]}*, " in headline
     assert f" and *{titles[2]}*." in headline
 
     clear = parts.service.answer("Can the assistant write explicit erotica for an adult?")
     assert clear.confidence != "low"
     headline = compact_message(clear, shareable=False)["blocks"][1]["text"]["text"]
-    assert "No section clearly governs" not in headline
+    assert "No section clearly governs" not in headline and headline.startswith("*Bottom line* (`")
 
 
 def test_a_question_the_spec_does_not_cover_says_so_plainly_with_confidence_low(

@@ -114,8 +114,8 @@ def test_every_surface_quotes_a_list_item_after_its_lead_in_and_the_sentence_alo
         text=UPSELL, section_id="no_other_objectives", authority="root", meaning="a root rule"
     )
     listed = item.model_copy(update={"lead_in": lead_in})
-    assert bottom_line_markdown(item, "No other objectives", "u")[1] == f"> {UPSELL}"
-    assert bottom_line_markdown(listed, "No other objectives", "u")[1] == (
+    assert bottom_line_markdown(item, "No other objectives", "u", "high")[1] == f"> {UPSELL}"
+    assert bottom_line_markdown(listed, "No other objectives", "u", "high")[1] == (
         f"> {lead_in} […] {UPSELL}"
     )
     slack = compact_message(

@@ -18,6 +18,7 @@ from mcp import Client
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components, build_components
+from server.domain.answering.lead_text import bottom_line_label
 from server.mcp.settings import McpSettings
 from server.mcp.tools import BUDGETS, build_mcp
 from server.settings import Settings
@@ -76,7 +77,8 @@ def test_eval_questions_are_answered_and_searched_within_the_budgets(parts: Comp
             bottom = structured["bottom_line"]
             if bottom is not None:  # what matters first: the bottom line, how sure, a quote
                 lead = after_short_answer(text)
-                assert lead.startswith("**Bottom line:**") and bottom["text"] in text, question
+                label = bottom_line_label(structured["confidence"])
+                assert lead.startswith(f"**{label}:**") and bottom["text"] in text, question
                 assert f"**Confidence: {structured['confidence']}.**" in text
                 first = structured["citations"][0]
                 assert f"`{first['section_id']}`" in text and first["url"] in text
@@ -148,7 +150,8 @@ def test_a_sample_over_streamable_http_keeps_a_smaller_configured_budget(
             assert len(text) <= 1200, (question, len(text))
             structured = answer.structured_content or {}
             if structured["bottom_line"] is not None:
-                assert after_short_answer(text).startswith("**Bottom line:**"), question
+                label = bottom_line_label(structured["confidence"])
+                assert after_short_answer(text).startswith(f"**{label}:**"), question
             if "Cut to fit 1,200 characters" in text:  # the structured content has every citation
                 assert structured["citations"]
 

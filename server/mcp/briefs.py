@@ -126,7 +126,11 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
     if bottom is not None:
         title = next((c.title for c in answer.citations if c.section_id == bottom.section_id), "")
         url = urls.get(bottom.section_id) or section_url(answer.release, bottom.section_id)
-        head.append("\n".join(bottom_line_markdown(bottom, title or bottom.section_id, url)))
+        head.append(
+            "\n".join(
+                bottom_line_markdown(bottom, title or bottom.section_id, url, answer.confidence)
+            )
+        )
     if answer.release_note:
         head.append(changed_since(answer.release_note))
     if answer.confidence:

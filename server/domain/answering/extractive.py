@@ -161,7 +161,7 @@ def compose(
     top = result.sections[0].section
     lines = [*short_answer_lines(lead.short), ""] if lead.short else []
     lines += [
-        *bottom_line_markdown(bottom, top.title, urls[top.id]),
+        *bottom_line_markdown(bottom, top.title, urls[top.id], lead.confidence),
         "",
         *([changed_since(lead.note), ""] if lead.note else []),
         confidence_markdown(lead.confidence, _closest(result, urls)),

@@ -22,6 +22,7 @@ __all__ = [
     "NO_LLM",
     "NO_MODEL",
     "UNCLEAR",
+    "bottom_line_label",
     "bottom_line_markdown",
     "bottom_line_mrkdwn",
     "bottom_line_quote",
@@ -107,10 +108,19 @@ def changed_since(note: str) -> str:
     return f"*Changed since:* {note}"
 
 
-def bottom_line_markdown(bottom: BottomLine, title: str, url: str) -> list[str]:
+def bottom_line_label(confidence: Confidence | None) -> str:
+    """What the bottom line is called: with confidence "low" no section clearly governs, and
+    its sentence is only the closest rule, not an answer (right about 4 times in 10 on dev)."""
+    return "Closest rule" if confidence == "low" else "Bottom line"
+
+
+def bottom_line_markdown(
+    bottom: BottomLine, title: str, url: str, confidence: Confidence | None
+) -> list[str]:
     """The bottom line: its section (linked), what its authority means, the sentence quoted."""
+    label = bottom_line_label(confidence)
     return [
-        f"**Bottom line:** [{title}]({url}) (`{bottom.section_id}`), {bottom.meaning}:",
+        f"**{label}:** [{title}]({url}) (`{bottom.section_id}`), {bottom.meaning}:",
         f"> {bottom_line_quote(bottom)}",
     ]
 
@@ -153,7 +163,7 @@ def bottom_line_mrkdwn(
     :func:`unclear_statement`, else empty), and that no model wrote it."""
     sure = f" · confidence: *{confidence}*" if confidence else ""
     return (
-        f"*Bottom line* (`{section_id}`, {meaning}){sure}\n"
+        f"*{bottom_line_label(confidence)}* (`{section_id}`, {meaning}){sure}\n"
         f">{quote}\n{unclear}_Quoted from the Model Spec; {NO_MODEL}._"
     )
 
