@@ -119,7 +119,12 @@ class AnswerSettings(SettingsGroup):
     """What one answer holds and what a question may bring."""
 
     top_sections: int = Field(default=5, ge=1, le=20, description="Sections cited per answer.")
-    top_examples: int = Field(default=3, ge=0, le=20, description="Examples shown per answer.")
+    top_examples: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="Most examples shown per answer (of the sections cited).",
+    )
     max_question_chars: int = Field(
         default=2000, ge=10, le=100_000, description="Longest question accepted."
     )
