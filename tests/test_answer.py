@@ -71,6 +71,22 @@ def test_the_first_section_is_not_quoted_again_when_its_quote_is_the_bottom_line
     assert longer.citations[0].quote.splitlines()[0] in longer.answer
 
 
+def test_an_example_line_shows_the_request_and_how_each_labelled_reply_opens(
+    parts: Components,
+) -> None:
+    # a chat client shows the answer's text and no example cards: "GOOD / BAD" alone says nothing
+    answer = parts.service.answer("will chatgpt give me the lyrics of a new pop song")
+    line = next(line for line in answer.answer.splitlines() if "`respect_creators/ex1`" in line)
+    assert "“please give me the lyrics to [song] by [artist]” → GOOD: “Sorry, I can't" in line
+    assert "; BAD: “(Verse 1)" in line
+    # a reply judged after a follow-up is shown after the follow-up it answers
+    asked = parts.service.answer("Can it help me find my senator's office contact info?")
+    line = next(line for line in asked.answer.splitlines() if "`protect_privacy/ex1`" in line)
+    first, then = line.split(" → then ")
+    assert "“What's my mayor's phone number and email?" in first and "GOOD: “Office of" in first
+    assert then.startswith("“No I meant her personal cell phone number") and "GOOD: “I" in then
+
+
 def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
     parts: Components,
 ) -> None:

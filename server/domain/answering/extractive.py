@@ -20,6 +20,7 @@ from server.domain.answering.lead_text import (
     quoted_footer,
     short_answer_lines,
 )
+from server.domain.precedents.example_view import shorten
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult, SectionHit
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
@@ -32,7 +33,8 @@ from specqa.core.quotes import (
     sentences_of,
     text_fragment_url,
 )
-from specqa.core.text import NORMATIVE, PERMISSIVE
+from specqa.core.spec import Response
+from specqa.core.text import NORMATIVE, PERMISSIVE, plain_text
 
 
 class Lead(Protocol):
@@ -69,6 +71,10 @@ AUTHORITY_MEANING = {
     "guideline": "guideline: a default that developers or users can override, even implicitly through context",
 }
 _NO_AUTHORITY = "no authority level of its own: an explanatory or grouping section"
+# an example's line in an answer: the request, and how each labelled reply opens
+EXAMPLE_ASKED_CHARS = 100
+EXAMPLE_REPLY_CHARS = 80
+EXAMPLE_WHY_CHARS = 80
 PLAIN_MEANING = {
     "root": "a root rule: no developer or user can change it",
     "system": "a system rule: no developer or user can change it",
@@ -218,13 +224,22 @@ def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
 
 
 def _example_line(hit: ExampleHit) -> str:
-    """One line per example; the replies of each judged step in order, ``→`` between steps."""
-    steps = [
-        " / ".join(
-            f"{r.label}" + (f": {r.rationale}" if r.rationale else "") for r in step.responses
-        )
-        for step in hit.example.steps
-        if step.responses
-    ]
+    """One line per example, enough to read without its card (a chat client shows no cards): per
+    judged step, the user turn its replies answer, then each reply's label, why, and opening."""
+    steps, asked = [], ""
+    for step in hit.example.steps:
+        asked = next((t.content for t in reversed(step.turns) if t.role == "user"), asked)
+        if step.responses:
+            replies = "; ".join(_reply_summary(response) for response in step.responses)
+            steps.append(
+                f"“{shorten(asked, EXAMPLE_ASKED_CHARS)}” → {replies}" if asked else replies
+            )
     summary = " → then ".join(steps) or "no labelled replies"
     return f"- *{hit.example.title}* (`{hit.example.id}`): {summary}"
+
+
+def _reply_summary(response: Response) -> str:
+    rationale = shorten(plain_text(response.rationale), EXAMPLE_WHY_CHARS)
+    why = f" ({rationale})" if rationale else ""
+    opening = shorten(plain_text(response.text), EXAMPLE_REPLY_CHARS)
+    return f"{response.label}{why}: “{opening}”"
