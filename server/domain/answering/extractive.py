@@ -71,10 +71,6 @@ AUTHORITY_MEANING = {
     "guideline": "guideline: a default that developers or users can override, even implicitly through context",
 }
 _NO_AUTHORITY = "no authority level of its own: an explanatory or grouping section"
-# an example's line in an answer: the request, and how each labelled reply opens
-EXAMPLE_ASKED_CHARS = 100
-EXAMPLE_REPLY_CHARS = 80
-EXAMPLE_WHY_CHARS = 80
 PLAIN_MEANING = {
     "root": "a root rule: no developer or user can change it",
     "system": "a system rule: no developer or user can change it",
@@ -84,6 +80,10 @@ PLAIN_MEANING = {
     "guideline": "a default: a developer or the user can change it, even implicitly",
 }
 _NO_AUTHORITY_PLAIN = "an explanatory section with no authority level of its own"
+# an example's line in an answer: the request, and how each labelled reply opens
+EXAMPLE_ASKED_CHARS = 100
+EXAMPLE_REPLY_CHARS = 80
+EXAMPLE_WHY_CHARS = 80
 
 
 def authority_meaning(authority: str | None) -> str:
@@ -231,9 +231,8 @@ def _example_line(hit: ExampleHit) -> str:
         asked = next((t.content for t in reversed(step.turns) if t.role == "user"), asked)
         if step.responses:
             replies = "; ".join(_reply_summary(response) for response in step.responses)
-            steps.append(
-                f"“{shorten(asked, EXAMPLE_ASKED_CHARS)}” → {replies}" if asked else replies
-            )
+            request = shorten(plain_text(asked), EXAMPLE_ASKED_CHARS)
+            steps.append(f"“{request}” → {replies}" if asked else replies)
     summary = " → then ".join(steps) or "no labelled replies"
     return f"- *{hit.example.title}* (`{hit.example.id}`): {summary}"
 

@@ -16,7 +16,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   bottom line's sentence (else it answers another point of the section), carries a yes/no/it
   depends answer, is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the
   question: see ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, is
-  asked the same way round (as many negations: not "Will it…?" against "Will it refuse to…?",
+  asked the same way round (as many negations, a negative opening such as "Isn't it…?" and a
+  quotation not counted: not "Will it…?" against "Will it refuse to…?",
   nor "…without signalling it?" against "…would I be able to tell?") and of as many cases ("Is it
   always expected to…?" against "Should it…?")
   and is closer by ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
