@@ -181,6 +181,10 @@ def test_question_streams_an_answer_with_working_citations_and_examples(
     assert turn.find_elements(By.CSS_SELECTOR, ".label-bad")
     assert turn.find_elements(By.CSS_SELECTOR, ".example-card .message-text")
     assert turn.find_elements(By.CSS_SELECTOR, ".example-card .rationale")
+    # the text's list of examples (for chat clients) is not shown above the same examples' cards
+    assert "**Matching examples**" in expected["answer"]
+    assert "Matching examples" not in body.text
+    assert expected["examples"][0]["id"] not in body.text
     screenshot(driver, "web.png", full_page=True)
 
     # a chip opens the section: title, authority and its meaning, body, official link

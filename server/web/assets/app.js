@@ -200,6 +200,22 @@
 
   let linkTitles = new Map();
 
+  /**
+   * An extractive answer's text ends with a line per example ("**Matching examples**", then a
+   * list) for chat clients, which show no cards; under it this page shows the same examples as
+   * cards, whole, so the list goes.
+   */
+  function dropExampleList(container) {
+    const heading = [...container.querySelectorAll(":scope > p")].find(
+      (p) => p.textContent.trim() === "Matching examples",
+    );
+    const list = heading && heading.nextElementSibling;
+    if (list && list.tagName === "UL") {
+      list.remove();
+      heading.remove();
+    }
+  }
+
   /** Render markdown into `container`; `titles` maps section ids to titles for citation links. */
   function renderMarkdown(source, container, titles = new Map()) {
     const fragment = document.createDocumentFragment();
@@ -655,6 +671,7 @@
           frame = requestAnimationFrame(() => {
             frame = 0;
             renderMarkdown(markdown, body, titles);
+            if (!examples.hidden) dropExampleList(body);
           });
         }
       },
@@ -663,6 +680,7 @@
         if (frame) cancelAnimationFrame(frame);
         frame = 0;
         renderMarkdown(final.answer || markdown, body, titles);
+        if (!examples.hidden) dropExampleList(body);
         body.setAttribute("aria-busy", "false");
         const llm = final.mode === "llm";
         modeBadge.className = `badge ${llm ? "badge-llm" : "badge-extractive"}`;
