@@ -182,14 +182,16 @@ def test_a_condition_that_only_says_the_request_is_made_does_not_narrow_a_curate
 def _with_rival(
     parts: Components, question: str, answer: ShortAnswerValue, below: float = 0.01
 ) -> Lead:
-    """The lead of ``CURATED`` with a bank entry of its section ``below`` its own match."""
+    """The lead of ``CURATED`` with a bank entry of its section ``below`` its own match (above
+    it when negative)."""
     result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
     closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
     rival = replace(
         closest, question=question, answer=answer, similarity=closest.similarity - below
     )
     others = [match for match in result.bank if match is not closest]
-    return decide_lead(CURATED, replace(result, bank=[closest, rival, *others]))
+    pair = [closest, rival] if below >= 0 else [rival, closest]
+    return decide_lead(CURATED, replace(result, bank=[*pair, *others]))
 
 
 def test_a_rival_asked_the_other_way_round_with_the_opposite_answer_agrees(
@@ -197,6 +199,17 @@ def test_a_rival_asked_the_other_way_round_with_the_opposite_answer_agrees(
 ) -> None:
     lead = _with_rival(parts, REVERSED, "yes")  # "refuse to…?" yes is "give…?" no
     assert lead.short is not None and lead.short.value == "no"
+
+
+def test_a_closer_curated_question_asked_the_other_way_round_lends_nothing_and_may_agree(
+    parts: Components,
+) -> None:
+    """The closest curated question asked the same way round answers; one closer but asked the
+    other way (or about another sentence) only withholds the answer when it would differ."""
+    agrees = _with_rival(parts, REVERSED, "yes", below=-0.01)  # "refuse to…?" yes is "give…?" no
+    assert agrees.short is not None
+    assert (agrees.short.value, agrees.short.curated_question) == ("no", CURATED)
+    assert _with_rival(parts, REVERSED, "no", below=-0.01).short is None
 
 
 def test_a_close_rival_that_answers_otherwise_withholds_the_short_answer(

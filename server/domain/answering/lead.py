@@ -12,22 +12,23 @@ one sentence that answers it), the short answer where the spec gives one, and ho
 * **Bottom line.** The sentence of the first section that answers: voted on by the section's
   closest bank questions and weighed with each sentence's own similarity to the question (see
   server.domain.answering.bottom_line).
-* **Short answer.** The closest bank question of the first section, when it is anchored to the
-  bottom line's sentence (else it answers another point of the section), carries a yes/no/it
-  depends answer, is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the
-  question: see ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, is
-  asked the same way round (as many negations, a negative opening such as "Isn't it…?" and a
-  quotation not counted: not "Will it…?" against "Will it refuse to…?",
-  nor "…without signalling it?" against "…would I be able to tell?") and of as many cases ("Is it
-  always expected to…?" against "Should it…?")
-  and is closer by ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both
-  are asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no), and the
-  section's ``SHORT_ANSWER_AGREEING`` next closest entries answer as it does: one curated question
-  alone can be a near-paraphrase about another act ("…keep the sensitivity labels…?" against
-  "…free to strip the sensitivity labels…?"). Anything less clear gets no short answer: never a
-  guess. Nor does a question a yes or no does not answer ("How does it…?", "Who…?"), a curated
-  question about a narrower case (a condition the question does not speak of, a minor it does not
-  name), or a follow-up (its curated match is the earlier question's).
+* **Short answer.** The closest bank question of the first section that is anchored to the
+  bottom line's sentence (another answers another point of the section) and asked the same way
+  round (as many negations, a negative opening such as "Isn't it…?" and a quotation not counted:
+  not "Will it…?" against "Will it refuse to…?", nor "…without signalling it?" against "…would I
+  be able to tell?"), when it carries a yes/no/it depends answer, is within
+  ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
+  ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, asks of as many
+  cases ("Is it always expected to…?" against "Should it…?"), and is closer by
+  ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both are
+  asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no; a closer entry
+  that answers otherwise withholds it too), and the section's ``SHORT_ANSWER_AGREEING`` next
+  closest entries answer as it does: one curated question alone can be a near-paraphrase about
+  another act ("…keep the sensitivity labels…?" against "…free to strip the sensitivity
+  labels…?"). Anything less clear gets no short answer: never a guess. Nor does a question a yes
+  or no does not answer ("How does it…?", "Who…?"), a curated question about a narrower case (a
+  condition the question does not speak of, a minor it does not name), or a follow-up (its
+  curated match is the earlier question's).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
   rest is padding. Fitted on dev so that a governing section is cited as often as before the bank's
   vote widened the gaps (0.94), with 1.7 citations an answer instead of 2.2.
@@ -242,15 +243,21 @@ def _short_answer(
         return None
     top = result.sections[0].section.id
     own = [match for match in result.bank if match.section_id == top]
-    if not own:
+    # a closer curated question about another point, or asked the other way round, answers
+    # something else: it does not lend the answer, but withholds it below if it would differ
+    fitting = [
+        match
+        for match in own
+        if _same_sentence(match.sentence, bottom.text)
+        and _asked_the_same_way(match.question, question)
+    ]
+    if not fitting:
         return None
-    closest = own[0]
+    closest = fitting[0]
     if (
-        not _same_sentence(closest.sentence, bottom.text)  # it answers another point
-        or closest.answer is None
+        closest.answer is None
         or closest.closeness < SHORT_ANSWER_CLOSENESS
         or closest.similarity < SHORT_ANSWER_COSINE
-        or not _asked_the_same_way(closest.question, question)
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
         or _WH_QUESTION.search(question.strip())
@@ -258,9 +265,10 @@ def _short_answer(
         or _quantified_differently(closest.question, question)
     ):
         return None
+    others = [match for match in own if match is not closest]
     if any(
         _differs(match, closest) and _rivals(closest, match, place)
-        for place, match in enumerate(own[1:])
+        for place, match in enumerate(others)
     ):
         return None
     return ShortAnswer(
