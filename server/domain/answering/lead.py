@@ -85,11 +85,9 @@ ON_TOPIC_FLOOR = 0.20
 # agreeing (when within 0.5), 0.75 and 0.15: 76 of 78 and 87 of 90 (within 0.35: 84 of 86 and 91
 # of 96; 0.70 and 0.20: 75 of 77 and 129 of 136). The cosine floor keeps a curated question that
 # shares only a topic's name ("…my coworker's LinkedIn") from answering another act on it
-# ("…scrape LinkedIn profiles": cosine 0.50). Once the curated question is the closest asked the
-# same way about the bottom line's sentence (session 43), 0.55 shows 6 more right on dev and the
-# same on the bank (82 of 83 → 88 of 89; 90 of 93).
+# ("…scrape LinkedIn profiles").
 SHORT_ANSWER_CLOSENESS = 0.75
-SHORT_ANSWER_COSINE = 0.55
+SHORT_ANSWER_COSINE = 0.60
 SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers otherwise
 SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
 SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further away than the closest is
