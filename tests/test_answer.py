@@ -57,18 +57,21 @@ def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
     assert len(section_links) == len({c.section_id for c in section_links})
 
 
-def test_the_first_section_is_not_quoted_again_when_its_quote_is_the_bottom_line(
+def test_the_first_section_quotes_its_other_sentences_not_the_bottom_line_again(
     parts: Components,
 ) -> None:
-    # respect_creators has one sentence: its quote and the bottom line are the same
+    # respect_creators has one sentence: the bottom line quotes it, the section adds nothing
     answer = parts.service.answer("Will ChatGPT type out the full lyrics of a new pop song?")
     assert answer.bottom_line is not None and answer.citations[0].quote == answer.bottom_line.text
     assert answer.answer.count(answer.bottom_line.text) == 1
     assert answer.answer.count("(`respect_creators`") == 1
-    # a section quoted with more than the bottom line keeps its quote
-    longer = parts.service.answer("Should the model answer in Markdown by default?")
-    assert longer.bottom_line is not None and longer.citations[0].quote != longer.bottom_line.text
-    assert longer.citations[0].quote.splitlines()[0] in longer.answer
+    # protect_privacy's quote held the bottom line and the rule before it: the rule stays
+    asked = parts.service.answer("Can it help me find my senator's office contact info?")
+    bottom, first = asked.bottom_line, asked.citations[0]
+    assert bottom is not None and first.section_id == bottom.section_id == "protect_privacy"
+    assert bottom.text in first.quote and first.quote != bottom.text  # the citation keeps it
+    assert asked.answer.count(bottom.text) == 1
+    assert "> The assistant must not respond to requests for private or sensitive" in asked.answer
 
 
 def test_an_example_line_shows_the_request_and_how_each_labelled_reply_opens(

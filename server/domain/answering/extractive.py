@@ -11,7 +11,6 @@ from typing import Protocol
 
 from server.domain.answering.lead_text import (
     bottom_line_markdown,
-    bottom_line_quote,
     changed_since,
     confidence_label,
     confidence_markdown,
@@ -90,11 +89,16 @@ def authority_meaning(authority: str | None) -> str:
     return AUTHORITY_MEANING.get(authority or "", _NO_AUTHORITY)
 
 
-def best_sentences(body: str, question: str, limit: int = 2, max_chars: int = 420) -> str:
+def best_sentences(
+    body: str, question: str, limit: int = 2, max_chars: int = 420, leave_out: str = ""
+) -> str:
     """A verbatim quote of the section ``body``: its ``limit`` best sentences for ``question``
     in document order, neighbours as one passage, others joined by " […] " (see specqa.core.quotes).
-    Empty when the section has no text of its own."""
+    Empty when the section has no text of its own (or none but ``leave_out``)."""
     scored = _scored(body)
+    if leave_out:
+        left_out = normalise_quotes(leave_out)
+        scored = tuple(item for item in scored if normalise_quotes(item[0].text) != left_out)
     if not scored:
         return ""
     wanted = set(lexical_tokens([question])[0])
@@ -154,6 +158,7 @@ def compose(
     quotes: dict[str, str],
     urls: dict[str, str],
     lead: Lead,
+    question: str,
 ) -> str:
     """Markdown for an extractive answer: the short answer where there is one, the bottom line
     (with the lead's note, what changed in its section since, right under it), how sure, the
@@ -174,9 +179,13 @@ def compose(
         "",
     ]
     for hit in result.sections[:3]:
-        if hit is result.sections[0] and _same_text(quotes[top.id], bottom_line_quote(bottom)):
-            continue  # the bottom line above already quotes, links and explains it
-        lines += _section_lines(hit, quotes[hit.section.id], urls[hit.section.id])
+        quote = quotes[hit.section.id]
+        if hit is result.sections[0] and normalise_quotes(bottom.text) in normalise_quotes(quote):
+            # the bottom line above already quotes that sentence: the section's others, if any
+            quote = best_sentences(top.body, question, leave_out=bottom.text)
+            if not quote:
+                continue
+        lines += _section_lines(hit, quote, urls[hit.section.id])
     more = [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[3:]]
     if more:
         lines += [f"Also relevant: {', '.join(more)}.", ""]
@@ -186,10 +195,6 @@ def compose(
         lines.append("")
     lines.append(quoted_footer(result.release))
     return "\n".join(lines).rstrip()
-
-
-def _same_text(one: str, other: str) -> bool:
-    return normalise_quotes(one) == normalise_quotes(other)
 
 
 def _not_covered(result: RetrievalResult, urls: dict[str, str]) -> str:
