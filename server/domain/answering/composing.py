@@ -81,7 +81,9 @@ def extractive_answer(evidence: Evidence, lead: Lead, started: float) -> Answer:
     """The spec's own sentences, bottom line first; the lead's notice says why this answer is
     extractive when an LLM answer was asked for."""
     result = evidence.result
-    markdown = compose(result, evidence.quotes, evidence.urls(), lead, evidence.question)
+    markdown = compose(
+        result, evidence.quotes, evidence.urls(), lead, evidence.question, evidence.examples
+    )
     return Answer(
         question=evidence.question,
         release=result.release,

@@ -19,10 +19,16 @@ from server.domain.answering.lead_text import (
     quoted_footer,
     short_answer_lines,
 )
-from server.domain.precedents.example_view import shorten
+from server.domain.precedents.example_view import answered_user_turn, shorten
 from server.domain.retrieval.corpus import lexical_tokens
-from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult, SectionHit
-from server.domain.schemas import BottomLine, Confidence, ShortAnswer
+from server.domain.retrieval.hybrid import RetrievalResult, SectionHit
+from server.domain.schemas import (
+    BottomLine,
+    Confidence,
+    ExampleCard,
+    ExampleResponse,
+    ShortAnswer,
+)
 from specqa.core.question_bank import normalise_quotes
 from specqa.core.quotes import (
     GAP,
@@ -32,7 +38,6 @@ from specqa.core.quotes import (
     sentences_of,
     text_fragment_url,
 )
-from specqa.core.spec import Response
 from specqa.core.text import NORMATIVE, PERMISSIVE, plain_text
 
 
@@ -159,6 +164,7 @@ def compose(
     urls: dict[str, str],
     lead: Lead,
     question: str,
+    examples: list[ExampleCard],
 ) -> str:
     """Markdown for an extractive answer: the short answer where there is one, the bottom line
     (with the lead's note, what changed in its section since, right under it), how sure, the
@@ -189,9 +195,9 @@ def compose(
     more = [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[3:]]
     if more:
         lines += [f"Also relevant: {', '.join(more)}.", ""]
-    if result.examples:
+    if examples:
         lines += ["**Matching examples**", ""]
-        lines += [_example_line(hit) for hit in result.examples]
+        lines += [_example_line(card) for card in examples]
         lines.append("")
     lines.append(quoted_footer(result.release))
     return "\n".join(lines).rstrip()
@@ -228,21 +234,22 @@ def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
     return [head, *(f"> {line}" for line in quote.splitlines()), ""]
 
 
-def _example_line(hit: ExampleHit) -> str:
+def _example_line(card: ExampleCard) -> str:
     """One line per example, enough to read without its card (a chat client shows no cards): per
     judged step, the user turn its replies answer, then each reply's label, why, and opening."""
-    steps, asked = [], ""
-    for step in hit.example.steps:
-        asked = next((t.content for t in reversed(step.turns) if t.role == "user"), asked)
-        if step.responses:
-            replies = "; ".join(_reply_summary(response) for response in step.responses)
-            request = shorten(plain_text(asked), EXAMPLE_ASKED_CHARS)
-            steps.append(f"“{request}” → {replies}" if asked else replies)
+    steps = []
+    for number, step in enumerate(card.steps):
+        if not step.responses:
+            continue
+        asked = answered_user_turn(card, number)
+        replies = "; ".join(_reply_summary(response) for response in step.responses)
+        request = shorten(plain_text(asked), EXAMPLE_ASKED_CHARS)
+        steps.append(f"“{request}” → {replies}" if asked else replies)
     summary = " → then ".join(steps) or "no labelled replies"
-    return f"- *{hit.example.title}* (`{hit.example.id}`): {summary}"
+    return f"- *{card.title}* (`{card.id}`): {summary}"
 
 
-def _reply_summary(response: Response) -> str:
+def _reply_summary(response: ExampleResponse) -> str:
     rationale = shorten(plain_text(response.rationale), EXAMPLE_WHY_CHARS)
     why = f" ({rationale})" if rationale else ""
     opening = shorten(plain_text(response.text), EXAMPLE_REPLY_CHARS)

@@ -245,17 +245,18 @@ def _short_answer(
     own = [match for match in result.bank if match.section_id == top]
     # a closer curated question about another point, or asked the other way round, answers
     # something else: it does not lend the answer, but withholds it below if it would differ
-    fitting = [
-        match
-        for match in own
-        if _same_sentence(match.sentence, bottom.text)
-        and _asked_the_same_way(match.question, question)
-    ]
-    if not fitting:
-        return None
-    closest = fitting[0]
+    closest = next(
+        (
+            match
+            for match in own
+            if _same_sentence(match.sentence, bottom.text)
+            and _asked_the_same_way(match.question, question)
+        ),
+        None,
+    )
     if (
-        closest.answer is None
+        closest is None
+        or closest.answer is None
         or closest.closeness < SHORT_ANSWER_CLOSENESS
         or closest.similarity < SHORT_ANSWER_COSINE
         or _CONTRAST.search(question)
