@@ -5,7 +5,6 @@ section, examples, a reply check and a diff. An answer's lead is written by
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from server.domain.answering.lead_text import (
@@ -17,11 +16,17 @@ from server.domain.answering.lead_text import (
     verdict_line,
 )
 from server.domain.audit.judged import JudgedRow
-from server.domain.precedents.example_view import MARKDOWN, render_example, shorten
+from server.domain.precedents.example_view import (
+    MARKDOWN,
+    judged_steps,
+    render_example,
+    shorten,
+)
 from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff
 from server.domain.releases.diff_markdown import render_diff_markdown
 from server.domain.schemas import Answer, ExampleCard, SearchResponse, SectionCard, section_url
+from specqa.core.text import plain_text
 
 __all__ = [
     "answer_brief",
@@ -31,7 +36,6 @@ __all__ = [
     "examples_brief",
     "fit",
     "judgement",
-    "plain",
     "reply_brief",
     "search_brief",
     "section_brief",
@@ -180,25 +184,17 @@ def example_line(card: ExampleCard, urls: dict[str, str], release: str, user: bo
         where = f"[{where}]({section_url(release, card.section_id)})"
     steps = [
         " / ".join(
-            r.label + (f" ({shorten(plain(r.rationale), RATIONALE_CHARS)})" if r.rationale else "")
+            r.label
+            + (f" ({shorten(plain_text(r.rationale), RATIONALE_CHARS)})" if r.rationale else "")
             for r in step.responses
         )
-        for step in card.steps
-        if step.responses
+        for step in judged_steps(card)
     ]
     asked = next((t.content for s in card.steps for t in s.turns if t.role == "user"), "")
-    said = f" User: “{shorten(plain(asked), USER_CHARS)}”" if user and asked else ""
+    said = f" User: “{shorten(plain_text(asked), USER_CHARS)}”" if user and asked else ""
     return f"- *{card.title}* (`{card.id}`, section {where}):{said} " + (
         " → then ".join(steps) or "no labelled replies"
     )
-
-
-_LINK = re.compile(r"!?\[([^\]]*)\]\(#?([^)\s]*)[^)]*\)")
-
-
-def plain(text: str) -> str:
-    """``text`` without its markdown links (the spec's ``[?](#section)`` becomes ``section``)."""
-    return _LINK.sub(lambda m: m.group(1) if m.group(1) not in ("", "?") else m.group(2), text)
 
 
 # --- search, sections, examples, replies, diffs ---------------------------------------------------
@@ -298,7 +294,7 @@ def reply_brief(
         blocks.append(
             f"{heading} ({closest.label}, `{closest.example_id}`, similarity "
             f"{closest.similarity:.2f}, threshold {verdict.threshold:.2f}):\n> "
-            + shorten(plain(closest.response), 2 * QUOTE_CHARS)
+            + shorten(plain_text(closest.response), 2 * QUOTE_CHARS)
         )
     items = [f"- [{title}]({url}) · `{sid}`" for sid, title, url in sections]
     blocks.append((f"Governing sections (release {release}):", items))

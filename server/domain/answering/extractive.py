@@ -19,7 +19,7 @@ from server.domain.answering.lead_text import (
     quoted_footer,
     short_answer_lines,
 )
-from server.domain.precedents.example_view import answered_user_turn, shorten
+from server.domain.precedents.example_view import judged_steps, shorten
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.hybrid import RetrievalResult, SectionHit
 from server.domain.schemas import (
@@ -238,13 +238,10 @@ def _example_line(card: ExampleCard) -> str:
     """One line per example, enough to read without its card (a chat client shows no cards): per
     judged step, the user turn its replies answer, then each reply's label, why, and opening."""
     steps = []
-    for number, step in enumerate(card.steps):
-        if not step.responses:
-            continue
-        asked = answered_user_turn(card, number)
+    for step in judged_steps(card):
         replies = "; ".join(_reply_summary(response) for response in step.responses)
-        request = shorten(plain_text(asked), EXAMPLE_ASKED_CHARS)
-        steps.append(f"“{request}” → {replies}" if asked else replies)
+        request = shorten(plain_text(step.asked), EXAMPLE_ASKED_CHARS)
+        steps.append(f"“{request}” → {replies}" if step.asked else replies)
     summary = " → then ".join(steps) or "no labelled replies"
     return f"- *{card.title}* (`{card.id}`): {summary}"
 

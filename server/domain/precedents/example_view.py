@@ -26,8 +26,9 @@ from specqa.core.spec import Example, Response
 __all__ = [
     "MARKDOWN",
     "ExampleStyle",
-    "answered_user_turn",
+    "JudgedStep",
     "example_card",
+    "judged_steps",
     "render_example",
     "shorten",
     "step_labels",
@@ -82,14 +83,28 @@ def render_example(card: ExampleCard, style: ExampleStyle) -> list[str]:
 
 def step_labels(card: ExampleCard) -> str:
     """The labels of each judged step, in order: ``BAD GOOD → GOOD`` for a two-step example."""
-    steps = [" ".join(r.label for r in step.responses) for step in card.steps if step.responses]
+    steps = [" ".join(r.label for r in step.responses) for step in judged_steps(card)]
     return " → ".join(steps) or "unlabelled"
 
 
-def answered_user_turn(card: ExampleCard, step_number: int) -> str:
-    """The last user turn at or before step ``step_number``: what its replies answer."""
-    turns = [t for step in card.steps[: step_number + 1] for t in step.turns if t.role == "user"]
-    return turns[-1].content if turns else ""
+@dataclass(frozen=True)
+class JudgedStep:
+    """A step with labelled replies, and the user turn they answer: the last one at or before
+    the step (a step may carry only an assistant turn or a tool result before its replies)."""
+
+    asked: str
+    responses: list[ExampleResponse]
+
+
+def judged_steps(card: ExampleCard) -> list[JudgedStep]:
+    """The steps of ``card`` that have labelled replies, each with the user turn they answer."""
+    judged: list[JudgedStep] = []
+    asked = ""
+    for step in card.steps:
+        asked = next((t.content for t in reversed(step.turns) if t.role == "user"), asked)
+        if step.responses:
+            judged.append(JudgedStep(asked, step.responses))
+    return judged
 
 
 def shorten(text: str, limit: int) -> str:

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Mapping
 
-from server.domain.precedents.example_view import answered_user_turn
+from server.domain.precedents.example_view import judged_steps
 from server.domain.schemas import ExampleCard, section_url
 
 __all__ = ["CSV_COLUMNS", "examples_csv"]
@@ -48,12 +48,18 @@ def examples_csv(
             card.title,
             turns,
         ]
-        judged = [n for n, step in enumerate(card.steps) if step.responses]
-        for number, step_index in enumerate(judged, start=1):
-            user = answered_user_turn(card, step_index)
-            for response in card.steps[step_index].responses:
+        for number, step in enumerate(judged_steps(card), start=1):
+            for response in step.responses:
                 refs = " ".join(ref.section_id for ref in response.refs)
                 writer.writerow(
-                    [*head, number, user, response.label, response.rationale, refs, response.text]
+                    [
+                        *head,
+                        number,
+                        step.asked,
+                        response.label,
+                        response.rationale,
+                        refs,
+                        response.text,
+                    ]
                 )
     return buffer.getvalue()
