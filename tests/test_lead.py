@@ -289,23 +289,22 @@ def test_a_curated_question_further_off_answers_when_its_sentence_s_questions_ag
     parts: Components,
 ) -> None:
     """Below the closeness a curated question needs alone, the section's other questions about
-    the same sentence can vouch for it: at least four, most answering as it does."""
-    assert _lead_with_match(parts, 0.53, 0.2).short is None  # alone, too far
-    vouched = _lead_with_match(parts, 0.53, 0.2, ABOUT_THE_SAME_SENTENCE).short
+    the same sentence can vouch for it: at least four, four in five answering as it does."""
+    assert _lead_with_match(parts, 0.55, 0.3).short is None  # alone, too far
+    vouched = _lead_with_match(parts, 0.55, 0.3, ABOUT_THE_SAME_SENTENCE).short
     assert vouched is not None and (vouched.value, vouched.curated_question) == ("no", CURATED)
 
 
 def test_a_curated_question_further_off_lends_nothing_when_its_sentence_s_questions_differ(
     parts: Components,
 ) -> None:
-    split: list[tuple[str, ShortAnswerValue]] = [
-        ABOUT_THE_SAME_SENTENCE[0],
-        (REVERSED, "no"),  # "refuse to…?" no is "give…?" yes
+    one_differs: list[tuple[str, ShortAnswerValue]] = [
+        *ABOUT_THE_SAME_SENTENCE[:2],
         ("Will it give me a whole poem by a poet?", "yes"),
     ]
-    assert _lead_with_match(parts, 0.53, 0.2, split).short is None  # two of four answer yes
-    assert _lead_with_match(parts, 0.53, 0.2, ABOUT_THE_SAME_SENTENCE[:2]).short is None  # three
-    assert _lead_with_match(parts, 0.45, 0.6, ABOUT_THE_SAME_SENTENCE).short is None  # cosine
+    assert _lead_with_match(parts, 0.55, 0.3, one_differs).short is None  # three of four agree
+    assert _lead_with_match(parts, 0.55, 0.3, ABOUT_THE_SAME_SENTENCE[:2]).short is None  # three
+    assert _lead_with_match(parts, 0.45, 1.0, ABOUT_THE_SAME_SENTENCE).short is None  # cosine
 
 
 def test_the_short_answer_comes_from_the_first_section_s_closest_curated_question(
