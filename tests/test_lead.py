@@ -245,66 +245,23 @@ def test_a_question_about_always_and_one_that_is_not_lend_each_other_no_short_an
     assert decide_lead(CURATED, result).short is not None
 
 
-def _lead_with_match(
-    parts: Components,
-    similarity: float,
-    shared_words: float,
-    sentence_answers: list[tuple[str, ShortAnswerValue]] | None = None,
-) -> Lead:
-    """The lead of ``CURATED`` with its own match at ``similarity`` and ``shared_words``, no rival
-    in its section, and ``sentence_answers``: the section's other curated questions about the
-    match's sentence (none when None)."""
-    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
-    top = result.sections[0].section.id
-    closest = next(m for m in result.bank if m.section_id == top)
-    others = [match for match in result.bank if match.section_id != top]
-    match = replace(closest, similarity=similarity, shared_words=shared_words)
-    about_it = [
-        replace(closest, question=question, answer=answer, similarity=similarity - 0.1)
-        for question, answer in sentence_answers or []
-    ]
-    return decide_lead(
-        CURATED, replace(result, bank=[match, *others], section_bank=[match, *about_it])
-    )
-
-
 def test_a_curated_question_sharing_only_words_with_the_question_lends_no_short_answer(
     parts: Components,
 ) -> None:
     """Shared words bring a curated question closer, but its cosine must hold on its own: "…my
     coworker's LinkedIn" does not answer "…scrape LinkedIn profiles"."""
-    assert _lead_with_match(parts, 0.55, 1.0).short is None  # close by its words, not its meaning
-    shown = _lead_with_match(parts, 0.65, 1.0).short
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    top = result.sections[0].section.id
+    closest = next(m for m in result.bank if m.section_id == top)
+    others = [match for match in result.bank if match.section_id != top]  # no rival in its section
+
+    def lead_with(similarity: float) -> Lead:
+        match = replace(closest, similarity=similarity, shared_words=1.0)
+        return decide_lead(CURATED, replace(result, bank=[match, *others]))
+
+    assert lead_with(0.55).short is None  # close enough with its words, not by its meaning
+    shown = lead_with(0.65).short
     assert shown is not None and shown.value == "no"
-
-
-ABOUT_THE_SAME_SENTENCE: list[tuple[str, ShortAnswerValue]] = [
-    ("Will it type out the full text of a living poet's new poem for me?", "no"),
-    ("Can I get the entire poem by a poet who's still alive from it?", "no"),
-    (REVERSED, "yes"),  # asked the other way round: "refuse to…?" yes is "give…?" no
-]
-
-
-def test_a_curated_question_further_off_answers_when_its_sentence_s_questions_agree(
-    parts: Components,
-) -> None:
-    """Below the closeness a curated question needs alone, the section's other questions about
-    the same sentence can vouch for it: at least four, four in five answering as it does."""
-    assert _lead_with_match(parts, 0.55, 0.3).short is None  # alone, too far
-    vouched = _lead_with_match(parts, 0.55, 0.3, ABOUT_THE_SAME_SENTENCE).short
-    assert vouched is not None and (vouched.value, vouched.curated_question) == ("no", CURATED)
-
-
-def test_a_curated_question_further_off_lends_nothing_when_its_sentence_s_questions_differ(
-    parts: Components,
-) -> None:
-    one_differs: list[tuple[str, ShortAnswerValue]] = [
-        *ABOUT_THE_SAME_SENTENCE[:2],
-        ("Will it give me a whole poem by a poet?", "yes"),
-    ]
-    assert _lead_with_match(parts, 0.55, 0.3, one_differs).short is None  # three of four agree
-    assert _lead_with_match(parts, 0.55, 0.3, ABOUT_THE_SAME_SENTENCE[:2]).short is None  # three
-    assert _lead_with_match(parts, 0.45, 1.0, ABOUT_THE_SAME_SENTENCE).short is None  # cosine
 
 
 def test_the_short_answer_comes_from_the_first_section_s_closest_curated_question(

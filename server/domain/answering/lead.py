@@ -18,9 +18,7 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   not "Will it…?" against "Will it refuse to…?", nor "…without signalling it?" against "…would I
   be able to tell?"), when it carries a yes/no/it depends answer, is within
   ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
-  ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE`` (or within the
-  looser ``SHORT_ANSWER_SENTENCE_*`` bounds when most of the section's curated questions about
-  that sentence answer as it does, once asked the same way round), asks of as many
+  ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, asks of as many
   cases ("Is it always expected to…?" against "Should it…?"), and is closer by
   ``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both are
   asked the same way round: "Will it refuse to…?" yes agrees with "Will it…?" no; a closer entry
@@ -70,10 +68,6 @@ __all__ = [
     "SHORT_ANSWER_CLOSENESS",
     "SHORT_ANSWER_COSINE",
     "SHORT_ANSWER_MARGIN",
-    "SHORT_ANSWER_SENTENCE_CLOSENESS",
-    "SHORT_ANSWER_SENTENCE_COSINE",
-    "SHORT_ANSWER_SENTENCE_QUESTIONS",
-    "SHORT_ANSWER_SENTENCE_SHARE",
     "Lead",
     "cited_examples",
     "decide_lead",
@@ -97,17 +91,6 @@ SHORT_ANSWER_COSINE = 0.60
 SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers otherwise
 SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
 SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further away than the closest is
-# A curated question further off than those still answers when the bank's questions about the same
-# sentence mostly answer as it does (once asked the same way round): two signals that agree. On
-# the dev splits 82 of 83 → 94 of 95; on the bank's 4,205 answered questions, each left out, 88 of
-# 91 → 215 of 224 (0.960; closeness 0.55 and a share of 0.7 gave 0.942). The sentence's questions
-# alone answer a new question rightly only 0.78 of the time on dev: a question is turned round by
-# more than its negations ("…in a stiff, robotic way?" against "…with good humour"), so they only
-# vouch for a curated question already close to it.
-SHORT_ANSWER_SENTENCE_CLOSENESS = 0.60
-SHORT_ANSWER_SENTENCE_COSINE = 0.50
-SHORT_ANSWER_SENTENCE_QUESTIONS = 4  # at least this many questions with an answer…
-SHORT_ANSWER_SENTENCE_SHARE = 0.8  # …of which this share answer as the closest does
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
 _FLIPPED = {"yes": "no", "no": "yes"}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
@@ -274,7 +257,8 @@ def _short_answer(
     if (
         closest is None
         or closest.answer is None
-        or not _close_enough(closest, result.section_bank)
+        or closest.closeness < SHORT_ANSWER_CLOSENESS
+        or closest.similarity < SHORT_ANSWER_COSINE
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
         or _WH_QUESTION.search(question.strip())
@@ -295,33 +279,6 @@ def _short_answer(
         section_id=closest.section_id,
         similarity=closest.similarity,
     )
-
-
-def _close_enough(closest: BankMatch, section_bank: list[BankMatch]) -> bool:
-    """Whether ``closest`` is close enough to the question to lend its answer: on its own, or
-    a little further off when the section's questions about its sentence vouch for it."""
-    if closest.closeness >= SHORT_ANSWER_CLOSENESS and closest.similarity >= SHORT_ANSWER_COSINE:
-        return True
-    return (
-        closest.closeness >= SHORT_ANSWER_SENTENCE_CLOSENESS
-        and closest.similarity >= SHORT_ANSWER_SENTENCE_COSINE
-        and _sentence_agrees(closest, section_bank)
-    )
-
-
-def _sentence_agrees(closest: BankMatch, section_bank: list[BankMatch]) -> bool:
-    """Whether at least ``SHORT_ANSWER_SENTENCE_QUESTIONS`` curated questions of the section
-    answer about ``closest``'s sentence, ``SHORT_ANSWER_SENTENCE_SHARE`` of them as it does once
-    asked the same way round ("Will it refuse to…?" yes is "Will it…?" no)."""
-    answers = [
-        _positive_answer(match)
-        for match in section_bank
-        if match.answer is not None and _same_sentence(match.sentence, closest.sentence)
-    ]
-    agreeing = answers.count(_positive_answer(closest))
-    return len(
-        answers
-    ) >= SHORT_ANSWER_SENTENCE_QUESTIONS and agreeing >= SHORT_ANSWER_SENTENCE_SHARE * len(answers)
 
 
 def _same_sentence(one: str, other: str) -> bool:

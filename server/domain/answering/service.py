@@ -45,7 +45,6 @@ from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
-from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
 from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
 from server.domain.schemas import Answer
@@ -167,14 +166,8 @@ class AnsweringService(SpecLookups):
             return None
         ranked = self.retrieve(ready)
         itself = question.lower().split()
-
-        def without(matches: list[BankMatch]) -> list[BankMatch]:
-            return [match for match in matches if match.question.lower().split() != itself]
-
-        left_out = replace(
-            ranked, bank=without(ranked.bank), section_bank=without(ranked.section_bank)
-        )
-        return self.decide(ready, self.gather(ready, left_out))
+        others = [match for match in ranked.bank if match.question.lower().split() != itself]
+        return self.decide(ready, self.gather(ready, replace(ranked, bank=others)))
 
     # --- the five steps -----------------------------------------------------------------------
     def prepare(

@@ -21,7 +21,6 @@ __all__ = [
     "BankMatch",
     "bank_vote",
     "closest_bank",
-    "section_bank",
     "topicality",
 ]
 
@@ -115,15 +114,6 @@ def closest_bank(
         count = first_section if place == 0 else per_section
         chosen.update(_best(layout.bank_rows_of.get(section_id, []), closeness, count))
     ordered = sorted(chosen, key=lambda row: (-closeness[row], row))
-    return [_bank_match(rc.chunks[row], float(dense[row]), float(lexical[row])) for row in ordered]
-
-
-def section_bank(
-    rc: ReleaseCorpus, dense: np.ndarray, lexical: np.ndarray, section_id: str
-) -> list[BankMatch]:
-    """Every bank question of the section, closest first (scored as :func:`closest_bank`)."""
-    rows = np.asarray(rc.chunk_layout().bank_rows_of.get(section_id, []), dtype=np.int64)
-    ordered = rows[np.lexsort((rows, -_closeness(dense[rows], lexical[rows])))]
     return [_bank_match(rc.chunks[row], float(dense[row]), float(lexical[row])) for row in ordered]
 
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from server.domain.retrieval.chunks import ChunkLayout, key_weights
 from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
-from server.domain.retrieval.curated import bank_vote, closest_bank, section_bank, topicality
+from server.domain.retrieval.curated import bank_vote, closest_bank, topicality
 from server.domain.retrieval.query_cues import TOPIC_CUES, about_the_spec, focus_query
 from server.domain.retrieval.results import (
     ExampleHit,
@@ -169,14 +169,7 @@ class HybridRetriever:
         clarity = replace(clarity, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
         sentences = similarity_of(sections[0].section) if with_sentences and sections else None
-        first_bank = (
-            section_bank(rc, signals.dense, signals.lexical, sections[0].section.id)
-            if sections
-            else []
-        )
-        return RetrievalResult(
-            rc.release, sections, examples, timings, clarity, bank, sentences, first_bank
-        )
+        return RetrievalResult(rc.release, sections, examples, timings, clarity, bank, sentences)
 
     def _nearest_in_chroma(
         self, corpus: Corpus, rc: ReleaseCorpus, vector: list[float], wanted: int

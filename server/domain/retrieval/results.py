@@ -86,5 +86,3 @@ class RetrievalResult:
     clarity: RankClarity = field(default_factory=RankClarity)
     bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
     sentences: SentenceSimilarity | None = None  # the first section's, when asked for
-    # every bank question of the first section, best first: how its sentences' questions answer
-    section_bank: list[BankMatch] = field(default_factory=list)
