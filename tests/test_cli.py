@@ -7,9 +7,11 @@ import os
 from pathlib import Path
 
 from server.composition.components import Components
+from server.domain.evaluation.metrics import load_questions
 from server.settings import Settings
 from specqa.cli.options import components_factory
-from tests.conftest import run_cli
+from specqa.core.question_bank import load_bank
+from tests.conftest import REPO, run_cli
 
 
 def test_ingest_json_reports_per_release_counts_and_reuse(cli_env: dict[str, str]) -> None:
@@ -107,6 +109,27 @@ def test_bank_short_answers_reports_the_bank_asked_with_each_question_left_out(
     assert "of 5 answered bank questions, each asked with itself left out" in table.stdout
 
 
+def test_bank_split_writes_the_rest_as_a_bank_and_the_fold_as_an_eval_set(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli(
+        "bank", "split", "--fold", "0", "--folds", "150", "--out", str(tmp_path), env=cli_env
+    )
+    assert result.returncode == 0, result.stderr
+    kept = load_bank(tmp_path / "bank.jsonl")
+    held = load_questions(tmp_path / "held_out.jsonl", "dev")
+    whole = load_bank(REPO / "spec" / "question_bank.jsonl")
+    assert len(kept) + len(held) == len(whole) and 10 < len(held) < 60
+    assert not {q.question for q in held} & {e.question for e in kept}
+    entry = next(e for e in whole if e.question == held[0].question)
+    assert (held[0].sections, held[0].sentences) == ([entry.section_id], [entry.sentence])
+    assert held[0].answer == entry.answer
+    report = run_cli("eval", "--questions", str(tmp_path / "held_out.jsonl"), "--json", env=cli_env)
+    metrics = json.loads(report.stdout)
+    assert metrics["n"] == len(held) and 0 <= metrics["bottom_line_right"] <= 1
+    assert 0 <= metrics["short_answer_right"] <= 1 and metrics["recall@1"] > 0.5
+
+
 def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "broken.jsonl"
     broken.write_text("{not json\n", encoding="utf-8")
@@ -119,6 +142,7 @@ def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) 
         # usage errors, which click would show in a box of many lines
         ("ask",),
         ("bank", "short-answers", "--limit", "0"),
+        ("bank", "split", "--fold", "3", "--folds", "3", "--out", str(tmp_path)),
         ("no-such-command",),
     ]
     for args in cases:

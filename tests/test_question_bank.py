@@ -28,6 +28,7 @@ from specqa.core.question_bank import (
     entries_for_release,
     load_bank,
     normalise_quotes,
+    split_bank,
 )
 from specqa.core.quotes import section_text
 from tests.conftest import RELEASES, REPO, parsed
@@ -172,3 +173,23 @@ def test_a_bad_bank_line_is_named_by_its_line_number(tmp_path: Path) -> None:
     path.write_text(f'{good}\n{{"question": "too short"}}\n', encoding="utf-8")
     with pytest.raises(InputError, match=r"bank\.jsonl:2: not a question-bank entry"):
         load_bank(path)
+
+
+def test_a_split_holds_each_entry_out_in_exactly_one_fold_whatever_the_order() -> None:
+    entries = list(bank())
+    held_out = [split_bank(entries, fold, 3)[1] for fold in range(3)]
+    assert sorted(e.question for fold in held_out for e in fold) == sorted(
+        e.question for e in entries
+    )
+    assert all(len(fold) > len(entries) / 4 for fold in held_out)  # about a third each
+    kept, held = split_bank(entries, 1, 3)
+    assert not {e.question for e in kept} & {e.question for e in held}
+    # an entry's fold is its own: the same in a reversed bank, or in a bank of one
+    assert split_bank(entries[::-1], 1, 3)[1] == held[::-1]
+    assert split_bank([held[0]], 1, 3) == ([], [held[0]])
+
+
+@pytest.mark.parametrize(("fold", "folds"), [(3, 3), (-1, 3), (0, 1)])
+def test_a_fold_outside_the_folds_is_an_input_error(fold: int, folds: int) -> None:
+    with pytest.raises(InputError, match="fold must be from 0"):
+        split_bank(list(bank()), fold, folds)

@@ -14,6 +14,7 @@ new release never breaks ingest.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ __all__ = [
     "load_not_covered",
     "normalise_quotes",
     "short_answer_value",
+    "split_bank",
 ]
 
 Voice = Literal["everyday", "developer", "policy", "request"]
@@ -90,6 +92,27 @@ def load_bank(path: Path) -> list[BankEntry]:
                 f"{path}:{number}: not a question-bank entry ({_first_error(exc)})"
             ) from exc
     return entries
+
+
+def split_bank(
+    entries: list[BankEntry], fold: int, folds: int
+) -> tuple[list[BankEntry], list[BankEntry]]:
+    """The entries outside fold ``fold`` of ``folds``, and those in it. An entry's fold is a hash
+    of its question, so it stays put as the bank grows and whatever order the file is in."""
+    if folds < 2 or not 0 <= fold < folds:
+        raise InputError(
+            f"fold must be from 0 to folds - 1, with at least 2 folds (got {fold} of {folds})"
+        )
+    kept: list[BankEntry] = []
+    held: list[BankEntry] = []
+    for entry in entries:
+        (held if _fold_of(entry.question, folds) == fold else kept).append(entry)
+    return kept, held
+
+
+def _fold_of(question: str, folds: int) -> int:
+    key = normalise_quotes(question).lower().encode("utf-8")
+    return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") % folds
 
 
 def _first_error(exc: ValidationError) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -16,12 +18,14 @@ from specqa.cli.options import (
     SpecDir,
     components,
     console,
+    fail,
     guarded,
     print_json,
     settings_from,
 )
 
 if TYPE_CHECKING:
+    from specqa.core.question_bank import BankEntry
     from specqa.core.spec import ParsedRelease
 
 bank_app = typer.Typer(no_args_is_help=True, help="The question bank (spec/question_bank.jsonl).")
@@ -68,7 +72,8 @@ def short_answers(
     as_json: AsJson = False,
 ) -> None:
     """How often the short answer is shown and right on the bank's own answered questions, each
-    asked with itself left out of the curated matches: a calibration set no gate was fitted to."""
+    asked with itself left out of the curated matches: a calibration set no gate was fitted to
+    (the tuned model was: `make calibrate` holds a third out of it too)."""
     from server.domain.evaluation.left_out import short_answers_left_out
     from specqa.core.question_bank import load_bank
 
@@ -104,6 +109,52 @@ def short_answers(
     )
     for (value, expected), count in sorted(result.confusion.items()):
         console.print(f"  shown {value!r}, expected {expected!r}: {count}")
+
+
+@bank_app.command()
+def split(
+    out: Annotated[Path, typer.Option(help="Folder for bank.jsonl and held_out.jsonl.")],
+    fold: Annotated[int, typer.Option(help="The fold held out, from 0.")] = 0,
+    folds: Annotated[int, typer.Option(help="How many folds the bank is cut into.")] = 3,
+) -> None:
+    """Hold one fold of the bank out, for a calibration no gate has seen: ``bank.jsonl`` is the
+    rest (ingest it with SPECQA_QUESTION_BANK into an index of its own: its tuned model and keys
+    never saw the fold) and ``held_out.jsonl`` the fold as an eval set (``specqa eval``): each
+    question with its section, its sentence as the bottom line and its short answer. The bank's
+    own questions asked with themselves left out (``bank short-answers``) flatter the short
+    answer: the tuned model was fitted to them."""
+    from specqa.core.question_bank import load_bank, split_bank
+
+    settings = settings_from()
+    entries = guarded(lambda: load_bank(settings.spec.question_bank))
+    kept, held = guarded(lambda: split_bank(entries, fold, folds))
+    _write_jsonl(out / "bank.jsonl", [entry.model_dump() for entry in kept])
+    _write_jsonl(out / "held_out.jsonl", [_as_eval_question(entry) for entry in held])
+    console.print(
+        f"fold {fold} of {folds}: {len(held)} questions held out in {out / 'held_out.jsonl'}, "
+        f"{len(kept)} kept in {out / 'bank.jsonl'}",
+        soft_wrap=True,
+    )
+
+
+def _as_eval_question(entry: BankEntry) -> dict[str, object]:
+    return {
+        "question": entry.question,
+        "sections": [entry.section_id],
+        "sentences": [entry.sentence],
+        "answer": entry.answer,
+        "voice": entry.voice,
+        "split": "dev",
+    }
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def _as_json(check: object) -> dict[str, object]:
