@@ -71,7 +71,7 @@ eval: setup
 	@$(BIN)/specqa eval --questions tests/eval/blind5.jsonl --split test  # written blind, all test: only reported
 	@$(BIN)/specqa bank short-answers  # the bank's own questions, each asked with itself left out
 
-# A third of the bank held out of an index, a tuned model and keys of its own (about 8 minutes on
+# A third of the bank held out of an index, a tuned model and keys of its own (about 10 minutes on
 # 2 cores), then asked as an eval set: the short answer's gates calibrated on questions nothing
 # was fitted to (`bank short-answers` leaves a question out of the matches, not of the tuning).
 CALIBRATION ?= index/calibration
