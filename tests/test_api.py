@@ -86,6 +86,34 @@ def test_answer_returns_the_typed_result(open_url: str) -> None:
     assert response.headers["x-request-id"]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_client_showing_example_cards_can_leave_the_example_list_out_of_the_text(
+    open_url: str, stream: bool
+) -> None:
+    question = {"question": "Can the model help me write malware?", "mode": "extractive"}
+    listed = _final_answer(open_url, question, stream)
+    carded = _final_answer(open_url, {**question, "list_examples": False}, stream)
+    assert "**Matching examples**" in listed["answer"]
+    assert "Matching examples" not in carded["answer"]
+    assert carded["examples"] == listed["examples"] and carded["examples"]
+    before, _, listing = str(listed["answer"]).partition("**Matching examples**")
+    footer = listing.rsplit("\n", 1)[1]
+    assert footer.startswith("*Quoted from the Model Spec")
+    assert carded["answer"] == before + footer  # only the list goes
+
+
+def _final_answer(url: str, body: dict[str, object], stream: bool) -> dict[str, object]:
+    if not stream:
+        response = httpx.post(f"{url}/v1/answer", json=body, timeout=30)
+        assert response.status_code == 200
+        return response.json()  # type: ignore[no-any-return]
+    with httpx.stream(
+        "POST", f"{url}/v1/answer", params={"stream": "true"}, json=body, timeout=30
+    ) as response:
+        data = [line[6:] for line in response.iter_lines() if line.startswith("data: ")]
+    return json.loads(data[-1])  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize("how", ["query", "accept"])
 def test_answer_streams_server_sent_events(open_url: str, how: str) -> None:
     params = {"stream": "true"} if how == "query" else {}

@@ -67,6 +67,11 @@ class AnswerRequest(BaseModel):
         description="Earlier questions of the conversation, oldest first: a follow-up's context "
         "(as earlier user turns are for /v1/chat/completions).",
     )
+    list_examples: bool = Field(
+        default=True,
+        description="End an extractive answer's markdown with a line per matching example (for "
+        "a client that shows no cards); false when the client shows `examples` as cards.",
+    )
 
 
 class SimilarRequest(BaseModel):
@@ -116,7 +121,9 @@ async def answer(
     wants_stream = stream or "text/event-stream" in request.headers.get("accept", "")
     if wants_stream:
         question = service.validate_question(body.question)  # fail before the 200 starts
-        events = service.stream(question, body.release, body.mode, body.history)
+        events = service.stream(
+            question, body.release, body.mode, body.history, list_examples=body.list_examples
+        )
         # retrieval errors surface here, as 4xx, not mid-stream
         first = await run_answer(request, lambda: next(events))
         return StreamingResponse(
@@ -125,7 +132,14 @@ async def answer(
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     return await run_answer(
-        request, lambda: service.answer(body.question, body.release, body.mode, body.history)
+        request,
+        lambda: service.answer(
+            body.question,
+            body.release,
+            body.mode,
+            body.history,
+            list_examples=body.list_examples,
+        ),
     )
 
 

@@ -77,13 +77,15 @@ class Gathered:
     failure: str | None = None
 
 
-def extractive_answer(evidence: Evidence, lead: Lead, started: float) -> Answer:
-    """The spec's own sentences, bottom line first; the lead's notice says why this answer is
+def extractive_answer(
+    evidence: Evidence, lead: Lead, started: float, list_examples: bool = True
+) -> Answer:
+    """The spec's own sentences, bottom line first (then a line per example, unless the client
+    shows them as cards: ``list_examples``); the lead's notice says why this answer is
     extractive when an LLM answer was asked for."""
     result = evidence.result
-    markdown = compose(
-        result, evidence.quotes, evidence.urls(), lead, evidence.question, evidence.examples
-    )
+    listed = evidence.examples if list_examples else []
+    markdown = compose(result, evidence.quotes, evidence.urls(), lead, evidence.question, listed)
     return Answer(
         question=evidence.question,
         release=result.release,

@@ -89,6 +89,7 @@ class Prepared:
     query: str = ""
     standalone: bool = True
     language: str | None = None  # the question's language when it is not English
+    list_examples: bool = True  # the extractive text ends with a line per example (no cards)
 
 
 class AnsweringService(SpecLookups):
@@ -117,9 +118,13 @@ class AnsweringService(SpecLookups):
         release: str | None = None,
         mode: str | None = None,
         history: list[str] | None = None,
+        *,
+        list_examples: bool = True,
     ) -> Answer:
-        """The answer to ``question``, made in one pass (see the module)."""
-        ready = self.prepare(question, release, mode, history)
+        """The answer to ``question``, made in one pass (see the module). ``list_examples``:
+        the extractive text ends with a line per matching example, for a client that shows no
+        cards (the examples are in :attr:`Answer.examples` either way)."""
+        ready = self.prepare(question, release, mode, history, list_examples=list_examples)
         if ready.change is not None:
             return self._observed(ready.change)
         ranked = self.retrieve(ready)
@@ -133,9 +138,12 @@ class AnsweringService(SpecLookups):
         release: str | None = None,
         mode: str | None = None,
         history: list[str] | None = None,
+        *,
+        list_examples: bool = True,
     ) -> Iterator[StreamEvent]:
-        """Citations first, then the answer text as it is written, then the final typed answer."""
-        ready = self.prepare(question, release, mode, history)
+        """Citations first, then the answer text as it is written, then the final typed answer
+        (``list_examples``: as for :meth:`answer`)."""
+        ready = self.prepare(question, release, mode, history, list_examples=list_examples)
         if ready.change is not None:
             yield from _change_events(ready.change)
             yield StreamEvent("done", answer=self._observed(ready.change))
@@ -176,6 +184,8 @@ class AnsweringService(SpecLookups):
         release: str | None = None,
         mode: str | None = None,
         history: list[str] | None = None,
+        *,
+        list_examples: bool = True,
     ) -> Prepared:
         """Step 1: validated once; a question about changes answered from the diffs."""
         started = time.perf_counter()
@@ -201,6 +211,7 @@ class AnsweringService(SpecLookups):
             query=query,
             standalone=not follows,
             language=self.languages.foreign(question) if self.languages else None,
+            list_examples=list_examples,
         )
 
     def retrieve(self, ready: Prepared) -> RetrievalResult:
@@ -257,7 +268,7 @@ class AnsweringService(SpecLookups):
         """Step 5: the typed answer, in the LLM's words when it wrote one, else the spec's."""
         if gathered.draft is not None:
             return llm_answer(gathered.evidence, gathered.draft, lead, ready.started)
-        return extractive_answer(gathered.evidence, lead, ready.started)
+        return extractive_answer(gathered.evidence, lead, ready.started, ready.list_examples)
 
     # --- internals --------------------------------------------------------------------------
     def _gather_streamed(

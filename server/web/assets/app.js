@@ -200,22 +200,6 @@
 
   let linkTitles = new Map();
 
-  /**
-   * An extractive answer's text ends with a line per example ("**Matching examples**", then a
-   * list) for chat clients, which show no cards; under it this page shows the same examples as
-   * cards, whole, so the list goes.
-   */
-  function dropExampleList(container) {
-    const heading = [...container.querySelectorAll(":scope > p")].find(
-      (p) => p.textContent.trim() === "Matching examples",
-    );
-    const list = heading && heading.nextElementSibling;
-    if (list && list.tagName === "UL") {
-      list.remove();
-      heading.remove();
-    }
-  }
-
   /** Render markdown into `container`; `titles` maps section ids to titles for citation links. */
   function renderMarkdown(source, container, titles = new Map()) {
     const fragment = document.createDocumentFragment();
@@ -671,7 +655,6 @@
           frame = requestAnimationFrame(() => {
             frame = 0;
             renderMarkdown(markdown, body, titles);
-            if (!examples.hidden) dropExampleList(body);
           });
         }
       },
@@ -680,7 +663,6 @@
         if (frame) cancelAnimationFrame(frame);
         frame = 0;
         renderMarkdown(final.answer || markdown, body, titles);
-        if (!examples.hidden) dropExampleList(body);
         body.setAttribute("aria-busy", "false");
         const llm = final.mode === "llm";
         modeBadge.className = `badge ${llm ? "badge-llm" : "badge-extractive"}`;
@@ -775,7 +757,8 @@
 
     const controller = new AbortController();
     setBusy(controller);
-    const body = { question };
+    // the examples show as cards under the answer: no list of them in its text
+    const body = { question, list_examples: false };
     if (ui.release.value) body.release = ui.release.value;
     if (ui.mode.value) body.mode = ui.mode.value;
     if (earlier.length) body.history = earlier;
