@@ -10,7 +10,7 @@ from urllib.parse import unquote
 import pytest
 
 from server.composition.components import Components
-from server.domain.answering.extractive import best_sentences
+from server.domain.answering.quoting import best_sentences
 from server.domain.schemas import Citation
 from specqa.core.quotes import (
     GAP,

@@ -38,8 +38,8 @@ from llama_index.core.vector_stores import ExactMatchFilter, MetadataFilters
 from pydantic import PrivateAttr
 
 from server.composition.components import Components, build_components
-from server.domain.answering.extractive import best_sentences
 from server.domain.answering.llm.excerpts import whole_sentences
+from server.domain.answering.quoting import best_sentences
 from server.domain.precedents.example_view import MARKDOWN, example_card, render_example
 from server.domain.retrieval.hybrid import ExampleHit, HybridRetriever, SearchFilters, SectionHit
 from server.domain.schemas import section_url

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 
-from server.domain.answering.extractive import best_sentences
+from server.domain.answering.quoting import best_sentences
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.sentences import SentenceSimilarity
 from specqa.core.question_bank import normalise_quotes

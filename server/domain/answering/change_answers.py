@@ -17,8 +17,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
-from server.domain.answering.extractive import best_sentences
 from server.domain.answering.links import Links
+from server.domain.answering.quoting import best_sentences
 from server.domain.answering.service_lookups import releases_between
 from server.domain.releases.change_lead import best_match, history_lead
 from server.domain.releases.change_questions import ChangeQuestion, parse_change_question

@@ -1,70 +1,21 @@
-"""The evidence an answer is made from (quotes, citations and example cards, computed once per
-result; with an LLM, its checked draft), and the last step: the typed :class:`Answer`, in the
-spec's own words or the LLM's, led by what :func:`~server.domain.answering.lead.decide_lead` decided."""
+"""What an answer is made from (the evidence and, with an LLM, its checked draft), and the last
+step: the typed :class:`Answer`, in the spec's own words or the LLM's, led by what
+:func:`~server.domain.answering.lead.decide_lead` decided."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
-from server.domain.answering.extractive import best_sentences, compose
+from server.domain.answering.evidence import Evidence
+from server.domain.answering.extractive import compose
 from server.domain.answering.lead import Lead
 from server.domain.answering.lead_text import with_notice
 from server.domain.answering.llm import Draft
-from server.domain.precedents.example_view import example_card
 from server.domain.retrieval.hybrid import RetrievalResult
-from server.domain.schemas import Answer, Citation, ExampleCard, section_url
+from server.domain.schemas import Answer
 
-__all__ = ["Evidence", "Gathered", "extractive_answer", "llm_answer", "paragraphs"]
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What an answer cites: made once per retrieval result, shown first when streaming and
-    carried by the final answer unchanged."""
-
-    question: str
-    result: RetrievalResult
-    quotes: dict[str, str]  # section id -> its best sentences for the question, verbatim
-    citations: list[Citation]
-    examples: list[ExampleCard]
-    standalone: bool = True  # False for a follow-up, whose own words lean on the turn before
-
-    @classmethod
-    def of(cls, question: str, result: RetrievalResult, standalone: bool = True) -> Evidence:
-        quotes = {
-            hit.section.id: best_sentences(hit.section.body, question) for hit in result.sections
-        }
-        citations = [
-            Citation(
-                section_id=h.section.id,
-                title=h.section.title,
-                authority=h.section.authority,
-                release=result.release,
-                quote=quotes[h.section.id],
-                url=section_url(result.release, h.section.id),
-            )
-            for h in result.sections
-        ]
-        examples = [example_card(h.example, result.release) for h in result.examples]
-        return cls(question, result, quotes, citations, examples, standalone)
-
-    def meta(self) -> dict[str, Any]:
-        """The stream's first event: what the answer will cite."""
-        return {
-            "question": self.question,
-            "release": self.result.release,
-            "citations": [c.model_dump() for c in self.citations],
-            "examples": [e.model_dump() for e in self.examples],
-        }
-
-    def urls(self) -> dict[str, str]:
-        result = self.result
-        ids = {hit.section.id for hit in result.sections} | {
-            hit.example.section_id for hit in result.examples
-        }
-        return {section_id: section_url(result.release, section_id) for section_id in ids}
+__all__ = ["Gathered", "extractive_answer", "llm_answer", "paragraphs"]
 
 
 @dataclass(frozen=True)
@@ -84,8 +35,7 @@ def extractive_answer(
     shows them as cards: ``list_examples``); the lead's notice says why this answer is
     extractive when an LLM answer was asked for."""
     result = evidence.result
-    listed = evidence.examples if list_examples else []
-    markdown = compose(result, evidence.quotes, evidence.urls(), lead, evidence.question, listed)
+    markdown = compose(evidence, lead, list_examples)
     return Answer(
         question=evidence.question,
         release=result.release,

@@ -42,9 +42,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from server.domain.answering.authority import plain_meaning
 from server.domain.answering.bottom_line import answering_sentence
 from server.domain.answering.confidence import confidence_of
-from server.domain.answering.extractive import plain_meaning
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.hybrid import RetrievalResult

@@ -25,12 +25,12 @@ from typing import Any, Literal
 
 from server.domain.answering.change_answers import ChangeAnswerer, release_note
 from server.domain.answering.composing import (
-    Evidence,
     Gathered,
     extractive_answer,
     llm_answer,
     paragraphs,
 )
+from server.domain.answering.evidence import Evidence
 from server.domain.answering.language import LanguageGuess
 from server.domain.answering.lead import Lead, cited_examples, decide_lead, trim_citations
 from server.domain.answering.lead_text import (

@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from server.domain.answering.authority import authority_meaning
 from server.domain.answering.confidence import confidence_of
-from server.domain.answering.extractive import authority_meaning, best_sentences
+from server.domain.answering.quoting import best_sentences
 from server.domain.precedents.example_view import example_card
 from server.domain.precedents.matcher import PrecedentMatcher, PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff, diff_releases

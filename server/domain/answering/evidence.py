@@ -1,0 +1,62 @@
+"""The evidence an answer is made from: for one retrieval result, its sections' quotes, its
+citations and its example cards, computed once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from server.domain.answering.quoting import best_sentences
+from server.domain.precedents.example_view import example_card
+from server.domain.retrieval.hybrid import RetrievalResult
+from server.domain.schemas import Citation, ExampleCard, section_url
+
+__all__ = ["Evidence"]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What an answer cites: made once per retrieval result, shown first when streaming and
+    carried by the final answer unchanged."""
+
+    question: str
+    result: RetrievalResult
+    quotes: dict[str, str]  # section id -> its best sentences for the question, verbatim
+    citations: list[Citation]
+    examples: list[ExampleCard]
+    standalone: bool = True  # False for a follow-up, whose own words lean on the turn before
+
+    @classmethod
+    def of(cls, question: str, result: RetrievalResult, standalone: bool = True) -> Evidence:
+        quotes = {
+            hit.section.id: best_sentences(hit.section.body, question) for hit in result.sections
+        }
+        citations = [
+            Citation(
+                section_id=h.section.id,
+                title=h.section.title,
+                authority=h.section.authority,
+                release=result.release,
+                quote=quotes[h.section.id],
+                url=section_url(result.release, h.section.id),
+            )
+            for h in result.sections
+        ]
+        examples = [example_card(h.example, result.release) for h in result.examples]
+        return cls(question, result, quotes, citations, examples, standalone)
+
+    def meta(self) -> dict[str, Any]:
+        """The stream's first event: what the answer will cite."""
+        return {
+            "question": self.question,
+            "release": self.result.release,
+            "citations": [c.model_dump() for c in self.citations],
+            "examples": [e.model_dump() for e in self.examples],
+        }
+
+    def urls(self) -> dict[str, str]:
+        result = self.result
+        ids = {hit.section.id for hit in result.sections} | {
+            hit.example.section_id for hit in result.examples
+        }
+        return {section_id: section_url(result.release, section_id) for section_id in ids}
