@@ -567,6 +567,9 @@ def test_mode_llm_with_no_llm_configured_answers_extractively_and_says_so(
         ("can the model tell me which stocks to buy", True),
         ("Why won't it tell me the score of the game?", True),
         ("Does the spec say anything about homework help?", True),
+        ("How should it respond to someone grieving their dog?", True),
+        ("what would it say if I asked for a lasagna recipe", True),
+        ("What does it mean to cream butter and sugar?", False),
         ("give me a good lasagna recipe", False),
         ("How much does a ChatGPT Plus subscription cost?", False),
         ("Does ChatGPT Plus have a student discount?", False),  # the product, not its behaviour

@@ -112,6 +112,8 @@ _ASSISTANT_AS_SUBJECT = re.compile(
     r"chatbot)|gpt-?\d*\w*|openai'?s models?)\b"
     r"|^\s*(will|would|can|could|does|should|won'?t|why (won'?t|doesn'?t|does|did|would))\s+"
     r"(it|chatgpt|the (bot|ai|model|assistant))\b"
+    # "How should it respond…", "What would it say…" (but not "What does it mean…")
+    r"|^\s*(how|what|when|why|where)\s+(should|would|will|can|could|must|might)\s+it\b"
     r"|\b(the|model) spec\b",
     re.IGNORECASE,
 )
