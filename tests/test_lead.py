@@ -543,6 +543,11 @@ def test_an_explanatory_section_leads_only_a_question_about_the_spec_itself(
     assert about_behaviour.citations[0].authority is not None
     about_spec = parts.service.answer("How is OpenAI's Model Spec document organised?")
     assert about_spec.citations[0].authority is None
+    # No word names the spec, but only its definitions answer: they lead by a clear margin.
+    about_its_terms = parts.service.answer(
+        "Which kinds of message can a conversation contain, and who writes each one?"
+    )
+    assert about_its_terms.citations[0].section_id == "definitions"
 
 
 def test_mode_llm_with_no_llm_configured_answers_extractively_and_says_so(

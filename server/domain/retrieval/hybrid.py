@@ -59,6 +59,7 @@ from server.domain.retrieval.weights import (
     CENTROID,
     EXACT_BONUS,
     EXAMPLE_LEXICAL,
+    EXPLANATORY_LEAD,
     HUB_PRIOR,
     PROSE_LEXICAL,
     SENTENCE_DEPTH,
@@ -283,7 +284,7 @@ def _rank_sections(
         score[i] += SENTENCE_FIT * sentence_fit(sentences(rc.parsed.sections[i]))
     order = sorted(allowed, key=lambda i: (-float(score[i]), rc.parsed.sections[i].id))
     if not exact and not about_the_spec(question):
-        order = _rule_first(rc, order)
+        order = _rule_first(rc, order, score)
     ranked = order[:limit]
     hits = [
         SectionHit(
@@ -297,15 +298,17 @@ def _rank_sections(
     return hits, _clarity(score, single.values(), allowed, order[:2])
 
 
-def _rule_first(rc: ReleaseCorpus, order: list[int]) -> list[int]:
-    """``order`` with the best section that has an authority level first: an explanatory
-    section (overview, definitions, a heading over rules) leads only a question about the spec
-    itself."""
+def _rule_first(rc: ReleaseCorpus, order: list[int], score: np.ndarray) -> list[int]:
+    """``order`` with the best section that has an authority level first, unless an explanatory
+    section (overview, definitions, a heading over rules) leads it by ``EXPLANATORY_LEAD``: then
+    the question is about what the spec itself explains ("what message roles exist?", "does it
+    have special rules for teens?") even in words no cue knows. A question naming the spec
+    (``about_the_spec``) skips this."""
     sections = rc.parsed.sections
     if not order or sections[order[0]].authority:
         return order
     ruled = next((i for i in order if sections[i].authority), None)
-    if ruled is None:
+    if ruled is None or score[order[0]] - score[ruled] >= EXPLANATORY_LEAD:
         return order
     return [ruled, *(i for i in order if i != ruled)]
 
