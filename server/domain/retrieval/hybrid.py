@@ -302,8 +302,8 @@ def _rule_first(rc: ReleaseCorpus, order: list[int], score: np.ndarray) -> list[
     """``order`` with the best section that has an authority level first, unless an explanatory
     section (overview, definitions, a heading over rules) leads it by ``EXPLANATORY_LEAD``: then
     the question is about what the spec itself explains ("what message roles exist?", "does it
-    have special rules for teens?") even in words no cue knows. A question naming the spec
-    (``about_the_spec``) skips this."""
+    have special rules for teens?") even in words no cue knows. (A question that names the spec,
+    ``about_the_spec``, is never reordered.)"""
     sections = rc.parsed.sections
     if not order or sections[order[0]].authority:
         return order

@@ -44,9 +44,10 @@ HUB_PRIOR = 0.5
 # An explanatory section (no authority level) that leads the best rule by this much keeps the
 # lead: the question asks what the spec explains (its red lines, message roles, the teen
 # principles), in words no cue for "about the spec" knows. On the dev splits of every eval set
-# (933 questions), the rule put first instead governed in none of the 16 questions past a lead of
-# 0.14 where the explanatory section did not (13 of 16; 3 both governed), and below 0.13 it was
-# as often right as wrong (3 and 3 of 7): recall@1 +12 to +13 from 0.10 to 0.17, +11 at 0.2.
+# (933 questions) an explanatory section led 23 times. In the 16 where it led by 0.14 or more,
+# the rule section put first instead was never the better choice (only the explanatory section
+# governed 13 times, both 3 times); below 0.13 each was right as often as the other (3 and 3 of
+# 7). Recall@1 gains 12 or 13 from 0.10 to 0.17 (a plateau), 11 at 0.2.
 EXPLANATORY_LEAD = 0.15
 CANDIDATES = 60  # nearest chunks asked of Chroma per query
 # The sections that can be cited (the first five) are re-ranked by how well their best two
