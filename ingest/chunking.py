@@ -10,6 +10,9 @@
   points back to the example (see :func:`_prompt_chunk`);
 * each question-bank entry that holds in the release is a ``bank`` key of its section: the
   question is the text, the answering sentence and short answer ride in the metadata;
+* each quotable sentence of a section is a ``sentence`` chunk (:func:`sentence_chunks`): not a
+  retrieval key, but its vector, stored so that a server never embeds the spec's own text
+  (the ranking and the bottom line compare the question with each sentence);
 * the curated questions the spec does not cover are ``not_covered`` chunks of no release
   (:func:`not_covered_chunks`), what off-topic questions are recognised by.
 """
@@ -24,10 +27,17 @@ from dataclasses import dataclass
 from specqa.core.chunk_metadata import ChunkKind, ChunkMetadata
 from specqa.core.embedding_cache import content_hash
 from specqa.core.question_bank import BankEntry
+from specqa.core.quotes import quotable_sentences
 from specqa.core.spec import Example, ParsedRelease, Section
 from specqa.core.text import split_sentences
 
-__all__ = ["NOT_COVERED_RELEASE", "Chunk", "chunk_release", "not_covered_chunks"]
+__all__ = [
+    "NOT_COVERED_RELEASE",
+    "Chunk",
+    "chunk_release",
+    "not_covered_chunks",
+    "sentence_chunks",
+]
 
 NOT_COVERED_RELEASE = "-"  # the release field of chunks that belong to none
 
@@ -193,6 +203,26 @@ def _bank_chunk(
         "content_hash": content_hash(entry.question),
     }
     return Chunk(f"{release}:{entry.section_id}:bank:{line}", entry.question, metadata)
+
+
+def sentence_chunks(parsed: ParsedRelease) -> list[Chunk]:
+    """Each section's quotable sentences, in document order (the zero-padded index in the id
+    keeps that order when the chunks are read back sorted by id)."""
+    return [
+        Chunk(
+            f"{parsed.release}:{section.id}:sentence:{index:04d}",
+            sentence.text,
+            {
+                "release": parsed.release,
+                "kind": "sentence",
+                "section_id": section.id,
+                "chunk_index": index,
+                "content_hash": content_hash(sentence.text),
+            },
+        )
+        for section in parsed.sections
+        for index, sentence in enumerate(quotable_sentences(section.body or section.title))
+    ]
 
 
 def not_covered_chunks(questions: list[str]) -> list[Chunk]:

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from ingest.chunking import NOT_COVERED_RELEASE, Chunk, chunk_release, not_covered_chunks
+from ingest.chunking import (
+    NOT_COVERED_RELEASE,
+    Chunk,
+    chunk_release,
+    not_covered_chunks,
+    sentence_chunks,
+)
 from ingest.parser import parse_release
 from ingest.sources import ReleaseSource
 from ingest.tuning import RECIPE, Recipe, TuningReport, tuned_embedder
@@ -43,7 +49,8 @@ _ADD_BATCH = 256
 class ReleaseReport:
     sections: int
     examples: int
-    chunks: int
+    chunks: int  # every chunk of the release, its sentences included
+    sentences: int = 0  # the sections' quotable sentences, stored with their vectors
     embedded: int = 0
     reused: int = 0
     seconds: float = 0.0
@@ -72,6 +79,7 @@ class IngestReport:
                     "sections": r.sections,
                     "examples": r.examples,
                     "chunks": r.chunks,
+                    "sentences": r.sentences,
                     "embedded": r.embedded,
                     "reused": r.reused,
                     "seconds": round(r.seconds, 3),
@@ -122,9 +130,14 @@ def run_ingest(
                 "`specqa bank check` lists them"
             )
         chunks = chunk_release(parsed, embedder.count_tokens, settings.index.chunk_max_tokens, keys)
-        chunks_by_release[release.version] = chunks
+        sentences = sentence_chunks(parsed)
+        chunks_by_release[release.version] = chunks + sentences
         report.releases[release.version] = ReleaseReport(
-            len(parsed.sections), len(parsed.examples), len(chunks), sha256=release.sha256
+            len(parsed.sections),
+            len(parsed.examples),
+            len(chunks) + len(sentences),
+            sentences=len(sentences),
+            sha256=release.sha256,
         )
     chunks_by_release[NOT_COVERED_RELEASE] = not_covered_chunks(_read_not_covered(settings, report))
     report.not_covered = len(chunks_by_release[NOT_COVERED_RELEASE])
@@ -331,6 +344,7 @@ def _build_collection(
                 sections=r.sections,
                 examples=r.examples,
                 chunks=r.chunks,
+                sentences=r.sentences,
             )
             for version, r in report.releases.items()
         },

@@ -7,15 +7,18 @@ import os
 import shutil
 import signal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from ingest.pipeline import IngestReport, run_ingest
 from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.hybrid import HybridRetriever
+from server.domain.retrieval.sentences import StoredSentences
 from server.settings import Settings
 from specqa.core.embedding import Embedder
 from specqa.core.errors import SpecIndexError
+from specqa.core.quotes import quotable_sentences
 from specqa.core.store import CHUNKER_VERSION, VectorStore
 from tests.conftest import RELEASES, make_settings, run_cli, spec_dir
 from tests.helpers import start_ingest, wait_until
@@ -75,11 +78,58 @@ def test_only_the_newest_release_is_read_at_load_and_an_older_one_when_first_ask
     corpus = Corpus.load(store)
     oldest, newest = RELEASES[0], RELEASES[-1]
     assert corpus.names == RELEASES
-    assert {"release": newest} in reads and {"release": oldest} not in reads
+    assert _reads_of(newest, reads) == 2 and _reads_of(oldest, reads) == 0  # chunks, sentences
     older = corpus.get(oldest)
-    assert older is corpus.get(oldest) and reads.count({"release": oldest}) == 1
+    assert older is corpus.get(oldest) and _reads_of(oldest, reads) == 2
     assert {chunk.metadata["release"] for chunk in older.chunks} == {oldest}
-    assert len(older.chunks) == built[1].releases[oldest].chunks
+    stats = built[1].releases[oldest]
+    assert len(older.chunks) == stats.chunks - stats.sentences
+    assert sum(len(texts) for texts, _ in older.sentences.by_section.values()) == stats.sentences
+
+
+def _reads_of(release: str, reads: list[dict[str, Any] | None]) -> int:
+    return sum(1 for where in reads if where and {"release": release} in where.get("$and", []))
+
+
+class _CountingEmbedder:
+    """The session's model, counting the texts it embeds as documents (not as queries)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.documents = 0
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
+        self.documents += len(texts)
+        return self.inner.embed(texts, batch_size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_sentence_vectors_come_from_the_index_so_a_search_embeds_only_the_question(
+    built: tuple[Settings, IngestReport], embedder: Embedder
+) -> None:
+    store = VectorStore(built[0])
+    corpus = Corpus.load(store)
+    rc = corpus.get(None)
+    for section in rc.parsed.sections:
+        texts = tuple(s.text for s in quotable_sentences(section.body or section.title))
+        assert not texts or rc.sentences.vectors(section.id, texts) is not None, section.id
+    counting = _CountingEmbedder(embedder)
+    retriever = HybridRetriever(lambda: corpus, cast(Embedder, counting), store)
+    stored = retriever.search("Will it help me cheat on my online exam?", with_sentences=True)
+    assert counting.documents == 0
+    assert stored.sentences is not None and len(stored.sentences.sentences) > 1
+
+    # an index whose sentences differ from this code's: they are embedded once, to the same figures
+    rc.sentences = StoredSentences({})
+    embedded = retriever.search("Will it help me cheat on my online exam?", with_sentences=True)
+    assert counting.documents > 0
+    assert [hit.section.id for hit in embedded.sections] == [
+        hit.section.id for hit in stored.sections
+    ]
+    assert embedded.sentences is not None
+    assert embedded.sentences.similarity == pytest.approx(stored.sentences.similarity, abs=1e-4)
 
 
 def test_index_built_with_another_model_is_refused(built: tuple[Settings, IngestReport]) -> None:

@@ -13,7 +13,9 @@ from typing import Literal, TypedDict
 
 __all__ = ["CHUNK_KINDS", "ChunkKind", "ChunkMetadata", "ChunkRecord"]
 
-ChunkKind = Literal["section", "commentary", "example", "example_prompt", "bank", "not_covered"]
+ChunkKind = Literal[
+    "section", "commentary", "example", "example_prompt", "bank", "not_covered", "sentence"
+]
 CHUNK_KINDS: tuple[ChunkKind, ...] = (
     "section",
     "commentary",
@@ -21,6 +23,7 @@ CHUNK_KINDS: tuple[ChunkKind, ...] = (
     "example_prompt",
     "bank",
     "not_covered",
+    "sentence",
 )
 
 
@@ -38,7 +41,7 @@ class ChunkMetadata(TypedDict, total=False):
     authority: str  # "" when the section has none
     attributes: str  # other heading attributes, JSON
     position: int  # the section's index in document order
-    chunk_index: int
+    chunk_index: int  # of a sentence: its place among the section's quotable sentences
     passage: str  # the section text of this chunk ("" for examples and keys)
     section_json: str  # the parsed Section, on the section's first chunk only
     # examples and their user-turn keys

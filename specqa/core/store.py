@@ -29,7 +29,8 @@ from specqa.core.settings import CoreSettings
 __all__ = ["CHUNKER_VERSION", "IndexManifest", "ReleaseStats", "VectorStore"]
 
 # The chunk format the index holds (the write path writes it, the read path checks it).
-CHUNKER_VERSION = 5  # 5: question-bank keys (kind "bank") and not-covered exemplars
+# 5: question-bank keys (kind "bank") and not-covered exemplars; 6: sentence vectors
+CHUNKER_VERSION = 6
 COLLECTION_PREFIX = "specqa_"
 POINTER_COLLECTION = "specqa_pointer"
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -49,7 +50,8 @@ class ReleaseStats(BaseModel):
     sha256: str
     sections: int
     examples: int
-    chunks: int
+    chunks: int  # every chunk of the release, its sentences included
+    sentences: int = 0  # of those, the sections' quotable sentences (kind "sentence")
 
 
 class IndexManifest(BaseModel):

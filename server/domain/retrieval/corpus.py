@@ -18,6 +18,7 @@ import bm25s
 import Stemmer
 
 from server.domain.retrieval.chunks import ChunkLayout, key_weights
+from server.domain.retrieval.sentences import StoredSentences
 from server.domain.retrieval.table_of_contents import TableOfContents, build_toc
 from server.domain.retrieval.weights import CANDIDATES, CENTROID
 from specqa.core.chunk_metadata import ChunkRecord
@@ -58,6 +59,7 @@ class ReleaseCorpus:
     hub_prior: Any = field(default=None, repr=False)  # per-section discount (see _hub_prior)
     vectors: Any = field(default=None, repr=False)  # (chunks x dim) unit vectors, chunk order
     toc: TableOfContents | None = field(default=None, repr=False)  # for LLM routing
+    sentences: StoredSentences = field(default_factory=lambda: StoredSentences({}), repr=False)
 
     def section(self, section_id: str) -> Section:
         try:
@@ -112,11 +114,18 @@ class Corpus:
         manifest = _usable_manifest(store, expected_model)
 
         def load_release(name: str) -> ReleaseCorpus:
-            expected = manifest.releases[name].chunks
+            stats = manifest.releases[name]
             records, vectors = store.stored_chunks(
-                manifest.collection, expected, where={"release": name}
+                manifest.collection,
+                stats.chunks - stats.sentences,
+                where={"$and": [{"release": name}, {"kind": {"$ne": "sentence"}}]},
             )
-            return _release_corpus(name, records, vectors)
+            sentences = store.stored_chunks(
+                manifest.collection,
+                stats.sentences,
+                where={"$and": [{"release": name}, {"kind": "sentence"}]},
+            )
+            return _release_corpus(name, records, vectors, StoredSentences.of(*sentences))
 
         in_releases = sum(stats.chunks for stats in manifest.releases.values())
         _, off_topic = store.stored_chunks(
@@ -180,7 +189,9 @@ def _no_vectors(dimension: int) -> Any:
     return np.zeros((0, dimension), dtype=np.float32)
 
 
-def _release_corpus(release: str, chunks: list[ChunkRecord], stored: Any) -> ReleaseCorpus:
+def _release_corpus(
+    release: str, chunks: list[ChunkRecord], stored: Any, sentences: StoredSentences
+) -> ReleaseCorpus:
     """``stored``: the chunks' vectors as the index holds them, one row per chunk."""
     carriers = sorted(
         (c for c in chunks if "section_json" in c.metadata),
@@ -207,6 +218,7 @@ def _release_corpus(release: str, chunks: list[ChunkRecord], stored: Any) -> Rel
         hub_prior=_hub_prior(layout, vectors, centroids),
         vectors=vectors,
         toc=build_toc(release, sections),
+        sentences=sentences,
     )
 
 

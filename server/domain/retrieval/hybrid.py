@@ -153,7 +153,7 @@ class HybridRetriever:
         def similarity_of(section: Section) -> SentenceSimilarity:
             if section.id not in scored:
                 scored[section.id] = self._sentence_vectors.similarity(
-                    index, rc.release, section, embedder, query
+                    index, rc.release, rc.sentences, section, embedder, query
                 )
             return scored[section.id]
 
@@ -184,7 +184,7 @@ class HybridRetriever:
             corpus.manifest.collection,
             vector,
             min(own, wanted),
-            where={"$and": [{"release": rc.release}, {"kind": {"$ne": "bank"}}]},
+            where={"$and": [{"release": rc.release}, {"kind": {"$nin": ["bank", "sentence"]}}]},
         )
         dense = np.zeros(len(rc.chunks))
         position = layout.position

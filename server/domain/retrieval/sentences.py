@@ -2,9 +2,11 @@
 sections that can be cited are re-ranked by it) and the dense half of choosing the bottom line
 (the bank's votes are the other half, see server.domain.answering.bottom_line).
 
-A section's sentences are embedded once per index and release, the first time the section is among
-the sections that can be cited (tens of sentences, tens of milliseconds), with the model the corpus's vectors were made
-with, so that they compare with the query vector.
+Ingest stores every section's sentence vectors in the index (chunks of kind "sentence", made with
+the model the corpus's vectors were made with, so that they compare with the query vector), and a
+release's are read with it. Only when the stored sentences are not the ones this code splits (an
+index built by a build whose sentence splitting differed) are a section's sentences embedded
+here, once per index and release, the first time the section can be cited.
 """
 
 from __future__ import annotations
@@ -13,12 +15,39 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
 from specqa.core.memo import IndexMemo
 from specqa.core.quotes import quotable_sentences
 from specqa.core.spec import Section
 
-__all__ = ["SentenceSimilarity", "SentenceVectors", "sentence_fit"]
+__all__ = ["SentenceSimilarity", "SentenceVectors", "StoredSentences", "sentence_fit"]
+
+
+@dataclass(frozen=True)
+class StoredSentences:
+    """A release's sentence vectors as the index stores them: per section id, its sentences in
+    document order and their unit vectors (one row each)."""
+
+    by_section: dict[str, tuple[tuple[str, ...], np.ndarray]]
+
+    @classmethod
+    def of(cls, records: list[ChunkRecord], vectors: np.ndarray) -> StoredSentences:
+        """From the ``sentence`` chunks of one release, sorted by id (so in document order)."""
+        rows: dict[str, list[int]] = {}
+        for row, record in enumerate(records):
+            rows.setdefault(record.section_id, []).append(row)
+        return cls(
+            {
+                section_id: (tuple(records[r].text for r in chosen), _unit_rows(vectors[chosen]))
+                for section_id, chosen in rows.items()
+            }
+        )
+
+    def vectors(self, section_id: str, texts: tuple[str, ...]) -> np.ndarray | None:
+        """The stored vectors of ``texts``, or None unless the index stores exactly those."""
+        stored = self.by_section.get(section_id)
+        return stored[1] if stored is not None and stored[0] == texts else None
 
 
 @dataclass(frozen=True)
@@ -38,14 +67,24 @@ class SentenceVectors:
         self._memo: IndexMemo[tuple[str, str], np.ndarray] = IndexMemo(limit)
 
     def similarity(
-        self, index: str, release: str, section: Section, embedder: Embedder, query: np.ndarray
+        self,
+        index: str,
+        release: str,
+        stored: StoredSentences,
+        section: Section,
+        embedder: Embedder,
+        query: np.ndarray,
     ) -> SentenceSimilarity:
         texts = tuple(s.text for s in quotable_sentences(section.body or section.title))
         if not texts:
             return SentenceSimilarity(section.id, (), ())
-        vectors = self._memo.get(
-            index, (release, section.id), lambda: _unit_rows(embedder.embed(list(texts)))
-        )
+        vectors = stored.vectors(section.id, texts)
+        if vectors is None:
+            vectors = self._memo.get(
+                index,
+                (release, section.id),
+                lambda: _unit_rows(np.asarray(embedder.embed(list(texts)), dtype=np.float32)),
+            )
         scores = vectors @ query
         return SentenceSimilarity(
             section.id, texts, tuple(round(float(score), 6) for score in scores)
@@ -59,7 +98,7 @@ def sentence_fit(scored: SentenceSimilarity) -> float:
     return sum(best) / len(best) if best else 0.0
 
 
-def _unit_rows(vectors: list[list[float]]) -> np.ndarray:
+def _unit_rows(vectors: np.ndarray) -> np.ndarray:
     matrix = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms == 0, 1.0, norms)
