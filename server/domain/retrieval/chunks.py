@@ -38,7 +38,9 @@ class ChunkLayout:
     bank_rows: Any  # int array: the indices of the bank keys
     own_rows: Any  # int array: the indices of every other chunk (the spec's own text)
     example_rows: Any  # int array: the indices of example and example-prompt chunks
-    example_of: list[str]  # the example id of each of those, in that order
+    example_ids: list[str]  # each example with a key, once, in order of its first key
+    example_slots: dict[str, int]  # example id -> its index in example_ids
+    example_slot: Any  # int array, one per example row: its example's index in example_ids
     bank_rows_of: dict[str, Any]  # section id -> int array: the indices of its bank keys
     topic_sections: dict[str, Any]  # topic -> bool array, section order: sections only about it
     paths: list[list[str]]  # heading path of each section, document order
@@ -55,6 +57,7 @@ class ChunkLayout:
             for i, c in enumerate(chunks)
             if c.kind in ("example", "example_prompt") and c.example_id is not None
         ]
+        slots = {e: slot for slot, e in enumerate(dict.fromkeys(e for _, e in examples))}
         return cls(
             position={c.id: i for i, c in enumerate(chunks)},
             section_order=order,
@@ -66,7 +69,9 @@ class ChunkLayout:
             bank_rows=np.array([i for i, k in enumerate(kinds) if k == "bank"], dtype=np.int64),
             own_rows=np.array([i for i, k in enumerate(kinds) if k != "bank"], dtype=np.int64),
             example_rows=np.array([i for i, _ in examples], dtype=np.int64),
-            example_of=[example_id for _, example_id in examples],
+            example_ids=list(slots),
+            example_slots=slots,
+            example_slot=np.array([slots[e] for _, e in examples], dtype=np.int64),
             bank_rows_of=_bank_rows_of(chunks),
             topic_sections={
                 topic: np.array(

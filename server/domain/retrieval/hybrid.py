@@ -362,21 +362,26 @@ def _rank_examples(
     """Examples by their best key (whole example or its user turns), nudged towards top sections;
     none of a section gated out (see :func:`_gated_out`)."""
     top_sections = {hit.section.id: rank for rank, hit in enumerate(sections)}
-    scores: dict[str, float] = {}
     layout = rc.chunk_layout()
     values = signals.dense + EXAMPLE_LEXICAL * signals.lexical
-    for index, example_id in zip(layout.example_rows, layout.example_of, strict=True):
-        scores[example_id] = max(scores.get(example_id, 0.0), float(values[index]))
+    best = np.zeros(len(layout.example_ids))
+    np.maximum.at(best, layout.example_slot, values[layout.example_rows])
+    # only an example that matched, or one of a top section (it gets a bonus), can score above 0
+    candidates = [layout.example_ids[slot] for slot in np.flatnonzero(best > 0)]
+    candidates += [e for hit in sections for e in hit.section.example_ids]
+    slot_of = layout.example_slots
     hits: list[ExampleHit] = []
-    for example_id, score in scores.items():
+    for example_id in dict.fromkeys(candidates):
         example = rc.examples_by_id[example_id]
         section = rc.sections_by_id[example.section_id]
-        if not example.responses or not filters.admits(section, example):
+        if example_id not in slot_of or not example.responses:
             continue
-        if gated_out[layout.section_order[section.id]]:
+        if not filters.admits(section, example) or gated_out[layout.section_order[section.id]]:
             continue
         rank = top_sections.get(section.id)
         bonus = 0.05 / (1 + rank) if rank is not None else 0.0
-        hits.append(ExampleHit(example, round(score + bonus, 6), section))
+        hits.append(
+            ExampleHit(example, round(float(best[slot_of[example_id]]) + bonus, 6), section)
+        )
     hits.sort(key=lambda hit: (-hit.score, hit.example.id))
     return [hit for hit in hits if hit.score > 0]
