@@ -12,15 +12,17 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from server.domain.answering.llm.excerpts import example_excerpt, section_excerpt
 from server.domain.answering.llm.prompt import AUTHORITY_ORDER
 from server.domain.audit.conversations import Conversation
 from server.domain.retrieval.hybrid import RetrievalResult
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 __all__ = [
     "JUDGE_PROMPT",

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from openai.types.chat import ChatCompletionMessageParam
 
 from server.domain.answering.llm.client import Deadline, LLMClient
 from server.domain.answering.llm.prompt import answer_messages, route_messages
@@ -27,6 +26,9 @@ from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.schemas import section_url
 from server.domain.settings import DomainSettings
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 __all__ = ["Draft", "LLMAnswerer"]
 

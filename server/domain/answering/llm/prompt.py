@@ -8,12 +8,14 @@ question travels JSON-encoded in its own block, marked as untrusted data.
 from __future__ import annotations
 
 import json
-
-from openai.types.chat import ChatCompletionMessageParam
+from typing import TYPE_CHECKING
 
 from server.domain.answering.llm.excerpts import example_excerpt, section_excerpt
 from server.domain.retrieval.hybrid import RetrievalResult, SectionHit
 from server.domain.retrieval.table_of_contents import TableOfContents
+
+if TYPE_CHECKING:
+    from openai.types.chat import ChatCompletionMessageParam
 
 __all__ = ["ANSWER_PROMPT", "ROUTE_PROMPT", "answer_messages", "route_messages"]
 
