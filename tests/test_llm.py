@@ -4,6 +4,8 @@ whole table of contents, checked citations and links, bounded and neutralised re
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -469,3 +471,16 @@ def test_a_stall_is_cut_off_by_the_answer_deadline_not_by_every_retry(
         assert answer.fallback and answer.notice is not None
         assert "in time" in answer.notice or "within 1.5 s" in answer.notice
         assert len(stalled.requests) < 6  # five retries of a 1 s timeout do not fit in 1.5 s
+
+
+def test_the_server_and_cli_import_no_openai_client_until_an_llm_is_configured() -> None:
+    # importing openai takes about a tenth of a cold start; a server without an LLM never needs it
+    code = (
+        "import sys, server.app, specqa.cli.main, server.domain.audit.llm_judge;"
+        "print('openai' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
