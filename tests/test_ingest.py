@@ -123,6 +123,7 @@ def test_sentence_vectors_come_from_the_index_so_a_search_embeds_only_the_questi
 
     # an index whose sentences differ from this code's: they are embedded once, to the same figures
     rc.sentences = StoredSentences({})
+    retriever = HybridRetriever(lambda: corpus, cast(Embedder, counting), store)  # a new server
     embedded = retriever.search("Will it help me cheat on my online exam?", with_sentences=True)
     assert counting.documents > 0
     assert [hit.section.id for hit in embedded.sections] == [

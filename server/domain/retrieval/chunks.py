@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from server.domain.retrieval.weights import EXAMPLE_DENSE, PROMPT_DENSE
@@ -39,11 +40,15 @@ class ChunkLayout:
     own_rows: Any  # int array: the indices of every other chunk (the spec's own text)
     example_rows: Any  # int array: the indices of example and example-prompt chunks
     example_ids: list[str]  # each example with a key, once, in order of its first key
-    example_slots: dict[str, int]  # example id -> its index in example_ids
     example_slot: Any  # int array, one per example row: its example's index in example_ids
     bank_rows_of: dict[str, Any]  # section id -> int array: the indices of its bank keys
     topic_sections: dict[str, Any]  # topic -> bool array, section order: sections only about it
     paths: list[list[str]]  # heading path of each section, document order
+
+    @cached_property
+    def example_slots(self) -> dict[str, int]:
+        """Example id -> its index in ``example_ids``."""
+        return {example_id: slot for slot, example_id in enumerate(self.example_ids)}
 
     @classmethod
     def of(cls, parsed: ParsedRelease, chunks: list[ChunkRecord]) -> ChunkLayout:
@@ -70,7 +75,6 @@ class ChunkLayout:
             own_rows=np.array([i for i, k in enumerate(kinds) if k != "bank"], dtype=np.int64),
             example_rows=np.array([i for i, _ in examples], dtype=np.int64),
             example_ids=list(slots),
-            example_slots=slots,
             example_slot=np.array([slots[e] for _, e in examples], dtype=np.int64),
             bank_rows_of=_bank_rows_of(chunks),
             topic_sections={

@@ -6,7 +6,7 @@ Ingest stores every section's sentence vectors in the index (chunks of kind "sen
 the model the corpus's vectors were made with, so that they compare with the query vector), and a
 release's are read with it. Only when the stored sentences are not the ones this code splits (an
 index built by a build whose sentence splitting differed) are a section's sentences embedded
-here, once per index and release, the first time the section can be cited.
+here, the first time the section can be cited.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.embedding import Embedder
@@ -61,10 +62,13 @@ class SentenceSimilarity:
 
 
 class SentenceVectors:
-    """The unit vectors of each section's quotable sentences, per index (bounded)."""
+    """Each section's quotable sentences and their unit vectors, per index (bounded): found once
+    per index, release and section, so a search neither splits nor embeds a section again."""
 
     def __init__(self, limit: int = 1024) -> None:
-        self._memo: IndexMemo[tuple[str, str], np.ndarray] = IndexMemo(limit)
+        self._memo: IndexMemo[tuple[str, str], tuple[tuple[str, ...], np.ndarray]] = IndexMemo(
+            limit
+        )
 
     def similarity(
         self,
@@ -75,20 +79,25 @@ class SentenceVectors:
         embedder: Embedder,
         query: np.ndarray,
     ) -> SentenceSimilarity:
-        texts = tuple(s.text for s in quotable_sentences(section.body or section.title))
-        if not texts:
-            return SentenceSimilarity(section.id, (), ())
-        vectors = stored.vectors(section.id, texts)
-        if vectors is None:
-            vectors = self._memo.get(
-                index,
-                (release, section.id),
-                lambda: _unit_rows(np.asarray(embedder.embed(list(texts)), dtype=np.float32)),
-            )
-        scores = vectors @ query
+        texts, vectors = self._memo.get(
+            index, (release, section.id), lambda: _sentences_of(section, stored, embedder)
+        )
+        scores = vectors @ query if texts else ()
         return SentenceSimilarity(
             section.id, texts, tuple(round(float(score), 6) for score in scores)
         )
+
+
+def _sentences_of(
+    section: Section, stored: StoredSentences, embedder: Embedder
+) -> tuple[tuple[str, ...], np.ndarray]:
+    """The section's quotable sentences and their vectors: the index's, or embedded here when
+    the index stores other sentences for it."""
+    texts = tuple(s.text for s in quotable_sentences(section.body or section.title))
+    if not texts:
+        return texts, np.zeros((0, 0), dtype=np.float32)
+    vectors = stored.vectors(section.id, texts)
+    return texts, vectors if vectors is not None else _unit_rows(embedder.embed(list(texts)))
 
 
 def sentence_fit(scored: SentenceSimilarity) -> float:
@@ -98,7 +107,7 @@ def sentence_fit(scored: SentenceSimilarity) -> float:
     return sum(best) / len(best) if best else 0.0
 
 
-def _unit_rows(vectors: np.ndarray) -> np.ndarray:
+def _unit_rows(vectors: ArrayLike) -> np.ndarray:
     matrix = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms == 0, 1.0, norms)
