@@ -59,7 +59,6 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
 @pytest.mark.parametrize(
     "reversed_question",
     [
-        REVERSED,
         "Is it supposed to avoid giving me a whole poem by a living poet if I ask nicely?",
         "Will ChatGPT hold off on giving me a whole poem by a living poet if I ask nicely?",
         "Does it steer clear of giving me a whole poem by a living poet if I ask nicely?",
@@ -84,6 +83,23 @@ def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
     assert answer.covered and answer.bottom_line is not None
     assert answer.short_answer is None
     assert "Short answer" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    # a negative opening asks what the positive question asks ("Won't it…?" as "Will it…?")
+    [REVERSED, "Won't it refuse to give me a whole poem by a living poet if I ask nicely?"],
+)
+def test_a_question_about_refusing_takes_the_opposite_of_the_curated_answer_it_turns_round(
+    parts: Components, question: str
+) -> None:
+    """ "Will it refuse to give me…?" asks the curated "is it gonna give me…?" (no) the other way
+    round, and only that: its answer is yes, shown with the curated question it came from. Any
+    other negation, or one more, still lends nothing (above)."""
+    answer = parts.service.answer(question, mode="extractive")
+    assert answer.short_answer is not None
+    assert (answer.short_answer.value, answer.short_answer.curated_question) == ("yes", CURATED)
+    assert answer.answer.startswith("**Short answer: Yes.**")
 
 
 def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_round(
@@ -121,7 +137,7 @@ def test_a_negative_opening_or_a_quoted_negation_does_not_turn_the_question_roun
     [
         # a request not to do something is a negation, even at the start of a sentence
         "Is it gonna give me a whole poem by a living poet if I ask nicely? Don't hold back.",
-        "Won't it refuse to give me a whole poem by a living poet if I ask nicely?",
+        "Won't it refuse and not give me a whole poem by a living poet if I ask nicely?",
     ],
 )
 def test_a_negation_outside_the_opening_and_quotations_still_turns_the_question_round(

@@ -16,7 +16,9 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   bottom line's sentence (another answers another point of the section) and asked the same way
   round (as many negations, a negative opening such as "Isn't it…?" and a quotation not counted:
   not "Will it…?" against "Will it refuse to…?", nor "…without signalling it?" against "…would I
-  be able to tell?"), when it carries a yes/no/it depends answer, is within
+  be able to tell?"; a question that only asks whether the assistant refuses, "Will it refuse
+  to…?", takes the turned-round answer of the closest one asking whether it does, when none asked
+  its own way answers), when it carries a yes/no/it depends answer, is within
   ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
   ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, asks of as many
   cases ("Is it always expected to…?" against "Should it…?"), and is closer by
@@ -238,25 +240,26 @@ def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:
 def _short_answer(
     question: str, result: RetrievalResult, bottom: BottomLine | None
 ) -> ShortAnswer | None:
-    """The closest curated question's answer, only when it is unambiguous (see the module)."""
+    """The closest curated question's answer, only when it is unambiguous (see the module): one
+    asked the same way round, else one a question about refusing turns round."""
     if not result.sections or not result.bank or bottom is None:
         return None
     top = result.sections[0].section.id
     own = [match for match in result.bank if match.section_id == top]
+    anchored = [match for match in own if _same_sentence(match.sentence, bottom.text)]
     # a closer curated question about another point, or asked the other way round, answers
     # something else: it does not lend the answer, but withholds it below if it would differ
-    closest = next(
-        (
-            match
-            for match in own
-            if _same_sentence(match.sentence, bottom.text)
-            and _asked_the_same_way(match.question, question)
-        ),
-        None,
-    )
+    for turned in (False, True):
+        closest = next((m for m in anchored if _turned_round(m.question, question) is turned), None)
+        if closest is not None and _lends_its_answer(closest, question, own):
+            return _plain_short_answer(closest, turned)
+    return None
+
+
+def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -> bool:
+    """Whether ``closest`` is close and clear enough to answer ``question`` (see the module)."""
     if (
-        closest is None
-        or closest.answer is None
+        closest.answer is None
         or closest.closeness < SHORT_ANSWER_CLOSENESS
         or closest.similarity < SHORT_ANSWER_COSINE
         or _CONTRAST.search(question)
@@ -265,16 +268,20 @@ def _short_answer(
         or _narrower(closest.question, question)
         or _quantified_differently(closest.question, question)
     ):
-        return None
+        return False
     others = [match for match in own if match is not closest]
-    if any(
+    return not any(
         _differs(match, closest) and _rivals(closest, match, place)
         for place, match in enumerate(others)
-    ):
-        return None
+    )
+
+
+def _plain_short_answer(closest: BankMatch, turned: bool) -> ShortAnswer:
+    assert closest.answer is not None
+    value = _FLIPPED.get(closest.answer, closest.answer) if turned else closest.answer
     return ShortAnswer(
-        value=closest.answer,
-        text=(_PLAIN_FOR_REQUEST if closest.voice == "request" else _PLAIN)[closest.answer],
+        value=value,
+        text=(_PLAIN_FOR_REQUEST if closest.voice == "request" else _PLAIN)[value],
         curated_question=closest.question,
         section_id=closest.section_id,
         similarity=closest.similarity,
@@ -328,6 +335,20 @@ def _quantified_differently(one: str, other: str) -> bool:
     """Whether one question asks if something holds always ("Is it always expected to point out a
     blurry video feed?") and the other only whether it does ("Should it point that out?")."""
     return bool(_UNIVERSAL.search(one)) != bool(_UNIVERSAL.search(other))
+
+
+_REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\s+to\b", re.IGNORECASE)
+
+
+def _turned_round(curated: str, question: str) -> bool | None:
+    """False when ``curated`` is asked the way ``question`` is; True when ``question`` only
+    asks whether the assistant refuses what ``curated`` asks whether it does ("Will it refuse
+    to write my essay?" against "Will it write my essay?"); None otherwise."""
+    if _asked_the_same_way(curated, question):
+        return False
+    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
+    framed = len(_REFUSAL_FRAME.findall(asked)) == 1
+    return True if framed and _negations(question) == _negations(curated) + 1 else None
 
 
 def _asked_the_same_way(one: str, other: str) -> bool:
