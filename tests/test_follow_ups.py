@@ -164,3 +164,31 @@ def test_a_follow_up_with_words_of_its_own_keeps_them() -> None:
     query = follow_up_query("What about for a teenager?", "Will it talk about dieting?")
     assert query.startswith("Will it talk about dieting?") and "teenager" in query
     assert follow_up_query("And if the developer allows it?", "Will it swear?") == "Will it swear?"
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "answering"),
+    [
+        (
+            "Should the model reveal its system prompt if a user asks for it?",
+            "So is the model supposed to deny that it has any system prompt at all?",
+            "avoid confirming or denying the existence of confidential instructions",
+        ),
+        (
+            "Will it write a campaign speech for my candidate?",
+            "What if I want the speech aimed at young Latino men so they vote for him?",
+            "specifically designed to manipulate the political views of specific individuals",
+        ),
+    ],
+)
+def test_a_follow_ups_own_words_choose_the_sentence_that_answers_it(
+    parts: Components, first: str, follow_up: str, answering: str
+) -> None:
+    """The curated questions that vote for the bottom line are the earlier question's (a
+    follow-up is retrieved with it): the twist the follow-up adds picks the sentence instead."""
+    before = parts.service.answer(first, mode="extractive")
+    after = parts.service.answer(follow_up, mode="extractive", history=[first])
+    assert before.bottom_line is not None and after.bottom_line is not None
+    assert after.bottom_line.section_id == before.bottom_line.section_id
+    assert answering not in before.bottom_line.text
+    assert answering in after.bottom_line.text

@@ -10,7 +10,10 @@ the neighbours of the chosen point score within a few points of it on dev and te
 * **the sentence's own similarity** to the question (cosine, the index's model): a situation the
   bank has not seen still lands on the sentence that speaks of it.
 
-A rule or a permission wins a tie over an illustration (``RULE_BONUS``). Without the sentences'
+A rule or a permission wins a tie over an illustration (``RULE_BONUS``). A follow-up ("what if
+it's aimed at young men?") is retrieved with the earlier question, so the curated questions that
+vote are the earlier question's: its votes weigh ``FOLLOW_UP_VOTE_WEIGHT``, and the sentences'
+similarity is as much to the follow-up's own words as to both turns. Without the sentences'
 similarities (an LLM routed to another section) the closest curated question's sentence is taken,
 and without bank entries the best sentence by words and rule cues.
 """
@@ -26,11 +29,19 @@ from specqa.core.question_bank import normalise_quotes
 from specqa.core.spec import Section
 from specqa.core.text import NORMATIVE, PERMISSIVE
 
-__all__ = ["RULE_BONUS", "VOTE_TEMPERATURE", "VOTE_TOP_K", "VOTE_WEIGHT", "answering_sentence"]
+__all__ = [
+    "FOLLOW_UP_VOTE_WEIGHT",
+    "RULE_BONUS",
+    "VOTE_TEMPERATURE",
+    "VOTE_TOP_K",
+    "VOTE_WEIGHT",
+    "answering_sentence",
+]
 
 VOTE_TOP_K = 5
 VOTE_TEMPERATURE = 0.1
 VOTE_WEIGHT = 0.5  # a unanimous vote against a cosine of 1
+FOLLOW_UP_VOTE_WEIGHT = 0.25  # a follow-up's: its votes are the earlier question's
 RULE_BONUS = 0.01
 
 
@@ -45,8 +56,9 @@ def answering_sentence(
             return own[0].sentence
         return best_sentences(section.body or section.title, question, limit=1)
     votes = _votes(scored.sentences, own)
+    weight = FOLLOW_UP_VOTE_WEIGHT if scored.follow_up else VOTE_WEIGHT
     scores = [
-        VOTE_WEIGHT * vote + similarity + (RULE_BONUS if _is_rule(sentence) else 0.0)
+        weight * vote + similarity + (RULE_BONUS if _is_rule(sentence) else 0.0)
         for sentence, vote, similarity in zip(
             scored.sentences, votes, scored.similarity, strict=True
         )

@@ -45,7 +45,7 @@ from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
-from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
+from server.domain.retrieval.follow_up import follow_up_query, follow_up_words, leans_on_history
 from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
 from server.domain.schemas import Answer
 from server.domain.settings import DomainSettings
@@ -88,6 +88,7 @@ class Prepared:
     release: str | None = None
     query: str = ""
     standalone: bool = True
+    focus: str | None = None  # a follow-up's own words: they choose the bottom line's sentence
     language: str | None = None  # the question's language when it is not English
     list_examples: bool = True  # the extractive text ends with a line per example (no cards)
 
@@ -210,6 +211,7 @@ class AnsweringService(SpecLookups):
             release=release,
             query=query,
             standalone=not follows,
+            focus=follow_up_words(question) if follows else None,
             language=self.languages.foreign(question) if self.languages else None,
             list_examples=list_examples,
         )
@@ -224,6 +226,7 @@ class AnsweringService(SpecLookups):
             k_sections=self.settings.answers.top_sections,
             k_examples=EXAMPLE_CANDIDATES,
             with_sentences=True,
+            focus=ready.focus,
         )
         return cited_examples(ranked, self.settings.answers.top_examples)
 

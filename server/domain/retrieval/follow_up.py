@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["follow_up_query", "leans_on_history"]
+__all__ = ["follow_up_query", "follow_up_words", "leans_on_history"]
 
 _OPENINGS = re.compile(
     r"^\W*(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|instead|same)\b",
@@ -44,9 +44,16 @@ def leans_on_history(question: str) -> bool:
     )
 
 
-def follow_up_query(question: str, previous: str) -> str:
-    """What a follow-up is retrieved as: the earlier question, which holds the topic, and the
-    follow-up's own words once role words are taken out (nothing of it if only they remain)."""
+def follow_up_words(question: str) -> str | None:
+    """A follow-up's own words once role words are taken out ("what if I want it aimed at young
+    men?"), or None when nothing of substance remains ("and if the developer allows it?")."""
     own = " ".join(_ROLE_WORDS.sub(" ", question).split())
     substance = _FILLER.sub(" ", re.sub(r"[^\w\s']", " ", own)).split()
-    return f"{previous}\n{own}" if substance else previous
+    return own if substance else None
+
+
+def follow_up_query(question: str, previous: str) -> str:
+    """What a follow-up is retrieved as: the earlier question, which holds the topic, and the
+    follow-up's own words (nothing of it if only role words remain)."""
+    own = follow_up_words(question)
+    return f"{previous}\n{own}" if own else previous

@@ -119,8 +119,11 @@ class HybridRetriever:
         k_sections: int = 5,
         k_examples: int = 3,
         with_sentences: bool = False,
+        focus: str | None = None,
     ) -> RetrievalResult:
-        """``with_sentences``: also each sentence of the first section's similarity."""
+        """``with_sentences``: also each sentence of the first section's similarity (to the
+        question, and as much to ``focus``, the words a follow-up adds to the earlier question it
+        is retrieved with: they, not the earlier question, say which sentence answers it)."""
         filters = filters or SearchFilters()
         corpus = self._corpus()
         rc = corpus.get(release)
@@ -170,6 +173,19 @@ class HybridRetriever:
         clarity = replace(clarity, on_topic=on_topic, off_topic=off_topic, off_topic_share=share)
         timings["rank_ms"] = _ms(started)
         sentences = similarity_of(sections[0].section) if with_sentences and sections else None
+        if sentences is not None and focus:
+            focused_on = _unit(embedder.embed_query(focus_query(focus)))
+            added = self._sentence_vectors.similarity(
+                index, rc.release, rc.sentences, sections[0].section, embedder, focused_on
+            )
+            sentences = replace(
+                sentences,
+                similarity=tuple(
+                    round((one + other) / 2, 6)
+                    for one, other in zip(sentences.similarity, added.similarity, strict=True)
+                ),
+                follow_up=True,
+            )
         return RetrievalResult(rc.release, sections, examples, timings, clarity, bank, sentences)
 
     def _nearest_in_chroma(

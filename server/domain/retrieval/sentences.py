@@ -59,6 +59,9 @@ class SentenceSimilarity:
     section_id: str
     sentences: tuple[str, ...]
     similarity: tuple[float, ...]
+    follow_up: bool = (
+        False  # also to a follow-up's own words: the bank's votes are the earlier turn's
+    )
 
 
 class SentenceVectors:
