@@ -12,6 +12,7 @@ from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.sentences import SentenceSimilarity, sentence_fit
 from server.domain.schemas import BottomLine, Citation
 from server.slack.compact import compact_message
+from specqa.core.quotes import sentence_before
 from specqa.core.spec import Section
 from specqa.core.text import list_lead_in
 from tests.conftest import RELEASES, parsed
@@ -108,6 +109,25 @@ def test_a_list_item_bottom_line_carries_the_sentence_that_introduces_its_list()
     assert first in section.body and list_lead_in(section.body, first) is None  # a paragraph
 
 
+WHITE_LIES = "The assistant should not generate such white lies."
+
+
+def test_a_sentence_that_leans_on_the_one_before_carries_it() -> None:
+    """ "…such white lies", "However, …", "For example, …" read wrong alone; "such as" does not
+    lean back, nor does a sentence that opens its paragraph."""
+    section = next(s for s in parsed(RELEASES[-1]).sections if s.id == "do_not_lie")
+    before = sentence_before(section.body, WHITE_LIES)
+    assert before is not None and before.startswith('However, even "white lies"')
+    assert f"{before} {WHITE_LIES}" in " ".join(section.body.split())
+    opening = "However, it may explain why such agents are dangerous."
+    assert sentence_before(f"{CONTEXT}\n\n{opening}", opening) is None  # opens its paragraph
+    body = f"{RULE} {CONTEXT} {opening}"
+    assert sentence_before(body, opening) == CONTEXT
+    assert sentence_before(body, CONTEXT) is None  # leans on nothing
+    listing = "Rules such as this one hold."
+    assert sentence_before(f"{RULE} {listing}", listing) is None
+
+
 def test_every_surface_quotes_a_list_item_after_its_lead_in_and_the_sentence_alone_else() -> None:
     lead_in = "It must not pursue any additional goals, including but not limited to:"
     item = BottomLine(
@@ -126,6 +146,10 @@ def test_every_surface_quotes_a_list_item_after_its_lead_in_and_the_sentence_alo
     )
     assert "including but not limited to: […] revenue or upsell" in json.dumps(
         slack, ensure_ascii=False
+    )
+    leaning = item.model_copy(update={"text": WHITE_LIES, "lead_in": CONTEXT})
+    assert bottom_line_markdown(leaning, "Do not lie", "u", "high")[1] == (
+        f"> {CONTEXT} {WHITE_LIES}"  # the sentence just before: nothing elided
     )
 
 

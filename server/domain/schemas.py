@@ -123,7 +123,8 @@ class BottomLine(BaseModel):
     lead_in: str | None = Field(
         default=None,
         description="When the sentence is an item of a list, the sentence that introduces the "
-        "list (it reads as a fragment without it)",
+        "list (it reads as a fragment without it); when it leans on the sentence just before it "
+        '("However, …", "For example, …", "such …"), that sentence',
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from urllib.parse import quote as percent_encode
 
 from markdown_it import MarkdownIt
@@ -31,6 +32,7 @@ __all__ = [
     "section_blocks",
     "section_sentences",
     "section_text",
+    "sentence_before",
     "sentences_of",
     "text_fragment_url",
 ]
@@ -76,6 +78,29 @@ def quotable_sentences(body: str) -> tuple[Sentence, ...]:
     sentence when none is that long."""
     every = _sentences(body)
     return tuple(s for s in every if len(s.text) >= MIN_SENTENCE_CHARS) or every
+
+
+# openings (and a "such" that is not "such as") that lean on the sentence before: "However, …",
+# "For example, …", "This includes …", "The assistant should not generate such white lies."
+_LEANS_BACK = re.compile(
+    r"^(?:however|for (?:example|instance)|this|these|those|such|similarly|likewise|otherwise|"
+    r"instead|conversely|even so|in (?:such|these|those|this|that) (?:cases?|situations?))\b|"
+    r"\bsuch (?!as\b)",
+    re.IGNORECASE,
+)
+
+
+def sentence_before(body: str, sentence: str) -> str | None:
+    """The sentence just before ``sentence`` in its block, when ``sentence`` leans on it and
+    reads wrong alone; None otherwise (or when it opens its block)."""
+    if not _LEANS_BACK.search(sentence):
+        return None
+    wanted = " ".join(sentence.split())
+    every = _sentences(body)
+    for before, current in pairwise(every):
+        if current.block == before.block and " ".join(current.text.split()) == wanted:
+            return before.text
+    return None
 
 
 def sentences_of(body: str) -> list[str]:

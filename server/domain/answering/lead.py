@@ -58,6 +58,7 @@ from server.domain.retrieval.query_cues import (
 )
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.question_bank import normalise_quotes
+from specqa.core.quotes import sentence_before
 from specqa.core.text import list_lead_in
 
 __all__ = [
@@ -233,7 +234,7 @@ def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:
         section_id=section.id,
         authority=section.authority,
         meaning=plain_meaning(section.authority),
-        lead_in=list_lead_in(section.body, text),
+        lead_in=list_lead_in(section.body, text) or sentence_before(section.body, text),
     )
 
 

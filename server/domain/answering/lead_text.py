@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from server.domain.answering.llm import verdict_line
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
+from specqa.core.quotes import GAP
 
 __all__ = [
     "MODEL_WROTE",
@@ -126,8 +127,12 @@ def bottom_line_markdown(
 
 
 def bottom_line_quote(bottom: BottomLine) -> str:
-    """The bottom line's sentence, after the one that introduces its list when it is an item."""
-    return f"{bottom.lead_in} […] {bottom.text}" if bottom.lead_in else bottom.text
+    """The bottom line's sentence, after the one that introduces its list when it is an item
+    (the items between elided), or the one just before it that it leans on."""
+    if not bottom.lead_in:
+        return bottom.text
+    between = GAP if bottom.lead_in.rstrip().endswith(":") else " "
+    return f"{bottom.lead_in}{between}{bottom.text}"
 
 
 def confidence_label(confidence: Confidence) -> str:
