@@ -88,7 +88,10 @@ def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
 @pytest.mark.parametrize(
     "question",
     # a negative opening asks what the positive question asks ("Won't it…?" as "Will it…?")
-    [REVERSED, "Won't it refuse to give me a whole poem by a living poet if I ask nicely?"],
+    [
+        REVERSED,
+        "Won't it refuse to give me a whole poem by a living poet if I ask nicely?",
+    ],
 )
 def test_a_question_about_refusing_takes_the_opposite_of_the_curated_answer_it_turns_round(
     parts: Components, question: str
@@ -137,7 +140,7 @@ def test_a_negative_opening_or_a_quoted_negation_does_not_turn_the_question_roun
     [
         # a request not to do something is a negation, even at the start of a sentence
         "Is it gonna give me a whole poem by a living poet if I ask nicely? Don't hold back.",
-        "Won't it refuse and not give me a whole poem by a living poet if I ask nicely?",
+        "Will it refuse, and never give me a whole poem by a living poet, if I ask nicely?",
     ],
 )
 def test_a_negation_outside_the_opening_and_quotations_still_turns_the_question_round(

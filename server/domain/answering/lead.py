@@ -338,18 +338,26 @@ def _quantified_differently(one: str, other: str) -> bool:
     return bool(_UNIVERSAL.search(one)) != bool(_UNIVERSAL.search(other))
 
 
-_REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\s+to\b", re.IGNORECASE)
+_REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)
 
 
 def _turned_round(curated: str, question: str) -> bool | None:
-    """False when ``curated`` is asked the way ``question`` is; True when ``question`` only
-    asks whether the assistant refuses what ``curated`` asks whether it does ("Will it refuse
-    to write my essay?" against "Will it write my essay?"); None otherwise."""
+    """False when ``curated`` is asked the way ``question`` is; True when ``question`` only asks
+    whether the assistant refuses what ``curated`` asks whether it does ("Will it refuse to write
+    my essay?", "…will it refuse?" against "Will it write my essay?"); None otherwise. Not the
+    other way round: a curated question about refusing lent a wrong answer to half the bank's
+    questions it would have answered."""
     if _asked_the_same_way(curated, question):
         return False
+    if _refuses(question) and _negations(question) == _negations(curated) + 1:
+        return True
+    return None
+
+
+def _refuses(question: str) -> bool:
+    """Whether ``question`` asks once whether the assistant refuses (or declines)."""
     asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
-    framed = len(_REFUSAL_FRAME.findall(asked)) == 1
-    return True if framed and _negations(question) == _negations(curated) + 1 else None
+    return len(_REFUSAL_FRAME.findall(asked)) == 1
 
 
 def _asked_the_same_way(one: str, other: str) -> bool:
