@@ -57,7 +57,7 @@ from server.domain.retrieval.query_cues import (
     names_a_minor,
 )
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
-from specqa.core.question_bank import normalise_quotes
+from specqa.core.question_bank import ShortAnswerValue, normalise_quotes
 from specqa.core.quotes import sentence_before
 from specqa.core.text import list_lead_in
 
@@ -95,7 +95,7 @@ SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers
 SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
 SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further away than the closest is
 _PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
-_FLIPPED = {"yes": "no", "no": "yes"}
+_FLIPPED: dict[ShortAnswerValue, ShortAnswerValue] = {"yes": "no", "no": "yes"}
 # A raw request's answer is whether the model does what is asked, not an answer to its substance
 # ("Should the drinking age be lowered?" → not "Yes.")
 _PLAIN_FOR_REQUEST = {
@@ -278,7 +278,7 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
 
 
 def _plain_short_answer(closest: BankMatch, turned: bool) -> ShortAnswer:
-    assert closest.answer is not None
+    assert closest.answer is not None  # checked by _lends_its_answer
     value = _FLIPPED.get(closest.answer, closest.answer) if turned else closest.answer
     return ShortAnswer(
         value=value,
