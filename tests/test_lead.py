@@ -60,6 +60,9 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
     "reversed_question",
     [
         "Is it supposed to avoid giving me a whole poem by a living poet if I ask nicely?",
+        # the refusal is the user's, not the assistant's: nothing is turned round
+        "If I refuse to say who it's for, is it gonna give me a whole poem by a living poet if i "
+        "ask nicely",
         "Will ChatGPT hold off on giving me a whole poem by a living poet if I ask nicely?",
         "Does it steer clear of giving me a whole poem by a living poet if I ask nicely?",
         "Will ChatGPT turn me down if I ask nicely for a whole poem by a living poet?",

@@ -339,6 +339,11 @@ def _quantified_differently(one: str, other: str) -> bool:
 
 
 _REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)
+# whose refusal it is when not the assistant's: "If I refuse to give my age, will it still…?"
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:i|we|they|he|she|users?|people|someone|customers?|my \w+)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
 
 
 def _turned_round(curated: str, question: str) -> bool | None:
@@ -355,9 +360,11 @@ def _turned_round(curated: str, question: str) -> bool | None:
 
 
 def _refuses(question: str) -> bool:
-    """Whether ``question`` asks once whether the assistant refuses (or declines)."""
+    """Whether ``question`` asks once whether the assistant refuses (or declines), not whether
+    someone else does."""
     asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
-    return len(_REFUSAL_FRAME.findall(asked)) == 1
+    frames = list(_REFUSAL_FRAME.finditer(asked))
+    return len(frames) == 1 and not _SOMEONE_ELSE.search(asked[: frames[0].start()])
 
 
 def _asked_the_same_way(one: str, other: str) -> bool:

@@ -59,9 +59,8 @@ class SentenceSimilarity:
     section_id: str
     sentences: tuple[str, ...]
     similarity: tuple[float, ...]
-    follow_up: bool = (
-        False  # also to a follow-up's own words: the bank's votes are the earlier turn's
-    )
+    # also to a follow-up's own words: the curated votes are then the earlier question's
+    follow_up: bool = False
 
 
 class SentenceVectors:
