@@ -50,6 +50,7 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
     answer = parts.service.answer(CURATED, mode="extractive")
     assert answer.short_answer is not None
     assert answer.short_answer.value == "no" and answer.short_answer.curated_question == CURATED
+    assert not answer.short_answer.turned_round
     assert answer.answer.startswith("**Short answer: No.**\n*Closest curated question:* “")
     assert answer_brief(answer, 2500).startswith("**Short answer: No.**")
     assert _headline(answer).startswith("*Short answer: No.*")
@@ -105,7 +106,12 @@ def test_a_question_about_refusing_takes_the_opposite_of_the_curated_answer_it_t
     answer = parts.service.answer(question, mode="extractive")
     assert answer.short_answer is not None
     assert (answer.short_answer.value, answer.short_answer.curated_question) == ("yes", CURATED)
-    assert answer.answer.startswith("**Short answer: Yes.**")
+    assert answer.short_answer.turned_round
+    assert answer.answer.startswith(
+        "**Short answer: Yes.**\n*Closest curated question, asked the other way round (answered "
+        f"No):* “{CURATED}”"
+    )
+    assert _headline(answer).startswith("*Short answer: Yes.*")
 
 
 def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_round(

@@ -137,6 +137,11 @@ class ShortAnswer(BaseModel):
     curated_question: str = Field(description="The question-bank question it comes from")
     section_id: str
     similarity: float = Field(description="Cosine similarity of the question to the curated one")
+    turned_round: bool = Field(
+        default=False,
+        description="The curated question asks whether the assistant does what this one asks "
+        "whether it refuses: its own answer is the opposite of this one",
+    )
 
 
 class Answer(BaseModel):

@@ -286,6 +286,7 @@ def _plain_short_answer(closest: BankMatch, turned: bool) -> ShortAnswer:
         curated_question=closest.question,
         section_id=closest.section_id,
         similarity=closest.similarity,
+        turned_round=turned,
     )
 
 

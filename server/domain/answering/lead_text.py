@@ -97,11 +97,14 @@ def not_covered_line() -> str:
 
 
 def short_answer_lines(short: ShortAnswer) -> list[str]:
-    """The short answer and the curated question it comes from, in markdown."""
-    return [
-        f"**Short answer: {short.text}**",
-        f"*Closest curated question:* “{short.curated_question}”",
-    ]
+    """The short answer and the curated question it comes from, in markdown (said so when that
+    question is asked the other way round, with its own answer)."""
+    if short.turned_round:
+        own = {"yes": "No", "no": "Yes"}.get(short.value, "It depends")
+        label = f"Closest curated question, asked the other way round (answered {own})"
+    else:
+        label = "Closest curated question"
+    return [f"**Short answer: {short.text}**", f"*{label}:* “{short.curated_question}”"]
 
 
 def changed_since(note: str) -> str:
