@@ -174,18 +174,11 @@ class HybridRetriever:
         timings["rank_ms"] = _ms(started)
         sentences = similarity_of(sections[0].section) if with_sentences and sections else None
         if sentences is not None and focus:
-            focused_on = _unit(embedder.embed_query(focus_query(focus)))
-            added = self._sentence_vectors.similarity(
-                index, rc.release, rc.sentences, sections[0].section, embedder, focused_on
+            own_words = _unit(embedder.embed_query(focus_query(focus)))
+            to_own = self._sentence_vectors.similarity(
+                index, rc.release, rc.sentences, sections[0].section, embedder, own_words
             )
-            sentences = replace(
-                sentences,
-                similarity=tuple(
-                    round((one + other) / 2, 6)
-                    for one, other in zip(sentences.similarity, added.similarity, strict=True)
-                ),
-                follow_up=True,
-            )
+            sentences = sentences.with_follow_up(to_own)
         return RetrievalResult(rc.release, sections, examples, timings, clarity, bank, sentences)
 
     def _nearest_in_chroma(

@@ -11,7 +11,7 @@ here, the first time the section can be cited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -61,6 +61,13 @@ class SentenceSimilarity:
     similarity: tuple[float, ...]
     # also to a follow-up's own words: the curated votes are then the earlier question's
     follow_up: bool = False
+
+    def with_follow_up(self, to_own_words: SentenceSimilarity) -> SentenceSimilarity:
+        """Each sentence's similarity to both turns averaged with ``to_own_words``', its
+        similarity to the follow-up's own words."""
+        both = zip(self.similarity, to_own_words.similarity, strict=True)
+        averaged = tuple(round((one + other) / 2, 6) for one, other in both)
+        return replace(self, similarity=averaged, follow_up=True)
 
 
 class SentenceVectors:
