@@ -388,7 +388,8 @@ def fake_llm_settings(base_url: str) -> dict[str, object]:
 
 
 _SHORT_ANSWER = re.compile(
-    r"\A\*\*Short answer: [^*\n]+\*\*\n\*Closest curated question:\* “[^\n]*”\n\n"
+    r"\A\*\*Short answer: [^*\n]+\*\*\n"
+    r"\*Closest curated question(?:, asked the other way round \(answered [^)\n]+\))?:\* “[^\n]*”\n\n"
 )
 
 
