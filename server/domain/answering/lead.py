@@ -250,8 +250,9 @@ def _short_answer(
     anchored = [match for match in own if _same_sentence(match.sentence, bottom.text)]
     # a closer curated question about another point, or asked the other way round, answers
     # something else: it does not lend the answer, but withholds it below if it would differ
+    ways = _ways_round(question, anchored)
     for turned in (False, True):
-        closest = next((m for m in anchored if _turned_round(m.question, question) is turned), None)
+        closest = next((match for match, way in ways if way is turned), None)
         if closest is not None and _lends_its_answer(closest, question, own):
             return _plain_short_answer(closest, turned)
     return None
@@ -347,17 +348,27 @@ _SOMEONE_ELSE = re.compile(
 )
 
 
-def _turned_round(curated: str, question: str) -> bool | None:
-    """False when ``curated`` is asked the way ``question`` is; True when ``question`` only asks
-    whether the assistant refuses what ``curated`` asks whether it does ("Will it refuse to write
-    my essay?", "…will it refuse?" against "Will it write my essay?"); None otherwise. Not the
-    other way round: a curated question about refusing lent a wrong answer to half the bank's
-    questions it would have answered."""
-    if _asked_the_same_way(curated, question):
-        return False
-    if _refuses(question) and _negations(question) == _negations(curated) + 1:
-        return True
-    return None
+def _ways_round(question: str, matches: list[BankMatch]) -> list[tuple[BankMatch, bool | None]]:
+    """Each curated question of ``matches`` with how it is asked against ``question``: False the
+    same way round (as many negations: "Will it refuse to…?" is asked the other way round from
+    "Will it…?", "…act as if its tool calls have no real consequences?" from "…behave as if its
+    tool calls have real consequences?", and "Is it allowed to say it doesn't know?" is not asked
+    the way of "Will it refuse to say 'I don't know' when it doesn't?", three against one,
+    although an odd count each); True when ``question`` only asks whether the assistant refuses
+    what the curated one asks whether it does ("Will it refuse to write my essay?", "…will it
+    refuse?" against "Will it write my essay?"); None otherwise. Not the other way round: a
+    curated question about refusing lent a wrong answer to half the bank's questions it would
+    have answered. The question's side is read once, not once per curated question."""
+    asked = _negations(question)
+    refusal = _refuses(question)
+
+    def way(match: BankMatch) -> bool | None:
+        own = _negations(match.question)
+        if own == asked:
+            return False
+        return True if refusal and asked == own + 1 else None
+
+    return [(match, way(match)) for match in matches]
 
 
 def _refuses(question: str) -> bool:
@@ -366,15 +377,6 @@ def _refuses(question: str) -> bool:
     asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
     frames = list(_REFUSAL_FRAME.finditer(asked))
     return len(frames) == 1 and not _SOMEONE_ELSE.search(asked[: frames[0].start()])
-
-
-def _asked_the_same_way(one: str, other: str) -> bool:
-    """Whether two questions carry as many negations: "Will it refuse to…?" is asked the other way
-    round from "Will it…?", "…act as if its tool calls have no real consequences?" from "…behave
-    as if its tool calls have real consequences?", and "Is it allowed to say it doesn't know?" is
-    not asked the way of "Will it refuse to say 'I don't know' when it doesn't?" (three against
-    one), although an odd count each."""
-    return _negations(one) == _negations(other)
 
 
 def _negated(text: str) -> bool:
