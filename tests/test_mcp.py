@@ -88,6 +88,7 @@ async def exercise(client: Client) -> None:
     text = answer.content[0].text
     assert after_short_answer(text).startswith("**Bottom line:**") and "**Confidence: " in text
     assert answer.structured_content["confidence"] in ("high", "medium", "low")
+    await a_follow_up_keeps_the_conversations_topic(client)
 
     found = await client.call_tool("search_spec", {"query": "sycophancy", "k": 3})
     assert not found.is_error
@@ -163,6 +164,19 @@ async def exercise(client: Client) -> None:
     assert "spec://{release}/{section_id}" in [t.uri_template for t in templates]
 
     await invalid_arguments_are_errors(client)
+
+
+async def a_follow_up_keeps_the_conversations_topic(client: Client) -> None:
+    """``history`` reaches the answering service: the earlier question's topic (swearing, in
+    `be_professional`) holds, where the follow-up alone is about developers."""
+    follow_up = {"question": "And if the developer allows it?"}
+    alone = await client.call_tool("answer_question", follow_up)
+    after = await client.call_tool(
+        "answer_question", {**follow_up, "history": ["Will it swear if I ask it to?"]}
+    )
+    assert not alone.is_error and not after.is_error
+    assert alone.structured_content["citations"][0]["section_id"] != "be_professional"
+    assert after.structured_content["citations"][0]["section_id"] == "be_professional"
 
 
 async def invalid_arguments_are_errors(client: Client) -> None:

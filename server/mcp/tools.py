@@ -123,6 +123,14 @@ Label = Annotated[
     Field(description="Only examples with a reply so labelled."),
 ]
 Count = Annotated[int, Field(ge=1, le=20, description="How many results (1-20).")]
+History = Annotated[
+    list[Annotated[str, Field(max_length=100_000)]] | None,
+    Field(
+        description="Earlier questions of this conversation, oldest first, when the question is "
+        "a follow-up ('and if the user insists?', 'what about for kids?'): it keeps their topic. "
+        "Omit for a question that stands alone. A long conversation is trimmed to its newest turns."
+    ),
+]
 FullExamples = Annotated[
     bool,
     Field(
@@ -173,13 +181,14 @@ def _add_tools(
             Field(description="extractive quotes the spec; llm writes a verdict when configured."),
         ] = None,
         full_examples: FullExamples = False,
+        history: History = None,
     ) -> Annotated[CallToolResult, AnswerResult]:
         """Use first for any 'should / may the model do X?' question about the Model Spec.
         Returns the bottom line (the governing sentence, verbatim), confidence, the governing
         sections with quotes, ids and URLs, and matching labelled examples with their labels
         and rationales. Cite the returned URLs."""
         parts = _guard(components)
-        answer = _guard(lambda: parts.service.answer(question, release, mode))
+        answer = _guard(lambda: parts.service.answer(question, release, mode, history))
         text = briefs.answer_brief(answer, settings.answer_chars, full_examples)
         return _result(answer_result(answer, full_examples), text)
 
