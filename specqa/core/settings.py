@@ -274,10 +274,11 @@ class IndexSettings(SettingsGroup):
         description="Largest chunk in model word pieces, prefix included (must fit the model).",
     )
     embed_threads: int = Field(
-        default=1,
+        default=2,
         ge=1,
         le=256,
-        description="Threads per embedding call while serving (requests embed in parallel).",
+        description="Threads per embedding call while serving (idle ones do not spin, so "
+        "requests embedding in parallel share the cores).",
     )
     ingest_embed_threads: int = Field(
         default=2, ge=1, le=256, description="Embedding threads for the large batches of an ingest."
