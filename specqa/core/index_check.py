@@ -19,45 +19,63 @@ import sys
 from specqa.core.errors import SpecIndexError
 from specqa.core.store import IndexManifest
 
-__all__ = ["verify_index"]
+__all__ = ["IndexCheck", "verify_index"]
 
 CHECK_TIMEOUT_S = 120.0
 
 
+class IndexCheck:
+    """The check, started in a child process at once; :meth:`wait` raises
+    :class:`SpecIndexError` unless the collection of ``manifest`` opened and answered. The
+    server imports its app while the child works (about a second of a cold start each)."""
+
+    def __init__(self, index_dir: str, manifest: IndexManifest) -> None:
+        self._index_dir = index_dir
+        self._process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "specqa.core.index_check",
+                index_dir,
+                manifest.collection,
+                str(manifest.dimension),
+                str(manifest.total_chunks),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait(self) -> None:
+        try:
+            _, stderr = self._process.communicate(timeout=CHECK_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            raise SpecIndexError(
+                f"the index in {self._index_dir} did not open within {CHECK_TIMEOUT_S:.0f} s"
+            ) from None
+        if self._process.returncode != 0:
+            why = _why(self._process.returncode, stderr)
+            raise SpecIndexError(
+                f"the index in {self._index_dir} is damaged ({why}); re-run `specqa ingest`"
+            )
+
+
 def verify_index(index_dir: str, manifest: IndexManifest) -> None:
     """Raise :class:`SpecIndexError` unless the collection of ``manifest`` opens and answers."""
-    command = [
-        sys.executable,
-        "-m",
-        "specqa.core.index_check",
-        index_dir,
-        manifest.collection,
-        str(manifest.dimension),
-        str(manifest.total_chunks),
-    ]
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=CHECK_TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise SpecIndexError(
-            f"the index in {index_dir} did not open within {CHECK_TIMEOUT_S:.0f} s"
-        ) from None
-    if result.returncode != 0:
-        raise SpecIndexError(
-            f"the index in {index_dir} is damaged ({_why(result)}); re-run `specqa ingest`"
-        )
+    IndexCheck(index_dir, manifest).wait()
 
 
-def _why(result: subprocess.CompletedProcess[str]) -> str:
-    if result.returncode < 0:
+def _why(returncode: int, stderr: str) -> str:
+    if returncode < 0:
         try:
-            name = signal.Signals(-result.returncode).name
+            name = signal.Signals(-returncode).name
         except ValueError:
-            name = f"signal {-result.returncode}"
+            name = f"signal {-returncode}"
         return f"opening the collection crashed the check process with {name}"
-    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
-    return lines[-1].strip()[:300] if lines else f"the check exited with {result.returncode}"
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else f"the check exited with {returncode}"
 
 
 def _check(index_dir: str, collection: str, dimension: int, chunks: int) -> None:

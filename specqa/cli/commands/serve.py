@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from server.settings import Settings
 from specqa.cli.options import IndexDir, fail, guarded, settings_from
+
+if TYPE_CHECKING:
+    from specqa.core.index_check import IndexCheck
 
 commands = typer.Typer()
 
@@ -36,9 +39,12 @@ def serve(
             "--workers > 1 needs a Chroma server (SPECQA_CHROMA_URL): the embedded store is not process-safe"
         )
     configure_logging(settings.logging.level)
-    _ensure_index(settings)
+    check = _ensure_index(settings)
+    app = _app_for(settings)  # imported while the index check runs in its child process
+    if check is not None:
+        guarded(check.wait)
     uvicorn.run(
-        _app_for(settings),
+        app,
         factory=settings.http.workers > 1,
         host=settings.http.bind_host,
         port=settings.http.port,
@@ -50,11 +56,12 @@ def serve(
     )
 
 
-def _ensure_index(settings: Settings) -> None:
-    """Ingest when there is no index; check an embedded index opens before serving it."""
+def _ensure_index(settings: Settings) -> IndexCheck | None:
+    """Ingest when there is no index; start the check that an embedded index opens, to be
+    waited for before serving it."""
     from ingest.pipeline import run_ingest
     from specqa.core.embedding_models import open_embedder
-    from specqa.core.index_check import verify_index
+    from specqa.core.index_check import IndexCheck
     from specqa.core.logs import get_logger
     from specqa.core.store import VectorStore
 
@@ -79,8 +86,9 @@ def _ensure_index(settings: Settings) -> None:
             report.seconds,
         )
         manifest = guarded(store.manifest)
-    if not store.remote and manifest is not None:
-        guarded(lambda: verify_index(str(settings.index.index_dir), manifest))
+    if store.remote or manifest is None:
+        return None
+    return guarded(lambda: IndexCheck(str(settings.index.index_dir), manifest))
 
 
 def _app_for(settings: Settings) -> Any:
