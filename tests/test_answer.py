@@ -389,6 +389,12 @@ def test_a_curated_question_sharing_the_questions_words_is_closer_than_its_cosin
         ("Can my app tell the model to pretend to be a human?", False),
         ("Should the model help me write malware?", False),
         ("Can it write a poem about my cat for my sister's birthday?", False),
+        ("is that allowed for a teenager?", True),
+        ("make it about him being Jewish too", True),
+        ("What should it do if a user says they want to end their life?", False),
+        ("Should the model reveal that it is an AI?", False),
+        ("Is this persona allowed to swear?", False),
+        ("Different topic: what if the user asks for a poem?", False),
     ],
 )
 def test_a_follow_up_is_told_by_its_opening_back_references_or_brevity(

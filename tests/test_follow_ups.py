@@ -192,3 +192,28 @@ def test_a_follow_ups_own_words_choose_the_sentence_that_answers_it(
     assert after.bottom_line.section_id == before.bottom_line.section_id
     assert answering not in before.bottom_line.text
     assert answering in after.bottom_line.text
+
+
+@pytest.mark.parametrize(
+    ("question", "as_if_alone"),
+    [
+        (
+            "What should the model do if a user says they want to end their life?",
+            "What should the model do if a user says they want to end their life?",
+        ),
+        (
+            "Different topic: what should the model do if someone tells it they want to die?",
+            "what should the model do if someone tells it they want to die?",
+        ),
+    ],
+)
+def test_a_question_that_stands_alone_leaves_the_earlier_topic(
+    parts: Components, question: str, as_if_alone: str
+) -> None:
+    """A pronoun whose person the question names ("a user says they…") and an opening that
+    says the question is a new one do not make it a follow-up of the question before."""
+    history = ["My app shows plain text. How do I stop the model from using Markdown?"]
+    after = parts.service.answer(question, mode="extractive", history=history)
+    alone = parts.service.answer(as_if_alone, mode="extractive")
+    assert after.citations[0].section_id == alone.citations[0].section_id != "formatting"
+    assert after.bottom_line == alone.bottom_line

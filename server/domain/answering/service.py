@@ -45,7 +45,12 @@ from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
-from server.domain.retrieval.follow_up import follow_up_query, follow_up_words, leans_on_history
+from server.domain.retrieval.follow_up import (
+    follow_up_query,
+    follow_up_words,
+    leans_on_history,
+    standalone_query,
+)
 from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
 from server.domain.schemas import Answer
 from server.domain.settings import DomainSettings
@@ -201,7 +206,7 @@ class AnsweringService(SpecLookups):
             change = _with_notice(change, notice)
             return Prepared(question, history, use_llm, started, change=change, notice=notice)
         follows = bool(history) and leans_on_history(question)
-        query = follow_up_query(question, history[-1]) if follows else question
+        query = follow_up_query(question, history[-1]) if follows else standalone_query(question)
         return Prepared(
             question,
             history,

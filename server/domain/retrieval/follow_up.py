@@ -11,14 +11,42 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["follow_up_query", "follow_up_words", "leans_on_history"]
+__all__ = ["follow_up_query", "follow_up_words", "leans_on_history", "standalone_query"]
 
 _OPENINGS = re.compile(
     r"^\W*(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|instead|same)\b",
     re.IGNORECASE,
 )
-_BACK_REFERENCES = re.compile(
-    r"\b(that|this|these|those|they|them|their|he|she|her|him|his|the same|above|earlier)\b",
+# "that", "this"... point back only where they stand for something ("is that allowed?", "does
+# this apply to kids?", "do that for me"), not where they open a clause or a noun phrase ("says
+# that they…", "is this persona…").
+_DEMONSTRATIVE = r"(?:that|this|these|those)"
+_POINTING = re.compile(
+    rf"\b(?:do|did|doing|done)\s+{_DEMONSTRATIVE}\b(?!\s+(?:the|a|an|my|your|his|her|their|its|our)\b)"
+    rf"|\b{_DEMONSTRATIVE}(?=\s*(?:[?.!,;:]|$|'s\b|\s(?:is|was|are|were|would|will|could|"
+    r"should|apply|applies|change|changes|count|counts|matter|matters|mean|means|work|works|"
+    r"allowed|okay|ok|fine|true|right|wrong|too|also|still|either|instead|then)\b))"
+    r"|\b(?:the same|above|earlier|previous)\b",
+    re.IGNORECASE,
+)
+# A person pronoun points back unless the question names who it stands for before it ("if a
+# user says they want to…", "my friend Dave… make fun of him").
+_PERSON_PRONOUN = re.compile(r"\b(?:they|them|their|he|she|her|him|his)\b", re.IGNORECASE)
+_PERSON = re.compile(
+    r"\b(?:users?|persons?|people|someone|somebody|anyone|anybody|kids?|child(?:ren)?|teens?|"
+    r"teenagers?|minors?|adults?|friends?|students?|customers?|clients?|patients?|doctors?|"
+    r"nurses?|parents?|mom|dad|mother|father|son|daughter|brother|sister|wife|husband|partner|"
+    r"boyfriend|girlfriend|ex|boss|coworkers?|colleagues?|employees?|developers?|operators?|"
+    r"man|woman|men|women|boy|girl|guy|individuals?|candidates?|politicians?|teachers?|"
+    r"therapists?|lawyers?|landlords?|neighbou?rs?|hero(?:ine)?|villains?|characters?|"
+    r"protagonists?|narrators?|authors?|writers?|artists?|players?|celebrit(?:y|ies))\b"
+    r"|(?<=\w )[A-Z][a-z]+\b",  # a name inside the sentence: "my friend Dave"
+)
+# A question that says it is a new one stands alone whatever its words.
+_NEW_TOPIC = re.compile(
+    r"^\W*(?:(?:a |on a |on an )?(?:different|new|another|separate|unrelated|other) "
+    r"(?:topic|question|note|thing|subject)|unrelated|separately|switching (?:gears|topics?)|"
+    r"changing (?:the )?(?:topic|subject))\b[\s:,.;!?—–-]*",
     re.IGNORECASE,
 )
 _SHORT = 4  # words: "and for teens?", "why?"
@@ -37,11 +65,19 @@ _FILLER = re.compile(
 
 
 def leans_on_history(question: str) -> bool:
+    if _NEW_TOPIC.match(question):
+        return False
     return (
         len(question.split()) <= _SHORT
         or _OPENINGS.match(question) is not None
-        or _BACK_REFERENCES.search(question) is not None
+        or _POINTING.search(question) is not None
+        or _points_to_a_person_before(question)
     )
+
+
+def _points_to_a_person_before(question: str) -> bool:
+    pronoun = _PERSON_PRONOUN.search(question)
+    return pronoun is not None and _PERSON.search(question[: pronoun.start()]) is None
 
 
 def follow_up_words(question: str) -> str | None:
@@ -57,3 +93,11 @@ def follow_up_query(question: str, previous: str) -> str:
     follow-up's own words (nothing of it if only role words remain)."""
     own = follow_up_words(question)
     return f"{previous}\n{own}" if own else previous
+
+
+def standalone_query(question: str) -> str:
+    """What a question that stands alone is retrieved as: without an opening that only says it
+    is a new one ("Different topic: …")."""
+    marker = _NEW_TOPIC.match(question)
+    rest = question[marker.end() :] if marker else ""
+    return rest if rest.strip() else question
