@@ -417,6 +417,27 @@ def _mcp_text(parts: Components, question: str, mode: str) -> str:
     return texts[0]
 
 
+def test_mcp_structured_content_has_the_short_answer_and_whether_the_spec_covers_it(
+    parts: Components,
+) -> None:
+    """An assistant reading the structured result, not the text, sees both."""
+    found: dict[str, dict[str, Any]] = {}
+
+    async def main() -> None:
+        async with Client(build_mcp(lambda: parts, McpSettings())) as client:
+            for question in (CURATED, OFF_TOPIC):
+                asked = {"question": question, "mode": "extractive"}
+                result = await client.call_tool("answer_question", asked)
+                assert not result.is_error and result.structured_content is not None
+                found[question] = result.structured_content
+
+    anyio.run(main)
+    short = found[CURATED]["short_answer"]
+    assert (short["value"], short["curated_question"]) == ("no", CURATED)
+    assert found[CURATED]["covered"] is True
+    assert found[OFF_TOPIC]["covered"] is False and found[OFF_TOPIC]["short_answer"] is None
+
+
 def _texts(node: Any) -> list[str]:
     """Every mrkdwn text in Slack blocks."""
     if isinstance(node, dict):

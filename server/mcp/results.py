@@ -29,6 +29,7 @@ from server.domain.schemas import (
     ExampleCard,
     ExampleStepCard,
     SearchResponse,
+    ShortAnswer,
     section_url,
 )
 
@@ -87,6 +88,16 @@ class AnswerResult(BaseModel):
     mode: str = Field(description="extractive (quotes only) or llm (a model wrote the answer)")
     verdict: str | None = Field(description="yes, no or depends; only an LLM writes one")
     bottom_line: BottomLine | None = Field(description="What the spec says, first")
+    short_answer: ShortAnswer | None = Field(
+        default=None,
+        description="Yes, no or it depends, from the closest curated question when it is close "
+        "enough to be right (calibrated); null otherwise, never a guess",
+    )
+    covered: bool = Field(
+        default=True,
+        description="False when the Model Spec does not cover the question (it is not about how "
+        "OpenAI's models should behave)",
+    )
     confidence: Confidence | None = Field(
         description="How clearly one section governs the question: high, medium or low"
     )
@@ -200,6 +211,8 @@ def answer_result(answer: Answer, full_examples: bool) -> AnswerResult:
         mode=answer.mode,
         verdict=answer.verdict,
         bottom_line=answer.bottom_line,
+        short_answer=answer.short_answer,
+        covered=answer.covered,
         confidence=answer.confidence,
         answer=answer.answer if own_text else None,
         citations=answer.citations,
