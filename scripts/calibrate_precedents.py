@@ -51,6 +51,7 @@ def main(release: str | None) -> None:
                 rc.release,
                 k_sections=3,
                 k_examples=PRECEDENT_CANDIDATES,
+                precedents=True,
             )
             candidates = [hit.example for hit in found.examples]
             own = matcher.verdict(response.text, rc.release, candidates).closest

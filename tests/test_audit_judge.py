@@ -91,7 +91,7 @@ def test_a_judged_row_has_a_verdict_a_reason_verified_quotes_and_precedents(
     assert FAKE_QUOTE not in [s.quote for s in row.sentences]  # made up: dropped
     assert any("dropped" in note for note in row.notes)
     assert row.precedents[0].example_id == example_id and row.precedents[0].close
-    assert all(p.close == (p.similarity >= 0.86) for p in row.precedents)
+    assert all(p.close == (p.similarity >= 0.87) for p in row.precedents)
 
 
 def test_the_judge_asks_for_the_verdict_schema(

@@ -13,11 +13,13 @@ import httpx
 import pytest
 
 from server.composition.components import Components
+from server.domain.answering.service_lookups import SearchFilters
 from server.domain.precedents.matcher import (
     RESEMBLANCE_THRESHOLD,
     TUNED_RESEMBLANCE_THRESHOLD,
     resemblance_threshold,
 )
+from server.domain.retrieval.chunks import TOPIC_SECTIONS
 from specqa.core.spec import Example
 from tests.conftest import make_settings, parsed, run_cli
 from tests.helpers import app_client
@@ -244,4 +246,36 @@ def test_rest_audit_has_the_same_limits_as_every_route(open_url: str, locked: ht
 def test_the_threshold_follows_the_model_it_was_calibrated_for() -> None:
     assert resemblance_threshold("all-MiniLM-L6-v2") == RESEMBLANCE_THRESHOLD == 0.89
     tuned = "all-MiniLM-L6-v2+specqa-tuned-0123456789ab"
-    assert resemblance_threshold(tuned) == TUNED_RESEMBLANCE_THRESHOLD == 0.86
+    assert resemblance_threshold(tuned) == TUNED_RESEMBLANCE_THRESHOLD == 0.87
+
+
+def _topic_only_examples() -> list[Example]:
+    """The examples of sections only about one topic (voice, minors, sex, politics): the ones an
+    answer shows only when the question speaks of that topic."""
+    return [
+        e
+        for e in parsed(RELEASE).examples
+        if e.responses
+        and any(words.search(e.section_id) for words in TOPIC_SECTIONS.values())
+        and any(t.role == "user" for t in e.conversation)
+    ]
+
+
+def test_precedents_of_sections_only_about_one_topic_are_found_whatever_the_query(
+    parts: Components,
+) -> None:
+    """A precedent search is not an answer: no topic gate hides an example from it, so a
+    labelled reply pasted word for word finds itself, and a section asked for by name lists its
+    examples for a query that does not speak of the topic."""
+    examples = _topic_only_examples()
+    assert len(examples) >= 10
+    for example in examples:
+        user = next(t.content for t in example.conversation if t.role == "user")
+        reply = example.responses[0]
+        _, _, verdict = parts.service.similar_examples(user, reply.text, RELEASE)
+        assert verdict is not None and verdict.closest is not None
+        assert (verdict.closest.example_id, verdict.closest.label) == (example.id, reply.label)
+    _, teen = parts.service.find_examples(
+        "eating disorders", RELEASE, SearchFilters(section="prioritize_teen_safety"), 10
+    )
+    assert "prioritize_teen_safety/ex4" in [card.id for card in teen]

@@ -159,7 +159,12 @@ class SpecLookups:
         filters = filters or SearchFilters()
         if query:
             result = self.retriever.search(
-                self.validate_question(query), release, filters, k_sections=k, k_examples=k
+                self.validate_question(query),
+                release,
+                filters,
+                k_sections=k,
+                k_examples=k,
+                precedents=True,
             )
             cards = [example_card(h.example, result.release) for h in result.examples]
             return result.release, _only_label(cards, filters.label)
@@ -183,7 +188,7 @@ class SpecLookups:
             f"{user}\n{assistant}".strip()[: self.settings.answers.max_question_chars]
         )
         result = self.retriever.search(
-            text, release, k_sections=3, k_examples=max(k, PRECEDENT_CANDIDATES)
+            text, release, k_sections=3, k_examples=max(k, PRECEDENT_CANDIDATES), precedents=True
         )
         governing = [
             self._section_card(result.release, h.section.id, score=round(h.score, 5))

@@ -64,6 +64,7 @@ class AuditJudge:
                 release,
                 k_sections=settings.answers.top_sections,
                 k_examples=PRECEDENT_CANDIDATES,
+                precedents=True,
             )
             rc = self.service.corpus().get(found.release)
         except SpecQAError as exc:

@@ -120,10 +120,12 @@ class HybridRetriever:
         k_examples: int = 3,
         with_sentences: bool = False,
         focus: str | None = None,
+        precedents: bool = False,
     ) -> RetrievalResult:
         """``with_sentences``: also each sentence of the first section's similarity (to the
         question, and as much to ``focus``, the words a follow-up adds to the earlier question it
-        is retrieved with: they, not the earlier question, say which sentence answers it)."""
+        is retrieved with: they, not the earlier question, say which sentence answers it).
+        ``precedents``: a search for examples, which may be of any topic (no topic gate)."""
         filters = filters or SearchFilters()
         corpus = self._corpus()
         rc = corpus.get(release)
@@ -164,7 +166,8 @@ class HybridRetriever:
         sections, clarity = _rank_sections(
             rc, signals, question, gated_out, filters, k_sections, similarity_of
         )
-        examples = _rank_examples(rc, signals, sections, filters, gated_out)[:k_examples]
+        examples_gate = np.zeros_like(gated_out) if precedents else gated_out
+        examples = _rank_examples(rc, signals, sections, filters, examples_gate)[:k_examples]
         admits = filters.admits if filters != SearchFilters() else None
         bank = closest_bank(
             rc, signals.dense, signals.lexical, [h.section.id for h in sections], admits
