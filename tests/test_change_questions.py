@@ -139,6 +139,15 @@ def test_a_one_word_edit_is_trivial_but_a_rule_word_is_meaning() -> None:
     assert [(e.removed, e.added, e.trivial) for e in added] == [("", "A new sentence here.", False)]
 
 
+def test_a_dash_written_another_way_is_trivial_and_a_hyphenated_word_still_counts() -> None:
+    """2025-09-12 wrote the em dash as "---" throughout (prohibited_content, avoid_sycophancy)."""
+    before = "It is never produced in any circumstance — including transformations."
+    dashes = sentence_edits(before, before.replace("—", "---"))
+    assert [e.trivial for e in dashes] == [True]
+    hyphen = sentence_edits("Use user-provided content.", "Use developer-provided content.")
+    assert [e.trivial for e in hyphen] == [False]
+
+
 def test_no_question_or_prompt_of_the_eval_sets_is_taken_for_a_change_question() -> None:
     import json
 

@@ -117,7 +117,7 @@ _FORCE_WORDS = frozenset(
         "comply",
     ]
 )
-_WORD = re.compile(r"[\w'’-]+")
+_WORD = re.compile(r"[\w'’]+(?:-[\w'’]+)*")  # user-provided is one word; a dash (— or ---) none
 
 WordTag = Literal["equal", "removed", "added"]
 
