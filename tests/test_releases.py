@@ -232,6 +232,18 @@ def test_what_was_removed_in_the_december_release_says_none_were(parts: Componen
     assert "From 2025-10-27 to 2025-12-18" in answer.answer
 
 
+def test_a_change_question_naming_a_date_that_is_no_release_says_what_it_compares(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("What changed between 2025-12-18 and 2026-03-01?")
+    assert answer.notice == (
+        "2026-03-01 is not an indexed release: this compares 2025-10-27 with 2025-12-18."
+    )
+    named = parts.service.answer("What changed between 2025-10-27 and 2025-12-18?")
+    assert named.notice is None and answer.answer.endswith(named.answer)
+    assert answer.answer.startswith(f"> **Note:** {answer.notice}")
+
+
 def test_history_question_follows_a_rename(parts: Components) -> None:
     answer = parts.service.answer("How did protect_privileged_information change?")
     assert "present since the first indexed release (2025-02-12)" in answer.answer

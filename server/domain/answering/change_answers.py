@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from server.domain.answering.lead_text import with_notice
 from server.domain.answering.links import Links
 from server.domain.answering.quoting import best_sentences
 from server.domain.answering.service_lookups import releases_between
@@ -108,14 +109,16 @@ class ChangeAnswerer:
                 topics.insert(0, best)
                 lead = [history_lead(self._history(corpus, best[0]), best[1]), ""]
             lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
+        notice = _unindexed_notice(parsed.unindexed, before, target)
         return Answer(
             question=question,
             release=target,
             mode="extractive",
-            answer="\n".join(lead + head + lines).strip(),
+            answer=with_notice("\n".join(lead + head + lines).strip(), notice),
             verdict=None,
             citations=citations,
             examples=[],
+            notice=notice,
             timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
         )
 
@@ -307,3 +310,13 @@ def _counts_line(diff: ReleaseDiff) -> str:
 def _previous(names: list[str], release: str) -> str | None:
     index = names.index(release)
     return names[index - 1] if index > 0 else None
+
+
+def _unindexed_notice(unindexed: list[str], before: str | None, target: str) -> str | None:
+    """Dates the question names that are no indexed release are said, not silently dropped."""
+    if not unindexed:
+        return None
+    named = " and ".join(unindexed)
+    compared = f"{before} with {target}" if before else target
+    verb = "is not an indexed release" if len(unindexed) == 1 else "are not indexed releases"
+    return f"{named} {verb}: this compares {compared}."

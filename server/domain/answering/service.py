@@ -345,8 +345,9 @@ def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:
 def _with_notice(answer: Answer, notice: str | None) -> Answer:
     if notice is None:
         return answer
+    notices = " ".join(filter(None, [answer.notice, notice]))  # a change answer may have one
     return answer.model_copy(
-        update={"notice": notice, "answer": with_notice(answer.answer, notice)}
+        update={"notice": notices, "answer": with_notice(answer.answer, notice)}
     )
 
 

@@ -5,7 +5,7 @@ December release?") and pull out its topic and the releases it names."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from specqa.core.names import LATEST
 
@@ -110,6 +110,7 @@ class ChangeQuestion:
     topic: str  # empty: the question is about a whole release, not one subject
     releases: list[str]  # releases the question names, oldest first (may be empty)
     since: bool = False  # "since X": from X to the newest release
+    unindexed: list[str] = field(default_factory=list)  # dates named that are no indexed release
 
 
 def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | None:
@@ -120,7 +121,10 @@ def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | N
     words = re.sub(r"[^\w\s-]", " ", re.sub(r"['’]s\b", "", question))
     topic = " ".join(w for w in _FILLER.sub(" ", words).split() if w not in ("-", "'", "s"))
     return ChangeQuestion(
-        topic=topic, releases=sorted(named), since=bool(_SINCE.search(question) and named)
+        topic=topic,
+        releases=sorted(named),
+        since=bool(_SINCE.search(question) and named),
+        unindexed=sorted(set(_ISO.findall(question)) - set(known)),
     )
 
 
