@@ -24,7 +24,7 @@ from server.domain.schemas import (
     section_url,
 )
 from server.domain.settings import DomainSettings
-from specqa.core.errors import InputError
+from specqa.core.errors import InputError, UnknownSectionError
 from specqa.core.spec import ParsedRelease
 from specqa.core.text import without_controls
 
@@ -211,7 +211,23 @@ class SpecLookups:
     # --- the spec as indexed ----------------------------------------------------------------
     def section(self, section_id: str, release: str | None = None) -> SectionCard:
         rc = self.corpus().get(release)
+        if section_id not in rc.sections_by_id:
+            self._explain_missing(section_id, rc.release)
         return self._section_card(rc.release, section_id, with_examples=True)
+
+    def _explain_missing(self, section_id: str, release: str) -> None:
+        """An id of another release says where it went ("renamed 'love_humanity'")."""
+        try:
+            history = self.history(section_id)
+        except UnknownSectionError:
+            return  # in no release: the card's own error, with its "did you mean"
+        now = history.ids.get(release)
+        where = (
+            f"it is {now!r} there (renamed; see its history)"
+            if now
+            else f"it is only in {', '.join(history.present_in)}"
+        )
+        raise UnknownSectionError(f"no section {section_id!r} in release {release}: {where}")
 
     def index_status(self) -> IndexStatus:
         """The open index (opened now if it is not yet)."""
