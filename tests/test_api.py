@@ -317,6 +317,20 @@ def test_follow_up_turns_are_answered_in_context(open_url: str) -> None:
         ("get", "/v1/examples", {"params": {"section": "nope"}}, 404, "no section 'nope'"),
         (
             "get",
+            "/v1/examples",
+            {"params": {"authority": "platform"}},
+            400,
+            "no section of release 2025-12-18 has authority 'platform' (its levels: root,",
+        ),
+        (
+            "get",
+            "/v1/search",
+            {"params": {"q": "privacy", "authority": "root", "release": "2025-02-12"}},
+            400,
+            "'platform' is the older name of root and system",
+        ),
+        (
+            "get",
             "/v1/diff",
             {"params": {"from": "2025-01-01", "to": "2025-12-18"}},
             404,

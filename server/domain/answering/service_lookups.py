@@ -169,8 +169,7 @@ class SpecLookups:
             cards = [example_card(h.example, result.release) for h in result.examples]
             return result.release, _only_label(cards, filters.label)
         rc = self.corpus().get(release)
-        if filters.section is not None:
-            rc.section(filters.section)  # an unknown section is an error, not an empty list
+        filters.check(rc)
         chosen = [
             e
             for e in rc.parsed.examples

@@ -129,8 +129,7 @@ class HybridRetriever:
         filters = filters or SearchFilters()
         corpus = self._corpus()
         rc = corpus.get(release)
-        if filters.section is not None:
-            rc.section(filters.section)  # unknown section -> clear error
+        filters.check(rc)
         timings: dict[str, float] = {}
         started = time.perf_counter()
         focused = focus_query(question)

@@ -4,7 +4,7 @@ takes: the vocabulary the answering service and every surface read."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.sentences import SentenceSimilarity
@@ -12,6 +12,9 @@ from server.domain.schemas import AuthorityLevel, ExampleLabel
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.errors import InputError
 from specqa.core.spec import Example, Section
+
+if TYPE_CHECKING:
+    from server.domain.retrieval.corpus import ReleaseCorpus
 
 __all__ = ["ExampleHit", "RankClarity", "RetrievalResult", "SearchFilters", "SectionHit"]
 
@@ -32,6 +35,19 @@ class SearchFilters:
             )
         if self.label is not None and self.label.upper() not in LABELS:
             raise InputError(f"unknown label {self.label!r} (one of: {', '.join(LABELS)})")
+
+    def check(self, rc: ReleaseCorpus) -> None:
+        """Filters that can match nothing in ``rc`` are an error that says why, not an empty
+        list: an unknown section, or an authority no section of the release declares (the levels
+        were renamed: "platform" became "root" and "system" in 2025-09-12)."""
+        if self.section is not None:
+            rc.section(self.section)
+        levels = dict.fromkeys(s.authority for s in rc.parsed.sections if s.authority)
+        if self.authority is not None and self.authority not in levels:
+            raise InputError(
+                f"no section of release {rc.release} has authority {self.authority!r} (its "
+                f"levels: {', '.join(levels)}; 'platform' is the older name of root and system)"
+            )
 
     def admits(self, section: Section, example: Example | None = None) -> bool:
         """Whether ``section`` (or ``example``, one of its examples) passes every filter: the
