@@ -279,3 +279,16 @@ def test_precedents_of_sections_only_about_one_topic_are_found_whatever_the_quer
         "eating disorders", RELEASE, SearchFilters(section="prioritize_teen_safety"), 10
     )
     assert "prioritize_teen_safety/ex4" in [card.id for card in teen]
+
+
+@pytest.mark.parametrize(
+    ("topic", "section_id"),
+    [("sycophancy", "avoid_sycophancy"), ("bioweapons", "avoid_info_hazards")],
+)
+def test_a_precedent_search_by_topic_lists_the_governing_sections_examples_first(
+    parts: Components, topic: str, section_id: str
+) -> None:
+    """An example's own words rarely name its topic ("bioweapons" matched a voice-mode example
+    first): the examples of the sections the query ranks first lead."""
+    _, cards = parts.service.find_examples(topic, RELEASE, None, 5)
+    assert cards[0].section_id == section_id

@@ -37,10 +37,16 @@ from typing import Any
 
 import numpy as np
 
-from server.domain.retrieval.chunks import ChunkLayout, key_weights
+from server.domain.retrieval.chunks import key_weights
 from server.domain.retrieval.corpus import Corpus, ReleaseCorpus, lexical_tokens, section_ids_in
 from server.domain.retrieval.curated import bank_vote, closest_bank, topicality
-from server.domain.retrieval.query_cues import TOPIC_CUES, about_the_spec, focus_query
+from server.domain.retrieval.example_ranking import (
+    ANSWER_EXAMPLES,
+    PRECEDENT_RANKING,
+    gated_out_by_topic,
+    rank_examples,
+)
+from server.domain.retrieval.query_cues import about_the_spec, focus_query
 from server.domain.retrieval.results import (
     ExampleHit,
     RankClarity,
@@ -161,12 +167,14 @@ class HybridRetriever:
                 )
             return scored[section.id]
 
-        gated_out = _gated_out(rc.chunk_layout(), question)
+        gated_out = gated_out_by_topic(rc.chunk_layout(), question)
         sections, clarity = _rank_sections(
             rc, signals, question, gated_out, filters, k_sections, similarity_of
         )
-        examples_gate = np.zeros_like(gated_out) if precedents else gated_out
-        examples = _rank_examples(rc, signals, sections, filters, examples_gate)[:k_examples]
+        ranking = PRECEDENT_RANKING if precedents else ANSWER_EXAMPLES
+        examples = rank_examples(
+            rc, signals.dense, signals.lexical, sections, filters, gated_out, ranking
+        )[:k_examples]
         admits = filters.admits if filters != SearchFilters() else None
         bank = closest_bank(
             rc, signals.dense, signals.lexical, [h.section.id for h in sections], admits
@@ -352,47 +360,3 @@ def _best_prose(rc: ReleaseCorpus, signals: _Signals, section: int) -> list[Chun
 def _titles_in(rc: ReleaseCorpus, question: str) -> list[str]:
     lowered = question.lower()
     return [s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered]
-
-
-def _gated_out(layout: ChunkLayout, question: str) -> np.ndarray:
-    """Section order: the sections only about a topic the question's words do not touch."""
-    gated = np.zeros(len(layout.section_order), dtype=bool)
-    for topic, only_about in layout.topic_sections.items():
-        if not TOPIC_CUES[topic](question):
-            gated |= only_about
-    return gated
-
-
-def _rank_examples(
-    rc: ReleaseCorpus,
-    signals: _Signals,
-    sections: list[SectionHit],
-    filters: SearchFilters,
-    gated_out: np.ndarray,
-) -> list[ExampleHit]:
-    """Examples by their best key (whole example or its user turns), nudged towards top sections;
-    none of a section gated out (see :func:`_gated_out`)."""
-    top_sections = {hit.section.id: rank for rank, hit in enumerate(sections)}
-    layout = rc.chunk_layout()
-    values = signals.dense + EXAMPLE_LEXICAL * signals.lexical
-    best = np.zeros(len(layout.example_ids))
-    np.maximum.at(best, layout.example_slot, values[layout.example_rows])
-    # only an example that matched, or one of a top section (it gets a bonus), can score above 0
-    candidates = [layout.example_ids[slot] for slot in np.flatnonzero(best > 0)]
-    candidates += [e for hit in sections for e in hit.section.example_ids]
-    slot_of = layout.example_slots
-    hits: list[ExampleHit] = []
-    for example_id in dict.fromkeys(candidates):
-        example = rc.examples_by_id[example_id]
-        section = rc.sections_by_id[example.section_id]
-        if example_id not in slot_of or not example.responses:
-            continue
-        if not filters.admits(section, example) or gated_out[layout.section_order[section.id]]:
-            continue
-        rank = top_sections.get(section.id)
-        bonus = 0.05 / (1 + rank) if rank is not None else 0.0
-        hits.append(
-            ExampleHit(example, round(float(best[slot_of[example_id]]) + bonus, 6), section)
-        )
-    hits.sort(key=lambda hit: (-hit.score, hit.example.id))
-    return [hit for hit in hits if hit.score > 0]
