@@ -305,6 +305,19 @@ def test_bad_input_gets_a_clear_error(parts: Components, call, error, message) -
         call(parts.service)
 
 
+def test_a_quoted_latex_backslash_survives_the_markdown(parts: Components) -> None:
+    """The spec's "use \\( ... \\)" is plain text in a quote field, and doubled in the
+    markdown, or a markdown renderer takes the backslash for an escape and shows "( ... )"."""
+    answer = parts.service.answer(
+        "How should the model write inline LaTeX math?", mode="extractive"
+    )
+    formatting = next(c for c in answer.citations if c.section_id == "formatting")
+    assert r"use \( ... \)" in formatting.quote or (
+        answer.bottom_line is not None and r"use \( ... \)" in answer.bottom_line.text
+    )
+    assert r"use \\( ... \\)" in answer.answer
+
+
 def test_control_characters_are_stripped_from_questions(parts: Components) -> None:
     answer = parts.service.answer("can\x00 the model\x07 swear?")
     assert answer.question == "can the model swear?"

@@ -12,6 +12,7 @@ from server.domain.answering.lead_text import (
     changed_since,
     confidence_markdown,
     lead_markdown,
+    markdown_literal,
     quoted_footer,
     verdict_line,
 )
@@ -151,7 +152,7 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
             f"**Sources** (release {answer.release}):",
             [
                 f"- **[{c.title}]({c.url})** · `{c.section_id}` · authority: {c.authority or 'none'}"
-                + (f"\n  > {shorten(c.quote, QUOTE_CHARS)}" if c.quote else "")
+                + (f"\n  > {markdown_literal(shorten(c.quote, QUOTE_CHARS))}" if c.quote else "")
                 for c in quoted
             ],
         ),
@@ -270,7 +271,7 @@ def judgement(row: JudgedRow | None) -> str:
         return "No judge: governing sections and nearest precedents only."
     if row.verdict == "unjudged":
         return f"Judge {row.judge}: unjudged ({row.reason})."
-    quotes = "".join(f"\n> “{s.quote}” (`{s.section_id}`)" for s in row.sentences)
+    quotes = "".join(f"\n> “{markdown_literal(s.quote)}” (`{s.section_id}`)" for s in row.sentences)
     return f"Judge {row.judge}: **{row.verdict}**: {row.reason}{quotes}"
 
 

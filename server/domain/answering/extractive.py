@@ -13,6 +13,7 @@ from server.domain.answering.lead_text import (
     changed_since,
     confidence_label,
     confidence_markdown,
+    markdown_literal,
     no_match_markdown,
     not_covered_line,
     quoted_footer,
@@ -102,7 +103,7 @@ def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
     head = (
         f"**[{section.title}]({url})** (`{section.id}`{link}), {plain_meaning(section.authority)}:"
     )
-    return [head, *(f"> {line}" for line in quote.splitlines()), ""]
+    return [head, *(f"> {markdown_literal(line)}" for line in quote.splitlines()), ""]
 
 
 def _example_line(card: ExampleCard) -> str:
