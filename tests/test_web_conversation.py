@@ -287,6 +287,26 @@ def test_suggested_follow_ups_come_from_the_answer_and_ask_as_follow_ups(
     assert console_errors(driver) == []
 
 
+def test_a_question_the_spec_does_not_cover_cites_no_sections_and_says_its_confidence_once(
+    page: WebDriver,
+) -> None:
+    """The stream's first event lists the evidence; the final answer keeps only what it cites:
+    none for a question the spec does not cover (its text names the closest section)."""
+    ask(page, "what is the boiling point of tungsten in kelvin")
+    turn = wait_for_answer(page)
+    assert "Not covered." in turn.text
+    assert not turn.find_element(By.CSS_SELECTOR, ".citations").is_displayed()
+    assert not turn.find_element(By.CSS_SELECTOR, ".examples").is_displayed()
+    assert turn.text.count("Confidence: low") == 1
+    assert console_errors(page) == []
+
+
+def test_the_llm_mode_is_not_offered_by_a_server_without_an_llm(page: WebDriver) -> None:
+    option = page.find_element(By.CSS_SELECTOR, '#mode option[value="llm"]')
+    until(page, lambda _: not option.is_enabled(), "the LLM option to be disabled")
+    assert option.get_attribute("textContent") == "LLM (none configured on this server)"
+
+
 # --- the question box: counter and errors ------------------------------------------------------
 
 
@@ -430,4 +450,28 @@ def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
             == "true"
         )
         assert "Thanks" in turn.find_element(By.CSS_SELECTOR, ".feedback-status").text
+        assert console_errors(driver) == []
+
+
+def test_a_thumb_alone_records_the_rating(
+    driver: WebDriver, built: tuple[Settings, Any], parts: Components, tmp_path: Path
+) -> None:
+    """Most people never press Send: the thumb's click is the rating, the comment optional."""
+    database = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
+    settings = make_settings(built[0].index.index_dir, feedback_database_url=database)
+    with serve_app(settings, parts) as url:
+        open_page(driver, url)
+        ask(driver, QUESTION)
+        turn = wait_for_answer(driver)
+        click(driver, turn.find_element(By.CSS_SELECTOR, ".rating-up"))
+        status = turn.find_element(By.CSS_SELECTOR, ".feedback-status")
+        until(driver, lambda _: "Rated" in status.text, "the rating to be recorded")
+        exported = run_cli(
+            "feedback",
+            "export",
+            env={"SPECQA_FEEDBACK_DATABASE_URL": database, "SPECQA_INDEX_DIR": str(tmp_path)},
+        )
+        assert exported.returncode == 0, exported.stderr
+        records = [json.loads(line) for line in exported.stdout.splitlines()]
+        assert [(r["rating"], r["comment"]) for r in records] == [("up", "")]
         assert console_errors(driver) == []

@@ -34,6 +34,7 @@ __all__ = [
     "joined_notices",
     "lead_markdown",
     "lead_texts",
+    "markdown_literal",
     "model_answer_lead",
     "no_match_markdown",
     "no_model_mrkdwn",
@@ -125,8 +126,14 @@ def bottom_line_markdown(
     label = bottom_line_label(confidence)
     return [
         f"**{label}:** [{title}]({url}) (`{bottom.section_id}`), {bottom.meaning}:",
-        f"> {bottom_line_quote(bottom)}",
+        f"> {markdown_literal(bottom_line_quote(bottom))}",
     ]
+
+
+def markdown_literal(quote: str) -> str:
+    """A quote as markdown shows it word for word: its backslashes (LaTeX's ``\\(``) doubled,
+    which markdown would otherwise take for escapes and drop."""
+    return quote.replace("\\", "\\\\")
 
 
 def bottom_line_quote(bottom: BottomLine) -> str:
@@ -204,8 +211,9 @@ def lead_texts(answer: Answer) -> dict[str, str | None]:
     when the text does not say so."""
     llm = answer.mode == "llm"
     byline = [MODEL_WROTE] if llm else []
-    if answer.confidence and (llm or answer.bottom_line is None):
-        byline.append(f"Confidence: {answer.confidence}")
+    confidence = f"Confidence: {answer.confidence}"
+    if answer.confidence and (llm or confidence not in answer.answer):
+        byline.append(confidence)
     return {
         "lead": "\n".join(lead_markdown(answer)) if llm else "",
         "note": changed_since(answer.release_note) if llm and answer.release_note else None,

@@ -536,13 +536,20 @@
       conversation.append(
         el("div", { className: `message role-${role}`, attrs: { role: "listitem" } }, [
           el("span", { className: "role", text: roleName(turn.role) }),
-          el("p", { className: "message-text", text: turn.content || "" }),
+          role === "assistant" ? replyText("message-text", turn.content) : el("p", { className: "message-text", text: turn.content || "" }),
         ]),
       );
     }
     root.append(conversation);
     if ((step.responses || []).length) root.append(responseList(step.responses));
     return root;
+  }
+
+  /** An assistant's reply as the spec writes it: markdown (lists, emphasis, "---" dashes). */
+  function replyText(className, text) {
+    const box = el("div", { className: `${className} markdown` });
+    renderMarkdown(text || "", box);
+    return box;
   }
 
   function responseList(responses) {
@@ -558,7 +565,7 @@
       for (const ref of response.refs || []) {
         item.append(" ", specLink(ref.url, `see § ${ref.section_id}`, "label-ref"));
       }
-      item.append(el("p", { className: "response-text", text: response.text || "" }));
+      item.append(replyText("response-text", response.text));
       if (response.rationale) {
         item.append(el("p", { className: "rationale" }, [el("span", { className: "rationale-lead", text: "Why: " }), response.rationale]));
       }
@@ -624,6 +631,26 @@
     let release = ui.release.value;
     const titles = new Map();
 
+    // what the answer cites and its examples: first what the evidence holds (the stream's meta),
+    // then what the final answer kept (none for a question the spec does not cover)
+    function showSources(list, cards) {
+      for (const citation of list) titles.set(String(citation.section_id), String(citation.title));
+      citations.hidden = !list.length;
+      if (list.length) {
+        const chips = el("ul", { className: "chips" });
+        for (const citation of list) chips.append(el("li", {}, [citationChip(citation, release)]));
+        citations.replaceChildren(el("h3", { className: "block-title", text: "Cited sections" }), chips);
+      }
+      examples.hidden = !cards.length;
+      if (cards.length) {
+        const grid = el("div", { className: "example-grid" });
+        const made = cards.map((card) => exampleCard(card, release));
+        grid.append(...made);
+        examples.replaceChildren(el("h3", { className: "block-title", text: "Examples from the spec" }), grid);
+        made.forEach(foldIfLong);
+      }
+    }
+
     return {
       root,
       article: answer,
@@ -631,23 +658,7 @@
       showMeta(meta) {
         release = meta.release || release;
         modeText.textContent = `Release ${release} · writing the answer…`;
-        const list = meta.citations || [];
-        for (const citation of list) titles.set(String(citation.section_id), String(citation.title));
-        if (list.length) {
-          const chips = el("ul", { className: "chips" });
-          for (const citation of list) chips.append(el("li", {}, [citationChip(citation, release)]));
-          citations.replaceChildren(el("h3", { className: "block-title", text: "Cited sections" }), chips);
-          citations.hidden = false;
-        }
-        const cards = meta.examples || [];
-        if (cards.length) {
-          const grid = el("div", { className: "example-grid" });
-          const made = cards.map((card) => exampleCard(card, release));
-          grid.append(...made);
-          examples.replaceChildren(el("h3", { className: "block-title", text: "Examples from the spec" }), grid);
-          examples.hidden = false;
-          made.forEach(foldIfLong);
-        }
+        showSources(meta.citations || [], meta.examples || []);
       },
       append(text) {
         markdown += text;
@@ -662,6 +673,9 @@
         this.done = true;
         if (frame) cancelAnimationFrame(frame);
         frame = 0;
+        if (final.citations) {
+          showSources(final.covered === false ? [] : final.citations, final.examples || []);
+        }
         renderMarkdown(final.answer || markdown, body, titles);
         body.setAttribute("aria-busy", "false");
         const llm = final.mode === "llm";
@@ -789,8 +803,11 @@
       }
       if (!turn.done) failed(turn, "The answer stopped before it was complete. Try again.", rawQuestion);
     } catch (error) {
-      if (error && error.name === "AbortError") turn.stopped();
-      else {
+      if (error && error.name === "AbortError") {
+        turn.stopped();
+        if (!ui.question.value.trim()) ui.question.value = rawQuestion; // to ask again
+        updateCounter();
+      } else {
         failed(turn, describeError(error), rawQuestion);
         if (error instanceof ApiError && error.status === 401) ui.settings.open = true;
       }
@@ -913,8 +930,9 @@
     return button;
   }
 
-  /** 👍/👎 picks a rating and opens an optional comment; Send posts it to /web/feedback, with
-   * this browser's rater token (a later rating of the same answer replaces the earlier). */
+  /** 👍/👎 posts the rating to /web/feedback at once and opens an optional comment; Send posts
+   * the rating again with it. Both carry this browser's rater token: a later rating of the same
+   * answer replaces the earlier. */
   function feedbackControls(entry) {
     const up = ratingButton("up", "Helpful");
     const down = ratingButton("down", "Not helpful");
@@ -944,23 +962,32 @@
       form.hidden = true;
       status.textContent = "Thanks for the feedback.";
     };
+    const post = async (value, text) => {
+      const body = { answer_id: entry.answer.id, rating: value, rater: conv.rater() };
+      if (text) body.comment = text;
+      await postJson("/web/feedback", body);
+      entry.feedback = value;
+      conv.save(conversation);
+    };
     for (const [button, value] of [[up, "up"], [down, "down"]]) {
-      button.addEventListener("click", () => {
+      button.addEventListener("click", async () => {
         press(value);
         form.hidden = false;
         status.textContent = "";
         comment.focus();
+        try {
+          await post(value, "");
+          if (rating === value) status.textContent = "Rated. Add a comment if you like.";
+        } catch (error) {
+          status.textContent = describeError(error);
+        }
       });
     }
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       send.disabled = true;
-      const body = { answer_id: entry.answer.id, rating, rater: conv.rater() };
-      if (comment.value.trim()) body.comment = comment.value.trim();
       try {
-        await postJson("/web/feedback", body);
-        entry.feedback = rating;
-        conv.save(conversation);
+        await post(rating, comment.value.trim());
         sent(rating);
       } catch (error) {
         status.textContent = describeError(error);
@@ -982,7 +1009,8 @@
     box.hidden = true;
     turn.root.append(box);
     const [parent] = await Promise.all([parentTitle(answer), releasesReady]);
-    const questions = conv.followups(answer, releaseNames, parent);
+    const asked = new Set(conversation.map((entry) => entry.question));
+    const questions = conv.followups(answer, releaseNames, parent).filter((q) => !asked.has(q));
     if (!box.isConnected || !questions.length) return;
     const buttons = questions.map((question) => {
       const button = el("button", { className: "suggestion followup", text: question, attrs: { type: "button" } });
@@ -1138,9 +1166,25 @@
     ask(linked.question, { standalone: true });
   }
 
+  /** The LLM answer mode is offered only when the server has an LLM (``/readyz`` says). */
+  async function checkLlm() {
+    try {
+      const response = await fetch("/readyz");
+      const data = await response.json();
+      if (data.llm !== false) return;
+    } catch (_) {
+      return; // not known: keep the choice
+    }
+    const option = ui.mode.querySelector('option[value="llm"]');
+    option.disabled = true;
+    option.textContent = "LLM (none configured on this server)";
+    if (ui.mode.value === "llm") ui.mode.value = "";
+  }
+
   initSettings();
   initDialog();
   initComposer();
+  checkLlm();
   releasesReady = loadReleases();
   restoreConversation();
   askLinkedQuestion();
