@@ -26,6 +26,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTIFACTS = REPO / "tests" / "artifacts"
 WAIT_S = 60.0
 CONVERSATION_KEY = "specqa.conversation"  # where the page keeps the conversation (localStorage)
+CHOICE_KEYS = ("specqa.release", "specqa.mode")  # the release and answer mode picked
 
 
 @contextmanager
@@ -71,10 +72,11 @@ def open_page(
     """Load the page; unless ``keep_conversation``, with no conversation stored from before."""
     driver.get("about:blank")
     driver.get(f"{url}/")
+    kept = [CONVERSATION_KEY, *CHOICE_KEYS]
     if not keep_conversation and driver.execute_script(
-        f"return localStorage.getItem('{CONVERSATION_KEY}') !== null"
+        "return arguments[0].some(key => localStorage.getItem(key) !== null)", kept
     ):
-        driver.execute_script(f"localStorage.removeItem('{CONVERSATION_KEY}')")
+        driver.execute_script("arguments[0].forEach(key => localStorage.removeItem(key))", kept)
         driver.get(f"{url}/")
     if wait_releases:
         until(driver, lambda d: len(release_values(d)) == len(RELEASES), "the releases to load")

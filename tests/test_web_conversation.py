@@ -307,6 +307,22 @@ def test_the_llm_mode_is_not_offered_by_a_server_without_an_llm(page: WebDriver)
     assert option.get_attribute("textContent") == "LLM (none configured on this server)"
 
 
+def test_the_release_picked_stays_picked_after_a_reload(page: WebDriver, base_url: str) -> None:
+    """A follow-up after a reload must not be answered from another release in silence."""
+    picker = page.find_element(By.ID, "release")
+    page.execute_script(
+        "arguments[0].value = arguments[1];arguments[0].dispatchEvent(new Event('change'));",
+        picker,
+        RELEASES[0],
+    )
+    open_page(page, base_url, keep_conversation=True)
+    until(
+        page,
+        lambda d: d.find_element(By.ID, "release").get_attribute("value") == RELEASES[0],
+        "the release",
+    )
+
+
 # --- the question box: counter and errors ------------------------------------------------------
 
 

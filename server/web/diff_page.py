@@ -119,7 +119,10 @@ def render_diff_page(
             ],
         ),
         _changes("Rules whose wording changed", meaning, diff),
-        _listing("Examples", [_examples(sid, ch) for sid, ch in diff.examples.items()]),
+        _listing(
+            "Sections whose examples changed",
+            [_examples(sid, ch) for sid, ch in diff.examples.items()],
+        ),
         _changes("Trivial edits (punctuation, case, a word or two)", trivial, diff),
     ]
     body = "".join(parts) or "<p>No differences.</p>"

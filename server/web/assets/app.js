@@ -8,6 +8,7 @@
 
 (() => {
   const KEY_STORAGE = "specqa.apiKey";
+  const CHOICE_STORAGE = { release: "specqa.release", mode: "specqa.mode" }; // kept across reloads
   const SPEC_HOST = "model-spec.openai.com";
   const LABELS = { GOOD: "good", BAD: "bad", OK: "ok" };
   const LABEL_ICONS = { good: "✓", bad: "✕", ok: "~", other: "•" };
@@ -405,7 +406,7 @@
   }
 
   async function loadReleases() {
-    const previous = ui.release.value;
+    const previous = ui.release.value || storedChoice("release");
     try {
       const data = await getJson("/v1/releases");
       releaseNames = Array.isArray(data.releases) ? data.releases.map(String) : [];
@@ -429,7 +430,31 @@
     }
   }
 
+  function storedChoice(name) {
+    try {
+      return localStorage.getItem(CHOICE_STORAGE[name]) || "";
+    } catch (_) {
+      return "";
+    }
+  }
+
+  /** The release and answer mode picked stay picked after a reload, as the conversation does. */
+  function keepChoices() {
+    for (const name of Object.keys(CHOICE_STORAGE)) {
+      ui[name].addEventListener("change", () => {
+        try {
+          localStorage.setItem(CHOICE_STORAGE[name], ui[name].value);
+        } catch (_) {
+          // this browser keeps nothing: the choice lasts until the reload
+        }
+      });
+    }
+    const mode = storedChoice("mode");
+    if ([...ui.mode.options].some((option) => option.value === mode)) ui.mode.value = mode;
+  }
+
   function initSettings() {
+    keepChoices();
     ui.keyInput.value = apiKey();
     const summary = ui.settings.querySelector("summary");
     ui.settings.addEventListener("keydown", (event) => {
