@@ -197,7 +197,8 @@ class SpecLookups:
         verdict = None
         if assistant.strip() and self.precedents is not None:
             candidates = [h.example for h in result.examples]
-            verdict = self.precedents.verdict(assistant, result.release, candidates)
+            everywhere = self.corpus().get(result.release).parsed.examples
+            verdict = self.precedents.verdict(assistant, result.release, candidates, everywhere)
         found = SearchResponse(
             query=text,
             release=result.release,
