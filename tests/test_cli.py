@@ -144,6 +144,9 @@ def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) 
         ("bank", "short-answers", "--limit", "0"),
         ("bank", "split", "--fold", "3", "--folds", "3", "--out", str(tmp_path)),
         ("no-such-command",),
+        # a file that cannot be written: a traceback before
+        ("examples", "search", "lying", "--csv", str(tmp_path / "no-such-dir" / "out.csv")),
+        ("feedback", "export", "--csv", str(tmp_path / "no-such-dir" / "out.csv")),
     ]
     for args in cases:
         result = run_cli(*args, env={**cli_env, "SPECQA_CHROMA_URL": ""})

@@ -17,9 +17,10 @@ COMMAND_MODULES = (ingest, query, corpus, releases, serve, mcp)
 
 
 class _OneLineErrors(TyperGroup):
-    """A bad option value, a missing argument or an unknown command is reported like every other
-    bad input: one line on stderr (``specqa: error: …``) and exit 2, not click's usage box.
-    ``--help`` and a bare command group still print their help."""
+    """A bad option value, a missing argument, an unknown command or a file that cannot be read
+    or written is reported like every other bad input: one line on stderr (``specqa: error:
+    …``) and exit 2, not click's usage box or a traceback. ``--help`` and a bare command group
+    still print their help."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False  # errors come back here instead of being shown
@@ -34,6 +35,10 @@ class _OneLineErrors(TyperGroup):
         except typer.Abort:
             typer.echo("Aborted!", err=True)
             sys.exit(1)
+        except OSError as exc:  # a file named on the command line: cannot be read or written
+            where = f": {exc.filename}" if exc.filename else ""
+            typer.echo(f"specqa: error: {exc.strerror or exc}{where}", err=True)
+            sys.exit(2)
         if isinstance(returned, int):  # typer.Exit(code), returned rather than raised
             sys.exit(returned)
         return returned
