@@ -147,12 +147,14 @@ def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) 
         # a file that cannot be written: a traceback before
         ("examples", "search", "lying", "--csv", str(tmp_path / "no-such-dir" / "out.csv")),
         ("feedback", "export", "--csv", str(tmp_path / "no-such-dir" / "out.csv")),
+        ("ask", "lying?", "--index-dir", str(tmp_path / "no-such-index")),
     ]
     for args in cases:
         result = run_cli(*args, env={**cli_env, "SPECQA_CHROMA_URL": ""})
         assert result.returncode == 2, (args, result.stderr)
         assert len(result.stderr.strip().splitlines()) == 1, (args, result.stderr)
         assert result.stderr.startswith("specqa: error: ")
+    assert not (tmp_path / "no-such-index").exists()  # a read-only command makes no index
 
 
 def test_invalid_setting_is_a_clear_error(cli_env: dict[str, str]) -> None:
@@ -176,6 +178,7 @@ def test_commands_take_their_parts_from_an_installed_factory_only_inside_its_blo
     parts: Components, tmp_path: Path
 ) -> None:
     empty = tmp_path / "no-index"
+    empty.mkdir()  # a folder with no index in it (a missing folder fails before any factory)
     given: list[Path | None] = []
 
     def session_parts(settings: Settings) -> Components:

@@ -83,6 +83,9 @@ def components(index_dir: Path | None) -> Components:
     from server.composition.components import build_components
 
     settings = settings_from(index_dir=index_dir)
+    where = settings.index.index_dir
+    if settings.index.chroma_url is None and not where.is_dir():  # made by nothing but ingest
+        fail(f"no index in {where}: run `specqa ingest`, or point --index-dir at one")
     build = _factory.get() or build_components
     return guarded(lambda: build(settings))
 

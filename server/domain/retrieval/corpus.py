@@ -169,7 +169,8 @@ def _usable_manifest(store: VectorStore, expected_model: str | None) -> IndexMan
     """The active index's manifest, or SpecIndexError saying why it cannot be served."""
     manifest = store.manifest()
     if manifest is None:
-        raise SpecIndexError("no index has been built yet; run `specqa ingest`")
+        where = store.url if store.remote else store.chroma_dir.parent if store.chroma_dir else "?"
+        raise SpecIndexError(f"no index has been built yet in {where}; run `specqa ingest`")
     if manifest.chunker_version != CHUNKER_VERSION:
         raise SpecIndexError(
             f"the index was built by another version of specqa (index format "
