@@ -148,6 +148,13 @@ def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) 
         ("examples", "search", "lying", "--csv", str(tmp_path / "no-such-dir" / "out.csv")),
         ("feedback", "export", "--csv", str(tmp_path / "no-such-dir" / "out.csv")),
         ("ask", "lying?", "--index-dir", str(tmp_path / "no-such-index")),
+        (
+            "examples",
+            "--release",
+            "2025-02-12",
+            "search",
+            "lie",
+        ),  # parsed where search never sees it
     ]
     for args in cases:
         result = run_cli(*args, env={**cli_env, "SPECQA_CHROMA_URL": ""})

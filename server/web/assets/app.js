@@ -657,7 +657,7 @@
     const titles = new Map();
 
     // what the answer cites and its examples: first what the evidence holds (the stream's meta),
-    // then what the final answer kept (none for a question the spec does not cover)
+    // then what the final answer kept (none for a question outside the spec)
     function showSources(list, cards) {
       for (const citation of list) titles.set(String(citation.section_id), String(citation.title));
       citations.hidden = !list.length;

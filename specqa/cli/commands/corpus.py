@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from specqa.cli.options import AsJson, IndexDir, Release, components, console, guarded, print_json
+from specqa.cli.options import (
+    AsJson,
+    IndexDir,
+    Release,
+    components,
+    console,
+    fail,
+    guarded,
+    print_json,
+)
 
 commands = typer.Typer()
 examples_app = typer.Typer(help="List or search the labelled examples (precedents).")
@@ -37,12 +48,21 @@ def sections(release: Release = None, index_dir: IndexDir = None, as_json: AsJso
         )
 
 
+def _list_options(
+    release: str | None, index_dir: Path | None, as_json: bool
+) -> list[tuple[str, object]]:
+    return [("--release", release), ("--index-dir", index_dir), ("--json", as_json)]
+
+
 @examples_app.callback(invoke_without_command=True)
 def examples(
     ctx: typer.Context, release: Release = None, index_dir: IndexDir = None, as_json: AsJson = False
 ) -> None:
     """List the indexed examples of a release (id, title, section, labels of each judged step)."""
     if ctx.invoked_subcommand is not None:
+        given = [flag for flag, value in _list_options(release, index_dir, as_json) if value]
+        if given:  # click parses them here, where `search` never sees them
+            fail(f"{', '.join(given)} goes after `{ctx.invoked_subcommand}`")
         return
     service = components(index_dir).service
     parsed = guarded(lambda: service.parsed(release))
