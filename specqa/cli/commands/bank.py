@@ -192,8 +192,14 @@ def _print_check(check: object, detailed: bool) -> None:
         f"[bold]release {check.release}[/]: {check.usable} of {check.entries} entries hold; "
         f"{len(check.stale)} stale, {len(check.missing_section)} with no section here"
     )
+    answers = ", ".join(f"{value} {n}" for value, n in sorted(check.answers.items()))
     console.print(f"  voices: {voices}")
-    console.print(f"  short answers: {dict(check.answers)}")
+    console.print(f"  short answers: {answers}")
+    if check.below_minimum and not detailed:
+        console.print(
+            f"  {len(check.below_minimum)} sections below their minimum "
+            f"(`specqa bank check -r {check.release}` lists them)"
+        )
     if check.no_text:
         console.print(f"  sections with no sentence to anchor to: {', '.join(check.no_text)}")
     if not detailed:
