@@ -31,7 +31,7 @@ from specqa.core.question_bank import (
     split_bank,
 )
 from specqa.core.quotes import section_text
-from tests.conftest import RELEASES, REPO, parsed
+from tests.conftest import RELEASES, REPO, parsed, run_cli
 
 BANK = REPO / "spec" / "question_bank.jsonl"
 NEWEST = RELEASES[-1]
@@ -193,3 +193,11 @@ def test_a_split_holds_each_entry_out_in_exactly_one_fold_whatever_the_order() -
 def test_a_fold_outside_the_folds_is_an_input_error(fold: int, folds: int) -> None:
     with pytest.raises(InputError, match="fold must be from 0"):
         split_bank(list(bank()), fold, folds)
+
+
+def test_bank_check_counts_each_release_in_words_and_points_to_the_sections_below_minimum() -> None:
+    result = run_cli("bank", "check")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())  # rich wraps at the terminal's width
+    assert "short answers: it depends " in text and "{" not in text
+    assert f"sections below their minimum (`specqa bank check -r {RELEASES[0]}` lists them)" in text
