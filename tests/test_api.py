@@ -307,6 +307,14 @@ def test_follow_up_turns_are_answered_in_context(open_url: str) -> None:
         ("get", "/v1/search", {"params": {"q": "x", "k": 999}}, 422, "k"),
         ("get", "/v1/sections/no_such_section", {}, 404, "no section 'no_such_section'"),
         ("get", "/v1/sections/be_kind", {}, 404, "it is 'love_humanity' there (renamed"),
+        ("get", "/v1/examples", {"params": {"section": "be_kind"}}, 404, "'love_humanity' there"),
+        (
+            "get",
+            "/v1/diff",
+            {"params": {"from": "2025-10-27", "to": "2025-12-18", "section": "be_kind"}},
+            404,
+            "it is 'love_humanity' there",
+        ),
         (
             "get",
             "/v1/sections/prioritize_teen_safety",

@@ -157,6 +157,7 @@ class SpecLookups:
     ) -> tuple[str, list[ExampleCard]]:
         """Precedents: ranked by ``query`` when given, else every example that passes the filters."""
         filters = filters or SearchFilters()
+        self._require_section(filters.section, release)
         if query:
             result = self.retriever.search(
                 self.validate_question(query),
@@ -211,9 +212,13 @@ class SpecLookups:
     # --- the spec as indexed ----------------------------------------------------------------
     def section(self, section_id: str, release: str | None = None) -> SectionCard:
         rc = self.corpus().get(release)
-        if section_id not in rc.sections_by_id:
-            self._explain_missing(section_id, rc.release)
+        self._require_section(section_id, rc.release)
         return self._section_card(rc.release, section_id, with_examples=True)
+
+    def _require_section(self, section_id: str | None, release: str | None) -> None:
+        rc = self.corpus().get(release)
+        if section_id is not None and section_id not in rc.sections_by_id:
+            self._explain_missing(section_id, rc.release)
 
     def _explain_missing(self, section_id: str, release: str) -> None:
         """An id of another release says where it went ("renamed 'love_humanity'")."""
@@ -260,6 +265,8 @@ class SpecLookups:
         """The diff from ``old`` to ``new``, renames followed through the releases between."""
         corpus = self.corpus()
         before, after = corpus.get(old).parsed, corpus.get(new).parsed
+        if section and all(r.section(section) is None for r in (before, after)):
+            self._explain_missing(section, after.release)  # an id of a release between, or none
         between = releases_between(corpus, before.release, after.release)
         return Comparison(diff_releases(before, after, section or None, between), before, after)
 
