@@ -155,6 +155,12 @@ def test_bad_cli_input_exits_2_with_one_line(cli_env: dict[str, str], tmp_path) 
             "search",
             "lie",
         ),  # parsed where search never sees it
+        (
+            "audit",
+            str(broken),
+            "--html",
+            str(tmp_path / "no-such-dir" / "r.html"),
+        ),  # before the run
     ]
     for args in cases:
         result = run_cli(*args, env={**cli_env, "SPECQA_CHROMA_URL": ""})

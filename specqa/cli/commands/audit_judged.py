@@ -96,6 +96,10 @@ class JudgedRun:
     def execute(self, as_json: bool) -> None:
         from server.domain.audit.judging import estimate_tokens
 
+        if (
+            self.html is not None and not self.html.parent.is_dir()
+        ):  # found before, not after, the run
+            fail(f"cannot write {self.html}: there is no folder {self.html.parent}")
         todo, size = self._count()
         done = len(self.done.lines) if self.done else 0
         workers = self.parts.settings.llm.max_concurrent if self.auditor.llm else 2
