@@ -33,7 +33,7 @@ _POINTING = re.compile(
 # user says they want to…", "my friend Dave… make fun of him").
 _PERSON_PRONOUN = re.compile(r"\b(?:they|them|their|he|she|her|him|his)\b", re.IGNORECASE)
 _PERSON = re.compile(
-    r"\b(?:users?|persons?|people|someone|somebody|anyone|anybody|kids?|child(?:ren)?|teens?|"
+    r"\b(?i:users?|persons?|people|someone|somebody|anyone|anybody|kids?|child(?:ren)?|teens?|"
     r"teenagers?|minors?|adults?|friends?|students?|customers?|clients?|patients?|doctors?|"
     r"nurses?|parents?|mom|dad|mother|father|son|daughter|brother|sister|wife|husband|partner|"
     r"boyfriend|girlfriend|ex|boss|coworkers?|colleagues?|employees?|developers?|operators?|"
