@@ -10,8 +10,8 @@ The threshold depends on the model, so it was calibrated for each with
 responses). Each response pasted as the reply to its example's user turn finds its own example and
 label as the closest for 390 of 397 (similarity 1.0; the other 7 lose their example in retrieval).
 With its own example, and any example repeating it, left out, the closest *other* response
-scores, with the spec-tuned model (the default; session 49's tuning): median 0.433, 90th
-percentile 0.741, 95th 0.866; with the base model (calibrated earlier): 0.356, 0.721, 0.886.
+scores, with the spec-tuned model (the default; the weights of sessions 47 to 49): median 0.433,
+90th percentile 0.741, 95th 0.866; with the base model (calibrated earlier): 0.356, 0.721, 0.886.
 Above 0.60 the other response has the same label only 47-57% of the time, a coin flip. Each
 threshold is that 95th percentile rounded up: **0.87** tuned (4.0% of mismatches reach it),
 **0.89** base (4.8%): short near-identical replies labelled differently in different contexts.
@@ -90,7 +90,7 @@ class PrecedentMatcher:
     ) -> PrecedentVerdict:
         """How ``reply`` compares with the responses of ``examples``; ``everywhere`` (the
         release's examples) says whether the closest response's very words are labelled
-        otherwise in another example ("Sorry, I can't help with that." is GOOD in six and BAD
+        otherwise in another example ("Sorry, I can't help with that." is GOOD in some and BAD
         in others): then the context decides, and no label is given."""
         nearest = self.nearest(reply, release, examples, k=1)
         if not nearest:

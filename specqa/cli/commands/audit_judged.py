@@ -96,9 +96,8 @@ class JudgedRun:
     def execute(self, as_json: bool) -> None:
         from server.domain.audit.judging import estimate_tokens
 
-        if (
-            self.html is not None and not self.html.parent.is_dir()
-        ):  # found before, not after, the run
+        # a page that cannot be written is found before the run, not after it
+        if self.html is not None and not self.html.parent.is_dir():
             fail(f"cannot write {self.html}: there is no folder {self.html.parent}")
         todo, size = self._count()
         done = len(self.done.lines) if self.done else 0
