@@ -413,81 +413,87 @@ def test_conversation_controls_are_reachable_without_horizontal_scroll(
 # --- feedback ----------------------------------------------------------------------------------
 
 
-def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
-    driver: WebDriver, built: tuple[Settings, Any], parts: Components, tmp_path: Path
-) -> None:
-    database = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
-    settings = make_settings(built[0].index.index_dir, feedback_database_url=database)
+@pytest.fixture
+def feedback_database(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'feedback.sqlite'}"
+
+
+@pytest.fixture
+def feedback_url(
+    built: tuple[Settings, Any], parts: Components, feedback_database: str
+) -> Iterator[str]:
+    """A server that stores feedback in this test's own database."""
+    settings = make_settings(built[0].index.index_dir, feedback_database_url=feedback_database)
     with serve_app(settings, parts) as url:
-        open_page(driver, url)
-        ask(driver, QUESTION)
-        turn = wait_for_answer(driver)
-        answer_id = stored(driver)[-1]["answer"]["id"]
-        form = turn.find_element(By.CSS_SELECTOR, ".feedback-form")
-        assert not form.is_displayed()  # the comment box opens with a rating
+        yield url
 
-        down = turn.find_element(By.CSS_SELECTOR, ".rating-down")
-        assert down.get_attribute("aria-label") == "Not helpful"
-        click(driver, down)
-        assert down.get_attribute("aria-pressed") == "true"
-        comment = turn.find_element(By.CSS_SELECTOR, ".feedback-comment")
-        assert driver.switch_to.active_element == comment
-        comment.send_keys("Quotes the wrong section.")
-        comment.send_keys(Keys.ENTER)
-        status = turn.find_element(By.CSS_SELECTOR, ".feedback-status")
-        until(driver, lambda d: "Thanks" in status.text, "the feedback to be sent")
-        assert not turn.find_element(By.CSS_SELECTOR, ".rating-up").is_enabled()
-        tools = turn.find_element(By.CSS_SELECTOR, ".answer-tools")
-        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tools)
-        driver.save_screenshot("/tmp/web-feedback.png")
 
-        exported = run_cli(
-            "feedback",
-            "export",
-            env={"SPECQA_FEEDBACK_DATABASE_URL": database, "SPECQA_INDEX_DIR": str(tmp_path)},
-        )
-        assert exported.returncode == 0, exported.stderr
-        records = [json.loads(line) for line in exported.stdout.splitlines()]
-        assert len(records) == 1
-        record = records[0]
-        assert record["answer_id"] == answer_id
-        assert record["rating"] == "down"
-        assert record["comment"] == "Quotes the wrong section."
-        assert record["source"] == "web"
-        token = driver.execute_script("return localStorage.getItem('specqa.rater')")
-        assert record["rater"] == f"web:{token}" and len(token) == 32  # this browser's token
-        assert record["question"] == QUESTION
+def exported_feedback(database: str, tmp_path: Path) -> list[dict[str, Any]]:
+    exported = run_cli(
+        "feedback",
+        "export",
+        env={"SPECQA_FEEDBACK_DATABASE_URL": database, "SPECQA_INDEX_DIR": str(tmp_path)},
+    )
+    assert exported.returncode == 0, exported.stderr
+    return [json.loads(line) for line in exported.stdout.splitlines()]
 
-        # after a reload the answer shows its feedback as given
-        open_page(driver, url, keep_conversation=True)
-        turn = wait_for_answer(driver)
-        assert (
-            turn.find_element(By.CSS_SELECTOR, ".rating-down").get_attribute("aria-pressed")
-            == "true"
-        )
-        assert "Thanks" in turn.find_element(By.CSS_SELECTOR, ".feedback-status").text
-        assert console_errors(driver) == []
+
+def test_thumbs_down_with_a_comment_is_stored_as_feedback_on_that_answer(
+    driver: WebDriver, feedback_url: str, feedback_database: str, tmp_path: Path
+) -> None:
+    open_page(driver, feedback_url)
+    ask(driver, QUESTION)
+    turn = wait_for_answer(driver)
+    answer_id = stored(driver)[-1]["answer"]["id"]
+    form = turn.find_element(By.CSS_SELECTOR, ".feedback-form")
+    assert not form.is_displayed()  # the comment box opens with a rating
+
+    down = turn.find_element(By.CSS_SELECTOR, ".rating-down")
+    assert down.get_attribute("aria-label") == "Not helpful"
+    click(driver, down)
+    assert down.get_attribute("aria-pressed") == "true"
+    comment = turn.find_element(By.CSS_SELECTOR, ".feedback-comment")
+    assert driver.switch_to.active_element == comment
+    comment.send_keys("Quotes the wrong section.")
+    comment.send_keys(Keys.ENTER)
+    status = turn.find_element(By.CSS_SELECTOR, ".feedback-status")
+    until(driver, lambda d: "Thanks" in status.text, "the feedback to be sent")
+    assert not turn.find_element(By.CSS_SELECTOR, ".rating-up").is_enabled()
+    tools = turn.find_element(By.CSS_SELECTOR, ".answer-tools")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tools)
+    driver.save_screenshot("/tmp/web-feedback.png")
+
+    records = exported_feedback(feedback_database, tmp_path)
+    assert len(records) == 1
+    record = records[0]
+    assert record["answer_id"] == answer_id
+    assert record["rating"] == "down"
+    assert record["comment"] == "Quotes the wrong section."
+    assert record["source"] == "web"
+    token = driver.execute_script("return localStorage.getItem('specqa.rater')")
+    assert record["rater"] == f"web:{token}" and len(token) == 32  # this browser's token
+    assert record["question"] == QUESTION
+
+    # after a reload the answer shows its feedback as given
+    open_page(driver, feedback_url, keep_conversation=True)
+    turn = wait_for_answer(driver)
+    assert (
+        turn.find_element(By.CSS_SELECTOR, ".rating-down").get_attribute("aria-pressed") == "true"
+    )
+    assert "Thanks" in turn.find_element(By.CSS_SELECTOR, ".feedback-status").text
+    assert console_errors(driver) == []
 
 
 def test_a_thumb_alone_records_the_rating(
-    driver: WebDriver, built: tuple[Settings, Any], parts: Components, tmp_path: Path
+    driver: WebDriver, feedback_url: str, feedback_database: str, tmp_path: Path
 ) -> None:
     """Most people never press Send: the thumb's click is the rating, the comment optional."""
-    database = f"sqlite:///{tmp_path / 'feedback.sqlite'}"
-    settings = make_settings(built[0].index.index_dir, feedback_database_url=database)
-    with serve_app(settings, parts) as url:
-        open_page(driver, url)
-        ask(driver, QUESTION)
-        turn = wait_for_answer(driver)
-        click(driver, turn.find_element(By.CSS_SELECTOR, ".rating-up"))
-        status = turn.find_element(By.CSS_SELECTOR, ".feedback-status")
-        until(driver, lambda _: "Rated" in status.text, "the rating to be recorded")
-        exported = run_cli(
-            "feedback",
-            "export",
-            env={"SPECQA_FEEDBACK_DATABASE_URL": database, "SPECQA_INDEX_DIR": str(tmp_path)},
-        )
-        assert exported.returncode == 0, exported.stderr
-        records = [json.loads(line) for line in exported.stdout.splitlines()]
-        assert [(r["rating"], r["comment"]) for r in records] == [("up", "")]
-        assert console_errors(driver) == []
+    open_page(driver, feedback_url)
+    ask(driver, QUESTION)
+    turn = wait_for_answer(driver)
+    click(driver, turn.find_element(By.CSS_SELECTOR, ".rating-up"))
+    status = turn.find_element(By.CSS_SELECTOR, ".feedback-status")
+    until(driver, lambda _: "Rated" in status.text, "the rating to be recorded")
+    records = exported_feedback(feedback_database, tmp_path)
+    assert [(r["rating"], r["comment"]) for r in records] == [("up", "")]
+    assert console_errors(driver) == []
