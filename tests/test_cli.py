@@ -209,3 +209,12 @@ def test_commands_take_their_parts_from_an_installed_factory_only_inside_its_blo
     assert outside.returncode == 2, outside.stderr  # its own parts, over a folder with no index
     assert outside.stderr.startswith("specqa: error: ")
     assert os.environ.get("SPECQA_INDEX_DIR") == before  # run_cli's environment is undone
+
+
+def test_piped_output_keeps_each_line_whole_for_grep(cli_env: dict[str, str]) -> None:
+    """Rich wraps at 80 columns when stdout is not a terminal: a section's authority landed on
+    the next line of `specqa sections | grep …`."""
+    result = run_cli("sections", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if "avoid_hateful_content" in line)
+    assert line.split()[-1] == "root" and "protected groups" in line
