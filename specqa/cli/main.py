@@ -10,7 +10,6 @@ import typer
 from typer.core import TyperGroup
 
 from specqa.cli.commands import audit, bank, corpus, feedback, ingest, mcp, query, releases, serve
-from specqa.cli.options import console
 
 __all__ = ["app", "main"]
 
@@ -25,7 +24,6 @@ class _OneLineErrors(TyperGroup):
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False  # errors come back here instead of being shown
-        console.soft_wrap = not console.is_terminal  # piped: a line stays a line, for grep
         try:
             returned = super().main(*args, **kwargs)
         except typer.TyperException as exc:  # typer's own click: UsageError, BadParameter, …

@@ -105,6 +105,12 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
+def print_line(text: str) -> None:
+    """One line of a line-oriented listing (console markup allowed). Piped or redirected it is
+    not wrapped at 80 columns, so grep and cut read it whole; in a terminal it wraps to fit."""
+    console.print(text, soft_wrap=not console.is_terminal)
+
+
 def print_table(table: Table) -> None:
     """``table`` on stdout. In a terminal it fits the window; piped or redirected (a script, grep,
     a file) it is as wide as its content, so no id or title is cut with "…" or wrapped."""

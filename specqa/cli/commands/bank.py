@@ -21,6 +21,7 @@ from specqa.cli.options import (
     fail,
     guarded,
     print_json,
+    print_line,
     settings_from,
 )
 
@@ -188,20 +189,20 @@ def _print_check(check: object, detailed: bool) -> None:
     assert isinstance(check, BankCheck)
     usable = max(check.usable, 1)
     voices = ", ".join(f"{v} {n} ({n / usable:.0%})" for v, n in sorted(check.voices.items()))
-    console.print(
+    print_line(
         f"[bold]release {check.release}[/]: {check.usable} of {check.entries} entries hold; "
         f"{len(check.stale)} stale, {len(check.missing_section)} with no section here"
     )
     answers = ", ".join(f"{value} {n}" for value, n in sorted(check.answers.items()))
-    console.print(f"  voices: {voices}")
-    console.print(f"  short answers: {answers}")
+    print_line(f"  voices: {voices}")
+    print_line(f"  short answers: {answers}")
     if check.below_minimum and not detailed:
-        console.print(
+        print_line(
             f"  {len(check.below_minimum)} sections below their minimum "
             f"(`specqa bank check -r {check.release}` lists them)"
         )
     if check.no_text:
-        console.print(f"  sections with no sentence to anchor to: {', '.join(check.no_text)}")
+        print_line(f"  sections with no sentence to anchor to: {', '.join(check.no_text)}")
     if not detailed:
         return
     if check.below_minimum:

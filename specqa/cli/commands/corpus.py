@@ -11,10 +11,10 @@ from specqa.cli.options import (
     IndexDir,
     Release,
     components,
-    console,
     fail,
     guarded,
     print_json,
+    print_line,
 )
 
 commands = typer.Typer()
@@ -43,9 +43,7 @@ def sections(release: Release = None, index_dir: IndexDir = None, as_json: AsJso
         return
     for row in rows:
         indent = "  " * (int(str(row["level"])) - 1)
-        console.print(
-            f"{indent}[bold]{row['id']}[/] {row['title']} [dim]{row['authority'] or ''}[/]"
-        )
+        print_line(f"{indent}[bold]{row['id']}[/] {row['title']} [dim]{row['authority'] or ''}[/]")
 
 
 def _list_options(
@@ -83,4 +81,4 @@ def examples(
         return
     for row in rows:
         steps = " → ".join(" ".join(labels) for labels in row["step_labels"])
-        console.print(f"[bold]{row['id']}[/] {row['title']} [dim]{steps}[/]")
+        print_line(f"[bold]{row['id']}[/] {row['title']} [dim]{steps}[/]")

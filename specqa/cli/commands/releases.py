@@ -19,6 +19,7 @@ from specqa.cli.options import (
     console,
     guarded,
     print_json,
+    print_line,
     print_table,
 )
 
@@ -62,9 +63,9 @@ def history(
     if as_json:
         print_json(result.model_dump(by_alias=True))
         return
-    console.print(f"[bold]{section_id}[/] present in: {', '.join(result.present_in)}")
+    print_line(f"[bold]{section_id}[/] present in: {', '.join(result.present_in)}")
     for event in result.events:
-        console.print(f"  {event.release}  [cyan]{event.kind:<9}[/] {escape(event.summary)}")
+        print_line(f"  {event.release}  [cyan]{event.kind:<9}[/] {escape(event.summary)}")
         for edit in event.sentences:
             console.print(sentence_text(edit, indent="      "), soft_wrap=True, highlight=False)
 
