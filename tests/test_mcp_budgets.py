@@ -18,7 +18,7 @@ from mcp import Client
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components, build_components
-from server.domain.answering.lead_text import bottom_line_label
+from server.domain.answering.lead_text import bottom_line_label, markdown_literal
 from server.mcp.settings import McpSettings
 from server.mcp.tools import BUDGETS, build_mcp
 from server.settings import Settings
@@ -78,7 +78,8 @@ def test_eval_questions_are_answered_and_searched_within_the_budgets(parts: Comp
             if bottom is not None:  # what matters first: the bottom line, how sure, a quote
                 lead = after_short_answer(text)
                 label = bottom_line_label(structured["confidence"])
-                assert lead.startswith(f"**{label}:**") and bottom["text"] in text, question
+                quoted = markdown_literal(bottom["text"])  # a backslash doubled in markdown
+                assert lead.startswith(f"**{label}:**") and quoted in text, question
                 assert f"**Confidence: {structured['confidence']}.**" in text
                 first = structured["citations"][0]
                 assert f"`{first['section_id']}`" in text and first["url"] in text
