@@ -49,6 +49,13 @@ REPO = Path(__file__).resolve().parents[1]
 RELEASES = ["2025-02-12", "2025-04-11", "2025-09-12", "2025-10-27", "2025-12-18"]
 
 
+def every_curated_question() -> list[str]:
+    """The questions of every eval set and of both banks (the spec's and the not-covered one)."""
+    files = [*sorted((REPO / "tests" / "eval").glob("*.jsonl"))]
+    files += [REPO / "spec" / "question_bank.jsonl", REPO / "spec" / "not_covered.jsonl"]
+    return [json.loads(line)["question"] for f in files for line in f.read_text().splitlines()]
+
+
 # --- markers --------------------------------------------------------------------------------------
 
 _STARTS_A_PROCESS = re.compile(

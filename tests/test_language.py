@@ -3,13 +3,11 @@ never confident, borrows no curated short answer and is not called "not covered"
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from server.composition.components import Components
 from server.domain.answering.language import LanguageGuess
-from tests.conftest import REPO
+from tests.conftest import every_curated_question
 
 FOREIGN = {
     "Kann ChatGPT mir helfen, bei einer Prüfung zu schummeln?": "de",
@@ -28,12 +26,6 @@ def languages() -> LanguageGuess:
     return LanguageGuess()
 
 
-def _english_questions() -> list[str]:
-    files = [*sorted((REPO / "tests" / "eval").glob("*.jsonl"))]
-    files += [REPO / "spec" / "question_bank.jsonl", REPO / "spec" / "not_covered.jsonl"]
-    return [json.loads(line)["question"] for f in files for line in f.read_text().splitlines()]
-
-
 @pytest.mark.parametrize(("question", "language"), FOREIGN.items())
 def test_a_question_in_another_language_is_told_by_its_language(
     languages: LanguageGuess, question: str, language: str
@@ -44,7 +36,7 @@ def test_a_question_in_another_language_is_told_by_its_language(
 def test_no_english_question_of_the_eval_sets_or_the_banks_is_taken_for_another_language(
     languages: LanguageGuess,
 ) -> None:
-    questions = _english_questions()
+    questions = every_curated_question()
     assert len(questions) > 5000
     assert [q for q in questions if languages.foreign(q)] == []
 

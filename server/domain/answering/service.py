@@ -3,8 +3,9 @@
 An answer is made in one pass of five steps, each in one place and called once, in this order,
 for the extractive answer, the LLM's and the stream alike:
 
-1. :meth:`~AnsweringService.prepare`: the question, mode and history validated once; a question
-   about changes is answered from the diffs here, and goes no further;
+1. :meth:`~AnsweringService.prepare`: the question, mode and history validated once; small talk
+   ("thanks", "ok") and a question about changes (from the diffs) are answered here, and go no
+   further;
 2. :meth:`~AnsweringService.retrieve`: the sections and examples ranked once;
 3. :meth:`~AnsweringService.gather`: the evidence quoted (with an LLM, its checked draft over the
    sections it routed to);
@@ -43,6 +44,7 @@ from server.domain.answering.lead_text import (
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.service_lookups import SpecLookups
+from server.domain.answering.small_talk import small_talk_answer, without_small_talk
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.follow_up import (
@@ -80,17 +82,19 @@ class StreamEvent:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A question made ready once: validated, its mode settled, and either answered from the
-    diffs (``change``) or with the ``query`` retrieval runs (a follow-up's own words lean on the
-    turn before: then not ``standalone``, and the query carries that turn's words too)."""
+    """A question made ready once: validated, its mode settled, and either answered already
+    (``made``: small talk, or a question about changes, from the diffs) or with the ``query``
+    retrieval runs (a follow-up's own words lean on the turn before: then not ``standalone``, and
+    the query carries that turn's words too)."""
 
     question: str
     history: list[str]
     use_llm: bool
     started: float
-    change: Answer | None = None
+    made: Answer | None = None  # answered here: small talk, or a question about changes
     notice: str | None = None  # why the answer is extractive although an LLM one was asked for
     release: str | None = None
+    asked: str = ""  # what the question asks, without the thanks or greeting it opens with
     query: str = ""
     standalone: bool = True
     focus: str | None = None  # a follow-up's own words: they choose the bottom line's sentence
@@ -131,8 +135,8 @@ class AnsweringService(SpecLookups):
         the extractive text ends with a line per matching example, for a client that shows no
         cards (the examples are in :attr:`Answer.examples` either way)."""
         ready = self.prepare(question, release, mode, history, list_examples=list_examples)
-        if ready.change is not None:
-            return self._observed(ready.change)
+        if ready.made is not None:
+            return self._observed(ready.made)
         ranked = self.retrieve(ready)
         gathered = self.gather(ready, ranked)
         lead = self.decide(ready, gathered)
@@ -150,9 +154,9 @@ class AnsweringService(SpecLookups):
         """Citations first, then the answer text as it is written, then the final typed answer
         (``list_examples``: as for :meth:`answer`)."""
         ready = self.prepare(question, release, mode, history, list_examples=list_examples)
-        if ready.change is not None:
-            yield from _change_events(ready.change)
-            yield StreamEvent("done", answer=self._observed(ready.change))
+        if ready.made is not None:
+            yield from _made_events(ready.made)
+            yield StreamEvent("done", answer=self._observed(ready.made))
             return
         ranked = self.retrieve(ready)
         gathered = yield from self._gather_streamed(ready, ranked)
@@ -166,17 +170,17 @@ class AnsweringService(SpecLookups):
         """The extractive answer an audit reads its governing sections from. It is given to no
         one, so observers (answer metrics, the store of answers feedback can name) never see it."""
         ready = self.prepare(question, release, mode="extractive")
-        if ready.change is not None:
-            return ready.change
+        if ready.made is not None:
+            return ready.made
         gathered = self.gather(ready, self.retrieve(ready))
         return self.compose(ready, gathered, self.decide(ready, gathered))
 
     def lead_left_out(self, question: str, release: str | None = None) -> Lead | None:
         """The extractive lead for one of the bank's own questions, with that curated question
         left out of the matches: how the short answer is calibrated on questions no rule was
-        fitted to (``specqa bank short-answers``). None for a question answered from the diffs."""
+        fitted to (``specqa bank short-answers``). None for small talk or a question about changes."""
         ready = self.prepare(question, release, mode="extractive")
-        if ready.change is not None:
+        if ready.made is not None:
             return None
         ranked = self.retrieve(ready)
         itself = question.lower().split()
@@ -193,7 +197,7 @@ class AnsweringService(SpecLookups):
         *,
         list_examples: bool = True,
     ) -> Prepared:
-        """Step 1: validated once; a question about changes answered from the diffs."""
+        """Step 1: validated once; small talk and a question about changes answered here."""
         started = time.perf_counter()
         question = self.validate_question(question)
         if mode not in _MODES:
@@ -201,12 +205,16 @@ class AnsweringService(SpecLookups):
         history = self.validate_history(history)
         use_llm = mode != "extractive" and self.llm is not None
         notice = NO_LLM if mode == "llm" and self.llm is None else None
+        small_talk = small_talk_answer(question, self.release_name(release))
+        if small_talk is not None:  # no model would write it either: no notice
+            return Prepared(question, history, use_llm, started, made=small_talk)
         change = self.changes.answer(question, release)
         if change is not None:
             change = _with_notice(change, notice)
-            return Prepared(question, history, use_llm, started, change=change, notice=notice)
-        follows = bool(history) and leans_on_history(question)
-        query = follow_up_query(question, history[-1]) if follows else standalone_query(question)
+            return Prepared(question, history, use_llm, started, made=change, notice=notice)
+        asked = without_small_talk(question)  # "Thanks! And for kids?" asks "And for kids?"
+        follows = bool(history) and leans_on_history(asked)
+        query = follow_up_query(asked, history[-1]) if follows else standalone_query(asked)
         return Prepared(
             question,
             history,
@@ -214,9 +222,10 @@ class AnsweringService(SpecLookups):
             started,
             notice=notice,
             release=release,
+            asked=asked,
             query=query,
             standalone=not follows,
-            focus=follow_up_words(question) if follows else None,
+            focus=follow_up_words(asked) if follows else None,
             language=self.languages.foreign(question) if self.languages else None,
             list_examples=list_examples,
         )
@@ -255,7 +264,8 @@ class AnsweringService(SpecLookups):
         asked for (or the model's own caveats)."""
         evidence, draft = gathered.evidence, gathered.draft
         english = ready.language is None
-        lead = decide_lead(evidence.question, evidence.result, evidence.standalone, english)
+        asked = ready.asked or evidence.question
+        lead = decide_lead(asked, evidence.result, evidence.standalone, english)
         noted = lead.covered or draft is not None
         if draft is not None:
             notice = draft.notice()
@@ -351,18 +361,19 @@ def _with_notice(answer: Answer, notice: str | None) -> Answer:
     )
 
 
-def _change_events(change: Answer) -> Iterator[StreamEvent]:
-    """An answer about changes, streamed: what it cites, then its text."""
+def _made_events(made: Answer) -> Iterator[StreamEvent]:
+    """An answer made in :meth:`AnsweringService.prepare`, streamed: what it cites, then its
+    text."""
     yield StreamEvent(
         "meta",
         {
-            "question": change.question,
-            "release": change.release,
-            "citations": [c.model_dump() for c in change.citations],
+            "question": made.question,
+            "release": made.release,
+            "citations": [c.model_dump() for c in made.citations],
             "examples": [],
         },
     )
-    yield from _deltas(change.answer)
+    yield from _deltas(made.answer)
 
 
 def _deltas(markdown: str) -> Iterator[StreamEvent]:
