@@ -195,11 +195,42 @@ def test_id_renamed_section_with_edited_text_is_listed_as_changed_under_its_new_
 # --- examples ------------------------------------------------------------------------------
 
 
-def test_example_that_loses_a_labelled_reply_is_relabelled() -> None:
-    relabelled = _diff("2025-04-11", "2025-09-12").examples["no_erotica_or_gore"].relabelled
-    assert [(r.title, r.from_labels, r.to_labels) for r in relabelled] == [
-        ("responding to user request for erotica", ["GOOD", "GOOD", "BAD"], ["GOOD", "BAD"])
+def test_an_example_that_loses_a_reply_lists_it_with_its_text_and_is_not_relabelled() -> None:
+    """2025-09-12 dropped the GOOD "Sorry, I can't help with that." of the erotica example and
+    rewrote its other GOOD reply: no label flipped (it used to be called relabelled)."""
+    change = _diff("2025-04-11", "2025-09-12").examples["no_erotica_or_gore"]
+    assert change.relabelled == []
+    assert change.changed == ["responding to user request for erotica"]
+    [example] = change.replies
+    by_kind = {reply.change: reply for reply in example.replies}
+    assert set(by_kind) == {"rewritten", "removed"}
+    assert by_kind["removed"].before == "Sorry, I can't help with that."
+    assert by_kind["removed"].label_before == "GOOD" and by_kind["removed"].after is None
+    rewritten = by_kind["rewritten"]
+    assert rewritten.after is not None
+    assert rewritten.after.startswith("I can't create sexually explicit content")
+
+
+def test_a_reply_whose_label_flips_is_relabelled_with_its_text() -> None:
+    old = _parsed("2025-12-18")
+    example = next(e for e in old.examples if len(e.responses) >= 2)
+    flipped = example.model_copy(deep=True)
+    reply = flipped.steps[-1].responses[0]
+    reply.label = "BAD" if reply.label == "GOOD" else "GOOD"
+    examples = [flipped if e is example else e for e in old.examples]
+    new = old.model_copy(update={"release": "2026-01-01", "examples": examples})
+    change = diff_releases(old, new).examples[example.section_id]
+    assert [r.title for r in change.relabelled] == [example.title] and change.changed == []
+    [replies] = change.replies
+    assert [(r.change, r.before, r.after) for r in replies.replies] == [
+        ("relabelled", reply.text, reply.text)
     ]
+
+
+def test_replies_rewritten_past_recognition_are_listed_as_removed_and_added() -> None:
+    change = _diff("2025-04-11", "2025-09-12").examples["protect_privacy"]
+    kinds = sorted(r.change for example in change.replies for r in example.replies)
+    assert kinds == ["added", "added", "removed", "removed"]
 
 
 def test_example_whose_stray_markup_was_fixed_keeps_its_labels() -> None:
@@ -331,7 +362,14 @@ def test_json_uses_from_and_to_keys() -> None:
     assert (dumped["from"], dumped["to"]) == ("2025-04-11", "2025-09-12")
     first = dumped["authority_changed"][0]
     assert set(first) == {"section_id", "from", "to"}
-    assert set(dumped["examples"]["no_erotica_or_gore"]["relabelled"][0]) == {"title", "from", "to"}
+    [replies] = dumped["examples"]["no_erotica_or_gore"]["replies"]
+    assert set(replies["replies"][0]) == {
+        "change",
+        "label_before",
+        "label_after",
+        "before",
+        "after",
+    }
     expected = {
         "added",
         "removed",
@@ -349,6 +387,14 @@ def test_markdown_summary_names_releases_and_sections() -> None:
     assert text.startswith("## Model Spec 2025-09-12 -> 2025-10-27")
     assert "`respect_real_world_ties`" in text
     assert "Do not encourage self-harm, delusions, or mania" in text
+
+
+def test_markdown_quotes_the_replies_an_example_lost_and_gained() -> None:
+    diff = diff_releases(_parsed("2025-04-11"), _parsed("2025-09-12"), "no_erotica_or_gore")
+    text = render_diff_markdown(diff)
+    assert "**Sections whose examples changed (1):**" in text
+    assert "GOOD reply removed: “Sorry, I can't help with that.”" in text
+    assert "GOOD reply rewritten: “The sexual tension" in text
 
 
 # --- section history -----------------------------------------------------------------------

@@ -67,6 +67,17 @@ def test_diff_page_shows_removed_and_added_words_side_by_side(public: httpx.Clie
     assert "<del>" in text and "<ins>" in text
 
 
+def test_diff_page_shows_an_examples_replies_struck_and_highlighted(public: httpx.Client) -> None:
+    page = public.get(
+        "/diff",
+        params={"from": "2025-04-11", "to": "2025-09-12", "section": "protect_privacy"},
+    )
+    html = page.text
+    assert '<ul class="replies">' in html
+    assert "GOOD reply removed: <del>I can&#x27;t help with finding personal contact" in html
+    assert "GOOD reply added: <ins>I’m sorry, but I can&#x27;t provide personal phone" in html
+
+
 def test_diff_page_escapes_what_it_shows_and_refuses_unknown_releases(public: httpx.Client) -> None:
     bad = public.get("/diff", params={"from": "<script>x", "to": "2025-12-18"})
     assert bad.status_code == 404

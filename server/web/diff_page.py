@@ -19,6 +19,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from server.domain.releases.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
+from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit, word_ops
 from server.domain.schemas import section_url
 from server.edge.deps import ServiceDep
@@ -223,4 +224,23 @@ def _examples(section_id: str, change: ExampleChanges) -> str:
         f"moved “{escape(m.title)}” {escape(m.from_section)} → {escape(m.to_section)};"
         for m in change.moved
     ]
-    return " ".join(parts).rstrip(";")
+    return " ".join(parts).rstrip(";") + _replies(change)
+
+
+REPLY_CHARS = 600  # a page has room for most of a reply
+
+
+def _replies(change: ExampleChanges) -> str:
+    """Each changed example's replies that changed: the old text struck through, the new one
+    highlighted, as the rules' sentences are."""
+    items = [
+        f"<li>“{escape(example.title)}”: {describe_reply(reply, REPLY_CHARS, _marked_reply)}</li>"
+        for example in change.replies
+        for reply in example.replies
+    ]
+    return f'<ul class="replies">{"".join(items)}</ul>' if items else ""
+
+
+def _marked_reply(side: str, text: str) -> str:
+    tag = "del" if side == "before" else "ins"
+    return f"<{tag}>{escape(text)}</{tag}>"

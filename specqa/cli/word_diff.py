@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from server.domain.releases.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
+from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit, word_ops
 from specqa.core.spec import ParsedRelease
 
@@ -63,8 +64,10 @@ def _lines(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) -> Iterato
     yield from _listed("Authority changed", authority, "yellow")
     meaning = [c for c in diff.changes if c.significance == "meaning"]
     yield from _changes("Rules whose wording changed", meaning)
-    examples = [f"  {sid}: {_examples(ch)}" for sid, ch in diff.examples.items()]
-    yield from _listed("Examples", examples, "")
+    examples = [
+        "\n".join([f"  {sid}: {_examples(ch)}", *_replies(ch)]) for sid, ch in diff.examples.items()
+    ]
+    yield from _listed("Sections whose examples changed", examples, "")
     trivial = [c for c in diff.changes if c.significance == "trivial"]
     yield from _changes("Trivial edits (punctuation, case, a word or two)", trivial)
     found = (diff.added, diff.removed, diff.renamed, diff.authority_changed, diff.changes)
@@ -109,3 +112,11 @@ def _examples(change: ExampleChanges) -> str:
         f"{len(change.moved)} moved" if change.moved else "",
     ]
     return "; ".join(p for p in parts if p)
+
+
+def _replies(change: ExampleChanges) -> list[str]:
+    return [
+        f'    "{example.title}": {describe_reply(reply)}'
+        for example in change.replies
+        for reply in example.replies
+    ]

@@ -26,6 +26,7 @@ __all__ = [
     "blocks",
     "list_lead_in",
     "plain_text",
+    "shorten",
     "split_sentences",
     "without_controls",
 ]
@@ -99,3 +100,9 @@ def plain_text(markdown: str) -> str:
     list marker dropped, white space collapsed."""
     text = _MARKUP.sub(lambda m: m.group(1) or " ", markdown)
     return " ".join(_LIST_MARK.sub("", text).split())
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"

@@ -22,6 +22,7 @@ from server.domain.schemas import (
     section_url,
 )
 from specqa.core.spec import Example, Response
+from specqa.core.text import shorten
 
 __all__ = [
     "MARKDOWN",
@@ -105,12 +106,6 @@ def judged_steps(card: ExampleCard) -> list[JudgedStep]:
         if step.responses:
             judged.append(JudgedStep(asked, step.responses))
     return judged
-
-
-def shorten(text: str, limit: int) -> str:
-    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 # --- markdown (MCP, chat) -----------------------------------------------------------------------

@@ -13,8 +13,7 @@ across releases is in :mod:`server.domain.releases.history`, diffs as markdown i
   (``between``), renames are followed release by release first: a section renamed, then
   rewritten, is still the same section.
 * Example ids are numbered within a section, so examples are matched by content across the whole
-  release: title and conversation, then conversation alone, then title alone, then the best fuzzy
-  match. A matched example in another section has *moved*.
+  release, and then their replies (see :mod:`server.domain.releases.example_diff`).
 * Authority is a heading attribute, so a changed authority is reported in ``authority_changed``
   and never as a body change.
 """
@@ -22,8 +21,6 @@ across releases is in :mod:`server.domain.releases.history`, diffs as markdown i
 from __future__ import annotations
 
 import difflib
-import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
 from server.domain.releases.diff_types import (
@@ -31,15 +28,17 @@ from server.domain.releases.diff_types import (
     ExampleChanges,
     ExampleMove,
     ExampleRelabel,
+    ExampleReplies,
     ReleaseDiff,
     RenamedSection,
+    ReplyChange,
     SectionChange,
 )
+from server.domain.releases.example_diff import example_changes
 from server.domain.releases.renames import (
     RENAME_KEPT,
     IdRename,
     chained_renames,
-    greedy_pairs,
     match_renamed_ids,
     rename_summary,
     renamed_where,
@@ -48,7 +47,7 @@ from server.domain.releases.renames import (
 from server.domain.releases.text_diff import SentenceEdit, sentence_edits, sentence_lines
 from specqa.core.errors import UnknownSectionError
 from specqa.core.names import did_you_mean
-from specqa.core.spec import Example, ParsedRelease, Section
+from specqa.core.spec import ParsedRelease, Section
 
 __all__ = [
     "RENAME_KEPT",
@@ -56,8 +55,10 @@ __all__ = [
     "ExampleChanges",
     "ExampleMove",
     "ExampleRelabel",
+    "ExampleReplies",
     "ReleaseDiff",
     "RenamedSection",
+    "ReplyChange",
     "SectionChange",
     "diff_releases",
     "examples_summary",
@@ -67,9 +68,7 @@ __all__ = [
     "summary_parts",
 ]
 
-EXAMPLE_MATCH_RATIO = 0.7
 DIFF_CONTEXT_LINES = 1
-_NON_WORD = re.compile(r"[\W_]+")
 
 
 # --- diff_releases ---------------------------------------------------------------------------
@@ -108,7 +107,7 @@ def diff_releases(
             "renamed": _renames(pairs, where if followed else None, new.release),
             "changed": [n.id for o, n in pairs if _text_changed(o, n)],
             "authority_changed": _authority_changes(pairs),
-            "examples": _filter_keys(_example_changes(old, new, mapping), keep),
+            "examples": _filter_keys(example_changes(old, new, mapping), keep),
         }
     )
     diff.changes = [_section_change(diff, o, n) for o, n in pairs if _text_changed(o, n)]
@@ -152,14 +151,6 @@ def _text_changed(old: Section, new: Section) -> bool:
     return squash(_section_text(old)) != squash(_section_text(new))
 
 
-def _ratio(a: str, b: str, floor: float) -> float:
-    """difflib's ratio, skipping the expensive computation when the cheap bounds rule it out."""
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
-        return 0.0
-    return matcher.ratio()
-
-
 def _renames(
     pairs: Sequence[tuple[Section, Section]], where: dict[str, list[str]] | None, release: str
 ) -> list[RenamedSection]:
@@ -190,104 +181,6 @@ def _authority_changes(pairs: Sequence[tuple[Section, Section]]) -> list[Authori
 
 
 # --- examples --------------------------------------------------------------------------------
-
-
-def _normalize(text: str) -> str:
-    return _NON_WORD.sub(" ", text.lower()).strip()
-
-
-def _conversation_key(example: Example) -> str:
-    return _normalize(" ".join(f"{turn.role}: {turn.content}" for turn in example.conversation))
-
-
-def _title_key(example: Example) -> str:
-    return _normalize(example.title)
-
-
-def _full_key(example: Example) -> str:
-    return f"{_title_key(example)}\n{_conversation_key(example)}"
-
-
-def _match_examples(
-    old: Sequence[Example], new: Sequence[Example]
-) -> list[tuple[Example, Example]]:
-    """Pair examples by content: exact keys from strictest to loosest, then a fuzzy match."""
-    pairs: list[tuple[Example, Example]] = []
-    left_old, left_new = list(old), list(new)
-    for key in (_full_key, _conversation_key, _title_key):
-        found, left_old, left_new = _pair_by_key(left_old, left_new, key)
-        pairs += found
-    return pairs + _pair_fuzzy(left_old, left_new)
-
-
-def _pair_by_key(
-    old: list[Example], new: list[Example], key: Callable[[Example], str]
-) -> tuple[list[tuple[Example, Example]], list[Example], list[Example]]:
-    waiting: dict[str, list[Example]] = defaultdict(list)
-    for example in new:
-        if key(example):
-            waiting[key(example)].append(example)
-    pairs = [(o, waiting[key(o)].pop(0)) for o in old if key(o) and waiting.get(key(o))]
-    paired_old = {id(o) for o, _ in pairs}
-    paired_new = {id(n) for _, n in pairs}
-    return (
-        pairs,
-        [o for o in old if id(o) not in paired_old],
-        [n for n in new if id(n) not in paired_new],
-    )
-
-
-def _pair_fuzzy(old: list[Example], new: list[Example]) -> list[tuple[Example, Example]]:
-    scored = [
-        (_ratio(_full_key(o), _full_key(n), EXAMPLE_MATCH_RATIO), i, j)
-        for i, o in enumerate(old)
-        for j, n in enumerate(new)
-    ]
-    return [(old[i], new[j]) for i, j in greedy_pairs(scored, EXAMPLE_MATCH_RATIO).items()]
-
-
-def _example_content(example: Example) -> tuple[str, ...]:
-    """Everything an example says, whitespace aside: a LaTeX or typo fix counts as a change."""
-    turns = (f"{t.role} {sorted(t.attributes.items())} {t.content}" for t in example.conversation)
-    responses = (f"{r.label} {r.refs} {r.rationale} {r.text}" for r in example.responses)
-    return (example.title, *map(squash, turns), "<comparison>", *map(squash, responses))
-
-
-def _example_changes(
-    old: ParsedRelease, new: ParsedRelease, mapping: dict[str, str]
-) -> dict[str, ExampleChanges]:
-    """Per section id (the new id where the section survives), what happened to its examples."""
-    changes: dict[str, ExampleChanges] = defaultdict(ExampleChanges)
-    pairs = _match_examples(old.examples, new.examples)
-    paired_old = {id(o) for o, _ in pairs}
-    paired_new = {id(n) for _, n in pairs}
-    for example in old.examples:
-        if id(example) not in paired_old:
-            changes[mapping.get(example.section_id, example.section_id)].removed.append(
-                example.title
-            )
-    for example in new.examples:
-        if id(example) not in paired_new:
-            changes[example.section_id].added.append(example.title)
-    for o, n in pairs:
-        _record_pair(changes, mapping.get(o.section_id, o.section_id), o, n)
-    return {sid: change for sid, change in changes.items() if not change.is_empty()}
-
-
-def _record_pair(
-    changes: dict[str, ExampleChanges], old_section: str, old: Example, new: Example
-) -> None:
-    if old_section != new.section_id:
-        move = ExampleMove(title=new.title, from_section=old.section_id, to_section=new.section_id)
-        changes[old_section].moved.append(move)
-        changes[new.section_id].moved.append(move)
-    if old.labels != new.labels:
-        relabel = ExampleRelabel.model_validate(
-            {"title": new.title, "from": old.labels, "to": new.labels}
-        )
-        changes[new.section_id].relabelled.append(relabel)
-    elif _example_content(old) != _example_content(new):
-        changes[new.section_id].changed.append(new.title)
 
 
 # --- summaries and text diffs ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from server.domain.releases.diff import (
     examples_summary,
     rename_summary,
 )
+from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit
 from specqa.core.spec import ParsedRelease
 
@@ -40,7 +41,10 @@ def render_diff_markdown(
     meaning = [c for c in diff.changes if c.significance == "meaning"]
     trivial = [c for c in diff.changes if c.significance == "trivial"]
     lines += _changes_block("Rules whose wording changed", meaning)
-    lines += _bullets("Examples", [_example_line(sid, ch) for sid, ch in diff.examples.items()])
+    lines += _bullets(
+        "Sections whose examples changed",
+        [_example_line(sid, ch) for sid, ch in diff.examples.items()],
+    )
     lines += _changes_block("Trivial edits (punctuation, case, a word or two)", trivial)
     if len(lines) == 2:
         lines.append("No differences.")
@@ -92,4 +96,7 @@ def _example_line(section_id: str, change: ExampleChanges) -> str:
         f'"{r.title}" {"/".join(r.from_labels)} -> {"/".join(r.to_labels)}'
         for r in change.relabelled
     )
-    return f"`{section_id}`: {examples_summary(change)}" + (f" ({relabels})" if relabels else "")
+    line = f"`{section_id}`: {examples_summary(change)}" + (f" ({relabels})" if relabels else "")
+    for example in change.replies:
+        line += f"\n  - “{example.title}”: " + "; ".join(map(describe_reply, example.replies))
+    return line

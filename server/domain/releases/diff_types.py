@@ -14,8 +14,10 @@ __all__ = [
     "ExampleChanges",
     "ExampleMove",
     "ExampleRelabel",
+    "ExampleReplies",
     "ReleaseDiff",
     "RenamedSection",
+    "ReplyChange",
     "SectionChange",
     "Significance",
 ]
@@ -58,12 +60,37 @@ class ExampleMove(DiffModel):
     to_section: str
 
 
+class ReplyChange(DiffModel):
+    """One labelled reply of a matched example: added, removed, rewritten (same label, other
+    text) or relabelled (a reply kept, its label flipped)."""
+
+    change: Literal["added", "removed", "rewritten", "relabelled"]
+    label_before: str | None = Field(description="GOOD, BAD or OK; null for an added reply")
+    label_after: str | None = Field(description="Null for a removed reply")
+    before: str | None = Field(description="The reply's text before; null for an added reply")
+    after: str | None = Field(description="Its text after; null for a removed reply")
+
+
+class ExampleReplies(DiffModel):
+    title: str
+    replies: list[ReplyChange]
+
+
 class ExampleChanges(DiffModel):
     added: list[str] = Field(default_factory=list, description="Titles")
     removed: list[str] = Field(default_factory=list, description="Titles")
-    relabelled: list[ExampleRelabel] = Field(default_factory=list)
-    changed: list[str] = Field(default_factory=list, description="Same labels, other text changed")
+    relabelled: list[ExampleRelabel] = Field(
+        default_factory=list, description="A reply kept with its label flipped"
+    )
+    changed: list[str] = Field(
+        default_factory=list, description="Titles: text changed, or replies added or removed"
+    )
     moved: list[ExampleMove] = Field(default_factory=list, description="Listed in both sections")
+    replies: list[ExampleReplies] = Field(
+        default_factory=list,
+        description="The replies of each relabelled or changed example that changed, with their "
+        "text and labels before and after",
+    )
 
     def is_empty(self) -> bool:
         return not (self.added or self.removed or self.relabelled or self.changed or self.moved)
