@@ -298,7 +298,8 @@ def _add_lookups(server: MCPServer[None], components: ComponentsProvider) -> Non
     ) -> Annotated[CallToolResult, ReleaseComparison]:
         """Use for what changed in the Model Spec between two releases: sections added, removed,
         renamed or reworded (the changed sentences), authority changes, and examples added,
-        removed or relabelled; with a link to the side-by-side diff page."""
+        removed or changed (each changed reply quoted: added, removed, rewritten or relabelled);
+        with a link to the side-by-side diff page."""
         diff, comparison = _guard(
             lambda: _compare(components(), from_release, to_release, section_id)
         )
