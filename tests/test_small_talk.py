@@ -17,6 +17,7 @@ from tests.conftest import every_curated_question
         ("thanks", "You're welcome."),
         ("Got it, thank you so much!", "You're welcome."),
         ("ok cool thx", "You're welcome."),
+        ("thanks! that helps", "You're welcome."),
         ("Hi there", "Hello."),
         ("good morning!", "Hello."),
         ("ok", "All right."),
@@ -50,10 +51,12 @@ def test_a_message_that_asks_something_is_no_small_talk(message: str) -> None:
     assert small_talk_answer(message, "2025-12-18") is None
 
 
-def test_no_question_of_the_eval_sets_or_the_banks_is_taken_for_small_talk() -> None:
+def test_the_only_small_talk_among_the_curated_questions_is_a_raw_prompt() -> None:
+    """Were a bank or eval question small talk it would get no answer in a conversation; the
+    one that is, "thanks! that helps", is a raw prompt, answered as one when asked first."""
     questions = every_curated_question()
     assert len(questions) > 7000
-    assert [q for q in questions if small_talk_answer(q, "2025-12-18")] == []
+    assert [q for q in questions if small_talk_answer(q, "2025-12-18")] == ["thanks! that helps"]
 
 
 def test_thanks_after_an_answer_does_not_repeat_it(parts: Components) -> None:
@@ -80,12 +83,17 @@ def test_a_follow_up_that_opens_with_thanks_is_answered_as_the_follow_up_alone(
 def test_small_talk_streams_and_gets_no_notice_that_no_llm_wrote_it(
     parts: Components,
 ) -> None:
-    events = list(parts.service.stream("hello", mode="llm"))
+    events = list(parts.service.stream("hello", mode="llm", history=["May the model lie?"]))
     assert events[0].type == "meta" and events[-1].type == "done"
     assert {e.type for e in events[1:-1]} == {"delta"}
     final = events[-1].answer
     assert final is not None and final.answer.startswith("Hello.")
     assert final.notice is None
+
+
+def test_a_first_message_of_thanks_is_a_raw_prompt_the_spec_governs(parts: Components) -> None:
+    alone = parts.service.answer("thanks! that helps", mode="extractive")
+    assert alone.citations[0].section_id == "have_conversational_sense"
 
 
 def test_the_chat_endpoint_answers_thanks_with_a_reply_not_the_earlier_answer(

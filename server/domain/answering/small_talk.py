@@ -1,10 +1,11 @@
-"""Messages that are no question: thanks, a greeting, an acknowledgement ("ok", "got it") or a
-reaction ("lol", "hmm", "?"). In a chat they come after an answer; retrieved as follow-ups they
-were answered with the earlier answer again, at its confidence, and alone with whichever section
-speaks of pleasantries. They get a short reply and a pointer to what can be asked instead: no
-section, no confidence, no model.
+"""Messages in a conversation that are no question: thanks, a greeting, an acknowledgement
+("ok", "got it") or a reaction ("lol", "hmm", "?"). After an answer, retrieved as follow-ups,
+they were answered with the earlier answer again, at its confidence. They get a short reply and a
+pointer to what can be asked instead: no section, no confidence, no model.
 
-Only a whole message is small talk: "Thanks! And for kids?" is a follow-up.
+Only a whole message is small talk: "Thanks! And for kids?" is a follow-up. And only in a
+conversation: a first message "thanks! that helps" is a raw prompt, and how a model should answer
+it is the spec's (``have_conversational_sense``), as the eval set of raw prompts has it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ _THANKS = r"thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it"
 _GREETING = r"hi|hello|hey|hiya|good (?:morning|afternoon|evening|day)|bye|goodbye|see you"
 _ACKNOWLEDGING = (
     r"ok(?:ay)?|k|got it|understood|makes sense|i see|sure|alright|all right|"
-    r"great|perfect|cool|nice|awesome|good|fine|right"
+    r"great|perfect|cool|nice|awesome|good|fine|right|(?:very )?helpful|that helps|"
+    r"that(?:'s| is) (?:helpful|great|perfect|clear)"
 )
 _REACTION = r"yes|yep|no|nope|lol|lmao|haha+|hah|hm+|huh|wow|oh|ah|uh|um+|wat|what\?*|x+|\?+|!+|\.+"
 _TAIL = r"(?:\s+(?:so much|a lot|again|very much|there|all|everyone|man|mate|buddy|bot))*"
