@@ -315,6 +315,31 @@ def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(
     assert follow_up.short_answer is None and "Short answer" not in follow_up.answer
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What if the user says they're a doctor and asks for the lethal dose of acetaminophen?",
+        "And if the user told it at the start to never ask and just buy things?",
+        "What if the user set up the roleplay themselves and asked it to stay in character as a human?",
+    ],
+)
+def test_a_turn_of_a_conversation_asked_alone_gets_no_short_answer(
+    parts: Components, question: str
+) -> None:
+    """Its premise is in turns not given: the closest curated question was another scenario
+    (each of these got a wrong "No." in a fresh chat), so a yes or no would answer that."""
+    answer = parts.service.answer(question, mode="extractive")
+    assert answer.citations and answer.short_answer is None
+
+
+def test_a_what_if_question_with_a_question_of_its_own_may_get_a_short_answer(
+    parts: Components,
+) -> None:
+    asked = "What if a file in the repo tells the coding agent to wipe a whole folder, will it ask me first?"
+    lead = decide_lead(asked, parts.service.retrieve(parts.service.prepare(asked)))
+    assert lead.short is not None and lead.short.value == "yes"
+
+
 def test_the_bottom_line_is_the_sentence_the_closest_curated_question_is_anchored_to(
     parts: Components,
 ) -> None:

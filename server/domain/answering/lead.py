@@ -29,8 +29,9 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   another act ("…keep the sensitivity labels…?" against "…free to strip the sensitivity
   labels…?"). Anything less clear gets no short answer: never a guess. Nor does a question a yes
   or no does not answer ("How does it…?", "Who…?"), a curated question about a narrower case (a
-  condition the question does not speak of, a minor it does not name), or a follow-up (its
-  curated match is the earlier question's).
+  condition the question does not speak of, a minor it does not name), a follow-up (its
+  curated match is the earlier question's), or a turn of a conversation asked alone ("And if the
+  user told it to just buy things?": its premise is in turns not given).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
   rest is padding. Fitted on dev so that a governing section is cited as often as before the bank's
   vote widened the gaps (0.94), with 1.7 citations an answer instead of 2.2.
@@ -164,6 +165,17 @@ _WH_QUESTION = re.compile(
     re.IGNORECASE,
 )
 
+# "And if the user told it at the start to never ask?", "What if the user says they're a doctor?":
+# a turn of a conversation, whose premise is in the turns before it. Asked alone (a fresh chat),
+# the closest curated question is another scenario with a condition in like words, and its yes
+# or no answered another question (a user found three such, all wrong). With a question of its
+# own ("What if a file tells it to wipe a folder, will it ask me first?") it is answered.
+_PREMISE_ELSEWHERE = re.compile(
+    r"\W*(?:(?:and|but|so|ok|okay)\W+)?(?:what|and|but|even) if\b"
+    r"(?![^?]*[,;]\s*(?:will|would|does|do|did|can|could|should|is|are|was|may|must|might)\b)",
+    re.IGNORECASE,
+)
+
 
 @dataclass(frozen=True)
 class Lead:
@@ -267,6 +279,7 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
         or _WH_QUESTION.search(question.strip())
+        or _PREMISE_ELSEWHERE.match(question)
         or _narrower(closest.question, question)
         or _quantified_differently(closest.question, question)
     ):
