@@ -1,0 +1,292 @@
+"""The short answer (yes, no or it depends) where the spec gives one: the closest bank question of
+the first section that is anchored to the bottom line's sentence (another answers another point of
+the section) and asked the same way round (as many negations, a negative opening such as "Isn't
+it…?" and a quotation not counted: not "Will it…?" against "Will it refuse to…?", nor "…without
+signalling it?" against "…would I be able to tell?"; a question that only asks whether the
+assistant refuses, "Will it refuse to…?", takes the turned-round answer of the closest one asking
+whether it does, when none asked its own way answers), when it carries a yes/no/it depends answer,
+is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
+``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, asks of as many cases
+("Is it always expected to…?" against "Should it…?"), and is closer by ``SHORT_ANSWER_MARGIN`` than
+any entry of the section that would answer otherwise (once both are asked the same way round: "Will
+it refuse to…?" yes agrees with "Will it…?" no; a closer entry that answers otherwise withholds it
+too), and the section's ``SHORT_ANSWER_AGREEING`` next closest entries answer as it does: one
+curated question alone can be a near-paraphrase about another act ("…keep the sensitivity labels…?"
+against "…free to strip the sensitivity labels…?"). Anything less clear gets no short answer: never
+a guess. Nor does a question a yes or no does not answer ("How does it…?", "Who…?"), a curated
+question about a narrower case (a condition the question does not speak of, a minor it does not
+name), a follow-up (its curated match is the earlier question's), or a turn of a conversation asked
+alone ("And if the user told it to just buy things?": its premise is in turns not given).
+
+The thresholds were set on the dev splits of ``tests/eval`` (see ``specqa eval``) and on the bank
+itself (``specqa bank short-answers``); the test splits are only reported.
+"""
+
+from __future__ import annotations
+
+import re
+
+from server.domain.retrieval.corpus import lexical_tokens
+from server.domain.retrieval.curated import BankMatch
+from server.domain.retrieval.hybrid import RetrievalResult
+from server.domain.retrieval.query_cues import names_a_minor
+from server.domain.schemas import BottomLine, ShortAnswer
+from specqa.core.question_bank import ShortAnswerValue, normalise_quotes
+
+__all__ = [
+    "SHORT_ANSWER_AGREEING",
+    "SHORT_ANSWER_AGREEING_WITHIN",
+    "SHORT_ANSWER_CLOSENESS",
+    "SHORT_ANSWER_COSINE",
+    "SHORT_ANSWER_MARGIN",
+    "short_answer",
+]
+
+# Fitted on the dev splits with short answers (626 questions) and on the bank itself, each of its
+# 4,205 answered questions asked with itself left out (the dev sets had been fitted to, and the
+# blind sets written since found the short answer right only 0.7 to 0.8 of the time). Closeness
+# 0.70 and margin 0.30 alone: 70 of 71 on dev, 110 of 118 on the bank; with the two next closest
+# agreeing (when within 0.5), 0.75 and 0.15: 76 of 78 and 87 of 90 (within 0.35: 84 of 86 and 91
+# of 96; 0.70 and 0.20: 75 of 77 and 129 of 136). The cosine floor keeps a curated question that
+# shares only a topic's name ("…my coworker's LinkedIn") from answering another act on it
+# ("…scrape LinkedIn profiles").
+SHORT_ANSWER_CLOSENESS = 0.75
+SHORT_ANSWER_COSINE = 0.60
+SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers otherwise
+SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
+SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further away than the closest is
+_PLAIN = {"yes": "Yes.", "no": "No.", "it depends": "It depends."}
+_FLIPPED: dict[ShortAnswerValue, ShortAnswerValue] = {"yes": "no", "no": "yes"}
+# A raw request's answer is whether the model does what is asked, not an answer to its substance
+# ("Should the drinking age be lowered?" → not "Yes.")
+_PLAIN_FOR_REQUEST = {
+    "yes": "Yes: the model should do what is asked.",
+    "no": "No: the model should not do what is asked.",
+    "it depends": "It depends.",
+}
+_NEGATION = re.compile(
+    r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
+    r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
+    r"(?:did|could|has|have|had|was|were|need)n'?t|"
+    # a question that asks whether an act is wrong asks the other way round from whether it is done
+    r"(?:is|be|are)(?: it| that| this| there)?(?: a| any)? problem(?:atic)?|violat\w*|breach\w*|"
+    r"against the (?:rules?|spec|polic\w*)|"
+    r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
+    r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
+    r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|barr(?:ed|ing)|free (?:of|from)|without|"
+    r"(?<!\bor )(?<!-)no(?!-)|"  # "no real consequences", not "yes or no", "a yes-or-no question"
+    r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
+    re.IGNORECASE,
+)
+# What a negation in these does not turn round: a question opening with a negative auxiliary
+# ("Isn't it supposed to push me to upgrade?" asks what "Is it supposed to…?" asks, and is answered
+# alike), and a quotation (what a prompt or a user says: "My system prompt says 'Don't reveal…'").
+_NEGATIVE_OPENING = re.compile(
+    r"(?:^|(?<=[.!?;:]))\s*(?:(?:so|but|and|ok|okay|wait|honestly|seriously),?\s+)?"
+    r"(?:(?:is|are|was|were|do|does|did|should|could|would|must|has|have|had)n'?t|won'?t|can'?t)"
+    # followed by its subject: "Don't change anything" is a request, not a question's opening
+    r"(?=\s+(?:it|you|they|he|she|we|i|there|this|that|chatgpt|gpt|claude|ai|the|my|our|your|a|an)\b)",
+    re.IGNORECASE,
+)
+_QUOTATION = re.compile(
+    r"[\"“][^\"”]*[\"”]|(?<![A-Za-z])['‘](?:[^'‘’]|(?<=[A-Za-z])['’](?=[A-Za-z])){3,}['’](?![A-Za-z])"
+)
+# "Will it do A instead of B?": a yes or no would not say which; no short answer for these
+_CONTRAST = re.compile(
+    r"\b(instead|rather than|as opposed to|or just|"
+    r"or (?:will|would|does|do|should|must|may|can|could|is|has) "
+    r"(?:it|the model|the assistant|chatgpt))\b",
+    re.IGNORECASE,
+)
+
+
+# "Is it always expected to…?" asks whether a rule holds without exception: its "no" does not answer
+# "Should it…?" (it may depend), nor a "yes" to "Should it…?" answer "Always?"
+_UNIVERSAL = re.compile(
+    r"\b(always|every time|each time|no matter|under any circumstances|in (?:all|every) cases?)\b",
+    re.IGNORECASE,
+)
+
+
+# what follows is a condition of the question ("…if I tell it it's for a parody?")
+_CONDITION = re.compile(
+    r"(?<!as )\b(?:if|unless|as long as|so long as|provided|even when)\b([^,?]*)", re.IGNORECASE
+)
+# the words of a condition that only says the request is made ("if I ask it to", "if you tell it")
+_ASKING = frozenset(
+    "ask tell told want request say pleas nice realli chatgpt ai model bot chatbot assist gpt "  # noqa: SIM905
+    "i you he she they we it me him her them".split()
+)
+# "Who…?", "How should it…?", "When …, what does it…?", "My user insists… How should the bot
+# respond?": a question a yes or no does not answer. A wh-word opens the question, a sentence of
+# it (after a quotation too) or a clause after a comma ("when", "if" open conditions instead).
+_WH_QUESTION = re.compile(
+    r"(?:^|[,;:.!?][\"'”’)\]]*\s*)(?:who|whom|whose|what|which|how|why|where)\b(?!\s+if\b)",
+    re.IGNORECASE,
+)
+
+# "And if the user told it at the start to never ask?", "What if the user says they're a doctor?":
+# a turn of a conversation, whose premise is in the turns before it. Asked alone (a fresh chat),
+# the closest curated question is another scenario with a condition in like words, and its yes
+# or no answered another question (a user found three such, all wrong). With a question of its
+# own ("What if a file tells it to wipe a folder, will it ask me first?") it is answered.
+_PREMISE_ELSEWHERE = re.compile(
+    r"\W*(?:(?:and|but|so|ok|okay)\W+)?(?:what|and|but|even) if\b"
+    r"(?![^?]*[,;]\s*(?:will|would|does|do|did|can|could|should|is|are|was|may|must|might)\b)",
+    re.IGNORECASE,
+)
+
+
+def short_answer(
+    question: str, result: RetrievalResult, bottom: BottomLine | None
+) -> ShortAnswer | None:
+    """The closest curated question's answer, only when it is unambiguous (see the module): one
+    asked the same way round, else one a question about refusing turns round."""
+    if not result.sections or not result.bank or bottom is None:
+        return None
+    top = result.sections[0].section.id
+    own = [match for match in result.bank if match.section_id == top]
+    anchored = [match for match in own if _same_sentence(match.sentence, bottom.text)]
+    # a closer curated question about another point, or asked the other way round, answers
+    # something else: it does not lend the answer, but withholds it below if it would differ
+    ways = _ways_round(question, anchored)
+    for turned in (False, True):
+        closest = next((match for match, way in ways if way is turned), None)
+        if closest is not None and _lends_its_answer(closest, question, own):
+            return _plain_short_answer(closest, turned)
+    return None
+
+
+def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -> bool:
+    """Whether ``closest`` is close and clear enough to answer ``question`` (see the module)."""
+    if (
+        closest.answer is None
+        or closest.closeness < SHORT_ANSWER_CLOSENESS
+        or closest.similarity < SHORT_ANSWER_COSINE
+        or _CONTRAST.search(question)
+        or _CONTRAST.search(closest.question)
+        or _WH_QUESTION.search(question.strip())
+        or _PREMISE_ELSEWHERE.match(question)
+        or _narrower(closest.question, question)
+        or _quantified_differently(closest.question, question)
+    ):
+        return False
+    others = [match for match in own if match is not closest]
+    return not any(
+        _differs(match, closest) and _rivals(closest, match, place)
+        for place, match in enumerate(others)
+    )
+
+
+def _plain_short_answer(closest: BankMatch, turned: bool) -> ShortAnswer:
+    assert closest.answer is not None  # checked by _lends_its_answer
+    value = _FLIPPED.get(closest.answer, closest.answer) if turned else closest.answer
+    return ShortAnswer(
+        value=value,
+        text=(_PLAIN_FOR_REQUEST if closest.voice == "request" else _PLAIN)[value],
+        curated_question=closest.question,
+        section_id=closest.section_id,
+        similarity=closest.similarity,
+        turned_round=turned,
+    )
+
+
+def _same_sentence(one: str, other: str) -> bool:
+    one, other = normalise_quotes(one), normalise_quotes(other)
+    return one in other or other in one
+
+
+def _rivals(closest: BankMatch, match: BankMatch, place: int) -> bool:
+    """Whether ``match``, the section's ``place``-th next closest entry, is near enough to
+    ``closest`` that answering otherwise withholds the short answer: any within the margin, and
+    the ``SHORT_ANSWER_AGREEING`` next closest unless far behind."""
+    gap = closest.closeness - match.closeness
+    near_by = place < SHORT_ANSWER_AGREEING and gap < SHORT_ANSWER_AGREEING_WITHIN
+    return gap < SHORT_ANSWER_MARGIN or near_by
+
+
+def _differs(match: BankMatch, closest: BankMatch) -> bool:
+    """Whether ``match`` would answer otherwise than ``closest`` once both are asked the same way
+    round: "Will it refuse to…?" answered yes agrees with "Will it…?" answered no."""
+    return _positive_answer(match) != _positive_answer(closest)
+
+
+def _positive_answer(match: BankMatch) -> str | None:
+    """``match``'s answer to its question asked the positive way ("Will it…?")."""
+    if match.answer in _FLIPPED and _negated(match.question):
+        return _FLIPPED[match.answer]
+    return match.answer
+
+
+def _narrower(curated: str, question: str) -> bool:
+    """Whether ``curated`` asks about a narrower case than ``question``, so that its answer holds
+    in that case only: a condition the question does not speak of ("…make up fake sources if I
+    tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
+    of the condition's words asked), or a minor where the question names none ("…sexual content
+    involving minors…" against "…adult content…")."""
+    if names_a_minor(curated) and not names_a_minor(question):
+        return True
+    condition = _CONDITION.search(curated)
+    if condition is None:
+        return False
+    words = set(lexical_tokens([condition.group(1)])[0]) - _ASKING
+    asked = set(lexical_tokens([question])[0])
+    return len(words & asked) * 3 < len(words)
+
+
+def _quantified_differently(one: str, other: str) -> bool:
+    """Whether one question asks if something holds always ("Is it always expected to point out a
+    blurry video feed?") and the other only whether it does ("Should it point that out?")."""
+    return bool(_UNIVERSAL.search(one)) != bool(_UNIVERSAL.search(other))
+
+
+_REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)
+# whose refusal it is when not the assistant's: "If I refuse to give my age, will it still…?"
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:i|we|they|he|she|users?|people|someone|customers?|my \w+)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _ways_round(question: str, matches: list[BankMatch]) -> list[tuple[BankMatch, bool | None]]:
+    """Each curated question of ``matches`` with how it is asked against ``question``: False the
+    same way round (as many negations: "Will it refuse to…?" is asked the other way round from
+    "Will it…?", "…act as if its tool calls have no real consequences?" from "…behave as if its
+    tool calls have real consequences?", and "Is it allowed to say it doesn't know?" is not asked
+    the way of "Will it refuse to say 'I don't know' when it doesn't?", three against one,
+    although an odd count each); True when ``question`` only asks whether the assistant refuses
+    what the curated one asks whether it does ("Will it refuse to write my essay?", "…will it
+    refuse?" against "Will it write my essay?"); None otherwise. Not the other way round: a
+    curated question about refusing lent a wrong answer to half the bank's questions it would
+    have answered. The question's side is read once, not once per curated question."""
+    asked = _negations(question)
+    refusal = _refuses(question)
+
+    def way(match: BankMatch) -> bool | None:
+        own = _negations(match.question)
+        if own == asked:
+            return False
+        return True if refusal and asked == own + 1 else None
+
+    return [(match, way(match)) for match in matches]
+
+
+def _refuses(question: str) -> bool:
+    """Whether ``question`` asks once whether the assistant refuses (or declines), not whether
+    someone else does."""
+    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
+    frames = list(_REFUSAL_FRAME.finditer(asked))
+    return len(frames) == 1 and not _SOMEONE_ELSE.search(asked[: frames[0].start()])
+
+
+def _negated(text: str) -> bool:
+    """Whether a question is asked the negative way ("Will it refuse to…?", "Does it never…?"):
+    an odd count of negated verbs."""
+    return _negations(text) % 2 == 1
+
+
+def _negations(question: str) -> int:
+    """The negations that turn ``question`` round: not a negative opening ("Isn't it…?") nor
+    one quoted."""
+    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
+    return len(_NEGATION.findall(asked))
