@@ -22,6 +22,9 @@ from tests.conftest import every_curated_question
         ("good morning!", "Hello."),
         ("ok", "All right."),
         ("makes sense.", "All right."),
+        ("that was really useful", "All right."),
+        ("What can you do?", "I answer questions about OpenAI's Model Spec."),
+        ("hi! what can you do?", "Hello. I answer questions about OpenAI's Model Spec."),
         ("lol", "That is not a question"),
         ("?", "That is not a question"),
         ("x", "That is not a question"),
@@ -52,8 +55,8 @@ def test_a_message_that_asks_something_is_no_small_talk(message: str) -> None:
 
 
 def test_the_only_small_talk_among_the_curated_questions_is_a_raw_prompt() -> None:
-    """Were a bank or eval question small talk it would get no answer in a conversation; the
-    one that is, "thanks! that helps", is a raw prompt, answered as one when asked first."""
+    """A bank or eval question taken for small talk would get no answer; the one that is,
+    "thanks! that helps", is a raw prompt (ranked as one above)."""
     questions = every_curated_question()
     assert len(questions) > 7000
     assert [q for q in questions if small_talk_answer(q, "2025-12-18")] == ["thanks! that helps"]
@@ -91,9 +94,16 @@ def test_small_talk_streams_and_gets_no_notice_that_no_llm_wrote_it(
     assert final.notice is None
 
 
-def test_a_first_message_of_thanks_is_a_raw_prompt_the_spec_governs(parts: Components) -> None:
-    alone = parts.service.answer("thanks! that helps", mode="extractive")
-    assert alone.citations[0].section_id == "have_conversational_sense"
+def test_thanks_alone_gets_a_reply_yet_still_ranks_the_section_on_answering_thanks(
+    parts: Components,
+) -> None:
+    """A Slack DM "thanks, that's really helpful" got the self-harm section's crisis text. As a
+    raw prompt "thanks! that helps" still ranks the section on how a model should answer it."""
+    for message in ("thanks, that's really helpful", "thanks! that helps"):
+        alone = parts.service.answer(message, mode="extractive")
+        assert alone.answer.startswith("You're welcome.") and alone.citations == []
+    ranked, _ = parts.service.ranked_sections("thanks! that helps")
+    assert ranked[0] == "have_conversational_sense"
 
 
 def test_the_chat_endpoint_answers_thanks_with_a_reply_not_the_earlier_answer(

@@ -259,11 +259,16 @@ def test_multi_step_example_card_shows_each_reply_after_the_turn_it_answers(
         for s in steps
     ]
     assert labels == [["BAD", "GOOD"], ["GOOD"]]
-    reference = steps[0].find_element(By.CSS_SELECTOR, "a.label-ref")
-    assert reference.text == "see § chain_of_command"
-    assert reference.get_attribute("href") == (
-        f"https://model-spec.openai.com/{NEWEST}.html#chain_of_command"
+    reference = steps[0].find_element(By.CSS_SELECTOR, "button.label-ref")
+    assert reference.text == "breaks § chain_of_command"
+    click(driver, reference)  # opens the rule in place, as a card's § does
+    chain = httpx.get(f"{base_url}/v1/sections/chain_of_command", timeout=30).json()
+    until(
+        driver,
+        lambda d: d.find_element(By.ID, "section-title").text == chain["title"],
+        "the section the reply breaks",
     )
+    assert driver.find_element(By.ID, "section-dialog").get_attribute("open") is not None
     assert console_errors(driver) == []
 
 

@@ -301,6 +301,18 @@ def test_a_question_the_spec_does_not_cover_cites_no_sections_and_says_its_confi
     assert console_errors(page) == []
 
 
+def test_thanks_after_an_answer_gets_a_reply_with_no_sources(page: WebDriver) -> None:
+    ask(page, "Will it help me pick a lock?")
+    wait_for_answer(page)
+    ask(page, "thanks!")
+    turn = wait_for_answer(page)
+    assert "You're welcome." in turn.text
+    assert "Bottom line" not in turn.text and "Confidence" not in turn.text
+    assert not turn.find_element(By.CSS_SELECTOR, ".citations").is_displayed()
+    assert len(page.find_elements(By.CSS_SELECTOR, "#thread .turn")) == 2
+    assert console_errors(page) == []
+
+
 def test_the_llm_mode_is_not_offered_by_a_server_without_an_llm(page: WebDriver) -> None:
     option = page.find_element(By.CSS_SELECTOR, '#mode option[value="llm"]')
     until(page, lambda _: not option.is_enabled(), "the LLM option to be disabled")

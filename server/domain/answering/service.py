@@ -205,16 +205,14 @@ class AnsweringService(SpecLookups):
         history = self.validate_history(history)
         use_llm = mode != "extractive" and self.llm is not None
         notice = NO_LLM if mode == "llm" and self.llm is None else None
-        # in a conversation only: a first "thanks!" is a raw prompt, which the spec governs
-        small_talk = small_talk_answer(question, self.release_name(release)) if history else None
+        small_talk = small_talk_answer(question, self.release_name(release))
         if small_talk is not None:  # no model would write it either: no notice
             return Prepared(question, history, use_llm, started, made=small_talk)
         change = self.changes.answer(question, release)
         if change is not None:
             change = _with_notice(change, notice)
             return Prepared(question, history, use_llm, started, made=change, notice=notice)
-        # "Thanks! And for kids?" asks "And for kids?"
-        asked = without_small_talk(question) if history else question
+        asked = without_small_talk(question)  # "Thanks! And for kids?" asks "And for kids?"
         follows = bool(history) and leans_on_history(asked)
         query = follow_up_query(asked, history[-1]) if follows else standalone_query(asked)
         return Prepared(

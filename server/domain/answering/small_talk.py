@@ -1,11 +1,14 @@
-"""Messages in a conversation that are no question: thanks, a greeting, an acknowledgement
-("ok", "got it") or a reaction ("lol", "hmm", "?"). After an answer, retrieved as follow-ups,
-they were answered with the earlier answer again, at its confidence. They get a short reply and a
-pointer to what can be asked instead: no section, no confidence, no model.
+"""Messages that are no question: thanks, a greeting, an acknowledgement ("ok", "got it", "that's
+really helpful"), a reaction ("lol", "hmm", "?") or asking what the bot does. Retrieved, they
+were answered with a section: after an answer, the earlier one again at its confidence; alone,
+whatever the words were nearest ("thanks, that's really helpful" got the self-harm section's
+crisis text in a Slack DM). They get a short reply and a pointer to what can be asked instead: no
+section, no confidence, no model.
 
-Only a whole message is small talk: "Thanks! And for kids?" is a follow-up. And only in a
-conversation: a first message "thanks! that helps" is a raw prompt, and how a model should answer
-it is the spec's (``have_conversational_sense``), as the eval set of raw prompts has it.
+Only a whole message is small talk: "Thanks! And for kids?" is a follow-up. Retrieval and the
+eval are unchanged: a raw prompt such as "thanks! that helps" still ranks the section on how a
+model answers it (``have_conversational_sense``) where sections are ranked (``/v1/search``,
+``specqa eval``).
 """
 
 from __future__ import annotations
@@ -21,17 +24,21 @@ _THANKS = r"thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it"
 _GREETING = r"hi|hello|hey|hiya|good (?:morning|afternoon|evening|day)|bye|goodbye|see you"
 _ACKNOWLEDGING = (
     r"ok(?:ay)?|k|got it|understood|makes sense|i see|sure|alright|all right|"
-    r"great|perfect|cool|nice|awesome|good|fine|right|(?:very )?helpful|that helps|"
-    r"that(?:'s| is) (?:helpful|great|perfect|clear)"
+    r"great|perfect|cool|nice|awesome|good|fine|right|"
+    r"(?:that(?:'s| is| was) |this is |very |really |so |super )*"
+    r"(?:helpful|useful|clear|great|perfect|interesting|good to know)|that helps|that helped"
 )
+# what the bot is for: answered by what to ask
+_ABOUT = r"what can you do|what do you do|how does this work|how do i use (?:this|you)"
 _REACTION = r"yes|yep|no|nope|lol|lmao|haha+|hah|hm+|huh|wow|oh|ah|uh|um+|wat|what\?*|x+|\?+|!+|\.+"
-_TAIL = r"(?:\s+(?:so much|a lot|again|very much|there|all|everyone|man|mate|buddy|bot))*"
-_PART = rf"(?:{_THANKS}|{_GREETING}|{_ACKNOWLEDGING}|{_REACTION}){_TAIL}"
+_TAIL = r"(?:\s+(?:so much|a lot|again|very much|there|all|everyone|man|mate|buddy|bot|for that))*"
+_PART = rf"(?:{_THANKS}|{_GREETING}|{_ACKNOWLEDGING}|{_ABOUT}|{_REACTION}){_TAIL}"
 _WHOLE = re.compile(rf"^\W*{_PART}(?:[\s,.!?;:)(]+{_PART})*[\W]*$", re.IGNORECASE)
 # its end: a comma, a stop or a colon, or a dash with a space before it (not "right-wing")
 _LEADING = re.compile(rf"^\W*{_PART}(?:[\s,]+{_PART})*(?:\s*[,.!;:]+|\s+[—–-]+)\s*", re.IGNORECASE)
 _THANKED = re.compile(rf"\b(?:{_THANKS})\b", re.IGNORECASE)
 _GREETED = re.compile(rf"^\W*(?:{_GREETING})\b", re.IGNORECASE)
+_ASKED_ABOUT = re.compile(rf"\b(?:{_ABOUT})\b", re.IGNORECASE)
 _ACKNOWLEDGED = re.compile(rf"^\W*(?:{_ACKNOWLEDGING})\b", re.IGNORECASE)
 
 _ASK = (
@@ -48,6 +55,9 @@ def small_talk_answer(message: str, release: str) -> Answer | None:
     started = time.perf_counter()
     if _THANKED.search(message):
         opening = "You're welcome."
+    elif _ASKED_ABOUT.search(message):
+        opening = "I answer questions about OpenAI's Model Spec."
+        opening = f"Hello. {opening}" if _GREETED.match(message) else opening
     elif _GREETED.match(message):
         opening = "Hello."
     elif _ACKNOWLEDGED.match(message):

@@ -540,7 +540,7 @@
 
     const body = el("div", { className: "example-body" });
     const steps = exampleSteps(example);
-    steps.forEach((step, index) => body.append(exampleStep(step, index, steps.length)));
+    steps.forEach((step, index) => body.append(exampleStep(step, index, steps.length, release)));
     card.append(body);
     return card;
   }
@@ -552,7 +552,7 @@
   }
 
   /** One step: its turns, then the labelled replies to the last of them, side by side. */
-  function exampleStep(step, index, count) {
+  function exampleStep(step, index, count, release) {
     const attrs = count > 1 ? { role: "group", "aria-label": `Step ${index + 1} of ${count}` } : {};
     const root = el("div", { className: "example-step", attrs });
     const conversation = el("div", { className: "conversation", attrs: { role: "list", "aria-label": "Conversation" } });
@@ -566,7 +566,7 @@
       );
     }
     root.append(conversation);
-    if ((step.responses || []).length) root.append(responseList(step.responses));
+    if ((step.responses || []).length) root.append(responseList(step.responses, release));
     return root;
   }
 
@@ -577,7 +577,7 @@
     return box;
   }
 
-  function responseList(responses) {
+  function responseList(responses, release) {
     const list = el("ul", { className: "responses", attrs: { "aria-label": "Labelled responses to the last turn" } });
     for (const response of responses) {
       const label = String(response.label || "").toUpperCase();
@@ -587,8 +587,15 @@
         label || "RESPONSE",
       ]);
       const item = el("li", { className: `response response-${kind}` }, [head]);
+      // a BAD[#id] label names the rule the reply breaks: opened in place, as a card's § is
       for (const ref of response.refs || []) {
-        item.append(" ", specLink(ref.url, `see § ${ref.section_id}`, "label-ref"));
+        const why = el("button", {
+          className: "link-button label-ref",
+          text: `breaks § ${ref.section_id}`,
+          attrs: { type: "button", "aria-haspopup": "dialog", "aria-label": `Open section ${ref.section_id}, the rule this reply breaks` },
+        });
+        why.addEventListener("click", () => openSection(ref.section_id, release, why));
+        item.append(" ", why);
       }
       item.append(replyText("response-text", response.text));
       if (response.rationale) {
