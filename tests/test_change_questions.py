@@ -73,6 +73,13 @@ ORDINARY_QUESTIONS = [
     "Compare the latest iPhone and Pixel cameras for me",
     "Is there anything different about how it talks to my kid compared to me?",
     "Is the chatbot on my bank's site a cheaper version that differs from ChatGPT?",
+    "What does the spec say about tool outputs, and does the persona change the answer?",
+    # a long scenario naming no release: once answered with a section's history
+    "We're building a support assistant for a bank. The system prompt sets a persona, keeps "
+    "itself confidential and escalates upset customers. Its tools return text customers wrote, "
+    "and security worries that a customer could write instructions in it. What does the Model "
+    "Spec say the model should do when a tool output contains instructions like that, and does "
+    "any of the rest change what it should do?",
 ]
 
 
@@ -108,6 +115,12 @@ def test_ordinary_questions_are_not_change_questions(question: str) -> None:
             False,
         ),
         ("Which rules are new in the latest release?", ["2025-12-18"], "", False),
+        (
+            "what changed in the latest release compared to the october one?",
+            ["2025-10-27", "2025-12-18"],
+            "",
+            False,
+        ),
         (
             "How was privacy guidance updated from the April 2025 version?",
             ["2025-04-11"],

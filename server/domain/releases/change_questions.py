@@ -65,6 +65,16 @@ _PATTERNS = [
     r"\bsince (?:the )?(?:last|previous|first|earlier|\w+ (?:\d{4}|release))",
 ]
 _CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+# a change of an answer, not of the spec: "…and does any of the rest change the answer?"
+_CHANGED_ANSWER = re.compile(
+    r"\bchang(?:e|es|ed|ing) (?:the|its|your|my|their|that|this|an?|anything about the) "
+    r"(?:answers?|responses?|repl(?:y|ies)|outcomes?|results?|behaviou?r|verdicts?|decisions?|"
+    r"outputs?)\b",
+    re.IGNORECASE,
+)
+# A change question is short; a long message that names no release describes a case of its own
+# (a 200-word scenario with "what does the spec say … change" in it is not a diff question).
+_LONGEST_UNNAMED = 40  # words
 
 _MONTH_NAMES = [
     "january",
@@ -99,7 +109,7 @@ _FILLER = re.compile(
     r"to|release|releases|version|versions|spec|model|of|between|and|how|is|are|it|difference|"
     r"differences|different|differ|history|diff|changelog|compare|compared|since|on|for|with|"
     r"from|guidance|section|sections|rules?|text|part|me|any|there|this|that|made|latest|"
-    r"newest|current|most|recent|last|previous|earlier|" + "|".join(_MONTH_NAMES) + r"|"
+    r"newest|current|most|recent|last|previous|earlier|one|ones|" + "|".join(_MONTH_NAMES) + r"|"
     r"\d{4}(?:-\d{2}-\d{2})?)\b",
     re.IGNORECASE,
 )
@@ -115,9 +125,11 @@ class ChangeQuestion:
 
 def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | None:
     """A change question's topic and named releases, or None for an ordinary question."""
-    if not _CHANGE_WORDS.search(question):
+    if not _CHANGE_WORDS.search(_CHANGED_ANSWER.sub(" ", question)):
         return None
     named = _named_releases(question, known)
+    if not named and len(question.split()) > _LONGEST_UNNAMED:
+        return None
     words = re.sub(r"[^\w\s-]", " ", re.sub(r"['’]s\b", "", question))
     topic = " ".join(w for w in _FILLER.sub(" ", words).split() if w not in ("-", "'", "s"))
     return ChangeQuestion(
