@@ -30,7 +30,7 @@ from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components
 from server.settings import Settings
-from server.slack.blocks import SECTION_LIMIT, split_text
+from server.slack.blocks import SECTION_LIMIT, markdown_to_mrkdwn, notice_messages, split_text
 from server.slack.compact import compact_message
 from tests.conftest import make_settings
 from tests.helpers import live_server
@@ -415,4 +415,44 @@ def test_a_change_answer_shows_the_changed_text_and_its_diff_link(parts: Compone
     assert answer.bottom_line is None  # an answer from the diffs, not from one section
     text = json.dumps(compact_message(answer, shareable=False)["blocks"])
     assert "respect_real_world_ties" in text
-    assert "diff?" in text  # the link to the readable diff page
+    assert "diff?" in text  # the path of the readable diff page (no public address is set)
+    assert "](" not in text and "[-" not in text and "{+" not in text  # no markdown left
+
+
+def test_a_change_answer_links_the_diff_page_where_the_public_address_is_known(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("What changed between the September and October 2025 releases?")
+    public = answer.model_copy(
+        update={"answer": answer.answer.replace("(/diff?", "(https://specqa.example.com/diff?")}
+    )
+    text = json.dumps(compact_message(public, shareable=False)["blocks"])
+    assert "<https://specqa.example.com/diff?from=2025-09-12&amp;to=2025-10-27" in text
+
+
+def test_markdown_becomes_slack_mrkdwn_word_marks_dashes_and_all() -> None:
+    text = markdown_to_mrkdwn(
+        "changed: “[-Each-] {+Every+} message [-has fields.-]{+has a role:+}” --- see "
+        "[Side-by-side diff](/diff?from=a&to=b)"
+    )
+    assert text == (
+        "changed: “~Each~ *Every* message ~has fields.~ *has a role:*” — see "
+        "Side-by-side diff (`/diff?from=a&amp;to=b`)"
+    )
+
+
+def test_a_not_covered_answer_cites_nothing_in_slack(parts: Components) -> None:
+    answer = parts.service.answer("How many replicas should our Kubernetes inference service run?")
+    assert not answer.covered and answer.citations  # the closest, named in its text
+    message = compact_message(answer, shareable=True)
+    text = json.dumps(message["blocks"])
+    assert "more cited section" not in text and "authority:" not in text
+    assert "no matching section" in message["text"]
+
+
+def test_a_usage_notice_is_cut_at_a_word_in_notifications() -> None:
+    usage = "Ask about the Model Spec: " + "a release diff, " * 30
+    [message] = notice_messages(usage)
+    kept = message["text"].removesuffix("…")
+    assert len(message["text"]) <= 300 and kept != message["text"]
+    assert usage.startswith(kept) and usage[len(kept)] in " ,"  # cut between words

@@ -42,6 +42,14 @@ FALLBACK_CHARS = 300
 EXAMPLE_LINE_CHARS = 150
 
 _SPEC_LINK = re.compile(r"\[([^\]\n]+)\]\((https://model-spec\.openai\.com/[^)\s]+)\)")
+# our own diff page: a link where the server knows its public address (SPECQA_PUBLIC_BASE_URL),
+# else its label and path as code (Slack opens no relative link)
+_DIFF_LINK = re.compile(r"\[([^\]\n]+)\]\(((?:https?://[^/\s)]+)?/diff\?[^)\s]*)\)")
+# a word diff's marks ("[-removed-]{+added+}") as Slack's strike and bold
+_REMOVED = re.compile(r"\[-(\s*)(.+?)(\s*)-\]")
+_ADDED = re.compile(r"\{\+(\s*)(.+?)(\s*)\+\}")
+# the spec writes an em dash as "---" between words
+_DASH = re.compile(r"(?<=\s)---(?=\s)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 _MARKDOWN_ENTITY = re.compile("&(lt|gt|amp);")
@@ -65,13 +73,22 @@ def markdown_to_mrkdwn(markdown: str) -> str:
     read as the characters they stand for first, so Slack shows them as such."""
     text = escape(_MARKDOWN_ENTITY.sub(lambda m: _ENTITY_CHARS[m[1]], markdown))
     text = _SPEC_LINK.sub(lambda m: f"<{m[2]}|{_label(m[1])}>", text)
+    text = _DIFF_LINK.sub(_diff_link, text)
+    text = _REMOVED.sub(r"\1~\2~\3", text)
+    text = _ADDED.sub(r"\1*\2*\3", text).replace("~*", "~ *")  # marks must not touch
+    text = _DASH.sub("—", text)
     text = _HEADING.sub(r"*\1*", text)
     return _BOLD.sub(r"*\1*", text)
 
 
+def _diff_link(match: re.Match[str]) -> str:
+    label, url = match[1], match[2]
+    return f"<{url}|{_label(label)}>" if "://" in url else f"{label} (`{url}`)"
+
+
 def notice_messages(text: str) -> list[SlackMessage]:
     """A short message of our own (usage, an error): ``text`` is escaped too."""
-    return _as_messages([_section(escape(text))], escape(text)[:FALLBACK_CHARS])
+    return _as_messages([_section(escape(text))], shorten_escaped(text, FALLBACK_CHARS))
 
 
 def split_text(text: str, limit: int = SECTION_LIMIT) -> list[str]:

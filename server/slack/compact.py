@@ -74,6 +74,8 @@ def compact_message(
     """The compact answer. ``shareable``: the *Share in channel* button (ephemeral answers);
     ``with_examples``: the matching examples shown (and no *Show examples* button);
     ``shared_by``: the user id of whoever shared it to the channel."""
+    if not answer.covered:  # the closest sections are named in its text, not cited
+        answer = answer.model_copy(update={"citations": []})
     blocks: list[Block] = [_context(f"*Q:* {escape(_shorten(answer.question, 500))}")]
     blocks.append(_section(_headline(answer)))
     if answer.release_note:  # next to the bottom line it qualifies
