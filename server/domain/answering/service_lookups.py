@@ -87,9 +87,11 @@ class SpecLookups:
         cleaned = without_controls(question).strip()
         if not cleaned:
             raise InputError("question is empty")
-        if len(cleaned) > self.settings.answers.max_question_chars:
+        limit = self.settings.answers.max_question_chars
+        if len(cleaned) > limit:
             raise InputError(
-                f"question is longer than {self.settings.answers.max_question_chars} characters"
+                f"question is longer than {limit} characters ({len(cleaned)}): shorten it, or "
+                "ask about one situation at a time"
             )
         return cleaned
 
