@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from server.domain.audit.conversations import EARLIER_TURNS, Conversation
+from server.domain.audit.conversations import EARLIER_TURNS, Conversation, instructions_of
 from server.domain.audit.judged import JudgedRow
 from server.domain.audit.judging import AuditJudge
 from specqa.core.spec import Example, ParsedRelease
@@ -81,7 +81,13 @@ def _conversations(example: Example, before: int) -> Iterator[tuple[Conversation
             if response.label in EXPECTED and response.text.strip():
                 before += 1
                 yield (
-                    Conversation(before, question, response.text, tuple(turns[-EARLIER_TURNS:])),
+                    Conversation(
+                        before,
+                        question,
+                        response.text,
+                        tuple(turns[-EARLIER_TURNS:]),
+                        instructions_of(turns),
+                    ),
                     response.label,
                 )
 

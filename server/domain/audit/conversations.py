@@ -20,15 +20,18 @@ from pydantic import BaseModel
 from specqa.core.text import without_controls
 
 __all__ = [
+    "INSTRUCTING_ROLES",
     "MAX_LINE_BYTES",
     "AuditProblem",
     "Conversation",
+    "instructions_of",
     "numbered_lines",
     "parse_conversation",
 ]
 
 MAX_LINE_BYTES = 256 * 1024
 EARLIER_TURNS = 8  # the turns before the reply a judge sees
+INSTRUCTING_ROLES = ("system", "developer")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 TOO_LONG = "\x00too long"  # the text of a line cut off by numbered_lines
 
@@ -44,6 +47,15 @@ class Conversation:
     question: str
     reply: str
     turns: tuple[tuple[str, str], ...] = field(default=())  # (role, text) before the reply
+    instructions: tuple[str, ...] = field(default=())  # the system and developer messages
+
+    @property
+    def routing_query(self) -> str:
+        """What the governing sections are retrieved for: the turn the reply answers, then the
+        system and developer instructions it was given ("Your output is sent as a plain-text
+        SMS" decides which rule a Markdown reply breaks). On the spec's own examples with such
+        instructions their section came first 22 times of 25 with them, 18 without."""
+        return "\n".join([self.question, *self.instructions])
 
 
 def numbered_lines(source: IO[bytes], on_bytes: Any = None) -> Iterator[tuple[int, str]]:
@@ -96,7 +108,13 @@ def parse_conversation(line: int, text: str) -> Conversation | AuditProblem:
         question=prompts[-1],
         reply=turns[last_reply][1],
         turns=tuple(before[-EARLIER_TURNS:]),
+        instructions=instructions_of(before),
     )
+
+
+def instructions_of(turns: list[tuple[str, str]]) -> tuple[str, ...]:
+    """The system and developer messages among ``turns``, in order."""
+    return tuple(text for role, text in turns if role in INSTRUCTING_ROLES)
 
 
 def _content(content: Any) -> str:

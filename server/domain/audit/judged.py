@@ -44,6 +44,11 @@ class JudgedRow(BaseModel):
     release: str | None = None
     judge: str = Field(description='"llm:<model>", or "none" (sections and precedents only)')
     question: str = Field(default="", description="The turn the reply answers (shortened)")
+    instructions: str = Field(
+        default="",
+        description="The system and developer messages the reply was given (shortened); with "
+        "the question, what the governing sections were retrieved for",
+    )
     reply: str = Field(default="", description="The reply under review (shortened)")
     notes: list[str] = Field(
         default_factory=list,

@@ -31,6 +31,7 @@ __all__ = ["NO_JUDGE", "AuditJudge", "estimate_tokens"]
 
 NO_JUDGE = "no judge: governing sections and nearest precedents only"
 QUESTION_CHARS = 500
+INSTRUCTIONS_CHARS = 800
 REPLY_CHARS = 1500
 PRECEDENTS_SHOWN = 3
 
@@ -56,11 +57,11 @@ class AuditJudge:
             return self._unjudged(item.line, f"bad line: {item.error}", release)
         settings = self.service.settings
         try:
-            question = self.service.validate_question(
-                item.question[: settings.answers.max_question_chars]
+            query = self.service.validate_question(
+                item.routing_query[: settings.answers.max_question_chars]
             )
             found = self.service.retriever.search(
-                question,
+                query,
                 release,
                 k_sections=settings.answers.top_sections,
                 k_examples=PRECEDENT_CANDIDATES,
@@ -72,10 +73,10 @@ class AuditJudge:
         found = _leaving_out(found, leave_out)
         evidence = replace(found, examples=found.examples[: settings.answers.top_examples])
         if self.llm is not None:
-            outcome = self.llm.judge(item, question, evidence, rc)
+            outcome = self.llm.judge(item, query, evidence, rc)
         else:
             outcome = JudgeOutcome("unjudged", NO_JUDGE, trim_citations(evidence))
-        return self._row(item, question, outcome, found)
+        return self._row(item, outcome, found)
 
     def rows(
         self,
@@ -100,9 +101,7 @@ class AuditJudge:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _row(
-        self, item: Conversation, question: str, outcome: JudgeOutcome, found: RetrievalResult
-    ) -> JudgedRow:
+    def _row(self, item: Conversation, outcome: JudgeOutcome, found: RetrievalResult) -> JudgedRow:
         sections = outcome.result.sections
         matcher = self.service.precedents
         nearest = (
@@ -129,7 +128,8 @@ class AuditJudge:
             ],
             release=found.release,
             judge=self.name,
-            question=question[:QUESTION_CHARS],
+            question=item.question[:QUESTION_CHARS],
+            instructions=_shortened("\n\n".join(item.instructions), INSTRUCTIONS_CHARS),
             reply=item.reply[:REPLY_CHARS],
             notes=outcome.notes,
         )
@@ -138,6 +138,10 @@ class AuditJudge:
         return JudgedRow(
             line=line, verdict="unjudged", reason=reason, release=release, judge=self.name
         )
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _leaving_out(found: RetrievalResult, leave_out: frozenset[str]) -> RetrievalResult:

@@ -133,6 +133,10 @@ def _conversation(row: JudgedRow) -> str:
         f"<span>{escape(sections or 'no governing section')}</span></header>",
         f"<p>{escape(row.reason)}</p>",
     ]
+    if row.instructions:
+        parts.append(
+            f'<div class="turn"><strong>Instructions:</strong> {escape(row.instructions)}</div>'
+        )
     if row.question:
         parts.append(f'<div class="turn"><strong>User:</strong> {escape(row.question)}</div>')
     if row.reply:
