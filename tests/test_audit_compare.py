@@ -94,6 +94,23 @@ def test_compare_runs_pairs_sections_and_lists_those_found_in_one_run_only() -> 
     assert "Fisher's exact test" in comparison.test_rule
 
 
+def test_two_runs_of_other_judges_or_releases_are_compared_with_a_caveat() -> None:
+    before = many({"protect_privacy": {"follows": 9, "violates": 1}})
+    after = [
+        row.model_copy(update={"judge": "llm:other", "release": "2025-04-11"})
+        for row in many({"protect_privacy": {"follows": 5, "violates": 5}})
+    ]
+    comparison = compare_runs(before, after)
+    assert comparison.judges == (["llm:fake"], ["llm:other"])
+    assert [c.split(",")[0] for c in comparison.caveats] == [
+        "BEFORE was judged by llm:fake",
+        "BEFORE was judged against release 2025-12-18",
+    ]
+    mixed = compare_runs(before, [*before[:5], *after[5:]])
+    assert "AFTER was judged by llm:fake and llm:other" in mixed.caveats
+    assert compare_runs(before, before).caveats == []
+
+
 def test_compare_command_prints_the_table_and_the_test_used(tmp_path: Path) -> None:
     before = write_rows(
         tmp_path / "before.jsonl", many({"protect_privacy": {"follows": 95, "violates": 5}})

@@ -285,10 +285,44 @@ def test_cli_judge_llm_without_an_endpoint_stops_with_one_line_naming_the_settin
 def test_cli_cannot_read_the_file_at_all_exits_2_with_one_line(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    for target in (tmp_path / "missing.jsonl", tmp_path):
+    for target, why in ((tmp_path / "missing.jsonl", "no such file"), (tmp_path, "a folder")):
         result = run_cli("audit", str(target), env=cli_env)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
-        assert result.stderr.startswith("specqa: error: ")
+        assert result.stderr.startswith("specqa: error: ") and why in result.stderr
+
+
+def test_cli_resuming_into_the_results_of_another_run_exits_2_and_changes_nothing(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Another input, release or judge used to skip the lines done: "0 to audit", exit 0."""
+    source, out = _conversations_file(tmp_path / "c.jsonl", 2), tmp_path / "results.jsonl"
+    env = {**cli_env, **NO_LLM_ENV}
+    assert run_cli("audit", str(source), "--out", str(out), env=env).returncode == 0
+    held = out.read_text(encoding="utf-8")
+    lines = source.read_text(encoding="utf-8").splitlines()
+    other = json.loads(lines[0])
+    other["messages"][-1]["content"] = "A reply of another model."
+    changed = tmp_path / "changed.jsonl"
+    changed.write_text("\n".join([json.dumps(other), *lines[1:]]) + "\n", encoding="utf-8")
+    for args, why in (
+        ((str(changed),), f"holds another conversation for line 1 of {changed}"),
+        ((str(source), "--release", "2025-10-27"), "holds rows of another run (judge none on"),
+    ):
+        result = run_cli("audit", *args, "--out", str(out), env=env)
+        assert result.returncode == 2 and why in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert out.read_text(encoding="utf-8") == held
+
+
+def test_cli_says_how_many_blank_lines_it_skipped(cli_env: dict[str, str], tmp_path: Path) -> None:
+    source = _conversations_file(tmp_path / "c.jsonl", 1)
+    source.write_text("\n" + source.read_text(encoding="utf-8") + "\n  \n", encoding="utf-8")
+    result = run_cli("audit", str(source), env={**cli_env, **NO_LLM_ENV})
+    assert result.returncode == 0, result.stderr
+    assert "3 blank lines skipped" in result.stderr  # first, one empty, one of spaces
+    out = tmp_path / "results.jsonl"
+    judged = run_cli("audit", str(source), "--out", str(out), env={**cli_env, **NO_LLM_ENV})
+    assert "5 conversations to audit · 3 blank lines skipped" in judged.stderr
 
 
 def test_cli_without_a_judge_says_what_it_is_and_reports_bad_lines_by_number(

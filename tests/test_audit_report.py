@@ -135,10 +135,9 @@ def test_read_judged_refuses_a_missing_file_and_a_file_without_one_row(tmp_path:
         read_judged(not_results, lambda bad: None)
 
 
-def test_an_empty_results_file_is_an_empty_report(tmp_path: Path) -> None:
-    rows = read_judged(write_rows(tmp_path / "empty.jsonl", []))
-    figures = audit_figures(rows)
-    assert rows == [] and figures.sections == [] and figures.overall.violation_rate is None
+def test_an_empty_results_file_is_refused_not_an_empty_report(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"no judged rows in it; is it audit results\?"):
+        read_judged(write_rows(tmp_path / "empty.jsonl", []))
 
 
 # --- CSV and HTML -------------------------------------------------------------------------------

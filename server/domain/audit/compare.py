@@ -62,6 +62,16 @@ class RunComparison(BaseModel):
     )
     only_before: list[str] = Field(description="Governing sections found in BEFORE only")
     only_after: list[str] = Field(description="Governing sections found in AFTER only")
+    judges: tuple[list[str], list[str]] = Field(
+        default=([], []), description="The judges of BEFORE's rows and of AFTER's"
+    )
+    releases: tuple[list[str], list[str]] = Field(
+        default=([], []), description="The releases judged against in BEFORE and in AFTER"
+    )
+    caveats: list[str] = Field(
+        default_factory=list,
+        description="Why the two runs may not measure the same thing: another judge or release",
+    )
 
 
 def compare_runs(before: Sequence[JudgedRow], after: Sequence[JudgedRow]) -> RunComparison:
@@ -75,7 +85,27 @@ def compare_runs(before: Sequence[JudgedRow], after: Sequence[JudgedRow]) -> Run
         sections=sorted(changes, key=_notable_first),
         only_before=sorted(set(old_sections) - set(new_sections)),
         only_after=sorted(set(new_sections) - set(old_sections)),
+        judges=(old.judges, new.judges),
+        releases=(old.releases, new.releases),
+        caveats=_caveats(old.judges, new.judges, "judged by")
+        + _caveats(old.releases, new.releases, "judged against release"),
     )
+
+
+def _caveats(before: list[str], after: list[str], what: str) -> list[str]:
+    """A run that mixes, or two runs that differ: a change of judge or release is a change of
+    the measurement, not of the model."""
+    caveats = [
+        f"{name} was {what} {' and '.join(found)}"
+        for name, found in (("BEFORE", before), ("AFTER", after))
+        if len(found) > 1
+    ]
+    if before != after and not caveats:
+        caveats.append(
+            f"BEFORE was {what} {', '.join(before) or '—'}, AFTER {', '.join(after) or '—'}: "
+            "the change is also the measurement's"
+        )
+    return caveats
 
 
 def _change(before: SectionFigures, after: SectionFigures) -> SectionChange:
@@ -140,6 +170,7 @@ def render_comparison(comparison: RunComparison) -> str:
     everything = [comparison.overall, *comparison.sections]
     body = [
         f"<h1>{escape(title)}</h1>",
+        *(f'<p class="note"><strong>Caveat:</strong> {escape(c)}.</p>' for c in comparison.caveats),
         _summary(comparison),
         "<h2>Violation rate by section, before (grey) and after (blue)</h2>",
         interval_chart(

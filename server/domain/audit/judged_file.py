@@ -1,7 +1,10 @@
 """The results file of a judged audit: one :class:`JudgedRow` a line, appended and flushed as each
 row is judged, so a run that is killed loses at most the row being written.
 
-Resuming reads the line numbers already there and skips them. A last line without its newline
+Resuming reads the line numbers already there and skips them, once it has checked that the rows
+are of the same run: the same judge and release, and for each line done the same question and
+reply (a results file given with another input, judge or release would skip its lines and change
+nothing). A last line without its newline
 (torn by a kill mid-write) is cut off, so that conversation is judged again; every input line ends
 up in the file exactly once.
 """
@@ -28,6 +31,16 @@ class Resumed:
         self.lines: set[int] = set()
         self.torn = False  # a torn last line was cut off
         self.unreadable = 0  # complete lines that are not rows (left in place, not counted)
+        self.held: dict[int, tuple[str, str]] = {}  # each done line's (shortened) question, reply
+        self.runs: set[tuple[str, str | None]] = set()  # (judge, release) of the judged rows
+
+    def mismatch(self, judge: str, release: str) -> str | None:
+        """Why rows of another run are in the file: another judge or release (a bad line's row
+        counts for any)."""
+        others = sorted(
+            f"judge {j} on release {r}" for j, r in self.runs if (j, r) != (judge, release)
+        )
+        return ", ".join(others) or None
 
 
 def resume(path: Path) -> Resumed:
@@ -47,8 +60,11 @@ def resume(path: Path) -> Resumed:
                 row = _row(raw)
                 if row is None:
                     found.unreadable += 1
-                else:
-                    found.lines.add(row.line)
+                    continue
+                found.lines.add(row.line)
+                found.held[row.line] = (row.question, row.reply)
+                if row.sections:  # judged, not a bad line
+                    found.runs.add((row.judge, row.release))
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from exc
     return found

@@ -4,7 +4,7 @@ as a CSV file for spreadsheets, or as one self-contained HTML page.
 
 A line that is not UTF-8, not JSON, does not fit the row schema or repeats an input line already
 read is a bad line: reported by its number and skipped, the rest is read. A file that cannot be
-read, or that has bad lines and not one row, is an :class:`~specqa.core.errors.InputError`.
+read, or that has not one row (empty, or bad lines only), is an :class:`~specqa.core.errors.InputError`.
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ def read_judged(
                 on_bad_line(BadLine(number, problem))
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    if bad and not rows:
-        raise InputError(f"{path}: no judged rows in it ({bad} bad lines); is it audit results?")
+    if not rows:
+        lines = f" ({bad} bad lines)" if bad else ""
+        raise InputError(f"{path}: no judged rows in it{lines}; is it audit results?")
     return rows
 
 

@@ -166,13 +166,16 @@ def _audit_unjudged(
         task = progress.add_task("auditing", total=file.stat().st_size)
         if writer is not None:
             writer.writerow(csv_header())
-        lines = _limited(_numbered(source, progress, task), limit)
+        blank: list[int] = []
+        lines = _limited(_numbered(source, progress, task), limit, blank)
         for item in audit_lines(parts.service, lines, name):
             tally.add(item)
             if writer is not None:
                 writer.writerow(csv_row(item))
             if isinstance(item, AuditProblem):
                 stderr.print(f"[yellow]line {item.line}:[/] {item.error}", highlight=False)
+    if blank:
+        stderr.print(f"{len(blank)} blank line{'s' if len(blank) != 1 else ''} skipped")
     summary = tally.result()
     if as_json:
         print_json({"judge": "none", "note": NO_JUDGE, **summary.model_dump()})
@@ -187,11 +190,16 @@ def _numbered(source: IO[bytes], progress: Progress, task: TaskID) -> Iterator[t
     yield from numbered_lines(source, lambda n: progress.advance(task, n))
 
 
-def _limited(lines: Iterator[tuple[int, str]], limit: int | None) -> Iterator[tuple[int, str]]:
+def _limited(
+    lines: Iterator[tuple[int, str]], limit: int | None, blank: list[int]
+) -> Iterator[tuple[int, str]]:
+    """At most ``limit`` lines that are not blank; the blank ones' numbers go to ``blank``."""
     taken = 0
     for number, text in lines:
         if limit is not None and taken >= limit:
             return
+        if not text.strip():
+            blank.append(number)
         taken += bool(text.strip())
         yield number, text
 

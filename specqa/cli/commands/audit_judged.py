@@ -42,6 +42,8 @@ def check_judge(judge: str, index_dir: Path | None) -> None:
 
 def check_readable(file: Path) -> None:
     """One line and exit 2 for a file that cannot be read at all."""
+    if file.is_dir():
+        fail(f"cannot read {file}: it is a folder; give the JSONL file")
     if not file.is_file():
         fail(f"no such file: {file}")
     with opened(file):
@@ -56,6 +58,12 @@ def opened(file: Path) -> Iterator[IO[bytes]]:
         fail(f"cannot read {file}: {exc.strerror}")
     with source:
         yield source
+
+
+def _numbered(source: IO[bytes]) -> Iterator[tuple[int, str]]:
+    from server.domain.audit.conversations import numbered_lines
+
+    return numbered_lines(source)
 
 
 def _progress(what: str) -> Progress:
@@ -99,13 +107,15 @@ class JudgedRun:
         # a page that cannot be written is found before the run, not after it
         if self.html is not None and not self.html.parent.is_dir():
             fail(f"cannot write {self.html}: there is no folder {self.html.parent}")
-        todo, size = self._count()
+        self._check_resumed()
+        todo, blank, size = self._count()
         done = len(self.done.lines) if self.done else 0
         workers = self.parts.settings.llm.max_concurrent if self.auditor.llm else 2
         tokens = estimate_tokens(todo, size, self.parts.service, self.auditor.llm is not None)
         stderr.print(
             f"{todo} conversations to audit"
             + (f" ({done} already in {self.out})" if done else "")
+            + (f" · {blank} blank line{'s' if blank != 1 else ''} skipped" if blank else "")
             + f" · judge {self.auditor.name}, {workers} at once"
             + (f" · about {tokens:,} tokens" if tokens else ""),
             highlight=False,
@@ -139,12 +149,33 @@ class JudgedRun:
                     )
                 bar.advance(task)
 
+    def _check_resumed(self) -> None:
+        """Rows of another run in ``--out`` would be skipped over, changing nothing: exit 2."""
+        if not self.done or not self.done.lines:
+            return
+        other = self.done.mismatch(self.auditor.name, self.release)
+        if other:
+            fail(f"{self.out} holds rows of another run ({other}): give this run another --out")
+        from server.domain.audit.conversations import Conversation, parse_conversation
+        from server.domain.audit.judging import QUESTION_CHARS, REPLY_CHARS
+
+        with opened(self.file) as source:
+            for number, text in _numbered(source):
+                held = self.done.held.get(number)
+                item = parse_conversation(number, text) if held else None
+                if not isinstance(item, Conversation) or held is None:
+                    continue
+                now = (item.question[:QUESTION_CHARS], item.reply[:REPLY_CHARS])
+                if [part.split() for part in now] != [part.split() for part in held]:
+                    fail(
+                        f"{self.out} holds another conversation for line {number} of "
+                        f"{self.file}: give this run another --out"
+                    )
+
     def _lines(self, source: IO[bytes]) -> Iterator[tuple[int, str]]:
         """The numbered lines still to audit: not blank, not done, within the limit."""
-        from server.domain.audit.conversations import numbered_lines
-
         taken = 0
-        for number, text in numbered_lines(source):
+        for number, text in _numbered(source):
             if not text.strip() or (self.done and number in self.done.lines):
                 continue
             if self.limit is not None and taken >= self.limit:
@@ -158,10 +189,13 @@ class JudgedRun:
         for number, text in self._lines(source):
             yield parse_conversation(number, text)
 
-    def _count(self) -> tuple[int, int]:
+    def _count(self) -> tuple[int, int, int]:
+        """The lines to audit, the blank lines (skipped) and the file's size."""
         with opened(self.file) as source:
             count = sum(1 for _ in self._lines(source))
-        return count, self.file.stat().st_size
+        with opened(self.file) as source:
+            blank = sum(1 for _, text in _numbered(source) if not text.strip())
+        return count, blank, self.file.stat().st_size
 
     def _print(self, verdicts: Counter[str], as_json: bool) -> None:
         summary = {

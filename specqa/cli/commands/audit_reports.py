@@ -74,6 +74,8 @@ def compare(
     from server.domain.audit.compare import compare_runs, write_comparison_html
 
     comparison = compare_runs(_read(before), _read(after))
+    for caveat in comparison.caveats:
+        typer.echo(f"caveat: {caveat}", err=True)
     if html is not None:
         guarded(lambda: write_comparison_html(comparison, html))
         _wrote(html)
