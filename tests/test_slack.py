@@ -441,6 +441,19 @@ def test_markdown_becomes_slack_mrkdwn_word_marks_dashes_and_all() -> None:
     )
 
 
+def test_a_top_quote_that_holds_the_bottom_line_is_its_title_only(parts: Components) -> None:
+    """Its "(in context)" link highlighted the whole quote, which may open on another sentence."""
+    answer = parts.service.answer("May the model lie to users?")
+    assert answer.bottom_line is not None
+    top = answer.citations[0]
+    quote = f"An earlier sentence. {answer.bottom_line.text}"
+    holding = answer.model_copy(
+        update={"citations": [top.model_copy(update={"quote": quote}), *answer.citations[1:]]}
+    )
+    text = json.dumps(compact_message(holding, shareable=False)["blocks"])
+    assert "(in context)" not in text and "An earlier sentence." not in text
+
+
 def test_a_not_covered_answer_cites_nothing_in_slack(parts: Components) -> None:
     answer = parts.service.answer("How many replicas should our Kubernetes inference service run?")
     assert not answer.covered and answer.citations  # the closest, named in its text

@@ -188,7 +188,8 @@ def _top_quote(answer: Answer) -> str | None:
     link = f" <{top.quote_url}|(in context)>" if top.quote_url else ""
     bottom = answer.bottom_line
     if not quote or (bottom is not None and " ".join(bottom.text.split()) in quote):
-        return f"{head}{link}"  # the bottom line is this quote: not twice
+        # the bottom line is in this quote: not twice, and no link that highlights the rest of it
+        return head
     return f"{head}\n>{shorten_escaped(quote, 1500)}{link}"
 
 
