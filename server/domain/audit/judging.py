@@ -102,7 +102,9 @@ class AuditJudge:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _row(self, item: Conversation, outcome: JudgeOutcome, found: RetrievalResult) -> JudgedRow:
-        sections = outcome.result.sections
+        # a reply breaks or follows a rule: an explanatory section (no authority level, such as
+        # `definitions`) governs a row only when no rule is among its sections
+        sections = sorted(outcome.result.sections, key=lambda hit: hit.section.authority is None)
         matcher = self.service.precedents
         nearest = (
             matcher.nearest(item.reply, found.release, [h.example for h in found.examples])
