@@ -34,6 +34,8 @@ from specqa.core.logs import get_logger
 __all__ = ["create_app"]
 
 log = get_logger(__name__)
+# the routes whose body is a whole conversation (SPECQA_MAX_CONVERSATION_BODY_BYTES)
+CONVERSATION_PATHS = frozenset({"/v1/chat/completions", "/v1/answer", "/mcp"})
 
 
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
@@ -87,6 +89,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         metrics=metrics,
         max_body_bytes=settings.http.max_body_bytes,
         max_header_bytes=settings.http.max_header_bytes,
+        conversation_paths=CONVERSATION_PATHS,
+        max_conversation_body_bytes=settings.http.max_conversation_body_bytes,
     )
     if settings.http.cors_origins:
         app.add_middleware(

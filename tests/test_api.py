@@ -302,7 +302,16 @@ def test_follow_up_turns_are_answered_in_context(open_url: str) -> None:
             400,
             "parsing the body",
         ),
-        ("post", "/v1/answer", {"json": {"question": "a" * 70_000}}, 413, "larger than 65536"),
+        (
+            "post",
+            "/v1/examples/similar",
+            {"json": {"user": "a" * 70_000}},
+            413,
+            "larger than 65536",
+        ),
+        # a conversation's route takes a larger body (a chat resends every turn): the question
+        # itself is then what is too long
+        ("post", "/v1/answer", {"json": {"question": "a" * 70_000}}, 400, "longer than 2000"),
         ("get", "/v1/search", {"params": {"q": "x", "authority": "king"}}, 422, "authority"),
         ("get", "/v1/search", {"params": {"q": "x", "k": 999}}, 422, "k"),
         ("get", "/v1/sections/no_such_section", {}, 404, "no section 'no_such_section'"),
@@ -502,13 +511,22 @@ def test_failed_authentication_is_throttled_too(locked_url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "payload"),
+    ("path", "payload", "limit"),
     [
-        ("/v1/answer", {"question": "a" * 70_000}),
-        ("/v1/chat/completions", {"messages": [{"role": "user", "content": "a" * 70_000}]}),
+        ("/v1/examples/similar", {"user": "a" * 70_000}, 65536),
+        (
+            "/v1/chat/completions",
+            {"messages": [{"role": "user", "content": "a" * 1_100_000}]},
+            1048576,
+        ),
     ],
 )
-def test_a_chunked_body_over_the_limit_gets_413(open_url: str, path: str, payload: dict) -> None:  # type: ignore[type-arg]
+def test_a_chunked_body_over_the_limit_gets_413(
+    open_url: str,
+    path: str,
+    payload: dict,  # type: ignore[type-arg]
+    limit: int,
+) -> None:
     data = json.dumps(payload).encode()
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer encoding
@@ -522,8 +540,22 @@ def test_a_chunked_body_over_the_limit_gets_413(open_url: str, path: str, payloa
         timeout=30,
     )
     assert response.status_code == 413, response.text
-    assert response.json()["error"]["message"] == "request body larger than 65536 bytes"
+    assert response.json()["error"]["message"] == f"request body larger than {limit} bytes"
     assert response.headers["x-request-id"]
+
+
+def test_a_long_chat_that_resends_every_answer_is_answered_not_refused(open_url: str) -> None:
+    """A chat client resends the whole conversation, the server's own long answers too: at 26
+    turns it passed 64 KiB and got 413. Its earlier turns are trimmed instead."""
+    client = openai.OpenAI(base_url=f"{open_url}/v1", api_key="unused", max_retries=0)
+    earlier: list[dict[str, str]] = []
+    for turn in range(40):
+        earlier.append({"role": "user", "content": f"Question {turn} about privacy?"})
+        earlier.append({"role": "assistant", "content": "An answer quoting the spec. " * 200})
+    messages = [*earlier, {"role": "user", "content": "May the model lie to users?"}]
+    assert len(json.dumps(messages)) > 200_000
+    reply = client.chat.completions.create(model="model-spec", messages=messages)  # type: ignore[arg-type]
+    assert "#do_not_lie" in (reply.choices[0].message.content or "")
 
 
 def test_an_unexpected_error_is_a_logged_counted_500_with_a_request_id(parts: Components) -> None:

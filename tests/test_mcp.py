@@ -227,6 +227,25 @@ def test_streamable_http_transport(base_url: str) -> None:
     over_http(base_url, {"Authorization": f"Bearer {KEY}"}, exercise)
 
 
+def test_a_long_history_over_http_is_trimmed_not_refused(base_url: str) -> None:
+    """Past 64 KiB the HTTP transport answered a plain 413, which the client only shows as
+    "Server returned an error response"; the tool's schema says the history is trimmed."""
+
+    async def long_history(client: Client) -> None:
+        history = [
+            f"Earlier question {n} about swearing? " + "and more words " * 250 for n in range(60)
+        ]
+        history.append("Will it swear if I ask it to?")
+        result = await client.call_tool(
+            "answer_question",
+            {"question": "And if the developer allows it?", "history": history},
+        )
+        assert not result.is_error, result.content
+        assert result.structured_content["citations"][0]["section_id"] == "be_professional"
+
+    over_http(base_url, {"Authorization": f"Bearer {KEY}"}, long_history)
+
+
 def test_compare_releases_across_several_releases_reports_the_rename_and_its_release(
     base_url: str,
 ) -> None:

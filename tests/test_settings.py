@@ -85,6 +85,7 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("SPECQA_MAX_HEADER_BYTES", "http.max_header_bytes", "4096", 4096),
     ("SPECQA_CORS_ORIGINS", "http.cors_origins", "https://a.example,https://b.example", ["https://a.example", "https://b.example"]),
     ("SPECQA_MAX_BODY_BYTES", "http.max_body_bytes", "2048", 2048),
+    ("SPECQA_MAX_CONVERSATION_BODY_BYTES", "http.max_conversation_body_bytes", "4096", 4096),
     ("SPECQA_LOG_LEVEL", "logging.level", "DEBUG", "DEBUG"),
     ("SPECQA_SLACK_SIGNING_SECRET", "slack.signing_secret", "shh", "shh"),
     ("SPECQA_SLACK_BOT_TOKEN", "slack.bot_token", "xoxb-1", "xoxb-1"),

@@ -79,12 +79,22 @@ class RequestMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, metrics: Metrics, max_body_bytes: int, max_header_bytes: int
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body_bytes: int,
+        max_header_bytes: int,
+        conversation_paths: frozenset[str] = frozenset(),
+        max_conversation_body_bytes: int | None = None,
     ) -> None:
+        """``conversation_paths`` take bodies up to ``max_conversation_body_bytes``: a chat
+        client resends the whole conversation, whose earlier turns are trimmed, not refused."""
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
         self.max_head = max_header_bytes
+        self.conversation_paths = conversation_paths
+        self.max_conversation = max_conversation_body_bytes or max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -98,13 +108,15 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         REQUEST_ID.set(request_id)  # domain log lines carry it (answer threads inherit it)
         started = time.perf_counter()
-        exchange = _Exchange(send, request_id, self.max_body)
+        conversation = scope.get("path", "") in self.conversation_paths
+        max_body = self.max_conversation if conversation else self.max_body
+        exchange = _Exchange(send, request_id, max_body)
         length = headers.get(b"content-length")
         if _head_size(scope) > self.max_head:
             await exchange.reply(
                 431, "headers_too_large", f"request headers larger than {self.max_head} bytes"
             )
-        elif length is not None and (not length.isdigit() or int(length) > self.max_body):
+        elif length is not None and (not length.isdigit() or int(length) > max_body):
             await exchange.refuse_too_large()
         else:
             try:

@@ -67,6 +67,13 @@ class HttpSettings(SettingsGroup):
         default_factory=list, description="Comma-separated origins allowed by CORS."
     )
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, description="Largest request body.")
+    max_conversation_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest body of a request that carries a whole conversation "
+        "(/v1/chat/completions, /v1/answer, /mcp): a chat client resends every earlier turn, "
+        "answers too, and those are trimmed to SPECQA_MAX_HISTORY_CHARS, not refused.",
+    )
     answer_threads: int = Field(
         default=24,
         ge=1,

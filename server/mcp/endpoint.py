@@ -97,7 +97,7 @@ class MCPHttpEndpoint:
         self.server.streamable_http_app(
             stateless_http=True,
             json_response=True,
-            max_request_body_size=self.settings.http.max_body_bytes,
+            max_request_body_size=self.settings.http.max_conversation_body_bytes,
             # Host/Origin are checked by the authorisation step against our own settings instead
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
