@@ -116,6 +116,28 @@ def test_full_examples_only_when_asked(parts: Components) -> None:
     in_process(parts, session)
 
 
+def test_an_answer_without_a_bottom_line_is_its_own_text_once(parts: Components) -> None:
+    """A not-covered answer said "Not covered" and its confidence twice, with two footers; a
+    change answer's list of reworded rules was left out behind a bare "…"."""
+
+    async def session(client: Client) -> None:
+        off = text_of(await client.call_tool("answer_question", {"question": OFF_TOPIC}))
+        assert off.count("**Not covered.**") == 1 and off.count("Confidence: low") == 1
+        assert off.count("no model wrote this") == 1 and "**Sources**" not in off
+        change = await client.call_tool("answer_question", {"question": CHANGED})
+        text = text_of(change)
+        assert "**Rules whose wording changed (6):**" in text
+        assert len(text) <= McpSettings().answer_chars
+        whole = (change.structured_content or {})["answer"]
+        assert len(whole) <= len(text) or "Cut to fit" in text
+
+    in_process(parts, session)
+
+
+OFF_TOPIC = "What's the best way to price my SaaS subscription tiers?"
+CHANGED = "what changed in the latest release compared to the october one?"
+
+
 def test_sections_and_the_widest_diff_fit_their_budgets(parts: Components) -> None:
     releases = parts.service.releases().names
     latest = parts.corpus().get(releases[-1])

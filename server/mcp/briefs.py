@@ -89,6 +89,17 @@ def fit(blocks: Sequence[Block], budget: int, where: str) -> str:
     return "\n\n".join([*kept, note])[:budget]
 
 
+def _with_lines_of(kept: str, paragraph: str, limit: int) -> str:
+    """``kept`` and the first lines of ``paragraph`` (a heading and items) that fit ``limit``."""
+    joined = f"{kept}\n\n" if kept else ""
+    taken: list[str] = []
+    for line in paragraph.split("\n"):
+        if len(joined + "\n".join([*taken, line])) > limit:
+            break
+        taken.append(line)
+    return joined + "\n".join(taken) if len(taken) > 1 else kept
+
+
 def _block(block: Block) -> str:
     if isinstance(block, str):
         return block
@@ -101,15 +112,15 @@ def cut_markdown(text: str, limit: int) -> str:
     inside an inline code span (an unclosed backtick would turn code back into markup)."""
     if len(text) <= limit:
         return text
-    paragraphs = text.split("\n\n")
     kept = ""
-    for paragraph in paragraphs:
+    for paragraph in text.split("\n\n"):
         longer = f"{kept}\n\n{paragraph}" if kept else paragraph
         if len(longer) + 2 > limit:
+            kept = _with_lines_of(kept, paragraph, limit - 2)  # a list: as many items as fit
             break
         kept = longer
     if kept:
-        return kept + "\n\n…"
+        return kept + "\n…"
     cut = shorten(text, limit)
     if cut.count("`") % 2:
         cut = cut[: cut.rindex("`")].rstrip() + "…"
@@ -123,6 +134,36 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
     """What an assistant needs of an answer: verdict, bottom line, confidence, what a model wrote
     (LLM mode), the quotes with their sections and links, the examples with their labels."""
     urls = {c.section_id: c.url for c in answer.citations}
+    bottom = answer.bottom_line
+    # an extractive answer with no bottom line (not covered, changes, small talk) is its own
+    # text, which opens with its lead and confidence and ends with its footer: not twice
+    own_text = bottom is None and answer.mode != "llm"
+    if own_text:  # its text names what it cites (the changed sections, the closest one)
+        return fit([answer.answer], budget, "the structured content's `answer` has all of it")
+    head = _head(answer, urls, budget)
+    cited = answer.citations if answer.covered else []  # the closest are named in its text
+    quoted, others = cited[:QUOTED], cited[QUOTED:]
+    blocks: list[Block] = [
+        *head,
+        (
+            f"**Sources** (release {answer.release}):",
+            [
+                f"- **[{c.title}]({c.url})** · `{c.section_id}` · authority: {c.authority or 'none'}"
+                + (f"\n  > {markdown_literal(shorten(c.quote, QUOTE_CHARS))}" if c.quote else "")
+                for c in quoted
+            ],
+        ),
+        _examples_block(
+            answer.examples, {c.section_id: c.url for c in quoted}, answer.release, full_examples
+        ),
+        ("**Also relevant:**", [f"- [{c.title}]({c.url}) · `{c.section_id}`" for c in others]),
+        quoted_footer(answer.release, extractive=answer.mode == "extractive"),
+    ]
+    return fit(blocks, budget, "the structured content has every quote and example")
+
+
+def _head(answer: Answer, urls: dict[str, str], budget: int) -> list[str]:
+    """The verdict, the lead, the bottom line, the confidence and the notes; a model's text."""
     head: list[str] = [verdict_line(answer.verdict)] if answer.verdict else []
     lead = lead_markdown(answer)
     if lead:
@@ -142,27 +183,10 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
         head.append(confidence_markdown(answer.confidence))
     if answer.notice:
         head.append(f"*{answer.notice}*")
-    if answer.mode == "llm" or bottom is None:
+    if answer.mode == "llm":
         used = sum(len(b) + 2 for b in head)
         head.append(cut_markdown(answer.answer, max(200, (budget - used) * 3 // 5)))
-    quoted, others = answer.citations[:QUOTED], answer.citations[QUOTED:]
-    blocks: list[Block] = [
-        *head,
-        (
-            f"**Sources** (release {answer.release}):",
-            [
-                f"- **[{c.title}]({c.url})** · `{c.section_id}` · authority: {c.authority or 'none'}"
-                + (f"\n  > {markdown_literal(shorten(c.quote, QUOTE_CHARS))}" if c.quote else "")
-                for c in quoted
-            ],
-        ),
-        _examples_block(
-            answer.examples, {c.section_id: c.url for c in quoted}, answer.release, full_examples
-        ),
-        ("**Also relevant:**", [f"- [{c.title}]({c.url}) · `{c.section_id}`" for c in others]),
-        quoted_footer(answer.release, extractive=answer.mode == "extractive"),
-    ]
-    return fit(blocks, budget, "the structured content has every quote and example")
+    return head
 
 
 def _examples_block(
