@@ -227,6 +227,11 @@ def test_a_reply_whose_label_flips_is_relabelled_with_its_text() -> None:
     ]
 
 
+def test_an_example_whose_replies_only_write_their_dashes_another_way_is_unchanged() -> None:
+    """2025-09-12 wrote every "—" as "---": avoid_sycophancy's replies were each "rewritten"."""
+    assert "avoid_sycophancy" not in _diff("2025-04-11", "2025-09-12").examples
+
+
 def test_replies_rewritten_past_recognition_are_listed_as_removed_and_added() -> None:
     change = _diff("2025-04-11", "2025-09-12").examples["protect_privacy"]
     kinds = sorted(r.change for example in change.replies for r in example.replies)

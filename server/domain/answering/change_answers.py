@@ -30,6 +30,7 @@ from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.hybrid import HybridRetriever
 from server.domain.schemas import Answer, Citation, section_url
 from specqa.core.memo import IndexMemo
+from specqa.core.spec import ParsedRelease
 
 __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question", "release_note"]
 
@@ -231,15 +232,20 @@ class ChangeAnswerer:
         same = {section_id} | {i for r in diff.renamed for i in (r.from_id, r.to_id)}
         link = f"[diff]({self.links.diff(before, target, section_id)})"
         if section_id in diff.added:
-            return [f"- Added in {target} (not in {before}). {link}"], same
+            added = _first(corpus, before, target, lambda p: p.section(section_id) is not None)
+            return [f"- Added in {added} (not in {before}). {link}"], same
         if section_id in diff.removed:
-            return [f"- Removed in {target} (present in {before}). {link}"], same
+            gone = _first(corpus, before, target, lambda p: p.section(section_id) is None)
+            return [f"- Removed in {gone} (present in {before}). {link}"], same
         facts = [_rename_fact(r) for r in diff.renamed]
         facts += [
             f"- authority {a.from_authority} → {a.to_authority}" for a in diff.authority_changed
         ]
         for change in diff.changes:
-            facts += [f"- {change.summary}", *sentence_bullets(change.sentences)]
+            if change.significance == "trivial":  # a dash or a comma: not a change to read
+                facts.append(f"- only trivial edits ({change.summary})")
+            else:
+                facts += [f"- {change.summary}", *sentence_bullets(change.sentences)]
         if diff.examples and not diff.changes:
             facts.append("- examples changed")
         return ([*facts, f"- {link}"] if facts else []), same
@@ -271,6 +277,14 @@ class ChangeAnswerer:
                 )
             )
         return citations
+
+
+def _first(corpus: Corpus, before: str, target: str, holds: Callable[[ParsedRelease], bool]) -> str:
+    """The first release after ``before``, up to ``target``, of which ``holds`` is true (where a
+    section was added or removed: "added in 2025-09-12", not in the release asked about)."""
+    names = corpus.names
+    between = names[names.index(before) + 1 : names.index(target) + 1]
+    return next((name for name in between if holds(corpus.get(name).parsed)), target)
 
 
 def _span(parsed: ChangeQuestion, release: str | None, corpus: Corpus) -> tuple[str | None, str]:

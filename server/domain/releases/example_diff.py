@@ -45,6 +45,8 @@ EXAMPLE_MATCH_RATIO = 0.7
 REPLY_MATCH_RATIO = 0.5
 REPLY_CHARS = 160  # of a reply's text, where a diff describes it in a line
 _NON_WORD = re.compile(r"[\W_]+")
+# a dash however written ("—", "---", "--", "–"): 2025-09-12 rewrote every "—" as "---"
+_DASH = re.compile(r"\s*(?:---|--|—|–)\s*")
 
 
 def ratio(a: str, b: str, floor: float) -> float:
@@ -113,7 +115,12 @@ def _example_content(example: Example) -> tuple[str, ...]:
     """Everything an example says, whitespace aside: a LaTeX or typo fix counts as a change."""
     turns = (f"{t.role} {sorted(t.attributes.items())} {t.content}" for t in example.conversation)
     responses = (f"{r.label} {r.refs} {r.rationale} {r.text}" for r in example.responses)
-    return (example.title, *map(squash, turns), "<comparison>", *map(squash, responses))
+    return (example.title, *map(_plain, turns), "<comparison>", *map(_plain, responses))
+
+
+def _plain(text: str) -> str:
+    """``text`` with its spacing and its dashes written one way."""
+    return squash(_DASH.sub(" — ", text))
 
 
 def example_changes(
@@ -163,7 +170,7 @@ def reply_changes(old: Sequence[Response], new: Sequence[Response]) -> list[Repl
     """The replies of one example dropped, added, rewritten or relabelled, in the new order
     (the dropped ones last); an unchanged reply is left out."""
     scored = [
-        (ratio(squash(o.text), squash(n.text), REPLY_MATCH_RATIO), i, j)
+        (ratio(_plain(o.text), _plain(n.text), REPLY_MATCH_RATIO), i, j)
         for i, o in enumerate(old)
         for j, n in enumerate(new)
     ]
@@ -184,7 +191,7 @@ def _reply_change(before: Response | None, after: Response) -> ReplyChange | Non
         kind = "added"
     elif before.label != after.label:
         kind = "relabelled"
-    elif squash(before.text) != squash(after.text):
+    elif _plain(before.text) != _plain(after.text):
         kind = "rewritten"
     else:
         return None
