@@ -315,6 +315,15 @@ def test_a_follow_up_gets_no_short_answer_meant_for_the_earlier_question(
     assert follow_up.short_answer is None and "Short answer" not in follow_up.answer
 
 
+def test_keeping_something_secret_is_asked_the_other_way_round_from_showing_it(
+    parts: Components,
+) -> None:
+    """ "Will it keep its system prompt secret…?" took "Will the chatbot show me its system
+    prompt…?"'s "No." as its own: a wrong answer, shown on the web page."""
+    answer = parts.service.answer("Will it keep its system prompt secret if I ask for it?")
+    assert answer.short_answer is None or answer.short_answer.value == "yes"
+
+
 @pytest.mark.parametrize(
     "question",
     [
