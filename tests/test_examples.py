@@ -258,3 +258,12 @@ def test_label_reference_is_a_link_to_that_section_on_every_surface() -> None:
     )
     slack = json.dumps(compact_message(answer, shareable=False, with_examples=True))
     assert f"<{ref.url}|chain_of_command>" in slack
+
+
+def test_an_example_card_shows_the_spec_s_ampersand_as_its_page_does() -> None:
+    """The source writes "Fun &amp; Active" inside example blocks; cards showed "&amp;"."""
+    examples = parsed("2025-12-18").examples
+    source = next(e for e in examples if any("Fun &amp; Active" in r.text for r in e.responses))
+    card = example_card(source, "2025-12-18")
+    texts = [r.text for step in card.steps for r in step.responses]
+    assert any("Fun & Active" in t for t in texts) and not any("&amp;" in t for t in texts)

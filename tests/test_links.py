@@ -78,6 +78,27 @@ def test_diff_page_shows_an_examples_replies_struck_and_highlighted(public: http
     assert "GOOD reply added: <ins>I’m sorry, but I can&#x27;t provide personal phone" in html
 
 
+def test_diff_page_tells_a_browser_of_an_unknown_release_in_a_page_with_its_pickers(
+    public: httpx.Client,
+) -> None:
+    page = public.get(
+        "/diff", params={"from": "2024-01-01", "to": "2025-12-18"}, headers={"accept": "text/html"}
+    )
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "unknown release" in page.text and '<form class="pickers"' in page.text
+
+
+def test_diff_page_names_a_title_change_under_its_id_not_a_rename_to_itself(
+    public: httpx.Client,
+) -> None:
+    html = public.get("/diff", params={"from": "2025-09-12", "to": "2025-10-27"}).text
+    assert (
+        "<code>do_not_encourage_self_harm</code> → <code>do_not_encourage_self_harm</code>"
+        not in html
+    )
+    assert "<code>do_not_encourage_self_harm</code>, title: “" in html
+
+
 def test_diff_page_escapes_what_it_shows_and_refuses_unknown_releases(public: httpx.Client) -> None:
     bad = public.get("/diff", params={"from": "<script>x", "to": "2025-12-18"})
     assert bad.status_code == 404

@@ -15,16 +15,23 @@ from collections.abc import Iterable
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from server.domain.releases.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
+from server.domain.releases.diff import (
+    ExampleChanges,
+    ReleaseDiff,
+    RenamedSection,
+    SectionChange,
+    renamed_where,
+)
 from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit, word_ops
 from server.domain.schemas import section_url
 from server.edge.deps import ServiceDep
 from server.edge.security import RateLimited
 from server.web.page import PAGE_HEADERS
+from specqa.core.errors import SpecQAError
 from specqa.core.spec import ParsedRelease
 
 __all__ = ["render_diff_page", "router"]
@@ -36,17 +43,29 @@ router = APIRouter(include_in_schema=False)
 def diff_page(
     _: RateLimited,  # the page needs no key, like /
     service: ServiceDep,
+    request: Request,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,
     section: Annotated[str | None, Query(max_length=200)] = None,
 ) -> HTMLResponse:
     """Without ``from`` or ``to``, the two newest releases (or the release before ``to``, the
-    newest after ``from``); with one release indexed, the pickers and nothing compared yet."""
+    newest after ``from``); with one release indexed, the pickers and nothing compared yet. An
+    unknown release or section is a 404: a page with the pickers for a browser, JSON else."""
     names = service.releases().names
     old, new = _defaults(names, from_, to)
     if old is None or new is None:
         return HTMLResponse(_empty_page(names), headers=PAGE_HEADERS)
-    compared = service.compare(old, new, section or None)
+    try:
+        compared = service.compare(old, new, section or None)
+    except SpecQAError as exc:
+        if "text/html" not in request.headers.get("accept", ""):
+            raise
+        page = _page(
+            "Model Spec release diff",
+            f"<p>{escape(exc.public_message)}.</p>",
+            _pickers(names, None, None, None),
+        )
+        return HTMLResponse(page, status_code=exc.status_code, headers=PAGE_HEADERS)
     page = render_diff_page(compared.diff, compared.old, compared.new, names)
     return HTMLResponse(page, headers=PAGE_HEADERS)
 
@@ -104,12 +123,7 @@ def render_diff_page(
         _listing("Removed sections", [_section_item(sid, old) for sid in diff.removed]),
         _listing(
             "Renamed",
-            [
-                f"<code>{escape(r.from_id)}</code> → <code>{escape(r.to_id)}</code>"
-                f"{escape(renamed_where(r, diff.to_release))}: "
-                f"“{escape(r.from_title)}” → “{escape(r.to_title)}”"
-                for r in diff.renamed
-            ],
+            [_renamed(r, diff.to_release) for r in diff.renamed],
         ),
         _listing(
             "Authority changed",
@@ -193,6 +207,17 @@ def _row(edit: SentenceEdit) -> str:
     old = _marked(edit, "removed") if edit.removed else ""
     new = _marked(edit, "added") if edit.added else ""
     return f"<tr>{_cell(note, old)}{_cell(note, new)}</tr>"
+
+
+def _renamed(rename: RenamedSection, release: str) -> str:
+    """An id renamed (``old`` → ``new``), or a title changed under the same id."""
+    titles = f"“{escape(rename.from_title)}” → “{escape(rename.to_title)}”"
+    if rename.kind == "title":
+        return f"<code>{escape(rename.to_id)}</code>, title: {titles}"
+    return (
+        f"<code>{escape(rename.from_id)}</code> → <code>{escape(rename.to_id)}</code>"
+        f"{escape(renamed_where(rename, release))}: {titles}"
+    )
 
 
 def _cell(note: str, text: str) -> str:

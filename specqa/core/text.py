@@ -14,6 +14,7 @@ its offsets, is cut by :mod:`specqa.core.quotes` instead, which knows abbreviati
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 
@@ -27,6 +28,7 @@ __all__ = [
     "list_lead_in",
     "plain_text",
     "shorten",
+    "spec_text",
     "split_sentences",
     "without_controls",
 ]
@@ -106,3 +108,9 @@ def shorten(text: str, limit: int) -> str:
     """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def spec_text(text: str) -> str:
+    """A quoted example's text as the spec's page shows it: the source writes "&" inside its
+    example blocks as "&amp;" ("Fun &amp; Active"), which the page renders as "&"."""
+    return html.unescape(text) if "&" in text else text

@@ -22,7 +22,7 @@ from server.domain.schemas import (
     section_url,
 )
 from specqa.core.spec import Example, Response
-from specqa.core.text import shorten
+from specqa.core.text import shorten, spec_text
 
 __all__ = [
     "MARKDOWN",
@@ -44,7 +44,7 @@ def example_card(example: Example, release: str) -> ExampleCard:
         section_id=example.section_id,
         steps=[
             ExampleStepCard(
-                turns=[ExampleTurn(role=t.role, content=t.content) for t in step.turns],
+                turns=[ExampleTurn(role=t.role, content=spec_text(t.content)) for t in step.turns],
                 responses=[_response(r, release) for r in step.responses],
             )
             for step in example.steps
@@ -55,7 +55,7 @@ def example_card(example: Example, release: str) -> ExampleCard:
 def _response(response: Response, release: str) -> ExampleResponse:
     return ExampleResponse(
         label=response.label,
-        text=response.text,
+        text=spec_text(response.text),
         rationale=response.rationale,
         refs=[SectionLink(section_id=ref, url=section_url(release, ref)) for ref in response.refs],
     )

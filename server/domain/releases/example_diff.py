@@ -26,7 +26,7 @@ from server.domain.releases.diff_types import (
 )
 from server.domain.releases.renames import greedy_pairs, squash
 from specqa.core.spec import Example, ParsedRelease, Response
-from specqa.core.text import shorten
+from specqa.core.text import shorten, spec_text
 
 __all__ = [
     "EXAMPLE_MATCH_RATIO",
@@ -221,8 +221,8 @@ def describe_reply(
 ) -> str:
     """One line: 'GOOD reply removed: “Sorry, I can't help with that.”'. ``quote`` marks a
     reply's text (``side``: "before" or "after"), already shortened to ``limit``."""
-    before = quote("before", shorten(reply.before or "", limit))
-    after = quote("after", shorten(reply.after or "", limit))
+    before = quote("before", shorten(spec_text(reply.before or ""), limit))
+    after = quote("after", shorten(spec_text(reply.after or ""), limit))
     if reply.change == "added":
         return f"{reply.label_after} reply added: {after}"
     if reply.change == "removed":
