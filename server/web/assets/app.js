@@ -1072,10 +1072,15 @@
 
   // --- the section panel -------------------------------------------------------------------------
 
+  /** "Release 2025-12-18", never broken at a hyphen on a narrow screen. */
+  function releaseLabel(release) {
+    return el("span", { className: "nowrap", text: `Release ${release}` });
+  }
+
   async function openSection(sectionId, release, opener) {
     dialogOpener = opener || document.activeElement;
     const token = ++dialogToken;
-    ui.dialogPath.textContent = release ? `Release ${release}` : "";
+    ui.dialogPath.replaceChildren(...(release ? [releaseLabel(release)] : []));
     ui.dialogTitle.textContent = sectionId;
     ui.dialogContent.replaceChildren(el("p", { className: "loading", text: "Loading the section…" }));
     ui.dialogContent.setAttribute("aria-busy", "true");
@@ -1094,7 +1099,7 @@
 
   function renderSection(card) {
     const path = Array.isArray(card.path) ? card.path.slice(0, -1) : [];
-    ui.dialogPath.textContent = [...path, `Release ${card.release}`].join(" › ");
+    ui.dialogPath.replaceChildren(...path.map((title) => `${title} › `), releaseLabel(card.release));
     ui.dialogTitle.textContent = card.title;
 
     const fragment = document.createDocumentFragment();
