@@ -74,9 +74,10 @@ _NEGATION = re.compile(
     r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
     r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
     r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|barr(?:ed|ing)|free (?:of|from)|without|"
-    # keeping something from someone asks the other way round from showing it
-    r"(?:keep|keeps|kept|keeping)(?: [\w'’]+){0,4} (?:secret|private|confidential|hidden)|"
-    r"hid(?:e|es|ing|den)|conceal\w*|withh(?:old|olds|olding|eld)|"
+    # keeping something from someone asks the other way round from showing it (the act, not a
+    # state: "…let the user know something was withheld?" asks whether it tells)
+    r"(?:keep|keeps|keeping)(?: [\w'’]+){0,4} (?:secret|private|confidential|hidden)|"
+    r"hid(?:e|es|ing)|conceal(?:s|ing)?|withhold(?:s|ing)?|"
     r"(?<!\bor )(?<!-)no(?!-)|"  # "no real consequences", not "yes or no", "a yes-or-no question"
     r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
