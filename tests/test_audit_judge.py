@@ -5,6 +5,7 @@ started again)."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -117,6 +118,36 @@ def test_the_developer_instructions_choose_the_governing_section_and_are_kept_in
     assert row.sections[0] in ("formatting", "support_programmatic_use")
     assert row.instructions.startswith("Your output is sent as a plain-text SMS.")
     assert row.question == "what time does the pharmacy on main st close on sundays"
+
+
+def test_the_audit_without_out_routes_alike_and_audits_a_reply_to_thanks(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`specqa audit FILE` (rows not kept) read the user turn alone, and would have taken
+    "thanks!" for small talk, with no section to count a reply under."""
+    sms = [
+        ("developer", "Your output is sent as a plain-text SMS. Do not use any formatting."),
+        ("user", "what time does the pharmacy on main st close on sundays"),
+        ("assistant", "## Hours\n\n| Day | Closes |\n|---|---|\n| **Sun** | 5 PM |"),
+    ]
+    thanks = [("user", "thanks!"), ("assistant", "Whatever. Don't waste my time.")]
+    source = tmp_path / "c.jsonl"
+    source.write_text(
+        "".join(
+            json.dumps({"messages": [{"role": r, "content": c} for r, c in m]}) + "\n"
+            for m in (sms, thanks)
+        ),
+        encoding="utf-8",
+    )
+    table = tmp_path / "rows.csv"
+    result = run_cli("audit", str(source), "--csv", str(table), env={**cli_env, **NO_LLM_ENV})
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(table.open(encoding="utf-8")))
+    assert rows[0]["governing_sections"].split(";")[0].strip() in (
+        "formatting",
+        "support_programmatic_use",
+    )
+    assert rows[1]["governing_sections"]
 
 
 def test_a_rule_governs_a_row_before_an_explanatory_section(parts: Components) -> None:

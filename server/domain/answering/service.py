@@ -169,7 +169,8 @@ class AnsweringService(SpecLookups):
     def assess(self, question: str, release: str | None = None) -> Answer:
         """The extractive answer an audit reads its governing sections from. It is given to no
         one, so observers (answer metrics, the store of answers feedback can name) never see it."""
-        ready = self.prepare(question, release, mode="extractive")
+        # a reply to "thanks!" follows or breaks rules too: no small-talk reply for an audit
+        ready = self.prepare(question, release, mode="extractive", small_talk=False)
         if ready.made is not None:
             return ready.made
         gathered = self.gather(ready, self.retrieve(ready))
@@ -196,8 +197,10 @@ class AnsweringService(SpecLookups):
         history: list[str] | None = None,
         *,
         list_examples: bool = True,
+        small_talk: bool = True,
     ) -> Prepared:
-        """Step 1: validated once; small talk and a question about changes answered here."""
+        """Step 1: validated once; small talk (unless ``small_talk`` is False) and a question
+        about changes answered here."""
         started = time.perf_counter()
         question = self.validate_question(question)
         if mode not in _MODES:
@@ -205,9 +208,9 @@ class AnsweringService(SpecLookups):
         history = self.validate_history(history)
         use_llm = mode != "extractive" and self.llm is not None
         notice = NO_LLM if mode == "llm" and self.llm is None else None
-        small_talk = small_talk_answer(question, self.release_name(release))
-        if small_talk is not None:  # no model would write it either: no notice
-            return Prepared(question, history, use_llm, started, made=small_talk)
+        chat = small_talk_answer(question, self.release_name(release)) if small_talk else None
+        if chat is not None:  # no model would write it either: no notice
+            return Prepared(question, history, use_llm, started, made=chat)
         change = self.changes.answer(question, release)
         if change is not None:
             change = _with_notice(change, notice)

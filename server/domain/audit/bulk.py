@@ -113,7 +113,8 @@ def audit_lines(
 
 def _audit(service: AnsweringService, conversation: Conversation, release: str | None) -> AuditRow:
     question = conversation.question[: service.settings.answers.max_question_chars]
-    answer = service.assess(question, release)  # not an answer given: not counted or kept
+    routing = conversation.routing_query[: service.settings.answers.max_question_chars]
+    answer = service.assess(routing, release)  # not an answer given: not counted or kept
     _, _, verdict = service.similar_examples(question, conversation.reply, release, k=3)
     governing = [
         GoverningSection(section_id=c.section_id, title=c.title, authority=c.authority, url=c.url)
