@@ -282,9 +282,8 @@ class ChangeAnswerer:
 def _first(corpus: Corpus, before: str, target: str, holds: Callable[[ParsedRelease], bool]) -> str:
     """The first release after ``before``, up to ``target``, of which ``holds`` is true (where a
     section was added or removed: "added in 2025-09-12", not in the release asked about)."""
-    names = corpus.names
-    between = names[names.index(before) + 1 : names.index(target) + 1]
-    return next((name for name in between if holds(corpus.get(name).parsed)), target)
+    after = [*releases_between(corpus, before, target), corpus.get(target).parsed]
+    return next((parsed.release for parsed in after if holds(parsed)), target)
 
 
 def _span(parsed: ChangeQuestion, release: str | None, corpus: Corpus) -> tuple[str | None, str]:
