@@ -34,7 +34,6 @@ __all__ = [
     "REPLY_MATCH_RATIO",
     "describe_reply",
     "example_changes",
-    "ratio",
     "reply_changes",
 ]
 
@@ -49,7 +48,7 @@ _NON_WORD = re.compile(r"[\W_]+")
 _DASH = re.compile(r"\s*(?:---|--|—|–)\s*")
 
 
-def ratio(a: str, b: str, floor: float) -> float:
+def _ratio(a: str, b: str, floor: float) -> float:
     """difflib's ratio, skipping the expensive computation when the cheap bounds rule it out."""
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
     if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
@@ -104,7 +103,7 @@ def _pair_by_key(
 
 def _pair_fuzzy(old: list[Example], new: list[Example]) -> list[tuple[Example, Example]]:
     scored = [
-        (ratio(_full_key(o), _full_key(n), EXAMPLE_MATCH_RATIO), i, j)
+        (_ratio(_full_key(o), _full_key(n), EXAMPLE_MATCH_RATIO), i, j)
         for i, o in enumerate(old)
         for j, n in enumerate(new)
     ]
@@ -170,7 +169,7 @@ def reply_changes(old: Sequence[Response], new: Sequence[Response]) -> list[Repl
     """The replies of one example dropped, added, rewritten or relabelled, in the new order
     (the dropped ones last); an unchanged reply is left out."""
     scored = [
-        (ratio(_plain(o.text), _plain(n.text), REPLY_MATCH_RATIO), i, j)
+        (_ratio(_plain(o.text), _plain(n.text), REPLY_MATCH_RATIO), i, j)
         for i, o in enumerate(old)
         for j, n in enumerate(new)
     ]
