@@ -96,15 +96,17 @@ def stored(driver: WebDriver) -> Any:
 
 def conversation_js(request: pytest.FixtureRequest, expression: str) -> Any:
     """``expression``'s value once conversation.js has loaded: in Node when it is installed (no
-    browser needed), else in the browser tests' Chromium on a blank page."""
+    browser needed, the page's origin stood in for), else in the browser tests' Chromium on the
+    served page."""
     script = (ASSETS_DIR / "conversation.js").read_text(encoding="utf-8")
     node = shutil.which("node")
     if node is None:
         driver = request.getfixturevalue("driver")
-        driver.get("about:blank")
+        driver.get(request.getfixturevalue("base_url"))
         return driver.execute_script(f"{script}\nreturn {expression};")
     program = (
-        f"globalThis.window = globalThis;\n{script}\nconsole.log(JSON.stringify({expression}));"
+        "globalThis.window = globalThis;\n"
+        f"globalThis.location = {{ origin: 'http://127.0.0.1' }};\n{script}\nconsole.log(JSON.stringify({expression}));"
     )
     done = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -257,13 +259,11 @@ def test_a_follow_ups_permalink_reopens_the_answer_it_was_given_after_its_questi
 def test_a_permalink_carries_the_newest_earlier_questions_that_fit_in_4000_characters(
     request: pytest.FixtureRequest,
 ) -> None:
-    if shutil.which("node") is None:  # a permalink needs a page's origin, which about:blank lacks
-        pytest.skip("needs Node")
     long = "x" * 1500
     earlier = ["first", long, long, long, "last"]
     links = conversation_js(
         request,
-        "(() => { window.location = { origin: 'http://127.0.0.1' }; const c = "
+        "(() => { const c = "
         f"window.specqaConversation; return [c.permalink('q', 'r', {json.dumps(earlier)}), "
         "c.permalink('q', 'r', ['before']), c.permalink('q', 'r'), "
         "c.linkedQuestion(new URL(c.permalink('q', 'r', ['a', 'b']))), "
