@@ -275,6 +275,21 @@ def test_follow_up_turns_are_answered_in_context(open_url: str) -> None:
     assert follow_up.choices[0].message.content != alone.choices[0].message.content
 
 
+def test_a_chat_follow_up_naming_a_release_answers_the_topic_in_that_release(
+    open_url: str,
+) -> None:
+    client = openai.OpenAI(base_url=f"{open_url}/v1", api_key="unused", max_retries=0)
+    messages = [
+        {"role": "user", "content": "Will it help me pick a lock?"},
+        {"role": "assistant", "content": "It does not facilitate illicit behaviour."},
+        {"role": "user", "content": "what about the 2025-02-12 release?"},
+    ]
+    reply = client.chat.completions.create(model="model-spec", messages=messages)  # type: ignore[arg-type]
+    content = reply.choices[0].message.content or ""
+    assert "2025-02-12.html#do_not_facilitate_illicit_behavior" in content
+    assert "2025-12-18.html" not in content
+
+
 @pytest.mark.parametrize(
     ("method", "path", "kwargs", "status", "message"),
     [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.composition.components import Components
+from server.domain.answering.release_follow_up import release_follow_up
 from server.domain.retrieval.follow_up import follow_up_query
 
 # (first question, follow-up, sections that govern the first question's topic)
@@ -217,3 +218,79 @@ def test_a_question_that_stands_alone_leaves_the_earlier_topic(
     alone = parts.service.answer(as_if_alone, mode="extractive")
     assert after.citations[0].section_id == alone.citations[0].section_id != "formatting"
     assert after.bottom_line == alone.bottom_line
+
+
+# --- a follow-up that names a release ----------------------------------------------------------
+
+LOCK = "Will it help me pick a lock?"
+OLDEST, NEWEST = "2025-02-12", "2025-12-18"
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "release"),
+    [
+        ("and in the newest release?", NEWEST),
+        ("what about the 2025-02-12 release?", OLDEST),
+        ("was it the same in the February 2025 version?", OLDEST),
+        ("Thanks! And in the 2025-04-11 release?", "2025-04-11"),
+    ],
+)
+def test_a_follow_up_that_names_a_release_answers_the_earlier_question_in_it(
+    parts: Components, follow_up: str, release: str
+) -> None:
+    """Asked after a question about a release other than the one it names, the follow-up is
+    the earlier question asked again, in the release it names, and answered as that would be."""
+    asked_of = NEWEST if release != NEWEST else OLDEST
+    after = parts.service.answer(follow_up, asked_of, "extractive", history=[LOCK])
+    direct = parts.service.answer(LOCK, release, "extractive")
+    assert after.release == release
+    assert after.question == LOCK
+    assert after.citations == direct.citations
+    assert after.answer == direct.answer
+
+
+def test_after_a_release_switch_the_next_follow_up_keeps_the_earlier_topic(
+    parts: Components,
+) -> None:
+    """ "what about the 2025-02-12 release?" holds no topic: "and for kids?" after it leans on
+    the question before it, as it would straight after that question."""
+    switched = parts.service.answer(
+        "and for kids?", mode="extractive", history=[LOCK, "what about the 2025-02-12 release?"]
+    )
+    straight = parts.service.answer("and for kids?", mode="extractive", history=[LOCK])
+    assert switched.citations == straight.citations
+
+
+def test_and_in_the_newest_release_after_another_switch_asks_the_first_question_again(
+    parts: Components,
+) -> None:
+    history = [LOCK, "what about the 2025-02-12 release?"]
+    after = parts.service.answer("and in the newest release?", mode="extractive", history=history)
+    assert after.release == NEWEST and after.question == LOCK
+    assert after.citations == parts.service.answer(LOCK, NEWEST, "extractive").citations
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["what changed in the newest release?", "What changed between 2025-02-12 and 2025-04-11?"],
+)
+def test_a_question_about_what_changed_in_a_release_is_still_answered_from_the_diffs(
+    parts: Components, question: str
+) -> None:
+    after = parts.service.answer(question, mode="extractive", history=[LOCK])
+    assert after.answer.startswith("*Answered from the release diffs")
+    assert after.question == question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "and for kids in the 2025-02-12 release?",  # asks something of its own
+        "What is the newest release?",  # no follow-up: it asks which one that is
+        "and between 2025-02-12 and 2025-04-11?",  # names two
+    ],
+)
+def test_a_question_that_asks_more_than_another_release_is_not_the_earlier_one_again(
+    parts: Components, question: str
+) -> None:
+    assert release_follow_up(question, [LOCK], parts.service.corpus().names) is None

@@ -96,15 +96,17 @@ def stored(driver: WebDriver) -> Any:
 
 def conversation_js(request: pytest.FixtureRequest, expression: str) -> Any:
     """``expression``'s value once conversation.js has loaded: in Node when it is installed (no
-    browser needed), else in the browser tests' Chromium on a blank page."""
+    browser needed, the page's origin stood in for), else in the browser tests' Chromium on the
+    served page."""
     script = (ASSETS_DIR / "conversation.js").read_text(encoding="utf-8")
     node = shutil.which("node")
     if node is None:
         driver = request.getfixturevalue("driver")
-        driver.get("about:blank")
+        driver.get(request.getfixturevalue("base_url"))
         return driver.execute_script(f"{script}\nreturn {expression};")
     program = (
-        f"globalThis.window = globalThis;\n{script}\nconsole.log(JSON.stringify({expression}));"
+        "globalThis.window = globalThis;\n"
+        f"globalThis.location = {{ origin: 'http://127.0.0.1' }};\n{script}\nconsole.log(JSON.stringify({expression}));"
     )
     done = subprocess.run([node, "-e", program], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
@@ -222,6 +224,57 @@ def test_permalink_asks_its_question_of_its_release(driver: WebDriver, base_url:
     assert f"{parts.scheme}://{parts.netloc}" == base_url and parts.path == "/"
     assert parse_qs(parts.query) == {"q": [QUESTION], "release": [old]}
     assert console_errors(driver) == []
+
+
+def test_a_follow_ups_permalink_reopens_the_answer_it_was_given_after_its_question(
+    page: WebDriver, base_url: str
+) -> None:
+    """A follow-up's words alone mean something else: its permalink carries the question
+    before it (``h``), and a conversation that goes on from it carries both."""
+    driver = page
+    ask(driver, FIRST)
+    wait_for_answer(driver)
+    ask(driver, FOLLOW_UP)
+    given = chip_titles(wait_for_answer(driver))
+    link = turns(driver)[1].find_element(By.CSS_SELECTOR, "a.permalink").get_attribute("href")
+    assert parse_qs(urlsplit(link or "").query) == {
+        "q": [FOLLOW_UP],
+        "release": [NEWEST],
+        "h": [FIRST],
+    }
+
+    open_page(driver, base_url)  # another browser: no conversation
+    driver.get(link or "")
+    reopened = wait_for_answer(driver)
+    assert bubbles(driver) == [FOLLOW_UP]
+    assert chip_titles(reopened) == given
+    assert given != [c["title"] for c in rest_answer(base_url, FOLLOW_UP)["citations"]]
+    assert stored(driver)[0]["history"] == [FIRST]
+    ask(driver, "And her email?")
+    wait_for_answer(driver)
+    assert stored(driver)[1]["history"] == [FIRST, FOLLOW_UP]
+    assert console_errors(driver) == []
+
+
+def test_a_permalink_carries_the_newest_earlier_questions_that_fit_in_4000_characters(
+    request: pytest.FixtureRequest,
+) -> None:
+    long = "x" * 1500
+    earlier = ["first", long, long, long, "last"]
+    links = conversation_js(
+        request,
+        "(() => { const c = "
+        f"window.specqaConversation; return [c.permalink('q', 'r', {json.dumps(earlier)}), "
+        "c.permalink('q', 'r', ['before']), c.permalink('q', 'r'), "
+        "c.linkedQuestion(new URL(c.permalink('q', 'r', ['a', 'b']))), "
+        "c.linkedQuestion(new URL('http://127.0.0.1/?q=q&release=r'))]; })()",
+    )
+    bounded, short, alone, linked, old = links
+    assert len(bounded) <= 4000 and parse_qs(urlsplit(bounded).query)["h"] == earlier[-3:]
+    assert parse_qs(urlsplit(short).query) == {"q": ["q"], "release": ["r"], "h": ["before"]}
+    assert parse_qs(urlsplit(alone).query) == {"q": ["q"], "release": ["r"]}
+    assert linked == {"question": "q", "release": "r", "history": ["a", "b"]}
+    assert old == {"question": "q", "release": "r", "history": []}  # links made before still work
 
 
 def test_copy_as_markdown_puts_the_answer_and_its_sources_on_the_clipboard(

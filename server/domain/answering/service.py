@@ -43,6 +43,7 @@ from server.domain.answering.lead_text import (
 )
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
+from server.domain.answering.release_follow_up import release_follow_up, topic_question
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
 from server.domain.precedents.matcher import PrecedentMatcher
@@ -200,7 +201,8 @@ class AnsweringService(SpecLookups):
         small_talk: bool = True,
     ) -> Prepared:
         """Step 1: validated once; small talk (unless ``small_talk`` is False) and a question
-        about changes answered here."""
+        about changes answered here; a follow-up that only names a release prepares the earlier
+        question again, in that release."""
         started = time.perf_counter()
         question = self.validate_question(question)
         if mode not in _MODES:
@@ -216,8 +218,16 @@ class AnsweringService(SpecLookups):
             change = _with_notice(change, notice)
             return Prepared(question, history, use_llm, started, made=change, notice=notice)
         asked = without_small_talk(question)  # "Thanks! And for kids?" asks "And for kids?"
+        known = self.corpus().names
+        again = release_follow_up(asked, history, known)  # "and in the newest release?"
+        if again is not None:
+            ready = self.prepare(
+                again.question, again.release, mode, again.history, list_examples=list_examples
+            )
+            return replace(ready, started=started)
         follows = bool(history) and leans_on_history(asked)
-        query = follow_up_query(asked, history[-1]) if follows else standalone_query(asked)
+        previous = topic_question(history, known) if follows else ""
+        query = follow_up_query(asked, previous) if follows else standalone_query(asked)
         return Prepared(
             question,
             history,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from specqa.core.names import LATEST
 
-__all__ = ["ChangeQuestion", "parse_change_question"]
+__all__ = ["ChangeQuestion", "named_releases", "parse_change_question"]
 
 _ASPECT = (
     r"(?:appear(?:ed)?|added|introduced|removed|dropped|deleted|changed?|renamed|updated|revised|"
@@ -127,7 +127,7 @@ def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | N
     """A change question's topic and named releases, or None for an ordinary question."""
     if not _CHANGE_WORDS.search(_CHANGED_ANSWER.sub(" ", question)):
         return None
-    named = _named_releases(question, known)
+    named = named_releases(question, known)
     if not named and len(question.split()) > _LONGEST_UNNAMED:
         return None
     words = re.sub(r"[^\w\s-]", " ", re.sub(r"['’]s\b", "", question))
@@ -140,7 +140,8 @@ def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | N
     )
 
 
-def _named_releases(question: str, known: list[str]) -> set[str]:
+def named_releases(question: str, known: list[str]) -> set[str]:
+    """The indexed releases ``question`` names: by date, by month (and year), or as the newest."""
     named = {r for r in _ISO.findall(question) if r in known}
     years = _YEAR.findall(question)
     for match in _MONTH.finditer(question):

@@ -781,9 +781,9 @@
 
   /**
    * Ask a question. A follow-up carries the earlier questions of the conversation as `history`;
-   * `standalone` asks without them (a permalink's question).
+   * a permalink's question carries its own instead (none for a link that has none).
    */
-  async function ask(rawQuestion, { standalone = false } = {}) {
+  async function ask(rawQuestion, { history = null } = {}) {
     const question = rawQuestion.trim();
     if (!question || busy) return;
     if (questionLength(question) > MAX_CHARS) {
@@ -792,7 +792,7 @@
       ui.question.focus();
       return;
     }
-    const earlier = standalone ? [] : conv.history(conversation);
+    const earlier = history ?? conv.history(conversation);
     clearFollowups();
     ui.welcome.hidden = true;
     const turn = createTurn(question);
@@ -827,7 +827,7 @@
         else if (event.type === "delta") turn.append(typeof data.text === "string" ? data.text : "");
         else if (event.type === "done") {
           turn.finish(data);
-          remember(turn, question, data);
+          remember(turn, question, data, earlier);
         } else if (event.type === "error") {
           const detail = data.error || data;
           throw new ApiError(500, String(detail.type || "stream_error"), String(detail.message || "the answer failed"));
@@ -856,8 +856,8 @@
   }
 
   /** A finished answer joins the stored conversation and gets its tools and follow-ups. */
-  function remember(turn, question, answer) {
-    const entry = { question, answer };
+  function remember(turn, question, answer, earlier) {
+    const entry = { question, answer, history: earlier };
     conversation.push(entry);
     conv.save(conversation);
     turn.article.append(answerTools(entry));
@@ -922,7 +922,7 @@
     const button = el("button", { className: "tool-button copy-markdown", text: "Copy as markdown", attrs: { type: "button" } });
     const status = el("span", { className: "tool-status", attrs: { role: "status" } });
     button.addEventListener("click", async () => {
-      const copied = await copyText(conv.markdown(entry.question, entry.answer));
+      const copied = await copyText(conv.markdown(entry.question, entry.answer, entry.history));
       status.textContent = copied ? "Copied" : "Could not copy";
     });
     return el("span", { className: "tool" }, [button, status]);
@@ -949,7 +949,7 @@
       text: "Permalink",
       attrs: { target: "_blank", rel: "noopener", title: "A link that asks this question again" },
     });
-    link.href = conv.permalink(entry.question, entry.answer.release);
+    link.href = conv.permalink(entry.question, entry.answer.release, entry.history);
     return link;
   }
 
@@ -1193,14 +1193,17 @@
     updateCounter();
   }
 
-  /** A permalink (/?q=…&release=…) asks its question once, then the address is plain `/` again. */
+  /**
+   * A permalink (/?q=…&release=…&h=…) asks its question once, after its earlier questions (`h`),
+   * then the address is plain `/` again.
+   */
   async function askLinkedQuestion() {
     const linked = conv.linkedQuestion(window.location);
     if (!linked) return;
     window.history.replaceState(null, "", "/");
     await releasesReady;
     if (releaseNames.includes(linked.release)) ui.release.value = linked.release;
-    ask(linked.question, { standalone: true });
+    ask(linked.question, { history: linked.history });
   }
 
   /** The LLM answer mode is offered only when the server has an LLM (``/readyz`` says). */

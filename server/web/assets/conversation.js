@@ -1,6 +1,6 @@
 // specqa web page: the conversation's data. What this browser stores (localStorage: the
 // conversation and its rater token), the earlier questions a follow-up sends as history, an
-// answer as markdown, its permalink, the suggested follow-ups and how long an answer took. No DOM
+// answer as markdown, its permalink (with the earlier questions the answer was asked after), the suggested follow-ups and how long an answer took. No DOM
 // work here: app.js draws.
 "use strict";
 
@@ -8,8 +8,12 @@ window.specqaConversation = (() => {
   const STORAGE = "specqa.conversation";
   const MAX_STORED = 30; // turns kept in this browser; the oldest go first
   const MAX_HISTORY = 20; // earlier questions sent with a follow-up (the server's limit)
+  // A permalink carries the earlier questions, newest first, while the link stays this short:
+  // what chat apps and proxies pass whole, far under the server's 16 KiB of headers.
+  const MAX_PERMALINK_CHARS = 4000;
 
-  // --- storage: [{question, answer, feedback?}], oldest first ------------------------------------
+  // --- storage: [{question, answer, history?, feedback?}], oldest first ----------------------------
+  // (history: the earlier questions the answer was asked after; missing in turns stored before)
 
   function isTurn(turn) {
     return (
@@ -72,30 +76,58 @@ window.specqaConversation = (() => {
     }
   }
 
-  /** The earlier questions a follow-up carries, oldest first. */
+  /**
+   * The earlier questions a follow-up carries, oldest first: those the last answer was asked
+   * after (a permalink's, too), then its question.
+   */
   function history(turns) {
-    return turns.map((turn) => turn.question).slice(-MAX_HISTORY);
+    const last = turns[turns.length - 1];
+    if (!last) return [];
+    const before = isQuestions(last.history) ? last.history : turns.slice(0, -1).map((turn) => turn.question);
+    return [...before, last.question].slice(-MAX_HISTORY);
+  }
+
+  function isQuestions(list) {
+    return Array.isArray(list) && list.every((item) => typeof item === "string");
   }
 
   // --- links and markdown ------------------------------------------------------------------------
 
-  /** A link that opens this page and asks `question` of `release`. */
-  function permalink(question, release) {
+  /**
+   * A link that opens this page and asks `question` of `release` after the `earlier` questions
+   * (`h`, oldest first): the newest of them that fit in MAX_PERMALINK_CHARS, none if even the
+   * one before it does not (a follow-up alone can mean something else).
+   */
+  function permalink(question, release, earlier = []) {
     const url = new URL("/", window.location.origin);
     url.searchParams.set("q", question);
     if (release) url.searchParams.set("release", release);
+    const carried = [];
+    const turns = isQuestions(earlier) ? earlier : [];
+    for (const turn of [...turns].reverse().slice(0, MAX_HISTORY)) {
+      const tried = new URL(url.href);
+      [turn, ...carried].forEach((each) => tried.searchParams.append("h", each));
+      if (tried.href.length > MAX_PERMALINK_CHARS) break;
+      carried.unshift(turn);
+    }
+    carried.forEach((turn) => url.searchParams.append("h", turn));
     return url.href;
   }
 
-  /** The question (and release) the page's address asks, or null. */
+  /** The question, release and earlier questions the page's address asks, or null. */
   function linkedQuestion(location) {
     const params = new URLSearchParams(location.search);
     const question = (params.get("q") || "").trim();
-    return question ? { question, release: params.get("release") || "" } : null;
+    if (!question) return null;
+    const history = params.getAll("h").map((turn) => turn.trim()).filter(Boolean).slice(-MAX_HISTORY);
+    return { question, release: params.get("release") || "", history };
   }
 
-  /** The question and its answer as markdown: the text, then the cited sections with links. */
-  function markdown(question, answer) {
+  /**
+   * The question and its answer as markdown: the text, then the cited sections with links
+   * (`earlier`: the questions it was asked after, for its permalink).
+   */
+  function markdown(question, answer, earlier = []) {
     const lines = [`## ${question}`, "", String(answer.answer || "").trim()];
     const citations = Array.isArray(answer.citations) ? answer.citations : [];
     if (citations.length) {
@@ -105,7 +137,7 @@ window.specqaConversation = (() => {
         lines.push(`${index + 1}. [${c.title}](${c.url}) · \`${c.section_id}\` · authority: ${authority}`);
       });
     }
-    lines.push("", `[Ask this again](${permalink(question, answer.release)})`);
+    lines.push("", `[Ask this again](${permalink(question, answer.release, earlier)})`);
     return `${lines.join("\n")}\n`;
   }
 

@@ -1,0 +1,74 @@
+"""A follow-up that names a release and nothing else ("and in the newest release?", "what about
+the 2025-02-12 release?", "was it the same in the February 2025 version?") asks the
+conversation's question again, in that release: the release it names replaces the one the request
+asked for, and the question is answered exactly as it was, its own history included.
+
+A turn like that holds no topic, so the question it re-asks, and the turn any later follow-up
+leans on, is the newest earlier turn that asks something. A question about what *changed* in a
+release ("what changed in the newest release?") is a change question, answered before this.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from server.domain.answering.small_talk import without_small_talk
+from server.domain.releases.change_questions import named_releases
+from server.domain.retrieval.follow_up import leans_on_history
+
+__all__ = ["Reasked", "release_follow_up", "topic_question"]
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+# what a follow-up may say besides the release's name and still ask nothing new
+_RELEASE_ONLY_WORDS = re.compile(
+    r"\b(?:and|but|or|so|then|also|what|about|how|is|was|were|are|it|that|this|does|did|do|"
+    r"same|the|a|an|in|of|from|for|at|on|under|by|release|releases|version|versions|spec|model|"
+    r"newest|latest|current|most|recent|one|there|back|true|too|still|say|says|said|look|looks|"
+    rf"like|way|case|answer|again|please|{_MONTHS})\b|\b\d{{4}}(?:-\d{{2}}-\d{{2}})?\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Reasked:
+    """An earlier question asked again in another release, with the turns before it."""
+
+    question: str
+    history: list[str]
+    release: str
+
+
+def release_follow_up(question: str, history: list[str], known: list[str]) -> Reasked | None:
+    """The earlier question ``question`` asks again in the release it names, or None when it
+    is no follow-up, names no single release or asks something of its own ("and for kids in the
+    2025-02-12 release?")."""
+    if not history or not _only_names_a_release(question, known, follows=True):
+        return None
+    topic = _topic_turn(history, known)
+    if topic is None:  # every earlier turn only named a release
+        return None
+    release = named_releases(question, known).pop()
+    return Reasked(history[topic], history[:topic], release)
+
+
+def topic_question(history: list[str], known: list[str]) -> str:
+    """The earlier question a follow-up leans on: the newest turn that asks something, not one
+    that only switched the release."""
+    topic = _topic_turn(history, known)
+    return history[-1 if topic is None else topic]
+
+
+def _topic_turn(history: list[str], known: list[str]) -> int | None:
+    for index in range(len(history) - 1, -1, -1):
+        if not _only_names_a_release(history[index], known, follows=index > 0):
+            return index
+    return None
+
+
+def _only_names_a_release(question: str, known: list[str], *, follows: bool) -> bool:
+    asked = without_small_talk(question)
+    if not follows or not leans_on_history(asked) or len(named_releases(asked, known)) != 1:
+        return False
+    rest = _RELEASE_ONLY_WORDS.sub(" ", re.sub(r"['’]s\b", "", asked))
+    return re.search(r"\w", rest) is None
