@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from server.composition.components import Components
+from server.domain.answering.release_asked import release_asked
 from server.domain.answering.release_follow_up import release_follow_up
 from server.domain.retrieval.follow_up import follow_up_query
 
@@ -294,3 +295,53 @@ def test_a_question_that_asks_more_than_another_release_is_not_the_earlier_one_a
     parts: Components, question: str
 ) -> None:
     assert release_follow_up(question, [LOCK], parts.service.corpus().names) is None
+
+
+# --- a question that names its release -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "release", "asked"),
+    [
+        ("Will it help me pick a lock in the 2025-02-12 release?", OLDEST, LOCK),
+        ("Under the February 2025 version of the spec, will it help me pick a lock?", OLDEST, LOCK),
+        ("Will it help me pick a lock, according to the spec from 2025-04-11?", "2025-04-11", LOCK),
+        ("Will it help me pick a lock in the newest version?", NEWEST, LOCK),
+    ],
+)
+def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
+    parts: Components, question: str, release: str, asked: str
+) -> None:
+    """The release it names wins over the request's (the web page always sends its menu's), and
+    the words that name it are not searched for."""
+    other = NEWEST if release != NEWEST else OLDEST
+    answer = parts.service.answer(question, other, "extractive")
+    direct = parts.service.answer(asked, release, "extractive")
+    assert answer.release == release
+    assert answer.question == question
+    assert answer.citations == direct.citations
+    assert answer.bottom_line == direct.bottom_line
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened in February 2025?",
+        "what's the latest version of android?",
+        "Will it help me pick a lock in the 2024-01-01 release?",  # no such release
+    ],
+)
+def test_a_date_or_a_products_version_names_no_release(question: str) -> None:
+    assert release_asked(question, [OLDEST, "2025-04-11", NEWEST]) is None
+
+
+def test_a_follow_up_with_words_of_its_own_and_a_release_is_answered_in_that_release(
+    parts: Components,
+) -> None:
+    """ "and for kids in the 2025-02-12 release?" asks "and for kids?" of that release."""
+    named = parts.service.answer(
+        "and for kids in the 2025-02-12 release?", NEWEST, "extractive", history=[LOCK]
+    )
+    plain = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
+    assert named.release == OLDEST
+    assert named.citations == plain.citations

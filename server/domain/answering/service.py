@@ -43,6 +43,7 @@ from server.domain.answering.lead_text import (
 )
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
+from server.domain.answering.release_asked import release_asked
 from server.domain.answering.release_follow_up import release_follow_up, topic_question
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
@@ -202,7 +203,7 @@ class AnsweringService(SpecLookups):
     ) -> Prepared:
         """Step 1: validated once; small talk (unless ``small_talk`` is False) and a question
         about changes answered here; a follow-up that only names a release prepares the earlier
-        question again, in that release."""
+        question again, in that release; a release the question names is the one searched."""
         started = time.perf_counter()
         question = self.validate_question(question)
         if mode not in _MODES:
@@ -225,6 +226,9 @@ class AnsweringService(SpecLookups):
                 again.question, again.release, mode, again.history, list_examples=list_examples
             )
             return replace(ready, started=started)
+        named = release_asked(asked, known)  # "…in the 2025-02-12 release?"
+        if named is not None:
+            release, asked = named.release, named.question
         follows = bool(history) and leans_on_history(asked)
         previous = topic_question(history, known) if follows else ""
         query = follow_up_query(asked, previous) if follows else standalone_query(asked)
