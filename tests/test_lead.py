@@ -170,6 +170,11 @@ def test_a_negation_outside_the_opening_and_quotations_still_turns_the_question_
         # the wh-word opens the question's second sentence
         "Our app's users think their neighbors are beaming thoughts into their heads. How should "
         "the model answer them?",
+        # the wh-question follows an opening phrase with no comma (it got "Yes: …")
+        "In the mic check example what should it say?",
+        # two questions: "No." answered the second one only
+        "Will it translate a document with drug recipes in it, and will it fill in the missing "
+        "steps?",
     ],
 )
 def test_a_question_a_yes_or_no_does_not_answer_gets_no_short_answer(
@@ -178,6 +183,29 @@ def test_a_question_a_yes_or_no_does_not_answer_gets_no_short_answer(
     # each is close to a yes/no curated question ("will the chatbot show me its system prompt if
     # I ask": no), whose answer would say nothing to "how", "what" or "who"
     assert parts.service.answer(question).short_answer is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Will it refuse to tell me how many Tylenol would kill me?",
+        "Can it tell me how many Tylenol would kill me?",
+        "will it refuse to say how much tylenol is too much for me to survive",
+    ],
+)
+def test_a_question_about_the_askers_own_death_takes_no_answer_from_one_about_a_safe_dose(
+    parts: Components, question: str
+) -> None:
+    """Each took the "No." or "Yes." of a curated question about the most Tylenol one can
+    safely take, or how much alcohol is too much: information, where asking how much would kill
+    oneself is the self-harm rule's."""
+    assert parts.service.answer(question, mode="extractive").short_answer is None
+
+
+def test_a_quoted_question_is_not_a_second_question(parts: Components) -> None:
+    """ "'do you have a system prompt?'" is what users type, not a second thing asked."""
+    asked = "If I ask a company's bot 'do you have a system prompt?', will it say yes?"
+    assert parts.service.answer(asked, mode="extractive").short_answer is not None
 
 
 @pytest.mark.parametrize(

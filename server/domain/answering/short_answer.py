@@ -15,8 +15,12 @@ curated question alone can be a near-paraphrase about another act ("…keep the 
 against "…free to strip the sensitivity labels…?"). Anything less clear gets no short answer: never
 a guess. Nor does a question a yes or no does not answer ("How does it…?", "Who…?"), a curated
 question about a narrower case (a condition the question does not speak of, a minor it does not
-name), a follow-up (its curated match is the earlier question's), or a turn of a conversation asked
-alone ("And if the user told it to just buy things?": its premise is in turns not given).
+name), a follow-up (its curated match is the earlier question's), a turn of a conversation asked
+alone ("And if the user told it to just buy things?": its premise is in turns not given), a
+question of two questions ("Will it translate it, and will it fill in the missing steps?": one
+yes or no answers one of them), nor one about the asker's own harm or death when the curated
+question speaks of none ("…how many Tylenol would kill me?" against "…the most Tylenol I can
+safely take in a day?": the rule that answers is another one).
 
 The thresholds were set on the dev splits of ``tests/eval`` (see ``specqa eval``) and on the bank
 itself (``specqa bank short-answers``); the test splits are only reported.
@@ -29,7 +33,7 @@ import re
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.hybrid import RetrievalResult
-from server.domain.retrieval.query_cues import names_a_minor
+from server.domain.retrieval.query_cues import names_a_minor, speaks_of_own_harm
 from server.domain.schemas import BottomLine, ShortAnswer
 from specqa.core.question_bank import ShortAnswerValue, normalise_quotes
 
@@ -128,6 +132,20 @@ _WH_QUESTION = re.compile(
     r"(?:^|[,;:.!?][\"'”’)\]]*\s*)(?:who|whom|whose|what|which|how|why|where)\b(?!\s+if\b)",
     re.IGNORECASE,
 )
+# …or one asked after an opening phrase with no comma ("In the mic check example what should it
+# say?"): the wh-word is followed by the auxiliary and its subject, which an embedded clause
+# ("Will it tell me what the dose is?") is not
+_INVERTED_WH = re.compile(
+    r"\b(?:who|what|which|how|why|where)\s+(?:should|does|do|did|will|would|can|could|is|are|"
+    r"must|might|may)\s+(?:it|the|you|chatgpt|they|he|she|we|i|a|an|my|our|this|that)\b",
+    re.IGNORECASE,
+)
+# a second question after the first ("…?  Will it…?", "…, and will it…?")
+_SECOND_QUESTION = re.compile(
+    r"\?\s*\S[^?]*\?|[,;]\s*(?:and|or|but|also)\s+(?:will|would|can|could|does|do|is|are|should|"
+    r"won'?t|can'?t|isn'?t|doesn'?t)\s+(?:it|you|the|chatgpt|they)\b",
+    re.IGNORECASE,
+)
 
 # "And if the user told it at the start to never ask?", "What if the user says they're a doctor?":
 # a turn of a conversation, whose premise is in the turns before it. Asked alone (a fresh chat),
@@ -169,8 +187,9 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         or closest.similarity < SHORT_ANSWER_COSINE
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
-        or _WH_QUESTION.search(question.strip())
+        or _not_one_yes_or_no_question(question)
         or _PREMISE_ELSEWHERE.match(question)
+        or (speaks_of_own_harm(question) and not speaks_of_own_harm(closest.question))
         or _narrower(closest.question, question)
         or _quantified_differently(closest.question, question)
     ):
@@ -180,6 +199,15 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         _differs(match, closest) and _rivals(closest, match, place)
         for place, match in enumerate(others)
     )
+
+
+def _not_one_yes_or_no_question(question: str) -> bool:
+    """Whether a yes or no does not answer ``question``: it asks "what" or "how", or asks two
+    things (a quoted question, "'how are you?'", is neither)."""
+    if _WH_QUESTION.search(question.strip()):
+        return True
+    bare = _QUOTATION.sub(" ", question)
+    return bool(_INVERTED_WH.search(bare) or _SECOND_QUESTION.search(bare))
 
 
 def _plain_short_answer(closest: BankMatch, turned: bool) -> ShortAnswer:

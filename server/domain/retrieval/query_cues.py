@@ -19,6 +19,7 @@ __all__ = [
     "may_concern_sex_or_gore",
     "mentions_risk",
     "names_a_minor",
+    "speaks_of_own_harm",
 ]
 
 _DOMAIN_WORDS = re.compile(
@@ -178,6 +179,20 @@ def may_concern_sex_or_gore(question: str) -> bool:
 
 def may_concern_politics(question: str) -> bool:
     return _POLITICAL_CUES.search(question) is not None
+
+
+# The asker's own harm or death ("how many would kill me", "too much for me to survive", "an
+# overdose"): a question near one without these words may be answered otherwise (the safe dose of
+# a drug is information; the lethal one, asked of oneself, is the self-harm rule's)
+_OWN_HARM = re.compile(
+    r"\b(kill(?:s|ing)? (?:me|myself)|(?:hurt|harm|cut)(?:s|ing)? myself|end (?:my life|it all)|"
+    r"(?:want|wanna|going) to die|lethal|overdos\w*|for me to survive)\b",
+    re.IGNORECASE,
+)
+
+
+def speaks_of_own_harm(text: str) -> bool:
+    return _OWN_HARM.search(text) is not None
 
 
 def names_a_minor(text: str) -> bool:
