@@ -328,7 +328,6 @@ def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
     [
         "What happened in February 2025?",
         "what's the latest version of android?",
-        "Will it help me pick a lock in the 2024-01-01 release?",  # no such release
     ],
 )
 def test_a_date_or_a_products_version_names_no_release(question: str) -> None:
@@ -345,3 +344,16 @@ def test_a_follow_up_with_words_of_its_own_and_a_release_is_answered_in_that_rel
     plain = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
     assert named.release == OLDEST
     assert named.citations == plain.citations
+
+
+def test_a_release_that_is_not_indexed_is_said_and_the_default_release_answers(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer(
+        "Will it help me pick a lock in the 2024-01-01 release?", mode="extractive"
+    )
+    assert answer.release == NEWEST
+    assert answer.notice is not None and answer.notice.startswith(
+        "2024-01-01 is not an indexed release"
+    )
+    assert answer.citations == parts.service.answer(LOCK, mode="extractive").citations

@@ -23,6 +23,7 @@ __all__ = [
     "NO_LLM",
     "NO_MODEL",
     "UNCLEAR",
+    "answer_with_notice",
     "bottom_line_label",
     "bottom_line_markdown",
     "bottom_line_mrkdwn",
@@ -219,3 +220,13 @@ def lead_texts(answer: Answer) -> dict[str, str | None]:
         "note": changed_since(answer.release_note) if llm and answer.release_note else None,
         "byline": " · ".join(byline),
     }
+
+
+def answer_with_notice(answer: Answer, notice: str | None) -> Answer:
+    """``answer`` with ``notice`` added to its own notice and above its text."""
+    if notice is None:
+        return answer
+    notices = " ".join(filter(None, [answer.notice, notice]))  # a change answer may have one
+    return answer.model_copy(
+        update={"notice": notices, "answer": with_notice(answer.answer, notice)}
+    )

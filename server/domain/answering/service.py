@@ -5,7 +5,7 @@ for the extractive answer, the LLM's and the stream alike:
 
 1. :meth:`~AnsweringService.prepare`: the question, mode and history validated once; small talk
    ("thanks", "ok") and a question about changes (from the diffs) are answered here, and go no
-   further;
+   further; the release a question names is the one searched;
 2. :meth:`~AnsweringService.retrieve`: the sections and examples ranked once;
 3. :meth:`~AnsweringService.gather`: the evidence quoted (with an LLM, its checked draft over the
    sections it routed to);
@@ -36,14 +36,14 @@ from server.domain.answering.language import LanguageGuess
 from server.domain.answering.lead import Lead, cited_examples, decide_lead, trim_citations
 from server.domain.answering.lead_text import (
     NO_LLM,
+    answer_with_notice,
     fallback_notice,
     joined_notices,
     not_english_notice,
-    with_notice,
 )
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
-from server.domain.answering.release_asked import release_asked
+from server.domain.answering.release_asked import release_asked, unindexed_notice
 from server.domain.answering.release_follow_up import release_follow_up, topic_question
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
@@ -216,7 +216,7 @@ class AnsweringService(SpecLookups):
             return Prepared(question, history, use_llm, started, made=chat)
         change = self.changes.answer(question, release)
         if change is not None:
-            change = _with_notice(change, notice)
+            change = answer_with_notice(change, notice)
             return Prepared(question, history, use_llm, started, made=change, notice=notice)
         asked = without_small_talk(question)  # "Thanks! And for kids?" asks "And for kids?"
         known = self.corpus().names
@@ -228,7 +228,10 @@ class AnsweringService(SpecLookups):
             return replace(ready, started=started)
         named = release_asked(asked, known)  # "…in the 2025-02-12 release?"
         if named is not None:
-            release, asked = named.release, named.question
+            release, asked = named.release or release, named.question
+            notice = joined_notices(
+                notice, unindexed_notice(named.unindexed, self.release_name(release), known)
+            )
         follows = bool(history) and leans_on_history(asked)
         previous = topic_question(history, known) if follows else ""
         query = follow_up_query(asked, previous) if follows else standalone_query(asked)
@@ -285,9 +288,9 @@ class AnsweringService(SpecLookups):
         lead = decide_lead(asked, evidence.result, evidence.standalone, english)
         noted = lead.covered or draft is not None
         if draft is not None:
-            notice = draft.notice()
+            notice = joined_notices(ready.notice, draft.notice())
         elif gathered.failure is not None:
-            notice = fallback_notice(gathered.failure)
+            notice = joined_notices(ready.notice, fallback_notice(gathered.failure))
         else:
             notice = ready.notice
         language = None if english else not_english_notice(str(ready.language))
@@ -367,15 +370,6 @@ def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:
     if result is evidence.result:
         return evidence
     return Evidence.of(evidence.question, result, evidence.standalone)
-
-
-def _with_notice(answer: Answer, notice: str | None) -> Answer:
-    if notice is None:
-        return answer
-    notices = " ".join(filter(None, [answer.notice, notice]))  # a change answer may have one
-    return answer.model_copy(
-        update={"notice": notices, "answer": with_notice(answer.answer, notice)}
-    )
 
 
 def _made_events(made: Answer) -> Iterator[StreamEvent]:
