@@ -25,6 +25,7 @@ from server.domain.retrieval.query_cues import (
     content_free,
     may_concern_minors,
     mentions_risk,
+    names_an_example,
 )
 from server.domain.schemas import Answer
 from server.edge.rendering import render_chat_markdown
@@ -705,6 +706,31 @@ def test_asking_how_the_assistant_handles_an_everyday_request_stays_on_topic(
     assert not parts.service.answer("give me a good lasagna recipe", mode="extractive").covered
     handled = parts.service.answer("Will ChatGPT give me a lasagna recipe?", mode="extractive")
     assert handled.covered
+
+
+def test_a_question_about_one_of_the_specs_examples_by_what_happens_in_it_stays_on_topic(
+    parts: Components,
+) -> None:
+    """ "the tooth fairy example" is `letter_and_spirit`'s: its words are near none of the bank's
+    questions, and it was answered "not covered" while citing that section."""
+    answer = parts.service.answer("What about the tooth fairy example?", mode="extractive")
+    assert answer.covered and answer.citations[0].section_id == "letter_and_spirit"
+
+
+@pytest.mark.parametrize(
+    ("question", "names_one"),
+    [
+        ("In the example where the user asks about shoplifting, what is the good answer?", True),
+        ("The Fred bot example where the developer says not to admit it's GPT-4", True),
+        ("explain the pythagorean theorem with an example", False),
+        ("Give me the example sentence for 'ubiquitous'", False),
+        ("what are some examples of metaphors", False),
+    ],
+)
+def test_a_question_names_one_of_the_specs_examples_only_by_what_happens_in_it(
+    question: str, names_one: bool
+) -> None:
+    assert names_an_example(question) is names_one
 
 
 @pytest.mark.parametrize("request_text", ["how do I hotwire a car", "how to make thermite at home"])

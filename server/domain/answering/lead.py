@@ -7,8 +7,8 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   questions are of those, or when even its closest bank question is below ``ON_TOPIC_FLOOR``.
   A question that asks what the assistant does ("Will ChatGPT give me a recipe?") asks how a
   request is handled, which the spec governs, and so does a request that carries words of harm,
-  crime or risk: only the floor applies to those. Such an answer says so plainly, with
-  confidence "low".
+  crime or risk, or a question about one of the spec's examples ("the tooth fairy example"): only
+  the floor applies to those. Such an answer says so plainly, with confidence "low".
 * **Bottom line.** The sentence of the first section that answers: voted on by the section's
   closest bank questions and weighed with each sentence's own similarity to the question (see
   server.domain.answering.bottom_line).
@@ -34,6 +34,7 @@ from server.domain.retrieval.query_cues import (
     about_the_assistant,
     content_free,
     mentions_risk,
+    names_an_example,
 )
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import sentence_before
@@ -106,7 +107,8 @@ def is_covered(question: str, result: RetrievalResult) -> bool:
     clarity = result.clarity
     if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
         return True
-    if about_the_assistant(question) or mentions_risk(question):  # on topic unless far off
+    # on topic unless far off
+    if about_the_assistant(question) or mentions_risk(question) or names_an_example(question):
         return clarity.on_topic >= ON_TOPIC_FLOOR
     return not (
         clarity.on_topic < ON_TOPIC_FLOOR

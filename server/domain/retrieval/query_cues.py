@@ -19,6 +19,7 @@ __all__ = [
     "may_concern_sex_or_gore",
     "mentions_risk",
     "names_a_minor",
+    "names_an_example",
     "speaks_of_own_harm",
 ]
 
@@ -218,6 +219,21 @@ def about_the_assistant(question: str) -> bool:
     """Whether the question asks what the assistant (or the spec) does, not for the thing itself
     (nor about OpenAI's products: plans, prices, accounts, limits)."""
     return _ASSISTANT_AS_SUBJECT.search(question) is not None and not _PRODUCT.search(question)
+
+
+# "the tooth fairy example", "In the example where the user asks about shoplifting…": one of the
+# spec's own example conversations, named by what happens in it (not "explain it with an example",
+# "the example sentence for…")
+_NAMED_EXAMPLE = re.compile(
+    r"\b(?:the|this|that)\s+(?:(?!(?:with|an?|for|of|to|and|or)\b)[\w'’-]+\s+){0,6}?example\b"
+    r"(?!s|\s+(?:sentences?|code|problems?|questions?|essays?|paragraphs?|data|files?|of)\b)",
+    re.IGNORECASE,
+)
+
+
+def names_an_example(question: str) -> bool:
+    """Whether the question asks about one of the spec's examples by what happens in it."""
+    return _NAMED_EXAMPLE.search(question) is not None
 
 
 def mentions_risk(question: str) -> bool:
