@@ -357,3 +357,37 @@ def test_a_release_that_is_not_indexed_is_said_and_the_default_release_answers(
         "2024-01-01 is not an indexed release"
     )
     assert answer.citations == parts.service.answer(LOCK, mode="extractive").citations
+
+
+def test_a_turn_that_only_names_a_release_follows_on_without_opening_like_a_follow_up(
+    parts: Components,
+) -> None:
+    after = parts.service.answer(
+        "What does the 2025-02-12 release say?", NEWEST, "extractive", history=[LOCK]
+    )
+    assert after.release == OLDEST and after.question == LOCK
+    assert after.citations == parts.service.answer(LOCK, OLDEST, "extractive").citations
+
+
+@pytest.mark.parametrize(
+    "follow_up", ["did that change in the newest release?", "has this changed since February?"]
+)
+def test_a_change_question_that_points_back_is_about_the_earlier_topic(
+    parts: Components, follow_up: str
+) -> None:
+    """It used to get the whole release's changes (teen safety, definitions…), as if asked
+    alone."""
+    after = parts.service.answer(follow_up, mode="extractive", history=[LOCK])
+    alone = parts.service.answer(follow_up, mode="extractive")
+    assert "sections about *" in after.answer or after.citations[0].section_id == (
+        "do_not_facilitate_illicit_behavior"
+    )
+    assert after.answer != alone.answer
+
+
+def test_a_change_question_about_a_whole_release_stays_so_in_a_conversation(
+    parts: Components,
+) -> None:
+    asked = "what changed in the newest release?"
+    after = parts.service.answer(asked, mode="extractive", history=[LOCK])
+    assert after.answer == parts.service.answer(asked, mode="extractive").answer

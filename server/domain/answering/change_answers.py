@@ -14,8 +14,10 @@ Three kinds of answer, all without a model:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 from server.domain.answering.lead_text import with_notice
 from server.domain.answering.links import Links
@@ -33,6 +35,9 @@ from specqa.core.memo import IndexMemo
 from specqa.core.spec import ParsedRelease
 
 __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question", "release_note"]
+
+# "did that change?", "was it different in February?": about the conversation's topic
+_POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNORECASE)
 
 MAX_RELEASE_CITATIONS = 8
 
@@ -86,13 +91,19 @@ class ChangeAnswerer:
 
         return self._histories.get(corpus.manifest.collection, section_id, compute)
 
-    def answer(self, question: str, release: str | None) -> Answer | None:
-        """The answer to a change question, or None when ``question`` is not one."""
+    def answer(
+        self, question: str, release: str | None, earlier: str | None = None
+    ) -> Answer | None:
+        """The answer to a change question, or None when ``question`` is not one. ``earlier``:
+        the conversation's question before, the topic of one that points back to it ("did that
+        change since February?") and names none of its own."""
         corpus = self.corpus()
         release = corpus.get(release).release if release is not None else None
         parsed = parse_change_question(question, corpus.names)
         if parsed is None:
             return None
+        if earlier and not parsed.topic and _POINTS_BACK.search(question):
+            parsed = replace(parsed, topic=earlier)
         started = time.perf_counter()
         before, target = _span(parsed, release, corpus)
         head = [

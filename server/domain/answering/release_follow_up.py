@@ -29,6 +29,8 @@ _RELEASE_ONLY_WORDS = re.compile(
     re.IGNORECASE,
 )
 
+_SAYS = re.compile(r"\b(?:say|says|said)\b", re.IGNORECASE)
+
 
 @dataclass(frozen=True)
 class Reasked:
@@ -68,7 +70,11 @@ def _topic_turn(history: list[str], known: list[str]) -> int | None:
 
 def _only_names_a_release(question: str, known: list[str], *, follows: bool) -> bool:
     asked = without_small_talk(question)
-    if not follows or not leans_on_history(asked) or len(named_releases(asked, known)) != 1:
+    # "What does the 2025-02-12 release say?" follows on though it does not open like a
+    # follow-up; "What is the newest release?" asks which one it is
+    if not follows or not (leans_on_history(asked) or _SAYS.search(asked)):
+        return False
+    if len(named_releases(asked, known)) != 1:
         return False
     rest = _RELEASE_ONLY_WORDS.sub(" ", re.sub(r"['’]s\b", "", asked))
     return re.search(r"\w", rest) is None

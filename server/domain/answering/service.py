@@ -214,12 +214,13 @@ class AnsweringService(SpecLookups):
         chat = small_talk_answer(question, self.release_name(release)) if small_talk else None
         if chat is not None:  # no model would write it either: no notice
             return Prepared(question, history, use_llm, started, made=chat)
-        change = self.changes.answer(question, release)
+        known = self.corpus().names
+        earlier = topic_question(history, known) if history else None
+        change = self.changes.answer(question, release, earlier)
         if change is not None:
             change = answer_with_notice(change, notice)
             return Prepared(question, history, use_llm, started, made=change, notice=notice)
         asked = without_small_talk(question)  # "Thanks! And for kids?" asks "And for kids?"
-        known = self.corpus().names
         again = release_follow_up(asked, history, known)  # "and in the newest release?"
         if again is not None:
             ready = self.prepare(
