@@ -17,6 +17,7 @@ from mcp import Client
 from server.composition.components import Components
 from server.domain.answering.lead import CITE_GAP, Lead, decide_lead, trim_citations
 from server.domain.answering.lead_text import NOT_COVERED
+from server.domain.answering.short_answer import _negations
 from server.domain.evaluation.left_out import short_answers_left_out
 from server.domain.retrieval.chunks import TOPIC_SECTIONS
 from server.domain.retrieval.query_cues import (
@@ -56,6 +57,32 @@ def test_a_curated_question_opens_with_its_short_answer_and_names_it(parts: Comp
     assert answer_brief(answer, 2500).startswith("**Short answer: No.**")
     assert _headline(answer).startswith("*Short answer: No.*")
     assert render_chat_markdown(answer).startswith("**Short answer: No.**")
+
+
+def test_where_no_section_clearly_governs_no_short_answer_is_given(parts: Components) -> None:
+    """A "low" answer says no section clearly governs: a yes or no beside it would be a guess."""
+    result = parts.service.retrieve(parts.service.prepare(CURATED))
+    assert decide_lead(CURATED, result).short is not None
+    unclear = replace(result, clarity=replace(result.clarity, margin=0.0, agreement=0))
+    lead = decide_lead(CURATED, unclear)
+    assert lead.confidence == "low" and lead.short is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Does the rule against upselling stop a developer from instructing the model to push "
+        "their own products?",
+        "Does the spec bar the assistant from giving a user an outline of its instructions?",
+    ],
+)
+def test_a_question_whether_something_stops_an_act_is_asked_the_other_way_round(
+    question: str,
+) -> None:
+    """ "stop a developer from instructing it to…" asks whether the developer may not: its
+    "no" answered "Can a developer make it promote their products?" the wrong way."""
+    assert _negations(question) == 1
+    assert _negations("Can a developer make the assistant promote their own products?") == 0
 
 
 @pytest.mark.parametrize(

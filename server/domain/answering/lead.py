@@ -80,8 +80,9 @@ def decide_lead(
     vague = standalone and content_free(question)  # names nothing: no confident match
     confidence = confidence_of(result.clarity) if covered and english and not vague else "low"
     bottom = _bottom_line(question, result)
-    # a follow-up was retrieved as the earlier question: a curated answer would answer that one
-    matched = covered and english and standalone
+    # a follow-up was retrieved as the earlier question: a curated answer would answer that one;
+    # and where no section clearly governs, a yes or no would be a guess
+    matched = covered and english and standalone and confidence != "low"
     short = short_answer(question, result, bottom) if matched else None
     return Lead(covered, confidence, bottom, short)
 

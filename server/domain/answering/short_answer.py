@@ -82,6 +82,9 @@ _NEGATION = re.compile(
     # state: "…let the user know something was withheld?" asks whether it tells)
     r"(?:keep|keeps|keeping)(?: [\w'’]+){0,4} (?:secret|private|confidential|hidden)|"
     r"hid(?:e|es|ing)|conceal(?:s|ing)?|withhold(?:s|ing)?|"
+    # "Does the rule stop a developer from instructing it to…?" asks whether it may not
+    r"(?:stop(?:s|ped|ping)?|prevent(?:s|ed|ing)?|block(?:s|ed|ing)?|keep(?:s|ing)?|kept|bars?|"
+    r"bans?)(?:\s+[\w'’-]+){1,4}?\s+from\s+\w+ing|"
     r"(?<!\bor )(?<!-)no(?!-)|"  # "no real consequences", not "yes or no", "a yes-or-no question"
     r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
