@@ -307,6 +307,12 @@ def test_a_question_that_asks_more_than_another_release_is_not_the_earlier_one_a
         ("Under the February 2025 version of the spec, will it help me pick a lock?", OLDEST, LOCK),
         ("Will it help me pick a lock, according to the spec from 2025-04-11?", "2025-04-11", LOCK),
         ("Will it help me pick a lock in the newest version?", NEWEST, LOCK),
+        (
+            "Does the Model Spec from 2025-04-11 say it will help me pick a lock?",
+            "2025-04-11",
+            "Does the spec say it will help me pick a lock?",
+        ),
+        ("In the first indexed release, will it help me pick a lock?", OLDEST, LOCK),
     ],
 )
 def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
@@ -328,6 +334,8 @@ def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
     [
         "What happened in February 2025?",
         "what's the latest version of android?",
+        "How do I roll back a deployment to the previous version?",
+        "Will it write the first release notes for my app?",
     ],
 )
 def test_a_date_or_a_products_version_names_no_release(question: str) -> None:
@@ -391,3 +399,13 @@ def test_a_change_question_about_a_whole_release_stays_so_in_a_conversation(
     asked = "what changed in the newest release?"
     after = parts.service.answer(asked, mode="extractive", history=[LOCK])
     assert after.answer == parts.service.answer(asked, mode="extractive").answer
+
+
+def test_the_words_that_name_a_release_do_not_pull_sections_of_their_own(
+    parts: Components,
+) -> None:
+    """ "What did the April release say about white lies?" led with the section on topics off
+    limits: the release's words are not searched for, "the spec" stands in for them."""
+    answer = parts.service.answer("What did the April release say about white lies?")
+    assert answer.release == "2025-04-11"
+    assert answer.citations[0].section_id == "do_not_lie"

@@ -5,8 +5,11 @@ web page always sends the one its menu shows, and the words are the user's lates
 
 Only a release named *as a release* counts: a date, a month (with or without its year) or
 "newest" beside "release", "version" or "spec". "What happened in February 2025?" names no release.
-The phrase is taken out of what is searched when a preposition leads it ("in the … release"),
-since it says which text to search, not what to find in it. A date that is no indexed release
+The phrase is taken out of what is searched ("the spec" stands in for it where the sentence
+needs a subject), since it says which text to search, not what to find in it; without it, "the
+April release say about white lies" drew the section on topics off limits. "The first (oldest,
+earliest) release" is the oldest indexed, "the previous (prior) release" the one before the
+newest. A date that is no indexed release
 ("…in the 2024-01-01 release?") is said in a notice, and the default release answers.
 """
 
@@ -21,26 +24,43 @@ __all__ = ["ReleaseAsked", "release_asked", "unindexed_notice"]
 
 _NAME = (
     r"(?:\d{4}-\d{2}-\d{2}|(?:january|february|march|april|may|june|july|august|september|"
-    r"october|november|december)(?:\s+\d{4})?|newest|latest|current|most\s+recent)"
+    r"october|november|december)(?:\s+\d{4})?|newest|latest|current|most\s+recent|first|"
+    r"oldest|earliest|previous|prior)"
 )
-# "version" alone is any product's ("the latest version of android"), unless of the spec
-_SPEC = r"(?:model\s+spec|spec|release|version(?!\s+of\s+(?!the\s+(?:model\s+)?spec)))"
-# "in the 2025-02-12 release", "under the February 2025 version of the spec", "as of the newest spec"
-_LED = re.compile(
-    rf"[,;]?\s*\b(?:in|under|per|for|from|as\s+of|according\s+to)\s+(?:the\s+)?"
-    rf"(?P<name>{_NAME})\s+{_SPEC}(?:\s+of\s+the\s+(?:model\s+)?spec)?\b",
-    re.IGNORECASE,
+# a product's version or release is not the spec's ("the latest version of android", "the first
+# release notes"), unless it is said to be the spec's
+_NOT_THE_SPECS = (
+    r"(?!\s+(?:notes?|dates?|candidates?|of\s+(?!the\s+(?:model\s+)?spec|\d{4}-\d{2}-\d{2})))"
 )
-# "in the release of 2025-02-12", "in version 2025-02-12"
-_LED_AFTER = re.compile(
-    rf"[,;]?\s*\b(?:in|under|per|for|from|as\s+of|according\s+to)\s+(?:the\s+)?{_SPEC}\s+"
-    rf"(?:of\s+|from\s+|dated\s+)?"
-    rf"(?P<name>{_NAME})\b",
-    re.IGNORECASE,
+_SPEC = (
+    r"(?:(?:indexed|published)\s+)?(?P<word>model\s+spec|spec|(?:release|version)"
+    rf"(?:\s+of\s+the\s+(?:model\s+)?spec)?{_NOT_THE_SPECS})"
+)
+_LEADS = r"[,;]?\s*\b(?:in|under|per|for|from|as\s+of|according\s+to)\s+(?:the\s+)?"
+# Each way of naming a release, and what the phrase becomes in the text searched: nothing when a
+# preposition leads it ("in the 2025-02-12 release"), else "the spec" ("what did the October
+# release say about…", "Does the Model Spec from 2025-09-12 let…")
+_WAYS = (
+    (re.compile(rf"{_LEADS}(?P<name>{_NAME})\s+{_SPEC}\b", re.IGNORECASE), ""),
+    (
+        re.compile(
+            rf"{_LEADS}{_SPEC}\s+(?:of\s+|from\s+|dated\s+)?(?P<name>{_NAME})\b", re.IGNORECASE
+        ),
+        "",
+    ),
+    (
+        re.compile(
+            rf"\b(?:the\s+)?{_SPEC}\s+(?:of|from|dated)\s+(?P<name>{_NAME})\b", re.IGNORECASE
+        ),
+        "the spec",
+    ),
+    (re.compile(rf"\b(?:the\s+)?(?P<name>{_NAME})\s+{_SPEC}\b", re.IGNORECASE), "the spec"),
 )
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# anywhere else: "what did the October release say …?"
-_NAMED = re.compile(rf"\b(?P<name>{_NAME})\s+{_SPEC}\b", re.IGNORECASE)
+_OLDEST = re.compile(r"first|oldest|earliest", re.IGNORECASE)
+_BEFORE_NEWEST = re.compile(r"previous|prior", re.IGNORECASE)
+# "the previous version" is any product's; "the previous release" or "spec" is the spec's
+_ANY_PRODUCTS = re.compile(r"version", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -55,19 +75,35 @@ class ReleaseAsked:
 
 def release_asked(question: str, known: list[str]) -> ReleaseAsked | None:
     """The one release ``question`` names as a release, or None (none, or several)."""
-    for pattern, strip in ((_LED, True), (_LED_AFTER, True), (_NAMED, False)):
-        found = list(pattern.finditer(question))
-        releases = set().union(*(named_releases(m["name"], known) for m in found))
+    for pattern, becomes in _WAYS:
+        found = [m for m in pattern.finditer(question) if not _any_products(m)]
+        releases = set().union(*(_releases_named(m["name"], known) for m in found))
         dates = {m["name"] for m in found if _ISO_DATE.fullmatch(m["name"])} - set(known)
         if not releases and not dates:
             continue
         if len(releases) + len(dates) != 1:
             return None
-        rest = _tidy(pattern.sub("", question) if strip else question) or question
+        rest = _tidy(pattern.sub(f" {becomes} " if becomes else " ", question)) or question
         if dates:
             return ReleaseAsked(None, rest, unindexed=dates.pop())
         return ReleaseAsked(releases.pop(), rest)
     return None
+
+
+def _any_products(match: re.Match[str]) -> bool:
+    relative = _OLDEST.fullmatch(match["name"]) or _BEFORE_NEWEST.fullmatch(match["name"])
+    return bool(relative) and _ANY_PRODUCTS.fullmatch(match["word"]) is not None
+
+
+def _releases_named(name: str, known: list[str]) -> set[str]:
+    """The releases ``name`` names: by date, month or "newest" (as a change question names
+    them), or as the oldest or the one before the newest."""
+    ordered = sorted(known)
+    if _OLDEST.fullmatch(name):
+        return set(ordered[:1])
+    if _BEFORE_NEWEST.fullmatch(name):
+        return set(ordered[-2:-1])
+    return named_releases(name, known)
 
 
 def unindexed_notice(date: str | None, answered: str, known: list[str]) -> str | None:
