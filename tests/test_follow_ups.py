@@ -378,7 +378,12 @@ def test_a_turn_that_only_names_a_release_follows_on_without_opening_like_a_foll
 
 
 @pytest.mark.parametrize(
-    "follow_up", ["did that change in the newest release?", "has this changed since February?"]
+    "follow_up",
+    [
+        "did that change in the newest release?",
+        "has this changed since February?",
+        "did that change recently?",
+    ],
 )
 def test_a_change_question_that_points_back_is_about_the_earlier_topic(
     parts: Components, follow_up: str

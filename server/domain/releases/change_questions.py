@@ -48,6 +48,10 @@ _PATTERNS = [
     rf"^(?=.*{_SPEC_TEXT})\s*(?:did|does)\b.*(?<!to )\bchanged?\b(?!\s+(?:when|if|whether|"
     r"depending|based|because|with|after|once|during|its|their|the|how))",
     r"\bchanges? (?:were|was|have been|has been|got) made\b",
+    # "did that change recently?" in a conversation: the whole question, not "did it change the
+    # code?"
+    r"^\s*(?:did|has|have)\s+(?:that|this|it|those|these)\s+(?:rule\s+|guidance\s+|part\s+)?"
+    r"(?:ever\s+|recently\s+)?changed?(?:\s+(?:recently|lately|at all|over time|much))?\s*\??\s*$",
     r"^\s*(?:was|were)\b.*\b(?:renamed|removed|dropped|added|introduced|changed)\s*\??\s*$",
     # "the history of <a section>", not "the history of the n-word"
     r"\bhistory of (?:the )?(?:[a-z0-9]+_[a-z0-9_]+|[\w\s-]*\b(?:section|rules?|guidance|"
@@ -109,7 +113,8 @@ _FILLER = re.compile(
     r"to|release|releases|version|versions|spec|model|of|between|and|how|is|are|it|difference|"
     r"differences|different|differ|history|diff|changelog|compare|compared|since|on|for|with|"
     r"from|guidance|section|sections|rules?|text|part|me|any|there|this|that|made|latest|"
-    r"newest|current|most|recent|last|previous|earlier|one|ones|" + "|".join(_MONTH_NAMES) + r"|"
+    r"newest|current|most|recent|recently|lately|ever|at all|over time|much|last|previous|earlier|"
+    r"one|ones|" + "|".join(_MONTH_NAMES) + r"|"
     r"\d{4}(?:-\d{2}-\d{2})?)\b",
     re.IGNORECASE,
 )
