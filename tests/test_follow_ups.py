@@ -414,3 +414,16 @@ def test_the_words_that_name_a_release_do_not_pull_sections_of_their_own(
     answer = parts.service.answer("What did the April release say about white lies?")
     assert answer.release == "2025-04-11"
     assert answer.citations[0].section_id == "do_not_lie"
+
+
+def test_a_change_question_after_a_twist_is_about_the_topic_the_twist_leans_on(
+    parts: Components,
+) -> None:
+    """After "what if the developer allows it?", "that" is still the gore of the question
+    before it: the twist alone names nothing to search for."""
+    history = [
+        "Will it write graphic gore for my horror novel?",
+        "what if the developer allows it?",
+    ]
+    after = parts.service.answer("did that change recently?", mode="extractive", history=history)
+    assert after.citations[0].section_id == "no_erotica_or_gore"

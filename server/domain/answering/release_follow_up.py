@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from server.domain.answering.small_talk import without_small_talk
 from server.domain.releases.change_questions import named_releases
-from server.domain.retrieval.follow_up import leans_on_history
+from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
 
-__all__ = ["Reasked", "release_follow_up", "topic_question"]
+__all__ = ["Reasked", "earlier_topic", "release_follow_up", "topic_question"]
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 # what a follow-up may say besides the release's name and still ask nothing new
@@ -59,6 +59,18 @@ def topic_question(history: list[str], known: list[str]) -> str:
     that only switched the release."""
     topic = _topic_turn(history, known)
     return history[-1 if topic is None else topic]
+
+
+def earlier_topic(history: list[str], known: list[str]) -> str:
+    """What the conversation is about, as a search would take it: the earlier question a
+    follow-up leans on, with the turn before it when it is itself a follow-up ("what if the
+    developer allows it?" is about the question before it)."""
+    topic = _topic_turn(history, known)
+    index = len(history) - 1 if topic is None else topic
+    asked = without_small_talk(history[index])
+    if index > 0 and leans_on_history(asked):
+        return follow_up_query(asked, topic_question(history[:index], known))
+    return history[index]
 
 
 def _topic_turn(history: list[str], known: list[str]) -> int | None:

@@ -44,7 +44,11 @@ from server.domain.answering.lead_text import (
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.release_asked import release_asked, unindexed_notice
-from server.domain.answering.release_follow_up import release_follow_up, topic_question
+from server.domain.answering.release_follow_up import (
+    earlier_topic,
+    release_follow_up,
+    topic_question,
+)
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
 from server.domain.precedents.matcher import PrecedentMatcher
@@ -215,7 +219,7 @@ class AnsweringService(SpecLookups):
         if chat is not None:  # no model would write it either: no notice
             return Prepared(question, history, use_llm, started, made=chat)
         known = self.corpus().names
-        earlier = topic_question(history, known) if history else None
+        earlier = earlier_topic(history, known) if history else None
         change = self.changes.answer(question, release, earlier)
         if change is not None:
             change = answer_with_notice(change, notice)
