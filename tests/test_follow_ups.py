@@ -288,6 +288,7 @@ def test_a_question_about_what_changed_in_a_release_is_still_answered_from_the_d
     [
         "and for kids in the 2025-02-12 release?",  # asks something of its own
         "What is the newest release?",  # no follow-up: it asks which one that is
+        "What's the newest release?",  # short as a follow-up, but it asks the same
         "and between 2025-02-12 and 2025-04-11?",  # names two
     ],
 )
@@ -336,6 +337,8 @@ def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
         "what's the latest version of android?",
         "How do I roll back a deployment to the previous version?",
         "Will it write the first release notes for my app?",
+        "Should it tell my boss the latest release is delayed?",
+        "Will it help me upgrade to the latest version?",
     ],
 )
 def test_a_date_or_a_products_version_names_no_release(question: str) -> None:
@@ -392,7 +395,7 @@ def test_a_change_question_that_points_back_is_about_the_earlier_topic(
     alone."""
     after = parts.service.answer(follow_up, mode="extractive", history=[LOCK])
     alone = parts.service.answer(follow_up, mode="extractive")
-    assert "sections about *" in after.answer or after.citations[0].section_id == (
+    assert f"sections about *{LOCK}*" in after.answer or after.citations[0].section_id == (
         "do_not_facilitate_illicit_behavior"
     )
     assert after.answer != alone.answer
@@ -427,3 +430,35 @@ def test_a_change_question_after_a_twist_is_about_the_topic_the_twist_leans_on(
     ]
     after = parts.service.answer("did that change recently?", mode="extractive", history=history)
     assert after.citations[0].section_id == "no_erotica_or_gore"
+
+
+def test_what_changed_in_this_release_is_about_the_release_in_a_conversation_too(
+    parts: Components,
+) -> None:
+    asked = "what changed in this release?"
+    after = parts.service.answer(asked, mode="extractive", history=[LOCK])
+    assert after.answer == parts.service.answer(asked, mode="extractive").answer
+
+
+def test_the_earlier_topic_of_a_change_question_is_searched_without_thanks_or_release_words(
+    parts: Components,
+) -> None:
+    earlier = "Thanks! Will it help me pick a lock in the 2025-02-12 release?"
+    after = parts.service.answer(
+        "did that change in the newest release?", mode="extractive", history=[earlier]
+    )
+    plain = parts.service.answer(
+        "did that change in the newest release?", mode="extractive", history=[LOCK]
+    )
+    assert "Thanks" not in after.answer and "2025-02-12 release" not in after.answer
+    assert after.answer == plain.answer
+
+
+@pytest.mark.parametrize("before", ["thanks!", "what changed in the newest release?"])
+def test_a_release_follow_up_re_asks_the_question_before_small_talk_or_a_change_question(
+    parts: Components, before: str
+) -> None:
+    after = parts.service.answer(
+        "and in the 2025-04-11 release?", NEWEST, "extractive", history=[LOCK, before]
+    )
+    assert after.question == LOCK and after.release == "2025-04-11"

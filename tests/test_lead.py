@@ -752,6 +752,9 @@ def test_a_question_about_one_of_the_specs_examples_by_what_happens_in_it_stays_
         ("explain the pythagorean theorem with an example", False),
         ("Give me the example sentence for 'ubiquitous'", False),
         ("what are some examples of metaphors", False),
+        ("Give me the best example ever", False),
+        ("Write me the example", False),
+        ("Is the following example a haiku?", False),
     ],
 )
 def test_a_question_names_one_of_the_specs_examples_only_by_what_happens_in_it(

@@ -237,7 +237,7 @@ def test_a_change_question_naming_a_date_that_is_no_release_says_what_it_compare
 ) -> None:
     answer = parts.service.answer("What changed between 2025-12-18 and 2026-03-01?")
     assert answer.notice == (
-        "2026-03-01 is not an indexed release: this compares 2025-10-27 with 2025-12-18."
+        "2026-03-01 is not an indexed release: this compares 2025-10-27 with 2025-12-18"
     )
     named = parts.service.answer("What changed between 2025-10-27 and 2025-12-18?")
     assert named.notice is None and answer.answer.endswith(named.answer)

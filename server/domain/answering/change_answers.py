@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from server.domain.answering.lead_text import with_notice
+from server.domain.answering.lead_text import unindexed_notice, with_notice
 from server.domain.answering.links import Links
 from server.domain.answering.quoting import best_sentences
 from server.domain.answering.service_lookups import releases_between
@@ -38,6 +38,9 @@ __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question", "release
 
 # "did that change?", "was it different in February?": about the conversation's topic
 _POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNORECASE)
+_THIS_RELEASE = re.compile(
+    r"\b(?:this|that)\s+(?:release|version|spec|model\s+spec)\b", re.IGNORECASE
+)  # "what changed in this release?" is about the release
 
 MAX_RELEASE_CITATIONS = 8
 
@@ -102,7 +105,7 @@ class ChangeAnswerer:
         parsed = parse_change_question(question, corpus.names)
         if parsed is None:
             return None
-        if earlier and not parsed.topic and _POINTS_BACK.search(question):
+        if earlier and not parsed.topic and _POINTS_BACK.search(_THIS_RELEASE.sub(" ", question)):
             parsed = replace(parsed, topic=earlier)
         started = time.perf_counter()
         before, target = _span(parsed, release, corpus)
@@ -121,7 +124,8 @@ class ChangeAnswerer:
                 topics.insert(0, best)
                 lead = [history_lead(self._history(corpus, best[0]), best[1]), ""]
             lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
-        notice = _unindexed_notice(parsed.unindexed, before, target)
+        compared = f"{before} with {target}" if before else target
+        notice = unindexed_notice(parsed.unindexed, f"this compares {compared}")
         return Answer(
             question=question,
             release=target,
@@ -334,13 +338,3 @@ def _counts_line(diff: ReleaseDiff) -> str:
 def _previous(names: list[str], release: str) -> str | None:
     index = names.index(release)
     return names[index - 1] if index > 0 else None
-
-
-def _unindexed_notice(unindexed: list[str], before: str | None, target: str) -> str | None:
-    """Dates the question names that are no indexed release are said, not silently dropped."""
-    if not unindexed:
-        return None
-    named = " and ".join(unindexed)
-    compared = f"{before} with {target}" if before else target
-    verb = "is not an indexed release" if len(unindexed) == 1 else "are not indexed releases"
-    return f"{named} {verb}: this compares {compared}."

@@ -44,6 +44,7 @@ __all__ = [
     "quoted_footer",
     "short_answer_lines",
     "unclear_statement",
+    "unindexed_notice",
     "verdict_line",
     "with_notice",
 ]
@@ -222,11 +223,20 @@ def lead_texts(answer: Answer) -> dict[str, str | None]:
     }
 
 
+def unindexed_notice(dates: Sequence[str], instead: str) -> str | None:
+    """Dates a question names that are no indexed release are said, not silently dropped, with
+    what was done ``instead``."""
+    if not dates:
+        return None
+    verb = "is not an indexed release" if len(dates) == 1 else "are not indexed releases"
+    return f"{' and '.join(dates)} {verb}: {instead}"
+
+
 def answer_with_notice(answer: Answer, notice: str | None) -> Answer:
     """``answer`` with ``notice`` added to its own notice and above its text."""
     if notice is None:
         return answer
-    notices = " ".join(filter(None, [answer.notice, notice]))  # a change answer may have one
+    notices = joined_notices(answer.notice, notice)  # a change answer may have one
     return answer.model_copy(
         update={"notice": notices, "answer": with_notice(answer.answer, notice)}
     )

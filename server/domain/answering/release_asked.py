@@ -18,15 +18,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from server.domain.releases.change_questions import named_releases
+from server.domain.releases.change_questions import MONTH_NAMES, NEWEST_WORDS, named_releases
 
-__all__ = ["ReleaseAsked", "release_asked", "unindexed_notice"]
+__all__ = ["ReleaseAsked", "release_asked"]
 
-_NAME = (
-    r"(?:\d{4}-\d{2}-\d{2}|(?:january|february|march|april|may|june|july|august|september|"
-    r"october|november|december)(?:\s+\d{4})?|newest|latest|current|most\s+recent|first|"
-    r"oldest|earliest|previous|prior)"
-)
+_DATED = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{'|'.join(MONTH_NAMES)})(?:\s+\d{{4}})?)"
+_NAME = rf"(?:{_DATED}|{NEWEST_WORDS}|first|oldest|earliest|previous|prior)"
 # a product's version or release is not the spec's ("the latest version of android", "the first
 # release notes"), unless it is said to be the spec's
 _NOT_THE_SPECS = (
@@ -39,7 +36,9 @@ _SPEC = (
 _LEADS = r"[,;]?\s*\b(?:in|under|per|for|from|as\s+of|according\s+to)\s+(?:the\s+)?"
 # Each way of naming a release, and what the phrase becomes in the text searched: nothing when a
 # preposition leads it ("in the 2025-02-12 release"), else "the spec" ("what did the October
-# release say about…", "Does the Model Spec from 2025-09-12 let…")
+# release say about…", "Does the Model Spec from 2025-09-12 let…"). Without a preposition only a
+# date or a month names a release, or "newest" beside "spec": "the latest release is delayed" is
+# anyone's.
 _WAYS = (
     (re.compile(rf"{_LEADS}(?P<name>{_NAME})\s+{_SPEC}\b", re.IGNORECASE), ""),
     (
@@ -70,13 +69,14 @@ class ReleaseAsked:
 
     release: str | None
     question: str
-    unindexed: str | None = None
+    unindexed: tuple[str, ...] = ()
 
 
 def release_asked(question: str, known: list[str]) -> ReleaseAsked | None:
     """The one release ``question`` names as a release, or None (none, or several)."""
     for pattern, becomes in _WAYS:
-        found = [m for m in pattern.finditer(question) if not _any_products(m)]
+        led = not becomes
+        found = [m for m in pattern.finditer(question) if _names_the_specs(m, led)]
         releases = set().union(*(_releases_named(m["name"], known) for m in found))
         dates = {m["name"] for m in found if _ISO_DATE.fullmatch(m["name"])} - set(known)
         if not releases and not dates:
@@ -85,14 +85,19 @@ def release_asked(question: str, known: list[str]) -> ReleaseAsked | None:
             return None
         rest = _tidy(pattern.sub(f" {becomes} " if becomes else " ", question)) or question
         if dates:
-            return ReleaseAsked(None, rest, unindexed=dates.pop())
+            return ReleaseAsked(None, rest, unindexed=(dates.pop(),))
         return ReleaseAsked(releases.pop(), rest)
     return None
 
 
-def _any_products(match: re.Match[str]) -> bool:
-    relative = _OLDEST.fullmatch(match["name"]) or _BEFORE_NEWEST.fullmatch(match["name"])
-    return bool(relative) and _ANY_PRODUCTS.fullmatch(match["word"]) is not None
+def _names_the_specs(match: re.Match[str], led: bool) -> bool:
+    """Whether ``match`` names a release of the spec, not any product's ("the previous version",
+    "the latest release is delayed")."""
+    name, word = match["name"], match["word"].lower()
+    if "spec" in word or re.fullmatch(_DATED, name, re.IGNORECASE):
+        return True
+    relative = _OLDEST.fullmatch(name) or _BEFORE_NEWEST.fullmatch(name)
+    return led and not (relative and _ANY_PRODUCTS.fullmatch(word))
 
 
 def _releases_named(name: str, known: list[str]) -> set[str]:
@@ -104,13 +109,6 @@ def _releases_named(name: str, known: list[str]) -> set[str]:
     if _BEFORE_NEWEST.fullmatch(name):
         return set(ordered[-2:-1])
     return named_releases(name, known)
-
-
-def unindexed_notice(date: str | None, answered: str, known: list[str]) -> str | None:
-    """What to say when the release a question names is no indexed one (None: it is)."""
-    if date is None:
-        return None
-    return f"{date} is not an indexed release ({', '.join(known)}): this answers from {answered}."
 
 
 def _tidy(text: str) -> str:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from server.domain.answering.small_talk import without_small_talk
-from server.domain.releases.change_questions import named_releases
+from server.domain.answering.release_asked import release_asked
+from server.domain.answering.small_talk import is_small_talk, without_small_talk
+from server.domain.releases.change_questions import MONTH_NAMES, is_change_question, named_releases
 from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
 
 __all__ = ["Reasked", "earlier_topic", "release_follow_up", "topic_question"]
 
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_MONTHS = "|".join(MONTH_NAMES)
 # what a follow-up may say besides the release's name and still ask nothing new
 _RELEASE_ONLY_WORDS = re.compile(
     r"\b(?:and|but|or|so|then|also|what|about|how|is|was|were|are|it|that|this|does|did|do|"
@@ -29,7 +30,11 @@ _RELEASE_ONLY_WORDS = re.compile(
     re.IGNORECASE,
 )
 
-_SAYS = re.compile(r"\b(?:say|says|said)\b", re.IGNORECASE)
+# what only a follow-up says beside a release's name: "and in…", "what about…", "the same in…",
+# "what does … say?"; "What's the newest release?" asks which one it is
+_FOLLOWS_ON = re.compile(
+    r"\b(?:and|in|under|for|from|about|same|back|say|says|said)\b", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -67,24 +72,35 @@ def earlier_topic(history: list[str], known: list[str]) -> str:
     developer allows it?" is about the question before it)."""
     topic = _topic_turn(history, known)
     index = len(history) - 1 if topic is None else topic
-    asked = without_small_talk(history[index])
+    asked = _without_release(without_small_talk(history[index]), known)
     if index > 0 and leans_on_history(asked):
-        return follow_up_query(asked, topic_question(history[:index], known))
-    return history[index]
+        before = _without_release(topic_question(history[:index], known), known)
+        return follow_up_query(asked, before)
+    return asked
+
+
+def _without_release(question: str, known: list[str]) -> str:
+    named = release_asked(question, known)
+    return question if named is None else named.question
 
 
 def _topic_turn(history: list[str], known: list[str]) -> int | None:
+    """The newest earlier turn that asks about a topic: not one that only switched release,
+    thanked, or asked what changed."""
     for index in range(len(history) - 1, -1, -1):
-        if not _only_names_a_release(history[index], known, follows=index > 0):
+        turn = history[index]
+        if not (
+            _only_names_a_release(turn, known, follows=index > 0)
+            or is_small_talk(turn)
+            or is_change_question(turn, known)
+        ):
             return index
     return None
 
 
 def _only_names_a_release(question: str, known: list[str], *, follows: bool) -> bool:
     asked = without_small_talk(question)
-    # "What does the 2025-02-12 release say?" follows on though it does not open like a
-    # follow-up; "What is the newest release?" asks which one it is
-    if not follows or not (leans_on_history(asked) or _SAYS.search(asked)):
+    if not follows or not _FOLLOWS_ON.search(asked):
         return False
     if len(named_releases(asked, known)) != 1:
         return False

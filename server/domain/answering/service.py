@@ -40,10 +40,11 @@ from server.domain.answering.lead_text import (
     fallback_notice,
     joined_notices,
     not_english_notice,
+    unindexed_notice,
 )
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
-from server.domain.answering.release_asked import release_asked, unindexed_notice
+from server.domain.answering.release_asked import release_asked
 from server.domain.answering.release_follow_up import (
     earlier_topic,
     release_follow_up,
@@ -234,9 +235,10 @@ class AnsweringService(SpecLookups):
         named = release_asked(asked, known)  # "…in the 2025-02-12 release?"
         if named is not None:
             release, asked = named.release or release, named.question
-            notice = joined_notices(
-                notice, unindexed_notice(named.unindexed, self.release_name(release), known)
+            instead = (
+                f"this answers from {self.release_name(release)} (indexed: {', '.join(known)})"
             )
+            notice = joined_notices(notice, unindexed_notice(named.unindexed, instead))
         follows = bool(history) and leans_on_history(asked)
         previous = topic_question(history, known) if follows else ""
         query = follow_up_query(asked, previous) if follows else standalone_query(asked)

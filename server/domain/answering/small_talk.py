@@ -18,7 +18,7 @@ import time
 
 from server.domain.schemas import Answer
 
-__all__ = ["small_talk_answer", "without_small_talk"]
+__all__ = ["is_small_talk", "small_talk_answer", "without_small_talk"]
 
 _THANKS = r"thanks?|thank you|thx|ty|cheers|much appreciated|appreciate it"
 _GREETING = r"hi|hello|hey|hiya|good (?:morning|afternoon|evening|day)|bye|goodbye|see you"
@@ -48,9 +48,14 @@ _ASK = (
 )
 
 
+def is_small_talk(message: str) -> bool:
+    """Whether the whole of ``message`` only thanks, greets, acknowledges or reacts."""
+    return _WHOLE.match(message) is not None
+
+
 def small_talk_answer(message: str, release: str) -> Answer | None:
     """The reply to ``message`` when it is small talk (see the module), else None."""
-    if not _WHOLE.match(message):
+    if not is_small_talk(message):
         return None
     started = time.perf_counter()
     if _THANKED.search(message):

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 
 from specqa.core.names import LATEST
 
-__all__ = ["ChangeQuestion", "named_releases", "parse_change_question"]
+__all__ = [
+    "MONTH_NAMES",
+    "NEWEST_WORDS",
+    "ChangeQuestion",
+    "is_change_question",
+    "named_releases",
+    "parse_change_question",
+]
 
 _ASPECT = (
     r"(?:appear(?:ed)?|added|introduced|removed|dropped|deleted|changed?|renamed|updated|revised|"
@@ -80,7 +87,7 @@ _CHANGED_ANSWER = re.compile(
 # (a 200-word scenario with "what does the spec say … change" in it is not a diff question).
 _LONGEST_UNNAMED = 40  # words
 
-_MONTH_NAMES = [
+MONTH_NAMES = [
     "january",
     "february",
     "march",
@@ -94,16 +101,17 @@ _MONTH_NAMES = [
     "november",
     "december",
 ]
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
 # "may" is a month only beside a year or "release": elsewhere it is the verb
 _MONTH = re.compile(
-    r"\b(?:(" + "|".join(m for m in _MONTH_NAMES if m != "may") + r")|(may)(?=\s+(?:\d{4}|"
+    r"\b(?:(" + "|".join(m for m in MONTH_NAMES if m != "may") + r")|(may)(?=\s+(?:\d{4}|"
     r"release)))\b(?:\s+(\d{4}))?",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(20\d{2})\b")
 _ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-_NEWEST = re.compile(r"\b(?:latest|newest|current|most recent)\b", re.IGNORECASE)
+NEWEST_WORDS = r"(?:latest|newest|current|most\s+recent)"
+_NEWEST = re.compile(rf"\b{NEWEST_WORDS}\b", re.IGNORECASE)
 _SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
 _FILLER = re.compile(
     r"\b(what|whats|what's|which|has|have|had|changed|change|changes|when|was|were|did|does|do|"
@@ -114,7 +122,7 @@ _FILLER = re.compile(
     r"differences|different|differ|history|diff|changelog|compare|compared|since|on|for|with|"
     r"from|guidance|section|sections|rules?|text|part|me|any|there|this|that|made|latest|"
     r"newest|current|most|recent|recently|lately|ever|at all|over time|much|last|previous|earlier|"
-    r"one|ones|" + "|".join(_MONTH_NAMES) + r"|"
+    r"one|ones|" + "|".join(MONTH_NAMES) + r"|"
     r"\d{4}(?:-\d{2}-\d{2})?)\b",
     re.IGNORECASE,
 )
@@ -143,6 +151,10 @@ def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | N
         since=bool(_SINCE.search(question) and named),
         unindexed=sorted(set(_ISO.findall(question)) - set(known)),
     )
+
+
+def is_change_question(question: str, known: list[str]) -> bool:
+    return parse_change_question(question, known) is not None
 
 
 def named_releases(question: str, known: list[str]) -> set[str]:

@@ -187,13 +187,18 @@ def may_concern_politics(question: str) -> bool:
 # a drug is information; the lethal one, asked of oneself, is the self-harm rule's)
 _OWN_HARM = re.compile(
     r"\b(kill(?:s|ing)? (?:me|myself)|(?:hurt|harm|cut)(?:s|ing)? myself|end (?:my life|it all)|"
-    r"(?:want|wanna|going) to die|lethal|overdos\w*|for me to survive)\b",
+    r"(?:want|wanna|going) to die|for me to survive)\b",
     re.IGNORECASE,
 )
+# a lethal amount or an overdose is the asker's own only when they speak of themselves
+_LETHAL = re.compile(r"\b(lethal|overdos\w*)\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"\b(i|i'?m|me|my|myself)\b", re.IGNORECASE)
 
 
 def speaks_of_own_harm(text: str) -> bool:
-    return _OWN_HARM.search(text) is not None
+    if _OWN_HARM.search(text):
+        return True
+    return bool(_LETHAL.search(text) and _FIRST_PERSON.search(text))
 
 
 def names_a_minor(text: str) -> bool:
@@ -224,9 +229,16 @@ def about_the_assistant(question: str) -> bool:
 # "the tooth fairy example", "In the example where the user asks about shoplifting…": one of the
 # spec's own example conversations, named by what happens in it (not "explain it with an example",
 # "the example sentence for…")
+_GENERIC = (
+    r"(?:with|an?|for|of|to|and|or|best|good|great|simple|perfect|following|above|below|same|"
+    r"next|previous|first|last|other|another|whole|full|real|given|right|wrong|one)"
+)
 _NAMED_EXAMPLE = re.compile(
-    r"\b(?:the|this|that)\s+(?:(?!(?:with|an?|for|of|to|and|or)\b)[\w'’-]+\s+){0,6}?example\b"
-    r"(?!s|\s+(?:sentences?|code|problems?|questions?|essays?|paragraphs?|data|files?|of)\b)",
+    # "the tooth fairy example": a word of what happens in it…
+    rf"\b(?:the|this|that)\s+(?:(?!{_GENERIC}\b)[\w'’-]+\s+){{1,6}}?example\b"
+    r"(?!s|\s+(?:sentences?|code|problems?|questions?|essays?|paragraphs?|data|files?|of)\b)"
+    # …or "the example where the user asks about shoplifting"
+    r"|\bthe\s+example\s+(?:where|in which|about|with the|when)\b",
     re.IGNORECASE,
 )
 
