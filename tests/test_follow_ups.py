@@ -401,10 +401,16 @@ def test_a_change_question_that_points_back_is_about_the_earlier_topic(
     assert after.answer != alone.answer
 
 
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "what changed in the newest release?",
+        "what changed in this release?",  # "this" is the release, not the earlier topic
+    ],
+)
 def test_a_change_question_about_a_whole_release_stays_so_in_a_conversation(
-    parts: Components,
+    parts: Components, asked: str
 ) -> None:
-    asked = "what changed in the newest release?"
     after = parts.service.answer(asked, mode="extractive", history=[LOCK])
     assert after.answer == parts.service.answer(asked, mode="extractive").answer
 
@@ -430,14 +436,6 @@ def test_a_change_question_after_a_twist_is_about_the_topic_the_twist_leans_on(
     ]
     after = parts.service.answer("did that change recently?", mode="extractive", history=history)
     assert after.citations[0].section_id == "no_erotica_or_gore"
-
-
-def test_what_changed_in_this_release_is_about_the_release_in_a_conversation_too(
-    parts: Components,
-) -> None:
-    asked = "what changed in this release?"
-    after = parts.service.answer(asked, mode="extractive", history=[LOCK])
-    assert after.answer == parts.service.answer(asked, mode="extractive").answer
 
 
 def test_the_earlier_topic_of_a_change_question_is_searched_without_thanks_or_release_words(
