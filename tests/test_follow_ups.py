@@ -254,11 +254,13 @@ def test_after_a_release_switch_the_next_follow_up_keeps_the_earlier_topic(
     parts: Components,
 ) -> None:
     """ "what about the 2025-02-12 release?" holds no topic: "and for kids?" after it leans on
-    the question before it, as it would straight after that question."""
+    the question before it, as it would straight after that question, in the release the
+    conversation switched to."""
     switched = parts.service.answer(
         "and for kids?", mode="extractive", history=[LOCK, "what about the 2025-02-12 release?"]
     )
-    straight = parts.service.answer("and for kids?", mode="extractive", history=[LOCK])
+    straight = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
+    assert switched.release == OLDEST
     assert switched.citations == straight.citations
 
 
@@ -460,3 +462,31 @@ def test_a_release_follow_up_re_asks_the_question_before_small_talk_or_a_change_
         "and in the 2025-04-11 release?", NEWEST, "extractive", history=[LOCK, before]
     )
     assert after.question == LOCK and after.release == "2025-04-11"
+
+
+LOCK_THEN = "Will it help me pick a lock in the 2025-02-12 release?"
+
+
+def test_a_follow_up_stays_in_the_release_its_conversation_named(parts: Components) -> None:
+    """The web page sends its menu's release with every turn: "and for kids?" after a question
+    about the 2025-02-12 release is still about that release."""
+    after = parts.service.answer("and for kids?", NEWEST, "extractive", history=[LOCK_THEN])
+    plain = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
+    assert after.release == OLDEST
+    assert after.citations == plain.citations
+
+
+def test_and_in_the_newest_release_after_a_question_naming_another_answers_from_the_newest(
+    parts: Components,
+) -> None:
+    after = parts.service.answer(
+        "and in the newest release?", OLDEST, "extractive", history=[LOCK_THEN]
+    )
+    assert after.release == NEWEST and after.question == LOCK
+    assert after.citations == parts.service.answer(LOCK, NEWEST, "extractive").citations
+
+
+def test_a_month_that_is_no_release_is_said_in_a_notice(parts: Components) -> None:
+    answer = parts.service.answer("Will it help me pick a lock in the March release?")
+    assert answer.notice is not None and answer.notice.startswith("March is not an indexed release")
+    assert answer.release == NEWEST

@@ -9,18 +9,20 @@ The phrase is taken out of what is searched ("the spec" stands in for it where t
 needs a subject), since it says which text to search, not what to find in it; without it, "the
 April release say about white lies" drew the section on topics off limits. "The first (oldest,
 earliest) release" is the oldest indexed, "the previous (prior) release" the one before the
-newest. A date that is no indexed release
-("…in the 2024-01-01 release?") is said in a notice, and the default release answers.
+newest. A date or month that is no indexed
+release ("…in the 2024-01-01 release?", "the March release") is said in a notice, and the
+request's release answers. A follow-up stays in the release its conversation last named.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from server.domain.releases.change_questions import MONTH_NAMES, NEWEST_WORDS, named_releases
+from server.domain.retrieval.follow_up import leans_on_history
 
-__all__ = ["ReleaseAsked", "release_asked"]
+__all__ = ["ReleaseAsked", "release_asked", "release_of_turn"]
 
 _DATED = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{'|'.join(MONTH_NAMES)})(?:\s+\d{{4}})?)"
 _NAME = rf"(?:{_DATED}|{NEWEST_WORDS}|first|oldest|earliest|previous|prior)"
@@ -78,7 +80,7 @@ def release_asked(question: str, known: list[str]) -> ReleaseAsked | None:
         led = not becomes
         found = [m for m in pattern.finditer(question) if _names_the_specs(m, led)]
         releases = set().union(*(_releases_named(m["name"], known) for m in found))
-        dates = {m["name"] for m in found if _ISO_DATE.fullmatch(m["name"])} - set(known)
+        dates = {m["name"] for m in found if _is_no_release(m["name"], known)}
         if not releases and not dates:
             continue
         if len(releases) + len(dates) != 1:
@@ -88,6 +90,31 @@ def release_asked(question: str, known: list[str]) -> ReleaseAsked | None:
             return ReleaseAsked(None, rest, unindexed=(dates.pop(),))
         return ReleaseAsked(releases.pop(), rest)
     return None
+
+
+def release_of_turn(
+    asked: str, history: list[str], requested: str | None, known: list[str]
+) -> ReleaseAsked:
+    """The release a turn is answered from: the one it names; else, for a follow-up, the one its
+    conversation last named (back to the question it leans on: "and for kids?" after "…in the
+    2025-02-12 release?" stays there); else the one the request named."""
+    named = release_asked(asked, known)
+    if named is not None:
+        return replace(named, release=named.release or requested)
+    if history and leans_on_history(asked):
+        for turn in reversed(history):
+            earlier = release_asked(turn, known)
+            if earlier is not None and earlier.release is not None:
+                return ReleaseAsked(earlier.release, asked)
+            if not leans_on_history(turn):
+                break
+    return ReleaseAsked(requested, asked)
+
+
+def _is_no_release(name: str, known: list[str]) -> bool:
+    """Whether ``name`` is a date or a month no indexed release has ("the March release")."""
+    dated = re.fullmatch(_DATED, name, re.IGNORECASE) is not None
+    return dated and not _releases_named(name, known)
 
 
 def _names_the_specs(match: re.Match[str], led: bool) -> bool:

@@ -56,14 +56,14 @@ def release_follow_up(question: str, history: list[str], known: list[str]) -> Re
     if topic is None:  # every earlier turn only named a release
         return None
     release = named_releases(question, known).pop()
-    return Reasked(history[topic], history[:topic], release)
+    return Reasked(_without_release(history[topic], known), history[:topic], release)
 
 
 def topic_question(history: list[str], known: list[str]) -> str:
     """The earlier question a follow-up leans on: the newest turn that asks something, not one
     that only switched the release."""
     topic = _topic_turn(history, known)
-    return history[-1 if topic is None else topic]
+    return _without_release(history[-1 if topic is None else topic], known)
 
 
 def earlier_topic(history: list[str], known: list[str]) -> str:
@@ -74,8 +74,7 @@ def earlier_topic(history: list[str], known: list[str]) -> str:
     index = len(history) - 1 if topic is None else topic
     asked = _without_release(without_small_talk(history[index]), known)
     if index > 0 and leans_on_history(asked):
-        before = _without_release(topic_question(history[:index], known), known)
-        return follow_up_query(asked, before)
+        return follow_up_query(asked, topic_question(history[:index], known))
     return asked
 
 

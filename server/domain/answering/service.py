@@ -44,7 +44,7 @@ from server.domain.answering.lead_text import (
 )
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
-from server.domain.answering.release_asked import release_asked
+from server.domain.answering.release_asked import release_of_turn
 from server.domain.answering.release_follow_up import (
     earlier_topic,
     release_follow_up,
@@ -232,13 +232,10 @@ class AnsweringService(SpecLookups):
                 again.question, again.release, mode, again.history, list_examples=list_examples
             )
             return replace(ready, started=started)
-        named = release_asked(asked, known)  # "…in the 2025-02-12 release?"
-        if named is not None:
-            release, asked = named.release or release, named.question
-            instead = (
-                f"this answers from {self.release_name(release)} (indexed: {', '.join(known)})"
-            )
-            notice = joined_notices(notice, unindexed_notice(named.unindexed, instead))
+        chosen = release_of_turn(asked, history, release, known)  # "…in the 2025-02-12 release?"
+        release, asked = chosen.release, chosen.question
+        instead = f"this answers from {self.release_name(release)} (indexed: {', '.join(known)})"
+        notice = joined_notices(notice, unindexed_notice(chosen.unindexed, instead))
         follows = bool(history) and leans_on_history(asked)
         previous = topic_question(history, known) if follows else ""
         query = follow_up_query(asked, previous) if follows else standalone_query(asked)
