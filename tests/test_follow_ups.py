@@ -490,3 +490,15 @@ def test_a_month_that_is_no_release_is_said_in_a_notice(parts: Components) -> No
     answer = parts.service.answer("Will it help me pick a lock in the March release?")
     assert answer.notice is not None and answer.notice.startswith("March is not an indexed release")
     assert answer.release == NEWEST
+
+
+def test_a_release_follow_up_outranks_the_release_an_earlier_turn_named(parts: Components) -> None:
+    """ "and in the newest release?" after "…in the 2025-02-12 release?" and a follow-up asks
+    that follow-up again in the newest release, not in the one the first turn named."""
+    history = [LOCK_THEN, "and for kids?"]
+    after = parts.service.answer(
+        "and in the newest release?", OLDEST, "extractive", history=history
+    )
+    direct = parts.service.answer("and for kids?", NEWEST, "extractive", history=[LOCK])
+    assert after.release == NEWEST
+    assert after.citations == direct.citations

@@ -56,7 +56,9 @@ def release_follow_up(question: str, history: list[str], known: list[str]) -> Re
     if topic is None:  # every earlier turn only named a release
         return None
     release = named_releases(question, known).pop()
-    return Reasked(_without_release(history[topic], known), history[:topic], release)
+    # the whole conversation is asked again there: no earlier turn's release may outrank it
+    earlier = [_without_release(turn, known) for turn in history[: topic + 1]]
+    return Reasked(earlier[-1], earlier[:-1], release)
 
 
 def topic_question(history: list[str], known: list[str]) -> str:
