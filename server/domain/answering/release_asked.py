@@ -57,7 +57,6 @@ _WAYS = (
     ),
     (re.compile(rf"\b(?:the\s+)?(?P<name>{_NAME})\s+{_SPEC}\b", re.IGNORECASE), "the spec"),
 )
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _OLDEST = re.compile(r"first|oldest|earliest", re.IGNORECASE)
 _BEFORE_NEWEST = re.compile(r"previous|prior", re.IGNORECASE)
 # "the previous version" is any product's; "the previous release" or "spec" is the spec's
