@@ -502,3 +502,11 @@ def test_a_release_follow_up_outranks_the_release_an_earlier_turn_named(parts: C
     direct = parts.service.answer("and for kids?", NEWEST, "extractive", history=[LOCK])
     assert after.release == NEWEST
     assert after.citations == direct.citations
+
+
+@pytest.mark.parametrize("follow_up", ["and in the first release?", "and back in February?"])
+def test_a_follow_up_names_a_release_as_a_question_would_or_by_its_month(
+    parts: Components, follow_up: str
+) -> None:
+    after = parts.service.answer(follow_up, NEWEST, "extractive", history=[LOCK])
+    assert after.release == OLDEST and after.question == LOCK

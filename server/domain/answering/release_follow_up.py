@@ -25,7 +25,8 @@ _MONTHS = "|".join(MONTH_NAMES)
 _RELEASE_ONLY_WORDS = re.compile(
     r"\b(?:and|but|or|so|then|also|what|about|how|is|was|were|are|it|that|this|does|did|do|"
     r"same|the|a|an|in|of|from|for|at|on|under|by|release|releases|version|versions|spec|model|"
-    r"newest|latest|current|most|recent|one|there|back|true|too|still|say|says|said|look|looks|"
+    r"newest|latest|current|most|recent|first|oldest|earliest|previous|prior|indexed|one|there|"
+    r"back|true|too|still|say|says|said|look|looks|"
     rf"like|way|case|answer|again|please|{_MONTHS})\b|\b\d{{4}}(?:-\d{{2}}-\d{{2}})?\b",
     re.IGNORECASE,
 )
@@ -55,7 +56,8 @@ def release_follow_up(question: str, history: list[str], known: list[str]) -> Re
     topic = _topic_turn(history, known)
     if topic is None:  # every earlier turn only named a release
         return None
-    release = named_releases(question, known).pop()
+    release = _release_named(without_small_talk(question), known)
+    assert release is not None  # _only_names_a_release found it
     # the whole conversation is asked again there: no earlier turn's release may outrank it
     earlier = [_without_release(turn, known) for turn in history[: topic + 1]]
     return Reasked(earlier[-1], earlier[:-1], release)
@@ -85,6 +87,16 @@ def _without_release(question: str, known: list[str]) -> str:
     return question if named is None else named.question
 
 
+def _release_named(asked: str, known: list[str]) -> str | None:
+    """The one indexed release ``asked`` names: as a question names it ("in the first release"),
+    or by a month or date alone ("and back in February?")."""
+    named = release_asked(asked, known)
+    if named is not None:
+        return named.release
+    found = named_releases(asked, known)
+    return found.pop() if len(found) == 1 else None
+
+
 def _topic_turn(history: list[str], known: list[str]) -> int | None:
     """The newest earlier turn that asks about a topic: not one that only switched release,
     thanked, or asked what changed."""
@@ -103,7 +115,7 @@ def _only_names_a_release(question: str, known: list[str], *, follows: bool) -> 
     asked = without_small_talk(question)
     if not follows or not _FOLLOWS_ON.search(asked):
         return False
-    if len(named_releases(asked, known)) != 1:
+    if _release_named(asked, known) is None:
         return False
     rest = _RELEASE_ONLY_WORDS.sub(" ", re.sub(r"['’]s\b", "", asked))
     return re.search(r"\w", rest) is None
