@@ -250,20 +250,6 @@ def test_a_follow_up_that_names_a_release_answers_the_earlier_question_in_it(
     assert after.answer == direct.answer
 
 
-def test_after_a_release_switch_the_next_follow_up_keeps_the_earlier_topic(
-    parts: Components,
-) -> None:
-    """ "what about the 2025-02-12 release?" holds no topic: "and for kids?" after it leans on
-    the question before it, as it would straight after that question, in the release the
-    conversation switched to."""
-    switched = parts.service.answer(
-        "and for kids?", mode="extractive", history=[LOCK, "what about the 2025-02-12 release?"]
-    )
-    straight = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
-    assert switched.release == OLDEST
-    assert switched.citations == straight.citations
-
-
 def test_and_in_the_newest_release_after_another_switch_asks_the_first_question_again(
     parts: Components,
 ) -> None:
@@ -345,18 +331,6 @@ def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
 )
 def test_a_date_or_a_products_version_names_no_release(question: str) -> None:
     assert release_asked(question, [OLDEST, "2025-04-11", NEWEST]) is None
-
-
-def test_a_follow_up_with_words_of_its_own_and_a_release_is_answered_in_that_release(
-    parts: Components,
-) -> None:
-    """ "and for kids in the 2025-02-12 release?" asks "and for kids?" of that release."""
-    named = parts.service.answer(
-        "and for kids in the 2025-02-12 release?", NEWEST, "extractive", history=[LOCK]
-    )
-    plain = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
-    assert named.release == OLDEST
-    assert named.citations == plain.citations
 
 
 def test_a_release_that_is_not_indexed_is_said_and_the_default_release_answers(
@@ -467,10 +441,21 @@ def test_a_release_follow_up_re_asks_the_question_before_small_talk_or_a_change_
 LOCK_THEN = "Will it help me pick a lock in the 2025-02-12 release?"
 
 
-def test_a_follow_up_stays_in_the_release_its_conversation_named(parts: Components) -> None:
-    """The web page sends its menu's release with every turn: "and for kids?" after a question
-    about the 2025-02-12 release is still about that release."""
-    after = parts.service.answer("and for kids?", NEWEST, "extractive", history=[LOCK_THEN])
+@pytest.mark.parametrize(
+    ("follow_up", "history"),
+    [
+        # it names the release itself, with words of its own
+        ("and for kids in the 2025-02-12 release?", [LOCK]),
+        # the web page sends its menu's release with every turn: the conversation named another
+        ("and for kids?", [LOCK_THEN]),
+        # a turn that only switched release holds no topic: the one before it does
+        ("and for kids?", [LOCK, "what about the 2025-02-12 release?"]),
+    ],
+)
+def test_a_follow_up_is_answered_in_the_release_it_or_its_conversation_named(
+    parts: Components, follow_up: str, history: list[str]
+) -> None:
+    after = parts.service.answer(follow_up, NEWEST, "extractive", history=history)
     plain = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
     assert after.release == OLDEST
     assert after.citations == plain.citations
