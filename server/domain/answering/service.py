@@ -234,8 +234,11 @@ class AnsweringService(SpecLookups):
             return replace(ready, started=started)
         chosen = release_of_turn(asked, history, release, known)  # "…in the 2025-02-12 release?"
         release, asked = chosen.release, chosen.question
-        instead = f"this answers from {self.release_name(release)} (indexed: {', '.join(known)})"
-        notice = joined_notices(notice, unindexed_notice(chosen.unindexed, instead))
+        if chosen.unindexed:  # built only then: this runs for every question
+            instead = (
+                f"this answers from {self.release_name(release)} (indexed: {', '.join(known)})"
+            )
+            notice = joined_notices(notice, unindexed_notice(chosen.unindexed, instead))
         follows = bool(history) and leans_on_history(asked)
         previous = topic_question(history, known) if follows else ""
         query = follow_up_query(asked, previous) if follows else standalone_query(asked)
