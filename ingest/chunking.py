@@ -59,13 +59,13 @@ def chunk_release(
     parsed: ParsedRelease,
     count_tokens: TokenCounter,
     max_tokens: int,
-    bank: Sequence[tuple[int, BankEntry, str]] = (),
+    bank: Sequence[tuple[int, BankEntry, str | None]] = (),
 ) -> list[Chunk]:
-    """``bank``: the question-bank entries that hold in this release (line number, entry, the
-    sentence as the release writes it)."""
+    """``bank``: the question-bank entries whose section this release has (line number, entry,
+    the sentence as the release writes it, or None where it no longer says it)."""
     examples = {example.id: example for example in parsed.examples}
     packer = _Packer(count_tokens, max_tokens)
-    keys_by_section: dict[str, list[tuple[int, BankEntry, str]]] = {}
+    keys_by_section: dict[str, list[tuple[int, BankEntry, str | None]]] = {}
     for line, entry, sentence in bank:
         keys_by_section.setdefault(entry.section_id, []).append((line, entry, sentence))
     chunks: list[Chunk] = []
@@ -188,16 +188,17 @@ def _prompt_chunk(
 
 
 def _bank_chunk(
-    release: str, line: int, entry: BankEntry, sentence: str, base: ChunkMetadata
+    release: str, line: int, entry: BankEntry, sentence: str | None, base: ChunkMetadata
 ) -> Chunk:
-    """A curated question as a key of its section (its line in the bank names it)."""
+    """A curated question as a key of its section (its line in the bank names it); ``sentence``
+    None where the release no longer says it (a stale entry: a key, but no answer)."""
     metadata: ChunkMetadata = {
         **base,
         "kind": "bank",
         "chunk_index": 0,
         "passage": "",
         "bank_line": line,
-        "bank_sentence": sentence,
+        "bank_sentence": sentence or "",
         "bank_answer": entry.answer or "",
         "bank_voice": entry.voice,
         "content_hash": content_hash(entry.question),

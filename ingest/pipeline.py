@@ -123,12 +123,7 @@ def run_ingest(
         parsed_releases.append((parsed, release.sha256))
         keys = entries_for_release(bank, parsed)
         report.bank_keys[release.version] = len(keys)
-        if len(keys) < len(bank):
-            report.warnings.append(
-                f"{len(bank) - len(keys)} question-bank entries do not hold in release "
-                f"{release.version} (section or sentence gone) and are skipped there; "
-                "`specqa bank check` lists them"
-            )
+        report.warnings += _bank_warnings(release.version, len(bank), keys)
         chunks = chunk_release(parsed, embedder.count_tokens, settings.index.chunk_max_tokens, keys)
         sentences = sentence_chunks(parsed)
         chunks_by_release[release.version] = chunks + sentences
@@ -353,3 +348,24 @@ def _build_collection(
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
         previous=current.collection if current else None,
     )
+
+
+def _bank_warnings(
+    release: str, entries: int, keys: list[tuple[int, BankEntry, str | None]]
+) -> list[str]:
+    """What ingest says of the entries that do not answer in ``release``: skipped (section gone)
+    or stale (sentence gone: still a key of its section)."""
+    stale = sum(sentence is None for _, _, sentence in keys)
+    warnings = []
+    if len(keys) < entries:
+        warnings.append(
+            f"{entries - len(keys)} question-bank entries name a section release {release} "
+            "lacks and are skipped there; `specqa bank check` lists them"
+        )
+    if stale:
+        warnings.append(
+            f"{stale} question-bank entries are stale in release {release} (their sentence is "
+            "worded otherwise there): keys of their section, but no answer; "
+            "`specqa bank check` lists them"
+        )
+    return warnings

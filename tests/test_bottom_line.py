@@ -32,7 +32,7 @@ SECTION = Section(
 SENTENCES = (RULE, CONTEXT, PERMISSION)
 
 
-def _match(sentence: str, similarity: float, section_id: str = "hazards") -> BankMatch:
+def _match(sentence: str | None, similarity: float, section_id: str = "hazards") -> BankMatch:
     return BankMatch(
         question=f"a curated question ({similarity})",
         section_id=section_id,
@@ -65,6 +65,13 @@ def test_a_sentence_much_closer_to_the_question_than_the_votes_differ_wins() -> 
 def test_curated_questions_of_other_sections_do_not_vote() -> None:
     bank = [_match(RULE, 0.95, section_id="elsewhere"), _match(PERMISSION, 0.6)]
     assert answering_sentence("q", SECTION, bank, _scored(0.5, 0.2, 0.5)) == PERMISSION
+
+
+def test_a_curated_question_whose_sentence_the_release_no_longer_says_does_not_vote() -> None:
+    """A stale entry (its sentence worded otherwise in this release) keys its section only."""
+    bank = [_match(None, 0.95), _match(PERMISSION, 0.6)]
+    assert answering_sentence("q", SECTION, bank, _scored(0.5, 0.2, 0.5)) == PERMISSION
+    assert answering_sentence("q", SECTION, bank, None) == PERMISSION
 
 
 def test_without_bank_entries_the_sentence_closest_to_the_question_wins() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 from server.composition.components import Components
@@ -25,11 +26,19 @@ def test_ingest_json_reports_per_release_counts_and_reuse(cli_env: dict[str, str
     assert report["reused"] == sum(r["chunks"] for r in report["releases"].values())
 
 
-def test_ingest_prints_a_summary_table(cli_env: dict[str, str]) -> None:
+def test_ingest_prints_a_summary_table_and_warns_of_bank_entries_that_do_not_answer(
+    cli_env: dict[str, str],
+) -> None:
     result = run_cli("ingest", env=cli_env)
     assert result.returncode == 0
     assert "2025-12-18" in result.stdout
     assert "embedded 0" in result.stdout
+    # the oldest release lacks some sections and words some sentences otherwise: a warning
+    stale = re.search(
+        r"warning: (\d+) question-bank entries are stale in release 2025-02-12", result.stdout
+    )
+    assert stale and int(stale.group(1)) > 0, result.stdout
+    assert "stale in release 2025-12-18" not in result.stdout
 
 
 def test_sections_and_examples_json_expose_the_parse(cli_env: dict[str, str]) -> None:

@@ -315,6 +315,15 @@ def test_the_next_closest_curated_questions_of_the_section_must_answer_the_same_
     assert _with_rival(parts, other_act, "no", below=0.3).short is not None  # it agrees
 
 
+def test_a_curated_question_whose_sentence_the_release_no_longer_says_lends_no_short_answer(
+    parts: Components,
+) -> None:
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    assert decide_lead(CURATED, result).short is not None
+    stale = [replace(m, sentence=None) if m.question == CURATED else m for m in result.bank]
+    assert decide_lead(CURATED, replace(result, bank=stale)).short is None
+
+
 def test_a_question_about_always_and_one_that_is_not_lend_each_other_no_short_answer(
     parts: Components,
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from server.composition.components import Components
 from server.domain.retrieval.query_cues import (
     may_concern_minors,
     may_concern_politics,
@@ -105,20 +106,34 @@ def test_almost_every_curated_question_of_a_gated_section_passes_its_gate(
 
 
 def test_every_sentence_is_verbatim_in_its_section_wherever_the_section_still_says_it() -> None:
-    """Newest release: every entry holds. Older ones: an entry holds or is listed as stale."""
+    """Newest release: every entry holds. Older ones: an entry holds, or is listed as stale (a key
+    of its section with no sentence) or as naming a section that release lacks (skipped)."""
     for release in RELEASES:
         release_parsed = parsed(release)
-        held = {number for number, _, _ in entries_for_release(list(bank()), release_parsed)}
+        found = entries_for_release(list(bank()), release_parsed)
+        held = {number for number, _, sentence in found if sentence is not None}
+        keyed = {number for number, _, _ in found}
         check = check_bank(list(bank()), release_parsed)
-        listed = {line for line, _ in check.stale + check.missing_section}
-        assert held | listed == set(range(1, len(bank()) + 1)), release
-        assert not held & listed
-        for number, entry, sentence in entries_for_release(list(bank()), release_parsed):
+        assert {line for line, _ in check.stale} == keyed - held, release
+        missing = {line for line, _ in check.missing_section}
+        assert keyed | missing == set(range(1, len(bank()) + 1)) and not keyed & missing
+        for number, entry, sentence in found:
             section = release_parsed.section(entry.section_id)  # its id there (renames followed)
             assert section is not None
-            text = section_text(section.body)
-            assert sentence in text, (release, number)
-            assert normalise_quotes(sentence) == normalise_quotes(entry.sentence)
+            if sentence is not None:
+                assert sentence in section_text(section.body), (release, number)
+                assert normalise_quotes(sentence) == normalise_quotes(entry.sentence)
+        if release == NEWEST:
+            assert held == set(range(1, len(bank()) + 1))
+
+
+def test_a_dash_is_the_same_dash_however_a_release_writes_it() -> None:
+    """The newest release writes "---" where older ones write "—": the sentence is the same."""
+    newer = "minimize side effects --- especially irreversible ones --- and"
+    older = "minimize side effects—especially irreversible ones—and"
+    assert normalise_quotes(newer) == normalise_quotes(older)
+    assert normalise_quotes("a -- b") == normalise_quotes("a---b")
+    assert normalise_quotes("well-known") == "well-known"  # a hyphen is no dash
 
 
 def test_no_two_entries_ask_the_same_question() -> None:
@@ -144,27 +159,57 @@ def test_no_entry_is_within_cosine_090_of_an_eval_question(base_embedder: Embedd
     ]
 
 
-def test_an_entry_whose_sentence_is_gone_is_skipped_in_that_release_and_listed() -> None:
+def test_an_entry_whose_sentence_is_gone_still_keys_its_section_and_is_listed_as_stale() -> None:
     newest = parsed(NEWEST)
     real = bank()[0]
     reworded = real.model_copy(update={"sentence": real.sentence + " (reworded)"})
     orphan = reworded.model_copy(update={"section_id": "a_section_no_release_has"})
     entries = [real, reworded, orphan]
-    assert [n for n, _, _ in entries_for_release(entries, newest)] == [1]
+    found = entries_for_release(entries, newest)
+    assert [(n, e.section_id, s is not None) for n, e, s in found] == [
+        (1, real.section_id, True),
+        (2, real.section_id, False),  # a key of its section, with no sentence to answer with
+    ]
     check = check_bank(entries, newest)
     assert [line for line, _ in check.stale] == [2]
     assert [line for line, _ in check.missing_section] == [3]
     assert check.usable == 1
 
 
+def test_in_an_older_release_a_stale_entry_still_leads_to_its_section_but_lends_no_answer(
+    parts: Components,
+) -> None:
+    """2025-02-12 words a quarter of the bank's sentences otherwise ("creative" where the newest
+    says "artistic"): their questions still lead to their section there (5 of these 40 did while
+    such entries were skipped), and neither their sentence nor their short answer is lent."""
+    oldest = RELEASES[0]
+    found = entries_for_release(list(bank()), parsed(oldest))
+    stale = [entry for _, entry, sentence in found if sentence is None]
+    sample = stale[:: len(stale) // 40][:40]
+    led = 0
+    for entry in sample:
+        answer = parts.service.answer(entry.question, release=oldest)
+        if answer.bottom_line is None:  # "not covered" (a raw request for something off topic)
+            continue
+        led += answer.bottom_line.section_id == entry.section_id
+        assert normalise_quotes(entry.sentence) != normalise_quotes(answer.bottom_line.text)
+        lent = answer.short_answer.curated_question if answer.short_answer else None
+        assert lent != entry.question
+    assert led >= 36, led
+
+
 def test_an_entry_of_a_renamed_section_holds_under_the_earlier_id_in_an_older_release() -> None:
+    """Its sentence said there, or (stale) worded otherwise: the other entries of its section
+    name the earlier id."""
     newest, oldest = "protect_privileged_information", "protect_privileged_messages"
     entries = [entry for entry in bank() if entry.section_id == newest]
-    held = entries_for_release(entries, parsed(RELEASES[0]))
-    assert held and {entry.section_id for _, entry, _ in held} == {oldest}
+    found = entries_for_release(entries, parsed(RELEASES[0]))
+    assert {entry.section_id for _, entry, _ in found} == {oldest}
+    held = [number for number, _, sentence in found if sentence is not None]
+    assert held and len(held) < len(found) == len(entries)
     check = check_bank(entries, parsed(RELEASES[0]))
     assert check.per_section[oldest] == len(held)
-    assert len(check.missing_section) == len(entries) - len(held)  # sentence reworded or gone
+    assert len(check.stale) == len(entries) - len(held) and not check.missing_section
 
 
 def test_a_bad_bank_line_is_named_by_its_line_number(tmp_path: Path) -> None:

@@ -54,7 +54,7 @@ class ChunkMetadata(TypedDict, total=False):
     example_json: str  # the parsed Example
     # question-bank keys
     bank_line: int
-    bank_sentence: str  # as this release writes it
+    bank_sentence: str  # as this release writes it; "" where it no longer says it (stale)
     bank_answer: str  # "" when the entry has none
     bank_voice: str
 

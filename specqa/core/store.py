@@ -29,8 +29,9 @@ from specqa.core.settings import CoreSettings
 __all__ = ["CHUNKER_VERSION", "IndexManifest", "ReleaseStats", "VectorStore"]
 
 # The chunk format the index holds (the write path writes it, the read path checks it).
-# 5: question-bank keys (kind "bank") and not-covered exemplars; 6: sentence vectors
-CHUNKER_VERSION = 6
+# 5: question-bank keys (kind "bank") and not-covered exemplars; 6: sentence vectors; 7: stale
+# bank keys (a bank_sentence of "" where the release no longer says it)
+CHUNKER_VERSION = 7
 COLLECTION_PREFIX = "specqa_"
 POINTER_COLLECTION = "specqa_pointer"
 _SEGMENT_FOLDER = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")

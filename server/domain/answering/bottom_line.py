@@ -50,9 +50,10 @@ def answering_sentence(
 ) -> str:
     """The sentence of ``section`` that answers ``question`` (``bank``: the closest curated
     questions, best first; ``scored``: its sentences' similarity to the question)."""
-    own = [match for match in bank if match.section_id == section.id][:VOTE_TOP_K]
+    # a curated question whose sentence this release no longer says answers nothing here
+    own = [m for m in bank if m.section_id == section.id and m.sentence is not None][:VOTE_TOP_K]
     if scored is None or scored.section_id != section.id or not scored.sentences:
-        if own:
+        if own and own[0].sentence is not None:
             return own[0].sentence
         return best_sentences(section.body or section.title, question, limit=1)
     votes = _votes(scored.sentences, own)
@@ -71,6 +72,8 @@ def _votes(sentences: tuple[str, ...], matches: list[BankMatch]) -> list[float]:
     votes = [0.0] * len(sentences)
     normalised = [normalise_quotes(sentence) for sentence in sentences]
     for match in matches:
+        if not match.sentence:
+            continue
         anchor = normalise_quotes(match.sentence)
         place = next(
             (i for i, text in enumerate(normalised) if anchor in text or text in anchor), None

@@ -171,7 +171,7 @@ def short_answer(
         return None
     top = result.sections[0].section.id
     own = [match for match in result.bank if match.section_id == top]
-    anchored = [match for match in own if _same_sentence(match.sentence, bottom.text)]
+    anchored = [m for m in own if m.sentence and _same_sentence(m.sentence, bottom.text)]
     # a closer curated question about another point, or asked the other way round, answers
     # something else: it does not lend the answer, but withholds it below if it would differ
     ways = _ways_round(question, anchored)

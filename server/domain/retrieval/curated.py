@@ -35,11 +35,12 @@ SHARED_WORDS_WEIGHT = 0.2
 @dataclass(frozen=True)
 class BankMatch:
     """A question-bank entry close to the question: the curated question, its section, the
-    sentence of that section that answers it (as this release writes it) and its short answer."""
+    sentence of that section that answers it (as this release writes it; None where the release
+    no longer says it, so the entry keys its section but answers nothing) and its short answer."""
 
     question: str
     section_id: str
-    sentence: str
+    sentence: str | None
     answer: ShortAnswerValue | None
     voice: str
     similarity: float
@@ -134,7 +135,7 @@ def _bank_match(chunk: ChunkRecord, similarity: float, shared_words: float) -> B
     return BankMatch(
         question=chunk.text,
         section_id=chunk.section_id,
-        sentence=chunk.metadata["bank_sentence"],
+        sentence=chunk.metadata["bank_sentence"] or None,
         answer=short_answer_value(chunk.metadata["bank_answer"]),
         voice=chunk.metadata["bank_voice"],
         similarity=round(similarity, 6),

@@ -41,8 +41,9 @@ def check(
     spec_dir: SpecDir = None,
     as_json: AsJson = False,
 ) -> None:
-    """Sections below their minimum, entries whose section or sentence is gone from a release
-    (stale: skipped by ingest there, never an error), and counts per voice and short answer."""
+    """Sections below their minimum, entries whose section is gone from a release (skipped) or
+    whose sentence is (stale: a key of its section but no answer there), never an error, and
+    counts per voice and short answer."""
     from ingest.parser import parse_release
     from ingest.sources import ReleaseSource
     from specqa.core.question_bank import check_bank, load_bank

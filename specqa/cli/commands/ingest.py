@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -108,3 +109,5 @@ def ingest(
         f"embedded {report.embedded}, reused {report.reused}, truncated chunks {report.truncated}, "
         f"{report.seconds:.1f} s, collection {report.collection}"
     )
+    for warning in report.warnings:  # never an error: a new release must not break ingest
+        console.print(f"[yellow]warning:[/] {escape(warning)}", soft_wrap=True)
