@@ -32,6 +32,7 @@ from specqa.core.errors import InputError
 from specqa.core.jsonl import jsonl_rows
 from specqa.core.quotes import sentences_of
 from specqa.core.spec import ParsedRelease, Section
+from specqa.core.text import one_dash
 
 __all__ = [
     "MIN_ENTRIES_WITHOUT_AUTHORITY",
@@ -67,8 +68,6 @@ MIN_ENTRIES_WITH_AUTHORITY = 12
 MIN_ENTRIES_WITHOUT_AUTHORITY = 4
 _QUOTE_MARKS = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _SPACE = re.compile(r"\s+")
-# the spec writes a dash "---" in newer releases and "—" in older ones, spaced or not
-_DASH = re.compile(r"\s*(?:---|--|\u2014)\s*")
 
 
 class BankEntry(BaseModel):
@@ -86,7 +85,7 @@ class BankEntry(BaseModel):
 def normalise_quotes(text: str) -> str:
     """Text as the bank compares it: curly quotes made straight, every way of writing a dash
     made one, white space collapsed."""
-    return _SPACE.sub(" ", _DASH.sub(" \u2014 ", text.translate(_QUOTE_MARKS))).strip()
+    return _SPACE.sub(" ", one_dash(text.translate(_QUOTE_MARKS))).strip()
 
 
 def load_bank(path: Path) -> list[BankEntry]:

@@ -26,6 +26,7 @@ __all__ = [
     "SENTENCE_STOPS",
     "blocks",
     "list_lead_in",
+    "one_dash",
     "plain_text",
     "shorten",
     "spec_text",
@@ -67,6 +68,7 @@ NORMATIVE = re.compile(
 PERMISSIVE = re.compile(r"\b(may|can)\b", re.IGNORECASE)
 """The words of a permission: weaker than a rule, still the kind of sentence that answers."""
 _BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*[-*\d]+[.)]?\s)")
+_DASH = re.compile(r"\s*(?:---|--|\u2014|\u2013)\s*")
 _MARKUP = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)|[*_`>#]+")
 _LIST_MARK = re.compile(r"^\s*(?:[-+]|\d+[.)])\s+")
 
@@ -102,6 +104,12 @@ def plain_text(markdown: str) -> str:
     list marker dropped, white space collapsed."""
     text = _MARKUP.sub(lambda m: m.group(1) or " ", markdown)
     return " ".join(_LIST_MARK.sub("", text).split())
+
+
+def one_dash(text: str) -> str:
+    """``text`` with every way the spec writes a dash ("—", "---", "--", "–"), spaced or not,
+    written one way (" — "): 2025-09-12 rewrote every "—" of the releases before as "---"."""
+    return _DASH.sub(" \u2014 ", text)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -26,7 +26,7 @@ from server.domain.releases.diff_types import (
 )
 from server.domain.releases.renames import greedy_pairs, squash
 from specqa.core.spec import Example, ParsedRelease, Response
-from specqa.core.text import shorten, spec_text
+from specqa.core.text import one_dash, shorten, spec_text
 
 __all__ = [
     "EXAMPLE_MATCH_RATIO",
@@ -44,8 +44,6 @@ EXAMPLE_MATCH_RATIO = 0.7
 REPLY_MATCH_RATIO = 0.5
 REPLY_CHARS = 160  # of a reply's text, where a diff describes it in a line
 _NON_WORD = re.compile(r"[\W_]+")
-# a dash however written ("—", "---", "--", "–"): 2025-09-12 rewrote every "—" as "---"
-_DASH = re.compile(r"\s*(?:---|--|—|–)\s*")
 
 
 def _ratio(a: str, b: str, floor: float) -> float:
@@ -119,7 +117,7 @@ def _example_content(example: Example) -> tuple[str, ...]:
 
 def _plain(text: str) -> str:
     """``text`` with its spacing and its dashes written one way."""
-    return squash(_DASH.sub(" — ", text))
+    return squash(one_dash(text))
 
 
 def example_changes(
