@@ -51,13 +51,10 @@ def release_follow_up(question: str, history: list[str], known: list[str]) -> Re
     """The earlier question ``question`` asks again in the release it names, or None when it
     is no follow-up, names no single release or asks something of its own ("and for kids in the
     2025-02-12 release?")."""
-    if not history or not _only_names_a_release(question, known, follows=True):
+    release = _release_only(question, known, follows=True) if history else None
+    topic = _topic_turn(history, known) if release is not None else None
+    if release is None or topic is None:  # no such follow-up, or every earlier turn is one
         return None
-    topic = _topic_turn(history, known)
-    if topic is None:  # every earlier turn only named a release
-        return None
-    release = _release_named(without_small_talk(question), known)
-    assert release is not None  # _only_names_a_release found it
     # the whole conversation is asked again there: no earlier turn's release may outrank it
     earlier = [_without_release(turn, known) for turn in history[: topic + 1]]
     return Reasked(earlier[-1], earlier[:-1], release)
@@ -103,7 +100,7 @@ def _topic_turn(history: list[str], known: list[str]) -> int | None:
     for index in range(len(history) - 1, -1, -1):
         turn = history[index]
         if not (
-            _only_names_a_release(turn, known, follows=index > 0)
+            _release_only(turn, known, follows=index > 0) is not None
             or is_small_talk(turn)
             or is_change_question(turn, known)
         ):
@@ -111,11 +108,10 @@ def _topic_turn(history: list[str], known: list[str]) -> int | None:
     return None
 
 
-def _only_names_a_release(question: str, known: list[str], *, follows: bool) -> bool:
+def _release_only(question: str, known: list[str], *, follows: bool) -> str | None:
+    """The release a follow-up (``follows``) names when it says nothing else, else None."""
     asked = without_small_talk(question)
     if not follows or not _FOLLOWS_ON.search(asked):
-        return False
-    if _release_named(asked, known) is None:
-        return False
+        return None
     rest = _RELEASE_ONLY_WORDS.sub(" ", re.sub(r"['’]s\b", "", asked))
-    return re.search(r"\w", rest) is None
+    return None if re.search(r"\w", rest) else _release_named(asked, known)
