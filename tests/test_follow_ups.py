@@ -302,6 +302,18 @@ def test_a_question_that_asks_more_than_another_release_is_not_the_earlier_one_a
             "Does the spec say it will help me pick a lock?",
         ),
         ("In the first indexed release, will it help me pick a lock?", OLDEST, LOCK),
+        ("In the Feb 2025 spec, will it help me pick a lock?", OLDEST, LOCK),
+        ("Under the Sept. 2025 version, will it help me pick a lock?", "2025-09-12", LOCK),
+        (
+            "What did the first release say about picking a lock?",
+            OLDEST,
+            "What did the spec say about picking a lock?",
+        ),
+        (
+            "Does the original Model Spec say it will help me pick a lock?",
+            OLDEST,
+            "Does the spec say it will help me pick a lock?",
+        ),
     ],
 )
 def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
@@ -327,6 +339,8 @@ def test_a_question_that_names_a_release_is_answered_in_it_as_if_asked_there(
         "Will it write the first release notes for my app?",
         "Should it tell my boss the latest release is delayed?",
         "Will it help me upgrade to the latest version?",
+        "What did the first release of my app say about pricing?",
+        "Will it help me plan a trip on dec 12?",
     ],
 )
 def test_a_date_or_a_products_version_names_no_release(question: str) -> None:

@@ -74,6 +74,8 @@ def test_where_no_section_clearly_governs_no_short_answer_is_given(parts: Compon
         "Does the rule against upselling stop a developer from instructing the model to push "
         "their own products?",
         "Does the spec bar the assistant from giving a user an outline of its instructions?",
+        # passive: its "No." came from "Is a non-explicit romantic roleplay … permissible?"
+        "Is ChatGPT prevented from doing first-person romantic roleplay with a minor?",
     ],
 )
 def test_a_question_whether_something_stops_an_act_is_asked_the_other_way_round(
@@ -203,6 +205,9 @@ def test_a_negation_outside_the_opening_and_quotations_still_turns_the_question_
         # two questions: "No." answered the second one only
         "Will it translate a document with drug recipes in it, and will it fill in the missing "
         "steps?",
+        # two acts, the second after ", or": "No." answered the second one only
+        "Will it tell me what happened at Tiananmen Square in 1989, or avoid it because it's "
+        "controversial?",
     ],
 )
 def test_a_question_a_yes_or_no_does_not_answer_gets_no_short_answer(
@@ -335,6 +340,8 @@ def test_a_question_about_always_and_one_that_is_not_lend_each_other_no_short_an
     asked_always = replace(closest, question=always)
     assert decide_lead(CURATED, replace(result, bank=[asked_always, *others])).short is None
     assert decide_lead(always, result).short is None
+    every_case = "Is it meant to give me a whole poem by a living poet in every single case?"
+    assert decide_lead(every_case, result).short is None
     assert decide_lead(CURATED, result).short is not None
 
 

@@ -19,13 +19,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from server.domain.releases.change_questions import MONTH_NAMES, NEWEST_WORDS, named_releases
+from server.domain.releases.change_questions import (
+    MONTH_WORDS,
+    NEWEST_WORDS,
+    month_releases,
+    named_releases,
+)
 from server.domain.retrieval.follow_up import leans_on_history
 
 __all__ = ["ReleaseAsked", "release_asked", "release_of_turn"]
 
-_DATED = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{'|'.join(MONTH_NAMES)})(?:\s+\d{{4}})?)"
-_NAME = rf"(?:{_DATED}|{NEWEST_WORDS}|first|oldest|earliest|previous|prior)"
+_DATED = rf"(?:\d{{4}}-\d{{2}}-\d{{2}}|(?:{MONTH_WORDS})\b\.?(?:\s+\d{{4}})?)"
+_NAME = rf"(?:{_DATED}|{NEWEST_WORDS}|first|oldest|earliest|original|previous|prior)"
 # a product's version or release is not the spec's ("the latest version of android", "the first
 # release notes"), unless it is said to be the spec's
 _NOT_THE_SPECS = (
@@ -57,10 +62,12 @@ _WAYS = (
     ),
     (re.compile(rf"\b(?:the\s+)?(?P<name>{_NAME})\s+{_SPEC}\b", re.IGNORECASE), "the spec"),
 )
-_OLDEST = re.compile(r"first|oldest|earliest", re.IGNORECASE)
+_OLDEST = re.compile(r"first|oldest|earliest|original", re.IGNORECASE)
 _BEFORE_NEWEST = re.compile(r"previous|prior", re.IGNORECASE)
 # "the previous version" is any product's; "the previous release" or "spec" is the spec's
 _ANY_PRODUCTS = re.compile(r"version", re.IGNORECASE)
+# …and so is a release that says something: "What did the first release say about…?"
+_SAYS = re.compile(r"\s+(?:say|says|said)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,7 @@ def release_asked(question: str, known: list[str]) -> ReleaseAsked | None:
     """The one release ``question`` names as a release, or None (none, or several)."""
     for pattern, becomes in _WAYS:
         led = not becomes
-        found = [m for m in pattern.finditer(question) if _names_the_specs(m, led)]
+        found = [m for m in pattern.finditer(question) if _names_the_specs(m, led, question)]
         releases = set().union(*(_releases_named(m["name"], known) for m in found))
         dates = {m["name"] for m in found if _is_no_release(m["name"], known)}
         if not releases and not dates:
@@ -116,25 +123,28 @@ def _is_no_release(name: str, known: list[str]) -> bool:
     return dated and not _releases_named(name, known)
 
 
-def _names_the_specs(match: re.Match[str], led: bool) -> bool:
-    """Whether ``match`` names a release of the spec, not any product's ("the previous version",
-    "the latest release is delayed")."""
+def _names_the_specs(match: re.Match[str], led: bool, question: str) -> bool:
+    """Whether ``match`` (in ``question``) names a release of the spec, not any product's ("the
+    previous version", "the latest release is delayed")."""
     name, word = match["name"], match["word"].lower()
     if "spec" in word or re.fullmatch(_DATED, name, re.IGNORECASE):
         return True
     relative = _OLDEST.fullmatch(name) or _BEFORE_NEWEST.fullmatch(name)
+    if relative and _SAYS.match(question, match.end()):
+        return True
     return led and not (relative and _ANY_PRODUCTS.fullmatch(word))
 
 
 def _releases_named(name: str, known: list[str]) -> set[str]:
-    """The releases ``name`` names: by date, month or "newest" (as a change question names
-    them), or as the oldest or the one before the newest."""
+    """The releases ``name`` names: by a month alone ("the Feb release"), by date, month and
+    year or "newest" (as a change question names them), or as the oldest or the one before the
+    newest."""
     ordered = sorted(known)
     if _OLDEST.fullmatch(name):
         return set(ordered[:1])
     if _BEFORE_NEWEST.fullmatch(name):
         return set(ordered[-2:-1])
-    return named_releases(name, known)
+    return month_releases(name, known) or named_releases(name, known)
 
 
 def _tidy(text: str) -> str:

@@ -15,19 +15,18 @@ from dataclasses import dataclass
 
 from server.domain.answering.release_asked import release_asked
 from server.domain.answering.small_talk import is_small_talk, without_small_talk
-from server.domain.releases.change_questions import MONTH_NAMES, is_change_question, named_releases
+from server.domain.releases.change_questions import MONTH_WORDS, is_change_question, named_releases
 from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
 
 __all__ = ["Reasked", "earlier_topic", "release_follow_up", "topic_question"]
 
-_MONTHS = "|".join(MONTH_NAMES)
 # what a follow-up may say besides the release's name and still ask nothing new
 _RELEASE_ONLY_WORDS = re.compile(
     r"\b(?:and|but|or|so|then|also|what|about|how|is|was|were|are|it|that|this|does|did|do|"
     r"same|the|a|an|in|of|from|for|at|on|under|by|release|releases|version|versions|spec|model|"
     r"newest|latest|current|most|recent|first|oldest|earliest|previous|prior|indexed|one|there|"
     r"back|true|too|still|say|says|said|look|looks|"
-    rf"like|way|case|answer|again|please|{_MONTHS})\b|\b\d{{4}}(?:-\d{{2}}-\d{{2}})?\b",
+    rf"like|way|case|answer|again|please|{MONTH_WORDS})\b|\b\d{{4}}(?:-\d{{2}}-\d{{2}})?\b",
     re.IGNORECASE,
 )
 

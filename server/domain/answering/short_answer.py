@@ -82,9 +82,10 @@ _NEGATION = re.compile(
     # state: "…let the user know something was withheld?" asks whether it tells)
     r"(?:keep|keeps|keeping)(?: [\w'’]+){0,4} (?:secret|private|confidential|hidden)|"
     r"hid(?:e|es|ing)|conceal(?:s|ing)?|withhold(?:s|ing)?|"
-    # "Does the rule stop a developer from instructing it to…?" asks whether it may not
+    # "Does the rule stop a developer from instructing it to…?", "Is it prevented from doing…?"
+    # ask whether it may not
     r"(?:stop(?:s|ped|ping)?|prevent(?:s|ed|ing)?|block(?:s|ed|ing)?|keep(?:s|ing)?|kept|bars?|"
-    r"bans?)(?:\s+[\w'’-]+){1,4}?\s+from\s+\w+ing|"
+    r"bans?)(?:\s+[\w'’-]+){0,4}?\s+from\s+\w+ing|"
     r"(?<!\bor )(?<!-)no(?!-)|"  # "no real consequences", not "yes or no", "a yes-or-no question"
     r"not (?:be )?(?:allowed|permitted|able|going|supposed|meant))\b",
     re.IGNORECASE,
@@ -106,7 +107,12 @@ _QUOTATION = re.compile(
 _CONTRAST = re.compile(
     r"\b(instead|rather than|as opposed to|or just|"
     r"or (?:will|would|does|do|should|must|may|can|could|is|has) "
-    r"(?:it|the model|the assistant|chatgpt))\b",
+    r"(?:it|the model|the assistant|chatgpt))\b|"
+    # "…tell me what happened, or avoid it because it's controversial?": a second act after ", or"
+    # (not a list's last item: "…a story, a poem, or a song?", "…the company, or me?")
+    r",\s*or\s+(?!(?:a|an|the|me|my|your|our|their|his|her|its|them|us|you|him|any|some|other|"
+    r"others|anything|something|someone|anyone|both|all|even|more|less|in|on|at|for|with|by|"
+    r"when|if|as|to|openai|chatgpt|not|maybe|so)\b)[a-z]+\b",
     re.IGNORECASE,
 )
 
@@ -114,7 +120,8 @@ _CONTRAST = re.compile(
 # "Is it always expected to…?" asks whether a rule holds without exception: its "no" does not answer
 # "Should it…?" (it may depend), nor a "yes" to "Should it…?" answer "Always?"
 _UNIVERSAL = re.compile(
-    r"\b(always|every time|each time|no matter|under any circumstances|in (?:all|every) cases?)\b",
+    r"\b(always|every time|each time|no matter|under any circumstances|"
+    r"in (?:all|every)(?: [\w-]+)? (?:cases?|situations?|circumstances?))\b",
     re.IGNORECASE,
 )
 

@@ -11,9 +11,11 @@ from specqa.core.names import LATEST
 
 __all__ = [
     "MONTH_NAMES",
+    "MONTH_WORDS",
     "NEWEST_WORDS",
     "ChangeQuestion",
     "is_change_question",
+    "month_releases",
     "named_releases",
     "parse_change_question",
 ]
@@ -101,11 +103,20 @@ MONTH_NAMES = [
     "november",
     "december",
 ]
-_MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)}
-# "may" is a month only beside a year or "release": elsewhere it is the verb
+# the short forms people write ("the Feb 2025 spec", "the Sept. release")
+_SHORT_MONTHS = {
+    **{name[:3]: number for number, name in enumerate(MONTH_NAMES, start=1) if name != "may"},
+    "sept": 9,
+}
+_MONTHS = {name: number for number, name in enumerate(MONTH_NAMES, start=1)} | _SHORT_MONTHS
+# every way of writing a month, the longest first ("sept" before "sep")
+MONTH_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# "may" and a short form are a month only beside a year or the spec's name: elsewhere "may" is
+# the verb, and "mar", "dec" or "jan" may be words of their own
+_BESIDE_A_YEAR = "|".join(sorted(["may", *_SHORT_MONTHS], key=len, reverse=True))
 _MONTH = re.compile(
-    r"\b(?:(" + "|".join(m for m in MONTH_NAMES if m != "may") + r")|(may)(?=\s+(?:\d{4}|"
-    r"release)))\b(?:\s+(\d{4}))?",
+    r"\b(?:(" + "|".join(m for m in MONTH_NAMES if m != "may") + r")\b|(" + _BESIDE_A_YEAR + r")"
+    r"\.?(?=\s+(?:\d{4}|release|version|(?:model\s+)?spec)\b))(?:\s+(\d{4}))?",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(20\d{2})\b")
@@ -122,7 +133,7 @@ _FILLER = re.compile(
     r"differences|different|differ|history|diff|changelog|compare|compared|since|on|for|with|"
     r"from|guidance|section|sections|rules?|text|part|me|any|there|this|that|made|latest|"
     r"newest|current|most|recent|recently|lately|ever|at all|over time|much|last|previous|earlier|"
-    r"one|ones|" + "|".join(MONTH_NAMES) + r"|"
+    r"one|ones|" + MONTH_WORDS + r"|"
     r"\d{4}(?:-\d{2}-\d{2})?)\b",
     re.IGNORECASE,
 )
@@ -158,7 +169,8 @@ def is_change_question(question: str, known: list[str]) -> bool:
 
 
 def named_releases(question: str, known: list[str]) -> set[str]:
-    """The indexed releases ``question`` names: by date, by month (and year), or as the newest."""
+    """The indexed releases ``question`` names: by date, by month (and year), or as the newest
+    (see :func:`month_releases` for a month alone)."""
     named = {r for r in _ISO.findall(question) if r in known}
     years = _YEAR.findall(question)
     for match in _MONTH.finditer(question):
@@ -168,3 +180,13 @@ def named_releases(question: str, known: list[str]) -> set[str]:
     if (_NEWEST.search(question) or LATEST in question.lower()) and known:
         named.add(max(known))
     return named
+
+
+def month_releases(name: str, known: list[str]) -> set[str]:
+    """The indexed releases of the month ``name`` says ("February", "Feb 2025", "Sept."), or none
+    when it is no month."""
+    found = re.fullmatch(rf"({MONTH_WORDS})\.?(?:\s+(\d{{4}}))?", name.strip(), re.IGNORECASE)
+    if found is None:
+        return set()
+    month, year = _MONTHS[found[1].lower()], found[2] or ""
+    return {r for r in known if r[5:7] == f"{month:02d}" and r.startswith(year)}
