@@ -11,8 +11,8 @@ from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from server.domain.answering.lead_text import lead_texts
-from server.domain.answering.service import StreamEvent
 from server.domain.answering.service_lookups import SearchFilters
+from server.domain.answering.streaming import StreamEvent
 from server.domain.precedents.export import examples_csv
 from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff

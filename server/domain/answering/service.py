@@ -21,16 +21,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, replace
 
 from server.domain.answering.change_answers import ChangeAnswerer, release_note
-from server.domain.answering.composing import (
-    Gathered,
-    extractive_answer,
-    llm_answer,
-    paragraphs,
-)
+from server.domain.answering.composing import Gathered, extractive_answer, llm_answer
 from server.domain.answering.evidence import Evidence
 from server.domain.answering.language import LanguageGuess
 from server.domain.answering.lead import Lead, cited_examples, decide_lead, trim_citations
@@ -52,6 +46,7 @@ from server.domain.answering.release_follow_up import (
 )
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
+from server.domain.answering.streaming import StreamEvent, deltas, made_events
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.follow_up import (
@@ -66,25 +61,10 @@ from server.domain.settings import DomainSettings
 from specqa.core.errors import InputError
 from specqa.core.memo import IndexMemo
 
-__all__ = ["AnsweringService", "Prepared", "StreamEvent"]
+__all__ = ["AnsweringService", "Prepared"]
 
 _MODES = (None, "extractive", "llm")
 EXAMPLE_CANDIDATES = 20  # examples ranked, before those of the sections not cited are dropped
-
-
-@dataclass(frozen=True)
-class StreamEvent:
-    """One server-sent event: ``meta`` (citations, examples), ``delta`` (answer text), ``done``
-    (carrying the final :class:`Answer` itself)."""
-
-    type: Literal["meta", "delta", "done"]
-    payload: dict[str, Any] = field(default_factory=dict)
-    answer: Answer | None = None
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """What goes on the wire as JSON."""
-        return self.answer.model_dump() if self.answer is not None else self.payload
 
 
 @dataclass(frozen=True)
@@ -162,7 +142,7 @@ class AnsweringService(SpecLookups):
         (``list_examples``: as for :meth:`answer`)."""
         ready = self.prepare(question, release, mode, history, list_examples=list_examples)
         if ready.made is not None:
-            yield from _made_events(ready.made)
+            yield from made_events(ready.made)
             yield StreamEvent("done", answer=self._observed(ready.made))
             return
         ranked = self.retrieve(ready)
@@ -170,7 +150,7 @@ class AnsweringService(SpecLookups):
         lead = self.decide(ready, gathered)
         answer = self.compose(ready, gathered, lead)
         if gathered.draft is None:  # the extractive text, paragraph by paragraph
-            yield from _deltas(answer.answer)
+            yield from deltas(answer.answer)
         yield StreamEvent("done", answer=self._observed(answer))
 
     def assess(self, question: str, release: str | None = None) -> Answer:
@@ -377,23 +357,3 @@ def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:
     if result is evidence.result:
         return evidence
     return Evidence.of(evidence.question, result, evidence.standalone)
-
-
-def _made_events(made: Answer) -> Iterator[StreamEvent]:
-    """An answer made in :meth:`AnsweringService.prepare`, streamed: what it cites, then its
-    text."""
-    yield StreamEvent(
-        "meta",
-        {
-            "question": made.question,
-            "release": made.release,
-            "citations": [c.model_dump() for c in made.citations],
-            "examples": [],
-        },
-    )
-    yield from _deltas(made.answer)
-
-
-def _deltas(markdown: str) -> Iterator[StreamEvent]:
-    for piece in paragraphs(markdown):
-        yield StreamEvent("delta", {"text": piece})
