@@ -125,6 +125,18 @@ def test_slack_shows_the_release_note_right_after_the_bottom_line(
     assert "[the diff]" not in texts[headline + 1]  # a relative link: its label only
 
 
+def test_an_older_release_asked_about_a_section_added_later_says_so(parts: Components) -> None:
+    """2025-02-12 has no section on an agent's scope of autonomy: its answer is the nearest it
+    has, and a notice names the newest release's section and the release that added it."""
+    question = "Does the spec require an agent to stay within an agreed-upon scope of autonomy?"
+    old = parts.service.answer(question, release="2025-02-12")
+    assert old.notice is not None and "`scope_of_autonomy`" in old.notice
+    assert "added in 2025-09-12: 2025-02-12 has no such section" in old.notice
+    assert parts.service.answer(question).notice is None  # the newest release has it
+    # a section the older release has too: no notice
+    assert parts.service.answer("Will it help me pick a lock?", release="2025-02-12").notice is None
+
+
 def test_change_question_is_answered_from_the_diff_citing_both_releases(parts: Components) -> None:
     answer = parts.service.answer("What changed about honesty in the December 2025 release?")
     assert answer.release == "2025-12-18"

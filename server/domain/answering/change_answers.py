@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from server.domain.answering.confidence import confidence_of
 from server.domain.answering.lead_text import unindexed_notice, with_notice
 from server.domain.answering.links import Links
 from server.domain.answering.quoting import best_sentences
@@ -93,6 +94,26 @@ class ChangeAnswerer:
             return section_history([corpus.get(name).parsed for name in corpus.names], section_id)
 
         return self._histories.get(corpus.manifest.collection, section_id, compute)
+
+    def added_after(self, query: str, release: str | None) -> str | None:
+        """A notice when the section the newest release clearly answers ``query`` with came after
+        ``release``, so that ``release`` has none on it (the scope of an agent's autonomy, asked
+        of 2025-02-12): its own answer is the nearest it has, not its word on the matter."""
+        corpus = self.corpus()
+        asked = corpus.get(release).release if release is not None else corpus.newest
+        if asked == corpus.newest:
+            return None
+        ranked = self.retriever.search(query, corpus.newest, k_sections=2, k_examples=0)
+        if not ranked.sections or confidence_of(ranked.clarity) != "high":
+            return None
+        section = ranked.sections[0].section
+        present = self._history(corpus, section.id).present_in
+        if not present or asked in present or present[0] < asked:
+            return None
+        return (
+            f"the newest release answers this with “{section.title}” (`{section.id}`), a section "
+            f"added in {present[0]}: {asked} has no such section"
+        )
 
     def answer(
         self, question: str, release: str | None, earlier: str | None = None

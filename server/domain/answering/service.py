@@ -280,6 +280,8 @@ class AnsweringService(SpecLookups):
             notice = joined_notices(ready.notice, fallback_notice(gathered.failure))
         else:
             notice = ready.notice
+        if lead.covered and evidence.standalone:  # "2025-02-12 has no section on this: …"
+            notice = joined_notices(notice, self.changes.added_after(ready.query, ready.release))
         language = None if english else not_english_notice(str(ready.language))
         return replace(
             lead,
