@@ -432,6 +432,22 @@ def test_the_bottom_line_is_the_sentence_the_closest_curated_question_is_anchore
     assert answer.bottom_line.section_id == key.section_id
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the chain of command?",
+        "What are the red-line principles?",
+        "What is the platform level?",
+        "what does sycophancy mean",
+        "What does transformation mean here?",
+    ],
+)
+def test_a_question_about_the_specs_own_terms_is_covered(parts: Components, question: str) -> None:
+    """The spec's words used elsewhere ("the chain of command in the army", "root access in
+    Linux") were tried as not-covered questions and made these "not covered": kept out."""
+    assert parts.service.answer(question).covered
+
+
 def test_an_off_topic_question_opens_with_not_covered_and_confidence_low(
     parts: Components,
 ) -> None:
