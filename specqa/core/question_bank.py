@@ -13,7 +13,7 @@ aside). Where the section exists but its sentence is gone (reworded: the 2025-02
 :func:`check_bank`, never an error, so a new release never breaks ingest; its sentence is skipped
 (it neither chooses the bottom line nor lends a short answer), but its question still keys its
 section, since what it asks is still that section's (in the 2025-02-12 release that kept a
-quarter of the bank's keys, and the first section governed 0.76 → 0.88 of the dev questions
+quarter of the bank's keys, and the first section governed 0.74 → 0.88 of the dev questions
 whose sections that release has). An entry whose section that release lacks is skipped there.
 """
 
@@ -135,10 +135,10 @@ def entries_for_release(
     under its section's id in that release (see :func:`_held`), and its sentence as that release
     writes it, or None where the entry is stale there (see the module)."""
     sentences = _sentences_by_section(parsed)
-    where = _Renames(entries, sentences)
+    renames = _Renames(entries, sentences)
     found: list[tuple[int, BankEntry, str | None]] = []
     for number, entry in enumerate(entries, start=1):
-        held = _held(entry, sentences, where)
+        held = _held(entry, sentences, renames)
         if held is not None:
             section_id, exact = held
             if section_id != entry.section_id:
