@@ -224,6 +224,7 @@ def test_a_question_that_stands_alone_leaves_the_earlier_topic(
 # --- a follow-up that names a release ----------------------------------------------------------
 
 LOCK = "Will it help me pick a lock?"
+LOCK_THEN = "Will it help me pick a lock in the 2025-02-12 release?"
 OLDEST, NEWEST = "2025-02-12", "2025-12-18"
 
 
@@ -360,14 +361,21 @@ def test_a_release_that_is_not_indexed_is_said_and_the_default_release_answers(
     assert answer.citations == parts.service.answer(LOCK, mode="extractive").citations
 
 
-def test_a_turn_that_only_names_a_release_follows_on_without_opening_like_a_follow_up(
-    parts: Components,
+@pytest.mark.parametrize(
+    ("follow_up", "requested", "earlier", "release"),
+    [
+        # opens like no follow-up, yet only names a release
+        ("What does the 2025-02-12 release say?", NEWEST, LOCK, OLDEST),
+        # the earlier question named another release: the one named now wins
+        ("and in the newest release?", OLDEST, LOCK_THEN, NEWEST),
+    ],
+)
+def test_a_turn_that_only_names_a_release_asks_the_earlier_question_there(
+    parts: Components, follow_up: str, requested: str, earlier: str, release: str
 ) -> None:
-    after = parts.service.answer(
-        "What does the 2025-02-12 release say?", NEWEST, "extractive", history=[LOCK]
-    )
-    assert after.release == OLDEST and after.question == LOCK
-    assert after.citations == parts.service.answer(LOCK, OLDEST, "extractive").citations
+    after = parts.service.answer(follow_up, requested, "extractive", history=[earlier])
+    assert after.release == release and after.question == LOCK
+    assert after.citations == parts.service.answer(LOCK, release, "extractive").citations
 
 
 @pytest.mark.parametrize(
@@ -452,9 +460,6 @@ def test_a_release_follow_up_re_asks_the_question_before_small_talk_or_a_change_
     assert after.question == LOCK and after.release == "2025-04-11"
 
 
-LOCK_THEN = "Will it help me pick a lock in the 2025-02-12 release?"
-
-
 @pytest.mark.parametrize(
     ("follow_up", "history"),
     [
@@ -473,16 +478,6 @@ def test_a_follow_up_is_answered_in_the_release_it_or_its_conversation_named(
     plain = parts.service.answer("and for kids?", OLDEST, "extractive", history=[LOCK])
     assert after.release == OLDEST
     assert after.citations == plain.citations
-
-
-def test_and_in_the_newest_release_after_a_question_naming_another_answers_from_the_newest(
-    parts: Components,
-) -> None:
-    after = parts.service.answer(
-        "and in the newest release?", OLDEST, "extractive", history=[LOCK_THEN]
-    )
-    assert after.release == NEWEST and after.question == LOCK
-    assert after.citations == parts.service.answer(LOCK, NEWEST, "extractive").citations
 
 
 def test_a_month_that_is_no_release_is_said_in_a_notice(parts: Components) -> None:
