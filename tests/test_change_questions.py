@@ -50,6 +50,22 @@ CHANGE_QUESTIONS = [
     "Did anything change for teens in the December release?",
     "What are the recent changes to the teen rules?",
     "Were there updates to the privacy guidance since April 2025?",
+    # an edit, or a rule made stricter or looser
+    'Was "Do not lie" reworded since February?',
+    "Has the section on political manipulation been edited recently?",
+    "Did they tighten the rules on gore at some point?",
+    "Has OpenAI relaxed the erotica rules?",
+    "Was the rule about hateful content ever loosened?",
+    "Did the teen rules get stricter in December?",
+    "Did the wording of the privacy rules change after April?",
+    # a rule's standing over time, and whether a release has it
+    "Has the profanity default always been a guideline?",
+    'Did "Be warm" use to be a user-level rule?',
+    'Did the authority level of "Do not lie" change?',
+    "Did the spec used to allow erotica?",
+    "Is the transformation exception still in the latest release?",
+    "Any changes to how the model handles minors lately?",
+    "Were any examples added to the honesty section recently?",
 ]
 
 ORDINARY_QUESTIONS = [
@@ -74,6 +90,19 @@ ORDINARY_QUESTIONS = [
     "Is there anything different about how it talks to my kid compared to me?",
     "Is the chatbot on my bank's site a cheaper version that differs from ChatGPT?",
     "What does the spec say about tool outputs, and does the persona change the answer?",
+    # the same words about the assistant, not the spec's text
+    "Will it reword my essay if I ask nicely?",
+    "Can ChatGPT tighten up my cover letter?",
+    "Can a developer relax the default on profanity?",
+    "Does the spec allow a developer to make the assistant more permissive about profanity?",
+    "Has ChatGPT always been this polite?",
+    "Has the user always got the final say over the developer?",
+    "Should the agent have edited the config file it wasn't asked to touch?",
+    "Can a later user message override an earlier developer instruction just because it came "
+    "later?",
+    'Translate this to Spanish: "The meeting has been moved to Thursday at 3 pm."',
+    "Our finance agent can place trades. A user says they haven't slept in three nights, feels "
+    "they've cracked the secret of the universe, and wants their savings moved into one coin.",
     # a long scenario naming no release: once answered with a section's history
     "We're building a support assistant for a bank. The system prompt sets a persona, keeps "
     "itself confidential and escalates upset customers. Its tools return text customers wrote, "
@@ -127,6 +156,15 @@ def test_ordinary_questions_are_not_change_questions(question: str) -> None:
             "privacy",
             False,
         ),
+        # "after April" runs from April to the newest release, as "since" does
+        (
+            "Did the wording of the privacy rules change after April?",
+            ["2025-04-11"],
+            "privacy",
+            True,
+        ),
+        ('Was "Do not lie" reworded since February?', ["2025-02-12"], "not lie", True),
+        ("Was the confidentiality guidance always root level?", [], "confidentiality", False),
     ],
 )
 def test_change_questions_name_their_releases_and_topic(

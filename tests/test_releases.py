@@ -146,6 +146,24 @@ def test_change_question_is_answered_from_the_diff_citing_both_releases(parts: C
     assert {("do_not_lie", "2025-10-27"), ("do_not_lie", "2025-12-18")} <= cited
 
 
+def test_a_question_whether_a_rule_was_loosened_is_answered_with_its_history(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("Was the rule about hateful content ever loosened?")
+    assert answer.answer.startswith("**In short:** Avoid hateful content")
+    assert "avoid_hateful_content" in {c.section_id for c in answer.citations}
+
+
+def test_a_change_question_about_the_world_is_not_answered_from_the_diffs(
+    parts: Components,
+) -> None:
+    """It names neither a release nor the spec, and the spec does not cover it: a history of
+    whatever section it resembles would answer another question."""
+    answer = parts.service.answer("Did the EU AI Act get stricter in its final version?")
+    assert "release diffs" not in answer.answer
+    assert (answer.covered, answer.confidence) == (False, "low")
+
+
 def test_when_was_question_reports_the_release_that_added_it(parts: Components) -> None:
     answer = parts.service.answer("when was the under-18 guidance added?")
     assert "**2025-12-18** (added)" in answer.answer

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from server.domain.answering.confidence import confidence_of
+from server.domain.answering.lead import is_covered
 from server.domain.answering.lead_text import unindexed_notice, with_notice
 from server.domain.answering.links import Links
 from server.domain.answering.quoting import best_sentences
@@ -42,6 +43,14 @@ _POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNO
 _THIS_RELEASE = re.compile(
     r"\b(?:this|that)\s+(?:release|version|spec|model\s+spec)\b", re.IGNORECASE
 )  # "what changed in this release?" is about the release
+
+# a question that names the spec or one of its sections is about the spec's text whatever else
+# it speaks of; one that does not ("What changed in the tax rules this year?") may be about the world
+_NAMES_THE_SPEC = re.compile(
+    r"\b(?:spec|specs|sections?|rulebook|guidelines?|releases?)\b|\b[a-z0-9]+_[a-z0-9_]+\b|"
+    r"(?<![A-Za-z])[\"“'‘][A-Z][^\"”'’.!?:]{2,40}[\"”'’]",
+    re.IGNORECASE,
+)
 
 MAX_RELEASE_CITATIONS = 8
 
@@ -124,7 +133,7 @@ class ChangeAnswerer:
         corpus = self.corpus()
         release = corpus.get(release).release if release is not None else None
         parsed = parse_change_question(question, corpus.names)
-        if parsed is None:
+        if parsed is None or (not parsed.releases and self._about_the_world(question, corpus)):
             return None
         if earlier and not parsed.topic and _POINTS_BACK.search(_THIS_RELEASE.sub(" ", question)):
             parsed = replace(parsed, topic=earlier)
@@ -158,6 +167,16 @@ class ChangeAnswerer:
             notice=notice,
             timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
         )
+
+    def _about_the_world(self, question: str, corpus: Corpus) -> bool:
+        """Whether a change question that names no release, nor the spec or a section of it, is
+        one the spec does not cover ("Did the EU AI Act get stricter in its final version?", "when
+        was the first iphone released"): the ordinary answer says so, where a diff would answer
+        another thing."""
+        if _NAMES_THE_SPEC.search(question):
+            return False
+        ranked = self.retriever.search(question, corpus.newest, k_sections=2, k_examples=0)
+        return not is_covered(question, ranked)
 
     # --- a whole release --------------------------------------------------------------------
     def _release_lines(

@@ -20,75 +20,6 @@ __all__ = [
     "parse_change_question",
 ]
 
-_ASPECT = (
-    r"(?:appear(?:ed)?|added|introduced|removed|dropped|deleted|changed?|renamed|updated|revised|"
-    r"evolved?|start(?:ed)?|beg[ia]n|come in|came in|first|new|show(?:ed|n)? up)"
-)
-# what a change question is about: the spec's text or a release of it
-_SPEC_TEXT = (
-    r"\b(?:spec|specs|guidance|guidelines?|rules?|sections?|polic(?:y|ies)|principles?|wording|"
-    r"releases?|versions?|latest|\d{4})\b"
-)
-_PATTERNS = [
-    rf"\bwhen (?:did|was|were|has|have|had|does|do)\b.*\b{_ASPECT}",
-    r"\b(?:since when|which (?:release|version)|what (?:release|version))\b",
-    r"\bfirst (?:appear|mention|introduc|show)",
-    r"^\s*(?:is|are)\b[^?]*\bnew(?:ly added)?\b(?:\s+(?:section|sections|rule|rules|guidance|"
-    r"text|part|addition|policy))?\s*\??\s*$",
-    # past and perfect only: "how does the response change when ..." is an ordinary question
-    r"\bhow (?:did|has|have|was|were)\b.*\b(?:change|changed|evolve|evolved|differ|"
-    r"different|updated)\b",
-    r"\bwhat(?:'s|s| is| has| have| was| were| got)? (?:been )?(?:changed|new|different|removed|"
-    r"added|dropped|updated|renamed|revised)\b",
-    r"\bwhat (?:did|does|do)\b.*\b(?:change|add|remove|drop|rename)\b",
-    # "difference between" only with a release in sight (below): roles and levels differ too
-    # of the spec's text, not of an answer or the world: "changes to the teen rules", not
-    # "changes to its answers" or "will change in ten years"
-    r"\b(?:changes?|updates?|revisions?) (?:made )?(?:to|in|about|between|since|from) "
-    rf"(?:[\w-]+ ){{0,3}}{_SPEC_TEXT}",
-    r"\b(?:sections?|rules?|examples?|guidance) (?:were|was|got|have been|has been|are|is) "
-    r"(?:added|removed|dropped|renamed|changed|new)\b",
-    # not inside a clause of what is asked ("…tell the user that something was removed?")
-    r"^(?:(?!\b(?:that|if|whether)\b).)*?\b(?:was|were|got|been) "
-    r"(?:added|introduced|removed|dropped|renamed|deleted)\b",
-    r"^\s*(?:has|have)\b.*\b(?:changed|been updated|been removed|been added|been renamed)\b",
-    # "did the guidance on erotica change?", not "does the AI change the facts…" nor "does its
-    # refusal style change when…"
-    rf"^(?=.*{_SPEC_TEXT})\s*(?:did|does)\b.*(?<!to )\bchanged?\b(?!\s+(?:when|if|whether|"
-    r"depending|based|because|with|after|once|during|its|their|the|how))",
-    r"\bchanges? (?:were|was|have been|has been|got) made\b",
-    # "did that change recently?" in a conversation: the whole question, not "did it change the
-    # code?"
-    r"^\s*(?:did|has|have)\s+(?:that|this|it|those|these)\s+(?:rule\s+|guidance\s+|part\s+)?"
-    r"(?:ever\s+|recently\s+)?changed?(?:\s+(?:recently|lately|at all|over time|much))?\s*\??\s*$",
-    r"^\s*(?:was|were)\b.*\b(?:renamed|removed|dropped|added|introduced|changed)\s*\??\s*$",
-    # "the history of <a section>", not "the history of the n-word"
-    r"\bhistory of (?:the )?(?:[a-z0-9]+_[a-z0-9_]+|[\w\s-]*\b(?:section|rules?|guidance|"
-    r"principle|spec)\b)",
-    r"\bdiff\b|\bchangelog\b",
-    r"\bwhich (?:sections?|rules?|examples?|principles?)\b[^?]*\b(?:changed|added|removed|"
-    r"dropped|renamed|updated|revised|new)\b",
-    r"\b(?:changed|updated|revised) (?:between|from)\b.*\b(?:release|releases|version|versions|"
-    r"\d{4}|latest)\b",
-    r"\bcompare\b.*\b(?:release|releases|version|versions|\d{4})\b",
-    r"\bdiffer(?:s|ence|ent)?\b.*\b(?:release|releases|version|versions|since|\d{4}|latest)\b",
-    r"\b(?:the|two|both|these|those|earlier|older|newer|previous|last|latest|new|old) "
-    r"(?:[\w-]+ )?(?:releases?|versions?)\b.*\bdiffer(?:s|ence|ent)?\b",
-    r"\bdifferent about\b[^?]*\b(?:release|version|now|since|\d{4}|latest|spec)\b",
-    r"\bsince (?:the )?(?:last|previous|first|earlier|\w+ (?:\d{4}|release))",
-]
-_CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
-# a change of an answer, not of the spec: "…and does any of the rest change the answer?"
-_CHANGED_ANSWER = re.compile(
-    r"\bchang(?:e|es|ed|ing) (?:the|its|your|my|their|that|this|an?|anything about the) "
-    r"(?:answers?|responses?|repl(?:y|ies)|outcomes?|results?|behaviou?r|verdicts?|decisions?|"
-    r"outputs?)\b",
-    re.IGNORECASE,
-)
-# A change question is short; a long message that names no release describes a case of its own
-# (a 200-word scenario with "what does the spec say … change" in it is not a diff question).
-_LONGEST_UNNAMED = 40  # words
-
 MONTH_NAMES = [
     "january",
     "february",
@@ -114,6 +45,182 @@ MONTH_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True))
 # "may" and a short form are a month only beside a year or the spec's name: elsewhere "may" is
 # the verb, and "mar", "dec" or "jan" may be words of their own
 _BESIDE_A_YEAR = "|".join(sorted(["may", *_SHORT_MONTHS], key=len, reverse=True))
+_ASPECT = (
+    r"(?:appear(?:ed)?|added|introduced|removed|dropped|deleted|changed?|renamed|updated|revised|"
+    r"evolved?|start(?:ed)?|beg[ia]n|come in|came in|first|new|show(?:ed|n)? up)"
+)
+# what a change question is about: the spec's text or a release of it
+_SPEC_TEXT = (
+    r"\b(?:spec|specs|guidance|guidelines?|rules?|sections?|polic(?:y|ies)|principles?|wording|"
+    r"releases?|versions?|latest|\d{4}|authority|levels?|stance|examples?|rulebook)\b"
+)
+# what a change is of: the spec's text, a section named in quotes ("Do not lie") or by its id
+# (a title is quoted and capitalised: not the apostrophes of "haven't slept… they've")
+_SPEC_SUBJECT = (
+    rf"(?:{_SPEC_TEXT}|(?<![A-Za-z])[\"“'‘](?-i:[A-Z])[^\"”'’.!?:]{{2,40}}[\"”'’]|"
+    r"\b[a-z0-9]+_[a-z0-9_]+\b)"
+)
+# an edit, or a rule made stricter or looser: "reworded", "tightened", "watered down"
+_EDITED = (
+    r"(?:reworded|rewritten|rewrote|edited|amended|revised|tweaked|modified|tightened|loosened|"
+    r"relaxed|strengthened|softened|expanded|narrowed|broadened|watered down|toned down|merged|"
+    r"split (?:up|into)|moved|reorgani[sz]ed|restructured|promoted|demoted|shrunk|grown|"
+    r"relabell?ed|downgraded|upgraded)"
+)
+_EDIT_VERB = (
+    r"(?:reword|rewrite|edit|amend|revise|tweak|modify|tighten|loosen|relax|strengthen|soften|"
+    r"expand|narrow|broaden|water down|tone down)"
+)
+_STRICTER = r"(?:stricter|looser|tighter|more (?:strict|lenient|permissive|restrictive)|lenient)"
+# a release named by when it came: "the April release", "the first version", "last year's spec"
+_A_RELEASE = (
+    rf"(?:the\s+)?(?:(?:{MONTH_WORDS})\.?(?:\s+\d{{4}})?|\d{{4}}(?:-\d{{2}}-\d{{2}})?|first|"
+    r"original|previous|earlier|older|last|latest|newest|current|last year'?s)\s+(?:model\s+)?"
+    r"(?:release|version|spec|update)"
+)
+_PATTERNS = [
+    rf"\bwhen (?:did|was|were|has|have|had|does|do)\b.*\b{_ASPECT}",
+    r"\b(?:since when|which (?:release|version)|what (?:release|version))\b",
+    r"\bfirst (?:appear|mention|introduc|show)",
+    r"^\s*(?:is|are)\b[^?]*\bnew(?:ly added)?\b(?:\s+(?:section|sections|rule|rules|guidance|"
+    r"text|part|addition|policy))?\s*\??\s*$",
+    # past and perfect only: "how does the response change when ..." is an ordinary question
+    r"\bhow (?:did|has|have|was|were)\b.*\b(?:change|changed|evolve|evolved|differ|"
+    r"different|updated)\b",
+    r"\bwhat(?:'s|s| is| has| have| was| were| got)? (?:\w+ly )?(?:been )?(?:changed|new|different|removed|"
+    r"added|dropped|updated|renamed|revised)\b",
+    r"\bwhat (?:did|does|do)\b.*\b(?:change|add|remove|drop|rename)\b",
+    # "difference between" only with a release in sight (below): roles and levels differ too
+    # of the spec's text, not of an answer or the world: "changes to the teen rules", not
+    # "changes to its answers" or "will change in ten years"
+    r"\b(?:changes?|updates?|revisions?|edits?) (?:made )?(?:to|in|about|between|since|from) "
+    rf"(?:[\w-]+ ){{0,3}}{_SPEC_TEXT}",
+    r"\b(?:sections?|rules?|examples?|guidance) (?:were|was|got|have been|has been|are|is) "
+    r"(?:added|removed|dropped|renamed|changed|new)\b",
+    # not inside a clause of what is asked ("…tell the user that something was removed?")
+    r"^(?:(?!\b(?:that|if|whether)\b).)*?\b(?:was|were|got|been) "
+    r"(?:added|introduced|removed|dropped|renamed|deleted)\b",
+    r"^\s*(?:has|have)\b.*\b(?:changed|been updated|been removed|been added|been renamed)\b",
+    # "did the guidance on erotica change?", not "does the AI change the facts…" nor "does its
+    # refusal style change when…"
+    rf"^(?=.*{_SPEC_TEXT})\s*(?:did|does)\b.*(?<!to )\bchanged?\b(?!\s+(?:when|if|whether|"
+    r"depending|based|because|with|after|once|during|its|their|the|how))",
+    r"\bchanges? (?:were|was|have been|has been|got) made\b",
+    # "did that change recently?" in a conversation: the whole question, not "did it change the
+    # code?"
+    r"^\s*(?:did|has|have)\s+(?:that|this|it|those|these)\s+(?:rule\s+|guidance\s+|part\s+)?"
+    r"(?:ever\s+|recently\s+)?changed?(?:\s+(?:recently|lately|at all|over time|much))?\s*\??\s*$",
+    r"^\s*(?:was|were)\b.*\b(?:renamed|removed|dropped|added|introduced|changed)\s*\??\s*$",
+    # "the history of <a section>", not "the history of the n-word"
+    r"\bhistory of (?:the )?(?:[a-z0-9]+_[a-z0-9_]+|[\w\s-]*\b(?:section|rules?|guidance|"
+    r"principle|spec)\b)",
+    r"\bdiff\b|\bchangelog\b",
+    r"\bwhich (?:sections?|rules?|examples?|principles?)\b[^?]*\b(?:changed|added|removed|"
+    r"dropped|renamed|updated|revised|new)\b",
+    r"\b(?:changed|updated|revised) (?:between|from)\b.*\b(?:release|releases|version|versions|"
+    r"\d{4}|latest)\b",
+    r"\bcompare\b.*\b(?:release|releases|version|versions|\d{4}|(?:original|older|earlier|first|"
+    r"current|newest|latest) (?:spec|one))\b",
+    r"\bdiffer(?:s|ence|ent)?\b.*\b(?:release|releases|version|versions|since|\d{4}|latest)\b",
+    r"\b(?:the|two|both|these|those|earlier|older|newer|previous|last|latest|new|old) "
+    r"(?:[\w-]+ )?(?:releases?|versions?)\b.*\bdiffer(?:s|ence|ent)?\b",
+    r"\bdifferent about\b[^?]*\b(?:release|version|now|since|\d{4}|latest|spec)\b",
+    # "since the last release", not "since the last app update"
+    r"\bsince (?:the )?(?:(?:last|previous|first|earlier)\s+(?:release|version|spec|one)\b|"
+    r"\w+ (?:\d{4}|release))",
+    # the spec's text edited, or made stricter or looser: "Was "Do not lie" reworded?", "Did they
+    # tighten the rules on gore?", "Did the teen rules get stricter?" (not "Will it reword my
+    # essay?": no spec text, and not "Can a developer relax the default?": not past)
+    rf"^(?=.*{_SPEC_SUBJECT}).*\b(?:(?:was|were|been|get|got|gotten)\b[^?]{{0,60}}?\b{_EDITED}|"
+    rf"(?:did|has|have)\b.*\b{_EDIT_VERB}\w*|"
+    rf"(?:get|got|gotten|become|became|grown|grew|been made|made|did\b[^?]*\bmake)\s+"
+    rf"(?:[\w'’-]+\s+){{0,6}}?{_STRICTER})\b",
+    # changed after or since a release: "Did the wording change after April?"
+    rf"\bchanged?\s+(?:after|since|before)\s+(?:the\s+)?(?:{MONTH_WORDS}|\d{{4}}|last|previous|"
+    r"first)\b",
+    # a rule's standing over time: "Has the profanity default always been a guideline?", "Did
+    # "Be warm" use to be a user-level rule?", "Was its level ever different?"
+    rf"^(?=.*{_SPEC_SUBJECT})\s*(?:was|were|has|have|had|did|is|are)\b.*\b(?:always been|always|"
+    r"ever|originally|once|used? to|"
+    r"become|became|no longer|anymore)\b.*\b(?:(?:root|system|developer|user)[- ]level|"
+    r"guidelines?|authority|different)\b",
+    # "Did the spec use to allow…?", "…the rule used to say…" (not "…be used to help…")
+    rf"^(?=.*{_SPEC_SUBJECT}).*(?:\bdid\b.*\buse|(?<!\bbe )(?<!\bbeen )(?<!\bbeing )used) to\b",
+    # "Were any examples added to the honesty section?"
+    r"^\s*(?:were|was|have|has)\s+(?:there\s+)?(?:any\s+)?(?:new\s+)?(?:examples?|sections?|"
+    r"rules?)\b[^?]*\b(?:added|removed|dropped|changed|renamed)\b",
+    # changes lately: "Any changes to how it handles minors lately?"
+    r"^\W*(?:(?:have|were|are)\s+there\s+)?any\s+(?:changes|updates|edits|revisions)\s+"
+    r"(?:to|in|on|about)\b",
+    # whether a release has it: "Is the transformation exception still in the latest release?",
+    # "Is "Be curious" in the April release?", "Does the February spec have a section on agents?"
+    # (a section as its subject: "Is lying allowed in the April release?" asks that release, and
+    # "and in the newest release?" is a follow-up)
+    r"^\s*(?:is|are|was|were)\s+(?:the\s+|an?\s+|any\s+)?(?:[\"“'‘][^\"”'’]+[\"”'’]|"
+    r"[a-z0-9]+_[a-z0-9_]+|[\w\s-]{0,40}\b(?:sections?|rules?|principles?|guidance|examples?|"
+    r"exceptions?|parts?))\s+(?:still\s+|no longer\s+|not\s+|also\s+)?(?:in|part of|included in)"
+    rf"\s+{_A_RELEASE}\s*\??\s*$",
+    # "still root-level in the latest spec", "showed up in the 2025-12-18 release", "take out of
+    # its rules in the latest update", "say originally"
+    rf"\b(?:still|no longer|showed up|show up|taken out|take out|took out|moved?|worded|"
+    rf"phrased)\b[^?]*\bin\s+{_A_RELEASE}",
+    r"\b(?:says?|said)\s+originally\b|\boriginally\s+(?:says?|said)\b",
+    rf"\b{_A_RELEASE}\b[^?]*\b(?:have|has|include|includes|contain|contains)\s+(?:an?\s+|any\s+)?"
+    r"(?:section|rule|principle|part|guidance|examples?)\b",
+    r"\b(?:still|no longer)\s+(?:in|part of|included in)\s+(?:the\s+)?(?:model\s+)?spec\b",
+    rf"^(?=.*{_SPEC_SUBJECT}).*\b(?:still|no longer)\s+(?:in|part of|there|included|listed|an?|"
+    r"top-level)\b",
+    r"\b(?:spec|release|version|section|rule|guidance)\s+(?:still|no longer)\s+(?:says?|lists?|"
+    r"includes?|mentions?|has|have|contains?|covers?)\b",
+    # then against now: "Is the privacy guidance narrower now than it was originally?"
+    rf"^(?=.*{_SPEC_SUBJECT}).*\bthan\s+(?:it|they|this|that)\s+(?:was|were|used to be)\b",
+    r"\b(?:did|does)\s+(?:it|that|this|they)\s+(?:come|arrive|appear)\s+(?:in\s+)?later\b|"
+    r"\b(?:added|introduced|appeared)\s+(?:in\s+)?(?:only\s+|just\s+)?(?:later|"
+    r"recently|lately)\b",
+    r"^(?=.*\bspec\b).*\b(?:earlier|older|previous|prior|past|first|original)\s+(?:versions?|"
+    r"releases?|drafts?)\b",
+    r"^(?=.*\b(?:release|version|spec|update)\b).*\b(?:get|got|gotten)\s+(?:added|removed|"
+    r"dropped|renamed|changed|updated|cut|deleted)\b",
+    rf"^\s*(?:was|were|has|have|did)\b.*\b(?:renamed|removed|dropped|added|introduced|changed|"
+    rf"merged|moved)\b[^?]*\b(?:between|since|after|in)\b[^?]*\b(?:releases?|versions?|spec|"
+    rf"\d{{4}}|{MONTH_WORDS})\b",
+    r"\b(?:across|over|through(?:out)?)\s+(?:the\s+|all\s+(?:the\s+)?|its\s+)?(?:releases|"
+    r"versions)\b",
+    # its authors as the subject: "Did they change the rules so…?", "OpenAI changed its rules",
+    # "…or did they add it?"
+    r"\b(?:openai|they)\s+(?:have\s+|has\s+|hav\s+)?(?:changed|updated|rewrote|revised|added|"
+    r"removed|dropped)\b|\bdid\s+(?:they|openai)\s+(?:change|update|add|remove|drop|rewrite)\b",
+    # "Authority levels changed?", "the December spec changes", "the October spec update"
+    rf"^\W*(?:[\w-]+\s+){{0,3}}?{_SPEC_TEXT}\s+(?:changed|updated|revised)\b|"
+    r"\bspec\s+(?:updates?|changes|revisions?)\b",
+    # what a release did: "Did the December release add rules…?"
+    r"\b(?:release|version|update)\s+(?:add|remove|drop|change|introduce|rename)\w*\b",
+    # "new in December", "already there in October", "a change from before", "something new"
+    rf"\bnew\s+(?:in|since|with)\s+(?:the\s+)?(?:{MONTH_WORDS}|\d{{4}}|latest|newest|last|this)\b",
+    r"\balready\s+(?:there|in|part of)\b[^?]*\b(?:release|version|spec|rules?|\d{4}|"
+    rf"{MONTH_WORDS})\b",
+    r"\bchanged?\s+from\s+(?:before|earlier|the (?:last|previous|old|first))\b",
+    r"\b(?:says?|said)\s+(?:anything|something)\s+new\b|^\W*(?:[\w@]+\s+)?(?:is there\s+)?"
+    r"(?:anything|something)\s+new\b",
+    rf"^(?=.*{_SPEC_SUBJECT}).*\balways\s+(?:in|part of)\b",
+    # then against now: "looser or stricter since Feb?"
+    rf"^(?=.*{_SPEC_SUBJECT}).*\b{_STRICTER}\b[^?]*\b(?:since|after)\b",
+    # named by season: "updated in the fall", "the update in the fall"
+    r"\b(?:updated|changed|revised|added|removed|update|release)\s+(?:in|during)\s+(?:the\s+)?"
+    r"(?:fall|autumn|spring|summer|winter)\b",
+]
+_CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+# a change of an answer, not of the spec: "…and does any of the rest change the answer?"
+_CHANGED_ANSWER = re.compile(
+    r"\bchang(?:e|es|ed|ing) (?:the|its|your|my|their|that|this|an?|anything about the) "
+    r"(?:answers?|responses?|repl(?:y|ies)|outcomes?|results?|behaviou?r|verdicts?|decisions?|"
+    r"outputs?)\b",
+    re.IGNORECASE,
+)
+# A change question is short; a long message that names no release describes a case of its own
+# (a 200-word scenario with "what does the spec say … change" in it is not a diff question).
+_LONGEST_UNNAMED = 40  # words
+
 _MONTH = re.compile(
     r"\b(?:(" + "|".join(m for m in MONTH_NAMES if m != "may") + r")\b|(" + _BESIDE_A_YEAR + r")"
     r"\.?(?=\s+(?:\d{4}|release|version|(?:model\s+)?spec)\b))(?:\s+(\d{4}))?",
@@ -123,7 +230,7 @@ _YEAR = re.compile(r"\b(20\d{2})\b")
 _ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
 NEWEST_WORDS = r"(?:latest|newest|current|most\s+recent)"
 _NEWEST = re.compile(rf"\b{NEWEST_WORDS}\b", re.IGNORECASE)
-_SINCE = re.compile(r"\bsince\b", re.IGNORECASE)
+_SINCE = re.compile(r"\b(?:since|after)\b", re.IGNORECASE)  # from then to the newest
 _FILLER = re.compile(
     r"\b(what|whats|what's|which|has|have|had|changed|change|changes|when|was|were|did|does|do|"
     r"added|add|introduced|removed|remove|dropped|drop|deleted|renamed|rename|updated|update|"
@@ -133,7 +240,14 @@ _FILLER = re.compile(
     r"differences|different|differ|history|diff|changelog|compare|compared|since|on|for|with|"
     r"from|guidance|section|sections|rules?|text|part|me|any|there|this|that|made|latest|"
     r"newest|current|most|recent|recently|lately|ever|at all|over time|much|last|previous|earlier|"
-    r"one|ones|" + MONTH_WORDS + r"|"
+    r"(?:the )?(?:authority )?level of|(?:root|system|developer|user)[- ]level|guidelines?|"
+    r"one|ones|reworded|rewritten|rewrote|edited|amended|tweaked|modified|tightened|loosened|"
+    r"relaxed|strengthened|softened|expanded|narrowed|broadened|reword|rewrite|edit|amend|revise|"
+    r"tweak|modify|tighten|loosen|relax|strengthen|soften|expand|narrow|broaden|stricter|looser|"
+    r"tighter|lenient|strict|more|watered|toned|down|always|originally|once|used|use|become|"
+    r"became|no longer|anymore|still|wording|stance|they|openai|after|before|at some point|i|heard|"
+    r"actually|really|just|exactly|its|their|so|please|tell|know|anything|something|"
+    r"later|later one|have|has|include|includes|contain|contains|get|got|made|" + MONTH_WORDS + r"|"
     r"\d{4}(?:-\d{2}-\d{2})?)\b",
     re.IGNORECASE,
 )
