@@ -128,52 +128,18 @@ _PATTERNS = [
     # "since the last release", not "since the last app update"
     r"\bsince (?:the )?(?:(?:last|previous|first|earlier)\s+(?:release|version|spec|one)\b|"
     r"\w+ (?:\d{4}|release))",
-    # the spec's text edited, or made stricter or looser: "Was "Do not lie" reworded?", "Did they
-    # tighten the rules on gore?", "Did the teen rules get stricter?" (not "Will it reword my
-    # essay?": no spec text, and not "Can a developer relax the default?": not past)
-    rf"^(?=.*{_SPEC_SUBJECT}).*\b(?:(?:was|were|been|get|got|gotten)\b[^?]{{0,60}}?\b{_EDITED}|"
-    rf"(?:did|has|have)\b.*\b{_EDIT_VERB}\w*|"
-    rf"(?:get|got|gotten|become|became|grown|grew|been made|made|did\b[^?]*\bmake)\s+"
-    rf"(?:[\w'’-]+\s+){{0,6}}?{_STRICTER})\b",
     # changed after or since a release: "Did the wording change after April?"
     rf"\bchanged?\s+(?:after|since|before)\s+(?:the\s+)?(?:{MONTH_WORDS}|\d{{4}}|last|previous|"
     r"first)\b",
-    # a rule's standing over time: "Has the profanity default always been a guideline?", "Did
-    # "Be warm" use to be a user-level rule?", "Was its level ever different?"
-    rf"^(?=.*{_SPEC_SUBJECT})\s*(?:was|were|has|have|had|did|is|are)\b.*\b(?:always been|always|"
-    r"ever|originally|once|used? to|"
-    r"become|became|no longer|anymore)\b.*\b(?:(?:root|system|developer|user)[- ]level|"
-    r"guidelines?|authority|different)\b",
-    # "Did the spec use to allow…?", "…the rule used to say…" (not "…be used to help…")
-    rf"^(?=.*{_SPEC_SUBJECT}).*(?:\bdid\b.*\buse|(?<!\bbe )(?<!\bbeen )(?<!\bbeing )used) to\b",
     # "Were any examples added to the honesty section?"
     r"^\s*(?:were|was|have|has)\s+(?:there\s+)?(?:any\s+)?(?:new\s+)?(?:examples?|sections?|"
     r"rules?)\b[^?]*\b(?:added|removed|dropped|changed|renamed)\b",
     # changes lately: "Any changes to how it handles minors lately?"
     r"^\W*(?:(?:have|were|are)\s+there\s+)?any\s+(?:changes|updates|edits|revisions)\s+"
     r"(?:to|in|on|about)\b",
-    # whether a release has it: "Is the transformation exception still in the latest release?",
-    # "Is "Be curious" in the April release?", "Does the February spec have a section on agents?"
-    # (a section as its subject: "Is lying allowed in the April release?" asks that release, and
-    # "and in the newest release?" is a follow-up)
-    r"^\s*(?:is|are|was|were)\s+(?:the\s+|an?\s+|any\s+)?(?:[\"“'‘][^\"”'’]+[\"”'’]|"
-    r"[a-z0-9]+_[a-z0-9_]+|[\w\s-]{0,40}\b(?:sections?|rules?|principles?|guidance|examples?|"
-    r"exceptions?|parts?))\s+(?:still\s+|no longer\s+|not\s+|also\s+)?(?:in|part of|included in)"
-    rf"\s+{_A_RELEASE}\s*\??\s*$",
-    # "still root-level in the latest spec", "showed up in the 2025-12-18 release", "take out of
-    # its rules in the latest update", "say originally"
-    rf"\b(?:still|no longer|showed up|show up|taken out|take out|took out|moved?|worded|"
-    rf"phrased)\b[^?]*\bin\s+{_A_RELEASE}",
-    r"\b(?:says?|said)\s+originally\b|\boriginally\s+(?:says?|said)\b",
-    rf"\b{_A_RELEASE}\b[^?]*\b(?:have|has|include|includes|contain|contains)\s+(?:an?\s+|any\s+)?"
-    r"(?:section|rule|principle|part|guidance|examples?)\b",
     r"\b(?:still|no longer)\s+(?:in|part of|included in)\s+(?:the\s+)?(?:model\s+)?spec\b",
-    rf"^(?=.*{_SPEC_SUBJECT}).*\b(?:still|no longer)\s+(?:in|part of|there|included|listed|an?|"
-    r"top-level)\b",
     r"\b(?:spec|release|version|section|rule|guidance)\s+(?:still|no longer)\s+(?:says?|lists?|"
     r"includes?|mentions?|has|have|contains?|covers?)\b",
-    # then against now: "Is the privacy guidance narrower now than it was originally?"
-    rf"^(?=.*{_SPEC_SUBJECT}).*\bthan\s+(?:it|they|this|that)\s+(?:was|were|used to be)\b",
     r"\b(?:did|does)\s+(?:it|that|this|they)\s+(?:come|arrive|appear)\s+(?:in\s+)?later\b|"
     r"\b(?:added|introduced|appeared)\s+(?:in\s+)?(?:only\s+|just\s+)?(?:later|"
     r"recently|lately)\b",
@@ -202,14 +168,58 @@ _PATTERNS = [
     r"\bchanged?\s+from\s+(?:before|earlier|the (?:last|previous|old|first))\b",
     r"\b(?:says?|said)\s+(?:anything|something)\s+new\b|^\W*(?:[\w@]+\s+)?(?:is there\s+)?"
     r"(?:anything|something)\s+new\b",
-    rf"^(?=.*{_SPEC_SUBJECT}).*\balways\s+(?:in|part of)\b",
-    # then against now: "looser or stricter since Feb?"
-    rf"^(?=.*{_SPEC_SUBJECT}).*\b{_STRICTER}\b[^?]*\b(?:since|after)\b",
     # named by season: "updated in the fall", "the update in the fall"
     r"\b(?:updated|changed|revised|added|removed|update|release)\s+(?:in|during)\s+(?:the\s+)?"
     r"(?:fall|autumn|spring|summer|winter)\b",
 ]
+# Counted only when the question names the spec's text (``_SPEC_SUBJECT``): the same words
+# about the assistant or the world ("Will it reword my essay?") ask no change of the spec.
+_OF_THE_TEXT = [
+    # edited, or made stricter or looser: "Was "Do not lie" reworded?", "Did they tighten the
+    # rules on gore?", "Did the teen rules get stricter?" (not "Can a developer relax the
+    # default?": not past)
+    rf"\b(?:(?:was|were|been|get|got|gotten)\b[^?]{{0,60}}?\b{_EDITED}|"
+    rf"(?:did|has|have)\b.*\b{_EDIT_VERB}\w*|"
+    rf"(?:get|got|gotten|become|became|grown|grew|been made|made|did\b[^?]*\bmake)\s+"
+    rf"(?:[\w'’-]+\s+){{0,6}}?{_STRICTER})\b",
+    # then against now: "looser or stricter since Feb?", "narrower now than it was originally?"
+    rf"\b{_STRICTER}\b[^?]*\b(?:since|after)\b",
+    r"\bthan\s+(?:it|they|this|that)\s+(?:was|were|used to be)\b",
+    # a rule's standing over time: "Has the profanity default always been a guideline?", "Did
+    # "Be warm" use to be a user-level rule?", "Was its level ever different?"
+    r"^\s*(?:was|were|has|have|had|did|is|are)\b.*\b(?:always been|always|ever|originally|once|"
+    r"used? to|become|became|no longer|anymore)\b.*\b(?:(?:root|system|developer|user)[- ]level|"
+    r"guidelines?|authority|different)\b",
+    # "Did the spec use to allow…?", "…the rule used to say…" (not "…be used to help…")
+    r"(?:\bdid\b.*\buse|(?<!\bbe )(?<!\bbeen )(?<!\bbeing )used) to\b",
+    # whether it is still there: "…still a top-level section?", "…always in the rules?"
+    r"\b(?:still|no longer)\s+(?:in|part of|there|included|listed|an?|top-level)\b",
+    r"\balways\s+(?:in|part of)\b",
+]
+# Counted only when the question names a release by its noun ("the April release", "the first
+# version", "the latest spec", "the December update"): what a release has or had.
+_OF_A_RELEASE = [
+    # whether a release has it: "Is the transformation exception still in the latest release?",
+    # "Is "Be curious" in the April release?", "Does the February spec have a section on agents?"
+    # (a section as its subject: "Is lying allowed in the April release?" asks that release, and
+    # "and in the newest release?" is a follow-up)
+    r"^\s*(?:is|are|was|were)\s+(?:the\s+|an?\s+|any\s+)?(?:[\"“'‘][^\"”'’]+[\"”'’]|"
+    r"[a-z0-9]+_[a-z0-9_]+|[\w\s-]{0,40}\b(?:sections?|rules?|principles?|guidance|examples?|"
+    r"exceptions?|parts?))\s+(?:still\s+|no longer\s+|not\s+|also\s+)?(?:in|part of|included in)"
+    rf"\s+{_A_RELEASE}\s*\??\s*$",
+    # "still root-level in the latest spec", "showed up in the 2025-12-18 release", "take out of
+    # its rules in the latest update", "say originally"
+    rf"\b(?:still|no longer|showed up|show up|taken out|take out|took out|moved?|worded|"
+    rf"phrased)\b[^?]*\bin\s+{_A_RELEASE}",
+    r"\b(?:says?|said)\s+originally\b|\boriginally\s+(?:says?|said)\b",
+    rf"\b{_A_RELEASE}\b[^?]*\b(?:have|has|include|includes|contain|contains)\s+(?:an?\s+|any\s+)?"
+    r"(?:section|rule|principle|part|guidance|examples?)\b",
+]
 _CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+_RELEASE_CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _OF_A_RELEASE), re.IGNORECASE)
+_NAMES_A_RELEASE = re.compile(r"\b(?:release|version|spec|update)\b", re.IGNORECASE)
+_TEXT_CHANGE_WORDS = re.compile("|".join(f"(?:{p})" for p in _OF_THE_TEXT), re.IGNORECASE)
+_NAMES_THE_TEXT = re.compile(_SPEC_SUBJECT, re.IGNORECASE)
 # a change of an answer, not of the spec: "…and does any of the rest change the answer?"
 _CHANGED_ANSWER = re.compile(
     r"\bchang(?:e|es|ed|ing) (?:the|its|your|my|their|that|this|an?|anything about the) "
@@ -263,7 +273,12 @@ class ChangeQuestion:
 
 def parse_change_question(question: str, known: list[str]) -> ChangeQuestion | None:
     """A change question's topic and named releases, or None for an ordinary question."""
-    if not _CHANGE_WORDS.search(_CHANGED_ANSWER.sub(" ", question)):
+    asked = _CHANGED_ANSWER.sub(" ", question)
+    if not (
+        _CHANGE_WORDS.search(asked)
+        or (_NAMES_THE_TEXT.search(asked) and _TEXT_CHANGE_WORDS.search(asked))
+        or (_NAMES_A_RELEASE.search(asked) and _RELEASE_CHANGE_WORDS.search(asked))
+    ):
         return None
     named = named_releases(question, known)
     if not named and len(question.split()) > _LONGEST_UNNAMED:
