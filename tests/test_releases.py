@@ -154,6 +154,26 @@ def test_a_question_whether_a_rule_was_loosened_is_answered_with_its_history(
     assert "avoid_hateful_content" in {c.section_id for c in answer.citations}
 
 
+def test_asked_whether_a_release_has_a_section_added_later_the_answer_says_when(
+    parts: Components,
+) -> None:
+    """Not "no change": the section is in neither release compared, and came later."""
+    answer = parts.service.answer('Is "Be curious" in the April release?')
+    assert answer.release == "2025-04-11"
+    assert "- not in 2025-02-12 or 2025-04-11: added in 2025-09-12" in answer.answer
+    assert "No change" not in answer.answer
+
+
+def test_asked_whether_a_section_is_still_there_the_answer_says_it_is_unchanged(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("Is the transformation exception still in the latest release?")
+    assert (
+        "(`transformation_exception`)\n- in 2025-10-27 and 2025-12-18, unchanged" in answer.answer
+    )
+    assert "transformation_exception" in {c.section_id for c in answer.citations}
+
+
 def test_a_change_question_about_the_world_is_not_answered_from_the_diffs(
     parts: Components,
 ) -> None:

@@ -220,6 +220,8 @@ class ChangeAnswerer:
                 continue
             if parsed.releases:
                 facts, same = self._diff_lines(corpus, before, target, section_id)
+                if not facts and section_id == topics[0][0]:  # "Is it still in…?": say so
+                    facts = self._unchanged_lines(corpus, before, target, section_id)
                 cited = [r for r in (before, target) if r]
             else:
                 history = self._history(corpus, section_id)
@@ -231,7 +233,7 @@ class ChangeAnswerer:
                 continue
             lines += [f"**{title}** (`{section_id}`)", *facts, ""]
             citations += self._citations(corpus, section_id, cited, parsed.topic, same)
-        if not citations:
+        if not lines:  # not one section of the topic to speak of
             span = (
                 f"between {before} and {target}"
                 if parsed.releases and before
@@ -304,6 +306,23 @@ class ChangeAnswerer:
         if diff.examples and not diff.changes:
             facts.append("- examples changed")
         return ([*facts, f"- {link}"] if facts else []), same
+
+    def _unchanged_lines(
+        self, corpus: Corpus, before: str | None, target: str, section_id: str
+    ) -> list[str]:
+        """What the best-matching section did between ``before`` and ``target`` when it did not
+        change: it is in both, unchanged; or in neither, added later or removed earlier ("Is "Be
+        curious" in the April release?" must not read "no change")."""
+        present = self._history(corpus, section_id).present_in
+        if not present or before is None:
+            return []
+        if before in present and target in present:
+            return [f"- in {before} and {target}, unchanged"]
+        if present[0] > target:
+            return [f"- not in {before} or {target}: added in {present[0]}"]
+        if present[-1] < before:
+            return [f"- not in {before} or {target}: last in {present[-1]}"]
+        return []
 
     def _citations(
         self,
