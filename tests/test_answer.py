@@ -39,6 +39,13 @@ def test_extractive_answer_quotes_the_governing_section_and_says_no_model_wrote_
     assert answer.examples and all(card.responses for card in answer.examples)
 
 
+def test_asked_a_rules_authority_level_the_answer_names_the_level(parts: Components) -> None:
+    """A default's gloss says which level it is at, not only who may change it."""
+    answer = parts.service.answer('What authority level does "Do not lie" have?')
+    assert answer.citations[0].section_id == "do_not_lie"
+    assert "a user-level default: a developer or the user can change it" in answer.answer
+
+
 def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
     parts: Components,
 ) -> None:

@@ -18,9 +18,10 @@ PLAIN_MEANING = {
     "root": "a root rule: no developer or user can change it",
     "system": "a system rule: no developer or user can change it",
     "platform": "a platform rule (the older name for root and system): no developer or user can change it",
-    "developer": "a default: a developer can change it, a user only where the developer allows",
-    "user": "a default: a developer or the user can change it",
-    "guideline": "a default: a developer or the user can change it, even implicitly",
+    "developer": "a developer-level default: a developer can change it, a user only where the "
+    "developer allows",
+    "user": "a user-level default: a developer or the user can change it",
+    "guideline": "a guideline-level default: a developer or the user can change it, even implicitly",
 }
 _NO_AUTHORITY_PLAIN = "an explanatory section with no authority level of its own"
 
