@@ -36,6 +36,7 @@ from server.domain.answering.lead_text import (
     not_english_notice,
     unindexed_notice,
 )
+from server.domain.answering.level_listing import LevelListing
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.release_asked import release_of_turn
@@ -107,6 +108,7 @@ class AnsweringService(SpecLookups):
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
         self.links = Links(settings.answers.public_base_url)
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
+        self.levels = LevelListing(corpus)
         self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
 
     def answer(
@@ -186,9 +188,10 @@ class AnsweringService(SpecLookups):
         list_examples: bool = True,
         small_talk: bool = True,
     ) -> Prepared:
-        """Step 1: validated once; small talk (unless ``small_talk`` is False) and a question
-        about changes answered here; a follow-up that only names a release prepares the earlier
-        question again, in that release; a release the question names is the one searched."""
+        """Step 1: validated once; small talk (unless ``small_talk`` is False), a question about
+        changes and one listing the sections at a level answered here; a follow-up that only
+        names a release prepares the earlier question again, in that release; a release the
+        question names is the one searched."""
         started = time.perf_counter()
         question = self.validate_question(question)
         if mode not in _MODES:
@@ -201,10 +204,13 @@ class AnsweringService(SpecLookups):
             return Prepared(question, history, use_llm, started, made=chat)
         known = self.corpus().names
         earlier = earlier_topic(history, known) if history else None
-        change = self.changes.answer(question, release, earlier)
-        if change is not None:
-            change = answer_with_notice(change, notice)
-            return Prepared(question, history, use_llm, started, made=change, notice=notice)
+        # about the spec's structure, not its guidance: what changed, which sections are at a level
+        structural = self.changes.answer(question, release, earlier) or self.levels.answer(
+            question, release
+        )
+        if structural is not None:
+            made = answer_with_notice(structural, notice)
+            return Prepared(question, history, use_llm, started, made=made, notice=notice)
         asked = without_small_talk(question)  # "Thanks! And for kids?" asks "And for kids?"
         again = release_follow_up(asked, history, known)  # "and in the newest release?"
         if again is not None:

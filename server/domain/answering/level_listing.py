@@ -1,0 +1,119 @@
+"""Questions that ask which sections sit at an authority level ("Which sections are root-level?",
+"List the guideline-level defaults", "How many rules are at system level in the February 2025
+spec?"), answered from the release's structure: every section at that level, titled and linked.
+No model involved, and nothing retrieved: the list is the release's own.
+
+A release before 2025-09-12 names no root or system level; its "platform" level is the older name
+for both, and a question about either is answered with it, saying so.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from server.domain.answering.authority import authority_meaning
+from server.domain.releases.change_questions import named_releases
+from server.domain.retrieval.corpus import Corpus
+from server.domain.schemas import Answer, Citation, section_url
+from specqa.core.spec import Section
+
+__all__ = ["LevelListing", "asked_levels"]
+
+LEVELS = ("root", "system", "platform", "developer", "user", "guideline")
+_OLDER_NAME = "platform"  # before root and system were told apart
+# a request for a list or a count, of sections, at a level named as such: not "Is "Do not lie" a
+# user-level rule?" (one section's level) nor "Can a developer override a root-level rule?"
+_LISTED = r"(?:sections|rules|principles|parts|defaults|guidelines|ones)\b"
+_LIST_REQUEST = re.compile(
+    r"^\W*(?:(?:can you|could you|please)\s+)*(?:list|show(?:\s+me)?|name|give(?:\s+me)?|"
+    rf"enumerate|count)\b[^?]*\b{_LISTED}|"
+    rf"^\W*(?:which|what|how many)\s+(?:[\w,-]+\s+){{0,3}}?{_LISTED}|"
+    rf"^\W*what\s+are\s+(?:all\s+)?(?:the\s+)?(?:[\w,-]+\s+){{0,4}}?{_LISTED}",
+    re.IGNORECASE,
+)
+_NAME = r"(?:root|system|platform|developer|user|guideline)"
+# a level named as such, or a run of them: "root-level", "root- and system-level", "developer,
+# user or guideline level"
+_LEVELS_RUN = re.compile(
+    rf"\b((?:{_NAME}-?\s*(?:,|and|or|&)\s*)*{_NAME})[- ]level\b", re.IGNORECASE
+)
+_LEVEL_NAME = re.compile(_NAME, re.IGNORECASE)
+
+
+def asked_levels(question: str) -> list[str]:
+    """The authority levels whose sections ``question`` asks to list or count, in the spec's
+    order; empty for any other question."""
+    if not _LIST_REQUEST.search(question):
+        return []
+    named = {
+        name.lower() for run in _LEVELS_RUN.findall(question) for name in _LEVEL_NAME.findall(run)
+    }
+    return [level for level in LEVELS if level in named]
+
+
+class LevelListing:
+    """Answers "which sections are at level X?" from a release's parsed sections."""
+
+    def __init__(self, corpus: Callable[[], Corpus]) -> None:
+        self.corpus = corpus
+
+    def answer(self, question: str, release: str | None) -> Answer | None:
+        levels = asked_levels(question)
+        if not levels:
+            return None
+        started = time.perf_counter()
+        corpus = self.corpus()
+        named = sorted(named_releases(question, corpus.names))
+        target = named[-1] if named else corpus.get(release).release
+        sections = corpus.get(target).parsed.sections
+        lines: list[str] = []
+        listed: list[Section] = []
+        for level in _as_the_release_names_them(levels, sections):
+            found = [s for s in sections if s.authority == level]
+            listed += found
+            lines += _level_lines(level, levels, found, target)
+        lines.append(f"*From the structure of release {target}; no model wrote this.*")
+        return Answer(
+            question=question,
+            release=target,
+            mode="extractive",
+            answer="\n".join(lines).strip(),
+            verdict=None,
+            citations=[_citation(target, section) for section in listed],
+            examples=[],
+            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
+        )
+
+
+def _as_the_release_names_them(levels: list[str], sections: list[Section]) -> list[str]:
+    """``levels``, with root and system as "platform" in a release that has only that name."""
+    has = {s.authority for s in sections}
+    named = [
+        _OLDER_NAME
+        if level in ("root", "system") and level not in has and _OLDER_NAME in has
+        else level
+        for level in levels
+    ]
+    return list(dict.fromkeys(named))
+
+
+def _level_lines(level: str, asked: list[str], found: list[Section], release: str) -> list[str]:
+    meaning = authority_meaning(level).split(": ", 1)[1]
+    count = f"{len(found)} section{'' if len(found) == 1 else 's'}"
+    head = f"**{level.capitalize()} level** in {release} ({meaning}): {count}."
+    if level == _OLDER_NAME and _OLDER_NAME not in asked:
+        head += f" {release} names no root or system level: platform is the older name for both."
+    return [head, *(f"- [{s.title}]({section_url(release, s.id)}) (`{s.id}`)" for s in found), ""]
+
+
+def _citation(release: str, section: Section) -> Citation:
+    return Citation(
+        section_id=section.id,
+        title=section.title,
+        authority=section.authority,
+        release=release,
+        quote="",
+        url=section_url(release, section.id),
+    )

@@ -1,0 +1,63 @@
+"""Questions that ask which sections sit at an authority level, answered from the release's
+structure on the real releases."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.composition.components import Components
+from server.domain.answering.level_listing import asked_levels
+
+
+@pytest.mark.parametrize(
+    ("question", "levels"),
+    [
+        ("Which sections are root-level?", ["root"]),
+        ("Which root- and system-level rules are there?", ["root", "system"]),
+        (
+            "List the developer, user or guideline level defaults",
+            ["developer", "user", "guideline"],
+        ),
+        ("How many sections are guideline-level in the latest release?", ["guideline"]),
+        # one section's level, a level's power, or a question about the rules' purpose: no list
+        ('Is "Do not lie" a user-level rule?', []),
+        ("Can a developer override a root-level rule?", []),
+        ("What kinds of behavior do the root-level rules mostly exist to prevent?", []),
+    ],
+)
+def test_a_request_to_list_or_count_sections_names_its_levels(
+    question: str, levels: list[str]
+) -> None:
+    assert asked_levels(question) == levels
+
+
+def test_which_sections_are_root_level_lists_every_one_of_the_newest_release(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("Which sections are root-level?")
+    newest = parts.service.corpus().newest
+    root = [
+        s.id for s in parts.service.corpus().get(newest).parsed.sections if s.authority == "root"
+    ]
+    assert answer.release == newest and root
+    assert [c.section_id for c in answer.citations] == root
+    assert answer.answer.startswith(f"**Root level** in {newest} (a hard rule")
+    assert f"{len(root)} sections." in answer.answer
+    assert all(f"(`{section_id}`)" in answer.answer for section_id in root)
+    assert answer.answer.endswith("no model wrote this.*")
+
+
+def test_a_release_before_root_and_system_lists_its_platform_level_and_says_why(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer(
+        "How many rules are at the system level in the February 2025 spec?"
+    )
+    assert answer.release == "2025-02-12"
+    assert "2025-02-12 names no root or system level: platform is the older name" in answer.answer
+    assert {c.authority for c in answer.citations} == {"platform"}
+
+
+def test_asked_one_sections_level_the_answer_is_the_ordinary_one(parts: Components) -> None:
+    answer = parts.service.answer('Is "Do not lie" a user-level rule?')
+    assert answer.bottom_line is not None and answer.citations[0].section_id == "do_not_lie"
