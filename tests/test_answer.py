@@ -14,7 +14,7 @@ from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
-from server.domain.retrieval.query_cues import TOPIC_CUES
+from server.domain.retrieval.query_cues import TOPIC_CUES, asked_label
 from server.settings import Settings
 from server.slack.compact import compact_message
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
@@ -44,6 +44,33 @@ def test_asked_a_rules_authority_level_the_answer_names_the_level(parts: Compone
     answer = parts.service.answer('What authority level does "Do not lie" have?')
     assert answer.citations[0].section_id == "do_not_lie"
     assert "a user-level default: a developer or the user can change it" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "label"),
+    [
+        ("Show me BAD examples about political persuasion", "BAD"),
+        ("Which examples show the model lying being labelled GOOD?", "GOOD"),
+        ("violating examples on hate speech", "BAD"),
+        ("show the BAD replies for privacy", "BAD"),
+        # a bad thing, or a reply asked about: no label asked for
+        ("Is it bad to lie to my kids about Santa?", None),
+        ("Is answering with 'stay positive' treated as a bad response under the spec?", None),
+    ],
+)
+def test_a_question_asks_for_examples_by_label_only_beside_them(
+    question: str, label: str | None
+) -> None:
+    assert asked_label(question) == label
+
+
+def test_asked_for_bad_examples_the_answer_shows_only_bad_replies(parts: Components) -> None:
+    answer = parts.service.answer("Show me BAD examples about political persuasion")
+    replies = [r for card in answer.examples for step in card.steps for r in step.responses]
+    assert replies and {r.label for r in replies} == {"BAD"}
+    unfiltered = parts.service.answer("Show me examples about political persuasion")
+    shown = {r.label for card in unfiltered.examples for step in card.steps for r in step.responses}
+    assert "GOOD" in shown
 
 
 def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.domain.answering.quoting import best_sentences
-from server.domain.precedents.example_view import example_card
+from server.domain.precedents.example_view import example_card, only_label
 from server.domain.retrieval.hybrid import RetrievalResult
+from server.domain.retrieval.query_cues import asked_label
 from server.domain.schemas import Citation, ExampleCard, section_url
 
 __all__ = ["Evidence"]
@@ -43,6 +44,8 @@ class Evidence:
             for h in result.sections
         ]
         examples = [example_card(h.example, result.release) for h in result.examples]
+        # "Show me BAD examples about…": the replies so labelled, as a precedent search gives them
+        examples = only_label(examples, asked_label(question))
         return cls(question, result, quotes, citations, examples, standalone)
 
     def meta(self) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from server.domain.answering.authority import authority_meaning
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.quoting import best_sentences
-from server.domain.precedents.example_view import example_card
+from server.domain.precedents.example_view import example_card, only_label
 from server.domain.precedents.matcher import PrecedentMatcher, PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff, diff_releases
 from server.domain.releases.history import SectionHistory, section_history
@@ -170,7 +170,7 @@ class SpecLookups:
                 precedents=True,
             )
             cards = [example_card(h.example, result.release) for h in result.examples]
-            return result.release, _only_label(cards, filters.label)
+            return result.release, only_label(cards, filters.label)
         rc = self.corpus().get(release)
         filters.check(rc)
         chosen = [
@@ -179,7 +179,7 @@ class SpecLookups:
             if e.responses and filters.admits(rc.sections_by_id[e.section_id], e)
         ]
         cards = [example_card(e, rc.release) for e in chosen[:k]]
-        return rc.release, _only_label(cards, filters.label)
+        return rc.release, only_label(cards, filters.label)
 
     def similar_examples(
         self, user: str, assistant: str = "", release: str | None = None, k: int = 5
@@ -319,26 +319,6 @@ def releases_between(corpus: Corpus, old: str, new: str) -> list[ParsedRelease]:
     first, last = names.index(old), names.index(new)
     step = 1 if last >= first else -1
     return [corpus.get(name).parsed for name in names[first + step : last : step]]
-
-
-def _only_label(cards: list[ExampleCard], label: str | None) -> list[ExampleCard]:
-    """With a label filter, each card keeps only the responses so labelled (in every step)."""
-    if label is None:
-        return cards
-    wanted = label.upper()
-    return [
-        card.model_copy(
-            update={
-                "steps": [
-                    step.model_copy(
-                        update={"responses": [r for r in step.responses if r.label == wanted]}
-                    )
-                    for step in card.steps
-                ]
-            }
-        )
-        for card in cards
-    ]
 
 
 def _cut(text: str, limit: int) -> str:

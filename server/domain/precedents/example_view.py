@@ -30,10 +30,33 @@ __all__ = [
     "JudgedStep",
     "example_card",
     "judged_steps",
+    "only_label",
     "render_example",
     "shorten",
     "step_labels",
 ]
+
+
+def only_label(cards: list[ExampleCard], label: str | None) -> list[ExampleCard]:
+    """With a label, each card keeps only the responses so labelled (in every step), and a card
+    left with none is dropped."""
+    if label is None:
+        return cards
+    wanted = label.upper()
+    kept = [
+        card.model_copy(
+            update={
+                "steps": [
+                    step.model_copy(
+                        update={"responses": [r for r in step.responses if r.label == wanted]}
+                    )
+                    for step in card.steps
+                ]
+            }
+        )
+        for card in cards
+    ]
+    return [card for card in kept if any(step.responses for step in card.steps)]
 
 
 def example_card(example: Example, release: str) -> ExampleCard:

@@ -12,6 +12,7 @@ __all__ = [
     "about_the_assistant",
     "about_the_spec",
     "about_voice",
+    "asked_label",
     "content_free",
     "focus_query",
     "may_concern_minors",
@@ -267,3 +268,25 @@ _VAGUE = re.compile(
 def content_free(question: str) -> bool:
     """Whether the question names nothing (only pronouns, auxiliaries and "allowed", "ok")."""
     return not re.sub(r"[\W_]+", "", _VAGUE.sub(" ", question))
+
+
+# A request for the spec's examples by their label: "Show me BAD examples about…", "examples
+# labelled GOOD", "the BAD replies" (not "Is it bad to…?" nor "…treated as a bad response?": the
+# label sits beside the examples, or is written as the spec writes it)
+_LABEL_BESIDE_EXAMPLES = re.compile(
+    r"\b(?:(?P<before>good|bad|compliant|non-compliant|violating)\s+(?:\w+\s+)?"
+    r"(?:examples?|precedents?)|(?P<upper>(?-i:GOOD|BAD))\s+(?:repl(?:y|ies)|responses?|answers?)|"
+    r"(?:examples?|precedents?|repl(?:y|ies)|responses?|answers?)\s+(?:\w+\s+){0,6}?"
+    r"(?:labell?ed|marked|rated|judged)\s+(?:as\s+)?(?P<after>good|bad|compliant|violating))\b",
+    re.IGNORECASE,
+)
+_LABEL_OF = {"good": "GOOD", "compliant": "GOOD", "bad": "BAD", "non-compliant": "BAD"}
+
+
+def asked_label(question: str) -> str | None:
+    """The label (GOOD or BAD) of the spec's examples the question asks for, if it asks by one."""
+    found = _LABEL_BESIDE_EXAMPLES.search(question)
+    if found is None:
+        return None
+    word = (found["before"] or found["upper"] or found["after"]).lower()
+    return _LABEL_OF.get(word, "BAD")
