@@ -53,6 +53,7 @@ def test_asked_a_rules_authority_level_the_answer_names_the_level(parts: Compone
         ("Which examples show the model lying being labelled GOOD?", "GOOD"),
         ("violating examples on hate speech", "BAD"),
         ("show the BAD replies for privacy", "BAD"),
+        ("Show me examples labelled OK", "OK"),
         # a bad thing, or a reply asked about: no label asked for
         ("Is it bad to lie to my kids about Santa?", None),
         ("Is answering with 'stay positive' treated as a bad response under the spec?", None),

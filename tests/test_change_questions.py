@@ -66,6 +66,7 @@ CHANGE_QUESTIONS = [
     "Is the transformation exception still in the latest release?",
     "Any changes to how the model handles minors lately?",
     "Were any examples added to the honesty section recently?",
+    "Was the section on not revealing privileged instructions renamed or broadened?",
 ]
 
 ORDINARY_QUESTIONS = [

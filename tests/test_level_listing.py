@@ -61,3 +61,19 @@ def test_a_release_before_root_and_system_lists_its_platform_level_and_says_why(
 def test_asked_one_sections_level_the_answer_is_the_ordinary_one(parts: Components) -> None:
     answer = parts.service.answer('Is "Do not lie" a user-level rule?')
     assert answer.bottom_line is not None and answer.citations[0].section_id == "do_not_lie"
+
+
+def test_how_many_authority_levels_counts_those_the_release_places_sections_at(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("How many authority levels did 2025-02-12 define?")
+    assert answer.release == "2025-02-12"
+    assert answer.answer.startswith("2025-02-12 places its sections at 4 authority levels:")
+    heads = [line for line in answer.answer.splitlines() if line.startswith("- **")]
+    assert [h.split("**")[1] for h in heads] == [
+        "Platform level",
+        "Developer level",
+        "User level",
+        "Guideline level",
+    ]
+    assert [c.section_id for c in answer.citations] == ["levels_of_authority"]

@@ -164,6 +164,19 @@ def test_asked_whether_a_release_has_a_section_added_later_the_answer_says_when(
     assert "No change" not in answer.answer
 
 
+def test_asked_whether_a_removed_section_is_still_there_the_answer_names_it_and_its_removal(
+    parts: Components,
+) -> None:
+    """The section the question names, though the newest release no longer has it, not the
+    newest release's nearest one."""
+    answer = parts.service.answer(
+        "Is the 'Be approachable' section still in the latest Model Spec?"
+    )
+    assert "(`approachable`)\n- not in 2025-10-27 or 2025-12-18: removed in 2025-09-12" in (
+        answer.answer
+    )
+
+
 def test_asked_whether_a_section_is_still_there_the_answer_says_it_is_unchanged(
     parts: Components,
 ) -> None:

@@ -149,10 +149,10 @@ class ChangeAnswerer:
             lines, citations = self._release_lines(corpus, before, target)
         else:
             topics = self._topics(corpus, parsed.topic)
+            if topics:  # the section the topic names first ("Is 'Be approachable' still in…?")
+                topics.insert(0, topics.pop(best_match(parsed.topic, topics)))
             if not parsed.releases and topics:  # "when did X appear?": the one-line answer first
-                best = topics.pop(best_match(parsed.topic, topics))
-                topics.insert(0, best)
-                lead = [history_lead(self._history(corpus, best[0]), best[1]), ""]
+                lead = [history_lead(self._history(corpus, topics[0][0]), topics[0][1]), ""]
             lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
         compared = f"{before} with {target}" if before else target
         notice = unindexed_notice(parsed.unindexed, f"this compares {compared}")
@@ -312,7 +312,7 @@ class ChangeAnswerer:
     ) -> list[str]:
         """What the best-matching section did between ``before`` and ``target`` when it did not
         change: it is in both, unchanged; or in neither, added later or removed earlier ("Is "Be
-        curious" in the April release?" must not read "no change")."""
+        curious" in the April release?" must not read "no change"), or removed earlier."""
         present = self._history(corpus, section_id).present_in
         if not present or before is None:
             return []
@@ -321,7 +321,9 @@ class ChangeAnswerer:
         if present[0] > target:
             return [f"- not in {before} or {target}: added in {present[0]}"]
         if present[-1] < before:
-            return [f"- not in {before} or {target}: last in {present[-1]}"]
+            names = corpus.names
+            gone = names[names.index(present[-1]) + 1]
+            return [f"- not in {before} or {target}: removed in {gone} (last in {present[-1]})"]
         return []
 
     def _citations(

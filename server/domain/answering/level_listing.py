@@ -40,6 +40,14 @@ _LEVELS_RUN = re.compile(
     rf"\b((?:{_NAME}-?\s*(?:,|and|or|&)\s*)*{_NAME})[- ]level\b", re.IGNORECASE
 )
 _LEVEL_NAME = re.compile(_NAME, re.IGNORECASE)
+# the levels themselves: "How many authority levels did 2025-02-12 define?", "List the levels of
+# authority"
+_ALL_LEVELS = re.compile(
+    r"^\W*(?:(?:can you|could you|please)\s+)*(?:how many|list|name|what are|which are|"
+    r"enumerate|show(?:\s+me)?)\b[^?]*\b(?:authority levels|levels of authority)\b",
+    re.IGNORECASE,
+)
+_LEVELS_SECTION = "levels_of_authority"
 
 
 def asked_levels(question: str) -> list[str]:
@@ -61,19 +69,31 @@ class LevelListing:
 
     def answer(self, question: str, release: str | None) -> Answer | None:
         levels = asked_levels(question)
-        if not levels:
+        overview = not levels and _ALL_LEVELS.search(question) is not None
+        if not levels and not overview:
             return None
         started = time.perf_counter()
         corpus = self.corpus()
         named = sorted(named_releases(question, corpus.names))
         target = named[-1] if named else corpus.get(release).release
-        sections = corpus.get(target).parsed.sections
-        lines: list[str] = []
+        parsed = corpus.get(target).parsed
+        sections = parsed.sections
+        if overview:  # every level the release places a section at, without the lists
+            levels = [level for level in LEVELS if any(s.authority == level for s in sections)]
+        lines = (
+            [f"{target} places its sections at {len(levels)} authority levels:"] if overview else []
+        )
         listed: list[Section] = []
         for level in _as_the_release_names_them(levels, sections):
             found = [s for s in sections if s.authority == level]
+            if overview:
+                lines.append(f"- {_level_head(level, levels, found, target)}")
+                continue
             listed += found
             lines += _level_lines(level, levels, found, target)
+        if overview:
+            lines.append("")
+            listed = [s for s in (parsed.section(_LEVELS_SECTION),) if s is not None]
         lines.append(f"*From the structure of release {target}; no model wrote this.*")
         return Answer(
             question=question,
@@ -99,13 +119,18 @@ def _as_the_release_names_them(levels: list[str], sections: list[Section]) -> li
     return list(dict.fromkeys(named))
 
 
-def _level_lines(level: str, asked: list[str], found: list[Section], release: str) -> list[str]:
+def _level_head(level: str, asked: list[str], found: list[Section], release: str) -> str:
     meaning = authority_meaning(level).split(": ", 1)[1]
     count = f"{len(found)} section{'' if len(found) == 1 else 's'}"
     head = f"**{level.capitalize()} level** in {release} ({meaning}): {count}."
     if level == _OLDER_NAME and _OLDER_NAME not in asked:
         head += f" {release} names no root or system level: platform is the older name for both."
-    return [head, *(f"- [{s.title}]({section_url(release, s.id)}) (`{s.id}`)" for s in found), ""]
+    return head
+
+
+def _level_lines(level: str, asked: list[str], found: list[Section], release: str) -> list[str]:
+    bullets = [f"- [{s.title}]({section_url(release, s.id)}) (`{s.id}`)" for s in found]
+    return [_level_head(level, asked, found, release), *bullets, ""]
 
 
 def _citation(release: str, section: Section) -> Citation:

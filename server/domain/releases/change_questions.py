@@ -62,7 +62,7 @@ _SPEC_SUBJECT = (
 )
 # an edit, or a rule made stricter or looser: "reworded", "tightened", "watered down"
 _EDITED = (
-    r"(?:reworded|rewritten|rewrote|edited|amended|revised|tweaked|modified|tightened|loosened|"
+    r"(?:reworded|rewritten|rewrote|edited|amended|revised|tweaked|modified|tightened|loosened|renamed|"
     r"relaxed|strengthened|softened|expanded|narrowed|broadened|watered down|toned down|merged|"
     r"split (?:up|into)|moved|reorgani[sz]ed|restructured|promoted|demoted|shrunk|grown|"
     r"relabell?ed|downgraded|upgraded)"
@@ -178,7 +178,7 @@ _OF_THE_TEXT = [
     # edited, or made stricter or looser: "Was "Do not lie" reworded?", "Did they tighten the
     # rules on gore?", "Did the teen rules get stricter?" (not "Can a developer relax the
     # default?": not past)
-    rf"\b(?:(?:was|were|been|get|got|gotten)\b[^?]{{0,60}}?\b{_EDITED}|"
+    rf"\b(?:(?:was|were|been|get|got|gotten)\b[^?]{{0,90}}?\b{_EDITED}|"
     rf"(?:did|has|have)\b.*\b{_EDIT_VERB}\w*|"
     rf"(?:get|got|gotten|become|became|grown|grew|been made|made|did\b[^?]*\bmake)\s+"
     rf"(?:[\w'’-]+\s+){{0,6}}?{_STRICTER})\b",

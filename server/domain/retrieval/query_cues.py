@@ -275,16 +275,17 @@ def content_free(question: str) -> bool:
 # label sits beside the examples, or is written as the spec writes it)
 _LABEL_BESIDE_EXAMPLES = re.compile(
     r"\b(?:(?P<before>good|bad|compliant|non-compliant|violating)\s+(?:\w+\s+)?"
-    r"(?:examples?|precedents?)|(?P<upper>(?-i:GOOD|BAD))\s+(?:repl(?:y|ies)|responses?|answers?)|"
+    r"(?:examples?|precedents?)|(?P<upper>(?-i:GOOD|BAD|OK))\s+(?:repl(?:y|ies)|responses?|answers?|examples?)|"
     r"(?:examples?|precedents?|repl(?:y|ies)|responses?|answers?)\s+(?:\w+\s+){0,6}?"
-    r"(?:labell?ed|marked|rated|judged)\s+(?:as\s+)?(?P<after>good|bad|compliant|violating))\b",
+    r"(?:labell?ed|marked|rated|judged)\s+(?:as\s+)?(?P<after>good|bad|ok|compliant|violating))\b",
     re.IGNORECASE,
 )
-_LABEL_OF = {"good": "GOOD", "compliant": "GOOD", "bad": "BAD", "non-compliant": "BAD"}
+_LABEL_OF = {"good": "GOOD", "compliant": "GOOD", "ok": "OK", "bad": "BAD", "non-compliant": "BAD"}
 
 
 def asked_label(question: str) -> str | None:
-    """The label (GOOD or BAD) of the spec's examples the question asks for, if it asks by one."""
+    """The label (GOOD, BAD or OK) of the spec's examples the question asks for, if it asks by
+    one."""
     found = _LABEL_BESIDE_EXAMPLES.search(question)
     if found is None:
         return None
