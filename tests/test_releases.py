@@ -310,11 +310,13 @@ def test_a_change_question_naming_a_date_that_is_no_release_says_what_it_compare
 def test_a_change_question_names_where_a_section_was_added_and_calls_a_dash_trivial(
     parts: Components,
 ) -> None:
-    """`be_curious` came in 2025-09-12, not in the release asked about; sycophancy's only edit
-    since February is a dash written "---", which was listed as a changed sentence."""
+    """The teen rules came in 2025-12-18, not in the release asked about; sycophancy's only
+    edit since February is a dash written "---", which was listed as a changed sentence."""
+    teens = parts.service.answer("Did the rules about teen safety change since February 2025?")
+    assert "Added in 2025-12-18 (not in 2025-02-12)" in teens.answer
     text = parts.service.answer("Did the rules about sycophancy change since February 2025?").answer
-    assert "Added in 2025-09-12 (not in 2025-02-12)" in text
     assert "only trivial edits" in text and "[-—-]" not in text
+    assert "`be_curious`" not in text  # another topic, matched far less well: not padding
 
 
 def test_history_question_follows_a_rename(parts: Components) -> None:

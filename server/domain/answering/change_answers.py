@@ -53,6 +53,9 @@ _NAMES_THE_SPEC = re.compile(
 )
 
 MAX_RELEASE_CITATIONS = 8
+# a change question's second section is told only when it matches the topic nearly as well as the
+# first ("teen": both teen sections; "privacy": not the privileged-information one)
+TOPIC_SCORE_SHARE = 0.75
 
 
 def release_note(corpus: Corpus, release: str, section_id: str, links: Links) -> str | None:
@@ -247,7 +250,10 @@ class ChangeAnswerer:
         grouping section, its children, since that is where the text lives."""
         found: dict[str, str] = {}
         newest = corpus.get(corpus.newest).parsed
-        for hit in self.retriever.search(topic, corpus.newest, k_sections=2, k_examples=0).sections:
+        hits = self.retriever.search(topic, corpus.newest, k_sections=2, k_examples=0).sections
+        for hit in hits:
+            if hit.score < TOPIC_SCORE_SHARE * hits[0].score:  # another topic: padding
+                continue
             found.setdefault(hit.section.id, hit.section.title)
             if hit.section.authority is None:
                 found.update(
