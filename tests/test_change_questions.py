@@ -67,6 +67,7 @@ CHANGE_QUESTIONS = [
     "Any changes to how the model handles minors lately?",
     "Were any examples added to the honesty section recently?",
     "Was the section on not revealing privileged instructions renamed or broadened?",
+    "What replaced the 'Be engaging' section?",
 ]
 
 ORDINARY_QUESTIONS = [
@@ -98,6 +99,7 @@ ORDINARY_QUESTIONS = [
     "Does the spec allow a developer to make the assistant more permissive about profanity?",
     "Has ChatGPT always been this polite?",
     "Has the user always got the final say over the developer?",
+    "Does the spec say a trivial clarifying question can be replaced by stating an assumption?",
     "Should the agent have edited the config file it wasn't asked to touch?",
     "Can a later user message override an earlier developer instruction just because it came "
     "later?",

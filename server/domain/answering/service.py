@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 
+from server.domain.answering.authority_moves import AuthorityMoves
 from server.domain.answering.change_answers import ChangeAnswerer, release_note
 from server.domain.answering.composing import Gathered, extractive_answer, llm_answer
 from server.domain.answering.evidence import Evidence
@@ -109,6 +110,7 @@ class AnsweringService(SpecLookups):
         self.links = Links(settings.answers.public_base_url)
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
         self.levels = LevelListing(corpus)
+        self.moves = AuthorityMoves(corpus)
         self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
 
     def answer(
@@ -204,9 +206,12 @@ class AnsweringService(SpecLookups):
             return Prepared(question, history, use_llm, started, made=chat)
         known = self.corpus().names
         earlier = earlier_topic(history, known) if history else None
-        # about the spec's structure, not its guidance: what changed, which sections are at a level
-        structural = self.changes.answer(question, release, earlier) or self.levels.answer(
-            question, release
+        # about the spec's structure, not its guidance: which rules moved level, what changed,
+        # which sections are at a level
+        structural = (
+            self.moves.answer(question)
+            or self.changes.answer(question, release, earlier)
+            or self.levels.answer(question, release)
         )
         if structural is not None:
             made = answer_with_notice(structural, notice)

@@ -195,6 +195,9 @@ _OF_THE_TEXT = [
     # whether it is still there: "…still a top-level section?", "…always in the rules?"
     r"\b(?:still|no longer)\s+(?:in|part of|there|included|listed|an?|top-level)\b",
     r"\balways\s+(?:in|part of)\b",
+    # "What replaced the 'Be engaging' section?", "Was it replaced by…?" (not "can be replaced by")
+    r"\bwhat\s+(?:replaced|superseded|took the place of)\b|"
+    r"\b(?:was|were|been|got|get)\s+(?:\w+\s+)?(?:replaced|superseded)\s+(?:by|with)\b",
 ]
 # Counted only when the question names a release by its noun ("the April release", "the first
 # version", "the latest spec", "the December update"): what a release has or had.
@@ -257,7 +260,9 @@ _FILLER = re.compile(
     r"tighter|lenient|strict|more|watered|toned|down|always|originally|once|used|use|become|"
     r"became|no longer|anymore|still|wording|stance|they|openai|after|before|at some point|i|heard|"
     r"actually|really|just|exactly|its|their|so|please|tell|know|anything|something|"
-    r"later|later one|have|has|include|includes|contain|contains|get|got|made|" + MONTH_WORDS + r"|"
+    r"later|later one|have|has|include|includes|contain|contains|get|got|made|replaced|superseded|"
+    + MONTH_WORDS
+    + r"|"
     r"\d{4}(?:-\d{2}-\d{2})?)\b",
     re.IGNORECASE,
 )
