@@ -177,6 +177,19 @@ def test_asked_whether_a_removed_section_is_still_there_the_answer_names_it_and_
     )
 
 
+def test_a_section_renamed_before_the_releases_compared_is_told_once_under_its_new_id(
+    parts: Components,
+) -> None:
+    """`protect_privileged_messages` became `protect_privileged_information` in 2025-09-12: the
+    old id must not read "unchanged" beside the new one's changes."""
+    answer = parts.service.answer(
+        "What changed about lying to protect confidential instructions between 2025-10-27 and "
+        "2025-12-18?"
+    )
+    assert "(`protect_privileged_messages`)" not in answer.answer
+    assert "(`protect_privileged_information`)\n- body:" in answer.answer
+
+
 def test_asked_whether_a_section_is_still_there_the_answer_says_it_is_unchanged(
     parts: Components,
 ) -> None:

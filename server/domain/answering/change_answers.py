@@ -319,9 +319,10 @@ class ChangeAnswerer:
         """What the best-matching section did between ``before`` and ``target`` when it did not
         change: it is in both, unchanged; or in neither, added later or removed earlier ("Is "Be
         curious" in the April release?" must not read "no change"), or removed earlier."""
-        present = self._history(corpus, section_id).present_in
-        if not present or before is None:
-            return []
+        history = self._history(corpus, section_id)
+        present = history.present_in
+        if not present or before is None or history.ids.get(target, section_id) != section_id:
+            return []  # renamed since: told under the id it has there, if at all
         if before in present and target in present:
             return [f"- in {before} and {target}, unchanged"]
         if present[0] > target:
