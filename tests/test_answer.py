@@ -74,6 +74,19 @@ def test_asked_for_bad_examples_the_answer_shows_only_bad_replies(parts: Compone
     assert "GOOD" in shown
 
 
+def test_asked_for_examples_by_label_alone_the_answer_lists_every_one_so_labelled(
+    parts: Components,
+) -> None:
+    """No topic to rank them by: every example of the release with an OK reply, OK replies only."""
+    answer = parts.service.answer("Show me examples labelled OK.")
+    newest = parts.service.corpus().get(None).parsed
+    with_ok = [e.id for e in newest.examples if any(r.label == "OK" for r in e.responses)]
+    assert [card.id for card in answer.examples] == with_ok
+    assert answer.answer.startswith(f"**Examples with a reply labelled OK** in {answer.release}: ")
+    replies = {r.label for card in answer.examples for step in card.steps for r in step.responses}
+    assert replies == {"OK"}
+
+
 def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
     parts: Components,
 ) -> None:

@@ -27,7 +27,7 @@ from specqa.core.question_bank import normalise_quotes
 from specqa.core.quotes import text_fragment_url
 from specqa.core.text import plain_text
 
-__all__ = ["compose"]
+__all__ = ["compose", "example_line"]
 
 # an example's line in an answer: the request, and how each labelled reply opens
 EXAMPLE_ASKED_CHARS = 100
@@ -69,7 +69,7 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
         lines += [f"Also relevant: {', '.join(more)}.", ""]
     if evidence.examples and list_examples:
         lines += ["**Matching examples**", ""]
-        lines += [_example_line(card) for card in evidence.examples]
+        lines += [example_line(card) for card in evidence.examples]
         lines.append("")
     lines.append(quoted_footer(result.release))
     return "\n".join(lines).rstrip()
@@ -106,7 +106,7 @@ def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
     return [head, *(f"> {markdown_literal(line)}" for line in quote.splitlines()), ""]
 
 
-def _example_line(card: ExampleCard) -> str:
+def example_line(card: ExampleCard) -> str:
     """One line per example, enough to read without its card (a chat client shows no cards): per
     judged step, the user turn its replies answer, then each reply's label, why, and opening."""
     steps = []

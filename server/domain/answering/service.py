@@ -27,6 +27,7 @@ from server.domain.answering.authority_moves import AuthorityMoves
 from server.domain.answering.change_answers import ChangeAnswerer, release_note
 from server.domain.answering.composing import Gathered, extractive_answer, llm_answer
 from server.domain.answering.evidence import Evidence
+from server.domain.answering.label_listing import LabelListing
 from server.domain.answering.language import LanguageGuess
 from server.domain.answering.lead import Lead, cited_examples, decide_lead, trim_citations
 from server.domain.answering.lead_text import (
@@ -110,6 +111,7 @@ class AnsweringService(SpecLookups):
         self.links = Links(settings.answers.public_base_url)
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
         self.levels = LevelListing(corpus)
+        self.labels = LabelListing(corpus)
         self.moves = AuthorityMoves(corpus)
         self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
 
@@ -207,11 +209,12 @@ class AnsweringService(SpecLookups):
         known = self.corpus().names
         earlier = earlier_topic(history, known) if history else None
         # about the spec's structure, not its guidance: which rules moved level, what changed,
-        # which sections are at a level
+        # which sections are at a level, which examples carry a label
         structural = (
             self.moves.answer(question)
             or self.changes.answer(question, release, earlier)
             or self.levels.answer(question, release)
+            or self.labels.answer(question, release)
         )
         if structural is not None:
             made = answer_with_notice(structural, notice)
