@@ -1,7 +1,7 @@
 """Questions about change ("what changed about honesty in the December 2025 release?", "when did
 guidance on under-18 users appear?", "what was removed in the December release?") answered from
-release diffs, and the one-line note an answer gets when its governing section changed after the
-release it was answered from.
+release diffs (the one-line note an answer gets when its governing section changed since is in
+``release_note``).
 
 Three kinds of answer, all without a model:
 * a whole release (no topic left once the change words are taken out): what matters first, i.e.
@@ -24,10 +24,11 @@ from server.domain.answering.lead import is_covered
 from server.domain.answering.lead_text import unindexed_notice, with_notice
 from server.domain.answering.links import Links
 from server.domain.answering.quoting import best_sentences
+from server.domain.answering.release_note import span_diff
 from server.domain.answering.service_lookups import releases_between
 from server.domain.releases.change_lead import best_match, history_lead
 from server.domain.releases.change_questions import ChangeQuestion, parse_change_question
-from server.domain.releases.diff import ReleaseDiff, RenamedSection, diff_releases, renamed_where
+from server.domain.releases.diff import ReleaseDiff, RenamedSection, renamed_where
 from server.domain.releases.diff_markdown import render_diff_markdown, sentence_bullets
 from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval.corpus import Corpus
@@ -36,7 +37,7 @@ from server.domain.schemas import Answer, Citation, section_url
 from specqa.core.memo import IndexMemo
 from specqa.core.spec import ParsedRelease
 
-__all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question", "release_note"]
+__all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question"]
 
 # "did that change?", "was it different in February?": about the conversation's topic
 _POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNORECASE)
@@ -56,38 +57,6 @@ MAX_RELEASE_CITATIONS = 8
 # a change question's second section is told only when it matches the topic nearly as well as the
 # first ("teen": both teen sections; "privacy": not the privileged-information one)
 TOPIC_SCORE_SHARE = 0.75
-
-
-def release_note(corpus: Corpus, release: str, section_id: str, links: Links) -> str | None:
-    """One line when ``section_id`` changed between ``release`` and the newest indexed release,
-    renames followed through the releases between (a renamed section is the same section)."""
-    newest = corpus.newest
-    if release == newest or corpus.get(release).parsed.section(section_id) is None:
-        return None
-    diff = _span_diff(corpus, release, newest, section_id)
-    link = f"see [the diff]({links.diff(release, newest, section_id)})"
-    if section_id in diff.removed:
-        return f"`{section_id}` was removed after {release} (it is not in {newest}): {link}."
-    parts = [f"id renamed to `{r.to_id}`{renamed_where(r)}" for r in diff.renamed if r.kind == "id"]
-    parts += [
-        part
-        for part, present in (
-            ("text", diff.changed),
-            ("authority", diff.authority_changed),
-            ("examples", diff.examples),
-            ("title", any(r.from_title != r.to_title for r in diff.renamed)),
-        )
-        if present
-    ]
-    if not parts:
-        return None
-    return f"`{section_id}` changed ({', '.join(parts)}) between {release} and {newest}: {link}."
-
-
-def _span_diff(corpus: Corpus, old: str, new: str, section_id: str | None = None) -> ReleaseDiff:
-    """The diff from ``old`` to ``new``, renames followed through the releases between."""
-    between = releases_between(corpus, old, new)
-    return diff_releases(corpus.get(old).parsed, corpus.get(new).parsed, section_id, between)
 
 
 class ChangeAnswerer:
@@ -188,7 +157,7 @@ class ChangeAnswerer:
         if before is None:
             return [f"{target} is the oldest indexed release: nothing earlier to compare with."], []
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
-        diff = _span_diff(corpus, before, target)
+        diff = span_diff(corpus, before, target)
         lines = [  # the link before the long list, so a surface that shows only the start has it
             _counts_line(diff),
             "",
@@ -291,7 +260,7 @@ class ChangeAnswerer:
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
         if old.section(section_id) is None and new.section(section_id) is None:
             return [], set()
-        diff = _span_diff(corpus, before, target, section_id)
+        diff = span_diff(corpus, before, target, section_id)
         same = {section_id} | {i for r in diff.renamed for i in (r.from_id, r.to_id)}
         link = f"[diff]({self.links.diff(before, target, section_id)})"
         if section_id in diff.added:

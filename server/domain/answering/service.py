@@ -24,7 +24,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 
 from server.domain.answering.authority_moves import AuthorityMoves
-from server.domain.answering.change_answers import ChangeAnswerer, release_note
+from server.domain.answering.change_answers import ChangeAnswerer
 from server.domain.answering.composing import Gathered, extractive_answer, llm_answer
 from server.domain.answering.evidence import Evidence
 from server.domain.answering.label_listing import LabelListing
@@ -47,6 +47,7 @@ from server.domain.answering.release_follow_up import (
     release_follow_up,
     topic_question,
 )
+from server.domain.answering.release_note import release_note
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
 from server.domain.answering.streaming import StreamEvent, deltas, made_events
