@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, computed_field
 
 from specqa.core.question_bank import ShortAnswerValue
 from specqa.core.quotes import text_fragment_url
-from specqa.core.spec import AuthorityLevel, ExampleLabel
+from specqa.core.spec import AuthorityLevel, ExampleLabel, Section
 
 __all__ = [
     "Answer",
@@ -27,6 +27,7 @@ __all__ = [
     "SectionCard",
     "SectionLink",
     "ShortAnswer",
+    "section_citation",
     "section_url",
 ]
 
@@ -59,6 +60,18 @@ class Citation(BaseModel):
     @property
     def quote_url(self) -> str | None:
         return text_fragment_url(self.url, self.quote)
+
+
+def section_citation(release: str, section: Section, quote: str = "") -> Citation:
+    """``section`` of ``release`` as a citation (``quote``: verbatim from it, or none)."""
+    return Citation(
+        section_id=section.id,
+        title=section.title,
+        authority=section.authority,
+        release=release,
+        quote=quote,
+        url=section_url(release, section.id),
+    )
 
 
 class SectionLink(BaseModel):

@@ -14,7 +14,7 @@ from server.domain.releases.change_questions import named_releases
 from server.domain.releases.diff import diff_releases
 from server.domain.releases.diff_types import AuthorityChange
 from server.domain.retrieval.corpus import Corpus
-from server.domain.schemas import Answer, Citation, section_url
+from server.domain.schemas import Answer, Citation, section_citation, section_url
 from specqa.core.memo import IndexMemo
 
 __all__ = ["AuthorityMoves", "asked_move"]
@@ -99,16 +99,7 @@ class AuthorityMoves:
                     f"{change.from_authority} → {change.to_authority}"
                 )
                 if section is not None:
-                    citations.append(
-                        Citation(
-                            section_id=section.id,
-                            title=section.title,
-                            authority=section.authority,
-                            release=newer,
-                            quote="",
-                            url=url,
-                        )
-                    )
+                    citations.append(section_citation(newer, section))
         asked = _described(move)
         span = (
             f"in {', '.join(sorted(named))}"

@@ -33,7 +33,7 @@ from server.domain.releases.diff_markdown import render_diff_markdown, sentence_
 from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.hybrid import HybridRetriever
-from server.domain.schemas import Answer, Citation, section_url
+from server.domain.schemas import Answer, Citation, section_citation
 from specqa.core.memo import IndexMemo
 from specqa.core.spec import ParsedRelease
 
@@ -287,7 +287,7 @@ class ChangeAnswerer:
     ) -> list[str]:
         """What the best-matching section did between ``before`` and ``target`` when it did not
         change: it is in both, unchanged; or in neither, added later or removed earlier ("Is "Be
-        curious" in the April release?" must not read "no change"), or removed earlier."""
+        curious" in the April release?" must not read "no change")."""
         history = self._history(corpus, section_id)
         present = history.present_in
         if not present or before is None or history.ids.get(target, section_id) != section_id:
@@ -318,16 +318,8 @@ class ChangeAnswerer:
             section = next((s for s in found if s is not None), None)
             if section is None:
                 continue
-            citations.append(
-                Citation(
-                    section_id=section.id,
-                    title=section.title,
-                    authority=section.authority,
-                    release=name,
-                    quote=best_sentences(section.body, topic or section.title),
-                    url=section_url(name, section.id),
-                )
-            )
+            quote = best_sentences(section.body, topic or section.title)
+            citations.append(section_citation(name, section, quote))
         return citations
 
 

@@ -10,7 +10,7 @@ from server.domain.answering.quoting import best_sentences
 from server.domain.precedents.example_view import example_card, only_label
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import asked_label
-from server.domain.schemas import Citation, ExampleCard, section_url
+from server.domain.schemas import Citation, ExampleCard, section_citation, section_url
 
 __all__ = ["Evidence"]
 
@@ -33,14 +33,7 @@ class Evidence:
             hit.section.id: best_sentences(hit.section.body, question) for hit in result.sections
         }
         citations = [
-            Citation(
-                section_id=h.section.id,
-                title=h.section.title,
-                authority=h.section.authority,
-                release=result.release,
-                quote=quotes[h.section.id],
-                url=section_url(result.release, h.section.id),
-            )
+            section_citation(result.release, h.section, quotes[h.section.id])
             for h in result.sections
         ]
         examples = [example_card(h.example, result.release) for h in result.examples]

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from server.domain.answering.authority import authority_meaning
 from server.domain.releases.change_questions import named_releases
 from server.domain.retrieval.corpus import Corpus
-from server.domain.schemas import Answer, Citation, section_url
+from server.domain.schemas import Answer, section_citation, section_url
 from specqa.core.spec import Section
 
 __all__ = ["LevelListing", "asked_levels"]
@@ -101,7 +101,7 @@ class LevelListing:
             mode="extractive",
             answer="\n".join(lines).strip(),
             verdict=None,
-            citations=[_citation(target, section) for section in listed],
+            citations=[section_citation(target, section) for section in listed],
             examples=[],
             timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
         )
@@ -131,14 +131,3 @@ def _level_head(level: str, asked: list[str], found: list[Section], release: str
 def _level_lines(level: str, asked: list[str], found: list[Section], release: str) -> list[str]:
     bullets = [f"- [{s.title}]({section_url(release, s.id)}) (`{s.id}`)" for s in found]
     return [_level_head(level, asked, found, release), *bullets, ""]
-
-
-def _citation(release: str, section: Section) -> Citation:
-    return Citation(
-        section_id=section.id,
-        title=section.title,
-        authority=section.authority,
-        release=release,
-        quote="",
-        url=section_url(release, section.id),
-    )
