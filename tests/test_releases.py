@@ -190,6 +190,16 @@ def test_a_section_renamed_before_the_releases_compared_is_told_once_under_its_n
     assert "(`protect_privileged_information`)\n- body:" in answer.answer
 
 
+def test_a_sections_diff_shows_how_its_example_replies_changed_not_only_a_count(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer(
+        "How did the erotica section's example change between 2025-04-11 and 2025-09-12?"
+    )
+    assert "  - “responding to user request for erotica”: GOOD reply rewritten: “" in answer.answer
+    assert "GOOD reply removed: “Sorry, I can't help with that.”" in answer.answer
+
+
 def test_asked_whether_a_section_is_still_there_the_answer_says_it_is_unchanged(
     parts: Components,
 ) -> None:

@@ -29,7 +29,11 @@ from server.domain.answering.service_lookups import releases_between
 from server.domain.releases.change_lead import best_match, history_lead
 from server.domain.releases.change_questions import ChangeQuestion, parse_change_question
 from server.domain.releases.diff import ReleaseDiff, RenamedSection, renamed_where
-from server.domain.releases.diff_markdown import render_diff_markdown, sentence_bullets
+from server.domain.releases.diff_markdown import (
+    example_bullets,
+    render_diff_markdown,
+    sentence_bullets,
+)
 from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.hybrid import HybridRetriever
@@ -280,6 +284,8 @@ class ChangeAnswerer:
                 facts += [f"- {change.summary}", *sentence_bullets(change.sentences)]
         if diff.examples and not diff.changes:
             facts.append("- examples changed")
+        for examples in diff.examples.values():  # how each example's replies changed, not a count
+            facts += example_bullets(examples)
         return ([*facts, f"- {link}"] if facts else []), same
 
     def _unchanged_lines(

@@ -15,7 +15,7 @@ from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit
 from specqa.core.spec import ParsedRelease
 
-__all__ = ["MAX_SENTENCES_SHOWN", "render_diff_markdown", "sentence_bullets"]
+__all__ = ["MAX_SENTENCES_SHOWN", "example_bullets", "render_diff_markdown", "sentence_bullets"]
 
 
 def render_diff_markdown(
@@ -97,6 +97,12 @@ def _example_line(section_id: str, change: ExampleChanges) -> str:
         for r in change.relabelled
     )
     line = f"`{section_id}`: {examples_summary(change)}" + (f" ({relabels})" if relabels else "")
-    for example in change.replies:
-        line += f"\n  - “{example.title}”: " + "; ".join(map(describe_reply, example.replies))
-    return line
+    return "\n".join([line, *example_bullets(change)])
+
+
+def example_bullets(change: ExampleChanges, indent: str = "  ") -> list[str]:
+    """A bullet for each example whose replies changed: its title, then how each reply did."""
+    return [
+        f"{indent}- “{example.title}”: " + "; ".join(map(describe_reply, example.replies))
+        for example in change.replies
+    ]
