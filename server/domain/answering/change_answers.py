@@ -27,7 +27,11 @@ from server.domain.answering.quoting import best_sentences
 from server.domain.answering.release_note import span_diff
 from server.domain.answering.service_lookups import releases_between
 from server.domain.releases.change_lead import best_match, history_lead
-from server.domain.releases.change_questions import ChangeQuestion, parse_change_question
+from server.domain.releases.change_questions import (
+    NAMED_SECTION,
+    ChangeQuestion,
+    parse_change_question,
+)
 from server.domain.releases.diff import ReleaseDiff, RenamedSection, renamed_where
 from server.domain.releases.diff_markdown import (
     example_bullets,
@@ -52,9 +56,7 @@ _THIS_RELEASE = re.compile(
 # a question that names the spec or one of its sections is about the spec's text whatever else
 # it speaks of; one that does not ("What changed in the tax rules this year?") may be about the world
 _NAMES_THE_SPEC = re.compile(
-    r"\b(?:spec|specs|sections?|rulebook|guidelines?|releases?)\b|\b[a-z0-9]+_[a-z0-9_]+\b|"
-    r"(?<![A-Za-z])[\"“'‘][A-Z][^\"”'’.!?:]{2,40}[\"”'’]",
-    re.IGNORECASE,
+    rf"\b(?:spec|specs|sections?|rulebook|guidelines?|releases?)\b|{NAMED_SECTION}", re.IGNORECASE
 )
 
 MAX_RELEASE_CITATIONS = 8

@@ -12,6 +12,7 @@ from specqa.core.names import LATEST
 __all__ = [
     "MONTH_NAMES",
     "MONTH_WORDS",
+    "NAMED_SECTION",
     "NEWEST_WORDS",
     "ChangeQuestion",
     "is_change_question",
@@ -55,11 +56,10 @@ _SPEC_TEXT = (
     r"releases?|versions?|latest|\d{4}|authority|levels?|stance|examples?|rulebook)\b"
 )
 # what a change is of: the spec's text, a section named in quotes ("Do not lie") or by its id
-# (a title is quoted and capitalised: not the apostrophes of "haven't slept… they've")
-_SPEC_SUBJECT = (
-    rf"(?:{_SPEC_TEXT}|(?<![A-Za-z])[\"“'‘](?-i:[A-Z])[^\"”'’.!?:]{{2,40}}[\"”'’]|"
-    r"\b[a-z0-9]+_[a-z0-9_]+\b)"
-)
+# a section named by its title in quotes, capitalised (not the apostrophes of "haven't slept…
+# they've"), or by its id
+NAMED_SECTION = r"(?<![A-Za-z])[\"“'‘](?-i:[A-Z])[^\"”'’.!?:]{2,40}[\"”'’]|\b[a-z0-9]+_[a-z0-9_]+\b"
+_SPEC_SUBJECT = rf"(?:{_SPEC_TEXT}|{NAMED_SECTION})"
 # an edit, or a rule made stricter or looser: "reworded", "tightened", "watered down"
 _EDITED = (
     r"(?:reworded|rewritten|rewrote|edited|amended|revised|tweaked|modified|tightened|loosened|renamed|"
