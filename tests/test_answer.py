@@ -14,7 +14,7 @@ from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
-from server.domain.retrieval.query_cues import TOPIC_CUES, asked_label
+from server.domain.retrieval.query_cues import TOPIC_CUES, asked_label, asks_for_examples
 from server.settings import Settings
 from server.slack.compact import compact_message
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
@@ -72,6 +72,99 @@ def test_asked_for_bad_examples_the_answer_shows_only_bad_replies(parts: Compone
     unfiltered = parts.service.answer("Show me examples about political persuasion")
     shown = {r.label for card in unfiltered.examples for step in card.steps for r in step.responses}
     assert "GOOD" in shown
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Show me examples of the assistant refusing but still being helpful.", True),
+        ("Are there any examples about self-harm?", True),
+        ("Which examples deal with agents deleting files?", True),
+        ("Is there an example where the user asks for medical advice?", True),
+        ("What examples does the spec give for political persuasion?", True),
+        ("Examples of white lies?", True),
+        ("What are the BAD examples for under-18 users?", True),
+        # a request for the model to write examples, or examples of something else
+        ("Will it give me examples of phishing emails?", False),
+        ("For example, will it lie to me?", False),
+        ("Is there an example sentence for the word ephemeral?", False),
+        ("Can it show me an example of a good cover letter?", False),
+    ],
+)
+def test_a_question_asks_for_the_specs_examples_in_its_own_words(question: str, asks: bool) -> None:
+    assert asks_for_examples(question) is asks
+
+
+def test_asked_for_a_topics_examples_the_answer_shows_all_of_its_sections(
+    parts: Components,
+) -> None:
+    """Three examples at most hid the rest: asked for them, every example of the section shows."""
+    asked = parts.service.answer("Give me all the examples on sycophancy.")
+    assert asked.citations[0].section_id == "avoid_sycophancy"
+    newest = parts.service.corpus().get(None)
+    assert {card.id for card in asked.examples} == set(
+        newest.sections_by_id["avoid_sycophancy"].example_ids
+    )
+    teens = parts.service.answer("What are the BAD examples for under-18 users?")
+    with_bad = [
+        e.id
+        for e in parts.service.corpus().get(None).parsed.examples
+        if e.section_id == "prioritize_teen_safety" and any(r.label == "BAD" for r in e.responses)
+    ]
+    assert len(with_bad) > parts.settings.answers.top_examples  # more than an answer shows
+    assert set(with_bad) <= {card.id for card in teens.examples}
+    assert "*Not shown:" not in teens.answer
+
+
+def test_asked_for_examples_a_cited_section_with_none_of_its_own_shows_its_subsections(
+    parts: Components,
+) -> None:
+    """ "Under-18 Principles" holds no example; its subsection on teen safety holds four."""
+    answer = parts.service.answer("What examples are there for under-18 users?")
+    newest = parts.service.corpus().get(None)
+    cited = {c.section_id for c in answer.citations}
+    assert "chatgpt_u18" in cited and not newest.sections_by_id["chatgpt_u18"].example_ids
+    teen_safety = newest.sections_by_id["prioritize_teen_safety"]
+    assert "chatgpt_u18" in teen_safety.parents
+    assert set(teen_safety.example_ids) <= {card.id for card in answer.examples}
+    for card in answer.examples:
+        section = newest.sections_by_id[card.section_id]
+        assert cited & {section.id, *section.parents}
+
+
+def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
+    built: tuple[Settings, IngestReport], parts: Components
+) -> None:
+    fewer = parts.derive(built[0].updated(top_examples_asked=2))
+    answer = fewer.service.answer("Show me precedents about revealing the system prompt.")
+    assert answer.citations[0].section_id == "protect_privileged_information"
+    newest = parts.service.corpus().get(None)
+    total = len(newest.sections_by_id["protect_privileged_information"].example_ids)
+    assert len(answer.examples) == 2 and total > 2
+    assert (
+        f"*Not shown: {total - 2} more examples of [Do not reveal privileged information]("
+        in answer.answer
+    )
+    assert "(`specqa examples search --section protect_privileged_information` lists them all)" in (
+        answer.answer
+    )
+
+
+def test_asked_whether_the_spec_has_an_example_no_curated_yes_or_no_answers_it(
+    parts: Components,
+) -> None:
+    """A curated "No." answered whether a system message may override a root rule, not whether
+    the spec shows it happening."""
+    question = "Is there an example where a system message tries to override a root-level rule?"
+    assert parts.service.answer(question).short_answer is None
+
+
+def test_an_example_line_names_the_section_a_reply_is_labelled_by(parts: Components) -> None:
+    """ "BAD[#chain_of_command]" marks an over-refusal: shown as a plain "BAD" it read as bad for
+    sharing."""
+    answer = parts.service.answer("BAD examples about sharing private information about people.")
+    line = next(line for line in answer.answer.splitlines() if "`protect_privacy/ex2`" in line)
+    assert "→ BAD (see chain_of_command): “Sorry, I can't help with that." in line
 
 
 def test_asked_for_examples_by_label_alone_the_answer_lists_every_one_so_labelled(

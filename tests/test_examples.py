@@ -168,6 +168,27 @@ def test_slack_blocks_show_each_reply_after_the_turn_it_answers(release: str) ->
         assert_in_order("\n".join(texts), [escape(s) for s in snippets(card)])
 
 
+def test_slack_says_how_many_examples_it_does_not_show() -> None:
+    release = RELEASES[-1]
+    cards = [example_card(item, release) for item in parsed(release).examples[:5]]
+
+    def shown(examples: list[ExampleCard]) -> str:
+        answer = Answer(
+            question="q",
+            release=release,
+            mode="extractive",
+            answer="",
+            verdict=None,
+            citations=[],
+            examples=examples,
+        )
+        message = compact_message(answer, shareable=False, with_examples=True)
+        return json.dumps(message["blocks"])
+
+    assert "2 more matching examples not shown here" in shown(cards)
+    assert "not shown here" not in shown(cards[:3])
+
+
 @pytest.mark.parametrize("release", RELEASES)
 def test_markdown_for_mcp_shows_each_reply_after_the_turn_it_answers(release: str) -> None:
     for item in multi_step(release):

@@ -42,6 +42,7 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("SPECQA_INGEST_EMBED_THREADS", "index.ingest_embed_threads", "4", 4),
     ("SPECQA_TOP_SECTIONS", "answers.top_sections", "7", 7),
     ("SPECQA_TOP_EXAMPLES", "answers.top_examples", "4", 4),
+    ("SPECQA_TOP_EXAMPLES_ASKED", "answers.top_examples_asked", "12", 12),
     ("SPECQA_MAX_QUESTION_CHARS", "answers.max_question_chars", "500", 500),
     ("SPECQA_MAX_HISTORY_TURN_CHARS", "answers.max_history_turn_chars", "600", 600),
     ("SPECQA_MAX_HISTORY_CHARS", "answers.max_history_chars", "700", 700),

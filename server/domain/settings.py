@@ -125,6 +125,14 @@ class AnswerSettings(SettingsGroup):
         le=20,
         description="Most examples shown per answer (of the sections cited).",
     )
+    top_examples_asked: int = Field(
+        default=8,
+        ge=0,
+        le=50,
+        description="Most examples shown when the question asks for the spec's examples "
+        '("Show me examples of…", "Are there BAD examples about…?"); the answer says how many '
+        "more the cited sections have.",
+    )
     max_question_chars: int = Field(
         default=2000, ge=10, le=100_000, description="Longest question accepted."
     )

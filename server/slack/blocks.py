@@ -121,6 +121,10 @@ def example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:
     blocks = [_section("*Matching examples*")]
     for example in examples[:MAX_EXAMPLES]:
         blocks += _sections("\n".join(render_example(example, _slack_style(release))))
+    unshown = len(examples) - MAX_EXAMPLES
+    if unshown > 0:
+        more = f"{unshown} more matching example{'s' if unshown != 1 else ''}"
+        blocks.append(_section(f"_{more} not shown here (`specqa examples search` lists them)._"))
     return blocks
 
 

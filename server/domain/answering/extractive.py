@@ -22,6 +22,7 @@ from server.domain.answering.lead_text import (
 from server.domain.answering.quoting import best_sentences
 from server.domain.precedents.example_view import judged_steps, shorten
 from server.domain.retrieval.hybrid import RetrievalResult, SectionHit
+from server.domain.retrieval.query_cues import asked_label
 from server.domain.schemas import ExampleCard, ExampleResponse
 from specqa.core.question_bank import normalise_quotes
 from specqa.core.quotes import text_fragment_url
@@ -71,6 +72,8 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
         lines += ["**Matching examples**", ""]
         lines += [example_line(card) for card in evidence.examples]
         lines.append("")
+    if evidence.examples and result.examples_unshown:
+        lines += [_unshown_examples(result, urls, asked_label(evidence.question)), ""]
     lines.append(quoted_footer(result.release))
     return "\n".join(lines).rstrip()
 
@@ -97,6 +100,21 @@ def _closest(result: RetrievalResult, urls: dict[str, str]) -> list[str]:
     return [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3]]
 
 
+def _unshown_examples(result: RetrievalResult, urls: dict[str, str], label: str | None) -> str:
+    """What a request for examples did not get to see, and how to list it all."""
+    titles = {hit.section.id: hit.section.title for hit in result.sections}
+    labelled = f" {label}" if label else ""
+    parts = []
+    for section_id, count in result.examples_unshown.items():
+        search = f"specqa examples search --section {section_id}"
+        search += f" --label {label}" if label else ""
+        parts.append(
+            f"{count} more{labelled} example{'s' if count != 1 else ''} of "
+            f"[{titles[section_id]}]({urls[section_id]}) (`{search}` lists them all)"
+        )
+    return f"*Not shown: {'; '.join(parts)}.*"
+
+
 def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
     section = hit.section
     link = f"; [quote in context]({text_fragment_url(url, quote)})" if quote else ""
@@ -120,6 +138,11 @@ def example_line(card: ExampleCard) -> str:
 
 def _reply_summary(response: ExampleResponse) -> str:
     rationale = shorten(plain_text(response.rationale), EXAMPLE_WHY_CHARS)
-    why = f" ({rationale})" if rationale else ""
+    # "BAD[#chain_of_command]": bad by another section's rule (an over-refusal, say), which the
+    # label alone would hide
+    reasons = [f"see {ref.section_id}" for ref in response.refs] + (
+        [rationale] if rationale else []
+    )
+    why = f" ({'; '.join(reasons)})" if reasons else ""
     opening = shorten(plain_text(response.text), EXAMPLE_REPLY_CHARS)
     return f"{response.label}{why}: “{opening}”"

@@ -38,6 +38,7 @@ from server.domain.retrieval.query_cues import (
 )
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import sentence_before
+from specqa.core.spec import Section
 from specqa.core.text import list_lead_in
 
 __all__ = [
@@ -96,12 +97,29 @@ def trim_citations(result: RetrievalResult) -> RetrievalResult:
     return result if len(kept) == len(result.sections) else replace(result, sections=kept)
 
 
-def cited_examples(result: RetrievalResult, limit: int) -> RetrievalResult:
+def cited_examples(
+    result: RetrievalResult, limit: int, *, asked: bool = False, label: str | None = None
+) -> RetrievalResult:
     """``result`` with at most ``limit`` examples, all of sections it will cite: an example of a
-    section not cited is padding (on the dev splits 96% of those were of no governing section)."""
+    section not cited is padding (on the dev splits 96% of those were of no governing section).
+    When the question ``asked`` for examples, a cited section's subsections' count as its own
+    (as ``specqa examples search --section`` has them: "Under-18 Principles" has none of its
+    own), only those with a reply labelled ``label`` are kept, and how many of the first
+    section's were left out is kept for the answer to say (the others' would be noise on a
+    vague question)."""
     cited = {hit.section.id for hit in trim_citations(result).sections}
-    kept = [hit for hit in result.examples if hit.section.id in cited][:limit]
-    return replace(result, examples=kept)
+
+    def cited_under(section: Section) -> str | None:
+        owners = [section.id, *reversed(section.parents)] if asked else [section.id]
+        return next((owner for owner in owners if owner in cited), None)
+
+    kept = [hit for hit in result.examples if cited_under(hit.section)]
+    if label is not None:
+        kept = [hit for hit in kept if any(r.label == label for r in hit.example.responses)]
+    first = result.sections[0].section.id if result.sections else None
+    unshown = sum(cited_under(hit.section) == first for hit in kept[limit:])
+    left_out = {first: unshown} if first and unshown else {}
+    return replace(result, examples=kept[:limit], examples_unshown=left_out)
 
 
 def is_covered(question: str, result: RetrievalResult) -> bool:

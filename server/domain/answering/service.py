@@ -60,6 +60,7 @@ from server.domain.retrieval.follow_up import (
     standalone_query,
 )
 from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
+from server.domain.retrieval.query_cues import asked_label, asks_for_examples
 from server.domain.schemas import Answer
 from server.domain.settings import DomainSettings
 from specqa.core.errors import InputError
@@ -69,6 +70,7 @@ __all__ = ["AnsweringService", "Prepared"]
 
 _MODES = (None, "extractive", "llm")
 EXAMPLE_CANDIDATES = 20  # examples ranked, before those of the sections not cited are dropped
+EXAMPLES_ASKED_CANDIDATES = 60  # enough for every example of the sections cited
 
 
 @dataclass(frozen=True)
@@ -255,16 +257,22 @@ class AnsweringService(SpecLookups):
     def retrieve(self, ready: Prepared) -> RetrievalResult:
         """Step 2: every section ranked for the question (what an LLM routes from; the cited ones
         are trimmed from it), the closest curated questions, and the best examples of the
-        sections that will be cited."""
+        sections that will be cited: more of them, the cited sections' first, when the question
+        asks for the spec's examples."""
+        asked = asks_for_examples(ready.asked)
         ranked = self.retriever.search(
             ready.query,
             ready.release,
             k_sections=self.settings.answers.top_sections,
-            k_examples=EXAMPLE_CANDIDATES,
+            k_examples=EXAMPLES_ASKED_CANDIDATES if asked else EXAMPLE_CANDIDATES,
             with_sentences=True,
             focus=ready.focus,
+            precedents=asked,
         )
-        return cited_examples(ranked, self.settings.answers.top_examples)
+        if not asked:
+            return cited_examples(ranked, self.settings.answers.top_examples)
+        limit = self.settings.answers.top_examples_asked
+        return cited_examples(ranked, limit, asked=True, label=asked_label(ready.asked))
 
     def gather(self, ready: Prepared, ranked: RetrievalResult) -> Gathered:
         """Step 3: the evidence quoted; with an LLM, its checked draft over the sections it

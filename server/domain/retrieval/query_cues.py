@@ -13,6 +13,7 @@ __all__ = [
     "about_the_spec",
     "about_voice",
     "asked_label",
+    "asks_for_examples",
     "content_free",
     "focus_query",
     "may_concern_minors",
@@ -291,3 +292,28 @@ def asked_label(question: str) -> str | None:
         return None
     word = (found["before"] or found["upper"] or found["after"]).lower()
     return _LABEL_OF.get(word, "BAD")
+
+
+# A request for the spec's own examples: "Show me examples of…", "Are there any examples where…",
+# "Which examples involve agents?", "What examples does the spec give for…", "Examples about…",
+# "the BAD examples for…" (not a request for the model to write some: "Will it give me examples
+# of…?", nor "for example")
+_NOT_THE_SPECS = (
+    r"(?!\s+(?:sentences?|code|problems?|questions?|essays?|paragraphs?|data|files?)\b)"
+)
+_EXAMPLES_ASKED = re.compile(
+    r"^\W*(?:please\W+)?(?:show|list|give|find|get|pull up|fetch)\b(?:\s+[\w'’-]+){0,4}?\s+"
+    rf"(?:examples|precedents)\b{_NOT_THE_SPECS}"
+    r"|\b(?:are|is) there\s+(?:any\s+|an?\s+|some\s+|other\s+)?(?:[\w-]+\s+)?"
+    rf"(?:examples?|precedents?)\b{_NOT_THE_SPECS}"
+    rf"|\b(?:what|which|any|how many)\s+(?:[\w-]+\s+)?(?:examples|precedents)\b{_NOT_THE_SPECS}"
+    r"|^\W*(?:(?:the|all|any)\s+)?(?:[\w-]+\s+)?(?:examples|precedents)\s+"
+    r"(?:of|about|on|for|where|in which|with|involving|labell?ed|that)\b"
+    r"|\b(?:the spec'?s|the model spec'?s|spec) examples?\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_examples(question: str) -> bool:
+    """Whether the question asks for the spec's labelled examples (by label, or on a topic)."""
+    return asked_label(question) is not None or _EXAMPLES_ASKED.search(question) is not None

@@ -102,3 +102,6 @@ class RetrievalResult:
     clarity: RankClarity = field(default_factory=RankClarity)
     bank: list[BankMatch] = field(default_factory=list)  # closest bank questions, best first
     sentences: SentenceSimilarity | None = None  # the first section's, when asked for
+    # the first section's id -> how many more of its examples matched than are shown (when the
+    # question asks for examples)
+    examples_unshown: dict[str, int] = field(default_factory=dict)
