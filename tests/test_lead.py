@@ -329,10 +329,11 @@ def test_a_curated_question_whose_sentence_the_release_no_longer_says_lends_no_s
     assert decide_lead(CURATED, replace(result, bank=stale)).short is None
 
 
-def test_a_question_about_always_and_one_that_is_not_lend_each_other_no_short_answer(
+def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_short_answer(
     parts: Components,
 ) -> None:
-    """ "Is it always expected to…?" answered no does not answer "Should it…?": it may depend."""
+    """ "Is it always expected to…?" answered no does not answer "Should it…?": it may depend;
+    nor does "Is it the only…?" answer whether it holds."""
     result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
     closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
     others = [match for match in result.bank if match is not closest]
@@ -343,6 +344,10 @@ def test_a_question_about_always_and_one_that_is_not_lend_each_other_no_short_an
     every_case = "Is it meant to give me a whole poem by a living poet in every single case?"
     assert decide_lead(every_case, result).short is None
     assert decide_lead(CURATED, result).short is not None
+    # "the only…" asks whether one case is alone: its yes answered "Does the exception allow…?"
+    only = "is a whole poem by a living poet the only thing it gives in full if i ask nicely"
+    asked_only = replace(closest, question=only)
+    assert decide_lead(CURATED, replace(result, bank=[asked_only, *others])).short is None
 
 
 def test_a_curated_question_sharing_only_words_with_the_question_lends_no_short_answer(

@@ -33,7 +33,11 @@ import re
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.hybrid import RetrievalResult
-from server.domain.retrieval.query_cues import names_a_minor, speaks_of_own_harm
+from server.domain.retrieval.query_cues import (
+    asks_for_examples,
+    names_a_minor,
+    speaks_of_own_harm,
+)
 from server.domain.schemas import BottomLine, ShortAnswer
 from specqa.core.question_bank import ShortAnswerValue, normalise_quotes
 
@@ -126,6 +130,16 @@ _UNIVERSAL = re.compile(
 )
 
 
+# "Is it the only category where…?", "…anything else?": whether one case is alone in what it asks
+_EXCLUSIVE = re.compile(
+    r"\b(?:the only|only (?:one|ones|category|categories|case|cases|time|thing|things|kind|kinds|"
+    r"type|types|way|ways|reason|exception|exceptions|rule|rules|section|sections|situation|"
+    r"situations|area|areas|topic|topics)|sole(?:ly)?|exclusively|anything else|any other|"
+    r"other than|apart from)\b",
+    re.IGNORECASE,
+)
+
+
 # what follows is a condition of the question ("…if I tell it it's for a parody?")
 _CONDITION = re.compile(
     r"(?<!as )\b(?:if|unless|as long as|so long as|provided|even when)\b([^,?]*)", re.IGNORECASE
@@ -198,6 +212,7 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         or _CONTRAST.search(question)
         or _CONTRAST.search(closest.question)
         or _not_one_yes_or_no_question(question)
+        or asks_for_examples(question)  # "Is there an example where…?" asks what the spec shows
         or _PREMISE_ELSEWHERE.match(question)
         or (speaks_of_own_harm(question) and not speaks_of_own_harm(closest.question))
         or _narrower(closest.question, question)
@@ -278,8 +293,13 @@ def _narrower(curated: str, question: str) -> bool:
 
 def _quantified_differently(one: str, other: str) -> bool:
     """Whether one question asks if something holds always ("Is it always expected to point out a
-    blurry video feed?") and the other only whether it does ("Should it point that out?")."""
-    return bool(_UNIVERSAL.search(one)) != bool(_UNIVERSAL.search(other))
+    blurry video feed?") or of one case alone ("Is sexual content involving minors the only
+    category where transforming the user's text is off-limits?"), and the other only whether it
+    holds ("Should it point that out?", "Does the exception allow translating it?")."""
+    return any(
+        bool(pattern.search(one)) != bool(pattern.search(other))
+        for pattern in (_UNIVERSAL, _EXCLUSIVE)
+    )
 
 
 _REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)
