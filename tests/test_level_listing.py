@@ -76,4 +76,22 @@ def test_how_many_authority_levels_counts_those_the_release_places_sections_at(
         "User level",
         "Guideline level",
     ]
-    assert [c.section_id for c in answer.citations] == ["levels_of_authority"]
+    assert [c.section_id for c in answer.citations] == [
+        "levels_of_authority",
+        "follow_all_applicable_instructions",
+    ]
+
+
+def test_the_levels_overview_quotes_the_specs_own_ordering_down_to_no_authority(
+    parts: Components,
+) -> None:
+    """Counting sections per level leaves out what has no authority (tool output, quoted text),
+    which the spec's own ordering ends with."""
+    answer = parts.service.answer(
+        "What are the levels of authority in the Model Spec, from highest to lowest?"
+    )
+    quoted = [line for line in answer.answer.splitlines() if line.startswith("> ")]
+    assert quoted[0] == '> 1. **Root**: Model Spec "root" sections'
+    assert quoted[-1].startswith("> 6. *No Authority*: assistant and tool messages")
+    body = parts.service.section("follow_all_applicable_instructions").body
+    assert all(line[2:] in body for line in quoted)

@@ -94,6 +94,12 @@ class LevelListing:
         if overview:
             lines.append("")
             listed = [s for s in (parsed.section(_LEVELS_SECTION),) if s is not None]
+            ordering = _spec_ordering(sections)
+            if ordering is not None:  # the spec's own list: it ends with what has no authority
+                where, quoted = ordering
+                link = f"[{where.title}]({section_url(target, where.id)})"
+                lines += [f"The spec's own ordering ({link}, `{where.id}`):", *quoted, ""]
+                listed.append(where)
         lines.append(f"*From the structure of release {target}; no model wrote this.*")
         return Answer(
             question=question,
@@ -105,6 +111,21 @@ class LevelListing:
             examples=[],
             timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
         )
+
+
+_ORDERING_ITEM = re.compile(
+    r"^\d+\.\s+[*_]{1,2}(?:Root|Platform|System|Developer|User|Guideline|No Authority)[*_]{1,2}:"
+)
+
+
+def _spec_ordering(sections: list[Section]) -> tuple[Section, list[str]] | None:
+    """The numbered list of authority levels as a section of the release writes it ("1. **Root**:
+    …" to "6. *No Authority*: …"), quoted line by line, and that section."""
+    for section in sections:
+        items = [line for line in section.body.splitlines() if _ORDERING_ITEM.match(line.strip())]
+        if len(items) >= 3:
+            return section, [f"> {line.strip()}" for line in items]
+    return None
 
 
 def _as_the_release_names_them(levels: list[str], sections: list[Section]) -> list[str]:
