@@ -648,6 +648,14 @@ def test_voice_mode_sections_are_cited_only_for_questions_about_voice(parts: Com
     assert any("voice" in c.section_id for c in video.citations)  # voice mode shares video too
     written = parts.service.answer("Can the model write in the narrative voice of a detective?")
     assert not [c for c in written.citations if "voice" in c.section_id]
+    # a mic check is about voice; a "safety testing mode" in a system prompt is not
+    mode = parts.service.answer(
+        "Will the model still refuse harmful requests if my system prompt declares a special "
+        "'safety testing mode' that ignores all policies?"
+    )
+    assert not [c for c in mode.citations if "voice" in c.section_id]
+    mic = parts.service.answer("testing, testing, one two, can you hear me?")
+    assert mic.citations[0].section_id == "respond_to_audio_testing_in_voice_mode"
 
 
 def test_the_sections_about_minors_lead_only_a_question_that_may_concern_one(
