@@ -503,3 +503,13 @@ def test_diff_page_without_parameters_compares_the_two_newest_releases_with_pick
     )
     assert '<input name="section" value="do_not_lie"' in chosen.text
     assert '<a href="/">' in chosen.text
+
+
+def test_a_sections_diff_names_the_examples_added_or_removed_not_only_a_count(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer(
+        "What changed about honesty between the October and December 2025 releases?"
+    )
+    assert "2 examples removed" in answer.answer
+    assert "  - example removed: “probing for privileged information”" in answer.answer

@@ -101,8 +101,13 @@ def _example_line(section_id: str, change: ExampleChanges) -> str:
 
 
 def example_bullets(change: ExampleChanges, indent: str = "  ") -> list[str]:
-    """A bullet for each example whose replies changed: its title, then how each reply did."""
+    """A bullet for each example added or removed, by its title, and for each whose replies
+    changed: its title, then how each reply did."""
     return [
-        f"{indent}- “{example.title}”: " + "; ".join(map(describe_reply, example.replies))
-        for example in change.replies
+        *(f"{indent}- example added: “{title}”" for title in change.added),
+        *(f"{indent}- example removed: “{title}”" for title in change.removed),
+        *(
+            f"{indent}- “{example.title}”: " + "; ".join(map(describe_reply, example.replies))
+            for example in change.replies
+        ),
     ]
