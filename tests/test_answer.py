@@ -180,6 +180,28 @@ def test_asked_for_examples_by_label_alone_the_answer_lists_every_one_so_labelle
     assert replies == {"OK"}
 
 
+def test_asked_how_many_examples_the_answer_counts_them_and_their_replies_by_label(
+    parts: Components,
+) -> None:
+    newest = parts.service.corpus().get(None).parsed
+    labels = [r.label for e in newest.examples for r in e.responses]
+    answer = parts.service.answer("How many labelled examples are in the December 2025 spec?")
+    labelled = sum(1 for e in newest.examples if e.responses)
+    assert labelled < len(newest.examples)  # "Definitions" shows two with no labelled reply
+    assert answer.answer.startswith(
+        f"**Examples in {newest.release}:** {len(newest.examples)}, {labelled} of them with "
+        f"labelled replies; {len(labels)} replies: GOOD {labels.count('GOOD')}, "
+        f"BAD {labels.count('BAD')}, OK {labels.count('OK')}"
+    )
+    bad = parts.service.answer("How many BAD examples are there?")
+    with_bad = sum(1 for e in newest.examples if "BAD" in e.labels)
+    assert (
+        f"labelled BAD** in {newest.release}: {with_bad} ({labels.count('BAD')} BAD" in bad.answer
+    )
+    # with a topic, it is an ordinary question whose examples are shown
+    assert parts.service.answer("How many examples are about privacy?").bottom_line is not None
+
+
 def test_an_extractive_answer_opens_with_a_verbatim_bottom_line_and_its_meaning(
     parts: Components,
 ) -> None:
