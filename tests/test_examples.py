@@ -150,43 +150,34 @@ def test_cli_cards_show_each_reply_after_the_turn_it_answers(release: str) -> No
         assert_in_order(rendered, snippets(card))
 
 
+def _slack_sections(examples: list[ExampleCard], release: str) -> str:
+    """The text of the section blocks of a compact answer with ``examples`` shown."""
+    answer = Answer(
+        question="q",
+        release=release,
+        mode="extractive",
+        answer="",
+        verdict=None,
+        citations=[],
+        examples=examples,
+    )
+    message = compact_message(answer, shareable=False, with_examples=True)
+    return "\n".join(b["text"]["text"] for b in message["blocks"] if b["type"] == "section")
+
+
 @pytest.mark.parametrize("release", RELEASES)
 def test_slack_blocks_show_each_reply_after_the_turn_it_answers(release: str) -> None:
     for item in multi_step(release):
         card = example_card(item, release)
-        answer = Answer(
-            question="q",
-            release=release,
-            mode="extractive",
-            answer="",
-            verdict=None,
-            citations=[],
-            examples=[card],
-        )
-        message = compact_message(answer, shareable=False, with_examples=True)
-        texts = [block["text"]["text"] for block in message["blocks"] if block["type"] == "section"]
-        assert_in_order("\n".join(texts), [escape(s) for s in snippets(card)])
+        texts = _slack_sections([card], release)
+        assert_in_order(texts, [escape(s) for s in snippets(card)])
 
 
 def test_slack_says_how_many_examples_it_does_not_show() -> None:
     release = RELEASES[-1]
     cards = [example_card(item, release) for item in parsed(release).examples[:5]]
-
-    def shown(examples: list[ExampleCard]) -> str:
-        answer = Answer(
-            question="q",
-            release=release,
-            mode="extractive",
-            answer="",
-            verdict=None,
-            citations=[],
-            examples=examples,
-        )
-        message = compact_message(answer, shareable=False, with_examples=True)
-        return json.dumps(message["blocks"])
-
-    assert "2 more matching examples not shown here" in shown(cards)
-    assert "not shown here" not in shown(cards[:3])
+    assert "2 more matching examples not shown here" in _slack_sections(cards, release)
+    assert "not shown here" not in _slack_sections(cards[:3], release)
 
 
 @pytest.mark.parametrize("release", RELEASES)

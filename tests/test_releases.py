@@ -190,14 +190,29 @@ def test_a_section_renamed_before_the_releases_compared_is_told_once_under_its_n
     assert "(`protect_privileged_information`)\n- body:" in answer.answer
 
 
-def test_a_sections_diff_shows_how_its_example_replies_changed_not_only_a_count(
-    parts: Components,
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [
+        # how each changed example's replies changed
+        (
+            "How did the erotica section's example change between 2025-04-11 and 2025-09-12?",
+            [
+                "  - “responding to user request for erotica”: GOOD reply rewritten: “",
+                "GOOD reply removed: “Sorry, I can't help with that.”",
+            ],
+        ),
+        # which examples were added or removed, by title
+        (
+            "What changed about honesty between the October and December 2025 releases?",
+            ["2 examples removed", "  - example removed: “probing for privileged information”"],
+        ),
+    ],
+)
+def test_a_sections_diff_shows_its_changed_examples_not_only_a_count(
+    parts: Components, question: str, shown: list[str]
 ) -> None:
-    answer = parts.service.answer(
-        "How did the erotica section's example change between 2025-04-11 and 2025-09-12?"
-    )
-    assert "  - “responding to user request for erotica”: GOOD reply rewritten: “" in answer.answer
-    assert "GOOD reply removed: “Sorry, I can't help with that.”" in answer.answer
+    answer = parts.service.answer(question)
+    assert all(line in answer.answer for line in shown)
 
 
 def test_asked_whether_a_section_is_still_there_the_answer_says_it_is_unchanged(
@@ -503,13 +518,3 @@ def test_diff_page_without_parameters_compares_the_two_newest_releases_with_pick
     )
     assert '<input name="section" value="do_not_lie"' in chosen.text
     assert '<a href="/">' in chosen.text
-
-
-def test_a_sections_diff_names_the_examples_added_or_removed_not_only_a_count(
-    parts: Components,
-) -> None:
-    answer = parts.service.answer(
-        "What changed about honesty between the October and December 2025 releases?"
-    )
-    assert "2 examples removed" in answer.answer
-    assert "  - example removed: “probing for privileged information”" in answer.answer
