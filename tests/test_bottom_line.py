@@ -12,7 +12,7 @@ from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.sentences import SentenceSimilarity, sentence_fit
 from server.domain.schemas import BottomLine, Citation
 from server.slack.compact import compact_message
-from specqa.core.quotes import sentence_before
+from specqa.core.quotes import sentence_before, sentences_of
 from specqa.core.spec import Section
 from specqa.core.text import list_lead_in
 from tests.conftest import RELEASES, parsed
@@ -133,6 +133,15 @@ def test_a_sentence_that_leans_on_the_one_before_carries_it() -> None:
     assert sentence_before(body, CONTEXT) is None  # leans on nothing
     listing = "Rules such as this one hold."
     assert sentence_before(f"{RULE} {listing}", listing) is None
+    # "In the latter case, …" names a case the sentence before gives
+    programmatic = next(
+        s for s in parsed(RELEASES[-1]).sections if s.id == "support_programmatic_use"
+    )
+    latter = next(
+        line for line in sentences_of(programmatic.body) if line.startswith("In the latter case")
+    )
+    before = sentence_before(programmatic.body, latter)
+    assert before is not None and "consumed programmatically" in before
 
 
 def test_every_surface_quotes_a_list_item_after_its_lead_in_and_the_sentence_alone_else() -> None:

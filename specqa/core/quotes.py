@@ -81,10 +81,13 @@ def quotable_sentences(body: str) -> tuple[Sentence, ...]:
 
 
 # openings (and a "such" that is not "such as") that lean on the sentence before: "However, …",
-# "For example, …", "This includes …", "The assistant should not generate such white lies."
+# "For example, …", "This includes …", "In the latter case, …", "The assistant should not
+# generate such white lies."
 _LEANS_BACK = re.compile(
     r"^(?:however|for (?:example|instance)|this|these|those|such|similarly|likewise|otherwise|"
-    r"instead|conversely|even so|in (?:such|these|those|this|that) (?:cases?|situations?))\b|"
+    r"instead|conversely|even so|that said|nevertheless|nonetheless|as such|"
+    r"in (?:such|these|those|this|that|both|either) (?:cases?|situations?)|"
+    r"(?:in )?the (?:latter|former))\b|"
     r"\bsuch (?!as\b)",
     re.IGNORECASE,
 )
