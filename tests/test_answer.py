@@ -390,6 +390,12 @@ def test_a_literal_section_id_or_title_goes_straight_to_that_section(parts: Comp
     by_title = parts.retriever.search("Summarise 'Be rationally optimistic' for me")
     assert by_id.sections[0].section.id == "uphold_fairness"
     assert by_title.sections[0].section.id == "be_rationally_optimistic"
+    # a title inflected otherwise: "Avoid hateful content directed at protected groups"
+    inflected = parts.retriever.search(
+        "What authority level does the rule on avoiding hateful content directed at protected "
+        "groups carry?"
+    )
+    assert inflected.sections[0].section.id == "avoid_hateful_content"
 
 
 def test_release_filter_answers_from_an_older_release(parts: Components) -> None:

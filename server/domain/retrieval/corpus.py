@@ -46,6 +46,19 @@ def lexical_tokens(texts: list[str]) -> list[list[str]]:
     return [list(t) for t in tokens]
 
 
+# a title of fewer stems ("Stay in bounds", "Express uncertainty") is a phrase anyone may use
+_TITLE_STEMS_MIN = 3
+
+
+def _title_stems(sections: list[Section]) -> dict[str, tuple[str, ...]]:
+    stems = lexical_tokens([s.title for s in sections])
+    return {
+        s.id: tuple(words)
+        for s, words in zip(sections, stems, strict=True)
+        if len(words) >= _TITLE_STEMS_MIN
+    }
+
+
 @dataclass
 class ReleaseCorpus:
     release: str
@@ -60,6 +73,9 @@ class ReleaseCorpus:
     vectors: Any = field(default=None, repr=False)  # (chunks x dim) unit vectors, chunk order
     toc: TableOfContents | None = field(default=None, repr=False)  # for LLM routing
     sentences: StoredSentences = field(default_factory=lambda: StoredSentences({}), repr=False)
+    # section id -> its title's stems, for a title asked in other inflections ("the rule on
+    # avoiding hateful content directed at protected groups")
+    title_stems: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
 
     def section(self, section_id: str) -> Section:
         try:
@@ -220,6 +236,7 @@ def _release_corpus(
         vectors=vectors,
         toc=build_toc(release, sections),
         sentences=sentences,
+        title_stems=_title_stems(sections),
     )
 
 

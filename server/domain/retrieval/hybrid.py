@@ -358,5 +358,12 @@ def _best_prose(rc: ReleaseCorpus, signals: _Signals, section: int) -> list[Chun
 
 
 def _titles_in(rc: ReleaseCorpus, question: str) -> list[str]:
+    """The sections whose full title the question says, as written or inflected otherwise."""
     lowered = question.lower()
-    return [s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered]
+    exact = [s.id for s in rc.parsed.sections if len(s.title) >= 12 and s.title.lower() in lowered]
+    asked = lexical_tokens([question])[0]
+    return exact + [
+        section_id
+        for section_id, title in rc.title_stems.items()
+        if any(tuple(asked[i : i + len(title)]) == title for i in range(len(asked)))
+    ]
