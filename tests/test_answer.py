@@ -132,6 +132,23 @@ def test_asked_for_examples_a_cited_section_with_none_of_its_own_shows_its_subse
         assert cited & {section.id, *section.parents}
 
 
+def test_asked_for_examples_the_first_sections_come_first_and_the_others_as_usual(
+    parts: Components,
+) -> None:
+    """Every example of the section the answer leads with; another cited section's only while
+    fewer than an answer usually shows (eight of a second, vaguer section buried the first's)."""
+    answer = parts.service.answer("Show me examples where a plain refusal is labelled BAD")
+    newest = parts.service.corpus().get(None)
+    first, *others = dict.fromkeys(c.section_id for c in answer.citations)
+    own = [
+        e
+        for e in newest.sections_by_id[first].example_ids
+        if "BAD" in newest.examples_by_id[e].labels
+    ]
+    assert others and len(own) >= parts.settings.answers.top_examples
+    assert {card.id for card in answer.examples} == set(own)
+
+
 def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
     built: tuple[Settings, IngestReport], parts: Components
 ) -> None:
@@ -140,7 +157,8 @@ def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
     assert answer.citations[0].section_id == "protect_privileged_information"
     newest = parts.service.corpus().get(None)
     total = len(newest.sections_by_id["protect_privileged_information"].example_ids)
-    assert len(answer.examples) == 2 and total > 2
+    own = [card for card in answer.examples if card.section_id == "protect_privileged_information"]
+    assert len(own) == 2 and total > 2
     assert (
         f"*Not shown: {total - 2} more examples of [Do not reveal privileged information]("
         in answer.answer
@@ -148,6 +166,15 @@ def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
     assert "(`specqa examples search --section protect_privileged_information` lists them all)" in (
         answer.answer
     )
+    # with a label, over a section's subsections: as many as the precedent filter lists
+    asked = parts.service.answer("Show me BAD examples about the chain of command")
+    first = asked.citations[0].section_id
+    _, listed = parts.service.find_examples(
+        None, filters=SearchFilters(section=first, label="BAD"), k=200
+    )
+    shown = sum(1 for card in asked.examples if card.id in {c.id for c in listed})
+    assert len(listed) > shown > 0
+    assert f"*Not shown: {len(listed) - shown} more BAD examples of [" in asked.answer
 
 
 def test_asked_whether_the_spec_has_an_example_no_curated_yes_or_no_answers_it(

@@ -29,6 +29,7 @@ from server.domain.answering.authority import plain_meaning
 from server.domain.answering.bottom_line import answering_sentence
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.short_answer import short_answer
+from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import (
     about_the_assistant,
@@ -38,7 +39,7 @@ from server.domain.retrieval.query_cues import (
 )
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import sentence_before
-from specqa.core.spec import Section
+from specqa.core.spec import Example
 from specqa.core.text import list_lead_in
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "cited_examples",
     "decide_lead",
     "trim_citations",
+    "with_examples_left_out",
 ]
 
 CITE_GAP = 0.2  # a section further below the first than this is padding, not cited
@@ -98,28 +100,55 @@ def trim_citations(result: RetrievalResult) -> RetrievalResult:
 
 
 def cited_examples(
-    result: RetrievalResult, limit: int, *, asked: bool = False, label: str | None = None
+    result: RetrievalResult,
+    limit: int,
+    *,
+    asked_limit: int | None = None,
+    label: str | None = None,
 ) -> RetrievalResult:
     """``result`` with at most ``limit`` examples, all of sections it will cite: an example of a
     section not cited is padding (on the dev splits 96% of those were of no governing section).
-    When the question ``asked`` for examples, a cited section's subsections' count as its own
-    (as ``specqa examples search --section`` has them: "Under-18 Principles" has none of its
-    own), only those with a reply labelled ``label`` are kept, and how many of the first
-    section's were left out is kept for the answer to say (the others' would be noise on a
-    vague question)."""
+    When the question asked for examples (``asked_limit``), the first section's come first, up
+    to ``asked_limit``, its subsections' included (as ``specqa examples search --section`` has
+    them: "Under-18 Principles" has none of its own), then the other cited sections' while fewer
+    than ``limit`` are shown; only those with a reply labelled ``label`` are kept."""
     cited = {hit.section.id for hit in trim_citations(result).sections}
-
-    def cited_under(section: Section) -> str | None:
-        owners = [section.id, *reversed(section.parents)] if asked else [section.id]
-        return next((owner for owner in owners if owner in cited), None)
-
-    kept = [hit for hit in result.examples if cited_under(hit.section)]
+    kept = [hit for hit in result.examples if hit.section.id in cited or asked_limit is not None]
     if label is not None:
         kept = [hit for hit in kept if any(r.label == label for r in hit.example.responses)]
-    first = result.sections[0].section.id if result.sections else None
-    unshown = sum(cited_under(hit.section) == first for hit in kept[limit:])
-    left_out = {first: unshown} if first and unshown else {}
-    return replace(result, examples=kept[:limit], examples_unshown=left_out)
+    if asked_limit is None or not result.sections:
+        return replace(result, examples=kept[:limit])
+    first = result.sections[0].section.id
+    under_first = [first in (hit.section.id, *hit.section.parents) for hit in kept]
+    own = [hit for hit, under in zip(kept, under_first, strict=True) if under][:asked_limit]
+    others = [
+        hit
+        for hit, under in zip(kept, under_first, strict=True)
+        if not under and hit.section.id in cited
+    ]
+    return replace(result, examples=own + others[: max(0, limit - len(own))])
+
+
+def with_examples_left_out(
+    result: RetrievalResult, release: ReleaseCorpus, label: str | None
+) -> RetrievalResult:
+    """``result`` noting how many examples of its first section (subsections included, with a
+    reply labelled ``label`` if given) it does not show: what ``specqa examples search --section``
+    would list besides. Only the first section's: the others' would be noise on a vague
+    question."""
+    if not result.sections:
+        return result
+    first = result.sections[0].section.id
+    shown = {hit.example.id for hit in result.examples}
+
+    def counted(example: Example) -> bool:
+        section = release.sections_by_id[example.section_id]
+        under = first in (section.id, *section.parents)
+        labelled = bool(example.responses) and (label is None or label in example.labels)
+        return under and labelled and example.id not in shown
+
+    unshown = sum(1 for example in release.parsed.examples if counted(example))
+    return replace(result, examples_unshown={first: unshown} if unshown else {})
 
 
 def is_covered(question: str, result: RetrievalResult) -> bool:

@@ -29,7 +29,13 @@ from server.domain.answering.composing import Gathered, extractive_answer, llm_a
 from server.domain.answering.evidence import Evidence
 from server.domain.answering.label_listing import LabelListing
 from server.domain.answering.language import LanguageGuess
-from server.domain.answering.lead import Lead, cited_examples, decide_lead, trim_citations
+from server.domain.answering.lead import (
+    Lead,
+    cited_examples,
+    decide_lead,
+    trim_citations,
+    with_examples_left_out,
+)
 from server.domain.answering.lead_text import (
     NO_LLM,
     answer_with_notice,
@@ -257,8 +263,8 @@ class AnsweringService(SpecLookups):
     def retrieve(self, ready: Prepared) -> RetrievalResult:
         """Step 2: every section ranked for the question (what an LLM routes from; the cited ones
         are trimmed from it), the closest curated questions, and the best examples of the
-        sections that will be cited: more of them, the cited sections' first, when the question
-        asks for the spec's examples."""
+        sections that will be cited: when the question asks for the spec's examples, every one of
+        the first section's (up to a limit, saying how many more it has)."""
         asked = asks_for_examples(ready.asked)
         ranked = self.retriever.search(
             ready.query,
@@ -269,10 +275,14 @@ class AnsweringService(SpecLookups):
             focus=ready.focus,
             precedents=asked,
         )
+        answers = self.settings.answers
         if not asked:
-            return cited_examples(ranked, self.settings.answers.top_examples)
-        limit = self.settings.answers.top_examples_asked
-        return cited_examples(ranked, limit, asked=True, label=asked_label(ready.asked))
+            return cited_examples(ranked, answers.top_examples)
+        label = asked_label(ready.asked)
+        shown = cited_examples(
+            ranked, answers.top_examples, asked_limit=answers.top_examples_asked, label=label
+        )
+        return with_examples_left_out(shown, self.corpus().get(shown.release), label)
 
     def gather(self, ready: Prepared, ranked: RetrievalResult) -> Gathered:
         """Step 3: the evidence quoted; with an LLM, its checked draft over the sections it
