@@ -15,6 +15,7 @@ from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
 from server.domain.retrieval.query_cues import TOPIC_CUES, asked_label, asks_for_examples
+from server.mcp.briefs import answer_brief
 from server.settings import Settings
 from server.slack.compact import compact_message
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
@@ -262,6 +263,13 @@ def test_the_first_section_quotes_its_other_sentences_not_the_bottom_line_again(
     assert bottom.text in first.quote and first.quote != bottom.text  # the citation keeps it
     assert asked.answer.count(bottom.text) == 1
     assert "> The assistant must not respond to requests for private or sensitive" in asked.answer
+    # an MCP brief quotes its sources the same way
+    for each in (answer, asked):
+        assert each.bottom_line is not None
+        assert answer_brief(each, 6000).count(each.bottom_line.text) == 1
+    assert "> The assistant must not respond to requests for private or sensitive" in (
+        answer_brief(asked, 6000)
+    )
 
 
 def test_an_example_line_shows_the_request_and_how_each_labelled_reply_opens(

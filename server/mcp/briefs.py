@@ -26,7 +26,15 @@ from server.domain.precedents.example_view import (
 from server.domain.precedents.matcher import PrecedentVerdict
 from server.domain.releases.diff import ReleaseDiff
 from server.domain.releases.diff_markdown import render_diff_markdown
-from server.domain.schemas import Answer, ExampleCard, SearchResponse, SectionCard, section_url
+from server.domain.schemas import (
+    Answer,
+    BottomLine,
+    ExampleCard,
+    SearchResponse,
+    SectionCard,
+    section_url,
+)
+from specqa.core.quotes import GAP, passages_of
 from specqa.core.text import plain_text
 
 __all__ = [
@@ -149,8 +157,9 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
             f"**Sources** (release {answer.release}):",
             [
                 f"- **[{c.title}]({c.url})** · `{c.section_id}` · authority: {c.authority or 'none'}"
-                + (f"\n  > {markdown_literal(shorten(c.quote, QUOTE_CHARS))}" if c.quote else "")
+                + (f"\n  > {markdown_literal(shorten(quote, QUOTE_CHARS))}" if quote else "")
                 for c in quoted
+                for quote in [_beside(c.quote, bottom)]
             ],
         ),
         _examples_block(
@@ -160,6 +169,15 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
         quoted_footer(answer.release, extractive=answer.mode == "extractive"),
     ]
     return fit(blocks, budget, "the structured content has every quote and example")
+
+
+def _beside(quote: str, bottom: BottomLine | None) -> str:
+    """A citation's quote without the bottom line's sentence, quoted just above (as every other
+    surface leaves it out): its other passages, if any."""
+    if bottom is None or bottom.text not in quote:
+        return quote
+    passages = (passage.replace(bottom.text, " ").strip() for passage in passages_of(quote))
+    return GAP.join(passage for passage in passages if passage)
 
 
 def _head(answer: Answer, urls: dict[str, str], budget: int) -> list[str]:
