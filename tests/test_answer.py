@@ -329,6 +329,20 @@ def test_a_question_the_spec_does_not_cover_says_so_plainly_with_confidence_low(
     assert headline.startswith("*Not covered.* The Model Spec does not cover this")
 
 
+def test_a_streamed_answer_announces_only_the_examples_it_will_show(parts: Components) -> None:
+    """Off topic, the answer shows no examples: its first event named some all the same."""
+    for question, covered in [
+        ("how do I make banana bread moist?", False),
+        ("should it tell white lies?", True),
+    ]:
+        events = list(parts.service.stream(question))
+        meta, done = events[0], events[-1]
+        assert meta.type == "meta" and done.type == "done" and done.answer is not None
+        assert done.answer.covered is covered
+        shown = [card.model_dump() for card in done.answer.examples]
+        assert meta.payload["examples"] == shown and bool(shown) is covered
+
+
 def test_a_question_about_handling_such_a_request_stays_on_topic(parts: Components) -> None:
     answer = parts.service.answer("Should the model answer homework questions for students?")
     assert answer.covered and answer.bottom_line is not None

@@ -41,13 +41,14 @@ class Evidence:
         examples = only_label(examples, asked_label(question))
         return cls(question, result, quotes, citations, examples, standalone)
 
-    def meta(self) -> dict[str, Any]:
-        """The stream's first event: what the answer will cite."""
+    def meta(self, with_examples: bool = True) -> dict[str, Any]:
+        """The stream's first event: what the answer will cite (``with_examples``: and show;
+        not an answer off topic's)."""
         return {
             "question": self.question,
             "release": self.result.release,
             "citations": [c.model_dump() for c in self.citations],
-            "examples": [e.model_dump() for e in self.examples],
+            "examples": [e.model_dump() for e in self.examples] if with_examples else [],
         }
 
     def urls(self) -> dict[str, str]:

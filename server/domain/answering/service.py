@@ -161,8 +161,13 @@ class AnsweringService(SpecLookups):
             yield StreamEvent("done", answer=self._observed(ready.made))
             return
         ranked = self.retrieve(ready)
-        gathered = yield from self._gather_streamed(ready, ranked)
-        lead = self.decide(ready, gathered)
+        if ready.use_llm:
+            gathered = yield from self._gather_streamed(ready, ranked)
+            lead = self.decide(ready, gathered)
+        else:  # decided first: an answer off topic shows no examples, so its meta has none
+            gathered = self.gather(ready, ranked)
+            lead = self.decide(ready, gathered)
+            yield StreamEvent("meta", gathered.evidence.meta(with_examples=lead.covered))
         answer = self.compose(ready, gathered, lead)
         if gathered.draft is None:  # the extractive text, paragraph by paragraph
             yield from deltas(answer.answer)
@@ -334,13 +339,9 @@ class AnsweringService(SpecLookups):
     def _gather_streamed(
         self, ready: Prepared, ranked: RetrievalResult
     ) -> Generator[StreamEvent, None, Gathered]:
-        """:meth:`gather` as a stream: the evidence's citations as soon as they are known
-        (``meta``), and the LLM's checked text as it is written; on failure, a rule under what it
-        wrote (the extractive text follows)."""
-        if not ready.use_llm:
-            gathered = self.gather(ready, ranked)
-            yield StreamEvent("meta", gathered.evidence.meta())
-            return gathered
+        """:meth:`gather` with an LLM, as a stream: the evidence's citations as soon as they are
+        known (``meta``), and the LLM's checked text as it is written; on failure, a rule under
+        what it wrote (the extractive text follows)."""
         assert self.llm is not None
         evidence: Evidence | None = None
         final: Draft | None = None
