@@ -124,6 +124,24 @@ def test_an_answers_time_shows_milliseconds_under_a_second(request: pytest.Fixtu
     assert "conv.elapsed(final.timings" in script and "toFixed(1)} s" not in script
 
 
+def test_an_answer_off_topic_suggests_no_follow_up_about_its_closest_section(
+    request: pytest.FixtureRequest,
+) -> None:
+    """A banana bread question, "not covered", was offered "What changed in 'Don't make unprompted
+    personal comments'…?"."""
+    answer = {
+        "release": "2025-12-18",
+        "citations": [{"section_id": "s", "title": "Some rule"}],
+        "examples": [{"section_id": "s"}],
+    }
+    suggested = conversation_js(
+        request,
+        f"[true, false].map((covered) => window.specqaConversation.followups("
+        f"{{...{json.dumps(answer)}, covered}}, ['2025-02-12', '2025-12-18'], 'Parent').length)",
+    )
+    assert suggested == [3, 0]
+
+
 def test_the_rater_token_is_random_and_kept_by_the_browser(request: pytest.FixtureRequest) -> None:
     """Issue 24 item 8: the page rates under a per-browser token (stored when storage works)."""
     tokens = conversation_js(

@@ -151,7 +151,8 @@ window.specqaConversation = (() => {
   function followups(answer, releases, parentTitle) {
     const citations = Array.isArray(answer.citations) ? answer.citations : [];
     const top = citations[0];
-    if (!top) return [];
+    // off topic, the closest section is named, not answered from: nothing of it to follow up
+    if (!top || answer.covered === false) return [];
     const questions = [];
     const examples = Array.isArray(answer.examples) ? answer.examples : [];
     const withExamples = citations.find((c) => examples.some((e) => e.section_id === c.section_id));
