@@ -300,6 +300,11 @@ def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
     assert answer.bottom_line is not None
     assert after_short_answer(answer.answer).startswith("**Closest rule:**")
     assert "Bottom line" not in answer.answer
+    # a follow-up asked alone names only roles: its topic is in a turn not given
+    alone = parts.service.answer("and if the developer allows it?")
+    assert alone.confidence == "low" and alone.short_answer is None
+    with_topic = parts.service.answer("and if the developer allows it?", history=["Will it swear?"])
+    assert with_topic.confidence != "low"
 
 
 def test_slacks_compact_answer_says_plainly_when_no_section_clearly_governs(

@@ -30,6 +30,7 @@ from server.domain.answering.bottom_line import answering_sentence
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.short_answer import short_answer
 from server.domain.retrieval.corpus import ReleaseCorpus
+from server.domain.retrieval.follow_up import names_only_roles
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import (
     about_the_assistant,
@@ -80,7 +81,8 @@ def decide_lead(
     model's only language: otherwise nothing is matched with confidence, and nothing is called
     "not covered" either, since the match says nothing about it)."""
     covered = is_covered(question, result) or not english
-    vague = standalone and content_free(question)  # names nothing: no confident match
+    # names nothing, or only roles ("and if the developer allows it?"): no confident match
+    vague = standalone and (content_free(question) or names_only_roles(question))
     confidence = confidence_of(result.clarity) if covered and english and not vague else "low"
     bottom = _bottom_line(question, result)
     # a follow-up was retrieved as the earlier question: a curated answer would answer that one;

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["follow_up_query", "follow_up_words", "leans_on_history", "standalone_query"]
+__all__ = [
+    "follow_up_query",
+    "follow_up_words",
+    "leans_on_history",
+    "names_only_roles",
+    "standalone_query",
+]
 
 _OPENINGS = re.compile(
     r"^\W*(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|instead|same)\b",
@@ -86,6 +92,12 @@ def follow_up_words(question: str) -> str | None:
     own = " ".join(_ROLE_WORDS.sub(" ", question).split())
     substance = _FILLER.sub(" ", re.sub(r"[^\w\s']", " ", own)).split()
     return own if substance else None
+
+
+def names_only_roles(question: str) -> bool:
+    """Whether a question reads as a follow-up and, its role words aside, names nothing ("and if
+    the developer allows it?"): asked alone, its topic is in a turn not given."""
+    return leans_on_history(question) and follow_up_words(question) is None
 
 
 def follow_up_query(question: str, previous: str) -> str:
