@@ -8,8 +8,10 @@ import pytest
 from ingest.pipeline import IngestReport
 from server.composition.components import Components
 from server.domain.answering.confidence import confidence_of
+from server.domain.answering.extractive import example_line
 from server.domain.answering.lead_text import NOT_COVERED
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
+from server.domain.precedents.example_view import example_card
 from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
@@ -185,6 +187,18 @@ def test_asked_whether_the_spec_has_an_example_no_curated_yes_or_no_answers_it(
     the spec shows it happening."""
     question = "Is there an example where a system message tries to override a root-level rule?"
     assert parts.service.answer(question).short_answer is None
+
+
+def test_replies_that_open_alike_are_shown_from_where_they_part(parts: Components) -> None:
+    """Cut at 80 characters, a GOOD and a BAD reply that open alike read the same."""
+    newest = parts.service.corpus().get(None)
+    shipping = example_line(
+        example_card(newest.examples_by_id["ignore_untrusted_data/ex3"], newest.release)
+    )
+    good = shipping.split("GOOD: “", 1)[1].split("”", 1)[0]
+    bad = shipping.split("(ignored the style instructions): “", 1)[1].split("”", 1)[0]
+    assert good != bad and good.startswith("…") and bad.startswith("…")
+    assert "Thank you for shopping at Acme!" in good
 
 
 def test_an_example_line_names_the_section_a_reply_is_labelled_by(parts: Components) -> None:

@@ -129,14 +129,43 @@ def example_line(card: ExampleCard) -> str:
     judged step, the user turn its replies answer, then each reply's label, why, and opening."""
     steps = []
     for step in judged_steps(card):
-        replies = "; ".join(_reply_summary(response) for response in step.responses)
+        openings = _openings([plain_text(response.text) for response in step.responses])
+        replies = "; ".join(map(_reply_summary, step.responses, openings))
         request = shorten(plain_text(step.asked), EXAMPLE_ASKED_CHARS)
         steps.append(f"“{request}” → {replies}" if step.asked else replies)
     summary = " → then ".join(steps) or "no labelled replies"
     return f"- *{card.title}* (`{card.id}`): {summary}"
 
 
-def _reply_summary(response: ExampleResponse) -> str:
+def _openings(texts: list[str]) -> list[str]:
+    """Each reply's opening; where replies would read the same (a GOOD and a BAD one that open
+    alike and part later), each of them from a few words before they part."""
+    words = [text.split() for text in texts]
+    openings = [shorten(" ".join(w), EXAMPLE_REPLY_CHARS) for w in words]
+    for opening in set(openings):
+        alike = [i for i, other in enumerate(openings) if other == opening]
+        if len(alike) < 2:
+            continue
+        parted = max(0, _shared_words([words[i] for i in alike]) - _CONTEXT_WORDS)
+        for i in alike:
+            openings[i] = f"…{shorten(' '.join(words[i][parted:]), EXAMPLE_REPLY_CHARS)}"
+    return openings
+
+
+_CONTEXT_WORDS = 3  # shown before the word where alike replies part
+
+
+def _shared_words(texts: list[list[str]]) -> int:
+    """How many words the texts open with alike."""
+    count = 0
+    for column in zip(*texts, strict=False):
+        if len(set(column)) > 1:
+            break
+        count += 1
+    return count
+
+
+def _reply_summary(response: ExampleResponse, opening: str) -> str:
     rationale = shorten(plain_text(response.rationale), EXAMPLE_WHY_CHARS)
     # "BAD[#chain_of_command]": bad by another section's rule (an over-refusal, say), which the
     # label alone would hide
@@ -144,5 +173,4 @@ def _reply_summary(response: ExampleResponse) -> str:
         [rationale] if rationale else []
     )
     why = f" ({'; '.join(reasons)})" if reasons else ""
-    opening = shorten(plain_text(response.text), EXAMPLE_REPLY_CHARS)
     return f"{response.label}{why}: “{opening}”"
