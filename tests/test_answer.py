@@ -240,6 +240,17 @@ def test_asked_how_many_examples_the_answer_counts_them_and_their_replies_by_lab
     assert (
         f"labelled BAD** in {newest.release}: {with_bad} ({labels.count('BAD')} BAD" in bad.answer
     )
+    # one section's, its subsections' included, as the precedent filter counts them
+    asked = "How many examples are in the Stay in bounds section in the December 2025 release?"
+    in_section = parts.service.answer(asked)
+    _, listed = parts.service.find_examples(
+        None, filters=SearchFilters(section="stay_in_bounds"), k=200
+    )
+    assert f"(`stay_in_bounds`, its subsections included), {newest.release}:** " in (
+        in_section.answer
+    )
+    assert f"{len(listed)} of them with labelled replies" in in_section.answer
+    assert [c.section_id for c in in_section.citations] == ["stay_in_bounds"]
     # with a topic, it is an ordinary question whose examples are shown
     assert parts.service.answer("How many examples are about privacy?").bottom_line is not None
 

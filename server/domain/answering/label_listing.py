@@ -14,14 +14,16 @@ from collections.abc import Callable
 from server.domain.answering.extractive import example_line
 from server.domain.precedents.example_view import example_card, only_label
 from server.domain.releases.change_questions import named_releases
-from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.corpus import Corpus, section_ids_in
 from server.domain.retrieval.query_cues import asked_label
-from server.domain.schemas import Answer
-from specqa.core.spec import Example
+from server.domain.schemas import Answer, section_citation
+from specqa.core.spec import Example, ParsedRelease, Section
 
 __all__ = ["LabelListing"]
 
 MAX_LISTED = 40
+_TITLE_CHARS = 6  # a shorter title ("Be") is a word of any question
+_SECTION_WORDS = re.compile(r"\b(?:sections?|subsections?|rules?|parts?|chapters?)\b", re.I)
 _SEARCH = "specqa examples search"
 _HOW_MANY = re.compile(
     r"\b(?:how many|number of|count)\b(?=.*\b(?:examples?|precedents?|repl(?:y|ies)|responses?)\b)",
@@ -49,16 +51,18 @@ class LabelListing:
         counting = _HOW_MANY.search(question) is not None
         if label is None and not counting:
             return None
-        if re.search(r"\w", _REQUEST_WORDS.sub(" ", question)):
-            return None  # a topic to answer about
         started = time.perf_counter()
         corpus = self.corpus()
         named = sorted(named_releases(question, corpus.names))
         target = named[-1] if named else corpus.get(release).release
-        examples = corpus.get(target).parsed.examples
+        parsed = corpus.get(target).parsed
+        section, rest = _section_named(parsed, question) if counting else (None, question)
+        if re.search(r"\w", _REQUEST_WORDS.sub(" ", rest)):
+            return None  # a topic to answer about
+        examples = [e for e in parsed.examples if section is None or _under(parsed, e, section)]
         cards = only_label([example_card(e, target) for e in examples], label)
         if counting:
-            lines, shown = [_counts(examples, label, target)], []
+            lines, shown = [_counts(examples, label, target, section)], []
         else:
             shown = cards[:MAX_LISTED]
             head = f"**Examples with a reply labelled {label}** in {target}: {len(cards)}."
@@ -72,23 +76,52 @@ class LabelListing:
             mode="extractive",
             answer="\n".join(lines),
             verdict=None,
-            citations=[],
+            citations=[section_citation(target, section)] if section else [],
             examples=shown,
             timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
         )
 
 
-def _counts(examples: list[Example], label: str | None, release: str) -> str:
-    """ "How many (BAD) examples…?": the release's examples and their replies, by label."""
+def _section_named(parsed: ParsedRelease, question: str) -> tuple[Section | None, str]:
+    """The section a count is asked of, by its id or its whole title ("How many examples are in
+    the Stay in bounds section?"), and the question without it."""
+    lowered = question.lower()
+    by_title = sorted(parsed.sections, key=lambda s: -len(s.title))
+    for section in by_title:
+        if len(section.title) >= _TITLE_CHARS and section.title.lower() in lowered:
+            rest = re.sub(re.escape(section.title), " ", question, flags=re.IGNORECASE)
+            return section, _SECTION_WORDS.sub(" ", rest)
+    for section_id in section_ids_in(question, {s.id for s in parsed.sections}):
+        rest = re.sub(re.escape(section_id), " ", question, flags=re.IGNORECASE)
+        return parsed.section(section_id), _SECTION_WORDS.sub(" ", rest)
+    return None, question
+
+
+def _under(parsed: ParsedRelease, example: Example, section: Section) -> bool:
+    """Whether ``example`` is of ``section`` or one of its subsections (as the precedent filter
+    ``--section`` counts)."""
+    own = parsed.section(example.section_id)
+    return own is not None and section.id in (own.id, *own.parents)
+
+
+def _counts(
+    examples: list[Example], label: str | None, release: str, section: Section | None
+) -> str:
+    """ "How many (BAD) examples…?": the release's examples (or a section's, its subsections'
+    included) and their replies, by label."""
     replies = Counter(r.label for e in examples for r in e.responses)
     labelled = sum(1 for e in examples if label in e.labels or (label is None and e.responses))
+    search = _SEARCH + (f" --section {section.id}" if section else "")
+    where = f"{section.title} (`{section.id}`, its subsections included)" if section else ""
     if label is not None:
         return (
-            f"**Examples with a reply labelled {label}** in {release}: {labelled} "
-            f"({replies[label]} {label} replies; `{_SEARCH} --label {label}` lists them)."
+            f"**Examples with a reply labelled {label}** in {where + ', ' if where else ''}"
+            f"{release}: {labelled} ({replies[label]} {label} replies; `{search} --label {label}` "
+            "lists them)."
         )
     by_label = ", ".join(f"{name} {replies[name]}" for name in ("GOOD", "BAD", "OK"))
     return (
-        f"**Examples in {release}:** {len(examples)}, {labelled} of them with labelled replies; "
-        f"{sum(replies.values())} replies: {by_label} (`{_SEARCH}` lists them)."
+        f"**Examples in {where + ', ' if where else ''}{release}:** {len(examples)}, {labelled} "
+        f"of them with labelled replies; {sum(replies.values())} replies: {by_label} "
+        f"(`{search}` lists them)."
     )
