@@ -518,3 +518,16 @@ def test_diff_page_without_parameters_compares_the_two_newest_releases_with_pick
     )
     assert '<input name="section" value="do_not_lie"' in chosen.text
     assert '<a href="/">' in chosen.text
+
+
+def test_which_examples_were_added_in_a_release_lists_them_by_section_and_title(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("Which examples were added in the October 2025 release?")
+    assert "## Examples, Model Spec 2025-09-12 -> 2025-10-27" in answer.answer
+    assert "  - example added: “prominent signs of mania”" in answer.answer
+    assert (
+        "- `respect_real_world_ties` Respect real-world ties (authority: root): 4 examples added"
+        in (answer.answer)
+    )
+    assert "Rules whose wording changed" not in answer.answer  # the examples, not every change

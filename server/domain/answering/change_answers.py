@@ -35,6 +35,7 @@ from server.domain.releases.change_questions import (
 from server.domain.releases.diff import ReleaseDiff, RenamedSection, renamed_where
 from server.domain.releases.diff_markdown import (
     example_bullets,
+    examples_markdown,
     render_diff_markdown,
     sentence_bullets,
 )
@@ -48,6 +49,11 @@ from specqa.core.spec import ParsedRelease
 __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question"]
 
 # "did that change?", "was it different in February?": about the conversation's topic
+# a topic that is the spec's examples themselves: the release's example changes answer it
+_THE_EXAMPLES = re.compile(
+    r"(?:(?:the|any|all|new|labell?ed|spec'?s?)\s+)*(?:examples?|example conversations|precedents)",
+    re.IGNORECASE,
+)
 _POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNORECASE)
 _THIS_RELEASE = re.compile(
     r"\b(?:this|that)\s+(?:release|version|spec|model\s+spec)\b", re.IGNORECASE
@@ -123,8 +129,9 @@ class ChangeAnswerer:
             "",
         ]
         lead: list[str] = []
-        if not parsed.topic:
-            lines, citations = self._release_lines(corpus, before, target)
+        if not parsed.topic or _THE_EXAMPLES.fullmatch(parsed.topic):
+            only_examples = bool(parsed.topic)  # "Which examples were added in October?"
+            lines, citations = self._release_lines(corpus, before, target, only_examples)
         else:
             topics = self._topics(corpus, parsed.topic)
             if topics:  # the section the topic names first ("Is 'Be approachable' still in…?")
@@ -158,18 +165,21 @@ class ChangeAnswerer:
 
     # --- a whole release --------------------------------------------------------------------
     def _release_lines(
-        self, corpus: Corpus, before: str | None, target: str
+        self, corpus: Corpus, before: str | None, target: str, only_examples: bool = False
     ) -> tuple[list[str], list[Citation]]:
         if before is None:
             return [f"{target} is the oldest indexed release: nothing earlier to compare with."], []
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
         diff = span_diff(corpus, before, target)
+        shown = (
+            examples_markdown(diff, new) if only_examples else render_diff_markdown(diff, old, new)
+        )
         lines = [  # the link before the long list, so a surface that shows only the start has it
             _counts_line(diff),
             "",
             f"[Side-by-side diff]({self.links.diff(before, target)})",
             "",
-            render_diff_markdown(diff, old, new).strip(),
+            shown.strip(),
         ]
         cited = [(target, sid) for sid in diff.added] + [(before, sid) for sid in diff.removed]
         cited += [(target, r.to_id) for r in diff.renamed]

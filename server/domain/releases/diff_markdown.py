@@ -15,7 +15,13 @@ from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit
 from specqa.core.spec import ParsedRelease
 
-__all__ = ["MAX_SENTENCES_SHOWN", "example_bullets", "render_diff_markdown", "sentence_bullets"]
+__all__ = [
+    "MAX_SENTENCES_SHOWN",
+    "example_bullets",
+    "examples_markdown",
+    "render_diff_markdown",
+    "sentence_bullets",
+]
 
 
 def render_diff_markdown(
@@ -49,6 +55,18 @@ def render_diff_markdown(
     if len(lines) == 2:
         lines.append("No differences.")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def examples_markdown(diff: ReleaseDiff, new: ParsedRelease | None = None) -> str:
+    """The examples a diff adds, removes or changes, section by section, each by its title
+    ("Which examples were added in the October release?")."""
+    lines = [f"## Examples, Model Spec {diff.from_release} -> {diff.to_release}", ""]
+    for section_id, change in diff.examples.items():
+        lines.append(f"- {_titled(section_id, new)}: {examples_summary(change)}")
+        lines += example_bullets(change)
+    if not diff.examples:
+        lines.append("No example was added, removed or changed.")
+    return "\n".join(lines)
 
 
 MAX_SENTENCES_SHOWN = 6
