@@ -27,6 +27,7 @@ from server.domain.answering.authority_moves import AuthorityMoves
 from server.domain.answering.change_answers import ChangeAnswerer
 from server.domain.answering.composing import Gathered, extractive_answer, llm_answer
 from server.domain.answering.evidence import Evidence
+from server.domain.answering.example_history import ExampleHistory
 from server.domain.answering.label_listing import LabelListing
 from server.domain.answering.language import LanguageGuess
 from server.domain.answering.lead import (
@@ -121,6 +122,7 @@ class AnsweringService(SpecLookups):
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
         self.levels = LevelListing(corpus)
         self.labels = LabelListing(corpus)
+        self.example_history = ExampleHistory(corpus)
         self.moves = AuthorityMoves(corpus)
         self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
 
@@ -222,10 +224,11 @@ class AnsweringService(SpecLookups):
             return Prepared(question, history, use_llm, started, made=chat)
         known = self.corpus().names
         earlier = earlier_topic(history, known) if history else None
-        # about the spec's structure, not its guidance: which rules moved level, what changed,
-        # which sections are at a level, which examples carry a label
+        # about the spec's structure, not its guidance: an example's history, which rules moved
+        # level, what changed, which sections are at a level, which examples carry a label
         structural = (
-            self.moves.answer(question)
+            self.example_history.answer(question)
+            or self.moves.answer(question)
             or self.changes.answer(question, release, earlier)
             or self.levels.answer(question, release)
             or self.labels.answer(question, release)
