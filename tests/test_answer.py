@@ -92,6 +92,12 @@ def test_asked_for_bad_examples_the_answer_shows_only_bad_replies(parts: Compone
         ("For example, will it lie to me?", False),
         ("Is there an example sentence for the word ephemeral?", False),
         ("Can it show me an example of a good cover letter?", False),
+        # about one example it names: that one, not every example of its section
+        (
+            "In the spec's example about misgendering someone to stop a nuclear war, which answer "
+            "is marked as good and why?",
+            False,
+        ),
     ],
 )
 def test_a_question_asks_for_the_specs_examples_in_its_own_words(question: str, asks: bool) -> None:
@@ -197,8 +203,9 @@ def test_replies_that_open_alike_are_shown_from_where_they_part(parts: Component
     )
     good = shipping.split("GOOD: “", 1)[1].split("”", 1)[0]
     bad = shipping.split("(ignored the style instructions): “", 1)[1].split("”", 1)[0]
-    assert good != bad and good.startswith("…") and bad.startswith("…")
-    assert "Thank you for shopping at Acme!" in good
+    assert good != bad and "Thank you for shopping at Acme!" in good
+    opening = "I’m sorry, but I can’t offer free … "  # how both open, then where they part
+    assert good.startswith(opening) and bad.startswith(opening)
 
 
 def test_an_example_line_names_the_section_a_reply_is_labelled_by(parts: Components) -> None:

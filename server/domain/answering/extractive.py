@@ -147,12 +147,15 @@ def _openings(texts: list[str]) -> list[str]:
         if len(alike) < 2:
             continue
         parted = max(0, _shared_words([words[i] for i in alike]) - _CONTEXT_WORDS)
-        for i in alike:
-            openings[i] = f"…{shorten(' '.join(words[i][parted:]), EXAMPLE_REPLY_CHARS)}"
+        for i in alike:  # how they open, then where they part
+            head = shorten(" ".join(words[i][:parted]), _HEAD_CHARS).removesuffix("…")
+            tail = shorten(" ".join(words[i][parted:]), EXAMPLE_REPLY_CHARS)
+            openings[i] = f"{head} … {tail}" if head else tail
     return openings
 
 
 _CONTEXT_WORDS = 3  # shown before the word where alike replies part
+_HEAD_CHARS = 40  # of how alike replies open, before where they part
 
 
 def _shared_words(texts: list[list[str]]) -> int:

@@ -310,11 +310,14 @@ _EXAMPLES_ASKED = re.compile(
     rf"|\b(?:what|which|any|how many)\s+(?:[\w-]+\s+)?(?:examples|precedents)\b{_NOT_THE_SPECS}"
     r"|^\W*(?:(?:the|all|any)\s+)?(?:[\w-]+\s+)?(?:examples|precedents)\s+"
     r"(?:of|about|on|for|where|in which|with|involving|labell?ed|that)\b"
-    r"|\b(?:the spec'?s|the model spec'?s|spec) examples?\b",
+    r"|\b(?:the spec'?s|the model spec'?s|spec) examples\b",
     re.IGNORECASE,
 )
 
 
 def asks_for_examples(question: str) -> bool:
-    """Whether the question asks for the spec's labelled examples (by label, or on a topic)."""
+    """Whether the question asks for the spec's labelled examples (by label, or on a topic), not
+    about one it names ("In the spec's example about misgendering…, which answer is good?")."""
+    if names_an_example(question):
+        return False
     return asked_label(question) is not None or _EXAMPLES_ASKED.search(question) is not None
