@@ -140,6 +140,23 @@ _EXCLUSIVE = re.compile(
 )
 
 
+# a question, or a request (its verb opening a sentence of it): what a raw request's "do what is
+# asked" can answer
+_ASKS_SOMETHING = re.compile(
+    r"\?|(?:^|[.!;:]\s)\W*(?:please\W+)?(?:write|make|give|tell|show|help|create|draft|generate|list|explain|"
+    r"find|translate|summari[sz]e|fix|draw|compose|send|book|buy|copy|delete|ignore|pretend|act|"
+    r"roleplay|role-play|be|describe|teach|rewrite|edit|convert|plan|design|build|code|calculate|"
+    r"solve|answer|say|repeat|reveal|print|share|look|search|get|fetch|remind|set|order|"
+    r"recommend|suggest|rate|review|critique|continue|finish|complete|analy[sz]e|compare|call|"
+    r"text|email|post|run|open|install|download|upload|schedule|cancel|stop|keep|let|forget|"
+    r"imagine|play|sing|rank|pick|choose|decide|diagnose|prescribe|will|would|can|could|does|do|"
+    r"is|are|should|may|how|what|why|where|who|which|when)\b|"
+    r"\b(?:can|could|would|will|won'?t)\s+(?:you|u|it|chatgpt|the (?:model|assistant|ai))\b|"
+    r"\b(?:please|help me|i (?:want|need) (?:you|u) to|i(?:'d| would) like)\b",
+    re.IGNORECASE,
+)
+
+
 # what follows is a condition of the question ("…if I tell it it's for a parody?")
 _CONDITION = re.compile(
     r"(?<!as )\b(?:if|unless|as long as|so long as|provided|even when)\b([^,?]*)", re.IGNORECASE
@@ -213,6 +230,9 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         or _CONTRAST.search(closest.question)
         or _not_one_yes_or_no_question(question)
         or asks_for_examples(question)  # "Is there an example where…?" asks what the spec shows
+        # "everyone would be better off without me" asks for nothing: "Yes: the model should do
+        # what is asked." would answer nothing asked
+        or (closest.voice == "request" and not _ASKS_SOMETHING.search(question))
         or _PREMISE_ELSEWHERE.match(question)
         or (speaks_of_own_harm(question) and not speaks_of_own_harm(closest.question))
         or _narrower(closest.question, question)
