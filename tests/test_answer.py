@@ -42,6 +42,14 @@ def test_extractive_answer_quotes_the_governing_section_and_says_no_model_wrote_
     assert answer.examples and all(card.responses for card in answer.examples)
 
 
+def test_a_root_rule_is_glossed_as_beyond_system_messages_too(parts: Components) -> None:
+    """Root rules "cannot be overridden by system messages, developers or users": "no developer or
+    user can change it" read as if a system prompt could."""
+    answer = parts.service.answer("Can my system prompt unlock sexual content involving minors?")
+    assert answer.citations[0].authority == "root"
+    assert "a root rule: no system message, developer or user can change it" in answer.answer
+
+
 def test_asked_a_rules_authority_level_the_answer_names_the_level(parts: Components) -> None:
     """A default's gloss says which level it is at, not only who may change it."""
     answer = parts.service.answer('What authority level does "Do not lie" have?')
