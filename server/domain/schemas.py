@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Literal
 
@@ -27,6 +28,7 @@ __all__ = [
     "SectionCard",
     "SectionLink",
     "ShortAnswer",
+    "from_the_spec_structure",
     "section_citation",
     "section_url",
 ]
@@ -235,3 +237,27 @@ class SearchResponse(BaseModel):
     sections: list[SectionCard]
     examples: list[ExampleCard]
     timings: dict[str, float] = Field(default_factory=dict)
+
+
+def from_the_spec_structure(
+    question: str,
+    release: str,
+    text: str,
+    started: float,
+    citations: list[Citation] | None = None,
+    examples: list[ExampleCard] | None = None,
+    notice: str | None = None,
+) -> Answer:
+    """An answer read off the spec's structure (its diffs, levels, examples), not retrieved:
+    extractive, no verdict, timed from ``started`` (``time.perf_counter()``)."""
+    return Answer(
+        question=question,
+        release=release,
+        mode="extractive",
+        answer=text,
+        verdict=None,
+        citations=citations or [],
+        examples=examples or [],
+        notice=notice,
+        timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
+    )

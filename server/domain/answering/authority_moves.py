@@ -14,7 +14,13 @@ from server.domain.releases.change_questions import named_releases
 from server.domain.releases.diff import diff_releases
 from server.domain.releases.diff_types import AuthorityChange
 from server.domain.retrieval.corpus import Corpus
-from server.domain.schemas import Answer, Citation, section_citation, section_url
+from server.domain.schemas import (
+    Answer,
+    Citation,
+    from_the_spec_structure,
+    section_citation,
+    section_url,
+)
 from specqa.core.memo import IndexMemo
 
 __all__ = ["AuthorityMoves", "asked_move"]
@@ -112,16 +118,7 @@ class AuthorityMoves:
             else f"No section's authority level moved{asked} {span}."
         )
         text = "\n".join([head, *lines, "", "*From the release diffs; no model wrote this.*"])
-        return Answer(
-            question=question,
-            release=corpus.newest,
-            mode="extractive",
-            answer=text,
-            verdict=None,
-            citations=citations,
-            examples=[],
-            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
-        )
+        return from_the_spec_structure(question, corpus.newest, text, started, citations)
 
 
 def _matches(move: tuple[str | None, str | None], old: str | None, new: str | None) -> bool:

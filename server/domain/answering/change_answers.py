@@ -42,7 +42,7 @@ from server.domain.releases.diff_markdown import (
 from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.hybrid import HybridRetriever
-from server.domain.schemas import Answer, Citation, section_citation
+from server.domain.schemas import Answer, Citation, from_the_spec_structure, section_citation
 from specqa.core.memo import IndexMemo
 from specqa.core.spec import ParsedRelease
 
@@ -141,17 +141,8 @@ class ChangeAnswerer:
             lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
         compared = f"{before} with {target}" if before else target
         notice = unindexed_notice(parsed.unindexed, f"this compares {compared}")
-        return Answer(
-            question=question,
-            release=target,
-            mode="extractive",
-            answer=with_notice("\n".join(lead + head + lines).strip(), notice),
-            verdict=None,
-            citations=citations,
-            examples=[],
-            notice=notice,
-            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
-        )
+        text = with_notice("\n".join(lead + head + lines).strip(), notice)
+        return from_the_spec_structure(question, target, text, started, citations, notice=notice)
 
     def _about_the_world(self, question: str, corpus: Corpus) -> bool:
         """Whether a change question that names no release, nor the spec or a section of it, is

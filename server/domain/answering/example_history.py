@@ -15,7 +15,7 @@ from itertools import pairwise
 from server.domain.answering.release_note import span_diff
 from server.domain.releases.example_diff import describe_reply
 from server.domain.retrieval.corpus import Corpus
-from server.domain.schemas import Answer, section_citation
+from server.domain.schemas import Answer, from_the_spec_structure, section_citation
 from specqa.core.spec import Example
 
 __all__ = ["ExampleHistory"]
@@ -56,19 +56,10 @@ class ExampleHistory:
         newest = next(name for name in reversed(corpus.names) if found[name])
         cited = {e.section_id: e for e in found[newest]}
         lines.append("*From the examples of every indexed release; no model wrote this.*")
-        return Answer(
-            question=question,
-            release=newest,
-            mode="extractive",
-            answer="\n".join(lines),
-            verdict=None,
-            citations=[
-                section_citation(newest, corpus.get(newest).section(section_id))
-                for section_id in cited
-            ],
-            examples=[],
-            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
-        )
+        citations = [
+            section_citation(newest, corpus.get(newest).section(section_id)) for section_id in cited
+        ]
+        return from_the_spec_structure(question, newest, "\n".join(lines), started, citations)
 
 
 def _named(example: Example, quoted: list[str]) -> bool:

@@ -16,7 +16,7 @@ from server.domain.precedents.example_view import example_card, only_label
 from server.domain.releases.change_questions import named_releases
 from server.domain.retrieval.corpus import Corpus, section_ids_in
 from server.domain.retrieval.query_cues import asked_label
-from server.domain.schemas import Answer, section_citation
+from server.domain.schemas import Answer, from_the_spec_structure, section_citation
 from specqa.core.spec import Example, ParsedRelease, Section
 
 __all__ = ["LabelListing"]
@@ -70,15 +70,9 @@ class LabelListing:
                 head += f" The first {len(shown)} (`{_SEARCH} --label {label}` lists all):"
             lines = [head, "", *(example_line(card) for card in shown)]
         lines += ["", f"*From the examples of release {target}; no model wrote this.*"]
-        return Answer(
-            question=question,
-            release=target,
-            mode="extractive",
-            answer="\n".join(lines),
-            verdict=None,
-            citations=[section_citation(target, section)] if section else [],
-            examples=shown,
-            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
+        citations = [section_citation(target, section)] if section else []
+        return from_the_spec_structure(
+            question, target, "\n".join(lines), started, citations, shown
         )
 
 

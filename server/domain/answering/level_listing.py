@@ -16,7 +16,7 @@ from collections.abc import Callable
 from server.domain.answering.authority import authority_meaning
 from server.domain.releases.change_questions import named_releases
 from server.domain.retrieval.corpus import Corpus
-from server.domain.schemas import Answer, section_citation, section_url
+from server.domain.schemas import Answer, from_the_spec_structure, section_citation, section_url
 from specqa.core.spec import Section
 
 __all__ = ["LevelListing", "asked_levels"]
@@ -101,16 +101,9 @@ class LevelListing:
                 lines += [f"The spec's own ordering ({link}, `{where.id}`):", *quoted, ""]
                 listed.append(where)
         lines.append(f"*From the structure of release {target}; no model wrote this.*")
-        return Answer(
-            question=question,
-            release=target,
-            mode="extractive",
-            answer="\n".join(lines).strip(),
-            verdict=None,
-            citations=[section_citation(target, section) for section in listed],
-            examples=[],
-            timings={"total_ms": round((time.perf_counter() - started) * 1000, 2)},
-        )
+        citations = [section_citation(target, section) for section in listed]
+        text = "\n".join(lines).strip()
+        return from_the_spec_structure(question, target, text, started, citations)
 
 
 _ORDERING_ITEM = re.compile(
