@@ -31,7 +31,7 @@ from server.domain.answering.confidence import confidence_of
 from server.domain.answering.short_answer import short_answer
 from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.follow_up import names_only_roles
-from server.domain.retrieval.hybrid import RetrievalResult
+from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult
 from server.domain.retrieval.query_cues import (
     about_the_assistant,
     content_free,
@@ -115,19 +115,20 @@ def cited_examples(
     them: "Under-18 Principles" has none of its own), then the other cited sections' while fewer
     than ``limit`` are shown; only those with a reply labelled ``label`` are kept."""
     cited = {hit.section.id for hit in trim_citations(result).sections}
-    kept = [hit for hit in result.examples if hit.section.id in cited or asked_limit is not None]
-    if label is not None:
-        kept = [hit for hit in kept if any(r.label == label for r in hit.example.responses)]
-    if asked_limit is None or not result.sections:
-        return replace(result, examples=kept[:limit])
-    first = result.sections[0].section.id
-    under_first = [first in (hit.section.id, *hit.section.parents) for hit in kept]
-    own = [hit for hit, under in zip(kept, under_first, strict=True) if under][:asked_limit]
-    others = [
+    labelled = [
         hit
-        for hit, under in zip(kept, under_first, strict=True)
-        if not under and hit.section.id in cited
+        for hit in result.examples
+        if label is None or any(r.label == label for r in hit.example.responses)
     ]
+    if asked_limit is None or not result.sections:
+        return replace(result, examples=[h for h in labelled if h.section.id in cited][:limit])
+    first = result.sections[0].section.id
+
+    def of_first(hit: ExampleHit) -> bool:
+        return first in (hit.section.id, *hit.section.parents)
+
+    own = [hit for hit in labelled if of_first(hit)][:asked_limit]
+    others = [hit for hit in labelled if hit.section.id in cited and not of_first(hit)]
     return replace(result, examples=own + others[: max(0, limit - len(own))])
 
 
