@@ -54,7 +54,7 @@ class ExampleHistory:
             return None
         lines = [line for title in titles for line in _story(title, found, corpus)]
         newest = next(name for name in reversed(corpus.names) if found[name])
-        cited = {e.section_id: e for e in found[newest]}
+        cited = dict.fromkeys(e.section_id for e in found[newest])
         lines.append("*From the examples of every indexed release; no model wrote this.*")
         citations = [
             section_citation(newest, corpus.get(newest).section(section_id)) for section_id in cited
