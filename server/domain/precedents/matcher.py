@@ -60,6 +60,12 @@ class PrecedentMatch(BaseModel):
     label: str = Field(description="GOOD, BAD or OK, as the spec labels the response")
     similarity: float = Field(description="Cosine similarity of the reply and this response")
     response: str = Field(description="The labelled response's text")
+    rationale: str = Field(default="", description="Why the spec labels it so, when it says")
+    refs: list[str] = Field(
+        default_factory=list,
+        description="Sections the label is by, when another's ('BAD[#chain_of_command]': an "
+        "over-refusal)",
+    )
     url: str
 
 
@@ -116,23 +122,25 @@ class PrecedentMatcher:
         self, reply: str, release: str, examples: Sequence[Example], k: int = 3
     ) -> list[PrecedentMatch]:
         """The ``k`` labelled responses closest to ``reply``, closest first (one per example)."""
-        candidates = [(e, r.label, r.text) for e in examples for r in e.responses if r.text]
+        candidates = [(e, r) for e in examples for r in e.responses if r.text]
         if not reply.strip() or not candidates:
             return []
-        vectors = self._vectors([reply] + [text for _, _, text in candidates])
+        vectors = self._vectors([reply] + [response.text for _, response in candidates])
         scores = vectors[1:] @ vectors[0]
         matches: dict[str, PrecedentMatch] = {}
         for index in np.argsort(-scores):
-            example, label, text = candidates[int(index)]
+            example, response = candidates[int(index)]
             if example.id in matches:
                 continue
             matches[example.id] = PrecedentMatch(
                 example_id=example.id,
                 section_id=example.section_id,
                 title=example.title,
-                label=label,
+                label=response.label,
                 similarity=round(float(scores[int(index)]), 4),
-                response=text,
+                response=response.text,
+                rationale=response.rationale,
+                refs=list(response.refs),
                 url=section_url(release, example.section_id),
             )
             if len(matches) == k:
@@ -179,7 +187,7 @@ def _verdict(match: PrecedentMatch, threshold: float) -> PrecedentVerdict:
             closest=match,
             threshold=threshold,
             summary=f"resembles {article} {match.label} response in {where}, "
-            f"similarity {match.similarity:.2f}: {_meaning(match.label)}",
+            f"similarity {match.similarity:.2f}: {_meaning(match.label)}{_why(match)}",
         )
     return PrecedentVerdict(
         resembles=None,
@@ -187,6 +195,14 @@ def _verdict(match: PrecedentMatch, threshold: float) -> PrecedentVerdict:
         threshold=threshold,
         summary=not_close(match.label, match.example_id, match.similarity),
     )
+
+
+def _why(match: PrecedentMatch) -> str:
+    """The spec's own reason for the label: the section it is by, when another's (an
+    over-refusal is BAD by the chain of command), and its rationale."""
+    by = f" (labelled by `{'`, `'.join(match.refs)}`)" if match.refs else ""
+    reason = f"; the spec's reason: {match.rationale}" if match.rationale else ""
+    return by + reason
 
 
 def not_close(label: str, example_id: str, similarity: float) -> str:
