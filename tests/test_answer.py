@@ -180,9 +180,10 @@ def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
         f"*Not shown: {total - 2} more examples of [Do not reveal privileged information]("
         in answer.answer
     )
-    assert "(`specqa examples search --section protect_privileged_information` lists them all)" in (
-        answer.answer
-    )
+    assert (
+        "(`specqa examples search --section protect_privileged_information` or "
+        "`GET /v1/examples?section=protect_privileged_information` lists them all)"
+    ) in answer.answer
     # with a label, over a section's subsections: as many as the precedent filter lists
     asked = parts.service.answer("Show me BAD examples about the chain of command")
     first = asked.citations[0].section_id

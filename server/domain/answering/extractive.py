@@ -107,10 +107,12 @@ def _unshown_examples(result: RetrievalResult, urls: dict[str, str], label: str 
     parts = []
     for section_id, count in result.examples_unshown.items():
         search = f"specqa examples search --section {section_id}"
-        search += f" --label {label}" if label else ""
+        query = f"GET /v1/examples?section={section_id}"
+        if label:
+            search, query = f"{search} --label {label}", f"{query}&label={label}"
         parts.append(
             f"{count} more{labelled} example{'s' if count != 1 else ''} of "
-            f"[{titles[section_id]}]({urls[section_id]}) (`{search}` lists them all)"
+            f"[{titles[section_id]}]({urls[section_id]}) (`{search}` or `{query}` lists them all)"
         )
     return f"*Not shown: {'; '.join(parts)}.*"
 
