@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -184,6 +186,12 @@ def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
         "(`specqa examples search --section protect_privileged_information` or "
         "`GET /v1/examples?section=protect_privileged_information` lists them all)"
     ) in answer.answer
+    # every surface says it: the text, the field, MCP's brief and Slack's examples
+    assert answer.examples_not_shown and f"*{answer.examples_not_shown}*" in answer.answer
+    assert f"*{answer.examples_not_shown}*" in answer_brief(answer, 20_000)
+    slack = json.dumps(compact_message(answer, shareable=False, with_examples=True))
+    assert "more examples of <https://model-spec.openai.com/" in slack
+    assert parts.service.answer("should it tell white lies?").examples_not_shown is None
     # with a label, over a section's subsections: as many as the precedent filter lists
     asked = parts.service.answer("Show me BAD examples about the chain of command")
     first = asked.citations[0].section_id

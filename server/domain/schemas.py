@@ -191,6 +191,11 @@ class Answer(BaseModel):
     )
     citations: list[Citation]
     examples: list[ExampleCard]
+    examples_not_shown: str | None = Field(
+        default=None,
+        description="When the question asked for the spec's examples and its first section has "
+        "more than are shown: how many, and the command and REST query that list them all",
+    )
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage")
     notice: str | None = Field(default=None, description="E.g. why an LLM answer fell back")
     fallback: bool = Field(

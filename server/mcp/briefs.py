@@ -165,6 +165,7 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
         _examples_block(
             answer.examples, {c.section_id: c.url for c in quoted}, answer.release, full_examples
         ),
+        *([f"*{answer.examples_not_shown}*"] if answer.examples_not_shown else []),
         ("**Also relevant:**", [f"- [{c.title}]({c.url}) · `{c.section_id}`" for c in others]),
         quoted_footer(answer.release, extractive=answer.mode == "extractive"),
     ]

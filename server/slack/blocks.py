@@ -114,8 +114,12 @@ def _sections(mrkdwn: str) -> list[Block]:
     return [_section(piece) for piece in split_text(mrkdwn)]
 
 
-def example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:
-    """Each example with its steps in order: turns, then the labelled replies to the last."""
+def example_blocks(
+    examples: list[ExampleCard], release: str, not_shown: str | None = None
+) -> list[Block]:
+    """Each example with its steps in order: turns, then the labelled replies to the last; then
+    how many are not shown here, and ``not_shown`` (what the answer says its first section has
+    besides)."""
     if not examples:
         return []
     blocks = [_section("*Matching examples*")]
@@ -125,6 +129,8 @@ def example_blocks(examples: list[ExampleCard], release: str) -> list[Block]:
     if unshown > 0:
         more = f"{unshown} more matching example{'s' if unshown != 1 else ''}"
         blocks.append(_section(f"_{more} not shown here (`specqa examples search` lists them)._"))
+    if not_shown:
+        blocks.append(_section(f"_{markdown_to_mrkdwn(not_shown)}_"))
     return blocks
 
 

@@ -91,7 +91,11 @@ def compact_message(
     blocks.append(
         _context(f"Model Spec release *{escape(answer.release)}* · mode: {answer.mode}{tail}{who}")
     )
-    examples = example_blocks(answer.examples, answer.release) if with_examples else []
+    examples = (
+        example_blocks(answer.examples, answer.release, answer.examples_not_shown)
+        if with_examples
+        else []
+    )
     buttons = _buttons(answer, shareable, show_examples=bool(answer.examples) and not with_examples)
     room = MAX_BLOCKS - len(blocks) - 1
     return SlackMessage(

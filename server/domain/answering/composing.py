@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from server.domain.answering.evidence import Evidence
-from server.domain.answering.extractive import compose
+from server.domain.answering.extractive import compose, examples_not_shown
 from server.domain.answering.lead import Lead
 from server.domain.answering.lead_text import with_notice
 from server.domain.answering.llm import Draft
@@ -48,6 +48,7 @@ def extractive_answer(
         verdict=None,
         citations=evidence.citations,
         examples=evidence.examples if lead.covered else [],
+        examples_not_shown=examples_not_shown(evidence) if lead.covered else None,
         timings=_timings(result, started),
         notice=lead.notice,
         fallback=lead.fallback,
@@ -75,6 +76,7 @@ def llm_answer(evidence: Evidence, draft: Draft, lead: Lead, started: float) -> 
         verdict=draft.verdict,  # type: ignore[arg-type]
         citations=citations,
         examples=evidence.examples,
+        examples_not_shown=examples_not_shown(evidence),
         timings=_timings(result, started),
         notice=lead.notice,
         release_note=lead.note,

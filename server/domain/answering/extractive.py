@@ -72,8 +72,9 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
         lines += ["**Matching examples**", ""]
         lines += [example_line(card) for card in evidence.examples]
         lines.append("")
-    if evidence.examples and result.examples_unshown:
-        lines += [_unshown_examples(result, urls, asked_label(evidence.question)), ""]
+    not_shown = examples_not_shown(evidence)
+    if not_shown:
+        lines += [f"*{not_shown}*", ""]
     lines.append(quoted_footer(result.release))
     return "\n".join(lines).rstrip()
 
@@ -100,8 +101,14 @@ def _closest(result: RetrievalResult, urls: dict[str, str]) -> list[str]:
     return [f"[{h.section.title}]({urls[h.section.id]})" for h in result.sections[:3]]
 
 
-def _unshown_examples(result: RetrievalResult, urls: dict[str, str], label: str | None) -> str:
-    """What a request for examples did not get to see, and how to list it all."""
+def examples_not_shown(evidence: Evidence) -> str | None:
+    """What a request for examples did not get to see, and how to list it all (every surface
+    says it: the text, MCP's brief, Slack)."""
+    result = evidence.result
+    if not (evidence.examples and result.examples_unshown):
+        return None
+    label = asked_label(evidence.question)
+    urls = evidence.urls()
     titles = {hit.section.id: hit.section.title for hit in result.sections}
     labelled = f" {label}" if label else ""
     parts = []
@@ -114,7 +121,7 @@ def _unshown_examples(result: RetrievalResult, urls: dict[str, str], label: str 
             f"{count} more{labelled} example{'s' if count != 1 else ''} of "
             f"[{titles[section_id]}]({urls[section_id]}) (`{search}` or `{query}` lists them all)"
         )
-    return f"*Not shown: {'; '.join(parts)}.*"
+    return f"Not shown: {'; '.join(parts)}."
 
 
 def _section_lines(hit: SectionHit, quote: str, url: str) -> list[str]:
