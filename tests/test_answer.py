@@ -20,6 +20,7 @@ from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
 from server.domain.retrieval.query_cues import TOPIC_CUES, asked_label, asks_for_examples
 from server.mcp.briefs import answer_brief
+from server.mcp.results import answer_result
 from server.settings import Settings
 from server.slack.compact import compact_message
 from specqa.core.errors import InputError, UnknownReleaseError, UnknownSectionError
@@ -188,7 +189,8 @@ def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
     ) in answer.answer
     # every surface says it: the text, the field, MCP's brief and Slack's examples
     assert answer.examples_not_shown and f"*{answer.examples_not_shown}*" in answer.answer
-    assert f"*{answer.examples_not_shown}*" in answer_brief(answer, 20_000)
+    assert f"*{answer.examples_not_shown}*" in answer_brief(answer, 2500)  # kept when cut to fit
+    assert answer_result(answer, False).examples_not_shown == answer.examples_not_shown
     slack = json.dumps(compact_message(answer, shareable=False, with_examples=True))
     assert "more examples of <https://model-spec.openai.com/" in slack
     assert parts.service.answer("should it tell white lies?").examples_not_shown is None
@@ -201,6 +203,8 @@ def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
     shown = sum(1 for card in asked.examples if card.id in {c.id for c in listed})
     assert len(listed) > shown > 0
     assert f"*Not shown: {len(listed) - shown} more BAD examples of [" in asked.answer
+    assert asked.examples_not_shown and len(answer_brief(asked, 20_000)) > 2500
+    assert f"*{asked.examples_not_shown}*" in answer_brief(asked, 2500)  # kept when cut to fit
 
 
 def test_asked_whether_the_spec_has_an_example_no_curated_yes_or_no_answers_it(

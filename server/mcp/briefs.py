@@ -163,9 +163,12 @@ def answer_brief(answer: Answer, budget: int, full_examples: bool = False) -> st
             ],
         ),
         _examples_block(
-            answer.examples, {c.section_id: c.url for c in quoted}, answer.release, full_examples
+            answer.examples,
+            {c.section_id: c.url for c in quoted},
+            answer.release,
+            full_examples,
+            not_shown=answer.examples_not_shown,
         ),
-        *([f"*{answer.examples_not_shown}*"] if answer.examples_not_shown else []),
         ("**Also relevant:**", [f"- [{c.title}]({c.url}) · `{c.section_id}`" for c in others]),
         quoted_footer(answer.release, extractive=answer.mode == "extractive"),
     ]
@@ -209,15 +212,23 @@ def _head(answer: Answer, urls: dict[str, str], budget: int) -> list[str]:
 
 
 def _examples_block(
-    cards: Sequence[ExampleCard], urls: dict[str, str], release: str, full: bool, user: bool = False
+    cards: Sequence[ExampleCard],
+    urls: dict[str, str],
+    release: str,
+    full: bool,
+    user: bool = False,
+    not_shown: str | None = None,
 ) -> Block:
+    """The examples, a line each (``full``: every turn); ``not_shown`` (what the answer did not
+    show of its first section) under the heading, so that a brief cut to fit still says it."""
+    heading = "**Examples** (labelled by the spec):"
     items = [
         "\n".join(render_example(card, MARKDOWN))
         if full
         else example_line(card, urls, release, user)
         for card in cards
     ]
-    return ("**Examples** (labelled by the spec):", items)
+    return (f"{heading}\n*{not_shown}*" if not_shown else heading, items)
 
 
 def example_line(card: ExampleCard, urls: dict[str, str], release: str, user: bool = False) -> str:

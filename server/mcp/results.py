@@ -107,6 +107,11 @@ class AnswerResult(BaseModel):
     )
     citations: list[Citation]
     examples: list[ExampleSummary]
+    examples_not_shown: str | None = Field(
+        default=None,
+        description="When the question asked for examples and its first section has more: how "
+        "many, and the command and REST query that list them all",
+    )
     notice: str | None = None
     release_note: str | None = None
 
@@ -217,6 +222,7 @@ def answer_result(answer: Answer, full_examples: bool) -> AnswerResult:
         answer=answer.answer if own_text else None,
         citations=answer.citations,
         examples=[example_summary(c, answer.release, full_examples) for c in answer.examples],
+        examples_not_shown=answer.examples_not_shown,
         notice=answer.notice,
         release_note=answer.release_note,
     )
