@@ -69,7 +69,9 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
     if more:
         lines += [f"Also relevant: {', '.join(more)}.", ""]
     if evidence.examples and list_examples:
-        lines += ["**Matching examples**", ""]
+        # where no section clearly governs, its examples are the closest, not a match
+        heading = "**Closest examples**" if lead.confidence == "low" else "**Matching examples**"
+        lines += [heading, ""]
         lines += [example_line(card) for card in evidence.examples]
         lines.append("")
     not_shown = examples_not_shown(evidence)
