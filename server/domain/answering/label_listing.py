@@ -16,6 +16,7 @@ from server.domain.precedents.example_view import example_card, only_label
 from server.domain.releases.change_questions import named_releases
 from server.domain.retrieval.corpus import Corpus, section_ids_in
 from server.domain.retrieval.query_cues import asked_label
+from server.domain.retrieval.results import SearchFilters
 from server.domain.schemas import Answer, from_the_spec_structure, section_citation
 from specqa.core.spec import Example, ParsedRelease, Section
 
@@ -95,7 +96,7 @@ def _under(parsed: ParsedRelease, example: Example, section: Section) -> bool:
     """Whether ``example`` is of ``section`` or one of its subsections (as the precedent filter
     ``--section`` counts)."""
     own = parsed.section(example.section_id)
-    return own is not None and section.id in (own.id, *own.parents)
+    return own is not None and SearchFilters(section=section.id).admits(own)
 
 
 def _counts(

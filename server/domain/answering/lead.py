@@ -38,9 +38,9 @@ from server.domain.retrieval.query_cues import (
     mentions_risk,
     names_an_example,
 )
+from server.domain.retrieval.results import SearchFilters
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import sentence_before
-from specqa.core.spec import Example
 from specqa.core.text import list_lead_in
 
 __all__ = [
@@ -143,14 +143,14 @@ def with_examples_left_out(
         return result
     first = result.sections[0].section.id
     shown = {hit.example.id for hit in result.examples}
-
-    def counted(example: Example) -> bool:
-        section = release.sections_by_id[example.section_id]
-        under = first in (section.id, *section.parents)
-        labelled = bool(example.responses) and (label is None or label in example.labels)
-        return under and labelled and example.id not in shown
-
-    unshown = sum(1 for example in release.parsed.examples if counted(example))
+    listed = SearchFilters(section=first, label=label)  # as the precedent filter lists them
+    unshown = sum(
+        1
+        for example in release.parsed.examples
+        if example.responses
+        and example.id not in shown
+        and listed.admits(release.sections_by_id[example.section_id], example)
+    )
     return replace(result, examples_unshown={first: unshown} if unshown else {})
 
 
