@@ -16,7 +16,7 @@ from mcp import Client
 
 from server.composition.components import Components
 from server.domain.answering.lead import CITE_GAP, Lead, decide_lead, trim_citations
-from server.domain.answering.lead_text import NOT_COVERED
+from server.domain.answering.lead_text import NO_EXAMPLE, NOT_COVERED
 from server.domain.answering.short_answer import _negations
 from server.domain.evaluation.left_out import short_answers_left_out
 from server.domain.retrieval.chunks import TOPIC_SECTIONS
@@ -462,6 +462,17 @@ def test_an_off_topic_question_opens_with_not_covered_and_confidence_low(
     assert answer.answer.startswith(f"**Not covered.** {NOT_COVERED}\n\n**Confidence: low.**")
     assert answer_brief(answer, 2500).startswith(f"**Not covered.** {NOT_COVERED}")
     assert _headline(answer).startswith("*Not covered.*")
+
+
+def test_a_request_for_examples_of_something_the_spec_never_shows_says_it_has_none(
+    parts: Components,
+) -> None:
+    """ "Is there an example with a lasagna recipe?" was told the spec holds no facts about the
+    world: true, but not what was asked."""
+    answer = parts.service.answer("is there an example with a lasagna recipe", mode="extractive")
+    assert not answer.covered and answer.examples == []
+    assert answer.answer.startswith(f"**Not covered.** {NO_EXAMPLE}")
+    assert answer_brief(answer, 2500).startswith(f"**Not covered.** {NO_EXAMPLE}")
 
 
 def test_an_off_topic_answer_with_one_closest_section_names_it_in_the_singular(

@@ -47,7 +47,7 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
     if not result.sections or bottom is None:
         return no_match_markdown(result.release)
     if not lead.covered:
-        return _not_covered(result, urls)
+        return _not_covered(evidence.question, result, urls)
     top = result.sections[0].section
     lines = [*short_answer_lines(lead.short), ""] if lead.short else []
     lines += [
@@ -81,12 +81,12 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
     return "\n".join(lines).rstrip()
 
 
-def _not_covered(result: RetrievalResult, urls: dict[str, str]) -> str:
+def _not_covered(question: str, result: RetrievalResult, urls: dict[str, str]) -> str:
     closest = _closest(result, urls)  # compose() answers a result with no sections otherwise
     named = "section is" if len(closest) == 1 else "sections are"
     return "\n".join(
         [
-            not_covered_line(),
+            not_covered_line(question),
             "",
             confidence_label("low"),
             "",

@@ -14,12 +14,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from server.domain.answering.llm import verdict_line
+from server.domain.retrieval.query_cues import asks_for_examples
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
 from specqa.core.quotes import GAP
 
 __all__ = [
     "MODEL_WROTE",
     "NOT_COVERED",
+    "NO_EXAMPLE",
     "NO_LLM",
     "NO_MODEL",
     "UNCLEAR",
@@ -53,6 +55,10 @@ UNCLEAR = "No section clearly governs this"  # what a "low" answer says plainly,
 NOT_COVERED = (  # what an off-topic answer says plainly, on every surface
     "The Model Spec does not cover this: it describes how OpenAI's models should behave, not "
     "facts about the world. Ask how the model should handle a request like this instead."
+)
+NO_EXAMPLE = (  # what an off-topic request for examples says instead
+    "The Model Spec has no example about this: its examples show how OpenAI's models should "
+    "behave. Ask for examples of how the model handles a kind of request instead."
 )
 NO_LLM = (
     "an LLM answer was asked for, but no LLM is configured (set OPENAI_BASE_URL, OPENAI_API_KEY "
@@ -95,8 +101,10 @@ def unclear_statement(closest: Sequence[str]) -> str:
     return f"{UNCLEAR}; the closest are {named}."
 
 
-def not_covered_line() -> str:
-    return f"**Not covered.** {NOT_COVERED}"
+def not_covered_line(question: str) -> str:
+    """The plain statement of an off-topic answer (a request for examples of something the spec
+    has none of is told there are none, not that the spec holds no facts about the world)."""
+    return f"**Not covered.** {NO_EXAMPLE if asks_for_examples(question) else NOT_COVERED}"
 
 
 def short_answer_lines(short: ShortAnswer) -> list[str]:
@@ -193,7 +201,7 @@ def lead_markdown(answer: Answer) -> list[str]:
     """What a surface shows before a model's text or its own summary of an answer: that the spec
     does not cover the question, or the short answer and the curated question it comes from."""
     if not answer.covered:
-        return [not_covered_line()]
+        return [not_covered_line(answer.question)]
     return short_answer_lines(answer.short_answer) if answer.short_answer else []
 
 
