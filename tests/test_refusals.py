@@ -1,5 +1,6 @@
 """One authorisation step for every surface: REST, chat, the /diff page and /mcp refuse with the
-same JSON error body, the same status and the same Retry-After, whichever door is knocked on."""
+same error type and message, the same status and the same Retry-After, whichever door is knocked
+on (/mcp's body is also a JSON-RPC error, so that an MCP client shows the message)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components
-from server.edge.security import THROTTLED, UNAUTHORIZED
+from server.edge.security import UNAUTHORIZED, throttled_message
 from server.settings import Settings
 from tests.conftest import make_settings
 from tests.helpers import free_port, live_server
@@ -47,6 +48,17 @@ def _knock(http: httpx.Client, door: str, key: str | None) -> httpx.Response:
     return http.get("/v1/releases", headers=headers)
 
 
+def _error(response: httpx.Response) -> dict[str, str]:
+    """The refusal's type and message; /mcp's body must also be a JSON-RPC error."""
+    body = response.json()
+    if response.request.url.path == "/mcp":
+        assert body["jsonrpc"] == "2.0" and body["id"] is None
+        assert body["error"].pop("code") == -32000
+        return body["error"]
+    assert set(body) == {"error"}
+    return body["error"]
+
+
 def test_rest_chat_and_mcp_refuse_a_missing_key_alike(serve: Serve) -> None:
     with (
         serve(api_keys=KEY, rate_limit_per_minute=0) as url,
@@ -57,7 +69,7 @@ def test_rest_chat_and_mcp_refuse_a_missing_key_alike(serve: Serve) -> None:
     for response in refusals:
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == 'Bearer realm="specqa"'
-        assert response.json() == {"error": {"type": "http_error", "message": UNAUTHORIZED}}
+        assert _error(response) == {"type": "http_error", "message": UNAUTHORIZED}
 
 
 def test_every_door_throttles_with_the_same_body_and_retry_after(
@@ -74,8 +86,9 @@ def test_every_door_throttles_with_the_same_body_and_retry_after(
     assert [r.status_code for r in keyed] == [200] * RATE + [429, 429]
     assert [r.status_code for r in pages] == [200] * RATE + [429]
     for response in [*keyed[RATE:], pages[-1]]:
-        assert response.json() == {"error": {"type": "http_error", "message": THROTTLED}}
-        assert 1 <= int(response.headers["retry-after"]) <= 60
+        seconds = response.headers["retry-after"]
+        assert _error(response) == {"type": "http_error", "message": throttled_message(seconds)}
+        assert 1 <= int(seconds) <= 60
 
 
 def test_a_down_rate_limit_store_is_the_same_503_on_every_door(serve: Serve) -> None:
@@ -85,8 +98,8 @@ def test_a_down_rate_limit_store_is_the_same_503_on_every_door(serve: Serve) -> 
         httpx.Client(base_url=url, trust_env=False, timeout=60) as http,
     ):
         refusals = [_knock(http, door, None) for door in ("rest", "chat", "mcp", "diff")]
-    bodies = [r.json() for r in refusals]
+    bodies = [_error(r) for r in refusals]
     assert [r.status_code for r in refusals] == [503] * 4
-    assert bodies[0]["error"]["type"] == "BackendUnavailableError"
-    assert "Redis" in bodies[0]["error"]["message"]
+    assert bodies[0]["type"] == "BackendUnavailableError"
+    assert "Redis" in bodies[0]["message"]
     assert all(body == bodies[0] for body in bodies)

@@ -38,10 +38,10 @@ __all__ = [
     "client_address",
     "origin_allowed",
     "retry_after",
+    "throttled_message",
 ]
 
 UNAUTHORIZED = "missing or invalid API key (send Authorization: Bearer <key>)"
-THROTTLED = "rate limit exceeded; retry later"
 FOREIGN_ORIGIN = "this Origin may not use this endpoint"
 WWW_AUTHENTICATE = {"WWW-Authenticate": 'Bearer realm="specqa"'}
 
@@ -101,8 +101,15 @@ def retry_after(wait: float) -> str:
     return str(max(1, math.ceil(wait)))
 
 
+def throttled_message(seconds: str) -> str:
+    """What a 429 says, with its ``Retry-After`` (a client that shows only the message, an MCP
+    client's, still learns how long to wait)."""
+    return f"rate limit exceeded; retry in {seconds} s"
+
+
 def _throttled(wait: float) -> Refused:
-    return Refused(429, "http_error", THROTTLED, {"Retry-After": retry_after(wait)})
+    seconds = retry_after(wait)
+    return Refused(429, "http_error", throttled_message(seconds), {"Retry-After": seconds})
 
 
 def origin_allowed(origin: str | None, host: str | None, settings: EdgeSettings) -> bool:

@@ -3,7 +3,8 @@ for ``specqa mcp`` (:func:`stdio_server`, over a lazy components builder).
 
 ``/mcp`` goes through the same authorisation step as every other surface
 (:func:`server.edge.security.authorize`: Origin, bearer key, rate limit) and refuses with the same
-JSON error body (:mod:`server.edge.errors`).
+status, headers and ``error.type`` / ``error.message``, in a JSON-RPC error body
+(:func:`jsonrpc_refusal`).
 """
 
 from __future__ import annotations
@@ -19,22 +20,24 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.composition.components import Components, build_components
 from server.domain.settings import DomainSettings
-from server.edge.errors import error_response, project_error_response
+from server.edge.errors import Refused
 from server.edge.security import authorize
 from server.edge.settings import EdgeSettings
 from server.mcp.settings import McpSettings
 from server.mcp.tools import ComponentsProvider, build_mcp
 from specqa.core.errors import SpecIndexError, SpecQAError
 
-__all__ = ["LazyComponents", "MCPHttpEndpoint", "mount_mcp", "stdio_server"]
+__all__ = ["LazyComponents", "MCPHttpEndpoint", "jsonrpc_refusal", "mount_mcp", "stdio_server"]
 
 log = logging.getLogger("specqa.mcp")
+
+_SERVER_ERROR = -32000  # JSON-RPC's first implementation-defined server error code
 
 
 class LazyComponents:
@@ -114,21 +117,33 @@ class MCPHttpEndpoint:
         refusal = await run_in_threadpool(self._refusal, request)  # the rate limit may ask Redis
         if refusal is None and request.method != "POST":
             # stateless: no server-to-client stream to GET, no session to DELETE (spec: 405)
-            refusal = error_response(405, "method_not_allowed", "use POST", {"Allow": "POST"})
+            refusal = Refused(405, "method_not_allowed", "use POST", {"Allow": "POST"})
         if refusal is None and self._manager is None:
-            refusal = error_response(503, "unavailable", "the MCP endpoint is not running yet")
+            refusal = Refused(503, "unavailable", "the MCP endpoint is not running yet")
         if refusal is not None:
-            await refusal(scope, receive, send)
+            await jsonrpc_refusal(refusal)(scope, receive, send)
             return
         assert self._manager is not None
         await self._manager.handle_request(scope, receive, send)
 
-    def _refusal(self, request: Request) -> Response | None:
+    def _refusal(self, request: Request) -> Refused | None:
         try:
-            refused = authorize(request, self.settings, origin=True)
+            return authorize(request, self.settings, origin=True)
         except SpecQAError as exc:  # the shared state store (Redis) is down
-            return project_error_response(exc)
-        return refused.response() if refused is not None else None
+            return Refused(exc.status_code, type(exc).__name__, exc.public_message)
+
+
+def jsonrpc_refusal(refusal: Refused) -> Response:
+    """A refusal as the other doors send it (status, headers, ``error.type`` and
+    ``error.message``), in a body that is also a JSON-RPC error: the MCP SDK shows a JSON-RPC
+    error's message ("rate limit exceeded; retry in 3 s"), and for any other body only "Server
+    returned an error response"."""
+    error = {"code": _SERVER_ERROR, "type": refusal.kind, "message": str(refusal.detail)}
+    return JSONResponse(
+        {"jsonrpc": "2.0", "id": None, "error": error},
+        status_code=refusal.status_code,
+        headers=refusal.headers,
+    )
 
 
 def mount_mcp(app: FastAPI, settings: EdgeSettings, mcp: McpSettings) -> MCPHttpEndpoint:
