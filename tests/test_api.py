@@ -372,6 +372,13 @@ def test_a_chat_follow_up_naming_a_release_answers_the_topic_in_that_release(
         (
             "post",
             "/v1/chat/completions",
+            {"json": {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}},
+            404,
+            "unknown model 'gpt-4o': this server serves 'model-spec'",
+        ),
+        (
+            "post",
+            "/v1/chat/completions",
             {"json": {"messages": [{"role": "assistant", "content": "hi"}]}},
             400,
             "no user message",

@@ -18,7 +18,7 @@ from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.rendering import render_chat_markdown, sources_markdown
 from server.edge.security import KeyFirstRoute, RequireKey
-from specqa.core.errors import InputError
+from specqa.core.errors import InputError, UnknownModelError
 
 __all__ = ["MODEL_ID", "router"]
 
@@ -82,6 +82,10 @@ def models(_: RequireKey) -> dict[str, Any]:
 async def chat_completions(
     body: ChatRequest, request: Request, service: ServiceDep, _: RequireKey
 ) -> Any:
+    if body.model != MODEL_ID:  # a typo or a client set up for another server: say so
+        raise UnknownModelError(
+            f"unknown model {body.model!r}: this server serves {MODEL_ID!r} (GET /v1/models)"
+        )
     question, history = _question_and_history(body.messages)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     if body.stream:

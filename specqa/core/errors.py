@@ -19,6 +19,7 @@ __all__ = [
     "SpecQAError",
     "SpecSourceError",
     "UnknownAnswerError",
+    "UnknownModelError",
     "UnknownReleaseError",
     "UnknownSectionError",
 ]
@@ -49,6 +50,12 @@ class UnknownSectionError(InputError):
 
 
 class UnknownAnswerError(InputError):
+    status_code = 404
+
+
+class UnknownModelError(InputError):
+    """A chat request for a model this server does not serve (as OpenAI answers one)."""
+
     status_code = 404
 
 
