@@ -248,7 +248,8 @@ def test_a_follow_ups_permalink_reopens_the_answer_it_was_given_after_its_questi
     page: WebDriver, base_url: str
 ) -> None:
     """A follow-up's words alone mean something else: its permalink carries the question
-    before it (``h``), and a conversation that goes on from it carries both."""
+    before it (``h``), shows it above the follow-up, and a conversation that goes on from it
+    carries both."""
     driver = page
     ask(driver, FIRST)
     wait_for_answer(driver)
@@ -265,6 +266,9 @@ def test_a_follow_ups_permalink_reopens_the_answer_it_was_given_after_its_questi
     driver.get(link or "")
     reopened = wait_for_answer(driver)
     assert bubbles(driver) == [FOLLOW_UP]
+    # a reader of the link sees what the follow-up follows
+    context = driver.find_elements(By.CSS_SELECTOR, ".turn .question-context")
+    assert [c.text for c in context] == [f"Following up on “{FIRST}”"]
     assert chip_titles(reopened) == given
     assert given != [c["title"] for c in rest_answer(base_url, FOLLOW_UP)["citations"]]
     assert stored(driver)[0]["history"] == [FIRST]

@@ -628,9 +628,18 @@
 
   // --- one question and its answer ---------------------------------------------------------------
 
-  function createTurn(question) {
+  /**
+   * A turn: the question, then its answer. `context` is the earlier questions a follow-up was
+   * asked after when they are not on the page (a permalink's): shown above it, so that a reader
+   * of the link knows what "and if…" follows.
+   */
+  function createTurn(question, context = []) {
     const id = ++turnCounter;
     const root = el("li", { className: "turn" });
+    if (context.length) {
+      const quoted = context.map((earlier) => `“${earlier}”`).join(" → ");
+      root.append(el("p", { className: "question-context", text: `Following up on ${quoted}` }));
+    }
     root.append(
       el("div", { className: "question-row" }, [
         el("p", { className: "question-bubble" }, [el("span", { className: "visually-hidden", text: "You asked: " }), question]),
@@ -795,7 +804,8 @@
     const earlier = history ?? conv.history(conversation);
     clearFollowups();
     ui.welcome.hidden = true;
-    const turn = createTurn(question);
+    // a permalink's earlier questions are not on the page: the turn names them
+    const turn = createTurn(question, history ?? []);
     ui.thread.append(turn.root);
     updateNewConversation();
     turn.root.scrollIntoView({ block: "start", behavior: reducedMotion() ? "auto" : "smooth" });
@@ -867,7 +877,8 @@
   /** Draw the stored conversation again (after a reload). */
   function restoreConversation() {
     conversation.forEach((entry, index) => {
-      const turn = createTurn(entry.question);
+      // the first turn of a conversation opened from a follow-up's permalink
+      const turn = createTurn(entry.question, index === 0 ? entry.history || [] : []);
       ui.thread.append(turn.root);
       turn.showMeta(entry.answer);
       turn.finish(entry.answer);
