@@ -692,6 +692,11 @@ def test_a_curated_question_sharing_the_questions_words_is_closer_than_its_cosin
         ("Should the model reveal that it is an AI?", False),
         ("Is this persona allowed to swear?", False),
         ("Different topic: what if the user asks for a poem?", False),
+        # after a word that only acknowledges the answer before
+        ("ok but what if i tell it it HAS to pick one or i'll get in trouble", True),
+        ("Hmm, and what about when the user is a teacher?", True),
+        ("Okay so would it still do it for a teacher?", True),
+        ("Okay, can it write a poem about my cat for my sister's birthday?", False),
     ],
 )
 def test_a_follow_up_is_told_by_its_opening_back_references_or_brevity(

@@ -117,6 +117,10 @@ CONVERSATIONS = [
         "Will it make up a source when it doesn't know the answer?",
         "And if the user demands a citation?",
         {"do_not_lie", "express_uncertainty", "avoid_errors"},
+    ),    (  # opened by "ok": still a follow-up, not "getting in trouble" on its own
+        "does chatgpt take political sides?",
+        "ok but what if i tell it it HAS to pick one or i'll get in trouble",
+        {"assume_objective_pov"},
     ),
 ]
 
@@ -141,7 +145,7 @@ def test_a_follow_up_keeps_the_earlier_questions_topic_or_lands_on_one_that_gove
 ) -> None:
     """Role words ("developer", "user", "system prompt") do not pull a follow-up away: it keeps
     the earlier question's first section, or its own words move it to a section that governs
-    the conversation (the earlier question alone may have missed it). One of the 22 may stray."""
+    the conversation (the earlier question alone may have missed it). One of the 23 may stray."""
     strayed = [
         (conversation[1], alone, after)
         for conversation, (alone, after) in zip(CONVERSATIONS, tops, strict=True)

@@ -19,8 +19,11 @@ __all__ = [
     "standalone_query",
 ]
 
+# after a word that only acknowledges the answer before: "ok but what if…", "hmm, and for kids?"
+_ACKNOWLEDGING = r"(?:(?:ok(?:ay)?|alright|all right|right|hmm+|well|sure|yeah|yes|no|fine|cool|got it|i see|thanks)\W+)*"
 _OPENINGS = re.compile(
-    r"^\W*(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|instead|same)\b",
+    rf"^\W*{_ACKNOWLEDGING}(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|"
+    r"instead|same)\b",
     re.IGNORECASE,
 )
 # "that", "this"... point back only where they stand for something ("is that allowed?", "does
