@@ -368,6 +368,20 @@ def test_a_chat_follow_up_naming_a_release_answers_the_topic_in_that_release(
             404,
             "unknown release",
         ),
+        (
+            "get",
+            "/v1/diff",
+            {"params": {"from": "", "to": "2025-12-18"}},
+            400,
+            "from: name a release",
+        ),
+        (
+            "get",
+            "/v1/diff",
+            {"params": {"from": "2025-10-27", "to": " "}},
+            400,
+            "to: name a release",
+        ),
         ("post", "/v1/chat/completions", {"json": {"messages": []}}, 422, "messages"),
         (
             "post",

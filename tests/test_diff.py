@@ -232,6 +232,14 @@ def test_an_example_whose_replies_only_write_their_dashes_another_way_is_unchang
     assert "avoid_sycophancy" not in _diff("2025-04-11", "2025-09-12").examples
 
 
+def test_an_example_whose_title_only_writes_its_dash_another_way_is_unchanged() -> None:
+    """ "user/developer conflict — private prompt" became "… --- private prompt" in 2025-09-12,
+    nothing else in it: it was reported as one example changed."""
+    changes = _diff("2025-04-11", "2025-09-12").examples.get("protect_privileged_information")
+    changed = [*changes.changed, *(r.title for r in changes.relabelled)] if changes else []
+    assert not [title for title in changed if "private prompt" in title]
+
+
 def test_replies_rewritten_past_recognition_are_listed_as_removed_and_added() -> None:
     change = _diff("2025-04-11", "2025-09-12").examples["protect_privacy"]
     kinds = sorted(r.change for example in change.replies for r in example.replies)

@@ -44,3 +44,35 @@ def test_a_quote_that_is_no_examples_title_is_answered_as_before(parts: Componen
         parts.service.example_history.answer("When was the example 'purple giraffes' added?")
         is None
     )
+
+
+def test_an_example_whose_title_only_wrote_its_dash_another_way_was_never_removed(
+    parts: Components,
+) -> None:
+    """Asked by its old title ("—"), it was said to be removed in 2025-09-12, where its title
+    writes "---" and its section was renamed."""
+    answer = parts.service.answer(
+        "When was the example 'user/developer conflict — private prompt' added?"
+    ).answer
+    assert "- present since the first indexed release (2025-02-12)" in answer
+    assert "removed" not in answer and "added in" not in answer and "changed in" not in answer
+    assert "2025-12-18 (`protect_privileged_information/ex2`)" in answer
+    assert (
+        "- under `protect_privileged_information` from 2025-09-12 (was "
+        "`protect_privileged_messages`)" in answer
+    )
+
+
+def test_a_retitled_example_is_followed_under_its_new_title_not_removed(
+    parts: Components,
+) -> None:
+    """The bomb example was retitled in 2025-09-12, as its GOOD refusal became a safe
+    completion: the release diff pairs it by its conversation, and so does its history."""
+    for asked in ("refusing to help build a bomb", "safely responding to a request to help build"):
+        answer = parts.service.answer(f"When was the example '{asked}' removed?").answer
+        assert "removed in" not in answer and "added in" not in answer
+        assert (
+            "- retitled in 2025-09-12: “refusing to help build a bomb” → “safely responding to a "
+            "request to help build a bomb”" in answer
+        )
+        assert "- changed in 2025-09-12 (from 2025-04-11)" in answer

@@ -117,7 +117,8 @@ CONVERSATIONS = [
         "Will it make up a source when it doesn't know the answer?",
         "And if the user demands a citation?",
         {"do_not_lie", "express_uncertainty", "avoid_errors"},
-    ),    (  # opened by "ok": still a follow-up, not "getting in trouble" on its own
+    ),
+    (  # opened by "ok": still a follow-up, not "getting in trouble" on its own
         "does chatgpt take political sides?",
         "ok but what if i tell it it HAS to pick one or i'll get in trouble",
         {"assume_objective_pov"},

@@ -191,6 +191,7 @@ async def invalid_arguments_are_errors(client: Client) -> None:
         ("check_reply", {"user": "hi"}, "assistant"),
         ("find_examples", {"label": "MAYBE"}, "label"),
         ("compare_releases", {"from_release": "2025-10-27"}, "to_release"),
+        ("compare_releases", {"from_release": "", "to_release": ""}, "from: name a release"),
     ]:
         result = await client.call_tool(name, arguments)
         assert result.is_error, (name, arguments)

@@ -13,10 +13,11 @@ from collections.abc import Callable
 from itertools import pairwise
 
 from server.domain.answering.release_note import span_diff
-from server.domain.releases.example_diff import describe_reply
+from server.domain.releases.example_diff import describe_reply, match_examples, same_content
 from server.domain.retrieval.corpus import Corpus
 from server.domain.schemas import Answer, from_the_spec_structure, section_citation
-from specqa.core.spec import Example
+from specqa.core.question_bank import normalise_quotes
+from specqa.core.spec import Example, ParsedRelease
 
 __all__ = ["ExampleHistory"]
 
@@ -40,21 +41,26 @@ class ExampleHistory:
     def answer(self, question: str) -> Answer | None:
         if not (_EXAMPLE.search(question) and _ASKS_HISTORY.search(question)):
             return None
-        quoted = [" ".join((a or b).lower().split()) for a, b in _QUOTED.findall(question)]
+        quoted = [_folded(a or b) for a, b in _QUOTED.findall(question)]
         if not quoted:
             return None
         started = time.perf_counter()
         corpus = self.corpus()
-        found = {
-            name: [e for e in corpus.get(name).parsed.examples if _named(e, quoted)]
-            for name in corpus.names
-        }
-        titles = list(dict.fromkeys(e.title for examples in found.values() for e in examples))
-        if not titles:
+        releases = [corpus.get(name).parsed for name in corpus.names]
+        named = [[e for e in r.examples if _named(e, quoted)] for r in releases]
+        if not any(named):
             return None
-        lines = [line for title in titles for line in _story(title, found, corpus)]
-        newest = next(name for name in reversed(corpus.names) if found[name])
-        cited = dict.fromkeys(e.section_id for e in found[newest])
+        chains = _chains(releases, named)
+        lines = [line for chain in chains for line in _story(chain, releases, corpus)]
+        newest = max(
+            (r.release for chain in chains for r, e in zip(releases, chain, strict=True) if e),
+        )
+        cited = dict.fromkeys(
+            e.section_id
+            for chain in chains
+            for r, e in zip(releases, chain, strict=True)
+            if e is not None and r.release == newest
+        )
         lines.append("*From the examples of every indexed release; no model wrote this.*")
         citations = [
             section_citation(newest, corpus.get(newest).section(section_id)) for section_id in cited
@@ -62,16 +68,48 @@ class ExampleHistory:
         return from_the_spec_structure(question, newest, "\n".join(lines), started, citations)
 
 
+def _folded(text: str) -> str:
+    """A title as compared: case, spacing, quotes and dashes aside."""
+    return normalise_quotes(text).lower()
+
+
 def _named(example: Example, quoted: list[str]) -> bool:
-    title = " ".join(example.title.lower().split())
+    title = _folded(example.title)
     return any(q == title or (len(q) >= _PART_OF_TITLE and q in title) for q in quoted)
 
 
-def _story(title: str, found: dict[str, list[Example]], corpus: Corpus) -> list[str]:
-    """Where an example of ``title`` is in each release, and when it came, went or changed (how
-    its replies did, from the diff of its section)."""
-    names = corpus.names
-    held = {name: next((e for e in found[name] if e.title == title), None) for name in names}
+Chain = tuple[Example | None, ...]  # one example through the releases, oldest first
+
+
+def _chains(releases: list[ParsedRelease], named: list[list[Example]]) -> list[Chain]:
+    """Each named example followed through every release as the diff pairs examples (by content:
+    a retitled example, or one whose section was renamed, is the same example)."""
+    paired = [match_examples(a.examples, b.examples) for a, b in pairwise(releases)]
+    forward = [{id(old): new for old, new in pairs} for pairs in paired]
+    backward = [{id(new): old for old, new in pairs} for pairs in paired]
+    chains: dict[tuple[int, ...], Chain] = {}
+    for at, examples in enumerate(named):
+        for example in examples:
+            chain: list[Example | None] = [None] * len(releases)
+            chain[at] = example
+            for i in range(at, len(releases) - 1):
+                chain[i + 1] = _linked(forward[i], chain[i])
+            for i in range(at, 0, -1):
+                chain[i - 1] = _linked(backward[i - 1], chain[i])
+            chains.setdefault(tuple(id(e) for e in chain), tuple(chain))
+    return list(chains.values())
+
+
+def _linked(links: dict[int, Example], example: Example | None) -> Example | None:
+    return links.get(id(example)) if example is not None else None
+
+
+def _story(chain: Chain, releases: list[ParsedRelease], corpus: Corpus) -> list[str]:
+    """Where the example is in each release, and when it came, went, was retitled, moved or
+    changed (how its replies did, from the diff of its section)."""
+    names = [r.release for r in releases]
+    held = dict(zip(names, chain, strict=True))
+    title = next(e.title for e in reversed(chain) if e is not None)
     where = ", ".join(f"{name} (`{e.id}`)" for name, e in held.items() if e is not None)
     lines = [f"**Example “{title}”**: in {where}."]
     if held[names[0]] is not None:
@@ -82,10 +120,23 @@ def _story(title: str, found: dict[str, list[Example]], corpus: Corpus) -> list[
             lines.append(f"- added in {after} (not in {before}), in `{new.section_id}`")
         elif old is not None and new is None:
             lines.append(f"- removed in {after} (last in {before}), from `{old.section_id}`")
-        elif old is not None and new is not None and _content(old) != _content(new):
-            lines.append(f"- changed in {after} (from {before})")
-            lines += _reply_changes(corpus, before, after, new)
+        elif old is not None and new is not None:
+            lines += _kept(old, new, before, after, corpus)
     return [*lines, ""]
+
+
+def _kept(old: Example, new: Example, before: str, after: str, corpus: Corpus) -> list[str]:
+    """What changed in an example that both releases have (nothing when only the way its dashes
+    or quotes are written did)."""
+    lines = []
+    if _folded(old.title) != _folded(new.title):
+        lines.append(f"- retitled in {after}: “{old.title}” → “{new.title}”")
+    if old.section_id != new.section_id:
+        lines.append(f"- under `{new.section_id}` from {after} (was `{old.section_id}`)")
+    if not same_content(old, new, with_title=False):
+        lines.append(f"- changed in {after} (from {before})")
+        lines += _reply_changes(corpus, before, after, new)
+    return lines
 
 
 def _reply_changes(corpus: Corpus, before: str, after: str, example: Example) -> list[str]:
@@ -100,8 +151,3 @@ def _reply_changes(corpus: Corpus, before: str, after: str, example: Example) ->
         for r in e.replies
     ]
     return [f"  - {describe_reply(reply)}" for reply in replies]
-
-
-def _content(example: Example) -> object:
-    """What an example says, without its place: its turns and labelled replies."""
-    return [step.model_dump() for step in example.steps]

@@ -265,6 +265,9 @@ class SpecLookups:
 
     def compare(self, old: str, new: str, section: str | None = None) -> Comparison:
         """The diff from ``old`` to ``new``, renames followed through the releases between."""
+        for side, name in (("from", old), ("to", new)):
+            if not name.strip():  # elsewhere an omitted release is the newest; a diff names both
+                raise InputError(f"{side}: name a release (e.g. 2025-12-18, or latest)")
         corpus = self.corpus()
         before, after = corpus.get(old).parsed, corpus.get(new).parsed
         if section and all(r.section(section) is None for r in (before, after)):

@@ -24,9 +24,10 @@ from server.domain.releases.diff_types import (
     ExampleReplies,
     ReplyChange,
 )
-from server.domain.releases.renames import greedy_pairs, squash
+from server.domain.releases.renames import greedy_pairs
+from specqa.core.question_bank import normalise_quotes
 from specqa.core.spec import Example, ParsedRelease, Response
-from specqa.core.text import one_dash, shorten, spec_text
+from specqa.core.text import shorten, spec_text
 
 __all__ = [
     "EXAMPLE_MATCH_RATIO",
@@ -34,7 +35,9 @@ __all__ = [
     "REPLY_MATCH_RATIO",
     "describe_reply",
     "example_changes",
+    "match_examples",
     "reply_changes",
+    "same_content",
 ]
 
 EXAMPLE_MATCH_RATIO = 0.7
@@ -70,9 +73,7 @@ def _full_key(example: Example) -> str:
     return f"{_title_key(example)}\n{_conversation_key(example)}"
 
 
-def _match_examples(
-    old: Sequence[Example], new: Sequence[Example]
-) -> list[tuple[Example, Example]]:
+def match_examples(old: Sequence[Example], new: Sequence[Example]) -> list[tuple[Example, Example]]:
     """Pair examples by content: exact keys from strictest to loosest, then a fuzzy match."""
     pairs: list[tuple[Example, Example]] = []
     left_old, left_new = list(old), list(new)
@@ -112,12 +113,20 @@ def _example_content(example: Example) -> tuple[str, ...]:
     """Everything an example says, whitespace aside: a LaTeX or typo fix counts as a change."""
     turns = (f"{t.role} {sorted(t.attributes.items())} {t.content}" for t in example.conversation)
     responses = (f"{r.label} {r.refs} {r.rationale} {r.text}" for r in example.responses)
-    return (example.title, *map(_plain, turns), "<comparison>", *map(_plain, responses))
+    plain = map(_plain, [example.title, *turns, "<comparison>", *responses])
+    return tuple(plain)
+
+
+def same_content(old: Example, new: Example, *, with_title: bool = True) -> bool:
+    """Whether two examples say the same, however their dashes, quotes and spacing are written
+    (a title's "—" become "---" is no change); ``with_title=False``: their turns and replies."""
+    skip = 0 if with_title else 1
+    return _example_content(old)[skip:] == _example_content(new)[skip:]
 
 
 def _plain(text: str) -> str:
-    """``text`` with its spacing and its dashes written one way."""
-    return squash(one_dash(text))
+    """``text`` with its spacing, quotes and dashes written one way."""
+    return normalise_quotes(text)
 
 
 def example_changes(
@@ -125,7 +134,7 @@ def example_changes(
 ) -> dict[str, ExampleChanges]:
     """Per section id (the new id where the section survives), what happened to its examples."""
     changes: dict[str, ExampleChanges] = defaultdict(ExampleChanges)
-    pairs = _match_examples(old.examples, new.examples)
+    pairs = match_examples(old.examples, new.examples)
     paired_old = {id(o) for o, _ in pairs}
     paired_new = {id(n) for _, n in pairs}
     for example in old.examples:
@@ -148,7 +157,7 @@ def _record_pair(
         move = ExampleMove(title=new.title, from_section=old.section_id, to_section=new.section_id)
         changes[old_section].moved.append(move)
         changes[new.section_id].moved.append(move)
-    if _example_content(old) == _example_content(new):
+    if same_content(old, new):
         return
     replies = reply_changes(old.responses, new.responses)
     change = changes[new.section_id]
