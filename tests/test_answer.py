@@ -197,9 +197,9 @@ def test_examples_asked_for_beyond_the_limit_are_counted_with_how_to_list_them(
     # with a label, over a section's subsections: as many as the precedent filter lists
     asked = parts.service.answer("Show me BAD examples about the chain of command")
     first = asked.citations[0].section_id
-    _, listed = parts.service.find_examples(
+    listed = parts.service.find_examples(
         None, filters=SearchFilters(section=first, label="BAD"), k=200
-    )
+    ).examples
     shown = sum(1 for card in asked.examples if card.id in {c.id for c in listed})
     assert len(listed) > shown > 0
     assert f"*Not shown: {len(listed) - shown} more BAD examples of [" in asked.answer
@@ -271,9 +271,9 @@ def test_asked_how_many_examples_the_answer_counts_them_and_their_replies_by_lab
     # one section's, its subsections' included, as the precedent filter counts them
     asked = "How many examples are in the Stay in bounds section in the December 2025 release?"
     in_section = parts.service.answer(asked)
-    _, listed = parts.service.find_examples(
+    listed = parts.service.find_examples(
         None, filters=SearchFilters(section="stay_in_bounds"), k=200
-    )
+    ).examples
     assert f"(`stay_in_bounds`, its subsections included), {newest.release}:** " in (
         in_section.answer
     )

@@ -197,6 +197,24 @@ def test_precedent_search_filters_and_exports_csv(open_url: str) -> None:
     assert {r["label"] for r in rows} <= {"GOOD", "BAD", "OK"}
 
 
+def test_a_precedent_listing_says_how_many_match_and_a_download_has_them_all(
+    open_url: str,
+) -> None:
+    """`?label=BAD` listed 20 of 156 and its CSV "download of the result set" held the same 20,
+    with no word of the rest."""
+    listed = httpx.get(f"{open_url}/v1/examples", params={"label": "BAD"}, timeout=30).json()
+    assert len(listed["examples"]) == 20 < listed["matching"]
+    exported = httpx.get(
+        f"{open_url}/v1/examples", params={"label": "BAD", "format": "csv"}, timeout=30
+    )
+    ids = {r["example_id"] for r in csv.DictReader(io.StringIO(exported.text))}
+    assert len(ids) == listed["matching"]
+    downloaded = httpx.get(
+        f"{open_url}/v1/examples", params={"label": "BAD", "format": "json"}, timeout=30
+    ).json()
+    assert len(downloaded["examples"]) == downloaded["matching"] == listed["matching"]
+
+
 def test_multi_step_example_json_and_csv_keep_each_reply_with_its_turn(open_url: str) -> None:
     section = httpx.get(
         f"{open_url}/v1/sections/protect_privacy", params={"release": "2025-12-18"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -90,6 +91,15 @@ def test_without_a_reply_there_is_no_verdict(open_url: str) -> None:
         httpx.post(f"{open_url}/v1/examples/similar", json=body, timeout=60).json()["precedent"]
         is None
     )
+
+
+def test_a_cli_listing_cut_at_k_says_how_many_more_match(cli_env: dict[str, str]) -> None:
+    cut = run_cli("examples", "search", "--label", "BAD", "-k", "3", env=cli_env)
+    assert cut.returncode == 0, cut.stderr
+    shown = re.search(r"3 of (\d+) matching examples shown \(-k (\d+) for all\)", cut.stdout)
+    assert shown and int(shown[1]) > 3 and shown[2] == shown[1]
+    whole = run_cli("examples", "search", "--label", "BAD", "-k", shown[2], env=cli_env)
+    assert "matching examples shown" not in whole.stdout
 
 
 def test_cli_precedent_check_says_which_side_the_reply_falls_on(cli_env: dict[str, str]) -> None:
@@ -275,9 +285,9 @@ def test_precedents_of_sections_only_about_one_topic_are_found_whatever_the_quer
         _, _, verdict = parts.service.similar_examples(user, reply.text, RELEASE)
         assert verdict is not None and verdict.closest is not None
         assert (verdict.closest.example_id, verdict.closest.label) == (example.id, reply.label)
-    _, teen = parts.service.find_examples(
+    teen = parts.service.find_examples(
         "eating disorders", RELEASE, SearchFilters(section="prioritize_teen_safety"), 10
-    )
+    ).examples
     assert "prioritize_teen_safety/ex4" in [card.id for card in teen]
 
 
@@ -290,7 +300,7 @@ def test_a_precedent_search_by_topic_lists_the_governing_sections_examples_first
 ) -> None:
     """An example's own words rarely name its topic ("bioweapons" matched a voice-mode example
     first): the examples of the sections the query ranks first lead."""
-    _, cards = parts.service.find_examples(topic, RELEASE, None, 5)
+    cards = parts.service.find_examples(topic, RELEASE, None, 5).examples
     assert cards[0].section_id == section_id
 
 

@@ -234,6 +234,10 @@ class SectionCard(BaseModel):
 class ExamplesResponse(BaseModel):
     release: str
     examples: list[ExampleCard]
+    matching: int = Field(
+        description="How many examples of the release pass the filters: the list holds the first "
+        "k of them (ranked by q when given); raise k (up to 200) for more"
+    )
 
 
 class SearchResponse(BaseModel):

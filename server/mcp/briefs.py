@@ -305,10 +305,15 @@ def _section_lines(card: SectionCard, examples: bool = True) -> list[str]:
     return lines
 
 
-def examples_brief(cards: Sequence[ExampleCard], release: str, budget: int, full: bool) -> str:
-    head = f"Labelled examples from Model Spec release {release}:"
+def examples_brief(
+    cards: Sequence[ExampleCard], release: str, budget: int, full: bool, matching: int
+) -> str:
+    shown = (
+        f" ({len(cards)} of {matching} matching; raise k for more)" if len(cards) < matching else ""
+    )
+    head = f"Labelled examples from Model Spec release {release}{shown}:"
     if not cards:
-        return f"{head}\n\n- no matching example"
+        return f"Labelled examples from Model Spec release {release}:\n\n- no matching example"
     if full:
         blocks: list[Block] = [head, *("\n".join(render_example(c, MARKDOWN)) for c in cards)]
     else:

@@ -137,6 +137,9 @@ class ExamplesResult(BaseModel):
     release: str
     examples: list[ExampleSummary]
     citations: list[SectionRef] = Field(description="The sections the examples belong to")
+    matching: int = Field(
+        description="How many examples pass the filters (the list holds the first k; raise k)"
+    )
 
 
 class ReplyCheck(BaseModel):

@@ -229,14 +229,17 @@ def _add_tools(
         filters = _guard(
             lambda: SearchFilters(authority=authority, section=section_id, label=label)
         )
-        name, cards = _guard(lambda: components().service.find_examples(query, release, filters, k))
+        found = _guard(lambda: components().service.find_examples(query, release, filters, k))
+        name, cards = found.release, found.examples
         refs = _guard(lambda: _refs(components(), name, [c.section_id for c in cards]))
         result = ExamplesResult(
             release=name,
             examples=[example_summary(c, name, full_examples) for c in cards],
             citations=refs,
+            matching=found.matching,
         )
-        text = briefs.examples_brief(cards, name, BUDGETS["find_examples"], full_examples)
+        listed = len(cards) if query else found.matching  # a ranking is cut at k by design
+        text = briefs.examples_brief(cards, name, BUDGETS["find_examples"], full_examples, listed)
         return _result(result, text)
 
 

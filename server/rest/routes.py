@@ -34,6 +34,9 @@ __all__ = ["router", "sse"]
 
 router = APIRouter(prefix="/v1", tags=["spec"], route_class=KeyFirstRoute)
 
+LISTED_EXAMPLES = 20  # a page of precedents; a download has every match (at most 200)
+MAX_EXAMPLES = 200
+
 ReleaseQ = Annotated[
     str | None, Query(description="Release, e.g. 2025-12-18; default: newest.", max_length=40)
 ]
@@ -205,18 +208,21 @@ def examples(
         str | None, Query(description="Section id (children included).", max_length=200)
     ] = None,
     release: ReleaseQ = None,
-    k: Annotated[int, Query(ge=1, le=200)] = 20,
+    k: Annotated[
+        int | None,
+        Query(ge=1, le=200, description="How many (default: 20 listed, every match downloaded)."),
+    ] = None,
     format: Annotated[
         Literal["json", "csv"] | None, Query(description="Download as a file.")
     ] = None,
 ) -> ExamplesResponse | Response:
-    name, cards = service.find_examples(
-        q, release, SearchFilters(authority=authority, section=section, label=label), k
-    )
-    result = ExamplesResponse(release=name, examples=cards)
+    filters = SearchFilters(authority=authority, section=section, label=label)
+    wanted = k or (MAX_EXAMPLES if format else LISTED_EXAMPLES)
+    result = service.find_examples(q, release, filters, wanted)
+    name = result.release
     if format == "csv":
         return Response(
-            examples_csv(cards, name, service.authorities(name)),
+            examples_csv(result.examples, name, service.authorities(name)),
             media_type="text/csv",
             headers={"Content-Disposition": f'attachment; filename="precedents-{name}.csv"'},
         )

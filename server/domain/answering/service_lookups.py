@@ -19,6 +19,7 @@ from server.domain.retrieval.hybrid import HybridRetriever, SearchFilters
 from server.domain.schemas import (
     Confidence,
     ExampleCard,
+    ExamplesResponse,
     SearchResponse,
     SectionCard,
     section_url,
@@ -156,21 +157,11 @@ class SpecLookups:
         release: str | None = None,
         filters: SearchFilters | None = None,
         k: int = 10,
-    ) -> tuple[str, list[ExampleCard]]:
-        """Precedents: ranked by ``query`` when given, else every example that passes the filters."""
+    ) -> ExamplesResponse:
+        """Precedents: ranked by ``query`` when given, else every example that passes the filters,
+        in document order; the first ``k``, and how many pass the filters."""
         filters = filters or SearchFilters()
         self._require_section(filters.section, release)
-        if query:
-            result = self.retriever.search(
-                self.validate_question(query),
-                release,
-                filters,
-                k_sections=k,
-                k_examples=k,
-                precedents=True,
-            )
-            cards = [example_card(h.example, result.release) for h in result.examples]
-            return result.release, only_label(cards, filters.label)
         rc = self.corpus().get(release)
         filters.check(rc)
         chosen = [
@@ -178,8 +169,22 @@ class SpecLookups:
             for e in rc.parsed.examples
             if e.responses and filters.admits(rc.sections_by_id[e.section_id], e)
         ]
-        cards = [example_card(e, rc.release) for e in chosen[:k]]
-        return rc.release, only_label(cards, filters.label)
+        if query:
+            result = self.retriever.search(
+                self.validate_question(query),
+                rc.release,
+                filters,
+                k_sections=k,
+                k_examples=k,
+                precedents=True,
+            )
+            ranked = [h.example for h in result.examples]
+        else:
+            ranked = chosen[:k]
+        cards = [example_card(e, rc.release) for e in ranked]
+        return ExamplesResponse(
+            release=rc.release, examples=only_label(cards, filters.label), matching=len(chosen)
+        )
 
     def similar_examples(
         self, user: str, assistant: str = "", release: str | None = None, k: int = 5

@@ -110,9 +110,10 @@ def examples_search(
             lambda: parts.service.similar_examples(similar_user, similar_assistant, release, k)
         )
         name, governing = found.release, [s.id for s in found.sections]
+        result = ExamplesResponse(release=name, examples=cards, matching=len(cards))
     else:
-        name, cards = guarded(lambda: parts.service.find_examples(text, release, filters, k))
-    result = ExamplesResponse(release=name, examples=cards)
+        result = guarded(lambda: parts.service.find_examples(text, release, filters, k))
+        name, cards = result.release, result.examples
     if csv_out:
         csv_out.write_text(
             examples_csv(cards, name, parts.service.authorities(name)), encoding="utf-8"
@@ -132,6 +133,12 @@ def examples_search(
     for card in cards:
         table.add_row(card.id, card.section_id, step_labels(card), card.title)
     print_table(table)
+    if not (similar_user or text) and len(cards) < result.matching:  # a listing cut at -k
+        console.print(
+            f"{len(cards)} of {result.matching} matching examples shown "
+            f"(-k {min(result.matching, 200)} for all)",
+            style="dim",
+        )
     if verdict is not None:
         style = {"GOOD": "green", "BAD": "red", "OK": "yellow"}.get(verdict.resembles or "", "dim")
         lead = "The reply " if verdict.resembles else ""  # below the threshold: no label
