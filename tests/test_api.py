@@ -263,6 +263,9 @@ def test_similar_precedents_for_a_pasted_exchange(open_url: str) -> None:
 def test_openai_client_chats_with_the_server_plain_and_streaming(open_url: str) -> None:
     client = openai.OpenAI(base_url=f"{open_url}/v1", api_key="unused", max_retries=0)
     assert [m.id for m in client.models.list()] == ["model-spec"]
+    assert client.models.retrieve("model-spec").id == "model-spec"
+    with pytest.raises(openai.NotFoundError, match="this server serves 'model-spec'"):
+        client.models.retrieve("gpt-4o")
     reply = client.chat.completions.create(
         model="model-spec", messages=[{"role": "user", "content": "May the model lie to users?"}]
     )
@@ -275,9 +278,20 @@ def test_openai_client_chats_with_the_server_plain_and_streaming(open_url: str) 
         stream=True,
         messages=[{"role": "user", "content": "May the model lie to users?"}],
     )
-    pieces = [chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices]
+    chunks = list(stream)
+    pieces = [chunk.choices[0].delta.content or "" for chunk in chunks if chunk.choices]
     assert len(pieces) > 3
     assert "".join(pieces).strip() == content.strip()
+    # a completion is rated by its id, whole or streamed (each chunk carries the same one)
+    assert len({chunk.id for chunk in chunks}) == 1
+    for completion_id in (reply.id, chunks[0].id):
+        rated = httpx.post(
+            f"{open_url}/v1/feedback",
+            json={"answer_id": completion_id, "rating": "up"},
+            timeout=30,
+        )
+        assert rated.status_code == 201, rated.text
+        assert rated.json()["answer_id"] == completion_id.removeprefix("chatcmpl-")
 
 
 def test_follow_up_turns_are_answered_in_context(open_url: str) -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
+from server.edge.ratings import CHAT_COMPLETION_PREFIX
 from server.edge.rendering import render_chat_markdown, sources_markdown
 from server.edge.security import KeyFirstRoute, RequireKey
 from specqa.core.errors import InputError, UnknownModelError
@@ -65,12 +66,24 @@ def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:
     return users[-1], users[:-1]
 
 
+_MODEL = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "specqa"}
+
+
 @router.get("/models", operation_id="listModels", summary="OpenAI-compatible model list")
 def models(_: RequireKey) -> dict[str, Any]:
-    return {
-        "object": "list",
-        "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "specqa"}],
-    }
+    return {"object": "list", "data": [_MODEL]}
+
+
+@router.get("/models/{model}", operation_id="retrieveModel", summary="OpenAI-compatible model")
+def model(model: str, _: RequireKey) -> dict[str, Any]:
+    """What ``client.models.retrieve("model-spec")`` reads (a chat UI checks its model so)."""
+    if model != MODEL_ID:
+        raise UnknownModelError(_unknown(model))
+    return _MODEL
+
+
+def _unknown(model: str) -> str:
+    return f"unknown model {model!r}: this server serves {MODEL_ID!r} (GET /v1/models)"
 
 
 @router.post(
@@ -83,21 +96,21 @@ async def chat_completions(
     body: ChatRequest, request: Request, service: ServiceDep, _: RequireKey
 ) -> Any:
     if body.model != MODEL_ID:  # a typo or a client set up for another server: say so
-        raise UnknownModelError(
-            f"unknown model {body.model!r}: this server serves {MODEL_ID!r} (GET /v1/models)"
-        )
+        raise UnknownModelError(_unknown(body.model))
     question, history = _question_and_history(body.messages)
-    completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
+    answer_id = uuid.uuid4().hex
+    completion_id = f"{CHAT_COMPLETION_PREFIX}{answer_id}"  # what /v1/feedback takes as answer_id
     if body.stream:
         question = service.validate_question(question)
-        events = service.stream(question, mode=body.mode, history=history)
+        events = service.stream(question, mode=body.mode, history=history, answer_id=answer_id)
         await run_answer(request, lambda: next(events))  # the meta event; errors become 4xx here
         return StreamingResponse(
             _chunks(completion_id, body.model, iterate_answer(request, events)),
             media_type="text/event-stream",
         )
     answer = await run_answer(
-        request, lambda: service.answer(question, mode=body.mode, history=history)
+        request,
+        lambda: service.answer(question, mode=body.mode, history=history, answer_id=answer_id),
     )
     return {
         "id": completion_id,

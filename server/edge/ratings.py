@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from server.domain.feedback.records import MAX_COMMENT_CHARS, Rating
 
 __all__ = [
+    "CHAT_COMPLETION_PREFIX",
     "RATER_PATTERN",
     "RatingRequest",
     "api_rater",
@@ -33,6 +34,7 @@ __all__ = [
 ]
 
 RATER_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII, no spaces
+CHAT_COMPLETION_PREFIX = "chatcmpl-"  # a chat completion's id is this, then its answer's id
 
 
 class RatingRequest(BaseModel):
@@ -42,7 +44,7 @@ class RatingRequest(BaseModel):
         min_length=1,
         max_length=64,
         pattern=r"^[0-9A-Za-z_-]+$",
-        description="The `id` of the answer being rated.",
+        description="The `id` of the answer being rated (a chat completion's `id` too).",
     )
     rating: Rating = Field(description="up (👍, a good answer) or down (👎, a bad one).")
     comment: str | None = Field(
@@ -50,6 +52,11 @@ class RatingRequest(BaseModel):
         max_length=MAX_COMMENT_CHARS,
         description="What was good or wrong about it (optional).",
     )
+
+    @field_validator("answer_id")
+    @classmethod
+    def _answer_of_a_completion(cls, answer_id: str) -> str:
+        return answer_id.removeprefix(CHAT_COMPLETION_PREFIX)
 
 
 def caller_scope(request: Request) -> str:

@@ -3,9 +3,8 @@
 An answer is made in one pass of five steps, each in one place and called once, in this order,
 for the extractive answer, the LLM's and the stream alike:
 
-1. :meth:`~AnsweringService.prepare`: the question, mode and history validated once; small talk
-   ("thanks", "ok") and a question about changes (from the diffs) are answered here, and go no
-   further; the release a question names is the one searched;
+1. :meth:`~AnsweringService.prepare`: the input validated once; small talk and a question about
+   changes are answered here; the release a question names is the one searched;
 2. :meth:`~AnsweringService.retrieve`: the sections and examples ranked once;
 3. :meth:`~AnsweringService.gather`: the evidence quoted (with an LLM, its checked draft over the
    sections it routed to);
@@ -13,8 +12,8 @@ for the extractive answer, the LLM's and the stream alike:
    answer, the release note and the notices);
 5. :meth:`~AnsweringService.compose`: the typed :class:`Answer`.
 
-The lookups every surface shows besides answers (search, sections, precedents, releases, diffs,
-histories) come from :class:`~server.domain.answering.service_lookups.SpecLookups`, which this service extends.
+The lookups (search, sections, precedents, releases, diffs, histories) are
+:class:`~server.domain.answering.service_lookups.SpecLookups`', which this service extends.
 """
 
 from __future__ import annotations
@@ -134,17 +133,19 @@ class AnsweringService(SpecLookups):
         history: list[str] | None = None,
         *,
         list_examples: bool = True,
+        answer_id: str | None = None,
     ) -> Answer:
         """The answer to ``question``, made in one pass (see the module). ``list_examples``:
         the extractive text ends with a line per matching example, for a client that shows no
-        cards (the examples are in :attr:`Answer.examples` either way)."""
+        cards (the examples are in :attr:`Answer.examples` either way); ``answer_id``: its id,
+        when the caller named it first (a chat completion's, for feedback)."""
         ready = self.prepare(question, release, mode, history, list_examples=list_examples)
         if ready.made is not None:
-            return self._observed(ready.made)
+            return self._observed(ready.made, answer_id)
         ranked = self.retrieve(ready)
         gathered = self.gather(ready, ranked)
         lead = self.decide(ready, gathered)
-        return self._observed(self.compose(ready, gathered, lead))
+        return self._observed(self.compose(ready, gathered, lead), answer_id)
 
     def stream(
         self,
@@ -154,13 +155,14 @@ class AnsweringService(SpecLookups):
         history: list[str] | None = None,
         *,
         list_examples: bool = True,
+        answer_id: str | None = None,
     ) -> Iterator[StreamEvent]:
         """Citations first, then the answer text as it is written, then the final typed answer
-        (``list_examples``: as for :meth:`answer`)."""
+        (``list_examples``, ``answer_id``: as for :meth:`answer`)."""
         ready = self.prepare(question, release, mode, history, list_examples=list_examples)
         if ready.made is not None:
             yield from made_events(ready.made)
-            yield StreamEvent("done", answer=self._observed(ready.made))
+            yield StreamEvent("done", answer=self._observed(ready.made, answer_id))
             return
         ranked = self.retrieve(ready)
         if ready.use_llm:
@@ -173,7 +175,7 @@ class AnsweringService(SpecLookups):
         answer = self.compose(ready, gathered, lead)
         if gathered.draft is None:  # the extractive text, paragraph by paragraph
             yield from deltas(answer.answer)
-        yield StreamEvent("done", answer=self._observed(answer))
+        yield StreamEvent("done", answer=self._observed(answer, answer_id))
 
     def assess(self, question: str, release: str | None = None) -> Answer:
         """The extractive answer an audit reads its governing sections from. It is given to no
@@ -186,9 +188,8 @@ class AnsweringService(SpecLookups):
         return self.compose(ready, gathered, self.decide(ready, gathered))
 
     def lead_left_out(self, question: str, release: str | None = None) -> Lead | None:
-        """The extractive lead for one of the bank's own questions, with that curated question
-        left out of the matches: how the short answer is calibrated on questions no rule was
-        fitted to (``specqa bank short-answers``). None for small talk or a question about changes."""
+        """The extractive lead for a bank question with itself left out of the curated matches
+        (``specqa bank short-answers``); None for small talk or a question about changes."""
         ready = self.prepare(question, release, mode="extractive")
         if ready.made is not None:
             return None
@@ -374,7 +375,8 @@ class AnsweringService(SpecLookups):
     def _evidence(ready: Prepared, result: RetrievalResult) -> Evidence:
         return Evidence.of(ready.question, result, ready.standalone)
 
-    def _observed(self, answer: Answer) -> Answer:
+    def _observed(self, answer: Answer, answer_id: str | None) -> Answer:
+        answer = answer.model_copy(update={"id": answer_id}) if answer_id else answer
         for observer in self.observers:
             observer(answer)
         return answer
