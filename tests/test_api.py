@@ -351,6 +351,13 @@ def test_a_chat_follow_up_naming_a_release_answers_the_topic_in_that_release(
         ),
         (
             "post",
+            "/v1/answer",
+            {"content": b'{"question": "x"', "headers": {"content-type": "application/json"}},
+            400,
+            "the body is not valid JSON (at character 16): Expecting",
+        ),
+        (
+            "post",
             "/v1/examples/similar",
             {"json": {"user": "a" * 70_000}},
             413,

@@ -67,6 +67,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":  # FastAPI's loc is the character it stopped at
+            at = first.get("loc", ("body", 0))[-1]
+            why = first.get("ctx", {}).get("error", "JSON decode error")
+            return error_response(
+                400, "invalid_request", f"the body is not valid JSON (at character {at}): {why}"
+            )
         where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
         return error_response(
             422,
