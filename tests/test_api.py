@@ -294,6 +294,17 @@ def test_openai_client_chats_with_the_server_plain_and_streaming(open_url: str) 
         assert rated.json()["answer_id"] == completion_id.removeprefix("chatcmpl-")
 
 
+def test_a_chat_client_names_the_release_in_its_extra_body(open_url: str) -> None:
+    client = openai.OpenAI(base_url=f"{open_url}/v1", api_key="unused", max_retries=0)
+    messages = [{"role": "user", "content": "May the model lie to users?"}]
+    reply = client.chat.completions.create(
+        model="model-spec", messages=messages, extra_body={"release": "2025-02-12"}
+    )
+    content = reply.choices[0].message.content or ""
+    assert "](https://model-spec.openai.com/2025-02-12.html#" in content
+    assert "2025-12-18.html" not in content
+
+
 def test_follow_up_turns_are_answered_in_context(open_url: str) -> None:
     client = openai.OpenAI(base_url=f"{open_url}/v1", api_key="unused", max_retries=0)
     messages = [

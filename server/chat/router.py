@@ -43,6 +43,12 @@ class ChatRequest(BaseModel):
         description="extractive or llm (default: llm when configured); OpenAI clients send it "
         'as extra_body={"mode": ...}',
     )
+    release: str | None = Field(
+        default=None,
+        max_length=40,
+        description="The release to answer from (default: the newest, or one the question "
+        'names); OpenAI clients send it as extra_body={"release": "2025-02-12"}',
+    )
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
@@ -102,7 +108,7 @@ async def chat_completions(
     completion_id = f"{CHAT_COMPLETION_PREFIX}{answer_id}"  # what /v1/feedback takes as answer_id
     if body.stream:
         question = service.validate_question(question)
-        events = service.stream(question, mode=body.mode, history=history, answer_id=answer_id)
+        events = service.stream(question, body.release, body.mode, history, answer_id=answer_id)
         await run_answer(request, lambda: next(events))  # the meta event; errors become 4xx here
         return StreamingResponse(
             _chunks(completion_id, body.model, iterate_answer(request, events)),
@@ -110,7 +116,7 @@ async def chat_completions(
         )
     answer = await run_answer(
         request,
-        lambda: service.answer(question, mode=body.mode, history=history, answer_id=answer_id),
+        lambda: service.answer(question, body.release, body.mode, history, answer_id=answer_id),
     )
     return {
         "id": completion_id,

@@ -8,6 +8,7 @@ request middleware's 413, 431 and 500 replies send the same response's bytes.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -66,10 +67,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        first: dict[str, Any] = (
+            exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        )
         if first.get("type") == "json_invalid":  # FastAPI's loc is the character it stopped at
             at = first.get("loc", ("body", 0))[-1]
-            why = first.get("ctx", {}).get("error", "JSON decode error")
+            why = (first.get("ctx") or {}).get("error", "JSON decode error")
             return error_response(
                 400, "invalid_request", f"the body is not valid JSON (at character {at}): {why}"
             )
