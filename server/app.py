@@ -16,7 +16,7 @@ from server.chat import router as chat
 from server.composition.components import Components, build_components
 from server.domain.feedback.records import Feedback
 from server.domain.schemas import Answer
-from server.edge.errors import install_error_handlers
+from server.edge.errors import ERROR_RESPONSES, install_error_handlers
 from server.edge.observability import Metrics, RequestMiddleware
 from server.edge.shared_state import build_shared_state
 from server.mcp.endpoint import mount_mcp
@@ -80,6 +80,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         version="0.1.0",
         description="Ask questions of OpenAI's Model Spec: cited sections, labelled examples, release diffs.",
         lifespan=lifespan,
+        responses=ERROR_RESPONSES,
     )
     app.state.settings = settings
     app.state.metrics = metrics

@@ -503,6 +503,17 @@ def test_request_id_is_echoed_when_sent(open_url: str) -> None:
     assert response.headers["x-request-id"] == "abc-123"
 
 
+def test_openapi_declares_the_error_body_every_refusal_has(tmp_path: Path) -> None:
+    """It declared FastAPI's 422 `{"detail": [...]}`, which this server never sends, and no
+    400, 404 or 429: a client generated from it misread every error."""
+    schema = create_app(make_settings(tmp_path)).openapi()
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    assert schema["components"]["schemas"]["ErrorBody"]["required"] == ["error"]
+    for path, status in [("/v1/answer", "400"), ("/v1/answer", "422"), ("/v1/answer", "429")]:
+        content = schema["paths"][path]["post"]["responses"][status]["content"]
+        assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
+
+
 def test_openapi_documents_operations_for_gpt_actions(open_url: str) -> None:
     schema = httpx.get(f"{open_url}/openapi.json").json()
     operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}

@@ -13,12 +13,16 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from specqa.core.errors import SpecQAError
 from specqa.core.logs import get_logger
 
 __all__ = [
+    "ERROR_RESPONSES",
+    "ErrorBody",
+    "ErrorDetail",
     "Refused",
     "error_body",
     "error_response",
@@ -40,6 +44,33 @@ class Refused(StarletteHTTPException):
 
     def response(self) -> JSONResponse:
         return error_response(self.status_code, self.kind, str(self.detail), self.headers)
+
+
+class ErrorDetail(BaseModel):
+    type: str = Field(description="What kind of error: invalid_request, http_error, or one of ours")
+    message: str = Field(description="What was wrong, for a person to read")
+
+
+class ErrorBody(BaseModel):
+    """Every refusal's body, on every route (what OpenAPI declares for 4xx and 5xx)."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in [
+        (400, "Bad input"),
+        (401, "Missing or wrong API key"),
+        (404, "Unknown release, section, answer or model"),
+        (413, "Body too large"),
+        (422, "A field missing or of the wrong type"),
+        (429, "Rate limit exceeded (see Retry-After)"),
+        (503, "The index or a backing service is unavailable"),
+    ]
+}
+"""What every route declares beside its own success: the one error body (FastAPI would declare
+its own ``{"detail": [...]}`` for 422, which this server never sends)."""
 
 
 def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
