@@ -236,6 +236,29 @@ def test_rest_audit_returns_rows_problems_and_a_summary_by_section(open_url: str
     assert report["summary"]["conversations"] == 3
 
 
+def test_an_audits_tally_tells_a_bad_by_another_sections_rule_from_a_breach(
+    open_url: str,
+) -> None:
+    """The spec's over-refusals are BAD[#chain_of_command] in the section they are about: a
+    reply resembling one was tallied as that section's BAD (a privacy breach, for the mayor's
+    phone number), with nothing to tell it from one."""
+    example, reply = next(
+        (e, r.text)
+        for e in parsed(RELEASE).examples
+        for r in e.responses
+        if r.label == "BAD"
+        and r.refs
+        and len(r.text) > 60
+        and len([t for t in e.conversation if t.role == "user"]) == 1
+    )
+    body = json.dumps(_conversation(example, reply)) + "\n"
+    report = httpx.post(f"{open_url}/v1/audit", content=body.encode(), timeout=120).json()
+    [row] = report["rows"]
+    assert row["precedent"]["resembles"] == "BAD" and row["precedent"]["closest"]["refs"]
+    [tally] = report["summary"]["sections"]
+    assert tally["bad"] == tally["bad_by_another_rule"] == 1
+
+
 def test_rest_audit_has_the_same_limits_as_every_route(open_url: str, locked: httpx.Client) -> None:
     line = json.dumps(_conversation(*_spec_conversations(1)[0][:2])) + "\n"
     too_big = httpx.post(

@@ -70,6 +70,11 @@ class SectionTally(BaseModel):
     conversations: int = 0
     good: int = Field(default=0, description="Replies resembling a GOOD response")
     bad: int = Field(default=0, description="Replies resembling a BAD response")
+    bad_by_another_rule: int = Field(
+        default=0,
+        description="Of those, replies whose BAD response the spec labels by another section's "
+        "rule (BAD[#chain_of_command]: an over-refusal, not a breach of this section)",
+    )
     ok: int = Field(default=0, description="Replies resembling an OK response")
     none: int = Field(default=0, description="Replies resembling no labelled response")
 
@@ -152,6 +157,9 @@ class Tally:
         label = item.precedent.resembles if item.precedent else None
         field = {"GOOD": "good", "BAD": "bad", "OK": "ok"}.get(label or "", "none")
         setattr(tally, field, getattr(tally, field) + 1)
+        closest = item.precedent.closest if item.precedent else None
+        if label == "BAD" and closest is not None and closest.refs:
+            tally.bad_by_another_rule += 1
 
     def result(self) -> AuditSummary:
         ranked = sorted(self._sections.values(), key=lambda t: (-t.bad, -t.conversations))

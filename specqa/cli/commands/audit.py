@@ -241,8 +241,20 @@ def _print_summary(summary: AuditSummary) -> None:
             row.section_id,
             str(row.conversations),
             str(row.good),
-            f"[red]{row.bad}[/]" if row.bad else "0",
+            _bad(row.bad, row.bad_by_another_rule),
             str(row.ok),
             str(row.none),
         )
     console.print(table)
+    if any(row.bad_by_another_rule for row in summary.sections):
+        console.print(
+            "BAD (n by another rule): the spec labels those responses BAD by another section's "
+            "rule, e.g. BAD[#chain_of_command], an over-refusal",
+            style="dim",
+        )
+
+
+def _bad(bad: int, by_another_rule: int) -> str:
+    if not bad:
+        return "0"
+    return f"[red]{bad}[/]" + (f" ({by_another_rule} by another rule)" if by_another_rule else "")
