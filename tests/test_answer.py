@@ -279,6 +279,10 @@ def test_asked_how_many_examples_the_answer_counts_them_and_their_replies_by_lab
     )
     assert f"{len(listed)} of them with labelled replies" in in_section.answer
     assert [c.section_id for c in in_section.citations] == ["stay_in_bounds"]
+    # a title's head names its section ("Be thorough but efficient, while respecting length
+    # limits"): it was answered as an ordinary question, with no count
+    head = parts.service.answer("How many examples are in the Be thorough but efficient section?")
+    assert "(`be_thorough_but_efficient`, its subsections included)" in head.answer
     # with a topic, it is an ordinary question whose examples are shown
     assert parts.service.answer("How many examples are about privacy?").bottom_line is not None
 

@@ -24,6 +24,7 @@ __all__ = ["LabelListing"]
 
 MAX_LISTED = 40
 _TITLE_CHARS = 6  # a shorter title ("Be") is a word of any question
+_HEAD_WORDS = 3
 _SECTION_WORDS = re.compile(r"\b(?:sections?|subsections?|rules?|parts?|chapters?)\b", re.I)
 _SEARCH = "specqa examples search"
 _HOW_MANY = re.compile(
@@ -78,18 +79,26 @@ class LabelListing:
 
 
 def _section_named(parsed: ParsedRelease, question: str) -> tuple[Section | None, str]:
-    """The section a count is asked of, by its id or its whole title ("How many examples are in
-    the Stay in bounds section?"), and the question without it."""
+    """The section a count is asked of, by its id, its whole title ("How many examples are in
+    the Stay in bounds section?") or the title's head before a comma ("Be thorough but
+    efficient" of "…, while respecting length limits"), and the question without it."""
     lowered = question.lower()
-    by_title = sorted(parsed.sections, key=lambda s: -len(s.title))
-    for section in by_title:
-        if len(section.title) >= _TITLE_CHARS and section.title.lower() in lowered:
-            rest = re.sub(re.escape(section.title), " ", question, flags=re.IGNORECASE)
+    names = [(name, s) for s in parsed.sections for name in dict.fromkeys(_names_of(s.title))]
+    for name, section in sorted(names, key=lambda pair: -len(pair[0])):
+        if len(name) >= _TITLE_CHARS and name.lower() in lowered:
+            rest = re.sub(re.escape(name), " ", question, flags=re.IGNORECASE)
             return section, _SECTION_WORDS.sub(" ", rest)
     for section_id in section_ids_in(question, {s.id for s in parsed.sections}):
         rest = re.sub(re.escape(section_id), " ", question, flags=re.IGNORECASE)
         return parsed.section(section_id), _SECTION_WORDS.sub(" ", rest)
     return None, question
+
+
+def _names_of(title: str) -> tuple[str, ...]:
+    """A title, and its head before a comma when that names a rule ("Be thorough but
+    efficient"), not half a list ("Avoid factual") or a condition ("When appropriate")."""
+    head = title.split(",")[0].split(":")[0].strip()
+    return (title, head) if len(head.split()) >= _HEAD_WORDS else (title,)
 
 
 def _under(parsed: ParsedRelease, example: Example, section: Section) -> bool:
