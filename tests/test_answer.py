@@ -268,6 +268,9 @@ def test_asked_how_many_examples_the_answer_counts_them_and_their_replies_by_lab
     assert (
         f"labelled BAD** in {newest.release}: {with_bad} ({labels.count('BAD')} BAD" in bad.answer
     )
+    # the command that lists them names the release counted (an older one's listed the newest's)
+    feb = parts.service.answer("How many BAD examples are in the February 2025 release?")
+    assert "`specqa examples search --release 2025-02-12 --label BAD` lists them" in feb.answer
     # one section's, its subsections' included, as the precedent filter counts them
     asked = "How many examples are in the Stay in bounds section in the December 2025 release?"
     in_section = parts.service.answer(asked)

@@ -115,7 +115,8 @@ def _counts(
     included) and their replies, by label."""
     replies = Counter(r.label for e in examples for r in e.responses)
     labelled = sum(1 for e in examples if label in e.labels or (label is None and e.responses))
-    search = _SEARCH + (f" --section {section.id}" if section else "")
+    # the release named, or the hint lists the newest's
+    search = f"{_SEARCH} --release {release}" + (f" --section {section.id}" if section else "")
     where = f"{section.title} (`{section.id}`, its subsections included)" if section else ""
     if label is not None:
         return (
