@@ -3,7 +3,7 @@ one sentence that answers it), the short answer where the spec gives one, and ho
 
 * **Covered.** A question is off topic when it is closer to the curated questions the spec does
   not cover (``spec/not_covered.jsonl``: trivia, recipes, coding help) than to any question-bank
-  question by ``OFF_TOPIC_MARGIN``, when at least ``OFF_TOPIC_SHARE`` of its nearest curated
+  question, or all but ``-OFF_TOPIC_MARGIN`` as close, when at least ``OFF_TOPIC_SHARE`` of its nearest curated
   questions are of those, or when even its closest bank question is below ``ON_TOPIC_FLOOR``.
   A question that asks what the assistant does ("Will ChatGPT give me a recipe?") asks how a
   request is handled, which the spec governs, and so does a request that carries words of harm,
@@ -56,7 +56,10 @@ __all__ = [
 ]
 
 CITE_GAP = 0.2  # a section further below the first than this is padding, not cited
-OFF_TOPIC_MARGIN = 0.02
+# Re-fitted on dev (955 on-topic questions, 43 off-topic) after bank round 7 and its tuning:
+# 0.02 caught 0.86 of the off-topic ones and wrongly dropped 0.014 of the rest; -0.01, 0.91 and
+# 0.017 (-0.03: 0.95 and 0.019, a step past the old trade-off)
+OFF_TOPIC_MARGIN = -0.01
 OFF_TOPIC_SHARE = 0.6
 ON_TOPIC_FLOOR = 0.20
 
