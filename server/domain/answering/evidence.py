@@ -26,11 +26,17 @@ class Evidence:
     citations: list[Citation]
     examples: list[ExampleCard]
     standalone: bool = True  # False for a follow-up, whose own words lean on the turn before
+    asked: str = ""  # what the quotes are chosen for: the question without the release it names
 
     @classmethod
-    def of(cls, question: str, result: RetrievalResult, standalone: bool = True) -> Evidence:
+    def of(
+        cls, question: str, result: RetrievalResult, standalone: bool = True, asked: str = ""
+    ) -> Evidence:
+        """``asked``: the question as searched ("Under the February 2025 version of the spec,
+        will it…?" searches "will it…?"); the quotes are chosen for it, not for the release's name."""
+        asked = asked or question
         quotes = {
-            hit.section.id: best_sentences(hit.section.body, question) for hit in result.sections
+            hit.section.id: best_sentences(hit.section.body, asked) for hit in result.sections
         }
         citations = [
             section_citation(result.release, h.section, quotes[h.section.id])
@@ -39,7 +45,7 @@ class Evidence:
         examples = [example_card(h.example, result.release) for h in result.examples]
         # "Show me BAD examples about…": the replies so labelled, as a precedent search gives them
         examples = only_label(examples, asked_label(question))
-        return cls(question, result, quotes, citations, examples, standalone)
+        return cls(question, result, quotes, citations, examples, standalone, asked)
 
     def meta(self, with_examples: bool = True) -> dict[str, Any]:
         """The stream's first event: what the answer will cite (``with_examples``: and show;

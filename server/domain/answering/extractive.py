@@ -61,7 +61,7 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
         quote = evidence.quotes[hit.section.id]
         if hit is result.sections[0] and normalise_quotes(bottom.text) in normalise_quotes(quote):
             # the bottom line above already quotes that sentence: the section's others, if any
-            quote = best_sentences(top.body, evidence.question, leave_out=bottom.text)
+            quote = best_sentences(top.body, evidence.asked, leave_out=bottom.text)
             if not quote:
                 continue
         lines += _section_lines(hit, quote, urls[hit.section.id])

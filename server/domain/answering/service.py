@@ -373,7 +373,7 @@ class AnsweringService(SpecLookups):
 
     @staticmethod
     def _evidence(ready: Prepared, result: RetrievalResult) -> Evidence:
-        return Evidence.of(ready.question, result, ready.standalone)
+        return Evidence.of(ready.question, result, ready.standalone, ready.asked)
 
     def _observed(self, answer: Answer, answer_id: str | None) -> Answer:
         answer = answer.model_copy(update={"id": answer_id}) if answer_id else answer
@@ -397,4 +397,4 @@ def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:
     """The evidence for ``result``: ``evidence`` when routing kept its result, else made anew."""
     if result is evidence.result:
         return evidence
-    return Evidence.of(evidence.question, result, evidence.standalone)
+    return Evidence.of(evidence.question, result, evidence.standalone, evidence.asked)
