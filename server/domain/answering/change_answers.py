@@ -224,7 +224,13 @@ class ChangeAnswerer:
     def _topics(self, corpus: Corpus, topic: str) -> list[tuple[str, str]]:
         """The sections a change question is about: the best matches (in any release) and, for a
         grouping section, its children, since that is where the text lives."""
-        found: dict[str, str] = {}
+        # a title the topic names outright, in any release, whatever the ranking says
+        found = {
+            s.id: s.title
+            for name in reversed(corpus.names)
+            for s in corpus.get(name).parsed.sections
+            if " ".join(s.title.lower().split()) == " ".join(topic.lower().split())
+        }
         newest = corpus.get(corpus.newest).parsed
         hits = self.retriever.search(topic, corpus.newest, k_sections=2, k_examples=0).sections
         for hit in hits:
