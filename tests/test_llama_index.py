@@ -137,10 +137,15 @@ def test_the_vector_store_index_queries_the_chroma_collection_with_the_index_mod
     release = parts.corpus().get("2025-12-18")
     assert release.layout is not None
     for hit in nodes:
-        row = release.layout.position[hit.node.node_id]
-        stored = release.vectors[row]
+        if hit.node.node_id in release.layout.position:
+            row = release.layout.position[hit.node.node_id]
+            stored, text = release.vectors[row], release.chunks[row].text
+        else:  # a sentence chunk: kept beside its section's other sentences, not in the layout
+            texts, vectors = release.sentences.by_section[hit.node.metadata["section_id"]]
+            at = texts.index(hit.node.get_content())
+            stored, text = vectors[at], texts[at]
         assert hit.score == pytest.approx(math.exp(-(1 - float(query @ stored))), abs=1e-4)
-        assert hit.node.get_content() == release.chunks[row].text
+        assert hit.node.get_content() == text
 
 
 def test_the_vector_store_index_refuses_a_model_other_than_the_index_one(

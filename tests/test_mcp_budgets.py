@@ -134,7 +134,7 @@ def test_an_answer_without_a_bottom_line_is_its_own_text_once(parts: Components)
     in_process(parts, session)
 
 
-OFF_TOPIC = "What's the best way to price my SaaS subscription tiers?"
+OFF_TOPIC = "How do I reverse a linked list in Python?"
 CHANGED = "what changed in the latest release compared to the october one?"
 
 
