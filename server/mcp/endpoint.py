@@ -130,6 +130,7 @@ class MCPHttpEndpoint:
         try:
             return authorize(request, self.settings, origin=True)
         except SpecQAError as exc:  # the shared state store (Redis) is down
+            log.warning("%s: %s", type(exc).__name__, exc.message)
             return Refused(exc.status_code, type(exc).__name__, exc.public_message)
 
 
