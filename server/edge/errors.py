@@ -74,7 +74,8 @@ its own ``{"detail": [...]}`` for 422, which this server never sends)."""
 
 
 def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
-    return {"error": {"type": kind, "message": message}}
+    """Every refusal's body, as :class:`ErrorBody` declares it."""
+    return ErrorBody(error=ErrorDetail(type=kind, message=message)).model_dump()
 
 
 def error_response(

@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from server.composition.components import Components, build_components
 from server.domain.settings import DomainSettings
-from server.edge.errors import Refused
+from server.edge.errors import Refused, error_body
 from server.edge.security import authorize
 from server.edge.settings import EdgeSettings
 from server.mcp.settings import McpSettings
@@ -139,7 +139,7 @@ def jsonrpc_refusal(refusal: Refused) -> Response:
     ``error.message``), in a body that is also a JSON-RPC error: the MCP SDK shows a JSON-RPC
     error's message ("rate limit exceeded; retry in 3 s"), and for any other body only "Server
     returned an error response"."""
-    error = {"code": _SERVER_ERROR, "type": refusal.kind, "message": str(refusal.detail)}
+    error = {"code": _SERVER_ERROR, **error_body(refusal.kind, str(refusal.detail))["error"]}
     return JSONResponse(
         {"jsonrpc": "2.0", "id": None, "error": error},
         status_code=refusal.status_code,
