@@ -181,7 +181,7 @@ async def a_follow_up_keeps_the_conversations_topic(client: Client) -> None:
 
 async def invalid_arguments_are_errors(client: Client) -> None:
     for name, arguments, hint in [
-        ("search_spec", {"query": "", "k": 99}, "validation error"),
+        ("search_spec", {"query": "", "k": 99}, "invalid arguments for search_spec: query: "),
         ("search_spec", {"k": 1}, "query"),
         ("get_section", {"section_id": "no_such_section"}, "no section 'no_such_section'"),
         ("get_section", {"section_id": "../../etc/passwd"}, "pattern"),
@@ -195,7 +195,8 @@ async def invalid_arguments_are_errors(client: Client) -> None:
     ]:
         result = await client.call_tool(name, arguments)
         assert result.is_error, (name, arguments)
-        assert hint in result.content[0].text, result.content[0].text  # type: ignore[union-attr]
+        text = result.content[0].text  # type: ignore[union-attr]
+        assert hint in text and "pydantic" not in text and "input_value" not in text, text
     with pytest.raises(MCPError, match="no section"):
         await client.read_resource("spec://2025-12-18/no_such_section")
     # the server is still fine afterwards

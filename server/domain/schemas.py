@@ -199,7 +199,9 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage")
     notice: str | None = Field(default=None, description="E.g. why an LLM answer fell back")
     fallback: bool = Field(
-        default=False, description="True when an LLM answer was asked for but failed"
+        default=False,
+        description="True when an LLM answer was asked for and this one is extractive instead: "
+        "no LLM is configured, or it failed",
     )
     release_note: str | None = Field(
         default=None,

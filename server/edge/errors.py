@@ -7,7 +7,7 @@ request middleware's 413, 431 and 500 replies send the same response's bytes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,6 +28,7 @@ __all__ = [
     "error_response",
     "install_error_handlers",
     "project_error_response",
+    "validation_message",
 ]
 
 log = get_logger(__name__)
@@ -92,6 +93,14 @@ def project_error_response(exc: SpecQAError) -> JSONResponse:
     return error_response(exc.status_code, type(exc).__name__, exc.public_message)
 
 
+def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
+    """A validation's first error as one line: the field and what is wrong with it ("question:
+    String should have at least 1 character"), not pydantic's whole report."""
+    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    return f"{where}: {first.get('msg')}" if where else str(first.get("msg"))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SpecQAError)
     async def project_error(request: Request, exc: SpecQAError) -> JSONResponse:
@@ -108,12 +117,7 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(
                 400, "invalid_request", f"the body is not valid JSON (at character {at}): {why}"
             )
-        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body")
-        return error_response(
-            422,
-            "invalid_request",
-            f"{where}: {first.get('msg')}" if where else str(first.get("msg")),
-        )
+        return error_response(422, "invalid_request", validation_message(exc.errors()))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

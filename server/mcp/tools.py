@@ -25,6 +25,7 @@ from server.domain.audit.judged import JudgedRow
 from server.domain.releases.diff import ReleaseDiff
 from server.domain.schemas import AuthorityLevel, ExampleLabel, SectionCard, section_url
 from server.mcp import briefs
+from server.mcp.plain_errors import SpecMCPServer
 from server.mcp.results import (
     AnswerResult,
     ExamplesResult,
@@ -155,7 +156,7 @@ def build_mcp(
         yield
 
     server: MCPServer[None] = _keeping_root_logging(
-        lambda: MCPServer(
+        lambda: SpecMCPServer(
             "specqa",
             title="OpenAI Model Spec",
             instructions=INSTRUCTIONS,

@@ -39,6 +39,7 @@ from server.domain.releases.diff_markdown import (
     render_diff_markdown,
     sentence_bullets,
 )
+from server.domain.releases.example_diff import folded_title
 from server.domain.releases.history import SectionHistory, section_history
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.hybrid import HybridRetriever
@@ -229,7 +230,7 @@ class ChangeAnswerer:
             s.id: s.title
             for name in reversed(corpus.names)
             for s in corpus.get(name).parsed.sections
-            if " ".join(s.title.lower().split()) == " ".join(topic.lower().split())
+            if folded_title(s.title) == folded_title(topic)
         }
         newest = corpus.get(corpus.newest).parsed
         hits = self.retriever.search(topic, corpus.newest, k_sections=2, k_examples=0).sections

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from server.domain.answering.evidence import Evidence
 from server.domain.answering.extractive import compose, examples_not_shown
 from server.domain.answering.lead import Lead
-from server.domain.answering.lead_text import with_notice
+from server.domain.answering.lead_text import fallback_notice, with_notice
 from server.domain.answering.llm import Draft
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.schemas import Answer
@@ -26,6 +26,12 @@ class Gathered:
     evidence: Evidence
     draft: Draft | None = None
     failure: str | None = None
+
+    def notice(self) -> str | None:
+        """The model's own caveats, or why there is no model answer."""
+        if self.draft is not None:
+            return self.draft.notice()
+        return fallback_notice(self.failure) if self.failure is not None else None
 
 
 def extractive_answer(

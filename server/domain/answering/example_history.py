@@ -13,10 +13,14 @@ from collections.abc import Callable
 from itertools import pairwise
 
 from server.domain.answering.release_note import span_diff
-from server.domain.releases.example_diff import describe_reply, match_examples, same_content
+from server.domain.releases.example_diff import (
+    describe_reply,
+    folded_title,
+    match_examples,
+    same_content,
+)
 from server.domain.retrieval.corpus import Corpus
 from server.domain.schemas import Answer, from_the_spec_structure, section_citation
-from specqa.core.question_bank import normalise_quotes
 from specqa.core.spec import Example, ParsedRelease
 
 __all__ = ["ExampleHistory"]
@@ -41,7 +45,7 @@ class ExampleHistory:
     def answer(self, question: str) -> Answer | None:
         if not (_EXAMPLE.search(question) and _ASKS_HISTORY.search(question)):
             return None
-        quoted = [_folded(a or b) for a, b in _QUOTED.findall(question)]
+        quoted = [folded_title(a or b) for a, b in _QUOTED.findall(question)]
         if not quoted:
             return None
         started = time.perf_counter()
@@ -68,13 +72,8 @@ class ExampleHistory:
         return from_the_spec_structure(question, newest, "\n".join(lines), started, citations)
 
 
-def _folded(text: str) -> str:
-    """A title as compared: case, spacing, quotes and dashes aside."""
-    return normalise_quotes(text).lower()
-
-
 def _named(example: Example, quoted: list[str]) -> bool:
-    title = _folded(example.title)
+    title = folded_title(example.title)
     return any(q == title or (len(q) >= _PART_OF_TITLE and q in title) for q in quoted)
 
 
@@ -129,7 +128,7 @@ def _kept(old: Example, new: Example, before: str, after: str, corpus: Corpus) -
     """What changed in an example that both releases have (nothing when only the way its dashes
     or quotes are written did)."""
     lines = []
-    if _folded(old.title) != _folded(new.title):
+    if folded_title(old.title) != folded_title(new.title):
         lines.append(f"- retitled in {after}: “{old.title}” → “{new.title}”")
     if old.section_id != new.section_id:
         lines.append(f"- under `{new.section_id}` from {after} (was `{old.section_id}`)")

@@ -19,7 +19,7 @@ from server.domain.retrieval.corpus import Corpus
 from server.domain.schemas import Answer, from_the_spec_structure, section_citation, section_url
 from specqa.core.spec import Section
 
-__all__ = ["LevelListing", "asked_levels"]
+__all__ = ["LEVELS", "LevelListing", "asked_levels"]
 
 LEVELS = ("root", "system", "platform", "developer", "user", "guideline")
 _OLDER_NAME = "platform"  # before root and system were told apart

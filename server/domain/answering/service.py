@@ -39,7 +39,6 @@ from server.domain.answering.lead import (
 from server.domain.answering.lead_text import (
     NO_LLM,
     answer_with_notice,
-    fallback_notice,
     joined_notices,
     not_english_notice,
     unindexed_notice,
@@ -48,6 +47,7 @@ from server.domain.answering.level_listing import LevelListing
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.release_asked import release_of_turn
+from server.domain.answering.release_counts import ReleaseCounts
 from server.domain.answering.release_follow_up import (
     earlier_topic,
     release_follow_up,
@@ -92,6 +92,7 @@ class Prepared:
     started: float
     made: Answer | None = None  # answered here: small talk, or a question about changes
     notice: str | None = None  # why the answer is extractive although an LLM one was asked for
+    llm_missing: bool = False  # an LLM answer was asked for and no LLM is configured
     release: str | None = None
     asked: str = ""  # what the question asks, without the thanks or greeting it opens with
     query: str = ""
@@ -121,6 +122,7 @@ class AnsweringService(SpecLookups):
         self.changes = ChangeAnswerer(corpus, retriever, self.links)
         self.levels = LevelListing(corpus)
         self.labels = LabelListing(corpus)
+        self.counts = ReleaseCounts(corpus)
         self.example_history = ExampleHistory(corpus)
         self.moves = AuthorityMoves(corpus)
         self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
@@ -219,7 +221,8 @@ class AnsweringService(SpecLookups):
             raise InputError("mode must be 'extractive' or 'llm'")
         history = self.validate_history(history)
         use_llm = mode != "extractive" and self.llm is not None
-        notice = NO_LLM if mode == "llm" and self.llm is None else None
+        llm_missing = mode == "llm" and self.llm is None
+        notice = NO_LLM if llm_missing else None
         chat = small_talk_answer(question, self.release_name(release)) if small_talk else None
         if chat is not None:  # no model would write it either: no notice
             return Prepared(question, history, use_llm, started, made=chat)
@@ -232,6 +235,7 @@ class AnsweringService(SpecLookups):
             or self.moves.answer(question)
             or self.changes.answer(question, release, earlier)
             or self.levels.answer(question, release)
+            or self.counts.answer(question, release)
             or self.labels.answer(question, release)
         )
         if structural is not None:
@@ -260,6 +264,7 @@ class AnsweringService(SpecLookups):
             use_llm,
             started,
             notice=notice,
+            llm_missing=llm_missing,
             release=release,
             asked=asked,
             query=query,
@@ -316,12 +321,7 @@ class AnsweringService(SpecLookups):
         asked = ready.asked or evidence.question
         lead = decide_lead(asked, evidence.result, evidence.standalone, english)
         noted = lead.covered or draft is not None
-        if draft is not None:
-            notice = joined_notices(ready.notice, draft.notice())
-        elif gathered.failure is not None:
-            notice = joined_notices(ready.notice, fallback_notice(gathered.failure))
-        else:
-            notice = ready.notice
+        notice = joined_notices(ready.notice, gathered.notice())
         if lead.covered and evidence.standalone:  # "2025-02-12 has no section on this: …"
             notice = joined_notices(notice, self.changes.added_after(ready.query, ready.release))
         language = None if english else not_english_notice(str(ready.language))
@@ -329,7 +329,7 @@ class AnsweringService(SpecLookups):
             lead,
             note=self._note(evidence.result) if noted else None,
             notice=joined_notices(language, notice),
-            fallback=gathered.failure is not None,
+            fallback=gathered.failure is not None or ready.llm_missing,
         )
 
     @staticmethod

@@ -35,6 +35,7 @@ __all__ = [
     "REPLY_MATCH_RATIO",
     "describe_reply",
     "example_changes",
+    "folded_title",
     "match_examples",
     "reply_changes",
     "same_content",
@@ -122,6 +123,12 @@ def same_content(old: Example, new: Example, *, with_title: bool = True) -> bool
     (a title's "—" become "---" is no change); ``with_title=False``: their turns and replies."""
     skip = 0 if with_title else 1
     return _example_content(old)[skip:] == _example_content(new)[skip:]
+
+
+def folded_title(title: str) -> str:
+    """A title as compared when a question names it: case, spacing, quotes and dashes aside
+    ("Don't lie — ever" names "don’t lie --- ever")."""
+    return normalise_quotes(title).lower()
 
 
 def _plain(text: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "ACKNOWLEDGING",
     "follow_up_query",
     "follow_up_words",
     "leans_on_history",
@@ -20,9 +21,9 @@ __all__ = [
 ]
 
 # after a word that only acknowledges the answer before: "ok but what if…", "hmm, and for kids?"
-_ACKNOWLEDGING = r"(?:(?:ok(?:ay)?|alright|all right|right|hmm+|well|sure|yeah|yes|no|fine|cool|got it|i see|thanks)\W+)*"
+ACKNOWLEDGING = r"(?:(?:ok(?:ay)?|alright|all right|right|hmm+|well|sure|yeah|yes|no|fine|cool|got it|i see|thanks)\W+)*"
 _OPENINGS = re.compile(
-    rf"^\W*{_ACKNOWLEDGING}(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|"
+    rf"^\W*{ACKNOWLEDGING}(and|but|or|so|then|also|plus|what about|how about|what if|why( not)?|"
     r"instead|same)\b",
     re.IGNORECASE,
 )

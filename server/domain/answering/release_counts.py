@@ -1,0 +1,115 @@
+"""How many sections a release has, and how releases compare in their sections or examples ("How
+many sections does the spec have?", "How many examples did the February 2025 release have
+compared with the December one?"), read off the releases' structure: no model, nothing retrieved.
+
+The other counts are answered elsewhere: one release's examples (of a section, by label) by
+:mod:`~server.domain.answering.label_listing`, the sections at an authority level by
+:mod:`~server.domain.answering.level_listing`. A count about a topic ("How many rules cover
+privacy?") asks a question of the spec, not of its structure, and is left to retrieval.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+
+from server.domain.answering.level_listing import LEVELS, asked_levels
+from server.domain.releases.change_questions import MONTH_WORDS, NEWEST_WORDS, named_releases
+from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.query_cues import asked_label
+from server.domain.schemas import Answer, from_the_spec_structure
+from specqa.core.spec import ParsedRelease
+
+__all__ = ["ReleaseCounts"]
+
+_COUNT = re.compile(
+    r"\b(?:how many|number of|count)\b(?:\s+[\w-]+){0,3}?\s+"
+    r"(?P<what>sections?|rules?|examples?|precedents?)\b",
+    re.IGNORECASE,
+)
+# the words of a count and of the releases it names: whatever else a question says is a topic
+_COUNT_WORDS = re.compile(
+    rf"\b(?:how|many|number|of|count|counts|total|altogether|in|all|sections?|rules?|examples?|"
+    r"precedents?|labell?ed|replies|good|bad|ok|does|do|did|has|have|had|is|are|was|were|"
+    r"there|the|a|an|spec|specs|model|openai'?s?|release|releases|version|versions|document|"
+    r"compared?|comparison|with|to|than|vs|versus|and|between|from|more|fewer|less|one|ones|"
+    r"it|its|each|every|change|changed|grow|grew|go|went|up|down|since|by|now|today|"
+    rf"{NEWEST_WORDS}|{MONTH_WORDS}|\d{{4}}(?:-\d{{2}}-\d{{2}})?)\b",
+    re.IGNORECASE,
+)
+
+
+class ReleaseCounts:
+    """Answers a count of sections, or a count of examples across two or more releases."""
+
+    def __init__(self, corpus: Callable[[], Corpus]) -> None:
+        self.corpus = corpus
+
+    def answer(self, question: str, release: str | None) -> Answer | None:
+        counted = _COUNT.search(question)
+        if counted is None or asked_levels(question):
+            return None
+        if re.search(r"\w", _COUNT_WORDS.sub(" ", question.replace("?", " "))):
+            return None  # a topic to answer about
+        started = time.perf_counter()
+        corpus = self.corpus()
+        releases = sorted(named_releases(question, corpus.names))
+        examples = counted["what"].lower().startswith(("example", "precedent"))
+        if examples and len(releases) < 2:
+            return None  # one release's examples: the label listing counts them
+        releases = releases or [corpus.get(release).release]
+        label = asked_label(question) if examples else None
+        count = _example_count(label) if examples else _section_count
+        parsed = [corpus.get(name).parsed for name in releases]
+        noun = "sections" if not examples else "examples" + (f" labelled {label}" if label else "")
+        lines = [f"**{noun.capitalize()}** in {', '.join(releases)}:", ""]
+        lines += [f"- {count(one)[0]}" for one in parsed]
+        if len(parsed) > 1:
+            lines += ["", _compared(parsed[0], parsed[-1], count, noun)]
+        lines += ["", f"*From the structure of release{'s' if len(parsed) > 1 else ''} "]
+        lines[-1] += f"{', '.join(releases)}; no model wrote this.*"
+        return from_the_spec_structure(question, releases[-1], "\n".join(lines), started)
+
+
+def _section_count(parsed: ParsedRelease) -> tuple[str, int]:
+    sections = parsed.sections
+    levels = Counter(s.authority for s in sections if s.authority)
+    by_level = ", ".join(f"{level} {levels[level]}" for level in LEVELS if level in levels)
+    with_level = sum(levels.values())
+    return (
+        f"**{parsed.release}:** {len(sections)} sections, {with_level} of them with an authority "
+        f"level ({by_level}).",
+        len(sections),
+    )
+
+
+def _example_count(label: str | None) -> Callable[[ParsedRelease], tuple[str, int]]:
+    def count(parsed: ParsedRelease) -> tuple[str, int]:
+        if label is not None:
+            n = sum(1 for e in parsed.examples if label in e.labels)
+            return f"**{parsed.release}:** {n} examples with a reply labelled {label}.", n
+        replies = Counter(r.label for e in parsed.examples for r in e.responses)
+        by_label = ", ".join(f"{name} {replies[name]}" for name in ("GOOD", "BAD", "OK"))
+        n = len(parsed.examples)
+        return (
+            f"**{parsed.release}:** {n} examples; {sum(replies.values())} replies: {by_label}.",
+            n,
+        )
+
+    return count
+
+
+def _compared(
+    first: ParsedRelease,
+    last: ParsedRelease,
+    count: Callable[[ParsedRelease], tuple[str, int]],
+    noun: str,
+) -> str:
+    """How the newest release named differs from the oldest, in the counted things."""
+    before, after = count(first)[1], count(last)[1]
+    if before == after:
+        return f"{last.release} has as many {noun} as {first.release} ({after})."
+    more = "more" if after > before else "fewer"
+    return f"{last.release} has {abs(after - before)} {more} {noun} than {first.release}."

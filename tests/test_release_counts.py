@@ -1,0 +1,47 @@
+"""Counts of a release's sections, and of sections or examples across releases, answered from
+the releases' structure on the real releases."""
+
+from __future__ import annotations
+
+from server.composition.components import Components
+
+
+def test_how_many_sections_counts_the_newest_release_with_its_levels(parts: Components) -> None:
+    newest = parts.service.corpus().get(None).parsed
+    answer = parts.service.answer("How many sections does the spec have?")
+    with_level = [s for s in newest.sections if s.authority]
+    root = sum(1 for s in with_level if s.authority == "root")
+    assert (
+        f"**{newest.release}:** {len(newest.sections)} sections, {len(with_level)} of them with "
+        f"an authority level (root {root}, " in answer.answer
+    )
+    assert answer.mode == "extractive" and answer.bottom_line is None
+    assert "no model wrote this" in answer.answer
+
+
+def test_two_releases_named_are_each_counted_and_compared(parts: Components) -> None:
+    corpus = parts.service.corpus()
+    feb, dec = corpus.get("2025-02-12").parsed, corpus.get("2025-12-18").parsed
+    asked = (
+        "How many sections did the February 2025 release have compared with the December 2025 one?"
+    )
+    answer = parts.service.answer(asked)
+    assert f"**2025-02-12:** {len(feb.sections)} sections" in answer.answer
+    assert f"**2025-12-18:** {len(dec.sections)} sections" in answer.answer
+    grown = len(dec.sections) - len(feb.sections)
+    assert f"2025-12-18 has {grown} more sections than 2025-02-12." in answer.answer
+    # examples, by label too: one release's count stays the label listing's
+    bad = parts.service.answer("How many BAD examples in Feb 2025 vs Dec 2025?")
+    counts = [sum(1 for e in r.examples if "BAD" in e.labels) for r in (feb, dec)]
+    assert f"**2025-02-12:** {counts[0]} examples with a reply labelled BAD." in bad.answer
+    assert f"has {counts[1] - counts[0]} more examples labelled BAD than" in bad.answer
+    one = parts.service.answer("How many examples are in the latest release?")
+    assert one.answer.startswith(f"**Examples in {dec.release}:** {len(dec.examples)}, ")
+
+
+def test_a_count_about_a_topic_is_answered_from_the_spec_not_its_structure(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("How many rules cover privacy?")
+    assert answer.bottom_line is not None and answer.citations
+    assert "sections, " not in answer.answer.split("\n")[0]
