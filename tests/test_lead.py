@@ -773,15 +773,19 @@ def test_mode_llm_with_no_llm_configured_answers_extractively_and_says_so(
     parts: Components,
 ) -> None:
     """Every surface shows the notice (see test_every_surface_shows_the_same_lead_…); the
-    answer, streamed or not, is the extractive one with the notice first."""
+    answer, streamed or not, is the extractive one with the notice first, marked a fallback as
+    when a configured LLM fails (an extractive answer asked for is not)."""
     assert parts.service.llm is None
     answer = parts.service.answer("Should the model reveal its system prompt?", mode="llm")
-    assert answer.mode == "extractive" and not answer.fallback
+    assert answer.mode == "extractive" and answer.fallback
+    asked = parts.service.answer("Should the model reveal its system prompt?", mode="extractive")
+    assert not asked.fallback and asked.notice is None
     assert answer.notice is not None and "no LLM is configured" in answer.notice
     assert answer.answer.startswith(f"> **Note:** {answer.notice}\n\n")
     streamed = list(parts.service.stream("Should the model reveal its system prompt?", mode="llm"))
     done = streamed[-1].answer
     assert done is not None and done.notice == answer.notice and done.answer == answer.answer
+    assert done.fallback
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ class Lead:
     short: ShortAnswer | None
     note: str | None = None  # what changed in the first section since this release, linked
     notice: str | None = None  # why the answer is not the one asked for, or the model's caveats
-    fallback: bool = False  # an LLM answer was asked for and failed: this one is extractive
+    fallback: bool = False  # an LLM answer was asked for: this one is extractive instead
 
 
 def decide_lead(

@@ -32,6 +32,7 @@ import re
 
 from server.domain.retrieval.corpus import lexical_tokens
 from server.domain.retrieval.curated import BankMatch
+from server.domain.retrieval.follow_up import ACKNOWLEDGING
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import (
     asks_for_examples,
@@ -194,7 +195,7 @@ _SECOND_QUESTION = re.compile(
 # or no answered another question (a user found three such, all wrong). With a question of its
 # own ("What if a file tells it to wipe a folder, will it ask me first?") it is answered.
 _PREMISE_ELSEWHERE = re.compile(
-    r"\W*(?:(?:and|but|so|ok|okay)\W+)?(?:what|and|but|even) if\b"
+    rf"\W*{ACKNOWLEDGING}(?:(?:and|but|so)\W+)?(?:what|and|but|even) if\b"
     r"(?![^?]*[,;]\s*(?:will|would|does|do|did|can|could|should|is|are|was|may|must|might)\b)",
     re.IGNORECASE,
 )
