@@ -33,6 +33,7 @@ def test_two_releases_named_are_each_counted_and_compared(parts: Components) -> 
     # examples, by label too: one release's count stays the label listing's
     bad = parts.service.answer("How many BAD examples in Feb 2025 vs Dec 2025?")
     counts = [sum(1 for e in r.examples if "BAD" in e.labels) for r in (feb, dec)]
+    assert bad.answer.startswith("**Examples labelled BAD** in 2025-02-12, 2025-12-18:")
     assert f"**2025-02-12:** {counts[0]} examples with a reply labelled BAD." in bad.answer
     assert f"has {counts[1] - counts[0]} more examples labelled BAD than" in bad.answer
     one = parts.service.answer("How many examples are in the latest release?")

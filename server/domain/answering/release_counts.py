@@ -64,7 +64,7 @@ class ReleaseCounts:
         count = _example_count(label) if examples else _section_count
         parsed = [corpus.get(name).parsed for name in releases]
         noun = "sections" if not examples else "examples" + (f" labelled {label}" if label else "")
-        lines = [f"**{noun.capitalize()}** in {', '.join(releases)}:", ""]
+        lines = [f"**{noun[0].upper()}{noun[1:]}** in {', '.join(releases)}:", ""]
         lines += [f"- {count(one)[0]}" for one in parsed]
         if len(parsed) > 1:
             lines += ["", _compared(parsed[0], parsed[-1], count, noun)]
