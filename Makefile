@@ -68,7 +68,7 @@ test-fast: setup
 eval: setup
 	@for set in questions prompts heldout everyday bottomline offtopic; do for split in dev test; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split $$split || exit 2; done; done
 	@for set in blind blind2 blind3 blind4; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split dev || exit 2; done  # written blind, all dev
-	@$(BIN)/specqa eval --questions tests/eval/blind5.jsonl --split test  # written blind, all test: only reported
+	@for set in blind5 blind6; do $(BIN)/specqa eval --questions tests/eval/$$set.jsonl --split test || exit 2; done  # written blind, all test: only reported
 	@$(BIN)/specqa bank short-answers  # the bank's own questions, each asked with itself left out
 
 # A third of the bank held out of an index, a tuned model and keys of its own (about 10 minutes on
