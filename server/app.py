@@ -19,7 +19,7 @@ from server.domain.schemas import Answer
 from server.edge.errors import ERROR_RESPONSES, install_error_handlers
 from server.edge.observability import Metrics, RequestMiddleware
 from server.edge.shared_state import build_shared_state
-from server.mcp.endpoint import mount_mcp
+from server.mcp.endpoint import MCP_PATHS, mount_mcp
 from server.rest import audit, feedback, health, routes
 from server.settings import Settings
 from server.slack.bot import SlackBot
@@ -35,7 +35,7 @@ __all__ = ["create_app"]
 
 log = get_logger(__name__)
 # the routes whose body is a whole conversation (SPECQA_MAX_CONVERSATION_BODY_BYTES)
-CONVERSATION_PATHS = frozenset({"/v1/chat/completions", "/v1/answer", "/mcp"})
+CONVERSATION_PATHS = frozenset({"/v1/chat/completions", "/v1/answer", *MCP_PATHS})
 
 
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
@@ -91,6 +91,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         max_body_bytes=settings.http.max_body_bytes,
         max_header_bytes=settings.http.max_header_bytes,
         conversation_paths=CONVERSATION_PATHS,
+        jsonrpc_paths=frozenset(MCP_PATHS),
         max_conversation_body_bytes=settings.http.max_conversation_body_bytes,
     )
     if settings.http.cors_origins:

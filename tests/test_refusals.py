@@ -103,3 +103,23 @@ def test_a_down_rate_limit_store_is_the_same_503_on_every_door(serve: Serve) -> 
     assert bodies[0]["type"] == "BackendUnavailableError"
     assert "Redis" in bodies[0]["message"]
     assert all(body == bodies[0] for body in bodies)
+
+
+def test_mcp_with_a_trailing_slash_is_mcp_and_a_body_too_large_is_a_json_rpc_error(
+    serve: Serve,
+) -> None:
+    """ "/mcp/" took REST's 64 KiB limit (after a 307 on every call) where "/mcp" takes a
+    conversation's 1 MiB; past that, the 413 was REST's body, which the MCP client shows only
+    as "Server returned an error response"."""
+    with (
+        serve(rate_limit_per_minute=0) as url,
+        httpx.Client(base_url=url, trust_env=False, timeout=60) as http,
+    ):
+        long = {**INITIALIZE, "params": {**INITIALIZE["params"], "padding": "x" * 100_000}}
+        answered = http.post("/mcp/", json=long, headers=JSON_HEADERS)
+        too_large = http.post("/mcp/", json={"padding": "x" * 1_100_000}, headers=JSON_HEADERS)
+    assert answered.status_code == 200, answered.text
+    assert too_large.status_code == 413
+    body = too_large.json()
+    assert body["jsonrpc"] == "2.0" and body["error"]["code"] == -32000
+    assert body["error"]["message"] == "request body larger than 1048576 bytes"

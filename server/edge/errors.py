@@ -27,11 +27,13 @@ __all__ = [
     "error_body",
     "error_response",
     "install_error_handlers",
+    "jsonrpc_error_body",
     "project_error_response",
     "validation_message",
 ]
 
 log = get_logger(__name__)
+JSONRPC_SERVER_ERROR = -32000  # JSON-RPC's first implementation-defined server error code
 
 
 class Refused(StarletteHTTPException):
@@ -79,10 +81,25 @@ def error_body(kind: str, message: str) -> dict[str, dict[str, str]]:
     return ErrorBody(error=ErrorDetail(type=kind, message=message)).model_dump()
 
 
+def jsonrpc_error_body(kind: str, message: str) -> dict[str, Any]:
+    """A refusal's body that is also a JSON-RPC error, for ``/mcp``: the MCP SDK shows a JSON-RPC
+    error's message ("rate limit exceeded; retry in 3 s"), and for any other body only "Server
+    returned an error response"."""
+    error = {"code": JSONRPC_SERVER_ERROR, **error_body(kind, message)["error"]}
+    return {"jsonrpc": "2.0", "id": None, "error": error}
+
+
 def error_response(
-    status: int, kind: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    kind: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    *,
+    jsonrpc: bool = False,
 ) -> JSONResponse:
-    return JSONResponse(error_body(kind, message), status_code=status, headers=headers)
+    """``jsonrpc``: the body is also a JSON-RPC error (:func:`jsonrpc_error_body`)."""
+    body = jsonrpc_error_body(kind, message) if jsonrpc else error_body(kind, message)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def project_error_response(exc: SpecQAError) -> JSONResponse:

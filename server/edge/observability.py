@@ -86,15 +86,18 @@ class RequestMiddleware:
         max_header_bytes: int,
         conversation_paths: frozenset[str] = frozenset(),
         max_conversation_body_bytes: int | None = None,
+        jsonrpc_paths: frozenset[str] = frozenset(),
     ) -> None:
         """``conversation_paths`` take bodies up to ``max_conversation_body_bytes``: a chat
-        client resends the whole conversation, whose earlier turns are trimmed, not refused."""
+        client resends the whole conversation, whose earlier turns are trimmed, not refused;
+        ``jsonrpc_paths`` are refused in bodies that are also JSON-RPC errors (``/mcp``)."""
         self.app = app
         self.metrics = metrics
         self.max_body = max_body_bytes
         self.max_head = max_header_bytes
         self.conversation_paths = conversation_paths
         self.max_conversation = max_conversation_body_bytes or max_body_bytes
+        self.jsonrpc_paths = jsonrpc_paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -108,9 +111,9 @@ class RequestMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         REQUEST_ID.set(request_id)  # domain log lines carry it (answer threads inherit it)
         started = time.perf_counter()
-        conversation = scope.get("path", "") in self.conversation_paths
-        max_body = self.max_conversation if conversation else self.max_body
-        exchange = _Exchange(send, request_id, max_body)
+        path = scope.get("path", "")
+        max_body = self.max_conversation if path in self.conversation_paths else self.max_body
+        exchange = _Exchange(send, request_id, max_body, jsonrpc=path in self.jsonrpc_paths)
         length = headers.get(b"content-length")
         if _head_size(scope) > self.max_head:
             await exchange.reply(
@@ -175,8 +178,9 @@ class _Exchange:
     """One request's send side: adds the request id, remembers the status, enforces the body
     limit on the receive side."""
 
-    def __init__(self, send: Send, request_id: str, max_body: int) -> None:
+    def __init__(self, send: Send, request_id: str, max_body: int, jsonrpc: bool = False) -> None:
         self._send = send
+        self.jsonrpc = jsonrpc
         self.request_id = request_id
         self.max_body = max_body
         self.status = 500
@@ -220,7 +224,7 @@ class _Exchange:
         self.too_large = True
 
     async def reply(self, status: int, kind: str, message: str) -> None:
-        response = error_response(status, kind, message)
+        response = error_response(status, kind, message, jsonrpc=self.jsonrpc)
         await self.send(
             {"type": "http.response.start", "status": status, "headers": response.raw_headers}
         )

@@ -20,24 +20,31 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.composition.components import Components, build_components
 from server.domain.settings import DomainSettings
-from server.edge.errors import Refused, error_body
+from server.edge.errors import Refused, error_response
 from server.edge.security import authorize
 from server.edge.settings import EdgeSettings
 from server.mcp.settings import McpSettings
 from server.mcp.tools import ComponentsProvider, build_mcp
 from specqa.core.errors import SpecIndexError, SpecQAError
 
-__all__ = ["LazyComponents", "MCPHttpEndpoint", "jsonrpc_refusal", "mount_mcp", "stdio_server"]
+__all__ = [
+    "MCP_PATHS",
+    "LazyComponents",
+    "MCPHttpEndpoint",
+    "jsonrpc_refusal",
+    "mount_mcp",
+    "stdio_server",
+]
+
+MCP_PATHS = ("/mcp", "/mcp/")
 
 log = logging.getLogger("specqa.mcp")
-
-_SERVER_ERROR = -32000  # JSON-RPC's first implementation-defined server error code
 
 
 class LazyComponents:
@@ -139,16 +146,14 @@ def jsonrpc_refusal(refusal: Refused) -> Response:
     ``error.message``), in a body that is also a JSON-RPC error: the MCP SDK shows a JSON-RPC
     error's message ("rate limit exceeded; retry in 3 s"), and for any other body only "Server
     returned an error response"."""
-    error = {"code": _SERVER_ERROR, **error_body(refusal.kind, str(refusal.detail))["error"]}
-    return JSONResponse(
-        {"jsonrpc": "2.0", "id": None, "error": error},
-        status_code=refusal.status_code,
-        headers=refusal.headers,
+    return error_response(
+        refusal.status_code, refusal.kind, str(refusal.detail), refusal.headers, jsonrpc=True
     )
 
 
 def mount_mcp(app: FastAPI, settings: EdgeSettings, mcp: McpSettings) -> MCPHttpEndpoint:
     """Route ``/mcp`` to the MCP endpoint; the app lifespan must run ``endpoint.running()``."""
     endpoint = MCPHttpEndpoint(settings, mcp, app_components(app))
-    app.router.routes.append(Route("/mcp", endpoint, include_in_schema=False))
+    for path in MCP_PATHS:  # "/mcp/" too: a client given it is not redirected on every call
+        app.router.routes.append(Route(path, endpoint, include_in_schema=False))
     return endpoint
