@@ -276,6 +276,23 @@ def test_a_question_about_what_changed_in_a_release_is_still_answered_from_the_d
 
 
 @pytest.mark.parametrize(
+    "follow_ups", [["and in October?"], ["and in October?", "and in the 2025-09-12 release?"]]
+)
+def test_a_follow_up_naming_another_release_after_a_change_question_asks_what_changed_there(
+    parts: Components, follow_ups: list[str]
+) -> None:
+    """It answered the question before the change question instead ("what changed about
+    honesty in December?" "and in October?" quoted express_uncertainty); each follow-up asks
+    the change question of the release it names, as asking it there alone does."""
+    history = ["What changed about honesty in the December 2025 release?", *follow_ups[:-1]]
+    after = parts.service.answer(follow_ups[-1], mode="extractive", history=history)
+    release = "2025-10-27" if len(follow_ups) == 1 else "2025-09-12"
+    alone = parts.service.answer(f"What changed about honesty in the {release} release?")
+    assert after.release == release and after.answer.startswith("*Answered from the release diffs")
+    assert after.answer == alone.answer
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "and for kids in the 2025-02-12 release?",  # asks something of its own
@@ -453,14 +470,19 @@ def test_the_earlier_topic_of_a_change_question_is_searched_without_thanks_or_re
     assert after.answer == plain.answer
 
 
-@pytest.mark.parametrize("before", ["thanks!", "what changed in the newest release?"])
-def test_a_release_follow_up_re_asks_the_question_before_small_talk_or_a_change_question(
-    parts: Components, before: str
+def test_a_release_follow_up_re_asks_the_question_before_small_talk_or_of_a_change_question(
+    parts: Components,
 ) -> None:
+    """Thanks ask nothing: the question before them is asked again; after a change question,
+    the change question is (what changed in the release named)."""
     after = parts.service.answer(
-        "and in the 2025-04-11 release?", NEWEST, "extractive", history=[LOCK, before]
+        "and in the 2025-04-11 release?", NEWEST, "extractive", history=[LOCK, "thanks!"]
     )
     assert after.question == LOCK and after.release == "2025-04-11"
+    history = [LOCK, "what changed in the newest release?"]
+    changed = parts.service.answer("and in the 2025-04-11 release?", NEWEST, history=history)
+    alone = parts.service.answer("what changed in the 2025-04-11 release?")
+    assert changed.release == "2025-04-11" and changed.answer == alone.answer
 
 
 @pytest.mark.parametrize(

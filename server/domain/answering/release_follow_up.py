@@ -5,7 +5,8 @@ asked for, and the question is answered exactly as it was, its own history inclu
 
 A turn like that holds no topic, so the question it re-asks, and the turn any later follow-up
 leans on, is the newest earlier turn that asks something. A question about what *changed* in a
-release ("what changed in the newest release?") is a change question, answered before this.
+release ("what changed in the newest release?") is a change question, answered before this; a
+follow-up naming another release after it ("and in October?") asks what changed in that one.
 """
 
 from __future__ import annotations
@@ -51,6 +52,10 @@ def release_follow_up(question: str, history: list[str], known: list[str]) -> Re
     is no follow-up, names no single release or asks something of its own ("and for kids in the
     2025-02-12 release?")."""
     release = _release_only(question, known, follows=True) if history else None
+    changed = _change_in_one_release(history, known) if release is not None else None
+    if release is not None and changed is not None:  # "what changed in December?" "and in October?"
+        index, what = changed
+        return Reasked(f"{what.rstrip(' ?')} in the {release} release?", history[:index], release)
     topic = _topic_turn(history, known) if release is not None else None
     if release is None or topic is None:  # no such follow-up, or every earlier turn is one
         return None
@@ -104,6 +109,20 @@ def _topic_turn(history: list[str], known: list[str]) -> int | None:
             or is_change_question(turn, known)
         ):
             return index
+    return None
+
+
+def _change_in_one_release(history: list[str], known: list[str]) -> tuple[int, str] | None:
+    """The newest earlier turn that asks something, when it asks what changed in one release
+    ("What changed about honesty in the December 2025 release?"): its place, and what it asks
+    without the release ("What changed about honesty?")."""
+    for index in range(len(history) - 1, -1, -1):
+        turn = without_small_talk(history[index])
+        if is_small_talk(history[index]) or _release_only(turn, known, follows=index > 0):
+            continue
+        named = release_asked(turn, known)
+        asks_change = named is not None and is_change_question(turn, known)
+        return (index, named.question) if asks_change and named is not None else None
     return None
 
 
