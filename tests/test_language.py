@@ -18,6 +18,10 @@ FOREIGN = {
     "Может ли ChatGPT помочь мне взломать wifi?": "ru",
     "ChatGPT は試験でカンニングするのを手伝ってくれますか？": "ja",
     "ChatGPT 会编造假的引用吗？": "zh",
+    # short ones the guess is less sure of (0.98 to 0.99): told by their lacking any English word
+    "Darf das Modell Lügen erzählen?": "de",
+    "¿Puede el modelo mentir?": "es",
+    "Le modèle peut-il mentir ?": "fr",
 }
 
 
