@@ -112,6 +112,15 @@ def test_diff_page_escapes_what_it_shows_and_refuses_unknown_releases(public: ht
     assert "did you mean 'do_not_lie'" in section.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("typed", ["DO_NOT_LIE", "do-not-lie", "Do not lie"])
+def test_a_section_id_typed_in_another_case_or_with_spaces_is_suggested(
+    public: httpx.Client, typed: str
+) -> None:
+    wrong = public.get(f"/v1/sections/{typed}")
+    assert wrong.status_code == 404
+    assert "did you mean 'do_not_lie'" in wrong.json()["error"]["message"]
+
+
 def test_latest_is_accepted_over_rest(public: httpx.Client) -> None:
     section = public.get("/v1/sections/do_not_lie", params={"release": "latest"})
     assert section.json()["release"] == "2025-12-18"

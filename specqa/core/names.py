@@ -4,6 +4,7 @@ did-you-mean for a name that is not there."""
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 __all__ = ["LATEST", "did_you_mean", "resolve_release"]
@@ -13,9 +14,15 @@ SUGGESTION_CUTOFF = 0.6  # difflib's default: close enough to be a typo, not a d
 
 
 def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """``" (did you mean 'x'?)"`` for the closest known name, or ``""`` when none is close."""
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=SUGGESTION_CUTOFF)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    """``" (did you mean 'x'?)"`` for the closest known name, or ``""`` when none is close; case,
+    spaces and hyphens aside ("DO_NOT_LIE", "Do not lie" and "do-not-lie" name ``do_not_lie``)."""
+    folded = {_folded(known_name): known_name for known_name in known}
+    close = difflib.get_close_matches(_folded(name), list(folded), n=1, cutoff=SUGGESTION_CUTOFF)
+    return f" (did you mean {folded[close[0]]!r}?)" if close else ""
+
+
+def _folded(name: str) -> str:
+    return re.sub(r"[\s-]+", "_", name.strip().lower())
 
 
 def resolve_release(name: str | None, known: list[str]) -> str | None:
