@@ -702,3 +702,25 @@ def test_chat_content_of_the_wrong_type_is_a_400(open_url: str) -> None:
     )
     assert response.status_code == 400
     assert "must be a string" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "message"),
+    [
+        ("temperature", "hot", "temperature: Input should be a valid number"),
+        ("temperature", 3, "temperature: Input should be less than or equal to 2"),
+        ("n", 0, "n: Input should be greater than or equal to 1"),
+        ("n", 2, "n: Input should be less than or equal to 1"),
+        ("max_tokens", 0, "max_tokens: Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_chat_sampling_parameter_openai_would_refuse_is_a_422_naming_it(
+    open_url: str, parameter: str, value: object, message: str
+) -> None:
+    """They were accepted whatever they held; the OpenAI clients' own values still pass."""
+    body = {"messages": [{"role": "user", "content": "Can it lie?"}], parameter: value}
+    response = httpx.post(f"{open_url}/v1/chat/completions", json=body, timeout=30)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["message"].startswith(message)
+    fine = {**body, "temperature": 0.2, "top_p": 1, "n": 1, "max_tokens": 50, parameter: None}
+    assert httpx.post(f"{open_url}/v1/chat/completions", json=fine, timeout=30).status_code == 200

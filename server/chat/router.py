@@ -49,6 +49,13 @@ class ChatRequest(BaseModel):
         description="The release to answer from (default: the newest, or one the question "
         'names); OpenAI clients send it as extra_body={"release": "2025-02-12"}',
     )
+    # OpenAI's sampling parameters, checked as OpenAI checks them, then not used: the answer is
+    # the spec's own words (an LLM, when configured, keeps its own settings)
+    temperature: float | None = Field(default=None, ge=0, le=2, description="Accepted, not used")
+    top_p: float | None = Field(default=None, ge=0, le=1, description="Accepted, not used")
+    n: int | None = Field(default=None, ge=1, le=1, description="One choice is written")
+    max_tokens: int | None = Field(default=None, ge=1, description="Accepted, not used")
+    max_completion_tokens: int | None = Field(default=None, ge=1, description="Accepted, not used")
 
 
 def _text(content: str | list[dict[str, Any]] | None) -> str:
