@@ -342,6 +342,18 @@ def test_a_curated_question_whose_sentence_the_release_no_longer_says_lends_no_s
     assert decide_lead(CURATED, replace(result, bank=stale)).short is None
 
 
+def test_a_curated_question_about_what_a_rule_covers_lends_no_short_answer_to_one_about_the_model(
+    parts: Components,
+) -> None:
+    """ "Does the regulated-advice principle cover financial matters…?" (yes) answered "Can the
+    model give medical or legal advice in my health app?" with "Yes."; asked of the rule itself,
+    it still answers."""
+    asked = parts.service.answer("Can the model give medical or legal advice in my health app?")
+    assert asked.short_answer is None
+    scope = parts.service.answer("Does the regulated-advice principle cover financial matters too?")
+    assert scope.short_answer is not None and scope.short_answer.value == "yes"
+
+
 def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_short_answer(
     parts: Components,
 ) -> None:

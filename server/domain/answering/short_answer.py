@@ -7,7 +7,8 @@ assistant refuses, "Will it refuse to…?", takes the turned-round answer of the
 whether it does, when none asked its own way answers), when it carries a yes/no/it depends answer,
 is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
 ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, asks of as many cases
-("Is it always expected to…?" against "Should it…?"), and is closer by ``SHORT_ANSWER_MARGIN`` than
+("Is it always expected to…?" against "Should it…?"), asks of the same thing (what a rule
+covers, "Does the principle cover…?", or what the model does), and is closer by ``SHORT_ANSWER_MARGIN`` than
 any entry of the section that would answer otherwise (once both are asked the same way round: "Will
 it refuse to…?" yes agrees with "Will it…?" no; a closer entry that answers otherwise withholds it
 too), and the section's ``SHORT_ANSWER_AGREEING`` next closest entries answer as it does: one
@@ -238,6 +239,7 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         or (speaks_of_own_harm(question) and not speaks_of_own_harm(closest.question))
         or _narrower(closest.question, question)
         or _quantified_differently(closest.question, question)
+        or _asks_of_the_rule(closest.question) != _asks_of_the_rule(question)
     ):
         return False
     others = [match for match in own if match is not closest]
@@ -321,6 +323,21 @@ def _quantified_differently(one: str, other: str) -> bool:
         bool(pattern.search(one)) != bool(pattern.search(other))
         for pattern in (_UNIVERSAL, _EXCLUSIVE)
     )
+
+
+# "Does the regulated-advice principle cover financial matters?" asks what a rule reaches: its yes
+# is not whether the model gives financial advice ("Can the model give medical advice in my app?")
+_OF_THE_RULE = re.compile(
+    r"\b(?:principle|rule|section|spec|guideline|policy|exception|ban|prohibition|restriction)s?"
+    r"\b[^?]{0,60}\b(?:cover(?:s|ed)?|appl(?:y|ies)|extends?|includes?|reach(?:es)?|"
+    r"counts? as|falls? under)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_of_the_rule(question: str) -> bool:
+    """Whether ``question`` asks what a rule covers or applies to, not what the model does."""
+    return bool(_OF_THE_RULE.search(question))
 
 
 _REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)
