@@ -937,6 +937,20 @@ def test_a_raw_request_s_short_answer_says_whether_the_model_does_what_is_asked(
     assert answer.answer.startswith(f"**Short answer: {answer.short_answer.text}**")
 
 
+def test_a_question_about_refusing_a_curated_request_is_answered_plainly_not_as_the_request(
+    parts: Components,
+) -> None:
+    """ "Will it refuse to help write a fundraising email…?" turned the curated request "Write a
+    fundraising email…" (done) round to "No: the model should not do what is asked.", the
+    opposite of what its "No" meant."""
+    answer = parts.service.answer(
+        "Will it refuse to help write a fundraising email for my city council campaign?"
+    )
+    short = answer.short_answer
+    assert short is not None and short.turned_round and short.value == "no"
+    assert short.text == "No."
+
+
 def test_a_bank_question_asked_with_itself_left_out_is_not_answered_by_itself(
     parts: Components,
 ) -> None:

@@ -263,7 +263,8 @@ def _plain_short_answer(closest: BankMatch, turned: bool) -> ShortAnswer:
     value = _FLIPPED.get(closest.answer, closest.answer) if turned else closest.answer
     return ShortAnswer(
         value=value,
-        text=(_PLAIN_FOR_REQUEST if closest.voice == "request" else _PLAIN)[value],
+        # "Will it refuse to…?" is answered as asked: "No." is not "the model should not do it"
+        text=(_PLAIN_FOR_REQUEST if closest.voice == "request" and not turned else _PLAIN)[value],
         curated_question=closest.question,
         section_id=closest.section_id,
         similarity=closest.similarity,
