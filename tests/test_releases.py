@@ -235,6 +235,22 @@ def test_a_change_question_about_the_world_is_not_answered_from_the_diffs(
     assert (answer.covered, answer.confidence) == (False, "low")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When did the rule about respecting real-world ties first appear?",
+        "When was the rule about real-world ties introduced?",
+    ],
+)
+def test_a_change_question_naming_one_of_the_spec_s_rules_by_its_topic_is_answered_from_the_diffs(
+    parts: Components, question: str
+) -> None:
+    """ "the rule about…" names the spec as "the section on…" does: it was called not covered."""
+    answer = parts.service.answer(question)
+    assert answer.covered
+    assert "(`respect_real_world_ties`) first appeared in **2025-10-27**" in answer.answer
+
+
 def test_when_was_question_reports_the_release_that_added_it(parts: Components) -> None:
     answer = parts.service.answer("when was the under-18 guidance added?")
     assert "**2025-12-18** (added)" in answer.answer

@@ -63,7 +63,10 @@ _THIS_RELEASE = re.compile(
 # a question that names the spec or one of its sections is about the spec's text whatever else
 # it speaks of; one that does not ("What changed in the tax rules this year?") may be about the world
 _NAMES_THE_SPEC = re.compile(
-    rf"\b(?:spec|specs|sections?|rulebook|guidelines?|releases?)\b|{NAMED_SECTION}", re.IGNORECASE
+    rf"\b(?:spec|specs|sections?|rulebook|guidelines?|releases?)\b|{NAMED_SECTION}|"
+    # "When was the rule about real-world ties introduced?": one of its rules, by its topic
+    r"\b(?:the|its|a|that|this) (?:rule|principle)s? (?:about|on|against|for|of)\b",
+    re.IGNORECASE,
 )
 
 MAX_RELEASE_CITATIONS = 8
