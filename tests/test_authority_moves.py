@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.composition.components import Components
-from server.domain.answering.authority_moves import asked_move
+from server.domain.answering.authority_moves import PLATFORM_RENAMED, asked_move
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,10 @@ def test_sections_moved_from_platform_to_system_are_listed_with_the_release(
     assert "- **2025-09-12**: [Don't respond with erotica or gore]" in answer.answer
     assert {c.section_id for c in answer.citations} >= {"no_erotica_or_gore", "comply_with_laws"}
     assert {c.authority for c in answer.citations} == {"system"}
+    # platform was the older name for both root and system: the answer says so
+    assert PLATFORM_RENAMED.strip() in answer.answer
+    promoted = parts.service.answer("Which rules were promoted to root?")
+    assert ": platform → root" in promoted.answer and PLATFORM_RENAMED.strip() in promoted.answer
 
 
 def test_a_move_asked_of_one_release_that_did_not_happen_says_so(parts: Components) -> None:

@@ -23,9 +23,16 @@ from server.domain.schemas import (
 )
 from specqa.core.memo import IndexMemo
 
-__all__ = ["AuthorityMoves", "asked_move"]
+__all__ = ["PLATFORM_RENAMED", "AuthorityMoves", "asked_move"]
 
 _LEVEL = r"(root|system|platform|developer|user|guideline)"
+# the releases before 2025-09-12 name one level, "platform", where the later ones have two
+_OLDER_NAME = "platform"
+PLATFORM_RENAMED = (
+    "\nThe releases before 2025-09-12 have no root or system level: *platform* was the older "
+    "name for both, so a move from platform to root or system renamed the level a section was at "
+    "rather than raising or lowering it."
+)
 _MOVED = (
     r"(?:moved|changed|promoted|elevated|raised|upgraded|downgraded|demoted|lowered|went|gone|"
     r"became|become|turned|shifted|switched)"
@@ -89,6 +96,7 @@ class AuthorityMoves:
         corpus = self.corpus()
         lines: list[str] = []
         citations: list[Citation] = []
+        moved_from: set[str | None] = set()
         named = named_releases(question, corpus.names)  # "…in the October release": that one
         for older, newer in zip(corpus.names, corpus.names[1:], strict=False):
             if named and newer not in named:
@@ -104,6 +112,7 @@ class AuthorityMoves:
                     f"- **{newer}**: [{title}]({url}) (`{change.section_id}`): "
                     f"{change.from_authority} → {change.to_authority}"
                 )
+                moved_from.add(change.from_authority)
                 if section is not None:
                     citations.append(section_citation(newer, section))
         asked = _described(move)
@@ -117,7 +126,10 @@ class AuthorityMoves:
             if lines
             else f"No section's authority level moved{asked} {span}."
         )
-        text = "\n".join([head, *lines, "", "*From the release diffs; no model wrote this.*"])
+        renamed = [PLATFORM_RENAMED] if _OLDER_NAME in moved_from else []
+        text = "\n".join(
+            [head, *lines, *renamed, "", "*From the release diffs; no model wrote this.*"]
+        )
         return from_the_spec_structure(question, corpus.newest, text, started, citations)
 
 
