@@ -46,3 +46,22 @@ def test_a_count_about_a_topic_is_answered_from_the_spec_not_its_structure(
     answer = parts.service.answer("How many rules cover privacy?")
     assert answer.bottom_line is not None and answer.citations
     assert "sections, " not in answer.answer.split("\n")[0]
+
+
+def test_what_one_release_added_is_counted_against_the_release_before_it(
+    parts: Components,
+) -> None:
+    """It listed the sections whose examples changed, with no number."""
+    answer = parts.service.answer("How many examples did the September 2025 release add?")
+    diff = parts.service.diff("2025-04-11", "2025-09-12")
+    added = sum(len(change.added) for change in diff.examples.values())
+    removed = sum(len(change.removed) for change in diff.examples.values())
+    assert answer.answer.startswith(
+        f"**2025-09-12**, against the release before it (2025-04-11): {added} examples added, "
+        f"{removed} removed"
+    )
+    sections = parts.service.answer("How many sections did the October 2025 release add?")
+    assert "(2025-09-12): 1 section added, 0 removed (77 → 78;" in sections.answer
+    # a change question that counts nothing new stays the diffs' answer
+    changed = parts.service.answer("How many sections changed in the October 2025 release?")
+    assert changed.answer.startswith("*Answered from the release diffs")

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from server.domain.answering.level_listing import LEVELS, asked_levels
+from server.domain.answering.release_note import span_diff
 from server.domain.releases.change_questions import MONTH_WORDS, NEWEST_WORDS, named_releases
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.query_cues import asked_label
@@ -29,13 +30,18 @@ _COUNT = re.compile(
     r"(?P<what>sections?|rules?|examples?|precedents?)\b",
     re.IGNORECASE,
 )
+# "How many examples did the September 2025 release add?": against the release before it
+_ADDED_OR_REMOVED = re.compile(
+    r"\b(?:adds?|added|new|removes?|removed|drops?|dropped|gain(?:ed)?|lose|lost)\b", re.IGNORECASE
+)
 # the words of a count and of the releases it names: whatever else a question says is a topic
 _COUNT_WORDS = re.compile(
     rf"\b(?:how|many|number|of|count|counts|total|altogether|in|all|sections?|rules?|examples?|"
     r"precedents?|labell?ed|replies|good|bad|ok|does|do|did|has|have|had|is|are|was|were|"
     r"there|the|a|an|spec|specs|model|openai'?s?|release|releases|version|versions|document|"
     r"compared?|comparison|with|to|than|vs|versus|and|between|from|more|fewer|less|one|ones|"
-    r"it|its|each|every|change|changed|grow|grew|go|went|up|down|since|by|now|today|"
+    r"it|its|each|every|grow|grew|go|went|up|down|since|by|now|today|"
+    r"add|adds|added|new|remove|removes|removed|drop|drops|dropped|gain|gained|lose|lost|"
     rf"{NEWEST_WORDS}|{MONTH_WORDS}|\d{{4}}(?:-\d{{2}}-\d{{2}})?)\b",
     re.IGNORECASE,
 )
@@ -57,6 +63,8 @@ class ReleaseCounts:
         corpus = self.corpus()
         releases = sorted(named_releases(question, corpus.names))
         examples = counted["what"].lower().startswith(("example", "precedent"))
+        if len(releases) == 1 and _ADDED_OR_REMOVED.search(question):
+            return _added_and_removed(question, corpus, releases[0], examples, started)
         if examples and len(releases) < 2:
             return None  # one release's examples: the label listing counts them
         releases = releases or [corpus.get(release).release]
@@ -71,6 +79,33 @@ class ReleaseCounts:
         lines += ["", f"*From the structure of release{'s' if len(parsed) > 1 else ''} "]
         lines[-1] += f"{', '.join(releases)}; no model wrote this.*"
         return from_the_spec_structure(question, releases[-1], "\n".join(lines), started)
+
+
+def _added_and_removed(
+    question: str, corpus: Corpus, release: str, examples: bool, started: float
+) -> Answer | None:
+    """What ``release`` added and removed against the release before it: sections (a renamed one
+    is neither) or examples (as the diff pairs them: a retitled one is neither)."""
+    before = [name for name in corpus.names if name < release]
+    if not before:
+        return None  # the first indexed release: the change answer says everything is new
+    previous = before[-1]
+    diff = span_diff(corpus, previous, release)
+    if examples:
+        added = sum(len(change.added) for change in diff.examples.values())
+        removed = sum(len(change.removed) for change in diff.examples.values())
+        totals = [len(corpus.get(name).parsed.examples) for name in (previous, release)]
+    else:
+        added, removed = len(diff.added), len(diff.removed)
+        totals = [len(corpus.get(name).parsed.sections) for name in (previous, release)]
+    noun = "example" if examples else "section"
+    text = (
+        f"**{release}**, against the release before it ({previous}): {added} {noun}"
+        f"{'' if added == 1 else 's'} added, "
+        f"{removed} removed ({totals[0]} → {totals[1]}; `specqa diff {previous} {release}` "
+        f"lists them).\n\n*From the release diffs; no model wrote this.*"
+    )
+    return from_the_spec_structure(question, release, text, started)
 
 
 def _section_count(parsed: ParsedRelease) -> tuple[str, int]:

@@ -233,9 +233,9 @@ class AnsweringService(SpecLookups):
         structural = (
             self.example_history.answer(question)
             or self.moves.answer(question)
+            or self.counts.answer(question, release)
             or self.changes.answer(question, release, earlier)
             or self.levels.answer(question, release)
-            or self.counts.answer(question, release)
             or self.labels.answer(question, release)
         )
         if structural is not None:
