@@ -76,8 +76,8 @@ class ReleaseCounts:
         lines += [f"- {count(one)[0]}" for one in parsed]
         if len(parsed) > 1:
             lines += ["", _compared(parsed[0], parsed[-1], count, noun)]
-        lines += ["", f"*From the structure of release{'s' if len(parsed) > 1 else ''} "]
-        lines[-1] += f"{', '.join(releases)}; no model wrote this.*"
+        where = f"release{'s' if len(parsed) > 1 else ''} {', '.join(releases)}"
+        lines += ["", f"*From the structure of {where}; no model wrote this.*"]
         return from_the_spec_structure(question, releases[-1], "\n".join(lines), started)
 
 
