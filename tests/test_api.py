@@ -724,3 +724,22 @@ def test_a_chat_sampling_parameter_openai_would_refuse_is_a_422_naming_it(
     assert response.json()["error"]["message"].startswith(message)
     fine = {**body, "temperature": 0.2, "top_p": 1, "n": 1, "max_tokens": 50, parameter: None}
     assert httpx.post(f"{open_url}/v1/chat/completions", json=fine, timeout=30).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "content", ["", "   ", [{"type": "input_text", "text": "Can it lie?"}], [{"type": "text"}]]
+)
+def test_a_chat_whose_last_user_message_has_no_text_is_a_400_saying_so(
+    open_url: str, content: object
+) -> None:
+    """It answered the user message before it again, or said the conversation had none."""
+    messages = [
+        {"role": "user", "content": "Will it swear if I ask it to?"},
+        {"role": "assistant", "content": "It may, in the right context."},
+        {"role": "user", "content": content},
+    ]
+    response = httpx.post(
+        f"{open_url}/v1/chat/completions", json={"messages": messages}, timeout=30
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["message"].startswith("the last user message has no text")

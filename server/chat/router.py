@@ -72,11 +72,12 @@ def _part_text(part: dict[str, Any]) -> str:
 
 
 def _question_and_history(messages: list[ChatMessage]) -> tuple[str, list[str]]:
-    texts = (_text(m.content) for m in messages if m.role == "user")
-    users = [text for text in texts if text.strip()]
+    users = [_text(m.content) for m in messages if m.role == "user"]
     if not users:
         raise InputError("the conversation has no user message to answer")
-    return users[-1], users[:-1]
+    if not users[-1].strip():  # not the turn before it, answered again
+        raise InputError("the last user message has no text (a string, or parts of type 'text')")
+    return users[-1], [text for text in users[:-1] if text.strip()]
 
 
 _MODEL = {"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "specqa"}
