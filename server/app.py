@@ -110,6 +110,10 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     for router in (*routers, diff_page.router, page_feedback.router, web.router):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings, settings.mcp)
+    # the question fields' bounds as configured, not the most a deployment may configure
+    app.openapi_schema = routes.declare_question_limit(
+        app.openapi(), settings.answers.max_question_chars
+    )
     return app
 
 

@@ -514,6 +514,25 @@ def test_openapi_declares_the_error_body_every_refusal_has(tmp_path: Path) -> No
         assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
 
 
+@pytest.mark.parametrize("limit", [2000, 500])
+def test_openapi_declares_the_question_limit_the_server_is_configured_with(
+    tmp_path: Path, limit: int
+) -> None:
+    """It declared 100,000 characters (the most a deployment may configure) where the server
+    refused past 2,000: a generated client sent what the server would refuse."""
+    schema = create_app(make_settings(tmp_path, max_question_chars=limit)).openapi()
+    models = schema["components"]["schemas"]
+    assert models["AnswerRequest"]["properties"]["question"]["maxLength"] == limit
+    assert models["SimilarRequest"]["properties"]["user"]["maxLength"] == limit
+    search = schema["paths"]["/v1/search"]["get"]["parameters"]
+    assert next(p for p in search if p["name"] == "q")["schema"]["maxLength"] == limit
+    listing = schema["paths"]["/v1/examples"]["get"]["parameters"]
+    optional = next(p for p in listing if p["name"] == "q")["schema"]["anyOf"]
+    assert {"type": "string", "maxLength": limit} in optional
+    history = models["AnswerRequest"]["properties"]["history"]["items"]
+    assert history["maxLength"] == 100_000  # cut to SPECQA_MAX_HISTORY_TURN_CHARS, not refused
+
+
 def test_openapi_documents_operations_for_gpt_actions(open_url: str) -> None:
     schema = httpx.get(f"{open_url}/openapi.json").json()
     operations = {op["operationId"] for path in schema["paths"].values() for op in path.values()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -30,7 +30,7 @@ from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.security import KeyFirstRoute, RequireKey
 
-__all__ = ["router", "sse"]
+__all__ = ["declare_question_limit", "router", "sse"]
 
 router = APIRouter(prefix="/v1", tags=["spec"], route_class=KeyFirstRoute)
 
@@ -274,3 +274,28 @@ def diff(
     section: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ReleaseDiff:
     return service.diff(from_, to, section)
+
+
+# What the configured question limit (SPECQA_MAX_QUESTION_CHARS) bounds: the models declare the most
+# a deployment may configure, since a model's bounds are fixed when the class is made.
+_QUESTION_PROPERTIES = (("AnswerRequest", "question"), ("SimilarRequest", "user"))
+_QUESTION_PARAMETERS = (("/v1/search", "q"), ("/v1/examples", "q"))
+
+
+def declare_question_limit(schema: dict[str, Any], limit: int) -> dict[str, Any]:
+    """``schema`` (an OpenAPI document) with the question fields' maxLength set to ``limit``."""
+    models = schema["components"]["schemas"]
+    for model, field in _QUESTION_PROPERTIES:
+        _limit_string(models[model]["properties"][field], limit)
+    for path, name in _QUESTION_PARAMETERS:
+        for parameter in schema["paths"][path]["get"]["parameters"]:
+            if parameter["name"] == name:
+                _limit_string(parameter["schema"], limit)
+    return schema
+
+
+def _limit_string(node: dict[str, Any], limit: int) -> None:
+    """A string's maxLength, or that of the string branch of an optional one (``anyOf``)."""
+    for branch in node.get("anyOf", [node]):
+        if branch.get("type") == "string":
+            branch["maxLength"] = limit
