@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -110,11 +111,21 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     for router in (*routers, diff_page.router, page_feedback.router, web.router):
         app.include_router(router)
     mcp_endpoint = mount_mcp(app, settings, settings.mcp)
-    # the question fields' bounds as configured, not the most a deployment may configure
-    app.openapi_schema = routes.declare_question_limit(
-        app.openapi(), settings.answers.max_question_chars
-    )
+    _declare_question_limit(app, settings.answers.max_question_chars)
     return app
+
+
+def _declare_question_limit(app: FastAPI, limit: int) -> None:
+    """OpenAPI with the question fields' bounds as configured (not the most a deployment may
+    configure), made on the first request for it: making it takes about half a second."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = routes.declare_question_limit(generate(), limit)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _count(metrics: Metrics, answer: Answer) -> None:
