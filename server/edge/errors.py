@@ -45,8 +45,11 @@ class Refused(StarletteHTTPException):
         super().__init__(status, detail=message, headers=dict(headers or {}))
         self.kind = kind
 
-    def response(self) -> JSONResponse:
-        return error_response(self.status_code, self.kind, str(self.detail), self.headers)
+    def response(self, *, jsonrpc: bool = False) -> JSONResponse:
+        """``jsonrpc``: in a body that is also a JSON-RPC error (``/mcp``)."""
+        return error_response(
+            self.status_code, self.kind, str(self.detail), self.headers, jsonrpc=jsonrpc
+        )
 
 
 class ErrorDetail(BaseModel):

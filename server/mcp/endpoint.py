@@ -3,8 +3,9 @@ for ``specqa mcp`` (:func:`stdio_server`, over a lazy components builder).
 
 ``/mcp`` goes through the same authorisation step as every other surface
 (:func:`server.edge.security.authorize`: Origin, bearer key, rate limit) and refuses with the same
-status, headers and ``error.type`` / ``error.message``, in a JSON-RPC error body
-(:func:`jsonrpc_refusal`).
+status, headers and ``error.type`` / ``error.message``, in a body that is also a JSON-RPC error
+(``Refused.response(jsonrpc=True)``): the MCP SDK shows a JSON-RPC error's message ("rate limit
+exceeded; retry in 3 s"), and for any other body only "Server returned an error response".
 """
 
 from __future__ import annotations
@@ -20,13 +21,12 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from server.composition.components import Components, build_components
 from server.domain.settings import DomainSettings
-from server.edge.errors import Refused, error_response
+from server.edge.errors import Refused
 from server.edge.security import authorize
 from server.edge.settings import EdgeSettings
 from server.mcp.settings import McpSettings
@@ -37,7 +37,6 @@ __all__ = [
     "MCP_PATHS",
     "LazyComponents",
     "MCPHttpEndpoint",
-    "jsonrpc_refusal",
     "mount_mcp",
     "stdio_server",
 ]
@@ -128,7 +127,7 @@ class MCPHttpEndpoint:
         if refusal is None and self._manager is None:
             refusal = Refused(503, "unavailable", "the MCP endpoint is not running yet")
         if refusal is not None:
-            await jsonrpc_refusal(refusal)(scope, receive, send)
+            await refusal.response(jsonrpc=True)(scope, receive, send)
             return
         assert self._manager is not None
         await self._manager.handle_request(scope, receive, send)
@@ -139,16 +138,6 @@ class MCPHttpEndpoint:
         except SpecQAError as exc:  # the shared state store (Redis) is down
             log.warning("%s: %s", type(exc).__name__, exc.message)
             return Refused(exc.status_code, type(exc).__name__, exc.public_message)
-
-
-def jsonrpc_refusal(refusal: Refused) -> Response:
-    """A refusal as the other doors send it (status, headers, ``error.type`` and
-    ``error.message``), in a body that is also a JSON-RPC error: the MCP SDK shows a JSON-RPC
-    error's message ("rate limit exceeded; retry in 3 s"), and for any other body only "Server
-    returned an error response"."""
-    return error_response(
-        refusal.status_code, refusal.kind, str(refusal.detail), refusal.headers, jsonrpc=True
-    )
 
 
 def mount_mcp(app: FastAPI, settings: EdgeSettings, mcp: McpSettings) -> MCPHttpEndpoint:

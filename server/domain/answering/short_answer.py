@@ -37,6 +37,7 @@ from server.domain.retrieval.follow_up import ACKNOWLEDGING
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import (
     asks_for_examples,
+    asks_of_a_rule,
     names_a_minor,
     speaks_of_own_harm,
 )
@@ -239,7 +240,7 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         or (speaks_of_own_harm(question) and not speaks_of_own_harm(closest.question))
         or _narrower(closest.question, question)
         or _quantified_differently(closest.question, question)
-        or _asks_of_the_rule(closest.question) != _asks_of_the_rule(question)
+        or asks_of_a_rule(closest.question) != asks_of_a_rule(question)
     ):
         return False
     others = [match for match in own if match is not closest]
@@ -324,21 +325,6 @@ def _quantified_differently(one: str, other: str) -> bool:
         bool(pattern.search(one)) != bool(pattern.search(other))
         for pattern in (_UNIVERSAL, _EXCLUSIVE)
     )
-
-
-# "Does the regulated-advice principle cover financial matters?" asks what a rule reaches: its yes
-# is not whether the model gives financial advice ("Can the model give medical advice in my app?")
-_OF_THE_RULE = re.compile(
-    r"\b(?:principle|rule|section|spec|guideline|policy|exception|ban|prohibition|restriction)s?"
-    r"\b[^?]{0,60}\b(?:cover(?:s|ed)?|appl(?:y|ies)|extends?|includes?|reach(?:es)?|"
-    r"counts? as|falls? under)\b",
-    re.IGNORECASE,
-)
-
-
-def _asks_of_the_rule(question: str) -> bool:
-    """Whether ``question`` asks what a rule covers or applies to, not what the model does."""
-    return bool(_OF_THE_RULE.search(question))
 
 
 _REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)

@@ -14,6 +14,7 @@ __all__ = [
     "about_voice",
     "asked_label",
     "asks_for_examples",
+    "asks_of_a_rule",
     "content_free",
     "focus_query",
     "may_concern_minors",
@@ -321,3 +322,18 @@ def asks_for_examples(question: str) -> bool:
     if names_an_example(question):
         return False
     return asked_label(question) is not None or _EXAMPLES_ASKED.search(question) is not None
+
+
+# "Does the regulated-advice principle cover financial matters?" asks what a rule reaches: its yes
+# is not whether the model gives financial advice ("Can the model give medical advice in my app?")
+_OF_A_RULE = re.compile(
+    r"\b(?:principle|rule|section|spec|guideline|policy|exception|ban|prohibition|restriction)s?"
+    r"\b[^?]{0,60}\b(?:cover(?:s|ed)?|appl(?:y|ies)|extends?|includes?|reach(?:es)?|"
+    r"counts? as|falls? under)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_of_a_rule(question: str) -> bool:
+    """Whether ``question`` asks what a rule covers or applies to, not what the model does."""
+    return bool(_OF_A_RULE.search(question))
