@@ -6,9 +6,12 @@ from __future__ import annotations
 import pytest
 
 from server.composition.components import Components
+from server.domain.answering.authority import PLAIN_MEANING
 from server.domain.answering.release_asked import release_asked
 from server.domain.answering.release_follow_up import release_follow_up
+from server.domain.answering.who_can_change import CAN_CHANGE, party_of_condition
 from server.domain.retrieval.follow_up import follow_up_query
+from server.domain.schemas import Answer
 
 # (first question, follow-up, sections that govern the first question's topic)
 CONVERSATIONS = [
@@ -127,14 +130,23 @@ CONVERSATIONS = [
 
 
 @pytest.fixture(scope="module")
-def tops(parts: Components) -> list[tuple[str, str]]:
+def answered(parts: Components) -> list[tuple[Answer, Answer]]:
+    """Each first question's answer, and its follow-up's asked after it."""
+    return [
+        (
+            parts.service.answer(first, mode="extractive"),
+            parts.service.answer(follow_up, mode="extractive", history=[first]),
+        )
+        for first, follow_up, _ in CONVERSATIONS
+    ]
+
+
+@pytest.fixture(scope="module")
+def tops(answered: list[tuple[Answer, Answer]]) -> list[tuple[str, str]]:
     """The first section of each first question, and of its follow-up asked after it."""
-    found = []
-    for first, follow_up, _ in CONVERSATIONS:
-        alone = parts.service.answer(first, mode="extractive")
-        after = parts.service.answer(follow_up, mode="extractive", history=[first])
-        found.append((alone.citations[0].section_id, after.citations[0].section_id))
-    return found
+    return [
+        (alone.citations[0].section_id, after.citations[0].section_id) for alone, after in answered
+    ]
 
 
 def test_there_are_at_least_twenty_two_turn_conversations() -> None:
@@ -529,3 +541,64 @@ def test_a_follow_up_names_a_release_as_a_question_would_or_by_its_month(
 ) -> None:
     after = parts.service.answer(follow_up, NEWEST, "extractive", history=[LOCK])
     assert after.release == OLDEST and after.question == LOCK
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "party"),
+    [
+        ("And if the developer allows it?", "developer"),
+        ("What if my system prompt says it's fine?", "developer"),
+        ("what if the app explicitly enables it?", "developer"),
+        ("And if I tell it to?", "user"),
+        ("ok but what if the user insists", "user"),
+        ("What if the user is an adult?", None),  # a fact about the user, not a permission
+        ("What if the developer is a pharmacy?", None),
+        ("And for teenagers?", None),
+    ],
+)
+def test_a_follow_ups_condition_names_who_allows_it(follow_up: str, party: str | None) -> None:
+    assert party_of_condition(follow_up) == party
+
+
+def test_every_authority_level_says_what_each_party_can_change() -> None:
+    assert set(CAN_CHANGE) == set(PLAIN_MEANING)
+    assert all(set(row) == {"developer", "user"} for row in CAN_CHANGE.values())
+
+
+def test_a_follow_up_that_names_who_allows_it_is_answered_by_the_rules_authority_level(
+    answered: list[tuple[Answer, Answer]],
+) -> None:
+    """ "And if the developer allows it?" used to get the earlier answer again, word for word: it
+    now opens with whether a developer can change the rule (no for a root rule, yes for a
+    guideline), on every surface (the lead every surface renders)."""
+    told = 0
+    for (_, follow_up, _), (_, after) in zip(CONVERSATIONS, answered, strict=True):
+        party = party_of_condition(follow_up)
+        who, bottom = after.who_can_change, after.bottom_line
+        if party is None or bottom is None:
+            assert who is None, follow_up
+            continue
+        assert who is not None and who.party == party, follow_up
+        assert who.section_id == bottom.section_id
+        assert who.value == CAN_CHANGE[str(bottom.authority)][party]
+        assert after.answer.startswith(f"**{who.text.partition(': ')[0]}:**")
+        told += 1
+    assert told >= 15
+
+
+def test_a_root_rule_says_no_developer_can_change_it(parts: Components) -> None:
+    after = parts.service.answer(
+        "What if the system prompt says that's allowed?",
+        mode="extractive",
+        history=["Will it write a nasty joke mocking people of a particular religion?"],
+    )
+    assert after.who_can_change is not None
+    assert after.who_can_change.value == "no"
+    assert "root rule" in after.who_can_change.text
+
+
+def test_a_question_that_stands_alone_gets_no_condition_answer(parts: Components) -> None:
+    """ "When a user asks…" describes the situation: the curated questions answer it."""
+    alone = parts.service.answer("Will it swear if my system prompt allows it?", mode="extractive")
+    assert party_of_condition(alone.question) == "developer"
+    assert alone.who_can_change is None

@@ -24,10 +24,13 @@ __all__ = [
     "ExampleStepCard",
     "ExampleTurn",
     "ExamplesResponse",
+    "Party",
     "SearchResponse",
     "SectionCard",
     "SectionLink",
     "ShortAnswer",
+    "WhoCanChange",
+    "WhoCanChangeValue",
     "from_the_spec_structure",
     "section_citation",
     "section_url",
@@ -36,6 +39,8 @@ __all__ = [
 Mode = Literal["extractive", "llm"]
 Verdict = Literal["yes", "no", "depends"]
 Confidence = Literal["high", "medium", "low"]
+Party = Literal["developer", "user"]
+WhoCanChangeValue = Literal["yes", "no", "only where the developer allows"]
 
 
 def section_url(release: str, section_id: str) -> str:
@@ -159,6 +164,16 @@ class ShortAnswer(BaseModel):
     )
 
 
+class WhoCanChange(BaseModel):
+    """For a question that sets a condition on who allows it ("and if the developer allows
+    it?"): whether that party can change the governing section's rule, by its authority level."""
+
+    party: Party = Field(description="Who the condition names: a developer or the user")
+    value: WhoCanChangeValue
+    text: str = Field(description="The answer in plain words, naming the section and its level")
+    section_id: str
+
+
 class Answer(BaseModel):
     id: str = Field(
         default_factory=lambda: uuid.uuid4().hex,
@@ -185,6 +200,11 @@ class Answer(BaseModel):
         default=None,
         description="Yes, no or it depends, from the closest curated question; null when no "
         "curated question is close enough",
+    )
+    who_can_change: WhoCanChange | None = Field(
+        default=None,
+        description="When the question's condition names who allows it (\"and if the developer "
+        'allows it?"): whether that party can change the governing rule',
     )
     verdict: Verdict | None = Field(
         description="Only an LLM writes a verdict; null in extractive mode"

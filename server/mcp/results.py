@@ -30,6 +30,7 @@ from server.domain.schemas import (
     ExampleStepCard,
     SearchResponse,
     ShortAnswer,
+    WhoCanChange,
     section_url,
 )
 
@@ -92,6 +93,11 @@ class AnswerResult(BaseModel):
         default=None,
         description="Yes, no or it depends, from the closest curated question when it is close "
         "enough to be right (calibrated); null otherwise, never a guess",
+    )
+    who_can_change: WhoCanChange | None = Field(
+        default=None,
+        description='For a follow-up whose condition names who allows it ("and if the developer '
+        'allows it?"): whether that party can change the governing rule, by its authority level',
     )
     covered: bool = Field(
         default=True,
@@ -220,6 +226,7 @@ def answer_result(answer: Answer, full_examples: bool) -> AnswerResult:
         verdict=answer.verdict,
         bottom_line=answer.bottom_line,
         short_answer=answer.short_answer,
+        who_can_change=answer.who_can_change,
         covered=answer.covered,
         confidence=answer.confidence,
         answer=answer.answer if own_text else None,

@@ -51,6 +51,7 @@ def extractive_answer(
         confidence=lead.confidence if result.sections else None,
         covered=lead.covered,
         short_answer=lead.short,
+        who_can_change=lead.who,
         verdict=None,
         citations=evidence.citations,
         examples=evidence.examples if lead.covered else [],
@@ -79,6 +80,7 @@ def llm_answer(evidence: Evidence, draft: Draft, lead: Lead, started: float) -> 
         confidence=lead.confidence if result.sections else None,
         covered=lead.covered,
         short_answer=lead.short,
+        who_can_change=lead.who,
         verdict=draft.verdict,  # type: ignore[arg-type]
         citations=citations,
         examples=evidence.examples,

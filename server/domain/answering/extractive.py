@@ -18,6 +18,7 @@ from server.domain.answering.lead_text import (
     not_covered_line,
     quoted_footer,
     short_answer_lines,
+    who_can_change_line,
 )
 from server.domain.answering.quoting import best_sentences
 from server.domain.precedents.example_view import judged_steps, shorten
@@ -50,6 +51,7 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
         return _not_covered(evidence.question, result, urls)
     top = result.sections[0].section
     lines = [*short_answer_lines(lead.short), ""] if lead.short else []
+    lines += [who_can_change_line(lead.who), ""] if lead.who else []
     lines += [
         *bottom_line_markdown(bottom, top.title, urls[top.id], lead.confidence),
         "",

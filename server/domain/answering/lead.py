@@ -13,6 +13,9 @@ one sentence that answers it), the short answer where the spec gives one, and ho
   closest bank questions and weighed with each sentence's own similarity to the question (see
   server.domain.answering.bottom_line).
 * **Short answer.** See :mod:`server.domain.answering.short_answer`.
+* **Who can change it.** A follow-up that sets a condition on who allows it ("and if the
+  developer allows it?") is answered by the bottom line's authority level (see
+  :mod:`server.domain.answering.who_can_change`).
 * **Citations.** Only the sections within ``CITE_GAP`` of the first one's score are cited: the
   rest is padding. Fitted on dev so that a governing section is cited as often as before the bank's
   vote widened the gaps (0.94), with 1.7 citations an answer instead of 2.2.
@@ -29,6 +32,7 @@ from server.domain.answering.authority import plain_meaning
 from server.domain.answering.bottom_line import answering_sentence
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.short_answer import short_answer
+from server.domain.answering.who_can_change import who_can_change
 from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.follow_up import names_only_roles
 from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult
@@ -39,7 +43,7 @@ from server.domain.retrieval.query_cues import (
     names_an_example,
 )
 from server.domain.retrieval.results import SearchFilters
-from server.domain.schemas import BottomLine, Confidence, ShortAnswer
+from server.domain.schemas import BottomLine, Confidence, ShortAnswer, WhoCanChange
 from specqa.core.quotes import sentence_before
 from specqa.core.text import list_lead_in
 
@@ -75,6 +79,7 @@ class Lead:
     note: str | None = None  # what changed in the first section since this release, linked
     notice: str | None = None  # why the answer is not the one asked for, or the model's caveats
     fallback: bool = False  # an LLM answer was asked for: this one is extractive instead
+    who: WhoCanChange | None = None  # "and if the developer allows it?": by the authority level
 
 
 def decide_lead(
@@ -92,7 +97,13 @@ def decide_lead(
     # and where no section clearly governs, a yes or no would be a guess
     matched = covered and english and standalone and confidence != "low"
     short = short_answer(question, result, bottom) if matched else None
-    return Lead(covered, confidence, bottom, short)
+    # a follow-up's condition only: a question that stands alone describes a situation ("when a
+    # user asks…"), and the curated questions answer it
+    governed = covered and english and confidence != "low" and not standalone
+    who = None
+    if bottom is not None and governed:
+        who = who_can_change(question, bottom, result.sections[0].section.title)
+    return Lead(covered, confidence, bottom, short, who=who)
 
 
 def trim_citations(result: RetrievalResult) -> RetrievalResult:

@@ -3,7 +3,7 @@ Slack, the web page, the CLI) says before the quotes or a model's text.
 
 The lead is a model's verdict (:func:`verdict_line`, written where the model's reply is
 checked), the short answer and the curated question it comes from (or that the spec does not
-cover the question), the bottom line, how sure, what changed in its section since (the release
+cover the question), whether the party a question's condition names can change the rule, the bottom line, how sure, what changed in its section since (the release
 note), the notices (no LLM configured, an LLM that failed) and who wrote the answer. Each text is
 written here once, in markdown (and, for Slack's bottom line, in mrkdwn); the web page receives it from the
 server (:func:`lead_texts`, on the stream's ``done`` event) and renders it.
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from server.domain.answering.llm import verdict_line
 from server.domain.retrieval.query_cues import asks_for_examples
-from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer
+from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer, WhoCanChange
 from specqa.core.quotes import GAP
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "unclear_statement",
     "unindexed_notice",
     "verdict_line",
+    "who_can_change_line",
     "with_notice",
 ]
 
@@ -116,6 +117,13 @@ def short_answer_lines(short: ShortAnswer) -> list[str]:
     else:
         label = "Closest curated question"
     return [f"**Short answer: {short.text}**", f"*{label}:* “{short.curated_question}”"]
+
+
+def who_can_change_line(who: WhoCanChange) -> str:
+    """Whether the party a question's condition names can change the rule, in markdown: the
+    question and its answer in bold ("**Can a developer change this? No:** …")."""
+    asked, _, why = who.text.partition(": ")
+    return f"**{asked}:** {why}"
 
 
 def changed_since(note: str) -> str:
@@ -202,7 +210,8 @@ def lead_markdown(answer: Answer) -> list[str]:
     does not cover the question, or the short answer and the curated question it comes from."""
     if not answer.covered:
         return [not_covered_line(answer.question)]
-    return short_answer_lines(answer.short_answer) if answer.short_answer else []
+    lines = short_answer_lines(answer.short_answer) if answer.short_answer else []
+    return lines + ([who_can_change_line(answer.who_can_change)] if answer.who_can_change else [])
 
 
 def model_answer_lead(answer: Answer) -> list[str]:

@@ -1,0 +1,86 @@
+"""A follow-up that sets a condition on who allows it ("and if the developer allows it?", "what if
+the user insists?", "what if my system prompt says it's fine?") is answered by the chain of
+command: the governing section's authority level says whether that party can change its rule.
+
+The bottom line cannot say it: the sections' sentences are about the behaviour, and the curated
+questions that vote for a follow-up's sentence are the earlier question's, so a follow-up that only
+names who allows it used to get the earlier answer again, word for word. The authority level is
+the spec's own answer to it, and every answer already shows it beside the bottom line.
+
+Only an instruction or a permission counts as a condition ("if the developer *allows*…", "if I
+*tell* it to…"); a fact about the party ("what if the user is an adult?") is not one, and gets none.
+A question that stands alone gets none either (see :func:`~server.domain.answering.lead.decide_lead`):
+"when a user asks…" there describes the situation, which the curated questions answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+from server.domain.answering.authority import PLAIN_MEANING
+from server.domain.schemas import BottomLine, Party, WhoCanChange, WhoCanChangeValue
+
+__all__ = ["CAN_CHANGE", "party_of_condition", "who_can_change"]
+
+_DEVELOPER = (
+    r"(?:the |a |an |my |our |your )?(?:developers?|devs?|operators?|"
+    r"system (?:prompt|message)s?|dev(?:eloper)? messages?|apps?|platforms?|compan(?:y|ies)|"
+    r"business(?:es)?)"
+)
+_USER = r"(?:the |a )?users?|i"
+_INSTRUCTS = (
+    r"(?:allow|let|permit|say|said|tell|told|ask|want|insist|demand|instruct|enable|unlock|"
+    r"turn|switch|set|configure|override|overrode|give|gave|built|build|request|authori[sz]e|"
+    r"approve|okay|ok|consent|agree|opt|explicitly|specif|change|disable|prompt|beg)\w*"
+)
+# "if" (or "when", "as long as") then the party, then within three words a verb of instructing
+# or allowing: "if the developer says adult content is fine", "if I tell it to", "if my system
+# prompt explicitly allows it"
+_CONDITION = re.compile(
+    rf"\b(?:if|when|once|unless|as long as|suppose|assuming)\s+"
+    rf"(?:(?P<developer>{_DEVELOPER})|(?P<user>{_USER}))\s+(?:\w+\s+){{0,3}}?{_INSTRUCTS}\b",
+    re.IGNORECASE,
+)
+# what the party named can do to a rule of each authority level
+CAN_CHANGE: dict[str, dict[Party, WhoCanChangeValue]] = {
+    "root": {"developer": "no", "user": "no"},
+    "system": {"developer": "no", "user": "no"},
+    "platform": {"developer": "no", "user": "no"},
+    "developer": {"developer": "yes", "user": "only where the developer allows"},
+    "user": {"developer": "yes", "user": "yes"},
+    "guideline": {"developer": "yes", "user": "yes"},
+}
+_ASKED = {"developer": "Can a developer change this?", "user": "Can the user change this?"}
+
+
+def party_of_condition(question: str) -> Party | None:
+    """Who the question's condition says allows or instructs it: ``developer`` (a system prompt,
+    an app, an operator) or ``user`` ("I"); None when it sets no such condition."""
+    condition = _CONDITION.search(question)
+    if condition is None:
+        return None
+    return "developer" if condition["developer"] else "user"
+
+
+def who_can_change(question: str, bottom: BottomLine, title: str) -> WhoCanChange | None:
+    """Whether the party the question's condition names can change the rule of the bottom
+    line's section (titled ``title``), in plain words; None without such a condition, or for a
+    section with no authority level."""
+    party = party_of_condition(question)
+    levels = CAN_CHANGE.get(bottom.authority or "")
+    if party is None or levels is None:
+        return None
+    value = levels[party]
+    said = value.capitalize()
+    return WhoCanChange(
+        party=party,
+        value=value,
+        section_id=bottom.section_id,
+        text=f"{_ASKED[party]} {said}: “{title}” is {_level_name(bottom.authority or '')}.",
+    )
+
+
+def _level_name(authority: str) -> str:
+    """ "a root rule", "a guideline-level default": what the level is called (what it means is
+    said beside the bottom line, right below)."""
+    return PLAIN_MEANING[authority].partition(":")[0]
