@@ -229,6 +229,23 @@ def test_streamable_http_transport(base_url: str) -> None:
     over_http(base_url, {"Authorization": f"Bearer {KEY}"}, exercise)
 
 
+def test_the_question_limit_listed_is_the_one_the_server_is_configured_with(
+    base_url: str,
+) -> None:
+    """The schema said 100,000 characters (the most a deployment may configure) where the
+    server refuses past 2,000: a client that checks before calling was told the wrong limit."""
+    limit = make_settings(Path("unused")).answers.max_question_chars
+
+    async def listed(client: Client) -> None:
+        tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+        question = tools["answer_question"].input_schema["properties"]["question"]
+        assert question["maxLength"] == limit
+        refused = await client.call_tool("answer_question", {"question": "x" * (limit + 1)})
+        assert refused.is_error and str(limit) in refused.content[0].text
+
+    over_http(base_url, {"Authorization": f"Bearer {KEY}"}, listed)
+
+
 def test_a_long_history_over_http_is_trimmed_not_refused(base_url: str) -> None:
     """Past 64 KiB the HTTP transport answered a plain 413, which the client only shows as
     "Server returned an error response"; the tool's schema says the history is trimmed."""

@@ -75,7 +75,8 @@ def stdio_server(settings: DomainSettings, mcp: McpSettings) -> MCPServer[None]:
     """The server `specqa mcp` runs over stdio: the model and index load in the background as
     soon as it starts; the first tool call waits for them if need be."""
     components = LazyComponents(settings)
-    return build_mcp(components, mcp, on_start=components.warm_up)
+    limit = settings.answers.max_question_chars
+    return build_mcp(components, mcp, question_chars=limit, on_start=components.warm_up)
 
 
 def app_components(app: FastAPI) -> ComponentsProvider:
@@ -96,7 +97,7 @@ class MCPHttpEndpoint:
         self, settings: EdgeSettings, mcp: McpSettings, components: ComponentsProvider
     ) -> None:
         self.settings = settings
-        self.server = build_mcp(components, mcp)
+        self.server = build_mcp(components, mcp, question_chars=settings.answers.max_question_chars)
         self._manager: StreamableHTTPSessionManager | None = None
 
     @asynccontextmanager

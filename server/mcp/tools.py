@@ -145,9 +145,11 @@ def build_mcp(
     components: ComponentsProvider,
     settings: McpSettings,
     *,
+    question_chars: int | None = None,
     on_start: Callable[[], None] | None = None,
 ) -> MCPServer[None]:
-    """The MCP server over ``components`` (called per request; nothing loads here)."""
+    """The MCP server over ``components`` (called per request; nothing loads here); its tool
+    schemas declare ``question_chars``, the configured question limit, when given."""
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[None]) -> AsyncIterator[None]:
@@ -155,7 +157,7 @@ def build_mcp(
             on_start()
         yield
 
-    server: MCPServer[None] = _keeping_root_logging(
+    server = _keeping_root_logging(
         lambda: SpecMCPServer(
             "specqa",
             title="OpenAI Model Spec",
@@ -164,6 +166,7 @@ def build_mcp(
             lifespan=lifespan,
         )
     )
+    server.question_chars = question_chars
     _add_tools(server, components, settings)
     _add_lookups(server, components)
     _add_resources(server, components)
