@@ -11,6 +11,7 @@ import pytest
 from server.domain.releases.diff import ReleaseDiff, diff_releases
 from server.domain.releases.diff_markdown import render_diff_markdown
 from server.domain.releases.history import section_history
+from server.web.diff_page import render_diff_page
 from specqa.core.errors import UnknownSectionError
 from specqa.core.spec import ParsedRelease, Section
 from tests.conftest import RELEASES
@@ -333,6 +334,17 @@ def test_a_diff_walking_back_to_an_older_release_follows_the_same_rename(
         assert (diff.added, diff.removed) == ([], [])
         assert [r.renamed_in for r in diff.renamed] == [["2025-09-12"]]
     assert _renamed(adjacent) == {"love_humanity": ("be_kind", "id", "Be kind")}
+
+
+def test_a_diff_from_the_newer_release_says_it_reads_the_history_backwards() -> None:
+    """Swapped releases used to list the newer release's sections as removed, with no word."""
+    newer, older = _parsed("2025-12-18"), _parsed("2025-02-12")
+    backwards = diff_releases(newer, older)
+    assert backwards.backwards and not diff_releases(older, newer).backwards
+    note = "Backwards: 2025-12-18 is the newer release"
+    assert note in render_diff_markdown(backwards, newer, older)
+    assert note in render_diff_page(backwards, newer, older)
+    assert note not in render_diff_markdown(diff_releases(older, newer), older, newer)
 
 
 # --- section filter ------------------------------------------------------------------------

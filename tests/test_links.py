@@ -144,6 +144,8 @@ def test_cli_diff_prints_a_word_diff_and_json_adds_the_sentences(cli_env: dict[s
     change = next(c for c in data["changes"] if c["section_id"] == "do_not_lie")
     assert change["significance"] == "trivial"
     assert change["sentences"][0]["marked"].count("{+a+}") == 1
+    swapped = run_cli("diff", "latest", "2025-09-12", "--section", "do_not_lie", env=cli_env)
+    assert "Backwards: 2025-12-18 is the newer release" in swapped.stdout
 
 
 def test_cli_did_you_mean_for_releases_and_sections(cli_env: dict[str, str]) -> None:

@@ -25,6 +25,7 @@ from server.domain.releases.diff import (
     SectionChange,
     renamed_where,
 )
+from server.domain.releases.diff_markdown import backwards_note
 from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit, word_ops
 from server.domain.schemas import section_url
@@ -141,6 +142,8 @@ def render_diff_page(
         _changes("Trivial edits (punctuation, case, a word or two)", trivial, diff),
     ]
     body = "".join(parts) or "<p>No differences.</p>"
+    if diff.backwards:
+        body = f'<p class="warning"><strong>{escape(backwards_note(diff))}</strong></p>{body}'
     pickers = _pickers(names, diff.from_release, diff.to_release, diff.section) if names else ""
     legend = (
         '<p class="muted">Removed words are <del>struck through</del>, added words '

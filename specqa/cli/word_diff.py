@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from server.domain.releases.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
+from server.domain.releases.diff_markdown import backwards_note
 from server.domain.releases.example_diff import describe_reply
 from server.domain.releases.text_diff import SentenceEdit, word_ops
 from specqa.core.spec import ParsedRelease
@@ -49,6 +50,8 @@ def sentence_text(edit: SentenceEdit, indent: str = "    ") -> Text:
 def _lines(diff: ReleaseDiff, old: ParsedRelease, new: ParsedRelease) -> Iterator[Text]:
     scope = f" (section {diff.section})" if diff.section else ""
     yield Text(f"Model Spec {diff.from_release} -> {diff.to_release}{scope}", style="bold")
+    if diff.backwards:
+        yield Text(backwards_note(diff), style="yellow")
     yield from _listed("Added sections", [_titled(s, new, "+") for s in diff.added], ADDED)
     yield from _listed("Removed sections", [_titled(s, old, "-") for s in diff.removed], REMOVED)
     renames = [

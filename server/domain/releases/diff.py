@@ -102,6 +102,7 @@ def diff_releases(
             "from": old.release,
             "to": new.release,
             "section": section,
+            "backwards": old.release > new.release,
             "added": [s.id for s in new.sections if s.id not in mapping.values() and keep(s.id)],
             "removed": [s.id for s in old.sections if s.id not in mapping and keep(s.id)],
             "renamed": _renames(pairs, where if followed else None, new.release),

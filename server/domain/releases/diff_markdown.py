@@ -17,6 +17,7 @@ from specqa.core.spec import ParsedRelease
 
 __all__ = [
     "MAX_SENTENCES_SHOWN",
+    "backwards_note",
     "example_bullets",
     "examples_markdown",
     "render_diff_markdown",
@@ -32,6 +33,8 @@ def render_diff_markdown(
     trivial edits last. ``old``/``new`` add the titles of added and removed sections."""
     scope = f" (section `{diff.section}`)" if diff.section else ""
     lines = [f"## Model Spec {diff.from_release} -> {diff.to_release}{scope}", ""]
+    if diff.backwards:
+        lines += [f"*{backwards_note(diff)}*", ""]
     lines += _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
     lines += _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
     lines += _bullets(
@@ -52,9 +55,17 @@ def render_diff_markdown(
         [_example_line(sid, ch) for sid, ch in diff.examples.items()],
     )
     lines += _changes_block("Trivial edits (punctuation, case, a word or two)", trivial)
-    if len(lines) == 2:
+    if len(lines) == (4 if diff.backwards else 2):
         lines.append("No differences.")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def backwards_note(diff: ReleaseDiff) -> str:
+    """What a diff read backwards (from the newer release) says first, on every surface."""
+    return (
+        f"Backwards: {diff.from_release} is the newer release, so what it added is listed as "
+        f"removed and what it removed as added (swap them to read the history forwards)."
+    )
 
 
 def examples_markdown(diff: ReleaseDiff, new: ParsedRelease | None = None) -> str:

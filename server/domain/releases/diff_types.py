@@ -114,6 +114,11 @@ class ReleaseDiff(DiffModel):
     from_release: str = Field(alias="from")
     to_release: str = Field(alias="to")
     section: str | None = None
+    backwards: bool = Field(
+        default=False,
+        description="True when `from` is the newer release: the history read backwards, so what "
+        "the newer release added is listed as removed",
+    )
     added: list[str] = Field(default_factory=list, description="Section ids")
     removed: list[str] = Field(default_factory=list, description="Section ids")
     renamed: list[RenamedSection] = Field(default_factory=list)
