@@ -369,6 +369,13 @@ def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_sh
     every_case = "Is it meant to give me a whole poem by a living poet in every single case?"
     assert decide_lead(every_case, result).short is None
     assert decide_lead(CURATED, result).short is not None
+    # "Is it forbidden from ever deleting any of my files?" (no) answered "Can my agent delete
+    # files without asking the user first?" with "No."
+    ever = "Would it ever give me a whole poem by a living poet if I ask nicely?"
+    assert (
+        decide_lead(CURATED, replace(result, bank=[replace(closest, question=ever), *others])).short
+        is None
+    )
     # "the only…" asks whether one case is alone: its yes answered "Does the exception allow…?"
     only = "is a whole poem by a living poet the only thing it gives in full if i ask nicely"
     asked_only = replace(closest, question=only)
