@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, BeforeValidator, Field, computed_field
 
 from specqa.core.question_bank import ShortAnswerValue
 from specqa.core.quotes import text_fragment_url
@@ -24,6 +24,7 @@ __all__ = [
     "ExampleStepCard",
     "ExampleTurn",
     "ExamplesResponse",
+    "LabelFilter",
     "Party",
     "SearchResponse",
     "SectionCard",
@@ -40,6 +41,17 @@ Mode = Literal["extractive", "llm"]
 Verdict = Literal["yes", "no", "depends"]
 Confidence = Literal["high", "medium", "low"]
 Party = Literal["developer", "user"]
+
+
+def _label_as_written(value: object) -> object:
+    """A label as the spec writes it, whatever its case ("good" is GOOD); blank is no label."""
+    if isinstance(value, str):
+        return value.strip().upper() or None
+    return value
+
+
+# a label filter as people type it: the CLI took "good" and the API refused it
+LabelFilter = Annotated[ExampleLabel | None, BeforeValidator(_label_as_written)]
 WhoCanChangeValue = Literal["yes", "no", "only where the developer allows"]
 
 

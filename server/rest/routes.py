@@ -21,8 +21,8 @@ from server.domain.schemas import (
     Answer,
     AuthorityLevel,
     ExampleCard,
-    ExampleLabel,
     ExamplesResponse,
+    LabelFilter,
     SearchResponse,
     SectionCard,
 )
@@ -45,8 +45,11 @@ AuthorityQ = Annotated[
     Query(description="Only sections declared at this authority level."),
 ]
 LabelQ = Annotated[
-    ExampleLabel | None,
-    Query(description="Only examples with a reply so labelled."),
+    LabelFilter,
+    Query(
+        description="Only examples with a reply so labelled (any case), each showing only those "
+        "replies; omit (or leave blank) for every reply."
+    ),
 ]
 
 
