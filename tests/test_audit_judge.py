@@ -351,6 +351,19 @@ def test_cli_resuming_into_the_results_of_another_run_exits_2_and_changes_nothin
     assert out.read_text(encoding="utf-8") == held
 
 
+def test_cli_without_a_judge_exits_2_when_every_line_is_bad(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Every line bad and nothing audited used to exit 0, as a success."""
+    source = tmp_path / "bad.jsonl"
+    source.write_text('{"messages": []}\nnot json\n', encoding="utf-8")
+    result = run_cli("audit", str(source), env={**cli_env, **NO_LLM_ENV})
+    assert result.returncode == 2
+    assert "line 1:" in result.stderr and "line 2:" in result.stderr  # each bad line, by number
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("specqa: error: no conversation audited: all 2 lines")
+
+
 def test_cli_says_how_many_blank_lines_it_skipped(cli_env: dict[str, str], tmp_path: Path) -> None:
     source = _conversations_file(tmp_path / "c.jsonl", 1)
     source.write_text("\n" + source.read_text(encoding="utf-8") + "\n  \n", encoding="utf-8")

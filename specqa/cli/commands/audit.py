@@ -179,9 +179,11 @@ def _audit_unjudged(
     summary = tally.result()
     if as_json:
         print_json({"judge": "none", "note": NO_JUDGE, **summary.model_dump()})
-        return
-    console.print(NO_JUDGE, style="dim")
-    _print_summary(summary)
+    else:
+        console.print(NO_JUDGE, style="dim")
+        _print_summary(summary)
+    if summary.problems and not summary.conversations:  # nothing audited is not a success
+        fail(f"no conversation audited: all {summary.problems} lines of {file} are bad (above)")
 
 
 def _numbered(source: IO[bytes], progress: Progress, task: TaskID) -> Iterator[tuple[int, str]]:
