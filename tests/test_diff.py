@@ -347,6 +347,15 @@ def test_a_diff_from_the_newer_release_says_it_reads_the_history_backwards() -> 
     assert note not in render_diff_markdown(diff_releases(older, newer), older, newer)
 
 
+def test_a_diff_shows_replies_as_the_precedent_listing_does_with_entities_decoded() -> None:
+    """The spec writes "->" in a reply's code as "-&gt;"; the diff showed it so."""
+    diff = diff_releases(_parsed("2025-02-12"), _parsed("2025-04-11"))
+    replies = [r for c in diff.examples.values() for example in c.replies for r in example.replies]
+    texts = [text for r in replies for text in (r.before, r.after) if text]
+    assert any("-> float" in text for text in texts)
+    assert not any("&gt;" in text or "&amp;" in text for text in texts)
+
+
 # --- section filter ------------------------------------------------------------------------
 
 

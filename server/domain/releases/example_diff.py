@@ -221,8 +221,8 @@ def _described(kind: str, before: Response | None, after: Response | None) -> Re
             "change": kind,
             "label_before": before.label if before else None,
             "label_after": after.label if after else None,
-            "before": before.text if before else None,
-            "after": after.text if after else None,
+            "before": spec_text(before.text) if before else None,  # as /v1/examples shows it
+            "after": spec_text(after.text) if after else None,
         }
     )
 
@@ -234,8 +234,8 @@ def describe_reply(
 ) -> str:
     """One line: 'GOOD reply removed: “Sorry, I can't help with that.”'. ``quote`` marks a
     reply's text (``side``: "before" or "after"), already shortened to ``limit``."""
-    before = quote("before", shorten(spec_text(reply.before or ""), limit))
-    after = quote("after", shorten(spec_text(reply.after or ""), limit))
+    before = quote("before", shorten(reply.before or "", limit))
+    after = quote("after", shorten(reply.after or "", limit))
     if reply.change == "added":
         return f"{reply.label_after} reply added: {after}"
     if reply.change == "removed":
