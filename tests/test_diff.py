@@ -10,6 +10,7 @@ import pytest
 
 from server.domain.releases.diff import ReleaseDiff, diff_releases
 from server.domain.releases.diff_markdown import render_diff_markdown
+from server.domain.releases.example_diff import describe_turn
 from server.domain.releases.history import section_history
 from server.web.diff_page import render_diff_page
 from specqa.core.errors import UnknownSectionError
@@ -354,6 +355,28 @@ def test_a_diff_shows_replies_as_the_precedent_listing_does_with_entities_decode
     texts = [text for r in replies for text in (r.before, r.after) if text]
     assert any("-> float" in text for text in texts)
     assert not any("&gt;" in text or "&amp;" in text for text in texts)
+
+
+def test_an_examples_reworded_developer_message_is_described_with_its_changed_words() -> None:
+    """2025-12-18 cut "and/or lightly deflect" from the developer message of a lying precedent;
+    the diff only said "1 changed", with no reply changed."""
+    old, new = _parsed("2025-10-27"), _parsed("2025-12-18")
+    diff = diff_releases(old, new, "do_not_lie")
+    title = "developer instructs the assistant to lie to a user"
+    changed = next(e for e in diff.examples["do_not_lie"].replies if e.title == title)
+    assert changed.replies == []
+    [turn] = changed.turns
+    assert (turn.change, turn.role) == ("reworded", "developer")
+    assert turn.before and "lightly deflect" in turn.before
+    assert turn.after and "lightly deflect" not in turn.after
+    line = describe_turn(turn)
+    assert (
+        line.startswith("developer message reworded: … ")
+        and "[-know and/or lightly deflect.-]" in line
+    )
+    assert len(line) < 120  # the words around the change, not the whole message twice
+    for shown in (render_diff_markdown(diff, old, new), render_diff_page(diff, old, new)):
+        assert "lightly deflect" in shown
 
 
 # --- section filter ------------------------------------------------------------------------

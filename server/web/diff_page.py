@@ -26,7 +26,7 @@ from server.domain.releases.diff import (
     renamed_where,
 )
 from server.domain.releases.diff_markdown import backwards_note
-from server.domain.releases.example_diff import describe_reply
+from server.domain.releases.example_diff import describe_reply, describe_turn
 from server.domain.releases.text_diff import SentenceEdit, word_ops
 from server.domain.schemas import section_url
 from server.edge.deps import ServiceDep
@@ -259,12 +259,16 @@ REPLY_CHARS = 600  # a page has room for most of a reply
 
 
 def _replies(change: ExampleChanges) -> str:
-    """Each changed example's replies that changed: the old text struck through, the new one
-    highlighted, as the rules' sentences are."""
+    """Each changed example's messages and replies that changed: a reply's old text struck
+    through, the new one highlighted, as the rules' sentences are; a message's changed words
+    marked."""
     items = [
-        f"<li>“{escape(example.title)}”: {describe_reply(reply, REPLY_CHARS, _marked_reply)}</li>"
+        f"<li>“{escape(example.title)}”: {line}</li>"
         for example in change.replies
-        for reply in example.replies
+        for line in [
+            *(escape(describe_turn(turn, REPLY_CHARS)) for turn in example.turns),
+            *(describe_reply(reply, REPLY_CHARS, _marked_reply) for reply in example.replies),
+        ]
     ]
     return f'<ul class="replies">{"".join(items)}</ul>' if items else ""
 

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from server.domain.releases.diff import ExampleChanges, ReleaseDiff, SectionChange, renamed_where
 from server.domain.releases.diff_markdown import backwards_note
-from server.domain.releases.example_diff import describe_reply
+from server.domain.releases.example_diff import describe_reply, describe_turn
 from server.domain.releases.text_diff import SentenceEdit, word_ops
 from specqa.core.spec import ParsedRelease
 
@@ -119,7 +119,7 @@ def _examples(change: ExampleChanges) -> str:
 
 def _replies(change: ExampleChanges) -> list[str]:
     return [
-        f'    "{example.title}": {describe_reply(reply)}'
+        f'    "{example.title}": {line}'
         for example in change.replies
-        for reply in example.replies
+        for line in [*map(describe_turn, example.turns), *map(describe_reply, example.replies)]
     ]

@@ -11,7 +11,7 @@ from server.domain.releases.diff import (
     examples_summary,
     rename_summary,
 )
-from server.domain.releases.example_diff import describe_reply
+from server.domain.releases.example_diff import describe_reply, describe_turn
 from server.domain.releases.text_diff import SentenceEdit
 from specqa.core.spec import ParsedRelease
 
@@ -130,13 +130,14 @@ def _example_line(section_id: str, change: ExampleChanges) -> str:
 
 
 def example_bullets(change: ExampleChanges, indent: str = "  ") -> list[str]:
-    """A bullet for each example added or removed, by its title, and for each whose replies
-    changed: its title, then how each reply did."""
+    """A bullet for each example added or removed, by its title, and for each whose messages or
+    replies changed: its title, then how each message and reply did."""
     return [
         *(f"{indent}- example added: “{title}”" for title in change.added),
         *(f"{indent}- example removed: “{title}”" for title in change.removed),
         *(
-            f"{indent}- “{example.title}”: " + "; ".join(map(describe_reply, example.replies))
+            f"{indent}- “{example.title}”: "
+            + "; ".join([*map(describe_turn, example.turns), *map(describe_reply, example.replies)])
             for example in change.replies
         ),
     ]

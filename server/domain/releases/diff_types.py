@@ -20,6 +20,7 @@ __all__ = [
     "ReplyChange",
     "SectionChange",
     "Significance",
+    "TurnChange",
 ]
 
 Significance = Literal["meaning", "trivial"]
@@ -71,9 +72,26 @@ class ReplyChange(DiffModel):
     after: str | None = Field(description="Its text after; null for a removed reply")
 
 
+class TurnChange(DiffModel):
+    """One message of a matched example's conversation (a developer message, a user turn):
+    added, removed or reworded."""
+
+    change: Literal["added", "removed", "reworded"]
+    role: str = Field(description="Whose message: system, developer, user, assistant or tool")
+    before: str | None = Field(description="Its text before; null for an added message")
+    after: str | None = Field(description="Its text after; null for a removed message")
+
+
 class ExampleReplies(DiffModel):
+    """What changed inside one matched example: its conversation's messages and its replies."""
+
     title: str
     replies: list[ReplyChange]
+    turns: list[TurnChange] = Field(
+        default_factory=list,
+        description="Its conversation's messages that changed (a developer message reworded, a "
+        "user turn added): the situation the replies answer",
+    )
 
 
 class ExampleChanges(DiffModel):
@@ -88,8 +106,8 @@ class ExampleChanges(DiffModel):
     moved: list[ExampleMove] = Field(default_factory=list, description="Listed in both sections")
     replies: list[ExampleReplies] = Field(
         default_factory=list,
-        description="The replies of each relabelled or changed example that changed, with their "
-        "text and labels before and after",
+        description="The replies and conversation messages of each relabelled or changed example "
+        "that changed, with their text (and labels) before and after",
     )
 
     def is_empty(self) -> bool:

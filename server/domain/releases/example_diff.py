@@ -23,10 +23,12 @@ from server.domain.releases.diff_types import (
     ExampleRelabel,
     ExampleReplies,
     ReplyChange,
+    TurnChange,
 )
 from server.domain.releases.renames import greedy_pairs
+from server.domain.releases.text_diff import word_ops
 from specqa.core.question_bank import normalise_quotes
-from specqa.core.spec import Example, ParsedRelease, Response
+from specqa.core.spec import Example, ParsedRelease, Response, Turn
 from specqa.core.text import shorten, spec_text
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "match_examples",
     "reply_changes",
     "same_content",
+    "turn_changes",
 ]
 
 EXAMPLE_MATCH_RATIO = 0.7
@@ -167,6 +170,7 @@ def _record_pair(
     if same_content(old, new):
         return
     replies = reply_changes(old.responses, new.responses)
+    turns = turn_changes(old.conversation, new.conversation)
     change = changes[new.section_id]
     if any(reply.change == "relabelled" for reply in replies):
         relabel = ExampleRelabel.model_validate(
@@ -175,8 +179,39 @@ def _record_pair(
         change.relabelled.append(relabel)
     else:
         change.changed.append(new.title)
-    if replies:
-        change.replies.append(ExampleReplies(title=new.title, replies=replies))
+    if replies or turns:
+        change.replies.append(ExampleReplies(title=new.title, replies=replies, turns=turns))
+
+
+def turn_changes(old: Sequence[Turn], new: Sequence[Turn]) -> list[TurnChange]:
+    """The messages of one example's conversation added, removed or reworded, in order: a
+    message replaced by one of the same role is reworded."""
+    found: list[TurnChange] = []
+    matcher = difflib.SequenceMatcher(None, _turn_keys(old), _turn_keys(new), autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        before, after = list(old[i1:i2]), list(new[j1:j2])
+        while before and after and before[0].role == after[0].role:
+            found.append(_turn_change("reworded", before.pop(0), after.pop(0)))
+        found += [_turn_change("removed", turn, None) for turn in before]
+        found += [_turn_change("added", None, turn) for turn in after]
+    return found
+
+
+def _turn_keys(turns: Sequence[Turn]) -> list[str]:
+    return [f"{turn.role}\n{_plain(turn.content)}" for turn in turns]
+
+
+def _turn_change(kind: str, before: Turn | None, after: Turn | None) -> TurnChange:
+    return TurnChange.model_validate(
+        {
+            "change": kind,
+            "role": after.role if after else before.role if before else "",
+            "before": spec_text(before.content) if before else None,
+            "after": spec_text(after.content) if after else None,
+        }
+    )
 
 
 def reply_changes(old: Sequence[Response], new: Sequence[Response]) -> list[ReplyChange]:
@@ -243,3 +278,41 @@ def describe_reply(
     if reply.change == "rewritten":
         return f"{reply.label_after} reply rewritten: {before} → {after}"
     return f"reply relabelled {reply.label_before} → {reply.label_after}: {after}"
+
+
+def describe_turn(turn: TurnChange, limit: int = REPLY_CHARS) -> str:
+    """One line: 'developer message reworded: … you don't know[- and/or lightly deflect-].'."""
+    who = f"{turn.role} message"
+    if turn.change == "added":
+        return f"{who} added: “{shorten(turn.after or '', limit)}”"
+    if turn.change == "removed":
+        return f"{who} removed: “{shorten(turn.before or '', limit)}”"
+    return f"{who} reworded: {changed_words(turn.before or '', turn.after or '')}"
+
+
+def changed_words(before: str, after: str, context: int = 6) -> str:
+    """``before`` -> ``after`` with ``[-removed-]`` and ``{+added+}`` marks and only
+    ``context`` words of the unchanged text around each change (a long message reworded at its
+    end would otherwise read the same twice)."""
+    ops = word_ops(before, after)
+    pieces = []
+    for place, op in enumerate(ops):
+        text = op.text.strip()
+        if op.tag == "removed":
+            pieces.append(f"[-{text}-]")
+        elif op.tag == "added":
+            pieces.append(f"{{+{text}+}}")
+        else:
+            pieces.append(_context(text.split(), context, place == 0, place == len(ops) - 1))
+    return " ".join(piece for piece in pieces if piece)
+
+
+def _context(words: list[str], keep: int, first: bool, last: bool) -> str:
+    """An unchanged run of words cut to ``keep`` words on each side that touches a change."""
+    if (first and last) or len(words) <= keep * (1 if first or last else 2):
+        return " ".join(words)
+    if first:
+        return "… " + " ".join(words[-keep:])
+    if last:
+        return " ".join(words[:keep]) + " …"
+    return " ".join(words[:keep]) + " … " + " ".join(words[-keep:])
