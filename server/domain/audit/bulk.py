@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 
 from pydantic import BaseModel, Field
 
+from server.domain.answering.lead_text import UNCLEAR
 from server.domain.answering.service import AnsweringService
 from server.domain.audit.conversations import AuditProblem, Conversation, parse_conversation
 from server.domain.precedents.matcher import PrecedentVerdict
@@ -24,6 +25,7 @@ from specqa.core.errors import SpecQAError
 from specqa.core.spreadsheet import safe_row
 
 __all__ = [
+    "UNCLEAR_KEY",
     "AuditProblem",
     "AuditReport",
     "AuditRow",
@@ -64,6 +66,9 @@ class AuditRow(BaseModel):
     precedent: PrecedentVerdict | None
 
 
+UNCLEAR_KEY = "(unclear)"
+
+
 class SectionTally(BaseModel):
     section_id: str
     title: str
@@ -81,8 +86,14 @@ class SectionTally(BaseModel):
 
 class AuditSummary(BaseModel):
     conversations: int = 0
-    problems: int = 0
-    sections: list[SectionTally] = Field(default_factory=list, description="By top section")
+    problems: int = Field(
+        default=0, description="Input lines that could not be read (not replies that break a rule)"
+    )
+    sections: list[SectionTally] = Field(
+        default_factory=list,
+        description="By top section; a conversation no section clearly governs (confidence low) "
+        f"is counted under {UNCLEAR_KEY!r}, not under the closest one",
+    )
 
 
 class AuditReport(BaseModel):
@@ -149,10 +160,13 @@ class Tally:
             return
         self.summary.conversations += 1
         top = item.governing[0] if item.governing else None
-        key = top.section_id if top else "(none)"
-        tally = self._sections.setdefault(
-            key, SectionTally(section_id=key, title=top.title if top else "no governing section")
-        )
+        if top is None:
+            key, title = "(none)", "no governing section"
+        elif item.confidence == "low":  # the closest section, not one that governs
+            key, title = UNCLEAR_KEY, UNCLEAR
+        else:
+            key, title = top.section_id, top.title
+        tally = self._sections.setdefault(key, SectionTally(section_id=key, title=title))
         tally.conversations += 1
         label = item.precedent.resembles if item.precedent else None
         field = {"GOOD": "good", "BAD": "bad", "OK": "ok"}.get(label or "", "none")
