@@ -12,6 +12,7 @@ import pytest
 
 from server.composition.components import Components
 from server.web.page import CONTENT_SECURITY_POLICY
+from specqa.cli.commands.query import terminal_links
 from tests.conftest import make_settings, run_cli
 from tests.helpers import app_client
 
@@ -129,6 +130,23 @@ def test_latest_is_accepted_over_rest(public: httpx.Client) -> None:
     wrong = public.get("/v1/sections/do_not_lie", params={"release": "2025-12-1"})
     assert wrong.status_code == 404
     assert "did you mean '2025-12-18'" in wrong.json()["error"]["message"]
+
+
+def test_the_cli_writes_a_link_to_the_diff_page_as_the_command_that_prints_that_diff(
+    cli_env: dict[str, str],
+) -> None:
+    """A change answer ended with "• diff", a relative link a terminal cannot open."""
+    assert terminal_links(
+        "see [diff](/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie)."
+    ) == ("see diff: `specqa diff 2025-10-27 2025-12-18 --section do_not_lie`.")
+    absolute = "[diff](https://specqa.example/diff?from=a&to=b)"
+    assert terminal_links(absolute) == absolute  # a public base URL opens anywhere
+    asked = run_cli("ask", "what changed in do_not_lie in the December release?", env=cli_env)
+    assert asked.returncode == 0, asked.stderr
+    assert "specqa diff 2025-10-27 2025-12-18 --section do_not_lie" in " ".join(
+        asked.stdout.split()
+    )
+    assert "/diff?" not in asked.stdout
 
 
 def test_cli_diff_prints_a_word_diff_and_json_adds_the_sentences(cli_env: dict[str, str]) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
+from urllib.parse import parse_qs, urlsplit
 
 import typer
 from rich.markdown import Markdown
@@ -50,6 +52,23 @@ def ask(
     _print_answer(answer)
 
 
+_RELATIVE_DIFF_LINK = re.compile(r"\[([^\]\n]+)\]\((/diff\?[^)\s]+)\)")
+
+
+def terminal_links(markdown: str) -> str:
+    """``markdown`` with each link to this server's diff page (relative: no public base URL is
+    configured, and a terminal cannot open it) written as the command that prints that diff."""
+
+    def command(link: re.Match[str]) -> str:
+        query = parse_qs(urlsplit(link[2]).query)
+        old, new = query.get("from", [""])[0], query.get("to", [""])[0]
+        section = query.get("section", [""])[0]
+        scope = f" --section {section}" if section else ""
+        return f"{link[1]}: `specqa diff {old} {new}{scope}`"
+
+    return _RELATIVE_DIFF_LINK.sub(command, markdown)
+
+
 def _print_answer(answer: Answer) -> None:
     from server.domain.answering.lead_text import model_answer_lead
 
@@ -59,7 +78,8 @@ def _print_answer(answer: Answer) -> None:
     if answer.confidence:
         title += f" · confidence: {answer.confidence}"
     lead = "".join(f"{line}\n\n" for line in model_answer_lead(answer))
-    console.print(Panel(Markdown(lead + answer.answer), title=title, border_style="cyan"))
+    text = terminal_links(lead + answer.answer)
+    console.print(Panel(Markdown(text), title=title, border_style="cyan"))
     for number, citation in enumerate(answer.citations, start=1):  # the links, for terminals
         console.print(
             f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
