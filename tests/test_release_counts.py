@@ -65,3 +65,18 @@ def test_what_one_release_added_is_counted_against_the_release_before_it(
     # a change question that counts nothing new stays the diffs' answer
     changed = parts.service.answer("How many sections changed in the October 2025 release?")
     assert changed.answer.startswith("*Answered from the release diffs")
+
+
+def test_what_one_release_added_counts_only_the_examples_of_the_label_asked(
+    parts: Components,
+) -> None:
+    """ "How many BAD examples did it add?" counted every example added."""
+    bad = parts.service.answer("How many BAD examples did the September 2025 release add?")
+    every = parts.service.answer("How many examples did the September 2025 release add?")
+    before, after = (
+        sum("BAD" in e.labels for e in parts.service.corpus().get(name).parsed.examples)
+        for name in ("2025-04-11", "2025-09-12")
+    )
+    assert f"examples labelled BAD added, 1 removed ({before} → {after};" in bad.answer
+    added = int(bad.answer.split("): ")[1].split()[0])
+    assert added - 1 == after - before and added < int(every.answer.split("): ")[1].split()[0])

@@ -91,21 +91,36 @@ def _added_and_removed(
         return None  # the first indexed release: the change answer says everything is new
     previous = before[-1]
     diff = span_diff(corpus, previous, release)
+    old, new = corpus.get(previous).parsed, corpus.get(release).parsed
+    label = asked_label(question) if examples else None
     if examples:
-        added = sum(len(change.added) for change in diff.examples.values())
-        removed = sum(len(change.removed) for change in diff.examples.values())
-        totals = [len(corpus.get(name).parsed.examples) for name in (previous, release)]
+        # "How many BAD examples did it add?": those with a reply so labelled, in their release
+        kept_old, kept_new = _labelled(old, label), _labelled(new, label)
+        added = sum(t in kept_new for change in diff.examples.values() for t in change.added)
+        removed = sum(t in kept_old for change in diff.examples.values() for t in change.removed)
+        totals = [len(kept_old), len(kept_new)]
     else:
         added, removed = len(diff.added), len(diff.removed)
-        totals = [len(corpus.get(name).parsed.sections) for name in (previous, release)]
-    noun = "example" if examples else "section"
+        totals = [len(old.sections), len(new.sections)]
+    noun = ("example" if examples else "section") + (f" labelled {label}" if label else "")
     text = (
-        f"**{release}**, against the release before it ({previous}): {added} {noun}"
-        f"{'' if added == 1 else 's'} added, "
+        f"**{release}**, against the release before it ({previous}): {added} "
+        f"{noun if added == 1 else _plural(noun)} added, "
         f"{removed} removed ({totals[0]} → {totals[1]}; `specqa diff {previous} {release}` "
         f"lists them).\n\n*From the release diffs; no model wrote this.*"
     )
     return from_the_spec_structure(question, release, text, started)
+
+
+def _labelled(parsed: ParsedRelease, label: str | None) -> list[str]:
+    """The titles of the release's examples (with a reply labelled ``label``, if given)."""
+    return [e.title for e in parsed.examples if label is None or label in e.labels]
+
+
+def _plural(noun: str) -> str:
+    """ "example labelled BAD" → "examples labelled BAD"."""
+    first, _, rest = noun.partition(" ")
+    return f"{first}s" + (f" {rest}" if rest else "")
 
 
 def _section_count(parsed: ParsedRelease) -> tuple[str, int]:
