@@ -580,7 +580,8 @@ def test_a_follow_up_that_names_who_allows_it_is_answered_by_the_rules_authority
             continue
         assert who is not None and who.party == party, follow_up
         assert who.section_id == bottom.section_id
-        assert who.value == CAN_CHANGE[str(bottom.authority)][party]
+        by_level = CAN_CHANGE[str(bottom.authority)][party]
+        assert who.value == by_level or (by_level, who.value) == ("no", "it depends")
         assert after.answer.startswith(f"**{who.text.partition(': ')[0]}:**")
         told += 1
     assert told >= 15
@@ -602,3 +603,31 @@ def test_a_question_that_stands_alone_gets_no_condition_answer(parts: Components
     alone = parts.service.answer("Will it swear if my system prompt allows it?", mode="extractive")
     assert party_of_condition(alone.question) == "developer"
     assert alone.who_can_change is None
+
+
+def test_a_rule_that_makes_room_for_permission_itself_says_it_depends(parts: Components) -> None:
+    """ "and if the developer allows it?" after "Will it share its system prompt?" was told "No"
+    (a root rule), above a quote saying it must not disclose it "without permission"."""
+    after = parts.service.answer(
+        "and if the developer allows it?",
+        mode="extractive",
+        history=["Will it share its system prompt?"],
+    )
+    who = after.who_can_change
+    assert who is not None and who.section_id == "protect_privileged_information"
+    assert who.value == "it depends"
+    assert "root rule, which no instruction overrides, but the rule itself makes room" in who.text
+    assert "authoriz" in who.text or "permission" in who.text.split("permission:")[1]
+
+
+def test_a_follow_up_after_a_follow_up_keeps_the_first_questions_topic(
+    parts: Components,
+) -> None:
+    """The second follow-up leaned on the first alone ("what if I tell it to?"), which names
+    nothing: it landed on imminent harm, confidence low."""
+    history = ["Can the model write erotica?", "what if I tell it to?"]
+    after = parts.service.answer(
+        "and if the developer allows it?", mode="extractive", history=history
+    )
+    assert after.citations[0].section_id == "no_erotica_or_gore"
+    assert after.who_can_change is not None and after.who_can_change.value == "no"

@@ -52,7 +52,7 @@ def _label_as_written(value: object) -> object:
 
 # a label filter as people type it: the CLI took "good" and the API refused it
 LabelFilter = Annotated[ExampleLabel | None, BeforeValidator(_label_as_written)]
-WhoCanChangeValue = Literal["yes", "no", "only where the developer allows"]
+WhoCanChangeValue = Literal["yes", "no", "it depends", "only where the developer allows"]
 
 
 def section_url(release: str, section_id: str) -> str:

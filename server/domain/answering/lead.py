@@ -102,7 +102,7 @@ def decide_lead(
     governed = covered and english and confidence != "low" and not standalone
     who = None
     if bottom is not None and governed:
-        who = who_can_change(question, bottom, result.sections[0].section.title)
+        who = who_can_change(question, bottom, result.sections[0].section)
     return Lead(covered, confidence, bottom, short, who=who)
 
 

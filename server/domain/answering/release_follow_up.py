@@ -19,7 +19,7 @@ from server.domain.answering.small_talk import is_small_talk, without_small_talk
 from server.domain.releases.change_questions import MONTH_WORDS, is_change_question, named_releases
 from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
 
-__all__ = ["Reasked", "earlier_topic", "release_follow_up", "topic_question"]
+__all__ = ["Reasked", "earlier_topic", "release_follow_up"]
 
 # what a follow-up may say besides the release's name and still ask nothing new
 _RELEASE_ONLY_WORDS = re.compile(
@@ -64,22 +64,15 @@ def release_follow_up(question: str, history: list[str], known: list[str]) -> Re
     return Reasked(earlier[-1], earlier[:-1], release)
 
 
-def topic_question(history: list[str], known: list[str]) -> str:
-    """The earlier question a follow-up leans on: the newest turn that asks something, not one
-    that only switched the release."""
-    topic = _topic_turn(history, known)
-    return _without_release(history[-1 if topic is None else topic], known)
-
-
 def earlier_topic(history: list[str], known: list[str]) -> str:
     """What the conversation is about, as a search would take it: the earlier question a
-    follow-up leans on, with the turn before it when it is itself a follow-up ("what if the
-    developer allows it?" is about the question before it)."""
+    follow-up leans on, with the turns before it while each is itself a follow-up ("what if
+    the developer allows it?" after "what if I tell it to?" is about the question before both)."""
     topic = _topic_turn(history, known)
     index = len(history) - 1 if topic is None else topic
     asked = _without_release(without_small_talk(history[index]), known)
     if index > 0 and leans_on_history(asked):
-        return follow_up_query(asked, topic_question(history[:index], known))
+        return follow_up_query(asked, earlier_topic(history[:index], known))
     return asked
 
 

@@ -51,7 +51,6 @@ from server.domain.answering.release_counts import ReleaseCounts
 from server.domain.answering.release_follow_up import (
     earlier_topic,
     release_follow_up,
-    topic_question,
 )
 from server.domain.answering.release_note import release_note
 from server.domain.answering.service_lookups import SpecLookups
@@ -256,7 +255,7 @@ class AnsweringService(SpecLookups):
             )
             notice = joined_notices(notice, unindexed_notice(chosen.unindexed, instead))
         follows = bool(history) and leans_on_history(asked)
-        previous = topic_question(history, known) if follows else ""
+        previous = earlier if follows and earlier is not None else ""
         query = follow_up_query(asked, previous) if follows else standalone_query(asked)
         return Prepared(
             question,

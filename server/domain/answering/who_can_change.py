@@ -19,6 +19,8 @@ import re
 
 from server.domain.answering.authority import PLAIN_MEANING
 from server.domain.schemas import BottomLine, Party, WhoCanChange, WhoCanChangeValue
+from specqa.core.quotes import quotable_sentences
+from specqa.core.spec import Section
 
 __all__ = ["CAN_CHANGE", "party_of_condition", "who_can_change"]
 
@@ -39,6 +41,16 @@ _INSTRUCTS = (
 _CONDITION = re.compile(
     rf"\b(?:if|when|once|unless|as long as|suppose|assuming)\s+"
     rf"(?:(?P<developer>{_DEVELOPER})|(?P<user>{_USER}))\s+(?:\w+\s+){{0,3}}?{_INSTRUCTS}\b",
+    re.IGNORECASE,
+)
+# a rule's own words for when an instruction counts: "…without permission", "unless explicitly
+# authorized", "authority may be delegated…", "can be overridden by…" (not a bare "unless": "unless
+# legally required" is no one's permission)
+_PERMISSION = re.compile(
+    r"\b(?:without (?:explicit )?(?:permission|authori[sz]ation)|with permission|"
+    r"delegat\w*|authori[sz]ed|explicitly (?:allow|instruct|permit|request|authori[sz])\w*|"
+    r"can be overridden|unless\b[^.]{0,40}?\b(?:explicit\w*|authori[sz]\w*|allow\w*|permit\w*|"
+    r"instruct\w*|approv\w*|polic(?:y|ies)))",
     re.IGNORECASE,
 )
 # what the party named can do to a rule of each authority level
@@ -62,21 +74,38 @@ def party_of_condition(question: str) -> Party | None:
     return "developer" if condition["developer"] else "user"
 
 
-def who_can_change(question: str, bottom: BottomLine, title: str) -> WhoCanChange | None:
+def who_can_change(question: str, bottom: BottomLine, section: Section) -> WhoCanChange | None:
     """Whether the party the question's condition names can change the rule of the bottom
-    line's section (titled ``title``), in plain words; None without such a condition, or for a
-    section with no authority level."""
+    line's section, in plain words; None without such a condition, or for a section with no
+    authority level. A rule no instruction overrides may still say itself when an instruction
+    counts ("…without permission", "authority may be delegated…"): then it depends, and that
+    sentence is quoted."""
     party = party_of_condition(question)
     levels = CAN_CHANGE.get(bottom.authority or "")
     if party is None or levels is None:
         return None
-    value = levels[party]
-    said = value.capitalize()
+    value: WhoCanChangeValue = levels[party]
+    rule = f"“{section.title}” is {_level_name(bottom.authority or '')}"
+    own = _own_permission(section) if value == "no" else None
+    if own is not None:
+        value = "it depends"
+        rule = f"{rule}, which no instruction overrides, but the rule itself makes room for "
+        rule += f"permission: “{own}”"
+    end = "" if rule.endswith("”") else "."
     return WhoCanChange(
         party=party,
         value=value,
         section_id=bottom.section_id,
-        text=f"{_ASKED[party]} {said}: “{title}” is {_level_name(bottom.authority or '')}.",
+        text=f"{_ASKED[party]} {value.capitalize()}: {rule}{end}",
+    )
+
+
+def _own_permission(section: Section) -> str | None:
+    """The first sentence of ``section`` that says when a permission, an authorisation or a
+    delegation counts, if any."""
+    return next(
+        (s.text for s in quotable_sentences(section.body or "") if _PERMISSION.search(s.text)),
+        None,
     )
 
 
