@@ -41,10 +41,7 @@ def test_extractive_answer_quotes_the_governing_section_and_says_no_model_wrote_
     assert (top.release, top.authority) == ("2025-12-18", "system")
     assert top.url == "https://model-spec.openai.com/2025-12-18.html#no_erotica_or_gore"
     assert top.quote and top.quote.split()[0] in parts.service.section("no_erotica_or_gore").body
-    assert (
-        "a system rule (set by OpenAI, not a system prompt): no developer or user can change it"
-        in answer.answer
-    )
+    assert "a system-level rule from OpenAI: no developer or user can change it" in answer.answer
     assert answer.examples and all(card.responses for card in answer.examples)
 
 

@@ -353,6 +353,19 @@ def test_a_long_answer_stays_within_slack_limits_and_pings_or_links_nothing(
     assert "\nA sentence with" in headline
 
 
+def test_a_quoted_spec_sentence_shows_its_spaced_triple_dash_as_an_em_dash_in_slack(
+    parts: Components,
+) -> None:
+    """The bottom line's quote showed the spec's raw "---" where every other surface shows "—"."""
+    answer = parts.service.answer("Will it share its system prompt?", mode="extractive")
+    assert answer.bottom_line is not None
+    spaced = "The assistant must not disclose privileged content without permission --- neither"
+    quoted = answer.bottom_line.model_copy(update={"text": spaced})
+    message = compact_message(answer.model_copy(update={"bottom_line": quoted}), shareable=False)
+    text = json.dumps(message, ensure_ascii=False)
+    assert "permission — neither" in text and " --- " not in text
+
+
 def test_split_text_never_cuts_a_link_or_an_entity() -> None:
     link = "<https://model-spec.openai.com/2025-12-18.html#a|a title with spaces>"
     text = ("word &amp; " * 5 + link + " ") * 200

@@ -191,8 +191,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def shorten_escaped(text: str, room: int) -> str:
-    """Escape ``text`` and shorten it to ``room`` characters without cutting an entity."""
-    escaped = escape(text)
+    """Escape ``text`` (the spec's spaced ``---`` becoming the em dash it stands for, as
+    everywhere else) and shorten it to ``room`` characters without cutting an entity."""
+    escaped = _DASH.sub("—", escape(text))
     if len(escaped) <= room:
         return escaped
     return escaped[: _cut_point(escaped, room - 1)].rstrip() + "…"

@@ -16,7 +16,7 @@ AUTHORITY_MEANING = {
 _NO_AUTHORITY = "no authority level of its own: an explanatory or grouping section"
 PLAIN_MEANING = {
     "root": "a root rule: no system message, developer or user can change it",
-    "system": "a system rule (set by OpenAI, not a system prompt): no developer or user can change it",
+    "system": "a system-level rule from OpenAI: no developer or user can change it",
     "platform": "a platform rule (the older name for root and system): no developer or user can change it",
     "developer": "a developer-level default: a developer can change it, a user only where the "
     "developer allows",
