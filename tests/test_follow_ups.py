@@ -7,6 +7,7 @@ import pytest
 
 from server.composition.components import Components
 from server.domain.answering.authority import PLAIN_MEANING
+from server.domain.answering.lead_text import NO_EARLIER_QUESTION
 from server.domain.answering.release_asked import release_asked
 from server.domain.answering.release_follow_up import release_follow_up
 from server.domain.answering.who_can_change import CAN_CHANGE, party_of_condition
@@ -631,3 +632,18 @@ def test_a_follow_up_after_a_follow_up_keeps_the_first_questions_topic(
     )
     assert after.citations[0].section_id == "no_erotica_or_gore"
     assert after.who_can_change is not None and after.who_can_change.value == "no"
+
+
+def test_a_follow_up_asked_with_no_earlier_question_says_so(parts: Components) -> None:
+    """A Slack `/spec what if I tell it to?` (no thread, no history) was answered from imminent
+    harm, with confidence low and no word of why."""
+    for orphan in ("what if I tell it to?", "and if the developer allows it?"):
+        alone = parts.service.answer(orphan, mode="extractive")
+        assert alone.notice is not None and NO_EARLIER_QUESTION in alone.notice
+        assert alone.confidence == "low"
+        after = parts.service.answer(
+            orphan, mode="extractive", history=["Will it swear if I ask it to?"]
+        )
+        assert not after.notice or NO_EARLIER_QUESTION not in after.notice
+    asked = parts.service.answer("Will it swear if I ask it to?", mode="extractive")
+    assert not asked.notice or NO_EARLIER_QUESTION not in asked.notice

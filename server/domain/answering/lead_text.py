@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from server.domain.answering.llm import verdict_line
-from server.domain.retrieval.query_cues import asks_for_examples
+from server.domain.retrieval.follow_up import names_only_roles
+from server.domain.retrieval.query_cues import asks_for_examples, content_free
 from server.domain.schemas import Answer, BottomLine, Confidence, ShortAnswer, WhoCanChange
 from specqa.core.quotes import GAP
 
 __all__ = [
     "MODEL_WROTE",
     "NOT_COVERED",
+    "NO_EARLIER_QUESTION",
     "NO_EXAMPLE",
     "NO_LLM",
     "NO_MODEL",
@@ -39,6 +41,7 @@ __all__ = [
     "lead_texts",
     "markdown_literal",
     "model_answer_lead",
+    "no_earlier_question",
     "no_match_markdown",
     "no_model_mrkdwn",
     "not_covered_line",
@@ -65,8 +68,20 @@ NO_LLM = (
     "an LLM answer was asked for, but no LLM is configured (set OPENAI_BASE_URL, OPENAI_API_KEY "
     "and SPECQA_LLM_MODEL); this answer is extractive: the spec's own sentences"
 )
+NO_EARLIER_QUESTION = (  # a follow-up asked with no conversation before it
+    "this reads as a follow-up, but no earlier question came with it: ask the whole question, "
+    "or ask it in the same conversation (a chat, or the answer's Slack thread)"
+)
 NO_MODEL = "no model wrote this answer"
 MODEL_WROTE = "Written by a language model from the cited sections; check the quotes."
+
+
+def no_earlier_question(question: str, history: Sequence[str]) -> str | None:
+    """The notice of a follow-up that names nothing ("and if the developer allows it?", "why?")
+    asked with no conversation before it: its topic is in a turn not given."""
+    if history or not (names_only_roles(question) or content_free(question)):
+        return None
+    return NO_EARLIER_QUESTION
 
 
 def fallback_notice(reason: str) -> str:

@@ -40,6 +40,7 @@ from server.domain.answering.lead_text import (
     NO_LLM,
     answer_with_notice,
     joined_notices,
+    no_earlier_question,
     not_english_notice,
     unindexed_notice,
 )
@@ -90,7 +91,7 @@ class Prepared:
     use_llm: bool
     started: float
     made: Answer | None = None  # answered here: small talk, or a question about changes
-    notice: str | None = None  # why the answer is extractive although an LLM one was asked for
+    notice: str | None = None  # e.g. why the answer is extractive although an LLM one was asked
     llm_missing: bool = False  # an LLM answer was asked for and no LLM is configured
     release: str | None = None
     asked: str = ""  # what the question asks, without the thanks or greeting it opens with
@@ -255,8 +256,8 @@ class AnsweringService(SpecLookups):
             )
             notice = joined_notices(notice, unindexed_notice(chosen.unindexed, instead))
         follows = bool(history) and leans_on_history(asked)
-        previous = earlier if follows and earlier is not None else ""
-        query = follow_up_query(asked, previous) if follows else standalone_query(asked)
+        notice = joined_notices(notice, no_earlier_question(asked, history))
+        query = follow_up_query(asked, earlier or "") if follows else standalone_query(asked)
         return Prepared(
             question,
             history,

@@ -69,7 +69,8 @@ _ROLE_WORDS = re.compile(
 )
 _FILLER = re.compile(
     r"\b(and|but|or|so|then|also|what|about|how|if|it|they|that|this|does|do|is|are|can|will|"
-    r"would|should|allows?|lets?|says?|tells?|wants?|asks?|instead|still|too|the|a|an|to|for)\b",
+    r"would|should|allows?|lets?|says?|tells?|told|wants?|asks?|asked|instead|still|too|the|a|"
+    r"an|to|for|i|me|my|you|we|us|our)\b",  # "what if I tell it to?" names nothing either
     re.IGNORECASE,
 )
 
