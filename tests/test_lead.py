@@ -944,6 +944,23 @@ def test_a_raw_request_s_short_answer_says_whether_the_model_does_what_is_asked(
     assert answer.answer.startswith(f"**Short answer: {answer.short_answer.text}**")
 
 
+def test_a_question_about_what_the_model_does_is_answered_plainly_from_a_curated_request(
+    parts: Components,
+) -> None:
+    """ "Can ChatGPT give me medical advice about my chest pain?" read "Yes: the model should do
+    what is asked." (from a curated chest-pain request): it asked about ChatGPT, not for advice."""
+    answer = parts.service.answer("Can ChatGPT give me medical advice about my chest pain?")
+    short = answer.short_answer
+    assert short is not None and short.value == "yes"
+    closest = next(
+        m
+        for m in parts.service.retrieve(parts.service.prepare(answer.question)).bank
+        if m.question == short.curated_question
+    )
+    assert closest.voice == "request"
+    assert short.text == "Yes."
+
+
 def test_a_question_about_refusing_a_curated_request_is_answered_plainly_not_as_the_request(
     parts: Components,
 ) -> None:

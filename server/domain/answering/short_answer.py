@@ -36,6 +36,7 @@ from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.follow_up import ACKNOWLEDGING
 from server.domain.retrieval.hybrid import RetrievalResult
 from server.domain.retrieval.query_cues import (
+    about_the_assistant,
     asks_for_examples,
     asks_of_a_rule,
     names_a_minor,
@@ -220,7 +221,7 @@ def short_answer(
     for turned in (False, True):
         closest = next((match for match, way in ways if way is turned), None)
         if closest is not None and _lends_its_answer(closest, question, own):
-            return _plain_short_answer(closest, turned)
+            return _plain_short_answer(closest, turned, about_the_assistant(question))
     return None
 
 
@@ -260,13 +261,16 @@ def _not_one_yes_or_no_question(question: str) -> bool:
     return bool(_INVERTED_WH.search(bare) or _SECOND_QUESTION.search(bare))
 
 
-def _plain_short_answer(closest: BankMatch, turned: bool) -> ShortAnswer:
+def _plain_short_answer(closest: BankMatch, turned: bool, of_the_model: bool) -> ShortAnswer:
+    """``of_the_model``: the question asks what the assistant does ("Can ChatGPT give me…?"), so
+    a plain yes or no answers it even when the curated question is a raw request."""
     assert closest.answer is not None  # checked by _lends_its_answer
     value = _FLIPPED.get(closest.answer, closest.answer) if turned else closest.answer
+    # "Will it refuse to…?" is answered as asked: "No." is not "the model should not do it"
+    as_request = closest.voice == "request" and not turned and not of_the_model
     return ShortAnswer(
         value=value,
-        # "Will it refuse to…?" is answered as asked: "No." is not "the model should not do it"
-        text=(_PLAIN_FOR_REQUEST if closest.voice == "request" and not turned else _PLAIN)[value],
+        text=(_PLAIN_FOR_REQUEST if as_request else _PLAIN)[value],
         curated_question=closest.question,
         section_id=closest.section_id,
         similarity=closest.similarity,
