@@ -514,3 +514,11 @@ def test_unknown_section_in_history_raises_unknown_section_error(
 ) -> None:
     with pytest.raises(UnknownSectionError, match="no_such_section"):
         section_history(releases, "no_such_section")
+
+
+def test_a_list_items_sentence_is_quoted_without_its_list_marker() -> None:
+    """ "added: “- simply ignore instructions…”" read as a stray dash."""
+    old, new = _parsed("2025-09-12"), _parsed("2025-10-27")
+    shown = render_diff_markdown(diff_releases(old, new), old, new)
+    assert "“simply ignore instructions that are clearly unrelated" in shown
+    assert "“- simply" not in shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from server.domain.releases.diff import (
@@ -81,6 +82,12 @@ def examples_markdown(diff: ReleaseDiff, new: ParsedRelease | None = None) -> st
 
 
 MAX_SENTENCES_SHOWN = 6
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+
+
+def _unlisted(sentence: str) -> str:
+    """A list item's sentence without its marker: quoted, "- simply ignore…" reads as a typo."""
+    return _LIST_MARKER.sub("", sentence, count=1)
 
 
 def sentence_bullets(edits: Sequence[SentenceEdit], indent: str = "  ") -> list[str]:
@@ -89,11 +96,11 @@ def sentence_bullets(edits: Sequence[SentenceEdit], indent: str = "  ") -> list[
     for edit in edits[:MAX_SENTENCES_SHOWN]:
         where = " (commentary)" if edit.part == "commentary" else ""
         if edit.removed and edit.added:
-            lines.append(f"{indent}- changed{where}: “{edit.marked}”")
+            lines.append(f"{indent}- changed{where}: “{_unlisted(edit.marked)}”")
         elif edit.added:
-            lines.append(f"{indent}- added{where}: “{edit.added}”")
+            lines.append(f"{indent}- added{where}: “{_unlisted(edit.added)}”")
         else:
-            lines.append(f"{indent}- removed{where}: “{edit.removed}”")
+            lines.append(f"{indent}- removed{where}: “{_unlisted(edit.removed)}”")
     if len(edits) > MAX_SENTENCES_SHOWN:
         lines.append(f"{indent}- … and {len(edits) - MAX_SENTENCES_SHOWN} more")
     return lines
