@@ -305,6 +305,9 @@ def test_change_answer_links_to_the_readable_diff_page(page: WebDriver, base_url
         if "/diff?" in (a.get_attribute("href") or "")
     ]
     assert f"{base_url}/diff?from=2025-10-27&to=2025-12-18&section=do_not_lie" in diff_links
+    # the changed sentences are a list under their section's line, not its siblings
+    nested = body.find_elements(By.CSS_SELECTOR, "li > ul > li")
+    assert nested and nested[0].text.startswith("changed:")
     driver.get(diff_links[0])
     until(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "table.side-by-side"), "diff page")
     assert driver.find_elements(By.CSS_SELECTOR, "table.side-by-side ins, table.side-by-side del")

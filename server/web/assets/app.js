@@ -195,6 +195,10 @@
   const QUOTE = /^\s{0,3}>\s?/;
   const ITEM = /^\s*([-*+]|\d{1,9}[.)])\s+(.*)$/;
 
+  function indentOf(line) {
+    return line.length - line.trimStart().length;
+  }
+
   function startsBlock(line) {
     return FENCE.test(line) || RULE.test(line) || HEADING.test(line) || QUOTE.test(line) || ITEM.test(line);
   }
@@ -261,14 +265,28 @@
           const start = parseInt(item[1], 10);
           if (start !== 1) list.setAttribute("start", String(start));
         }
+        const base = indentOf(line);
         while (i < lines.length) {
           const current = ITEM.exec(lines[i]);
-          if (!current) break;
+          if (!current || indentOf(lines[i]) > base) break;
           const parts = [current[2]];
           i += 1;
           while (i < lines.length && lines[i].trim() && !startsBlock(lines[i])) parts.push(lines[i++].trim());
           const li = el("li");
           renderLines(parts, li);
+          // items indented under this one are its own list (a change answer's sentences under
+          // their section), not its siblings
+          const nested = [];
+          while (i < lines.length && ITEM.test(lines[i]) && indentOf(lines[i]) > base) {
+            nested.push(lines[i++]);
+            while (i < lines.length && lines[i].trim() && !startsBlock(lines[i])) nested.push(lines[i++]);
+          }
+          if (nested.length) {
+            const by = indentOf(nested[0]);
+            const inner = nested.map((text) => text.slice(Math.min(by, indentOf(text))));
+            if (depth < 4) renderBlocks(inner, li, depth + 1);
+            else renderLines(inner.map((text) => text.trim()), li);
+          }
           list.append(li);
         }
         parent.append(list);
