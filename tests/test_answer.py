@@ -11,7 +11,7 @@ from ingest.pipeline import IngestReport
 from server.composition.components import Components
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.extractive import example_line
-from server.domain.answering.lead_text import NOT_COVERED
+from server.domain.answering.lead_text import NO_EARLIER_QUESTION, NOT_COVERED
 from server.domain.evaluation.metrics import Ranked, evaluate, load_questions
 from server.domain.precedents.example_view import example_card
 from server.domain.retrieval.corpus import ReleaseCorpus
@@ -356,9 +356,11 @@ def test_a_question_no_section_clearly_governs_says_so_and_names_the_closest(
     assert "No section clearly governs this; the closest are" in answer.answer
     closest = [c.title for c in answer.citations[:3]]
     assert all(f"[{title}](" in answer.answer for title in closest)
+    # asked alone it reads as a follow-up, and says so first (with how to ask instead)
+    assert answer.notice == NO_EARLIER_QUESTION
     # its first sentence is only the closest rule, not a bottom line
     assert answer.bottom_line is not None
-    assert after_short_answer(answer.answer).startswith("**Closest rule:**")
+    assert after_short_answer(answer.answer).split("\n\n", 1)[1].startswith("**Closest rule:**")
     assert "Bottom line" not in answer.answer
     # nor are its examples "matching": they are the closest sections'
     assert answer.examples
