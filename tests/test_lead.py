@@ -531,6 +531,26 @@ def test_an_off_topic_answer_with_one_closest_section_names_it_in_the_singular(
     assert "the closest section is [" in line
 
 
+def test_an_off_topic_answer_never_points_a_harmless_question_to_the_limits_on_harm(
+    parts: Components,
+) -> None:
+    """ "How do I make fluffy pancakes?" was told its closest section was information hazards,
+    and "Write a Python function…" disallowed content."""
+    for question in (
+        "How do I make fluffy pancakes?",
+        "Write a Python function to reverse a string",
+    ):
+        answer = parts.service.answer(question, mode="extractive")
+        assert not answer.covered
+        named = (
+            answer.answer.split("If you meant", 1)[-1] if "If you meant" in answer.answer else ""
+        )
+        for citation in answer.citations:
+            section = parts.service.section(citation.section_id)
+            if "stay_in_bounds" in (section.id, *section.parents):
+                assert f"[{section.title}](" not in named, question
+
+
 # --- the same lead on every surface -------------------------------------------------------------
 
 SAME_LEAD = {  # question, mode: what every surface says first

@@ -5,6 +5,8 @@ the answer says so. Deterministic for a given index and question.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from server.domain.answering.authority import plain_meaning
 from server.domain.answering.evidence import Evidence
 from server.domain.answering.lead import Lead
@@ -23,7 +25,7 @@ from server.domain.answering.lead_text import (
 from server.domain.answering.quoting import best_sentences
 from server.domain.precedents.example_view import judged_steps, shorten
 from server.domain.retrieval.hybrid import RetrievalResult, SectionHit
-from server.domain.retrieval.query_cues import asked_label
+from server.domain.retrieval.query_cues import asked_label, mentions_risk
 from server.domain.schemas import ExampleCard, ExampleResponse
 from specqa.core.question_bank import normalise_quotes
 from specqa.core.quotes import text_fragment_url
@@ -83,18 +85,37 @@ def compose(evidence: Evidence, lead: Lead, list_examples: bool = True) -> str:
     return "\n".join(lines).rstrip()
 
 
+# The spec's limits on harmful content: never the closest section to a harmless question the spec
+# does not cover ("How do I make fluffy pancakes?" was pointed to information hazards, "Write a
+# Python function…" to disallowed content)
+HARM_LIMITS = "stay_in_bounds"
+
+
 def _not_covered(question: str, result: RetrievalResult, urls: dict[str, str]) -> str:
-    closest = _closest(result, urls)  # compose() answers a result with no sections otherwise
+    harmless = not mentions_risk(question)
+    hits = [
+        hit
+        for hit in result.sections
+        if not (harmless and HARM_LIMITS in (hit.section.id, *hit.section.parents))
+    ]
+    closest = _closest(replace(result, sections=hits), urls)
     named = "section is" if len(closest) == 1 else "sections are"
+    pointer = (
+        [
+            f"If you meant how the model should handle such a request, the closest {named} "
+            f"{', '.join(closest)}.",
+            "",
+        ]
+        if closest
+        else []
+    )
     return "\n".join(
         [
             not_covered_line(question),
             "",
             confidence_label("low"),
             "",
-            f"If you meant how the model should handle such a request, the closest {named} "
-            f"{', '.join(closest)}.",
-            "",
+            *pointer,
             quoted_footer(result.release, quoted=False),
         ]
     )

@@ -80,7 +80,8 @@ def _print_answer(answer: Answer) -> None:
     lead = "".join(f"{line}\n\n" for line in model_answer_lead(answer))
     text = terminal_links(lead + answer.answer)
     console.print(Panel(Markdown(text), title=title, border_style="cyan"))
-    for number, citation in enumerate(answer.citations, start=1):  # the links, for terminals
+    cited = answer.citations if answer.covered else []  # off topic: as the web page, none
+    for number, citation in enumerate(cited, start=1):  # the links, for terminals
         console.print(
             f"[bold]{number}. {citation.title}[/] [dim]({citation.section_id}, authority: {citation.authority or 'none'})[/]\n"
             f"   {citation.url}"
