@@ -551,6 +551,7 @@ def test_a_follow_up_names_a_release_as_a_question_would_or_by_its_month(
         ("What if my system prompt says it's fine?", "developer"),
         ("what if the app explicitly enables it?", "developer"),
         ("And if I tell it to?", "user"),
+        ("what if I tell it to in the system prompt?", "developer"),
         ("ok but what if the user insists", "user"),
         ("What if the user is an adult?", None),  # a fact about the user, not a permission
         ("What if the developer is a pharmacy?", None),
@@ -647,3 +648,31 @@ def test_a_follow_up_asked_with_no_earlier_question_says_so(parts: Components) -
         assert not after.notice or NO_EARLIER_QUESTION not in after.notice
     asked = parts.service.answer("Will it swear if I ask it to?", mode="extractive")
     assert not asked.notice or NO_EARLIER_QUESTION not in asked.notice
+
+
+def test_an_insisting_user_cannot_authorise_what_only_a_developer_can(parts: Components) -> None:
+    """ "what if the user insists?" on revealing the system prompt was told "It depends", from
+    a sentence about what a higher-level message may instruct."""
+    history = ["Should the assistant reveal its system prompt?"]
+    user = parts.service.answer("what if the user insists?", mode="extractive", history=history)
+    developer = parts.service.answer(
+        "what if the developer tells it to?", mode="extractive", history=history
+    )
+    assert user.who_can_change is not None and user.who_can_change.value == "no"
+    assert "what it allows in context, it allows anyway" in user.who_can_change.text
+    assert developer.who_can_change is not None
+    assert developer.who_can_change.value == "it depends"
+
+
+def test_i_is_the_developer_when_the_conversation_builds_an_app(parts: Components) -> None:
+    """ "what if I tell it to?" was always read as the user's, in a developer's conversation."""
+    mine = parts.service.answer(
+        "what if I tell it to?",
+        mode="extractive",
+        history=["My app gives medical information. Can the model diagnose my users?"],
+    )
+    theirs = parts.service.answer(
+        "what if I tell it to?", mode="extractive", history=["Can the model diagnose my rash?"]
+    )
+    assert mine.who_can_change is not None and mine.who_can_change.party == "developer"
+    assert theirs.who_can_change is not None and theirs.who_can_change.party == "user"

@@ -83,11 +83,16 @@ class Lead:
 
 
 def decide_lead(
-    question: str, result: RetrievalResult, standalone: bool = True, english: bool = True
+    question: str,
+    result: RetrievalResult,
+    standalone: bool = True,
+    english: bool = True,
+    context: str = "",
 ) -> Lead:
     """``standalone``: not a follow-up; ``english``: the question is in English (the search
     model's only language: otherwise nothing is matched with confidence, and nothing is called
-    "not covered" either, since the match says nothing about it)."""
+    "not covered" either, since the match says nothing about it); ``context``: what a follow-up
+    was retrieved with (its earlier turns: whether "I" builds an app)."""
     covered = is_covered(question, result) or not english
     # names nothing, or only roles ("and if the developer allows it?"): no confident match
     vague = standalone and (content_free(question) or names_only_roles(question))
@@ -102,7 +107,7 @@ def decide_lead(
     governed = covered and english and confidence != "low" and not standalone
     who = None
     if bottom is not None and governed:
-        who = who_can_change(question, bottom, result.sections[0].section)
+        who = who_can_change(question, bottom, result.sections[0].section, context)
     return Lead(covered, confidence, bottom, short, who=who)
 
 

@@ -319,7 +319,7 @@ class AnsweringService(SpecLookups):
         evidence, draft = gathered.evidence, gathered.draft
         english = ready.language is None
         asked = ready.asked or evidence.question
-        lead = decide_lead(asked, evidence.result, evidence.standalone, english)
+        lead = decide_lead(asked, evidence.result, evidence.standalone, english, ready.query)
         noted = lead.covered or draft is not None
         notice = joined_notices(ready.notice, gathered.notice())
         if lead.covered and evidence.standalone:  # "2025-02-12 has no section on this: …"

@@ -62,51 +62,85 @@ CAN_CHANGE: dict[str, dict[Party, WhoCanChangeValue]] = {
     "user": {"developer": "yes", "user": "yes"},
     "guideline": {"developer": "yes", "user": "yes"},
 }
-_ASKED = {"developer": "Can a developer change this?", "user": "Can the user change this?"}
+_ASKED = {
+    "developer": "Can a developer's instruction change this rule?",
+    "user": "Can the user's instruction change this rule?",
+}
+# "what if I tell it to?" from someone building an app is a developer's condition
+_AS_DEVELOPER = re.compile(
+    r"\b(?:system (?:prompt|message)|developer (?:message|instructions?)|my (?:app|bot|product|"
+    r"platform|agent|assistant|company|site|service|customers|users)|our (?:app|bot|product|"
+    r"platform|agent|assistant|users|customers))\b",
+    re.IGNORECASE,
+)
+_USERS = re.compile(r"\busers?\b", re.IGNORECASE)
+_USER_PERMITS = re.compile(
+    r"\busers?\s+(?:[\w-]+\s+){0,2}?(?:delegat|authori[sz]|allow|permit|grant|consent|opt|"
+    r"approv|override)\w*",
+    re.IGNORECASE,
+)
+_DEVELOPERS = re.compile(r"\b(?:developers?|operators?|system)\b", re.IGNORECASE)
 
 
-def party_of_condition(question: str) -> Party | None:
+def party_of_condition(question: str, context: str = "") -> Party | None:
     """Who the question's condition says allows or instructs it: ``developer`` (a system prompt,
-    an app, an operator) or ``user`` ("I"); None when it sets no such condition."""
+    an app, an operator) or ``user``; "I" is the developer when the question or its ``context``
+    (the earlier turns) speaks of an app or a system prompt, else the user. None when it sets no
+    such condition."""
     condition = _CONDITION.search(question)
     if condition is None:
         return None
-    return "developer" if condition["developer"] else "user"
+    if condition["developer"]:
+        return "developer"
+    speaks_as_developer = _AS_DEVELOPER.search(f"{context}\n{question}") is not None
+    return "developer" if condition["user"].lower() == "i" and speaks_as_developer else "user"
 
 
-def who_can_change(question: str, bottom: BottomLine, section: Section) -> WhoCanChange | None:
-    """Whether the party the question's condition names can change the rule of the bottom
-    line's section, in plain words; None without such a condition, or for a section with no
-    authority level. A rule no instruction overrides may still say itself when an instruction
-    counts ("…without permission", "authority may be delegated…"): then it depends, and that
-    sentence is quoted."""
-    party = party_of_condition(question)
+def who_can_change(
+    question: str, bottom: BottomLine, section: Section, context: str = ""
+) -> WhoCanChange | None:
+    """Whether an instruction of the party the question's condition names can change the rule
+    of the bottom line's section, in plain words; None without such a condition, or for a section
+    with no authority level. A rule no instruction overrides may still say itself when that
+    party's permission counts ("…without explicit authorization", "users may implicitly delegate
+    authority…"): then it depends, and that sentence is quoted."""
+    party = party_of_condition(question, context)
     levels = CAN_CHANGE.get(bottom.authority or "")
     if party is None or levels is None:
         return None
     value: WhoCanChangeValue = levels[party]
     rule = f"“{section.title}” is {_level_name(bottom.authority or '')}"
-    own = _own_permission(section) if value == "no" else None
+    own = _own_permission(section, party) if value == "no" else None
     if own is not None:
         value = "it depends"
-        rule = f"{rule}, which no instruction overrides, but the rule itself makes room for "
-        rule += f"permission: “{own}”"
-    end = "" if rule.endswith("”") else "."
+        why = f"{rule}, which no instruction overrides, but the rule itself makes room for "
+        why += f"permission: “{own}”"
+    elif value == "no":  # what the rule allows in context it allows anyway: "No" is not "never"
+        why = f"{rule}: no instruction overrides it (what it allows in context, it allows anyway)."
+    else:
+        why = f"{rule}."
     return WhoCanChange(
         party=party,
         value=value,
         section_id=bottom.section_id,
-        text=f"{_ASKED[party]} {value.capitalize()}: {rule}{end}",
+        text=f"{_ASKED[party]} {value.capitalize()}: {why}",
     )
 
 
-def _own_permission(section: Section) -> str | None:
-    """The first sentence of ``section`` that says when a permission, an authorisation or a
-    delegation counts, if any."""
-    return next(
-        (s.text for s in quotable_sentences(section.body or "") if _PERMISSION.search(s.text)),
-        None,
-    )
+def _own_permission(section: Section, party: Party) -> str | None:
+    """The first sentence of ``section`` that says when ``party``'s permission, authorisation
+    or delegation counts: for the user, one where users delegate, allow or authorise; for a
+    developer, one naming no party or a developer (an authorisation is the developer's to give,
+    not an insisting user's)."""
+    for sentence in quotable_sentences(section.body or ""):
+        text = sentence.text
+        if not _PERMISSION.search(text):
+            continue
+        if party == "user" and _USER_PERMITS.search(text):
+            return text
+        if party == "developer" and (_DEVELOPERS.search(text) or not _USERS.search(text)):
+            return text
+    return None
 
 
 def _level_name(authority: str) -> str:
