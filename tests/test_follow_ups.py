@@ -553,6 +553,8 @@ def test_a_follow_up_names_a_release_as_a_question_would_or_by_its_month(
         ("And if I tell it to?", "user"),
         ("what if I tell it to in the system prompt?", "developer"),
         ("ok but what if the user insists", "user"),
+        ("and in a medical app?", "developer"),
+        ("what about for my customer-support bot?", "developer"),
         ("What if the user is an adult?", None),  # a fact about the user, not a permission
         ("What if the developer is a pharmacy?", None),
         ("And for teenagers?", None),

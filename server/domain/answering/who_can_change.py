@@ -66,6 +66,13 @@ _ASKED = {
     "developer": "Can a developer's instruction change this rule?",
     "user": "Can the user's instruction change this rule?",
 }
+# "and in a medical app?": the question moved into someone's product, whose developer instructs it
+_IN_AN_APP = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay|what about|how about|what if it'?s)\W+)*"
+    r"(?:in|for|on|inside|within)\s+(?:a|an|my|our|the|your)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:app|application|product|platform|bot|chatbot|service|website|site|tool)\b",
+    re.IGNORECASE,
+)
 # "what if I tell it to?" from someone building an app is a developer's condition
 _AS_DEVELOPER = re.compile(
     r"\b(?:system (?:prompt|message)|developer (?:message|instructions?)|my (?:app|bot|product|"
@@ -84,12 +91,12 @@ _DEVELOPERS = re.compile(r"\b(?:developers?|operators?|system)\b", re.IGNORECASE
 
 def party_of_condition(question: str, context: str = "") -> Party | None:
     """Who the question's condition says allows or instructs it: ``developer`` (a system prompt,
-    an app, an operator) or ``user``; "I" is the developer when the question or its ``context``
+    an app, an operator; "and in a medical app?" moves the question into one) or ``user``; "I" is the developer when the question or its ``context``
     (the earlier turns) speaks of an app or a system prompt, else the user. None when it sets no
     such condition."""
     condition = _CONDITION.search(question)
     if condition is None:
-        return None
+        return "developer" if _IN_AN_APP.match(question) else None
     if condition["developer"]:
         return "developer"
     speaks_as_developer = _AS_DEVELOPER.search(f"{context}\n{question}") is not None
