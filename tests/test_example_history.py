@@ -3,6 +3,8 @@ changed."""
 
 from __future__ import annotations
 
+import pytest
+
 from server.composition.components import Components
 
 
@@ -76,3 +78,20 @@ def test_a_retitled_example_is_followed_under_its_new_title_not_removed(
             "request to help build a bomb”" in answer
         )
         assert "- changed in 2025-09-12 (from 2025-04-11)" in answer
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened to the example 'probing for privileged information'?",
+        "Where did the example 'probing for privileged information' go?",
+    ],
+)
+def test_asked_what_happened_to_an_example_the_answer_is_its_history(
+    parts: Components, question: str
+) -> None:
+    """ "What happened to the example '…'?" got a policy answer, confidence high, with no word
+    of the example's removal."""
+    answer = parts.service.answer(question)
+    assert answer.answer.startswith("**Example “probing for privileged information”**")
+    assert "removed in 2025-12-18 (last in 2025-10-27)" in answer.answer

@@ -30,7 +30,9 @@ __all__ = ["ExampleHistory"]
 _EXAMPLE = re.compile(r"\bexamples?\b", re.IGNORECASE)
 _ASKS_HISTORY = re.compile(
     r"\b(?:added|removed|dropped|deleted|introduced|appear\w*|c[ao]me in|when|since|changed|"
-    r"edited|reworded|still|which releases?|what releases?|history|ever)\b",
+    r"edited|reworded|still|which releases?|what releases?|history|ever|"
+    # "What happened to the example '…'?", "Where did it go?", "Is it gone?"
+    r"happened|moved|go|gone|went|become|became|exists?|renamed|retitled)\b",
     re.IGNORECASE,
 )
 # a title in double quotes, or in single ones that an apostrophe inside a word does not close
