@@ -375,8 +375,10 @@ def test_an_examples_reworded_developer_message_is_described_with_its_changed_wo
         and "[-know and/or lightly deflect.-]" in line
     )
     assert len(line) < 120  # the words around the change, not the whole message twice
-    for shown in (render_diff_markdown(diff, old, new), render_diff_page(diff, old, new)):
-        assert "lightly deflect" in shown
+    assert "[-know and/or lightly deflect.-]" in render_diff_markdown(diff, old, new)
+    page = render_diff_page(diff, old, new)  # struck through, as its replies' words are
+    assert "<del>know and/or lightly deflect.</del> <ins>know.</ins>" in page
+    assert "[-" not in page
 
 
 # --- section filter ------------------------------------------------------------------------

@@ -266,11 +266,16 @@ def _replies(change: ExampleChanges) -> str:
         f"<li>“{escape(example.title)}”: {line}</li>"
         for example in change.replies
         for line in [
-            *(escape(describe_turn(turn, REPLY_CHARS)) for turn in example.turns),
+            *(describe_turn(turn, REPLY_CHARS, _marked_words, escape) for turn in example.turns),
             *(describe_reply(reply, REPLY_CHARS, _marked_reply) for reply in example.replies),
         ]
     ]
     return f'<ul class="replies">{"".join(items)}</ul>' if items else ""
+
+
+def _marked_words(tag: str, text: str) -> str:
+    """A message's removed words struck through, its added ones highlighted."""
+    return _marked_reply("before" if tag == "removed" else "after", text)
 
 
 def _marked_reply(side: str, text: str) -> str:

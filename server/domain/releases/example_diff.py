@@ -280,30 +280,47 @@ def describe_reply(
     return f"reply relabelled {reply.label_before} → {reply.label_after}: {after}"
 
 
-def describe_turn(turn: TurnChange, limit: int = REPLY_CHARS) -> str:
-    """One line: 'developer message reworded: … you don't know[- and/or lightly deflect-].'."""
-    who = f"{turn.role} message"
+def _word_marks(tag: str, text: str) -> str:
+    return f"[-{text}-]" if tag == "removed" else f"{{+{text}+}}"
+
+
+def describe_turn(
+    turn: TurnChange,
+    limit: int = REPLY_CHARS,
+    mark: Callable[[str, str], str] = _word_marks,
+    plain: Callable[[str], str] = lambda text: text,
+) -> str:
+    """One line: 'developer message reworded: … you don't [-know and/or lightly deflect.-]
+    {+know.+}'. ``mark`` writes a run of removed or added words (``tag``: "removed" or "added"),
+    ``plain`` every other piece of text (a page escapes it)."""
+    who = plain(f"{turn.role} message")
     if turn.change == "added":
-        return f"{who} added: “{shorten(turn.after or '', limit)}”"
+        return f"{who} added: “{plain(shorten(turn.after or '', limit))}”"
     if turn.change == "removed":
-        return f"{who} removed: “{shorten(turn.before or '', limit)}”"
-    return f"{who} reworded: {changed_words(turn.before or '', turn.after or '')}"
+        return f"{who} removed: “{plain(shorten(turn.before or '', limit))}”"
+    changed = changed_words(turn.before or "", turn.after or "", mark=mark, plain=plain)
+    return f"{who} reworded: {changed}"
 
 
-def changed_words(before: str, after: str, context: int = 6) -> str:
-    """``before`` -> ``after`` with ``[-removed-]`` and ``{+added+}`` marks and only
-    ``context`` words of the unchanged text around each change (a long message reworded at its
-    end would otherwise read the same twice)."""
+def changed_words(
+    before: str,
+    after: str,
+    context: int = 6,
+    mark: Callable[[str, str], str] = _word_marks,
+    plain: Callable[[str], str] = lambda text: text,
+) -> str:
+    """``before`` -> ``after`` with ``[-removed-]`` and ``{+added+}`` marks (or ``mark``'s) and
+    only ``context`` words of the unchanged text around each change (a long message reworded at
+    its end would otherwise read the same twice)."""
     ops = word_ops(before, after)
     pieces = []
     for place, op in enumerate(ops):
         text = op.text.strip()
-        if op.tag == "removed":
-            pieces.append(f"[-{text}-]")
-        elif op.tag == "added":
-            pieces.append(f"{{+{text}+}}")
+        if op.tag in ("removed", "added"):
+            pieces.append(mark(op.tag, text))
         else:
-            pieces.append(_context(text.split(), context, place == 0, place == len(ops) - 1))
+            words = text.split()
+            pieces.append(plain(_context(words, context, place == 0, place == len(ops) - 1)))
     return " ".join(piece for piece in pieces if piece)
 
 
