@@ -504,3 +504,17 @@ def test_a_line_over_the_size_limit_is_a_bad_line_and_the_next_line_still_reads(
     assert isinstance(problem, AuditProblem)
     assert problem.error == f"line is longer than {MAX_LINE_BYTES} bytes"
     assert lines[1][1] == '{"messages": []}\n'
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        ('{"messages": []}', '"messages" is empty: no assistant reply to review'),
+        ('{"messages": "hi"}', 'expected an object with a "messages" list'),
+        ("[1, 2]", 'expected an object with a "messages" list'),
+    ],
+)
+def test_a_bad_lines_error_says_what_is_wrong_with_it(line: str, error: str) -> None:
+    """An empty "messages" list was told it was no "messages" list."""
+    problem = parse_conversation(1, line)
+    assert isinstance(problem, AuditProblem) and problem.error == error

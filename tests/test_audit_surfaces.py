@@ -110,11 +110,21 @@ def test_rest_lines_with_a_lone_surrogate_or_deep_nesting_are_bad_lines_not_a_50
         assert mixed.status_code == 200, mixed.text
         assert [p["line"] for p in mixed.json()["problems"]] == [1]
         assert "lone surrogate" in mixed.json()["problems"][0]["error"]
-        deep = _post(url, DEEP_LINE, judge)
+        deep = _post(url, "\n".join([DEEP_LINE, *_spec_lines(1)]), judge)
         assert deep.status_code == 200, deep.text
         assert deep.json()["problems"] == [
             {"line": 1, "error": "not readable: JSON nested too deep"}
         ]
+
+
+def test_rest_audit_of_only_bad_lines_is_a_400_naming_them(open_url: str, judged_url: str) -> None:
+    """It was a 200 with no rows, as if nothing had been wrong (the CLI exits 2)."""
+    for url, judge in ((open_url, "none"), (judged_url, "llm")):
+        response = _post(url, "\n".join([DEEP_LINE, '{"messages": []}']), judge)
+        assert response.status_code == 400, response.text
+        message = response.json()["error"]["message"]
+        assert message.startswith("no conversation audited: all 2 lines are bad (line 1: ")
+        assert 'line 2: "messages" is empty' in message
 
 
 def test_rest_judge_llm_without_an_endpoint_is_a_400_naming_the_settings(open_url: str) -> None:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 
 from server.composition.components import Components
 from server.domain.audit.bulk import AuditProblem, AuditReport, Tally, audit_lines
-from server.domain.audit.conversations import parse_conversation
+from server.domain.audit.conversations import check_something_to_audit, parse_conversation
 from server.domain.audit.judged import JudgedRow
 from server.domain.audit.judging import NO_JUDGE
 from server.edge.deps import ComponentsDep
@@ -95,6 +95,7 @@ def _unjudged(parts: Components, text: str, release: str | None) -> AuditReport:
     name = service.release_name(release)  # a bad release is one 404, not a bad line each
     tally = Tally()
     items = list(audit_lines(service, enumerate(text.splitlines(), start=1), name))
+    check_something_to_audit(items)
     for item in items:
         tally.add(item)
     return AuditReport(
@@ -113,6 +114,7 @@ def _judged(parts: Components, text: str, release: str | None) -> JudgedAudit:
         for number, line in enumerate(text.splitlines(), start=1)
         if line.strip()
     ]
+    check_something_to_audit(items)
     workers = parts.settings.llm.max_concurrent
     rows = sorted(parts.judge.rows(items, name, workers), key=lambda row: row.line)
     return JudgedAudit(

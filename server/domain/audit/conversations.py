@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from pydantic import BaseModel
 
+from specqa.core.errors import InputError
 from specqa.core.text import without_controls
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "MAX_LINE_BYTES",
     "AuditProblem",
     "Conversation",
+    "check_something_to_audit",
     "instructions_of",
     "numbered_lines",
     "parse_conversation",
@@ -88,8 +90,10 @@ def parse_conversation(line: int, text: str) -> Conversation | AuditProblem:
     except RecursionError:
         return AuditProblem(line=line, error="not readable: JSON nested too deep")
     messages = data.get("messages") if isinstance(data, dict) else None
-    if not isinstance(messages, list) or not messages:
+    if not isinstance(messages, list):
         return AuditProblem(line=line, error='expected an object with a "messages" list')
+    if not messages:
+        return AuditProblem(line=line, error='"messages" is empty: no assistant reply to review')
     turns = [(m.get("role"), _content(m.get("content"))) for m in messages if isinstance(m, dict)]
     if any(_SURROGATE.search(content) for _, content in turns):
         return AuditProblem(line=line, error="not Unicode: a lone surrogate (e.g. \\ud800)")
@@ -110,6 +114,17 @@ def parse_conversation(line: int, text: str) -> Conversation | AuditProblem:
         turns=tuple(before[-EARLIER_TURNS:]),
         instructions=instructions_of(before),
     )
+
+
+def check_something_to_audit(items: Sequence[object]) -> None:
+    """Every line bad (``items``: each line's conversation, row or problem) is bad input, not an
+    empty audit: an InputError naming the first few."""
+    problems = [item for item in items if isinstance(item, AuditProblem)]
+    if not problems or len(problems) < len(items):
+        return
+    shown = "; ".join(f"line {p.line}: {p.error}" for p in problems[:3])
+    more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+    raise InputError(f"no conversation audited: all {len(problems)} lines are bad ({shown}{more})")
 
 
 def instructions_of(turns: list[tuple[str, str]]) -> tuple[str, ...]:
