@@ -215,8 +215,11 @@ def test_a_precedent_listing_says_how_many_match_and_a_download_has_them_all(
     assert len(downloaded["examples"]) == downloaded["matching"] == listed["matching"]
 
 
-def test_a_label_filter_takes_any_case_and_a_blank_one_filters_nothing(open_url: str) -> None:
-    """The CLI took `--label good`; the API refused `label=good` (422) and a blank `label=`."""
+def test_a_label_or_level_filter_takes_any_case_and_a_blank_one_filters_nothing(
+    open_url: str,
+) -> None:
+    """The CLI took `--label good`; the API refused `label=good` (422), `authority=ROOT` and a
+    blank filter."""
 
     def matching(label: str | None) -> int:
         params = {"label": label} if label is not None else {}
@@ -226,6 +229,13 @@ def test_a_label_filter_takes_any_case_and_a_blank_one_filters_nothing(open_url:
 
     assert matching("bad") == matching("BAD") < matching("") == matching(None)
     assert matching("good") == matching("GOOD")
+
+    def of_level(level: str) -> int:
+        listed = httpx.get(f"{open_url}/v1/examples", params={"authority": level}, timeout=30)
+        assert listed.status_code == 200, listed.text
+        return int(listed.json()["matching"])
+
+    assert of_level("ROOT") == of_level("root") < of_level("") == matching(None)
 
 
 def test_multi_step_example_json_and_csv_keep_each_reply_with_its_turn(open_url: str) -> None:

@@ -354,3 +354,10 @@ def test_a_verdict_gives_the_spec_s_reason_and_the_section_a_label_is_by(
     assert (verdict.closest.example_id, verdict.resembles) == ("protect_privacy/ex1", "BAD")
     assert verdict.closest.refs == ["chain_of_command"]
     assert "(labelled by `chain_of_command`)" in verdict.summary
+
+
+def test_filters_are_read_as_people_type_them() -> None:
+    """`specqa examples search --label ""` was "unknown label ''", and "ROOT" an unknown level,
+    where the API now reads both as typed."""
+    assert SearchFilters(authority=" ROOT ", label="") == SearchFilters(authority="root")
+    assert SearchFilters(label="good").label == "GOOD"

@@ -14,6 +14,7 @@ from specqa.core.spec import AuthorityLevel, ExampleLabel, Section
 
 __all__ = [
     "Answer",
+    "AuthorityFilter",
     "AuthorityLevel",
     "BottomLine",
     "Citation",
@@ -50,8 +51,16 @@ def _label_as_written(value: object) -> object:
     return value
 
 
-# a label filter as people type it: the CLI took "good" and the API refused it
+def _level_as_written(value: object) -> object:
+    """An authority level as the spec writes it ("ROOT" is root); blank is no level."""
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    return value
+
+
+# filters as people type them: the CLI took "good" and the API refused it
 LabelFilter = Annotated[ExampleLabel | None, BeforeValidator(_label_as_written)]
+AuthorityFilter = Annotated[AuthorityLevel | None, BeforeValidator(_level_as_written)]
 WhoCanChangeValue = Literal["yes", "no", "it depends", "only where the developer allows"]
 
 

@@ -23,7 +23,12 @@ from server.domain.answering.service_lookups import SearchFilters
 from server.domain.audit.conversations import Conversation
 from server.domain.audit.judged import JudgedRow
 from server.domain.releases.diff import ReleaseDiff
-from server.domain.schemas import AuthorityLevel, LabelFilter, SectionCard, section_url
+from server.domain.schemas import (
+    AuthorityFilter,
+    LabelFilter,
+    SectionCard,
+    section_url,
+)
 from server.mcp import briefs
 from server.mcp.plain_errors import SpecMCPServer
 from server.mcp.results import (
@@ -116,7 +121,7 @@ SectionId = Annotated[
     ),
 ]
 Authority = Annotated[
-    AuthorityLevel | None,
+    AuthorityFilter,
     Field(description="Only sections declared at this authority level."),
 ]
 Label = Annotated[

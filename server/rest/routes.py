@@ -19,7 +19,7 @@ from server.domain.releases.diff import ReleaseDiff
 from server.domain.releases.history import SectionHistory
 from server.domain.schemas import (
     Answer,
-    AuthorityLevel,
+    AuthorityFilter,
     ExampleCard,
     ExamplesResponse,
     LabelFilter,
@@ -41,7 +41,7 @@ ReleaseQ = Annotated[
     str | None, Query(description="Release, e.g. 2025-12-18; default: newest.", max_length=40)
 ]
 AuthorityQ = Annotated[
-    AuthorityLevel | None,
+    AuthorityFilter,
     Query(description="Only sections declared at this authority level."),
 ]
 LabelQ = Annotated[

@@ -29,11 +29,14 @@ class SearchFilters:
     label: str | None = None
 
     def __post_init__(self) -> None:
+        # as people type them: "ROOT", "good"; a blank filter filters nothing
+        object.__setattr__(self, "authority", (self.authority or "").strip().lower() or None)
+        object.__setattr__(self, "label", (self.label or "").strip().upper() or None)
         if self.authority is not None and self.authority not in AUTHORITIES:
             raise InputError(
                 f"unknown authority {self.authority!r} (one of: {', '.join(AUTHORITIES)})"
             )
-        if self.label is not None and self.label.upper() not in LABELS:
+        if self.label is not None and self.label not in LABELS:
             raise InputError(f"unknown label {self.label!r} (one of: {', '.join(LABELS)})")
 
     def check(self, rc: ReleaseCorpus) -> None:
