@@ -23,6 +23,7 @@ from server.domain.retrieval.chunks import TOPIC_SECTIONS
 from server.domain.retrieval.query_cues import (
     TOPIC_CUES,
     about_the_assistant,
+    asks_for_sections,
     content_free,
     may_concern_minors,
     mentions_risk,
@@ -549,6 +550,13 @@ def test_an_off_topic_answer_never_points_a_harmless_question_to_the_limits_on_h
             section = parts.service.section(citation.section_id)
             if "stay_in_bounds" in (section.id, *section.parents):
                 assert f"[{section.title}](" not in named, question
+
+
+def test_a_question_asking_which_sections_cover_something_is_on_topic(parts: Components) -> None:
+    """ "Which sections are about user privacy?" was "not covered"; "Section 230" is a law's."""
+    answer = parts.service.answer("Which sections are about user privacy?", mode="extractive")
+    assert answer.covered and answer.citations[0].section_id == "protect_privacy"
+    assert not asks_for_sections("How does Section 230 apply to platforms?")
 
 
 # --- the same lead on every surface -------------------------------------------------------------

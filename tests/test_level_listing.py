@@ -95,3 +95,18 @@ def test_the_levels_overview_quotes_the_specs_own_ordering_down_to_no_authority(
     assert quoted[-1].startswith("> 6. *No Authority*: assistant and tool messages")
     body = parts.service.section("follow_all_applicable_instructions").body
     assert all(line[2:] in body for line in quoted)
+
+
+@pytest.mark.parametrize(
+    ("question", "levels"),
+    [
+        ("How many sections have root authority in the latest release?", ["root"]),
+        ("How many guideline sections were in the February 2025 release?", ["guideline"]),
+        ("List the sections with authority of system", ["system"]),
+        ("Can a developer override a root-level rule?", []),
+        ("Which sections are about user privacy?", []),
+    ],
+)
+def test_a_level_is_named_as_people_name_it(question: str, levels: list[str]) -> None:
+    """Only "root-level" was read: "root authority" and "guideline sections" got a policy quote."""
+    assert asked_levels(question) == levels

@@ -38,6 +38,7 @@ from server.domain.retrieval.follow_up import names_only_roles
 from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult
 from server.domain.retrieval.query_cues import (
     about_the_assistant,
+    asks_for_sections,
     content_free,
     mentions_risk,
     names_an_example,
@@ -178,7 +179,8 @@ def is_covered(question: str, result: RetrievalResult) -> bool:
     if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
         return True
     # on topic unless far off
-    if about_the_assistant(question) or mentions_risk(question) or names_an_example(question):
+    spec_words = names_an_example(question) or asks_for_sections(question)
+    if about_the_assistant(question) or mentions_risk(question) or spec_words:
         return clarity.on_topic >= ON_TOPIC_FLOOR
     return not (
         clarity.on_topic < ON_TOPIC_FLOOR

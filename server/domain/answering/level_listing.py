@@ -37,7 +37,12 @@ _NAME = r"(?:root|system|platform|developer|user|guideline)"
 # a level named as such, or a run of them: "root-level", "root- and system-level", "developer,
 # user or guideline level"
 _LEVELS_RUN = re.compile(
-    rf"\b((?:{_NAME}-?\s*(?:,|and|or|&)\s*)*{_NAME})[- ]level\b", re.IGNORECASE
+    rf"\b((?:{_NAME}-?\s*(?:,|and|or|&)\s*)*{_NAME})"
+    # "root-level", "root authority", "guideline sections"; or "authority root", "with
+    # authority of guideline"
+    rf"(?:[- ]level\b|\s+authority\b|(?=\s+(?:sections|rules|principles|defaults)\b))"
+    rf"|\bauthority(?:\s+level)?(?:\s+of)?\s+({_NAME})\b",
+    re.IGNORECASE,
 )
 _LEVEL_NAME = re.compile(_NAME, re.IGNORECASE)
 # the levels themselves: "How many authority levels did 2025-02-12 define?", "List the levels of
@@ -56,7 +61,10 @@ def asked_levels(question: str) -> list[str]:
     if not _LIST_REQUEST.search(question):
         return []
     named = {
-        name.lower() for run in _LEVELS_RUN.findall(question) for name in _LEVEL_NAME.findall(run)
+        name.lower()
+        for runs in _LEVELS_RUN.findall(question)
+        for run in runs
+        for name in _LEVEL_NAME.findall(run)
     }
     return [level for level in LEVELS if level in named]
 

@@ -14,6 +14,7 @@ __all__ = [
     "about_voice",
     "asked_label",
     "asks_for_examples",
+    "asks_for_sections",
     "asks_of_a_rule",
     "content_free",
     "focus_query",
@@ -222,6 +223,20 @@ TOPIC_CUES: dict[str, Callable[[str], bool]] = {
 
 def about_the_spec(question: str) -> bool:
     return _SPEC_CUES.search(question) is not None
+
+
+# "Which sections are about user privacy?", "the sections of the spec on lying": the spec's own
+# parts, asked for by what they cover (not "Section 230", one section of a law)
+_ASKS_FOR_SECTIONS = re.compile(
+    r"\b(?:which|what)\s+(?:[\w-]+\s+)?sections\b|"
+    r"\bsections?\s+(?:of|in)\s+(?:the\s+)?(?:model\s+)?(?:spec|document)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_sections(question: str) -> bool:
+    """Whether the question asks which of the spec's sections cover something."""
+    return _ASKS_FOR_SECTIONS.search(question) is not None
 
 
 def about_the_assistant(question: str) -> bool:
