@@ -91,9 +91,9 @@ _DEVELOPERS = re.compile(r"\b(?:developers?|operators?|system)\b", re.IGNORECASE
 
 def party_of_condition(question: str, context: str = "") -> Party | None:
     """Who the question's condition says allows or instructs it: ``developer`` (a system prompt,
-    an app, an operator; "and in a medical app?" moves the question into one) or ``user``; "I" is the developer when the question or its ``context``
-    (the earlier turns) speaks of an app or a system prompt, else the user. None when it sets no
-    such condition."""
+    an app, an operator; "and in a medical app?" moves the question into one) or ``user``. "I"
+    is the developer when the question or its ``context`` (the earlier turns) speaks of an app
+    or a system prompt, else the user. None when it sets no such condition."""
     condition = _CONDITION.search(question)
     if condition is None:
         return "developer" if _IN_AN_APP.match(question) else None
