@@ -518,3 +518,16 @@ def test_a_bad_lines_error_says_what_is_wrong_with_it(line: str, error: str) -> 
     """An empty "messages" list was told it was no "messages" list."""
     problem = parse_conversation(1, line)
     assert isinstance(problem, AuditProblem) and problem.error == error
+
+
+def test_one_bad_line_alone_is_told_in_the_singular() -> None:
+    from server.domain.audit.conversations import check_something_to_audit
+    from specqa.core.errors import InputError
+
+    problem = parse_conversation(1, '{"messages": []}')
+    with pytest.raises(
+        InputError, match=r"^no conversation audited: its one line is bad \(line 1: "
+    ):
+        check_something_to_audit([problem])
+    line = '{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "Hello!"}]}'
+    check_something_to_audit([problem, parse_conversation(2, line)])  # one good line: audited

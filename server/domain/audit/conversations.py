@@ -124,7 +124,8 @@ def check_something_to_audit(items: Sequence[object]) -> None:
         return
     shown = "; ".join(f"line {p.line}: {p.error}" for p in problems[:3])
     more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
-    raise InputError(f"no conversation audited: all {len(problems)} lines are bad ({shown}{more})")
+    every = "its one line is" if len(problems) == 1 else f"all {len(problems)} lines are"
+    raise InputError(f"no conversation audited: {every} bad ({shown}{more})")
 
 
 def instructions_of(turns: list[tuple[str, str]]) -> tuple[str, ...]:

@@ -183,7 +183,9 @@ def _audit_unjudged(
         console.print(NO_JUDGE, style="dim")
         _print_summary(summary)
     if summary.problems and not summary.conversations:  # nothing audited is not a success
-        fail(f"no conversation audited: all {summary.problems} lines of {file} are bad (above)")
+        many = summary.problems > 1
+        every, verb = (f"all {summary.problems} lines", "are") if many else ("its one line", "is")
+        fail(f"no conversation audited: {every} of {file} {verb} bad (above)")
 
 
 def _numbered(source: IO[bytes], progress: Progress, task: TaskID) -> Iterator[tuple[int, str]]:
