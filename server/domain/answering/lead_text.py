@@ -3,10 +3,11 @@ Slack, the web page, the CLI) says before the quotes or a model's text.
 
 The lead is a model's verdict (:func:`verdict_line`, written where the model's reply is
 checked), the short answer and the curated question it comes from (or that the spec does not
-cover the question), whether the party a question's condition names can change the rule, the bottom line, how sure, what changed in its section since (the release
-note), the notices (no LLM configured, an LLM that failed) and who wrote the answer. Each text is
-written here once, in markdown (and, for Slack's bottom line, in mrkdwn); the web page receives it from the
-server (:func:`lead_texts`, on the stream's ``done`` event) and renders it.
+cover the question), whether the party a follow-up's condition names can change the rule, the
+bottom line, how sure, what changed in its section since (the release note), the notices (no
+LLM configured, an LLM that failed) and who wrote the answer. Each text is written here once,
+in markdown (and, for Slack's bottom line, in mrkdwn); the web page receives it from the server
+(:func:`lead_texts`, on the stream's ``done`` event) and renders it.
 """
 
 from __future__ import annotations

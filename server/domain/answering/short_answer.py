@@ -126,8 +126,9 @@ _CONTRAST = re.compile(
 
 
 # "Is it always expected to…?" asks whether a rule holds without exception: its "no" does not answer
-# "Should it…?" (it may depend), nor a "yes" to "Should it…?" answer "Always?"; and "Is it forbidden
-# from ever deleting my files?" answered no does not answer "Can it delete them without asking?"
+# "Should it…?" (it may depend), nor a "yes" to "Should it…?" answer "Always?"; and "Is it
+# forbidden from ever deleting my files?" answered no does not answer "Can it delete them without
+# asking?"
 _UNIVERSAL = re.compile(
     r"\b(always|ever|every time|each time|no matter|under any circumstances|"
     r"in (?:all|every)(?: [\w-]+)? (?:cases?|situations?|circumstances?))\b",

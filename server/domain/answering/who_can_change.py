@@ -8,9 +8,10 @@ names who allows it used to get the earlier answer again, word for word. The aut
 the spec's own answer to it, and every answer already shows it beside the bottom line.
 
 Only an instruction or a permission counts as a condition ("if the developer *allows*…", "if I
-*tell* it to…"); a fact about the party ("what if the user is an adult?") is not one, and gets none.
-A question that stands alone gets none either (see :func:`~server.domain.answering.lead.decide_lead`):
-"when a user asks…" there describes the situation, which the curated questions answer.
+*tell* it to…"); a fact about the party ("what if the user is an adult?") is not one, and gets
+none. A question that stands alone gets none either (see
+:func:`~server.domain.answering.lead.decide_lead`): "when a user asks…" there describes the
+situation, which the curated questions answer.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ _CONDITION = re.compile(
     re.IGNORECASE,
 )
 # a rule's own words for when an instruction counts: "…without permission", "unless explicitly
-# authorized", "authority may be delegated…", "can be overridden by…" (not a bare "unless": "unless
-# legally required" is no one's permission)
+# authorized", "authority may be delegated…", "can be overridden by…" (not a bare "unless":
+# "unless legally required" is no one's permission)
 _PERMISSION = re.compile(
     r"\b(?:without (?:explicit )?(?:permission|authori[sz]ation)|with permission|"
     r"delegat\w*|authori[sz]ed|explicitly (?:allow|instruct|permit|request|authori[sz])\w*|"
