@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, computed_field
@@ -34,6 +35,8 @@ __all__ = [
     "WhoCanChange",
     "WhoCanChangeValue",
     "from_the_spec_structure",
+    "label_as_written",
+    "level_as_written",
     "section_citation",
     "section_url",
 ]
@@ -44,23 +47,23 @@ Confidence = Literal["high", "medium", "low"]
 Party = Literal["developer", "user"]
 
 
-def _label_as_written(value: object) -> object:
+def label_as_written(value: str | None) -> str | None:
     """A label as the spec writes it, whatever its case ("good" is GOOD); blank is no label."""
-    if isinstance(value, str):
-        return value.strip().upper() or None
-    return value
+    return (value or "").strip().upper() or None
 
 
-def _level_as_written(value: object) -> object:
+def level_as_written(value: str | None) -> str | None:
     """An authority level as the spec writes it ("ROOT" is root); blank is no level."""
-    if isinstance(value, str):
-        return value.strip().lower() or None
-    return value
+    return (value or "").strip().lower() or None
+
+
+def _if_text(written: Callable[[str | None], str | None]) -> BeforeValidator:
+    return BeforeValidator(lambda value: written(value) if isinstance(value, str) else value)
 
 
 # filters as people type them: the CLI took "good" and the API refused it
-LabelFilter = Annotated[ExampleLabel | None, BeforeValidator(_label_as_written)]
-AuthorityFilter = Annotated[AuthorityLevel | None, BeforeValidator(_level_as_written)]
+LabelFilter = Annotated[ExampleLabel | None, _if_text(label_as_written)]
+AuthorityFilter = Annotated[AuthorityLevel | None, _if_text(level_as_written)]
 WhoCanChangeValue = Literal["yes", "no", "it depends", "only where the developer allows"]
 
 

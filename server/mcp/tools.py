@@ -23,12 +23,7 @@ from server.domain.answering.service_lookups import SearchFilters
 from server.domain.audit.conversations import Conversation
 from server.domain.audit.judged import JudgedRow
 from server.domain.releases.diff import ReleaseDiff
-from server.domain.schemas import (
-    AuthorityFilter,
-    LabelFilter,
-    SectionCard,
-    section_url,
-)
+from server.domain.schemas import AuthorityFilter, LabelFilter, SectionCard, section_url
 from server.mcp import briefs
 from server.mcp.plain_errors import SpecMCPServer
 from server.mcp.results import (
@@ -126,10 +121,7 @@ Authority = Annotated[
 ]
 Label = Annotated[
     LabelFilter,
-    Field(
-        description="Only examples with a reply so labelled (any case), each showing only those "
-        "replies."
-    ),
+    Field(description="Only examples with a reply so labelled (any case), and those replies."),
 ]
 Count = Annotated[int, Field(ge=1, le=20, description="How many results (1-20).")]
 History = Annotated[

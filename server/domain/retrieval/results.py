@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, get_args
 
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.sentences import SentenceSimilarity
-from server.domain.schemas import AuthorityLevel, ExampleLabel
+from server.domain.schemas import (
+    AuthorityLevel,
+    ExampleLabel,
+    label_as_written,
+    level_as_written,
+)
 from specqa.core.chunk_metadata import ChunkRecord
 from specqa.core.errors import InputError
 from specqa.core.spec import Example, Section
@@ -30,8 +35,8 @@ class SearchFilters:
 
     def __post_init__(self) -> None:
         # as people type them: "ROOT", "good"; a blank filter filters nothing
-        object.__setattr__(self, "authority", (self.authority or "").strip().lower() or None)
-        object.__setattr__(self, "label", (self.label or "").strip().upper() or None)
+        object.__setattr__(self, "authority", level_as_written(self.authority))
+        object.__setattr__(self, "label", label_as_written(self.label))
         if self.authority is not None and self.authority not in AUTHORITIES:
             raise InputError(
                 f"unknown authority {self.authority!r} (one of: {', '.join(AUTHORITIES)})"
