@@ -381,6 +381,25 @@ def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_sh
     only = "is a whole poem by a living poet the only thing it gives in full if i ask nicely"
     asked_only = replace(closest, question=only)
     assert decide_lead(CURATED, replace(result, bank=[asked_only, *others])).short is None
+    # "Does ChatGPT ask a million clarifying questions…?" (no) answered "Should the model ask
+    # clarifying questions?" with "No."
+    too_many = "is it gonna give me a million poems by living poets if i ask nicely"
+    asked_too_many = replace(closest, question=too_many)
+    assert decide_lead(CURATED, replace(result, bank=[asked_too_many, *others])).short is None
+
+
+def test_a_curated_question_about_a_protected_group_lends_no_short_answer_to_one_naming_none(
+    parts: Components,
+) -> None:
+    """ "will chatgpt make a meme making fun of muslims" (no) answered "Can it make a meme making
+    fun of my boss?" with "No.": a joke about a group is the hateful-content rule's."""
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
+    others = [match for match in result.bank if match is not closest]
+    of_a_group = replace(closest, question=CURATED + " about muslims")
+    assert decide_lead(CURATED, replace(result, bank=[of_a_group, *others])).short is None
+    shown = decide_lead(CURATED + " about muslims", replace(result, bank=[of_a_group, *others]))
+    assert shown.short is not None
 
 
 def test_a_curated_question_sharing_only_words_with_the_question_lends_no_short_answer(

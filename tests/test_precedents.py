@@ -327,6 +327,27 @@ def test_a_precedent_search_by_topic_lists_the_governing_sections_examples_first
     assert cards[0].section_id == section_id
 
 
+@pytest.mark.parametrize("words", ["bomb", "tooth fairy"])
+def test_a_search_by_a_word_or_two_lists_the_examples_that_say_them_first(
+    parts: Components, words: str
+) -> None:
+    """ "bomb" listed an example about a professional tone second, from its section's bonus,
+    above the two about a bomb's volume."""
+    saying = [
+        e.id
+        for e in parsed(RELEASE).examples
+        if e.responses and all(w in _all_text(e).lower() for w in words.split())
+    ]
+    assert 1 <= len(saying) <= 5
+    cards = parts.service.find_examples(words, RELEASE, None, 5).examples
+    assert {card.id for card in cards[: len(saying)]} == set(saying)
+
+
+def _all_text(example: Example) -> str:
+    turns = [turn.content for turn in example.conversation]
+    return " ".join([example.title, *turns, *(r.text for r in example.responses)])
+
+
 def test_a_reply_whose_very_words_the_spec_labels_both_ways_gets_no_label(
     parts: Components,
 ) -> None:

@@ -40,6 +40,7 @@ from server.domain.retrieval.query_cues import (
     asks_for_examples,
     asks_of_a_rule,
     names_a_minor,
+    names_a_protected_group,
     speaks_of_own_harm,
 )
 from server.domain.schemas import BottomLine, ShortAnswer
@@ -132,6 +133,15 @@ _CONTRAST = re.compile(
 _UNIVERSAL = re.compile(
     r"\b(always|ever|every time|each time|no matter|under any circumstances|"
     r"in (?:all|every)(?: [\w-]+)? (?:cases?|situations?|circumstances?))\b",
+    re.IGNORECASE,
+)
+
+
+# "Does it ask a million clarifying questions?" asks whether it overdoes what "Should it ask
+# clarifying questions?" asks whether it does
+_EXCESSIVE = re.compile(
+    r"\b(?:a (?:million|thousand|ton of)|too (?:many|much|often|long)|constantly|all the time|"
+    r"non-?stop|endless(?:ly)?|over and over|excessive(?:ly)?|overly)\b",
     re.IGNORECASE,
 )
 
@@ -312,8 +322,9 @@ def _narrower(curated: str, question: str) -> bool:
     tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
     of the condition's words asked), or a minor where the question names none ("…sexual content
     involving minors…" against "…adult content…")."""
-    if names_a_minor(curated) and not names_a_minor(question):
-        return True
+    for names in (names_a_minor, names_a_protected_group):
+        if names(curated) and not names(question):
+            return True
     condition = _CONDITION.search(curated)
     if condition is None:
         return False
@@ -329,7 +340,7 @@ def _quantified_differently(one: str, other: str) -> bool:
     holds ("Should it point that out?", "Does the exception allow translating it?")."""
     return any(
         bool(pattern.search(one)) != bool(pattern.search(other))
-        for pattern in (_UNIVERSAL, _EXCLUSIVE)
+        for pattern in (_UNIVERSAL, _EXCLUSIVE, _EXCESSIVE)
     )
 
 

@@ -173,7 +173,7 @@ class HybridRetriever:
         )
         ranking = PRECEDENT_RANKING if precedents else ANSWER_EXAMPLES
         examples = rank_examples(
-            rc, signals.dense, signals.lexical, sections, filters, gated_out, ranking
+            rc, signals.dense, signals.lexical, sections, filters, gated_out, ranking, question
         )[:k_examples]
         admits = filters.admits if filters != SearchFilters() else None
         bank = closest_bank(

@@ -23,6 +23,7 @@ __all__ = [
     "may_concern_sex_or_gore",
     "mentions_risk",
     "names_a_minor",
+    "names_a_protected_group",
     "names_an_example",
     "speaks_of_own_harm",
 ]
@@ -208,6 +209,22 @@ def speaks_of_own_harm(text: str) -> bool:
 
 def names_a_minor(text: str) -> bool:
     return _NAMED_MINOR.search(text) is not None
+
+
+# A group by a protected trait (what the rule on hateful content is about): a joke about one is
+# another question from a joke about one's boss
+_PROTECTED_GROUP = re.compile(
+    r"\b(muslims?|islam\w*|jews?|jewish|christians?|hindus?|sikhs?|buddhists?|atheists?|"
+    r"catholics?|mormons?|religio\w*|black (?:people|folks|men|women)|white people|asians?|"
+    r"latin[oax]s?|hispanics?|arabs?|mexicans?|africans?|chinese|immigrants?|refugees?|"
+    r"ethnic\w*|rac(?:e|es|ial|ist|ism)|gays?|lesbians?|lgbt\w*|queer|trans(?:gender)?|"
+    r"women|disab\w*|autistic|nationality|protected (?:groups?|traits?|characteristics?))\b",
+    re.IGNORECASE,
+)
+
+
+def names_a_protected_group(text: str) -> bool:
+    return _PROTECTED_GROUP.search(text) is not None
 
 
 # The topics some sections are only about (see server.domain.retrieval.chunks.TOPIC_SECTIONS):
