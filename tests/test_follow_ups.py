@@ -11,7 +11,7 @@ from server.domain.answering.lead_text import NO_EARLIER_QUESTION
 from server.domain.answering.release_asked import release_asked
 from server.domain.answering.release_follow_up import release_follow_up
 from server.domain.answering.who_can_change import CAN_CHANGE, party_of_condition
-from server.domain.retrieval.follow_up import follow_up_query
+from server.domain.retrieval.follow_up import follow_up_query, returns_to
 from server.domain.schemas import Answer
 
 # (first question, follow-up, sections that govern the first question's topic)
@@ -678,3 +678,47 @@ def test_i_is_the_developer_when_the_conversation_builds_an_app(parts: Component
     )
     assert mine.who_can_change is not None and mine.who_can_change.party == "developer"
     assert theirs.who_can_change is not None and theirs.who_can_change.party == "user"
+
+
+@pytest.mark.parametrize(
+    ("history", "follow_up"),
+    [
+        (["My system prompt forbids profanity."], "What if the user insists?"),
+        (
+            ["Will it swear if I ask it to?"],
+            "What if the developer forbids it and the user insists?",
+        ),
+    ],
+)
+def test_a_user_cannot_change_what_the_developer_forbade(
+    parts: Components, history: list[str], follow_up: str
+) -> None:
+    """A guideline a user may change, once the developer forbade it: the user's insisting was
+    told "Yes", or nothing."""
+    after = parts.service.answer(follow_up, mode="extractive", history=history)
+    who = after.who_can_change
+    assert who is not None and (who.party, who.value) == ("user", "no")
+    assert "the developer's instruction outranks the user's" in who.text
+    unforbidden = parts.service.answer(
+        "What if the user insists?", mode="extractive", history=["Will it swear if I ask it to?"]
+    )
+    assert unforbidden.who_can_change is not None and unforbidden.who_can_change.value == "yes"
+
+
+@pytest.mark.parametrize(
+    "back",
+    [
+        "back to the first topic: and if the developer allows it?",
+        "Going back to the first question",
+    ],
+)
+def test_a_follow_up_that_goes_back_to_the_first_topic_leans_on_it(
+    parts: Components, back: str
+) -> None:
+    """It leaned on the question just before (or on none): confidence low, a random section."""
+    history = ["Will it swear if I ask it to?", "Can it write a poem by a living poet?"]
+    after = parts.service.answer(back, mode="extractive", history=history)
+    assert after.citations[0].section_id == "be_professional"
+    assert after.confidence != "low"
+    assert returns_to("back to the previous question", 3) == 1
+    assert returns_to("What is the first topic of the spec?", 3) is None

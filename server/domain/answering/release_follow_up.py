@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from server.domain.answering.release_asked import release_asked
 from server.domain.answering.small_talk import is_small_talk, without_small_talk
 from server.domain.releases.change_questions import MONTH_WORDS, is_change_question, named_releases
-from server.domain.retrieval.follow_up import follow_up_query, leans_on_history
+from server.domain.retrieval.follow_up import follow_up_query, leans_on_history, returns_to
 
 __all__ = ["Reasked", "earlier_topic", "release_follow_up"]
 
@@ -64,10 +64,13 @@ def release_follow_up(question: str, history: list[str], known: list[str]) -> Re
     return Reasked(earlier[-1], earlier[:-1], release)
 
 
-def earlier_topic(history: list[str], known: list[str]) -> str:
+def earlier_topic(history: list[str], known: list[str], question: str = "") -> str:
     """What the conversation is about, as a search would take it: the earlier question a
     follow-up leans on, with the turns before it while each is itself a follow-up ("what if
-    the developer allows it?" after "what if I tell it to?" is about the question before both)."""
+    the developer allows it?" after "what if I tell it to?" is about the question before both).
+    A ``question`` that goes back to a turn ("back to the first topic: …") leans on that one."""
+    back = returns_to(question, len(history))
+    history = history if back is None else history[: back + 1]
     topic = _topic_turn(history, known)
     index = len(history) - 1 if topic is None else topic
     asked = _without_release(without_small_talk(history[index]), known)

@@ -227,7 +227,7 @@ class AnsweringService(SpecLookups):
         if chat is not None:  # no model would write it either: no notice
             return Prepared(question, history, use_llm, started, made=chat)
         known = self.corpus().names
-        earlier = earlier_topic(history, known) if history else None
+        earlier = earlier_topic(history, known, question) if history else None
         # about the spec's structure, not its guidance: an example's history, which rules moved
         # level, what changed, which sections are at a level, which examples carry a label
         structural = (

@@ -9,7 +9,9 @@ the spec's own answer to it, and every answer already shows it beside the bottom
 
 Only an instruction or a permission counts as a condition ("if the developer *allows*…", "if I
 *tell* it to…"); a fact about the party ("what if the user is an adult?") is not one, and gets
-none. A question that stands alone gets none either (see
+none. Once the developer has forbidden it ("My system prompt forbids profanity." then "what if
+the user insists?"), a user's instruction changes nothing, whatever the level: the developer's
+outranks it. A question that stands alone gets none either (see
 :func:`~server.domain.answering.lead.decide_lead`): "when a user asks…" there describes the
 situation, which the curated questions answer.
 """
@@ -81,6 +83,17 @@ _AS_DEVELOPER = re.compile(
     r"platform|agent|assistant|users|customers))\b",
     re.IGNORECASE,
 )
+# "My system prompt forbids profanity.", "the developer told it never to…": a developer's
+# instruction against it, which a user's does not override
+_DEVELOPER_FORBIDS = re.compile(
+    rf"\b{_DEVELOPER}\s+(?:[\w'’-]+\s+){{0,3}}?(?:forbid\w*|ban\w*|prohibit\w*|disallow\w*|"
+    r"block\w*|bars?|barred|restrict\w*|(?:tells?|told|says?|said|asks?|asked|instructs?|"
+    r"instructed|wants?)\s+(?:it\s+|the \w+\s+)?(?:not|never|no)\b|"
+    r"(?:does|did)(?:n'?t| not) (?:allow|permit|let|want)|won'?t (?:allow|let))",
+    re.IGNORECASE,
+)
+# "…and the user insists?": the user's instruction, named without "if"
+_USER_INSTRUCTS = re.compile(rf"\b(?:{_USER})\s+(?:\w+\s+){{0,3}}?{_INSTRUCTS}\b", re.IGNORECASE)
 _USERS = re.compile(r"\busers?\b", re.IGNORECASE)
 _USER_PERMITS = re.compile(
     r"\busers?\s+(?:[\w-]+\s+){0,2}?(?:delegat|authori[sz]|allow|permit|grant|consent|opt|"
@@ -96,6 +109,8 @@ def party_of_condition(question: str, context: str = "") -> Party | None:
     is the developer when the question or its ``context`` (the earlier turns) speaks of an app
     or a system prompt, else the user. None when it sets no such condition."""
     condition = _CONDITION.search(question)
+    if condition is None and _developer_forbids(question, context):
+        return "user" if _USER_INSTRUCTS.search(question) else None
     if condition is None:
         return "developer" if _IN_AN_APP.match(question) else None
     if condition["developer"]:
@@ -119,7 +134,11 @@ def who_can_change(
     value: WhoCanChangeValue = levels[party]
     rule = f"“{section.title}” is {_level_name(bottom.authority or '')}"
     own = _own_permission(section, party) if value == "no" else None
-    if own is not None:
+    if party == "user" and value != "no" and _developer_forbids(question, context):
+        value = "no"  # the developer said otherwise: a user changes it only where they have not
+        why = f"the developer's instruction outranks the user's. {rule}, which a user can "
+        why += "change only where the developer has not said otherwise."
+    elif own is not None:
         value = "it depends"
         why = f"{rule}, which no instruction overrides, but the rule itself makes room for "
         why += f"permission: “{own}”"
@@ -133,6 +152,10 @@ def who_can_change(
         section_id=bottom.section_id,
         text=f"{_ASKED[party]} {value.capitalize()}: {why}",
     )
+
+
+def _developer_forbids(question: str, context: str) -> bool:
+    return _DEVELOPER_FORBIDS.search(f"{context}\n{question}") is not None
 
 
 def _own_permission(section: Section, party: Party) -> str | None:

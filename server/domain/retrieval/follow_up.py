@@ -17,6 +17,7 @@ __all__ = [
     "follow_up_words",
     "leans_on_history",
     "names_only_roles",
+    "returns_to",
     "standalone_query",
 ]
 
@@ -59,6 +60,13 @@ _NEW_TOPIC = re.compile(
     r"changing (?:the )?(?:topic|subject))\b[\s:,.;!?—–-]*",
     re.IGNORECASE,
 )
+# "Back to the first topic: and if the developer allows it?" leans on a turn further back
+_BACK_TO = re.compile(
+    r"^\W*(?:(?:ok(?:ay)?|so|anyway|now|and|but)\W+)*(?:(?:going|getting|coming|go|get) )?"
+    r"back to (?:the |my |our )?(?:(?P<first>first|original|initial|1st|opening)|earlier|previous|"
+    r"other|old|last|prior)\s+(?:topic|question|one|thing|subject|point)\b[\s:,.;!?—–-]*",
+    re.IGNORECASE,
+)
 _SHORT = 4  # words: "and for teens?", "why?"
 # Who is asking or allowing is not what a question is about: "and if the developer allows it?"
 # keeps the earlier question's topic instead of pulling in the sections about developers.
@@ -80,7 +88,8 @@ def leans_on_history(question: str) -> bool:
     if _NEW_TOPIC.match(question):
         return False
     return (
-        len(question.split()) <= _SHORT
+        _BACK_TO.match(question) is not None
+        or len(question.split()) <= _SHORT
         or _OPENINGS.match(question) is not None
         or _POINTING.search(question) is not None
         or _points_to_a_person_before(question)
@@ -95,9 +104,19 @@ def _points_to_a_person_before(question: str) -> bool:
 def follow_up_words(question: str) -> str | None:
     """A follow-up's own words once role words are taken out ("what if I want it aimed at young
     men?"), or None when nothing of substance remains ("and if the developer allows it?")."""
-    own = " ".join(_ROLE_WORDS.sub(" ", question).split())
+    own = " ".join(_ROLE_WORDS.sub(" ", _BACK_TO.sub(" ", question)).split())
     substance = _FILLER.sub(" ", re.sub(r"[^\w\s']", " ", own)).split()
     return own if substance else None
+
+
+def returns_to(question: str, turns: int) -> int | None:
+    """The earlier turn (of ``turns``) a question says it goes back to: the first ("back to the
+    first topic…") or, for "the earlier/previous one", the one before the last; None if it
+    says none."""
+    back = _BACK_TO.match(question)
+    if back is None or turns == 0:
+        return None
+    return 0 if back["first"] else max(turns - 2, 0)
 
 
 def names_only_roles(question: str) -> bool:
