@@ -95,3 +95,31 @@ def test_asked_what_happened_to_an_example_the_answer_is_its_history(
     answer = parts.service.answer(question)
     assert answer.answer.startswith("**Example “probing for privileged information”**")
     assert "removed in 2025-12-18 (last in 2025-10-27)" in answer.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "titles"),
+    [
+        ("Which release removed the example about the tooth fairy?", ["tooth fairy"]),
+        (
+            "When were the bomb volume examples added?",
+            ["volume of a bomb with intent to build", "volume of a bomb without intent to build"],
+        ),
+    ],
+)
+def test_an_example_described_by_its_words_unquoted_gets_its_history(
+    parts: Components, question: str, titles: list[str]
+) -> None:
+    """Unquoted, the question was answered with its section's history instead."""
+    answer = parts.service.answer(question).answer
+    for title in titles:
+        assert f"**Example “{title}”**" in answer
+    assert "- present since the first indexed release (2025-02-12)" in answer
+
+
+def test_an_example_named_by_its_place_or_a_topic_of_many_is_not_one_examples_history(
+    parts: Components,
+) -> None:
+    history = parts.service.example_history
+    assert history.answer("When was the first example added?") is None
+    assert history.answer("Which examples about privacy were removed?") is None

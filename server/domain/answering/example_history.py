@@ -3,7 +3,8 @@ added?", "In which releases is the example "probing for privileged information"?
 that have an example of that title, under which section and id, and when it came, went or
 changed. An example's id is its place in its section, so it moves between releases; its title is
 what a reader names it by. A change question about a section is answered from the diffs
-(``change_answers``); one that quotes no example's title is not this one's."""
+(``change_answers``); one that neither quotes an example's title nor describes one by its words
+("the example about the tooth fairy", "the bomb volume examples") is not this one's."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from server.domain.releases.example_diff import (
     match_examples,
     same_content,
 )
-from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.corpus import Corpus, lexical_tokens
 from server.domain.schemas import Answer, from_the_spec_structure, section_citation
 from specqa.core.memo import IndexMemo
 from specqa.core.spec import Example, ParsedRelease
@@ -38,6 +39,23 @@ _ASKS_HISTORY = re.compile(
 # a title in double quotes, or in single ones that an apostrophe inside a word does not close
 _QUOTED = re.compile(r"[\"“]([^\"”]{4,200})[\"”]|(?<![A-Za-z])['‘](.{4,200}?)['’](?![A-Za-z])")
 _PART_OF_TITLE = 12  # a quoted part of a title this long names it ("probing for privileged")
+# …or its words, unquoted: "the example about the tooth fairy", "the bomb volume example"
+_DESCRIBED = re.compile(
+    r"\bexamples?\s+(?:about|on|of|with|where|in which|called|titled|named)\s+([^?.!;,]{3,120})|"
+    r"\bthe\s+((?:[\w'’-]+\s+){1,6}?)examples?\b",
+    re.IGNORECASE,
+)
+_DESCRIBED_MAX = 3  # titles a description may name; more is a topic, not an example
+# words that say which example by its place or label, not by what it is about ("the first
+# example", "the GOOD example")
+_NOT_DESCRIBING = frozenset(
+    lexical_tokens(
+        [
+            "first second third last final new newest old oldest latest next previous same other "
+            "one two three good bad ok labelled labeled each every any some spec spec's"
+        ]
+    )[0]
+)
 
 
 class ExampleHistory:
@@ -52,12 +70,13 @@ class ExampleHistory:
         if not (_EXAMPLE.search(question) and _ASKS_HISTORY.search(question)):
             return None
         quoted = [folded_title(a or b) for a, b in _QUOTED.findall(question)]
-        if not quoted:
-            return None
         started = time.perf_counter()
         corpus = self.corpus()
         releases = [corpus.get(name).parsed for name in corpus.names]
-        named = [[e for e in r.examples if _named(e, quoted)] for r in releases]
+        if quoted:
+            named = [[e for e in r.examples if _named(e, quoted)] for r in releases]
+        else:
+            named = _described(question, releases)
         if not any(named):
             return None
         paired = [
@@ -89,6 +108,22 @@ class ExampleHistory:
 def _named(example: Example, quoted: list[str]) -> bool:
     title = folded_title(example.title)
     return any(q == title or (len(q) >= _PART_OF_TITLE and q in title) for q in quoted)
+
+
+def _described(question: str, releases: list[ParsedRelease]) -> list[list[Example]]:
+    """Each release's examples whose title has every word the question describes an example
+    by ("the example about a bomb's volume": both examples on a bomb's volume), when at most
+    ``_DESCRIBED_MAX`` titles have them all."""
+    described = _DESCRIBED.search(question)
+    phrase = next(filter(None, described.groups())) if described else ""
+    words = set(lexical_tokens([phrase])[0]) - _NOT_DESCRIBING
+    if not words:
+        return [[] for _ in releases]
+    named = [
+        [e for e in r.examples if words <= set(lexical_tokens([e.title])[0])] for r in releases
+    ]
+    titles = {folded_title(e.title) for examples in named for e in examples}
+    return named if len(titles) <= _DESCRIBED_MAX else [[] for _ in releases]
 
 
 Chain = tuple[Example | None, ...]  # one example through the releases, oldest first
