@@ -379,6 +379,24 @@ def test_history_question_follows_a_rename(parts: Components) -> None:
     assert "**2025-09-12** (renamed)" in answer.answer
 
 
+def test_a_change_question_naming_an_old_section_id_is_about_that_section_alone(
+    parts: Components,
+) -> None:
+    """ "What changed in be_kind?" led with "Be warm", a section added later, from the ranking."""
+    answer = parts.service.answer("What changed in be_kind?")
+    assert answer.answer.startswith("**In short:** Be kind (`be_kind`)")
+    assert "renamed" in answer.answer and "be_warm" not in answer.answer
+
+
+def test_history_cli_names_the_id_a_renamed_section_is_present_under(
+    cli_env: dict[str, str],
+) -> None:
+    """`specqa history be_kind` said "present in" all five releases, as if never renamed."""
+    result = run_cli("history", "be_kind", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    assert "2025-04-11, 2025-09-12 (as love_humanity)" in result.stdout
+
+
 def test_latest_release_and_did_you_mean(parts: Components) -> None:
     assert parts.service.section("do_not_lie", "latest").release == "2025-12-18"
     assert parts.service.answer("lying?", release="latest").release == "2025-12-18"

@@ -55,6 +55,7 @@ _THE_EXAMPLES = re.compile(
     r"(?:(?:the|any|all|new|labell?ed|spec'?s?)\s+)*(?:examples?|example conversations|precedents)",
     re.IGNORECASE,
 )
+_SECTION_ID = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
 _POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNORECASE)
 _THIS_RELEASE = re.compile(
     r"\b(?:this|that)\s+(?:release|version|spec|model\s+spec)\b", re.IGNORECASE
@@ -228,6 +229,17 @@ class ChangeAnswerer:
     def _topics(self, corpus: Corpus, topic: str) -> list[tuple[str, str]]:
         """The sections a change question is about: the best matches (in any release) and, for a
         grouping section, its children, since that is where the text lives."""
+        # a section id the topic names outright ("what changed in be_kind?"), in any release:
+        # that section alone (a ranking would add "Be warm" for "be_kind")
+        ids = set(re.findall(_SECTION_ID, topic))
+        named = {
+            s.id: s.title
+            for name in reversed(corpus.names)
+            for s in corpus.get(name).parsed.sections
+            if s.id in ids
+        }
+        if named:
+            return list(named.items())
         # a title the topic names outright, in any release, whatever the ranking says
         found = {
             s.id: s.title

@@ -63,7 +63,14 @@ def history(
     if as_json:
         print_json(result.model_dump(by_alias=True))
         return
-    print_line(f"[bold]{section_id}[/] present in: {', '.join(result.present_in)}")
+    # a renamed section is present under its new id: say so, or it reads as never renamed
+    present = [
+        release
+        if result.ids.get(release, section_id) == section_id
+        else f"{release} (as {result.ids[release]})"
+        for release in result.present_in
+    ]
+    print_line(f"[bold]{section_id}[/] present in: {', '.join(present)}")
     for event in result.events:
         print_line(f"  {event.release}  [cyan]{event.kind:<9}[/] {escape(event.summary)}")
         for edit in event.sentences:
