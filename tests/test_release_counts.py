@@ -3,6 +3,9 @@ the releases' structure on the real releases."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 from server.composition.components import Components
 
 
@@ -80,3 +83,30 @@ def test_what_one_release_added_counts_only_the_examples_of_the_label_asked(
     assert f"examples labelled BAD added, 1 removed ({before} → {after};" in bad.answer
     added = int(bad.answer.split("): ")[1].split()[0])
     assert added - 1 == after - before and added < int(every.answer.split("): ")[1].split()[0])
+
+
+def test_examples_are_counted_by_authority_level_each_or_one(parts: Components) -> None:
+    """ "How many GOOD examples does each authority level have?" was answered with the text of
+    the levels section."""
+    each = parts.service.answer("How many GOOD examples does each authority level have?").answer
+    counts = {
+        level: int(count)
+        for level, count in re.findall(r"^- (\w+): (\d+) examples", each, flags=re.M)
+    }
+    release = parts.service.corpus().get(None).parsed
+    by_level = Counter(
+        release.section(e.section_id).authority  # type: ignore[union-attr]
+        for e in release.examples
+        if "GOOD" in e.labels
+    )
+    assert counts == {level: n for level, n in by_level.items() if level}
+    root = parts.service.answer("How many examples are there at root level?").answer
+    at_root = sum(
+        1
+        for e in release.examples
+        if e.responses and release.section(e.section_id).authority == "root"  # type: ignore[union-attr]
+    )
+    assert re.search(rf"^- root: {at_root} examples; replies GOOD \d+", root, flags=re.M)
+    assert "- user:" not in root
+    topic = parts.service.answer("How many examples about privacy are at root level?")
+    assert "by authority level" not in topic.answer

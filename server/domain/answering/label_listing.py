@@ -2,7 +2,8 @@
 BAD examples"), answered with every example that has a reply so labelled, in the spec's order:
 there is no topic to rank them by. A request with a topic ("Show me BAD examples about privacy")
 is an ordinary question whose examples keep only the replies so labelled (``Evidence.of``). "How
-many (BAD) examples does the spec have?" is answered with the counts."""
+many (BAD) examples does the spec have?" is answered with the counts, and "How many examples are
+at root level?" or "…per authority level?" with the counts of the sections at each level."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from collections import Counter
 from collections.abc import Callable
 
 from server.domain.answering.extractive import example_line
+from server.domain.answering.level_listing import LEVEL_WORDS, LEVELS, levels_named
 from server.domain.precedents.example_view import example_card, only_label
 from server.domain.releases.change_questions import named_releases
 from server.domain.retrieval.corpus import Corpus, section_ids_in
 from server.domain.retrieval.query_cues import asked_label
 from server.domain.retrieval.results import SearchFilters
-from server.domain.schemas import Answer, from_the_spec_structure, section_citation
+from server.domain.schemas import Answer, ExampleCard, from_the_spec_structure, section_citation
 from specqa.core.spec import Example, ParsedRelease, Section
 
 __all__ = ["LabelListing"]
@@ -30,6 +32,9 @@ _SEARCH = "specqa examples search"
 _HOW_MANY = re.compile(
     r"\b(?:how many|number of|count)\b(?=.*\b(?:examples?|precedents?|repl(?:y|ies)|responses?)\b)",
     re.IGNORECASE,
+)
+_PER_LEVEL = re.compile(
+    r"\b(?:each|every|per|by)\s+(?:authority\s+)?level|\bby\s+authority\b", re.IGNORECASE
 )
 # the words of a request for examples by label: whatever else a question says is its topic
 _REQUEST_WORDS = re.compile(
@@ -59,12 +64,18 @@ class LabelListing:
         target = named[-1] if named else corpus.get(release).release
         parsed = corpus.get(target).parsed
         section, rest = _section_named(parsed, question) if counting else (None, question)
+        levels = _levels_counted(rest) if counting else None
+        if levels is not None:
+            rest = LEVEL_WORDS.sub(" ", rest)
         if re.search(r"\w", _REQUEST_WORDS.sub(" ", rest)):
             return None  # a topic to answer about
         examples = [e for e in parsed.examples if section is None or _under(parsed, e, section)]
         cards = only_label([example_card(e, target) for e in examples], label)
-        if counting:
-            lines, shown = [_counts(examples, label, target, section)], []
+        shown: list[ExampleCard] = []
+        if levels is not None:
+            lines = _counts_by_level(parsed, examples, label, levels)
+        elif counting:
+            lines = [_counts(examples, label, target, section)]
         else:
             shown = cards[:MAX_LISTED]
             head = f"**Examples with a reply labelled {label}** in {target}: {len(cards)}."
@@ -76,6 +87,42 @@ class LabelListing:
         return from_the_spec_structure(
             question, target, "\n".join(lines), started, citations, shown
         )
+
+
+def _levels_counted(question: str) -> list[str] | None:
+    """The authority levels a count of examples is asked by ("How many examples are at root
+    level?"; "…per authority level?" is every level), or None if it names none."""
+    if _PER_LEVEL.search(question):
+        return list(LEVELS)
+    return levels_named(question) or None
+
+
+def _counts_by_level(
+    parsed: ParsedRelease, examples: list[Example], label: str | None, levels: list[str]
+) -> list[str]:
+    """ "How many (BAD) examples are at root level?": the examples of the sections at each
+    level, and their replies by label (a release before 2025-09-12 has "platform" for root and
+    system, and a level no section has is left out of "each level")."""
+    asked = f" with a reply labelled {label}" if label else ""
+    lines = [f"**Examples{asked} by authority level** in {parsed.release}:"]
+    for level in levels:
+        at_level = [e for e in examples if _level_of(parsed, e) == level]
+        replies = Counter(r.label for e in at_level for r in e.responses)
+        labelled = sum(1 for e in at_level if label in e.labels or (label is None and e.responses))
+        if not at_level and len(levels) > 1:
+            continue
+        if label:
+            lines.append(f"- {level}: {labelled} examples ({replies[label]} {label} replies)")
+        else:
+            by_label = ", ".join(f"{name} {replies[name]}" for name in ("GOOD", "BAD", "OK"))
+            lines.append(f"- {level}: {labelled} examples; replies {by_label}")
+    search = f"{_SEARCH} --release {parsed.release} --authority LEVEL"
+    return [*lines, "", f"`{search}" + (f" --label {label}`" if label else "`") + " lists them."]
+
+
+def _level_of(parsed: ParsedRelease, example: Example) -> str | None:
+    section = parsed.section(example.section_id)
+    return section.authority if section is not None else None
 
 
 def _section_named(parsed: ParsedRelease, question: str) -> tuple[Section | None, str]:

@@ -19,7 +19,7 @@ from server.domain.retrieval.corpus import Corpus
 from server.domain.schemas import Answer, from_the_spec_structure, section_citation, section_url
 from specqa.core.spec import Section
 
-__all__ = ["LEVELS", "LevelListing", "asked_levels"]
+__all__ = ["LEVELS", "LEVEL_WORDS", "LevelListing", "asked_levels", "levels_named"]
 
 LEVELS = ("root", "system", "platform", "developer", "user", "guideline")
 _OLDER_NAME = "platform"  # before root and system were told apart
@@ -45,6 +45,12 @@ _LEVELS_RUN = re.compile(
     re.IGNORECASE,
 )
 _LEVEL_NAME = re.compile(_NAME, re.IGNORECASE)
+# the words that name levels, or each level ("per authority level"), in a count of examples
+LEVEL_WORDS = re.compile(
+    rf"{_LEVELS_RUN.pattern}|\b(?:(?:at|for|in|on)\s+)?(?:each|every|per|by|all)\s+"
+    r"(?:authority\s+)?levels?(?:\s+of\s+authority)?\b|\bby\s+authority\b|\b(?:at|for|in)\b",
+    re.IGNORECASE,
+)
 # the levels themselves: "How many authority levels did 2025-02-12 define?", "List the levels of
 # authority"
 _ALL_LEVELS = re.compile(
@@ -55,11 +61,9 @@ _ALL_LEVELS = re.compile(
 _LEVELS_SECTION = "levels_of_authority"
 
 
-def asked_levels(question: str) -> list[str]:
-    """The authority levels whose sections ``question`` asks to list or count, in the spec's
-    order; empty for any other question."""
-    if not _LIST_REQUEST.search(question):
-        return []
+def levels_named(question: str) -> list[str]:
+    """The authority levels ``question`` names as such ("root-level", "guideline sections"), in
+    the spec's order."""
     named = {
         name.lower()
         for runs in _LEVELS_RUN.findall(question)
@@ -67,6 +71,12 @@ def asked_levels(question: str) -> list[str]:
         for name in _LEVEL_NAME.findall(run)
     }
     return [level for level in LEVELS if level in named]
+
+
+def asked_levels(question: str) -> list[str]:
+    """The authority levels whose sections ``question`` asks to list or count, in the spec's
+    order; empty for any other question."""
+    return levels_named(question) if _LIST_REQUEST.search(question) else []
 
 
 class LevelListing:
