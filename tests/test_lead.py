@@ -747,6 +747,8 @@ def test_voice_mode_sections_are_cited_only_for_questions_about_voice(parts: Com
     assert any("voice" in c.section_id for c in spoken.citations)
     video = parts.service.answer("In a video chat my webcam keeps freezing. Will it say so?")
     assert any("voice" in c.section_id for c in video.citations)  # voice mode shares video too
+    screen = parts.service.answer("Can ChatGPT see my screen?")  # was "low", on other sections
+    assert screen.citations[0].section_id == "voice_style"
     written = parts.service.answer("Can the model write in the narrative voice of a detective?")
     assert not [c for c in written.citations if "voice" in c.section_id]
     # a mic check is about voice; a "safety testing mode" in a system prompt is not

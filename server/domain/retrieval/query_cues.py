@@ -41,7 +41,7 @@ _DOMAIN_WORDS = re.compile(
 _VOICE_CUES = re.compile(
     r"\b(voice|audio|speech|speak\w*|spoken|talk\w*|sound\w*|accents?|listen\w*|hear\w*|aloud|"
     r"out loud|tts|interrupt\w*|mic|microphone|pronounc\w*|sing\w*|call|phone|tone of voice|"
-    r"video\w*|camera|webcam|live feed|voices|whisper\w*|softly|slow(?:er|ly)|louder|quieter|"
+    r"video\w*|camera|webcam|live feed|screen(?:[- ]?shar\w*)?|voices|whisper\w*|softly|slow(?:er|ly)|louder|quieter|"
     # a mic check ("testing, testing", "testing 1 2 3"), not a "safety testing mode"
     r"testing(?=[,.!\s]+(?:testing|1|one|can you|is this))|is this thing on|over you)\b",
     re.IGNORECASE,
