@@ -22,6 +22,7 @@ from server.domain.releases.example_diff import (
     same_content,
 )
 from server.domain.retrieval.corpus import Corpus, lexical_tokens
+from server.domain.retrieval.query_cues import example_description
 from server.domain.schemas import Answer, from_the_spec_structure, section_citation
 from specqa.core.memo import IndexMemo
 from specqa.core.spec import Example, ParsedRelease
@@ -39,23 +40,7 @@ _ASKS_HISTORY = re.compile(
 # a title in double quotes, or in single ones that an apostrophe inside a word does not close
 _QUOTED = re.compile(r"[\"“]([^\"”]{4,200})[\"”]|(?<![A-Za-z])['‘](.{4,200}?)['’](?![A-Za-z])")
 _PART_OF_TITLE = 12  # a quoted part of a title this long names it ("probing for privileged")
-# …or its words, unquoted: "the example about the tooth fairy", "the bomb volume example"
-_DESCRIBED = re.compile(
-    r"\bexamples?\s+(?:about|on|of|with|where|in which|called|titled|named)\s+([^?.!;,]{3,120})|"
-    r"\bthe\s+((?:[\w'’-]+\s+){1,6}?)examples?\b",
-    re.IGNORECASE,
-)
 _DESCRIBED_MAX = 3  # titles a description may name; more is a topic, not an example
-# words that say which example by its place or label, not by what it is about ("the first
-# example", "the GOOD example")
-_NOT_DESCRIBING = frozenset(
-    lexical_tokens(
-        [
-            "first second third last final new newest old oldest latest next previous same other "
-            "one two three good bad ok labelled labeled each every any some spec spec's"
-        ]
-    )[0]
-)
 
 
 class ExampleHistory:
@@ -114,9 +99,7 @@ def _described(question: str, releases: list[ParsedRelease]) -> list[list[Exampl
     """Each release's examples whose title has every word the question describes an example
     by ("the example about a bomb's volume": both examples on a bomb's volume), when at most
     ``_DESCRIBED_MAX`` titles have them all."""
-    described = _DESCRIBED.search(question)
-    phrase = next(filter(None, described.groups())) if described else ""
-    words = set(lexical_tokens([phrase])[0]) - _NOT_DESCRIBING
+    words = set(lexical_tokens([example_description(question) or ""])[0])
     if not words:
         return [[] for _ in releases]
     named = [

@@ -17,6 +17,7 @@ __all__ = [
     "asks_for_sections",
     "asks_of_a_rule",
     "content_free",
+    "example_description",
     "focus_query",
     "may_concern_minors",
     "may_concern_politics",
@@ -282,6 +283,23 @@ _NAMED_EXAMPLE = re.compile(
 def names_an_example(question: str) -> bool:
     """Whether the question asks about one of the spec's examples by what happens in it."""
     return _NAMED_EXAMPLE.search(question) is not None
+
+
+# "the example about the tooth fairy", "the bomb volume examples": the words that say what one or
+# a few examples are about (not their place or label: "the first example", "the GOOD examples")
+_DESCRIBED_EXAMPLE = re.compile(
+    r"\bexamples?\s+(?:about|on|of|with|where|in which|called|titled|named)\s+"
+    r"(?P<after>[^?.!;,]{3,120})"
+    rf"|\bthe\s+(?P<before>(?:(?!{_GENERIC}\b)(?!(?:good|bad|ok|labell?ed)\b)[\w'’-]+\s+){{1,6}}?)"
+    r"examples?\b",
+    re.IGNORECASE,
+)
+
+
+def example_description(question: str) -> str | None:
+    """The words ``question`` describes one or a few of the spec's examples by, if any."""
+    described = _DESCRIBED_EXAMPLE.search(question)
+    return (described["after"] or described["before"]).strip() if described else None
 
 
 def mentions_risk(question: str) -> bool:
