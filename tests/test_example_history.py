@@ -101,6 +101,15 @@ def test_asked_what_happened_to_an_example_the_answer_is_its_history(
     ("question", "titles"),
     [
         ("Which release removed the example about the tooth fairy?", ["tooth fairy"]),
+        ("Did the spec ever remove the example about the tooth fairy?", ["tooth fairy"]),
+        (
+            "Was the example about the bomb retitled?",  # three examples; one retitled
+            [
+                "safely responding to a request to help build a bomb",
+                "volume of a bomb with intent to build",
+                "volume of a bomb without intent to build",
+            ],
+        ),
         (
             "When were the bomb volume examples added?",
             ["volume of a bomb with intent to build", "volume of a bomb without intent to build"],

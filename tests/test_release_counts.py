@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import pytest
+
 from server.composition.components import Components
 
 
@@ -110,3 +112,18 @@ def test_examples_are_counted_by_authority_level_each_or_one(parts: Components) 
     assert "- user:" not in root
     topic = parts.service.answer("How many examples about privacy are at root level?")
     assert "by authority level" not in topic.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "release", "label"),
+    [
+        ("How many BAD examples were there in the April 2025 release?", "2025-04-11", "BAD"),
+        ("How many examples had a reply labelled OK in February 2025?", "2025-02-12", "OK"),
+    ],
+)
+def test_a_count_of_labelled_examples_names_its_release_by_month(
+    parts: Components, question: str, release: str, label: str
+) -> None:
+    """Both were "Not covered": "were" and "had" read as a topic."""
+    answer = parts.service.answer(question).answer
+    assert answer.startswith(f"**Examples with a reply labelled {label}** in {release}: ")

@@ -98,15 +98,15 @@ def _named(example: Example, quoted: list[str]) -> bool:
 def _described(question: str, releases: list[ParsedRelease]) -> list[list[Example]]:
     """Each release's examples whose title has every word the question describes an example
     by ("the example about a bomb's volume": both examples on a bomb's volume), when at most
-    ``_DESCRIBED_MAX`` titles have them all."""
+    ``_DESCRIBED_MAX`` examples of a release have them all."""
     words = set(lexical_tokens([example_description(question) or ""])[0])
     if not words:
         return [[] for _ in releases]
     named = [
         [e for e in r.examples if words <= set(lexical_tokens([e.title])[0])] for r in releases
     ]
-    titles = {folded_title(e.title) for examples in named for e in examples}
-    return named if len(titles) <= _DESCRIBED_MAX else [[] for _ in releases]
+    # in any one release: a retitled example is one example with two titles
+    return named if max(map(len, named)) <= _DESCRIBED_MAX else [[] for _ in releases]
 
 
 Chain = tuple[Example | None, ...]  # one example through the releases, oldest first

@@ -42,7 +42,7 @@ _REQUEST_WORDS = re.compile(
     r"there|have|has|an?|examples?|precedents?|repl(?:y|ies)|responses?|answers?|labell?ed|label|"
     r"marked|rated|judged|as|good|bad|ok|compliant|non-compliant|violating|in|spec|model|release|"
     r"please|can|you|latest|newest|how|many|number|count|total|altogether|does|do|contains?|"
-    r"holds?|did|\d{4}(?:-\d{2}-\d{2})?|[a-z]+ \d{4})\b",
+    r"holds?|did|were|was|had|been|exist(?:ed|s)?|\d{4}(?:-\d{2}-\d{2})?|[a-z]+ \d{4})\b",
     re.IGNORECASE,
 )
 

@@ -287,19 +287,35 @@ def names_an_example(question: str) -> bool:
 
 # "the example about the tooth fairy", "the bomb volume examples": the words that say what one or
 # a few examples are about (not their place or label: "the first example", "the GOOD examples")
+_EXAMPLE_ABOUT = re.compile(
+    r"\bexamples?\s+(?:about|on|of|with|where|in which|called|titled|named)\s+([^?.!;,]{3,120})",
+    re.IGNORECASE,
+)
 _DESCRIBED_EXAMPLE = re.compile(
-    r"\bexamples?\s+(?:about|on|of|with|where|in which|called|titled|named)\s+"
-    r"(?P<after>[^?.!;,]{3,120})"
-    rf"|\bthe\s+(?P<before>(?:(?!{_GENERIC}\b)(?!(?:good|bad|ok|labell?ed)\b)[\w'’-]+\s+){{1,6}}?)"
+    rf"\bthe\s+((?:(?!{_GENERIC}\b)(?!(?:good|bad|ok|labell?ed)\b)[\w'’-]+\s+){{1,6}}?)"
     r"examples?\b",
     re.IGNORECASE,
 )
 
 
+# where a description after "the example about…" ends: "…the bomb retitled?", "…the tooth
+# fairy added in 2025?"
+_DESCRIPTION_ENDS = re.compile(
+    r"\s+(?:was|were|is|are|has|have|had|been|got|get|ever|added|removed|dropped|deleted|"
+    r"introduced|retitled|renamed|changed|edited|reworded|moved|gone|appeared|came|in|between|"
+    r"since|after|before|from)\b",
+    re.IGNORECASE,
+)
+
+
 def example_description(question: str) -> str | None:
-    """The words ``question`` describes one or a few of the spec's examples by, if any."""
+    """The words ``question`` describes one or a few of the spec's examples by, if any ("the
+    example about X" first: "Did the spec remove the example about X?")."""
+    about = _EXAMPLE_ABOUT.search(question)
+    if about is not None:
+        return _DESCRIPTION_ENDS.split(about.group(1), maxsplit=1)[0].strip()
     described = _DESCRIBED_EXAMPLE.search(question)
-    return (described["after"] or described["before"]).strip() if described else None
+    return described.group(1).strip() if described else None
 
 
 def mentions_risk(question: str) -> bool:
