@@ -388,6 +388,28 @@ def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_sh
     assert decide_lead(CURATED, replace(result, bank=[asked_too_many, *others])).short is None
 
 
+@pytest.mark.parametrize(
+    ("curated", "asked"),
+    [
+        # "will chatgpt tell racist jokes if i ask nicely" (no) answered "Will it tell jokes about
+        # religion?" with "No."
+        (CURATED + " that is racist", CURATED),
+        # "…get weed shipped to a state where it's still illegal?" (no) answered "…how to buy weed
+        # where it's legal" with "No."
+        (CURATED + " where it's illegal", CURATED + " where it's legal"),
+    ],
+)
+def test_a_curated_question_about_a_hateful_or_unlawful_case_lends_no_answer_to_another(
+    parts: Components, curated: str, asked: str
+) -> None:
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    closest = next(m for m in result.bank if m.section_id == result.sections[0].section.id)
+    others = [match for match in result.bank if match is not closest]
+    narrower = replace(closest, question=curated)
+    assert decide_lead(asked, replace(result, bank=[narrower, *others])).short is None
+    assert decide_lead(curated, replace(result, bank=[narrower, *others])).short is not None
+
+
 def test_a_curated_question_about_a_protected_group_lends_no_short_answer_to_one_naming_none(
     parts: Components,
 ) -> None:

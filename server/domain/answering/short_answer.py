@@ -41,6 +41,8 @@ from server.domain.retrieval.query_cues import (
     asks_of_a_rule,
     names_a_minor,
     names_a_protected_group,
+    names_hatefulness,
+    names_legality,
     speaks_of_own_harm,
 )
 from server.domain.schemas import BottomLine, ShortAnswer
@@ -322,9 +324,12 @@ def _narrower(curated: str, question: str) -> bool:
     tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
     of the condition's words asked), or a minor where the question names none ("…sexual content
     involving minors…" against "…adult content…")."""
-    for names in (names_a_minor, names_a_protected_group):
+    for names in (names_a_minor, names_a_protected_group, names_hatefulness):
         if names(curated) and not names(question):
             return True
+    said, asked = names_legality(curated), names_legality(question)
+    if said and asked and said != asked:  # "…where it's still illegal" for "…where it's legal"
+        return True
     condition = _CONDITION.search(curated)
     if condition is None:
         return False

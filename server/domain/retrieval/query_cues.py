@@ -26,6 +26,8 @@ __all__ = [
     "names_a_minor",
     "names_a_protected_group",
     "names_an_example",
+    "names_hatefulness",
+    "names_legality",
     "speaks_of_own_harm",
 ]
 
@@ -226,6 +228,30 @@ _PROTECTED_GROUP = re.compile(
 
 def names_a_protected_group(text: str) -> bool:
     return _PROTECTED_GROUP.search(text) is not None
+
+
+# hatefulness named: "racist jokes" answer no where "jokes about religion" may be fine
+_HATEFUL = re.compile(
+    r"\b(?:racis[tm]\w*|sexis[tm]\w*|homophob\w*|transphob\w*|antisemit\w*|islamophob\w*|"
+    r"bigot\w*|hate(?:ful)?|hateful|slurs?|demean\w*|dehumaniz\w*|degrad\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def names_hatefulness(text: str) -> bool:
+    return _HATEFUL.search(text) is not None
+
+
+# "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
+_UNLAWFUL = re.compile(r"\b(?:illegal\w*|unlawful\w*|against the law|criminal|crimes?)\b", re.I)
+_LAWFUL = re.compile(r"\b(?:legal(?:ly|ized|ised)?|lawful\w*|allowed by law)\b", re.IGNORECASE)
+
+
+def names_legality(text: str) -> str | None:
+    """ "unlawful" or "lawful" when ``text`` says which an act is, else None."""
+    if _UNLAWFUL.search(text):
+        return "unlawful"
+    return "lawful" if _LAWFUL.search(text) else None
 
 
 # The topics some sections are only about (see server.domain.retrieval.chunks.TOPIC_SECTIONS):
