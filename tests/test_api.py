@@ -361,6 +361,7 @@ def test_a_chat_follow_up_naming_a_release_answers_the_topic_in_that_release(
     [
         ("post", "/v1/answer", {"json": {"question": "x" * 2001}}, 400, "longer than 2000"),
         ("post", "/v1/answer", {"json": {"question": ""}}, 400, "question is empty"),
+        ("get", "/v1/search?q=%20", {}, 400, "q is empty"),
         ("post", "/v1/answer", {"json": {"question": 42}}, 422, "question"),
         (
             "post",

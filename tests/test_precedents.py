@@ -100,6 +100,12 @@ def test_a_cli_listing_cut_at_k_says_how_many_more_match(cli_env: dict[str, str]
     assert shown and int(shown[1]) > 3 and shown[2] == shown[1]
     whole = run_cli("examples", "search", "--label", "BAD", "-k", shown[2], env=cli_env)
     assert "matching examples shown" not in whole.stdout
+    ranked = run_cli(
+        "examples", "search", "political persuasion", "--label", "BAD", "-k", "3", env=cli_env
+    )
+    assert f"3 of {shown[1]} matching examples shown, the closest to the text first" in (
+        " ".join(ranked.stdout.split())
+    )
 
 
 def test_cli_precedent_check_says_which_side_the_reply_falls_on(cli_env: dict[str, str]) -> None:

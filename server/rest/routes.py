@@ -29,6 +29,7 @@ from server.domain.schemas import (
 from server.edge.deps import ServiceDep
 from server.edge.offload import iterate_answer, run_answer
 from server.edge.security import KeyFirstRoute, RequireKey
+from specqa.core.errors import InputError
 
 __all__ = ["declare_question_limit", "router", "sse"]
 
@@ -169,6 +170,8 @@ def search(
     authority: AuthorityQ = None,
     k: Annotated[int, Query(ge=1, le=20, description="How many sections and examples.")] = 5,
 ) -> SearchResponse:
+    if not q.strip():  # the service's own message names a question, which this route has not
+        raise InputError("q is empty: give the text to search for (`/v1/search?q=…`)")
     return service.search(q, release, SearchFilters(authority=authority), k)
 
 

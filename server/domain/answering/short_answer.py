@@ -327,8 +327,8 @@ def _narrower(curated: str, question: str) -> bool:
     for names in (names_a_minor, names_a_protected_group, names_hatefulness):
         if names(curated) and not names(question):
             return True
-    said, asked = names_legality(curated), names_legality(question)
-    if said and asked and said != asked:  # "…where it's still illegal" for "…where it's legal"
+    lawful = names_legality(curated), names_legality(question)
+    if all(lawful) and lawful[0] != lawful[1]:  # "…where it's still illegal" for "…it's legal"
         return True
     condition = _CONDITION.search(curated)
     if condition is None:

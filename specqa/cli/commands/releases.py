@@ -140,9 +140,10 @@ def examples_search(
     for card in cards:
         table.add_row(card.id, card.section_id, step_labels(card), card.title)
     print_table(table)
-    if not (similar_user or text) and len(cards) < result.matching:  # a listing cut at -k
+    if not similar_user and len(cards) < result.matching:  # a listing cut at -k
+        ranked = ", the closest to the text first" if text else ""
         console.print(
-            f"{len(cards)} of {result.matching} matching examples shown "
+            f"{len(cards)} of {result.matching} matching examples shown{ranked} "
             f"(-k {min(result.matching, 200)} for all)",
             style="dim",
         )
