@@ -85,7 +85,8 @@ CONVERSATIONS = [
     (
         "Will it send emails for me without checking first?",
         "And if the developer set it up as an agent?",
-        {"control_side_effects", "scope_of_autonomy"},
+        # "…seek confirmation before proceeding" is in ask_clarifying_questions
+        {"control_side_effects", "scope_of_autonomy", "ask_clarifying_questions"},
     ),
     (
         "Will it insult me harshly if I ask it to roast me?",
@@ -579,7 +580,7 @@ def test_a_follow_up_that_names_who_allows_it_is_answered_by_the_rules_authority
     for (_, follow_up, _), (_, after) in zip(CONVERSATIONS, answered, strict=True):
         party = party_of_condition(follow_up)
         who, bottom = after.who_can_change, after.bottom_line
-        if party is None or bottom is None:
+        if party is None or bottom is None or after.confidence == "low":  # no rule clearly leads
             assert who is None, follow_up
             continue
         assert who is not None and who.party == party, follow_up
@@ -722,3 +723,25 @@ def test_a_follow_up_that_goes_back_to_the_first_topic_leans_on_it(
     assert after.confidence != "low"
     assert returns_to("back to the previous question", 3) == 1
     assert returns_to("What is the first topic of the spec?", 3) is None
+
+
+def test_a_follow_up_about_the_earlier_examples_keeps_their_topic_and_its_own_label(
+    parts: Components,
+) -> None:
+    """A reviewer's conversation: "And the BAD ones?" dropped the label, "When were those
+    examples added?" answered about formatting, "Which examples does it have?" was "Not
+    covered"."""
+    first = "Show me GOOD examples about self-harm"
+    bad = parts.service.answer("And the BAD ones?", mode="extractive", history=[first])
+    assert bad.citations[0].section_id == "do_not_encourage_self_harm"
+    assert bad.examples and all({r.label for r in e.responses} == {"BAD"} for e in bad.examples)
+    when = parts.service.answer(
+        "When were those examples added?", mode="extractive", history=[first, "And the BAD ones?"]
+    )
+    assert when.citations[0].section_id == "do_not_encourage_self_harm"
+    teen = parts.service.answer(
+        "Which examples does it have?",
+        mode="extractive",
+        history=["Which release added the under-18 principles?"],
+    )
+    assert teen.covered and {e.section_id for e in teen.examples} == {"prioritize_teen_safety"}

@@ -30,6 +30,7 @@ from server.domain.releases.change_lead import best_match, history_lead
 from server.domain.releases.change_questions import (
     NAMED_SECTION,
     ChangeQuestion,
+    about_the_earlier_topic,
     parse_change_question,
 )
 from server.domain.releases.diff import ReleaseDiff, RenamedSection, renamed_where
@@ -49,17 +50,12 @@ from specqa.core.spec import ParsedRelease
 
 __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question"]
 
-# "did that change?", "was it different in February?": about the conversation's topic
 # a topic that is the spec's examples themselves: the release's example changes answer it
 _THE_EXAMPLES = re.compile(
     r"(?:(?:the|any|all|new|labell?ed|spec'?s?)\s+)*(?:examples?|example conversations|precedents)",
     re.IGNORECASE,
 )
 _SECTION_ID = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
-_POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNORECASE)
-_THIS_RELEASE = re.compile(
-    r"\b(?:this|that)\s+(?:release|version|spec|model\s+spec)\b", re.IGNORECASE
-)  # "what changed in this release?" is about the release
 
 # a question that names the spec or one of its sections is about the spec's text whatever else
 # it speaks of; one that does not ("What changed in the tax rules this year?") may be about the world
@@ -124,7 +120,7 @@ class ChangeAnswerer:
         parsed = parse_change_question(question, corpus.names)
         if parsed is None or (not parsed.releases and self._about_the_world(question, corpus)):
             return None
-        if earlier and not parsed.topic and _POINTS_BACK.search(_THIS_RELEASE.sub(" ", question)):
+        if earlier and about_the_earlier_topic(question, parsed.topic):
             parsed = replace(parsed, topic=earlier)
         started = time.perf_counter()
         before, target = _span(parsed, release, corpus)

@@ -15,6 +15,7 @@ __all__ = [
     "NAMED_SECTION",
     "NEWEST_WORDS",
     "ChangeQuestion",
+    "about_the_earlier_topic",
     "is_change_question",
     "month_releases",
     "named_releases",
@@ -324,3 +325,23 @@ def month_releases(name: str, known: list[str]) -> set[str]:
         return set()
     month, year = _MONTHS[found[1].lower()], found[2] or ""
     return {r for r in known if r[5:7] == f"{month:02d}" and r.startswith(year)}
+
+
+_POINTS_BACK = re.compile(r"\b(?:it|this|that|these|those|they|them)\b", re.IGNORECASE)
+# a topic that only points back: "those examples", "them"
+_ONLY_POINTING = re.compile(
+    r"\W*(?:(?:of\s+)?(?:those|these|that|this|them|it|they)\s*)+(?:examples?|ones?|rules?|"
+    r"sections?|replies)?\W*",
+    re.IGNORECASE,
+)
+_THIS_RELEASE = re.compile(
+    r"\b(?:this|that)\s+(?:release|version|spec|model\s+spec)\b", re.IGNORECASE
+)  # "what changed in this release?" is about the release
+
+
+def about_the_earlier_topic(question: str, topic: str) -> bool:
+    """Whether a change question whose topic is ``topic`` points back to the conversation's
+    topic instead of naming one ("did that change since February?", "when were those examples
+    added?")."""
+    points_back = _POINTS_BACK.search(_THIS_RELEASE.sub(" ", question)) is not None
+    return points_back and (not topic or _ONLY_POINTING.fullmatch(topic) is not None)

@@ -67,6 +67,12 @@ _BACK_TO = re.compile(
     r"other|old|last|prior)\s+(?:topic|question|one|thing|subject|point)\b[\s:,.;!?—–-]*",
     re.IGNORECASE,
 )
+# "Which examples does it have?", "show me its examples": the examples of what was asked before
+_ITS_EXAMPLES = re.compile(
+    r"\b(?:examples?|precedents?)\b.*\b(?:(?:does|do|did) (?:it|they) (?:have|has|give|show)|"
+    r"(?:for|of|about|in|under) (?:it|them|that|this|those))\b|\b(?:its|their) (?:examples?|precedents?)\b",
+    re.IGNORECASE,
+)
 _SHORT = 4  # words: "and for teens?", "why?"
 # Who is asking or allowing is not what a question is about: "and if the developer allows it?"
 # keeps the earlier question's topic instead of pulling in the sections about developers.
@@ -92,6 +98,7 @@ def leans_on_history(question: str) -> bool:
         or len(question.split()) <= _SHORT
         or _OPENINGS.match(question) is not None
         or _POINTING.search(question) is not None
+        or _ITS_EXAMPLES.search(question) is not None
         or _points_to_a_person_before(question)
     )
 

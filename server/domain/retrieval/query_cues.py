@@ -370,7 +370,7 @@ def content_free(question: str) -> bool:
 # label sits beside the examples, or is written as the spec writes it)
 _LABEL_BESIDE_EXAMPLES = re.compile(
     r"\b(?:(?P<before>good|bad|compliant|non-compliant|violating)\s+(?:\w+\s+)?"
-    r"(?:examples?|precedents?)|(?P<upper>(?-i:GOOD|BAD|OK))\s+(?:repl(?:y|ies)|responses?|answers?|examples?)|"
+    r"(?:examples?|precedents?)|(?P<upper>(?-i:GOOD|BAD|OK))\s+(?:repl(?:y|ies)|responses?|answers?|examples?|ones)|"
     r"(?:examples?|precedents?|repl(?:y|ies)|responses?|answers?)\s+(?:\w+\s+){0,6}?"
     r"(?:labell?ed|marked|rated|judged)\s+(?:as\s+)?(?P<after>good|bad|ok|compliant|violating))\b",
     re.IGNORECASE,
