@@ -745,3 +745,21 @@ def test_a_follow_up_about_the_earlier_examples_keeps_their_topic_and_its_own_la
         history=["Which release added the under-18 principles?"],
     )
     assert teen.covered and {e.section_id for e in teen.examples} == {"prioritize_teen_safety"}
+
+
+def test_a_follow_up_whose_topic_finds_no_clear_rule_is_searched_by_its_own_words(
+    parts: Components,
+) -> None:
+    """A developer's third turn stayed on the second's section, "No section clearly governs
+    this"; asked alone it finds the rule on real-world ties."""
+    history = [
+        "I'm building a companion app. Can the model say 'I love you' back to the user?",
+        "Can my system prompt make it act like the user's girlfriend?",
+    ]
+    after = parts.service.answer(
+        "What if the user seems to be isolating themselves and only talks to the bot?",
+        mode="extractive",
+        history=history,
+    )
+    assert after.citations[0].section_id == "respect_real_world_ties"
+    assert after.confidence != "low"

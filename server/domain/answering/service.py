@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from server.domain.answering.authority_moves import AuthorityMoves
 from server.domain.answering.change_answers import ChangeAnswerer
 from server.domain.answering.composing import Gathered, extractive_answer, llm_answer
+from server.domain.answering.confidence import confidence_of
 from server.domain.answering.evidence import Evidence
 from server.domain.answering.example_history import ExampleHistory
 from server.domain.answering.label_listing import LabelListing
@@ -49,10 +50,7 @@ from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.release_asked import release_of_turn
 from server.domain.answering.release_counts import ReleaseCounts
-from server.domain.answering.release_follow_up import (
-    earlier_topic,
-    release_follow_up,
-)
+from server.domain.answering.release_follow_up import earlier_topic, release_follow_up
 from server.domain.answering.release_note import release_note
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
@@ -275,20 +273,15 @@ class AnsweringService(SpecLookups):
         )
 
     def retrieve(self, ready: Prepared) -> RetrievalResult:
-        """Step 2: every section ranked for the question (what an LLM routes from; the cited ones
-        are trimmed from it), the closest curated questions, and the best examples of the
-        sections that will be cited: when the question asks for the spec's examples, every one of
-        the first section's (up to a limit, saying how many more it has)."""
+        """Step 2: every section ranked for the question (what an LLM routes from), the closest
+        curated questions, and the best examples of the sections cited: for a question asking
+        for the spec's examples, all the first section's (to a limit, saying how many more)."""
         asked = asks_for_examples(ready.asked)
-        ranked = self.retriever.search(
-            ready.query,
-            ready.release,
-            k_sections=self.settings.answers.top_sections,
-            k_examples=EXAMPLES_ASKED_CANDIDATES if asked else EXAMPLE_CANDIDATES,
-            with_sentences=True,
-            focus=ready.focus,
-            precedents=asked,
-        )
+        ranked = self._search(ready, ready.query, asked)
+        if ready.focus and not ready.standalone and confidence_of(ranked.clarity) == "low":
+            # no rule clearly governs a follow-up's topic with its words: its own may find one
+            alone = self._search(ready, standalone_query(ready.asked), asked)
+            ranked = alone if confidence_of(alone.clarity) != "low" else ranked
         answers = self.settings.answers
         if not asked:
             return cited_examples(ranked, answers.top_examples)
@@ -297,6 +290,13 @@ class AnsweringService(SpecLookups):
             ranked, answers.top_examples, asked_limit=answers.top_examples_asked, label=label
         )
         return with_examples_left_out(shown, self.corpus().get(shown.release), label)
+
+    def _search(self, ready: Prepared, query: str, asked: bool) -> RetrievalResult:
+        top = self.settings.answers.top_sections
+        examples = EXAMPLES_ASKED_CANDIDATES if asked else EXAMPLE_CANDIDATES
+        return self.retriever.search(
+            query, ready.release, None, top, examples, True, ready.focus, precedents=asked
+        )
 
     def gather(self, ready: Prepared, ranked: RetrievalResult) -> Gathered:
         """Step 3: the evidence quoted; with an LLM, its checked draft over the sections it
