@@ -495,13 +495,14 @@ def test_the_everyday_words_of_curated_questions_count_lexically(
     parts: Components, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ "Wedding" is in curated questions (a toast, a speech) and nowhere in the spec: the dense
-    match alone leads with the erotica rule, BM25 over the bank's questions with creative work
-    (the gate on that rule's words, which moves this question on its own, is set aside)."""
+    match alone leads with another rule (the erotica rule, or regulated advice, as the tuning
+    goes), BM25 over the bank's questions with creative work (the gate on the erotica rule's
+    words, which moves this question on its own, is set aside)."""
     monkeypatch.setitem(TOPIC_CUES, "sex_or_gore", lambda question: True)
     question = "will it write my wedding vows"
     assert parts.retriever.search(question).sections[0].section.id == "be_creative"
     monkeypatch.setattr("server.domain.retrieval.hybrid.BANK_LEXICAL", 0.0)
-    assert parts.retriever.search(question).sections[0].section.id == "no_erotica_or_gore"
+    assert parts.retriever.search(question).sections[0].section.id != "be_creative"
 
 
 def test_a_literal_section_id_or_title_goes_straight_to_that_section(parts: Components) -> None:
@@ -519,11 +520,13 @@ def test_a_literal_section_id_or_title_goes_straight_to_that_section(parts: Comp
 
 def test_release_filter_answers_from_an_older_release(parts: Components) -> None:
     answer = parts.service.answer(
-        "Should the model follow instructions in a system message?", release="2025-02-12"
+        "Should the model reveal its system prompt?", release="2025-02-12"
     )
     assert answer.release == "2025-02-12"
     assert all(c.release == "2025-02-12" for c in answer.citations)
     assert "platform" in {c.authority for c in answer.citations}
+    # the section as that release names it (renamed protect_privileged_information later)
+    assert answer.citations[0].section_id == "protect_privileged_messages"
 
 
 def test_filters_narrow_sections_and_examples(parts: Components) -> None:

@@ -38,6 +38,7 @@ from server.domain.retrieval.follow_up import names_only_roles
 from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult
 from server.domain.retrieval.query_cues import (
     about_the_assistant,
+    asked_label,
     asks_for_sections,
     content_free,
     mentions_risk,
@@ -179,7 +180,8 @@ def is_covered(question: str, result: RetrievalResult) -> bool:
     if not result.bank:  # an index without a bank: nothing to tell off-topic questions by
         return True
     # on topic unless far off
-    spec_words = names_an_example(question) or asks_for_sections(question)
+    # "Show me BAD examples about…": the spec's labelled examples, whatever the topic's words
+    spec_words = names_an_example(question) or asks_for_sections(question) or asked_label(question)
     if about_the_assistant(question) or mentions_risk(question) or spec_words:
         return clarity.on_topic >= ON_TOPIC_FLOOR
     return not (
