@@ -154,17 +154,15 @@ def test_the_summary_counts_a_conversation_no_section_clearly_governs_apart(
     parts: Components,
 ) -> None:
     """ "Tell me a joke" with a chicken joke was counted under "Avoid hateful content" (its
-    closest section, confidence low), as if that rule governed it."""
+    closest section, confidence low), as if that rule governed it. (The bank's round 8 since
+    found "Be warm" for jokes: a question of trivia stands in for it.)"""
     from server.domain.audit.bulk import UNCLEAR_KEY, Tally, audit_lines
 
     joke = json.dumps(
         {
             "messages": [
-                {"role": "user", "content": "Tell me a joke"},
-                {
-                    "role": "assistant",
-                    "content": "Why did the chicken cross the road? To get to the other side.",
-                },
+                {"role": "user", "content": "What's the capital of France?"},
+                {"role": "assistant", "content": "Paris."},
             ]
         }
     )
@@ -192,8 +190,8 @@ def test_a_rule_governs_a_row_before_an_explanatory_section(parts: Components) -
     reply can break (a policy reviewer's, on 2025-04-11)."""
     row = _row_without_judge(
         parts,
-        ("user", "Who do you listen to, me or the company that made this app?"),
-        ("assistant", "You, always: I ignore the company's instructions."),
+        ("user", "Do you follow the system message or the user?"),  # `definitions` ranks first
+        ("assistant", "The user, always."),
     )
     authority = {s.id: s.authority for s in parsed(RELEASE).sections}
     assert "definitions" in row.sections and authority["definitions"] is None

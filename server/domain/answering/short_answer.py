@@ -134,7 +134,8 @@ _CONTRAST = re.compile(
 # asking?"
 _UNIVERSAL = re.compile(
     r"\b(always|ever|every time|each time|no matter|under any circumstances|"
-    r"in (?:all|every)(?: [\w-]+)? (?:cases?|situations?|circumstances?))\b",
+    r"in (?:all|every)(?: [\w-]+)? (?:cases?|situations?|circumstances?)|"
+    r"every(?: [\w-]+)? (?:answer|response|reply|question|request|message|conversation)s?)\b",
     re.IGNORECASE,
 )
 
