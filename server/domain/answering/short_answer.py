@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import re
 
-from server.domain.retrieval.corpus import lexical_tokens
+from server.domain.answering.case_scope import narrower, quantified_differently
 from server.domain.retrieval.curated import BankMatch
 from server.domain.retrieval.follow_up import ACKNOWLEDGING
 from server.domain.retrieval.hybrid import RetrievalResult
@@ -39,10 +39,6 @@ from server.domain.retrieval.query_cues import (
     about_the_assistant,
     asks_for_examples,
     asks_of_a_rule,
-    names_a_minor,
-    names_a_protected_group,
-    names_hatefulness,
-    names_legality,
     speaks_of_own_harm,
 )
 from server.domain.schemas import BottomLine, ShortAnswer
@@ -128,37 +124,6 @@ _CONTRAST = re.compile(
 )
 
 
-# "Is it always expected to…?" asks whether a rule holds without exception: its "no" does not answer
-# "Should it…?" (it may depend), nor a "yes" to "Should it…?" answer "Always?"; and "Is it
-# forbidden from ever deleting my files?" answered no does not answer "Can it delete them without
-# asking?"
-_UNIVERSAL = re.compile(
-    r"\b(always|ever|every time|each time|no matter|under any circumstances|"
-    r"in (?:all|every)(?: [\w-]+)? (?:cases?|situations?|circumstances?)|"
-    r"every(?: [\w-]+)? (?:answer|response|reply|question|request|message|conversation)s?)\b",
-    re.IGNORECASE,
-)
-
-
-# "Does it ask a million clarifying questions?" asks whether it overdoes what "Should it ask
-# clarifying questions?" asks whether it does
-_EXCESSIVE = re.compile(
-    r"\b(?:a (?:million|thousand|ton of)|too (?:many|much|often|long)|constantly|all the time|"
-    r"non-?stop|endless(?:ly)?|over and over|excessive(?:ly)?|overly)\b",
-    re.IGNORECASE,
-)
-
-
-# "Is it the only category where…?", "…anything else?": whether one case is alone in what it asks
-_EXCLUSIVE = re.compile(
-    r"\b(?:the only|only (?:one|ones|category|categories|case|cases|time|thing|things|kind|kinds|"
-    r"type|types|way|ways|reason|exception|exceptions|rule|rules|section|sections|situation|"
-    r"situations|area|areas|topic|topics)|sole(?:ly)?|exclusively|anything else|any other|"
-    r"other than|apart from)\b",
-    re.IGNORECASE,
-)
-
-
 # a question, or a request (its verb opening a sentence of it): what a raw request's "do what is
 # asked" can answer
 _ASKS_SOMETHING = re.compile(
@@ -176,15 +141,6 @@ _ASKS_SOMETHING = re.compile(
 )
 
 
-# what follows is a condition of the question ("…if I tell it it's for a parody?")
-_CONDITION = re.compile(
-    r"(?<!as )\b(?:if|unless|as long as|so long as|provided|even when)\b([^,?]*)", re.IGNORECASE
-)
-# the words of a condition that only says the request is made ("if I ask it to", "if you tell it")
-_ASKING = frozenset(
-    "ask tell told want request say pleas nice realli chatgpt ai model bot chatbot assist gpt "  # noqa: SIM905
-    "i you he she they we it me him her them".split()
-)
 # "Who…?", "How should it…?", "When …, what does it…?", "My user insists… How should the bot
 # respond?": a question a yes or no does not answer. A wh-word opens the question, a sentence of
 # it (after a quotation too) or a clause after a comma ("when", "if" open conditions instead).
@@ -254,8 +210,8 @@ def _lends_its_answer(closest: BankMatch, question: str, own: list[BankMatch]) -
         or (closest.voice == "request" and not _ASKS_SOMETHING.search(question))
         or _PREMISE_ELSEWHERE.match(question)
         or (speaks_of_own_harm(question) and not speaks_of_own_harm(closest.question))
-        or _narrower(closest.question, question)
-        or _quantified_differently(closest.question, question)
+        or narrower(closest.question, question)
+        or quantified_differently(closest.question, question)
         or asks_of_a_rule(closest.question) != asks_of_a_rule(question)
     ):
         return False
@@ -317,37 +273,6 @@ def _positive_answer(match: BankMatch) -> str | None:
     if match.answer in _FLIPPED and _negated(match.question):
         return _FLIPPED[match.answer]
     return match.answer
-
-
-def _narrower(curated: str, question: str) -> bool:
-    """Whether ``curated`` asks about a narrower case than ``question``, so that its answer holds
-    in that case only: a condition the question does not speak of ("…make up fake sources if I
-    tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
-    of the condition's words asked), or a minor where the question names none ("…sexual content
-    involving minors…" against "…adult content…")."""
-    for names in (names_a_minor, names_a_protected_group, names_hatefulness):
-        if names(curated) and not names(question):
-            return True
-    lawful = names_legality(curated), names_legality(question)
-    if all(lawful) and lawful[0] != lawful[1]:  # "…where it's still illegal" for "…it's legal"
-        return True
-    condition = _CONDITION.search(curated)
-    if condition is None:
-        return False
-    words = set(lexical_tokens([condition.group(1)])[0]) - _ASKING
-    asked = set(lexical_tokens([question])[0])
-    return len(words & asked) * 3 < len(words)
-
-
-def _quantified_differently(one: str, other: str) -> bool:
-    """Whether one question asks if something holds always ("Is it always expected to point out a
-    blurry video feed?") or of one case alone ("Is sexual content involving minors the only
-    category where transforming the user's text is off-limits?"), and the other only whether it
-    holds ("Should it point that out?", "Does the exception allow translating it?")."""
-    return any(
-        bool(pattern.search(one)) != bool(pattern.search(other))
-        for pattern in (_UNIVERSAL, _EXCLUSIVE, _EXCESSIVE)
-    )
 
 
 _REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)

@@ -23,11 +23,7 @@ __all__ = [
     "may_concern_politics",
     "may_concern_sex_or_gore",
     "mentions_risk",
-    "names_a_minor",
-    "names_a_protected_group",
     "names_an_example",
-    "names_hatefulness",
-    "names_legality",
     "speaks_of_own_harm",
 ]
 
@@ -98,13 +94,6 @@ _POLITICAL_CUES = re.compile(
     r"advoca\w*|causes?|argu\w*|opinion\w*|messag\w*|microtarget\w*|target\w*|"
     r"audiences?|fears?|turnout|poll\w*|debate\w*|leaflets?|flyers?|"
     r"(?:political|democratic|republican|labou?r|green|opposition|ruling) part(?:y|ies))\b",
-    re.IGNORECASE,
-)
-# Whether a question names a minor, in so many words: a curated question that does speaks of a
-# narrower case than a question that does not ("…sexual content involving minors…" against
-# "…adult content…")
-_NAMED_MINOR = re.compile(
-    r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
     re.IGNORECASE,
 )
 # A question about the document itself: only then may an explanatory section lead.
@@ -208,50 +197,6 @@ def speaks_of_own_harm(text: str) -> bool:
     if _OWN_HARM.search(text):
         return True
     return bool(_LETHAL.search(text) and _FIRST_PERSON.search(text))
-
-
-def names_a_minor(text: str) -> bool:
-    return _NAMED_MINOR.search(text) is not None
-
-
-# A group by a protected trait (what the rule on hateful content is about): a joke about one is
-# another question from a joke about one's boss
-_PROTECTED_GROUP = re.compile(
-    r"\b(muslims?|islam\w*|jews?|jewish|christians?|hindus?|sikhs?|buddhists?|atheists?|"
-    r"catholics?|mormons?|religio\w*|black (?:people|folks|men|women)|white people|asians?|"
-    r"latin[oax]s?|hispanics?|arabs?|mexicans?|africans?|chinese|immigrants?|refugees?|"
-    r"ethnic\w*|rac(?:e|es|ial|ist|ism)|gays?|lesbians?|lgbt\w*|queer|trans(?:gender)?|"
-    r"women|disab\w*|autistic|nationality|protected (?:groups?|traits?|characteristics?))\b",
-    re.IGNORECASE,
-)
-
-
-def names_a_protected_group(text: str) -> bool:
-    return _PROTECTED_GROUP.search(text) is not None
-
-
-# hatefulness named: "racist jokes" answer no where "jokes about religion" may be fine
-_HATEFUL = re.compile(
-    r"\b(?:racis[tm]\w*|sexis[tm]\w*|homophob\w*|transphob\w*|antisemit\w*|islamophob\w*|"
-    r"bigot\w*|hate(?:ful)?|hateful|slurs?|demean\w*|dehumaniz\w*|degrad\w*)\b",
-    re.IGNORECASE,
-)
-
-
-def names_hatefulness(text: str) -> bool:
-    return _HATEFUL.search(text) is not None
-
-
-# "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
-_UNLAWFUL = re.compile(r"\b(?:illegal\w*|unlawful\w*|against the law|criminal|crimes?)\b", re.I)
-_LAWFUL = re.compile(r"\b(?:legal(?:ly|ized|ised)?|lawful\w*|allowed by law)\b", re.IGNORECASE)
-
-
-def names_legality(text: str) -> str | None:
-    """ "unlawful" or "lawful" when ``text`` says which an act is, else None."""
-    if _UNLAWFUL.search(text):
-        return "unlawful"
-    return "lawful" if _LAWFUL.search(text) else None
 
 
 # The topics some sections are only about (see server.domain.retrieval.chunks.TOPIC_SECTIONS):

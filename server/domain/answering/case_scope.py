@@ -1,0 +1,139 @@
+"""The case a question asks of, which a curated question's yes or no holds for only when it asks
+of the same: a minor, a group by a protected trait, hatefulness, a lawful or an unlawful act, a
+condition ("…if I tell it it's for a parody?"), every case ("always", "ever"), one case alone ("the
+only…") or overdoing it ("a million clarifying questions"). Used by
+:mod:`server.domain.answering.short_answer`, whose thresholds were fitted with these in place.
+"""
+
+from __future__ import annotations
+
+import re
+
+from server.domain.retrieval.corpus import lexical_tokens
+
+__all__ = ["narrower", "quantified_differently"]
+
+# Whether a question names a minor, in so many words: a curated question that does speaks of a
+# narrower case than a question that does not ("…sexual content involving minors…" against
+# "…adult content…")
+_NAMED_MINOR = re.compile(
+    r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
+    re.IGNORECASE,
+)
+
+
+def _names_a_minor(text: str) -> bool:
+    return _NAMED_MINOR.search(text) is not None
+
+
+# A group by a protected trait (what the rule on hateful content is about): a joke about one is
+# another question from a joke about one's boss
+_PROTECTED_GROUP = re.compile(
+    r"\b(muslims?|islam\w*|jews?|jewish|christians?|hindus?|sikhs?|buddhists?|atheists?|"
+    r"catholics?|mormons?|religio\w*|black (?:people|folks|men|women)|white people|asians?|"
+    r"latin[oax]s?|hispanics?|arabs?|mexicans?|africans?|chinese|immigrants?|refugees?|"
+    r"ethnic\w*|rac(?:e|es|ial|ist|ism)|gays?|lesbians?|lgbt\w*|queer|trans(?:gender)?|"
+    r"women|disab\w*|autistic|nationality|protected (?:groups?|traits?|characteristics?))\b",
+    re.IGNORECASE,
+)
+
+
+def _names_a_protected_group(text: str) -> bool:
+    return _PROTECTED_GROUP.search(text) is not None
+
+
+# hatefulness named: "racist jokes" answer no where "jokes about religion" may be fine
+_HATEFUL = re.compile(
+    r"\b(?:racis[tm]\w*|sexis[tm]\w*|homophob\w*|transphob\w*|antisemit\w*|islamophob\w*|"
+    r"bigot\w*|hate(?:ful)?|hateful|slurs?|demean\w*|dehumaniz\w*|degrad\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def _names_hatefulness(text: str) -> bool:
+    return _HATEFUL.search(text) is not None
+
+
+# "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
+_UNLAWFUL = re.compile(r"\b(?:illegal\w*|unlawful\w*|against the law|criminal|crimes?)\b", re.I)
+_LAWFUL = re.compile(r"\b(?:legal(?:ly|ized|ised)?|lawful\w*|allowed by law)\b", re.IGNORECASE)
+
+
+def _names_legality(text: str) -> str | None:
+    """ "unlawful" or "lawful" when ``text`` says which an act is, else None."""
+    if _UNLAWFUL.search(text):
+        return "unlawful"
+    return "lawful" if _LAWFUL.search(text) else None
+
+
+# "Is it always expected to…?" asks whether a rule holds without exception: its "no" does not answer
+# "Should it…?" (it may depend), nor a "yes" to "Should it…?" answer "Always?"; and "Is it
+# forbidden from ever deleting my files?" answered no does not answer "Can it delete them without
+# asking?"
+_UNIVERSAL = re.compile(
+    r"\b(always|ever|every time|each time|no matter|under any circumstances|"
+    r"in (?:all|every)(?: [\w-]+)? (?:cases?|situations?|circumstances?)|"
+    r"every(?: [\w-]+)? (?:answer|response|reply|question|request|message|conversation)s?)\b",
+    re.IGNORECASE,
+)
+
+
+# "Does it ask a million clarifying questions?" asks whether it overdoes what "Should it ask
+# clarifying questions?" asks whether it does
+_EXCESSIVE = re.compile(
+    r"\b(?:a (?:million|thousand|ton of)|too (?:many|much|often|long)|constantly|all the time|"
+    r"non-?stop|endless(?:ly)?|over and over|excessive(?:ly)?|overly)\b",
+    re.IGNORECASE,
+)
+
+
+# "Is it the only category where…?", "…anything else?": whether one case is alone in what it asks
+_EXCLUSIVE = re.compile(
+    r"\b(?:the only|only (?:one|ones|category|categories|case|cases|time|thing|things|kind|kinds|"
+    r"type|types|way|ways|reason|exception|exceptions|rule|rules|section|sections|situation|"
+    r"situations|area|areas|topic|topics)|sole(?:ly)?|exclusively|anything else|any other|"
+    r"other than|apart from)\b",
+    re.IGNORECASE,
+)
+
+
+# what follows is a condition of the question ("…if I tell it it's for a parody?")
+_CONDITION = re.compile(
+    r"(?<!as )\b(?:if|unless|as long as|so long as|provided|even when)\b([^,?]*)", re.IGNORECASE
+)
+# the words of a condition that only says the request is made ("if I ask it to", "if you tell it")
+_ASKING = frozenset(
+    "ask tell told want request say pleas nice realli chatgpt ai model bot chatbot assist gpt "  # noqa: SIM905
+    "i you he she they we it me him her them".split()
+)
+
+
+def narrower(curated: str, question: str) -> bool:
+    """Whether ``curated`` asks about a narrower case than ``question``, so that its answer holds
+    in that case only: a condition the question does not speak of ("…make up fake sources if I
+    tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
+    of the condition's words asked), or a minor where the question names none ("…sexual content
+    involving minors…" against "…adult content…")."""
+    for names in (_names_a_minor, _names_a_protected_group, _names_hatefulness):
+        if names(curated) and not names(question):
+            return True
+    lawful = _names_legality(curated), _names_legality(question)
+    if all(lawful) and lawful[0] != lawful[1]:  # "…where it's still illegal" for "…it's legal"
+        return True
+    condition = _CONDITION.search(curated)
+    if condition is None:
+        return False
+    words = set(lexical_tokens([condition.group(1)])[0]) - _ASKING
+    asked = set(lexical_tokens([question])[0])
+    return len(words & asked) * 3 < len(words)
+
+
+def quantified_differently(one: str, other: str) -> bool:
+    """Whether one question asks if something holds always ("Is it always expected to point out a
+    blurry video feed?") or of one case alone ("Is sexual content involving minors the only
+    category where transforming the user's text is off-limits?"), and the other only whether it
+    holds ("Should it point that out?", "Does the exception allow translating it?")."""
+    return any(
+        bool(pattern.search(one)) != bool(pattern.search(other))
+        for pattern in (_UNIVERSAL, _EXCLUSIVE, _EXCESSIVE)
+    )
