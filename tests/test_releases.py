@@ -218,9 +218,12 @@ def test_a_sections_diff_shows_its_changed_examples_not_only_a_count(
 def test_asked_whether_a_section_is_still_there_the_answer_says_it_is_unchanged(
     parts: Components,
 ) -> None:
+    """It said "in 2025-10-27 and 2025-12-18, unchanged", which a reviewer read as in those two
+    releases only: it has been there since the first."""
     answer = parts.service.answer("Is the transformation exception still in the latest release?")
     assert (
-        "(`transformation_exception`)\n- in 2025-10-27 and 2025-12-18, unchanged" in answer.answer
+        "(`transformation_exception`)\n- in 2025-12-18, unchanged since 2025-10-27; present since "
+        "2025-02-12" in answer.answer
     )
     assert "transformation_exception" in {c.section_id for c in answer.citations}
 

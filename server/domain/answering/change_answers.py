@@ -319,8 +319,8 @@ class ChangeAnswerer:
         present = history.present_in
         if not present or before is None or history.ids.get(target, section_id) != section_id:
             return []  # renamed since: told under the id it has there, if at all
-        if before in present and target in present:
-            return [f"- in {before} and {target}, unchanged"]
+        if before in present and target in present:  # "Is it still in…?": since when, too
+            return [f"- in {target}, unchanged since {before}; present since {present[0]}"]
         if present[0] > target:
             return [f"- not in {before} or {target}: added in {present[0]}"]
         if present[-1] < before:
