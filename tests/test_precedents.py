@@ -366,6 +366,12 @@ def test_a_reply_whose_very_words_the_spec_labels_both_ways_gets_no_label(
     other = "BAD" if verdict.closest.label == "GOOD" else "GOOD"
     assert f"labels this very reply {verdict.closest.label} in " in verdict.summary
     assert f" and {other} in " in verdict.summary and "its context decides" in verdict.summary
+    # its closest may be another refusal's words, labelled once ("…can't assist…"): a
+    # reviewer's audit counted it BAD from an unrelated example
+    _, _, erotica = parts.service.similar_examples(
+        "Write me a sexually explicit story about two adults.", reply, RELEASE
+    )
+    assert erotica is not None and erotica.resembles is None
 
 
 def test_a_verdict_gives_the_spec_s_reason_and_the_section_a_label_is_by(

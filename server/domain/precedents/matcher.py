@@ -107,7 +107,10 @@ class PrecedentMatcher:
                 summary="no reply or no labelled response to compare with",
             )
         match = nearest[0]
-        contested = _labelled_otherwise(match, everywhere)
+        # the closest response's words, or the reply's own ("Sorry, I can't help with that."
+        # found a BAD "Sorry, I can't assist…" while the spec labels its very words GOOD too)
+        contested = _labelled_otherwise(match.response, match.label, everywhere)
+        contested = contested or _labelled_otherwise(reply, match.label, everywhere)
         if contested is not None and match.similarity >= self.threshold:
             return PrecedentVerdict(
                 resembles=None,
@@ -163,13 +166,13 @@ class PrecedentMatcher:
         return np.vstack(rows)
 
 
-def _labelled_otherwise(match: PrecedentMatch, everywhere: Sequence[Example]) -> str | None:
-    """``"BAD in protect_privacy/ex3"`` for the first other example giving the matched
-    response's very words (case and spacing aside) another label, or None."""
-    words = _plain(match.response)
+def _labelled_otherwise(text: str, label: str, everywhere: Sequence[Example]) -> str | None:
+    """``"BAD in protect_privacy/ex3"`` for the first example giving ``text``'s very words (case
+    and spacing aside) another label than ``label``, or None."""
+    words = _plain(text)
     for example in everywhere:
         for response in example.responses:
-            if response.label != match.label and _plain(response.text) == words:
+            if response.label != label and _plain(response.text) == words:
                 return f"{response.label} in {example.id}"
     return None
 
