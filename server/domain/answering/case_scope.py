@@ -110,10 +110,11 @@ _ASKING = frozenset(
 
 def narrower(curated: str, question: str) -> bool:
     """Whether ``curated`` asks about a narrower case than ``question``, so that its answer holds
-    in that case only: a condition the question does not speak of ("…make up fake sources if I
-    tell it it's for a parody paper?" against "will it make up fake sources?": fewer than a third
-    of the condition's words asked), or a minor where the question names none ("…sexual content
-    involving minors…" against "…adult content…")."""
+    in that case only: a minor, a protected group or hatefulness where the question names none
+    ("…sexual content involving minors…" against "…adult content…", "…racist jokes" against
+    "…jokes about religion"), an unlawful act where the question's is lawful, or a condition
+    the question does not speak of ("…make up fake sources if I tell it it's for a parody
+    paper?" against "will it make up fake sources?": fewer than a third of its words asked)."""
     for names in (_names_a_minor, _names_a_protected_group, _names_hatefulness):
         if names(curated) and not names(question):
             return True

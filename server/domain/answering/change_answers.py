@@ -42,7 +42,7 @@ from server.domain.releases.diff_markdown import (
 )
 from server.domain.releases.example_diff import folded_title
 from server.domain.releases.history import SectionHistory, section_history
-from server.domain.retrieval.corpus import Corpus
+from server.domain.retrieval.corpus import Corpus, section_ids_in
 from server.domain.retrieval.hybrid import HybridRetriever
 from server.domain.schemas import Answer, Citation, from_the_spec_structure, section_citation
 from specqa.core.memo import IndexMemo
@@ -55,7 +55,6 @@ _THE_EXAMPLES = re.compile(
     r"(?:(?:the|any|all|new|labell?ed|spec'?s?)\s+)*(?:examples?|example conversations|precedents)",
     re.IGNORECASE,
 )
-_SECTION_ID = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
 
 # a question that names the spec or one of its sections is about the spec's text whatever else
 # it speaks of; one that does not ("What changed in the tax rules this year?") may be about the world
@@ -227,13 +226,11 @@ class ChangeAnswerer:
         grouping section, its children, since that is where the text lives."""
         # a section id the topic names outright ("what changed in be_kind?"), in any release:
         # that section alone (a ranking would add "Be warm" for "be_kind")
-        ids = set(re.findall(_SECTION_ID, topic))
-        named = {
-            s.id: s.title
-            for name in reversed(corpus.names)
-            for s in corpus.get(name).parsed.sections
-            if s.id in ids
-        }
+        everywhere = [
+            s for name in reversed(corpus.names) for s in corpus.get(name).parsed.sections
+        ]
+        ids = set(section_ids_in(topic, {s.id for s in everywhere}))
+        named = {s.id: s.title for s in everywhere if s.id in ids}
         if named:
             return list(named.items())
         # a title the topic names outright, in any release, whatever the ranking says

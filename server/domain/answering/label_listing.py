@@ -105,8 +105,11 @@ def _counts_by_level(
     system, and a level no section has is left out of "each level")."""
     asked = f" with a reply labelled {label}" if label else ""
     lines = [f"**Examples{asked} by authority level** in {parsed.release}:"]
+    sections = {s.id: s for s in parsed.sections}
     for level in levels:
-        at_level = [e for e in examples if _level_of(parsed, e) == level]
+        at_level = [  # as `specqa examples search --authority` lists them
+            e for e in examples if SearchFilters(authority=level).admits(sections[e.section_id])
+        ]
         replies = Counter(r.label for e in at_level for r in e.responses)
         labelled = sum(1 for e in at_level if label in e.labels or (label is None and e.responses))
         if not at_level and len(levels) > 1:
@@ -118,11 +121,6 @@ def _counts_by_level(
             lines.append(f"- {level}: {labelled} examples; replies {by_label}")
     search = f"{_SEARCH} --release {parsed.release} --authority LEVEL"
     return [*lines, "", f"`{search}" + (f" --label {label}`" if label else "`") + " lists them."]
-
-
-def _level_of(parsed: ParsedRelease, example: Example) -> str | None:
-    section = parsed.section(example.section_id)
-    return section.authority if section is not None else None
 
 
 def _section_named(parsed: ParsedRelease, question: str) -> tuple[Section | None, str]:
