@@ -17,6 +17,9 @@ from server.domain.answering.authority_moves import PLATFORM_RENAMED, asked_move
         ),
         ("Were any guideline-level defaults promoted to root level?", ("guideline", "root")),
         ("Which rules were promoted to root?", (None, "root")),
+        # any level to any other
+        ("Which rules changed authority level?", (None, None)),
+        ("Did any section's authority level change in the September 2025 release?", (None, None)),
         # not asked of the releases' past
         ("Can a default become root-level?", None),
         ("Should the model change its tone to a guideline?", None),
@@ -55,3 +58,21 @@ def test_a_move_asked_of_one_release_that_did_not_happen_says_so(parts: Componen
         "No section's authority level moved from root to system in 2025-09-12."
     )
     assert answer.citations == []
+
+
+@pytest.mark.parametrize(
+    ("question", "levels"),
+    [
+        ("Has 'Be warm' always been a guideline?", "**guideline** in every release that has it"),
+        (
+            "Has 'Protect people's privacy' always been at root level?",
+            "**platform** in 2025-02-12 and 2025-04-11; **root** from 2025-09-12",
+        ),
+    ],
+)
+def test_a_section_history_asked_of_its_level_tells_the_level_in_each_release(
+    parts: Components, question: str, levels: str
+) -> None:
+    lead = parts.service.answer(question).answer.split("\n\n")[0]
+    assert lead.startswith("**In short:**")
+    assert f"Its authority level: {levels}." in lead

@@ -41,9 +41,11 @@ def test_an_examples_change_shows_how_its_replies_changed(parts: Components) -> 
 
 
 def test_a_quote_that_is_no_examples_title_is_answered_as_before(parts: Components) -> None:
-    assert parts.service.example_history.answer("When was 'Do not lie' added?") is None
+    assert parts.service.structure.example_history.answer("When was 'Do not lie' added?") is None
     assert (
-        parts.service.example_history.answer("When was the example 'purple giraffes' added?")
+        parts.service.structure.example_history.answer(
+            "When was the example 'purple giraffes' added?"
+        )
         is None
     )
 
@@ -129,6 +131,6 @@ def test_an_example_described_by_its_words_unquoted_gets_its_history(
 def test_an_example_named_by_its_place_or_a_topic_of_many_is_not_one_examples_history(
     parts: Components,
 ) -> None:
-    history = parts.service.example_history
+    history = parts.service.structure.example_history
     assert history.answer("When was the first example added?") is None
     assert history.answer("Which examples about privacy were removed?") is None

@@ -568,3 +568,18 @@ def test_which_examples_were_added_in_a_release_lists_them_by_section_and_title(
         in (answer.answer)
     )
     assert "Rules whose wording changed" not in answer.answer  # the examples, not every change
+
+
+def test_a_question_about_added_examples_lists_the_sections_that_added_some_first(
+    parts: Components,
+) -> None:
+    """2025-09-12 removed an example of be_engaging, which the diff lists first; asked which
+    were added, the sections that added some come before it, and asked which were removed,
+    after it."""
+    added = parts.service.answer("Which examples were added in the September 2025 release?")
+    removed = parts.service.answer("Which examples were removed in the September 2025 release?")
+    first_added = added.answer.index("example added:")
+    assert first_added < added.answer.index("example removed: “discussing plans")
+    assert removed.answer.index("example removed: “discussing plans") < removed.answer.index(
+        "example added:"
+    )

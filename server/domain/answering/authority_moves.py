@@ -49,6 +49,13 @@ _TO = re.compile(
     rf"\b{_MOVED}\s+(?:[\w-]+\s+){{0,3}}?(?:to|into)\s+(?:the\s+|an?\s+)?{_LEVEL}(?:[- ]level)?\b",
     re.IGNORECASE,
 )
+# "Which rules changed authority level?", "Did any section's level change?": any level to any
+_ANY_MOVE = re.compile(
+    r"\b(?:rules?|sections?|defaults?|principles?)\b[^?]*?\b(?:(?:moved|changed|switched)\s+"
+    r"(?:their\s+|its\s+|in\s+)?(?:authority\s+)?levels?|(?:authority\s+)?levels?\s+"
+    r"(?:changed?|moved?))\b",
+    re.IGNORECASE,
+)
 _SUBJECT = re.compile(rf"\b{_LEVEL}[- ]level\s+(?:rules?|sections?|defaults?|principles?)\b", re.I)
 # asked of the releases' past, as a list: not "Can a default become root-level?"
 _ASKED_OF_THE_PAST = re.compile(
@@ -66,7 +73,7 @@ def asked_move(question: str) -> tuple[str | None, str | None] | None:
         return both[1].lower(), both[2].lower()
     to = _TO.search(question)
     if to is None:
-        return None
+        return (None, None) if _ANY_MOVE.search(question) else None
     subject = _SUBJECT.search(question[: to.start()])
     return (subject[1].lower() if subject else None), to[1].lower()
 

@@ -26,17 +26,24 @@ from server.domain.answering.links import Links
 from server.domain.answering.quoting import best_sentences
 from server.domain.answering.release_note import span_diff
 from server.domain.answering.service_lookups import releases_between
-from server.domain.releases.change_lead import best_match, history_lead
+from server.domain.releases.change_lead import (
+    asks_about_level,
+    best_match,
+    history_lead,
+    level_story,
+)
 from server.domain.releases.change_questions import (
     NAMED_SECTION,
     ChangeQuestion,
     about_the_earlier_topic,
+    asked_change_kind,
     parse_change_question,
 )
-from server.domain.releases.diff import ReleaseDiff, RenamedSection, renamed_where
 from server.domain.releases.diff_markdown import (
+    counts_line,
     example_bullets,
     examples_markdown,
+    rename_fact,
     render_diff_markdown,
     sentence_bullets,
 )
@@ -130,14 +137,19 @@ class ChangeAnswerer:
         ]
         lead: list[str] = []
         if not parsed.topic or _THE_EXAMPLES.fullmatch(parsed.topic):
-            only_examples = bool(parsed.topic)  # "Which examples were added in October?"
-            lines, citations = self._release_lines(corpus, before, target, only_examples)
+            # "Which examples were added in October?": those added first
+            first = asked_change_kind(question) if parsed.topic else None
+            lines, citations = self._release_lines(corpus, before, target, parsed.topic, first)
         else:
             topics = self._topics(corpus, parsed.topic)
             if topics:  # the section the topic names first ("Is 'Be approachable' still in…?")
                 topics.insert(0, topics.pop(best_match(parsed.topic, topics)))
             if not parsed.releases and topics:  # "when did X appear?": the one-line answer first
-                lead = [history_lead(self._history(corpus, topics[0][0]), topics[0][1]), ""]
+                history = self._history(corpus, topics[0][0])
+                lead = [history_lead(history, topics[0][1]), ""]
+                if asks_about_level(question):  # "Has 'Be warm' always been a guideline?"
+                    releases = [corpus.get(name).parsed for name in corpus.names]
+                    lead.insert(1, level_story(releases, history))
             lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
         compared = f"{before} with {target}" if before else target
         notice = unindexed_notice(parsed.unindexed, f"this compares {compared}")
@@ -156,17 +168,20 @@ class ChangeAnswerer:
 
     # --- a whole release --------------------------------------------------------------------
     def _release_lines(
-        self, corpus: Corpus, before: str | None, target: str, only_examples: bool = False
+        self, corpus: Corpus, before: str | None, target: str, examples: str, first: str | None
     ) -> tuple[list[str], list[Citation]]:
+        """A whole release's changes; ``examples``: the topic, when it is the examples alone."""
         if before is None:
             return [f"{target} is the oldest indexed release: nothing earlier to compare with."], []
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
         diff = span_diff(corpus, before, target)
         shown = (
-            examples_markdown(diff, new) if only_examples else render_diff_markdown(diff, old, new)
+            examples_markdown(diff, new, first)
+            if examples
+            else render_diff_markdown(diff, old, new)
         )
         lines = [  # the link before the long list, so a surface that shows only the start has it
-            _counts_line(diff),
+            counts_line(diff),
             "",
             f"[Side-by-side diff]({self.links.diff(before, target)})",
             "",
@@ -291,7 +306,7 @@ class ChangeAnswerer:
         if section_id in diff.removed:
             gone = _first(corpus, before, target, lambda p: p.section(section_id) is None)
             return [f"- Removed in {gone} (present in {before}). {link}"], same
-        facts = [_rename_fact(r) for r in diff.renamed]
+        facts = [rename_fact(r) for r in diff.renamed]
         facts += [
             f"- authority {a.from_authority} → {a.to_authority}" for a in diff.authority_changed
         ]
@@ -363,29 +378,6 @@ def _span(parsed: ChangeQuestion, release: str | None, corpus: Corpus) -> tuple[
     if len(named) > 1:
         return named[0], target
     return _previous(corpus.names, target), target
-
-
-def _rename_fact(rename: RenamedSection) -> str:
-    """E.g. ``- renamed in 2025-09-12: “Old title” (`old_id`) → “New title” (`new_id`)``."""
-    if rename.kind == "title":
-        return f"- renamed: “{rename.from_title}” → “{rename.to_title}”"
-    where = renamed_where(rename)
-    return (
-        f"- renamed{where}: “{rename.from_title}” (`{rename.from_id}`) → “{rename.to_title}” "
-        f"(`{rename.to_id}`)"
-    )
-
-
-def _counts_line(diff: ReleaseDiff) -> str:
-    meaning = sum(1 for c in diff.changes if c.significance == "meaning")
-    trivial = len(diff.changes) - meaning
-    added = len(diff.added)
-    return (
-        f"From {diff.from_release} to {diff.to_release}: {added} section"
-        f"{'' if added == 1 else 's'} added, {len(diff.removed)} removed, "
-        f"{len(diff.renamed)} renamed, {len(diff.authority_changed)} authority changes, "
-        f"{meaning} reworded, {trivial} with trivial edits only."
-    )
 
 
 def _previous(names: list[str], release: str) -> str | None:

@@ -22,13 +22,9 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 
-from server.domain.answering.authority_moves import AuthorityMoves
-from server.domain.answering.change_answers import ChangeAnswerer
 from server.domain.answering.composing import Gathered, extractive_answer, llm_answer
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.evidence import Evidence
-from server.domain.answering.example_history import ExampleHistory
-from server.domain.answering.label_listing import LabelListing
 from server.domain.answering.language import LanguageGuess
 from server.domain.answering.lead import (
     Lead,
@@ -45,16 +41,15 @@ from server.domain.answering.lead_text import (
     not_english_notice,
     unindexed_notice,
 )
-from server.domain.answering.level_listing import LevelListing
 from server.domain.answering.links import Links
 from server.domain.answering.llm import Draft, LLMAnswerer, LLMUnavailable
 from server.domain.answering.release_asked import release_of_turn
-from server.domain.answering.release_counts import ReleaseCounts
 from server.domain.answering.release_follow_up import earlier_topic, release_follow_up
 from server.domain.answering.release_note import release_note
 from server.domain.answering.service_lookups import SpecLookups
 from server.domain.answering.small_talk import small_talk_answer, without_small_talk
 from server.domain.answering.streaming import StreamEvent, deltas, made_events
+from server.domain.answering.structural import StructuralAnswers
 from server.domain.precedents.matcher import PrecedentMatcher
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.follow_up import (
@@ -117,12 +112,7 @@ class AnsweringService(SpecLookups):
         self.languages = languages
         self.observers: list[Callable[[Answer], None]] = []  # e.g. metrics, per answer
         self.links = Links(settings.answers.public_base_url)
-        self.changes = ChangeAnswerer(corpus, retriever, self.links)
-        self.levels = LevelListing(corpus)
-        self.labels = LabelListing(corpus)
-        self.counts = ReleaseCounts(corpus)
-        self.example_history = ExampleHistory(corpus)
-        self.moves = AuthorityMoves(corpus)
+        self.structure = StructuralAnswers(corpus, retriever, self.links)
         self._notes: IndexMemo[tuple[str, str], str | None] = IndexMemo()  # notes are pure
 
     def answer(
@@ -226,16 +216,7 @@ class AnsweringService(SpecLookups):
             return Prepared(question, history, use_llm, started, made=chat)
         known = self.corpus().names
         earlier = earlier_topic(history, known, question) if history else None
-        # about the spec's structure, not its guidance: an example's history, which rules moved
-        # level, what changed, which sections are at a level, which examples carry a label
-        structural = (
-            self.example_history.answer(question)
-            or self.moves.answer(question)
-            or self.counts.answer(question, release)
-            or self.changes.answer(question, release, earlier)
-            or self.levels.answer(question, release)
-            or self.labels.answer(question, release)
-        )
+        structural = self.structure.answer(question, release, earlier)
         if structural is not None:
             made = answer_with_notice(structural, notice)
             return Prepared(question, history, use_llm, started, made=made, notice=notice)
@@ -295,7 +276,13 @@ class AnsweringService(SpecLookups):
         top = self.settings.answers.top_sections
         examples = EXAMPLES_ASKED_CANDIDATES if asked else EXAMPLE_CANDIDATES
         return self.retriever.search(
-            query, ready.release, None, top, examples, True, ready.focus, precedents=asked
+            query,
+            ready.release,
+            k_sections=top,
+            k_examples=examples,
+            with_sentences=True,
+            focus=ready.focus,
+            precedents=asked,
         )
 
     def gather(self, ready: Prepared, ranked: RetrievalResult) -> Gathered:
@@ -323,7 +310,9 @@ class AnsweringService(SpecLookups):
         noted = lead.covered or draft is not None
         notice = joined_notices(ready.notice, gathered.notice())
         if lead.covered and evidence.standalone:  # "2025-02-12 has no section on this: …"
-            notice = joined_notices(notice, self.changes.added_after(ready.query, ready.release))
+            notice = joined_notices(
+                notice, self.structure.changes.added_after(ready.query, ready.release)
+            )
         language = None if english else not_english_notice(str(ready.language))
         return replace(
             lead,

@@ -16,6 +16,7 @@ __all__ = [
     "NEWEST_WORDS",
     "ChangeQuestion",
     "about_the_earlier_topic",
+    "asked_change_kind",
     "is_change_question",
     "month_releases",
     "named_releases",
@@ -345,3 +346,19 @@ def about_the_earlier_topic(question: str, topic: str) -> bool:
     added?")."""
     points_back = _POINTS_BACK.search(_THIS_RELEASE.sub(" ", question)) is not None
     return points_back and (not topic or _ONLY_POINTING.fullmatch(topic) is not None)
+
+
+_ASKS_ADDED = re.compile(r"\b(?:added|adds?|new|introduced|appeared)\b", re.IGNORECASE)
+_ASKS_REMOVED = re.compile(
+    r"\b(?:removed|removes?|dropped|deleted|cut|taken out|gone)\b", re.IGNORECASE
+)
+
+
+def asked_change_kind(question: str) -> str | None:
+    """ "added" or "removed" when a change question asks only of that ("Which examples were added
+    in October?"), so that what it asks of is told first; None when it asks of both or neither."""
+    added = _ASKS_ADDED.search(question) is not None
+    removed = _ASKS_REMOVED.search(question) is not None
+    if added == removed:
+        return None
+    return "added" if added else "removed"

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from server.domain.releases.diff import (
     ExampleChanges,
     ReleaseDiff,
+    RenamedSection,
     SectionChange,
     examples_summary,
     rename_summary,
+    renamed_where,
 )
 from server.domain.releases.example_diff import describe_reply, describe_turn
 from server.domain.releases.text_diff import SentenceEdit
@@ -19,8 +21,10 @@ from specqa.core.spec import ParsedRelease
 __all__ = [
     "MAX_SENTENCES_SHOWN",
     "backwards_note",
+    "counts_line",
     "example_bullets",
     "examples_markdown",
+    "rename_fact",
     "render_diff_markdown",
     "sentence_bullets",
 ]
@@ -69,11 +73,17 @@ def backwards_note(diff: ReleaseDiff) -> str:
     )
 
 
-def examples_markdown(diff: ReleaseDiff, new: ParsedRelease | None = None) -> str:
+def examples_markdown(
+    diff: ReleaseDiff, new: ParsedRelease | None = None, first: str | None = None
+) -> str:
     """The examples a diff adds, removes or changes, section by section, each by its title
-    ("Which examples were added in the October release?")."""
+    ("Which examples were added in the October release?"). ``first``: "added" or "removed", the
+    kind of change asked about; the sections with such examples come first."""
     lines = [f"## Examples, Model Spec {diff.from_release} -> {diff.to_release}", ""]
-    for section_id, change in diff.examples.items():
+    changes = list(diff.examples.items())
+    if first in ("added", "removed"):  # stable: the diff's order within each group
+        changes.sort(key=lambda item: not getattr(item[1], str(first)))
+    for section_id, change in changes:
         lines.append(f"- {_titled(section_id, new)}: {examples_summary(change)}")
         lines += example_bullets(change)
     if not diff.examples:
@@ -148,3 +158,27 @@ def example_bullets(change: ExampleChanges, indent: str = "  ") -> list[str]:
             for example in change.replies
         ),
     ]
+
+
+def rename_fact(rename: RenamedSection) -> str:
+    """E.g. ``- renamed in 2025-09-12: “Old title” (`old_id`) → “New title” (`new_id`)``."""
+    if rename.kind == "title":
+        return f"- renamed: “{rename.from_title}” → “{rename.to_title}”"
+    where = renamed_where(rename)
+    return (
+        f"- renamed{where}: “{rename.from_title}” (`{rename.from_id}`) → “{rename.to_title}” "
+        f"(`{rename.to_id}`)"
+    )
+
+
+def counts_line(diff: ReleaseDiff) -> str:
+    """E.g. ``From 2025-09-12 to 2025-10-27: 1 section added, 0 removed, …``."""
+    meaning = sum(1 for c in diff.changes if c.significance == "meaning")
+    trivial = len(diff.changes) - meaning
+    added = len(diff.added)
+    return (
+        f"From {diff.from_release} to {diff.to_release}: {added} section"
+        f"{'' if added == 1 else 's'} added, {len(diff.removed)} removed, "
+        f"{len(diff.renamed)} renamed, {len(diff.authority_changed)} authority changes, "
+        f"{meaning} reworded, {trivial} with trivial edits only."
+    )
