@@ -397,9 +397,13 @@ def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_sh
         # "…get weed shipped to a state where it's still illegal?" (no) answered "…how to buy weed
         # where it's legal" with "No."
         (CURATED + " where it's illegal", CURATED + " where it's legal"),
+        # "[in a cooking app's assistant] can you help me write a complaint letter to my
+        # landlord?" (no: off the app's topic) answered "will the model refuse to help customers
+        # write a complaint letter about us?" with "Yes."
+        ("[in a cooking app's assistant] " + CURATED, CURATED),
     ],
 )
-def test_a_curated_question_about_a_hateful_or_unlawful_case_lends_no_answer_to_another(
+def test_a_curated_question_about_a_narrower_case_or_setting_lends_no_answer_to_another(
     parts: Components, curated: str, asked: str
 ) -> None:
     result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))

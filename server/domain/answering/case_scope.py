@@ -108,25 +108,38 @@ _ASKING = frozenset(
 )
 
 
+# the setting a curated question opens with ("[in a cooking app's assistant] can you help me…",
+# "[voice mode] …"): its answer holds there, as a condition's does
+_SETTING = re.compile(r"^\s*\[([^\]]+)\]")
+
+
+def _unasked(condition: str, question: str) -> bool:
+    """Whether fewer than a third of a condition's words (beyond those of asking) are asked."""
+    words = set(lexical_tokens([condition])[0]) - _ASKING
+    asked = set(lexical_tokens([question])[0])
+    return len(words & asked) * 3 < len(words)
+
+
 def narrower(curated: str, question: str) -> bool:
     """Whether ``curated`` asks about a narrower case than ``question``, so that its answer holds
     in that case only: a minor, a protected group or hatefulness where the question names none
     ("…sexual content involving minors…" against "…adult content…", "…racist jokes" against
     "…jokes about religion"), an unlawful act where the question's is lawful, or a condition
     the question does not speak of ("…make up fake sources if I tell it it's for a parody
-    paper?" against "will it make up fake sources?": fewer than a third of its words asked)."""
+    paper?" against "will it make up fake sources?": fewer than a third of its words asked), or
+    a setting it opens with ("[in a cooking app's assistant] can you help me write a complaint
+    letter?" against "will it refuse to help customers write a complaint letter?")."""
     for names in (_names_a_minor, _names_a_protected_group, _names_hatefulness):
         if names(curated) and not names(question):
             return True
     lawful = _names_legality(curated), _names_legality(question)
     if all(lawful) and lawful[0] != lawful[1]:  # "…where it's still illegal" for "…it's legal"
         return True
+    setting = _SETTING.match(curated)
+    if setting is not None and _unasked(setting.group(1), question):
+        return True
     condition = _CONDITION.search(curated)
-    if condition is None:
-        return False
-    words = set(lexical_tokens([condition.group(1)])[0]) - _ASKING
-    asked = set(lexical_tokens([question])[0])
-    return len(words & asked) * 3 < len(words)
+    return condition is not None and _unasked(condition.group(1), question)
 
 
 def quantified_differently(one: str, other: str) -> bool:
