@@ -68,6 +68,11 @@ def test_a_move_asked_of_one_release_that_did_not_happen_says_so(parts: Componen
             "Has 'Protect people's privacy' always been at root level?",
             "**platform** in 2025-02-12 and 2025-04-11; **root** from 2025-09-12",
         ),
+        # the level words are not its topic: it led with levels_of_authority
+        (
+            "Has the rule on erotica always been at the same authority level?",
+            "**platform** in 2025-02-12 and 2025-04-11; **system** from 2025-09-12",
+        ),
     ],
 )
 def test_a_section_history_asked_of_its_level_tells_the_level_in_each_release(
@@ -76,3 +81,11 @@ def test_a_section_history_asked_of_its_level_tells_the_level_in_each_release(
     lead = parts.service.answer(question).answer.split("\n\n")[0]
     assert lead.startswith("**In short:**")
     assert f"Its authority level: {levels}." in lead
+
+
+def test_a_question_about_the_levels_section_itself_gets_its_history_without_a_level_line(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("What changed about the levels of authority?").answer
+    assert "(`levels_of_authority`)" in answer.split("\n\n")[0]
+    assert "Its authority level" not in answer and "no authority level" not in answer

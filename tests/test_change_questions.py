@@ -168,6 +168,13 @@ def test_ordinary_questions_are_not_change_questions(question: str) -> None:
         ),
         ('Was "Do not lie" reworded since February?', ["2025-02-12"], "not lie", True),
         ("Was the confidentiality guidance always root level?", [], "confidentiality", False),
+        # a year alone: its first and last release (the newest release's diff answered it)
+        (
+            "Which sections were removed over the course of 2025?",
+            ["2025-02-12", "2025-12-18"],
+            "",
+            False,
+        ),
     ],
 )
 def test_change_questions_name_their_releases_and_topic(

@@ -583,3 +583,33 @@ def test_a_question_about_added_examples_lists_the_sections_that_added_some_firs
     assert removed.answer.index("example removed: “discussing plans") < removed.answer.index(
         "example added:"
     )
+
+
+def test_a_question_about_removed_sections_lists_the_removed_before_the_added(
+    parts: Components,
+) -> None:
+    answer = parts.service.answer("Which sections were removed over the course of 2025?").answer
+    assert "From 2025-02-12 to 2025-12-18:" in answer
+    assert answer.index("Removed sections (3)") < answer.index("Added sections")
+    assert "`be_engaging`" in answer
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # "mania" is in the section's title only from 2025-10-27: its history said 2025-02-12
+        (
+            "Which release first mentioned mania?",
+            "**In short:** “mania” first appears in **2025-10-27**, in `do_not_encourage_self_harm`",
+        ),
+        (
+            "When did the spec first mention time-on-site?",
+            "**In short:** “time-on-site” first appears in **2025-12-18**",
+        ),
+        ("When did the spec first mention deepfakes?", "**In short:** no indexed release says"),
+    ],
+)
+def test_a_question_about_when_a_word_was_first_mentioned_finds_the_first_release_saying_it(
+    parts: Components, question: str, lead: str
+) -> None:
+    assert parts.service.answer(question).answer.startswith(lead)

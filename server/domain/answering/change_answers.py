@@ -28,9 +28,12 @@ from server.domain.answering.release_note import span_diff
 from server.domain.answering.service_lookups import releases_between
 from server.domain.releases.change_lead import (
     asks_about_level,
+    asks_first_mention,
     best_match,
+    first_mention,
     history_lead,
     level_story,
+    without_level_words,
 )
 from server.domain.releases.change_questions import (
     NAMED_SECTION,
@@ -138,17 +141,25 @@ class ChangeAnswerer:
         lead: list[str] = []
         if not parsed.topic or _THE_EXAMPLES.fullmatch(parsed.topic):
             # "Which examples were added in October?": those added first
-            first = asked_change_kind(question) if parsed.topic else None
+            first = asked_change_kind(question)
             lines, citations = self._release_lines(corpus, before, target, parsed.topic, first)
         else:
-            topics = self._topics(corpus, parsed.topic)
+            # "…always been at the same level?" (not "What changed about the levels of authority?")
+            unlevelled = without_level_words(parsed.topic)
+            asks_level = asks_about_level(question) and bool(unlevelled)
+            topic = unlevelled if asks_level else parsed.topic
+            topics = self._topics(corpus, topic)
             if topics:  # the section the topic names first ("Is 'Be approachable' still in…?")
-                topics.insert(0, topics.pop(best_match(parsed.topic, topics)))
-            if not parsed.releases and topics:  # "when did X appear?": the one-line answer first
+                topics.insert(0, topics.pop(best_match(topic, topics)))
+            releases = [corpus.get(name).parsed for name in corpus.names]
+            mentioned = asks_first_mention(question, topic) and not parsed.releases
+            mention = first_mention(releases, topic) if mentioned else None  # "…mention mania?"
+            if mention is not None:
+                lead = [mention, ""]
+            elif not parsed.releases and topics:  # "when did X appear?": the one-line answer
                 history = self._history(corpus, topics[0][0])
                 lead = [history_lead(history, topics[0][1]), ""]
-                if asks_about_level(question):  # "Has 'Be warm' always been a guideline?"
-                    releases = [corpus.get(name).parsed for name in corpus.names]
+                if asks_level:  # "Has 'Be warm' always been a guideline?"
                     lead.insert(1, level_story(releases, history))
             lines, citations = self._topic_lines(corpus, parsed, topics, before, target)
         compared = f"{before} with {target}" if before else target
@@ -178,7 +189,7 @@ class ChangeAnswerer:
         shown = (
             examples_markdown(diff, new, first)
             if examples
-            else render_diff_markdown(diff, old, new)
+            else render_diff_markdown(diff, old, new, first)
         )
         lines = [  # the link before the long list, so a surface that shows only the start has it
             counts_line(diff),

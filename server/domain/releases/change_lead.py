@@ -11,7 +11,15 @@ from server.domain.releases.history import SectionHistory
 from server.domain.retrieval.corpus import lexical_tokens
 from specqa.core.spec import ParsedRelease
 
-__all__ = ["asks_about_level", "best_match", "history_lead", "level_story"]
+__all__ = [
+    "asks_about_level",
+    "asks_first_mention",
+    "best_match",
+    "first_mention",
+    "history_lead",
+    "level_story",
+    "without_level_words",
+]
 
 
 def best_match(topic: str, sections: Sequence[tuple[str, str]]) -> int:
@@ -68,6 +76,18 @@ def asks_about_level(question: str) -> bool:
     return _ASKS_LEVEL.search(question) is not None
 
 
+_LEVEL_WORDS = re.compile(
+    r"\b(?:at|same|authority|levels?|root|system|platform|developer|user|guidelines?)\b",
+    re.IGNORECASE,
+)
+
+
+def without_level_words(topic: str) -> str:
+    """A change question's topic without the words that ask about its level ("erotica at same
+    authority level" is about erotica), or "" when nothing else is left."""
+    return " ".join(_LEVEL_WORDS.sub(" ", topic).split())
+
+
 def level_story(releases: Sequence[ParsedRelease], history: SectionHistory) -> str:
     """The section's authority level in each release that holds it, e.g. ``Its authority level:
     guideline in every release that has it.`` or ``…: platform in 2025-02-12 and 2025-04-11; root
@@ -89,3 +109,30 @@ def level_story(releases: Sequence[ParsedRelease], history: SectionHistory) -> s
     told = [f"**{level}** in {_listed(names)}" for level, names in spans[:-1]]
     told.append(f"**{spans[-1][0]}** from {spans[-1][1][0]}" if spans else "")
     return f"Its authority level: {'; '.join(told)}."
+
+
+# "Which release first mentioned mania?", "When did the spec start to mention deepfakes?"
+_MENTION = re.compile(r"\b(?:mention\w*|talk(?:s|ed)? about|refer(?:s|red)? to|says?)\b", re.I)
+MAX_MENTION_WORDS = 3  # a word or a short phrase, not a topic to retrieve
+
+
+def asks_first_mention(question: str, topic: str) -> bool:
+    """Whether a change question asks when a word or phrase first appears in the spec's text."""
+    return _MENTION.search(question) is not None and 0 < len(topic.split()) <= MAX_MENTION_WORDS
+
+
+def first_mention(releases: Sequence[ParsedRelease], phrase: str) -> str | None:
+    """The line telling the first release (oldest first in ``releases``) whose sections say
+    ``phrase`` (its words in that order, each as a word's start: "mania" finds "manias"), and
+    the sections of that release that do. A phrase no release says is None, for the history of
+    the section it names ("under-18 users"), but a word no release says is told so."""
+    words = [re.escape(w) for w in phrase.lower().split()]
+    pattern = re.compile(r"\b" + r"\w*\W+".join(words) + r"\w*", re.IGNORECASE)
+    for parsed in releases:
+        saying = [s.id for s in parsed.sections if pattern.search(f"{s.title}\n{s.body}")]
+        if saying:
+            where = ", ".join(f"`{sid}`" for sid in saying[:4])
+            more = f" and {len(saying) - 4} more" if len(saying) > 4 else ""
+            first = "the first indexed release, " if parsed is releases[0] else ""
+            return f"**In short:** “{phrase}” first appears in {first}**{parsed.release}**, in {where}{more}."
+    return None if len(words) > 1 else f"**In short:** no indexed release says “{phrase}”."

@@ -247,7 +247,7 @@ NEWEST_WORDS = r"(?:latest|newest|current|most\s+recent)"
 _NEWEST = re.compile(rf"\b{NEWEST_WORDS}\b", re.IGNORECASE)
 _SINCE = re.compile(r"\b(?:since|after)\b", re.IGNORECASE)  # from then to the newest
 _FILLER = re.compile(
-    r"\b(what|whats|what's|which|has|have|had|changed|change|changes|when|was|were|did|does|do|"
+    r"(?<![\w-])(what|whats|what's|which|has|have|had|changed|change|changes|when|was|were|did|does|do|"
     r"added|add|introduced|removed|remove|dropped|drop|deleted|renamed|rename|updated|update|"
     r"updates|revised|revisions?|evolved?|appear|appeared|get|got|been|new|newly|first|start|"
     r"started|begin|began|come|came|show|showed|shown|up|mention|mentioned|in|the|a|an|about|"
@@ -262,10 +262,11 @@ _FILLER = re.compile(
     r"tighter|lenient|strict|more|watered|toned|down|always|originally|once|used|use|become|"
     r"became|no longer|anymore|still|wording|stance|they|openai|after|before|at some point|i|heard|"
     r"actually|really|just|exactly|its|their|so|please|tell|know|anything|something|"
+    r"over the course of|throughout|during|across|over|"
     r"later|later one|have|has|include|includes|contain|contains|get|got|made|replaced|superseded|"
     + MONTH_WORDS
     + r"|"
-    r"\d{4}(?:-\d{2}-\d{2})?)\b",
+    r"\d{4}(?:-\d{2}-\d{2})?)(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -305,14 +306,20 @@ def is_change_question(question: str, known: list[str]) -> bool:
 
 
 def named_releases(question: str, known: list[str]) -> set[str]:
-    """The indexed releases ``question`` names: by date, by month (and year), or as the newest
-    (see :func:`month_releases` for a month alone)."""
-    named = {r for r in _ISO.findall(question) if r in known}
-    years = _YEAR.findall(question)
-    for match in _MONTH.finditer(question):
+    """The indexed releases ``question`` names: by date, by month (and year), by a year alone
+    (its first and last), or as the newest (see :func:`month_releases` for a month alone)."""
+    dates = _ISO.findall(question)
+    named = {r for r in dates if r in known}
+    years = _YEAR.findall(_ISO.sub(" ", question))
+    months = list(_MONTH.finditer(question))
+    for match in months:
         month = _MONTHS[(match[1] or match[2]).lower()]
         year = match[3] or (years[0] if len(set(years)) == 1 else "")
         named |= {r for r in known if r[5:7] == f"{month:02d}" and r.startswith(year)}
+    if not months and not dates:  # "over the course of 2025": that year's first and last
+        for year in set(years):
+            of_the_year = sorted(r for r in known if r.startswith(year))
+            named |= {of_the_year[0], of_the_year[-1]} if of_the_year else set()
     if (_NEWEST.search(question) or LATEST in question.lower()) and known:
         named.add(max(known))
     return named

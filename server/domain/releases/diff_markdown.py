@@ -31,17 +31,22 @@ __all__ = [
 
 
 def render_diff_markdown(
-    diff: ReleaseDiff, old: ParsedRelease | None = None, new: ParsedRelease | None = None
+    diff: ReleaseDiff,
+    old: ParsedRelease | None = None,
+    new: ParsedRelease | None = None,
+    first: str | None = None,
 ) -> str:
     """A readable summary of a diff, what matters first: sections added, removed and renamed,
     authority changes, rules whose meaning changed (with the changed sentences), examples, and
-    trivial edits last. ``old``/``new`` add the titles of added and removed sections."""
+    trivial edits last. ``old``/``new`` add the titles of added and removed sections; ``first``
+    "removed" tells the removed sections before the added ones ("Which sections were removed…?")."""
     scope = f" (section `{diff.section}`)" if diff.section else ""
     lines = [f"## Model Spec {diff.from_release} -> {diff.to_release}{scope}", ""]
     if diff.backwards:
         lines += [f"*{backwards_note(diff)}*", ""]
-    lines += _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
-    lines += _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
+    added = _bullets("Added sections", [_titled(sid, new) for sid in diff.added])
+    removed = _bullets("Removed sections", [_titled(sid, old) for sid in diff.removed])
+    lines += removed + added if first == "removed" else added + removed
     lines += _bullets(
         "Renamed", [f"`{r.to_id}`: {rename_summary(r, diff.to_release)}" for r in diff.renamed]
     )
