@@ -251,6 +251,8 @@ OLDEST, NEWEST = "2025-02-12", "2025-12-18"
         ("and in the newest release?", NEWEST),
         ("what about the 2025-02-12 release?", OLDEST),
         ("was it the same in the February 2025 version?", OLDEST),
+        # "always" was a word of its own, and the turn a question on its own words
+        ("Was that always the case in February 2025?", OLDEST),
         ("Thanks! And in the 2025-04-11 release?", "2025-04-11"),
     ],
 )

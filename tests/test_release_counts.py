@@ -127,3 +127,18 @@ def test_a_count_of_labelled_examples_names_its_release_by_month(
     """Both were "Not covered": "were" and "had" read as a topic."""
     answer = parts.service.answer(question).answer
     assert answer.startswith(f"**Examples with a reply labelled {label}** in {release}: ")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How many examples were there in each release?", "How many sections does every release have?"],
+)
+def test_a_count_asked_of_each_release_counts_every_indexed_release(
+    parts: Components, question: str
+) -> None:
+    """ "…in each release?" was "Not covered"."""
+    corpus = parts.service.corpus()
+    answer = parts.service.answer(question).answer
+    assert answer.startswith(f"**{'Examples' if 'examples' in question else 'Sections'}** in ")
+    for name in corpus.names:
+        assert f"- **{name}:** " in answer

@@ -613,3 +613,20 @@ def test_a_question_about_when_a_word_was_first_mentioned_finds_the_first_releas
     parts: Components, question: str, lead: str
 ) -> None:
     assert parts.service.answer(question).answer.startswith(lead)
+
+
+def test_a_change_question_about_the_oldest_release_says_whether_the_topic_was_in_it(
+    parts: Components,
+) -> None:
+    """ "Was that rule already in the February 2025 release?" took "already" for its topic and
+    said only that 2025-02-12 is the oldest indexed release."""
+    earlier = "Should the assistant pretend to be human if I ask it to roleplay as one?"
+    answer = parts.service.answer(
+        "Was that rule already in the February 2025 release?", history=[earlier]
+    ).answer
+    assert "- in 2025-02-12 (2025-02-12 is the oldest indexed release)" in answer
+    assert "(`be_engaging`)" in answer
+    added_later = parts.service.answer(
+        "Was scope of autonomy already in the February 2025 release?"
+    )
+    assert "- not in 2025-02-12: added in 2025-09-12" in added_later.answer

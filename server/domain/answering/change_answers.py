@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from server.domain.answering.change_span import compared_span, first_release_where
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.lead import is_covered
 from server.domain.answering.lead_text import unindexed_notice, with_notice
 from server.domain.answering.links import Links
 from server.domain.answering.quoting import best_sentences
 from server.domain.answering.release_note import span_diff
-from server.domain.answering.service_lookups import releases_between
 from server.domain.releases.change_lead import (
     asks_about_level,
     asks_first_mention,
@@ -56,7 +56,6 @@ from server.domain.retrieval.corpus import Corpus, section_ids_in
 from server.domain.retrieval.hybrid import HybridRetriever
 from server.domain.schemas import Answer, Citation, from_the_spec_structure, section_citation
 from specqa.core.memo import IndexMemo
-from specqa.core.spec import ParsedRelease
 
 __all__ = ["ChangeAnswerer", "ChangeQuestion", "parse_change_question"]
 
@@ -132,7 +131,7 @@ class ChangeAnswerer:
         if earlier and about_the_earlier_topic(question, parsed.topic):
             parsed = replace(parsed, topic=earlier)
         started = time.perf_counter()
-        before, target = _span(parsed, release, corpus)
+        before, target = compared_span(parsed, release, corpus)
         head = [
             "*Answered from the release diffs; no model wrote this. "
             f"Releases indexed: {', '.join(corpus.names)}.*",
@@ -301,10 +300,13 @@ class ChangeAnswerer:
     ) -> tuple[list[str], set[str]]:
         """The facts about one section from ``before`` to ``target``, and the ids it has there
         (renames followed through the releases between, as its history does)."""
-        if before is None:
-            return [
-                f"- {target} is the oldest indexed release: nothing earlier to compare with."
-            ], set()
+        if before is None:  # "Was that rule already in the February 2025 release?"
+            history = self._history(corpus, section_id)
+            present, same = history.present_in, set(history.ids.values())
+            where = (
+                f"in {target}" if target in present else f"not in {target}: added in {present[0]}"
+            )
+            return [f"- {where} ({target} is the oldest indexed release)"], same
         old, new = corpus.get(before).parsed, corpus.get(target).parsed
         if old.section(section_id) is None and new.section(section_id) is None:
             return [], set()
@@ -312,10 +314,14 @@ class ChangeAnswerer:
         same = {section_id} | {i for r in diff.renamed for i in (r.from_id, r.to_id)}
         link = f"[diff]({self.links.diff(before, target, section_id)})"
         if section_id in diff.added:
-            added = _first(corpus, before, target, lambda p: p.section(section_id) is not None)
+            added = first_release_where(
+                corpus, before, target, lambda p: p.section(section_id) is not None
+            )
             return [f"- Added in {added} (not in {before}). {link}"], same
         if section_id in diff.removed:
-            gone = _first(corpus, before, target, lambda p: p.section(section_id) is None)
+            gone = first_release_where(
+                corpus, before, target, lambda p: p.section(section_id) is None
+            )
             return [f"- Removed in {gone} (present in {before}). {link}"], same
         facts = [rename_fact(r) for r in diff.renamed]
         facts += [
@@ -371,26 +377,3 @@ class ChangeAnswerer:
             quote = best_sentences(section.body, topic or section.title)
             citations.append(section_citation(name, section, quote))
         return citations
-
-
-def _first(corpus: Corpus, before: str, target: str, holds: Callable[[ParsedRelease], bool]) -> str:
-    """The first release after ``before``, up to ``target``, of which ``holds`` is true (where a
-    section was added or removed: "added in 2025-09-12", not in the release asked about)."""
-    after = [*releases_between(corpus, before, target), corpus.get(target).parsed]
-    return next((parsed.release for parsed in after if holds(parsed)), target)
-
-
-def _span(parsed: ChangeQuestion, release: str | None, corpus: Corpus) -> tuple[str | None, str]:
-    """The releases to compare: (older, newer); older is None when there is nothing before."""
-    named = parsed.releases or ([release] if release else [])
-    if parsed.since and named:
-        return named[0], named[-1] if len(named) > 1 else corpus.newest
-    target = named[-1] if named else corpus.newest
-    if len(named) > 1:
-        return named[0], target
-    return _previous(corpus.names, target), target
-
-
-def _previous(names: list[str], release: str) -> str | None:
-    index = names.index(release)
-    return names[index - 1] if index > 0 else None

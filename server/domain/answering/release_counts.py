@@ -40,9 +40,15 @@ _COUNT_WORDS = re.compile(
     r"precedents?|labell?ed|replies|good|bad|ok|does|do|did|has|have|had|is|are|was|were|"
     r"there|the|a|an|spec|specs|model|openai'?s?|release|releases|version|versions|document|"
     r"compared?|comparison|with|to|than|vs|versus|and|between|from|more|fewer|less|one|ones|"
-    r"it|its|each|every|grow|grew|go|went|up|down|since|by|now|today|"
+    r"it|its|each|every|per|across|indexed|grow|grew|go|went|up|down|since|by|now|today|"
     r"add|adds|added|new|remove|removes|removed|drop|drops|dropped|gain|gained|lose|lost|"
     rf"{NEWEST_WORDS}|{MONTH_WORDS}|\d{{4}}(?:-\d{{2}}-\d{{2}})?)\b",
+    re.IGNORECASE,
+)
+
+# "How many examples were there in each release?": every indexed release
+_EVERY_RELEASE = re.compile(
+    r"\b(?:each|every|all|per|across)\s+(?:the\s+)?(?:indexed\s+)?(?:releases?|versions?)\b",
     re.IGNORECASE,
 )
 
@@ -61,7 +67,8 @@ class ReleaseCounts:
             return None  # a topic to answer about
         started = time.perf_counter()
         corpus = self.corpus()
-        releases = sorted(named_releases(question, corpus.names))
+        every = _EVERY_RELEASE.search(question) is not None
+        releases = list(corpus.names) if every else sorted(named_releases(question, corpus.names))
         examples = counted["what"].lower().startswith(("example", "precedent"))
         if len(releases) == 1 and _ADDED_OR_REMOVED.search(question):
             return _added_and_removed(question, corpus, releases[0], examples, started)

@@ -26,7 +26,7 @@ _RELEASE_ONLY_WORDS = re.compile(
     r"\b(?:and|but|or|so|then|also|what|about|how|is|was|were|are|it|that|this|does|did|do|"
     r"same|the|a|an|in|of|from|for|at|on|under|by|release|releases|version|versions|spec|model|"
     r"newest|latest|current|most|recent|first|oldest|earliest|previous|prior|indexed|one|there|"
-    r"back|true|too|still|say|says|said|look|looks|"
+    r"back|true|too|still|say|says|said|look|looks|always|already|ever|has|have|had|been|so|"
     rf"like|way|case|answer|again|please|{MONTH_WORDS})\b|\b\d{{4}}(?:-\d{{2}}-\d{{2}})?\b",
     re.IGNORECASE,
 )

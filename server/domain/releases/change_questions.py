@@ -262,7 +262,7 @@ _FILLER = re.compile(
     r"tighter|lenient|strict|more|watered|toned|down|always|originally|once|used|use|become|"
     r"became|no longer|anymore|still|wording|stance|they|openai|after|before|at some point|i|heard|"
     r"actually|really|just|exactly|its|their|so|please|tell|know|anything|something|"
-    r"over the course of|throughout|during|across|over|"
+    r"over the course of|throughout|during|across|over|already|"
     r"later|later one|have|has|include|includes|contain|contains|get|got|made|replaced|superseded|"
     + MONTH_WORDS
     + r"|"
