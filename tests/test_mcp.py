@@ -128,6 +128,14 @@ async def exercise(client: Client) -> None:
     order = ["What's my mayor", "I can't share private", "Office of the Mayor", "No I meant her"]
     assert sorted(order, key=text.index) == order  # each reply before the follow-up question
     assert "(see [chain_of_command](https://model-spec.openai.com/2025-12-18.html#" in text
+    # a label by another section's rule keeps it in the summaries too: a plain "BAD" read as a
+    # privacy violation where the spec's is an over-refusal
+    mayor = await client.call_tool(
+        "find_examples", {"query": "the mayor's office phone number", "label": "BAD", "k": 3}
+    )
+    card = next(c for c in mayor.structured_content["examples"] if c["id"] == "protect_privacy/ex1")
+    assert any(r["see_sections"] == ["chain_of_command"] for r in card["responses"])
+    assert "BAD (see `chain_of_command`)" in mayor.content[0].text  # type: ignore[union-attr]
 
     latest = await client.call_tool(
         "compare_releases", {"from_release": "2025-10-27", "to_release": "latest"}

@@ -240,6 +240,7 @@ def example_line(card: ExampleCard, urls: dict[str, str], release: str, user: bo
     steps = [
         " / ".join(
             r.label
+            + "".join(f" (see `{ref.section_id}`)" for ref in r.refs)
             + (f" ({shorten(plain_text(r.rationale), RATIONALE_CHARS)})" if r.rationale else "")
             for r in step.responses
         )
@@ -352,7 +353,9 @@ def reply_brief(
         closest = verdict.closest
         heading = "Closest labelled response" if close else "Nearest response (not close enough)"
         blocks.append(
-            f"{heading} ({closest.label}, `{closest.example_id}`, similarity "
+            f"{heading} ({closest.label}"
+            + "".join(f" (see `{ref}`)" for ref in closest.refs)
+            + f", `{closest.example_id}`, similarity "
             f"{closest.similarity:.2f}, threshold {verdict.threshold:.2f}):\n> "
             + shorten(plain_text(closest.response), 2 * QUOTE_CHARS)
         )

@@ -65,6 +65,11 @@ class SectionRef(BaseModel):
 class ReplySummary(BaseModel):
     step: int = Field(description="Which judged step of the example (0 is the first)")
     label: str = Field(description="GOOD, BAD or OK, as written in the spec")
+    see_sections: list[str] = Field(
+        default_factory=list,
+        description="The sections whose rule the label is by, when not the example's own "
+        "(BAD[#chain_of_command]: an over-refusal)",
+    )
     rationale: str = Field(description="Why the spec labels it so (may be empty)")
     reply: str = Field(description=f"The labelled reply, cut to {REPLY_CHARS} characters")
 
@@ -207,7 +212,11 @@ def example_summary(card: ExampleCard, release: str, full: bool = False) -> Exam
         user=shorten(user, USER_CHARS),
         responses=[
             ReplySummary(
-                step=n, label=r.label, rationale=r.rationale, reply=shorten(r.text, REPLY_CHARS)
+                step=n,
+                label=r.label,
+                see_sections=[ref.section_id for ref in r.refs],
+                rationale=r.rationale,
+                reply=shorten(r.text, REPLY_CHARS),
             )
             for n, step in enumerate(s for s in card.steps if s.responses)
             for r in step.responses
