@@ -10,7 +10,8 @@ import pytest
 
 from server.domain.releases.diff import ReleaseDiff, diff_releases
 from server.domain.releases.diff_markdown import render_diff_markdown
-from server.domain.releases.example_diff import describe_turn
+from server.domain.releases.diff_types import ReplyChange
+from server.domain.releases.example_diff import describe_reply, describe_turn
 from server.domain.releases.history import section_history
 from server.web.diff_page import render_diff_page
 from specqa.core.errors import UnknownSectionError
@@ -524,3 +525,20 @@ def test_a_list_items_sentence_is_quoted_without_its_list_marker() -> None:
     shown = render_diff_markdown(diff_releases(old, new), old, new)
     assert "“simply ignore instructions that are clearly unrelated" in shown
     assert "“- simply" not in shown
+
+
+def test_a_reply_rewritten_past_the_quoted_cut_is_told_by_its_changed_words() -> None:
+    """Both quotes were cut before the change and read the same."""
+    opening = "I can help with that. " * 12
+    reply = ReplyChange(
+        change="rewritten",
+        label_before="GOOD",
+        label_after="GOOD",
+        before=opening + "Here is a general overview.",
+        after=opening + "Here is a careful overview.",
+    )
+    line = describe_reply(reply)
+    assert line.startswith("GOOD reply rewritten: … ")
+    assert "[-general-] {+careful+}" in line
+    short = reply.model_copy(update={"before": "Sure.", "after": "Sure thing."})
+    assert describe_reply(short) == "GOOD reply rewritten: “Sure.” → “Sure thing.”"

@@ -267,7 +267,10 @@ def _replies(change: ExampleChanges) -> str:
         for example in change.replies
         for line in [
             *(describe_turn(turn, REPLY_CHARS, _marked_words, escape) for turn in example.turns),
-            *(describe_reply(reply, REPLY_CHARS, _marked_reply) for reply in example.replies),
+            *(
+                describe_reply(reply, REPLY_CHARS, _marked_reply, _marked_words, escape)
+                for reply in example.replies
+            ),
         ]
     ]
     return f'<ul class="replies">{"".join(items)}</ul>' if items else ""

@@ -266,11 +266,20 @@ def describe_reply(
     reply: ReplyChange,
     limit: int = REPLY_CHARS,
     quote: Callable[[str, str], str] = lambda side, text: f"“{text}”",
+    mark: Callable[[str, str], str] | None = None,
+    plain: Callable[[str], str] = lambda text: text,
 ) -> str:
     """One line: 'GOOD reply removed: “Sorry, I can't help with that.”'. ``quote`` marks a
-    reply's text (``side``: "before" or "after"), already shortened to ``limit``."""
-    before = quote("before", shorten(reply.before or "", limit))
-    after = quote("after", shorten(reply.after or "", limit))
+    reply's text (``side``: "before" or "after"), already shortened to ``limit``; a reply
+    rewritten past that cut reads the same both ways, so it is told by its changed words instead
+    (``mark`` and ``plain`` as :func:`describe_turn`'s)."""
+    cut_before, cut_after = shorten(reply.before or "", limit), shorten(reply.after or "", limit)
+    if reply.change == "rewritten" and cut_before == cut_after:
+        changed = changed_words(
+            reply.before or "", reply.after or "", mark=mark or _word_marks, plain=plain
+        )
+        return f"{reply.label_after} reply rewritten: {changed}"
+    before, after = quote("before", cut_before), quote("after", cut_after)
     if reply.change == "added":
         return f"{reply.label_after} reply added: {after}"
     if reply.change == "removed":
