@@ -59,6 +59,7 @@ def parse_release(release: str, markdown: str) -> ParsedRelease:
     for block in blocks:
         section = block.section
         section.body = _clean("\n".join(block.prose), titles)
+        section.refs = _references("\n".join(block.prose), titles, section.id)
         section.commentary = [_clean("\n".join(lines), titles) for lines in block.commentary]
         for number, (title, fence_lines) in enumerate(block.examples, start=1):
             example = _parse_example(
@@ -176,6 +177,13 @@ def _clean(text: str, titles: dict[str, str]) -> str:
         lambda m: m.group("text") if m.group("target").startswith("#") else m.group(0), text
     )
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _references(text: str, titles: dict[str, str], own_id: str) -> list[str]:
+    """The other sections ``text`` links to (cross references and in-page links), in order."""
+    linked = [m.group("id") for m in _CROSS_REF.finditer(text)]
+    linked += [m.group("target")[1:] for m in _LINK.finditer(text) if m.group("target")[:1] == "#"]
+    return [sid for sid in dict.fromkeys(linked) if sid in titles and sid != own_id]
 
 
 def _reference(match: re.Match[str], titles: dict[str, str]) -> str:

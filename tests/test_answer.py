@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -731,3 +732,19 @@ def test_history_steers_a_follow_up_but_not_a_question_that_stands_alone(
     assert [c.section_id for c in with_history.citations] == [
         c.section_id for c in without.citations
     ]
+
+
+def test_two_linked_sections_a_narrow_margin_apart_are_medium_not_low(parts: Components) -> None:
+    """The self-harm rule leads the mental-health one, which it links to, by a narrow margin: the
+    answer said "No section clearly governs this" over the right sentence."""
+    result = parts.retriever.search(
+        "customer says they want to kill themselves in the support chat. what does the bot do?",
+        k_sections=2,
+        k_examples=0,
+    )
+    first, second = (hit.section.id for hit in result.sections)
+    assert {first, second} == {"do_not_encourage_self_harm", "support_mental_health"}
+    assert result.clarity.linked
+    assert confidence_of(result.clarity) != "low"
+    unlinked = replace(result.clarity, linked=False, margin=0.0, agreement=0)
+    assert confidence_of(unlinked) == "low"

@@ -115,3 +115,12 @@ def test_tool_turns_and_assistant_attributes_are_parsed() -> None:
     rendering = release.examples[0]
     assert rendering.conversation[0].attributes == {"recipient": "python", "end_turn": "false"}
     assert rendering.conversation[0].content == "import this"
+
+
+def test_a_section_records_the_other_sections_its_prose_links_to() -> None:
+    newest = parsed("2025-12-18")
+    self_harm = newest.section("do_not_encourage_self_harm")
+    assert self_harm is not None and self_harm.refs == ["support_mental_health"]
+    every = [ref for s in newest.sections for ref in s.refs]
+    assert set(every) <= {s.id for s in newest.sections}
+    assert all(s.id not in s.refs for s in newest.sections)

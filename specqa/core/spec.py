@@ -109,6 +109,9 @@ class Section(BaseModel):
     )
     attributes: dict[str, str] = Field(default_factory=dict, description="Other heading attributes")
     body: str = Field(description="Prose under the heading, cross references resolved")
+    refs: list[str] = Field(
+        default_factory=list, description="The other sections its prose links to, in order"
+    )
     commentary: list[str] = Field(default_factory=list, description="!!! meta blocks")
     example_ids: list[str] = Field(default_factory=list)
 

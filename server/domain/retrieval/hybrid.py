@@ -314,7 +314,7 @@ def _rank_sections(
         )
         for i in ranked
     ]
-    return hits, _clarity(score, single.values(), allowed, order[:2])
+    return hits, _clarity(score, single.values(), allowed, order[:2], rc.parsed.sections)
 
 
 def _rule_first(rc: ReleaseCorpus, order: list[int], score: np.ndarray) -> list[int]:
@@ -333,15 +333,22 @@ def _rule_first(rc: ReleaseCorpus, order: list[int], score: np.ndarray) -> list[
 
 
 def _clarity(
-    score: np.ndarray, signals: Iterable[np.ndarray], allowed: list[int], first_two: list[int]
+    score: np.ndarray,
+    signals: Iterable[np.ndarray],
+    allowed: list[int],
+    first_two: list[int],
+    sections: list[Section],
 ) -> RankClarity:
-    """The margin over the second section (whatever ``k`` was asked) and the signals' agreement."""
+    """The margin over the second section (whatever ``k`` was asked), the signals' agreement and
+    whether the two link to each other."""
     if not first_two:
         return RankClarity()
     top = first_two[0]
     margin = float(score[top] - score[first_two[1]]) if len(first_two) > 1 else float(score[top])
     agreement = sum(1 for signal in signals if allowed[int(np.argmax(signal[allowed]))] == top)
-    return RankClarity(round(margin, 6), agreement)
+    pair = [sections[i] for i in first_two]
+    linked = len(pair) == 2 and (pair[1].id in pair[0].refs or pair[0].id in pair[1].refs)
+    return RankClarity(round(margin, 6), agreement, linked=linked)
 
 
 def _max_by_section(values: np.ndarray, section_of: np.ndarray, count: int) -> np.ndarray:

@@ -91,7 +91,8 @@ class RankClarity:
     ``margin`` is its fused score minus the second section's; ``agreement`` counts the single
     signals (dense over prose, dense over example keys, dense over bank questions, lexical) whose
     own best section is it. ``on_topic`` is the question's similarity to its closest bank
-    question, ``off_topic`` to its closest curated question the spec does not cover.
+    question, ``off_topic`` to its closest curated question the spec does not cover; ``linked``
+    whether the first two sections' prose links one to the other.
     """
 
     margin: float = 0.0
@@ -99,6 +100,9 @@ class RankClarity:
     on_topic: float = 0.0
     off_topic: float = 0.0
     off_topic_share: float = 0.0  # of the question's nearest curated questions, the share off topic
+    # the first two sections link to each other (the self-harm rule points to the mental-health
+    # one): a narrow margin between them is two parts of one answer, not a doubt between two
+    linked: bool = False
 
 
 @dataclass
