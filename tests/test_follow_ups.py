@@ -765,3 +765,16 @@ def test_a_follow_up_whose_topic_finds_no_clear_rule_is_searched_by_its_own_word
     )
     assert after.citations[0].section_id == "respect_real_world_ties"
     assert after.confidence != "low"
+
+
+def test_a_follow_up_whose_own_words_are_clearer_than_its_topic_is_answered_by_them(
+    parts: Components,
+) -> None:
+    """Both searches unclear, the follow-up's own words clearer: a mistake is the rule on
+    errors, not the scope of the agent's autonomy the thread began with."""
+    after = parts.service.answer(
+        "and if it double-books someone by mistake?",
+        mode="extractive",
+        history=["Can our scheduling agent book meetings for people without asking them first?"],
+    )
+    assert after.citations[0].section_id == "avoid_errors"

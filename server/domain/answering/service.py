@@ -262,7 +262,8 @@ class AnsweringService(SpecLookups):
         if ready.focus and not ready.standalone and confidence_of(ranked.clarity) == "low":
             # no rule clearly governs a follow-up's topic with its words: its own may find one
             alone = self._search(ready, standalone_query(ready.asked), asked)
-            ranked = alone if confidence_of(alone.clarity) != "low" else ranked
+            clearer = alone.clarity.margin > ranked.clarity.margin  # both low: the clearer
+            ranked = alone if confidence_of(alone.clarity) != "low" or clearer else ranked
         answers = self.settings.answers
         if not asked:
             return cited_examples(ranked, answers.top_examples)
