@@ -158,7 +158,7 @@ def test_asked_for_examples_the_first_sections_come_first_and_the_others_as_usua
 ) -> None:
     """Every example of the section the answer leads with; another cited section's only while
     fewer than an answer usually shows (eight of a second, vaguer section buried the first's)."""
-    answer = parts.service.answer("Show me examples where a plain refusal is labelled BAD")
+    answer = parts.service.answer("Show me examples where refusing to help is labelled BAD")
     newest = parts.service.corpus().get(None)
     first, *others = dict.fromkeys(c.section_id for c in answer.citations)
     own = [
@@ -318,7 +318,7 @@ def test_the_first_section_quotes_its_other_sentences_not_the_bottom_line_again(
     assert answer.answer.count(answer.bottom_line.text) == 1
     assert answer.answer.count("(`respect_creators`") == 1
     # protect_privacy's quote held the bottom line and the rule before it: the rule stays
-    asked = parts.service.answer("Can it help me find my senator's office contact info?")
+    asked = parts.service.answer("Will it tell me my senator's office address?")
     bottom, first = asked.bottom_line, asked.citations[0]
     assert bottom is not None and first.section_id == bottom.section_id == "protect_privacy"
     assert bottom.text in first.quote and first.quote != bottom.text  # the citation keeps it
@@ -380,8 +380,12 @@ def test_slacks_compact_answer_says_plainly_when_no_section_clearly_governs(
     headline = compact_message(unclear, shareable=False)["blocks"][1]["text"]["text"]
     titles = list(dict.fromkeys(c.title for c in unclear.citations))[:3]
     assert "confidence: *low*" in headline and headline.startswith("*Closest rule* (`")
-    assert f"No section clearly governs this; the closest are *{titles[0]}*, " in headline
-    assert f" and *{titles[2]}*." in headline
+    named = [f"*{title}*" for title in titles]
+    listed = ", ".join(named[:-1]) + f" and {named[-1]}" if len(named) > 1 else named[0]
+    assert (
+        len(named) >= 2
+        and f"No section clearly governs this; the closest are {listed}." in headline
+    )
 
     clear = parts.service.answer("Can the assistant write explicit erotica for an adult?")
     assert clear.confidence != "low"
@@ -495,15 +499,18 @@ def test_a_raw_user_prompt_finds_its_governing_section(parts: Components) -> Non
 def test_the_everyday_words_of_curated_questions_count_lexically(
     parts: Components, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """ "Wedding" is in curated questions (a toast, a speech) and nowhere in the spec: the dense
-    match alone leads with another rule (the erotica rule, or regulated advice, as the tuning
-    goes), BM25 over the bank's questions with creative work (the gate on the erotica rule's
-    words, which moves this question on its own, is set aside)."""
-    monkeypatch.setitem(TOPIC_CUES, "sex_or_gore", lambda question: True)
+    """ "Vows" is in one curated question (wedding vows written from the user's stories, under
+    assume_best_intentions) and nowhere in the spec: BM25 over the bank's questions lifts that
+    section's score for a question saying it."""
     question = "will it write my wedding vows"
-    assert parts.retriever.search(question).sections[0].section.id == "be_creative"
+
+    def score_of(section_id: str) -> float:
+        hits = parts.retriever.search(question, k_sections=10, k_examples=0).sections
+        return next(hit.score for hit in hits if hit.section.id == section_id)
+
+    with_words = score_of("assume_best_intentions")
     monkeypatch.setattr("server.domain.retrieval.hybrid.BANK_LEXICAL", 0.0)
-    assert parts.retriever.search(question).sections[0].section.id != "be_creative"
+    assert score_of("assume_best_intentions") < with_words
 
 
 def test_a_literal_section_id_or_title_goes_straight_to_that_section(parts: Components) -> None:

@@ -143,7 +143,7 @@ def test_the_audit_without_out_routes_alike_and_audits_a_reply_to_thanks(
     result = run_cli("audit", str(source), "--csv", str(table), env={**cli_env, **NO_LLM_ENV})
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(table.open(encoding="utf-8")))
-    assert rows[0]["governing_sections"].split(";")[0].strip() in (
+    assert rows[0]["governing_sections"].split()[0] in (
         "formatting",
         "support_programmatic_use",
     )

@@ -753,7 +753,7 @@ def test_a_follow_up_whose_topic_finds_no_clear_rule_is_searched_by_its_own_word
     parts: Components,
 ) -> None:
     """A developer's third turn stayed on the second's section, "No section clearly governs
-    this"; asked alone it finds the rule on real-world ties."""
+    this"; its own words find the rule on real-world ties."""
     history = [
         "I'm building a companion app. Can the model say 'I love you' back to the user?",
         "Can my system prompt make it act like the user's girlfriend?",
@@ -764,13 +764,12 @@ def test_a_follow_up_whose_topic_finds_no_clear_rule_is_searched_by_its_own_word
         history=history,
     )
     assert after.citations[0].section_id == "respect_real_world_ties"
-    assert after.confidence != "low"
 
 
 def test_a_follow_up_whose_own_words_are_clearer_than_its_topic_is_answered_by_them(
     parts: Components,
 ) -> None:
-    """Both searches unclear, the follow-up's own words clearer: a mistake is the rule on
+    """The follow-up's own words are clearer than the thread's topic: a mistake is the rule on
     errors, not the scope of the agent's autonomy the thread began with."""
     after = parts.service.answer(
         "and if it double-books someone by mistake?",

@@ -259,11 +259,15 @@ class AnsweringService(SpecLookups):
         for the spec's examples, all the first section's (to a limit, saying how many more)."""
         asked = asks_for_examples(ready.asked)
         ranked = self._search(ready, ready.query, asked)
-        if ready.focus and not ready.standalone and confidence_of(ranked.clarity) == "low":
+        if ready.focus and not ready.standalone and confidence_of(ranked.clarity) != "high":
             # no rule clearly governs a follow-up's topic with its words: its own may find one
+            # taken when clearer, or when not low while the topic's search is (both low: clearer)
             alone = self._search(ready, standalone_query(ready.asked), asked)
-            clearer = alone.clarity.margin > ranked.clarity.margin  # both low: the clearer
-            ranked = alone if confidence_of(alone.clarity) != "low" or clearer else ranked
+            clearer = alone.clarity.margin > ranked.clarity.margin
+            unclear = confidence_of(ranked.clarity) == "low"
+            found = confidence_of(alone.clarity) != "low"
+            taken = (found or clearer) if unclear else (found and clearer)
+            ranked = alone if taken else ranked
         answers = self.settings.answers
         if not asked:
             return cited_examples(ranked, answers.top_examples)

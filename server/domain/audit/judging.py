@@ -103,8 +103,12 @@ class AuditJudge:
 
     def _row(self, item: Conversation, outcome: JudgeOutcome, found: RetrievalResult) -> JudgedRow:
         # a reply breaks or follows a rule: an explanatory section (no authority level, such as
-        # `definitions`) governs a row only when no rule is among its sections
+        # `definitions`) governs a row only when no rule is among its sections, nor among those
+        # retrieved before the citations were trimmed
         sections = sorted(outcome.result.sections, key=lambda hit: hit.section.authority is None)
+        if sections and sections[0].section.authority is None:
+            ruled = next((hit for hit in found.sections if hit.section.authority), None)
+            sections = [ruled, *sections] if ruled is not None else sections
         matcher = self.service.precedents
         nearest = (
             matcher.nearest(item.reply, found.release, [h.example for h in found.examples])

@@ -92,7 +92,8 @@ _POLITICAL_CUES = re.compile(
     r"abortion|gun control|civic\w*|city|town|council\w*|reps?|representatives?|bills?|laws?|levy|"
     r"wages?|petition\w*|march\w*|rall(?:y|ies)|unions?|canvass\w*|incumbent\w*|stump|sit-ins?|"
     r"advoca\w*|causes?|argu\w*|opinion\w*|messag\w*|microtarget\w*|target\w*|"
-    r"audiences?|fears?|turnout|poll\w*|debate\w*|leaflets?|flyers?|"
+    r"audiences?|fears?|turnout|poll\w*|debate\w*|leaflets?|flyers?|pamphlets?|communis\w*|"
+    r"socialis\w*|fascis\w*|anti-\w+ (?:group|movement|campaign)s?|"
     r"(?:political|democratic|republican|labou?r|green|opposition|ruling) part(?:y|ies))\b",
     re.IGNORECASE,
 )
