@@ -19,7 +19,7 @@ from server.domain.retrieval.corpus import ReleaseCorpus
 from server.domain.retrieval.curated import bank_vote, closest_bank
 from server.domain.retrieval.follow_up import leans_on_history
 from server.domain.retrieval.hybrid import SearchFilters, focus_query
-from server.domain.retrieval.query_cues import TOPIC_CUES, asked_label, asks_for_examples
+from server.domain.retrieval.query_cues import asked_label, asks_for_examples
 from server.mcp.briefs import answer_brief
 from server.mcp.results import answer_result
 from server.settings import Settings
