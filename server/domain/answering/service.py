@@ -58,7 +58,7 @@ from server.domain.retrieval.follow_up import (
     leans_on_history,
     standalone_query,
 )
-from server.domain.retrieval.hybrid import HybridRetriever, RetrievalResult
+from server.domain.retrieval.hybrid import HybridRetriever, RankClarity, RetrievalResult
 from server.domain.retrieval.query_cues import asked_label, asks_for_examples
 from server.domain.schemas import Answer
 from server.domain.settings import DomainSettings
@@ -261,13 +261,8 @@ class AnsweringService(SpecLookups):
         ranked = self._search(ready, ready.query, asked)
         if ready.focus and not ready.standalone and confidence_of(ranked.clarity) != "high":
             # no rule clearly governs a follow-up's topic with its words: its own may find one
-            # taken when clearer, or when not low while the topic's search is (both low: clearer)
             alone = self._search(ready, standalone_query(ready.asked), asked)
-            clearer = alone.clarity.margin > ranked.clarity.margin
-            unclear = confidence_of(ranked.clarity) == "low"
-            found = confidence_of(alone.clarity) != "low"
-            taken = (found or clearer) if unclear else (found and clearer)
-            ranked = alone if taken else ranked
+            ranked = alone if _own_words_answer(ranked.clarity, alone.clarity) else ranked
         answers = self.settings.answers
         if not asked:
             return cited_examples(ranked, answers.top_examples)
@@ -385,6 +380,15 @@ class AnsweringService(SpecLookups):
             (release, section_id),
             lambda: release_note(corpus, release, section_id, self.links),
         )
+
+
+def _own_words_answer(topic: RankClarity, own: RankClarity) -> bool:
+    """Whether a follow-up's own words, searched alone, answer it rather than its topic's search
+    (not "high"): when they find a rule (not "low") more clearly; when the topic's search is
+    "low", when they find a rule at all, or find one more clearly than it."""
+    clearer = own.margin > topic.margin
+    found = confidence_of(own) != "low"
+    return (found or clearer) if confidence_of(topic) == "low" else (found and clearer)
 
 
 def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:

@@ -112,7 +112,11 @@ def level_story(releases: Sequence[ParsedRelease], history: SectionHistory) -> s
 
 
 # "Which release first mentioned mania?", "When did the spec start to mention deepfakes?"
-_MENTION = re.compile(r"\b(?:mention\w*|talk(?:s|ed)? about|refer(?:s|red)? to|says?)\b", re.I)
+# (not "What does it say about lying, and did that change?": its history answers that)
+_MENTION = re.compile(
+    r"\bmention\w*|\bfirst\s+(?:says?|said|talk(?:s|ed)? about|refer(?:s|red)? to|use[sd]?)\b",
+    re.IGNORECASE,
+)
 MAX_MENTION_WORDS = 3  # a word or a short phrase, not a topic to retrieve
 
 
