@@ -13,17 +13,13 @@ from server.domain.retrieval.corpus import lexical_tokens
 
 __all__ = ["narrower", "quantified_differently"]
 
-# Whether a question names a minor, in so many words: a curated question that does speaks of a
+# A minor, named in so many words: a curated question that names one speaks of a
 # narrower case than a question that does not ("…sexual content involving minors…" against
 # "…adult content…")
 _NAMED_MINOR = re.compile(
     r"\b(minors?|underage|child(?:ren)?|kids?|teen\w*|\d+[- ]year[- ]olds?|i'?m 1[0-7])\b",
     re.IGNORECASE,
 )
-
-
-def _names_a_minor(text: str) -> bool:
-    return _NAMED_MINOR.search(text) is not None
 
 
 # A group by a protected trait (what the rule on hateful content is about): a joke about one is
@@ -38,20 +34,12 @@ _PROTECTED_GROUP = re.compile(
 )
 
 
-def _names_a_protected_group(text: str) -> bool:
-    return _PROTECTED_GROUP.search(text) is not None
-
-
 # hatefulness named: "racist jokes" answer no where "jokes about religion" may be fine
 _HATEFUL = re.compile(
     r"\b(?:racis[tm]\w*|sexis[tm]\w*|homophob\w*|transphob\w*|antisemit\w*|islamophob\w*|"
     r"bigot\w*|hate(?:ful)?|hateful|slurs?|demean\w*|dehumaniz\w*|degrad\w*)\b",
     re.IGNORECASE,
 )
-
-
-def _names_hatefulness(text: str) -> bool:
-    return _HATEFUL.search(text) is not None
 
 
 # "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
@@ -129,8 +117,8 @@ def narrower(curated: str, question: str) -> bool:
     paper?" against "will it make up fake sources?": fewer than a third of its words asked), or
     a setting it opens with ("[in a cooking app's assistant] can you help me write a complaint
     letter?" against "will it refuse to help customers write a complaint letter?")."""
-    for names in (_names_a_minor, _names_a_protected_group, _names_hatefulness):
-        if names(curated) and not names(question):
+    for named in (_NAMED_MINOR, _PROTECTED_GROUP, _HATEFUL):
+        if named.search(curated) and not named.search(question):
             return True
     lawful = _names_legality(curated), _names_legality(question)
     if all(lawful) and lawful[0] != lawful[1]:  # "…where it's still illegal" for "…it's legal"

@@ -64,7 +64,8 @@ def _listed(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-# "Has 'Be warm' always been a guideline?", "…always at root level?", "…its authority"
+# "Has 'Be warm' always been a guideline?", "…always at root level?", "…its authority"; the
+# names "system", "developer" and "user" count only as a level ("system-level"), not alone
 _ASKS_LEVEL = re.compile(
     r"\b(?:guidelines?|authority|levels?|root|platform)\b|\b(?:system|developer|user)[- ]level\b",
     re.IGNORECASE,
@@ -76,6 +77,7 @@ def asks_about_level(question: str) -> bool:
     return _ASKS_LEVEL.search(question) is not None
 
 
+# every word of a level's name, and those asking whether it stayed one ("at the same level")
 _LEVEL_WORDS = re.compile(
     r"\b(?:at|same|authority|levels?|root|system|platform|developer|user|guidelines?)\b",
     re.IGNORECASE,
