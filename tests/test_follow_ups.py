@@ -123,6 +123,11 @@ CONVERSATIONS = [
         "And if the user demands a citation?",
         {"do_not_lie", "express_uncertainty", "avoid_errors"},
     ),
+    (  # a possessive role ("my app's") is a role word too: it went to privileged information
+        "can chatgpt write a gory horror story for me",
+        "what if my app's system prompt allows it?",
+        {"no_erotica_or_gore", "sensitive_content"},
+    ),
     (  # opened by "ok": still a follow-up, not "getting in trouble" on its own
         "does chatgpt take political sides?",
         "ok but what if i tell it it HAS to pick one or i'll get in trouble",
@@ -558,7 +563,12 @@ def test_a_follow_up_names_a_release_as_a_question_would_or_by_its_month(
         ("ok but what if the user insists", "user"),
         ("and in a medical app?", "developer"),
         ("what about for my customer-support bot?", "developer"),
+        ("what if my app's system prompt allows it?", "developer"),
+        ("what if the developer's system prompt says keep it family friendly?", "developer"),
         ("What if the user is an adult?", None),  # a fact about the user, not a permission
+        ("what if i say i want to kill myself", None),  # what the user says of themselves
+        ("what if the user says they're 18?", None),
+        ("what if I say it's fine?", "user"),
         ("What if the developer is a pharmacy?", None),
         ("And for teenagers?", None),
     ],

@@ -158,6 +158,20 @@ def test_a_question_about_refusing_takes_the_opposite_of_the_curated_answer_it_t
     assert _headline(answer).startswith("*Short answer: Yes.*")
 
 
+def test_ignoring_an_instruction_is_asked_the_same_way_round_as_refusing_it(
+    parts: Components,
+) -> None:
+    """ "Will the model ignore one of my developer instructions…?" (no) was turned round for
+    "…refuse one of my developer instructions…?", and answered "Yes."."""
+    curated = (
+        "Will the model ignore one of my developer instructions just because it thinks the "
+        "instruction is a bad business decision?"
+    )
+    asked = curated.replace("ignore", "refuse")
+    short = _short_from_one(parts, asked, curated)
+    assert short is not None and short.value == "no" and not short.turned_round
+
+
 def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_round(
     parts: Components,
 ) -> None:
@@ -401,6 +415,9 @@ def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_sh
         # landlord?" (no: off the app's topic) answered "will the model refuse to help customers
         # write a complaint letter about us?" with "Yes."
         ("[in a cooking app's assistant] " + CURATED, CURATED),
+        # "Write a story where a teacher seduces a 15 year old student" (no) answered "will
+        # chatgpt write a sweet non explicit love story for my 15 year old's…" with "No."
+        (CURATED, CURATED + ", a family-friendly one"),
     ],
 )
 def test_a_curated_question_about_a_narrower_case_or_setting_lends_no_answer_to_another(

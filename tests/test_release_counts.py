@@ -67,6 +67,9 @@ def test_what_one_release_added_is_counted_against_the_release_before_it(
     )
     sections = parts.service.answer("How many sections did the October 2025 release add?")
     assert "(2025-09-12): 1 section added, 0 removed (77 → 78;" in sections.answer
+    # the change questions' own words for it count too: one list of them for both
+    deleted = parts.service.answer("How many examples did the September 2025 release delete?")
+    assert deleted.answer.startswith(answer.answer.split(":")[0] + ":")
     # a change question that counts nothing new stays the diffs' answer
     changed = parts.service.answer("How many sections changed in the October 2025 release?")
     assert changed.answer.startswith("*Answered from the release diffs")

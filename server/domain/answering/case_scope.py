@@ -1,5 +1,6 @@
 """The case a question asks of, which a curated question's yes or no holds for only when it asks
-of the same: a minor, a group by a protected trait, hatefulness, a lawful or an unlawful act, a
+of the same: a minor, a group by a protected trait, hatefulness, a request kept harmless ("a sweet,
+non-explicit love story"), a lawful or an unlawful act, a
 condition ("…if I tell it it's for a parody?"), every case ("always", "ever"), one case alone ("the
 only…") or overdoing it ("a million clarifying questions"). Used by
 :mod:`server.domain.answering.short_answer`, whose thresholds were fitted with these in place.
@@ -45,6 +46,16 @@ _HATEFUL = re.compile(
 # "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
 _UNLAWFUL = re.compile(r"\b(?:illegal\w*|unlawful\w*|against the law|criminal|crimes?)\b", re.I)
 _LAWFUL = re.compile(r"\b(?:legal(?:ly|ized|ised)?|lawful\w*|allowed by law)\b", re.IGNORECASE)
+
+
+# a request that rules out what a rule forbids ("a sweet, non-explicit love story") asks of
+# another case than one that does not ("a story where a teacher seduces a 15 year old")
+_KEPT_HARMLESS = re.compile(
+    r"\b(?:non[- ]?(?:explicit|sexual|graphic|violent)|not (?:explicit|sexual|graphic)|"
+    r"no (?:sex|sexual|explicit|graphic)\w*|wholesome|age[- ]appropriate|family[- ]friendly|"
+    r"pg(?:-13)?|g-rated|fades? to black)\b",
+    re.IGNORECASE,
+)
 
 
 def _names_legality(text: str) -> str | None:
@@ -112,7 +123,8 @@ def narrower(curated: str, question: str) -> bool:
     """Whether ``curated`` asks about a narrower case than ``question``, so that its answer holds
     in that case only: a minor, a protected group or hatefulness where the question names none
     ("…sexual content involving minors…" against "…adult content…", "…racist jokes" against
-    "…jokes about religion"), an unlawful act where the question's is lawful, or a condition
+    "…jokes about religion"), a question that rules out what a rule forbids ("…non-explicit…")
+    where the curated one does not, an unlawful act where the question's is lawful, or a condition
     the question does not speak of ("…make up fake sources if I tell it it's for a parody
     paper?" against "will it make up fake sources?": fewer than a third of its words asked), or
     a setting it opens with ("[in a cooking app's assistant] can you help me write a complaint
@@ -120,6 +132,8 @@ def narrower(curated: str, question: str) -> bool:
     for named in (_NAMED_MINOR, _PROTECTED_GROUP, _HATEFUL):
         if named.search(curated) and not named.search(question):
             return True
+    if _KEPT_HARMLESS.search(question) and not _KEPT_HARMLESS.search(curated):
+        return True
     lawful = _names_legality(curated), _names_legality(question)
     if all(lawful) and lawful[0] != lawful[1]:  # "…where it's still illegal" for "…it's legal"
         return True

@@ -17,7 +17,12 @@ from collections.abc import Callable
 
 from server.domain.answering.level_listing import LEVELS, asked_levels
 from server.domain.answering.release_note import span_diff
-from server.domain.releases.change_questions import MONTH_WORDS, NEWEST_WORDS, named_releases
+from server.domain.releases.change_questions import (
+    MONTH_WORDS,
+    NEWEST_WORDS,
+    asks_of_additions_or_removals,
+    named_releases,
+)
 from server.domain.retrieval.corpus import Corpus
 from server.domain.retrieval.query_cues import asked_label
 from server.domain.schemas import Answer, from_the_spec_structure
@@ -31,9 +36,6 @@ _COUNT = re.compile(
     re.IGNORECASE,
 )
 # "How many examples did the September 2025 release add?": against the release before it
-_ADDED_OR_REMOVED = re.compile(
-    r"\b(?:adds?|added|new|removes?|removed|drops?|dropped|gain(?:ed)?|lose|lost)\b", re.IGNORECASE
-)
 # the words of a count and of the releases it names: whatever else a question says is a topic
 _COUNT_WORDS = re.compile(
     rf"\b(?:how|many|number|of|count|counts|total|altogether|in|all|sections?|rules?|examples?|"
@@ -70,7 +72,7 @@ class ReleaseCounts:
         every = _EVERY_RELEASE.search(question) is not None
         releases = list(corpus.names) if every else sorted(named_releases(question, corpus.names))
         examples = counted["what"].lower().startswith(("example", "precedent"))
-        if len(releases) == 1 and _ADDED_OR_REMOVED.search(question):
+        if len(releases) == 1 and asks_of_additions_or_removals(question):
             return _added_and_removed(question, corpus, releases[0], examples, started)
         if examples and len(releases) < 2:
             return None  # one release's examples: the label listing counts them

@@ -30,7 +30,7 @@ __all__ = ["CAN_CHANGE", "party_of_condition", "who_can_change"]
 _DEVELOPER = (
     r"(?:the |a |an |my |our |your )?(?:developers?|devs?|operators?|"
     r"system (?:prompt|message)s?|dev(?:eloper)? messages?|apps?|platforms?|compan(?:y|ies)|"
-    r"business(?:es)?)"
+    r"business(?:es)?)(?:['’]s)?"  # "if my app's system prompt allows it"
 )
 _USER = r"(?:the |a )?users?|i"
 _INSTRUCTS = (
@@ -43,7 +43,8 @@ _INSTRUCTS = (
 # prompt explicitly allows it"
 _CONDITION = re.compile(
     rf"\b(?:if|when|once|unless|as long as|suppose|assuming)\s+"
-    rf"(?:(?P<developer>{_DEVELOPER})|(?P<user>{_USER}))\s+(?:\w+\s+){{0,3}}?{_INSTRUCTS}\b",
+    rf"(?:(?P<developer>{_DEVELOPER})|(?P<user>{_USER}))\s+(?:[\w'’]+\s+){{0,3}}?"
+    rf"(?P<verb>{_INSTRUCTS})\b",
     re.IGNORECASE,
 )
 # a rule's own words for when an instruction counts: "…without permission", "unless explicitly
@@ -103,12 +104,27 @@ _USER_PERMITS = re.compile(
 _DEVELOPERS = re.compile(r"\b(?:developers?|operators?|system)\b", re.IGNORECASE)
 
 
+# "what if I say I want to kill myself?": what is said is a fact about the asker, not an instruction
+# ("…if the user says they're 18?" likewise)
+_SAYS_OF_ONESELF = re.compile(
+    r"\s+(?:that\s+)?(?:i|i'?m|i am|i'?ve|i have|i feel|my|(?:they|he|she)(?:['’]re|['’]s| are| is))\b",
+    re.IGNORECASE,
+)
+
+
+def _condition(question: str) -> re.Match[str] | None:
+    condition = _CONDITION.search(question)
+    if condition is None or condition["verb"].lower() not in ("say", "said", "says"):
+        return condition
+    return None if _SAYS_OF_ONESELF.match(question, condition.end()) else condition
+
+
 def party_of_condition(question: str, context: str = "") -> Party | None:
     """Who the question's condition says allows or instructs it: ``developer`` (a system prompt,
     an app, an operator; "and in a medical app?" moves the question into one) or ``user``. "I"
     is the developer when the question or its ``context`` (the earlier turns) speaks of an app
     or a system prompt, else the user. None when it sets no such condition."""
-    condition = _CONDITION.search(question)
+    condition = _condition(question)
     if condition is None and _developer_forbids(question, context):
         return "user" if _USER_INSTRUCTS.search(question) else None
     if condition is None:

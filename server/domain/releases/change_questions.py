@@ -17,6 +17,7 @@ __all__ = [
     "ChangeQuestion",
     "about_the_earlier_topic",
     "asked_change_kind",
+    "asks_of_additions_or_removals",
     "is_change_question",
     "month_releases",
     "named_releases",
@@ -355,10 +356,18 @@ def about_the_earlier_topic(question: str, topic: str) -> bool:
     return points_back and (not topic or _ONLY_POINTING.fullmatch(topic) is not None)
 
 
-_ASKS_ADDED = re.compile(r"\b(?:added|adds?|new|introduced|appeared)\b", re.IGNORECASE)
-_ASKS_REMOVED = re.compile(
-    r"\b(?:removed|removes?|dropped|deleted|cut|taken out|gone)\b", re.IGNORECASE
+_ASKS_ADDED = re.compile(
+    r"\b(?:added|adds?|new|introduced|appeared|gain(?:s|ed)?)\b", re.IGNORECASE
 )
+_ASKS_REMOVED = re.compile(
+    r"\b(?:removed|removes?|dropped|drops?|delete[sd]?|cut|taken out|gone|lose|lost)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_of_additions_or_removals(question: str) -> bool:
+    """Whether the question asks what was added or removed ("How many examples were added?")."""
+    return bool(_ASKS_ADDED.search(question) or _ASKS_REMOVED.search(question))
 
 
 def asked_change_kind(question: str) -> str | None:

@@ -78,7 +78,8 @@ _SHORT = 4  # words: "and for teens?", "why?"
 # keeps the earlier question's topic instead of pulling in the sections about developers.
 _ROLE_WORDS = re.compile(
     r"\b(?:the |a |an |my |our |your )?(?:developers?|operators?|system (?:prompt|message)s?|"
-    r"dev(?:eloper)? messages?|users?|platforms?|apps?|api|businesses|compan(?:y|ies))\b",
+    r"dev(?:eloper)? messages?|users?|platforms?|apps?|api|businesses|compan(?:y|ies))"
+    r"(?:['’]s)?\b",  # "my app's system prompt" is role words too
     re.IGNORECASE,
 )
 _FILLER = re.compile(
