@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from server.chat import router as chat
 from server.composition.components import Components, build_components
+from server.composition.warmup import ReleaseWarmup
 from server.domain.feedback.records import Feedback
 from server.domain.schemas import Answer
 from server.edge.errors import ERROR_RESPONSES, install_error_handlers
@@ -61,6 +62,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
         except SpecQAError as exc:
             log.error("index not ready: %s", exc.message)
         app.state.components = parts
+        warming = ReleaseWarmup(parts.corpus) if settings.http.warm_releases else None
+        app.state.release_warmup = warming
         if not settings.http.api_keys:
             log.warning(
                 "no SPECQA_API_KEYS set: the API is open to anyone who can reach %s",
@@ -70,6 +73,8 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
             async with mcp_endpoint.running(), socket_mode(slack_bot, parts):
                 yield  # the MCP transport's sessions and Slack's Socket Mode live with the app
         finally:  # components can outlive this app (tests share them): stop counting for it
+            if warming is not None:
+                warming.stop()
             parts.service.observers.remove(count_answer)
             parts.service.observers.remove(recorder.submit)
             recorder.drop_listeners.remove(metrics.answers_unrecorded.inc)

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_info
 
-from server.composition.components import Components
+from ingest.pipeline import IngestReport
+from server.app import create_app
+from server.composition.components import Components, build_components
 from server.domain.schemas import Answer
+from server.settings import Settings
+from specqa.core.embedding import Embedder
 from specqa.core.errors import InputError
 from tests.conftest import make_settings, run_cli
-from tests.helpers import app_client
+from tests.helpers import app_client, in_process
 
 QUESTION = "How should the assistant handle political topics?"  # several cited
 
@@ -77,3 +82,24 @@ def test_a_served_app_runs_blas_on_one_thread_a_request(parts: Components) -> No
         assert client.get("/healthz").status_code == 200
         blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and set(blas) == {1}  # requests run side by side: no BLAS threads on top
+
+
+@pytest.mark.parametrize("warm", [True, False])
+def test_a_started_server_loads_every_release_in_the_background_unless_told_not_to(
+    built: tuple[Settings, IngestReport], embedder: Embedder, warm: bool
+) -> None:
+    """The first change question of a server loaded four releases on its path (18 s on 2 cores)."""
+    settings = make_settings(built[0].index.index_dir, tune_embeddings=True, warm_releases=warm)
+    fresh = build_components(settings, embedder=embedder)
+    app = create_app(settings, fresh)
+    with in_process(app):
+        warming = app.state.release_warmup
+        assert (warming is not None) == warm
+        corpus = fresh.corpus()
+        if warming is None:
+            assert corpus.loaded == [corpus.newest]
+            return
+        deadline = time.monotonic() + 300
+        while not warming.done and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sorted(corpus.loaded) == sorted(corpus.names)

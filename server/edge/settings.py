@@ -28,6 +28,10 @@ class HttpSettings(SettingsGroup):
         default_factory=list,
         description="Comma-separated bearer tokens; set turns on auth for /v1 and /mcp.",
     )
+    warm_releases: bool = Field(
+        default=True,
+        description="Load every indexed release in the background once the server is up (the newest is loaded before it is ready), so the first question about an older release or a diff does not wait seconds for it; false loads each on first use.",
+    )
     rate_limit_per_minute: int = Field(
         default=120,
         ge=0,

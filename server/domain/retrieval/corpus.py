@@ -160,6 +160,11 @@ class Corpus:
         return list(self._names)
 
     @property
+    def loaded(self) -> list[str]:
+        """The releases loaded so far (the newest at once, each other one on first use)."""
+        return list(self._loaded)
+
+    @property
     def newest(self) -> str:
         return self.manifest.newest_release
 
