@@ -80,7 +80,10 @@ def test_a_reingest_with_another_model_is_served_with_that_model_and_a_missing_o
 ) -> None:
     index = tmp_path / "index"
     shutil.copytree(built[0].index.index_dir, index)
-    settings = make_settings(index, rate_limit_per_minute=0)
+    # not loading the older releases in the background: two Chroma clients of one process on one
+    # folder, one reading while the other writes, broke its SQLite ("database disk image is
+    # malformed"); here the ingest runs in the server's own process
+    settings = make_settings(index, rate_limit_per_minute=0, warm_releases=False)
     with serve_app(settings, embedder) as url:
         before = _ready(url)
         assert before["query_model"] == embedder.name != base_embedder.name

@@ -74,6 +74,7 @@ OLD_VARIABLES: list[tuple[str, str, str, object]] = [
     ("SPECQA_WORKERS", "http.workers", "2", 2),
     ("SPECQA_API_KEYS", "http.api_keys", "k1, k2", ["k1", "k2"]),
     ("SPECQA_RATE_LIMIT_PER_MINUTE", "http.rate_limit_per_minute", "7", 7),
+    ("SPECQA_WARM_RELEASES", "http.warm_releases", "0", False),
     ("SPECQA_REDIS_URL", "redis.url", "redis://127.0.0.1:9/0", "redis://127.0.0.1:9/0"),
     ("SPECQA_REDIS_TIMEOUT_S", "redis.timeout_s", "1.5", 1.5),
     ("SPECQA_FEEDBACK_DATABASE_URL", "feedback.database_url", "sqlite:///f.db", "sqlite:///f.db"),

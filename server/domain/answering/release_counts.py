@@ -18,6 +18,7 @@ from collections.abc import Callable
 from server.domain.answering.level_listing import LEVELS, asked_levels
 from server.domain.answering.release_note import span_diff
 from server.domain.releases.change_questions import (
+    CHANGE_KIND_WORDS,
     MONTH_WORDS,
     NEWEST_WORDS,
     asks_of_additions_or_removals,
@@ -43,7 +44,7 @@ _COUNT_WORDS = re.compile(
     r"there|the|a|an|spec|specs|model|openai'?s?|release|releases|version|versions|document|"
     r"compared?|comparison|with|to|than|vs|versus|and|between|from|more|fewer|less|one|ones|"
     r"it|its|each|every|per|across|indexed|grow|grew|go|went|up|down|since|by|now|today|"
-    r"add|adds|added|new|remove|removes|removed|drop|drops|dropped|gain|gained|lose|lost|"
+    rf"{CHANGE_KIND_WORDS}|"
     rf"{NEWEST_WORDS}|{MONTH_WORDS}|\d{{4}}(?:-\d{{2}}-\d{{2}})?)\b",
     re.IGNORECASE,
 )

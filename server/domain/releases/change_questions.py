@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from specqa.core.names import LATEST
 
 __all__ = [
+    "CHANGE_KIND_WORDS",
     "MONTH_NAMES",
     "MONTH_WORDS",
     "NAMED_SECTION",
@@ -356,13 +357,12 @@ def about_the_earlier_topic(question: str, topic: str) -> bool:
     return points_back and (not topic or _ONLY_POINTING.fullmatch(topic) is not None)
 
 
-_ASKS_ADDED = re.compile(
-    r"\b(?:added|adds?|new|introduced|appeared|gain(?:s|ed)?)\b", re.IGNORECASE
-)
-_ASKS_REMOVED = re.compile(
-    r"\b(?:removed|removes?|dropped|drops?|delete[sd]?|cut|taken out|gone|lose|lost)\b",
-    re.IGNORECASE,
-)
+_ADDED_WORDS = r"added|adds?|new|introduced?|introduces|appeared|gain(?:s|ed)?"
+_REMOVED_WORDS = r"removed|removes?|dropped|drops?|delete[sd]?|cut|taken out|gone|lose|loses|lost"
+# the words asking what was added or removed, for a pattern of words between \b and \b
+CHANGE_KIND_WORDS = f"{_ADDED_WORDS}|{_REMOVED_WORDS}"
+_ASKS_ADDED = re.compile(rf"\b(?:{_ADDED_WORDS})\b", re.IGNORECASE)
+_ASKS_REMOVED = re.compile(rf"\b(?:{_REMOVED_WORDS})\b", re.IGNORECASE)
 
 
 def asks_of_additions_or_removals(question: str) -> bool:
