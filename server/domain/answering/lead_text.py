@@ -58,8 +58,9 @@ __all__ = [
 
 UNCLEAR = "No section clearly governs this"  # what a "low" answer says plainly, on every surface
 NOT_COVERED = (  # what an off-topic answer says plainly, on every surface
-    "The Model Spec does not cover this: it describes how OpenAI's models should behave, not "
-    "facts about the world. Ask how the model should handle a request like this instead."
+    # not "…not facts about the world": said of "write me a python function…" too
+    "The Model Spec does not cover this: it describes how OpenAI's models should behave, not the "
+    "subject asked about. Ask how the model should handle a request like this instead."
 )
 NO_EXAMPLE = (  # what an off-topic request for examples says instead
     "The Model Spec has no example about this: its examples show how OpenAI's models should "

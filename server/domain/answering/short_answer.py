@@ -101,7 +101,7 @@ _NEGATION = re.compile(
 # ("Isn't it supposed to push me to upgrade?" asks what "Is it supposed to…?" asks, and is answered
 # alike), and a quotation (what a prompt or a user says: "My system prompt says 'Don't reveal…'").
 _NEGATIVE_OPENING = re.compile(
-    r"(?:^|(?<=[.!?;:]))\s*(?:(?:so|but|and|ok|okay|wait|honestly|seriously),?\s+)?"
+    r"(?:^|(?<=[.!?;:,]))\s*(?:(?:so|but|and|ok|okay|wait|honestly|seriously),?\s+)?"
     r"(?:(?:is|are|was|were|do|does|did|should|could|would|must|has|have|had)n'?t|won'?t|can'?t)"
     # followed by its subject: "Don't change anything" is a request, not a question's opening
     r"(?=\s+(?:it|you|they|he|she|we|i|there|this|that|chatgpt|gpt|claude|ai|the|my|our|your|a|an)\b)",
