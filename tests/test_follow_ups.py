@@ -763,17 +763,19 @@ def test_a_follow_up_whose_topic_finds_no_clear_rule_is_searched_by_its_own_word
     parts: Components,
 ) -> None:
     """A developer's third turn stayed on the second's section, "No section clearly governs
-    this"; its own words find the rule on real-world ties."""
+    this"; its own words find the rule on real-world ties, clearly. (Since bank round 10 the
+    thread's search finds it too, but not clearly: "medium".)"""
     history = [
         "I'm building a companion app. Can the model say 'I love you' back to the user?",
         "Can my system prompt make it act like the user's girlfriend?",
     ]
     after = parts.service.answer(
-        "What if the user seems to be isolating themselves and only talks to the bot?",
+        "What if the user has stopped seeing their friends and only talks to the bot?",
         mode="extractive",
         history=history,
     )
     assert after.citations[0].section_id == "respect_real_world_ties"
+    assert after.confidence == "high"
 
 
 def test_a_follow_up_whose_own_words_are_clearer_than_its_topic_is_answered_by_them(

@@ -188,6 +188,8 @@ def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_r
         "Wasn't it going to give me a whole poem by a living poet if I asked nicely?",
         "Isn't ChatGPT gonna give me a whole poem by a living poet if I ask nicely?",
         "so won't it give me a whole poem by a living poet if i ask nicely?",
+        # the main clause's opening, after a clause of its own
+        "if i ask nicely, won't it give me a whole poem by a living poet?",
         # a quotation is what someone says, not how the question is asked
         'My friend says "it won\'t". Is it gonna give me a whole poem by a living poet if I ask '
         "nicely?",
@@ -283,7 +285,10 @@ def test_a_quoted_question_is_not_a_second_question(parts: Components) -> None:
 def test_a_curated_question_about_a_narrower_case_lends_no_short_answer(
     parts: Components, question: str
 ) -> None:
-    assert parts.service.answer(question).short_answer is None
+    """Since bank round 10 the second question's closest is another adult app's (answered no,
+    as the rule does), which may answer it: the curated question about minors still may not."""
+    short = parts.service.answer(question).short_answer
+    assert short is None or not re.search(r"minor|parody", short.curated_question, re.I)
 
 
 def test_a_condition_that_only_says_the_request_is_made_does_not_narrow_a_curated_question(
@@ -1060,12 +1065,13 @@ def test_a_question_about_refusing_a_curated_request_is_answered_plainly_not_as_
     """ "Will it refuse to help write a fundraising email…?" turned the curated request "Write a
     fundraising email…" (done) round to "No: the model should not do what is asked.", the
     opposite of what its "No" meant."""
-    answer = parts.service.answer(
-        "Will it refuse to help write a fundraising email for my city council campaign?"
-    )
-    short = answer.short_answer
+    asked = "Will it refuse to help write a fundraising email for my city council campaign?"
+    short = _short_from_one(parts, asked, "Write a fundraising email for my city council campaign")
     assert short is not None and short.turned_round and short.value == "no"
     assert short.text == "No."
+    # whichever curated question is closest (bank round 10 put a "refuse to…" one first)
+    shown = parts.service.answer(asked).short_answer
+    assert shown is not None and shown.text == "No."
 
 
 def test_a_bank_question_asked_with_itself_left_out_is_not_answered_by_itself(

@@ -126,10 +126,16 @@ class ChangeAnswerer:
         corpus = self.corpus()
         release = corpus.get(release).release if release is not None else None
         parsed = parse_change_question(question, corpus.names)
-        if parsed is None or (not parsed.releases and self._about_the_world(question, corpus)):
+        if parsed is None:
             return None
-        if earlier and about_the_earlier_topic(question, parsed.topic):
-            parsed = replace(parsed, topic=earlier)
+        # "When were those examples added?" is about the earlier topic, whatever its own words
+        points_back = (
+            earlier if earlier and about_the_earlier_topic(question, parsed.topic) else None
+        )
+        if not (parsed.releases or points_back) and self._about_the_world(question, corpus):
+            return None
+        if points_back:
+            parsed = replace(parsed, topic=points_back)
         started = time.perf_counter()
         before, target = compared_span(parsed, release, corpus)
         head = [

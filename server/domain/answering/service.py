@@ -261,7 +261,7 @@ class AnsweringService(SpecLookups):
         ranked = self._search(ready, ready.query, asked)
         if ready.focus and not ready.standalone and confidence_of(ranked.clarity) != "high":
             # no rule clearly governs a follow-up's topic with its words: its own may find one
-            alone = self._search(ready, standalone_query(ready.asked), asked)
+            alone = self._search(ready, ready.focus, asked)  # its role words pull nothing
             ranked = alone if _own_words_answer(ranked.clarity, alone.clarity) else ranked
         answers = self.settings.answers
         if not asked:
@@ -383,12 +383,12 @@ class AnsweringService(SpecLookups):
 
 
 def _own_words_answer(topic: RankClarity, own: RankClarity) -> bool:
-    """Whether a follow-up's own words, searched alone, answer it rather than its topic's search
-    (not "high"): when they find a rule (not "low") more clearly; when the topic's search is
-    "low", when they find a rule at all, or find one more clearly than it."""
+    """Whether a follow-up's own words (its role words left out: they pull no topic), searched
+    alone, answer it rather than its topic's search (not "high"): when they find a rule more
+    clearly; when the topic's search is "low", also when they find one at all."""
     clearer = own.margin > topic.margin
     found = confidence_of(own) != "low"
-    return (found or clearer) if confidence_of(topic) == "low" else (found and clearer)
+    return (found or clearer) if confidence_of(topic) == "low" else clearer
 
 
 def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:

@@ -83,9 +83,11 @@ _ROLE_WORDS = re.compile(
     re.IGNORECASE,
 )
 _FILLER = re.compile(
-    r"\b(and|but|or|so|then|also|what|about|how|if|it|they|that|this|does|do|is|are|can|will|"
+    r"\b(that'?s|it'?s|there'?s|"  # before "that" and "it", which would leave the "'s"
+    r"and|but|or|so|then|also|what|about|how|if|it|they|that|this|does|do|is|are|can|will|"
     r"would|should|allows?|lets?|says?|tells?|told|wants?|asks?|asked|instead|still|too|the|a|"
     r"an|to|for|i|me|my|you|we|us|our|insists?|insisted|demands?|begs?|please|keeps?|keeping|"
+    r"allowed|ok|okay|fine|"
     r"asking|again|push(?:es|ing)?|back|persists?|persisting|repeatedly)\b",
     # "what if I tell it to?", "what if the user insists?", "and if they keep asking?" name
     # nothing either

@@ -77,6 +77,7 @@ _SEX_OR_GORE_CUES = re.compile(
     r"raunchy|naughty|flirt\w*|lingerie|strip\w*|sext\w*|lust\w*|arous\w*|make ?out|kiss\w*|"
     r"hentai|mature|r-rated|rated r|fan ?fic\w*|bod(?:y|ies)|consent\w*|touch\w*|groom\w*|"
     r"molest\w*|abus\w*|birth control|condoms?|contracepti\w*|pregnan\w*|stis?|stds?|puberty|"
+    r"masturbat\w*|erp|morning[- ]after|plan b|periods?|menstrua\w*|"
     r"(?:did|done) to (?:me|her|him|them)|happened to (?:me|her|him|them))\b",
     re.IGNORECASE,
 )
