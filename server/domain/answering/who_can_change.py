@@ -113,6 +113,8 @@ _SAYS_OF_ONESELF = re.compile(
 
 
 def _condition(question: str) -> re.Match[str] | None:
+    """The question's condition on who allows it, unless all it says is what someone says of
+    themselves."""
     condition = _CONDITION.search(question)
     if condition is None or condition["verb"].lower() not in ("say", "said", "says"):
         return condition
