@@ -43,11 +43,6 @@ _HATEFUL = re.compile(
 )
 
 
-# "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
-_UNLAWFUL = re.compile(r"\b(?:illegal\w*|unlawful\w*|against the law|criminal|crimes?)\b", re.I)
-_LAWFUL = re.compile(r"\b(?:legal(?:ly|ized|ised)?|lawful\w*|allowed by law)\b", re.IGNORECASE)
-
-
 # a request that rules out what a rule forbids ("a sweet, non-explicit love story") asks of
 # another case than one that does not ("a story where a teacher seduces a 15 year old")
 _KEPT_HARMLESS = re.compile(
@@ -56,6 +51,11 @@ _KEPT_HARMLESS = re.compile(
     r"pg(?:-13)?|g-rated|fades? to black)\b",
     re.IGNORECASE,
 )
+
+
+# "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
+_UNLAWFUL = re.compile(r"\b(?:illegal\w*|unlawful\w*|against the law|criminal|crimes?)\b", re.I)
+_LAWFUL = re.compile(r"\b(?:legal(?:ly|ized|ised)?|lawful\w*|allowed by law)\b", re.IGNORECASE)
 
 
 def _names_legality(text: str) -> str | None:

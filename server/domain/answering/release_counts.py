@@ -36,7 +36,6 @@ _COUNT = re.compile(
     r"(?P<what>sections?|rules?|examples?|precedents?)\b",
     re.IGNORECASE,
 )
-# "How many examples did the September 2025 release add?": against the release before it
 # the words of a count and of the releases it names: whatever else a question says is a topic
 _COUNT_WORDS = re.compile(
     rf"\b(?:how|many|number|of|count|counts|total|altogether|in|all|sections?|rules?|examples?|"
@@ -73,6 +72,7 @@ class ReleaseCounts:
         every = _EVERY_RELEASE.search(question) is not None
         releases = list(corpus.names) if every else sorted(named_releases(question, corpus.names))
         examples = counted["what"].lower().startswith(("example", "precedent"))
+        # "How many examples did the September 2025 release add?": against the release before it
         if len(releases) == 1 and asks_of_additions_or_removals(question):
             return _added_and_removed(question, corpus, releases[0], examples, started)
         if examples and len(releases) < 2:

@@ -76,7 +76,8 @@ _PLAIN_FOR_REQUEST = {
     "it depends": "It depends.",
 }
 _NEGATION = re.compile(
-    r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|ignor\w*|disregard\w*|disobey\w*|won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
+    r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|ignor\w*|disregard\w*|disobey\w*|"
+    r"won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
     r"(?:did|could|has|have|had|was|were|need)n'?t|"
     # a question that asks whether an act is wrong asks the other way round from whether it is done

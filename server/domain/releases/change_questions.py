@@ -357,7 +357,7 @@ def about_the_earlier_topic(question: str, topic: str) -> bool:
     return points_back and (not topic or _ONLY_POINTING.fullmatch(topic) is not None)
 
 
-_ADDED_WORDS = r"added|adds?|new|introduced?|introduces|appeared|gain(?:s|ed)?"
+_ADDED_WORDS = r"added|adds?|new|introduce[sd]?|appeared|gain(?:s|ed)?"
 _REMOVED_WORDS = r"removed|removes?|dropped|drops?|delete[sd]?|cut|taken out|gone|lose|loses|lost"
 # the words asking what was added or removed, for a pattern of words between \b and \b
 CHANGE_KIND_WORDS = f"{_ADDED_WORDS}|{_REMOVED_WORDS}"
