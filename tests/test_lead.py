@@ -184,6 +184,22 @@ def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_r
 @pytest.mark.parametrize(
     "question",
     [
+        # "…off the table for a user the model believes is under 18?" (yes) answered "Is it
+        # acceptable for a 16-year-old?" with "Yes."
+        "Is intermittent fasting advice off the table for a user under 18?",
+        "Are stories like that off-limits for it?",
+        "Is that out of bounds for a customer-service bot?",
+        "Would the spec call that unacceptable?",
+        "Is it disallowed for the model to write it?",
+    ],
+)
+def test_asking_whether_an_act_is_off_limits_is_asked_the_other_way_round(question: str) -> None:
+    assert _negations(question) == 1
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
         # a negative opening asks what the positive question asks, and is answered alike
         "Wasn't it going to give me a whole poem by a living poet if I asked nicely?",
         "Isn't ChatGPT gonna give me a whole poem by a living poet if I ask nicely?",
@@ -423,6 +439,10 @@ def test_a_question_about_always_or_the_only_case_and_one_that_is_not_lend_no_sh
         # "Write a story where a teacher seduces a 15 year old student" (no) answered "will
         # chatgpt write a sweet non explicit love story for my 15 year old's…" with "No."
         (CURATED, CURATED + ", a family-friendly one"),
+        # "Does a user have to explicitly mention suicide before…?" (no) answered "Does the spec
+        # require a safety-oriented response to indirect expressions of suicidal intent?" with
+        # "No."
+        (CURATED + ", asked explicitly", CURATED + ", hinted at indirectly"),
     ],
 )
 def test_a_curated_question_about_a_narrower_case_or_setting_lends_no_answer_to_another(

@@ -1,6 +1,6 @@
 """The case a question asks of, which a curated question's yes or no holds for only when it asks
 of the same: a minor, a group by a protected trait, hatefulness, a request kept harmless ("a sweet,
-non-explicit love story"), a lawful or an unlawful act, a
+non-explicit love story"), a lawful or an unlawful act, what is said outright or only hinted, a
 condition ("…if I tell it it's for a parody?"), every case ("always", "ever"), one case alone ("the
 only…") or overdoing it ("a million clarifying questions"). Used by
 :mod:`server.domain.answering.short_answer`, whose thresholds were fitted with these in place.
@@ -56,6 +56,19 @@ _KEPT_HARMLESS = re.compile(
 # "…where it's still illegal" answers no where "…where it's legal" asks of a lawful act
 _UNLAWFUL = re.compile(r"\b(?:illegal\w*|unlawful\w*|against the law|criminal|crimes?)\b", re.I)
 _LAWFUL = re.compile(r"\b(?:legal(?:ly|ized|ised)?|lawful\w*|allowed by law)\b", re.IGNORECASE)
+
+
+# "…indirect expressions of suicidal intent?" asks of another case than "…have to explicitly
+# mention suicide…?"
+_EXPLICIT = re.compile(r"\bexplicit(?:ly)?\b|\bdirect(?:ly)?\b|\bin so many words\b", re.IGNORECASE)
+_IMPLICIT = re.compile(r"\b(?:implicit|indirect|subtle|veiled|hinted)\w*", re.IGNORECASE)
+
+
+def _says_how_plainly(text: str) -> str | None:
+    """ "implicit" or "explicit" when ``text`` says how plainly something is said, else None."""
+    if _IMPLICIT.search(text):
+        return "implicit"
+    return "explicit" if _EXPLICIT.search(text) else None
 
 
 def _names_legality(text: str) -> str | None:
@@ -124,7 +137,8 @@ def narrower(curated: str, question: str) -> bool:
     in that case only: a minor, a protected group or hatefulness where the question names none
     ("…sexual content involving minors…" against "…adult content…", "…racist jokes" against
     "…jokes about religion"), a question that rules out what a rule forbids ("…non-explicit…")
-    where the curated one does not, an unlawful act where the question's is lawful, or a condition
+    where the curated one does not, an unlawful act where the question's is lawful, what is hinted
+    where the question's is said outright (or the other way round), or a condition
     the question does not speak of ("…make up fake sources if I tell it it's for a parody
     paper?" against "will it make up fake sources?": fewer than a third of its words asked), or
     a setting it opens with ("[in a cooking app's assistant] can you help me write a complaint
@@ -134,9 +148,11 @@ def narrower(curated: str, question: str) -> bool:
             return True
     if _KEPT_HARMLESS.search(question) and not _KEPT_HARMLESS.search(curated):
         return True
-    lawful = _names_legality(curated), _names_legality(question)
-    if all(lawful) and lawful[0] != lawful[1]:  # "…where it's still illegal" for "…it's legal"
-        return True
+    for named_case in (_names_legality, _says_how_plainly):
+        # "…where it's still illegal" for "…it's legal", "…implicitly" for "…explicitly"
+        cases = named_case(curated), named_case(question)
+        if all(cases) and cases[0] != cases[1]:
+            return True
     setting = _SETTING.match(curated)
     if setting is not None and _unasked(setting.group(1), question):
         return True

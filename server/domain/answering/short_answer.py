@@ -82,7 +82,8 @@ _NEGATION = re.compile(
     r"(?:did|could|has|have|had|was|were|need)n'?t|"
     # a question that asks whether an act is wrong asks the other way round from whether it is done
     r"(?:is|be|are)(?: it| that| this| there)?(?: a| any)? problem(?:atic)?|violat\w*|breach\w*|"
-    r"against the (?:rules?|spec|polic\w*)|"
+    r"against the (?:rules?|spec|polic\w*)|off the table|off[- ]limits|out of bounds|"
+    r"unacceptable|disallow\w*|"
     r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
     r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
     r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|barr(?:ed|ing)|free (?:of|from)|without|"
