@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from threadpoolctl import threadpool_info
 from ingest.pipeline import IngestReport
 from server.app import create_app
 from server.composition.components import Components, build_components
+from server.composition.warmup import ReleaseWarmup
+from server.domain.retrieval.corpus import Corpus
 from server.domain.schemas import Answer
 from server.settings import Settings
 from specqa.core.embedding import Embedder
@@ -99,7 +102,32 @@ def test_a_started_server_loads_every_release_in_the_background_unless_told_not_
         if warming is None:
             assert corpus.loaded == [corpus.newest]
             return
-        deadline = time.monotonic() + 300
-        while not warming.done and time.monotonic() < deadline:
-            time.sleep(0.2)
+        _wait_until(lambda: warming.warmed is corpus)
         assert sorted(corpus.loaded) == sorted(corpus.names)
+
+
+def test_an_index_swapped_in_while_serving_is_loaded_in_the_background_too(
+    built: tuple[Settings, IngestReport], embedder: Embedder
+) -> None:
+    """A re-ingest swaps a new index in (a new :class:`Corpus` from the handle): its older
+    releases loaded on the first change question's path until the warmup looked again."""
+    settings = make_settings(built[0].index.index_dir, tune_embeddings=True)
+    fresh = build_components(settings, embedder=embedder)
+    first = fresh.corpus()
+    swapped_in = Corpus.load(fresh.store, first.manifest.embed_model)
+    serving = [first]
+    warming = ReleaseWarmup(lambda: serving[0], recheck_every_s=0.05)
+    try:
+        _wait_until(lambda: warming.warmed is first)
+        assert swapped_in.loaded == [swapped_in.newest]
+        serving[0] = swapped_in
+        _wait_until(lambda: warming.warmed is swapped_in)
+    finally:
+        warming.stop()
+    assert sorted(swapped_in.loaded) == sorted(swapped_in.names)
+
+
+def _wait_until(condition: Callable[[], bool], timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)

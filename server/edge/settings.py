@@ -30,7 +30,7 @@ class HttpSettings(SettingsGroup):
     )
     warm_releases: bool = Field(
         default=True,
-        description="Load every indexed release in the background once the server is up (the newest is loaded before it is ready), so the first question about an older release or a diff does not wait seconds for it; false loads each on first use.",
+        description="Load every indexed release in the background once the server is up, and again for an index swapped in while serving (the newest is loaded before it is ready), so the first question about an older release or a diff does not wait seconds for it; false loads each on first use.",
     )
     rate_limit_per_minute: int = Field(
         default=120,
