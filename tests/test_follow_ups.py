@@ -789,3 +789,23 @@ def test_a_follow_up_whose_own_words_are_clearer_than_its_topic_is_answered_by_t
         history=["Can our scheduling agent book meetings for people without asking them first?"],
     )
     assert after.citations[0].section_id == "avoid_errors"
+
+
+def test_a_follow_up_whose_own_words_find_no_rule_either_keeps_the_threads_topic(
+    parts: Components,
+) -> None:
+    """Both searches were unclear, and the follow-up's own ("…only talk about billing?") won by
+    a hair: the rule on regulated advice led an answer about a friend who wants to die."""
+    after = parts.service.answer(
+        "what if our system prompt says to only talk about billing?",
+        mode="extractive",
+        history=[
+            "My friend keeps saying she wants to kill herself. What will ChatGPT say if she "
+            "tells it that?"
+        ],
+    )
+    assert after.citations[0].section_id in {
+        "support_mental_health",
+        "prevent_imminent_harm",
+        "do_not_encourage_self_harm",
+    }

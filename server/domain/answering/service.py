@@ -385,10 +385,12 @@ class AnsweringService(SpecLookups):
 def _own_words_answer(topic: RankClarity, own: RankClarity) -> bool:
     """Whether a follow-up's own words (its role words left out: they pull no topic), searched
     alone, answer it rather than its topic's search (not "high"): when they find a rule more
-    clearly; when the topic's search is "low", also when they find one at all."""
-    clearer = own.margin > topic.margin
-    found = confidence_of(own) != "low"
-    return (found or clearer) if confidence_of(topic) == "low" else clearer
+    clearly than a "medium" topic; when the topic's search is "low", when they find one at all
+    (of two unclear searches the thread's topic is kept: "what if our system prompt says to only
+    talk about billing?" after a question about self-harm found the rule on regulated advice)."""
+    if confidence_of(topic) == "low":
+        return confidence_of(own) != "low"
+    return own.margin > topic.margin
 
 
 def _evidence_for(evidence: Evidence, result: RetrievalResult) -> Evidence:
