@@ -193,6 +193,17 @@ def test_a_follow_up_with_words_of_its_own_keeps_them() -> None:
 
 
 @pytest.mark.parametrize(
+    "follow_up",
+    ["And if the API allows it?", "what if the business allows it", "and if our dev says ok?"],
+)
+def test_every_party_a_condition_can_name_is_a_role_word_of_a_follow_up(follow_up: str) -> None:
+    """The follow-ups' role words and who-can-change's parties are one list: "business" and
+    "dev" were a developer to one and a topic of their own to the other."""
+    assert party_of_condition(follow_up) == "developer"
+    assert follow_up_query(follow_up, "Will it swear?") == "Will it swear?"
+
+
+@pytest.mark.parametrize(
     ("first", "follow_up", "answering"),
     [
         (

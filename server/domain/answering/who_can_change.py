@@ -21,17 +21,13 @@ from __future__ import annotations
 import re
 
 from server.domain.answering.authority import PLAIN_MEANING
+from server.domain.retrieval.query_cues import DEVELOPER_PARTY
 from server.domain.schemas import BottomLine, Party, WhoCanChange, WhoCanChangeValue
 from specqa.core.quotes import quotable_sentences
 from specqa.core.spec import Section
 
 __all__ = ["CAN_CHANGE", "party_of_condition", "who_can_change"]
 
-_DEVELOPER = (
-    r"(?:the |a |an |my |our |your )?(?:developers?|devs?|operators?|"
-    r"system (?:prompt|message)s?|dev(?:eloper)? messages?|apps?|platforms?|compan(?:y|ies)|"
-    r"business(?:es)?)(?:['’]s)?"  # "if my app's system prompt allows it"
-)
 _USER = r"(?:the |a )?users?|i"
 _INSTRUCTS = (
     r"(?:allow|let|permit|say|said|tell|told|ask|want|insist|demand|instruct|enable|unlock|"
@@ -43,7 +39,7 @@ _INSTRUCTS = (
 # prompt explicitly allows it"
 _CONDITION = re.compile(
     rf"\b(?:if|when|once|unless|as long as|suppose|assuming)\s+"
-    rf"(?:(?P<developer>{_DEVELOPER})|(?P<user>{_USER}))\s+(?:[\w'’]+\s+){{0,3}}?"
+    rf"(?:(?P<developer>{DEVELOPER_PARTY})|(?P<user>{_USER}))\s+(?:[\w'’]+\s+){{0,3}}?"
     rf"(?P<verb>{_INSTRUCTS})\b",
     re.IGNORECASE,
 )
@@ -87,7 +83,7 @@ _AS_DEVELOPER = re.compile(
 # "My system prompt forbids profanity.", "the developer told it never to…": a developer's
 # instruction against it, which a user's does not override
 _DEVELOPER_FORBIDS = re.compile(
-    rf"\b{_DEVELOPER}\s+(?:[\w'’-]+\s+){{0,3}}?(?:forbid\w*|ban\w*|prohibit\w*|disallow\w*|"
+    rf"\b{DEVELOPER_PARTY}\s+(?:[\w'’-]+\s+){{0,3}}?(?:forbid\w*|ban\w*|prohibit\w*|disallow\w*|"
     r"block\w*|bars?|barred|restrict\w*|(?:tells?|told|says?|said|asks?|asked|instructs?|"
     r"instructed|wants?)\s+(?:it\s+|the \w+\s+)?(?:not|never|no)\b|"
     r"(?:does|did)(?:n'?t| not) (?:allow|permit|let|want)|won'?t (?:allow|let))",

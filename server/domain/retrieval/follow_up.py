@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from server.domain.retrieval.query_cues import DEVELOPER_PARTY
+
 __all__ = [
     "ACKNOWLEDGING",
     "follow_up_query",
@@ -77,10 +79,7 @@ _SHORT = 4  # words: "and for teens?", "why?"
 # Who is asking or allowing is not what a question is about: "and if the developer allows it?"
 # keeps the earlier question's topic instead of pulling in the sections about developers.
 _ROLE_WORDS = re.compile(
-    r"\b(?:the |a |an |my |our |your )?(?:developers?|operators?|system (?:prompt|message)s?|"
-    r"dev(?:eloper)? messages?|users?|platforms?|apps?|api|businesses|compan(?:y|ies))"
-    r"(?:['’]s)?\b",  # "my app's system prompt" is role words too
-    re.IGNORECASE,
+    rf"\b(?:{DEVELOPER_PARTY}|(?:the |a |an |my |our |your )?users?(?:['’]s)?)\b", re.IGNORECASE
 )
 _FILLER = re.compile(
     r"\b(that'?s|it'?s|there'?s|"  # before "that" and "it", which would leave the "'s"

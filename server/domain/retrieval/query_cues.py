@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 __all__ = [
+    "DEVELOPER_PARTY",
     "TOPIC_CUES",
     "about_the_assistant",
     "about_the_spec",
@@ -26,6 +27,15 @@ __all__ = [
     "names_an_example",
     "speaks_of_own_harm",
 ]
+
+# Who instructs on a developer's side, as a question names them ("my app's system prompt", "the
+# company", "the API"): a pattern to build with. The follow-ups' role words and who-can-change's
+# conditions are both made of it.
+DEVELOPER_PARTY = (
+    r"(?:the |a |an |my |our |your )?(?:developers?|devs?|operators?|"
+    r"system (?:prompt|message)s?|dev(?:eloper)? messages?|apps?|platforms?|api|"
+    r"compan(?:y|ies)|business(?:es)?)(?:['’]s)?"  # "my app's system prompt" too
+)
 
 _DOMAIN_WORDS = re.compile(
     r"\b(chat ?gpt|openai'?s?|(the )?model spec|the spec|(the |an )?assistant|the model|"
