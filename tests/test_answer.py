@@ -158,7 +158,8 @@ def test_asked_for_examples_the_first_sections_come_first_and_the_others_as_usua
 ) -> None:
     """Every example of the section the answer leads with; another cited section's only while
     fewer than an answer usually shows (eight of a second, vaguer section buried the first's)."""
-    answer = parts.service.answer("Show me examples where refusing to help is labelled BAD")
+    # (since bank round 11 "…where refusing to help is labelled BAD" cites its first section only)
+    answer = parts.service.answer("Show me examples where declining to answer is labelled BAD")
     newest = parts.service.corpus().get(None)
     first, *others = dict.fromkeys(c.section_id for c in answer.citations)
     own = [

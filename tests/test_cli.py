@@ -61,6 +61,31 @@ def test_sections_and_examples_json_expose_the_parse(cli_env: dict[str, str]) ->
     assert privacy["step_labels"] == [["BAD", "GOOD"], ["GOOD"]]
 
 
+def test_sections_with_an_id_prints_the_sentences_a_bank_entry_is_copied_from(
+    cli_env: dict[str, str],
+) -> None:
+    shown = run_cli("sections", "follow_all_applicable_instructions", env=cli_env)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("follow_all_applicable_instructions ") and "root" in lines[0]
+    # a sentence whole on its line, as a bank entry copies it
+    assert (
+        "The assistant must strive to follow all applicable instructions when producing a response."
+        in lines
+    )
+    as_json = json.loads(run_cli("sections", "levels_of_authority", "--json", env=cli_env).stdout)
+    assert (as_json["authority"], as_json["release"]) == (None, "2025-12-18")
+    assert (
+        "Models should obey developer instructions unless overridden by root or system instructions."
+        in as_json["sentences"]
+    )
+    unknown = run_cli("sections", "follow_all_instructions", env=cli_env)
+    assert unknown.returncode == 2 and unknown.stdout == ""
+    assert (
+        unknown.stderr.count("\n") == 1 and "follow_all_applicable_instructions" in unknown.stderr
+    )
+
+
 def test_ask_json_prints_the_typed_answer(cli_env: dict[str, str]) -> None:
     result = run_cli("ask", "can the model give medical diagnoses?", "--json", env=cli_env)
     answer = json.loads(result.stdout)

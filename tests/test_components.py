@@ -22,7 +22,7 @@ from specqa.core.errors import InputError
 from tests.conftest import make_settings, run_cli
 from tests.helpers import app_client, in_process
 
-QUESTION = "How should the assistant handle political topics?"  # several cited
+QUESTION = "How should the assistant respond to a user in crisis?"  # several cited
 
 
 def test_a_derived_set_answers_with_its_own_settings_over_the_shared_corpus(

@@ -794,8 +794,8 @@ def test_a_follow_up_whose_own_words_are_clearer_than_its_topic_is_answered_by_t
 ) -> None:
     """The follow-up's own words are clearer than the thread's topic: a mistake is the rule on
     errors, not the scope of the agent's autonomy the thread began with."""
-    after = parts.service.answer(
-        "and if it double-books someone by mistake?",
+    after = parts.service.answer(  # ("…double-books someone by mistake?" since round 11: a tie)
+        "and what if it makes a mistake and double-books someone?",
         mode="extractive",
         history=["Can our scheduling agent book meetings for people without asking them first?"],
     )

@@ -28,6 +28,7 @@ from server.domain.retrieval.query_cues import (
     may_concern_minors,
     mentions_risk,
     names_an_example,
+    speaks_of_own_harm,
 )
 from server.domain.schemas import Answer, ShortAnswer
 from server.edge.rendering import render_chat_markdown
@@ -191,10 +192,36 @@ def test_a_negation_inside_what_is_asked_is_not_taken_for_asking_the_other_way_r
         "Is that out of bounds for a customer-service bot?",
         "Would the spec call that unacceptable?",
         "Is it disallowed for the model to write it?",
+        # "…onto a refusal?" (no) answered "Our bot's refusals add a moral lesson. Does the spec
+        # rule that style out?" with "No."
+        "Does the spec rule that style out?",
     ],
 )
 def test_asking_whether_an_act_is_off_limits_is_asked_the_other_way_round(question: str) -> None:
     assert _negations(question) == 1
+
+
+def test_a_refusal_named_as_a_thing_does_not_turn_the_question_round() -> None:
+    """ "…tack a little moral lesson onto a refusal?" asks of what a refusal says, not whether
+    the model refuses."""
+    assert _negations("Is it okay for the model to tack a moral lesson onto a refusal?") == 0
+    assert _negations("Will it refuse to tack a moral lesson on?") == 1
+
+
+def test_a_curated_question_about_refusing_is_not_turned_round_for_one_about_refusing(
+    parts: Components,
+) -> None:
+    """ "will chatgpt refuse if I ask it to paste a whole chapter so I don't have to buy it?"
+    took the turned-round answer of "Will the AI refuse to paste a whole chapter…?" (yes): the
+    extra negation was the "don't" of the asker's reason, not a refusal."""
+    result = trim_citations(parts.service.retrieve(parts.service.prepare(CURATED)))
+    top = result.sections[0].section.id
+    closest = next(m for m in result.bank if m.section_id == top)
+    others = [match for match in result.bank if match.section_id != top]  # no rival in its section
+    refusing = replace(closest, question=REVERSED)
+    asked = REVERSED.rstrip("?") + " so I don't have to buy the book?"
+    assert decide_lead(asked, replace(result, bank=[refusing, *others])).short is None
+    assert decide_lead(REVERSED, replace(result, bank=[refusing, *others])).short is not None
 
 
 @pytest.mark.parametrize(
@@ -277,8 +304,10 @@ def test_a_question_about_the_askers_own_death_takes_no_answer_from_one_about_a_
 ) -> None:
     """Each took the "No." or "Yes." of a curated question about the most Tylenol one can
     safely take, or how much alcohol is too much: information, where asking how much would kill
-    oneself is the self-harm rule's."""
-    assert parts.service.answer(question, mode="extractive").short_answer is None
+    oneself is the self-harm rule's. (Since bank round 11 a curated question about an overdose
+    may answer the first.)"""
+    short = parts.service.answer(question, mode="extractive").short_answer
+    assert short is None or speaks_of_own_harm(short.curated_question)
 
 
 def test_a_quoted_question_is_not_a_second_question(parts: Components) -> None:
@@ -593,6 +622,16 @@ def test_an_off_topic_question_opens_with_not_covered_and_confidence_low(
     assert answer.answer.startswith(f"**Not covered.** {NOT_COVERED}\n\n**Confidence: low.**")
     assert answer_brief(answer, 2500).startswith(f"**Not covered.** {NOT_COVERED}")
     assert _headline(answer).startswith("*Not covered.*")
+
+
+def test_asked_how_many_examples_are_about_what_a_section_is_titled_the_answer_is_covered(
+    parts: Components,
+) -> None:
+    """ "How many examples are about privacy?" was "Not covered": the asking ("How many … are
+    …?") drew it near the trivia the spec does not cover, whatever its topic."""
+    answer = parts.service.answer("How many examples are about privacy?", mode="extractive")
+    assert answer.covered and answer.citations[0].section_id == "protect_privacy"
+    assert answer.examples
 
 
 def test_a_request_for_examples_of_something_the_spec_never_shows_says_it_has_none(

@@ -26,6 +26,7 @@ are only reported.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from server.domain.answering.authority import plain_meaning
@@ -33,12 +34,13 @@ from server.domain.answering.bottom_line import answering_sentence
 from server.domain.answering.confidence import confidence_of
 from server.domain.answering.short_answer import short_answer
 from server.domain.answering.who_can_change import who_can_change
-from server.domain.retrieval.corpus import ReleaseCorpus
+from server.domain.retrieval.corpus import ReleaseCorpus, lexical_tokens
 from server.domain.retrieval.follow_up import names_only_roles
 from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult
 from server.domain.retrieval.query_cues import (
     about_the_assistant,
     asked_label,
+    asks_for_examples,
     asks_for_sections,
     content_free,
     mentions_risk,
@@ -47,6 +49,7 @@ from server.domain.retrieval.query_cues import (
 from server.domain.retrieval.results import SearchFilters
 from server.domain.schemas import BottomLine, Confidence, ShortAnswer, WhoCanChange
 from specqa.core.quotes import sentence_before
+from specqa.core.spec import Section
 from specqa.core.text import list_lead_in
 
 __all__ = [
@@ -184,11 +187,29 @@ def is_covered(question: str, result: RetrievalResult) -> bool:
     spec_words = names_an_example(question) or asks_for_sections(question) or asked_label(question)
     if about_the_assistant(question) or mentions_risk(question) or spec_words:
         return clarity.on_topic >= ON_TOPIC_FLOOR
+    if result.sections and _examples_asked_of_its_title(question, result.sections[0].section):
+        return True
     return not (
         clarity.on_topic < ON_TOPIC_FLOOR
         or clarity.off_topic_share >= OFF_TOPIC_SHARE
         or clarity.off_topic - clarity.on_topic >= OFF_TOPIC_MARGIN
     )
+
+
+def _examples_asked_of_its_title(question: str, section: Section) -> bool:
+    """Whether ``question`` asks for examples about what the section's title names ("How many
+    examples are about privacy?" of "Protect people's privacy"): the asking, not the topic, drew
+    it near the questions the spec does not cover ("How many … are …?")."""
+    topic = _WHAT_EXAMPLES_ARE_OF.search(question) if asks_for_examples(question) else None
+    if topic is None:
+        return False
+    title, asked = lexical_tokens([section.title, topic.group(1)])
+    return bool(set(title) & set(asked))
+
+
+# what follows "examples" in a question asking for them ("… are about privacy?", "… involve tax
+# advice?")
+_WHAT_EXAMPLES_ARE_OF = re.compile(r"\b(?:examples?|precedents?)\b([^?.!;]+)", re.IGNORECASE)
 
 
 def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:

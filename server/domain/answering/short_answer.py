@@ -60,9 +60,12 @@ __all__ = [
 # agreeing (when within 0.5), 0.75 and 0.15: 76 of 78 and 87 of 90 (within 0.35: 84 of 86 and 91
 # of 96; 0.70 and 0.20: 75 of 77 and 129 of 136). The cosine floor keeps a curated question that
 # shares only a topic's name ("…my coworker's LinkedIn") from answering another act on it
-# ("…scrape LinkedIn profiles").
+# ("…scrape LinkedIn profiles"). Re-fitted after bank round 11 (session 61, 6,237 entries): on
+# dev, a cosine floor of 0.58 rather than 0.60 adds 5 short answers, all right (109 → 114 of 626,
+# right 0.965); one agreeing neighbour instead of two adds 23 at 0.955 on dev and 0.943 on the
+# bank, too close to 0.95 for questions nobody fitted to, so two are kept.
 SHORT_ANSWER_CLOSENESS = 0.75
-SHORT_ANSWER_COSINE = 0.60
+SHORT_ANSWER_COSINE = 0.58
 SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers otherwise
 SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
 SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further away than the closest is
@@ -76,13 +79,14 @@ _PLAIN_FOR_REQUEST = {
     "it depends": "It depends.",
 }
 _NEGATION = re.compile(
-    r"\b(refus\w*|declin\w*|avoid\w*|refrain\w*|ignor\w*|disregard\w*|disobey\w*|"
+    # "refuse", not "a refusal": "…tack a moral lesson onto a refusal?" asks of what it says
+    r"\b(refus(?:e|es|ed|ing)\b|declin(?:e|es|ed|ing)\b|avoid\w*|refrain\w*|ignor\w*|disregard\w*|disobey\w*|"
     r"won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
     r"(?:did|could|has|have|had|was|were|need)n'?t|"
     # a question that asks whether an act is wrong asks the other way round from whether it is done
     r"(?:is|be|are)(?: it| that| this| there)?(?: a| any)? problem(?:atic)?|violat\w*|breach\w*|"
-    r"against the (?:rules?|spec|polic\w*)|off the table|off[- ]limits|out of bounds|"
+    r"against the (?:rules?|spec|polic\w*)|rul(?:e|es|ed|ing)(?: [\w'’]+){0,3} out|off the table|off[- ]limits|out of bounds|"
     r"unacceptable|disallow\w*|"
     r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
     r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
@@ -303,7 +307,9 @@ def _ways_round(question: str, matches: list[BankMatch]) -> list[tuple[BankMatch
         own = _negations(match.question)
         if own == asked:
             return False
-        return True if refusal and asked == own + 1 else None
+        # not when the curated question asks of refusing too: the extra negation is another's
+        # ("…refuse if I ask it to paste a chapter so I don't have to buy it?")
+        return True if refusal and asked == own + 1 and not _refuses(match.question) else None
 
     return [(match, way(match)) for match in matches]
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from specqa.cli.options import (
     AsJson,
@@ -16,16 +18,34 @@ from specqa.cli.options import (
     print_json,
     print_line,
 )
+from specqa.core.names import did_you_mean
+from specqa.core.quotes import quotable_sentences
+from specqa.core.spec import ParsedRelease
 
 commands = typer.Typer()
 examples_app = typer.Typer(help="List or search the labelled examples (precedents).")
 
 
+SectionId = Annotated[
+    str | None,
+    typer.Argument(help="A section's id: print its sentences, one a line, instead of the list."),
+]
+
+
 @commands.command()
-def sections(release: Release = None, index_dir: IndexDir = None, as_json: AsJson = False) -> None:
-    """List the indexed sections of a release (id, title, level, authority, parent)."""
+def sections(
+    section_id: SectionId = None,
+    release: Release = None,
+    index_dir: IndexDir = None,
+    as_json: AsJson = False,
+) -> None:
+    """List the indexed sections of a release (id, title, level, authority, parent), or one
+    section's sentences (what a question-bank entry's sentence is copied from)."""
     service = components(index_dir).service
     parsed = guarded(lambda: service.parsed(release))
+    if section_id is not None:
+        _one_section(parsed, section_id, as_json)
+        return
     rows = [
         {
             "id": s.id,
@@ -44,6 +64,28 @@ def sections(release: Release = None, index_dir: IndexDir = None, as_json: AsJso
     for row in rows:
         indent = "  " * (int(str(row["level"])) - 1)
         print_line(f"{indent}[bold]{row['id']}[/] {row['title']} [dim]{row['authority'] or ''}[/]")
+
+
+def _one_section(parsed: ParsedRelease, section_id: str, as_json: bool) -> None:
+    section = parsed.section(section_id)
+    if section is None:
+        hint = did_you_mean(section_id, (s.id for s in parsed.sections))
+        fail(f"no section {section_id!r} in release {parsed.release}{hint}")
+    sentences = [sentence.text for sentence in quotable_sentences(section.body)]
+    if as_json:
+        print_json(
+            {
+                "id": section.id,
+                "title": section.title,
+                "authority": section.authority,
+                "release": parsed.release,
+                "sentences": sentences,
+            }
+        )
+        return
+    print_line(f"[bold]{section.id}[/] {escape(section.title)} [dim]{section.authority or ''}[/]")
+    for sentence in sentences:
+        print_line(escape(sentence))
 
 
 def _list_options(
