@@ -80,14 +80,15 @@ _PLAIN_FOR_REQUEST = {
 }
 _NEGATION = re.compile(
     # "refuse", not "a refusal": "…tack a moral lesson onto a refusal?" asks of what it says
-    r"\b(refus(?:e|es|ed|ing)\b|declin(?:e|es|ed|ing)\b|avoid\w*|refrain\w*|ignor\w*|disregard\w*|disobey\w*|"
+    r"\b(refus(?:e|es|ed|ing)\b|declin(?:e|es|ed|ing)\b|avoid\w*|refrain\w*|ignor\w*|"
+    r"disregard\w*|disobey\w*|"
     r"won'?t|wouldn'?t|never|forbid\w*|prohibit\w*|"
     r"banned|cannot|can'?t|shouldn'?t|isn'?t|doesn'?t|don'?t|aren'?t|mustn'?t|"
     r"(?:did|could|has|have|had|was|were|need)n'?t|"
     # a question that asks whether an act is wrong asks the other way round from whether it is done
     r"(?:is|be|are)(?: it| that| this| there)?(?: a| any)? problem(?:atic)?|violat\w*|breach\w*|"
-    r"against the (?:rules?|spec|polic\w*)|rul(?:e|es|ed|ing)(?: [\w'’]+){0,3} out|off the table|off[- ]limits|out of bounds|"
-    r"unacceptable|disallow\w*|"
+    r"against the (?:rules?|spec|polic\w*)|rul(?:e|es|ed|ing)(?: [\w'’]+){0,3} out|"
+    r"off the table|off[- ]limits|out of bounds|unacceptable|disallow\w*|"
     r"hold(?:s|ing)? (?:off|back)|steer(?:s|ing)? clear|stay(?:s|ing)? away|"
     r"turn(?:s|ed|ing)? (?:(?:it|that|this|them|me|us) )?down|reject\w*|den(?:y|ies|ied|ying)|"
     r"fail(?:s|ed|ing)? to|fall(?:s|ing)? short|barr(?:ed|ing)|free (?:of|from)|without|"
