@@ -26,7 +26,6 @@ are only reported.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 
 from server.domain.answering.authority import plain_meaning
@@ -39,8 +38,8 @@ from server.domain.retrieval.follow_up import names_only_roles
 from server.domain.retrieval.hybrid import ExampleHit, RetrievalResult
 from server.domain.retrieval.query_cues import (
     about_the_assistant,
+    asked_examples_topic,
     asked_label,
-    asks_for_examples,
     asks_for_sections,
     content_free,
     mentions_risk,
@@ -200,16 +199,11 @@ def _examples_asked_of_its_title(question: str, section: Section) -> bool:
     """Whether ``question`` asks for examples about what the section's title names ("How many
     examples are about privacy?" of "Protect people's privacy"): the asking, not the topic, drew
     it near the questions the spec does not cover ("How many … are …?")."""
-    topic = _WHAT_EXAMPLES_ARE_OF.search(question) if asks_for_examples(question) else None
+    topic = asked_examples_topic(question)
     if topic is None:
         return False
-    title, asked = lexical_tokens([section.title, topic.group(1)])
+    title, asked = lexical_tokens([section.title, topic])
     return bool(set(title) & set(asked))
-
-
-# what follows "examples" in a question asking for them ("… are about privacy?", "… involve tax
-# advice?")
-_WHAT_EXAMPLES_ARE_OF = re.compile(r"\b(?:examples?|precedents?)\b([^?.!;]+)", re.IGNORECASE)
 
 
 def _bottom_line(question: str, result: RetrievalResult) -> BottomLine | None:

@@ -13,6 +13,7 @@ __all__ = [
     "about_the_assistant",
     "about_the_spec",
     "about_voice",
+    "asked_examples_topic",
     "asked_label",
     "asks_for_examples",
     "asks_for_sections",
@@ -363,6 +364,15 @@ _EXAMPLES_ASKED = re.compile(
     r"|\b(?:the spec'?s|the model spec'?s|spec) examples\b",
     re.IGNORECASE,
 )
+
+
+def asked_examples_topic(question: str) -> str | None:
+    """What follows "examples" in a question asking for them ("… are about privacy?")."""
+    topic = _AFTER_EXAMPLES.search(question) if asks_for_examples(question) else None
+    return topic.group(1) if topic else None
+
+
+_AFTER_EXAMPLES = re.compile(r"\b(?:examples?|precedents?)\b([^?.!;]+)", re.IGNORECASE)
 
 
 def asks_for_examples(question: str) -> bool:
