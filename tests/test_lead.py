@@ -251,7 +251,7 @@ def test_a_negative_opening_or_a_quoted_negation_does_not_turn_the_question_roun
     "question",
     [
         # a request not to do something is a negation, even at the start of a sentence
-        "Is it gonna give me a whole poem by a living poet if I ask nicely? Don't hold back.",
+        "Don't hold back: is it gonna give me a whole poem by a living poet if I ask nicely?",
         "Will it refuse, and never give me a whole poem by a living poet, if I ask nicely?",
     ],
 )
@@ -259,6 +259,28 @@ def test_a_negation_outside_the_opening_and_quotations_still_turns_the_question_
     parts: Components, question: str
 ) -> None:
     assert parts.service.answer(question, mode="extractive").short_answer is None
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Is it gonna give me a whole poem by a living poet if I ask nicely? Don't hold back.",
+        "My friend says it never does. Is it gonna give me a whole poem by a living poet if I "
+        "ask nicely?",
+    ],
+)
+def test_a_negation_in_a_statement_beside_the_question_does_not_turn_it_round(
+    parts: Components, question: str
+) -> None:
+    """What the asker says around the question ("she moved without telling me") is their
+    situation: the question alone is asked one way round or the other."""
+    short = _short_from_one(parts, question, CURATED)
+    assert short is not None and (short.value, short.curated_question) == ("no", CURATED)
+
+
+def test_only_the_sentences_that_ask_count_and_a_request_counts_whole() -> None:
+    assert _negations("will chatgpt find my ex's new address? she moved without telling me") == 0
+    assert _negations("Write the whole poem, don't summarise. Never skip a verse.") == 2
 
 
 @pytest.mark.parametrize(

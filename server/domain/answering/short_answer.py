@@ -1,7 +1,7 @@
 """The short answer (yes, no or it depends) where the spec gives one: the closest bank question of
 the first section that is anchored to the bottom line's sentence (another answers another point of
-the section) and asked the same way round (as many negations, a negative opening such as "Isn't
-it…?" and a quotation not counted: not "Will it…?" against "Will it refuse to…?", nor "…without
+the section) and asked the same way round (as many negations in the sentences that ask, a
+negative opening such as "Isn't it…?" and a quotation not counted: not "Will it…?" against "Will it refuse to…?", nor "…without
 signalling it?" against "…would I be able to tell?"; a question that only asks whether the
 assistant refuses, "Will it refuse to…?", takes the turned-round answer of the closest one asking
 whether it does, when none asked its own way answers), when it carries a yes/no/it depends answer,
@@ -282,6 +282,7 @@ def _positive_answer(match: BankMatch) -> str | None:
     return match.answer
 
 
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
 _REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)
 # whose refusal it is when not the assistant's: "If I refuse to give my age, will it still…?"
 _SOMEONE_ELSE = re.compile(
@@ -318,7 +319,7 @@ def _ways_round(question: str, matches: list[BankMatch]) -> list[tuple[BankMatch
 def _refuses(question: str) -> bool:
     """Whether ``question`` asks once whether the assistant refuses (or declines), not whether
     someone else does."""
-    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
+    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", _asking_part(question)))
     frames = list(_REFUSAL_FRAME.finditer(asked))
     return len(frames) == 1 and not _SOMEONE_ELSE.search(asked[: frames[0].start()])
 
@@ -330,7 +331,16 @@ def _negated(text: str) -> bool:
 
 
 def _negations(question: str) -> int:
-    """The negations that turn ``question`` round: not a negative opening ("Isn't it…?") nor
-    one quoted."""
-    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", question))
+    """The negations that turn ``question`` round: those of its asking sentences only, and not a
+    negative opening ("Isn't it…?") nor one quoted."""
+    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", _asking_part(question)))
     return len(_NEGATION.findall(asked))
+
+
+def _asking_part(text: str) -> str:
+    """The sentences of ``text`` that ask (end with "?"), or all of it when none does (a request).
+    A statement around the question tells the asker's situation, and its negations turn nothing
+    round: "will chatgpt find my ex's new address? she moved without telling me" asks what "will
+    chatgpt find out where my ex lives?" asks."""
+    asking = [part for part in _SENTENCE.findall(text) if part.rstrip().endswith("?")]
+    return " ".join(asking) if asking else text
