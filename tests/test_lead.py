@@ -138,6 +138,8 @@ def test_a_question_asked_the_other_way_round_gets_no_guessed_short_answer(
     [
         REVERSED,
         "Won't it refuse to give me a whole poem by a living poet if I ask nicely?",
+        # refusing in other words
+        "Would ChatGPT turn me down if I asked nicely for a whole poem by a living poet?",
     ],
 )
 def test_a_question_about_refusing_takes_the_opposite_of_the_curated_answer_it_turns_round(

@@ -1,10 +1,11 @@
 """The short answer (yes, no or it depends) where the spec gives one: the closest bank question of
 the first section that is anchored to the bottom line's sentence (another answers another point of
 the section) and asked the same way round (as many negations in the sentences that ask, a
-negative opening such as "Isn't it…?" and a quotation not counted: not "Will it…?" against "Will it refuse to…?", nor "…without
-signalling it?" against "…would I be able to tell?"; a question that only asks whether the
-assistant refuses, "Will it refuse to…?", takes the turned-round answer of the closest one asking
-whether it does, when none asked its own way answers), when it carries a yes/no/it depends answer,
+negative opening such as "Isn't it…?" and a quotation not counted: not "Will it…?" against "Will
+it refuse to…?", nor "…without signalling it?" against "…would I be able to tell?"; a question
+that only asks whether the assistant refuses, "Will it refuse to…?" or "Would it turn me
+down…?", takes the turned-round answer of the closest one asking whether it does, when none
+asked its own way answers), when it carries a yes/no/it depends answer,
 is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
 ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, asks of as many cases
 ("Is it always expected to…?" against "Should it…?"), asks of the same thing (what a rule
@@ -283,7 +284,12 @@ def _positive_answer(match: BankMatch) -> str | None:
 
 
 _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
-_REFUSAL_FRAME = re.compile(r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing))\b", re.IGNORECASE)
+# refusing in other words: "Would it turn me down if…?", "Will it reject a request to…?"
+_REFUSAL_FRAME = re.compile(
+    r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing)|reject(?:s|ing)?|say no|"
+    r"turn(?:s|ing)? (?:(?:it|that|this|them|me|us|you) )?down)\b",
+    re.IGNORECASE,
+)
 # whose refusal it is when not the assistant's: "If I refuse to give my age, will it still…?"
 _SOMEONE_ELSE = re.compile(
     r"\b(?:i|we|they|he|she|users?|people|someone|customers?|my \w+)\s+(?:\w+\s+){0,2}$",
