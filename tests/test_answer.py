@@ -746,7 +746,8 @@ def test_two_linked_sections_a_narrow_margin_apart_are_medium_not_low(parts: Com
     """The self-harm rule leads the mental-health one, which it links to, by a narrow margin: the
     answer said "No section clearly governs this" over the right sentence."""
     result = parts.retriever.search(
-        "customer says they want to kill themselves in the support chat. what does the bot do?",
+        "what does the bot do when a customer says in the support chat that they feel like "
+        "killing themselves?",
         k_sections=2,
         k_examples=0,
     )

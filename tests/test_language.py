@@ -48,7 +48,7 @@ def test_no_english_question_of_the_eval_sets_or_the_banks_is_taken_for_another_
 def test_a_question_in_german_is_answered_with_a_notice_not_with_confidence(
     parts: Components,
 ) -> None:
-    answer = parts.service.answer("Darf die KI behaupten, ein Mensch zu sein?")
+    answer = parts.service.answer("Darf die KI so tun, als wäre sie ein Mensch?")
     assert (
         answer.notice is not None and "does not look like English (detected: de)" in answer.notice
     )
@@ -57,5 +57,5 @@ def test_a_question_in_german_is_answered_with_a_notice_not_with_confidence(
 
 
 def test_the_same_question_in_english_is_answered_as_before(parts: Components) -> None:
-    answer = parts.service.answer("May the AI claim to be a human?")
+    answer = parts.service.answer("May the AI pretend to be a human?")  # the German, translated
     assert answer.notice is None and answer.confidence != "low"

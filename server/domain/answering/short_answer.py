@@ -64,9 +64,14 @@ __all__ = [
 # ("…scrape LinkedIn profiles"). Re-fitted after bank round 11 (session 61, 6,237 entries): on
 # dev, a cosine floor of 0.58 rather than 0.60 adds 5 short answers, all right (109 → 114 of 626,
 # right 0.965); one agreeing neighbour instead of two adds 23 at 0.955 on dev and 0.943 on the
-# bank, too close to 0.95 for questions nobody fitted to, so two are kept.
+# bank, too close to 0.95 for questions nobody fitted to, so two are kept. Re-fitted after bank
+# round 12 (session 62, 6,591 entries) on dev and on `make calibrate`'s held-out third (questions
+# neither the tuning nor the keys saw, which the bank left out cannot judge: no bank question
+# passes the closeness with a cosine under 0.58): a floor of 0.55 adds 5 on dev, all right (112
+# → 117 of 120), and 15 on the held-out third, all right (144 of 161 → 159 of 176); closeness
+# 0.72 adds more on both but at 0.895 on the held-out third, and one agreeing neighbour 0.885.
 SHORT_ANSWER_CLOSENESS = 0.75
-SHORT_ANSWER_COSINE = 0.58
+SHORT_ANSWER_COSINE = 0.55
 SHORT_ANSWER_MARGIN = 0.15  # over the closest entry of the section that answers otherwise
 SHORT_ANSWER_AGREEING = 2  # the section's next closest entries that must answer the same way…
 SHORT_ANSWER_AGREEING_WITHIN = 0.5  # …unless this much further away than the closest is
