@@ -5,12 +5,12 @@ negative opening such as "Isn't it…?" and a quotation not counted: not "Will i
 it refuse to…?", nor "…without signalling it?" against "…would I be able to tell?"; a question
 that only asks whether the assistant refuses, "Will it refuse to…?" or "Would it turn me
 down…?", takes the turned-round answer of the closest one asking whether it does, when none
-asked its own way answers), when it carries a yes/no/it depends answer,
-is within ``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
+asked its own way answers), when it carries a yes/no/it depends answer, is within
+``SHORT_ANSWER_CLOSENESS`` (its cosine and the words it shares with the question: see
 ``BankMatch.closeness``) and its cosine alone within ``SHORT_ANSWER_COSINE``, asks of as many cases
 ("Is it always expected to…?" against "Should it…?"), asks of the same thing (what a rule
-covers, "Does the principle cover…?", or what the model does), and is closer by ``SHORT_ANSWER_MARGIN`` than
-any entry of the section that would answer otherwise (once both are asked the same way round: "Will
+covers, "Does the principle cover…?", or what the model does), and is closer by
+``SHORT_ANSWER_MARGIN`` than any entry of the section that would answer otherwise (once both are asked the same way round: "Will
 it refuse to…?" yes agrees with "Will it…?" no; a closer entry that answers otherwise withholds it
 too), and the section's ``SHORT_ANSWER_AGREEING`` next closest entries answer as it does: one
 curated question alone can be a near-paraphrase about another act ("…keep the sensitivity labels…?"
@@ -24,8 +24,9 @@ yes or no answers one of them), nor one about the asker's own harm or death when
 question speaks of none ("…how many Tylenol would kill me?" against "…the most Tylenol I can
 safely take in a day?": the rule that answers is another one).
 
-The thresholds were set on the dev splits of ``tests/eval`` (see ``specqa eval``) and on the bank
-itself (``specqa bank short-answers``); the test splits are only reported.
+The thresholds were set on the dev splits of ``tests/eval`` (see ``specqa eval``), on the bank
+itself (``specqa bank short-answers``) and on a third of it held out of the index and the tuning
+(``make calibrate``); the test splits are only reported.
 """
 
 from __future__ import annotations
@@ -288,7 +289,7 @@ def _positive_answer(match: BankMatch) -> str | None:
     return match.answer
 
 
-_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")  # with its closing marks; the last may have none
 # refusing in other words: "Would it turn me down if…?", "Will it reject a request to…?"
 _REFUSAL_FRAME = re.compile(
     r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing)|reject(?:s|ing)?|say no|"
