@@ -289,7 +289,9 @@ def _positive_answer(match: BankMatch) -> str | None:
     return match.answer
 
 
-_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")  # with its closing marks; the last may have none
+# a sentence with its closing marks (the last may have none); not ``text.SENTENCE_END``, which
+# wants a capital after the stop and people's questions often have none ("…? she moved…")
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
 # refusing in other words: "Would it turn me down if…?", "Will it reject a request to…?"
 _REFUSAL_FRAME = re.compile(
     r"\b(?:refus(?:e|es|ing)|declin(?:e|es|ing)|reject(?:s|ing)?|say no|"
@@ -331,7 +333,7 @@ def _ways_round(question: str, matches: list[BankMatch]) -> list[tuple[BankMatch
 def _refuses(question: str) -> bool:
     """Whether ``question`` asks once whether the assistant refuses (or declines), not whether
     someone else does."""
-    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", _asking_part(question)))
+    asked = _as_asked(question)
     frames = list(_REFUSAL_FRAME.finditer(asked))
     return len(frames) == 1 and not _SOMEONE_ELSE.search(asked[: frames[0].start()])
 
@@ -345,8 +347,12 @@ def _negated(text: str) -> bool:
 def _negations(question: str) -> int:
     """The negations that turn ``question`` round: those of its asking sentences only, and not a
     negative opening ("Isn't it…?") nor one quoted."""
-    asked = _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", _asking_part(question)))
-    return len(_NEGATION.findall(asked))
+    return len(_NEGATION.findall(_as_asked(question)))
+
+
+def _as_asked(question: str) -> str:
+    """``question``'s asking sentences, with its negative opening and its quotations blanked."""
+    return _NEGATIVE_OPENING.sub(" ", _QUOTATION.sub(" ", _asking_part(question)))
 
 
 def _asking_part(text: str) -> str:
